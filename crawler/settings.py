@@ -1,0 +1,58 @@
+"""Scrapy settings of the news crawler: constants and comments only.
+
+Every component reads its own prefixed settings (``EXTRACT_*``, ``LANGUAGE_*``,
+``NORMALIZE_*``, ``DEDUPE_*``, ``PARQUET_*``, ``REPORT_*``); their defaults live as class
+constants on the components and are listed in the README. Override anything with ``-s``.
+"""
+
+BOT_NAME = "news_crawler"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+# Builds the User-Agent from CRAWLER_CONTACT (see crawler/addon.py).
+ADDONS = {"crawler.addon.NewsCrawlerAddon": 0}
+
+# Dataset root: Parquet files under OUTPUT_DIR/articles/, crawl state under OUTPUT_DIR/state/.
+OUTPUT_DIR = "output"
+
+# --- Politeness -----------------------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+# An honest User-Agent; CRAWLER_CONTACT (an e-mail or URL) is appended when set.
+USER_AGENT = "news-crawler/0.1 (+https://github.com/news-crawler/news-crawler)"
+CRAWLER_CONTACT = ""
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# With AutoThrottle on, the minimum delay between two requests to one site.
+DOWNLOAD_DELAY = 1.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+
+# --- Limits for hostile or broken pages -----------------------------------------------------
+# News pages are rarely above 2 MiB; the default of 1 GiB lets a gzip bomb exhaust memory.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+# A news page that takes longer than this is not worth holding a slot for.
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 5
+
+# --- No remote control ----------------------------------------------------------------------
+TELNETCONSOLE_ENABLED = False
+
+# --- Pipelines, in order ----------------------------------------------------------------------
+ITEM_PIPELINES = {
+    "pipelines.extract.ExtractPipeline": 100,
+    "pipelines.language.LanguagePipeline": 200,
+    "pipelines.normalize.NormalizePipeline": 300,
+    "pipelines.dedupe.DedupePipeline": 400,
+    "pipelines.parquet.ParquetPipeline": 500,
+}
+
+# Writes each crawl's stats and finish reason to OUTPUT_DIR/state/crawls/.
+EXTENSIONS = {"crawler.report.CrawlReport": 500}
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

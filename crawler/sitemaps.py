@@ -1,0 +1,78 @@
+"""Sitemap discovery: the URLs (and ``lastmod`` dates) of XML sitemaps and sitemap indexes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urljoin
+
+import lxml.etree
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap
+
+from pipelines.dates import parse_datetime
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+SitemapKind = Literal["urlset", "sitemapindex"]
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class SitemapTooLarge(ValueError):
+    """The decompressed sitemap is larger than the allowed size."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SitemapEntry:
+    """One ``<url>`` of a urlset or one ``<sitemap>`` of an index."""
+
+    url: str
+    lastmod: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParsedSitemap:
+    """The entries of a sitemap; ``kind`` is ``None`` when the body is not a sitemap."""
+
+    kind: SitemapKind | None
+    entries: list[SitemapEntry]
+
+
+def sitemap_body(body: bytes, *, max_size: int) -> bytes:
+    """The XML of a sitemap response body, decompressing ``.xml.gz`` sitemaps.
+
+    Raises :class:`SitemapTooLarge` when the decompressed size would exceed ``max_size``
+    (so a gzip bomb never inflates) and ``OSError`` on a corrupt gzip stream.
+    """
+    if not body.startswith(_GZIP_MAGIC):
+        return body
+    try:
+        return gunzip(body, max_size=max_size)
+    except ValueError as exc:  # scrapy's _DecompressionMaxSizeExceeded is a ValueError
+        raise SitemapTooLarge(str(exc)) from None
+
+
+def parse_sitemap(xml: bytes, sitemap_url: str) -> ParsedSitemap:
+    """Parse a sitemap or sitemap index (entities are never resolved)."""
+    if not xml.strip():
+        return ParsedSitemap(kind=None, entries=[])
+    try:
+        sitemap = Sitemap(xml)
+        kind = sitemap.type
+        if kind not in ("urlset", "sitemapindex"):
+            return ParsedSitemap(kind=None, entries=[])
+        entries = [
+            SitemapEntry(url=urljoin(sitemap_url, entry["loc"]), lastmod=entry.get("lastmod"))
+            for entry in sitemap
+            if entry.get("loc")
+        ]
+    except (lxml.etree.XMLSyntaxError, StopIteration):
+        return ParsedSitemap(kind=None, entries=[])
+    return ParsedSitemap(kind=kind, entries=entries)
+
+
+def lastmod_datetime(entry: SitemapEntry) -> datetime | None:
+    """The entry's ``lastmod`` as a datetime, or ``None``."""
+    return parse_datetime(entry.lastmod)

@@ -1,0 +1,1 @@
+"""The project's spiders: one generic spider, driven by its arguments."""

@@ -1,0 +1,147 @@
+"""Finding the article's lead (standfirst, announce, dek) that text extraction leaves out.
+
+Many templates put the lead paragraph in the article header, next to the headline and away
+from the body, so a main-text extractor drops it. The lead is the first element, before the
+body text in document order, that either carries a lead-like class/id (``lead``,
+``standfirst``, ``announce``, ``dek``, ...) or repeats the page's description.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+# Class/id words that name a lead paragraph.
+LEAD_WORDS = frozenset(
+    {
+        "lead",
+        "lede",
+        "standfirst",
+        "announce",
+        "intro",
+        "dek",
+        "deck",
+        "subtitle",
+        "subheadline",
+        "subhead",
+        "summary",
+        "excerpt",
+        "abstract",
+        "kicker",
+        "chapo",
+        "chapeau",
+        "entradilla",
+        "sumario",
+        "vorspann",
+        "teasertext",
+    }
+)
+# Words in the class/id of the element or an ancestor that mean "not this article's lead".
+EXCLUDE_WORDS = frozenset(
+    {
+        "related",
+        "teaser",
+        "card",
+        "list",
+        "nav",
+        "menu",
+        "footer",
+        "sidebar",
+        "aside",
+        "promo",
+        "newsletter",
+        "comment",
+        "comments",
+        "recommend",
+        "recommended",
+        "more",
+        "widget",
+        "popular",
+        "trending",
+        "feed",
+        "newsfeed",
+        "cookie",
+        "banner",
+        "ad",
+        "ads",
+        "media",
+        "photo",
+        "image",
+        "img",
+        "caption",
+        "credit",
+        "copyright",
+        "gallery",
+        "video",
+        "subscribe",
+        "share",
+        "social",
+    }
+)
+# A lead is one paragraph of prose: no media, lists, tables, controls or headings inside.
+_NOT_A_PARAGRAPH_XPATH = ".//img|.//picture|.//video|.//figure|.//iframe|.//ul|.//ol|.//table|.//button|.//form|.//h1|.//h2|.//h3"
+_EXCLUDE_TAGS = frozenset({"nav", "aside", "footer", "script", "style", "noscript", "template",
+                           "figure", "figcaption", "form", "button", "ul", "ol", "li", "a"})
+
+MIN_LEAD_CHARS = 40
+MAX_LEAD_CHARS = 1500
+MAX_LINK_SHARE = 0.5
+
+_SPLIT_WORDS = re.compile(r"[^0-9a-zA-Z]+|(?<=[a-z])(?=[A-Z])")
+_SPACE = re.compile(r"\s+")
+
+
+def _words(element: HtmlElement) -> set[str]:
+    names = f"{element.get('class') or ''} {element.get('id') or ''}"
+    return {word.lower() for word in _SPLIT_WORDS.split(names) if word}
+
+
+def _text(element: HtmlElement) -> str:
+    return _SPACE.sub(" ", element.text_content()).strip()
+
+
+def _excluded(element: HtmlElement) -> bool:
+    node: HtmlElement | None = element
+    while node is not None:
+        if not isinstance(node.tag, str) or node.tag in _EXCLUDE_TAGS or _words(node) & EXCLUDE_WORDS:
+            return True
+        node = node.getparent()
+    return False
+
+
+def _link_share(element: HtmlElement, text_length: int) -> float:
+    linked = sum(len(_text(link)) for link in element.iterfind(".//a"))
+    return linked / max(text_length, 1)
+
+
+def _comparable(text: str) -> str:
+    return _SPACE.sub(" ", text).strip().casefold()
+
+
+def find_lead(tree: HtmlElement, first_paragraph: str, description: str | None) -> str | None:
+    """The lead's text, if the page has one before ``first_paragraph`` (the first paragraph of
+    the extracted body) and the body does not already start with it."""
+    body_start = _comparable(first_paragraph)[:60]
+    wanted = _comparable(description or "")
+    for element in tree.iter():
+        if not isinstance(element.tag, str):
+            continue
+        text = _text(element) if element.tag in ("p", "div", "span", "h2", "section", "header") else ""
+        if not text:
+            continue
+        comparable = _comparable(text)
+        if body_start and comparable.startswith(body_start):
+            return None  # reached the body: no lead before it
+        if not MIN_LEAD_CHARS <= len(text) <= MAX_LEAD_CHARS:
+            continue
+        named = bool(_words(element) & LEAD_WORDS)
+        repeats_description = bool(wanted) and (comparable == wanted or comparable.startswith(wanted))
+        if not (named or repeats_description) or _excluded(element):
+            continue
+        if element.xpath(_NOT_A_PARAGRAPH_XPATH) or _link_share(element, len(text)) > MAX_LINK_SHARE:
+            continue
+        return text
+    return None

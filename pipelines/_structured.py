@@ -1,0 +1,302 @@
+"""Metadata a page states about itself: schema.org JSON-LD, OpenGraph, ``article:*`` and other
+``<meta>`` tags, ``<link rel=canonical>``, ``<html lang>``.
+
+Structured data is what the publisher says; it is preferred over what a text heuristic
+guesses. Every function reads an lxml HTML tree and never modifies it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from lxml.html import HtmlElement
+
+# schema.org types that describe one article (NewsArticle and its subtypes, blog posts, ...).
+ARTICLE_TYPES = frozenset(
+    {
+        "Article",
+        "NewsArticle",
+        "AnalysisNewsArticle",
+        "AskPublicNewsArticle",
+        "BackgroundNewsArticle",
+        "OpinionNewsArticle",
+        "ReportageNewsArticle",
+        "ReviewNewsArticle",
+        "SatiricalArticle",
+        "ScholarlyArticle",
+        "TechArticle",
+        "Report",
+        "BlogPosting",
+        "LiveBlogPosting",
+        "SocialMediaPosting",
+    }
+)
+
+# <meta> names and properties, in order of preference, for each field.
+_META_PUBLISHED = (
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "publish-date",
+    "publish_date",
+    "pubdate",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date",
+    "dcterms.date",
+    "date",
+    "article.published",
+    "og:published_time",
+)
+_META_MODIFIED = (
+    "article:modified_time",
+    "og:article:modified_time",
+    "og:updated_time",
+    "datemodified",
+    "last-modified",
+    "dcterms.modified",
+    "article.updated",
+)
+_META_AUTHOR = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator")
+_META_TAGS = ("article:tag", "parsely-tags", "news_keywords", "keywords", "article:section")
+_META_DESCRIPTION = ("og:description", "description", "twitter:description", "dc.description")
+_META_TITLE = ("og:title", "twitter:title", "parsely-title", "dc.title")
+_META_IMAGE = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image")
+_META_SITE_NAME = ("og:site_name", "application-name")
+_META_LANGUAGE = ("og:locale", "content-language", "language", "dc.language")
+
+_SPACE = re.compile(r"\s+")
+_LANGUAGE_CODE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
+
+
+@dataclass(kw_only=True)
+class PageMetadata:
+    """What a page's structured data says about it; ``None``/empty when it says nothing."""
+
+    title: str | None = None
+    description: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: str | None = None
+    modified: str | None = None
+    site_name: str | None = None
+    tags: list[str] = field(default_factory=list)
+    image_url: str | None = None
+    canonical_url: str | None = None
+    language: str | None = None
+    is_article: bool = False
+    """The page declares itself an article (JSON-LD article type or ``og:type=article``)."""
+    article_body: str | None = None
+    """JSON-LD ``articleBody``, when the page has it."""
+
+
+def clean_space(value: Any) -> str | None:
+    """``value`` as a string with white space collapsed, or ``None`` when empty."""
+    if value is None:
+        return None
+    text = _SPACE.sub(" ", str(value)).strip()
+    return text or None
+
+
+def unique_texts(values: Iterable[str | None]) -> list[str]:
+    seen: dict[str, str] = {}
+    for value in values:
+        text = clean_space(value)
+        if text and text.casefold() not in seen:
+            seen[text.casefold()] = text
+    return list(seen.values())
+
+
+# --- JSON-LD ----------------------------------------------------------------------------------
+
+
+def _json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
+    """Every JSON object in the page's JSON-LD scripts, flattening lists and ``@graph``."""
+    for script in tree.iterfind(".//script[@type]"):
+        if script.get("type", "").strip().lower() != "application/ld+json":
+            continue
+        raw = (script.text or "").strip()
+        if not raw:
+            continue
+        try:
+            data = json.loads(raw, strict=False)
+        except ValueError:
+            continue
+        stack: list[Any] = [data]
+        while stack:
+            node = stack.pop(0)
+            if isinstance(node, list):
+                stack[0:0] = node
+            elif isinstance(node, dict):
+                yield node
+                graph = node.get("@graph")
+                if isinstance(graph, list):
+                    stack[0:0] = graph
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    value = obj.get("@type")
+    values = value if isinstance(value, list) else [value]
+    return {str(v).rsplit("/", 1)[-1] for v in values if v}
+
+
+def _names(value: Any) -> list[str]:
+    """Names of schema.org Person/Organization values (objects, strings or lists of them)."""
+    if isinstance(value, list):
+        return [name for item in value for name in _names(item)]
+    if isinstance(value, dict):
+        name = value.get("name")
+        if isinstance(name, list):
+            return [str(n) for n in name if n]
+        return [str(name)] if name else []
+    if isinstance(value, str):
+        return [value]
+    return []
+
+
+def _first_text(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = next((v for v in value if v), None)
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("@id") or value.get("name")
+    return clean_space(value) if isinstance(value, (str, int, float)) else None
+
+
+def _keywords(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [kw for item in value for kw in _keywords(item)]
+    if isinstance(value, str):
+        return [part for part in value.split(",") if part.strip()]
+    return []
+
+
+def _article_object(tree: HtmlElement) -> dict[str, Any] | None:
+    """The page's main JSON-LD article object (the one with the longest ``articleBody``)."""
+    articles = [obj for obj in _json_ld_objects(tree) if _types(obj) & ARTICLE_TYPES]
+    if not articles:
+        return None
+    return max(articles, key=lambda obj: (bool(obj.get("headline")), len(str(obj.get("articleBody") or ""))))
+
+
+def _person_authors(value: Any) -> list[str]:
+    """Authors, preferring people over organizations (an outlet is not an author when a
+    person is named)."""
+    items = value if isinstance(value, list) else [value]
+    people = [item for item in items if not (isinstance(item, dict) and _types(item) & {"Organization", "NewsMediaOrganization"})]
+    return _names(people) or _names(items)
+
+
+# --- <meta> and <link> ----------------------------------------------------------------------
+
+
+def _meta_map(tree: HtmlElement) -> dict[str, list[str]]:
+    """``<meta>`` contents by lower-cased ``property``/``name``/``itemprop``/``http-equiv``."""
+    found: dict[str, list[str]] = {}
+    for meta in tree.iterfind(".//meta"):
+        content = meta.get("content")
+        if content is None or not content.strip():
+            continue
+        for attribute in ("property", "name", "itemprop", "http-equiv"):
+            key = meta.get(attribute)
+            if key:
+                found.setdefault(key.strip().lower(), []).append(content.strip())
+    return found
+
+
+def _first_meta(metas: dict[str, list[str]], keys: Iterable[str]) -> str | None:
+    for key in keys:
+        for value in metas.get(key, ()):
+            text = clean_space(value)
+            if text:
+                return text
+    return None
+
+
+def _http_url(value: str | None, base_url: str) -> str | None:
+    if not value:
+        return None
+    url = urljoin(base_url, value.strip())
+    return url if urlsplit(url).scheme in ("http", "https") and urlsplit(url).hostname else None
+
+
+def _canonical_link(tree: HtmlElement) -> str | None:
+    for link in tree.iterfind(".//link[@rel]"):
+        if "canonical" in link.get("rel", "").lower().split() and link.get("href"):
+            return link.get("href")
+    return None
+
+
+def language_code(value: str | None) -> str | None:
+    """The ISO 639 code in a language tag or locale (``en-US``, ``pt_BR``, ``zh-Hans``)."""
+    if not value:
+        return None
+    match = _LANGUAGE_CODE.match(value.strip().split(",")[0].strip())
+    return match.group(1).lower() if match else None
+
+
+def _time_element_datetime(tree: HtmlElement) -> str | None:
+    """A ``<time datetime>`` marked as the publication time, or the first one in an article."""
+    for time in tree.iterfind(".//time[@datetime]"):
+        if (time.get("itemprop") or "").lower() == "datepublished" or time.get("pubdate") is not None:
+            return time.get("datetime")
+    for article in tree.iterfind(".//article"):
+        for time in article.iterfind(".//time[@datetime]"):
+            return time.get("datetime")
+    return None
+
+
+def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
+    """Everything the page's structured data and meta tags say about the article."""
+    metas = _meta_map(tree)
+    article = _article_object(tree) or {}
+    publisher = article.get("publisher")
+
+    og_type = (_first_meta(metas, ("og:type",)) or "").lower()
+    canonical = _canonical_link(tree) or _first_meta(metas, ("og:url",))
+    html_lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+
+    meta_authors = [
+        name
+        for key in _META_AUTHOR
+        for value in metas.get(key, ())
+        # article:author is often a profile URL, not a name
+        if not value.startswith(("http://", "https://"))
+        for name in [value]
+    ]
+    tags: list[str] = []
+    for key in _META_TAGS:
+        for value in metas.get(key, ()):
+            tags.extend(_keywords(value))
+    tags.extend(_keywords(article.get("keywords")))
+    section = article.get("articleSection")
+    tags.extend(section if isinstance(section, list) else [section] if isinstance(section, str) else [])
+
+    body = article.get("articleBody")
+    return PageMetadata(
+        title=clean_space(article.get("headline")) or _first_meta(metas, _META_TITLE),
+        description=_first_meta(metas, _META_DESCRIPTION) or clean_space(article.get("description")),
+        authors=unique_texts(_person_authors(article.get("author")) or meta_authors),
+        published=clean_space(article.get("datePublished"))
+        or _first_meta(metas, _META_PUBLISHED)
+        or clean_space(_time_element_datetime(tree)),
+        modified=clean_space(article.get("dateModified")) or _first_meta(metas, _META_MODIFIED),
+        site_name=_first_meta(metas, ("og:site_name",))
+        or (_names(publisher)[0] if _names(publisher) else None)
+        or _first_meta(metas, _META_SITE_NAME[1:]),
+        tags=unique_texts(tags),
+        image_url=_http_url(_first_meta(metas, _META_IMAGE) or _first_text(article.get("image")), url),
+        canonical_url=_http_url(canonical, url),
+        language=language_code(html_lang)
+        or language_code(_first_text(article.get("inLanguage")))
+        or language_code(_first_meta(metas, _META_LANGUAGE)),
+        is_article=bool(article) or og_type == "article",
+        article_body=body.strip() if isinstance(body, str) and body.strip() else None,
+    )

@@ -1,0 +1,81 @@
+"""The declared Arrow schema of the article dataset (never inferred from the data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from crawler import __version__
+
+SCHEMA_VERSION = "1"
+"""Bumped on every (additive) schema change; stored in every file's metadata."""
+
+_UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
+_STRING_LIST = pa.list_(pa.string())
+
+
+def _field(name: str, type_: pa.DataType, doc: str, *, nullable: bool = True) -> pa.Field:
+    return pa.field(name, type_, nullable=nullable, metadata={"doc": doc})
+
+
+ARTICLE_FIELDS: tuple[pa.Field, ...] = (
+    _field(
+        "id",
+        pa.string(),
+        "Row id: hash of the normalized URL and the content hash.",
+        nullable=False,
+    ),
+    _field("url", pa.string(), "Fetched URL after redirects, normalized.", nullable=False),
+    _field("canonical_url", pa.string(), "The page's canonical URL (else the fetched URL)."),
+    _field("source", pa.string(), "Publishing site: host of the canonical URL, no www."),
+    _field("title", pa.string(), "Headline."),
+    _field("description", pa.string(), "Summary from the page's metadata."),
+    _field("authors", _STRING_LIST, "Author names in page order.", nullable=False),
+    _field("published_at", _UTC_TIMESTAMP, "Publication time, UTC."),
+    _field("modified_at", _UTC_TIMESTAMP, "Last modification time, UTC, if the page has one."),
+    _field("fetched_at", _UTC_TIMESTAMP, "When the page was fetched, UTC.", nullable=False),
+    _field("language", pa.string(), "ISO 639-1 language code of the text."),
+    _field(
+        "language_confidence",
+        pa.float32(),
+        "langdetect probability; null when taken from the page's declaration.",
+    ),
+    _field("text", pa.string(), "Main text, paragraphs separated by a blank line.", nullable=False),
+    _field(
+        "word_count",
+        pa.int32(),
+        "Words in text (letters for scripts without spaces).",
+        nullable=False,
+    ),
+    _field("tags", _STRING_LIST, "Tags, keywords and sections.", nullable=False),
+    _field("image_url", pa.string(), "Main image URL."),
+    _field("site_name", pa.string(), "The site's own name."),
+    _field("content_hash", pa.string(), "BLAKE2b-128 hex digest of text.", nullable=False),
+    _field(
+        "discovered_via",
+        pa.string(),
+        "How the URL was found: url, feed or sitemap.",
+        nullable=False,
+    ),
+)
+
+ARTICLE_SCHEMA: pa.Schema = pa.schema(
+    ARTICLE_FIELDS,
+    metadata={
+        "news_crawler.schema_version": SCHEMA_VERSION,
+        "news_crawler.version": __version__,
+    },
+)
+
+COLUMNS: tuple[str, ...] = tuple(ARTICLE_SCHEMA.names)
+
+
+def to_row(item: dict[str, Any]) -> dict[str, Any]:
+    """The dataset row of an item (a mapping with at least the schema's columns)."""
+    return {name: item.get(name) for name in COLUMNS}
+
+
+def to_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Rows (from :func:`to_row`) as a table of exactly :data:`ARTICLE_SCHEMA`."""
+    return pa.Table.from_pylist(rows, schema=ARTICLE_SCHEMA)

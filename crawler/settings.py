@@ -56,3 +56,6 @@ EXTENSIONS = {"crawler.report.CrawlReport": 500}
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+
+# Dropped items are logged in one line (reason and URL), not with their whole text.
+LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     from lxml.html import HtmlElement
 
@@ -106,10 +106,13 @@ def clean_space(value: Any) -> str | None:
     return text or None
 
 
-def unique_texts(values: Iterable[str | None]) -> list[str]:
+def unique_texts(
+    values: Iterable[str | None], clean: Callable[[str | None], str | None] = clean_space
+) -> list[str]:
+    """The cleaned, non-empty values in order, without case-insensitive repeats."""
     seen: dict[str, str] = {}
     for value in values:
-        text = clean_space(value)
+        text = clean(value)
         if text and text.casefold() not in seen:
             seen[text.casefold()] = text
     return list(seen.values())

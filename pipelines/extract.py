@@ -24,6 +24,8 @@ from pipelines.dates import parse_datetime
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from lxml.html import HtmlElement
+
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
@@ -98,6 +100,16 @@ def _contains(paragraphs: list[str], snippet: str) -> bool:
     return " ".join(snippet.split()).casefold()[:80] in haystack
 
 
+def linked_share(tree: HtmlElement, paragraphs: list[str]) -> float:
+    """The share of the text (in characters) made of paragraphs that are the text of a link
+    on the page: near 1 for listings of headlines, near 0 for articles."""
+    anchors = {" ".join(a.text_content().split()) for a in tree.iter("a")}
+    anchors.discard("")
+    total = sum(len(p) for p in paragraphs)
+    linked = sum(len(p) for p in paragraphs if " ".join(p.lstrip("-•*· ").split()) in anchors)
+    return linked / total if total else 0.0
+
+
 def _paragraphs(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
@@ -108,11 +120,13 @@ def extract_article(
     content_type: str | None = None,
     *,
     min_text_chars: int = 200,
+    max_link_share: float = 0.5,
 ) -> Extraction:
     """Extract the article in an HTML page.
 
     Raises :class:`ExtractionError` (with the drop reason) when the body is not HTML, is
-    empty, or holds no article text of at least ``min_text_chars`` characters.
+    empty, holds no article text of at least ``min_text_chars`` characters, or when more than
+    ``max_link_share`` of that text is the text of links (home pages, section listings).
     """
     kind = media_type(content_type)
     if kind not in HTML_CONTENT_TYPES:
@@ -144,6 +158,11 @@ def extract_article(
     if len(text) < min_text_chars:
         raise ExtractionError(
             NotAnArticle, f"{len(text)} characters of text, fewer than {min_text_chars}"
+        )
+    share = linked_share(tree, paragraphs)
+    if share > max_link_share:
+        raise ExtractionError(
+            NotAnArticle, f"{share:.0%} of the text is link text: a listing, not an article"
         )
 
     fallback: dict[str, Any] = document.as_dict() if document is not None else {}

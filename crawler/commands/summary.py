@@ -1,0 +1,149 @@
+"""``scrapy summary``: what the dataset under ``OUTPUT_DIR`` holds, and what the last crawl did."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from scrapy.commands import ScrapyCommand
+
+from crawler.report import latest_report
+from pipelines.dataset import articles_dir, data_files
+from pipelines.schema import ARTICLE_SCHEMA
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+_LIST_COLUMNS = ("authors", "tags")
+_DROPPED_PREFIX = "item_dropped_reasons_count/"
+
+
+@dataclass(kw_only=True)
+class DatasetSummary:
+    """Counts over every committed file of a dataset."""
+
+    files: int = 0
+    bytes: int = 0
+    rows: int = 0
+    sources: Counter[str] = field(default_factory=Counter)
+    languages: Counter[str] = field(default_factory=Counter)
+    published_min: datetime | None = None
+    published_max: datetime | None = None
+    fetched_min: datetime | None = None
+    fetched_max: datetime | None = None
+    missing: dict[str, int] = field(default_factory=dict)
+    """Per column: rows where it is null (or an empty list, for list columns)."""
+
+
+def _extend(current: datetime | None, value: Any, pick: Any) -> datetime | None:
+    if value is None:
+        return current
+    return value if current is None else pick(current, value)
+
+
+def summarize_dataset(articles: Path) -> DatasetSummary:
+    """Read the summary columns of every data file under ``articles``."""
+    summary = DatasetSummary(missing=dict.fromkeys(ARTICLE_SCHEMA.names, 0))
+    columns = ["source", "language", "published_at", "fetched_at", *_LIST_COLUMNS]
+    for path in data_files(articles):
+        parquet = pq.ParquetFile(path)
+        metadata = parquet.metadata
+        summary.files += 1
+        summary.bytes += path.stat().st_size
+        summary.rows += metadata.num_rows
+        for index in range(metadata.num_row_groups):
+            group = metadata.row_group(index)
+            for column in range(group.num_columns):
+                chunk = group.column(column)
+                name = chunk.path_in_schema.split(".", 1)[0]
+                stats = chunk.statistics
+                if name in summary.missing and name not in _LIST_COLUMNS and stats is not None:
+                    summary.missing[name] += stats.null_count or 0
+        table = parquet.read(columns=columns)
+        summary.sources.update(v for v in table.column("source").to_pylist() if v)
+        summary.languages.update(v or "unknown" for v in table.column("language").to_pylist())
+        for name in _LIST_COLUMNS:
+            lengths = pc.list_value_length(table.column(name)).to_pylist()
+            summary.missing[name] += sum(1 for length in lengths if not length)
+        for name, low, high in (
+            ("published_at", "published_min", "published_max"),
+            ("fetched_at", "fetched_min", "fetched_max"),
+        ):
+            bounds = pc.min_max(table.column(name)).as_py()
+            setattr(summary, low, _extend(getattr(summary, low), bounds["min"], min))
+            setattr(summary, high, _extend(getattr(summary, high), bounds["max"], max))
+    return summary
+
+
+def _day(value: datetime | None) -> str:
+    return value.date().isoformat() if value else "-"
+
+
+def format_summary(summary: DatasetSummary, report: dict[str, Any] | None, where: Path) -> str:
+    """The summary as the text ``scrapy summary`` prints."""
+    lines = [
+        f"Dataset {where}",
+        f"  rows       {summary.rows}",
+        f"  files      {summary.files} ({summary.bytes / 1024:.0f} KiB)",
+        f"  sources    {len(summary.sources)}: "
+        + ", ".join(f"{name} ({count})" for name, count in summary.sources.most_common(8))
+        + (" ..." if len(summary.sources) > 8 else ""),
+        f"  languages  {len(summary.languages)}: "
+        + ", ".join(f"{name} {count}" for name, count in summary.languages.most_common()),
+        f"  published  {_day(summary.published_min)} .. {_day(summary.published_max)}",
+        f"  fetched    {_day(summary.fetched_min)} .. {_day(summary.fetched_max)}",
+    ]
+    if summary.rows:
+        missing = ", ".join(
+            f"{name} {count / summary.rows:.0%}"
+            for name, count in summary.missing.items()
+            if count
+        )
+        lines.append(f"  missing    {missing or 'none'}")
+    if report is not None:
+        stats = report.get("stats", {})
+        lines += [
+            f"Last crawl {report.get('started_at')} .. {report.get('finished_at')}"
+            f" ({report.get('finish_reason')})",
+            f"  pages fetched   {stats.get('news/fetch/pages', 0)}",
+            f"  rows written    {stats.get('news/parquet/rows_written', 0)}",
+        ]
+        dropped = {
+            key.removeprefix(_DROPPED_PREFIX): value
+            for key, value in stats.items()
+            if key.startswith(_DROPPED_PREFIX)
+        }
+        lines.append(
+            "  dropped         "
+            + (", ".join(f"{reason} {count}" for reason, count in sorted(dropped.items())) or "none")
+        )
+        errors = {
+            key.removeprefix("news/fetch/"): value
+            for key, value in stats.items()
+            if key.startswith(("news/fetch/error/", "news/fetch/http_error/"))
+        }
+        lines.append(
+            "  fetch errors    "
+            + (", ".join(f"{kind} {count}" for kind, count in sorted(errors.items())) or "none")
+        )
+    return "\n".join(lines)
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}  # noqa: RUF012 - Scrapy's own class attribute
+
+    def short_desc(self) -> str:
+        return "Summarize the dataset under OUTPUT_DIR and the last crawl into it"
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        output_dir = Path(self.settings.get("OUTPUT_DIR"))
+        articles = articles_dir(output_dir)
+        print(format_summary(summarize_dataset(articles), latest_report(output_dir), articles))

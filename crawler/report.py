@@ -1,0 +1,81 @@
+"""The crawl report: each crawl's final stats and finish reason, kept beside the dataset.
+
+Written to ``OUTPUT_DIR/state/crawls/<start time>-<pid>.json`` when the spider closes, so that
+schedulers, monitoring and ``scrapy summary`` can see what every run did (dropped items by
+reason, fetch errors, rows written).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from pipelines.dataset import crawls_dir
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def latest_report(output_dir: Path) -> dict[str, Any] | None:
+    """The newest crawl report of an output directory, or ``None``."""
+    reports = sorted(crawls_dir(output_dir).glob("*.json"))
+    if not reports:
+        return None
+    return json.loads(reports[-1].read_text(encoding="utf-8"))
+
+
+class CrawlReport:
+    """Extension writing the crawl report. Settings: ``REPORT_ENABLED`` (``True``)."""
+
+    def __init__(self, crawler: Crawler, output_dir: Path) -> None:
+        self.crawler = crawler
+        self.output_dir = output_dir
+        self.started = datetime.now(UTC)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.getbool("REPORT_ENABLED", True):
+            raise NotConfigured("REPORT_ENABLED is off")
+        output_dir = crawler.settings.get("OUTPUT_DIR")
+        if not output_dir:
+            raise NotConfigured("OUTPUT_DIR is empty")
+        extension = cls(crawler, Path(output_dir))
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        assert self.crawler.stats is not None
+        stats = self.crawler.stats.get_stats()
+        report = {
+            "spider": spider.name,
+            "started_at": _jsonable(self.started),
+            "finished_at": _jsonable(datetime.now(UTC)),
+            "finish_reason": reason,
+            "pid": os.getpid(),
+            "stats": {key: _jsonable(value) for key, value in sorted(stats.items())},
+        }
+        folder = crawls_dir(self.output_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{self.started:%Y%m%dT%H%M%S.%fZ}-{os.getpid()}.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(report, indent=2, sort_keys=True), encoding="utf-8")
+        tmp.replace(path)
+        logger.info("Crawl report written to %s", path)

@@ -1,0 +1,101 @@
+"""Persistent crawl state: what the dataset already holds, for deduplication across runs.
+
+The state is an index of the committed dataset: it records the URLs and content hashes of the
+rows of each committed data file, in one transaction per file, and can be rebuilt from the
+files themselves (:meth:`CrawlState.sync`), so state and data agree after any crash. It is an
+embedded SQLite database (WAL mode), safe for several processes on one machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from contextlib import closing
+from typing import TYPE_CHECKING
+
+from pipelines.dataset import data_files, read_keys
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+STATE_FILE = "crawl-state.sqlite3"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS urls (digest BLOB PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS hashes (digest BLOB PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, row_count INTEGER NOT NULL)
+    WITHOUT ROWID;
+"""
+
+
+def _digest(value: str) -> bytes:
+    # 128-bit digests keep the index small (16 bytes per key) with negligible collisions.
+    return hashlib.blake2b(value.encode("utf-8"), digest_size=16).digest()
+
+
+class CrawlState:
+    """What earlier crawls into one output directory stored.
+
+    Keys are recorded only when the data file holding them is committed, never before.
+    """
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+
+    @classmethod
+    def open(cls, state_dir: Path) -> CrawlState:
+        """Open (creating if needed) the state database in ``state_dir``."""
+        state_dir.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(state_dir / STATE_FILE, timeout=30.0)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        with connection:
+            connection.executescript(_SCHEMA)
+            connection.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+        return cls(connection)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def has_url(self, url: str) -> bool:
+        """Whether a stored row has this (normalized) URL or canonical URL."""
+        with closing(self._db.execute("SELECT 1 FROM urls WHERE digest = ?", (_digest(url),))) as cur:
+            return cur.fetchone() is not None
+
+    def has_content(self, content_hash: str) -> bool:
+        """Whether a stored row has this content hash."""
+        query = "SELECT 1 FROM hashes WHERE digest = ?"
+        with closing(self._db.execute(query, (_digest(content_hash),))) as cur:
+            return cur.fetchone() is not None
+
+    def recorded_files(self) -> set[str]:
+        with closing(self._db.execute("SELECT name FROM files")) as cur:
+            return {name for (name,) in cur}
+
+    def record_file(self, name: str, keys: Iterable[tuple[str, str | None, str]]) -> None:
+        """Record a committed data file and the keys of its rows, atomically."""
+        keys = list(keys)
+        urls = {_digest(u) for url, canonical, _ in keys for u in (url, canonical) if u}
+        hashes = {_digest(content_hash) for _, _, content_hash in keys if content_hash}
+        with self._db:
+            self._db.executemany("INSERT OR IGNORE INTO urls VALUES (?)", [(d,) for d in urls])
+            self._db.executemany("INSERT OR IGNORE INTO hashes VALUES (?)", [(d,) for d in hashes])
+            self._db.execute("INSERT OR REPLACE INTO files VALUES (?, ?)", (name, len(keys)))
+
+    def sync(self, articles: Path) -> int:
+        """Record the data files under ``articles`` that the state does not know yet (written
+        by a crawl that died before recording them); returns how many."""
+        known = self.recorded_files()
+        missing = [path for path in data_files(articles) if _name(path, articles) not in known]
+        for path in missing:
+            self.record_file(_name(path, articles), read_keys(path))
+        return len(missing)
+
+
+def _name(path: Path, articles: Path) -> str:
+    return path.relative_to(articles).as_posix()

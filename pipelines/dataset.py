@@ -1,0 +1,83 @@
+"""The on-disk layout of an output directory, shared by the writer, the state and commands.
+
+::
+
+    OUTPUT_DIR/
+      articles/fetch_date=YYYY-MM-DD/part-<UTC time>-<run id>-<seq>.parquet   the dataset
+      state/                                                                   crawl state
+      state/tmp/                                                               files being written
+      state/crawls/                                                            one report per crawl
+
+Files appear under ``articles/`` only complete (written in ``state/tmp/``, then renamed), so a
+reader never sees a partial file, and every crawl adds files with names of its own.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import pyarrow.parquet as pq
+
+from pathlib import Path
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
+
+ARTICLES = "articles"
+STATE = "state"
+TMP = "tmp"
+CRAWLS = "crawls"
+PARTITION_KEY = "fetch_date"
+DATA_SUFFIX = ".parquet"
+TMP_SUFFIX = ".tmp"
+
+KEY_COLUMNS = ("url", "canonical_url", "content_hash")
+
+
+def articles_dir(output_dir: Path) -> Path:
+    return output_dir / ARTICLES
+
+
+def state_dir(output_dir: Path) -> Path:
+    return output_dir / STATE
+
+
+def tmp_dir(output_dir: Path) -> Path:
+    return output_dir / STATE / TMP
+
+
+def crawls_dir(output_dir: Path) -> Path:
+    return output_dir / STATE / CRAWLS
+
+
+def partition_name(day: date) -> str:
+    """The hive-style folder name of the partition of rows fetched on ``day`` (UTC)."""
+    return f"{PARTITION_KEY}={day.isoformat()}"
+
+
+def data_file_name(started: datetime, run_id: str, sequence: int) -> str:
+    """A data file name unique to one writer: start time (UTC), run id and a counter."""
+    return f"part-{started:%Y%m%dT%H%M%SZ}-{run_id}-{sequence:05d}{DATA_SUFFIX}"
+
+
+def data_files(articles: Path) -> list[Path]:
+    """The committed data files, sorted; hidden (``.``) and private (``_``) entries skipped."""
+    if not articles.is_dir():
+        return []
+    found: list[Path] = []
+    for root, dirs, files in os.walk(articles):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        found.extend(
+            Path(root) / name
+            for name in sorted(files)
+            if name.endswith(DATA_SUFFIX) and not name.startswith((".", "_"))
+        )
+    return found
+
+
+def read_keys(path: Path) -> list[tuple[str, str | None, str]]:
+    """The ``(url, canonical_url, content_hash)`` of every row of one data file."""
+    table = pq.read_table(path, columns=list(KEY_COLUMNS))
+    columns = [table.column(name).to_pylist() for name in KEY_COLUMNS]
+    return list(zip(*columns, strict=True))

@@ -1,0 +1,345 @@
+"""Parquet stage: buffer rows and write them into the dataset, a complete file at a time.
+
+:class:`DatasetWriter` is the plain writer (usable without Scrapy); :class:`ParquetPipeline`
+is the Scrapy component. Rows are buffered and written in row groups into a file under
+``OUTPUT_DIR/state/tmp/``; the file is closed, synced and renamed into
+``OUTPUT_DIR/articles/fetch_date=YYYY-MM-DD/`` when it is full, when the commit interval has
+passed, when the UTC date changes, and at the end of the crawl. Only then does the dedupe
+state learn its rows (``articles_committed``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import threads
+from twisted.python.threadpool import ThreadPool
+
+from pipelines.dataset import (
+    KEY_COLUMNS,
+    TMP_SUFFIX,
+    articles_dir,
+    data_file_name,
+    partition_name,
+    tmp_dir,
+)
+from pipelines.schema import ARTICLE_SCHEMA, to_row
+from pipelines.signals import articles_committed
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import date
+
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+COMPRESSIONS = frozenset({"zstd", "snappy", "gzip", "brotli", "lz4", "none"})
+
+
+class InvalidRow(DropItem):
+    """The item does not fit the dataset schema (a bug upstream; logged with the reason)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommittedFile:
+    """A data file that became visible in the dataset."""
+
+    name: str
+    """Path relative to the articles directory (``fetch_date=.../part-....parquet``)."""
+    rows: int
+    keys: list[tuple[str, str | None, str]]
+    """``(url, canonical_url, content_hash)`` of every row."""
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_tmp_files(tmp: Path) -> list[Path]:
+    """Delete temporary files left by writer processes that no longer run."""
+    removed = []
+    for path in tmp.glob(f"*{TMP_SUFFIX}"):
+        # name: <data file name>.<pid>.tmp
+        pid_text = path.name.removesuffix(TMP_SUFFIX).rsplit(".", 1)[-1]
+        if pid_text.isdigit() and _pid_alive(int(pid_text)):
+            continue
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+class DatasetWriter:
+    """Appends row batches to the dataset under ``output_dir``; blocking, one thread at a time.
+
+    Each :meth:`write` call writes one row group; :meth:`commit` makes the current file
+    visible. Files never overwrite anything: names carry the writer's start time, run id
+    and a counter.
+    """
+
+    def __init__(
+        self,
+        output_dir: Path,
+        *,
+        file_rows: int = 100_000,
+        compression: str = "zstd",
+        compression_level: int | None = None,
+        run_id: str | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.articles = articles_dir(output_dir)
+        self.tmp = tmp_dir(output_dir)
+        self.file_rows = file_rows
+        self.compression = compression
+        self.compression_level = compression_level
+        self.run_id = run_id or secrets.token_hex(4)
+        self.started = clock()
+        self._sequence = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._tmp_path: Path | None = None
+        self._name: str | None = None
+        self._day: date | None = None
+        self._rows = 0
+        self._keys: list[tuple[str, str | None, str]] = []
+        self.opened_at: float | None = None
+        """Monotonic time when the current file was opened (``None`` when none is open)."""
+
+    def open(self) -> None:
+        """Create the directories and remove temporary files of dead writers."""
+        self.articles.mkdir(parents=True, exist_ok=True)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        for path in remove_stale_tmp_files(self.tmp):
+            logger.warning("Removed the unfinished file of a crashed crawl: %s", path)
+
+    @property
+    def open_rows(self) -> int:
+        """Rows written into the current, not yet committed, file."""
+        return self._rows
+
+    def write(self, table: pa.Table) -> list[CommittedFile]:
+        """Write ``table`` (rows of :data:`ARTICLE_SCHEMA`); returns the files committed on the
+        way (a file is committed when it is full or when the rows' UTC date changes)."""
+        committed: list[CommittedFile] = []
+        fetched = table.column("fetched_at").to_pylist()
+        start = 0
+        while start < table.num_rows:
+            day = fetched[start].date()
+            end = start
+            while end < table.num_rows and fetched[end].date() == day:
+                end += 1
+            if self._writer is not None and day != self._day:
+                committed.extend(self._commit_list())
+            self._write_slice(table.slice(start, end - start), day)
+            if self._rows >= self.file_rows:
+                committed.extend(self._commit_list())
+            start = end
+        return committed
+
+    def _write_slice(self, table: pa.Table, day: date) -> None:
+        if self._writer is None:
+            self._open_file(day)
+        assert self._writer is not None
+        self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
+        self._rows += table.num_rows
+        columns = [table.column(name).to_pylist() for name in KEY_COLUMNS]
+        self._keys.extend(zip(*columns, strict=True))
+
+    def _open_file(self, day: date) -> None:
+        self._sequence += 1
+        self._name = f"{partition_name(day)}/{data_file_name(self.started, self.run_id, self._sequence)}"
+        self._tmp_path = self.tmp / f"{Path(self._name).name}.{os.getpid()}{TMP_SUFFIX}"
+        self._writer = pq.ParquetWriter(
+            self._tmp_path,
+            ARTICLE_SCHEMA,
+            compression=self.compression,
+            compression_level=self.compression_level,
+            write_statistics=True,
+        )
+        self._day = day
+        self._rows = 0
+        self._keys = []
+        self.opened_at = time.monotonic()
+
+    def _commit_list(self) -> list[CommittedFile]:
+        committed = self.commit()
+        return [committed] if committed else []
+
+    def commit(self) -> CommittedFile | None:
+        """Close the current file and move it into the dataset; ``None`` if none is open."""
+        if self._writer is None:
+            return None
+        assert self._tmp_path is not None and self._name is not None
+        self._writer.close()
+        self._writer = None
+        self.opened_at = None
+        with self._tmp_path.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        final = self.articles / self._name
+        final.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp_path.replace(final)
+        _fsync_dir(final.parent)
+        committed = CommittedFile(name=self._name, rows=self._rows, keys=self._keys)
+        self._tmp_path = None
+        self._rows = 0
+        self._keys = []
+        return committed
+
+
+class ParquetPipeline:
+    """Writes accepted articles into the Parquet dataset under ``OUTPUT_DIR/articles/``.
+
+    Settings (defaults): ``PARQUET_ENABLED`` (``True``), ``PARQUET_ROW_GROUP_ROWS``
+    (``1000``: rows buffered in memory and written as one row group), ``PARQUET_FILE_ROWS``
+    (``100000``: a file is committed when it holds this many rows),
+    ``PARQUET_COMMIT_INTERVAL`` (``600`` seconds: an open file is committed this long after
+    it was opened, so a crash loses little), ``PARQUET_COMPRESSION`` (``zstd``),
+    ``PARQUET_COMPRESSION_LEVEL`` (``None``: the codec's default).
+    """
+
+    DEFAULT_ROW_GROUP_ROWS = 1000
+    DEFAULT_FILE_ROWS = 100_000
+    DEFAULT_COMMIT_INTERVAL = 600.0
+    DEFAULT_COMPRESSION = "zstd"
+
+    def __init__(
+        self,
+        crawler: Crawler,
+        stats: StatsCollector,
+        *,
+        output_dir: Path,
+        row_group_rows: int,
+        file_rows: int,
+        commit_interval: float,
+        compression: str,
+        compression_level: int | None,
+    ) -> None:
+        self.crawler = crawler
+        self.stats = stats
+        self.row_group_rows = row_group_rows
+        self.commit_interval = commit_interval
+        self.writer = DatasetWriter(
+            output_dir,
+            file_rows=file_rows,
+            compression=compression,
+            compression_level=compression_level,
+        )
+        self.buffer: list[pa.RecordBatch] = []
+        self.buffered_rows = 0
+        # One writer thread: writes and commits run in order, off the reactor thread.
+        self.pool = ThreadPool(minthreads=1, maxthreads=1, name="parquet-writer")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        if not settings.getbool("PARQUET_ENABLED", True):
+            raise NotConfigured("PARQUET_ENABLED is off")
+        output_dir = settings.get("OUTPUT_DIR")
+        if not output_dir:
+            raise NotConfigured("OUTPUT_DIR is empty")
+        row_group_rows = settings.getint("PARQUET_ROW_GROUP_ROWS", cls.DEFAULT_ROW_GROUP_ROWS)
+        file_rows = settings.getint("PARQUET_FILE_ROWS", cls.DEFAULT_FILE_ROWS)
+        interval = settings.getfloat("PARQUET_COMMIT_INTERVAL", cls.DEFAULT_COMMIT_INTERVAL)
+        compression = str(settings.get("PARQUET_COMPRESSION", cls.DEFAULT_COMPRESSION)).lower()
+        level = settings.get("PARQUET_COMPRESSION_LEVEL")
+        if row_group_rows < 1 or file_rows < row_group_rows:
+            raise NotConfigured(
+                "PARQUET_ROW_GROUP_ROWS must be at least 1 and PARQUET_FILE_ROWS at least "
+                f"PARQUET_ROW_GROUP_ROWS (got {row_group_rows} and {file_rows})"
+            )
+        if interval <= 0:
+            raise NotConfigured(f"PARQUET_COMMIT_INTERVAL must be positive, not {interval}")
+        if compression not in COMPRESSIONS:
+            raise NotConfigured(
+                f"PARQUET_COMPRESSION must be one of {sorted(COMPRESSIONS)}, not {compression!r}"
+            )
+        assert crawler.stats is not None
+        return cls(
+            crawler,
+            crawler.stats,
+            output_dir=Path(output_dir),
+            row_group_rows=row_group_rows,
+            file_rows=file_rows,
+            commit_interval=interval,
+            compression=compression,
+            compression_level=int(level) if level not in (None, "") else None,
+        )
+
+    async def _in_writer_thread(self, function: Callable[..., Any], *args: Any) -> Any:
+        from twisted.internet import reactor
+
+        deferred = threads.deferToThreadPool(reactor, self.pool, function, *args)
+        return await maybe_deferred_to_future(deferred)
+
+    def open_spider(self) -> None:
+        self.writer.open()
+        self.pool.start()
+        logger.info("Writing the dataset under %s", self.writer.articles)
+
+    async def close_spider(self) -> None:
+        try:
+            await self._flush(commit=True)
+        finally:
+            self.pool.stop()
+
+    async def process_item(self, item: Any) -> Any:
+        row = to_row(ItemAdapter(item))
+        try:
+            batch = pa.RecordBatch.from_pylist([row], schema=ARTICLE_SCHEMA)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            self.stats.inc_value("news/parquet/invalid_row")
+            raise InvalidRow(f"InvalidRow: {exc} <{row.get('url')}>") from None
+        self.buffer.append(batch)
+        self.buffered_rows += 1
+        self.stats.inc_value("news/parquet/rows_buffered")
+        opened_at = self.writer.opened_at
+        due = opened_at is not None and time.monotonic() - opened_at >= self.commit_interval
+        if self.buffered_rows >= self.row_group_rows or due:
+            await self._flush(commit=due)
+        return item
+
+    async def _flush(self, *, commit: bool) -> None:
+        """Write the buffer as a row group (and commit the file if asked) in the writer
+        thread; announce every committed file."""
+        batches, self.buffer, self.buffered_rows = self.buffer, [], 0
+        committed: list[CommittedFile] = []
+        if batches:
+            table = pa.Table.from_batches(batches, schema=ARTICLE_SCHEMA)
+            committed += await self._in_writer_thread(self.writer.write, table)
+            self.stats.inc_value("news/parquet/row_groups")
+        if commit:
+            last = await self._in_writer_thread(self.writer.commit)
+            committed += [last] if last else []
+        for done in committed:
+            self.stats.inc_value("news/parquet/files")
+            self.stats.inc_value("news/parquet/rows_written", done.rows)
+            logger.info("Committed %d articles to %s", done.rows, done.name)
+            self.crawler.signals.send_catch_log(
+                signal=articles_committed, file=done.name, keys=done.keys
+            )

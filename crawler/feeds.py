@@ -68,7 +68,8 @@ def parse_feed(body: bytes, feed_url: str) -> ParsedFeed:
             continue
         title = (entry.get("title") or "").strip() or None
         published = _to_datetime(entry.get("published_parsed") or entry.get("updated_parsed"))
-        entries.append(FeedEntry(url=urljoin(feed_url, link.strip()), title=title,
-                                 published_at=published))
+        entries.append(
+            FeedEntry(url=urljoin(feed_url, link.strip()), title=title, published_at=published)
+        )
     is_feed = bool(parsed.get("version")) or bool(entries)
     return ParsedFeed(entries=entries, is_feed=is_feed, error=error)

@@ -60,8 +60,12 @@ def parse_sitemap(xml: bytes, sitemap_url: str) -> ParsedSitemap:
         return ParsedSitemap(kind=None, entries=[])
     try:
         sitemap = Sitemap(xml)
-        kind = sitemap.type
-        if kind not in ("urlset", "sitemapindex"):
+        kind: SitemapKind
+        if sitemap.type == "urlset":
+            kind = "urlset"
+        elif sitemap.type == "sitemapindex":
+            kind = "sitemapindex"
+        else:
             return ParsedSitemap(kind=None, entries=[])
         entries = [
             SitemapEntry(url=urljoin(sitemap_url, entry["loc"]), lastmod=entry.get("lastmod"))

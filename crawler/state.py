@@ -64,7 +64,9 @@ class CrawlState:
 
     def has_url(self, url: str) -> bool:
         """Whether a stored row has this (normalized) URL or canonical URL."""
-        with closing(self._db.execute("SELECT 1 FROM urls WHERE digest = ?", (_digest(url),))) as cur:
+        with closing(
+            self._db.execute("SELECT 1 FROM urls WHERE digest = ?", (_digest(url),))
+        ) as cur:
             return cur.fetchone() is not None
 
     def has_content(self, content_hash: str) -> bool:

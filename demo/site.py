@@ -165,7 +165,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _SiteServer
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         base_url = f"http://{self.server.server_address[0]}:{self.server.server_address[1]}"
         path = self.path.split("?", 1)[0].split("#", 1)[0]
         self.server.requested.append(path)
@@ -177,7 +177,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(response.body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # the crawler logs every request itself
 
 

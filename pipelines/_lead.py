@@ -82,9 +82,43 @@ EXCLUDE_WORDS = frozenset(
     }
 )
 # A lead is one paragraph of prose: no media, lists, tables, controls or headings inside.
-_NOT_A_PARAGRAPH_XPATH = ".//img|.//picture|.//video|.//figure|.//iframe|.//ul|.//ol|.//table|.//button|.//form|.//h1|.//h2|.//h3"
-_EXCLUDE_TAGS = frozenset({"nav", "aside", "footer", "script", "style", "noscript", "template",
-                           "figure", "figcaption", "form", "button", "ul", "ol", "li", "a"})
+_NOT_A_PARAGRAPH_XPATH = "|".join(
+    f".//{tag}"
+    for tag in (
+        "img",
+        "picture",
+        "video",
+        "figure",
+        "iframe",
+        "ul",
+        "ol",
+        "table",
+        "button",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+    )
+)
+_EXCLUDE_TAGS = frozenset(
+    {
+        "nav",
+        "aside",
+        "footer",
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "figure",
+        "figcaption",
+        "form",
+        "button",
+        "ul",
+        "ol",
+        "li",
+        "a",
+    }
+)
 
 MIN_LEAD_CHARS = 40
 MAX_LEAD_CHARS = 1500
@@ -106,7 +140,11 @@ def _text(element: HtmlElement) -> str:
 def _excluded(element: HtmlElement) -> bool:
     node: HtmlElement | None = element
     while node is not None:
-        if not isinstance(node.tag, str) or node.tag in _EXCLUDE_TAGS or _words(node) & EXCLUDE_WORDS:
+        if (
+            not isinstance(node.tag, str)
+            or node.tag in _EXCLUDE_TAGS
+            or _words(node) & EXCLUDE_WORDS
+        ):
             return True
         node = node.getparent()
     return False
@@ -129,7 +167,9 @@ def find_lead(tree: HtmlElement, first_paragraph: str, description: str | None) 
     for element in tree.iter():
         if not isinstance(element.tag, str):
             continue
-        text = _text(element) if element.tag in ("p", "div", "span", "h2", "section", "header") else ""
+        text = (
+            _text(element) if element.tag in ("p", "div", "span", "h2", "section", "header") else ""
+        )
         if not text:
             continue
         comparable = _comparable(text)
@@ -138,10 +178,15 @@ def find_lead(tree: HtmlElement, first_paragraph: str, description: str | None) 
         if not MIN_LEAD_CHARS <= len(text) <= MAX_LEAD_CHARS:
             continue
         named = bool(_words(element) & LEAD_WORDS)
-        repeats_description = bool(wanted) and (comparable == wanted or comparable.startswith(wanted))
+        repeats_description = bool(wanted) and (
+            comparable == wanted or comparable.startswith(wanted)
+        )
         if not (named or repeats_description) or _excluded(element):
             continue
-        if element.xpath(_NOT_A_PARAGRAPH_XPATH) or _link_share(element, len(text)) > MAX_LINK_SHARE:
+        if (
+            element.xpath(_NOT_A_PARAGRAPH_XPATH)
+            or _link_share(element, len(text)) > MAX_LINK_SHARE
+        ):
             continue
         return text
     return None

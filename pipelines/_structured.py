@@ -186,14 +186,21 @@ def _article_object(tree: HtmlElement) -> dict[str, Any] | None:
     articles = [obj for obj in _json_ld_objects(tree) if _types(obj) & ARTICLE_TYPES]
     if not articles:
         return None
-    return max(articles, key=lambda obj: (bool(obj.get("headline")), len(str(obj.get("articleBody") or ""))))
+    return max(
+        articles,
+        key=lambda obj: (bool(obj.get("headline")), len(str(obj.get("articleBody") or ""))),
+    )
 
 
 def _person_authors(value: Any) -> list[str]:
     """Authors, preferring people over organizations (an outlet is not an author when a
     person is named)."""
     items = value if isinstance(value, list) else [value]
-    people = [item for item in items if not (isinstance(item, dict) and _types(item) & {"Organization", "NewsMediaOrganization"})]
+    people = [
+        item
+        for item in items
+        if not (isinstance(item, dict) and _types(item) & {"Organization", "NewsMediaOrganization"})
+    ]
     return _names(people) or _names(items)
 
 
@@ -248,7 +255,9 @@ def language_code(value: str | None) -> str | None:
 def _time_element_datetime(tree: HtmlElement) -> str | None:
     """A ``<time datetime>`` marked as the publication time, or the first one in an article."""
     for time in tree.iterfind(".//time[@datetime]"):
-        if (time.get("itemprop") or "").lower() == "datepublished" or time.get("pubdate") is not None:
+        if (time.get("itemprop") or "").lower() == "datepublished" or time.get(
+            "pubdate"
+        ) is not None:
             return time.get("datetime")
     for article in tree.iterfind(".//article"):
         for time in article.iterfind(".//time[@datetime]"):
@@ -280,12 +289,15 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
             tags.extend(_keywords(value))
     tags.extend(_keywords(article.get("keywords")))
     section = article.get("articleSection")
-    tags.extend(section if isinstance(section, list) else [section] if isinstance(section, str) else [])
+    tags.extend(
+        section if isinstance(section, list) else [section] if isinstance(section, str) else []
+    )
 
     body = article.get("articleBody")
     return PageMetadata(
         title=clean_space(article.get("headline")) or _first_meta(metas, _META_TITLE),
-        description=_first_meta(metas, _META_DESCRIPTION) or clean_space(article.get("description")),
+        description=_first_meta(metas, _META_DESCRIPTION)
+        or clean_space(article.get("description")),
         authors=unique_texts(_person_authors(article.get("author")) or meta_authors),
         published=clean_space(article.get("datePublished"))
         or _first_meta(metas, _META_PUBLISHED)
@@ -295,7 +307,9 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         or (_names(publisher)[0] if _names(publisher) else None)
         or _first_meta(metas, _META_SITE_NAME[1:]),
         tags=unique_texts(tags),
-        image_url=_http_url(_first_meta(metas, _META_IMAGE) or _first_text(article.get("image")), url),
+        image_url=_http_url(
+            _first_meta(metas, _META_IMAGE) or _first_text(article.get("image")), url
+        ),
         canonical_url=_http_url(canonical, url),
         language=language_code(html_lang)
         or language_code(_first_text(article.get("inLanguage")))

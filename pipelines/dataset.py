@@ -15,11 +15,10 @@ reader never sees a partial file, and every crawl adds files with names of its o
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
-
-from pathlib import Path
 
 if TYPE_CHECKING:
     from datetime import date, datetime

@@ -11,8 +11,8 @@ from dateutil import parser as dateutil_parser
 _HAS_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d")
 _UNIX_SECONDS = re.compile(r"^\d{9,10}$")
 # Two defaults that differ in year, month and day (see parse_datetime).
-_DEFAULT_A = datetime(2000, 1, 1)  # noqa: DTZ001 - a placeholder, never returned
-_DEFAULT_B = datetime(2001, 2, 2)  # noqa: DTZ001
+_DEFAULT_A = datetime(2000, 1, 1)
+_DEFAULT_B = datetime(2001, 2, 2)
 _DOTTED_DATE = re.compile(r"(?<!\d)\d{1,2}\.\d{1,2}\.(?:19|20)\d\d(?!\d)")
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from lxml.html import HtmlElement
-
+    from trafilatura.settings import Document
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
@@ -141,7 +141,7 @@ def extract_article(
         raise ExtractionError(EmptyPage, "not parseable as HTML")
 
     meta = page_metadata(tree, url)
-    document = trafilatura.bare_extraction(
+    document: Document | None = trafilatura.bare_extraction(  # type: ignore[assignment]
         tree,
         url=url,
         with_metadata=True,

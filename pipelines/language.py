@@ -115,7 +115,9 @@ class LanguagePipeline:
         adapter = ItemAdapter(item)
         detected, confidence = self.detector.detect(adapter.get("text") or "")
         language, confidence = choose_language(
-            detected, confidence, adapter.get("declared_language"),
+            detected,
+            confidence,
+            adapter.get("declared_language"),
             min_confidence=self.min_confidence,
         )
         if language is None:

@@ -173,7 +173,9 @@ class DatasetWriter:
 
     def _open_file(self, day: date) -> None:
         self._sequence += 1
-        self._name = f"{partition_name(day)}/{data_file_name(self.started, self.run_id, self._sequence)}"
+        self._name = (
+            f"{partition_name(day)}/{data_file_name(self.started, self.run_id, self._sequence)}"
+        )
         self._tmp_path = self.tmp / f"{Path(self._name).name}.{os.getpid()}{TMP_SUFFIX}"
         self._writer = pq.ParquetWriter(
             self._tmp_path,
@@ -195,7 +197,8 @@ class DatasetWriter:
         """Close the current file and move it into the dataset; ``None`` if none is open."""
         if self._writer is None:
             return None
-        assert self._tmp_path is not None and self._name is not None
+        assert self._tmp_path is not None
+        assert self._name is not None
         self._writer.close()
         self._writer = None
         self.opened_at = None
@@ -292,7 +295,8 @@ class ParquetPipeline:
         )
 
     async def _in_writer_thread(self, function: Callable[..., Any], *args: Any) -> Any:
-        from twisted.internet import reactor
+        # Scrapy installs the reactor at start-up: import it when it is needed.
+        from twisted.internet import reactor  # noqa: PLC0415
 
         deferred = threads.deferToThreadPool(reactor, self.pool, function, *args)
         return await maybe_deferred_to_future(deferred)

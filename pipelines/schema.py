@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from crawler import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 SCHEMA_VERSION = "1"
 """Bumped on every (additive) schema change; stored in every file's metadata."""
@@ -71,7 +74,7 @@ ARTICLE_SCHEMA: pa.Schema = pa.schema(
 COLUMNS: tuple[str, ...] = tuple(ARTICLE_SCHEMA.names)
 
 
-def to_row(item: dict[str, Any]) -> dict[str, Any]:
+def to_row(item: Mapping[str, Any]) -> dict[str, Any]:
     """The dataset row of an item (a mapping with at least the schema's columns)."""
     return {name: item.get(name) for name in COLUMNS}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from pipelines.dataset import articles_dir, data_files
 from pipelines.schema import ARTICLE_SCHEMA
 
 if TYPE_CHECKING:
+    import argparse
     from datetime import datetime
 
 _LIST_COLUMNS = ("authors", "tags")
@@ -100,16 +100,16 @@ def format_summary(summary: DatasetSummary, report: dict[str, Any] | None, where
     ]
     if summary.rows:
         missing = ", ".join(
-            f"{name} {count / summary.rows:.0%}"
-            for name, count in summary.missing.items()
-            if count
+            f"{name} {count / summary.rows:.0%}" for name, count in summary.missing.items() if count
         )
         lines.append(f"  missing    {missing or 'none'}")
     if report is not None:
         stats = report.get("stats", {})
         lines += [
-            f"Last crawl {report.get('started_at')} .. {report.get('finished_at')}"
-            f" ({report.get('finish_reason')})",
+            (
+                f"Last crawl {report.get('started_at')} .. {report.get('finished_at')}"
+                f" ({report.get('finish_reason')})"
+            ),
             f"  pages fetched   {stats.get('news/fetch/pages', 0)}",
             f"  rows written    {stats.get('news/parquet/rows_written', 0)}",
         ]
@@ -120,7 +120,10 @@ def format_summary(summary: DatasetSummary, report: dict[str, Any] | None, where
         }
         lines.append(
             "  dropped         "
-            + (", ".join(f"{reason} {count}" for reason, count in sorted(dropped.items())) or "none")
+            + (
+                ", ".join(f"{reason} {count}" for reason, count in sorted(dropped.items()))
+                or "none"
+            )
         )
         errors = {
             key.removeprefix("news/fetch/"): value

@@ -142,9 +142,7 @@ class NewsSpider(scrapy.Spider):
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """Requests for the URLs of a sitemap, or for the sitemaps of a sitemap index."""
         stats = self.crawler.stats
-        max_size = response.meta.get("download_maxsize") or self.settings.getint(
-            "DOWNLOAD_MAXSIZE"
-        )
+        max_size = response.meta.get("download_maxsize") or self.settings.getint("DOWNLOAD_MAXSIZE")
         try:
             xml = sitemap_body(response.body, max_size=max_size)
         except (SitemapTooLarge, OSError) as exc:
@@ -174,7 +172,7 @@ class NewsSpider(scrapy.Spider):
         """One log line and one counter per failed request, never a traceback."""
         request = failure.request  # type: ignore[attr-defined]
         stats = self.crawler.stats
-        if failure.check(HttpError):
+        if isinstance(failure.value, HttpError):
             status = failure.value.response.status
             stats.inc_value(f"news/fetch/http_error/{status}")
             self.logger.warning("HTTP %d, skipped: %s", status, request.url)

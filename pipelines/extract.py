@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from lxml.html import HtmlElement
-    from trafilatura.settings import Document
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
+    from trafilatura.settings import Document
 
 logger = logging.getLogger(__name__)
 

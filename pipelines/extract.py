@@ -22,6 +22,7 @@ from pipelines._structured import clean_space, page_metadata, unique_texts
 from pipelines.dates import parse_datetime
 
 if TYPE_CHECKING:
+    from collections.abc import MutableMapping
     from datetime import datetime
 
     from lxml.html import HtmlElement
@@ -186,6 +187,26 @@ def extract_article(
     )
 
 
+def apply_extraction(record: MutableMapping[str, Any], result: Extraction) -> None:
+    """Put an extraction into an item-like mapping; what a feed or sitemap said about the
+    page (``listed_title``, ``listed_published_at``) fills the gaps."""
+    record.update(
+        {
+            "text": result.text,
+            "title": result.title or record.get("listed_title"),
+            "description": result.description,
+            "authors": result.authors,
+            "published_at": result.published_at or record.get("listed_published_at"),
+            "modified_at": result.modified_at,
+            "site_name": result.site_name,
+            "tags": result.tags,
+            "image_url": result.image_url,
+            "canonical_url": result.canonical_url,
+            "declared_language": result.declared_language,
+        }
+    )
+
+
 class ExtractPipeline:
     """Turns the fetched page into text and metadata; drops what is not an article.
 
@@ -228,19 +249,5 @@ class ExtractPipeline:
             self.stats.inc_value(f"news/extract/dropped/{reason}")
             raise exc.drop(f"{reason}: {exc} <{url}>") from None
         self.stats.inc_value("news/extract/articles")
-        adapter.update(
-            {
-                "text": result.text,
-                "title": result.title or adapter.get("listed_title"),
-                "description": result.description,
-                "authors": result.authors,
-                "published_at": result.published_at or adapter.get("listed_published_at"),
-                "modified_at": result.modified_at,
-                "site_name": result.site_name,
-                "tags": result.tags,
-                "image_url": result.image_url,
-                "canonical_url": result.canonical_url,
-                "declared_language": result.declared_language,
-            }
-        )
+        apply_extraction(adapter, result)
         return item

@@ -16,6 +16,8 @@ from langdetect.lang_detect_exception import LangDetectException
 from scrapy.exceptions import NotConfigured
 
 if TYPE_CHECKING:
+    from collections.abc import MutableMapping
+
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
@@ -66,6 +68,23 @@ def choose_language(
     return detected, confidence
 
 
+def apply_language(
+    record: MutableMapping[str, Any],
+    detector: LanguageDetector,
+    *,
+    min_confidence: float = 0.80,
+) -> tuple[str | None, float | None]:
+    """Set ``language`` and ``language_confidence`` of an item-like mapping from its
+    ``text`` (and ``declared_language``); returns them."""
+    detected, confidence = detector.detect(record.get("text") or "")
+    language, confidence = choose_language(
+        detected, confidence, record.get("declared_language"), min_confidence=min_confidence
+    )
+    record["language"] = language
+    record["language_confidence"] = confidence
+    return language, confidence
+
+
 class LanguagePipeline:
     """Sets ``language`` and ``language_confidence``.
 
@@ -113,12 +132,8 @@ class LanguagePipeline:
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        detected, confidence = self.detector.detect(adapter.get("text") or "")
-        language, confidence = choose_language(
-            detected,
-            confidence,
-            adapter.get("declared_language"),
-            min_confidence=self.min_confidence,
+        language, confidence = apply_language(
+            adapter, self.detector, min_confidence=self.min_confidence
         )
         if language is None:
             self.stats.inc_value("news/language/unknown")
@@ -127,6 +142,4 @@ class LanguagePipeline:
             self.stats.inc_value("news/language/declared")
         else:
             self.stats.inc_value("news/language/detected")
-        adapter["language"] = language
-        adapter["language_confidence"] = confidence
         return item

@@ -23,7 +23,7 @@ from pipelines._structured import unique_texts
 from pipelines.dates import to_utc
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, MutableMapping
 
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
@@ -166,6 +166,40 @@ def row_id(url: str, text_hash: str) -> str:
     return hashlib.blake2b(f"{url}\n{text_hash}".encode(), digest_size=16).hexdigest()
 
 
+def normalize_article(
+    record: MutableMapping[str, Any],
+    tracking_params: Iterable[str] = DEFAULT_TRACKING_PARAMS,
+) -> None:
+    """Normalize an item-like mapping in place: text and one-line fields, URLs, timestamps
+    (UTC; an implausible publication time becomes ``None``), and set ``source``,
+    ``word_count``, ``content_hash`` and ``id``."""
+    text = normalize_text(record.get("text") or "")
+    url = normalize_url(record["url"], tracking_params)
+    canonical = record.get("canonical_url")
+    canonical = normalize_url(canonical, tracking_params) if canonical else url
+    fetched_at = to_utc(record.get("fetched_at")) or datetime.now(UTC)
+    digest = content_hash(text)
+    record.update(
+        {
+            "text": text,
+            "url": url,
+            "canonical_url": canonical,
+            "source": source_of(canonical),
+            "fetched_at": fetched_at,
+            "published_at": plausible_published(to_utc(record.get("published_at")), fetched_at),
+            "modified_at": to_utc(record.get("modified_at")),
+            "title": normalize_field(record.get("title")),
+            "description": normalize_field(record.get("description")),
+            "site_name": normalize_field(record.get("site_name")),
+            "authors": unique_texts(record.get("authors") or [], normalize_field),
+            "tags": unique_texts(record.get("tags") or [], normalize_field),
+            "word_count": word_count(text),
+            "content_hash": digest,
+            "id": row_id(url, digest),
+        }
+    )
+
+
 class NormalizePipeline:
     """Normalizes text, fields, timestamps and URLs; computes word count, hash and id.
 
@@ -192,34 +226,9 @@ class NormalizePipeline:
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        text = normalize_text(adapter.get("text") or "")
-        url = normalize_url(adapter["url"], self.tracking_params)
-        canonical = adapter.get("canonical_url")
-        canonical = normalize_url(canonical, self.tracking_params) if canonical else url
-        fetched_at = to_utc(adapter.get("fetched_at")) or datetime.now(UTC)
         published = to_utc(adapter.get("published_at"))
-        plausible = plausible_published(published, fetched_at)
-        if published is not None and plausible is None:
+        normalize_article(adapter, self.tracking_params)
+        if published is not None and adapter["published_at"] is None:
             self.stats.inc_value("news/normalize/implausible_published_at")
-            logger.info("Ignored implausible publication time %s: %s", published, url)
-        digest = content_hash(text)
-        adapter.update(
-            {
-                "text": text,
-                "url": url,
-                "canonical_url": canonical,
-                "source": source_of(canonical),
-                "fetched_at": fetched_at,
-                "published_at": plausible,
-                "modified_at": to_utc(adapter.get("modified_at")),
-                "title": normalize_field(adapter.get("title")),
-                "description": normalize_field(adapter.get("description")),
-                "site_name": normalize_field(adapter.get("site_name")),
-                "authors": unique_texts(adapter.get("authors") or [], normalize_field),
-                "tags": unique_texts(adapter.get("tags") or [], normalize_field),
-                "word_count": word_count(text),
-                "content_hash": digest,
-                "id": row_id(url, digest),
-            }
-        )
+            logger.info("Ignored implausible publication time %s: %s", published, adapter["url"])
         return item

@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``) and the scoring rules they share with the tests."""

@@ -1,0 +1,99 @@
+"""Shared fixtures: the demo news site with broken pages, served on 127.0.0.1 for the session,
+and a helper that runs a real ``scrapy crawl news`` against it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from demo.site import Response, Site, base_url, load_site, serve
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+# Loopback needs no politeness delays; everything else is the project's configuration.
+FAST_SETTINGS = ("AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0")
+
+# Broken or non-article responses served beside the real articles.
+NO_ARTICLE_HTML = (
+    b"<!DOCTYPE html><html><head><title>Contact us</title></head><body>"
+    b"<nav><a href='/'>Home</a> <a href='/world/'>World</a></nav>"
+    b"<p>Write to us.</p><footer>(c) Demo</footer></body></html>"
+)
+BROKEN_ROUTES = {
+    "/bad/photo.png": Response(
+        200, {"Content-Type": "image/png"}, b"\x89PNG\r\n\x1a\n" + bytes(512)
+    ),
+    "/bad/report.pdf": Response(
+        200, {"Content-Type": "application/pdf"}, b"%PDF-1.4\n%\xe2\xe3\n1 0 obj"
+    ),
+    "/bad/empty.html": Response(200, {"Content-Type": "text/html"}, b""),
+    "/bad/binary.html": Response(200, {"Content-Type": "text/html"}, bytes(range(256)) * 16),
+    "/bad/contact.html": Response(200, {"Content-Type": "text/html"}, NO_ARTICLE_HTML),
+    "/bad/not-a-feed.xml": Response(200, {"Content-Type": "text/html"}, NO_ARTICLE_HTML),
+    "/bad/not-a-sitemap.xml": Response(200, {"Content-Type": "text/xml"}, b"<<<garbage"),
+    "/bad/server-error.html": Response(500, {"Content-Type": "text/html"}, b"oops"),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite the golden files of the extraction tests from the current output",
+    )
+
+
+@pytest.fixture(scope="session")
+def site() -> Site:
+    site = load_site()
+    site.routes.update(BROKEN_ROUTES)
+    return site
+
+
+@pytest.fixture(scope="session")
+def site_server(site: Site) -> Iterator[Any]:
+    with serve(site) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def site_url(site_server: Any) -> str:
+    return base_url(site_server)
+
+
+@dataclass
+class CrawlResult:
+    returncode: int
+    log: str
+    report: dict[str, Any]
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        return self.report.get("stats", {})
+
+
+def run_crawl(output_dir: Path, *arguments: str, settings: tuple[str, ...] = ()) -> CrawlResult:
+    """Run ``scrapy crawl news`` (a real subprocess) into ``output_dir``."""
+    log_file = output_dir / "crawl.log"
+    output_dir.mkdir(parents=True, exist_ok=True)
+    reports_before = set((output_dir / "state" / "crawls").glob("*.json"))
+    command = [sys.executable, "-m", "scrapy", "crawl", "news", *arguments]
+    for setting in (f"OUTPUT_DIR={output_dir}", *FAST_SETTINGS, *settings):
+        command += ["-s", setting]
+    command += ["--logfile", str(log_file)]
+    completed = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False
+    )
+    log = (log_file.read_text(encoding="utf-8") if log_file.exists() else "") + completed.stderr
+    log_file.unlink(missing_ok=True)
+    new_reports = sorted(set((output_dir / "state" / "crawls").glob("*.json")) - reports_before)
+    report = json.loads(new_reports[-1].read_text(encoding="utf-8")) if new_reports else {}
+    return CrawlResult(completed.returncode, log, report)

@@ -1,0 +1,293 @@
+"""Extraction: golden files for every bundled page, quality against the corpus's truth, the
+seed acceptance case, and drops for what is not an article."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from itemadapter import ItemAdapter
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.test import get_crawler
+
+from bench.scoring import body_overlap, normalize
+from crawler.items import ArticleItem
+from demo.site import PAGES_DIR, SEED_FILE, Page, load_site
+from pipelines.extract import (
+    EmptyPage,
+    ExtractionError,
+    ExtractPipeline,
+    NotAnArticle,
+    NotHtml,
+    extract_article,
+    split_authors,
+)
+from pipelines.language import LanguageDetector
+from pipelines.record import article_record
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
+# Fixed so that golden files do not depend on the day the tests run.
+FETCHED_AT = datetime(2030, 1, 1, tzinfo=UTC)
+BASE = "http://demo.test"
+SEED_BODY = (PAGES_DIR / SEED_FILE).read_bytes()
+SEED_URL = f"{BASE}/articles/{SEED_FILE}"
+
+# langdetect has no Zulu or Xhosa profile: those pages cannot be told apart by it.
+UNDETECTABLE_LANGUAGES = frozenset({"zu", "xh"})
+
+PAGES = load_site().pages
+
+
+def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in record.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def detector() -> LanguageDetector:
+    return LanguageDetector()
+
+
+@pytest.fixture(scope="module")
+def records(detector: LanguageDetector) -> dict[str, dict[str, Any]]:
+    """The record of every bundled page, by page path."""
+    return {
+        page.path: _jsonable(
+            article_record(page.body(), BASE + page.path, fetched_at=FETCHED_AT, detector=detector)
+        )
+        for page in PAGES
+    }
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.path.removeprefix("/articles/"))
+def test_golden(
+    page: Page, records: dict[str, dict[str, Any]], request: pytest.FixtureRequest
+) -> None:
+    golden = GOLDEN_DIR / (page.path.removeprefix("/articles/").removesuffix(".html") + ".json")
+    record = records[page.path]
+    if request.config.getoption("--update-golden"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    assert golden.exists(), (
+        f"missing golden file {golden}; run pytest --update-golden and review it"
+    )
+    assert record == json.loads(golden.read_text(encoding="utf-8"))
+
+
+def _truth_pages() -> list[Page]:
+    return [page for page in PAGES if page.record]
+
+
+def test_body_quality_against_corpus_truth(records: dict[str, dict[str, Any]]) -> None:
+    scores = {
+        page.path: body_overlap(
+            records[page.path]["text"], page.record["expected"]["body"], page.record["language"]
+        ).f1
+        for page in _truth_pages()
+    }
+    worst = min(scores, key=scores.__getitem__)
+    assert scores[worst] >= 0.6, f"{worst} body F1 {scores[worst]:.3f}"
+    assert sum(scores.values()) / len(scores) >= 0.95
+
+
+def test_titles_match_corpus_truth(records: dict[str, dict[str, Any]]) -> None:
+    titled = [page for page in _truth_pages() if page.record["expected"]["title"]]
+    matching = [
+        page
+        for page in titled
+        if normalize(page.record["expected"]["title"]) in normalize(records[page.path]["title"])
+        or normalize(records[page.path]["title"]) in normalize(page.record["expected"]["title"])
+    ]
+    assert len(matching) >= 0.95 * len(titled)
+
+
+def test_publication_days_match_corpus_truth(records: dict[str, dict[str, Any]]) -> None:
+    # The corpus gives the publisher's local day; we store UTC, so allow one day either way.
+    dated = [page for page in _truth_pages() if page.record["expected"]["date_day"]]
+    assert len(dated) >= 30
+    for page in dated:
+        published = records[page.path]["published_at"]
+        assert published, page.path
+        expected = datetime.fromisoformat(page.record["expected"]["date_day"]).date()
+        assert abs(datetime.fromisoformat(published).date() - expected) <= timedelta(days=1)
+
+
+def test_languages_match_corpus_truth(records: dict[str, dict[str, Any]]) -> None:
+    for page in _truth_pages():
+        if page.record["language"] not in UNDETECTABLE_LANGUAGES:
+            assert records[page.path]["language"] == page.record["language"], page.path
+
+
+# --- the seed acceptance case ------------------------------------------------------------------
+
+SEED_PARAGRAPHS = [
+    (
+        "The Russian defense official's remarks came during his participation in the XI Moscow "
+        "Conference on International Security (MCIS) organized by the Russian Defense Ministry "
+        "in Moscow on August 15."
+    ),
+    "African countries should have modern armed forces, Russia will expand interaction",
+    '"We are convinced that African countries should have modern armed forces',
+    "The Russian minister added that the fight against neocolonialism",
+    '"Today we have an opportunity to discuss in detail the military aspects',
+    "The Moscow Conference on International Security (MCIS) is an annual event",
+    "The agenda of the conference usually includes the issues",
+    "as well as representatives of academic circles and non-governmental experts.",
+]
+SEED_BOILERPLATE = [
+    "Subscribe",
+    "Newsfeed",
+    "© Sputnik",
+    "Go to the mediabank",
+    "The image is a handout provided by a third party",
+    "Sputnik Africa, 1920, 15.08.2023",
+    "Moscow International Security Conference Comes Amid 'Drastic Change'",
+    "XI Moscow Conference on International Security -",
+    "Russian and African Militaries to Hold Joint Drills",  # related headlines
+    "Share this story",
+    "Telegram",
+    "Terms of use",
+    "We use cookies",
+]
+
+
+def test_seed_article_is_clean_and_complete(detector: LanguageDetector) -> None:
+    record = article_record(SEED_BODY, SEED_URL, fetched_at=FETCHED_AT, detector=detector)
+    assert record["title"] == (
+        "Russia to Expand Military Cooperation With African Countries: Defense Minister"
+    )
+    assert record["published_at"].date().isoformat() == "2023-08-15"
+    assert record["language"] == "en"
+    assert record["site_name"] == "Sputnik Africa"
+    text = record["text"]
+    positions = [text.find(paragraph) for paragraph in SEED_PARAGRAPHS]
+    assert -1 not in positions, [
+        p for p, at in zip(SEED_PARAGRAPHS, positions, strict=True) if at < 0
+    ]
+    assert positions == sorted(positions), "paragraphs out of order"
+    assert text.startswith(SEED_PARAGRAPHS[0]), "the lead must come first"
+    assert text.endswith(SEED_PARAGRAPHS[-1])
+    for boilerplate in SEED_BOILERPLATE:
+        assert boilerplate not in text, boilerplate
+    assert "\n\n" in text  # paragraphs separated by a blank line
+
+
+# --- what is not an article -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "drop"),
+    [
+        (b"%PDF-1.4 ...", "application/pdf", NotHtml),
+        (b"\x89PNG\r\n\x1a\n", "image/png", NotHtml),
+        (bytes(range(256)) * 8, "text/html", NotHtml),
+        (b"", "text/html", EmptyPage),
+        (b"   \n ", "text/html; charset=utf-8", EmptyPage),
+        (b"<html><body><p>Too short.</p></body></html>", "text/html", NotAnArticle),
+    ],
+)
+def test_non_articles_are_refused(body: bytes, content_type: str, drop: type) -> None:
+    with pytest.raises(ExtractionError) as raised:
+        extract_article(body, "http://demo.test/x", content_type)
+    assert raised.value.drop is drop
+
+
+def test_listing_page_is_not_an_article() -> None:
+    links = "".join(
+        f'<li><a href="/news/{n}">Headline number {n} about something that happened today</a></li>'
+        for n in range(30)
+    )
+    html = f"<html><head><title>Home</title></head><body><ul>{links}</ul></body></html>"
+    with pytest.raises(ExtractionError, match="link text") as raised:
+        extract_article(html.encode(), "http://demo.test/", "text/html")
+    assert raised.value.drop is NotAnArticle
+
+
+def test_missing_content_type_is_taken_as_html() -> None:
+    extraction = extract_article(SEED_BODY, SEED_URL, None)
+    assert extraction.title
+    assert extraction.text
+
+
+@pytest.mark.parametrize(
+    ("bylines", "names"),
+    [
+        (["By Jane Doe and John Roe"], ["Jane Doe", "John Roe"]),
+        (["Jane Doe; John Roe", "jane doe"], ["Jane Doe", "John Roe"]),
+        (["Von Max Muster"], ["Max Muster"]),
+        (["  "], []),
+    ],
+)
+def test_split_authors(bylines: list[str], names: list[str]) -> None:
+    assert split_authors(bylines) == names
+
+
+# --- the Scrapy component -------------------------------------------------------------------
+
+
+def _pipeline(**settings: Any) -> tuple[ExtractPipeline, Any]:
+    crawler = get_crawler(settings_dict=settings)
+    crawler._apply_settings()
+    return build_from_crawler(ExtractPipeline, crawler), crawler
+
+
+def test_pipeline_fills_the_item_and_clears_the_html() -> None:
+    pipeline, crawler = _pipeline()
+    item = ArticleItem(
+        url=SEED_URL, fetched_at=FETCHED_AT, html=SEED_BODY, content_type="text/html",
+        listed_title="ignored: the page has a title",
+    )  # fmt: skip
+    adapter = ItemAdapter(pipeline.process_item(item))
+    assert adapter["html"] is None
+    assert adapter["title"].startswith("Russia to Expand")
+    assert adapter["declared_language"] == "en"
+    assert adapter["canonical_url"].startswith("https://en.sputniknews.africa/20230815/")
+    assert crawler.stats.get_value("news/extract/articles") == 1
+
+
+def test_pipeline_uses_listing_hints_as_fallbacks() -> None:
+    pipeline, _ = _pipeline()
+    page = (
+        "<html><body><article>"
+        + "".join(
+            f"<p>Paragraph {n} of the article tells part {n} of a story worth telling.</p>"
+            for n in range(8)
+        )
+        + "</article></body></html>"
+    )
+    listed = datetime(2024, 5, 1, 12, tzinfo=UTC)
+    item = ArticleItem(
+        url="http://demo.test/a", fetched_at=FETCHED_AT, html=page.encode(),
+        listed_title="Title from the feed", listed_published_at=listed,
+    )  # fmt: skip
+    adapter = ItemAdapter(pipeline.process_item(item))
+    assert adapter["title"] == "Title from the feed"
+    assert adapter["published_at"] == listed
+
+
+def test_pipeline_drops_with_reason_and_counts() -> None:
+    pipeline, crawler = _pipeline()
+    item = ArticleItem(url="http://demo.test/a.pdf", fetched_at=FETCHED_AT, html=b"%PDF",
+                       content_type="application/pdf")  # fmt: skip
+    with pytest.raises(NotHtml, match=r"a\.pdf"):
+        pipeline.process_item(item)
+    assert crawler.stats.get_value("news/extract/dropped/NotHtml") == 1
+
+
+def test_pipeline_refuses_bad_settings() -> None:
+    with pytest.raises(NotConfigured, match="EXTRACT_MIN_TEXT_CHARS"):
+        _pipeline(EXTRACT_MIN_TEXT_CHARS=0)
+    with pytest.raises(NotConfigured, match="EXTRACT_ENABLED"):
+        _pipeline(EXTRACT_ENABLED=False)
+
+
+def test_extraction_is_deterministic(detector: LanguageDetector) -> None:
+    first = article_record(SEED_BODY, SEED_URL, fetched_at=FETCHED_AT, detector=detector)
+    second = article_record(SEED_BODY, SEED_URL, fetched_at=FETCHED_AT, detector=LanguageDetector())
+    assert first == second

@@ -18,6 +18,11 @@ OUTPUT_DIR = "output"
 
 # --- Politeness -----------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
+# Scrapy's robots.txt middleware, fixed for requests made while robots.txt downloads.
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.RobotsTxtMiddleware": 100,
+}
 # An honest User-Agent; CRAWLER_CONTACT (an e-mail or URL) is appended when set.
 USER_AGENT = "news-crawler/0.1 (+https://github.com/news-crawler/news-crawler)"
 CRAWLER_CONTACT = ""
@@ -37,6 +42,8 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 # A news page that takes longer than this is not worth holding a slot for.
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
+# A page that still fails after its retries is one lost page, not a failed crawl.
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 REDIRECT_MAX_TIMES = 5
 
 # --- No remote control ----------------------------------------------------------------------

@@ -95,6 +95,14 @@ def split_authors(values: list[str]) -> list[str]:
     return list(names.values())
 
 
+def _site_name(value: str | None) -> str | None:
+    """trafilatura's site name, unless it is only a host name (it falls back to the URL's)."""
+    name = clean_space(value)
+    if name is None or (" " not in name and ("." in name or ":" in name)):
+        return None
+    return name
+
+
 def _contains(paragraphs: list[str], snippet: str) -> bool:
     """Whether the start of ``snippet`` occurs in the paragraphs (white space and case aside)."""
     haystack = " ".join(" ".join(paragraphs).split()).casefold()
@@ -178,7 +186,7 @@ def extract_article(
         authors=split_authors(authors),
         published_at=parse_datetime(meta.published) or parse_datetime(fallback.get("date")),
         modified_at=parse_datetime(meta.modified),
-        site_name=meta.site_name or clean_space(fallback.get("sitename")),
+        site_name=meta.site_name or _site_name(fallback.get("sitename")),
         tags=unique_texts(tags),
         image_url=meta.image_url or clean_space(fallback.get("image")),
         canonical_url=meta.canonical_url,

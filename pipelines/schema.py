@@ -15,7 +15,8 @@ SCHEMA_VERSION = "1"
 """Bumped on every (additive) schema change; stored in every file's metadata."""
 
 _UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
-_STRING_LIST = pa.list_(pa.string())
+# Parquet names the value of a list "element" (compliant nested types); so does the schema.
+_STRING_LIST = pa.list_(pa.field("element", pa.string()))
 
 
 def _field(name: str, type_: pa.DataType, doc: str, *, nullable: bool = True) -> pa.Field:
@@ -41,7 +42,7 @@ ARTICLE_FIELDS: tuple[pa.Field, ...] = (
     _field("language", pa.string(), "ISO 639-1 language code of the text."),
     _field(
         "language_confidence",
-        pa.float32(),
+        pa.float64(),
         "langdetect probability; null when taken from the page's declaration.",
     ),
     _field("text", pa.string(), "Main text, paragraphs separated by a blank line.", nullable=False),

@@ -1,0 +1,332 @@
+"""Tests for crawler/feeds.py: RSS 2.0, RSS 1.0 and Atom entries, and hostile feeds."""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+
+from crawler.feeds import FeedEntry, ParsedFeed, parse_feed
+
+FEED_URL = "https://news.example/feeds/main.xml"
+
+RSS2 = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0">
+<channel>
+  <title>Example News</title>
+  <link>https://news.example/</link>
+  <description>All the news</description>
+  <item>
+    <title>  First story  </title>
+    <link>https://news.example/2023/08/first</link>
+    <pubDate>Tue, 15 Aug 2023 16:39:00 +0300</pubDate>
+  </item>
+  <item>
+    <title>Second story</title>
+    <link>https://news.example/2023/08/second</link>
+    <pubDate>Wed, 16 Aug 2023 08:00:00 GMT</pubDate>
+  </item>
+  <item>
+    <title>Third story</title>
+    <link>https://news.example/2023/08/third</link>
+  </item>
+</channel>
+</rss>
+"""
+
+
+def test_rss2_entries_in_order() -> None:
+    feed = parse_feed(RSS2, FEED_URL)
+    assert isinstance(feed, ParsedFeed)
+    assert feed.is_feed
+    assert feed.error is None
+    assert [entry.url for entry in feed.entries] == [
+        "https://news.example/2023/08/first",
+        "https://news.example/2023/08/second",
+        "https://news.example/2023/08/third",
+    ]
+    assert [entry.title for entry in feed.entries] == [
+        "First story",
+        "Second story",
+        "Third story",
+    ]
+
+
+def test_rss2_pubdate_is_utc_datetime() -> None:
+    first, second, third = parse_feed(RSS2, FEED_URL).entries
+    assert first.published_at == datetime(2023, 8, 15, 13, 39, tzinfo=UTC)
+    assert first.published_at is not None
+    assert first.published_at.utcoffset() == timedelta(0)
+    assert first.published_at.tzinfo is UTC
+    assert second.published_at == datetime(2023, 8, 16, 8, 0, tzinfo=UTC)
+    assert third.published_at is None
+
+
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title>Example Atom</title>
+  <id>urn:uuid:60a76c80-d399-11d9-b93C-0003939e0af6</id>
+  <updated>2023-08-16T00:00:00Z</updated>
+  <entry>
+    <title>Atom one</title>
+    <id>urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a</id>
+    <link rel="self" href="https://news.example/api/entries/1"/>
+    <link rel="alternate" type="text/html" href="https://news.example/atom/one"/>
+    <updated>2023-08-15T16:39:00+03:00</updated>
+  </entry>
+  <entry>
+    <title>Atom two</title>
+    <id>urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6b</id>
+    <link rel="enclosure" href="https://news.example/media/two.mp3"/>
+    <link href="https://news.example/atom/two"/>
+    <updated>2023-08-16T00:00:00Z</updated>
+  </entry>
+</feed>
+"""
+
+
+def test_atom_alternate_link_and_updated() -> None:
+    feed = parse_feed(ATOM, FEED_URL)
+    assert feed.is_feed
+    assert feed.error is None
+    assert feed.entries == [
+        FeedEntry(
+            url="https://news.example/atom/one",
+            title="Atom one",
+            published_at=datetime(2023, 8, 15, 13, 39, tzinfo=UTC),
+        ),
+        FeedEntry(
+            url="https://news.example/atom/two",
+            title="Atom two",
+            published_at=datetime(2023, 8, 16, 0, 0, tzinfo=UTC),
+        ),
+    ]
+
+
+def test_atom_entry_without_link_uses_id_only_when_it_is_an_http_url() -> None:
+    body = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title>t</title><id>urn:x</id><updated>2023-08-16T00:00:00Z</updated>
+  <entry><title>By id</title><id>https://news.example/by-id</id>
+    <updated>2023-08-16T00:00:00Z</updated></entry>
+  <entry><title>Urn id</title><id>urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a</id>
+    <updated>2023-08-16T00:00:00Z</updated></entry>
+  <entry><title>Tag id</title><id>tag:news.example,2023:story-7</id>
+    <updated>2023-08-16T00:00:00Z</updated></entry>
+</feed>
+"""
+    feed = parse_feed(body, FEED_URL)
+    # An entry whose only identifier is a URN or tag URI has no link: it is skipped, and
+    # never becomes a request for "urn:uuid:..." or "tag:...".
+    assert [entry.url for entry in feed.entries] == ["https://news.example/by-id"]
+
+
+def test_rss_guid_that_is_not_a_url_is_not_a_link() -> None:
+    body = b"""<?xml version="1.0"?>
+<rss version="2.0"><channel><title>t</title><link>https://news.example/</link>
+<item><title>Numeric guid</title><guid>123456</guid></item>
+<item><title>Permalink guid</title><guid>https://news.example/perma</guid></item>
+<item><title>Not permalink</title><guid isPermaLink="false">https://news.example/x</guid></item>
+</channel></rss>
+"""
+    feed = parse_feed(body, FEED_URL)
+    # "123456" must not be resolved into https://news.example/feeds/123456.
+    assert [entry.url for entry in feed.entries] == [
+        "https://news.example/perma",
+        "https://news.example/x",
+    ]
+
+
+RSS1 = b"""<?xml version="1.0" encoding="utf-8"?>
+<rdf:RDF
+  xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+  xmlns:dc="http://purl.org/dc/elements/1.1/"
+  xmlns="http://purl.org/rss/1.0/">
+  <channel rdf:about="https://news.example/">
+    <title>Example RDF</title>
+    <link>https://news.example/</link>
+    <description>d</description>
+    <items><rdf:Seq>
+      <rdf:li rdf:resource="https://news.example/rdf/1"/>
+      <rdf:li rdf:resource="https://news.example/rdf/2"/>
+    </rdf:Seq></items>
+  </channel>
+  <item rdf:about="https://news.example/rdf/1">
+    <title>RDF one</title>
+    <link>https://news.example/rdf/1</link>
+    <dc:date>2023-08-15T16:39:00+03:00</dc:date>
+  </item>
+  <item rdf:about="https://news.example/rdf/2">
+    <title>RDF two</title>
+    <link>https://news.example/rdf/2</link>
+  </item>
+</rdf:RDF>
+"""
+
+
+def test_rss1_rdf_feed() -> None:
+    feed = parse_feed(RSS1, FEED_URL)
+    assert feed.is_feed
+    assert feed.error is None
+    assert feed.entries == [
+        FeedEntry(
+            url="https://news.example/rdf/1",
+            title="RDF one",
+            published_at=datetime(2023, 8, 15, 13, 39, tzinfo=UTC),
+        ),
+        FeedEntry(url="https://news.example/rdf/2", title="RDF two", published_at=None),
+    ]
+
+
+def test_relative_links_resolved_against_feed_url() -> None:
+    body = b"""<?xml version="1.0"?>
+<rss version="2.0"><channel><title>t</title><link>https://news.example/</link>
+<item><title>Root relative</title><link>/world/story-1</link></item>
+<item><title>Path relative</title><link>story-2.html</link></item>
+<item><title>Dot dot</title><link>../archive/story-3</link></item>
+<item><title>Padded</title><link>
+   story-4
+</link></item>
+<item><title>Absolute</title><link>https://other.example/x</link></item>
+</channel></rss>
+"""
+    feed = parse_feed(body, FEED_URL)
+    assert [entry.url for entry in feed.entries] == [
+        "https://news.example/world/story-1",
+        "https://news.example/feeds/story-2.html",
+        "https://news.example/archive/story-3",
+        "https://news.example/feeds/story-4",
+        "https://other.example/x",
+    ]
+
+
+def test_entries_without_link_skipped() -> None:
+    body = b"""<?xml version="1.0"?>
+<rss version="2.0"><channel><title>t</title><link>https://news.example/</link>
+<item><title>No link at all</title><description>text</description></item>
+<item><title>Has a link</title><link>https://news.example/a</link></item>
+<item><title>Non-permalink guid</title><guid isPermaLink="false">tag-123</guid></item>
+<item><title>Empty link</title><link></link></item>
+</channel></rss>
+"""
+    feed = parse_feed(body, FEED_URL)
+    assert feed.is_feed
+    assert [entry.url for entry in feed.entries] == ["https://news.example/a"]
+
+
+def test_empty_title_becomes_none() -> None:
+    body = b"""<?xml version="1.0"?>
+<rss version="2.0"><channel><title>t</title><link>https://news.example/</link>
+<item><title>   </title><link>https://news.example/a</link></item>
+<item><link>https://news.example/b</link></item>
+</channel></rss>
+"""
+    feed = parse_feed(body, FEED_URL)
+    assert [(entry.url, entry.title) for entry in feed.entries] == [
+        ("https://news.example/a", None),
+        ("https://news.example/b", None),
+    ]
+
+
+def test_truncated_feed_keeps_entries_read_before_the_break() -> None:
+    cut = RSS2.index(b"https://news.example/2023/08/third") + len(b"https://news.exa")
+    feed = parse_feed(RSS2[:cut], FEED_URL)
+    assert feed.is_feed
+    assert feed.error  # the parser's complaint is reported
+    urls = [entry.url for entry in feed.entries]
+    assert urls[:2] == [
+        "https://news.example/2023/08/first",
+        "https://news.example/2023/08/second",
+    ]
+    # The entry cut in its link never yields a made-up URL.
+    assert "https://news.exa" not in urls
+    assert all(url.startswith("https://news.example/2023/08/") for url in urls)
+    assert feed.entries[0].published_at == datetime(2023, 8, 15, 13, 39, tzinfo=UTC)
+
+
+def test_truncated_feed_mid_tag() -> None:
+    cut = RSS2.index(b"<title>Second story") + len(b"<tit")
+    feed = parse_feed(RSS2[:cut], FEED_URL)
+    assert feed.is_feed
+    assert feed.error
+    assert [entry.url for entry in feed.entries] == ["https://news.example/2023/08/first"]
+
+
+def test_html_page_is_not_a_feed() -> None:
+    body = (
+        b"<!DOCTYPE html><html><head><title>Front page</title></head><body>"
+        b"<h1>News</h1><a href='/world/story-1'>Story</a>"
+        b"<a href='/feed.xml'>RSS</a></body></html>"
+    )
+    feed = parse_feed(body, "https://news.example/")
+    assert not feed.is_feed
+    assert feed.entries == []
+
+
+def test_empty_bytes_is_not_a_feed() -> None:
+    feed = parse_feed(b"", FEED_URL)
+    assert not feed.is_feed
+    assert feed.entries == []
+
+
+def test_garbage_is_not_a_feed() -> None:
+    feed = parse_feed(bytes(range(256)) * 4, FEED_URL)
+    assert not feed.is_feed
+    assert feed.entries == []
+
+
+_LOL_LEVELS = "\n".join(
+    f'<!ENTITY lol{level} "{f"&lol{level - 1};" * 10}">' for level in range(1, 10)
+)
+BILLION_LAUGHS = f"""<?xml version="1.0"?>
+<!DOCTYPE rss [
+<!ENTITY lol0 "lol">
+{_LOL_LEVELS}
+]>
+<rss version="2.0"><channel><title>&lol9;</title><link>https://news.example/</link>
+<description>&lol9;</description>
+<item><title>&lol9;</title><link>https://news.example/a/&lol9;</link>
+<description>&lol9;</description></item>
+<item><title>Plain</title><link>https://news.example/plain</link></item>
+</channel></rss>
+""".encode()
+
+
+def test_billion_laughs_returns_quickly_without_huge_strings() -> None:
+    assert b"&lol8;&lol8;" in BILLION_LAUGHS  # the bomb is really there
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        feed = parse_feed(BILLION_LAUGHS, FEED_URL)
+        elapsed = time.monotonic() - started
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # A full expansion is 3 * 10**9 characters per reference: gigabytes and minutes.
+    assert elapsed < 10
+    assert peak < 50 * 1024 * 1024
+    for entry in feed.entries:
+        assert len(entry.url) < 10_000
+        assert entry.title is None or len(entry.title) < 10_000
+        assert "lollol" not in entry.url
+        assert "lollol" not in (entry.title or "")
+
+
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [
+<!ENTITY xxe SYSTEM "file:///etc/passwd">
+]>
+<rss version="2.0"><channel><title>&xxe;</title><link>https://news.example/</link>
+<item><title>&xxe;</title><link>https://news.example/a?leak=&xxe;</link></item>
+<item><title>Safe &xxe; title</title><link>https://news.example/b</link></item>
+</channel></rss>
+"""
+
+
+def test_external_entity_never_read() -> None:
+    feed = parse_feed(XXE, FEED_URL)
+    for entry in feed.entries:
+        assert "root:" not in entry.url
+        assert "root:" not in (entry.title or "")
+        assert "/bin/" not in entry.url
+        assert "/bin/" not in (entry.title or "")

@@ -1,0 +1,238 @@
+"""The ``news`` spider's callbacks, offline, with responses built in the test."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from scrapy.exceptions import UsageError
+from scrapy.http import HtmlResponse, Request, Response, TextResponse, XmlResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.test import get_crawler
+from twisted.internet.error import DNSLookupError, TimeoutError
+from twisted.python.failure import Failure
+
+from crawler.items import ArticleItem
+from crawler.spiders.news import NewsSpider
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+<item><title>First</title><link>/news/1.html</link>
+<pubDate>Tue, 15 Aug 2023 16:39:00 +0300</pubDate></item>
+<item><title>Second</title><link>https://news.test/news/2.html</link></item>
+</channel></rss>"""
+URLSET = b"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>https://news.test/a.html</loc><lastmod>2024-05-01T10:00:00+02:00</lastmod></url>
+<url><loc>https://news.test/b.html</loc></url></urlset>"""
+INDEX = b"""<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<sitemap><loc>https://news.test/sitemap-1.xml.gz</loc></sitemap></sitemapindex>"""
+
+
+def _spider(**arguments: Any) -> NewsSpider:
+    crawler = get_crawler(NewsSpider)
+    crawler._apply_settings()
+    spider = NewsSpider.from_crawler(crawler, **arguments)
+    crawler.spider = spider
+    return spider
+
+
+@pytest.fixture
+def spider() -> NewsSpider:
+    return _spider(urls="https://news.test/a.html")
+
+
+def _xml(url: str, body: bytes, **meta: Any) -> XmlResponse:
+    return XmlResponse(url, body=body, request=Request(url, meta=meta))
+
+
+async def _start(spider: NewsSpider) -> list[Request]:
+    return [request async for request in spider.start()]
+
+
+def test_arguments_as_lists_and_files(tmp_path: Path) -> None:
+    listing = tmp_path / "feeds.txt"
+    listing.write_text("# my feeds\nhttps://news.test/rss.xml\n\nhttps://news.test/atom.xml\n")
+    spider = _spider(
+        urls="https://news.test/a.html, https://news.test/b.html",
+        feeds=f"@{listing}",
+        sitemaps="https://news.test/sitemap.xml",
+    )
+    assert spider.article_urls == ["https://news.test/a.html", "https://news.test/b.html"]
+    assert spider.feed_urls == ["https://news.test/rss.xml", "https://news.test/atom.xml"]
+    assert spider.sitemap_urls == ["https://news.test/sitemap.xml"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({}, "nothing to crawl"),
+        ({"urls": "file:///etc/passwd"}, "unsupported scheme"),
+        ({"feeds": "not a url"}, "-a feeds"),
+        ({"sitemaps": "@/no/such/file.txt"}, "cannot read URL file"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(arguments: dict[str, str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        _spider(**arguments)
+
+
+def test_start_requests_every_input() -> None:
+    spider = _spider(
+        urls="https://news.test/a.html",
+        feeds="https://news.test/rss.xml",
+        sitemaps="https://news.test/sitemap.xml",
+    )
+    requests = asyncio.run(_start(spider))
+    by_url = {request.url: request for request in requests}
+    assert set(by_url) == {
+        "https://news.test/a.html",
+        "https://news.test/rss.xml",
+        "https://news.test/sitemap.xml",
+    }
+    assert by_url["https://news.test/a.html"].callback == spider.parse_article
+    assert by_url["https://news.test/a.html"].cb_kwargs["discovered_via"] == "url"
+    assert by_url["https://news.test/rss.xml"].callback == spider.parse_feed
+    assert by_url["https://news.test/sitemap.xml"].callback == spider.parse_sitemap
+    # listings are always fetched again, articles are deduplicated by the scheduler
+    assert by_url["https://news.test/rss.xml"].dont_filter
+    assert not by_url["https://news.test/a.html"].dont_filter
+    assert all(request.errback == spider.on_error for request in requests)
+
+
+def test_parse_article_yields_the_raw_page(spider: NewsSpider) -> None:
+    response = HtmlResponse(
+        "https://news.test/a.html",
+        body=b"<html><body>x</body></html>",
+        headers={"Content-Type": "text/html; charset=utf-8"},
+    )
+    listed = datetime(2024, 1, 2, tzinfo=UTC)
+    (item,) = spider.parse_article(
+        response, discovered_via="feed", listed_title="T", listed_published_at=listed
+    )
+    assert isinstance(item, ArticleItem)
+    assert item.url == "https://news.test/a.html"
+    assert item.html == b"<html><body>x</body></html>"
+    assert item.content_type == "text/html; charset=utf-8"
+    assert item.discovered_via == "feed"
+    assert item.listed_title == "T"
+    assert item.listed_published_at == listed
+    assert item.fetched_at.tzinfo is not None
+    assert spider.crawler.stats.get_value("news/fetch/pages") == 1
+
+
+def test_parse_article_passes_binary_responses_on(spider: NewsSpider) -> None:
+    response = Response(
+        "https://news.test/a.pdf", body=b"%PDF", headers={"Content-Type": "application/pdf"}
+    )
+    (item,) = spider.parse_article(response, discovered_via="url")
+    assert item.content_type == "application/pdf"  # the extract stage drops it
+
+
+def test_parse_feed(spider: NewsSpider) -> None:
+    response = XmlResponse("https://news.test/rss.xml", body=RSS)
+    requests = list(spider.parse_feed(response))
+    assert [r.url for r in requests] == [
+        "https://news.test/news/1.html",
+        "https://news.test/news/2.html",
+    ]
+    first = requests[0].cb_kwargs
+    assert first["discovered_via"] == "feed"
+    assert first["listed_title"] == "First"
+    assert first["listed_published_at"] == datetime(2023, 8, 15, 13, 39, tzinfo=UTC)
+    assert spider.crawler.stats.get_value("news/discovery/feed_entries") == 2
+
+
+def test_parse_feed_refuses_html(spider: NewsSpider, caplog: pytest.LogCaptureFixture) -> None:
+    response = HtmlResponse("https://news.test/page.html", body=b"<html><body>hi</body></html>")
+    assert list(spider.parse_feed(response)) == []
+    assert spider.crawler.stats.get_value("news/discovery/feed_invalid") == 1
+    assert "Not a feed, ignored: https://news.test/page.html" in caplog.text
+
+
+def test_parse_feed_keeps_entries_of_a_truncated_feed(
+    spider: NewsSpider, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = XmlResponse(
+        "https://news.test/rss.xml", body=RSS[: RSS.index(b"<item><title>Second")]
+    )
+    requests = list(spider.parse_feed(response))
+    assert [r.url for r in requests] == ["https://news.test/news/1.html"]
+    assert spider.crawler.stats.get_value("news/discovery/feed_malformed") == 1
+    assert "Malformed feed" in caplog.text
+
+
+def test_parse_sitemap_urlset(spider: NewsSpider) -> None:
+    requests = list(spider.parse_sitemap(_xml("https://news.test/s.xml", URLSET)))
+    assert [r.url for r in requests] == ["https://news.test/a.html", "https://news.test/b.html"]
+    assert requests[0].callback == spider.parse_article
+    assert requests[0].cb_kwargs["discovered_via"] == "sitemap"
+    assert requests[0].cb_kwargs["listed_published_at"] == datetime(2024, 5, 1, 8, tzinfo=UTC)
+    assert requests[1].cb_kwargs["listed_published_at"] is None
+
+
+def test_parse_sitemap_index_follows_gzipped_sitemaps(spider: NewsSpider) -> None:
+    (follow,) = spider.parse_sitemap(_xml("https://news.test/sitemap.xml", INDEX))
+    assert follow.url == "https://news.test/sitemap-1.xml.gz"
+    assert follow.callback == spider.parse_sitemap
+    gzipped = Response(follow.url, body=gzip.compress(URLSET), request=follow)
+    assert len(list(spider.parse_sitemap(gzipped))) == 2
+
+
+def test_parse_sitemap_refuses_a_gzip_bomb(
+    spider: NewsSpider, caplog: pytest.LogCaptureFixture
+) -> None:
+    bomb = gzip.compress(b"<" * 2_000_000)
+    url = "https://news.test/bomb.xml.gz"
+    response = Response(url, body=bomb, request=Request(url, meta={"download_maxsize": 100_000}))
+    assert list(spider.parse_sitemap(response)) == []
+    assert spider.crawler.stats.get_value("news/discovery/sitemap_invalid") == 1
+    assert "Unreadable sitemap" in caplog.text
+
+
+def test_parse_sitemap_refuses_garbage(spider: NewsSpider) -> None:
+    url = "https://news.test/s.xml"
+    response = TextResponse(url, body=b"<<<garbage", encoding="utf-8", request=Request(url))
+    assert list(spider.parse_sitemap(response)) == []
+    assert spider.crawler.stats.get_value("news/discovery/sitemap_invalid") == 1
+
+
+def _failure(exception: Exception, url: str) -> Failure:
+    try:
+        raise exception
+    except type(exception):
+        failure = Failure()
+    failure.request = Request(url)  # type: ignore[attr-defined]
+    return failure
+
+
+@pytest.mark.parametrize(
+    ("exception", "stat", "line"),
+    [
+        (
+            HttpError(Response("https://news.test/x", status=404), "404"),
+            "news/fetch/http_error/404",
+            "HTTP 404, skipped: https://news.test/x",
+        ),
+        (DNSLookupError("no such host"), "news/fetch/error/dns", "Fetch failed (dns"),
+        (TimeoutError("took too long"), "news/fetch/error/timeout", "Fetch failed (timeout"),
+        (ValueError("odd"), "news/fetch/error/ValueError", "Fetch failed (ValueError"),
+    ],
+)
+def test_errors_are_counted_and_logged_in_one_line(
+    spider: NewsSpider,
+    caplog: pytest.LogCaptureFixture,
+    exception: Exception,
+    stat: str,
+    line: str,
+) -> None:
+    spider.on_error(_failure(exception, "https://news.test/x"))
+    assert spider.crawler.stats.get_value(stat) == 1
+    assert line in caplog.text
+    assert "Traceback" not in caplog.text

@@ -1,0 +1,34 @@
+"""``make demo`` end to end (without the virtualenv step): serve, crawl, summarize, twice."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+from tests.conftest import ROOT
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _demo(output_dir: Path) -> str:
+    completed = subprocess.run(
+        [sys.executable, "-m", "demo", "--output-dir", str(output_dir)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout
+
+
+def test_demo_crawls_the_site_then_adds_nothing(tmp_path: Path) -> None:
+    first = _demo(tmp_path)
+    assert "rows       41" in first
+    languages = next(line for line in first.splitlines() if line.startswith("  languages"))
+    assert int(languages.split()[1].rstrip(":")) >= 10
+    assert "dropped         NotAnArticle 1" in first
+    assert "fetch errors    http_error/404 1" in first
+    second = _demo(tmp_path)
+    assert "rows       41" in second
+    assert "DuplicateArticle 41" in second
+    assert "rows written    0" in second

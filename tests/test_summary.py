@@ -1,0 +1,110 @@
+"""``scrapy summary``: counts over the dataset and the last crawl's report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from crawler.commands.summary import format_summary, summarize_dataset
+from pipelines.dataset import articles_dir, crawls_dir
+from pipelines.parquet import DatasetWriter
+from pipelines.schema import to_table
+from tests.conftest import ROOT
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _row(
+    n: int, *, source: str, language: str | None, published: datetime | None
+) -> dict[str, Any]:
+    return {
+        "id": f"id{n}",
+        "url": f"https://{source}/{n}",
+        "canonical_url": f"https://{source}/{n}",
+        "source": source,
+        "title": f"Title {n}",
+        "description": None,
+        "authors": ["A. Writer"] if n % 2 else [],
+        "published_at": published,
+        "modified_at": None,
+        "fetched_at": datetime(2026, 11, 26, 12, n, tzinfo=UTC),
+        "language": language,
+        "language_confidence": 0.99 if language else None,
+        "text": f"Text {n}",
+        "word_count": 2,
+        "tags": [],
+        "image_url": None,
+        "site_name": None,
+        "content_hash": f"h{n}",
+        "discovered_via": "url",
+    }
+
+
+def _dataset(output_dir: Path) -> None:
+    rows = [
+        _row(1, source="a.test", language="en", published=datetime(2024, 1, 5, tzinfo=UTC)),
+        _row(2, source="a.test", language="de", published=datetime(2025, 3, 1, tzinfo=UTC)),
+        _row(3, source="b.test", language="en", published=None),
+        _row(4, source="c.test", language=None, published=datetime(2023, 7, 9, tzinfo=UTC)),
+    ]
+    writer = DatasetWriter(output_dir)
+    writer.open()
+    writer.write(to_table(rows[:2]))
+    writer.commit()
+    writer.write(to_table(rows[2:]))
+    writer.commit()
+    report = {
+        "started_at": "2026-11-26T12:00:00+00:00",
+        "finished_at": "2026-11-26T12:05:00+00:00",
+        "finish_reason": "finished",
+        "stats": {
+            "news/fetch/pages": 9,
+            "news/parquet/rows_written": 4,
+            "item_dropped_reasons_count/DuplicateArticle": 3,
+            "item_dropped_reasons_count/NotHtml": 1,
+            "news/fetch/http_error/404": 2,
+        },
+    }
+    crawls_dir(output_dir).mkdir(parents=True)
+    (crawls_dir(output_dir) / "20261126T120000.000000Z-1.json").write_text(json.dumps(report))
+
+
+def test_summarize_dataset(tmp_path: Path) -> None:
+    _dataset(tmp_path)
+    summary = summarize_dataset(articles_dir(tmp_path))
+    assert summary.files == 2
+    assert summary.rows == 4
+    assert summary.sources == {"a.test": 2, "b.test": 1, "c.test": 1}
+    assert summary.languages == {"en": 2, "de": 1, "unknown": 1}
+    assert summary.published_min == datetime(2023, 7, 9, tzinfo=UTC)
+    assert summary.published_max == datetime(2025, 3, 1, tzinfo=UTC)
+    assert summary.missing["published_at"] == 1
+    assert summary.missing["language"] == 1
+    assert summary.missing["authors"] == 2  # empty lists count as missing
+    assert summary.missing["title"] == 0
+
+
+def test_empty_dataset(tmp_path: Path) -> None:
+    summary = summarize_dataset(articles_dir(tmp_path))
+    assert summary.rows == 0
+    assert "rows       0" in format_summary(summary, None, articles_dir(tmp_path))
+
+
+def test_command_prints_dataset_and_last_crawl(tmp_path: Path) -> None:
+    _dataset(tmp_path)
+    completed = subprocess.run(
+        [sys.executable, "-m", "scrapy", "summary", "-s", f"OUTPUT_DIR={tmp_path}"],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    out = completed.stdout
+    assert "rows       4" in out
+    assert "files      2" in out
+    assert "sources    3: a.test (2), b.test (1), c.test (1)" in out
+    assert "languages  3: en 2, de 1, unknown 1" in out
+    assert "published  2023-07-09 .. 2025-03-01" in out
+    assert "dropped         DuplicateArticle 3, NotHtml 1" in out
+    assert "fetch errors    http_error/404 2" in out

@@ -47,8 +47,11 @@ def _entry_link(entry: Any) -> str | None:
     for link in entry.get("links") or ():
         if link.get("rel", "alternate") == "alternate" and link.get("href"):
             return str(link["href"])
-    if entry.get("link"):
-        return str(entry["link"])
+    link = entry.get("link")
+    # feedparser copies a <guid>/<id> into "link" when there is no link; such an id is only a
+    # URL when it says so (checked below).
+    if link and not (entry.get("guidislink") and link == entry.get("id")):
+        return str(link)
     entry_id = entry.get("id") or ""
     return entry_id if entry_id.startswith(("http://", "https://")) else None
 

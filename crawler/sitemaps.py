@@ -6,6 +6,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urljoin
 
+import gzip
+import re
+import zlib
+
 import lxml.etree
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
@@ -18,6 +22,8 @@ if TYPE_CHECKING:
 SitemapKind = Literal["urlset", "sitemapindex"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
+# <loc> and </loc>, with or without a namespace prefix.
+_LOC_TAG = re.compile(rb"<(/?)(?:[\w.-]+:)?loc\b")
 
 
 class SitemapTooLarge(ValueError):
@@ -44,12 +50,15 @@ def sitemap_body(body: bytes, *, max_size: int) -> bytes:
     """The XML of a sitemap response body, decompressing ``.xml.gz`` sitemaps.
 
     Raises :class:`SitemapTooLarge` when the decompressed size would exceed ``max_size``
-    (so a gzip bomb never inflates) and ``OSError`` on a corrupt gzip stream.
+    (so a gzip bomb never inflates) and ``OSError`` (``gzip.BadGzipFile``) on a corrupt or
+    truncated gzip stream.
     """
     if not body.startswith(_GZIP_MAGIC):
         return body
     try:
         return gunzip(body, max_size=max_size)
+    except (EOFError, zlib.error) as exc:
+        raise gzip.BadGzipFile(f"corrupt gzip stream: {exc}") from None
     except ValueError as exc:  # scrapy's _DecompressionMaxSizeExceeded is a ValueError
         raise SitemapTooLarge(str(exc)) from None
 
@@ -74,7 +83,16 @@ def parse_sitemap(xml: bytes, sitemap_url: str) -> ParsedSitemap:
         ]
     except (lxml.etree.XMLSyntaxError, StopIteration):
         return ParsedSitemap(kind=None, entries=[])
+    if entries and _ends_inside_loc(xml):
+        # A truncated sitemap: the parser recovered half of the last URL. Drop it.
+        entries.pop()
     return ParsedSitemap(kind=kind, entries=entries)
+
+
+def _ends_inside_loc(xml: bytes) -> bool:
+    """Whether the document's last ``<loc>`` is never closed."""
+    slashes = _LOC_TAG.findall(xml)  # b"/" for a closing tag, b"" for an opening one
+    return bool(slashes) and slashes[-1] == b""
 
 
 def lastmod_datetime(entry: SitemapEntry) -> datetime | None:

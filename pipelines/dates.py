@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from dateutil import parser as dateutil_parser
 
 _HAS_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d")
+# ISO 8601 allows "2023" and "2023-08"; neither names a day.
+_YEAR_OR_MONTH = re.compile(r"\d{4}(?:-\d{2})?")
 _UNIX_SECONDS = re.compile(r"^\d{9,10}$")
 # Two defaults that differ in year, month and day (see parse_datetime).
 _DEFAULT_A = datetime(2000, 1, 1)
@@ -30,7 +32,7 @@ def parse_datetime(value: str | None) -> datetime | None:
         return None
     if _UNIX_SECONDS.match(value):
         return datetime.fromtimestamp(int(value), tz=UTC)
-    if not _HAS_YEAR.search(value):
+    if not _HAS_YEAR.search(value) or _YEAR_OR_MONTH.fullmatch(value):
         return None
     try:
         # Python 3.11+ reads extended and basic ISO 8601 (20230815T1639+0300).

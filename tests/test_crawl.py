@@ -100,8 +100,9 @@ def test_rows_match_the_golden_extraction(
     for row in dataset:
         path = _path(row, site_url)
         golden = json.loads(
-            (GOLDEN_DIR / (path.removeprefix("/articles/").removesuffix(".html") + ".json"))
-            .read_text(encoding="utf-8")
+            (
+                GOLDEN_DIR / (path.removeprefix("/articles/").removesuffix(".html") + ".json")
+            ).read_text(encoding="utf-8")
         )
         for name, value in row.items():
             if name in CRAWL_FIELDS:
@@ -189,7 +190,9 @@ def test_bad_input_is_logged_in_one_line(first_crawl: CrawlResult, line: str) ->
     assert line in first_crawl.log
 
 
-def test_robots_disallowed_page_is_never_requested(first_crawl: CrawlResult, site_server: Any) -> None:
+def test_robots_disallowed_page_is_never_requested(
+    first_crawl: CrawlResult, site_server: Any
+) -> None:
     assert "/private/secret.html" not in site_server.requested
 
 

@@ -59,9 +59,7 @@ def test_urlset_with_lastmod() -> None:
     assert isinstance(sitemap, ParsedSitemap)
     assert sitemap.kind == "urlset"
     assert sitemap.entries == [
-        SitemapEntry(
-            url="https://news.example/2023/08/first", lastmod="2023-08-15T16:39:00+03:00"
-        ),
+        SitemapEntry(url="https://news.example/2023/08/first", lastmod="2023-08-15T16:39:00+03:00"),
         SitemapEntry(url="https://news.example/2023/08/second", lastmod="2023-08-16"),
         SitemapEntry(url="https://news.example/2023/08/third", lastmod=None),
         SitemapEntry(
@@ -123,7 +121,7 @@ def test_gzipped_sitemap() -> None:
 
 def test_plain_body_returned_as_is() -> None:
     # Only a gzip stream is limited; a plain body was already limited by the download.
-    assert sitemap_body(URLSET, max_size=10) is URLSET
+    assert sitemap_body(URLSET, max_size=10) == URLSET
 
 
 def test_gzipped_sitemap_within_max_size() -> None:
@@ -156,9 +154,7 @@ def test_truncated_sitemap_keeps_entries_before_the_break() -> None:
     sitemap = parse_sitemap(URLSET[:cut], SITEMAP_URL)
     assert sitemap.kind == "urlset"
     assert sitemap.entries == [
-        SitemapEntry(
-            url="https://news.example/2023/08/first", lastmod="2023-08-15T16:39:00+03:00"
-        ),
+        SitemapEntry(url="https://news.example/2023/08/first", lastmod="2023-08-15T16:39:00+03:00"),
         SitemapEntry(url="https://news.example/2023/08/second", lastmod="2023-08-16"),
     ]
 
@@ -290,8 +286,10 @@ def test_billion_laughs_not_expanded() -> None:
 <url><loc>https://news.example/ok</loc></url>
 </urlset>
 """.encode()
+    assert b"&lol8;&lol8;" in body  # the bomb is really there
     started = time.monotonic()
     sitemap = parse_sitemap(body, SITEMAP_URL)
     assert time.monotonic() - started < 5
-    assert "https://news.example/ok" in [entry.url for entry in sitemap.entries]
+    # libxml2 may give up on the document (its amplification limit): never expand it.
     assert all(len(entry.url) < 10_000 for entry in sitemap.entries)
+    assert all("lollol" not in entry.url for entry in sitemap.entries)

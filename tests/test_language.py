@@ -1,0 +1,248 @@
+# Real-language samples contain Cyrillic letters and full-width punctuation on purpose.
+# ruff: noqa: RUF001
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.test import get_crawler
+
+from crawler.items import ArticleItem
+from pipelines.language import LanguageDetector, LanguagePipeline, choose_language
+
+SAMPLES = {
+    "en": (
+        "The city council approved the new budget on Tuesday after a long debate about "
+        "public transport, schools and the renovation of the old library."
+    ),
+    "de": (
+        "Der Stadtrat hat am Dienstag nach einer langen Debatte über den öffentlichen "
+        "Nahverkehr, die Schulen und die Renovierung der alten Bibliothek den Haushalt "
+        "beschlossen."
+    ),
+    "fr": (
+        "Le conseil municipal a approuvé mardi le nouveau budget après un long débat sur "
+        "les transports publics, les écoles et la rénovation de la vieille bibliothèque."
+    ),
+    "ru": (
+        "Городской совет во вторник утвердил новый бюджет после долгих споров об "
+        "общественном транспорте, школах и ремонте старой библиотеки."
+    ),
+    "ja": (
+        "市議会は火曜日、公共交通機関や学校、古い図書館の改修について長い議論を"
+        "行った後、新しい予算を承認しました。"
+    ),
+    "zh": (
+        "北京是中华人民共和国的首都，也是全国的政治中心和文化中心。这座城市有三千多年的"
+        "建城史，拥有许多著名的名胜古迹，例如故宫、天坛和长城。"
+    ),
+}
+
+FETCHED = datetime(2024, 5, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def detector() -> LanguageDetector:
+    # Loading the profiles takes a moment: one detector for the module.
+    return LanguageDetector()
+
+
+def make_pipeline(settings: dict[str, Any] | None = None) -> LanguagePipeline:
+    crawler = get_crawler(settings_dict=settings or {})
+    assert crawler.stats is not None
+    return build_from_crawler(LanguagePipeline, crawler)
+
+
+# --- LanguageDetector -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("expected", "text"), sorted(SAMPLES.items()))
+def test_detects_language(detector: LanguageDetector, expected: str, text: str) -> None:
+    language, confidence = detector.detect(text)
+    assert language == expected
+    assert confidence is not None
+    assert 0.0 < confidence <= 1.0
+
+
+def test_chinese_is_reported_as_zh_not_zh_cn(detector: LanguageDetector) -> None:
+    language, _ = detector.detect(SAMPLES["zh"])
+    assert language == "zh"
+
+
+@pytest.mark.parametrize("text", ["", "12345", "   ", "!!! ??? ..."])
+def test_no_letters_no_language(detector: LanguageDetector, text: str) -> None:
+    assert detector.detect(text) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        SAMPLES["en"],
+        # Short and ambiguous text is where an unseeded langdetect flips between answers.
+        "Internet",
+        "Hotel Restaurant Bar",
+        "OK",
+    ],
+)
+def test_detection_is_deterministic(detector: LanguageDetector, text: str) -> None:
+    results = {detector.detect(text) for _ in range(5)}
+    assert len(results) == 1
+    other = LanguageDetector()
+    assert {other.detect(text) for _ in range(5)} == results
+
+
+def test_detection_reads_only_sample_chars() -> None:
+    short = LanguageDetector(sample_chars=len(SAMPLES["de"]))
+    # German first, then much more French: only the German part is read.
+    text = SAMPLES["de"] + " " + SAMPLES["fr"] * 5
+    assert short.detect(text)[0] == "de"
+    assert LanguageDetector().detect(text)[0] == "fr"
+
+
+# --- choose_language --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("detected", "confidence", "declared", "expected"),
+    [
+        # Confident detection wins over the declaration.
+        ("de", 0.99, "en", ("de", 0.99)),
+        ("de", 0.8, "en", ("de", 0.8)),
+        ("de", 0.99, None, ("de", 0.99)),
+        # Unsure detection: the declaration is used, with no confidence.
+        ("de", 0.79, "en", ("en", None)),
+        (None, None, "en", ("en", None)),
+        # No declaration: the unsure detection is kept.
+        ("de", 0.5, None, ("de", 0.5)),
+        ("de", 0.5, "", ("de", 0.5)),
+        (None, None, None, (None, None)),
+    ],
+)
+def test_choose_language(
+    detected: str | None,
+    confidence: float | None,
+    declared: str | None,
+    expected: tuple[str | None, float | None],
+) -> None:
+    result = choose_language(detected, confidence, declared, min_confidence=0.8)
+    assert result == expected
+
+
+# --- LanguagePipeline -------------------------------------------------------------------------
+
+
+def test_pipeline_sets_detected_language() -> None:
+    pipeline = make_pipeline()
+    item = ArticleItem(
+        url="https://example.de/a",
+        fetched_at=FETCHED,
+        text=SAMPLES["de"],
+        declared_language="en",
+    )
+    assert pipeline.process_item(item) is item
+    assert item.language == "de"
+    assert item.language_confidence is not None
+    assert item.language_confidence >= 0.8
+    assert pipeline.stats.get_value("news/language/detected") == 1
+    assert pipeline.stats.get_value("news/language/declared") is None
+    assert pipeline.stats.get_value("news/language/unknown") is None
+
+
+def test_pipeline_falls_back_to_declared_language() -> None:
+    pipeline = make_pipeline()
+    item = ArticleItem(
+        url="https://example.com/a", fetched_at=FETCHED, text="12345", declared_language="it"
+    )
+    pipeline.process_item(item)
+    assert item.language == "it"
+    assert item.language_confidence is None
+    assert pipeline.stats.get_value("news/language/declared") == 1
+    assert pipeline.stats.get_value("news/language/detected") is None
+
+
+def test_pipeline_declared_language_wins_over_unsure_detection(
+    detector: LanguageDetector,
+) -> None:
+    text = "Taxi Hotel"  # two words that belong to no language in particular
+    detected, confidence = detector.detect(text)
+    assert detected is not None
+    assert confidence is not None
+    assert confidence < LanguagePipeline.DEFAULT_MIN_CONFIDENCE
+    pipeline = make_pipeline()
+    item = ArticleItem(
+        url="https://example.com/a", fetched_at=FETCHED, text=text, declared_language="en"
+    )
+    pipeline.process_item(item)
+    assert item.language == "en"
+    assert item.language_confidence is None
+    assert pipeline.stats.get_value("news/language/declared") == 1
+    assert pipeline.stats.get_value("news/language/detected") is None
+
+
+def test_pipeline_keeps_unsure_detection_without_declaration(
+    detector: LanguageDetector,
+) -> None:
+    text = "Taxi Hotel"
+    expected = detector.detect(text)
+    pipeline = make_pipeline()
+    item = ArticleItem(url="https://example.com/a", fetched_at=FETCHED, text=text)
+    pipeline.process_item(item)
+    assert (item.language, item.language_confidence) == expected
+    assert pipeline.stats.get_value("news/language/detected") == 1
+
+
+def test_pipeline_unknown_language() -> None:
+    pipeline = make_pipeline()
+    item = ArticleItem(url="https://example.com/a", fetched_at=FETCHED, text="")
+    pipeline.process_item(item)
+    assert item.language is None
+    assert item.language_confidence is None
+    assert pipeline.stats.get_value("news/language/unknown") == 1
+    assert pipeline.stats.get_value("news/language/detected") is None
+    assert pipeline.stats.get_value("news/language/declared") is None
+
+
+def test_pipeline_counts_every_item() -> None:
+    pipeline = make_pipeline()
+    items = [
+        ArticleItem(url="https://example.com/1", fetched_at=FETCHED, text=SAMPLES["en"]),
+        ArticleItem(url="https://example.com/2", fetched_at=FETCHED, text=SAMPLES["ru"]),
+        ArticleItem(
+            url="https://example.com/3", fetched_at=FETCHED, text="", declared_language="fr"
+        ),
+        ArticleItem(url="https://example.com/4", fetched_at=FETCHED, text="2024"),
+    ]
+    for item in items:
+        pipeline.process_item(item)
+    assert [item.language for item in items] == ["en", "ru", "fr", None]
+    assert pipeline.stats.get_value("news/language/detected") == 2
+    assert pipeline.stats.get_value("news/language/declared") == 1
+    assert pipeline.stats.get_value("news/language/unknown") == 1
+
+
+def test_pipeline_reads_settings() -> None:
+    pipeline = make_pipeline(
+        {"LANGUAGE_SAMPLE_CHARS": 50, "LANGUAGE_MIN_CONFIDENCE": 0.5, "LANGUAGE_SEED": 7}
+    )
+    assert pipeline.min_confidence == 0.5
+    assert pipeline.detector.sample_chars == 50
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"LANGUAGE_ENABLED": False},
+        {"LANGUAGE_MIN_CONFIDENCE": 1.5},
+        {"LANGUAGE_MIN_CONFIDENCE": -0.1},
+        {"LANGUAGE_SAMPLE_CHARS": 5},
+        {"LANGUAGE_SAMPLE_CHARS": 0},
+    ],
+)
+def test_pipeline_not_configured(settings: dict[str, Any]) -> None:
+    crawler = get_crawler(settings_dict=settings)
+    with pytest.raises(NotConfigured):
+        build_from_crawler(LanguagePipeline, crawler)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
-from urllib.parse import urljoin
-
 import gzip
 import re
 import zlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urljoin
 
 import lxml.etree
 from scrapy.utils.gz import gunzip

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow.parquet as pq
@@ -17,6 +16,8 @@ from tests.conftest import CrawlResult, run_crawl
 from tests.test_extract import GOLDEN_DIR, SEED_BOILERPLATE, SEED_PARAGRAPHS
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from demo.site import Site
 
 # Fields that depend on the crawl (where and when), not on the page.

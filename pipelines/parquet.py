@@ -35,7 +35,7 @@ from pipelines.dataset import (
     partition_name,
     tmp_dir,
 )
-from pipelines.schema import ARTICLE_SCHEMA, to_row
+from pipelines.schema import ARTICLE_SCHEMA, to_batch, to_row
 from pipelines.signals import articles_committed
 
 if TYPE_CHECKING:
@@ -315,8 +315,8 @@ class ParquetPipeline:
     async def process_item(self, item: Any) -> Any:
         row = to_row(ItemAdapter(item))
         try:
-            batch = pa.RecordBatch.from_pylist([row], schema=ARTICLE_SCHEMA)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            batch = to_batch(row)
+        except (ValueError, TypeError) as exc:  # pyarrow's errors subclass these
             self.stats.inc_value("news/parquet/invalid_row")
             raise InvalidRow(f"InvalidRow: {exc} <{row.get('url')}>") from None
         self.buffer.append(batch)

@@ -83,3 +83,19 @@ def to_row(item: Mapping[str, Any]) -> dict[str, Any]:
 def to_table(rows: list[dict[str, Any]]) -> pa.Table:
     """Rows (from :func:`to_row`) as a table of exactly :data:`ARTICLE_SCHEMA`."""
     return pa.Table.from_pylist(rows, schema=ARTICLE_SCHEMA)
+
+
+_REQUIRED = tuple(field.name for field in ARTICLE_SCHEMA if not field.nullable)
+
+
+def to_batch(row: Mapping[str, Any]) -> pa.RecordBatch:
+    """One row as a record batch of :data:`ARTICLE_SCHEMA`.
+
+    Raises ``ValueError`` (or pyarrow's ``ArrowInvalid``/``ArrowTypeError``, both
+    ``ValueError``/``TypeError`` subclasses) when a value has the wrong type or a required
+    column is null: Arrow itself does not enforce nullability.
+    """
+    missing = [name for name in _REQUIRED if row.get(name) is None]
+    if missing:
+        raise ValueError(f"required columns are null: {', '.join(missing)}")
+    return pa.RecordBatch.from_pylist([dict(row)], schema=ARTICLE_SCHEMA)

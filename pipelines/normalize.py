@@ -78,10 +78,11 @@ FUTURE_SLACK = timedelta(days=1)
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _SPACE = re.compile(r"\s+")
-# Control characters (except tab/newline) and invisible formatting that is never content:
+# Control characters (C0 except tab/newline, DEL, C1) and invisible formatting that is never
+# content:
 # zero-width space, word joiner, BOM, soft hyphen. ZWJ/ZWNJ stay: they spell Indic and
 # Persian words.
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2060\ufeff\u00ad]")
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff\u00ad]")
 # Scripts written without spaces between words: each letter counts as a word.
 _UNSPACED = (
     r"\u0e00-\u0e7f"  # Thai
@@ -91,13 +92,15 @@ _UNSPACED = (
     r"\u3040-\u30ff"  # Hiragana, Katakana
     r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
 )
-_WORD = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+")
+# A word: letters/digits, possibly joined by apostrophes (don't, aujourd'hui).
+_WORD = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+(?:['\u2019][^\W{_UNSPACED}]+)*")
 
 
 def normalize_text(text: str) -> str:
     """NFC, invisible characters removed, white space collapsed inside paragraphs, paragraphs
     separated by exactly one blank line, no empty paragraphs."""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+    # Invisible characters go first: one between a letter and its accent would block NFC.
+    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
     paragraphs = (_SPACE.sub(" ", part).strip() for part in _PARAGRAPH_BREAK.split(text))
     return "\n\n".join(part for part in paragraphs if part)
 
@@ -106,7 +109,7 @@ def normalize_field(value: str | None) -> str | None:
     """A one-line field (title, description, ...): NFC, white space collapsed; empty is None."""
     if value is None:
         return None
-    text = _SPACE.sub(" ", _INVISIBLE.sub("", unicodedata.normalize("NFC", value))).strip()
+    text = _SPACE.sub(" ", unicodedata.normalize("NFC", _INVISIBLE.sub("", value))).strip()
     return text or None
 
 
@@ -138,10 +141,11 @@ def normalize_url(url: str, tracking_params: Iterable[str] = DEFAULT_TRACKING_PA
     parts = urlsplit(url.strip())
     query = [
         (name, value)
-        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        # Latin-1 maps bytes one to one, so values that are not UTF-8 keep their bytes.
+        for name, value in parse_qsl(parts.query, keep_blank_values=True, encoding="latin-1")
         if not _is_tracking(name, patterns)
     ]
-    cleaned = urlunsplit(parts._replace(query=urlencode(query), fragment=""))
+    cleaned = urlunsplit(parts._replace(query=urlencode(query, encoding="latin-1"), fragment=""))
     stripped = strip_url(cleaned, strip_credentials=True, strip_default_port=True)
     return canonicalize_url(stripped, keep_blank_values=True)
 

@@ -145,17 +145,20 @@ class DatasetWriter:
 
     def write(self, table: pa.Table) -> list[CommittedFile]:
         """Write ``table`` (rows of :data:`ARTICLE_SCHEMA`); returns the files committed on the
-        way (a file is committed when it is full or when the rows' UTC date changes)."""
+        way. A file is committed when it holds ``file_rows`` rows (never more) and when the
+        rows' UTC date changes."""
         committed: list[CommittedFile] = []
         fetched = table.column("fetched_at").to_pylist()
         start = 0
         while start < table.num_rows:
             day = fetched[start].date()
-            end = start
-            while end < table.num_rows and fetched[end].date() == day:
-                end += 1
             if self._writer is not None and day != self._day:
                 committed.extend(self._commit_list())
+            # A slice stays within one UTC day and within what the open file can still take.
+            limit = min(table.num_rows, start + self.file_rows - self._rows)
+            end = start
+            while end < limit and fetched[end].date() == day:
+                end += 1
             self._write_slice(table.slice(start, end - start), day)
             if self._rows >= self.file_rows:
                 committed.extend(self._commit_list())

@@ -263,10 +263,9 @@ def test_a_writer_never_reuses_its_own_names(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def dead_pid() -> int:
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True)
-    assert finished.returncode == 0
+    # The pid of a process that ran and was reaped (reuse within the test is unlikely).
     process = subprocess.Popen([sys.executable, "-c", "pass"])
-    process.wait()
+    assert process.wait() == 0
     return process.pid
 
 
@@ -274,9 +273,10 @@ def test_remove_stale_tmp_files(tmp_path: Path, dead_pid: int) -> None:
     dead = tmp_path / f"part-a.parquet.{dead_pid}.tmp"
     very_dead = tmp_path / "part-b.parquet.999999.tmp"
     alive = tmp_path / f"part-c.parquet.{os.getpid()}.tmp"
+    init = tmp_path / "part-e.parquet.1.tmp"  # pid 1 always runs
     unnamed = tmp_path / "part-d.parquet.tmp"
     other = tmp_path / "notes.txt"
-    for path in (dead, very_dead, alive, unnamed, other):
+    for path in (dead, very_dead, alive, init, unnamed, other):
         path.write_bytes(b"partial")
 
     removed = remove_stale_tmp_files(tmp_path)
@@ -286,6 +286,7 @@ def test_remove_stale_tmp_files(tmp_path: Path, dead_pid: int) -> None:
     assert not very_dead.exists()
     assert not unnamed.exists()
     assert alive.exists()
+    assert init.exists()
     assert other.exists()
     assert remove_stale_tmp_files(tmp_path) == []
 
@@ -373,7 +374,7 @@ def test_pipeline_buffers_a_valid_item(tmp_path: Path) -> None:
     "fields",
     [
         {"word_count": "many"},
-        {"authors": "Jane Doe"},
+        {"language_confidence": "high"},
         {"published_at": "yesterday"},
     ],
 )
@@ -386,7 +387,7 @@ def test_pipeline_rejects_item_of_wrong_type(tmp_path: Path, fields: dict[str, A
     assert pipeline.stats.get_value("news/parquet/invalid_row") == 1
 
 
-@pytest.mark.parametrize("missing", ["id", "content_hash", "fetched_at", "authors"])
+@pytest.mark.parametrize("missing", ["id", "content_hash"])
 def test_pipeline_rejects_item_without_required_field(tmp_path: Path, missing: str) -> None:
     # ``id`` and ``content_hash`` are None whenever the normalize stage did not run; the
     # schema declares them non-nullable, so such an item must be dropped here instead of
@@ -430,14 +431,15 @@ from pipelines.signals import articles_committed
 DAY = datetime(2024, 5, 1, 12, tzinfo=UTC)
 
 
-def item(index, fetched_at=DAY):
+def item(index, fetched_at=DAY, **fields):
     url = f"https://example.com/news/{index}"
     text = f"Article number {index}."
     digest = content_hash(text)
-    return ArticleItem(
+    values = dict(
         url=url, fetched_at=fetched_at, id=row_id(url, digest), text=text,
         content_hash=digest, word_count=3, source="example.com",
     )
+    return ArticleItem(**(values | fields))
 
 
 def listing(root, pattern):
@@ -465,9 +467,13 @@ async def scenario(out, settings, items, pause_after=None, pause=0.0, with_dedup
     for number, article in enumerate(items, 1):
         if dedupe:
             dedupe.process_item(article)
-        returned = await pipeline.process_item(article)
+        try:
+            returned, error = await pipeline.process_item(article), None
+        except Exception as exc:
+            returned, error = None, type(exc).__name__
         trace.append({
             "returned_same": returned is article,
+            "error": error,
             "stats": dict(crawler.stats.get_stats()),
             "events": len(events),
             "visible": listing(out / "articles", "*/*.parquet"),
@@ -476,7 +482,11 @@ async def scenario(out, settings, items, pause_after=None, pause=0.0, with_dedup
         })
         if number == pause_after:
             time.sleep(pause)
-    await pipeline.close_spider()
+    try:
+        await pipeline.close_spider()
+        close_error = None
+    except Exception as exc:
+        close_error = type(exc).__name__
     if dedupe:
         dedupe.close_state()
     state = CrawlState.open(state_dir(out))
@@ -491,6 +501,7 @@ async def scenario(out, settings, items, pause_after=None, pause=0.0, with_dedup
         "stale_removed": not stale.exists(),
         "known_after_close": known,
         "pool_stopped": not pipeline.pool.started,
+        "close_error": close_error,
     }
 
 
@@ -513,6 +524,11 @@ async def main(base):
             base / "dates",
             {"PARQUET_ROW_GROUP_ROWS": 10},
             [item(1, DAY), item(2, DAY + timedelta(days=1)), item(3, DAY + timedelta(days=1))],
+        ),
+        "invalid": await scenario(
+            base / "invalid",
+            {"PARQUET_ROW_GROUP_ROWS": 2},
+            [item(1), item(2, id=None), item(3), item(4)],
         ),
     }
 
@@ -647,3 +663,18 @@ def test_pipeline_splits_utc_dates_into_partitions(
         "fetch_date=2024-05-02",
     ]
     assert [pq.read_table(path).num_rows for path in files] == [1, 2]
+
+
+def test_pipeline_item_without_id_does_not_lose_other_rows(
+    driven: tuple[dict[str, Any], Path],
+) -> None:
+    results, base = driven
+    run = results["invalid"]
+    # Item 2 has no id (a required column): it alone must be dropped as InvalidRow; items
+    # 1, 3 and 4 must be stored, and no empty file may appear.
+    assert [step["error"] for step in run["trace"]] == [None, "InvalidRow", None, None]
+    assert run["close_error"] is None
+    files = data_files(base / "invalid" / "articles")
+    urls = [url for path in files for url in pq.read_table(path).column("url").to_pylist()]
+    assert urls == [f"https://example.com/news/{i}" for i in (1, 3, 4)]
+    assert all(pq.read_table(path).num_rows > 0 for path in files)

@@ -1,0 +1,639 @@
+"""Extraction benchmark: the crawler's extraction against plain trafilatura, on every page of the
+development corpus, scored by the rules of the corpus README and timed in the same run.
+
+    .venv/bin/python -m bench.extraction [--limit N] [--source NAME] [--worst N] [--write-results]
+
+The corpus is ``$NEWS_CORPUS_DIR``, else ``../shared/corpus`` next to the repository. Per page:
+
+* ours: ``pipelines.record.article_record`` (no article found counts as empty output);
+* trafilatura: ``trafilatura.extract`` (defaults) for the body, and
+  ``trafilatura.bare_extraction(with_metadata=True)`` for title, date and authors, with the
+  language detected by the same ``LanguageDetector`` on its text.
+
+Timing is CPU time (``time.process_time``) of each of the three calls, interleaved page by
+page (the order rotates from page to page) so that they share warm caches alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import logging
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import trafilatura
+from trafilatura.settings import Document
+
+import crawler
+from bench.scoring import Overlap, body_overlap, normalize, snippet_found
+from pipelines.extract import ExtractionError
+from pipelines.language import LanguageDetector
+from pipelines.record import article_record
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS_DIR = ROOT.parent / "shared" / "corpus"
+CORPUS_ENV = "NEWS_CORPUS_DIR"
+RESULTS_FILE = Path(__file__).resolve().parent / "RESULTS.md"
+START_MARKER = "<!-- extraction:start -->"
+END_MARKER = "<!-- extraction:end -->"
+RESULTS_HEADER = (
+    "# Benchmark results\n\n"
+    "Written by the benchmarks in `bench/` (`make bench`); each one rewrites only the section\n"
+    "between its own markers.\n"
+)
+SOURCES = ("fundus", "trafilatura", "newspaper4k", "goose3", "readability", "cwced")
+PREFIX_CHARS = 100
+"""How much of a goose3 ``body_prefix`` (normalized) must occur in the text."""
+EXIT_NO_CORPUS = 2
+NOISY_LOGGERS = ("trafilatura", "htmldate", "courlan")
+
+
+# --- the corpus -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CorpusPage:
+    """One page of the corpus manifest, with what its source expects."""
+
+    id: str
+    source: str
+    language: str | None
+    url: str
+    file: Path
+    expected: Mapping[str, Any]
+
+    def body(self) -> bytes:
+        return gzip.decompress(self.file.read_bytes())
+
+
+def corpus_dir() -> Path:
+    """``$NEWS_CORPUS_DIR``, else ``../shared/corpus`` relative to the repository root."""
+    configured = os.environ.get(CORPUS_ENV)
+    return Path(configured) if configured else DEFAULT_CORPUS_DIR
+
+
+def _page(directory: Path, record: Mapping[str, Any]) -> CorpusPage:
+    return CorpusPage(
+        id=record["id"],
+        source=record["source"],
+        language=record.get("language"),
+        url=record.get("url") or f"https://example.invalid/{record['id']}",
+        file=directory / record["file"],
+        expected=record.get("expected") or {},
+    )
+
+
+def load_pages(
+    directory: Path, *, source: str | None = None, limit: int | None = None
+) -> list[CorpusPage]:
+    """The pages of ``directory/manifest.jsonl`` in manifest order (of one source, the first
+    ``limit`` of them, when asked)."""
+    pages: list[CorpusPage] = []
+    with (directory / "manifest.jsonl").open(encoding="utf-8") as manifest:
+        for line in manifest:
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            if source is None or record["source"] == source:
+                pages.append(_page(directory, record))
+    return pages if limit is None else pages[:limit]
+
+
+# --- running the extractors -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Output:
+    """What one extractor gave for one page (all empty when it gave nothing)."""
+
+    text: str = ""
+    title: str | None = None
+    day: date | None = None
+    authors: tuple[str, ...] = ()
+    language: str | None = None
+
+
+def _utc_day(value: datetime | None) -> date | None:
+    if value is None:
+        return None
+    return (value.astimezone(UTC) if value.tzinfo is not None else value).date()
+
+
+def _iso_day(value: object) -> date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def run_ours(body: bytes, url: str, detector: LanguageDetector) -> Output:
+    """The crawler's record for the page; empty when it finds no article."""
+    try:
+        record = article_record(body, url, "text/html", detector=detector)
+    except ExtractionError:
+        return Output()
+    return Output(
+        text=record["text"] or "",
+        title=record["title"],
+        day=_utc_day(record["published_at"]),
+        authors=tuple(record["authors"] or ()),
+        language=record["language"],
+    )
+
+
+def run_trafilatura_text(body: bytes, url: str) -> str:
+    """Baseline A: ``trafilatura.extract`` with its defaults."""
+    return trafilatura.extract(body, url=url) or ""
+
+
+def run_trafilatura_metadata(body: bytes, url: str) -> dict[str, Any]:
+    """Baseline B: ``trafilatura.bare_extraction`` with metadata, as a dict."""
+    document = trafilatura.bare_extraction(body, url=url, with_metadata=True)
+    return document.as_dict() if isinstance(document, Document) else {}
+
+
+def trafilatura_output(
+    text: str, metadata: Mapping[str, Any], detector: LanguageDetector
+) -> Output:
+    """Baseline A's body with baseline B's metadata, and the language of B's text."""
+    author = metadata.get("author") or ""
+    return Output(
+        text=text,
+        title=metadata.get("title"),
+        day=_iso_day(metadata.get("date")),
+        authors=tuple(name for name in (part.strip() for part in author.split(";")) if name),
+        language=detector.detect(metadata.get("text") or "")[0],
+    )
+
+
+@dataclass(frozen=True)
+class Timing:
+    """CPU seconds of each call on one page."""
+
+    extract: float
+    bare: float
+    ours: float
+
+
+@dataclass(frozen=True)
+class PageRun:
+    page: CorpusPage
+    ours: Output
+    trafilatura: Output
+    timing: Timing
+
+
+def _timed_in_turn(calls: Mapping[str, Callable[[], object]], turn: int) -> dict[str, Any]:
+    """Run every call once, starting at a different one each turn; results and CPU seconds."""
+    names = list(calls)
+    start_at = turn % len(names)
+    outcome: dict[str, Any] = {}
+    for name in names[start_at:] + names[:start_at]:
+        started = time.process_time()
+        outcome[name] = calls[name]()
+        outcome[f"{name}_seconds"] = time.process_time() - started
+    return outcome
+
+
+def run_page(page: CorpusPage, detector: LanguageDetector, turn: int = 0) -> PageRun:
+    """Both extractors on one page, each of the three calls timed."""
+    body = page.body()
+    outcome = _timed_in_turn(
+        {
+            "extract": partial(run_trafilatura_text, body, page.url),
+            "bare": partial(run_trafilatura_metadata, body, page.url),
+            "ours": partial(run_ours, body, page.url, detector),
+        },
+        turn,
+    )
+    return PageRun(
+        page=page,
+        ours=cast("Output", outcome["ours"]),
+        trafilatura=trafilatura_output(outcome["extract"], outcome["bare"], detector),
+        timing=Timing(outcome["extract_seconds"], outcome["bare_seconds"], outcome["ours_seconds"]),
+    )
+
+
+# --- scoring ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageScore:
+    """One extractor's scores on one page; ``None`` where the page has no expectation.
+
+    Yes/no checks are 1.0 or 0.0 so that every score averages the same way.
+    """
+
+    body: Overlap | None = None
+    prefix: float | None = None
+    must_contain: float | None = None
+    must_not_contain: float | None = None
+    clean: float | None = None
+    title: float | None = None
+    title_contains: float | None = None
+    day: float | None = None
+    day_near: float | None = None
+    authors: float | None = None
+    language: float | None = None
+    empty: float = 0.0
+
+
+def _yes(condition: bool) -> float:
+    return 1.0 if condition else 0.0
+
+
+def _share(flags: list[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
+
+
+def prefix_found(text: str, prefix: str | None) -> float | None:
+    """Whether the first ``PREFIX_CHARS`` characters of the normalized prefix are in the text."""
+    wanted = normalize(prefix)[:PREFIX_CHARS].strip()
+    return _yes(wanted in normalize(text)) if wanted else None
+
+
+def title_scores(predicted: str | None, expected: str | None) -> tuple[float | None, float | None]:
+    """Exact match after normalization, and whether either title contains the other."""
+    want, got = normalize(expected), normalize(predicted)
+    if not want:
+        return None, None
+    return _yes(got == want), _yes(bool(got) and (want in got or got in want))
+
+
+def day_scores(predicted: date | None, expected: str | None) -> tuple[float | None, float | None]:
+    """Same day, and within one day (corpus days are local, ours are UTC)."""
+    want = _iso_day(expected)
+    if want is None:
+        return None, None
+    if predicted is None:
+        return 0.0, 0.0
+    return _yes(predicted == want), _yes(abs((predicted - want).days) <= 1)
+
+
+def author_f1(predicted: Iterable[str], expected: Iterable[str] | None) -> float | None:
+    """F1 of the sets of normalized names; ``None`` unless some author is expected."""
+    want = {normalize(name) for name in expected or ()} - {""}
+    if not want:
+        return None
+    got = {normalize(name) for name in predicted} - {""}
+    common = len(got & want)
+    return 2 * common / (len(got) + len(want)) if common else 0.0
+
+
+def snippet_scores(
+    text: str, must_contain: Sequence[str], must_not_contain: Sequence[str]
+) -> tuple[float | None, float | None, float | None]:
+    """Share of wanted snippets found, share of unwanted ones absent, and whether all are."""
+    found = _share([snippet_found(text, snippet) for snippet in must_contain])
+    absent = [not snippet_found(text, snippet) for snippet in must_not_contain]
+    return found, _share(absent), (_yes(all(absent)) if absent else None)
+
+
+def score_page(page: CorpusPage, output: Output) -> PageScore:
+    """Score one extractor's output on one page against the page's expectations."""
+    expected = page.expected
+    title, title_contains = title_scores(output.title, expected.get("title"))
+    day, day_near = day_scores(output.day, expected.get("date_day"))
+    found, absent, clean = snippet_scores(
+        output.text, expected.get("must_contain") or (), expected.get("must_not_contain") or ()
+    )
+    body = expected.get("body")
+    return PageScore(
+        body=body_overlap(output.text, body, page.language) if body else None,
+        prefix=prefix_found(output.text, expected.get("body_prefix")),
+        must_contain=found,
+        must_not_contain=absent,
+        clean=clean,
+        title=title,
+        title_contains=title_contains,
+        day=day,
+        day_near=day_near,
+        authors=author_f1(output.authors, expected.get("authors")),
+        language=_yes(output.language == page.language) if page.language else None,
+        empty=_yes(not output.text.strip()),
+    )
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A page run with both extractors' scores."""
+
+    run: PageRun
+    ours: PageScore
+    trafilatura: PageScore
+
+    @property
+    def page(self) -> CorpusPage:
+        return self.run.page
+
+
+def score_run(run: PageRun) -> Scored:
+    return Scored(run, score_page(run.page, run.ours), score_page(run.page, run.trafilatura))
+
+
+# --- aggregating and rendering ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Metric:
+    label: str
+    value: Callable[[PageScore], float | None]
+
+
+def _body_f1(score: PageScore) -> float | None:
+    return score.body.f1 if score.body else None
+
+
+OVERALL_METRICS: tuple[Metric, ...] = (
+    Metric("body P", lambda score: score.body.precision if score.body else None),
+    Metric("body R", lambda score: score.body.recall if score.body else None),
+    Metric("body F1", _body_f1),
+    Metric("body prefix", lambda score: score.prefix),
+    Metric("must_contain found", lambda score: score.must_contain),
+    Metric("must_not_contain absent", lambda score: score.must_not_contain),
+    Metric("all must_not absent", lambda score: score.clean),
+    Metric("title exact", lambda score: score.title),
+    Metric("title contains", lambda score: score.title_contains),
+    Metric("date", lambda score: score.day),
+    Metric("date ±1", lambda score: score.day_near),
+    Metric("authors F1", lambda score: score.authors),
+    Metric("language", lambda score: score.language),
+)
+SOURCE_METRICS: tuple[Metric, ...] = (
+    Metric("body F1", _body_f1),
+    Metric("body prefix", lambda score: score.prefix),
+    Metric("must_contain", lambda score: score.must_contain),
+    Metric("must_not absent", lambda score: score.must_not_contain),
+    Metric("title", lambda score: score.title),
+    Metric("date", lambda score: score.day),
+    Metric("date ±1", lambda score: score.day_near),
+    Metric("authors F1", lambda score: score.authors),
+)
+
+
+def average(scores: Iterable[PageScore], metric: Metric) -> tuple[float | None, int]:
+    """Mean of a metric over the pages that have it, and how many pages that is."""
+    values = [value for value in map(metric.value, scores) if value is not None]
+    return (statistics.fmean(values) if values else None), len(values)
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def overall_table(results: Sequence[Scored]) -> str:
+    counts = [average((r.ours for r in results), metric)[1] for metric in OVERALL_METRICS]
+    headers = [
+        "extractor",
+        "pages",
+        "no output",
+        *(f"{m.label} (n={n})" for m, n in zip(OVERALL_METRICS, counts, strict=True)),
+    ]
+    rows = []
+    for name, scores in (
+        ("ours", [r.ours for r in results]),
+        ("trafilatura", [r.trafilatura for r in results]),
+    ):
+        cells = [_fmt(average(scores, metric)[0]) for metric in OVERALL_METRICS]
+        rows.append([name, str(len(scores)), str(int(sum(s.empty for s in scores))), *cells])
+    return markdown_table(headers, rows)
+
+
+def _versus(results: Sequence[Scored], metric: Metric) -> str:
+    """``ours / trafilatura (pages)``, or empty when no page has the metric."""
+    ours, count = average((r.ours for r in results), metric)
+    theirs, _ = average((r.trafilatura for r in results), metric)
+    return f"{_fmt(ours)} / {_fmt(theirs)} ({count})" if count else ""
+
+
+def _groups(results: Sequence[Scored], key: Callable[[Scored], str]) -> dict[str, list[Scored]]:
+    groups: dict[str, list[Scored]] = {}
+    for result in results:
+        groups.setdefault(key(result), []).append(result)
+    return groups
+
+
+def source_table(results: Sequence[Scored]) -> str:
+    groups = _groups(results, lambda result: result.page.source)
+    order = [s for s in SOURCES if s in groups] + sorted(set(groups) - set(SOURCES))
+    rows = [
+        [source, str(len(groups[source])), *(_versus(groups[source], m) for m in SOURCE_METRICS)]
+        for source in order
+    ]
+    return markdown_table(["source", "pages", *(m.label for m in SOURCE_METRICS)], rows)
+
+
+def language_table(results: Sequence[Scored]) -> str:
+    groups = _groups(results, lambda result: result.page.language or "?")
+    metrics = (
+        OVERALL_METRICS[2],
+        Metric("title", lambda score: score.title),
+        Metric("language", lambda score: score.language),
+    )
+    headers = ["language", "pages"]
+    for metric in metrics:
+        headers += [f"{metric.label} n", f"{metric.label} ours", f"{metric.label} traf."]
+    rows = []
+    for language in sorted(groups, key=lambda lang: (-len(groups[lang]), lang)):
+        group = groups[language]
+        row = [language, str(len(group))]
+        for metric in metrics:
+            ours, count = average((r.ours for r in group), metric)
+            theirs, _ = average((r.trafilatura for r in group), metric)
+            row += [str(count), _fmt(ours), _fmt(theirs)]
+        rows.append(row)
+    return markdown_table(headers, rows)
+
+
+def timing_table(runs: Sequence[PageRun]) -> str:
+    calls = (
+        ("(a) `trafilatura.extract(body, url=url)`", [run.timing.extract for run in runs]),
+        (
+            "(b) `trafilatura.bare_extraction(..., with_metadata=True)`",
+            [r.timing.bare for r in runs],
+        ),
+        ("(c) ours: `article_record` with language detection", [r.timing.ours for r in runs]),
+    )
+    base = statistics.fmean(calls[0][1])
+    rows = [
+        [
+            name,
+            f"{statistics.fmean(seconds) * 1000:.1f}",
+            f"{statistics.median(seconds) * 1000:.1f}",
+            f"{statistics.fmean(seconds) / base:.2f}" if base else "-",
+        ]
+        for name, seconds in calls
+    ]
+    return markdown_table(["call", "ms/page (mean)", "ms/page (median)", "ratio to (a)"], rows)
+
+
+def worst_table(results: Sequence[Scored], count: int) -> str:
+    bodied = [r for r in results if r.ours.body is not None and r.trafilatura.body is not None]
+    bodied.sort(key=lambda r: (cast("Overlap", r.ours.body).f1, r.page.id))
+    rows = []
+    for result in bodied[:count]:
+        ours, theirs = cast("Overlap", result.ours.body), cast("Overlap", result.trafilatura.body)
+        rows.append(
+            [
+                result.page.id,
+                result.page.language or "?",
+                f"{ours.f1:.3f} ({ours.precision:.2f} / {ours.recall:.2f})",
+                f"{theirs.f1:.3f} ({theirs.precision:.2f} / {theirs.recall:.2f})",
+                f"{len(result.run.ours.text)} / {len(result.page.expected.get('body') or '')}",
+            ]
+        )
+    headers = ["page", "lang", "F1 ours (P / R)", "F1 trafilatura (P / R)", "chars ours / expected"]
+    return markdown_table(headers, rows)
+
+
+def machine_line() -> str:
+    return (
+        f"{os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}; "
+        f"trafilatura {trafilatura.__version__}, crawler {crawler.__version__}"
+    )
+
+
+@dataclass(frozen=True)
+class Report:
+    command: str
+    corpus: Path
+    results: Sequence[Scored]
+    worst: int = 0
+    when: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def render(self) -> str:
+        runs = [result.run for result in self.results]
+        sections = [
+            "## Extraction benchmark",
+            (
+                f"Command: `{self.command}` ({self.when:%Y-%m-%d %H:%M} UTC), "
+                f"{len(self.results)} pages of `{self.corpus}`.\n\nMachine: {machine_line()}."
+            ),
+            (
+                "### Overall\n\nMeans over the pages that have each expectation (n). Body from "
+                "`trafilatura.extract`; title, date and authors from `bare_extraction`; "
+                "language detected on each extractor's text. Ours: published_at as a UTC day."
+            ),
+            overall_table(self.results),
+            "### By source\n\nCells: ours / trafilatura (pages scored).",
+            source_table(self.results),
+            "### By language",
+            language_table(self.results),
+            (
+                f"### Timing\n\nCPU time (`time.process_time`) per page over {len(runs)} pages, "
+                "the three calls interleaved page by page (the order rotates)."
+            ),
+            timing_table(runs),
+        ]
+        if self.worst:
+            sections += [
+                f"### Worst {self.worst} pages by our body F1",
+                worst_table(self.results, self.worst),
+            ]
+        return "\n\n".join(sections) + "\n"
+
+
+def update_results(path: Path, section: str) -> None:
+    """Put ``section`` between the extraction markers of ``path`` (created when missing)."""
+    block = f"{START_MARKER}\n{section.strip()}\n{END_MARKER}"
+    text = path.read_text(encoding="utf-8") if path.exists() else RESULTS_HEADER
+    start, end = text.find(START_MARKER), text.find(END_MARKER)
+    if start != -1 and end > start:
+        text = text[:start] + block + text[end + len(END_MARKER) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.extraction",
+        description="Score the crawler's extraction and plain trafilatura on the corpus.",
+        epilog=f"The corpus is ${CORPUS_ENV}, else {DEFAULT_CORPUS_DIR}.",
+    )
+    parser.add_argument("--limit", type=_positive, help="only the first N pages")
+    parser.add_argument("--source", help=f"only the pages of one source ({', '.join(SOURCES)})")
+    parser.add_argument(
+        "--worst", type=_positive, default=0, help="list the N pages with our lowest body F1"
+    )
+    parser.add_argument(
+        "--write-results",
+        action="store_true",
+        help=f"also write the tables into {RESULTS_FILE.relative_to(ROOT)}",
+    )
+    return parser.parse_args(argv)
+
+
+def run_all(pages: Sequence[CorpusPage], detector: LanguageDetector) -> list[Scored]:
+    """Run and score every page; progress on stderr."""
+    run_page(pages[0], detector)  # warm-up: lazy imports and first-call setup, not timed
+    results = []
+    for turn, page in enumerate(pages):
+        results.append(score_run(run_page(page, detector, turn)))
+        if (turn + 1) % 50 == 0:
+            print(f"{turn + 1}/{len(pages)} pages", file=sys.stderr, flush=True)
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    directory = corpus_dir()
+    if not (directory / "manifest.jsonl").is_file():
+        print(
+            f"No corpus found: looked for {directory / 'manifest.jsonl'}.\n"
+            f"Set {CORPUS_ENV} to the corpus directory (the one holding manifest.jsonl and "
+            f"html/), e.g. {CORPUS_ENV}=/path/to/corpus make bench-extract",
+            file=sys.stderr,
+        )
+        return EXIT_NO_CORPUS
+    pages = load_pages(directory, source=args.source, limit=args.limit)
+    if not pages:
+        print(f"No pages of source {args.source!r} in {directory}.", file=sys.stderr)
+        return EXIT_NO_CORPUS
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    given = sys.argv[1:] if argv is None else list(argv)
+    command = shlex.join([".venv/bin/python", "-m", "bench.extraction", *given])
+    report = Report(command, directory, run_all(pages, LanguageDetector()), worst=args.worst)
+    section = report.render()
+    print(section)
+    if args.write_results:
+        update_results(RESULTS_FILE, section)
+        print(f"Wrote {RESULTS_FILE}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

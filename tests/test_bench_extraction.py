@@ -1,0 +1,131 @@
+"""The extraction benchmark's per-page run and scoring, on pages bundled in ``demo/pages`` (the
+same manifest format as the corpus), so that ``make test`` exercises it without the corpus."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bench.extraction import (
+    END_MARKER,
+    START_MARKER,
+    CorpusPage,
+    Output,
+    author_f1,
+    day_scores,
+    load_pages,
+    main,
+    run_page,
+    score_page,
+    title_scores,
+    update_results,
+)
+from demo.site import PAGES_DIR
+from pipelines.language import LanguageDetector
+
+GOOD_PAGE = "fundus/us-VoiceOfAmerica_2024_04_28"
+# GB-encoded Chinese page without a URL: character tokens and the placeholder URL.
+CHINESE_PAGE = "cwced/f70d9c97-9d64-415e-a7e4-840c9258eaf5"
+
+
+@pytest.fixture(scope="module")
+def pages() -> dict[str, CorpusPage]:
+    return {page.id: page for page in load_pages(PAGES_DIR)}
+
+
+@pytest.fixture(scope="module")
+def detector() -> LanguageDetector:
+    return LanguageDetector()
+
+
+def test_load_pages_filters_and_limits(pages: dict[str, CorpusPage]) -> None:
+    assert len(pages) >= 30
+    assert [page.source for page in load_pages(PAGES_DIR, source="cwced")] == ["cwced", "cwced"]
+    assert len(load_pages(PAGES_DIR, limit=3)) == 3
+    assert pages[CHINESE_PAGE].url == f"https://example.invalid/{CHINESE_PAGE}"
+
+
+def test_known_good_page_scores_high(
+    pages: dict[str, CorpusPage], detector: LanguageDetector
+) -> None:
+    run = run_page(pages[GOOD_PAGE], detector)
+    ours, theirs = score_page(run.page, run.ours), score_page(run.page, run.trafilatura)
+    assert ours.body is not None
+    assert ours.body.f1 > 0.95
+    assert ours.title == ours.day == ours.day_near == ours.authors == ours.language == 1.0
+    assert ours.empty == 0.0
+    assert theirs.body is not None
+    assert theirs.body.f1 > 0.9
+    assert ours.prefix is ours.must_contain is None  # a fundus page has neither expectation
+    assert min(run.timing.extract, run.timing.bare, run.timing.ours) >= 0.0
+
+
+def test_chinese_page_uses_character_tokens(
+    pages: dict[str, CorpusPage], detector: LanguageDetector
+) -> None:
+    run = run_page(pages[CHINESE_PAGE], detector, turn=1)
+    score = score_page(run.page, run.ours)
+    assert score.body is not None
+    assert score.body.f1 > 0.9
+    assert score.title is None  # cwced has no titles
+    assert score.day_near == score.language == 1.0
+
+
+def test_metadata_scores() -> None:
+    assert title_scores("  US, Manila   launch WAR games ", "US, Manila launch war games") == (
+        1.0,
+        1.0,
+    )
+    assert title_scores("Headline - Site", "Headline") == (0.0, 1.0)
+    assert title_scores(None, "Headline") == (0.0, 0.0)
+    assert title_scores("Headline", None) == (None, None)
+    assert day_scores(date(2024, 10, 15), "2024-10-16") == (0.0, 1.0)
+    assert day_scores(date(2024, 10, 13), "2024-10-16") == (0.0, 0.0)
+    assert day_scores(None, "2024-10-16") == (0.0, 0.0)
+    assert day_scores(date(2024, 10, 16), None) == (None, None)
+    assert author_f1(["Jane Doe", "AFP"], ["jane  doe"]) == pytest.approx(2 / 3)
+    assert author_f1([], ["Jane Doe"]) == 0.0
+    assert author_f1(["Jane Doe"], []) is None
+
+
+def test_snippets_and_prefix() -> None:
+    page = CorpusPage(
+        id="trafilatura/x",
+        source="trafilatura",
+        language="en",
+        url="https://example.invalid/x",
+        file=Path("unused"),
+        expected={
+            "must_contain": ["The first  paragraph", "missing words"],
+            "must_not_contain": ["Subscribe now", "Cookies"],
+            "body_prefix": "THE FIRST paragraph\n\nof the text.",
+        },
+    )
+    score = score_page(page, Output(text="The first paragraph of the text.\n\nSubscribe now!"))
+    assert (score.must_contain, score.must_not_contain, score.clean) == (0.5, 0.5, 0.0)
+    assert score.prefix == 1.0
+    assert score.body is score.title is None
+    assert score_page(page, Output()).empty == 1.0
+
+
+def test_results_section_is_replaced_between_markers(tmp_path: Path) -> None:
+    results = tmp_path / "RESULTS.md"
+    update_results(results, "first run")
+    update_results(results, "second run")
+    text = results.read_text(encoding="utf-8")
+    assert text.startswith("# Benchmark results")
+    assert text.count(START_MARKER) == text.count(END_MARKER) == 1
+    assert "second run" in text
+    assert "first run" not in text
+
+
+def test_missing_corpus_exits_with_status_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NEWS_CORPUS_DIR", str(tmp_path / "nowhere"))
+    assert main([]) == 2
+    error = capsys.readouterr().err
+    assert str(tmp_path / "nowhere") in error
+    assert "NEWS_CORPUS_DIR" in error

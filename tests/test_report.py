@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from scrapy import Spider, signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.test import get_crawler
+
+from crawler.report import CrawlReport, latest_report
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from scrapy.crawler import Crawler
+
+
+def make_report(output_dir: Path) -> tuple[Crawler, CrawlReport]:
+    crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(output_dir)})
+    assert crawler.stats is not None
+    return crawler, build_from_crawler(CrawlReport, crawler)
+
+
+def report_files(output_dir: Path) -> list[Path]:
+    folder = output_dir / "state" / "crawls"
+    return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+def test_spider_closed_writes_the_report(tmp_path: Path) -> None:
+    crawler, extension = make_report(tmp_path)
+    assert crawler.stats is not None
+    start = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    crawler.stats.set_value("start_time", start)
+    crawler.stats.set_value("item_scraped_count", 3)
+    crawler.stats.inc_value("news/parquet/rows_written", 3)
+    crawler.stats.set_value("elapsed_time_seconds", 1.5)
+    crawler.stats.set_value("log_count/ERROR", 0)
+    before = datetime.now(UTC)
+
+    extension.spider_closed(Spider(name="news"), "finished")
+
+    [path] = report_files(tmp_path)
+    assert path.suffix == ".json"
+    assert path.name.endswith(f"-{os.getpid()}.json")
+    report = json.loads(path.read_text(encoding="utf-8"))
+    assert report["spider"] == "news"
+    assert report["finish_reason"] == "finished"
+    assert report["pid"] == os.getpid()
+    stats = report["stats"]
+    assert stats["start_time"] == "2024-05-01T12:00:00.123456+00:00"
+    assert stats["item_scraped_count"] == 3
+    assert stats["news/parquet/rows_written"] == 3
+    assert stats["elapsed_time_seconds"] == 1.5
+    assert stats["log_count/ERROR"] == 0
+    started = datetime.fromisoformat(report["started_at"])
+    finished = datetime.fromisoformat(report["finished_at"])
+    assert started.utcoffset() == timedelta(0)
+    assert finished.utcoffset() == timedelta(0)
+    assert started <= before <= finished
+
+
+def test_report_serializes_odd_stat_values(tmp_path: Path) -> None:
+    crawler, extension = make_report(tmp_path)
+    assert crawler.stats is not None
+    berlin = timezone(timedelta(hours=2))
+    crawler.stats.set_value("local_time", datetime(2024, 5, 1, 14, 0, tzinfo=berlin))
+    crawler.stats.set_value("flag", True)
+    crawler.stats.set_value("nothing", None)
+    crawler.stats.set_value("a_set", {"only"})
+    crawler.stats.set_value("a_timedelta", timedelta(seconds=90))
+
+    extension.spider_closed(Spider(name="news"), "shutdown")
+
+    [path] = report_files(tmp_path)
+    report = json.loads(path.read_text(encoding="utf-8"))
+    stats = report["stats"]
+    assert report["finish_reason"] == "shutdown"
+    assert stats["local_time"] == "2024-05-01T12:00:00+00:00"
+    assert stats["flag"] is True
+    assert stats["nothing"] is None
+    assert stats["a_set"] == "{'only'}"
+    assert stats["a_timedelta"] == "0:01:30"
+    assert list(stats) == sorted(stats)
+
+
+def test_report_leaves_no_temporary_file(tmp_path: Path) -> None:
+    _, extension = make_report(tmp_path)
+    extension.spider_closed(Spider(name="news"), "finished")
+    assert [path.name.endswith(".json") for path in report_files(tmp_path)] == [True]
+
+
+def test_spider_closed_signal_writes_the_report(tmp_path: Path) -> None:
+    crawler, _ = make_report(tmp_path)
+    crawler.signals.send_catch_log(
+        signal=signals.spider_closed, spider=Spider(name="news"), reason="closespider_timeout"
+    )
+    report = latest_report(tmp_path)
+    assert report is not None
+    assert report["finish_reason"] == "closespider_timeout"
+
+
+def test_latest_report_without_reports(tmp_path: Path) -> None:
+    assert latest_report(tmp_path) is None
+    (tmp_path / "state" / "crawls").mkdir(parents=True)
+    assert latest_report(tmp_path) is None
+
+
+def test_latest_report_returns_the_newest(tmp_path: Path) -> None:
+    older_crawler, older = make_report(tmp_path)
+    newer_crawler, newer = make_report(tmp_path)
+    assert older.started < newer.started
+    assert older_crawler.stats is not None
+    assert newer_crawler.stats is not None
+    older_crawler.stats.set_value("run", "older")
+    newer_crawler.stats.set_value("run", "newer")
+
+    older.spider_closed(Spider(name="news"), "finished")
+    newer.spider_closed(Spider(name="news"), "shutdown")
+
+    assert len(report_files(tmp_path)) == 2
+    report = latest_report(tmp_path)
+    assert report is not None
+    assert report["stats"]["run"] == "newer"
+    assert report["finish_reason"] == "shutdown"
+
+
+def test_latest_report_goes_by_start_not_by_write_order(tmp_path: Path) -> None:
+    older_crawler, older = make_report(tmp_path)
+    newer_crawler, newer = make_report(tmp_path)
+    assert older_crawler.stats is not None
+    assert newer_crawler.stats is not None
+    older_crawler.stats.set_value("run", "older")
+    newer_crawler.stats.set_value("run", "newer")
+    # The later crawl finishes first (crawls into one OUTPUT_DIR may overlap).
+    newer.spider_closed(Spider(name="news"), "finished")
+    older.spider_closed(Spider(name="news"), "finished")
+
+    report = latest_report(tmp_path)
+    assert report is not None
+    assert report["stats"]["run"] == "newer"
+
+
+def test_latest_report_ignores_other_files(tmp_path: Path) -> None:
+    crawler, extension = make_report(tmp_path)
+    assert crawler.stats is not None
+    crawler.stats.set_value("run", "real")
+    extension.spider_closed(Spider(name="news"), "finished")
+    folder = tmp_path / "state" / "crawls"
+    (folder / "99991231T235959.999999Z-1.json.tmp").write_text("{not json", encoding="utf-8")
+    (folder / "zzz-notes.txt").write_text("notes", encoding="utf-8")
+    report = latest_report(tmp_path)
+    assert report is not None
+    assert report["stats"]["run"] == "real"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"REPORT_ENABLED": False}, {"OUTPUT_DIR": ""}],
+)
+def test_not_configured(tmp_path: Path, settings: dict[str, Any]) -> None:
+    crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), **settings})
+    with pytest.raises(NotConfigured):
+        build_from_crawler(CrawlReport, crawler)

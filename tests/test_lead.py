@@ -1,0 +1,68 @@
+"""Recovering the lead paragraph that main-text extraction leaves out."""
+
+from __future__ import annotations
+
+import pytest
+from lxml.html import fromstring
+
+from pipelines._lead import find_lead
+
+LEAD = "The minister's remarks came during a conference held in Moscow on Tuesday, officials said."
+BODY = "African countries should have modern armed forces, the minister said at the conference."
+
+
+def _page(header: str, body: str = f"<p>{BODY}</p>") -> str:
+    return (
+        f"<html><body><h1>Headline</h1>{header}<div class='article-body'>{body}</div></body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        f"<div class='article__announce-text'>{LEAD}</div>",
+        f"<p class='standfirst'>{LEAD}</p>",
+        f"<p class='c-article-lead'>{LEAD}</p>",
+        f"<div id='articleLead'><p>{LEAD}</p></div>",
+        f"<h2 class='dek'>{LEAD}</h2>",
+    ],
+)
+def test_lead_named_by_class_or_id(markup: str) -> None:
+    assert find_lead(fromstring(_page(markup)), BODY, None) == LEAD
+
+
+def test_lead_that_repeats_the_description() -> None:
+    page = _page(f"<div class='x-9f'>{LEAD}</div>")
+    assert find_lead(fromstring(page), BODY, LEAD) == LEAD
+    assert find_lead(fromstring(page), BODY, None) is None
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        # inside a related-articles block or a teaser
+        f"<div class='related'><p class='lead'>{LEAD}</p></div>",
+        f"<div class='teaser'><p class='lead'>{LEAD}</p></div>",
+        # a photo caption, even with a lead-like class
+        f"<div class='lead'><img src='x.jpg'>{LEAD}</div>",
+        f"<div class='media'><div class='lead'>{LEAD}</div></div>",
+        # mostly a link
+        f"<p class='lead'><a href='/other'>{LEAD}</a></p>",
+        # a list (an AI summary box, key points)
+        f"<div class='summary'><ul><li>{LEAD}</li></ul></div>",
+        # too short to be a lead
+        "<p class='lead'>Breaking.</p>",
+    ],
+)
+def test_not_a_lead(markup: str) -> None:
+    assert find_lead(fromstring(_page(markup)), BODY, None) is None
+
+
+def test_only_before_the_body() -> None:
+    page = _page("", f"<p>{BODY}</p><p class='summary'>{LEAD}</p>")
+    assert find_lead(fromstring(page), BODY, None) is None
+
+
+def test_no_lead_when_the_body_starts_with_it() -> None:
+    page = _page(f"<p class='lead'>{LEAD}</p>")
+    assert find_lead(fromstring(page), LEAD, None) is None

@@ -166,10 +166,9 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
-        base_url = f"http://{self.server.server_address[0]}:{self.server.server_address[1]}"
         path = self.path.split("?", 1)[0].split("#", 1)[0]
         self.server.requested.append(path)
-        response = self.server.site.resolve(path, base_url)
+        response = self.server.site.resolve(path, base_url(self.server))
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -208,4 +207,5 @@ def serve(site: Site, host: str = "127.0.0.1", port: int = 0) -> Iterator[_SiteS
 
 def base_url(server: _SiteServer) -> str:
     host, port = server.server_address[:2]
+    host = host.decode() if isinstance(host, bytes) else host
     return f"http://{host}:{port}"

@@ -120,6 +120,10 @@ _EXCLUDE_TAGS = frozenset(
     }
 )
 
+_CANDIDATE_TAGS = frozenset({"p", "div", "span", "h2", "section", "header"})
+# Elements that may hold the body's first paragraph or a lead.
+_SCANNED_TAGS = (*_CANDIDATE_TAGS, "td", "li", "blockquote", "article", "main", "font")
+
 MIN_LEAD_CHARS = 40
 MAX_LEAD_CHARS = 1500
 MAX_LINK_SHARE = 0.5
@@ -164,20 +168,27 @@ def find_lead(tree: HtmlElement, first_paragraph: str, description: str | None) 
     the extracted body) and the body does not already start with it."""
     body_start = _comparable(first_paragraph)[:60]
     wanted = _comparable(description or "")
-    for element in tree.iter():
-        if not isinstance(element.tag, str):
-            continue
-        text = (
-            _text(element) if element.tag in ("p", "div", "span", "h2", "section", "header") else ""
-        )
-        if not text:
-            continue
-        comparable = _comparable(text)
-        if body_start and comparable.startswith(body_start):
-            return None  # reached the body: no lead before it
-        if not MIN_LEAD_CHARS <= len(text) <= MAX_LEAD_CHARS:
+    for element in tree.iter(*_SCANNED_TAGS):
+        tag = element.tag
+        own = _comparable(element.text or "")
+        # the body's first paragraph: no lead before it (own text is enough to tell)
+        if (
+            own
+            and body_start
+            and (own.startswith(body_start) or (body_start.startswith(own[:60]) and len(own) >= 20))
+        ):
+            return None
+        if tag not in _CANDIDATE_TAGS:
             continue
         named = bool(_words(element) & LEAD_WORDS)
+        if not named and not (wanted and own and wanted.startswith(own[:40])):
+            continue
+        text = _text(element)
+        comparable = _comparable(text)
+        if body_start and comparable.startswith(body_start):
+            return None
+        if not MIN_LEAD_CHARS <= len(text) <= MAX_LEAD_CHARS:
+            continue
         repeats_description = bool(wanted) and (
             comparable == wanted or comparable.startswith(wanted)
         )

@@ -7,6 +7,7 @@ guesses. Every function reads an lxml HTML tree and never modifies it.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -75,7 +76,8 @@ _META_SITE_NAME = ("og:site_name", "application-name")
 _META_LANGUAGE = ("og:locale", "content-language", "language", "dc.language")
 
 _SPACE = re.compile(r"\s+")
-_LANGUAGE_CODE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
+# ISO 639-1 codes have two letters ("utf", from a mistaken content-language, is no language).
+_LANGUAGE_CODE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
 
 
 @dataclass(kw_only=True)
@@ -85,6 +87,9 @@ class PageMetadata:
     title: str | None = None
     description: str | None = None
     authors: list[str] = field(default_factory=list)
+    """Author names: people from JSON-LD, else the ``author`` meta tags."""
+    organization_authors: list[str] = field(default_factory=list)
+    """Organizations JSON-LD names as authors (used only when no person is named)."""
     published: str | None = None
     modified: str | None = None
     site_name: str | None = None
@@ -94,15 +99,24 @@ class PageMetadata:
     language: str | None = None
     is_article: bool = False
     """The page declares itself an article (JSON-LD article type or ``og:type=article``)."""
+    is_listing: bool = False
+    """The page declares itself a listing (JSON-LD ``CollectionPage``, ``SearchResultsPage``,
+    ``ItemList``, ``ProfilePage``, ...) and no article."""
     article_body: str | None = None
     """JSON-LD ``articleBody``, when the page has it."""
 
 
 def clean_space(value: Any) -> str | None:
-    """``value`` as a string with white space collapsed, or ``None`` when empty."""
+    """``value`` as a string with HTML entities decoded (publishers double-escape them in
+    meta tags and JSON-LD) and white space collapsed, or ``None`` when empty."""
     if value is None:
         return None
-    text = _SPACE.sub(" ", str(value)).strip()
+    text = str(value)
+    for _ in range(2):
+        if "&" not in text:
+            break
+        text = html.unescape(text)
+    text = _SPACE.sub(" ", text).strip()
     return text or None
 
 
@@ -181,9 +195,21 @@ def _keywords(value: Any) -> list[str]:
     return []
 
 
-def _article_object(tree: HtmlElement) -> dict[str, Any] | None:
+LISTING_TYPES = frozenset(
+    {
+        "CollectionPage",
+        "SearchResultsPage",
+        "ItemList",
+        "ProfilePage",
+        "WebSite",
+        "SiteNavigationElement",
+    }
+)
+
+
+def _article_object(objects: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The page's main JSON-LD article object (the one with the longest ``articleBody``)."""
-    articles = [obj for obj in _json_ld_objects(tree) if _types(obj) & ARTICLE_TYPES]
+    articles = [obj for obj in objects if _types(obj) & ARTICLE_TYPES]
     if not articles:
         return None
     return max(
@@ -192,16 +218,17 @@ def _article_object(tree: HtmlElement) -> dict[str, Any] | None:
     )
 
 
-def _person_authors(value: Any) -> list[str]:
-    """Authors, preferring people over organizations (an outlet is not an author when a
-    person is named)."""
+_ORGANIZATION_TYPES = frozenset({"Organization", "NewsMediaOrganization", "Corporation"})
+
+
+def _split_people(value: Any) -> tuple[list[str], list[str]]:
+    """JSON-LD ``author`` values as (people, organizations)."""
     items = value if isinstance(value, list) else [value]
-    people = [
-        item
-        for item in items
-        if not (isinstance(item, dict) and _types(item) & {"Organization", "NewsMediaOrganization"})
+    organizations = [
+        item for item in items if isinstance(item, dict) and _types(item) & _ORGANIZATION_TYPES
     ]
-    return _names(people) or _names(items)
+    people = [item for item in items if item not in organizations]
+    return _names(people), _names(organizations)
 
 
 # --- <meta> and <link> ----------------------------------------------------------------------
@@ -268,8 +295,10 @@ def _time_element_datetime(tree: HtmlElement) -> str | None:
 def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
     """Everything the page's structured data and meta tags say about the article."""
     metas = _meta_map(tree)
-    article = _article_object(tree) or {}
+    objects = list(_json_ld_objects(tree))
+    article = _article_object(objects) or {}
     publisher = article.get("publisher")
+    people, organizations = _split_people(article.get("author"))
 
     og_type = (_first_meta(metas, ("og:type",)) or "").lower()
     canonical = _canonical_link(tree) or _first_meta(metas, ("og:url",))
@@ -298,7 +327,8 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         title=clean_space(article.get("headline")) or _first_meta(metas, _META_TITLE),
         description=_first_meta(metas, _META_DESCRIPTION)
         or clean_space(article.get("description")),
-        authors=unique_texts(_person_authors(article.get("author")) or meta_authors),
+        authors=unique_texts(people or meta_authors),
+        organization_authors=unique_texts(organizations),
         published=clean_space(article.get("datePublished"))
         or _first_meta(metas, _META_PUBLISHED)
         or clean_space(_time_element_datetime(tree)),
@@ -315,5 +345,8 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         or language_code(_first_text(article.get("inLanguage")))
         or language_code(_first_meta(metas, _META_LANGUAGE)),
         is_article=bool(article) or og_type == "article",
+        is_listing=not article
+        and og_type != "article"
+        and any(_types(obj) & LISTING_TYPES - {"WebSite"} for obj in objects),
         article_body=body.strip() if isinstance(body, str) and body.strip() else None,
     )

@@ -18,10 +18,12 @@ _DEFAULT_B = datetime(2001, 2, 2)
 _DOTTED_DATE = re.compile(r"(?<!\d)\d{1,2}\.\d{1,2}\.(?:19|20)\d\d(?!\d)")
 
 
-def parse_datetime(value: str | None) -> datetime | None:
+def parse_datetime(value: str | None, *, dayfirst: bool = False) -> datetime | None:
     """A datetime from an ISO 8601 (extended or basic), RFC 2822 or other common date string.
 
-    The result keeps the offset the string gives (it is naive when the string has none);
+    Numeric dates with dots (15.08.2023) are read day first everywhere; with ``dayfirst``,
+    slashed ones (05/10/2022) too, as outside the US. The result keeps the offset the string
+    gives (it is naive when the string has none);
     ``None`` when the string is not a date. Strings without a four-digit year are refused, so
     that a stray number never becomes a date.
     """
@@ -44,7 +46,7 @@ def parse_datetime(value: str | None) -> datetime | None:
     except (ValueError, OverflowError):
         pass
     # Dotted dates (15.08.2023) are day-first wherever they are used.
-    dayfirst = bool(_DOTTED_DATE.search(value))
+    dayfirst = dayfirst or bool(_DOTTED_DATE.search(value))
     try:
         with warnings.catch_warnings():
             # An unknown zone name ("EST5EDT-ish") leaves the result naive, taken as UTC later.

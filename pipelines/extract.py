@@ -10,15 +10,22 @@ import logging
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import urlsplit
 
 import trafilatura
+from htmldate import find_date
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
+from trafilatura.metadata import extract_sitename, extract_title
 from trafilatura.utils import load_html
 
+from pipelines._authors import clean_authors, without_outlet
+from pipelines._boilerplate import PageScan, remove_boilerplate, scan_page
+from pipelines._boilerplate import key as boilerplate_key
 from pipelines._charset import decode_html
 from pipelines._lead import find_lead
-from pipelines._structured import clean_space, page_metadata, unique_texts
+from pipelines._structured import clean_space, page_metadata
+from pipelines._titles import clean_title
 from pipelines.dates import parse_datetime
 
 if TYPE_CHECKING:
@@ -32,11 +39,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# trafilatura's full mode runs too when its fast mode gives fewer characters than this, or
+# less than this share of the text of the page's <p> elements.
+FULL_EXTRACTION_BELOW_CHARS = 300
+FULL_EXTRACTION_BELOW_SHARE = 0.4
 # Content types that may hold an HTML page (a missing header is given the benefit of the doubt).
 HTML_CONTENT_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain", ""})
 
-_AUTHOR_SEPARATORS = re.compile(r"\s*(?:;|\||\s+and\s+|\s+und\s+|\s+et\s+|\s+y\s+|&)\s*")
-_BY_PREFIX = re.compile(r"^(?:by|von|par|por|di|door|av|af)\s+", re.IGNORECASE)
 _LEADING_NUL = re.compile(r"^[\s\x00]+")
 
 
@@ -49,7 +58,11 @@ class EmptyPage(DropItem):
 
 
 class NotAnArticle(DropItem):
-    """The page has no article text (a home page, a listing, an error page)."""
+    """The page has too little article text (an error page, a video or photo page)."""
+
+
+class ListingPage(NotAnArticle):
+    """The page lists other pages (home page, section, tag, author or search page)."""
 
 
 class ExtractionError(ValueError):
@@ -84,17 +97,6 @@ def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
-def split_authors(values: list[str]) -> list[str]:
-    """Author names from bylines: split on ``;``, ``|``, ``and``/``&``, without ``By``."""
-    names: dict[str, str] = {}
-    for value in values:
-        for part in _AUTHOR_SEPARATORS.split(value):
-            name = clean_space(_BY_PREFIX.sub("", part.strip(" ,")))
-            if name and len(name) <= 100 and name.casefold() not in names:
-                names[name.casefold()] = name
-    return list(names.values())
-
-
 def _site_name(value: str | None) -> str | None:
     """trafilatura's site name, unless it is only a host name (it falls back to the URL's)."""
     name = clean_space(value)
@@ -109,13 +111,11 @@ def _contains(paragraphs: list[str], snippet: str) -> bool:
     return " ".join(snippet.split()).casefold()[:80] in haystack
 
 
-def linked_share(tree: HtmlElement, paragraphs: list[str]) -> float:
+def linked_share(paragraphs: list[str], scan: PageScan) -> float:
     """The share of the text (in characters) made of paragraphs that are the text of a link
     on the page: near 1 for listings of headlines, near 0 for articles."""
-    anchors = {" ".join(a.text_content().split()) for a in tree.iter("a")}
-    anchors.discard("")
     total = sum(len(p) for p in paragraphs)
-    linked = sum(len(p) for p in paragraphs if " ".join(p.lstrip("-•*· ").split()) in anchors)
+    linked = sum(len(p) for p in paragraphs if boilerplate_key(p) in scan.link_texts)
     return linked / total if total else 0.0
 
 
@@ -133,9 +133,14 @@ def extract_article(
 ) -> Extraction:
     """Extract the article in an HTML page.
 
+    The page is parsed once. Structured data (JSON-LD, OpenGraph, meta tags) gives the
+    metadata; trafilatura's heuristics are asked only for what it lacks. trafilatura gives
+    the main text, which is then cleaned of the boilerplate it keeps (see ``_boilerplate``)
+    and completed with the lead it drops (see ``_lead``).
+
     Raises :class:`ExtractionError` (with the drop reason) when the body is not HTML, is
-    empty, holds no article text of at least ``min_text_chars`` characters, or when more than
-    ``max_link_share`` of that text is the text of links (home pages, section listings).
+    empty, is a listing (more than ``max_link_share`` of its text is link text, or it declares
+    itself one), or holds fewer than ``min_text_chars`` characters of article text.
     """
     kind = media_type(content_type)
     if kind not in HTML_CONTENT_TYPES:
@@ -150,15 +155,16 @@ def extract_article(
         raise ExtractionError(EmptyPage, "not parseable as HTML")
 
     meta = page_metadata(tree, url)
-    document: Document | None = trafilatura.bare_extraction(  # type: ignore[assignment]
-        tree,
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        deduplicate=False,
-    )
-    paragraphs = _paragraphs(document.text or "") if document is not None else []
+    scan = scan_page(tree)
+    headings = [heading.text_content() for heading in tree.iter("h1")]
+    extracted = main_text(tree, url)
+    # a listing is judged on what trafilatura kept, before teasers are removed as boilerplate
+    share = linked_share(extracted, scan)
+    if share > max_link_share or (meta.is_listing and share > max_link_share / 2):
+        raise ExtractionError(
+            ListingPage, f"{share:.0%} of the text is link text: a listing, not an article"
+        )
+    paragraphs = remove_boilerplate(extracted, scan)
     if paragraphs:
         lead = find_lead(tree, paragraphs[0], meta.description)
         if lead and not _contains(paragraphs, lead):
@@ -168,31 +174,67 @@ def extract_article(
         raise ExtractionError(
             NotAnArticle, f"{len(text)} characters of text, fewer than {min_text_chars}"
         )
-    share = linked_share(tree, paragraphs)
-    if share > max_link_share:
-        raise ExtractionError(
-            NotAnArticle, f"{share:.0%} of the text is link text: a listing, not an article"
-        )
 
-    fallback: dict[str, Any] = document.as_dict() if document is not None else {}
-    authors = meta.authors or split_authors([fallback["author"]] if fallback.get("author") else [])
-    tags = list(meta.tags)
-    for tag in [*(fallback.get("categories") or []), *(fallback.get("tags") or [])]:
-        tags.extend(part for part in str(tag).split(",") if part.strip())
+    host = urlsplit(meta.canonical_url or url).hostname
+    site_name = meta.site_name or _site_name(extract_sitename(tree))
+    title = meta.title or extract_title(tree)
+    # a person named in the page beats the outlet named as author in structured data
+    authors = clean_authors(meta.authors)
+    # day-first dates (05/10/2022 = 5 October) everywhere but in English
+    dayfirst = meta.language != "en"
+    published = parse_datetime(meta.published, dayfirst=dayfirst)
+    if published is None:
+        published = parse_datetime(
+            find_date(tree, url=url, extensive_search=False, original_date=True)
+        )
+    if not authors:
+        # no byline in structured data: the page's byline markup, then the outlet
+        authors = clean_authors(scan.byline) or clean_authors(meta.organization_authors)
+    authors = without_outlet(authors, [site_name, *meta.organization_authors])
     return Extraction(
         text=text,
-        title=meta.title or clean_space(fallback.get("title")),
-        description=meta.description or clean_space(fallback.get("description")),
-        authors=split_authors(authors),
-        published_at=parse_datetime(meta.published) or parse_datetime(fallback.get("date")),
-        modified_at=parse_datetime(meta.modified),
-        site_name=meta.site_name or _site_name(fallback.get("sitename")),
-        tags=unique_texts(tags),
-        image_url=meta.image_url or clean_space(fallback.get("image")),
+        title=clean_title(title, site_name=site_name, host=host, headings=headings),
+        description=meta.description,
+        authors=authors,
+        published_at=published,
+        modified_at=parse_datetime(meta.modified, dayfirst=dayfirst),
+        site_name=site_name,
+        tags=meta.tags,
+        image_url=meta.image_url,
         canonical_url=meta.canonical_url,
         declared_language=meta.language,
         encoding=encoding,
     )
+
+
+def main_text(tree: HtmlElement, url: str) -> list[str]:
+    """The paragraphs of trafilatura's main text.
+
+    trafilatura's fast mode first. Its full mode (which also runs readability and jusText and
+    keeps the best) costs half as much again, and on the corpus it only helps where the fast
+    text is very short, or much shorter than the page's paragraphs: only then does it run
+    (same body F1 as always running it, see ``bench/RESULTS.md``).
+    """
+    paragraphs = _trafilatura_paragraphs(tree, url, fast=True)
+    size = sum(len(p) for p in paragraphs)
+    if size < FULL_EXTRACTION_BELOW_CHARS or size < FULL_EXTRACTION_BELOW_SHARE * sum(
+        len(p.text_content().strip()) for p in tree.iter("p")
+    ):
+        paragraphs = _trafilatura_paragraphs(tree, url, fast=False)
+    return paragraphs
+
+
+def _trafilatura_paragraphs(tree: HtmlElement, url: str, *, fast: bool) -> list[str]:
+    document: Document | None = trafilatura.bare_extraction(  # type: ignore[assignment]
+        tree,
+        url=url,
+        fast=fast,
+        with_metadata=False,
+        include_comments=False,
+        include_tables=True,
+        deduplicate=False,
+    )
+    return _paragraphs(document.text or "") if document is not None else []
 
 
 def apply_extraction(record: MutableMapping[str, Any], result: Extraction) -> None:

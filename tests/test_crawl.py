@@ -157,7 +157,8 @@ def test_seed_acceptance_case(dataset: list[dict[str, Any]], site_url: str) -> N
     [
         ("item_dropped_reasons_count/NotHtml", 3),  # PNG, PDF, binary bytes labelled HTML
         ("item_dropped_reasons_count/EmptyPage", 1),
-        ("item_dropped_reasons_count/NotAnArticle", 2),  # home page (a listing), contact page
+        ("item_dropped_reasons_count/NotAnArticle", 1),  # the contact page
+        ("item_dropped_reasons_count/ListingPage", 1),  # the home page
         ("news/extract/dropped/NotHtml", 3),
         ("news/fetch/http_error/404", 1),
         ("news/fetch/http_error/500", 1),
@@ -180,6 +181,7 @@ def test_bad_input_is_counted(first_crawl: CrawlResult, stat: str, value: int) -
         "Dropped: NotHtml: binary content",
         "Dropped: EmptyPage: empty body",
         "Dropped: NotAnArticle:",
+        "Dropped: ListingPage:",
         "HTTP 404, skipped:",
         "HTTP 500, skipped:",
         "Not a feed, ignored:",

@@ -26,7 +26,7 @@ def test_demo_crawls_the_site_then_adds_nothing(tmp_path: Path) -> None:
     assert "rows       41" in first
     languages = next(line for line in first.splitlines() if line.startswith("  languages"))
     assert int(languages.split()[1].rstrip(":")) >= 10
-    assert "dropped         NotAnArticle 1" in first
+    assert "dropped         ListingPage 1" in first
     assert "fetch errors    http_error/404 1" in first
     second = _demo(tmp_path)
     assert "rows       41" in second

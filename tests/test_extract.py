@@ -21,10 +21,10 @@ from pipelines.extract import (
     EmptyPage,
     ExtractionError,
     ExtractPipeline,
+    ListingPage,
     NotAnArticle,
     NotHtml,
     extract_article,
-    split_authors,
 )
 from pipelines.language import LanguageDetector
 from pipelines.record import article_record
@@ -206,26 +206,14 @@ def test_listing_page_is_not_an_article() -> None:
     html = f"<html><head><title>Home</title></head><body><ul>{links}</ul></body></html>"
     with pytest.raises(ExtractionError, match="link text") as raised:
         extract_article(html.encode(), "http://demo.test/", "text/html")
-    assert raised.value.drop is NotAnArticle
+    assert raised.value.drop is ListingPage
+    assert issubclass(ListingPage, NotAnArticle)
 
 
 def test_missing_content_type_is_taken_as_html() -> None:
     extraction = extract_article(SEED_BODY, SEED_URL, None)
     assert extraction.title
     assert extraction.text
-
-
-@pytest.mark.parametrize(
-    ("bylines", "names"),
-    [
-        (["By Jane Doe and John Roe"], ["Jane Doe", "John Roe"]),
-        (["Jane Doe; John Roe", "jane doe"], ["Jane Doe", "John Roe"]),
-        (["Von Max Muster"], ["Max Muster"]),
-        (["  "], []),
-    ],
-)
-def test_split_authors(bylines: list[str], names: list[str]) -> None:
-    assert split_authors(bylines) == names
 
 
 # --- the Scrapy component -------------------------------------------------------------------

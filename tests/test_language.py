@@ -1,5 +1,4 @@
 # Real-language samples contain Cyrillic letters and full-width punctuation on purpose.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

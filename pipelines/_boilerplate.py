@@ -1,0 +1,234 @@
+"""Boilerplate that survives main-text extraction, removed paragraph by paragraph.
+
+trafilatura keeps the article's container and drops most page furniture, but blocks *inside*
+the article often survive: related-article teasers, "read more" lists, photo credits, share
+and subscribe prompts, paywall notices. Each rule here is generic (markup words and wording
+that news templates share), never tied to one site:
+
+* **block rule**: a paragraph that comes from an element whose class or id names
+  boilerplate (``related``, ``share``, ``newsletter``, ``paywall``, ``caption``, ...) is
+  dropped, unless that element holds most of the text (then it is the article's container,
+  whatever its name says);
+* **teaser rule**: a paragraph that is nothing but the text of a link to another page (a
+  headline), possibly behind a short label such as "Read more:" or "VEA TAMBIÉN:", is dropped;
+* **credit rule**: short paragraphs that are photo credits or copyright lines are dropped;
+* **prompt rule**: short calls to subscribe, follow on social networks or log in are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lxml.etree import XPath
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+# Stems that name boilerplate blocks in class/id attributes (matched as substrings of the
+# lower-cased attribute, so "relatedArticles", "article__related", "c-share-bar" all match).
+BLOCK_STEMS = (
+    "related",
+    "relacionad",
+    "verwandt",
+    "readmore",
+    "read-more",
+    "read_more",
+    "more-stories",
+    "morestories",
+    "recommend",
+    "also-read",
+    "alsoread",
+    "intext-links",
+    "linklist",
+    "link-list",
+    "outbrain",
+    "taboola",
+    "newsletter",
+    "subscri",
+    "paywall",
+    "payant",
+    "premium-teaser",
+    "share",
+    "social",
+    "siguenos",
+    "follow-us",
+    "caption",
+    "credit",
+    "copyright",
+    "imagedescription",
+    "image-description",
+    "photo-desc",
+    "breadcrumb",
+    "footer",
+    "advert",
+    "sponsor",
+    "promo",
+    "cookie",
+    "consent",
+)
+# A block that holds more than this share of the extracted text is the article itself.
+MAX_BLOCK_SHARE = 0.5
+# Teaser and prompt rules only look at paragraphs up to this long (characters).
+MAX_SHORT_PARAGRAPH = 300
+MIN_TEASER_CHARS = 12
+MAX_LABEL_CHARS = 40
+
+MAX_BYLINE_CHARS = 120
+_NAMED_ELEMENTS = XPath("//*[@class or @id]")
+_AUTHOR_MARKED = XPath("//*[@rel='author' or contains(@itemprop, 'author')]")
+_BYLINE_STRONG = re.compile(r"author-?name|byline|\bbyl\b|journalist-name|submitted-by|posted-by")
+_BYLINE_WEAK = re.compile(r"author|autor|auteur|autore|writer|zuozhe|bianji|xiaobian|firma")
+_COMMENTS = re.compile(r"comment|kommentar|comentario|commentaire|discussion|review", re.IGNORECASE)
+_BLOCK = re.compile("|".join(re.escape(stem) for stem in BLOCK_STEMS))
+_LIST_MARK = re.compile(r"^[-•*·–]\s*")
+_LABEL = re.compile(rf"^[^:\n]{{1,{MAX_LABEL_CHARS}}}:\s*")
+_CREDIT = re.compile(
+    r"©|\(c\)\s|^(?:photo|photos|foto|fotos|fot\.|bild|bilder|image|imagen|imagem|"
+    r"crédits? photos?|credits?|picture|illustration)\s*[:/]",
+    re.IGNORECASE,
+)
+_NETWORKS = re.compile(
+    r"\b(?:facebook|twitter|instagram|telegram|whatsapp|youtube|tiktok|linkedin|threads|"
+    r"bluesky|mastodon)\b",
+    re.IGNORECASE,
+)
+_PROMPT = re.compile(
+    r"\b(?:subscribe|subscribe now|sign up|sign in|log in|newsletter|become a member|"
+    r"suscr[íi]bete|suscribirse|hazte miembro|s[íi]guenos|abonnez-vous|inscrivez-vous|"
+    r"abonnieren|jetzt anmelden|assine|inscreva-se|iscriviti|seguici|zapisz się)\b",
+    re.IGNORECASE,
+)
+
+
+def key(text: str) -> str:
+    """Text compared without case, white space and list marks."""
+    return "".join(_LIST_MARK.sub("", text.strip()).split()).casefold()
+
+
+@dataclass
+class PageScan:
+    """What one pass over the page's tree found for the rules."""
+
+    block_texts: list[str] = field(default_factory=list)
+    """Keys of the text of every element named like boilerplate."""
+    link_texts: set[str] = field(default_factory=set)
+    """Keys of the text of every link to another page."""
+    byline: list[str] = field(default_factory=list)
+    """The byline most surely marked as such (not in comments): the texts of its links to
+    author pages, else its text nodes (names often stand in elements of their own)."""
+
+
+def scan_page(tree: HtmlElement) -> PageScan:
+    """Collect link texts, boilerplate blocks and the byline in one pass over the tree."""
+    scan = PageScan()
+    blocks: list[HtmlElement] = []
+    bylines: list[tuple[int, HtmlElement]] = []
+    for anchor in tree.iter("a"):
+        _add_link(anchor, scan.link_texts)
+    # lxml selects the elements with a class or id (most have neither) faster than Python
+    for element in _NAMED_ELEMENTS(tree):
+        if element.tag in ("html", "body", "a"):
+            continue
+        names = f"{element.get('class') or ''} {element.get('id') or ''}"
+        if _BLOCK.search(names.lower()):
+            blocks.append(element)
+        rank = _byline_rank(names, element)
+        if rank is not None:
+            bylines.append((rank, element))
+    bylines.extend((0, element) for element in _AUTHOR_MARKED(tree))
+    scan.block_texts = _outermost_texts(blocks)
+    scan.byline = _first_byline(bylines)
+    return scan
+
+
+def _add_link(anchor: HtmlElement, link_texts: set[str]) -> None:
+    href = anchor.get("href")
+    if href and not href.lstrip().startswith(("#", "javascript:")):
+        text = key(anchor.text_content())
+        if text:
+            link_texts.add(text)
+
+
+def _outermost_texts(blocks: list[HtmlElement]) -> list[str]:
+    """Keys of the texts of the blocks not inside another block (theirs include the rest)."""
+    matched = set(blocks)
+    texts = []
+    for element in blocks:
+        if not any(ancestor in matched for ancestor in element.iterancestors()):
+            text = key(element.text_content())
+            if text:
+                texts.append(text)
+    return texts
+
+
+def _first_byline(candidates: list[tuple[int, HtmlElement]]) -> list[str]:
+    for _, element in sorted(candidates, key=lambda pair: pair[0]):
+        if any(
+            _COMMENTS.search(f"{a.get('class')} {a.get('id')}") for a in element.iterancestors()
+        ):
+            continue
+        text = " ".join(element.text_content().split())
+        if not text or len(text) > MAX_BYLINE_CHARS:
+            continue
+        # names linked to author pages are the names; else names in elements of their own
+        links = [" ".join(a.text_content().split()) for a in element.iter("a")]
+        pieces = [" ".join(piece.split()) for piece in element.itertext()]
+        return [link for link in links if link] or [piece for piece in pieces if piece]
+    return []
+
+
+def _byline_rank(names: str, element: HtmlElement) -> int | None:
+    """How surely an element named ``names`` is a byline (1 or 2; 0 is for ``rel=author`` and
+    ``itemprop=author``), after trafilatura's ``AUTHOR_XPATHS`` (whose EXSLT regular
+    expressions cost milliseconds per page; this costs microseconds)."""
+    lowered = names.lower()
+    if _BYLINE_STRONG.search(lowered):
+        return 1
+    if _BYLINE_WEAK.search(lowered):
+        return 2
+    return None
+
+
+def _is_teaser(paragraph: str, link_texts: set[str]) -> bool:
+    if len(paragraph) > MAX_SHORT_PARAGRAPH:
+        return False
+    whole = key(paragraph)
+    unlabelled = key(_LABEL.sub("", _LIST_MARK.sub("", paragraph.strip()), count=1))
+    return any(
+        len(candidate) >= MIN_TEASER_CHARS and candidate in link_texts
+        for candidate in (whole, unlabelled)
+    )
+
+
+def _is_credit(paragraph: str) -> bool:
+    return len(paragraph) <= MAX_SHORT_PARAGRAPH and bool(_CREDIT.search(paragraph))
+
+
+def _is_prompt(paragraph: str) -> bool:
+    if len(paragraph) > MAX_SHORT_PARAGRAPH:
+        return False
+    return bool(_PROMPT.search(paragraph)) or len(set(_NETWORKS.findall(paragraph.lower()))) >= 2
+
+
+def remove_boilerplate(paragraphs: list[str], scan: PageScan) -> list[str]:
+    """The paragraphs without those the rules recognise as boilerplate.
+
+    Never returns fewer than one paragraph when given some: if every paragraph looks like
+    boilerplate, the page is left to the not-an-article checks instead.
+    """
+    keys = [key(paragraph) for paragraph in paragraphs]
+    total = sum(len(k) for k in keys) or 1
+    dropped: set[int] = set()
+    for block in scan.block_texts:
+        inside = [i for i, k in enumerate(keys) if k and k in block]
+        if sum(len(keys[i]) for i in inside) <= MAX_BLOCK_SHARE * total:
+            dropped.update(inside)
+    for index, paragraph in enumerate(paragraphs):
+        if index in dropped:
+            continue
+        if _is_teaser(paragraph, scan.link_texts) or _is_credit(paragraph) or _is_prompt(paragraph):
+            dropped.add(index)
+    kept = [p for i, p in enumerate(paragraphs) if i not in dropped]
+    return kept or paragraphs

@@ -27,7 +27,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -127,10 +127,12 @@ class Output:
     language: str | None = None
 
 
-def _utc_day(value: datetime | None) -> date | None:
+def _local_day(value: datetime | None, offset_minutes: int | None) -> date | None:
+    """The publisher's local day of a UTC time stored with the page's UTC offset."""
     if value is None:
         return None
-    return (value.astimezone(UTC) if value.tzinfo is not None else value).date()
+    utc = value.astimezone(UTC) if value.tzinfo is not None else value
+    return (utc + timedelta(minutes=offset_minutes or 0)).date()
 
 
 def _iso_day(value: object) -> date | None:
@@ -151,7 +153,7 @@ def run_ours(body: bytes, url: str, detector: LanguageDetector) -> Output:
     return Output(
         text=record["text"] or "",
         title=record["title"],
-        day=_utc_day(record["published_at"]),
+        day=_local_day(record["published_at"], record["published_offset"]),
         authors=tuple(record["authors"] or ()),
         language=record["language"],
     )
@@ -534,7 +536,8 @@ class Report:
             (
                 "### Overall\n\nMeans over the pages that have each expectation (n). Body from "
                 "`trafilatura.extract`; title, date and authors from `bare_extraction`; "
-                "language detected on each extractor's text. Ours: published_at as a UTC day."
+                "language detected on each extractor's text. Ours: the publisher's local day "
+                "(`published_at` plus `published_offset`), as the corpus gives local days."
             ),
             overall_table(self.results),
             "### By source\n\nCells: ours / trafilatura (pages scored).",

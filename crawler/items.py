@@ -62,6 +62,10 @@ class ArticleItem:
     published_at: datetime | None = None
     """Publication time; UTC after the normalize stage."""
 
+    published_offset: int | None = None
+    """The UTC offset, in minutes, that the page gave with its publication time (``None`` when
+    it gave none): the publisher's local time is ``published_at`` plus this offset."""
+
     modified_at: datetime | None = None
     """Last modification time where the page gives one; UTC after the normalize stage."""
 

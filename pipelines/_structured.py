@@ -330,6 +330,7 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         authors=unique_texts(people or meta_authors),
         organization_authors=unique_texts(organizations),
         published=clean_space(article.get("datePublished"))
+        or clean_space(article.get("dateCreated"))
         or _first_meta(metas, _META_PUBLISHED)
         or clean_space(_time_element_datetime(tree)),
         modified=clean_space(article.get("dateModified")) or _first_meta(metas, _META_MODIFIED),

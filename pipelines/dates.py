@@ -15,6 +15,8 @@ _UNIX_SECONDS = re.compile(r"^\d{9,10}$")
 # Two defaults that differ in year, month and day (see parse_datetime).
 _DEFAULT_A = datetime(2000, 1, 1)
 _DEFAULT_B = datetime(2001, 2, 2)
+_TEXT_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)")
+_YEAR_FIRST = re.compile(r"\d{4}\D")
 _DOTTED_DATE = re.compile(r"(?<!\d)\d{1,2}\.\d{1,2}\.(?:19|20)\d\d(?!\d)")
 
 
@@ -46,7 +48,8 @@ def parse_datetime(value: str | None, *, dayfirst: bool = False) -> datetime | N
     except (ValueError, OverflowError):
         pass
     # Dotted dates (15.08.2023) are day-first wherever they are used.
-    dayfirst = dayfirst or bool(_DOTTED_DATE.search(value))
+    # A string that starts with the year is year-month-day whatever the country.
+    dayfirst = (dayfirst and not _YEAR_FIRST.match(value)) or bool(_DOTTED_DATE.search(value))
     try:
         with warnings.catch_warnings():
             # An unknown zone name ("EST5EDT-ish") leaves the result naive, taken as UTC later.
@@ -57,6 +60,17 @@ def parse_datetime(value: str | None, *, dayfirst: bool = False) -> datetime | N
         return None
     # A string without a day, month or year gets it from the default: not a date.
     return first if first.date() == second.date() else None
+
+
+def first_date_in_text(text: str) -> datetime | None:
+    """The first complete numeric date (year first: 2005-3-11, 2022/02/13, 2022年2月13日) in
+    ``text``, as a naive datetime; ``None`` when there is none."""
+    for match in _TEXT_DATE.finditer(text):
+        try:
+            return datetime(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            continue
+    return None
 
 
 def to_utc(value: datetime | None) -> datetime | None:

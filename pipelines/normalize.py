@@ -165,6 +165,12 @@ def plausible_published(value: datetime | None, fetched_at: datetime) -> datetim
     return value
 
 
+def utc_offset_minutes(value: datetime | None) -> int | None:
+    """The UTC offset of an aware datetime in minutes (``None`` for a naive one)."""
+    offset = value.utcoffset() if value is not None else None
+    return None if offset is None else int(offset.total_seconds() // 60)
+
+
 def row_id(url: str, text_hash: str) -> str:
     """The row id: BLAKE2b-128 of the normalized URL and the content hash."""
     return hashlib.blake2b(f"{url}\n{text_hash}".encode(), digest_size=16).hexdigest()
@@ -182,6 +188,7 @@ def normalize_article(
     canonical = record.get("canonical_url")
     canonical = normalize_url(canonical, tracking_params) if canonical else url
     fetched_at = to_utc(record.get("fetched_at")) or datetime.now(UTC)
+    published = plausible_published(to_utc(record.get("published_at")), fetched_at)
     digest = content_hash(text)
     record.update(
         {
@@ -190,7 +197,10 @@ def normalize_article(
             "canonical_url": canonical,
             "source": source_of(canonical),
             "fetched_at": fetched_at,
-            "published_at": plausible_published(to_utc(record.get("published_at")), fetched_at),
+            "published_at": published,
+            "published_offset": utc_offset_minutes(record.get("published_at"))
+            if published is not None
+            else None,
             "modified_at": to_utc(record.get("modified_at")),
             "title": normalize_field(record.get("title")),
             "description": normalize_field(record.get("description")),

@@ -37,6 +37,12 @@ ARTICLE_FIELDS: tuple[pa.Field, ...] = (
     _field("description", pa.string(), "Summary from the page's metadata."),
     _field("authors", _STRING_LIST, "Author names in page order.", nullable=False),
     _field("published_at", _UTC_TIMESTAMP, "Publication time, UTC."),
+    _field(
+        "published_offset",
+        pa.int16(),
+        "UTC offset in minutes the page gave with published_at (its local time is "
+        "published_at + offset); null when it gave none.",
+    ),
     _field("modified_at", _UTC_TIMESTAMP, "Last modification time, UTC, if the page has one."),
     _field("fetched_at", _UTC_TIMESTAMP, "When the page was fetched, UTC.", nullable=False),
     _field("language", pa.string(), "ISO 639-1 language code of the text."),

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 from lxml.etree import XPath
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from lxml.html import HtmlElement
 
 # Stems that name boilerplate blocks in class/id attributes (matched as substrings of the
@@ -46,7 +48,8 @@ BLOCK_STEMS = (
     "outbrain",
     "taboola",
     "newsletter",
-    "subscri",
+    "subscribe",
+    "subscription",
     "paywall",
     "payant",
     "premium-teaser",
@@ -68,11 +71,20 @@ BLOCK_STEMS = (
     "cookie",
     "consent",
 )
+# Stems that name boilerplate only when the element links to other pages.
+LINK_BLOCK_STEMS = ("teaser", "card")
+_LINK_BLOCK = re.compile("|".join(LINK_BLOCK_STEMS))
 # A block that holds more than this share of the extracted text is the article itself.
 MAX_BLOCK_SHARE = 0.5
 # Teaser and prompt rules only look at paragraphs up to this long (characters).
 MAX_SHORT_PARAGRAPH = 300
 MIN_TEASER_CHARS = 12
+MIN_BLOCK_KEY = 3
+MAX_HEADING_CHARS = 60
+MAX_PROMPT_CHARS = 120
+MAX_FRAGMENT_CHARS = 40
+MAX_LIST_ENTRY_CHARS = 100
+_SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？", '"', "»", "”", ")")
 MAX_LABEL_CHARS = 40
 
 MAX_BYLINE_CHARS = 120
@@ -81,12 +93,51 @@ _AUTHOR_MARKED = XPath("//*[@rel='author' or contains(@itemprop, 'author')]")
 _BYLINE_STRONG = re.compile(r"author-?name|byline|\bbyl\b|journalist-name|submitted-by|posted-by")
 _BYLINE_WEAK = re.compile(r"author|autor|auteur|autore|writer|zuozhe|bianji|xiaobian|firma")
 _COMMENTS = re.compile(r"comment|kommentar|comentario|commentaire|discussion|review", re.IGNORECASE)
-_BLOCK = re.compile("|".join(re.escape(stem) for stem in BLOCK_STEMS))
-_LIST_MARK = re.compile(r"^[-•*·–]\s*")
+# "paywalled", "subscriber-only", "paywall-content" wrap the article itself on some sites.
+_BLOCK = re.compile(
+    "(?:" + "|".join(re.escape(stem) for stem in BLOCK_STEMS) + r")(?!ed|-?content|-?only|r)"
+)
+_LIST_MARK = re.compile(r"^[-•*·–—]\s*")
 _LABEL = re.compile(rf"^[^:\n]{{1,{MAX_LABEL_CHARS}}}:\s*")
 _CREDIT = re.compile(
     r"©|\(c\)\s|^(?:photo|photos|foto|fotos|fot\.|bild|bilder|image|imagen|imagem|"
     r"crédits? photos?|credits?|picture|illustration)\s*[:/]",
+    re.IGNORECASE,
+)
+# An agency signature: "aja/PAP", "tw/dpa", "(dpa/AFP)".
+_SIGNATURE = re.compile(r"\(?[^\W\d]{1,6}(?:\s*/\s*[^\W\d]{2,8})+\)?")
+# Headings of related-article lists, in the languages of the corpus and their neighbours.
+_RELATED_HEADING = re.compile(
+    r"(?:related|related (?:articles|stories|news|content|coverage|topics)|read more|"
+    r"read also|see also|more on this(?: story| topic)?|more from [\w ]+|recommended|"
+    r"you may also like|most read|trending|tags|topics|"
+    r"notas relacionadas|noticias relacionadas|art[íi]culos relacionados|lee tambi[ée]n|"
+    r"lea tambi[ée]n|vea tambi[ée]n|te puede interesar|le puede interesar|temas|etiquetas|"
+    r"m[áa]s noticias|lo m[áa]s le[íi]do|mehr zum thema|das k[öo]nnte sie auch interessieren|"
+    r"lesen sie auch|siehe auch|weitere artikel|schlagw[öo]rter|themen|[àa] lire aussi|"
+    r"lire aussi|sur le m[êe]me sujet|voir aussi|leia tamb[ée]m|veja tamb[ée]m|"
+    r"not[íi]cias relacionadas|leggi anche|articoli correlati|potrebbe interessarti|"
+    r"czytaj te[żz]|zobacz te[żz]|les ogs[åa]|se ogs[åa]|l[äa]s [äa]ven|l[æa]s ogs[åa])",
+    re.IGNORECASE,
+)
+# "Weitere aktuelle Themen aus ...", "More stories from ...", "Más noticias de ...".
+_MORE_OF_A_KIND = re.compile(
+    r"(?:more|other|weitere|mehr|m[áa]s|otras|otros|plus d|autres|altre|altri|outras|"
+    r"outros)\b.{0,40}\b(?:news|stories|articles|topics|videos|themen|artikel|nachrichten|"
+    r"meldungen|beitr[äa]ge|noticias|notas|art[íi]culos|temas|articles|actualit[ée]s|"
+    r"articoli|notizie|not[íi]cias|mat[ée]rias)\b",
+    re.IGNORECASE,
+)
+# Words that continue a subscription notice over the next paragraph.
+_PROMPT_CONTINUED = re.compile(
+    r"subscri|suscri|abonn|assinante|abbonat|member|miembro|membres|mitglied|"
+    r"log ?in|sign ?in|inicia sesi|donat|support (?:us|our)|apoy[ae]|periodismo|journalism",
+    re.IGNORECASE,
+)
+# First-person plural possessives: "our channel", "nuestro canal", "unser Kanal".
+_OUR = re.compile(
+    r"\b(?:our|nuestro|nuestra|nuestros|nuestras|unser|unsere|unseren|notre|nos|nosso|"
+    r"nossa|nostro|nostra|nasz|nasze|naszym)\b",
     re.IGNORECASE,
 )
 _NETWORKS = re.compile(
@@ -132,7 +183,11 @@ def scan_page(tree: HtmlElement) -> PageScan:
         if element.tag in ("html", "body", "a"):
             continue
         names = f"{element.get('class') or ''} {element.get('id') or ''}"
-        if _BLOCK.search(names.lower()):
+        lowered = names.lower()
+        if _BLOCK.search(lowered) or (
+            # "teaser" and "card" also name leads and layouts: a block only if it links away
+            _LINK_BLOCK.search(lowered) and element.find(".//a[@href]") is not None
+        ):
             blocks.append(element)
         rank = _byline_rank(names, element)
         if rank is not None:
@@ -203,32 +258,86 @@ def _is_teaser(paragraph: str, link_texts: set[str]) -> bool:
 
 
 def _is_credit(paragraph: str) -> bool:
-    return len(paragraph) <= MAX_SHORT_PARAGRAPH and bool(_CREDIT.search(paragraph))
+    if len(paragraph) > MAX_SHORT_PARAGRAPH:
+        return False
+    return bool(_CREDIT.search(paragraph) or _SIGNATURE.match(paragraph.strip()))
+
+
+def _is_related_heading(paragraph: str) -> bool:
+    text = paragraph.strip().rstrip(":").strip()
+    if len(text) > MAX_HEADING_CHARS:
+        return False
+    return bool(_RELATED_HEADING.fullmatch(text) or _MORE_OF_A_KIND.match(text))
 
 
 def _is_prompt(paragraph: str) -> bool:
     if len(paragraph) > MAX_SHORT_PARAGRAPH:
         return False
-    return bool(_PROMPT.search(paragraph)) or len(set(_NETWORKS.findall(paragraph.lower()))) >= 2
+    networks = set(_NETWORKS.findall(paragraph.lower()))
+    if _PROMPT.search(paragraph) or len(networks) >= 2:
+        return True
+    # "Watch our YouTube channel!", "¡Mira lo que tiene nuestro canal de YouTube!"
+    return bool(networks) and len(paragraph) <= MAX_PROMPT_CHARS and bool(_OUR.search(paragraph))
 
 
-def remove_boilerplate(paragraphs: list[str], scan: PageScan) -> list[str]:
+def _is_list_entry(paragraph: str) -> bool:
+    text = paragraph.strip()
+    return len(text) <= MAX_LIST_ENTRY_CHARS and (
+        bool(_LIST_MARK.match(text)) or not text.endswith(_SENTENCE_ENDS)
+    )
+
+
+def _continues_prompt(paragraph: str) -> bool:
+    if len(paragraph) > MAX_SHORT_PARAGRAPH:
+        return False
+    return bool(
+        _PROMPT_CONTINUED.search(paragraph)
+        or _LIST_MARK.match(paragraph)
+        or len(paragraph) <= MAX_FRAGMENT_CHARS  # the broken-off end of a notice's line
+    )
+
+
+def remove_boilerplate(
+    paragraphs: list[str], scan: PageScan, headlines: Iterable[str] = ()
+) -> list[str]:
     """The paragraphs without those the rules recognise as boilerplate.
 
-    Never returns fewer than one paragraph when given some: if every paragraph looks like
-    boilerplate, the page is left to the not-an-article checks instead.
+    ``headlines`` are the page's title and headings: a paragraph that only repeats one is
+    not body text. Never returns fewer than one paragraph when given some: if every paragraph
+    looks like boilerplate, the page is left to the not-an-article checks instead.
     """
     keys = [key(paragraph) for paragraph in paragraphs]
     total = sum(len(k) for k in keys) or 1
     dropped: set[int] = set()
     for block in scan.block_texts:
-        inside = [i for i, k in enumerate(keys) if k and k in block]
+        inside = [i for i, k in enumerate(keys) if len(k) >= MIN_BLOCK_KEY and k in block]
         if sum(len(keys[i]) for i in inside) <= MAX_BLOCK_SHARE * total:
             dropped.update(inside)
+    headline_keys = {key(headline) for headline in headlines} - {""}
+    prompts = [index for index, paragraph in enumerate(paragraphs) if _is_prompt(paragraph)]
+    dropped.update(prompts)
+    for index in prompts:
+        # a paywall or membership notice runs over several paragraphs and lists of perks
+        for step in (-1, 1):
+            neighbour = index + step
+            while 0 <= neighbour < len(paragraphs) and _continues_prompt(paragraphs[neighbour]):
+                dropped.add(neighbour)
+                neighbour += step
+    in_related_list = False
     for index, paragraph in enumerate(paragraphs):
-        if index in dropped:
-            continue
-        if _is_teaser(paragraph, scan.link_texts) or _is_credit(paragraph) or _is_prompt(paragraph):
+        if _is_related_heading(paragraph):
             dropped.add(index)
+            in_related_list = True
+        elif in_related_list and _is_list_entry(paragraph):
+            # the entries under "See also:" are headlines and link labels, not sentences
+            dropped.add(index)
+        else:
+            in_related_list = False
+            if index not in dropped and (
+                keys[index] in headline_keys
+                or _is_teaser(paragraph, scan.link_texts)
+                or _is_credit(paragraph)
+            ):
+                dropped.add(index)
     kept = [p for i, p in enumerate(paragraphs) if i not in dropped]
     return kept or paragraphs

@@ -28,6 +28,7 @@ from pipelines._lead import find_lead
 from pipelines._structured import clean_space, page_metadata
 from pipelines._titles import clean_title
 from pipelines.dates import first_date_in_text, parse_datetime
+from pipelines.normalize import text_size
 
 if TYPE_CHECKING:
     from collections.abc import MutableMapping
@@ -146,7 +147,8 @@ def extract_article(
 
     Raises :class:`ExtractionError` (with the drop reason) when the body is not HTML, is
     empty, is a listing (more than ``max_link_share`` of its text is link text, or it declares
-    itself one), or holds fewer than ``min_text_chars`` characters of article text.
+    itself one), or holds fewer than ``min_text_chars`` characters of article text (see
+    :func:`pipelines.normalize.text_size`: a Chinese character counts three).
     """
     kind = media_type(content_type)
     if kind not in HTML_CONTENT_TYPES:
@@ -170,20 +172,20 @@ def extract_article(
         raise ExtractionError(
             ListingPage, f"{share:.0%} of the text is link text: a listing, not an article"
         )
-    paragraphs = remove_boilerplate(extracted, scan)
+    title = meta.title or extract_title(tree)
+    paragraphs = remove_boilerplate(extracted, scan, [title or "", *headings, *_titles(tree)])
     if paragraphs:
         lead = find_lead(tree, paragraphs[0], meta.description)
         if lead and not _contains(paragraphs, lead):
             paragraphs.insert(0, lead)
     text = "\n\n".join(paragraphs)
-    if len(text) < min_text_chars:
+    if text_size(text) < min_text_chars:
         raise ExtractionError(
-            NotAnArticle, f"{len(text)} characters of text, fewer than {min_text_chars}"
+            NotAnArticle, f"{text_size(text)} characters of text, fewer than {min_text_chars}"
         )
 
     host = urlsplit(meta.canonical_url or url).hostname
     site_name = meta.site_name or _site_name(extract_sitename(tree))
-    title = meta.title or extract_title(tree)
     # a person named in the page beats the outlet named as author in structured data
     authors = clean_authors(meta.authors)
     # day-first dates (05/10/2022 = 5 October) everywhere but in English
@@ -209,6 +211,10 @@ def extract_article(
         declared_language=meta.language,
         encoding=encoding,
     )
+
+
+def _titles(tree: HtmlElement) -> list[str]:
+    return [element.text_content() for element in tree.iterfind(".//title")]
 
 
 def _searched_date(tree: HtmlElement, url: str) -> datetime | None:

@@ -93,6 +93,8 @@ _UNSPACED = (
     r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
 )
 # A word: letters/digits, possibly joined by apostrophes (don't, aujourd'hui).
+_UNSPACED_LETTER = re.compile(f"[{_UNSPACED}]")
+UNSPACED_WEIGHT = 3
 _WORD = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+(?:['\u2019][^\W{_UNSPACED}]+)*")
 
 
@@ -117,6 +119,13 @@ def word_count(text: str) -> int:
     """Words in ``text``; in Chinese, Japanese, Thai, Lao, Khmer and Burmese each letter is
     counted as one word, since those scripts do not separate words."""
     return sum(1 for _ in _WORD.finditer(text))
+
+
+def text_size(text: str) -> int:
+    """The length of ``text`` in characters, counting each letter of a script written without
+    spaces (Chinese, Japanese, Thai, ...) three times, as it carries about as much as three
+    letters of an alphabet: the size that minimum-length rules compare."""
+    return len(text) + (UNSPACED_WEIGHT - 1) * len(_UNSPACED_LETTER.findall(text))
 
 
 def content_hash(text: str) -> str:

@@ -36,6 +36,7 @@ import trafilatura
 from trafilatura.settings import Document
 
 import crawler
+from bench.results import RESULTS_FILE, update_section
 from bench.scoring import Overlap, body_overlap, normalize, snippet_found
 from pipelines.extract import ExtractionError
 from pipelines.language import LanguageDetector
@@ -47,14 +48,6 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS_DIR = ROOT.parent / "shared" / "corpus"
 CORPUS_ENV = "NEWS_CORPUS_DIR"
-RESULTS_FILE = Path(__file__).resolve().parent / "RESULTS.md"
-START_MARKER = "<!-- extraction:start -->"
-END_MARKER = "<!-- extraction:end -->"
-RESULTS_HEADER = (
-    "# Benchmark results\n\n"
-    "Written by the benchmarks in `bench/` (`make bench`); each one rewrites only the section\n"
-    "between its own markers.\n"
-)
 SOURCES = ("fundus", "trafilatura", "newspaper4k", "goose3", "readability", "cwced")
 PREFIX_CHARS = 100
 """How much of a goose3 ``body_prefix`` (normalized) must occur in the text."""
@@ -558,18 +551,6 @@ class Report:
         return "\n\n".join(sections) + "\n"
 
 
-def update_results(path: Path, section: str) -> None:
-    """Put ``section`` between the extraction markers of ``path`` (created when missing)."""
-    block = f"{START_MARKER}\n{section.strip()}\n{END_MARKER}"
-    text = path.read_text(encoding="utf-8") if path.exists() else RESULTS_HEADER
-    start, end = text.find(START_MARKER), text.find(END_MARKER)
-    if start != -1 and end > start:
-        text = text[:start] + block + text[end + len(END_MARKER) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
-
-
 # --- command line -----------------------------------------------------------------------------
 
 
@@ -633,7 +614,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     section = report.render()
     print(section)
     if args.write_results:
-        update_results(RESULTS_FILE, section)
+        update_section("extraction", section)
         print(f"Wrote {RESULTS_FILE}", file=sys.stderr)
     return 0
 

@@ -52,6 +52,7 @@ TELNETCONSOLE_ENABLED = False
 # --- Pipelines, in order ----------------------------------------------------------------------
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,
+    "pipelines.site_boilerplate.SiteBoilerplatePipeline": 150,
     "pipelines.language.LanguagePipeline": 200,
     "pipelines.normalize.NormalizePipeline": 300,
     "pipelines.dedupe.DedupePipeline": 400,

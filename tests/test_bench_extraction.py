@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 
 from bench.extraction import (
-    END_MARKER,
-    START_MARKER,
     CorpusPage,
     Output,
     author_f1,
@@ -20,8 +18,8 @@ from bench.extraction import (
     run_page,
     score_page,
     title_scores,
-    update_results,
 )
+from bench.results import update_section
 from demo.site import PAGES_DIR
 from pipelines.language import LanguageDetector
 
@@ -109,13 +107,15 @@ def test_snippets_and_prefix() -> None:
 
 def test_results_section_is_replaced_between_markers(tmp_path: Path) -> None:
     results = tmp_path / "RESULTS.md"
-    update_results(results, "first run")
-    update_results(results, "second run")
+    update_section("extraction", "first run", results)
+    update_section("other", "kept", results)
+    update_section("extraction", "second run", results)
     text = results.read_text(encoding="utf-8")
     assert text.startswith("# Benchmark results")
-    assert text.count(START_MARKER) == text.count(END_MARKER) == 1
+    assert text.count("<!-- extraction:start -->") == text.count("<!-- extraction:end -->") == 1
     assert "second run" in text
     assert "first run" not in text
+    assert "kept" in text
 
 
 def test_missing_corpus_exits_with_status_2(

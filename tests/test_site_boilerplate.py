@@ -1,0 +1,199 @@
+"""Learning and stripping the lines that repeat across one site's pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from itemadapter import ItemAdapter
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.test import get_crawler
+
+from bench.site_boilerplate import INJECTED, fixture_pages, run
+from crawler.items import ArticleItem
+from pipelines.extract import NotAnArticle
+from pipelines.site_boilerplate import (
+    STATE_FILE,
+    SiteBoilerplate,
+    SiteBoilerplatePipeline,
+    SiteBoilerplateStore,
+    site_of,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+PROMO = "Subscribe to the Daily Planet channel for the news that matters to you."
+
+
+def _article(n: int) -> list[str]:
+    return [
+        f"Paragraph one of article {n} tells what happened in town number {n}.",
+        PROMO,
+        f"Paragraph two of article {n} adds the reactions of {n} residents.",
+    ]
+
+
+def test_nothing_is_stripped_before_enough_pages() -> None:
+    learner = SiteBoilerplate(min_pages=5, min_share=0.5)
+    for n in range(4):
+        learner.observe("planet.test", _article(n))
+        assert learner.strip("planet.test", _article(n)) == _article(n)
+
+
+def test_repeated_line_is_stripped_once_learned() -> None:
+    learner = SiteBoilerplate(min_pages=5, min_share=0.5)
+    for n in range(5):
+        learner.observe("planet.test", _article(n))
+    assert learner.strip("planet.test", _article(99)) == [_article(99)[0], _article(99)[2]]
+    # white space and case do not hide a line
+    assert learner.strip("planet.test", [PROMO.upper().replace(" ", "  ")]) == []
+
+
+def test_learning_is_per_site() -> None:
+    learner = SiteBoilerplate(min_pages=5, min_share=0.5)
+    for n in range(6):
+        learner.observe("planet.test", _article(n))
+    assert learner.strip("other.test", [PROMO]) == [PROMO]
+
+
+def test_a_line_on_few_pages_is_kept() -> None:
+    learner = SiteBoilerplate(min_pages=5, min_share=0.5)
+    for n in range(10):
+        paragraphs = _article(n) if n < 3 else [p for p in _article(n) if p != PROMO]
+        learner.observe("planet.test", paragraphs)
+    assert learner.strip("planet.test", [PROMO]) == [PROMO]  # 3 of 10 pages
+
+
+def test_long_paragraphs_are_never_counted() -> None:
+    learner = SiteBoilerplate(min_pages=2, min_share=0.5, max_line_chars=50)
+    for _ in range(5):
+        learner.observe("planet.test", [PROMO])
+    assert learner.strip("planet.test", [PROMO]) == [PROMO]
+
+
+def test_memory_stays_bounded() -> None:
+    learner = SiteBoilerplate(min_pages=5, min_share=0.5, max_lines=200)
+    for n in range(500):
+        learner.observe("planet.test", [*_article(n), f"unique line {n}"])
+    site = learner.sites["planet.test"]
+    assert len(site.counts) <= 200
+    assert learner.strip("planet.test", [PROMO]) == []  # the frequent line survived pruning
+
+
+def test_store_keeps_what_was_learned(tmp_path: Path) -> None:
+    store = SiteBoilerplateStore(tmp_path / STATE_FILE)
+    learner = SiteBoilerplate(min_pages=5, min_share=0.5)
+    for n in range(6):
+        learner.observe("planet.test", _article(n))
+    assert store.save(learner) == 1
+    assert store.save(learner) == 0  # nothing changed since
+    store.close()
+    store = SiteBoilerplateStore(tmp_path / STATE_FILE)
+    fresh = SiteBoilerplate(min_pages=5, min_share=0.5)
+    store.load(fresh, "planet.test")
+    assert fresh.sites["planet.test"].pages == 6
+    assert fresh.strip("planet.test", [PROMO]) == []
+    store.close()
+
+
+def test_store_counts_a_page_once(tmp_path: Path) -> None:
+    store = SiteBoilerplateStore(tmp_path / STATE_FILE)
+    assert store.first_visit("https://planet.test/a")
+    assert not store.first_visit("https://planet.test/a")
+    assert store.first_visit("https://planet.test/b")
+    store.close()
+
+
+def test_site_of() -> None:
+    assert site_of("https://www.planet.test/x") == "planet.test"
+    assert site_of("http://news.planet.test:8080/x") == "news.planet.test"
+
+
+# --- the Scrapy component -------------------------------------------------------------------
+
+
+def _pipeline(tmp_path: Path, **settings: Any) -> tuple[SiteBoilerplatePipeline, Any]:
+    crawler = get_crawler(
+        settings_dict={"OUTPUT_DIR": str(tmp_path), "EXTRACT_MIN_TEXT_CHARS": 50, **settings}
+    )
+    pipeline = build_from_crawler(SiteBoilerplatePipeline, crawler)
+    pipeline.open_spider()
+    return pipeline, crawler
+
+
+def _item(n: int, paragraphs: list[str] | None = None) -> ArticleItem:
+    return ArticleItem(
+        url=f"https://planet.test/news/{n}",
+        fetched_at=datetime(2026, 1, 1, tzinfo=UTC),
+        text="\n\n".join(paragraphs or _article(n)),
+    )
+
+
+def test_pipeline_strips_and_counts(tmp_path: Path) -> None:
+    pipeline, crawler = _pipeline(tmp_path, SITE_BOILERPLATE_MIN_PAGES=3)
+    texts = [ItemAdapter(pipeline.process_item(_item(n)))["text"] for n in range(6)]
+    assert PROMO in texts[0]
+    assert PROMO not in texts[-1]
+    assert texts[-1].startswith("Paragraph one of article 5")
+    assert crawler.stats.get_value("news/site_boilerplate/lines_removed") >= 3
+    pipeline.close_store()
+
+
+def test_pipeline_state_carries_to_the_next_crawl(tmp_path: Path) -> None:
+    first, _ = _pipeline(tmp_path, SITE_BOILERPLATE_MIN_PAGES=3)
+    for n in range(5):
+        first.process_item(_item(n))
+    first.close_store()
+    second, _ = _pipeline(tmp_path, SITE_BOILERPLATE_MIN_PAGES=3)
+    assert PROMO not in ItemAdapter(second.process_item(_item(100)))["text"]
+    # pages seen by the first crawl are not counted again
+    second.process_item(_item(0))
+    assert second.learner.sites["planet.test"].pages == 6
+    second.close_store()
+
+
+def test_pipeline_drops_a_page_that_is_only_boilerplate(tmp_path: Path) -> None:
+    pipeline, crawler = _pipeline(tmp_path, SITE_BOILERPLATE_MIN_PAGES=3)
+    for n in range(4):
+        pipeline.process_item(_item(n))
+    with pytest.raises(NotAnArticle, match="boilerplate"):
+        pipeline.process_item(_item(50, [PROMO, "Short."]))
+    assert crawler.stats.get_value("news/site_boilerplate/dropped") == 1
+    pipeline.close_store()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"SITE_BOILERPLATE_ENABLED": False},
+        {"SITE_BOILERPLATE_MIN_PAGES": 1},
+        {"SITE_BOILERPLATE_MIN_SHARE": 0},
+        {"SITE_BOILERPLATE_MIN_SHARE": 1.5},
+        {"SITE_BOILERPLATE_MAX_LINES": 10},
+        {"SITE_BOILERPLATE_SAVE_EVERY": 0},
+    ],
+)
+def test_bad_settings(tmp_path: Path, settings: dict[str, Any]) -> None:
+    with pytest.raises(NotConfigured):
+        build_from_crawler(
+            SiteBoilerplatePipeline,
+            get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), **settings}),
+        )
+
+
+def test_benchmark_fixture_shows_the_gain() -> None:
+    pages = fixture_pages()
+    assert len(pages) >= 30
+    assert sum(INJECTED[1].encode() in page.body for page in pages) >= 0.9 * len(pages)
+    rows = run(pages)
+
+    def dirty(row: str) -> float:
+        return float(row.rstrip(" |").rsplit("|", 1)[-1])
+
+    plain, learning, second = (dirty(row) for row in rows)
+    assert plain > 0.9
+    assert learning < plain / 2
+    assert second < 0.1

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint format typecheck pytest demo bench bench-extract clean
+.PHONY: install test lint format typecheck pytest demo bench bench-extract bench-site clean
 
 install: $(STAMP)
 
@@ -33,10 +33,14 @@ test: lint typecheck pytest
 demo: install
 	$(BIN)/python -m demo
 
-bench: bench-extract
+# Benchmarks print their tables; add ARGS=--write-results to update bench/RESULTS.md.
+bench: bench-extract bench-site
 
 bench-extract: install
-	$(BIN)/python -m bench.extraction
+	$(BIN)/python -m bench.extraction $(ARGS)
+
+bench-site: install
+	$(BIN)/python -m bench.site_boilerplate $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

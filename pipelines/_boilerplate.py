@@ -83,6 +83,8 @@ MIN_BLOCK_KEY = 3
 MAX_HEADING_CHARS = 60
 MAX_PROMPT_CHARS = 120
 MAX_FRAGMENT_CHARS = 40
+MIN_ARTICLE_BODY_SHARE = 0.85
+MAX_OUTSIDE_BODY_CHARS = 200
 MAX_LIST_ENTRY_CHARS = 100
 _SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？", '"', "»", "”", ")")
 MAX_LABEL_CHARS = 40
@@ -341,3 +343,25 @@ def remove_boilerplate(
                 dropped.add(index)
     kept = [p for i, p in enumerate(paragraphs) if i not in dropped]
     return kept or paragraphs
+
+
+def within_article_body(paragraphs: list[str], article_body: str | None) -> list[str]:
+    """The paragraphs, without short ones missing from the page's JSON-LD ``articleBody``.
+
+    ``articleBody`` is what the publisher says the article is, but often truncated (behind a
+    paywall), flattened, or formatted differently, so it does not replace the extracted text.
+    When it contains at least ``MIN_ARTICLE_BODY_SHARE`` of that text, it is trusted to mark the
+    article's extent: short paragraphs it lacks are page furniture. Longer ones are kept (a
+    mismatch there is more likely formatting than boilerplate).
+    """
+    if not article_body or not paragraphs:
+        return paragraphs
+    body = key(article_body)
+    inside = [len(paragraph) for paragraph in paragraphs if key(paragraph) in body]
+    if sum(inside) < MIN_ARTICLE_BODY_SHARE * sum(len(p) for p in paragraphs):
+        return paragraphs
+    return [
+        paragraph
+        for paragraph in paragraphs
+        if len(paragraph) > MAX_OUTSIDE_BODY_CHARS or key(paragraph) in body
+    ]

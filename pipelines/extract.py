@@ -21,7 +21,12 @@ from trafilatura.metadata import extract_sitename, extract_title
 from trafilatura.utils import load_html
 
 from pipelines._authors import clean_authors, without_outlet
-from pipelines._boilerplate import PageScan, remove_boilerplate, scan_page
+from pipelines._boilerplate import (
+    PageScan,
+    remove_boilerplate,
+    scan_page,
+    within_article_body,
+)
 from pipelines._boilerplate import key as boilerplate_key
 from pipelines._charset import decode_html
 from pipelines._lead import find_lead
@@ -173,7 +178,10 @@ def extract_article(
             ListingPage, f"{share:.0%} of the text is link text: a listing, not an article"
         )
     title = meta.title or extract_title(tree)
-    paragraphs = remove_boilerplate(extracted, scan, [title or "", *headings, *_titles(tree)])
+    paragraphs = within_article_body(
+        remove_boilerplate(extracted, scan, [title or "", *headings, *_titles(tree)]),
+        meta.article_body,
+    )
     if paragraphs:
         lead = find_lead(tree, paragraphs[0], meta.description)
         if lead and not _contains(paragraphs, lead):

@@ -90,8 +90,8 @@ _SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？", '"', "»", "”", "
 MAX_LABEL_CHARS = 40
 
 MAX_BYLINE_CHARS = 120
-_NAMED_ELEMENTS = XPath("//*[@class or @id]")
-_AUTHOR_MARKED = XPath("//*[@rel='author' or contains(@itemprop, 'author')]")
+# lxml selects the few elements worth a look faster than Python walks them all.
+_NAMED_ELEMENTS = XPath("//*[@class or @id or @rel or @itemprop]")
 _BYLINE_STRONG = re.compile(r"author-?name|byline|\bbyl\b|journalist-name|submitted-by|posted-by")
 _BYLINE_WEAK = re.compile(r"author|autor|auteur|autore|writer|zuozhe|bianji|xiaobian|firma")
 _COMMENTS = re.compile(r"comment|kommentar|comentario|commentaire|discussion|review", re.IGNORECASE)
@@ -168,6 +168,8 @@ class PageScan:
     """Keys of the text of every element named like boilerplate."""
     link_texts: set[str] = field(default_factory=set)
     """Keys of the text of every link to another page."""
+    linked_headings: int = 0
+    """Headings (h2 to h4) that link to another page: teasers."""
     byline: list[str] = field(default_factory=list)
     """The byline most surely marked as such (not in comments): the texts of its links to
     author pages, else its text nodes (names often stand in elements of their own)."""
@@ -180,24 +182,32 @@ def scan_page(tree: HtmlElement) -> PageScan:
     bylines: list[tuple[int, HtmlElement]] = []
     for anchor in tree.iter("a"):
         _add_link(anchor, scan.link_texts)
-    # lxml selects the elements with a class or id (most have neither) faster than Python
     for element in _NAMED_ELEMENTS(tree):
+        attributes = element.attrib
+        if attributes.get("rel") == "author" or "author" in attributes.get("itemprop", ""):
+            bylines.append((0, element))
+            continue
         if element.tag in ("html", "body", "a"):
             continue
-        names = f"{element.get('class') or ''} {element.get('id') or ''}"
-        lowered = names.lower()
+        lowered = f"{attributes.get('class', '')} {attributes.get('id', '')}".lower()
         if _BLOCK.search(lowered) or (
             # "teaser" and "card" also name leads and layouts: a block only if it links away
             _LINK_BLOCK.search(lowered) and element.find(".//a[@href]") is not None
         ):
             blocks.append(element)
-        rank = _byline_rank(names, element)
+        rank = _byline_rank(lowered)
         if rank is not None:
             bylines.append((rank, element))
-    bylines.extend((0, element) for element in _AUTHOR_MARKED(tree))
+    scan.linked_headings = sum(1 for heading in tree.iter("h2", "h3", "h4") if _links(heading))
     scan.block_texts = _outermost_texts(blocks)
     scan.byline = _first_byline(bylines)
     return scan
+
+
+def _links(heading: HtmlElement) -> bool:
+    if heading.find(".//a[@href]") is not None:
+        return True
+    return any(a.tag == "a" and a.get("href") for a in heading.iterancestors())
 
 
 def _add_link(anchor: HtmlElement, link_texts: set[str]) -> None:
@@ -236,14 +246,13 @@ def _first_byline(candidates: list[tuple[int, HtmlElement]]) -> list[str]:
     return []
 
 
-def _byline_rank(names: str, element: HtmlElement) -> int | None:
-    """How surely an element named ``names`` is a byline (1 or 2; 0 is for ``rel=author`` and
-    ``itemprop=author``), after trafilatura's ``AUTHOR_XPATHS`` (whose EXSLT regular
-    expressions cost milliseconds per page; this costs microseconds)."""
-    lowered = names.lower()
-    if _BYLINE_STRONG.search(lowered):
+def _byline_rank(names: str) -> int | None:
+    """How surely an element with these (lower-case) class and id names is a byline: 1 or 2
+    (0 is for ``rel=author`` and ``itemprop=author``), after trafilatura's ``AUTHOR_XPATHS``,
+    whose EXSLT regular expressions cost milliseconds per page where this costs microseconds."""
+    if _BYLINE_STRONG.search(names):
         return 1
-    if _BYLINE_WEAK.search(lowered):
+    if _BYLINE_WEAK.search(names):
         return 2
     return None
 

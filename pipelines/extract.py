@@ -30,7 +30,7 @@ from pipelines._boilerplate import (
 from pipelines._boilerplate import key as boilerplate_key
 from pipelines._charset import decode_html
 from pipelines._lead import find_lead
-from pipelines._structured import clean_space, page_metadata
+from pipelines._structured import PageMetadata, clean_space, page_metadata
 from pipelines._titles import clean_title
 from pipelines.dates import first_date_in_text, parse_datetime
 from pipelines.normalize import text_size
@@ -46,6 +46,16 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Linked headlines that, where listings live, make a page a listing.
+MIN_LISTING_HEADLINES = 3
+# URL paths and queries of listings: tag, topic, category, section, author, search, archive,
+# pagination (not "?p=": WordPress articles use it).
+_LISTING_URL = re.compile(
+    r"/(?:tags?|topics?|themen|temas?|category|categories|categorie|categoria|kategorie|"
+    r"section|sections|author|authors|autor|auteur|search|suche|buscar|recherche|archive|"
+    r"archiv|page)(?:/|$)|[?&](?:q|s|query|search|page)=",
+    re.IGNORECASE,
+)
 # Text nodes a reader sees, and how much of them is searched for a date.
 _VISIBLE_TEXT = XPath(
     "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
@@ -123,6 +133,37 @@ def _contains(paragraphs: list[str], snippet: str) -> bool:
     return " ".join(snippet.split()).casefold()[:80] in haystack
 
 
+def listing_reason(
+    paragraphs: list[str],
+    scan: PageScan,
+    url: str,
+    meta: PageMetadata,
+    *,
+    max_link_share: float = 0.5,
+) -> str | None:
+    """Why the page is a listing (home, section, tag, author, search page), or ``None``.
+
+    A listing's text is mostly headlines linking to other pages. Where it shows excerpts,
+    trafilatura keeps the excerpts and drops the headlines; such a page is a listing when it
+    is where listings live (the site's root, a ``/tag/``, ``/category/``, ``/search`` or
+    ``?page=`` URL, or JSON-LD ``CollectionPage``/``SearchResultsPage``), does not declare
+    itself an article, and shows several linked headlines.
+    """
+    share = linked_share(paragraphs, scan)
+    if share > max_link_share:
+        return f"{share:.0%} of the text is link text: a listing, not an article"
+    if meta.is_article or scan.linked_headings < MIN_LISTING_HEADLINES:
+        return None
+    parts = urlsplit(url)
+    if (
+        meta.is_listing
+        or parts.path.strip("/") in ("", "index.html", "index.php", "index.htm")
+        or _LISTING_URL.search(f"{parts.path}?{parts.query}")
+    ):
+        return f"{scan.linked_headings} linked headlines where listings live: a listing"
+    return None
+
+
 def linked_share(paragraphs: list[str], scan: PageScan) -> float:
     """The share of the text (in characters) made of paragraphs that are the text of a link
     on the page: near 1 for listings of headlines, near 0 for articles."""
@@ -172,11 +213,9 @@ def extract_article(
     headings = [heading.text_content() for heading in tree.iter("h1")]
     extracted = main_text(tree, url)
     # a listing is judged on what trafilatura kept, before teasers are removed as boilerplate
-    share = linked_share(extracted, scan)
-    if share > max_link_share or (meta.is_listing and share > max_link_share / 2):
-        raise ExtractionError(
-            ListingPage, f"{share:.0%} of the text is link text: a listing, not an article"
-        )
+    listing = listing_reason(extracted, scan, url, meta, max_link_share=max_link_share)
+    if listing:
+        raise ExtractionError(ListingPage, listing)
     title = meta.title or extract_title(tree)
     paragraphs = within_article_body(
         remove_boilerplate(extracted, scan, [title or "", *headings, *_titles(tree)]),

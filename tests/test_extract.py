@@ -279,3 +279,60 @@ def test_extraction_is_deterministic(detector: LanguageDetector) -> None:
     first = article_record(SEED_BODY, SEED_URL, fetched_at=FETCHED_AT, detector=detector)
     second = article_record(SEED_BODY, SEED_URL, fetched_at=FETCHED_AT, detector=LanguageDetector())
     assert first == second
+
+
+def _teasers(count: int, *, excerpt: str) -> str:
+    return "".join(
+        f'<div class="teaser"><h2><a href="/news/{n}">Headline number {n} about the news of '
+        f"day {n}</a></h2><p>{excerpt} Story {n} continues inside.</p></div>"
+        for n in range(count)
+    )
+
+
+EXCERPT = "A short summary of what happened, written to make readers click on the headline."
+
+
+@pytest.mark.parametrize(
+    ("url", "teasers"),
+    [
+        ("http://demo.test/", 8),  # a home page: headlines with excerpts
+        ("http://demo.test/tag/elections/", 3),  # a tag page: few headlines are enough
+        ("http://demo.test/search?q=elections", 3),  # a search page
+        ("http://demo.test/category/world/page/2", 3),  # a paginated section
+    ],
+)
+def test_listings_with_excerpts_are_listings(url: str, teasers: int) -> None:
+    html = (
+        "<html><head><title>News</title></head><body>"
+        f"<main>{_teasers(teasers, excerpt=EXCERPT)}</main></body></html>"
+    )
+    with pytest.raises(ExtractionError) as raised:
+        extract_article(html.encode(), url, "text/html")
+    assert raised.value.drop is ListingPage
+
+
+def test_an_article_with_a_few_related_links_is_an_article() -> None:
+    body = "".join(
+        f"<p>Paragraph {n} of a real article explains one more detail of the story, "
+        f"with quotes and numbers that only this article has, number {n}.</p>"
+        for n in range(8)
+    )
+    html = (
+        '<html><head><meta property="og:type" content="article"></head><body><article>'
+        f"<h1>The story</h1>{body}</article>{_teasers(3, excerpt=EXCERPT)}</body></html>"
+    )
+    extraction = extract_article(html.encode(), "http://demo.test/tag/x/story", "text/html")
+    assert "Paragraph 7 of a real article" in extraction.text
+
+
+def test_a_gallery_without_text_is_not_an_article() -> None:
+    images = "".join(
+        f'<figure><img src="/p/{n}.jpg"><figcaption>Photo {n}</figcaption></figure>'
+        for n in range(20)
+    )
+    html = (
+        f"<html><head><title>Photos</title></head><body><h1>In pictures</h1>{images}</body></html>"
+    )
+    with pytest.raises(ExtractionError) as raised:
+        extract_article(html.encode(), "http://demo.test/gallery/1", "text/html")
+    assert raised.value.drop is NotAnArticle

@@ -1,0 +1,543 @@
+"""Boilerplate that survives main-text extraction: the page scan and the paragraph rules."""
+
+from __future__ import annotations
+
+import pytest
+from lxml.html import fromstring
+
+from pipelines._boilerplate import (
+    MAX_BYLINE_CHARS,
+    PageScan,
+    key,
+    remove_boilerplate,
+    scan_page,
+    within_article_body,
+)
+
+# Article paragraphs that no rule should touch (no prompt words, no credits, no labels).
+FIRST = (
+    "The city council approved the new budget on Tuesday after a long debate about housing, "
+    "transport and the cost of public services."
+)
+SECOND = (
+    "The mayor said the plan would add three hundred flats by next spring, while opposition "
+    "councillors warned that rents would keep rising."
+)
+THIRD = (
+    "A final vote on the transport projects is expected in October, when the council meets "
+    "again after the summer recess."
+)
+NO_SCAN = PageScan()
+
+
+def _scan(body: str) -> PageScan:
+    return scan_page(fromstring(f"<html><head></head><body>{body}</body></html>"))
+
+
+def _dropped(paragraphs: list[str], scan: PageScan = NO_SCAN, headlines: tuple = ()) -> list[str]:
+    kept = remove_boilerplate(paragraphs, scan, headlines)
+    return [paragraph for paragraph in paragraphs if paragraph not in kept]
+
+
+# --- key ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Read More", "readmore"),
+        ("  Read\n\tmore  ", "readmore"),
+        ("- Streik bei der Bahn", "streikbeiderbahn"),
+        ("• Item", "item"),
+        ("— Item", "item"),
+        ("STRASSE", "strasse"),
+        ("Straße", "strasse"),  # casefold, not lower
+        ("", ""),
+        ("   ", ""),
+    ],
+)
+def test_key(text: str, expected: str) -> None:
+    assert key(text) == expected
+
+
+def test_key_removes_only_a_leading_list_mark() -> None:
+    assert key("Left - right") == "left-right"
+
+
+# --- scan_page: links ---------------------------------------------------------------------------
+
+
+def test_link_texts_are_the_keys_of_links_to_other_pages() -> None:
+    scan = _scan(
+        "<a href='/world/storm'>Storm hits the coast</a>"
+        "<a href='https://example.com/b'>  Second \n Story </a>"
+        "<a href='#comments'>Jump to comments</a>"
+        "<a href='  #top'>Back to top</a>"
+        "<a href='javascript:window.print()'>Print this page</a>"
+        "<a>Anchor without href</a>"
+        "<a href='/empty'>   </a>"
+    )
+    assert scan.link_texts == {"stormhitsthecoast", "secondstory"}
+
+
+# --- scan_page: blocks --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        "class='related-articles'",
+        "class='article__related'",
+        "id='relatedArticles'",
+        "class='c-share-bar'",
+        "class='newsletter-signup'",
+        "class='paywall'",
+        "class='image-caption'",
+        "id='taboola-below-article'",
+        "class='notas-relacionadas'",
+        "class='breadcrumbs'",
+    ],
+)
+def test_elements_named_like_boilerplate_are_blocks(names: str) -> None:
+    scan = _scan(f"<div {names}><p>Block text here</p></div><p>Article text</p>")
+    assert scan.block_texts == ["blocktexthere"]
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        "class='paywalled'",
+        "class='subscriber-only'",
+        "class='paywall-content'",
+        "class='article-body'",
+        "id='main'",
+    ],
+)
+def test_elements_that_wrap_the_article_are_not_blocks(names: str) -> None:
+    scan = _scan(f"<div {names}><p>Article text</p></div>")
+    assert scan.block_texts == []
+
+
+def test_a_recommended_articles_block_is_a_block() -> None:
+    # BUG: the lookahead that keeps "paywalled" out also rejects "recommend" + "ed"
+    scan = _scan(
+        "<aside class='recommended-articles'><p>Mayor opens hospital</p></aside><p>Article</p>"
+    )
+    assert scan.block_texts == ["mayoropenshospital"]
+
+
+def test_only_the_outermost_block_is_kept() -> None:
+    scan = _scan(
+        "<div class='related'><h3>Related</h3>"
+        "<div class='share-tools'>Share</div><ul class='related-list'><li>One</li></ul></div>"
+        "<footer class='footer'>Imprint</footer>"
+    )
+    assert scan.block_texts == ["relatedshareone", "imprint"]
+
+
+def test_empty_blocks_are_not_kept() -> None:
+    assert _scan("<div class='share'> </div>").block_texts == []
+
+
+def test_body_and_html_are_never_blocks() -> None:
+    tree = fromstring(
+        "<html class='share-enabled'><body class='newsletter-page'><p>Article</p></body></html>"
+    )
+    assert scan_page(tree).block_texts == []
+
+
+@pytest.mark.parametrize("stem", ["teaser", "card"])
+def test_teaser_and_card_are_blocks_only_when_they_link_away(stem: str) -> None:
+    linked = _scan(f"<div class='{stem}'><a href='/other'>Other story</a></div>")
+    unlinked = _scan(f"<div class='{stem}'><p>The lead of this very article</p></div>")
+    assert linked.block_texts == ["otherstory"]
+    assert unlinked.block_texts == []
+
+
+# --- scan_page: byline --------------------------------------------------------------------------
+
+
+def test_byline_marked_rel_author_comes_first() -> None:
+    scan = _scan(
+        "<div class='author'>Weak Author</div>"
+        "<div class='byline'>Strong Author</div>"
+        "<a rel='author' href='/authors/jane'>Jane Doe</a>"
+    )
+    assert scan.byline == ["Jane Doe"]
+
+
+def test_byline_marked_itemprop_author_comes_first() -> None:
+    scan = _scan(
+        "<div class='byline'>Other Person</div>"
+        "<span itemprop='author'><span itemprop='name'>Item Author</span></span>"
+    )
+    assert scan.byline == ["Item Author"]
+
+
+@pytest.mark.parametrize("strong", ["byline", "author-name", "authorName", "c-byline__text"])
+def test_byline_class_beats_a_weak_author_class(strong: str) -> None:
+    scan = _scan(f"<div class='author'>Weak Author</div><div class='{strong}'>Strong Name</div>")
+    assert scan.byline == ["Strong Name"]
+
+
+@pytest.mark.parametrize("weak", ["author", "post-autor", "writer", "article-firma"])
+def test_weak_author_class_is_a_byline_when_nothing_better(weak: str) -> None:
+    assert _scan(f"<p>Text</p><div class='{weak}'>Ana Souza</div>").byline == ["Ana Souza"]
+
+
+def test_byline_in_the_comments_is_ignored() -> None:
+    scan = _scan(
+        "<section id='comments'><div class='byline'>Commenter</div></section>"
+        "<div class='author'>Real Author</div>"
+    )
+    assert scan.byline == ["Real Author"]
+
+
+def test_only_byline_in_the_comments_gives_no_byline() -> None:
+    scan = _scan("<div class='comment-list'><span class='author-name'>Reader</span></div>")
+    assert scan.byline == []
+
+
+def test_byline_pieces_are_the_author_links() -> None:
+    scan = _scan(
+        "<div class='byline'>By <a href='/a/1'>Jane  Doe</a> and <a href='/a/2'>John Roe</a>"
+        ", Berlin</div>"
+    )
+    assert scan.byline == ["Jane Doe", "John Roe"]
+
+
+def test_byline_pieces_are_the_text_nodes_without_links() -> None:
+    scan = _scan("<div class='byline'>By <span>Jane Doe</span> <span>John Roe</span></div>")
+    assert scan.byline == ["By", "Jane Doe", "John Roe"]
+
+
+def test_too_long_byline_is_skipped() -> None:
+    bio = "Jane writes about cities and transport. " * 5
+    assert len(bio) > MAX_BYLINE_CHARS
+    scan = _scan(f"<div class='author-name'>{bio}</div><div class='author'>Jane Doe</div>")
+    assert scan.byline == ["Jane Doe"]
+
+
+def test_page_without_byline() -> None:
+    scan = _scan("<p>Text</p>")
+    assert scan == PageScan()
+
+
+# --- remove_boilerplate: block rule -------------------------------------------------------------
+
+
+def test_paragraph_inside_a_related_block_is_dropped() -> None:
+    snippet = "Mayor opens new hospital in the old harbour district"
+    scan = _scan(
+        f"<article><div class='article-body'><p>{FIRST}</p><p>{SECOND}</p></div>"
+        f"<aside class='related-articles'><h3>More</h3><p>{snippet}</p></aside></article>"
+    )
+    assert remove_boilerplate([FIRST, snippet, SECOND], scan) == [FIRST, SECOND]
+
+
+def test_block_holding_most_of_the_text_is_the_article() -> None:
+    scan = _scan(
+        "<div class='js-truncate-related-to-my-size'>"
+        f"<p>{FIRST}</p><p>{SECOND}</p><p>{THIRD}</p></div>"
+    )
+    assert scan.block_texts  # the name does match a stem
+    paragraphs = [FIRST, SECOND, THIRD]
+    assert remove_boilerplate(paragraphs, scan) == paragraphs
+
+
+def test_very_short_paragraph_is_not_matched_inside_a_block() -> None:
+    # "ok" is inside the block's text, but keys under three characters are not compared
+    scan = _scan(f"<div class='share'>Share on Facebook</div><p>{FIRST}</p>")
+    assert remove_boilerplate([FIRST, "Ok", SECOND], scan) == [FIRST, "Ok", SECOND]
+
+
+# --- remove_boilerplate: teaser rule ------------------------------------------------------------
+
+TEASER_SCAN = PageScan(
+    link_texts={
+        key("Alcalde inaugura nuevo hospital en Lima"),
+        key("Storm damage: what insurers pay"),
+        key("Weather"),
+    }
+)
+
+
+@pytest.mark.parametrize(
+    "teaser",
+    [
+        "Alcalde inaugura nuevo hospital en Lima",
+        "alcalde  inaugura nuevo hospital en lima",
+        "- Alcalde inaugura nuevo hospital en Lima",
+        "VEA TAMBIÉN: Alcalde inaugura nuevo hospital en Lima",
+        "Read more: Storm damage: what insurers pay",
+        "Storm damage: what insurers pay",
+    ],
+)
+def test_teaser_rule_drops_link_texts(teaser: str) -> None:
+    assert _dropped([FIRST, teaser, SECOND], TEASER_SCAN) == [teaser]
+
+
+def test_teaser_rule_uses_links_from_the_page() -> None:
+    scan = _scan(
+        f"<p>{FIRST}</p><p>Lee también: <a href='/n/1'>Alcalde inaugura nuevo hospital</a></p>"
+    )
+    teaser = "Lee también: Alcalde inaugura nuevo hospital"
+    assert remove_boilerplate([FIRST, teaser], scan) == [FIRST]
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        # a colon, but what follows is no link text
+        "The minister said: the budget will be approved next week.",
+        # a link text too short to be a headline
+        "Weather",
+        # a link text inside a longer sentence
+        "Officials said Alcalde inaugura nuevo hospital en Lima was a headline in Peru.",
+    ],
+)
+def test_teaser_rule_keeps_other_paragraphs(paragraph: str) -> None:
+    assert _dropped([FIRST, paragraph, SECOND], TEASER_SCAN) == []
+
+
+def test_teaser_rule_ignores_in_page_anchors() -> None:
+    scan = _scan(f"<a href='#comments'>Comentarios de los lectores</a><p>{FIRST}</p>")
+    assert _dropped([FIRST, "Comentarios de los lectores", SECOND], scan) == []
+
+
+def test_teaser_rule_ignores_long_paragraphs() -> None:
+    long_link = f"{FIRST} {SECOND} {THIRD}"
+    assert len(long_link) > 300
+    scan = PageScan(link_texts={key(long_link)})
+    assert _dropped([long_link, FIRST], scan) == []
+
+
+# --- remove_boilerplate: credit rule ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "credit",
+    [
+        "© AFP",
+        "© 2024 The Daily Planet. All rights reserved.",
+        "(c) Reuters",
+        "Photo: Jane Doe",
+        "Photos : Getty Images",
+        "Foto: dpa",
+        "Bild: Reuters/John Roe",
+        "Imagen: Archivo",
+        "Crédits photos : Bestimage",
+        "Credit: AP",
+        "aja/PAP",
+        "tw/dpa",
+        "(dpa/AFP)",
+    ],
+)
+def test_credit_rule(credit: str) -> None:
+    assert _dropped([FIRST, credit, SECOND]) == [credit]
+
+
+def test_credit_rule_ignores_long_paragraphs() -> None:
+    long_paragraph = f"{FIRST} {SECOND} {THIRD} © The Daily Planet"
+    assert len(long_paragraph) > 300
+    assert _dropped([FIRST, long_paragraph]) == []
+
+
+# --- remove_boilerplate: related heading rule ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "NOTAS RELACIONADAS",
+        "Lesen Sie auch:",
+        "Weitere aktuelle Themen aus der Arbeitswelt",
+        "Read more:",
+        "Related stories",
+        "À lire aussi",
+        "Leia também",
+        "Mehr zum Thema",
+        "Tags",
+        "More stories from Europe",
+    ],
+)
+def test_related_heading_and_its_entries_are_dropped(heading: str) -> None:
+    entries = [
+        "Streik bei der Bahn legt den Verkehr lahm",
+        "- Neue Regeln für Mieter ab Juli",
+        "Alcalde inaugura nuevo hospital",
+    ]
+    paragraphs = [FIRST, heading, *entries, SECOND]
+    assert remove_boilerplate(paragraphs, NO_SCAN) == [FIRST, SECOND]
+
+
+def test_related_list_ends_at_a_sentence() -> None:
+    sentence = "Der Minister kündigte weitere Gespräche an."
+    paragraphs = [FIRST, "Lesen Sie auch:", "Streik bei der Bahn", sentence, "Mehr Geld für Pflege"]
+    # the sentence ends the list; the short line after it is a subheading again
+    assert remove_boilerplate(paragraphs, NO_SCAN) == [FIRST, sentence, "Mehr Geld für Pflege"]
+
+
+def test_long_line_after_a_related_heading_is_kept() -> None:
+    long_line = "Streik bei der Bahn " * 6
+    assert len(long_line) > 100
+    paragraphs = [FIRST, "Siehe auch", long_line]
+    assert remove_boilerplate(paragraphs, NO_SCAN) == [FIRST, long_line]
+
+
+def test_subheading_is_kept() -> None:
+    paragraphs = [FIRST, "Mehr Geld für Pflegekräfte", SECOND]
+    assert remove_boilerplate(paragraphs, NO_SCAN) == paragraphs
+
+
+# --- remove_boilerplate: prompt rule ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Subscribe to our newsletter",
+        "Síguenos en Facebook y Twitter",
+        "¡Mira lo que tiene nuestro canal de YouTube!",
+        "Follow us on Instagram and TikTok for more.",
+        "Abonnez-vous pour lire la suite de cet article.",
+        "Jetzt anmelden und weiterlesen.",
+        "Sign up for the morning briefing here.",
+    ],
+)
+def test_prompt_rule(prompt: str) -> None:
+    assert _dropped([FIRST, prompt, SECOND]) == [prompt]
+
+
+def test_prompt_continues_over_a_notice_and_its_perks() -> None:
+    notice = [
+        "This article is for subscribers only.",
+        "Subscribe now to continue reading.",
+        "- Unlimited access to all articles",
+        "- No advertising",
+        "Cancel at any time",
+    ]
+    assert remove_boilerplate([FIRST, *notice, SECOND], NO_SCAN) == [FIRST, SECOND]
+
+
+def test_prompt_continues_backwards() -> None:
+    paragraphs = [FIRST, "Support independent journalism.", "Become a member today", SECOND]
+    assert remove_boilerplate(paragraphs, NO_SCAN) == [FIRST, SECOND]
+
+
+# --- remove_boilerplate: headline, fallback -----------------------------------------------------
+
+
+def test_repeated_headline_is_dropped() -> None:
+    paragraphs = ["Storm hits the COAST", FIRST, SECOND]
+    kept = remove_boilerplate(paragraphs, NO_SCAN, ["", "Storm  hits the coast"])
+    assert kept == [FIRST, SECOND]
+
+
+def test_headline_inside_a_paragraph_is_kept() -> None:
+    paragraph = "Storm hits the coast, and thousands are left without power."
+    kept = remove_boilerplate([paragraph, FIRST], NO_SCAN, ["Storm hits the coast"])
+    assert kept == [paragraph, FIRST]
+
+
+def test_never_returns_an_empty_list() -> None:
+    paragraphs = ["© AFP", "Subscribe to our newsletter", "Read more:"]
+    assert remove_boilerplate(paragraphs, NO_SCAN) == paragraphs
+
+
+def test_no_paragraphs() -> None:
+    assert remove_boilerplate([], NO_SCAN) == []
+
+
+# --- remove_boilerplate: paragraphs that must be kept -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "The company said in a post on Facebook that it would appeal the ruling next week.",
+        "Netflix lost 200,000 subscribers in the quarter.",
+        "The minister put it bluntly: the budget will not pass without the Greens.",
+        "Mehr Geld für Pflegekräfte",
+        "Weather",
+        (
+            f"{FIRST} Readers can subscribe to our newsletter or follow the council on Facebook "
+            f"and Twitter, the mayor added. {SECOND} {THIRD}"
+        ),
+    ],
+    ids=["facebook-once", "netflix", "colon", "subheading", "short-word", "long"],
+)
+def test_article_paragraphs_are_kept(paragraph: str) -> None:
+    paragraphs = [FIRST, paragraph, SECOND]
+    assert remove_boilerplate(paragraphs, TEASER_SCAN) == paragraphs
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        # BUG: _SIGNATURE.match accepts any paragraph that starts like "aja/PAP"
+        "US/EU talks resumed on Monday in Brussels, diplomats said.",
+        "Er/sie muss das selbst entscheiden, sagte der Minister.",
+        # BUG: "(c) " anywhere in a paragraph is taken for a copyright sign
+        "The court relied on Section 230(c) of the Communications Decency Act.",
+        # BUG: _MORE_OF_A_KIND.match takes a sentence that starts "Other news ..." for a heading
+        "Other news outlets reported the same figures.",
+        # BUG: any paragraph naming two networks, or "log in", is taken for a prompt
+        "Meta, which owns Facebook and Instagram, reported higher revenue on Wednesday.",
+        "Users could not log in to their accounts for several hours, the bank said.",
+    ],
+    ids=["signature-us-eu", "signature-er-sie", "copyright-c", "more-news", "networks", "log-in"],
+)
+def test_news_sentences_that_resemble_boilerplate_are_kept(paragraph: str) -> None:
+    paragraphs = [FIRST, paragraph, "Mehr Geld für Pflegekräfte", SECOND]
+    assert remove_boilerplate(paragraphs, NO_SCAN) == paragraphs
+
+
+# --- within_article_body ------------------------------------------------------------------------
+
+BODY_PARAGRAPHS = [f"{text} (part {number})" for number in range(4) for text in (FIRST, SECOND)]
+ARTICLE_BODY = "\n".join(BODY_PARAGRAPHS)
+
+
+def test_short_paragraph_missing_from_the_article_body_is_dropped() -> None:
+    furniture = "Lesen Sie auch: Streik bei der Bahn"
+    paragraphs = [*BODY_PARAGRAPHS[:4], furniture, *BODY_PARAGRAPHS[4:]]
+    assert within_article_body(paragraphs, ARTICLE_BODY) == BODY_PARAGRAPHS
+
+
+def test_long_paragraph_missing_from_the_article_body_is_kept() -> None:
+    long_paragraph = f"{THIRD} {THIRD}"
+    assert len(long_paragraph) > 200
+    paragraphs = [*BODY_PARAGRAPHS, long_paragraph, "Short furniture line"]
+    assert within_article_body(paragraphs, ARTICLE_BODY) == [*BODY_PARAGRAPHS, long_paragraph]
+
+
+def test_article_body_is_compared_without_case_and_space() -> None:
+    body = " ".join(paragraph.upper() for paragraph in BODY_PARAGRAPHS)
+    body = body.replace(" ", "\n  ")
+    paragraphs = [*BODY_PARAGRAPHS, "Short furniture line"]
+    assert within_article_body(paragraphs, body) == BODY_PARAGRAPHS
+
+
+def test_article_body_covering_too_little_is_ignored() -> None:
+    # a truncated articleBody (behind a paywall) covers less than 85% of the text
+    truncated = "\n".join(BODY_PARAGRAPHS[:2])
+    paragraphs = [*BODY_PARAGRAPHS, "Short furniture line"]
+    assert within_article_body(paragraphs, truncated) == paragraphs
+
+
+def test_article_body_covering_just_enough() -> None:
+    inside = ["x" * 85]
+    outside = ["y" * 15]
+    assert within_article_body(inside + outside, "x" * 85) == inside
+    assert within_article_body(inside + ["y" * 16], "x" * 85) == [*inside, "y" * 16]
+
+
+@pytest.mark.parametrize("article_body", [None, ""])
+def test_without_article_body_nothing_changes(article_body: str | None) -> None:
+    paragraphs = [FIRST, "Short furniture line"]
+    assert within_article_body(paragraphs, article_body) == paragraphs
+
+
+def test_within_article_body_without_paragraphs() -> None:
+    assert within_article_body([], ARTICLE_BODY) == []

@@ -194,6 +194,6 @@ def test_benchmark_fixture_shows_the_gain() -> None:
         return float(row.rstrip(" |").rsplit("|", 1)[-1])
 
     plain, learning, second = (dirty(row) for row in rows)
-    assert plain > 0.9
+    assert plain >= 0.85
     assert learning < plain / 2
     assert second < 0.1

@@ -27,13 +27,17 @@ _ROLE = re.compile(
     r"columnist|contributor|contributing|photographer|redaktion|redakteur|korrespondent|"
     r"periodista|corresponsal|redacci[óo]n|journaliste|r[ée]dacteur|r[ée]daction|giornalista|"
     r"redazione|admin|administrator|anonymous|unknown|guest|submitted|newsroom|desk|"
-    r"no author|wire|agencies|agenturen|agencias|agences|agenzie|ag[êe]ncias)\b",
+    r"no author|wire|agencies|agenturen|agencias|agences|agenzie|ag[êe]ncias|"
+    r"fotos?|photos?|photography|fotograf[íi]a|fotografie|bilder)\b",
     re.IGNORECASE,
 )
+# A role written after the name in Korean, Japanese and Chinese bylines ("박준석 기자").
+_ROLE_SUFFIX = re.compile(r"\s*(?:기자|특파원|記者|记者|特派員|特派员|編集委員|编辑)$")
 _USER_NAME = re.compile(r"^[\w.-]+$")
 _UNSPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 # Names in Chinese, Japanese and Korean have one or two parts; more is a phrase.
 MAX_UNSPACED_NAME_PARTS = 2
+MAX_UNSPACED_NAME_CHARS = 12
 # Lower-case words that belong in names ("Guillermo de la Torre", "Ludwig van Beethoven").
 _PARTICLES = frozenset(
     [
@@ -73,7 +77,10 @@ def _is_name(part: str) -> bool:
         return False
     if _ROLE.search(part):
         return False
-    if _UNSPACED_SCRIPT.search(part) and len(part.split()) > MAX_UNSPACED_NAME_PARTS:
+    if _UNSPACED_SCRIPT.search(part) and (
+        len(part.split()) > MAX_UNSPACED_NAME_PARTS
+        or len(part.replace(" ", "")) > MAX_UNSPACED_NAME_CHARS
+    ):
         return False
     # a phrase, not a name: lower-case words other than name particles
     if any(word[0].islower() and word not in _PARTICLES for word in part.split()):
@@ -88,7 +95,7 @@ def clean_authors(bylines: list[str]) -> list[str]:
     names: dict[str, str] = {}
     for byline in bylines:
         for part in _SEPARATORS.split(clean_space(byline) or ""):
-            name = clean_space(_LABEL.sub("", part.strip(" .:-–—·•")))
+            name = clean_space(_ROLE_SUFFIX.sub("", _LABEL.sub("", part.strip(" .:-–—·•"))))
             if name and _is_name(name) and name.casefold() not in names:
                 names[name.casefold()] = name
     return list(names.values())[:MAX_AUTHORS]

@@ -95,14 +95,20 @@ _NAMED_ELEMENTS = XPath("//*[@class or @id or @rel or @itemprop]")
 _BYLINE_STRONG = re.compile(r"author-?name|byline|\bbyl\b|journalist-name|submitted-by|posted-by")
 _BYLINE_WEAK = re.compile(r"author|autor|auteur|autore|writer|zuozhe|bianji|xiaobian|firma")
 _COMMENTS = re.compile(r"comment|kommentar|comentario|commentaire|discussion|review", re.IGNORECASE)
-# "paywalled", "subscriber-only", "paywall-content" wrap the article itself on some sites.
+_WRAPPER_STEMS = frozenset({"paywall", "payant", "subscribe", "subscription"})
 _BLOCK = re.compile(
-    "(?:" + "|".join(re.escape(stem) for stem in BLOCK_STEMS) + r")(?!ed|-?content|-?only|r)"
+    "|".join(
+        # "paywalled", "subscriber-only", "paywall-content" wrap the article itself
+        rf"{re.escape(stem)}(?!ed|-?content|-?only|r)"
+        if stem in _WRAPPER_STEMS
+        else re.escape(stem)
+        for stem in BLOCK_STEMS
+    )
 )
 _LIST_MARK = re.compile(r"^[-•*·–—]\s*")
 _LABEL = re.compile(rf"^[^:\n]{{1,{MAX_LABEL_CHARS}}}:\s*")
 _CREDIT = re.compile(
-    r"©|\(c\)\s|^(?:photo|photos|foto|fotos|fot\.|bild|bilder|image|imagen|imagem|"
+    r"©|(?<!\w)\(c\)\s+(?:\d{4}\b|[A-Z])|^(?:photo|photos|foto|fotos|fot\.|bild|bilder|image|imagen|imagem|"
     r"crédits? photos?|credits?|picture|illustration)\s*[:/]",
     re.IGNORECASE,
 )
@@ -142,6 +148,13 @@ _OUR = re.compile(
     r"nossa|nostro|nostra|nasz|nasze|naszym)\b",
     re.IGNORECASE,
 )
+# Second person, formal and informal: the text speaks to the reader.
+_YOU = re.compile(
+    r"\b(?:you|your|yours|usted|ustedes|te|tu|tus|vous|votre|vos|toi|sie|ihr|ihre|dich|dir|"
+    r"du|você|vocês|voi|tuo|tua|ty|twoje|twój)\b|¡",
+    re.IGNORECASE,
+)
+_LEADING_MARKS = re.compile(r"[\s\-•*·–—¡¿!\"'“„«»>]+")
 _NETWORKS = re.compile(
     r"\b(?:facebook|twitter|instagram|telegram|whatsapp|youtube|tiktok|linkedin|threads|"
     r"bluesky|mastodon)\b",
@@ -149,6 +162,7 @@ _NETWORKS = re.compile(
 )
 _PROMPT = re.compile(
     r"\b(?:subscribe|subscribe now|sign up|sign in|log in|newsletter|become a member|"
+    r"follow us|join us|folgen sie uns|suivez-nous|siga-nos|seguinos|"
     r"suscr[íi]bete|suscribirse|hazte miembro|s[íi]guenos|abonnez-vous|inscrivez-vous|"
     r"abonnieren|jetzt anmelden|assine|inscreva-se|iscriviti|seguici|zapisz się)\b",
     re.IGNORECASE,
@@ -271,24 +285,35 @@ def _is_teaser(paragraph: str, link_texts: set[str]) -> bool:
 def _is_credit(paragraph: str) -> bool:
     if len(paragraph) > MAX_SHORT_PARAGRAPH:
         return False
-    return bool(_CREDIT.search(paragraph) or _SIGNATURE.match(paragraph.strip()))
+    return bool(_CREDIT.search(paragraph) or _SIGNATURE.fullmatch(paragraph.strip()))
 
 
 def _is_related_heading(paragraph: str) -> bool:
     text = paragraph.strip().rstrip(":").strip()
     if len(text) > MAX_HEADING_CHARS:
         return False
+    if paragraph.strip().endswith((".", "!", "?", "。")):
+        return False  # a sentence, not a heading
     return bool(_RELATED_HEADING.fullmatch(text) or _MORE_OF_A_KIND.match(text))
 
 
 def _is_prompt(paragraph: str) -> bool:
+    """A call to subscribe, follow or log in: it starts with the call or speaks to the reader
+    ("Meta, which owns Facebook and Instagram, reported ..." is news, not a prompt)."""
     if len(paragraph) > MAX_SHORT_PARAGRAPH:
         return False
     networks = set(_NETWORKS.findall(paragraph.lower()))
-    if _PROMPT.search(paragraph) or len(networks) >= 2:
+    prompt = _PROMPT.search(paragraph)
+    if not (prompt or networks):
+        return False
+    addresses_reader = bool(_OUR.search(paragraph) or _YOU.search(paragraph))
+    starts_with_call = prompt is not None and not _LEADING_MARKS.sub(
+        "", paragraph[: prompt.start()]
+    )
+    if starts_with_call or (addresses_reader and (prompt or len(networks) >= 2)):
         return True
     # "Watch our YouTube channel!", "¡Mira lo que tiene nuestro canal de YouTube!"
-    return bool(networks) and len(paragraph) <= MAX_PROMPT_CHARS and bool(_OUR.search(paragraph))
+    return len(paragraph) <= MAX_PROMPT_CHARS and bool(networks) and addresses_reader
 
 
 def _is_list_entry(paragraph: str) -> bool:

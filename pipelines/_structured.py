@@ -302,7 +302,11 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
 
     og_type = (_first_meta(metas, ("og:type",)) or "").lower()
     canonical = _canonical_link(tree) or _first_meta(metas, ("og:url",))
-    html_lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+    html_lang = (
+        tree.get("lang")
+        or tree.get("xml:lang")  # lxml's HTML parser keeps it under this plain name
+        or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+    )
 
     meta_authors = [
         name

@@ -495,7 +495,7 @@ def test_news_sentences_that_resemble_boilerplate_are_kept(paragraph: str) -> No
 
 # --- within_article_body ------------------------------------------------------------------------
 
-BODY_PARAGRAPHS = [f"{text} (part {number})" for number in range(4) for text in (FIRST, SECOND)]
+BODY_PARAGRAPHS = [f"{text} (part {number})" for number in range(8) for text in (FIRST, SECOND)]
 ARTICLE_BODY = "\n".join(BODY_PARAGRAPHS)
 
 
@@ -527,10 +527,9 @@ def test_article_body_covering_too_little_is_ignored() -> None:
 
 
 def test_article_body_covering_just_enough() -> None:
-    inside = ["x" * 85]
-    outside = ["y" * 15]
-    assert within_article_body(inside + outside, "x" * 85) == inside
-    assert within_article_body(inside + ["y" * 16], "x" * 85) == [*inside, "y" * 16]
+    # 85 of 100 characters are inside: the short rest is dropped; 85 of 101: nothing is
+    assert within_article_body(["x" * 85, "y" * 15], "x" * 85) == ["x" * 85]
+    assert within_article_body(["x" * 85, "y" * 16], "x" * 85) == ["x" * 85, "y" * 16]
 
 
 @pytest.mark.parametrize("article_body", [None, ""])

@@ -1,0 +1,473 @@
+"""Metadata pages state about themselves: JSON-LD, OpenGraph and other meta tags, links."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from lxml.html import HtmlElement, fromstring
+
+from pipelines._structured import PageMetadata, clean_space, page_metadata, unique_texts
+
+URL = "https://news.example.com/world/2024/storm.html"
+
+
+def _page(head: str = "", body: str = "<p>Text</p>", html_attributes: str = "") -> HtmlElement:
+    return fromstring(
+        f"<!DOCTYPE html><html{html_attributes}><head><title>T</title>{head}</head>"
+        f"<body>{body}</body></html>"
+    )
+
+
+def _json_ld(data: Any) -> str:
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+def _meta(head: str = "", body: str = "<p>Text</p>", html_attributes: str = "") -> PageMetadata:
+    return page_metadata(_page(head, body, html_attributes), URL)
+
+
+NEWS_ARTICLE = {
+    "@context": "https://schema.org",
+    "@type": "NewsArticle",
+    "headline": "Storm hits the coast",
+    "description": "Thousands are without power.",
+    "datePublished": "2024-05-01T10:00:00+02:00",
+    "dateModified": "2024-05-02T08:30:00+02:00",
+    "author": [
+        {"@type": "Person", "name": "Jane Doe"},
+        {"@type": "Person", "name": "John Roe"},
+    ],
+    "publisher": {"@type": "NewsMediaOrganization", "name": "The Daily Planet"},
+    "keywords": "storm, weather , coast,",
+    "articleSection": "World",
+    "image": {"@type": "ImageObject", "url": "/images/storm.jpg"},
+    "inLanguage": "en-GB",
+    "articleBody": "  The storm reached the coast on Tuesday.  ",
+}
+
+
+# --- JSON-LD ------------------------------------------------------------------------------------
+
+
+def test_news_article() -> None:
+    meta = _meta(_json_ld(NEWS_ARTICLE))
+    assert meta == PageMetadata(
+        title="Storm hits the coast",
+        description="Thousands are without power.",
+        authors=["Jane Doe", "John Roe"],
+        organization_authors=[],
+        published="2024-05-01T10:00:00+02:00",
+        modified="2024-05-02T08:30:00+02:00",
+        site_name="The Daily Planet",
+        tags=["storm", "weather", "coast", "World"],
+        image_url="https://news.example.com/images/storm.jpg",
+        canonical_url=None,
+        language="en",
+        is_article=True,
+        is_listing=False,
+        article_body="The storm reached the coast on Tuesday.",
+    )
+
+
+def test_date_created_when_no_date_published() -> None:
+    article = {**NEWS_ARTICLE, "dateCreated": "2024-04-30"}
+    del article["datePublished"]
+    assert _meta(_json_ld(article)).published == "2024-04-30"
+
+
+def test_date_published_before_date_created() -> None:
+    article = {**NEWS_ARTICLE, "dateCreated": "2024-04-30"}
+    assert _meta(_json_ld(article)).published == "2024-05-01T10:00:00+02:00"
+
+
+def test_organization_author() -> None:
+    article = {**NEWS_ARTICLE, "author": {"@type": "Organization", "name": "Reuters"}}
+    meta = _meta(_json_ld(article))
+    assert meta.authors == []
+    assert meta.organization_authors == ["Reuters"]
+
+
+def test_people_and_organizations_among_authors() -> None:
+    article = {
+        **NEWS_ARTICLE,
+        "author": [
+            {"@type": "NewsMediaOrganization", "name": "AFP"},
+            {"@type": "Person", "name": "Jane Doe"},
+            "John Roe",
+        ],
+    }
+    meta = _meta(_json_ld(article))
+    assert meta.authors == ["Jane Doe", "John Roe"]
+    assert meta.organization_authors == ["AFP"]
+
+
+def test_author_meta_tags_when_no_json_ld_person() -> None:
+    head = (
+        '<meta name="author" content="Jane Doe">'
+        '<meta property="article:author" content="https://facebook.com/jane">'
+        '<meta property="article:author" content="John Roe">'
+        '<meta name="author" content="jane doe">'
+    )
+    assert _meta(head).authors == ["Jane Doe", "John Roe"]
+
+
+def test_json_ld_people_win_over_author_meta_tags() -> None:
+    head = _json_ld(NEWS_ARTICLE) + '<meta name="author" content="Someone Else">'
+    assert _meta(head).authors == ["Jane Doe", "John Roe"]
+
+
+@pytest.mark.parametrize(
+    ("keywords", "section", "expected"),
+    [
+        ("storm, weather", "World", ["storm", "weather", "World"]),
+        (
+            ["storm", "weather", "Storm"],
+            ["World", "Europe"],
+            ["storm", "weather", "World", "Europe"],
+        ),
+        (["storm, weather", "coast"], None, ["storm", "weather", "coast"]),
+        (None, "World", ["World"]),
+        (42, None, []),
+    ],
+)
+def test_keywords_and_section(keywords: Any, section: Any, expected: list[str]) -> None:
+    article = {**NEWS_ARTICLE, "keywords": keywords, "articleSection": section}
+    assert _meta(_json_ld(article)).tags == expected
+
+
+def test_meta_tags_come_before_json_ld_keywords() -> None:
+    head = '<meta property="article:tag" content="Floods">' + _json_ld(NEWS_ARTICLE)
+    assert _meta(head).tags == ["Floods", "storm", "weather", "coast", "World"]
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        ({"@type": "ImageObject", "url": "/images/a.jpg"}, "https://news.example.com/images/a.jpg"),
+        (
+            ["https://cdn.example.com/1.jpg", "https://cdn.example.com/2.jpg"],
+            "https://cdn.example.com/1.jpg",
+        ),
+        ([{"url": "https://cdn.example.com/3.jpg"}], "https://cdn.example.com/3.jpg"),
+        ("images/b.jpg", "https://news.example.com/world/2024/images/b.jpg"),
+        ("//cdn.example.com/c.jpg", "https://cdn.example.com/c.jpg"),
+        ("data:image/png;base64,AAAA", None),
+        (None, None),
+    ],
+)
+def test_image(image: Any, expected: str | None) -> None:
+    assert _meta(_json_ld({**NEWS_ARTICLE, "image": image})).image_url == expected
+
+
+def test_og_image_before_json_ld_image() -> None:
+    head = '<meta property="og:image" content="/og.jpg">' + _json_ld(NEWS_ARTICLE)
+    assert _meta(head).image_url == "https://news.example.com/og.jpg"
+
+
+@pytest.mark.parametrize(
+    ("in_language", "expected"),
+    [("de-AT", "de"), (["pt-BR", "en"], "pt"), ({"@type": "Language", "name": "es"}, "es")],
+)
+def test_in_language(in_language: Any, expected: str) -> None:
+    assert _meta(_json_ld({**NEWS_ARTICLE, "inLanguage": in_language})).language == expected
+
+
+def test_graph_wrapper() -> None:
+    data = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "WebSite", "name": "The Daily Planet"},
+            {"@type": "BreadcrumbList", "itemListElement": []},
+            {"@type": ["NewsArticle"], "headline": "From the graph"},
+        ],
+    }
+    meta = _meta(_json_ld(data))
+    assert meta.title == "From the graph"
+    assert meta.is_article
+    assert not meta.is_listing
+
+
+def test_list_wrapper() -> None:
+    data = [{"@type": "BreadcrumbList"}, [{"@type": "BlogPosting", "headline": "In a list"}]]
+    meta = _meta(_json_ld(data))
+    assert meta.title == "In a list"
+    assert meta.is_article
+
+
+def test_type_given_as_url() -> None:
+    meta = _meta(_json_ld({"@type": "https://schema.org/NewsArticle", "headline": "Typed by URL"}))
+    assert meta.title == "Typed by URL"
+
+
+def test_article_with_the_longest_body_is_the_main_one() -> None:
+    teaser = {"@type": "NewsArticle", "headline": "Teaser", "articleBody": "Short."}
+    main = {"@type": "NewsArticle", "headline": "Main", "articleBody": "A much longer body."}
+    assert _meta(_json_ld([teaser, main])).title == "Main"
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": </script>',
+        '<script type="application/ld+json">   </script>',
+        '<script type="application/ld+json">"just a string"</script>',
+        '<script type="text/javascript">{"@type": "NewsArticle", "headline": "JS"}</script>',
+    ],
+)
+def test_invalid_or_other_scripts_are_ignored(script: str) -> None:
+    head = script + '<meta property="og:title" content="From OpenGraph">'
+    meta = _meta(head)
+    assert meta.title == "From OpenGraph"
+    assert not meta.is_article
+
+
+def test_invalid_json_ld_does_not_hide_a_valid_one() -> None:
+    head = (
+        '<script type="application/ld+json">{broken</script>'
+        '<script type=" Application/LD+JSON ">'
+        + json.dumps({"@type": "NewsArticle", "headline": "Valid"})
+        + "</script>"
+    )
+    assert _meta(head).title == "Valid"
+
+
+def test_control_characters_inside_json_strings_are_accepted() -> None:
+    raw = '{"@type": "NewsArticle", "headline": "Line\tone\nand two"}'
+    head = f'<script type="application/ld+json">{raw}</script>'
+    assert _meta(head).title == "Line one and two"
+
+
+# --- OpenGraph and other meta tags --------------------------------------------------------------
+
+OPEN_GRAPH = (
+    '<meta property="og:title" content="OG title">'
+    '<meta property="og:description" content="OG description">'
+    '<meta name="description" content="Plain description">'
+    '<meta property="og:site_name" content="The Daily Planet">'
+    '<meta property="og:image" content="/og/storm.jpg">'
+    '<meta property="og:url" content="https://news.example.com/storm">'
+    '<meta property="og:type" content="article">'
+    '<meta property="article:published_time" content="2024-05-01T10:00:00Z">'
+    '<meta property="article:modified_time" content="2024-05-02T10:00:00Z">'
+)
+
+
+def test_open_graph_fallbacks() -> None:
+    meta = _meta(OPEN_GRAPH)
+    assert meta.title == "OG title"
+    assert meta.description == "OG description"
+    assert meta.site_name == "The Daily Planet"
+    assert meta.image_url == "https://news.example.com/og/storm.jpg"
+    assert meta.canonical_url == "https://news.example.com/storm"
+    assert meta.published == "2024-05-01T10:00:00Z"
+    assert meta.modified == "2024-05-02T10:00:00Z"
+    assert meta.is_article
+    assert not meta.is_listing
+
+
+def test_json_ld_headline_before_og_title() -> None:
+    assert _meta(OPEN_GRAPH + _json_ld(NEWS_ARTICLE)).title == "Storm hits the coast"
+
+
+def test_og_description_before_json_ld_description() -> None:
+    assert _meta(OPEN_GRAPH + _json_ld(NEWS_ARTICLE)).description == "OG description"
+
+
+def test_og_site_name_before_the_publisher() -> None:
+    article = {**NEWS_ARTICLE, "publisher": {"@type": "Organization", "name": "Publisher Inc"}}
+    assert _meta(OPEN_GRAPH + _json_ld(article)).site_name == "The Daily Planet"
+    assert _meta(_json_ld(article)).site_name == "Publisher Inc"
+
+
+def test_application_name_as_the_last_site_name() -> None:
+    assert _meta('<meta name="application-name" content="Planet">').site_name == "Planet"
+
+
+def test_empty_meta_content_is_skipped() -> None:
+    head = '<meta property="og:title" content="  "><meta name="twitter:title" content="Tw title">'
+    assert _meta(head).title == "Tw title"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("Tom &amp; Jerry", "Tom & Jerry"),
+        ("Tom &amp;amp; Jerry", "Tom & Jerry"),
+        ("&amp;quot;Never again&amp;quot;", '"Never again"'),
+        ("&amp;#8220;Quoted&amp;#8221;", "\u201cQuoted\u201d"),
+        ("Two\n  lines", "Two lines"),
+    ],
+)
+def test_entities_in_meta_tags_are_decoded(content: str, expected: str) -> None:
+    assert _meta(f'<meta property="og:title" content="{content}">').title == expected
+
+
+def test_og_type_other_than_article() -> None:
+    meta = _meta('<meta property="og:type" content="website">')
+    assert not meta.is_article
+    assert not meta.is_listing
+
+
+def test_og_type_is_compared_without_case() -> None:
+    assert _meta('<meta property="og:type" content="Article">').is_article
+
+
+# --- canonical link -----------------------------------------------------------------------------
+
+
+def test_canonical_link_before_og_url() -> None:
+    head = '<link rel="canonical" href="/world/storm">' + OPEN_GRAPH
+    assert _meta(head).canonical_url == "https://news.example.com/world/storm"
+
+
+@pytest.mark.parametrize(
+    ("link", "expected"),
+    [
+        (
+            '<link rel="canonical" href="storm-2.html">',
+            "https://news.example.com/world/2024/storm-2.html",
+        ),
+        ('<link rel="Canonical" href=" https://example.org/a ">', "https://example.org/a"),
+        ('<link rel="alternate canonical" href="/b">', "https://news.example.com/b"),
+        ('<link rel="canonical" href="javascript:void(0)">', None),
+        ('<link rel="canonical" href="ftp://example.org/file">', None),
+        ('<link rel="canonical" href="mailto:desk@example.org">', None),
+        ('<link rel="alternate" href="https://example.org/amp">', None),
+    ],
+)
+def test_canonical_link(link: str, expected: str | None) -> None:
+    assert _meta(link).canonical_url == expected
+
+
+# --- language -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("html_attributes", "head", "expected"),
+    [
+        (' lang="pt-BR"', "", "pt"),
+        (' lang="EN"', "", "en"),
+        (' lang="zh-Hans-CN"', "", "zh"),
+        ("", '<meta property="og:locale" content="es_ES">', "es"),
+        ("", '<meta http-equiv="content-language" content="de-AT, en">', "de"),
+        ("", '<meta http-equiv="content-language" content="utf-8">', None),
+        ("", '<meta http-equiv="content-language" content="deu">', None),
+        ("", '<meta name="language" content="English">', None),
+        (' lang="de"', '<meta property="og:locale" content="en_US">', "de"),
+        (' lang="utf-8"', '<meta property="og:locale" content="en_US">', "en"),
+        ("", "", None),
+    ],
+)
+def test_language(html_attributes: str, head: str, expected: str | None) -> None:
+    assert _meta(head, html_attributes=html_attributes).language == expected
+
+
+def test_xml_lang_on_the_html_element() -> None:
+    # BUG: lxml's HTML parser keeps "xml:lang" as a plain attribute name, so the namespaced
+    # lookup "{http://www.w3.org/XML/1998/namespace}lang" never finds it
+    assert _meta(html_attributes=' xml:lang="fr"').language == "fr"
+
+
+def test_html_lang_before_json_ld_in_language() -> None:
+    assert _meta(_json_ld(NEWS_ARTICLE), html_attributes=' lang="fr"').language == "fr"
+
+
+# --- article or listing -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "listing", ["CollectionPage", "SearchResultsPage", "ItemList", "ProfilePage"]
+)
+def test_listing_page(listing: str) -> None:
+    meta = _meta(_json_ld({"@type": listing, "name": "World news"}))
+    assert meta.is_listing
+    assert not meta.is_article
+
+
+def test_website_alone_is_no_listing() -> None:
+    meta = _meta(_json_ld({"@type": "WebSite", "name": "The Daily Planet"}))
+    assert not meta.is_listing
+    assert not meta.is_article
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        _json_ld([{"@type": "CollectionPage"}, {"@type": "NewsArticle", "headline": "A"}]),
+        _json_ld({"@type": "CollectionPage"}) + '<meta property="og:type" content="article">',
+    ],
+)
+def test_listing_with_an_article_is_an_article(head: str) -> None:
+    meta = _meta(head)
+    assert meta.is_article
+    assert not meta.is_listing
+
+
+# --- dates from the body ------------------------------------------------------------------------
+
+
+def test_time_element_marked_date_published() -> None:
+    body = (
+        '<p><time datetime="2020-01-01">Old</time></p>'
+        '<time itemprop="datePublished" datetime="2024-03-03T08:00:00Z">3 March</time>'
+    )
+    assert _meta(body=body).published == "2024-03-03T08:00:00Z"
+
+
+def test_time_element_with_pubdate() -> None:
+    body = '<time pubdate datetime="2024-03-05">5 March</time>'
+    assert _meta(body=body).published == "2024-03-05"
+
+
+def test_first_time_element_in_the_article() -> None:
+    body = (
+        '<aside><time datetime="2020-01-01">Old</time></aside>'
+        '<article><time datetime="2024-03-04">4 March</time>'
+        '<time datetime="2024-03-09">9 March</time></article>'
+    )
+    assert _meta(body=body).published == "2024-03-04"
+
+
+def test_time_element_outside_an_article_is_not_a_date() -> None:
+    assert _meta(body='<time datetime="2024-03-04">4 March</time>').published is None
+
+
+def test_meta_date_before_the_time_element() -> None:
+    head = '<meta name="pubdate" content="2024-02-02">'
+    body = '<time itemprop="datePublished" datetime="2024-03-03">3 March</time>'
+    assert _meta(head, body).published == "2024-02-02"
+
+
+def test_page_without_metadata() -> None:
+    assert _meta() == PageMetadata()
+
+
+# --- clean_space and unique_texts ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("  \n\t ", None),
+        ("&nbsp;", None),
+        (" a \n b ", "a b"),
+        ("&amp;amp;", "&"),
+        ("AT&T", "AT&T"),
+        (2024, "2024"),
+    ],
+)
+def test_clean_space(value: Any, expected: str | None) -> None:
+    assert clean_space(value) == expected
+
+
+def test_unique_texts() -> None:
+    values = ["Jane Doe", "JANE DOE", None, "  ", "B &amp; C", "b &amp; c", " x \n y ", "Jane  Doe"]
+    assert unique_texts(values) == ["Jane Doe", "B & C", "x y"]
+
+
+def test_unique_texts_with_another_cleaner() -> None:
+    assert unique_texts(["a", "B", "b"], lambda value: value and value.upper()) == ["A", "B"]

@@ -11,15 +11,16 @@ import json
 import logging
 import os
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from pipelines.dataset import crawls_dir
+from pipelines.dataset import crawls_dir, output_dir_setting
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from scrapy import Spider
     from scrapy.crawler import Crawler
 
@@ -54,10 +55,8 @@ class CrawlReport:
     def from_crawler(cls, crawler: Crawler) -> Self:
         if not crawler.settings.getbool("REPORT_ENABLED", True):
             raise NotConfigured("REPORT_ENABLED is off")
-        output_dir = crawler.settings.get("OUTPUT_DIR")
-        if not output_dir:
-            raise NotConfigured("OUTPUT_DIR is empty")
-        extension = cls(crawler, Path(output_dir))
+        output_dir = output_dir_setting(crawler.settings)
+        extension = cls(crawler, output_dir)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 

@@ -19,9 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
+from scrapy.exceptions import NotConfigured
 
 if TYPE_CHECKING:
     from datetime import date, datetime
+
+    from scrapy.settings import BaseSettings
 
 ARTICLES = "articles"
 STATE = "state"
@@ -32,6 +35,14 @@ DATA_SUFFIX = ".parquet"
 TMP_SUFFIX = ".tmp"
 
 KEY_COLUMNS = ("url", "canonical_url", "content_hash")
+
+
+def output_dir_setting(settings: BaseSettings) -> Path:
+    """The ``OUTPUT_DIR`` setting as a path; ``NotConfigured`` when it is empty."""
+    value = settings.get("OUTPUT_DIR")
+    if not value:
+        raise NotConfigured("OUTPUT_DIR is empty")
+    return Path(value)
 
 
 def articles_dir(output_dir: Path) -> Path:

@@ -9,7 +9,6 @@ file was lost in a crash is fetched and stored again by the next crawl.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from itemadapter import ItemAdapter
@@ -17,10 +16,12 @@ from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.state import CrawlState
-from pipelines.dataset import articles_dir, state_dir
+from pipelines.dataset import articles_dir, output_dir_setting, state_dir
 from pipelines.signals import articles_committed
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
@@ -50,11 +51,9 @@ class DedupePipeline:
         settings = crawler.settings
         if not settings.getbool("DEDUPE_ENABLED", True):
             raise NotConfigured("DEDUPE_ENABLED is off")
-        output_dir = settings.get("OUTPUT_DIR")
-        if not output_dir:
-            raise NotConfigured("OUTPUT_DIR is empty")
+        output_dir = output_dir_setting(settings)
         assert crawler.stats is not None
-        pipeline = cls(crawler.stats, output_dir=Path(output_dir))
+        pipeline = cls(crawler.stats, output_dir=output_dir)
         crawler.signals.connect(pipeline.on_articles_committed, signal=articles_committed)
         # Closed after every pipeline has flushed (close_spider methods run concurrently).
         crawler.signals.connect(pipeline.close_state, signal=signals.spider_closed)

@@ -32,6 +32,7 @@ from pipelines.dataset import (
     TMP_SUFFIX,
     articles_dir,
     data_file_name,
+    output_dir_setting,
     partition_name,
     tmp_dir,
 )
@@ -266,9 +267,7 @@ class ParquetPipeline:
         settings = crawler.settings
         if not settings.getbool("PARQUET_ENABLED", True):
             raise NotConfigured("PARQUET_ENABLED is off")
-        output_dir = settings.get("OUTPUT_DIR")
-        if not output_dir:
-            raise NotConfigured("OUTPUT_DIR is empty")
+        output_dir = output_dir_setting(settings)
         row_group_rows = settings.getint("PARQUET_ROW_GROUP_ROWS", cls.DEFAULT_ROW_GROUP_ROWS)
         file_rows = settings.getint("PARQUET_FILE_ROWS", cls.DEFAULT_FILE_ROWS)
         interval = settings.getfloat("PARQUET_COMMIT_INTERVAL", cls.DEFAULT_COMMIT_INTERVAL)
@@ -289,7 +288,7 @@ class ParquetPipeline:
         return cls(
             crawler,
             crawler.stats,
-            output_dir=Path(output_dir),
+            output_dir=output_dir,
             row_group_rows=row_group_rows,
             file_rows=file_rows,
             commit_interval=interval,

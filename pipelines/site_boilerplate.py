@@ -17,7 +17,6 @@ import hashlib
 import logging
 import sqlite3
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
@@ -25,12 +24,13 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from pipelines.dataset import state_dir
+from pipelines.dataset import output_dir_setting, state_dir
 from pipelines.extract import NotAnArticle
 from pipelines.normalize import text_size
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from pathlib import Path
 
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
@@ -219,13 +219,11 @@ class SiteBoilerplatePipeline:
                 "SITE_BOILERPLATE_MAX_LINES must be at least 100 and "
                 f"SITE_BOILERPLATE_SAVE_EVERY at least 1 (got {max_lines}, {save_every})"
             )
-        output_dir = settings.get("OUTPUT_DIR")
-        if not output_dir:
-            raise NotConfigured("OUTPUT_DIR is empty")
+        output_dir = output_dir_setting(settings)
         assert crawler.stats is not None
         pipeline = cls(
             crawler.stats,
-            output_dir=Path(output_dir),
+            output_dir=output_dir,
             learner=SiteBoilerplate(min_pages=min_pages, min_share=min_share, max_lines=max_lines),
             save_every=save_every,
             min_text_chars=settings.getint("EXTRACT_MIN_TEXT_CHARS", 200),

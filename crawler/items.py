@@ -41,6 +41,14 @@ class ArticleItem:
     """*Transient.* The date a feed or sitemap gave for this URL, a fallback for
     ``published_at``."""
 
+    listed_modified_at: datetime | None = None
+    """*Transient.* The sitemap ``lastmod`` (or feed update time) of this URL, a fallback for
+    ``modified_at``."""
+
+    refetch: bool = False
+    """*Transient.* The page is stored already and was fetched again because its listing says
+    it changed since: a new version, not a duplicate, if its text differs."""
+
     id: str | None = None
     """Row id: a hash of the normalized URL and the content hash (normalize stage)."""
 

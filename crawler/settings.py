@@ -59,6 +59,9 @@ ITEM_PIPELINES = {
     "pipelines.parquet.ParquetPipeline": 500,
 }
 
+# Article requests for pages the dataset already holds are not sent (crawler/incremental.py).
+SPIDER_MIDDLEWARES = {"crawler.incremental.IncrementalMiddleware": 950}
+
 # Writes each crawl's stats and finish reason to OUTPUT_DIR/state/crawls/.
 EXTENSIONS = {"crawler.report.CrawlReport": 500}
 

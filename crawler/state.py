@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from contextlib import closing
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from pipelines.dataset import data_files, read_keys
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
     from pathlib import Path
 
 STATE_FILE = "crawl-state.sqlite3"
@@ -24,7 +25,7 @@ SCHEMA_VERSION = 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS urls (digest BLOB PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS urls (digest BLOB PRIMARY KEY, fetched_at TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS hashes (digest BLOB PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, row_count INTEGER NOT NULL)
     WITHOUT ROWID;
@@ -54,6 +55,9 @@ class CrawlState:
         connection.execute("PRAGMA synchronous=NORMAL")
         with connection:
             connection.executescript(_SCHEMA)
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(urls)")}
+            if "fetched_at" not in columns:  # a state written before versions were kept
+                connection.execute("ALTER TABLE urls ADD COLUMN fetched_at TEXT")
             connection.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
@@ -79,13 +83,37 @@ class CrawlState:
         with closing(self._db.execute("SELECT name FROM files")) as cur:
             return {name for (name,) in cur}
 
-    def record_file(self, name: str, keys: Iterable[tuple[str, str | None, str]]) -> None:
-        """Record a committed data file and the keys of its rows, atomically."""
+    def stored_at(self, url: str) -> datetime | None:
+        """When the newest stored version of this URL (or canonical URL) was fetched;
+        ``None`` when it is not stored (or was stored before fetch times were kept)."""
+        query = "SELECT fetched_at FROM urls WHERE digest = ?"
+        with closing(self._db.execute(query, (_digest(url),))) as cur:
+            row = cur.fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def record_file(self, name: str, keys: Iterable[Sequence[Any]]) -> None:
+        """Record a committed data file and the keys of its rows, atomically.
+
+        Each key is ``(url, canonical_url, content_hash[, fetched_at])``; a URL keeps the
+        newest fetch time recorded for it.
+        """
         keys = list(keys)
-        urls = {_digest(u) for url, canonical, _ in keys for u in (url, canonical) if u}
-        hashes = {_digest(content_hash) for _, _, content_hash in keys if content_hash}
+        newest: dict[bytes, str | None] = {}
+        hashes = set()
+        for url, canonical, content_hash, *rest in keys:
+            fetched = _iso(rest[0]) if rest else None
+            for value in (url, canonical):
+                if value:
+                    digest = _digest(value)
+                    newest[digest] = max(filter(None, (newest.get(digest), fetched)), default=None)
+            if content_hash:
+                hashes.add(_digest(content_hash))
         with self._db:
-            self._db.executemany("INSERT OR IGNORE INTO urls VALUES (?)", [(d,) for d in urls])
+            self._db.executemany(
+                "INSERT INTO urls VALUES (?, ?) ON CONFLICT(digest) DO UPDATE SET fetched_at ="
+                " max(coalesce(fetched_at, ''), coalesce(excluded.fetched_at, ''))",
+                list(newest.items()),
+            )
             self._db.executemany("INSERT OR IGNORE INTO hashes VALUES (?)", [(d,) for d in hashes])
             self._db.execute("INSERT OR REPLACE INTO files VALUES (?, ?)", (name, len(keys)))
 
@@ -97,6 +125,15 @@ class CrawlState:
         for path in missing:
             self.record_file(_name(path, articles), read_keys(path))
         return len(missing)
+
+
+def _iso(value: Any) -> str | None:
+    """A fetch time as a sortable UTC ISO string (datetimes and strings accepted)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return datetime.fromisoformat(str(value)).astimezone(UTC).isoformat()
 
 
 def _name(path: Path, articles: Path) -> str:

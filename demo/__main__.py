@@ -8,10 +8,16 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from demo.site import SEED_PATH, base_url, load_site, serve
+from demo.site import SEED_PATH, Site, base_url, load_site, serve
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+DEFAULT_PORT = 8765
 # Loopback needs no politeness delays; everything else is the project's real configuration.
 DEMO_SETTINGS = ("AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0")
 
@@ -33,15 +39,37 @@ def crawl_command(base: str, output_dir: Path, log_file: Path) -> list[str]:
     return command
 
 
+@contextmanager
+def serve_on(site: Site, port: int) -> Iterator[Any]:
+    """Serve the site on ``port``, or on a free port when that one is taken."""
+    try:
+        server = serve(site, port=port)
+        running = server.__enter__()
+    except OSError:
+        server = serve(site)
+        running = server.__enter__()
+    try:
+        yield running
+    finally:
+        server.__exit__(None, None, None)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--output-dir", type=Path, default=Path("output"))
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port of the demo site (default {DEFAULT_PORT}, or a free one when it is taken); "
+        "the same port on every run keeps article URLs, so a second run skips them",
+    )
     args = parser.parse_args()
     output_dir: Path = args.output_dir
     log_file = output_dir / "state" / "demo-crawl.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     site = load_site()
-    with serve(site) as server:
+    with serve_on(site, args.port) as server:
         base = base_url(server)
         print(f"Demo news site: {base}/ ({len(site.pages)} articles, feed, sitemap)")
         command = crawl_command(base, output_dir, log_file)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow.parquet as pq
 from scrapy.exceptions import NotConfigured
@@ -34,7 +34,7 @@ PARTITION_KEY = "fetch_date"
 DATA_SUFFIX = ".parquet"
 TMP_SUFFIX = ".tmp"
 
-KEY_COLUMNS = ("url", "canonical_url", "content_hash")
+KEY_COLUMNS = ("url", "canonical_url", "content_hash", "fetched_at")
 
 
 def output_dir_setting(settings: BaseSettings) -> Path:
@@ -86,8 +86,8 @@ def data_files(articles: Path) -> list[Path]:
     return found
 
 
-def read_keys(path: Path) -> list[tuple[str, str | None, str]]:
-    """The ``(url, canonical_url, content_hash)`` of every row of one data file."""
+def read_keys(path: Path) -> list[tuple[Any, ...]]:
+    """The ``(url, canonical_url, content_hash, fetched_at)`` of every row of one data file."""
     table = pq.read_table(path, columns=list(KEY_COLUMNS))
     columns = [table.column(name).to_pylist() for name in KEY_COLUMNS]
     return list(zip(*columns, strict=True))

@@ -71,11 +71,22 @@ class DedupePipeline:
             self.state.close()
             self.state = None
 
-    def duplicate_of(self, url: str, canonical_url: str | None, content_hash: str) -> str | None:
-        """What the article duplicates (``"url"`` or ``"content"``), or ``None``."""
+    def duplicate_of(
+        self,
+        url: str,
+        canonical_url: str | None,
+        content_hash: str,
+        *,
+        new_version: bool = False,
+    ) -> str | None:
+        """What the article duplicates (``"url"`` or ``"content"``), or ``None``.
+
+        A ``new_version`` (a stored page fetched again because it changed) may share its URL
+        with a stored row, not its text.
+        """
         assert self.state is not None, "open_spider() was not called"
         for key in dict.fromkeys(filter(None, (url, canonical_url))):
-            if key in self.pending_urls or self.state.has_url(key):
+            if key in self.pending_urls or (not new_version and self.state.has_url(key)):
                 return "url"
         if content_hash in self.pending_hashes or self.state.has_content(content_hash):
             return "content"
@@ -85,7 +96,9 @@ class DedupePipeline:
         adapter = ItemAdapter(item)
         url, canonical = adapter["url"], adapter.get("canonical_url")
         content_hash = adapter["content_hash"]
-        kind = self.duplicate_of(url, canonical, content_hash)
+        kind = self.duplicate_of(
+            url, canonical, content_hash, new_version=bool(adapter.get("refetch"))
+        )
         if kind is not None:
             self.stats.inc_value(f"news/dedupe/duplicate/{kind}")
             raise DuplicateArticle(f"DuplicateArticle: same {kind} already stored <{url}>")
@@ -94,11 +107,11 @@ class DedupePipeline:
         self.stats.inc_value("news/dedupe/unique")
         return item
 
-    def on_articles_committed(self, file: str, keys: list[tuple[str, str | None, str]]) -> None:
+    def on_articles_committed(self, file: str, keys: list[tuple[Any, ...]]) -> None:
         if self.state is None:
             return
         self.state.record_file(file, keys)
-        for url, canonical, content_hash in keys:
+        for url, canonical, content_hash, *_ in keys:
             self.pending_urls.discard(url)
             if canonical:
                 self.pending_urls.discard(canonical)

@@ -311,7 +311,7 @@ def _trafilatura_paragraphs(tree: HtmlElement, url: str, *, fast: bool) -> list[
 
 def apply_extraction(record: MutableMapping[str, Any], result: Extraction) -> None:
     """Put an extraction into an item-like mapping; what a feed or sitemap said about the
-    page (``listed_title``, ``listed_published_at``) fills the gaps."""
+    page (``listed_title``, ``listed_published_at``, ``listed_modified_at``) fills the gaps."""
     record.update(
         {
             "text": result.text,
@@ -319,7 +319,7 @@ def apply_extraction(record: MutableMapping[str, Any], result: Extraction) -> No
             "description": result.description,
             "authors": result.authors,
             "published_at": result.published_at or record.get("listed_published_at"),
-            "modified_at": result.modified_at,
+            "modified_at": result.modified_at or record.get("listed_modified_at"),
             "site_name": result.site_name,
             "tags": result.tags,
             "image_url": result.image_url,

@@ -62,8 +62,8 @@ class CommittedFile:
     name: str
     """Path relative to the articles directory (``fetch_date=.../part-....parquet``)."""
     rows: int
-    keys: list[tuple[str, str | None, str]]
-    """``(url, canonical_url, content_hash)`` of every row."""
+    keys: list[tuple[Any, ...]]
+    """``(url, canonical_url, content_hash, fetched_at)`` of every row."""
 
 
 def _fsync_dir(path: Path) -> None:
@@ -128,7 +128,7 @@ class DatasetWriter:
         self._name: str | None = None
         self._day: date | None = None
         self._rows = 0
-        self._keys: list[tuple[str, str | None, str]] = []
+        self._keys: list[tuple[Any, ...]] = []
         self.opened_at: float | None = None
         """Monotonic time when the current file was opened (``None`` when none is open)."""
 

@@ -56,7 +56,8 @@ def test_every_component_setting_is_documented(setting: str) -> None:
 def test_project_settings_are_documented_or_plumbing(setting: str) -> None:
     plumbing = {
         "BOT_NAME", "SPIDER_MODULES", "NEWSPIDER_MODULE", "COMMANDS_MODULE", "ADDONS",
-        "ITEM_PIPELINES", "EXTENSIONS", "DOWNLOADER_MIDDLEWARES", "FEED_EXPORT_ENCODING",
+        "ITEM_PIPELINES", "EXTENSIONS", "DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES",
+        "FEED_EXPORT_ENCODING",
         "LOG_LEVEL", "LOG_FORMATTER", "AUTOTHROTTLE_START_DELAY", "AUTOTHROTTLE_MAX_DELAY",
         "AUTOTHROTTLE_TARGET_CONCURRENCY", "CONCURRENT_REQUESTS",
     }  # fmt: skip

@@ -122,8 +122,8 @@ def test_commit_makes_one_readable_file(tmp_path: Path) -> None:
     assert committed.name == f"fetch_date=2024-05-01/{data_file_name(CLOCK, 'run1', 1)}"
     assert committed.rows == 2
     assert committed.keys == [
-        ("https://example.com/news/1", "https://example.com/c1", rows[0]["content_hash"]),
-        ("https://example.com/news/2", None, rows[1]["content_hash"]),
+        ("https://example.com/news/1", "https://example.com/c1", rows[0]["content_hash"], DAY),
+        ("https://example.com/news/2", None, rows[1]["content_hash"], DAY),
     ]
     [path] = committed_files(tmp_path)
     assert path == tmp_path / "articles" / committed.name
@@ -534,7 +534,7 @@ async def main(base):
 
 
 loop = asyncio.get_event_loop()
-print(json.dumps(loop.run_until_complete(main(Path(sys.argv[1])))))
+print(json.dumps(loop.run_until_complete(main(Path(sys.argv[1]))), default=str))
 """
 
 
@@ -616,7 +616,9 @@ def test_pipeline_announces_each_file_once_it_is_visible(
     for event in events:
         assert event["file"] in event["visible"]
         path = base / "groups" / "articles" / event["file"]
-        assert [list(key) for key in read_keys(path)] == event["keys"]
+        assert [
+            [str(v) if isinstance(v, datetime) else v for v in key] for key in read_keys(path)
+        ] == event["keys"]
     urls = [key[0] for event in events for key in event["keys"]]
     assert urls == [f"https://example.com/news/{i}" for i in range(5)]
 

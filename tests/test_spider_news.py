@@ -173,8 +173,9 @@ def test_parse_sitemap_urlset(spider: NewsSpider) -> None:
     assert [r.url for r in requests] == ["https://news.test/a.html", "https://news.test/b.html"]
     assert requests[0].callback == spider.parse_article
     assert requests[0].cb_kwargs["discovered_via"] == "sitemap"
-    assert requests[0].cb_kwargs["listed_published_at"] == datetime(2024, 5, 1, 8, tzinfo=UTC)
-    assert requests[1].cb_kwargs["listed_published_at"] is None
+    assert requests[0].cb_kwargs["listed_modified_at"] == datetime(2024, 5, 1, 8, tzinfo=UTC)
+    assert requests[1].cb_kwargs["listed_modified_at"] is None
+    assert all(request.meta["article"] for request in requests)
 
 
 def test_parse_sitemap_index_follows_gzipped_sitemaps(spider: NewsSpider) -> None:

@@ -14,6 +14,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 
 from crawler.feeds import parse_feed
+from crawler.incremental import ARTICLE_META
 from crawler.inputs import InputError, read_url_list
 from crawler.items import ArticleItem
 from crawler.sitemaps import SitemapTooLarge, lastmod_datetime, parse_sitemap, sitemap_body
@@ -45,17 +46,33 @@ class NewsSpider(scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.article_urls, self.feed_urls, self.sitemap_urls = self.check_arguments(
+            urls=urls, feeds=feeds, sitemaps=sitemaps
+        )
+
+    @classmethod
+    def check_arguments(
+        cls,
+        urls: str | None = None,
+        feeds: str | None = None,
+        sitemaps: str | None = None,
+        **_: Any,
+    ) -> tuple[list[str], list[str], list[str]]:
+        """The spider's URL lists; ``UsageError`` (one line, no help) for bad arguments."""
         try:
-            self.article_urls = read_url_list(urls, argument="-a urls")
-            self.feed_urls = read_url_list(feeds, argument="-a feeds")
-            self.sitemap_urls = read_url_list(sitemaps, argument="-a sitemaps")
+            lists = (
+                read_url_list(urls, argument="-a urls"),
+                read_url_list(feeds, argument="-a feeds"),
+                read_url_list(sitemaps, argument="-a sitemaps"),
+            )
         except InputError as exc:
             raise UsageError(str(exc), print_help=False) from None
-        if not (self.article_urls or self.feed_urls or self.sitemap_urls):
+        if not any(lists):
             raise UsageError(
                 "nothing to crawl: give -a urls=..., -a feeds=... and/or -a sitemaps=...",
                 print_help=False,
             )
+        return lists
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.sitemap_urls:
@@ -78,16 +95,23 @@ class NewsSpider(scrapy.Spider):
         discovered_via: str,
         listed_title: str | None = None,
         listed_published_at: datetime | None = None,
+        listed_modified_at: datetime | None = None,
     ) -> scrapy.Request:
-        """The request for one article page, carrying what the listing said about it."""
+        """The request for one article page, carrying what the listing said about it.
+
+        Marked as an article (``meta["article"]``): the incremental middleware drops it when
+        the dataset holds the page already. Never cached (only listings are).
+        """
         return scrapy.Request(
             url,
             callback=self.parse_article,
             errback=self.on_error,
+            meta={ARTICLE_META: True, "dont_cache": True},
             cb_kwargs={
                 "discovered_via": discovered_via,
                 "listed_title": listed_title,
                 "listed_published_at": listed_published_at,
+                "listed_modified_at": listed_modified_at,
             },
         )
 
@@ -96,9 +120,12 @@ class NewsSpider(scrapy.Spider):
     def parse_article(
         self,
         response: Response,
+        *,
         discovered_via: str,
         listed_title: str | None = None,
         listed_published_at: datetime | None = None,
+        listed_modified_at: datetime | None = None,
+        refetch: bool = False,
     ) -> Iterator[ArticleItem]:
         """An article candidate; the extract stage decides whether it is one."""
         self.crawler.stats.inc_value("news/fetch/pages")
@@ -110,6 +137,8 @@ class NewsSpider(scrapy.Spider):
             discovered_via=discovered_via,
             listed_title=listed_title,
             listed_published_at=listed_published_at,
+            listed_modified_at=listed_modified_at,
+            refetch=refetch,
         )
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
@@ -165,7 +194,7 @@ class NewsSpider(scrapy.Spider):
         stats.inc_value("news/discovery/sitemap_urls", len(sitemap.entries))
         for entry in sitemap.entries:
             yield self.article_request(
-                entry.url, discovered_via="sitemap", listed_published_at=lastmod_datetime(entry)
+                entry.url, discovered_via="sitemap", listed_modified_at=lastmod_datetime(entry)
             )
 
     def on_error(self, failure: Failure) -> None:

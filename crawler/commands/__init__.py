@@ -1,0 +1,1 @@
+"""Project commands: ``scrapy crawl`` (with exit status) and ``scrapy summary``."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.settings import SETTINGS_PRIORITIES
+
+from pipelines.dataset import HTTPCACHE, STATE
 
 if TYPE_CHECKING:
     from scrapy.settings import Settings
@@ -25,12 +28,22 @@ def user_agent_with_contact(user_agent: str, contact: str) -> str:
 
 
 class NewsCrawlerAddon:
-    """Adds ``CRAWLER_CONTACT`` to the project's User-Agent.
+    """Settings that follow from other settings.
 
-    A ``USER_AGENT`` given on the command line or in the environment is left as it is.
+    * ``CRAWLER_CONTACT`` is added to the project's User-Agent (a ``USER_AGENT`` given on the
+      command line or in the environment is left as it is);
+    * the HTTP cache of feeds and sitemaps lives in ``OUTPUT_DIR/state/httpcache`` unless
+      ``HTTPCACHE_DIR`` is given.
     """
 
     def update_settings(self, settings: Settings) -> None:
+        self._user_agent(settings)
+        if (settings.getpriority("HTTPCACHE_DIR") or 0) <= SETTINGS_PRIORITIES["project"]:
+            output_dir = settings.get("OUTPUT_DIR") or "output"
+            cache_dir = Path(output_dir).resolve() / STATE / HTTPCACHE
+            settings.set("HTTPCACHE_DIR", str(cache_dir), priority="project")
+
+    def _user_agent(self, settings: Settings) -> None:
         contact = settings.get("CRAWLER_CONTACT") or ""
         if (settings.getpriority("USER_AGENT") or 0) > SETTINGS_PRIORITIES["project"]:
             return

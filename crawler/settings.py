@@ -46,6 +46,14 @@ RETRY_TIMES = 2
 RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 REDIRECT_MAX_TIMES = 5
 
+# --- Cheap recrawls of feeds and sitemaps ---------------------------------------------------
+# Listings are cached (in OUTPUT_DIR/state/httpcache, set by the add-on) and revalidated with
+# ETag/Last-Modified; article pages are never cached (their requests say dont_cache).
+HTTPCACHE_ENABLED = True
+HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
+HTTPCACHE_GZIP = True
+HTTPCACHE_IGNORE_HTTP_CODES = [400, 401, 403, 404, 408, 410, 429, 500, 502, 503, 504]
+
 # --- No remote control ----------------------------------------------------------------------
 TELNETCONSOLE_ENABLED = False
 

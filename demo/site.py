@@ -8,6 +8,7 @@ serve the same site, with extra routes for broken input.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import threading
 from contextlib import contextmanager
@@ -169,9 +170,20 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0].split("#", 1)[0]
         self.server.requested.append(path)
         response = self.server.site.resolve(path, base_url(self.server))
+        etag = f'"{hashlib.blake2b(response.body, digest_size=8).hexdigest()}"'
+        if response.status == 200 and self.headers.get("If-None-Match") == etag:
+            # a conditional request for something unchanged: no body
+            self.server.not_modified.append(path)
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
+        if response.status == 200:
+            self.send_header("ETag", etag)
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
         self.wfile.write(response.body)
@@ -189,6 +201,8 @@ class _SiteServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.site = site
         self.requested: list[str] = []
+        self.not_modified: list[str] = []
+        """Paths answered 304 Not Modified (conditional requests of unchanged resources)."""
 
 
 @contextmanager

@@ -7,6 +7,7 @@
       state/                                                                   crawl state
       state/tmp/                                                               files being written
       state/crawls/                                                            one report per crawl
+      state/httpcache/                                                         feeds and sitemaps
 
 Files appear under ``articles/`` only complete (written in ``state/tmp/``, then renamed), so a
 reader never sees a partial file, and every crawl adds files with names of its own.
@@ -30,6 +31,7 @@ ARTICLES = "articles"
 STATE = "state"
 TMP = "tmp"
 CRAWLS = "crawls"
+HTTPCACHE = "httpcache"
 PARTITION_KEY = "fetch_date"
 DATA_SUFFIX = ".parquet"
 TMP_SUFFIX = ".tmp"

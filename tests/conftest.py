@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +74,8 @@ class CrawlResult:
     returncode: int
     log: str
     report: dict[str, Any]
+    requested: list[str] = field(default_factory=list)
+    """Paths the site server was asked for during the crawl (when the test records them)."""
 
     @property
     def stats(self) -> dict[str, Any]:

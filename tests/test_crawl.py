@@ -62,9 +62,14 @@ def dataset(first_crawl: CrawlResult, crawl_dir: Path) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def second_crawl(dataset: list[dict[str, Any]], crawl_dir: Path, site_url: str) -> CrawlResult:
+def second_crawl(
+    dataset: list[dict[str, Any]], crawl_dir: Path, site_url: str, site_server: Any
+) -> CrawlResult:
     # Depends on `dataset` so that the first crawl's rows were read before this runs.
-    return run_crawl(crawl_dir, *_arguments(site_url))
+    before = len(site_server.requested)
+    result = run_crawl(crawl_dir, *_arguments(site_url))
+    result.requested = site_server.requested[before:]
+    return result
 
 
 def _path(row: dict[str, Any], site_url: str) -> str:
@@ -200,7 +205,7 @@ def test_robots_disallowed_page_is_never_requested(
 
 
 def test_second_crawl_adds_nothing(
-    second_crawl: CrawlResult, dataset: list[dict[str, Any]], crawl_dir: Path
+    second_crawl: CrawlResult, dataset: list[dict[str, Any]], crawl_dir: Path, site_url: str
 ) -> None:
     assert second_crawl.returncode == 0, second_crawl.log[-3000:]
     rows = sum(pq.read_metadata(path).num_rows for path in data_files(crawl_dir / "articles"))
@@ -208,6 +213,19 @@ def test_second_crawl_adds_nothing(
     # every stored article is known before its request is sent: none is downloaded again
     # (an article listed twice, in the feed and a sitemap, is skipped twice)
     assert second_crawl.stats.get("news/incremental/known_skipped") >= len(dataset)
-    assert second_crawl.stats.get("news/fetch/pages", 0) == 0
+    stored = {row["url"].removeprefix(site_url) for row in dataset}
+    assert not stored & set(second_crawl.requested)
+    # what is not stored (the broken pages, the home page) is asked for again
+    assert "/bad/report.pdf" in second_crawl.requested
     assert second_crawl.stats.get("news/parquet/rows_written", 0) == 0
     assert "Traceback" not in second_crawl.log
+
+
+def test_second_crawl_revalidates_feeds_and_sitemaps(
+    second_crawl: CrawlResult, site_server: Any
+) -> None:
+    # the feed and the sitemaps were asked for with their ETag and came back 304, unsent
+    assert {"/feed.xml", "/sitemap.xml", "/sitemap-articles.xml.gz"} <= set(
+        site_server.not_modified
+    )
+    assert second_crawl.stats.get("httpcache/revalidate", 0) >= 3

@@ -94,7 +94,11 @@ def run_crawl(output_dir: Path, *arguments: str, settings: tuple[str, ...] = ())
     completed = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False
     )
-    log = (log_file.read_text(encoding="utf-8") if log_file.exists() else "") + completed.stderr
+    log = (
+        (log_file.read_text(encoding="utf-8") if log_file.exists() else "")
+        + completed.stderr
+        + completed.stdout
+    )
     log_file.unlink(missing_ok=True)
     new_reports = sorted(set((output_dir / "state" / "crawls").glob("*.json")) - reports_before)
     report = json.loads(new_reports[-1].read_text(encoding="utf-8")) if new_reports else {}

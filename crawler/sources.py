@@ -1,0 +1,447 @@
+"""Named news sources: where to find a site's articles and how politely to fetch them.
+
+Sources are declared in a TOML file (see ``sources.toml`` at the repository root), one
+``[[source]]`` table each, with an optional ``[defaults]`` table for every source::
+
+    [defaults]
+    max_age = "3d"
+
+    [[source]]
+    name = "sputnik-africa"
+    home = "https://en.sputniknews.africa/"
+    feeds = ["https://en.sputniknews.africa/export/rss2/archive/index.xml"]
+    allow = ['^https://en\\.sputniknews\\.africa/\\d{8}/']
+
+Everything is validated when the file is read: a typo in a key, a bad URL, regex or duration
+raises :class:`SourcesError` naming the file, the source and the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import timedelta
+from types import MappingProxyType
+from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import urlsplit
+
+from crawler.inputs import InputError, validate_url
+from crawler.links import normalize_domain, same_site
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from datetime import datetime
+    from pathlib import Path
+
+_T = TypeVar("_T")
+
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_LANGUAGE = re.compile(r"[a-z]{2}")
+# A host name as written in allowed_domains: labels of letters, digits, "-" and "_".
+_DOMAIN = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
+# "90m", "12h", "3d", "1w", "30s", or several: "1d12h".
+_DURATION = re.compile(r"(?:\d+[smhdw])+", re.ASCII)
+_DURATION_PART = re.compile(r"(\d+)([smhdw])", re.ASCII)
+_SECONDS = re.compile(r"\d+", re.ASCII)
+_UNIT_SECONDS = MappingProxyType({"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800})
+
+_TOP_LEVEL_KEYS = ("defaults", "source")
+# Keys a [defaults] table may set (the rest name or locate a single source).
+_DEFAULT_KEYS = (
+    "language",
+    "max_age",
+    "download_delay",
+    "concurrency",
+    "follow_links",
+    "max_depth",
+)
+_SOURCE_KEYS = (
+    "name",
+    "home",
+    "feeds",
+    "sitemaps",
+    "allowed_domains",
+    "allow",
+    "deny",
+    *_DEFAULT_KEYS,
+)
+
+
+class SourcesError(ValueError):
+    """A sources file that cannot be used; the message names the file, source and key."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Source:
+    """One news site: where its articles are listed, what they look like, how to fetch."""
+
+    name: str
+    """Unique name, ``[a-z0-9][a-z0-9._-]*``; used in logs, stats and the dataset."""
+    home: str | None = None
+    """Home page, the start of link discovery (``follow_links``)."""
+    feeds: tuple[str, ...] = ()
+    """RSS or Atom feeds listing the latest articles."""
+    sitemaps: tuple[str, ...] = ()
+    """XML sitemaps or sitemap indexes (news sitemaps are best)."""
+    allowed_domains: tuple[str, ...] = ()
+    """Domains whose pages belong to the source (subdomains included, ``www.`` ignored).
+    Empty means the hosts of ``home``, ``feeds`` and ``sitemaps``."""
+    allow: tuple[re.Pattern[str], ...] = ()
+    """Article URL patterns (searched, not matched): a URL is an article if any finds it.
+    Empty means any URL may be one."""
+    deny: tuple[re.Pattern[str], ...] = ()
+    """URL patterns never fetched (searched), whatever ``allow`` says."""
+    language: str | None = None
+    """Expected ISO 639-1 language of the articles, a hint for the language stage."""
+    max_age: timedelta | None = None
+    """Feed and sitemap entries published longer ago than this are not fetched."""
+    download_delay: float | None = None
+    """Seconds between requests to the source; ``None`` keeps the crawl's setting."""
+    concurrency: int | None = None
+    """Parallel requests to the source; ``None`` keeps the crawl's setting."""
+    follow_links: bool = True
+    """Discover articles by following listing links (sections, pagination) from ``home``."""
+    max_depth: int = 2
+    """Link hops from ``home`` (depth 0) beyond which pages are not requested."""
+
+    def __post_init__(self) -> None:
+        domains = self.allowed_domains or _hosts([self.home or "", *self.feeds, *self.sitemaps])
+        normalized = tuple(dict.fromkeys(normalize_domain(domain) for domain in domains))
+        object.__setattr__(self, "allowed_domains", normalized)
+
+    @classmethod
+    def from_site(cls, url: str) -> Source:
+        """An ad-hoc source for a home page given as ``-a sites=URL``, with default settings.
+
+        Its name is the host without ``www.``; raises :class:`~crawler.inputs.InputError`
+        when ``url`` is not an http(s) URL.
+        """
+        home = validate_url(url, argument="-a sites")
+        host = _hosts([home])[0]
+        return cls(name=host, home=home, allowed_domains=(host,))
+
+    def on_site(self, url: str) -> bool:
+        """Whether the host of ``url`` is one of ``allowed_domains`` or a subdomain of one."""
+        return same_site(url, self.allowed_domains)
+
+    def is_denied(self, url: str) -> bool:
+        """Whether a ``deny`` pattern finds ``url``."""
+        return any(pattern.search(url) for pattern in self.deny)
+
+    def is_article_url(self, url: str) -> bool:
+        """Whether an ``allow`` pattern finds ``url`` (always, when there are none)."""
+        return not self.allow or any(pattern.search(url) for pattern in self.allow)
+
+    def may_follow(self, url: str) -> bool:
+        """Whether ``url`` may be requested at all: on the site and not denied.
+
+        The test for listing pages (home, sections, pagination), which ``allow`` is not.
+        """
+        return self.on_site(url) and not self.is_denied(url)
+
+    def allows(self, url: str) -> bool:
+        """Whether ``url`` is an article of this source: on the site, allowed, not denied."""
+        return self.may_follow(url) and self.is_article_url(url)
+
+    def is_recent(self, published_at: datetime | None, *, now: datetime) -> bool:
+        """Whether an entry published at ``published_at`` is within ``max_age`` of ``now``.
+
+        Entries without a date, and every entry when there is no ``max_age``, are recent.
+        """
+        if self.max_age is None or published_at is None:
+            return True
+        return now - published_at <= self.max_age
+
+
+def _hosts(urls: Iterable[str]) -> list[str]:
+    """The distinct normalized hosts of ``urls`` (those without a host skipped)."""
+    hosts = (normalize_domain(host) for host in map(_hostname, urls) if host)
+    return list(dict.fromkeys(hosts))
+
+
+def _hostname(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
+
+
+# --- durations -----------------------------------------------------------------------------
+
+
+def parse_duration(text: str | int) -> timedelta:
+    """A duration written as ``"90m"``, ``"12h"``, ``"3d"``, ``"1w"``, ``"30s"``, a sum of
+    those (``"1d12h"``) or a whole number of seconds (``3600`` or ``"3600"``).
+
+    Raises ``ValueError`` for anything else, negative numbers included.
+    """
+    if isinstance(text, bool) or not isinstance(text, int | str):
+        raise ValueError(f"{text!r} is not a duration; use e.g. '90m', '12h', '3d' or '1w'")
+    value = str(text).strip().lower()
+    if _SECONDS.fullmatch(value):
+        seconds = int(value)
+    elif _DURATION.fullmatch(value):
+        seconds = sum(
+            int(amount) * _UNIT_SECONDS[unit] for amount, unit in _DURATION_PART.findall(value)
+        )
+    elif value.startswith("-"):
+        raise ValueError(f"{text!r} is negative; durations cannot be negative")
+    else:
+        raise ValueError(
+            f"{text!r} is not a duration; use e.g. '90m', '12h', '3d', '1w' or seconds"
+        )
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"{text!r} is too long a duration") from None
+
+
+# --- value checks: each takes the value and where it was found, for the message ------------
+
+
+def _fail(where: str, message: str) -> SourcesError:
+    return SourcesError(f"{where}: {message}")
+
+
+def _type_name(value: object) -> str:
+    return {"str": "a string", "int": "an integer", "float": "a number", "bool": "a boolean"}.get(
+        type(value).__name__, f"a {type(value).__name__}"
+    )
+
+
+def _string(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise _fail(where, f"must be a string, not {_type_name(value)}")
+    if not value.strip():
+        raise _fail(where, "must not be empty")
+    return value.strip()
+
+
+def _name(value: object, where: str) -> str:
+    name = _string(value, where)
+    if not NAME_PATTERN.fullmatch(name):
+        raise _fail(
+            where,
+            f"{name!r} is not a valid name; use lower-case letters, digits, '.', '_' and '-', "
+            "starting with a letter or digit",
+        )
+    return name
+
+
+def _url(value: object, where: str) -> str:
+    try:
+        return validate_url(_string(value, where), argument=where)
+    except InputError as exc:
+        raise SourcesError(str(exc)) from None
+
+
+def _strings(value: object, where: str) -> list[str]:
+    if isinstance(value, str):
+        raise _fail(where, f'must be a list of strings, e.g. ["{value}"], not a string')
+    if not isinstance(value, list):
+        raise _fail(where, f"must be a list of strings, not {_type_name(value)}")
+    return [_string(item, f"{where}[{index}]") for index, item in enumerate(value)]
+
+
+def _url_list(value: object, where: str) -> tuple[str, ...]:
+    items = _strings(value, where)
+    return tuple(dict.fromkeys(_url(item, f"{where}[{i}]") for i, item in enumerate(items)))
+
+
+def _domain_list(value: object, where: str) -> tuple[str, ...]:
+    items = _strings(value, where)
+    if not items:
+        raise _fail(where, "is empty; leave it out to use the hosts of home, feeds and sitemaps")
+    domains = []
+    for index, item in enumerate(items):
+        domain = normalize_domain(item)
+        if not _DOMAIN.fullmatch(domain):
+            raise _fail(
+                f"{where}[{index}]",
+                f"{item!r} is not a domain name; write e.g. 'example.com', without scheme or path",
+            )
+        domains.append(domain)
+    return tuple(dict.fromkeys(domains))
+
+
+def _pattern_list(value: object, where: str) -> tuple[re.Pattern[str], ...]:
+    patterns = []
+    for index, item in enumerate(_strings(value, where)):
+        try:
+            patterns.append(re.compile(item))
+        except re.error as exc:
+            raise _fail(f"{where}[{index}]", f"{item!r} is not a valid regex: {exc}") from None
+    return tuple(patterns)
+
+
+def _language(value: object, where: str) -> str:
+    language = _string(value, where).lower()
+    if not _LANGUAGE.fullmatch(language):
+        raise _fail(where, f"{value!r} is not a two-letter ISO 639-1 language code like 'en'")
+    return language
+
+
+def _max_age(value: object, where: str) -> timedelta:
+    if not isinstance(value, int | str) or isinstance(value, bool):
+        raise _fail(where, f"must be a duration string or seconds, not {_type_name(value)}")
+    try:
+        duration = parse_duration(value)
+    except ValueError as exc:
+        raise _fail(where, str(exc)) from None
+    if not duration:
+        raise _fail(where, "must be longer than zero (leave it out for no limit)")
+    return duration
+
+
+def _seconds(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _fail(where, f"must be a number of seconds, not {_type_name(value)}")
+    if not math.isfinite(value) or value < 0:
+        raise _fail(where, f"must be a finite number of seconds, zero or more, not {value!r}")
+    return float(value)
+
+
+def _integer(value: object, where: str, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(where, f"must be an integer, not {_type_name(value)}")
+    if value < minimum:
+        raise _fail(where, f"must be {minimum} or more, not {value}")
+    return value
+
+
+def _concurrency(value: object, where: str) -> int:
+    return _integer(value, where, minimum=1)
+
+
+def _depth(value: object, where: str) -> int:
+    return _integer(value, where, minimum=0)
+
+
+def _boolean(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(where, f"must be true or false, not {_type_name(value)}")
+    return value
+
+
+# --- tables --------------------------------------------------------------------------------
+
+
+def _check_keys(table: Mapping[str, object], known: tuple[str, ...], where: str) -> None:
+    """Raise for the first key of ``table`` not in ``known``, suggesting the likely one."""
+    for key in table:
+        if key in known:
+            continue
+        if key in _SOURCE_KEYS:
+            raise _fail(where, f"key {key!r} cannot be set here; set it in each [[source]]")
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise _fail(where, f"unknown key {key!r} ({hint}known keys: {', '.join(known)})")
+
+
+def _get(
+    table: Mapping[str, object],
+    key: str,
+    check: Callable[[object, str], _T],
+    where: str,
+    default: _T,
+) -> _T:
+    """``table[key]`` checked, or ``default`` when absent."""
+    if key not in table:
+        return default
+    return check(table[key], f"{where}, key {key!r}")
+
+
+def _read_defaults(value: object, origin: str) -> Source:
+    """The ``[defaults]`` table, as a nameless source carrying the default settings."""
+    where = f"{origin}: [defaults]"
+    base = Source(name="defaults")
+    if not isinstance(value, dict):
+        raise _fail(where, "must be a table: [defaults]")
+    _check_keys(value, _DEFAULT_KEYS, where)
+    return dataclasses.replace(
+        base,
+        language=_get(value, "language", _language, where, base.language),
+        max_age=_get(value, "max_age", _max_age, where, base.max_age),
+        download_delay=_get(value, "download_delay", _seconds, where, base.download_delay),
+        concurrency=_get(value, "concurrency", _concurrency, where, base.concurrency),
+        follow_links=_get(value, "follow_links", _boolean, where, base.follow_links),
+        max_depth=_get(value, "max_depth", _depth, where, base.max_depth),
+    )
+
+
+def _read_source(
+    table: Mapping[str, object], defaults: Source, *, origin: str, number: int
+) -> Source:
+    """The ``number``-th ``[[source]]`` table of the file ``origin``."""
+    if "name" not in table:
+        raise _fail(f"{origin}: source #{number}", "missing required key 'name'")
+    name = _name(table["name"], f"{origin}: source #{number}, key 'name'")
+    where = f"{origin}: source {name!r}"
+    _check_keys(table, _SOURCE_KEYS, where)
+    source = Source(
+        name=name,
+        home=_get(table, "home", _url, where, None),
+        feeds=_get(table, "feeds", _url_list, where, ()),
+        sitemaps=_get(table, "sitemaps", _url_list, where, ()),
+        allowed_domains=_get(table, "allowed_domains", _domain_list, where, ()),
+        allow=_get(table, "allow", _pattern_list, where, ()),
+        deny=_get(table, "deny", _pattern_list, where, ()),
+        language=_get(table, "language", _language, where, defaults.language),
+        max_age=_get(table, "max_age", _max_age, where, defaults.max_age),
+        download_delay=_get(table, "download_delay", _seconds, where, defaults.download_delay),
+        concurrency=_get(table, "concurrency", _concurrency, where, defaults.concurrency),
+        follow_links=_get(table, "follow_links", _boolean, where, defaults.follow_links),
+        max_depth=_get(table, "max_depth", _depth, where, defaults.max_depth),
+    )
+    if not (source.home or source.feeds or source.sitemaps):
+        raise _fail(where, "nothing to crawl: give at least one of home, feeds or sitemaps")
+    return source
+
+
+def _source_tables(document: Mapping[str, object], origin: str) -> list[dict[str, object]]:
+    tables = document.get("source")
+    if tables is None:
+        raise _fail(origin, "no sources; add a [[source]] table for each site")
+    if not isinstance(tables, list) or not all(isinstance(table, dict) for table in tables):
+        raise _fail(origin, "'source' must be an array of tables, written [[source]]")
+    return tables
+
+
+def parse_sources(text: str, *, origin: str) -> list[Source]:
+    """The sources declared in TOML ``text``; ``origin`` (a file name) prefixes every error.
+
+    Raises :class:`SourcesError` for invalid TOML, unknown keys, values of the wrong type
+    or range, missing or duplicate names, non-http(s) URLs and invalid regexes.
+    """
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _fail(origin, f"invalid TOML: {exc}") from None
+    _check_keys(document, _TOP_LEVEL_KEYS, origin)
+    defaults = _read_defaults(document.get("defaults", {}), origin)
+    sources: dict[str, Source] = {}
+    for number, table in enumerate(_source_tables(document, origin), start=1):
+        source = _read_source(table, defaults, origin=origin, number=number)
+        if source.name in sources:
+            first = list(sources).index(source.name) + 1
+            raise _fail(
+                f"{origin}: source #{number}, key 'name'",
+                f"duplicate name {source.name!r} (also source #{first}); names must be unique",
+            )
+        sources[source.name] = source
+    return list(sources.values())
+
+
+def load_sources(path: Path) -> list[Source]:
+    """The sources declared in the UTF-8 TOML file at ``path`` (see :func:`parse_sources`)."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise SourcesError(f"{path}: cannot read the sources file: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise SourcesError(f"{path}: not UTF-8 text: {exc}") from None
+    return parse_sources(text, origin=str(path))

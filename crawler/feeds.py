@@ -1,4 +1,5 @@
-"""Feed discovery: the article links (and their dates) of RSS 2.0, RSS 1.0 and Atom feeds."""
+"""Feed discovery: the article links (and their dates) of RSS 2.0, RSS 1.0 and Atom feeds, and
+the feeds a web page announces (``<link rel="alternate" type="application/rss+xml">``)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,17 @@ import calendar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
+import lxml.etree
+from w3lib.encoding import html_to_unicode
 
 if TYPE_CHECKING:
     import time
+
+FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
+"""The ``type`` of a ``<link rel="alternate">`` to an XML feed (compared in lower case)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,3 +82,77 @@ def parse_feed(body: bytes, feed_url: str) -> ParsedFeed:
         )
     is_feed = bool(parsed.get("version")) or bool(entries)
     return ParsedFeed(entries=entries, is_feed=is_feed, error=error)
+
+
+def feed_links(html: bytes | str, page_url: str) -> list[str]:
+    """The XML feeds a page announces: the http(s) URLs of its ``<link rel="alternate">``
+    elements whose ``type`` is in :data:`FEED_TYPES`, in document order, without repeats.
+
+    Relative hrefs are resolved against the page's ``<base href>`` if any, else ``page_url``.
+    Bytes are decoded as the page declares (BOM, ``<meta charset>``), else as UTF-8; give the
+    response's ``text`` when the HTTP header may name another charset. Broken HTML is read as
+    far as libxml2's HTML parser recovers it; empty or binary input gives ``[]``.
+    """
+    root = _html_root(html)
+    if root is None:
+        return []
+    base_url = _base_url(root, page_url)
+    urls = (
+        _http_url(link.get("href"), base_url)
+        for link in root.iter("link")
+        if _is_feed_link(link.get("rel"), link.get("type"))
+    )
+    return list(dict.fromkeys(url for url in urls if url))
+
+
+def _html_root(html: bytes | str) -> lxml.etree._Element | None:
+    """The root element of an HTML document, or ``None`` when there is nothing to parse."""
+    text = html_to_unicode(None, html)[1] if isinstance(html, bytes) else html
+    # A lone surrogate (from a str decoded with "surrogateescape") becomes "?".
+    data = text.encode("utf-8", errors="replace")
+    if not data or data.isspace():
+        return None
+    parser = lxml.etree.HTMLParser(
+        encoding="utf-8",
+        recover=True,
+        no_network=True,
+        remove_comments=True,
+        remove_pis=True,
+        collect_ids=False,
+        default_doctype=False,
+    )
+    try:
+        return lxml.etree.fromstring(data, parser)
+    except lxml.etree.XMLSyntaxError:
+        return None
+
+
+def _base_url(root: lxml.etree._Element, page_url: str) -> str:
+    """The document's base URL: its first ``<base href>`` resolved against ``page_url``."""
+    for base in root.iter("base"):
+        href = (base.get("href") or "").strip()
+        if href:
+            return _http_url(href, page_url) or page_url
+    return page_url
+
+
+def _is_feed_link(rel: str | None, content_type: str | None) -> bool:
+    """Whether ``rel`` has the ``alternate`` token and ``type`` names an XML feed."""
+    if not rel or not content_type:
+        return False
+    media_type = content_type.partition(";")[0].strip().lower()
+    return media_type in FEED_TYPES and "alternate" in rel.lower().split()
+
+
+def _http_url(href: str | None, base_url: str) -> str | None:
+    """``href`` resolved against ``base_url`` if that gives an http(s) URL with a host."""
+    href = (href or "").strip()
+    if not href:
+        return None  # an empty href is the page itself, not a feed
+    try:
+        url = urljoin(base_url, href)
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError on a port that is not a number in range
+    except ValueError:  # e.g. "http://[::1": an invalid IPv6 host
+        return None
+    return url if parts.scheme in {"http", "https"} and parts.hostname else None

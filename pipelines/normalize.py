@@ -204,7 +204,7 @@ def normalize_article(
             "text": text,
             "url": url,
             "canonical_url": canonical,
-            "source": source_of(canonical),
+            "source": record.get("source") or source_of(canonical),
             "fetched_at": fetched_at,
             "published_at": published,
             "published_offset": utc_offset_minutes(record.get("published_at"))

@@ -6,7 +6,9 @@ import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 
-from crawler.feeds import FeedEntry, ParsedFeed, parse_feed
+import pytest
+
+from crawler.feeds import FEED_TYPES, FeedEntry, ParsedFeed, feed_links, parse_feed
 
 FEED_URL = "https://news.example/feeds/main.xml"
 
@@ -330,3 +332,163 @@ def test_external_entity_never_read() -> None:
         assert "root:" not in (entry.title or "")
         assert "/bin/" not in entry.url
         assert "/bin/" not in (entry.title or "")
+
+
+# --- feed autodiscovery ---------------------------------------------------------------------
+
+PAGE_URL = "https://news.example/world/index.html"
+
+FRONT_PAGE = b"""<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>World news</title>
+  <link rel="stylesheet" type="text/css" href="/static/site.css">
+  <link rel="alternate" type="application/rss+xml" title="World (RSS)" href="/world/rss.xml">
+  <link rel="alternate" hreflang="fr" href="https://news.example/fr/monde/">
+  <link rel="alternate" hreflang="x-default" href="https://news.example/world/">
+  <link rel="alternate" media="only screen and (max-width: 640px)" href="https://m.news.example/">
+  <link rel="alternate" type="application/atom+xml" title="World (Atom)" href="atom.xml">
+  <link rel="alternate" type="application/json" href="/world/feed.json">
+  <link rel="alternate" type="application/feed+json" href="/world/feed.json">
+  <link rel="canonical" href="https://news.example/world/">
+  <link rel="alternate" type="application/rss+xml" href="/world/rss.xml">
+  <link rel="alternate" type="text/html" href="/world/print.html">
+</head>
+<body><a rel="alternate" type="application/rss+xml" href="/anchor-is-not-a-link.xml">RSS</a></body>
+</html>
+"""
+
+
+def test_feed_links_rss_and_atom_in_document_order() -> None:
+    assert feed_links(FRONT_PAGE, PAGE_URL) == [
+        "https://news.example/world/rss.xml",
+        "https://news.example/world/atom.xml",  # relative to the page, repeat dropped
+    ]
+
+
+def test_feed_types_are_the_xml_feeds() -> None:
+    assert {"application/rss+xml", "application/atom+xml", "application/rdf+xml"} == FEED_TYPES
+
+
+def test_feed_links_rel_tokens_and_type_case() -> None:
+    page = """<html><head>
+<LINK REL="Alternate Feed" TYPE="Application/RSS+XML" HREF="/a.rss">
+<link rel="  feed   alternate " type="application/atom+xml; charset=utf-8" href="/b.atom">
+<link rel="alternate" type=" APPLICATION/RDF+XML " href="/c.rdf">
+<link rel="alternative" type="application/rss+xml" href="/not-the-alternate-token.rss">
+<link rel="alternate-feed" type="application/rss+xml" href="/not-a-token-either.rss">
+<link rel="feed" type="application/rss+xml" href="/feed-without-alternate.rss">
+<link type="application/rss+xml" href="/no-rel.rss">
+<link rel="alternate" href="/no-type.rss">
+</head></html>"""
+    assert feed_links(page, PAGE_URL) == [
+        "https://news.example/a.rss",
+        "https://news.example/b.atom",
+        "https://news.example/c.rdf",
+    ]
+
+
+def test_feed_links_resolved_against_base_href() -> None:
+    page = b"""<html><head>
+<link rel="alternate" type="application/rss+xml" href="before-base.xml">
+<base href="/feeds/">
+<base href="https://ignored.example/">
+<link rel="alternate" type="application/rss+xml" href="main.xml">
+<link rel="alternate" type="application/atom+xml" href="//cdn.example/atom.xml">
+<link rel="alternate" type="application/rss+xml" href="https://other.example/rss">
+</head><body></body></html>"""
+    # The first <base href> sets the document's base URL, for links before it too.
+    assert feed_links(page, PAGE_URL) == [
+        "https://news.example/feeds/before-base.xml",
+        "https://news.example/feeds/main.xml",
+        "https://cdn.example/atom.xml",
+        "https://other.example/rss",
+    ]
+
+
+def test_feed_links_base_without_href_is_ignored() -> None:
+    page = b"""<head><base target="_blank">
+<link rel="alternate" type="application/rss+xml" href="rss.xml"></head>"""
+    assert feed_links(page, PAGE_URL) == ["https://news.example/world/rss.xml"]
+
+
+def test_feed_links_only_http_urls_without_repeats() -> None:
+    page = b"""<head>
+<link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">
+<link rel="alternate" type="application/rss+xml" href="feed://news.example/rss.xml">
+<link rel="alternate" type="application/rss+xml" href="data:application/rss+xml,<rss/>">
+<link rel="alternate" type="application/rss+xml" href="">
+<link rel="alternate" type="application/rss+xml" href="   ">
+<link rel="alternate" type="application/rss+xml" href="http://[::1/broken">
+<link rel="alternate" type="application/rss+xml" href="  http://news.example/rss.xml  ">
+<link rel="alternate" type="application/rss+xml" href="http://news.example/rss.xml">
+<link rel="alternate" type="application/rss+xml" href="/rss.xml?edition=us&amp;format=rss">
+</head>"""
+    assert feed_links(page, PAGE_URL) == [
+        "http://news.example/rss.xml",
+        "https://news.example/rss.xml?edition=us&format=rss",
+    ]
+
+
+def test_feed_links_in_broken_html() -> None:
+    page = b"""<title>No html, no head</title><meta charset=utf-8>
+<div><p><b>Nothing closed
+<link rel=alternate type=application/rss+xml href=/in-body.xml>
+<table><tr><td><link rel='alternate' type='application/atom+xml' href='/in-a-cell.xml'>
+</span></i></html></body>
+<link rel="alternate" type="application/rss+xml" href="/after-the-end.xml">
+<p><link rel="alternate" type="application/rss+xml" href="/unterminated"""
+    links = feed_links(page, PAGE_URL)
+    assert links[:2] == ["https://news.example/in-body.xml", "https://news.example/in-a-cell.xml"]
+    # A tag cut at the end of the document never yields a link.
+    assert "https://news.example/unterminated" not in links
+
+
+def test_feed_links_decoding() -> None:
+    declared = (
+        b'<head><meta charset="windows-1252">'
+        b'<link rel="alternate" type="application/rss+xml" href="/caf\xe9.xml"></head>'
+    )
+    utf8 = '<link rel="alternate" type="application/rss+xml" href="/café.xml">'.encode()
+    xml_declaration = (
+        "<?xml version='1.0' encoding='iso-8859-1'?>"
+        '<html><head><link rel="alternate" type="application/rss+xml" href="/café.xml">'
+    )
+    assert feed_links(declared, PAGE_URL) == ["https://news.example/café.xml"]
+    assert feed_links(utf8, PAGE_URL) == ["https://news.example/café.xml"]
+    assert feed_links(xml_declaration, PAGE_URL) == ["https://news.example/café.xml"]
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        b"",
+        "",
+        b"   \n\t",
+        bytes(range(256)) * 16,
+        b"\x00" * 1000,
+        b"<<<garbage>>>",
+        b"\x89PNG\r\n\x1a\n" + bytes(512),
+        "\ud800 lone surrogate, no links",
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>',
+    ],
+    ids=["empty", "empty-str", "blank", "binary", "nul", "garbage", "png", "surrogate", "rss"],
+)
+def test_feed_links_without_a_page(html: bytes | str) -> None:
+    assert feed_links(html, PAGE_URL) == []
+
+
+def test_feed_links_after_a_nul_byte() -> None:
+    page = b'<head>\x00<link rel="alternate" type="application/rss+xml" href="/rss.xml"></head>'
+    assert feed_links(page, PAGE_URL) == ["https://news.example/rss.xml"]
+
+
+def test_feed_links_in_xhtml() -> None:
+    page = b"""<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN"
+  "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml"><head>
+<link rel="alternate" type="application/rss+xml" href="/xhtml.rss" />
+</head><body /></html>"""
+    assert feed_links(page, PAGE_URL) == ["https://news.example/xhtml.rss"]

@@ -1,29 +1,65 @@
-"""The ``news`` spider: fetches article pages given directly, from feeds and from sitemaps.
+"""The ``news`` spider: finds article pages and fetches them.
 
-It discovers and fetches; every transformation happens in the item pipelines.
+Inputs: article URLs, feeds and sitemaps given directly; sites given by their home page; and
+named sources from a TOML file (``crawler/sources.py``). From a home page it finds the site's
+sitemaps (robots.txt ``Sitemap:`` lines, else the usual paths), its advertised feeds, and
+articles and sections by following links, with pagination, to a limited depth.
+
+It discovers and fetches; every transformation happens in the item pipelines. Which listed
+articles are not fetched at all because the dataset has them is decided by the incremental
+middleware (``crawler/incremental.py``).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import urljoin
 
 import scrapy
 from scrapy.exceptions import UsageError
+from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 
-from crawler.feeds import parse_feed
+from crawler.feeds import feed_links, parse_feed
 from crawler.incremental import ARTICLE_META
 from crawler.inputs import InputError, read_url_list
 from crawler.items import ArticleItem
-from crawler.sitemaps import SitemapTooLarge, lastmod_datetime, parse_sitemap, sitemap_body
+from crawler.links import extract_links, is_listing_url, looks_like_article, next_page_links
+from crawler.sitemaps import (
+    SitemapTooLarge,
+    default_sitemap_urls,
+    lastmod_datetime,
+    news_published_datetime,
+    parse_sitemap,
+    sitemap_body,
+    sitemaps_from_robots,
+)
+from crawler.sources import Source, SourcesError, load_sources, parse_duration
+from pipelines.dates import to_utc
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
+    from scrapy.crawler import Crawler
     from scrapy.http import Response
     from twisted.python.failure import Failure
+
+PROBE_META = "probe"
+"""``Request.meta`` key of guessed URLs (the usual sitemap paths): a 404 there is normal."""
+
+
+@dataclass(frozen=True)
+class CrawlPlan:
+    """What one crawl starts from."""
+
+    article_urls: list[str] = field(default_factory=list)
+    feed_urls: list[str] = field(default_factory=list)
+    sitemap_urls: list[str] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
 
 
 class NewsSpider(scrapy.Spider):
@@ -33,7 +69,9 @@ class NewsSpider(scrapy.Spider):
 
     * ``urls``: article pages, fetched directly;
     * ``feeds``: RSS 2.0, RSS 1.0 or Atom feeds whose entries are articles;
-    * ``sitemaps``: XML sitemaps or sitemap indexes (``.xml`` or ``.xml.gz``).
+    * ``sitemaps``: XML sitemaps, Google News sitemaps or sitemap indexes (``.xml.gz`` too);
+    * ``sites``: home pages of news sites, whose articles are found from there;
+    * ``sources``: a TOML file of named sources (see ``sources.toml``).
     """
 
     name = "news"
@@ -43,12 +81,28 @@ class NewsSpider(scrapy.Spider):
         urls: str | None = None,
         feeds: str | None = None,
         sitemaps: str | None = None,
+        sites: str | None = None,
+        sources: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.article_urls, self.feed_urls, self.sitemap_urls = self.check_arguments(
-            urls=urls, feeds=feeds, sitemaps=sitemaps
+        self.plan = self.check_arguments(
+            urls=urls, feeds=feeds, sitemaps=sitemaps, sites=sites, sources=sources
         )
+        self.sources = {source.name: source for source in self.plan.sources}
+        self.max_age: timedelta | None = None
+
+    @property
+    def article_urls(self) -> list[str]:
+        return self.plan.article_urls
+
+    @property
+    def feed_urls(self) -> list[str]:
+        return self.plan.feed_urls
+
+    @property
+    def sitemap_urls(self) -> list[str]:
+        return self.plan.sitemap_urls
 
     @classmethod
     def check_arguments(
@@ -56,43 +110,120 @@ class NewsSpider(scrapy.Spider):
         urls: str | None = None,
         feeds: str | None = None,
         sitemaps: str | None = None,
+        sites: str | None = None,
+        sources: str | None = None,
         **_: Any,
-    ) -> tuple[list[str], list[str], list[str]]:
-        """The spider's URL lists; ``UsageError`` (one line, no help) for bad arguments."""
+    ) -> CrawlPlan:
+        """The crawl's inputs; ``UsageError`` (one line, no help) for bad arguments."""
         try:
-            lists = (
-                read_url_list(urls, argument="-a urls"),
-                read_url_list(feeds, argument="-a feeds"),
-                read_url_list(sitemaps, argument="-a sitemaps"),
+            named = load_sources(_path_argument(sources)) if sources else []
+            plan = CrawlPlan(
+                article_urls=read_url_list(urls, argument="-a urls"),
+                feed_urls=read_url_list(feeds, argument="-a feeds"),
+                sitemap_urls=read_url_list(sitemaps, argument="-a sitemaps"),
+                sources=[
+                    *named,
+                    *(Source.from_site(url) for url in read_url_list(sites, argument="-a sites")),
+                ],
             )
-        except InputError as exc:
+        except (InputError, SourcesError, OSError) as exc:
             raise UsageError(str(exc), print_help=False) from None
-        if not any(lists):
+        names = [source.name for source in plan.sources]
+        if len(set(names)) != len(names):
+            raise UsageError(f"a source is given twice: {sorted(names)}", print_help=False)
+        if not (plan.article_urls or plan.feed_urls or plan.sitemap_urls or plan.sources):
             raise UsageError(
-                "nothing to crawl: give -a urls=..., -a feeds=... and/or -a sitemaps=...",
+                "nothing to crawl: give -a urls=, -a feeds=, -a sitemaps=, -a sites= and/or "
+                "-a sources=",
                 print_help=False,
             )
-        return lists
+        return plan
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        max_age = crawler.settings.get("DISCOVERY_MAX_AGE")
+        try:
+            spider.max_age = parse_duration(max_age) if max_age not in (None, "") else None
+        except ValueError as exc:
+            raise UsageError(f"DISCOVERY_MAX_AGE: {exc}", print_help=False) from None
+        return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url in self.sitemap_urls:
-            yield self._listing_request(url, self.parse_sitemap)
-        for url in self.feed_urls:
-            yield self._listing_request(url, self.parse_feed)
-        for url in self.article_urls:
+        self._apply_politeness()
+        for url in self.plan.sitemap_urls:
+            yield self._listing(url, self.parse_sitemap)
+        for url in self.plan.feed_urls:
+            yield self._listing(url, self.parse_feed)
+        for source in self.plan.sources:
+            for request in self._source_requests(source):
+                yield request
+        for url in self.plan.article_urls:
             yield self.article_request(url, discovered_via="url")
+
+    def _source_requests(self, source: Source) -> Iterator[scrapy.Request]:
+        for url in source.sitemaps:
+            yield self._listing(url, self.parse_sitemap, source=source.name)
+        for url in source.feeds:
+            yield self._listing(url, self.parse_feed, source=source.name)
+        if source.home:
+            yield self._listing(source.home, self.parse_listing, source=source.name, depth=0)
+            if not source.sitemaps:
+                yield self._listing(
+                    urljoin(source.home, "/robots.txt"), self.parse_robots, source=source.name
+                )
+
+    def _apply_politeness(self) -> None:
+        """Per-source delay and concurrency, as download slot settings of the source's hosts."""
+        if not any(s.download_delay or s.concurrency for s in self.plan.sources):
+            return
+        engine = self.crawler.engine
+        for source in self.plan.sources:
+            slot: dict[str, Any] = {}
+            if source.download_delay is not None:
+                slot["delay"] = source.download_delay
+            if source.concurrency is not None:
+                slot["concurrency"] = source.concurrency
+            if slot:
+                for domain in source.allowed_domains:
+                    for host in (domain, f"www.{domain}"):
+                        engine.downloader.per_slot_settings[host] = slot
 
     # --- requests ---------------------------------------------------------------------------
 
-    def _listing_request(self, url: str, callback: Any) -> scrapy.Request:
-        # Feeds and sitemaps are always fetched again: they are how new articles are found.
-        return scrapy.Request(url, callback=callback, errback=self.on_error, dont_filter=True)
+    def _listing(
+        self,
+        url: str,
+        callback: Any,
+        *,
+        source: str | None = None,
+        depth: int | None = None,
+        start: bool = True,
+        probe: bool = False,
+    ) -> scrapy.Request:
+        """A request for a listing (feed, sitemap, robots.txt, home or section page).
+
+        Start listings are fetched on every run (they are how new articles are found; the HTTP
+        cache makes that cheap); listings found by following links are fetched once a run.
+        """
+        cb_kwargs: dict[str, Any] = {"source": source}
+        if depth is not None:
+            cb_kwargs["depth"] = depth
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.on_error,
+            dont_filter=start,
+            cb_kwargs=cb_kwargs,
+            meta={PROBE_META: True} if probe else {},
+        )
 
     def article_request(
         self,
         url: str,
         *,
         discovered_via: str,
+        source: str | None = None,
         listed_title: str | None = None,
         listed_published_at: datetime | None = None,
         listed_modified_at: datetime | None = None,
@@ -109,11 +240,28 @@ class NewsSpider(scrapy.Spider):
             meta={ARTICLE_META: True, "dont_cache": True},
             cb_kwargs={
                 "discovered_via": discovered_via,
+                "source": source,
                 "listed_title": listed_title,
                 "listed_published_at": listed_published_at,
                 "listed_modified_at": listed_modified_at,
             },
         )
+
+    def _wanted(self, url: str, source: str | None, listed: datetime | None) -> bool:
+        """Whether a listed article is to be fetched: on its source's site, allowed by its
+        patterns, and not older than the maximum age."""
+        stats = self.crawler.stats
+        assert stats is not None
+        known = self.sources.get(source) if source else None
+        if known is not None and not known.allows(url):
+            stats.inc_value("news/discovery/not_allowed")
+            return False
+        max_age = known.max_age if known is not None and known.max_age else self.max_age
+        listed = to_utc(listed)
+        if max_age is not None and listed is not None and listed < datetime.now(UTC) - max_age:
+            stats.inc_value("news/discovery/too_old")
+            return False
+        return True
 
     # --- callbacks --------------------------------------------------------------------------
 
@@ -122,6 +270,7 @@ class NewsSpider(scrapy.Spider):
         response: Response,
         *,
         discovered_via: str,
+        source: str | None = None,
         listed_title: str | None = None,
         listed_published_at: datetime | None = None,
         listed_modified_at: datetime | None = None,
@@ -135,13 +284,14 @@ class NewsSpider(scrapy.Spider):
             html=response.body,
             content_type=_header(response, b"Content-Type"),
             discovered_via=discovered_via,
+            source=source,
             listed_title=listed_title,
             listed_published_at=listed_published_at,
             listed_modified_at=listed_modified_at,
             refetch=refetch,
         )
 
-    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_feed(self, response: Response, source: str | None = None) -> Iterator[scrapy.Request]:
         """Requests for the entries of an RSS or Atom feed."""
         stats = self.crawler.stats
         feed = parse_feed(response.body, response.url)
@@ -161,14 +311,18 @@ class NewsSpider(scrapy.Spider):
         stats.inc_value("news/discovery/feed_entries", len(feed.entries))
         self.logger.info("Feed %s lists %d articles", response.url, len(feed.entries))
         for entry in feed.entries:
-            yield self.article_request(
-                entry.url,
-                discovered_via="feed",
-                listed_title=entry.title,
-                listed_published_at=entry.published_at,
-            )
+            if self._wanted(entry.url, source, entry.published_at):
+                yield self.article_request(
+                    entry.url,
+                    discovered_via="feed",
+                    source=source,
+                    listed_title=entry.title,
+                    listed_published_at=entry.published_at,
+                )
 
-    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_sitemap(
+        self, response: Response, source: str | None = None
+    ) -> Iterator[scrapy.Request]:
         """Requests for the URLs of a sitemap, or for the sitemaps of a sitemap index."""
         stats = self.crawler.stats
         max_size = response.meta.get("download_maxsize") or self.settings.getint("DOWNLOAD_MAXSIZE")
@@ -180,6 +334,8 @@ class NewsSpider(scrapy.Spider):
             return
         sitemap = parse_sitemap(xml, response.url)
         if sitemap.kind is None:
+            if response.meta.get(PROBE_META):
+                return  # a guessed sitemap path that holds something else
             stats.inc_value("news/discovery/sitemap_invalid")
             self.logger.warning("Not a sitemap, ignored: %s", response.url)
             return
@@ -189,13 +345,67 @@ class NewsSpider(scrapy.Spider):
         )
         if sitemap.kind == "sitemapindex":
             for entry in sitemap.entries:
-                yield self._listing_request(entry.url, self.parse_sitemap)
+                yield self._listing(entry.url, self.parse_sitemap, source=source, start=False)
             return
         stats.inc_value("news/discovery/sitemap_urls", len(sitemap.entries))
         for entry in sitemap.entries:
-            yield self.article_request(
-                entry.url, discovered_via="sitemap", listed_modified_at=lastmod_datetime(entry)
-            )
+            published = news_published_datetime(entry)
+            modified = lastmod_datetime(entry)
+            if self._wanted(entry.url, source, published or modified):
+                yield self.article_request(
+                    entry.url,
+                    discovered_via="sitemap",
+                    source=source,
+                    listed_title=entry.news_title,
+                    listed_published_at=published,
+                    listed_modified_at=modified,
+                )
+
+    def parse_robots(
+        self, response: Response, source: str | None = None
+    ) -> Iterator[scrapy.Request]:
+        """The sitemaps a site's robots.txt names; the usual paths when it names none."""
+        named = sitemaps_from_robots(response.body, response.url)
+        self.crawler.stats.inc_value("news/discovery/robots_sitemaps", len(named))
+        for url in named:
+            yield self._listing(url, self.parse_sitemap, source=source, start=False)
+        if not named:
+            for url in default_sitemap_urls(response.url):
+                yield self._listing(url, self.parse_sitemap, source=source, start=False, probe=True)
+
+    def parse_listing(
+        self, response: Response, source: str | None = None, depth: int = 0
+    ) -> Iterator[scrapy.Request]:
+        """Articles, sections and next pages linked from a home or section page (never stored
+        as an article itself)."""
+        known = self.sources.get(source) if source else None
+        if known is None or not isinstance(response, TextResponse):
+            return
+        stats = self.crawler.stats
+        stats.inc_value("news/discovery/listing_pages")
+        html = response.text
+        if depth == 0 and not known.feeds:
+            for url in feed_links(html, response.url):
+                if known.may_follow(url):
+                    yield self._listing(url, self.parse_feed, source=source, start=False)
+        deeper = depth + 1
+        follow = known.follow_links and deeper <= known.max_depth
+        for url in extract_links(html, response.url):
+            if not known.may_follow(url):
+                continue
+            if looks_like_article(url) and known.allows(url):
+                stats.inc_value("news/discovery/linked_articles")
+                yield self.article_request(url, discovered_via="link", source=source)
+            elif follow and (depth == 0 or is_listing_url(url)):
+                yield self._listing(
+                    url, self.parse_listing, source=source, depth=deeper, start=False
+                )
+        if follow:
+            for url in next_page_links(html, response.url):
+                if known.may_follow(url):
+                    yield self._listing(
+                        url, self.parse_listing, source=source, depth=deeper, start=False
+                    )
 
     def on_error(self, failure: Failure) -> None:
         """One log line and one counter per failed request, never a traceback."""
@@ -203,6 +413,10 @@ class NewsSpider(scrapy.Spider):
         stats = self.crawler.stats
         if isinstance(failure.value, HttpError):
             status = failure.value.response.status
+            if request.meta.get(PROBE_META):
+                stats.inc_value("news/discovery/probe_missing")
+                self.logger.debug("No sitemap at %s (HTTP %d)", request.url, status)
+                return
             stats.inc_value(f"news/fetch/http_error/{status}")
             self.logger.warning("HTTP %d, skipped: %s", status, request.url)
             return
@@ -214,6 +428,10 @@ class NewsSpider(scrapy.Spider):
             reason = type(failure.value).__name__
         stats.inc_value(f"news/fetch/error/{reason}")
         self.logger.warning("Fetch failed (%s: %s): %s", reason, failure.value, request.url)
+
+
+def _path_argument(value: str) -> Path:
+    return Path(value.removeprefix("@")).expanduser()
 
 
 def _header(response: Response, name: bytes) -> str | None:

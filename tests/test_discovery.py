@@ -1,0 +1,119 @@
+"""Discovery and incremental crawls of a whole site from its home page (``-a sites=``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from demo.site import base_url, serve
+from pipelines.dataset import data_files
+from tests.conftest import CrawlResult, run_crawl
+from tests.newssite import NewsSite
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+
+@pytest.fixture(scope="module")
+def news_site() -> NewsSite:
+    return NewsSite.build()
+
+
+@pytest.fixture(scope="module")
+def server(news_site: NewsSite) -> Iterator[Any]:
+    with serve(news_site) as running:  # type: ignore[arg-type]
+        yield running
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("discovery")
+
+
+def _crawl(out: Path, server: Any) -> CrawlResult:
+    before = len(server.requested)
+    result = run_crawl(out, "-a", f"sites={base_url(server)}/")
+    result.requested = server.requested[before:]
+    return result
+
+
+def _stored(out: Path, server: Any) -> list[str]:
+    rows = [row for path in data_files(out / "articles") for row in pq.read_table(path).to_pylist()]
+    return [row["url"].removeprefix(base_url(server)) for row in rows]
+
+
+@pytest.fixture(scope="module")
+def first(out: Path, server: Any) -> CrawlResult:
+    return _crawl(out, server)
+
+
+def test_one_crawl_finds_every_article(
+    first: CrawlResult, out: Path, server: Any, news_site: NewsSite
+) -> None:
+    assert first.returncode == 0, first.log[-3000:]
+    assert sorted(_stored(out, server)) == sorted(a.path for a in news_site.articles)
+
+
+def test_every_discovery_path_was_used(first: CrawlResult) -> None:
+    requested = set(first.requested)
+    assert {
+        "/robots.txt",
+        "/sitemap_index.xml",
+        "/news-sitemap.xml",
+        "/sitemap-archive.xml",
+    } <= requested
+    assert {"/rss.xml", "/atom.xml", "/world/", "/world/page/2/", "/tag/elections/"} <= requested
+    assert first.stats["news/discovery/feeds"] == 2
+    assert first.stats["news/discovery/sitemaps"] == 3
+
+
+def test_listings_are_never_stored(first: CrawlResult, out: Path, server: Any) -> None:
+    stored = set(_stored(out, server))
+    assert not stored & {"/", "/world/", "/world/page/2/", "/tag/elections/", "/about/"}
+
+
+def test_disallowed_path_is_never_requested(first: CrawlResult, news_site: NewsSite) -> None:
+    assert news_site.private_path not in first.requested
+    assert first.stats.get("robotstxt/forbidden", 0) >= 1
+
+
+def test_source_column_carries_the_source_name(first: CrawlResult, out: Path) -> None:
+    rows = [row for path in data_files(out / "articles") for row in pq.read_table(path).to_pylist()]
+    assert {row["source"] for row in rows} == {"127.0.0.1"}
+
+
+@pytest.fixture(scope="module")
+def second(first: CrawlResult, out: Path, server: Any) -> CrawlResult:
+    return _crawl(out, server)
+
+
+def test_second_crawl_downloads_no_known_article(
+    second: CrawlResult, out: Path, server: Any, news_site: NewsSite
+) -> None:
+    assert second.returncode == 0, second.log[-3000:]
+    assert not {a.path for a in news_site.articles} & set(second.requested)
+    assert len(_stored(out, server)) == len(news_site.articles)
+    assert second.stats.get("news/parquet/rows_written", 0) == 0
+
+
+@pytest.fixture(scope="module")
+def third(
+    second: CrawlResult, out: Path, server: Any, news_site: NewsSite
+) -> tuple[CrawlResult, list[str]]:
+    new = news_site.publish(3)
+    return _crawl(out, server), [a.path for a in new]
+
+
+def test_third_crawl_adds_exactly_the_new_articles(
+    third: tuple[CrawlResult, list[str]], out: Path, server: Any, news_site: NewsSite
+) -> None:
+    result, new = third
+    assert result.returncode == 0, result.log[-3000:]
+    article_requests = [p for p in result.requested if p in {a.path for a in news_site.articles}]
+    assert sorted(article_requests) == sorted(new)
+    stored = _stored(out, server)
+    assert sorted(stored) == sorted(a.path for a in news_site.articles)
+    assert result.stats["news/parquet/rows_written"] == len(new)

@@ -67,8 +67,14 @@ class Article:
     def published(self) -> str:
         return f"2024-05-{1 + self.number % 28:02d}T09:30:00+02:00"
 
-    def html(self) -> bytes:
-        paragraphs = "".join(
+    def html(self, revision: int = 0) -> bytes:
+        update = (
+            f"<p>Update {revision}: officials corrected figure {self.number + revision} in "
+            "this report after new information reached the newsroom.</p>"
+            if revision
+            else ""
+        )
+        paragraphs = update + "".join(
             f"<p>Report {self.number}, part {part}: the {WORDS[(self.number + part) % 20]} "
             f"story told by witness {self.number * 10 + part}, who saw "
             f"{WORDS[(self.number * 3 + part) % 20]} events unfold in district "
@@ -92,6 +98,8 @@ class NewsSite:
 
     articles: list[Article] = field(default_factory=list)
     routes: dict[str, Response] = field(default_factory=dict)
+    revisions: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """Revised articles: path -> (revision number, sitemap lastmod)."""
 
     @classmethod
     def build(cls) -> NewsSite:
@@ -117,6 +125,11 @@ class NewsSite:
     def publish(self, count: int) -> list[Article]:
         """New articles: half in the RSS feed, half in the news sitemap."""
         return [*self.add("rss", count - count // 2), *self.add("news-sitemap", count // 2)]
+
+    def revise(self, article: Article, lastmod: str) -> None:
+        """Change an article's text and give it a new ``lastmod`` in its sitemap."""
+        number = self.revisions.get(article.path, (0, ""))[0] + 1
+        self.revisions[article.path] = (number, lastmod)
 
     def listed(self, place: str) -> list[Article]:
         return [article for article in self.articles if article.listed_in == place]
@@ -152,7 +165,9 @@ class NewsSite:
             )
         for article in self.articles:
             if article.path == path:
-                return Response(200, {"Content-Type": "text/html; charset=utf-8"}, article.html())
+                revision = self.revisions.get(path, (0, ""))[0]
+                html = article.html(revision)
+                return Response(200, {"Content-Type": "text/html; charset=utf-8"}, html)
         if path == self.private_path:
             return Response(200, {"Content-Type": "text/html"}, Article(999, "private").html())
         return Response(404, {"Content-Type": "text/html"}, b"<html><body>Not found</body></html>")
@@ -210,7 +225,9 @@ class NewsSite:
     def _archive_sitemap(self, base: str) -> str:
         paths = [a.path for a in self.listed("archive-sitemap")] + [self.private_path]
         entries = "".join(
-            f"<url><loc>{base}{path}</loc><lastmod>2024-05-02</lastmod></url>" for path in paths
+            f"<url><loc>{base}{path}</loc>"
+            f"<lastmod>{self.revisions.get(path, (0, '2024-05-02'))[1]}</lastmod></url>"
+            for path in paths
         )
         return (
             '<?xml version="1.0" encoding="UTF-8"?><urlset '

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow.parquet as pq
@@ -117,3 +118,55 @@ def test_third_crawl_adds_exactly_the_new_articles(
     stored = _stored(out, server)
     assert sorted(stored) == sorted(a.path for a in news_site.articles)
     assert result.stats["news/parquet/rows_written"] == len(new)
+
+
+@pytest.fixture(scope="module")
+def fourth(
+    third: tuple[CrawlResult, list[str]], out: Path, server: Any, news_site: NewsSite
+) -> tuple[CrawlResult, str, datetime]:
+    revised = news_site.listed("archive-sitemap")[0]
+    lastmod = datetime.now(UTC).replace(microsecond=0)
+    news_site.revise(revised, lastmod.isoformat())
+    return _crawl(out, server), revised.path, lastmod
+
+
+def test_a_changed_article_is_stored_again_as_a_new_version(
+    fourth: tuple[CrawlResult, str, datetime], out: Path, server: Any
+) -> None:
+    result, path, lastmod = fourth
+    assert result.returncode == 0, result.log[-3000:]
+    assert result.stats["news/incremental/refetched"] == 1
+    assert result.stats["news/parquet/rows_written"] == 1
+    rows = [
+        row
+        for file in data_files(out / "articles")
+        for row in pq.read_table(file).to_pylist()
+        if row["url"].endswith(path)
+    ]
+    assert len(rows) == 2
+    old, new = sorted(rows, key=lambda row: row["fetched_at"])
+    assert old["content_hash"] != new["content_hash"]
+    assert new["text"].startswith("Update 1:")
+    assert new["modified_at"] == lastmod  # the sitemap's lastmod, the page gives none
+
+
+SOURCES = """
+[[source]]
+name = "fixture-news"
+home = "{home}"
+allow = ['/2024/05/']
+"""
+
+
+def test_a_sources_file_names_the_source(tmp_path: Path, server: Any, news_site: NewsSite) -> None:
+    sources = tmp_path / "sources.toml"
+    sources.write_text(SOURCES.format(home=f"{base_url(server)}/"), encoding="utf-8")
+    result = run_crawl(tmp_path / "out", "-a", f"sources={sources}")
+    assert result.returncode == 0, result.log[-3000:]
+    rows = [
+        row
+        for file in data_files(tmp_path / "out" / "articles")
+        for row in pq.read_table(file).to_pylist()
+    ]
+    assert len(rows) == len(news_site.articles)
+    assert {row["source"] for row in rows} == {"fixture-news"}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -237,3 +238,89 @@ def test_errors_are_counted_and_logged_in_one_line(
     assert spider.crawler.stats.get_value(stat) == 1
     assert line in caplog.text
     assert "Traceback" not in caplog.text
+
+
+SOURCES_TOML = """
+[[source]]
+name = "planet"
+home = "https://planet.test/"
+feeds = ["https://planet.test/rss.xml"]
+allow = ['^https://planet\\.test/news/']
+max_age = "2d"
+download_delay = 3.0
+concurrency = 1
+"""
+
+
+def _planet(tmp_path: Path, **settings: Any) -> NewsSpider:
+    path = tmp_path / "sources.toml"
+    path.write_text(SOURCES_TOML, encoding="utf-8")
+    crawler = get_crawler(NewsSpider, settings_dict=settings)
+    spider = NewsSpider.from_crawler(crawler, sources=str(path))
+    crawler.spider = spider
+    return spider
+
+
+def _rss(*entries: tuple[str, datetime]) -> bytes:
+    items = "".join(
+        f"<item><title>t</title><link>{url}</link><pubDate>{when:%a, %d %b %Y %H:%M:%S +0000}"
+        "</pubDate></item>"
+        for url, when in entries
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode()
+
+
+def test_source_rules_and_maximum_age_filter_feed_entries(tmp_path: Path) -> None:
+    spider = _planet(tmp_path)
+    now = datetime.now(UTC)
+    body = _rss(
+        ("https://planet.test/news/fresh", now - timedelta(hours=3)),
+        ("https://planet.test/news/stale", now - timedelta(days=5)),
+        ("https://planet.test/shop/offer", now),
+        ("https://elsewhere.test/news/x", now),
+    )
+    url = "https://planet.test/rss.xml"
+    requests = list(spider.parse_feed(XmlResponse(url, body=body, request=Request(url)), "planet"))
+    assert [r.url for r in requests] == ["https://planet.test/news/fresh"]
+    assert requests[0].cb_kwargs["source"] == "planet"
+    assert spider.crawler.stats.get_value("news/discovery/too_old") == 1
+    assert spider.crawler.stats.get_value("news/discovery/not_allowed") == 2
+
+
+def test_global_maximum_age_setting(tmp_path: Path) -> None:
+    spider = _spider(feeds="https://news.test/rss.xml")
+    spider.max_age = timedelta(days=1)
+    now = datetime.now(UTC)
+    body = _rss(("https://news.test/a", now), ("https://news.test/b", now - timedelta(days=3)))
+    url = "https://news.test/rss.xml"
+    requests = list(spider.parse_feed(XmlResponse(url, body=body, request=Request(url))))
+    assert [r.url for r in requests] == ["https://news.test/a"]
+
+
+def test_bad_maximum_age_setting_is_a_usage_error() -> None:
+    crawler = get_crawler(NewsSpider, settings_dict={"DISCOVERY_MAX_AGE": "soon"})
+    with pytest.raises(UsageError, match="DISCOVERY_MAX_AGE"):
+        NewsSpider.from_crawler(crawler, urls="https://news.test/a")
+
+
+def test_sources_start_with_their_feeds_home_and_robots(tmp_path: Path) -> None:
+    spider = _planet(tmp_path)
+    spider.crawler.engine = SimpleNamespace(downloader=SimpleNamespace(per_slot_settings={}))
+    requests = asyncio.run(_start(spider))
+    assert {r.url for r in requests} == {
+        "https://planet.test/rss.xml",
+        "https://planet.test/",
+        "https://planet.test/robots.txt",
+    }
+    # the source's politeness applies to its hosts' download slots
+    slots = spider.crawler.engine.downloader.per_slot_settings
+    assert slots["planet.test"] == {"delay": 3.0, "concurrency": 1}
+
+
+def test_a_bad_sources_file_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text('[[source]]\nname = "x"\nhome = "https://x.test/"\nfeed = []\n')
+    with pytest.raises(UsageError, match="unknown key 'feed'"):
+        _spider(sources=str(path))
+    with pytest.raises(UsageError, match="sources"):
+        _spider(sources=str(tmp_path / "missing.toml"))

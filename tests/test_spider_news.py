@@ -324,3 +324,32 @@ def test_a_bad_sources_file_is_a_usage_error(tmp_path: Path) -> None:
         _spider(sources=str(path))
     with pytest.raises(UsageError, match="sources"):
         _spider(sources=str(tmp_path / "missing.toml"))
+
+
+def test_robots_sitemaps_are_followed(spider: NewsSpider) -> None:
+    body = b"User-agent: *\nDisallow: /private/\nSitemap: https://news.test/news-sitemap.xml\n"
+    url = "https://news.test/robots.txt"
+    requests = list(spider.parse_robots(TextResponse(url, body=body, encoding="utf-8"), "site"))
+    assert [r.url for r in requests] == ["https://news.test/news-sitemap.xml"]
+    assert requests[0].callback == spider.parse_sitemap
+    assert not requests[0].meta.get("probe")
+
+
+def test_without_robots_sitemaps_the_usual_paths_are_tried(
+    spider: NewsSpider, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = "https://news.test/robots.txt"
+    response = TextResponse(url, body=b"User-agent: *\nDisallow:\n", encoding="utf-8")
+    requests = list(spider.parse_robots(response, "site"))
+    assert [r.url for r in requests] == [
+        "https://news.test/sitemap.xml",
+        "https://news.test/sitemap_index.xml",
+        "https://news.test/news-sitemap.xml",
+    ]
+    assert all(r.meta["probe"] for r in requests)
+    # a guessed path that is missing is normal: counted, not warned about
+    missing = _failure(HttpError(Response(requests[0].url, status=404), "404"), requests[0].url)
+    missing.request = requests[0]  # type: ignore[attr-defined]
+    spider.on_error(missing)
+    assert spider.crawler.stats.get_value("news/discovery/probe_missing") == 1
+    assert "WARNING" not in caplog.text

@@ -1,0 +1,171 @@
+"""Near-duplicate texts: the same story under another template, with a sentence changed.
+
+Texts are compared as sets of shingles (word 3-grams; character 5-grams for scripts written
+without spaces) through MinHash signatures (``datasketch``, 64 permutations). Candidates are
+found by locality-sensitive hashing: the signature is cut into bands, and two texts that share
+one band exactly are compared; a pair whose estimated Jaccard similarity reaches the threshold
+is a near-duplicate.
+
+:class:`NearDuplicateIndex` keeps the bands and signatures in an embedded SQLite database
+(indexed, on disk), so memory stays flat however many articles the dataset holds; texts not
+yet committed to the dataset are held in memory until they are (see ``pipelines/dedupe.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from datasketch import MinHash
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+NUM_PERM = 64
+BANDS = 16
+ROWS = NUM_PERM // BANDS
+DEFAULT_THRESHOLD = 0.5
+"""Estimated Jaccard similarity of shingle sets from which two texts are one story (chosen
+from the precision/recall curve of ``bench/near_duplicates.py``)."""
+MIN_SHINGLES = 20
+"""Texts with fewer shingles are too short to call near-duplicates."""
+SEED = 1
+
+_WORD = re.compile(r"\w+")
+_UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff]")
+WORD_SHINGLE = 3
+CHAR_SHINGLE = 5
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS signatures (
+    content_hash TEXT PRIMARY KEY, row_id TEXT NOT NULL, signature BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bands (
+    band INTEGER NOT NULL, key BLOB NOT NULL, content_hash TEXT NOT NULL,
+    PRIMARY KEY (band, key, content_hash)
+) WITHOUT ROWID;
+"""
+
+
+def shingles(text: str) -> set[bytes]:
+    """The text's shingles: word 3-grams, or character 5-grams for unspaced scripts."""
+    normalized = unicodedata.normalize("NFKC", text).casefold()
+    if len(_UNSPACED.findall(normalized)) > len(normalized) / 3:
+        letters = "".join(ch for ch in normalized if not ch.isspace())
+        grams = (letters[i : i + CHAR_SHINGLE] for i in range(len(letters) - CHAR_SHINGLE + 1))
+    else:
+        words = _WORD.findall(normalized)
+        grams = (
+            " ".join(words[i : i + WORD_SHINGLE]) for i in range(len(words) - WORD_SHINGLE + 1)
+        )
+    return {gram.encode("utf-8") for gram in grams}
+
+
+class Signer:
+    """MinHash signatures with fixed permutations (made once, reused for every text)."""
+
+    def __init__(self, num_perm: int = NUM_PERM, seed: int = SEED) -> None:
+        self._template = MinHash(num_perm=num_perm, seed=seed)
+
+    def signature(self, text: str) -> np.ndarray | None:
+        """The text's signature (``num_perm`` uint32 values), or ``None`` for a text too short
+        to compare."""
+        grams = shingles(text)
+        if len(grams) < MIN_SHINGLES:
+            return None
+        minhash = self._template.copy()
+        minhash.update_batch(list(grams))
+        return np.asarray(minhash.hashvalues, dtype=np.uint32)
+
+
+def similarity(first: np.ndarray, second: np.ndarray) -> float:
+    """Estimated Jaccard similarity of the shingle sets behind two signatures."""
+    return float(np.count_nonzero(first == second)) / len(first)
+
+
+def band_keys(signature: np.ndarray) -> list[bytes]:
+    """One key per band: a hash of the band's rows."""
+    rows = signature.reshape(BANDS, ROWS)
+    return [hashlib.blake2b(row.tobytes(), digest_size=8).digest() for row in rows]
+
+
+@dataclass(frozen=True)
+class Match:
+    """A stored text close to the one looked up."""
+
+    content_hash: str
+    row_id: str
+    similarity: float
+
+
+class NearDuplicateIndex:
+    """Signatures of stored texts, banded for lookup; in SQLite (``path``) or in memory."""
+
+    def __init__(self, path: Path | None = None, *, threshold: float = DEFAULT_THRESHOLD) -> None:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(":memory:" if path is None else path, timeout=30.0)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        with self._db:
+            self._db.executescript(_SCHEMA)
+        self.threshold = threshold
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM signatures").fetchone()[0])
+
+    def find(self, signature: np.ndarray) -> Match | None:
+        """The most similar stored text at or above the threshold, or ``None``."""
+        candidates: set[str] = set()
+        for band, key in enumerate(band_keys(signature)):
+            rows = self._db.execute(
+                "SELECT content_hash FROM bands WHERE band = ? AND key = ?", (band, key)
+            )
+            candidates.update(content_hash for (content_hash,) in rows)
+        best: Match | None = None
+        for content_hash in candidates:
+            row = self._db.execute(
+                "SELECT row_id, signature FROM signatures WHERE content_hash = ?", (content_hash,)
+            ).fetchone()
+            if row is None:
+                continue
+            score = similarity(signature, np.frombuffer(row[1], dtype=np.uint32))
+            if score >= self.threshold and (best is None or score > best.similarity):
+                best = Match(content_hash=content_hash, row_id=row[0], similarity=score)
+        return best
+
+    def add_many(self, entries: Iterable[tuple[str, str, np.ndarray]]) -> None:
+        """Store ``(content_hash, row_id, signature)`` entries, in one transaction."""
+        entries = list(entries)
+        with self._db:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO signatures VALUES (?, ?, ?)",
+                [(content_hash, row_id, sig.tobytes()) for content_hash, row_id, sig in entries],
+            )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO bands VALUES (?, ?, ?)",
+                [
+                    (band, key, content_hash)
+                    for content_hash, _, sig in entries
+                    for band, key in enumerate(band_keys(sig))
+                ],
+            )
+
+    def add(self, content_hash: str, row_id: str, signature: np.ndarray) -> None:
+        self.add_many([(content_hash, row_id, signature)])
+
+    def remove_many(self, content_hashes: Iterable[str]) -> None:
+        """Forget these texts (used to move texts from a pending index to the stored one)."""
+        keys = [(content_hash,) for content_hash in content_hashes]
+        with self._db:
+            self._db.executemany("DELETE FROM signatures WHERE content_hash = ?", keys)
+            self._db.executemany("DELETE FROM bands WHERE content_hash = ?", keys)

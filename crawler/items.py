@@ -105,3 +105,6 @@ class ArticleItem:
 
     content_hash: str | None = None
     """BLAKE2b-128 hex digest of the normalized ``text``."""
+
+    duplicate_of: str | None = None
+    """With ``DEDUPE_POLICY=flag``: the ``id`` of the stored row whose text this one copies."""

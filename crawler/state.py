@@ -120,11 +120,15 @@ class CrawlState:
     def sync(self, articles: Path) -> int:
         """Record the data files under ``articles`` that the state does not know yet (written
         by a crawl that died before recording them); returns how many."""
+        return len(self.recover(articles))
+
+    def recover(self, articles: Path) -> list[Path]:
+        """Like :meth:`sync`, returning the data files it recorded."""
         known = self.recorded_files()
         missing = [path for path in data_files(articles) if _name(path, articles) not in known]
         for path in missing:
             self.record_file(_name(path, articles), read_keys(path))
-        return len(missing)
+        return missing
 
 
 def _iso(value: Any) -> str | None:

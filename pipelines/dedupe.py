@@ -1,75 +1,152 @@
-"""Dedupe stage: drop an article whose URL, canonical URL or text the dataset already holds.
+"""Dedupe stage: one row per story, across URLs, runs and outlets.
 
-Checks the persistent state of earlier crawls into the same ``OUTPUT_DIR`` and the articles
-this crawl accepted but has not committed yet. The state learns a row's keys only once the
-data file holding it is committed (the ``articles_committed`` signal), so an article whose
-file was lost in a crash is fetched and stored again by the next crawl.
+Exact duplicates: the normalized URL or canonical URL (AMP, mobile and print pages point
+theirs to the article), or the content hash, is already in the dataset. Near-duplicates: the
+text is close to a stored one (MinHash over shingles, see ``pipelines/near_duplicates.py``),
+as when another outlet republishes a wire story in its own template with a sentence changed.
+
+What is "already stored" is the persistent state of ``OUTPUT_DIR`` (from every earlier crawl)
+plus what this crawl accepted and has not committed yet. The state learns a row only once the
+data file holding it is committed (``articles_committed``), so an article whose file was lost
+in a crash is fetched and stored again by the next crawl.
+
+Policy ``drop`` (default) drops the copy and records it in the ``copies`` table of
+``OUTPUT_DIR/state/near-duplicates.sqlite3`` (its URL, the kept row's id, how it matched);
+``flag`` keeps the copy with ``duplicate_of`` set to the kept row's id.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
 
+import pyarrow.parquet as pq
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.state import CrawlState
 from pipelines.dataset import articles_dir, output_dir_setting, state_dir
+from pipelines.near_duplicates import DEFAULT_THRESHOLD, NearDuplicateIndex, Signer
 from pipelines.signals import articles_committed
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    import numpy as np
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
 
+NEAR_STATE_FILE = "near-duplicates.sqlite3"
+POLICIES = frozenset({"drop", "flag"})
+_COPIES = """
+CREATE TABLE IF NOT EXISTS copies (
+    url TEXT NOT NULL, kept_id TEXT, kind TEXT NOT NULL, similarity REAL, seen_at TEXT NOT NULL
+);
+"""
+
 
 class DuplicateArticle(DropItem):
-    """The article's URL, canonical URL or text is already in the dataset (or in this crawl)."""
+    """The article's URL, canonical URL or text is already in the dataset (or in this crawl),
+    or its text is a near-copy of a stored one."""
 
 
 class DedupePipeline:
-    """Drops exact duplicates, within a crawl and across crawls into one ``OUTPUT_DIR``.
+    """Drops (or flags) exact and near duplicates, within a crawl and across crawls.
 
-    Settings: ``DEDUPE_ENABLED`` (``True``); uses ``OUTPUT_DIR`` for its state.
+    Settings: ``DEDUPE_ENABLED`` (``True``), ``DEDUPE_POLICY`` (``drop`` or ``flag``),
+    ``DEDUPE_NEAR_ENABLED`` (``True``), ``DEDUPE_NEAR_THRESHOLD`` (``0.5``: estimated Jaccard
+    similarity of shingle sets from which two texts are one story); state in ``OUTPUT_DIR``.
     """
 
-    def __init__(self, stats: StatsCollector, *, output_dir: Path) -> None:
+    DEFAULT_POLICY = "drop"
+    DEFAULT_NEAR_THRESHOLD = DEFAULT_THRESHOLD
+
+    def __init__(
+        self,
+        stats: StatsCollector,
+        *,
+        output_dir: Path,
+        policy: str = DEFAULT_POLICY,
+        near: bool = True,
+        near_threshold: float = DEFAULT_NEAR_THRESHOLD,
+    ) -> None:
         self.stats = stats
         self.output_dir = output_dir
+        self.policy = policy
+        self.near = near
+        self.near_threshold = near_threshold
+        self.signer = Signer()
         self.state: CrawlState | None = None
+        self.index: NearDuplicateIndex | None = None
+        self.pending_index = NearDuplicateIndex(threshold=near_threshold)
         # Keys of accepted articles whose data file is not committed yet.
         self.pending_urls: set[str] = set()
         self.pending_hashes: set[str] = set()
+        self.pending_signatures: dict[str, tuple[str, np.ndarray]] = {}
+        self.copies: sqlite3.Connection | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
         if not settings.getbool("DEDUPE_ENABLED", True):
             raise NotConfigured("DEDUPE_ENABLED is off")
-        output_dir = output_dir_setting(settings)
+        policy = str(settings.get("DEDUPE_POLICY", cls.DEFAULT_POLICY)).lower()
+        if policy not in POLICIES:
+            raise NotConfigured(f"DEDUPE_POLICY must be one of {sorted(POLICIES)}, not {policy!r}")
+        threshold = settings.getfloat("DEDUPE_NEAR_THRESHOLD", cls.DEFAULT_NEAR_THRESHOLD)
+        if not 0.0 < threshold <= 1.0:
+            raise NotConfigured(f"DEDUPE_NEAR_THRESHOLD must be in (0, 1], not {threshold}")
         assert crawler.stats is not None
-        pipeline = cls(crawler.stats, output_dir=output_dir)
+        pipeline = cls(
+            crawler.stats,
+            output_dir=output_dir_setting(settings),
+            policy=policy,
+            near=settings.getbool("DEDUPE_NEAR_ENABLED", True),
+            near_threshold=threshold,
+        )
         crawler.signals.connect(pipeline.on_articles_committed, signal=articles_committed)
         # Closed after every pipeline has flushed (close_spider methods run concurrently).
         crawler.signals.connect(pipeline.close_state, signal=signals.spider_closed)
         return pipeline
 
     def open_spider(self) -> None:
-        self.state = CrawlState.open(state_dir(self.output_dir))
-        recovered = self.state.sync(articles_dir(self.output_dir))
+        folder = state_dir(self.output_dir)
+        self.state = CrawlState.open(folder)
+        self.index = NearDuplicateIndex(folder / NEAR_STATE_FILE, threshold=self.near_threshold)
+        self.copies = sqlite3.connect(folder / NEAR_STATE_FILE, timeout=30.0)
+        with self.copies:
+            self.copies.executescript(_COPIES)
+        recovered = self.state.recover(articles_dir(self.output_dir))
         if recovered:
-            self.stats.inc_value("news/dedupe/files_recovered", recovered)
-            logger.warning("Recorded %d data files the state did not know yet", recovered)
+            self._index_files(recovered)
+            self.stats.inc_value("news/dedupe/files_recovered", len(recovered))
+            logger.warning("Recorded %d data files the state did not know yet", len(recovered))
+
+    def _index_files(self, files: list[Path]) -> None:
+        """Signatures of the rows of data files the near-duplicate index missed (a crawl died
+        between writing them and recording them)."""
+        assert self.index is not None
+        for path in files:
+            table = pq.read_table(path, columns=["id", "content_hash", "text"])
+            entries = []
+            columns = (column.to_pylist() for column in table.columns)
+            for row_id, content_hash, text in zip(*columns, strict=True):
+                signature = self.signer.signature(text or "")
+                if signature is not None:
+                    entries.append((content_hash, row_id, signature))
+            self.index.add_many(entries)
 
     def close_state(self) -> None:
-        if self.state is not None:
-            self.state.close()
-            self.state = None
+        for resource in (self.state, self.index, self.copies):
+            if resource is not None:
+                resource.close()
+        self.pending_index.close()
+        self.state = self.index = self.copies = None
 
     def duplicate_of(
         self,
@@ -79,7 +156,7 @@ class DedupePipeline:
         *,
         new_version: bool = False,
     ) -> str | None:
-        """What the article duplicates (``"url"`` or ``"content"``), or ``None``.
+        """What the article duplicates exactly (``"url"`` or ``"content"``), or ``None``.
 
         A ``new_version`` (a stored page fetched again because it changed) may share its URL
         with a stored row, not its text.
@@ -96,23 +173,65 @@ class DedupePipeline:
         adapter = ItemAdapter(item)
         url, canonical = adapter["url"], adapter.get("canonical_url")
         content_hash = adapter["content_hash"]
-        kind = self.duplicate_of(
-            url, canonical, content_hash, new_version=bool(adapter.get("refetch"))
-        )
+        new_version = bool(adapter.get("refetch"))
+        kind = self.duplicate_of(url, canonical, content_hash, new_version=new_version)
         if kind is not None:
             self.stats.inc_value(f"news/dedupe/duplicate/{kind}")
+            if kind == "content":
+                self._record_copy(url, self._kept_id(content_hash), kind, 1.0)
             raise DuplicateArticle(f"DuplicateArticle: same {kind} already stored <{url}>")
+        signature = self.signer.signature(adapter.get("text") or "") if self.near else None
+        # a new version of a stored page resembles its old version, not a copy of another
+        if signature is not None and not new_version:
+            match = self.pending_index.find(signature) or self._stored_index().find(signature)
+            if match is not None:
+                self.stats.inc_value("news/dedupe/duplicate/near")
+                if self.policy == "drop":
+                    self._record_copy(url, match.row_id, "near", match.similarity)
+                    raise DuplicateArticle(
+                        f"DuplicateArticle: {match.similarity:.0%} like stored row "
+                        f"{match.row_id} <{url}>"
+                    )
+                adapter["duplicate_of"] = match.row_id
+                signature = None  # a flagged copy is not an original for later copies
         self.pending_urls.update(filter(None, (url, canonical)))
         self.pending_hashes.add(content_hash)
+        if signature is not None:
+            self.pending_index.add(content_hash, adapter["id"], signature)
+            self.pending_signatures[content_hash] = (adapter["id"], signature)
         self.stats.inc_value("news/dedupe/unique")
         return item
+
+    def _stored_index(self) -> NearDuplicateIndex:
+        assert self.index is not None, "open_spider() was not called"
+        return self.index
+
+    def _kept_id(self, content_hash: str) -> str | None:
+        pending = self.pending_signatures.get(content_hash)
+        return pending[0] if pending else self._stored_index().row_id(content_hash)
+
+    def _record_copy(self, url: str, kept_id: str | None, kind: str, similarity: float) -> None:
+        if self.copies is None:
+            return
+        with self.copies:
+            self.copies.execute(
+                "INSERT INTO copies VALUES (?, ?, ?, ?, ?)",
+                (url, kept_id, kind, similarity, datetime.now(UTC).isoformat()),
+            )
 
     def on_articles_committed(self, file: str, keys: list[tuple[Any, ...]]) -> None:
         if self.state is None:
             return
         self.state.record_file(file, keys)
+        committed = []
         for url, canonical, content_hash, *_ in keys:
             self.pending_urls.discard(url)
             if canonical:
                 self.pending_urls.discard(canonical)
             self.pending_hashes.discard(content_hash)
+            pending = self.pending_signatures.pop(content_hash, None)
+            if pending is not None:
+                committed.append((content_hash, *pending))
+        if committed and self.index is not None:
+            self.index.add_many(committed)
+            self.pending_index.remove_many(content_hash for content_hash, *_ in committed)

@@ -123,6 +123,13 @@ class NearDuplicateIndex:
     def __len__(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM signatures").fetchone()[0])
 
+    def row_id(self, content_hash: str) -> str | None:
+        """The row id stored with a text, or ``None``."""
+        row = self._db.execute(
+            "SELECT row_id FROM signatures WHERE content_hash = ?", (content_hash,)
+        ).fetchone()
+        return row[0] if row else None
+
     def find(self, signature: np.ndarray) -> Match | None:
         """The most similar stored text at or above the threshold, or ``None``."""
         candidates: set[str] = set()

@@ -63,9 +63,14 @@ ARTICLE_FIELDS: tuple[pa.Field, ...] = (
     _field("site_name", pa.string(), "The site's own name."),
     _field("content_hash", pa.string(), "BLAKE2b-128 hex digest of text.", nullable=False),
     _field(
+        "duplicate_of",
+        pa.string(),
+        "With DEDUPE_POLICY=flag: id of the stored row this text copies; else null.",
+    ),
+    _field(
         "discovered_via",
         pa.string(),
-        "How the URL was found: url, feed or sitemap.",
+        "How the URL was found: url, feed, sitemap or link.",
         nullable=False,
     ),
 )

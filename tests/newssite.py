@@ -15,6 +15,7 @@ articles. :meth:`NewsSite.publish` adds new articles (to the feed and the news s
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
@@ -44,6 +45,9 @@ WORDS = (
 )
 
 
+SYLLABLES = "babebibobudadedidodukakekikokulalelilolumamemimomu"
+
+
 @dataclass(frozen=True)
 class Article:
     number: int
@@ -67,6 +71,16 @@ class Article:
     def published(self) -> str:
         return f"2024-05-{1 + self.number % 28:02d}T09:30:00+02:00"
 
+    def sentences(self) -> list[str]:
+        """Five paragraphs of text of this article's own (different articles share no run of
+        three words, as different stories do not)."""
+        rng = random.Random(self.number)
+        syllables = [SYLLABLES[i : i + 2] for i in range(0, len(SYLLABLES), 2)]
+        vocabulary = [f"{a}{b}" for a in syllables for b in syllables]
+        return [
+            " ".join(rng.choice(vocabulary) for _ in range(24)).capitalize() + "." for _ in range(5)
+        ]
+
     def html(self, revision: int = 0) -> bytes:
         update = (
             f"<p>Update {revision}: officials corrected figure {self.number + revision} in "
@@ -74,13 +88,7 @@ class Article:
             if revision
             else ""
         )
-        paragraphs = update + "".join(
-            f"<p>Report {self.number}, part {part}: the {WORDS[(self.number + part) % 20]} "
-            f"story told by witness {self.number * 10 + part}, who saw "
-            f"{WORDS[(self.number * 3 + part) % 20]} events unfold in district "
-            f"{self.number + part} on day {part} of the month.</p>"
-            for part in range(5)
-        )
+        paragraphs = update + "".join(f"<p>{sentence}</p>" for sentence in self.sentences())
         return (
             "<!DOCTYPE html><html lang='en'><head>"
             f"<title>{escape(self.title)} - Fixture News</title>"

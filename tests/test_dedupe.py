@@ -282,3 +282,79 @@ def test_not_configured(tmp_path: Path, settings: dict[str, Any]) -> None:
     crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), **settings})
     with pytest.raises(NotConfigured):
         build_from_crawler(DedupePipeline, crawler)
+
+
+# --- near-duplicates --------------------------------------------------------------------------
+
+STORY = "\n\n".join(
+    f"Paragraph {n}: the council voted on proposal {n * 11} after a long debate on the budget."
+    for n in range(20)
+)
+COPY = STORY.replace("Paragraph 7: the council voted", "Paragraph 7: the city council approved")
+DIFFERENT = "\n\n".join(
+    f"Section {n}: the orchestra rehearsed symphony {n * 5} before the opening night concert."
+    for n in range(20)
+)
+
+
+def test_near_copy_is_dropped_and_recorded(opener: Any, tmp_path: Path) -> None:
+    run = opener()
+    original = run.pipeline.process_item(article("https://a.example/story", STORY))
+    with pytest.raises(DuplicateArticle, match="like stored row"):
+        run.pipeline.process_item(article("https://b.example/wire/story", COPY))
+    assert run.stat("news/dedupe/duplicate/near") == 1
+    run.pipeline.process_item(article("https://c.example/music", DIFFERENT))
+    assert run.stat("news/dedupe/unique") == 2
+    copies = run.pipeline.copies.execute("SELECT url, kept_id, kind FROM copies").fetchall()
+    assert copies == [("https://b.example/wire/story", original.id, "near")]
+
+
+def test_near_copy_is_caught_across_runs_once_committed(opener: Any) -> None:
+    first = opener()
+    original = first.pipeline.process_item(article("https://a.example/story", STORY))
+    commit(first.crawler, "f/part-1.parquet", original)
+    first.pipeline.close_state()
+    second = opener()
+    with pytest.raises(DuplicateArticle):
+        second.pipeline.process_item(article("https://b.example/wire/story", COPY))
+
+
+def test_uncommitted_texts_are_not_known_to_the_next_run(opener: Any) -> None:
+    first = opener()
+    first.pipeline.process_item(article("https://a.example/story", STORY))
+    first.pipeline.close_state()
+    second = opener()
+    assert second.pipeline.process_item(article("https://b.example/wire/story", COPY))
+
+
+def test_flag_policy_keeps_the_copy(opener: Any) -> None:
+    run = opener({"DEDUPE_POLICY": "flag"})
+    original = run.pipeline.process_item(article("https://a.example/story", STORY))
+    copy = run.pipeline.process_item(article("https://b.example/wire/story", COPY))
+    assert copy.duplicate_of == original.id
+    assert original.duplicate_of is None
+
+
+def test_a_new_version_of_a_stored_page_is_not_a_copy(opener: Any) -> None:
+    run = opener()
+    original = run.pipeline.process_item(article("https://a.example/story", STORY))
+    commit(run.crawler, "f/part-1.parquet", original)
+    revised = article("https://a.example/story", COPY)
+    revised.refetch = True
+    assert run.pipeline.process_item(revised) is revised
+
+
+def test_near_detection_can_be_switched_off(opener: Any) -> None:
+    run = opener({"DEDUPE_NEAR_ENABLED": False})
+    run.pipeline.process_item(article("https://a.example/story", STORY))
+    assert run.pipeline.process_item(article("https://b.example/wire/story", COPY))
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"DEDUPE_POLICY": "merge"}, {"DEDUPE_NEAR_THRESHOLD": 0}, {"DEDUPE_NEAR_THRESHOLD": 1.5}],
+)
+def test_bad_near_settings(tmp_path: Path, settings: dict[str, Any]) -> None:
+    crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), **settings})
+    with pytest.raises(NotConfigured):
+        build_from_crawler(DedupePipeline, crawler)

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
-import lxml.etree
-from w3lib.encoding import html_to_unicode
+
+from crawler.links import base_url_of, parse_page
 
 if TYPE_CHECKING:
     import time
+
+    from lxml.html import HtmlElement
 
 FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
 """The ``type`` of a ``<link rel="alternate">`` to an XML feed (compared in lower case)."""
@@ -84,7 +86,7 @@ def parse_feed(body: bytes, feed_url: str) -> ParsedFeed:
     return ParsedFeed(entries=entries, is_feed=is_feed, error=error)
 
 
-def feed_links(html: bytes | str, page_url: str) -> list[str]:
+def feed_links(html: bytes | str | HtmlElement, page_url: str) -> list[str]:
     """The XML feeds a page announces: the http(s) URLs of its ``<link rel="alternate">``
     elements whose ``type`` is in :data:`FEED_TYPES`, in document order, without repeats.
 
@@ -93,47 +95,16 @@ def feed_links(html: bytes | str, page_url: str) -> list[str]:
     response's ``text`` when the HTTP header may name another charset. Broken HTML is read as
     far as libxml2's HTML parser recovers it; empty or binary input gives ``[]``.
     """
-    root = _html_root(html)
+    root = parse_page(html)
     if root is None:
         return []
-    base_url = _base_url(root, page_url)
+    base_url = base_url_of(root, page_url)
     urls = (
         _http_url(link.get("href"), base_url)
         for link in root.iter("link")
         if _is_feed_link(link.get("rel"), link.get("type"))
     )
     return list(dict.fromkeys(url for url in urls if url))
-
-
-def _html_root(html: bytes | str) -> lxml.etree._Element | None:
-    """The root element of an HTML document, or ``None`` when there is nothing to parse."""
-    text = html_to_unicode(None, html)[1] if isinstance(html, bytes) else html
-    # A lone surrogate (from a str decoded with "surrogateescape") becomes "?".
-    data = text.encode("utf-8", errors="replace")
-    if not data or data.isspace():
-        return None
-    parser = lxml.etree.HTMLParser(
-        encoding="utf-8",
-        recover=True,
-        no_network=True,
-        remove_comments=True,
-        remove_pis=True,
-        collect_ids=False,
-        default_doctype=False,
-    )
-    try:
-        return lxml.etree.fromstring(data, parser)
-    except lxml.etree.XMLSyntaxError:
-        return None
-
-
-def _base_url(root: lxml.etree._Element, page_url: str) -> str:
-    """The document's base URL: its first ``<base href>`` resolved against ``page_url``."""
-    for base in root.iter("base"):
-        href = (base.get("href") or "").strip()
-        if href:
-            return _http_url(href, page_url) or page_url
-    return page_url
 
 
 def _is_feed_link(rel: str | None, content_type: str | None) -> bool:

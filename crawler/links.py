@@ -355,8 +355,11 @@ def is_listing_url(url: str) -> bool:
 # --- links of a page -----------------------------------------------------------------------
 
 
-def _parse(html: bytes | str) -> HtmlElement | None:
-    """The document, or ``None`` when there is nothing to parse."""
+def parse_page(html: bytes | str | HtmlElement) -> HtmlElement | None:
+    """The document (parsed once, tolerant of broken HTML; a parsed document is returned as
+    it is), or ``None`` when there is nothing to parse."""
+    if isinstance(html, lxml.etree._Element):
+        return html
     if isinstance(html, bytes):
         _, html = html_to_unicode(None, html)
     data = html.replace("\x00", "").encode("utf-8", "replace")
@@ -387,7 +390,7 @@ def _absolute(href: str | None, base: str) -> str | None:
     return url
 
 
-def _base_url(document: HtmlElement, page_url: str) -> str:
+def base_url_of(document: HtmlElement, page_url: str) -> str:
     """The ``<base href>`` of the document resolved against ``page_url``, else ``page_url``."""
     for base in document.iter("base"):
         resolved = _absolute(base.get("href"), page_url)
@@ -416,7 +419,7 @@ def _hrefs(document: HtmlElement, tag: str, base: str) -> Iterator[tuple[HtmlEle
             yield element, url
 
 
-def extract_links(html: bytes | str, page_url: str) -> list[str]:
+def extract_links(html: bytes | str | HtmlElement, page_url: str) -> list[str]:
     """The absolute http(s) URLs of the ``<a href>`` links of a page, in document order.
 
     Relative links are resolved against ``<base href>`` or ``page_url``; fragments are
@@ -424,10 +427,10 @@ def extract_links(html: bytes | str, page_url: str) -> list[str]:
     would; nothing raises (an empty or unparsable body has no links). Pass ``response.text``
     when there is one; bytes are decoded by their BOM or ``<meta>`` charset, else as UTF-8.
     """
-    document = _parse(html)
+    document = parse_page(html)
     if document is None:
         return []
-    base = _base_url(document, page_url)
+    base = base_url_of(document, page_url)
     return _unique((url for _, url in _hrefs(document, "a", base)), page_url)
 
 
@@ -453,7 +456,7 @@ def _says_next(element: HtmlElement) -> bool:
     return bool(stripped) and stripped in _NEXT_WORDS
 
 
-def next_page_links(html: bytes | str, page_url: str) -> list[str]:
+def next_page_links(html: bytes | str | HtmlElement, page_url: str) -> list[str]:
     """The links to the next page of a listing, best first, on the page's own host.
 
     ``<link rel="next">`` and ``<a rel="next">`` come first, then anchors whose text (or
@@ -461,10 +464,10 @@ def next_page_links(html: bytes | str, page_url: str) -> list[str]:
     "Suivant", "Página siguiente", forward arrows and the like (in several languages, arrows
     around the word allowed). Never raises.
     """
-    document = _parse(html)
+    document = parse_page(html)
     if document is None:
         return []
-    base = _base_url(document, page_url)
+    base = base_url_of(document, page_url)
     host = _host(page_url)
     found: list[str] = []
     for tag in ("link", "a"):

@@ -28,7 +28,13 @@ from crawler.feeds import feed_links, parse_feed
 from crawler.incremental import ARTICLE_META
 from crawler.inputs import InputError, read_url_list
 from crawler.items import ArticleItem
-from crawler.links import extract_links, is_listing_url, looks_like_article, next_page_links
+from crawler.links import (
+    extract_links,
+    is_listing_url,
+    looks_like_article,
+    next_page_links,
+    parse_page,
+)
 from crawler.sitemaps import (
     SitemapTooLarge,
     default_sitemap_urls,
@@ -383,14 +389,16 @@ class NewsSpider(scrapy.Spider):
             return
         stats = self.crawler.stats
         stats.inc_value("news/discovery/listing_pages")
-        html = response.text
+        page = parse_page(response.text)  # parsed once for the three link searches
+        if page is None:
+            return
         if depth == 0 and not known.feeds:
-            for url in feed_links(html, response.url):
+            for url in feed_links(page, response.url):
                 if known.may_follow(url):
                     yield self._listing(url, self.parse_feed, source=source, start=False)
         deeper = depth + 1
         follow = known.follow_links and deeper <= known.max_depth
-        for url in extract_links(html, response.url):
+        for url in extract_links(page, response.url):
             if not known.may_follow(url):
                 continue
             if looks_like_article(url) and known.allows(url):
@@ -401,7 +409,7 @@ class NewsSpider(scrapy.Spider):
                     url, self.parse_listing, source=source, depth=deeper, start=False
                 )
         if follow:
-            for url in next_page_links(html, response.url):
+            for url in next_page_links(page, response.url):
                 if known.may_follow(url):
                     yield self._listing(
                         url, self.parse_listing, source=source, depth=deeper, start=False

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint format typecheck pytest demo bench bench-extract bench-site clean
+.PHONY: install test lint format typecheck pytest demo bench bench-extract bench-site bench-near bench-dedupe-scale clean
 
 install: $(STAMP)
 
@@ -34,13 +34,20 @@ demo: install
 	$(BIN)/python -m demo
 
 # Benchmarks print their tables; add ARGS=--write-results to update bench/RESULTS.md.
-bench: bench-extract bench-site
+bench: bench-extract bench-site bench-near bench-dedupe-scale
 
 bench-extract: install
 	$(BIN)/python -m bench.extraction $(ARGS)
 
 bench-site: install
 	$(BIN)/python -m bench.site_boilerplate $(ARGS)
+
+bench-near: install
+	$(BIN)/python -m bench.near_duplicates $(ARGS)
+
+# 100k articles by default; add SIZES=100000,1000000 for the million (about half an hour).
+bench-dedupe-scale: install
+	$(BIN)/python -m bench.dedupe_scaling --sizes $(or $(SIZES),100000) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

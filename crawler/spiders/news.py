@@ -180,7 +180,12 @@ class NewsSpider(scrapy.Spider):
                 )
 
     def _apply_politeness(self) -> None:
-        """Per-source delay and concurrency, as download slot settings of the source's hosts."""
+        """Per-source delay and concurrency, as download slot settings of the source's hosts.
+
+        Scrapy reads ``DOWNLOAD_SLOTS`` into the downloader's ``per_slot_settings`` when the
+        crawl starts, before the spider knows its sources file; the sources' entries are added
+        there, before the first request, for the slots (hosts) they name.
+        """
         if not any(s.download_delay or s.concurrency for s in self.plan.sources):
             return
         engine = self.crawler.engine

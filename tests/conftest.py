@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow.parquet as pq
 import pytest
 
 from demo.site import Response, Site, base_url, load_site, serve
+from pipelines.dataset import data_files
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -80,6 +82,15 @@ class CrawlResult:
     @property
     def stats(self) -> dict[str, Any]:
         return self.report.get("stats", {})
+
+
+def dataset_rows(output_dir: Path) -> list[dict[str, Any]]:
+    """Every row of the dataset under ``output_dir``, read back with pyarrow."""
+    return [
+        row
+        for path in data_files(output_dir / "articles")
+        for row in pq.read_table(path).to_pylist()
+    ]
 
 
 def run_crawl(output_dir: Path, *arguments: str, settings: tuple[str, ...] = ()) -> CrawlResult:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import pyarrow.parquet as pq
 import pytest
 
 from demo.site import base_url, serve
-from pipelines.dataset import data_files
-from tests.conftest import CrawlResult, run_crawl
+from tests.conftest import CrawlResult, dataset_rows, run_crawl
 from tests.newssite import NewsSite
 
 if TYPE_CHECKING:
@@ -42,7 +40,7 @@ def _crawl(out: Path, server: Any) -> CrawlResult:
 
 
 def _stored(out: Path, server: Any) -> list[str]:
-    rows = [row for path in data_files(out / "articles") for row in pq.read_table(path).to_pylist()]
+    rows = dataset_rows(out)
     return [row["url"].removeprefix(base_url(server)) for row in rows]
 
 
@@ -82,7 +80,7 @@ def test_disallowed_path_is_never_requested(first: CrawlResult, news_site: NewsS
 
 
 def test_source_column_carries_the_source_name(first: CrawlResult, out: Path) -> None:
-    rows = [row for path in data_files(out / "articles") for row in pq.read_table(path).to_pylist()]
+    rows = dataset_rows(out)
     assert {row["source"] for row in rows} == {"127.0.0.1"}
 
 
@@ -137,12 +135,7 @@ def test_a_changed_article_is_stored_again_as_a_new_version(
     assert result.returncode == 0, result.log[-3000:]
     assert result.stats["news/incremental/refetched"] == 1
     assert result.stats["news/parquet/rows_written"] == 1
-    rows = [
-        row
-        for file in data_files(out / "articles")
-        for row in pq.read_table(file).to_pylist()
-        if row["url"].endswith(path)
-    ]
+    rows = [row for row in dataset_rows(out) if row["url"].endswith(path)]
     assert len(rows) == 2
     old, new = sorted(rows, key=lambda row: row["fetched_at"])
     assert old["content_hash"] != new["content_hash"]
@@ -163,10 +156,6 @@ def test_a_sources_file_names_the_source(tmp_path: Path, server: Any, news_site:
     sources.write_text(SOURCES.format(home=f"{base_url(server)}/"), encoding="utf-8")
     result = run_crawl(tmp_path / "out", "-a", f"sources={sources}")
     assert result.returncode == 0, result.log[-3000:]
-    rows = [
-        row
-        for file in data_files(tmp_path / "out" / "articles")
-        for row in pq.read_table(file).to_pylist()
-    ]
+    rows = dataset_rows(tmp_path / "out")
     assert len(rows) == len(news_site.articles)
     assert {row["source"] for row in rows} == {"fixture-news"}

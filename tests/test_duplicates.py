@@ -7,13 +7,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pyarrow.parquet as pq
 import pytest
 
 from demo.site import Page, Response, base_url, load_site, serve
-from pipelines.dataset import data_files
 from pipelines.extract import extract_article
-from tests.conftest import CrawlResult, run_crawl
+from tests.conftest import CrawlResult, dataset_rows, run_crawl
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -79,7 +77,7 @@ def _urls(stories: list[Page], base: str) -> list[str]:
 
 
 def _rows(out: Path) -> list[dict[str, Any]]:
-    return [row for path in data_files(out / "articles") for row in pq.read_table(path).to_pylist()]
+    return dataset_rows(out)
 
 
 @pytest.fixture(scope="module")

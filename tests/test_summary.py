@@ -40,6 +40,7 @@ def _row(
         "image_url": None,
         "site_name": None,
         "content_hash": f"h{n}",
+        "duplicate_of": None,
         "discovered_via": "url",
     }
 
@@ -108,3 +109,20 @@ def test_command_prints_dataset_and_last_crawl(tmp_path: Path) -> None:
     assert "published  2023-07-09 .. 2025-03-01" in out
     assert "dropped         DuplicateArticle 3, NotHtml 1" in out
     assert "fetch errors    http_error/404 2" in out
+
+
+def test_flagged_copies_are_counted_not_missing(tmp_path: Path) -> None:
+    rows = [
+        _row(1, source="a.test", language="en", published=None),
+        {**_row(2, source="b.test", language="en", published=None), "duplicate_of": "id1"},
+    ]
+    writer = DatasetWriter(tmp_path)
+    writer.open()
+    writer.write(to_table(rows))
+    writer.commit()
+    summary = summarize_dataset(articles_dir(tmp_path))
+    assert summary.flagged_copies == 1
+    assert "duplicate_of" not in summary.missing
+    text = format_summary(summary, None, articles_dir(tmp_path))
+    assert "copies     1 rows flagged as duplicate_of" in text
+    assert "duplicate_of" not in text.split("missing", 1)[1].split("\n", 1)[0]

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from datetime import datetime
 
 _LIST_COLUMNS = ("authors", "tags")
+# Null by design (set only on flagged copies): reported as a count, not as missing values.
+_FLAG_COLUMN = "duplicate_of"
 _DROPPED_PREFIX = "item_dropped_reasons_count/"
 
 
@@ -38,6 +40,8 @@ class DatasetSummary:
     fetched_max: datetime | None = None
     missing: dict[str, int] = field(default_factory=dict)
     """Per column: rows where it is null (or an empty list, for list columns)."""
+    flagged_copies: int = 0
+    """Rows stored as copies of another (``duplicate_of`` set, ``DEDUPE_POLICY=flag``)."""
 
 
 def _extend(current: datetime | None, value: Any, pick: Any) -> datetime | None:
@@ -48,7 +52,9 @@ def _extend(current: datetime | None, value: Any, pick: Any) -> datetime | None:
 
 def summarize_dataset(articles: Path) -> DatasetSummary:
     """Read the summary columns of every data file under ``articles``."""
-    summary = DatasetSummary(missing=dict.fromkeys(ARTICLE_SCHEMA.names, 0))
+    summary = DatasetSummary(
+        missing=dict.fromkeys((n for n in ARTICLE_SCHEMA.names if n != _FLAG_COLUMN), 0)
+    )
     columns = ["source", "language", "published_at", "fetched_at", *_LIST_COLUMNS]
     for path in data_files(articles):
         parquet = pq.ParquetFile(path)
@@ -62,8 +68,12 @@ def summarize_dataset(articles: Path) -> DatasetSummary:
                 chunk = group.column(column)
                 name = chunk.path_in_schema.split(".", 1)[0]
                 stats = chunk.statistics
-                if name in summary.missing and name not in _LIST_COLUMNS and stats is not None:
+                if stats is None or name in _LIST_COLUMNS:
+                    continue
+                if name in summary.missing:
                     summary.missing[name] += stats.null_count or 0
+                elif name == _FLAG_COLUMN:
+                    summary.flagged_copies += group.num_rows - (stats.null_count or 0)
         table = parquet.read(columns=columns)
         summary.sources.update(v for v in table.column("source").to_pylist() if v)
         summary.languages.update(v or "unknown" for v in table.column("language").to_pylist())
@@ -103,6 +113,8 @@ def format_summary(summary: DatasetSummary, report: dict[str, Any] | None, where
             f"{name} {count / summary.rows:.0%}" for name, count in summary.missing.items() if count
         )
         lines.append(f"  missing    {missing or 'none'}")
+        if summary.flagged_copies:
+            lines.append(f"  copies     {summary.flagged_copies} rows flagged as duplicate_of")
     if report is not None:
         stats = report.get("stats", {})
         lines += [

@@ -74,6 +74,8 @@ SPIDER_MIDDLEWARES = {"crawler.incremental.IncrementalMiddleware": 950}
 EXTENSIONS = {"crawler.report.CrawlReport": 500}
 
 FEED_EXPORT_ENCODING = "utf-8"
+# `scrapy crawl news ... -O articles.parquet` writes one Parquet file with the dataset schema.
+FEED_EXPORTERS = {"parquet": "pipelines.feed_export.ParquetItemExporter"}
 LOG_LEVEL = "INFO"
 
 # Dropped items are logged in one line (reason and URL), not with their whole text.

@@ -1,0 +1,57 @@
+"""``-O file.parquet``: one Parquet file with the dataset's schema from an ad-hoc crawl."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import pyarrow.parquet as pq
+
+from crawler.items import ArticleItem
+from pipelines.feed_export import ParquetItemExporter
+from pipelines.schema import ARTICLE_SCHEMA
+from tests.conftest import dataset_rows, run_crawl
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _item(n: int) -> ArticleItem:
+    return ArticleItem(
+        url=f"https://news.test/{n}", fetched_at=datetime(2026, 1, 1, tzinfo=UTC),
+        id=f"id{n}", text=f"Text {n}.", word_count=2, content_hash=f"h{n}", source="news.test",
+        html=None,
+    )  # fmt: skip
+
+
+def test_exporter_writes_the_schema_and_skips_invalid_rows() -> None:
+    buffer = io.BytesIO()
+    exporter = ParquetItemExporter(buffer)
+    exporter.start_exporting()
+    exporter.export_item(_item(1))
+    broken = _item(2)
+    broken.text = None  # type: ignore[assignment]
+    exporter.export_item(broken)
+    exporter.export_item(_item(3))
+    exporter.finish_exporting()
+    table = pq.read_table(io.BytesIO(buffer.getvalue()))
+    assert table.schema.equals(ARTICLE_SCHEMA, check_metadata=True)
+    assert table.column("url").to_pylist() == ["https://news.test/1", "https://news.test/3"]
+    assert exporter.skipped == 1
+
+
+def test_crawl_with_dash_o_parquet(tmp_path: Path, site_url: str) -> None:
+    target = tmp_path / "articles.parquet"
+    result = run_crawl(
+        tmp_path / "out",
+        "-a", f"feeds={site_url}/feed.xml",
+        "-O", str(target),
+    )  # fmt: skip
+    assert result.returncode == 0, result.log[-2000:]
+    exported = pq.read_table(target)
+    assert exported.schema.equals(ARTICLE_SCHEMA, check_metadata=True)
+    # the same rows as the dataset the crawl wrote
+    stored = dataset_rows(tmp_path / "out")
+    assert sorted(exported.column("id").to_pylist()) == sorted(row["id"] for row in stored)
+    assert exported.num_rows >= 15

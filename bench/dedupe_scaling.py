@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import importlib.metadata
 import itertools
 import json
@@ -49,7 +50,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.results import update_section
+from crawler import state as crawl_state
 from crawler.state import STATE_FILE, CrawlState
+from pipelines import near_duplicates
 from pipelines.dataset import state_dir
 from pipelines.dedupe import NEAR_STATE_FILE
 from pipelines.near_duplicates import NearDuplicateIndex, Signer, shingles
@@ -201,6 +204,18 @@ def written_bytes() -> int:
     return 0
 
 
+def code_version() -> str:
+    """The index's banding and a hash of the measured modules' source (other work may change
+    them between two runs; results of different code must not share a table)."""
+    digest = hashlib.blake2b(digest_size=6)
+    for module in (near_duplicates, crawl_state):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return (
+        f"{near_duplicates.BANDS} bands × {near_duplicates.ROWS} rows of "
+        f"{near_duplicates.NUM_PERM} MinHash values; source {digest.hexdigest()}"
+    )
+
+
 def _files_size(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.iterdir() if path.is_file())
 
@@ -238,6 +253,7 @@ class Measurement:
     """One run over ``articles`` articles (times in seconds, sizes in bytes)."""
 
     articles: int
+    code: str = ""
     stored: int = 0
     wall_s: float = 0.0
     cpu_user_s: float = 0.0
@@ -406,7 +422,7 @@ def measure(
     """Dedupe ``size`` synthetic articles into a fresh ``OUTPUT_DIR`` under ``workdir`` (a
     temporary directory by default) and measure time, memory and disk."""
     vocabulary = Vocabulary.make(seed=seed)
-    result = Measurement(articles=size)
+    result = Measurement(articles=size, code=code_version())
     result.rss_start = memory()[0]
     bounds = {(size * (k + 1) + TENTHS - 1) // TENTHS for k in range(TENTHS)}
     with tempfile.TemporaryDirectory(prefix="dedupe-scaling-", dir=workdir) as tmp:
@@ -559,6 +575,15 @@ def detail_lines(results: Sequence[Measurement]) -> list[str]:
     return lines
 
 
+def code_line(results: Sequence[Measurement]) -> str:
+    """The measured code, or a warning when the sizes were measured on different code."""
+    versions = list(dict.fromkeys(r.code for r in results))
+    if len(versions) == 1:
+        return f"Index: {versions[0]} (`pipelines/near_duplicates.py`, `crawler/state.py`)."
+    each = "; ".join(f"{r.articles:,}: {r.code}" for r in results)
+    return f"**Warning: the sizes were measured on different code** ({each})."
+
+
 def report(results: Sequence[Measurement], command: str) -> str:
     return "\n".join(
         [
@@ -567,7 +592,7 @@ def report(results: Sequence[Measurement], command: str) -> str:
             (
                 f"Command: `{command}` ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC), each size in "
                 "a fresh process on a fresh `OUTPUT_DIR`.\n\n"
-                f"Machine: {machine_line()}."
+                f"Machine: {machine_line()}.\n\n{code_line(results)}"
             ),
             "",
             (
@@ -633,6 +658,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write_results:
         command += " --write-results"
     text = report(results, command)
+    if "Warning" in code_line(results):
+        print(code_line(results), file=sys.stderr)
     print(text)
     if args.write_results:
         update_section(SECTION, text)

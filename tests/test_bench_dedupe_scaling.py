@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,7 @@ from bench.dedupe_scaling import (
 )
 from crawler.state import STATE_FILE
 from pipelines.dedupe import NEAR_STATE_FILE
-from pipelines.near_duplicates import DEFAULT_THRESHOLD
+from pipelines.near_duplicates import BANDS, DEFAULT_THRESHOLD, ROWS
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -92,6 +93,13 @@ def test_report_has_the_tables(measured: Measurement) -> None:
     assert "2/2" in text
     assert f"Machine: {os.cpu_count()} CPUs" in text
     assert text.count("\n| 2,000 |") == 1 + len(TENTH_ROWS)  # summary and by-tenth rows
+    assert f"Index: {BANDS} bands × {ROWS} rows" in text
+    assert "Warning" not in text
+
+
+def test_report_warns_when_sizes_ran_on_different_code(measured: Measurement) -> None:
+    other = dataclasses.replace(measured, code="other code")
+    assert "measured on different code" in report([measured, other], "cmd")
 
 
 def test_main_runs_each_size_in_a_subprocess_and_writes_its_section(

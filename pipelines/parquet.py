@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+SORT_KEYS = [("source", "ascending"), ("published_at", "ascending")]
 COMPRESSIONS = frozenset({"zstd", "snappy", "gzip", "brotli", "lz4", "none"})
 
 
@@ -170,6 +171,9 @@ class DatasetWriter:
         if self._writer is None:
             self._open_file(day)
         assert self._writer is not None
+        # Rows of a row group sorted by source, then publication time: the row group's
+        # statistics then let readers skip it on filters by either.
+        table = table.sort_by(SORT_KEYS)
         self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
         self._rows += table.num_rows
         columns = [table.column(name).to_pylist() for name in KEY_COLUMNS]

@@ -680,3 +680,20 @@ def test_pipeline_item_without_id_does_not_lose_other_rows(
     urls = [url for path in files for url in pq.read_table(path).column("url").to_pylist()]
     assert urls == [f"https://example.com/news/{i}" for i in (1, 3, 4)]
     assert all(pq.read_table(path).num_rows > 0 for path in files)
+
+
+def test_rows_of_a_row_group_are_sorted_by_source_then_publication(tmp_path: Path) -> None:
+    rows = [
+        {**article_row(n), "source": source, "published_at": datetime(2024, 1, day, tzinfo=UTC)}
+        for n, (source, day) in enumerate(
+            [("b.test", 2), ("a.test", 9), ("b.test", 1), ("a.test", 3)]
+        )
+    ]
+    writer = DatasetWriter(tmp_path, clock=lambda: CLOCK, run_id="sorted")
+    writer.open()
+    writer.write(to_table(rows))
+    committed = writer.commit()
+    assert committed is not None
+    table = pq.read_table(tmp_path / "articles" / committed.name)
+    assert table.column("source").to_pylist() == ["a.test", "a.test", "b.test", "b.test"]
+    assert [d.day for d in table.column("published_at").to_pylist()] == [3, 9, 1, 2]

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint format typecheck pytest demo bench bench-extract bench-site bench-near bench-dedupe-scale clean
+.PHONY: install test lint format typecheck pytest demo bench bench-extract bench-site bench-near bench-dedupe-scale bench-writer clean
 
 install: $(STAMP)
 
@@ -34,7 +34,7 @@ demo: install
 	$(BIN)/python -m demo
 
 # Benchmarks print their tables; add ARGS=--write-results to update bench/RESULTS.md.
-bench: bench-extract bench-site bench-near bench-dedupe-scale
+bench: bench-extract bench-site bench-near bench-dedupe-scale bench-writer
 
 bench-extract: install
 	$(BIN)/python -m bench.extraction $(ARGS)
@@ -44,6 +44,9 @@ bench-site: install
 
 bench-near: install
 	$(BIN)/python -m bench.near_duplicates $(ARGS)
+
+bench-writer: install
+	$(BIN)/python -m bench.parquet_writer $(ARGS)
 
 # 100k articles by default; add SIZES=100000,1000000 for the million (about half an hour).
 bench-dedupe-scale: install

@@ -10,6 +10,7 @@ import pytest
 
 from bench import dedupe_scaling
 from bench.dedupe_scaling import (
+    MAX_SENTENCE,
     MAX_WORDS,
     MIN_WORDS,
     PLANT_EVERY,
@@ -48,7 +49,7 @@ def test_articles_are_deterministic_distinct_and_article_sized(vocabulary: Vocab
     texts = [article_text(index, vocabulary) for index in range(300)]
     assert texts == [article_text(index, vocabulary) for index in range(300)]
     assert len(set(texts)) == len(texts)
-    assert all(MIN_WORDS <= len(text.split()) <= MAX_WORDS + 30 for text in texts)
+    assert all(MIN_WORDS <= len(text.split()) < MAX_WORDS + MAX_SENTENCE for text in texts)
     assert all("\n\n" in text for text in texts)
     assert max(jaccard(texts[0], other) for other in texts[1:]) < 0.1
 

@@ -117,6 +117,13 @@ class CrawlState:
             self._db.executemany("INSERT OR IGNORE INTO hashes VALUES (?)", [(d,) for d in hashes])
             self._db.execute("INSERT OR REPLACE INTO files VALUES (?, ?)", (name, len(keys)))
 
+    def replace_files(self, removed: Iterable[str], added: Iterable[tuple[str, int]]) -> None:
+        """Record that files were rewritten (compacted) into others holding the same rows:
+        the URLs and hashes stay; only the file list changes, in one transaction."""
+        with self._db:
+            self._db.executemany("DELETE FROM files WHERE name = ?", [(n,) for n in removed])
+            self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?)", list(added))
+
     def sync(self, articles: Path) -> int:
         """Record the data files under ``articles`` that the state does not know yet (written
         by a crawl that died before recording them); returns how many."""

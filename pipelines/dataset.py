@@ -73,6 +73,17 @@ def data_file_name(started: datetime, run_id: str, sequence: int) -> str:
     return f"part-{started:%Y%m%dT%H%M%SZ}-{run_id}-{sequence:05d}{DATA_SUFFIX}"
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs (on this machine)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def data_files(articles: Path) -> list[Path]:
     """The committed data files, sorted; hidden (``.``) and private (``_``) entries skipped."""
     if not articles.is_dir():

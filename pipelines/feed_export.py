@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from itemadapter import ItemAdapter
 from scrapy.exporters import BaseItemExporter
 
-from pipelines.schema import ARTICLE_SCHEMA, to_batch, to_row
+from pipelines.schema import ARTICLE_SCHEMA, DICTIONARY_COLUMNS, to_batch, to_row
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -43,4 +43,6 @@ class ParquetItemExporter(BaseItemExporter):
 
     def finish_exporting(self) -> None:
         table = pa.Table.from_batches(self.batches, schema=ARTICLE_SCHEMA)
-        pq.write_table(table, self.file, compression="zstd")
+        pq.write_table(
+            table, self.file, compression="zstd", use_dictionary=list(DICTIONARY_COLUMNS)
+        )

@@ -27,6 +27,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 from twisted.python.threadpool import ThreadPool
 
+from pipelines.compaction import finish_interrupted
 from pipelines.dataset import (
     KEY_COLUMNS,
     TMP_SUFFIX,
@@ -34,9 +35,10 @@ from pipelines.dataset import (
     data_file_name,
     output_dir_setting,
     partition_name,
+    pid_alive,
     tmp_dir,
 )
-from pipelines.schema import ARTICLE_SCHEMA, to_batch, to_row
+from pipelines.schema import ARTICLE_SCHEMA, DICTIONARY_COLUMNS, to_batch, to_row
 from pipelines.signals import articles_committed
 
 if TYPE_CHECKING:
@@ -75,23 +77,13 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_tmp_files(tmp: Path) -> list[Path]:
     """Delete temporary files left by writer processes that no longer run."""
     removed = []
     for path in tmp.glob(f"*{TMP_SUFFIX}"):
         # name: <data file name>.<pid>.tmp
         pid_text = path.name.removesuffix(TMP_SUFFIX).rsplit(".", 1)[-1]
-        if pid_text.isdigit() and _pid_alive(int(pid_text)):
+        if pid_text.isdigit() and pid_alive(int(pid_text)):
             continue
         path.unlink(missing_ok=True)
         removed.append(path)
@@ -139,6 +131,7 @@ class DatasetWriter:
         self.tmp.mkdir(parents=True, exist_ok=True)
         for path in remove_stale_tmp_files(self.tmp):
             logger.warning("Removed the unfinished file of a crashed crawl: %s", path)
+        finish_interrupted(self.articles.parent)
 
     @property
     def open_rows(self) -> int:
@@ -190,6 +183,7 @@ class DatasetWriter:
             ARTICLE_SCHEMA,
             compression=self.compression,
             compression_level=self.compression_level,
+            use_dictionary=list(DICTIONARY_COLUMNS),
             write_statistics=True,
         )
         self._day = day

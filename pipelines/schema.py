@@ -85,6 +85,17 @@ ARTICLE_SCHEMA: pa.Schema = pa.schema(
 
 COLUMNS: tuple[str, ...] = tuple(ARTICLE_SCHEMA.names)
 
+DICTIONARY_COLUMNS: tuple[str, ...] = (
+    "source",
+    "language",
+    "site_name",
+    "discovered_via",
+    "authors.list.element",
+    "tags.list.element",
+)
+"""Low-cardinality columns, dictionary-encoded in the Parquet files (Parquet paths); the
+others (ids, URLs, texts: nearly unique) are stored plain, where a dictionary only costs."""
+
 
 def to_row(item: Mapping[str, Any]) -> dict[str, Any]:
     """The dataset row of an item (a mapping with at least the schema's columns)."""

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
+import pyarrow.parquet as pq
 import pytest
 
+from pipelines.schema import to_table
 from tests.conftest import ROOT, run_crawl
+from tests.test_compaction import DAY, make_row
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def _recipes() -> str:
-    section = README.split("### Reading it", 1)[1]
+def _recipes(heading: str = "### Reading it") -> str:
+    section = README.split(heading, 1)[1]
     match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
     assert match, "no python block under '### Reading it'"
     return match.group(1)
@@ -47,3 +54,29 @@ def test_readers_agree_on_filters_and_partitions(results: dict[str, Any]) -> Non
     assert "fetch_date" in df.columns
     assert "fetch_date" in results["table"].column_names
     assert str(df["published_at"].dtype).startswith("datetime64")
+
+
+def test_recipes_after_a_schema_change_keep_every_column(tmp_path: Path) -> None:
+    # Version "0" of the schema lacked two columns; version "1" files sit in a later partition.
+    older = to_table([make_row(n) for n in range(3)]).drop_columns(
+        ["published_offset", "duplicate_of"]
+    )
+    (tmp_path / "fetch_date=2024-05-01").mkdir()
+    pq.write_table(older, tmp_path / "fetch_date=2024-05-01" / "part-a.parquet")
+    newer = to_table(
+        [make_row(n, day=DAY + timedelta(days=1)) | {"published_offset": 60} for n in range(3, 5)]
+    )
+    (tmp_path / "fetch_date=2024-05-02").mkdir()
+    pq.write_table(newer, tmp_path / "fetch_date=2024-05-02" / "part-b.parquet")
+    code = _recipes("#### After a schema change").replace("output/articles", str(tmp_path))
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+
+    df, table, rows, frame = (namespace[name] for name in ("df", "table", "rows", "frame"))
+    assert len(df) == table.num_rows == len(rows) == frame.height == 5
+    for columns in (list(df.columns), table.column_names, list(frame.columns)):
+        assert {"published_offset", "duplicate_of", "fetch_date"} <= set(columns)
+    assert sorted(df["published_offset"].dropna().tolist()) == [60, 60]
+    assert table.column("published_offset").null_count == 3
+    assert frame["published_offset"].null_count() == 3
+    assert sorted(df["fetch_date"].unique().tolist()) == ["2024-05-01", "2024-05-02"]

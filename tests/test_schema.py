@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from crawler import __version__
 from crawler.items import ArticleItem
-from pipelines.schema import ARTICLE_SCHEMA, SCHEMA_VERSION, to_batch, to_row, to_table
+from pipelines.parquet import DatasetWriter
+from pipelines.schema import (
+    ARTICLE_SCHEMA,
+    DICTIONARY_COLUMNS,
+    SCHEMA_VERSION,
+    to_batch,
+    to_row,
+    to_table,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _item() -> ArticleItem:
@@ -78,3 +91,20 @@ def test_a_valid_row_becomes_a_batch() -> None:
     batch = to_batch(to_row(vars(_item())))
     assert batch.num_rows == 1
     assert batch.schema.equals(ARTICLE_SCHEMA)
+
+
+def test_low_cardinality_columns_are_dictionary_encoded(tmp_path: Path) -> None:
+    rows = [to_row(vars(_item())) | {"id": str(n), "text": f"Text {n}."} for n in range(50)]
+    writer = DatasetWriter(tmp_path)
+    writer.open()
+    writer.write(to_table(rows))
+    committed = writer.commit()
+    assert committed is not None
+    group = pq.ParquetFile(tmp_path / "articles" / committed.name).metadata.row_group(0)
+    encodings = {
+        group.column(i).path_in_schema: group.column(i).encodings for i in range(group.num_columns)
+    }
+    for column in DICTIONARY_COLUMNS:
+        assert "RLE_DICTIONARY" in encodings[column], column
+    for column in ("id", "url", "text", "content_hash"):
+        assert "RLE_DICTIONARY" not in encodings[column], column

@@ -1,0 +1,105 @@
+"""``scrapy compact`` on the dataset of a real crawl that committed one file per article."""
+
+from __future__ import annotations
+
+import fcntl
+import sqlite3
+import subprocess
+import sys
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pipelines.dataset import data_files
+from tests.conftest import ROOT, CrawlResult, dataset_rows, run_crawl
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+# One file per article: what many short commit intervals leave behind.
+TINY_FILES = ("PARQUET_ROW_GROUP_ROWS=1", "PARQUET_FILE_ROWS=1")
+
+
+def compact(output_dir: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "compact", *options, "-s", f"OUTPUT_DIR={output_dir}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def arguments(site_url: str) -> tuple[str, ...]:
+    return ("-a", f"feeds={site_url}/feed.xml", "-a", f"sitemaps={site_url}/sitemap.xml")
+
+
+def by_id(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda row: row["id"])
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory, site_url: str) -> Path:
+    output_dir = tmp_path_factory.mktemp("compact")
+    result = run_crawl(output_dir, *arguments(site_url), settings=TINY_FILES)
+    assert result.returncode == 0, result.log[-3000:]
+    return output_dir
+
+
+@pytest.fixture(scope="module")
+def before(crawled: Path) -> tuple[list[dict[str, Any]], int]:
+    return by_id(dataset_rows(crawled)), len(data_files(crawled / "articles"))
+
+
+@pytest.fixture(scope="module")
+def compacted(crawled: Path, before: Any) -> subprocess.CompletedProcess[str]:
+    return compact(crawled)
+
+
+def test_compact_merges_files_and_keeps_every_row(
+    crawled: Path, before: tuple[list[dict[str, Any]], int], compacted: Any
+) -> None:
+    rows, files = before
+    assert files == len(rows) > 20
+    assert compacted.returncode == 0, compacted.stderr[-3000:]
+    assert f"Compacted {files} files into 1 in 1 partitions" in compacted.stdout
+    assert "Traceback" not in compacted.stderr
+    assert len(data_files(crawled / "articles")) == 1
+    assert by_id(dataset_rows(crawled)) == rows
+
+
+def test_state_knows_the_new_files(crawled: Path, compacted: Any) -> None:
+    with sqlite3.connect(crawled / "state" / "crawl-state.sqlite3") as db:
+        recorded = {name for (name,) in db.execute("SELECT name FROM files")}
+    on_disk = {
+        path.relative_to(crawled / "articles").as_posix()
+        for path in data_files(crawled / "articles")
+    }
+    assert recorded == on_disk
+
+
+def test_next_crawl_reads_nothing_again_and_adds_nothing(
+    crawled: Path, before: tuple[list[dict[str, Any]], int], compacted: Any, site_url: str
+) -> None:
+    result: CrawlResult = run_crawl(crawled, *arguments(site_url), settings=TINY_FILES)
+    assert result.returncode == 0, result.log[-3000:]
+    assert "news/dedupe/files_recovered" not in result.stats
+    assert result.stats.get("news/parquet/rows_written", 0) == 0
+    assert by_id(dataset_rows(crawled)) == before[0]
+
+
+def test_nothing_to_do_is_not_an_error(crawled: Path, compacted: Any) -> None:
+    again = compact(crawled, "--dry-run")
+    assert again.returncode == 0
+    assert "would merge" not in again.stdout
+
+
+def test_bad_options_and_a_running_compaction_are_refused(tmp_path: Path, crawled: Path) -> None:
+    missing = compact(tmp_path / "nothing")
+    assert missing.returncode == 2
+    assert "no dataset under" in missing.stderr
+    wrong = compact(crawled, "--partition", "1999-01-01")
+    assert wrong.returncode == 2
+    assert "no such partition: fetch_date=1999-01-01" in wrong.stderr
+    with (crawled / "state" / "compact.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        busy = compact(crawled)
+    assert busy.returncode == 2
+    assert "another compaction" in busy.stderr

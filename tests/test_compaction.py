@@ -1,0 +1,308 @@
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines import compaction
+from pipelines.compaction import (
+    JOB_PREFIX,
+    CompactionError,
+    compact_partition,
+    conform,
+    finish_interrupted,
+    small_files,
+)
+from pipelines.dataset import data_files, partition_name
+from pipelines.normalize import content_hash, row_id
+from pipelines.parquet import DatasetWriter
+from pipelines.schema import ARTICLE_SCHEMA, to_table
+
+DAY = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+DEAD_PID = 2**30  # above any pid_max: no such process
+
+
+def make_row(index: int, *, day: datetime = DAY) -> dict[str, Any]:
+    url = f"https://site{index % 3}.example/news/{index}"
+    text = f"Article number {index} with its own words."
+    digest = content_hash(text)
+    return {
+        "id": row_id(url, digest),
+        "url": url,
+        "canonical_url": None,
+        "source": f"site{index % 3}.example",
+        "title": f"Title {index}",
+        "authors": ["Jane Doe"],
+        "published_at": day - timedelta(hours=index % 17),
+        "fetched_at": day + timedelta(seconds=index),
+        "language": "en",
+        "text": text,
+        "word_count": 7,
+        "tags": [],
+        "content_hash": digest,
+        "discovered_via": "feed",
+    }
+
+
+def make_dataset(output_dir: Path, *, files: int, rows_per_file: int, days: int = 1) -> None:
+    """``files`` small committed files per day, as crawls with short commit intervals leave."""
+    index = 0
+    for day_number in range(days):
+        writer = DatasetWriter(output_dir, file_rows=10_000, run_id=f"run{day_number}")
+        writer.open()
+        for _ in range(files):
+            rows = [
+                make_row(index + n, day=DAY + timedelta(days=day_number))
+                for n in range(rows_per_file)
+            ]
+            index += rows_per_file
+            writer.write(to_table(rows))
+            writer.commit()
+
+
+def all_rows(output_dir: Path) -> list[dict[str, Any]]:
+    rows = [
+        row
+        for path in data_files(output_dir / "articles")
+        for row in pq.read_table(path).to_pylist()
+    ]
+    return sorted(rows, key=lambda row: (row["id"], row["fetched_at"]))
+
+
+def partition(output_dir: Path, day: datetime = DAY) -> Path:
+    return output_dir / "articles" / partition_name(day.date())
+
+
+@pytest.mark.parametrize("atomic", [True, False])
+def test_merges_small_files_with_exactly_the_same_rows(tmp_path: Path, atomic: bool) -> None:
+    make_dataset(tmp_path, files=12, rows_per_file=25, days=2)
+    before = all_rows(tmp_path)
+    result = compact_partition(partition(tmp_path), tmp_path, target_rows=200, atomic=atomic)
+
+    assert result is not None
+    assert result.atomic is atomic
+    assert len(result.merged) == 12
+    assert result.rows == 300
+    assert len(result.written) == 2  # 300 rows in files of at most 200
+    assert all_rows(tmp_path) == before
+    files = sorted(partition(tmp_path).iterdir())
+    assert [path.name for path in files] == sorted(result.written)
+    assert [pq.ParquetFile(path).metadata.num_rows for path in files] == [200, 100]
+    # the other day is untouched, nothing is left in state/tmp
+    assert len(list(partition(tmp_path, DAY + timedelta(days=1)).iterdir())) == 12
+    assert list((tmp_path / "state" / "tmp").iterdir()) == []
+
+
+def test_new_files_are_sorted_by_source_then_publication_time(tmp_path: Path) -> None:
+    make_dataset(tmp_path, files=6, rows_per_file=20)
+    result = compact_partition(partition(tmp_path), tmp_path, target_rows=1000, row_group_rows=40)
+    assert result is not None
+    (name,) = result.written
+    parquet = pq.ParquetFile(partition(tmp_path) / name)
+    assert parquet.metadata.num_row_groups == 3
+    table = parquet.read(columns=["source", "published_at"])
+    keys = list(zip(*(column.to_pylist() for column in table.columns), strict=True))
+    assert keys == sorted(keys)
+    assert parquet.schema_arrow.metadata == ARTICLE_SCHEMA.metadata
+
+
+def test_large_files_stay_and_few_small_files_are_left_alone(tmp_path: Path) -> None:
+    make_dataset(tmp_path, files=1, rows_per_file=150)
+    big = next(partition(tmp_path).iterdir())
+    inode = big.stat().st_ino
+    writer = DatasetWriter(tmp_path, run_id="later")
+    writer.open()
+    for start in (1000, 1010, 1020):
+        writer.write(to_table([make_row(start + n) for n in range(10)]))
+        writer.commit()
+    assert [path.name for path in small_files(partition(tmp_path), 200)] != []
+    result = compact_partition(partition(tmp_path), tmp_path, target_rows=200)
+    assert result is not None
+    assert big.name not in result.merged
+    assert big.stat().st_ino == inode  # hard-linked, not rewritten
+    assert len(list(partition(tmp_path).iterdir())) == 2
+    # one small file left beside a big one: nothing to merge
+    assert compact_partition(partition(tmp_path), tmp_path, target_rows=200) is None
+
+
+def test_a_file_committed_during_the_swap_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_dataset(tmp_path, files=4, rows_per_file=10)
+    real_exchange = compaction.exchange_dirs
+    late = [make_row(5000 + n) for n in range(3)]
+
+    def exchange_while_a_crawl_commits(first: Path, second: Path) -> bool:
+        pq.write_table(to_table(late), second / "part-late.parquet")
+        return real_exchange(first, second)
+
+    monkeypatch.setattr(compaction, "exchange_dirs", exchange_while_a_crawl_commits)
+    before = all_rows(tmp_path)
+    result = compact_partition(partition(tmp_path), tmp_path, target_rows=1000)
+    assert result is not None
+    assert result.rescued == ["part-late.parquet"]
+    expected = sorted(before + to_table(late).to_pylist(), key=lambda r: (r["id"], r["fetched_at"]))
+    assert all_rows(tmp_path) == expected
+
+
+def test_rows_that_do_not_survive_the_rewrite_stop_the_compaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_dataset(tmp_path, files=3, rows_per_file=10)
+    before = sorted(path.name for path in partition(tmp_path).iterdir())
+    real_write = compaction._write_files
+
+    def lossy(table: pa.Table, folder: Path, **kwargs: Any) -> list[str]:
+        return real_write(table.slice(1), folder, **kwargs)
+
+    monkeypatch.setattr(compaction, "_write_files", lossy)
+    with pytest.raises(CompactionError):
+        compact_partition(partition(tmp_path), tmp_path, target_rows=1000)
+    assert sorted(path.name for path in partition(tmp_path).iterdir()) == before
+    assert list((tmp_path / "state" / "tmp").iterdir()) == []
+
+
+class Crash(Exception):
+    pass
+
+
+def _as_dead_process(output_dir: Path) -> None:
+    """Give the job folders the pid of a process that is gone, as after a kill -9."""
+    for job in (output_dir / "state" / "tmp").glob(f"{JOB_PREFIX}*"):
+        job.rename(job.with_name(f"{JOB_PREFIX}{DEAD_PID}-{job.name.rsplit('-', 1)[-1]}"))
+
+
+@pytest.mark.parametrize(
+    ("atomic", "crash_point"),
+    [
+        (True, "before_swap"),
+        (True, "after_swap"),
+        (False, "after_first_rename"),
+        (False, "before_removing_old"),
+    ],
+)
+def test_a_compaction_killed_half_way_is_completed_or_undone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, atomic: bool, crash_point: str
+) -> None:
+    make_dataset(tmp_path, files=6, rows_per_file=30)
+    before = all_rows(tmp_path)
+    real_exchange = compaction.exchange_dirs
+    real_replace = Path.replace
+    renames = []
+
+    def exchange(first: Path, second: Path) -> bool:
+        if crash_point == "before_swap":
+            raise Crash
+        real_exchange(first, second)
+        raise Crash
+
+    def replace(self: Path, target: Any) -> Path:
+        result = real_replace(self, target)
+        renames.append(target)
+        if crash_point == "after_first_rename" and len(renames) == 1:
+            raise Crash
+        return result
+
+    def finish(job: Path, manifest: dict[str, Any]) -> list[str]:
+        raise Crash
+
+    monkeypatch.setattr(compaction, "exchange_dirs", exchange)
+    monkeypatch.setattr(Path, "replace", replace)
+    if crash_point == "before_removing_old":
+        monkeypatch.setattr(compaction, "_finish", finish)
+    with pytest.raises(Crash):
+        compact_partition(partition(tmp_path), tmp_path, target_rows=100, atomic=atomic)
+    monkeypatch.undo()
+
+    # finish_interrupted leaves the jobs of running processes alone ...
+    assert finish_interrupted(tmp_path) == []
+    _as_dead_process(tmp_path)
+    # ... and completes or undoes those of dead ones
+    assert len(finish_interrupted(tmp_path)) == 1
+    assert all_rows(tmp_path) == before
+    assert list((tmp_path / "state" / "tmp").iterdir()) == []
+    names = [path.name for path in partition(tmp_path).iterdir()]
+    swapped = crash_point in {"after_swap", "before_removing_old"}
+    assert len(names) == (2 if swapped else 6)
+
+
+def test_a_crawl_finishes_an_interrupted_compaction_before_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_dataset(tmp_path, files=4, rows_per_file=5)
+    before = all_rows(tmp_path)
+
+    def finish(job: Path, manifest: dict[str, Any]) -> list[str]:
+        raise Crash
+
+    monkeypatch.setattr(compaction, "_finish", finish)
+    with pytest.raises(Crash):
+        compact_partition(partition(tmp_path), tmp_path, target_rows=100, atomic=False)
+    monkeypatch.undo()
+    _as_dead_process(tmp_path)
+    DatasetWriter(tmp_path).open()
+    assert all_rows(tmp_path) == before
+    assert len(list(partition(tmp_path).iterdir())) == 1
+
+
+def test_files_of_an_older_schema_get_the_new_columns_as_nulls(tmp_path: Path) -> None:
+    make_dataset(tmp_path, files=2, rows_per_file=5)
+    older = to_table([make_row(900 + n) for n in range(4)]).drop_columns(
+        ["published_offset", "duplicate_of"]
+    )
+    pq.write_table(older, partition(tmp_path) / "part-old.parquet")
+    result = compact_partition(partition(tmp_path), tmp_path, target_rows=1000)
+    assert result is not None
+    assert result.rows == 14
+    rows = all_rows(tmp_path)
+    assert len(rows) == 14
+    assert sum(1 for row in rows if row["id"] in set(older.column("id").to_pylist())) == 4
+
+
+def test_conform_refuses_columns_it_does_not_know() -> None:
+    table = to_table([make_row(1)]).append_column("from_the_future", pa.array([1]))
+    with pytest.raises(CompactionError, match="from_the_future"):
+        conform(table)
+
+
+def test_many_random_compactions_never_change_the_rows(tmp_path: Path) -> None:
+    generator = random.Random(7)
+    make_dataset(tmp_path, files=30, rows_per_file=7)
+    before = all_rows(tmp_path)
+    writer = DatasetWriter(tmp_path, run_id="more")
+    writer.open()
+    extra = 0
+    for _ in range(5):
+        for _ in range(generator.randint(1, 5)):
+            rows = [make_row(10_000 + extra + n) for n in range(generator.randint(1, 9))]
+            extra += len(rows)
+            before += to_table(rows).to_pylist()
+            writer.write(to_table(rows))
+            writer.commit()
+        target = generator.choice([20, 60, 500])
+        compact_partition(partition(tmp_path), tmp_path, target_rows=target)
+    assert all_rows(tmp_path) == sorted(before, key=lambda r: (r["id"], r["fetched_at"]))
+
+
+def test_a_changed_value_stops_the_compaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_dataset(tmp_path, files=3, rows_per_file=4)
+    real_write = compaction._write_files
+
+    def corrupting(table: pa.Table, folder: Path, **kwargs: Any) -> list[str]:
+        texts = table.column("text").to_pylist()
+        texts[2] = texts[2] + " (changed)"
+        index = table.schema.get_field_index("text")
+        table = table.set_column(index, table.schema.field(index), pa.array(texts))
+        return real_write(table, folder, **kwargs)
+
+    monkeypatch.setattr(compaction, "_write_files", corrupting)
+    with pytest.raises(CompactionError, match="other rows"):
+        compact_partition(partition(tmp_path), tmp_path, target_rows=1000)
+    assert len(list(partition(tmp_path).iterdir())) == 3

@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.dataset import DATA_SUFFIX, data_file_name, pid_alive, tmp_dir
-from pipelines.schema import ARTICLE_SCHEMA, DICTIONARY_COLUMNS
+from pipelines.schema import ARTICLE_SCHEMA, dictionary_columns
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -128,9 +128,8 @@ _ROW_ORDER = [(name, "ascending") for name in ("id", "fetched_at", "content_hash
 
 def same_rows(first: pa.Table, second: pa.Table) -> bool:
     """Whether two tables hold the same rows, every column equal, in any order."""
-    return first.num_rows == second.num_rows and first.sort_by(_ROW_ORDER).equals(
-        second.sort_by(_ROW_ORDER)
-    )
+    order = [key for key in _ROW_ORDER if key[0] in first.column_names]
+    return first.num_rows == second.num_rows and first.sort_by(order).equals(second.sort_by(order))
 
 
 def small_files(partition: Path, target_rows: int) -> list[Path]:
@@ -154,7 +153,8 @@ def _write_files(
     run_id: str,
 ) -> list[str]:
     """``table`` sorted and written into ``folder`` as files of at most ``target_rows``."""
-    table = table.sort_by(SORT_KEYS)
+    keys = SORT_KEYS if "source" in table.column_names else [("id", "ascending")]
+    table = table.sort_by(keys)
     started = datetime.now(UTC)
     names = []
     for sequence, start in enumerate(range(0, table.num_rows, target_rows), start=1):
@@ -165,7 +165,7 @@ def _write_files(
             path,
             row_group_size=row_group_rows,
             compression=compression,
-            use_dictionary=list(DICTIONARY_COLUMNS),
+            use_dictionary=list(dictionary_columns(table.schema)),
             write_statistics=True,
         )
         _fsync(path)
@@ -181,14 +181,16 @@ def compact_partition(
     row_group_rows: int = DEFAULT_ROW_GROUP_ROWS,
     compression: str = "zstd",
     atomic: bool = True,
+    schema: pa.Schema = ARTICLE_SCHEMA,
 ) -> PartitionResult | None:
     """Merge the small files of ``partition`` (a ``fetch_date=...`` folder of a dataset under
-    ``output_dir``); ``None`` when there are fewer than two. ``atomic=False`` forces the
-    rename-then-remove swap (used where directories cannot be exchanged, and by tests)."""
+    ``output_dir``, its files of ``schema``: articles, or the HTML archive); ``None`` when there
+    are fewer than two. ``atomic=False`` forces the rename-then-remove swap (used where
+    directories cannot be exchanged, and by tests)."""
     inputs = small_files(partition, target_rows)
     if len(inputs) < 2:
         return None
-    tables = [conform(pq.read_table(path)) for path in inputs]
+    tables = [conform(pq.read_table(path), schema) for path in inputs]
     merged = pa.concat_tables(tables)
     job = tmp_dir(output_dir) / f"{JOB_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
     staging = job / partition.name
@@ -203,7 +205,7 @@ def compact_partition(
             compression=compression,
             run_id=run_id,
         )
-        check = pa.concat_tables(conform(pq.read_table(staging / name)) for name in written)
+        check = pa.concat_tables(conform(pq.read_table(staging / name), schema) for name in written)
         if not same_rows(check, merged):
             raise CompactionError(
                 f"{partition.name}: the new files hold other rows than the merged ones"

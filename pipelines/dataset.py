@@ -4,6 +4,7 @@
 
     OUTPUT_DIR/
       articles/fetch_date=YYYY-MM-DD/part-<UTC time>-<run id>-<seq>.parquet   the dataset
+      html/fetch_date=YYYY-MM-DD/part-<same name>.parquet          raw HTML (when archived)
       state/                                                                   crawl state
       state/tmp/                                                               files being written
       state/crawls/                                                            one report per crawl
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 ARTICLES = "articles"
+HTML = "html"
 STATE = "state"
 TMP = "tmp"
 CRAWLS = "crawls"
@@ -49,6 +51,11 @@ def output_dir_setting(settings: BaseSettings) -> Path:
 
 def articles_dir(output_dir: Path) -> Path:
     return output_dir / ARTICLES
+
+
+def html_dir(output_dir: Path) -> Path:
+    """The raw HTML archive, partitioned and named like the article files."""
+    return output_dir / HTML
 
 
 def state_dir(output_dir: Path) -> Path:

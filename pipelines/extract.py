@@ -338,9 +338,13 @@ class ExtractPipeline:
 
     DEFAULT_MIN_TEXT_CHARS = 200
 
-    def __init__(self, stats: StatsCollector, *, min_text_chars: int) -> None:
+    def __init__(
+        self, stats: StatsCollector, *, min_text_chars: int, keep_html: bool = False
+    ) -> None:
         self.stats = stats
         self.min_text_chars = min_text_chars
+        self.keep_html = keep_html
+        """Leave the page on the item, for the HTML archive (``HTML_ARCHIVE_ENABLED``)."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -355,12 +359,17 @@ class ExtractPipeline:
         for name in ("trafilatura", "htmldate", "courlan"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
         assert crawler.stats is not None
-        return cls(crawler.stats, min_text_chars=min_text_chars)
+        return cls(
+            crawler.stats,
+            min_text_chars=min_text_chars,
+            keep_html=settings.getbool("HTML_ARCHIVE_ENABLED", False),
+        )
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         body: bytes = adapter.get("html") or b""
-        adapter["html"] = None  # raw HTML never travels further
+        if not self.keep_html:
+            adapter["html"] = None  # raw HTML travels no further
         url = adapter["url"]
         try:
             result = extract_article(

@@ -33,12 +33,20 @@ from pipelines.dataset import (
     TMP_SUFFIX,
     articles_dir,
     data_file_name,
+    html_dir,
     output_dir_setting,
     partition_name,
     pid_alive,
     tmp_dir,
 )
-from pipelines.schema import ARTICLE_SCHEMA, DICTIONARY_COLUMNS, to_batch, to_row
+from pipelines.schema import (
+    ARTICLE_SCHEMA,
+    DICTIONARY_COLUMNS,
+    HTML_DICTIONARY_COLUMNS,
+    HTML_SCHEMA,
+    to_batch,
+    to_row,
+)
 from pipelines.signals import articles_committed
 
 if TYPE_CHECKING:
@@ -77,6 +85,15 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _publish(tmp: Path, final: Path) -> None:
+    """Sync a finished file and rename it into place."""
+    with tmp.open("rb+") as handle:
+        os.fsync(handle.fileno())
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp.replace(final)
+    _fsync_dir(final.parent)
+
+
 def remove_stale_tmp_files(tmp: Path) -> list[Path]:
     """Delete temporary files left by writer processes that no longer run."""
     removed = []
@@ -106,9 +123,12 @@ class DatasetWriter:
         compression: str = "zstd",
         compression_level: int | None = None,
         run_id: str | None = None,
+        archive: bool = False,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.articles = articles_dir(output_dir)
+        self.html = html_dir(output_dir) if archive else None
+        """Root of the raw HTML archive; ``None`` when it is off."""
         self.tmp = tmp_dir(output_dir)
         self.file_rows = file_rows
         self.compression = compression
@@ -118,6 +138,8 @@ class DatasetWriter:
         self._sequence = 0
         self._writer: pq.ParquetWriter | None = None
         self._tmp_path: Path | None = None
+        self._html_writer: pq.ParquetWriter | None = None
+        self._html_tmp_path: Path | None = None
         self._name: str | None = None
         self._day: date | None = None
         self._rows = 0
@@ -138,10 +160,13 @@ class DatasetWriter:
         """Rows written into the current, not yet committed, file."""
         return self._rows
 
-    def write(self, table: pa.Table) -> list[CommittedFile]:
+    def write(self, table: pa.Table, html: pa.Table | None = None) -> list[CommittedFile]:
         """Write ``table`` (rows of :data:`ARTICLE_SCHEMA`); returns the files committed on the
         way. A file is committed when it holds ``file_rows`` rows (never more) and when the
-        rows' UTC date changes."""
+        rows' UTC date changes. With the archive on, ``html`` holds the pages of the same rows
+        (:data:`HTML_SCHEMA`, same order), written to the archive file of the same name."""
+        if self.html is not None and (html is None or html.num_rows != table.num_rows):
+            raise ValueError("the HTML archive needs one page per row")
         committed: list[CommittedFile] = []
         fetched = table.column("fetched_at").to_pylist()
         start = 0
@@ -154,16 +179,22 @@ class DatasetWriter:
             end = start
             while end < limit and fetched[end].date() == day:
                 end += 1
-            self._write_slice(table.slice(start, end - start), day)
+            self._write_slice(
+                table.slice(start, end - start),
+                day,
+                html.slice(start, end - start) if html is not None else None,
+            )
             if self._rows >= self.file_rows:
                 committed.extend(self._commit_list())
             start = end
         return committed
 
-    def _write_slice(self, table: pa.Table, day: date) -> None:
+    def _write_slice(self, table: pa.Table, day: date, html: pa.Table | None) -> None:
         if self._writer is None:
             self._open_file(day)
         assert self._writer is not None
+        if self._html_writer is not None and html is not None:
+            self._html_writer.write_table(html, row_group_size=max(html.num_rows, 1))
         # Rows of a row group sorted by source, then publication time: the row group's
         # statistics then let readers skip it on filters by either.
         table = table.sort_by(SORT_KEYS)
@@ -186,6 +217,15 @@ class DatasetWriter:
             use_dictionary=list(DICTIONARY_COLUMNS),
             write_statistics=True,
         )
+        if self.html is not None:
+            self._html_tmp_path = self.tmp / f"html-{self._tmp_path.name}"
+            self._html_writer = pq.ParquetWriter(
+                self._html_tmp_path,
+                HTML_SCHEMA,
+                compression=self.compression,
+                compression_level=self.compression_level,
+                use_dictionary=list(HTML_DICTIONARY_COLUMNS),
+            )
         self._day = day
         self._rows = 0
         self._keys = []
@@ -204,12 +244,15 @@ class DatasetWriter:
         self._writer.close()
         self._writer = None
         self.opened_at = None
-        with self._tmp_path.open("rb+") as handle:
-            os.fsync(handle.fileno())
-        final = self.articles / self._name
-        final.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp_path.replace(final)
-        _fsync_dir(final.parent)
+        if self._html_writer is not None:
+            # The archive file first: a visible row always has its page archived.
+            assert self._html_tmp_path is not None
+            assert self.html is not None
+            self._html_writer.close()
+            self._html_writer = None
+            _publish(self._html_tmp_path, self.html / self._name)
+            self._html_tmp_path = None
+        _publish(self._tmp_path, self.articles / self._name)
         committed = CommittedFile(name=self._name, rows=self._rows, keys=self._keys)
         self._tmp_path = None
         self._rows = 0
@@ -225,7 +268,8 @@ class ParquetPipeline:
     (``100000``: a file is committed when it holds this many rows),
     ``PARQUET_COMMIT_INTERVAL`` (``600`` seconds: an open file is committed this long after
     it was opened, so a crash loses little), ``PARQUET_COMPRESSION`` (``zstd``),
-    ``PARQUET_COMPRESSION_LEVEL`` (``None``: the codec's default).
+    ``PARQUET_COMPRESSION_LEVEL`` (``None``: the codec's default), ``HTML_ARCHIVE_ENABLED``
+    (``False``: when on, each row's fetched page is kept in ``OUTPUT_DIR/html/``).
     """
 
     DEFAULT_ROW_GROUP_ROWS = 1000
@@ -244,6 +288,7 @@ class ParquetPipeline:
         commit_interval: float,
         compression: str,
         compression_level: int | None,
+        archive: bool = False,
     ) -> None:
         self.crawler = crawler
         self.stats = stats
@@ -254,8 +299,10 @@ class ParquetPipeline:
             file_rows=file_rows,
             compression=compression,
             compression_level=compression_level,
+            archive=archive,
         )
         self.buffer: list[pa.RecordBatch] = []
+        self.html_buffer: list[pa.RecordBatch] = []
         self.buffered_rows = 0
         # One writer thread: writes and commits run in order, off the reactor thread.
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="parquet-writer")
@@ -292,6 +339,7 @@ class ParquetPipeline:
             commit_interval=interval,
             compression=compression,
             compression_level=int(level) if level not in (None, "") else None,
+            archive=settings.getbool("HTML_ARCHIVE_ENABLED", False),
         )
 
     async def _in_writer_thread(self, function: Callable[..., Any], *args: Any) -> Any:
@@ -313,12 +361,20 @@ class ParquetPipeline:
             self.pool.stop()
 
     async def process_item(self, item: Any) -> Any:
-        row = to_row(ItemAdapter(item))
+        adapter = ItemAdapter(item)
+        body, adapter["html"] = adapter.get("html"), None  # raw HTML goes no further
+        row = to_row(adapter)
         try:
             batch = to_batch(row)
+            if self.writer.html is not None:
+                page = {name: row[name] for name in ("id", "url", "fetched_at")}
+                page |= {"content_type": adapter.get("content_type"), "html": body or b""}
+                html = pa.RecordBatch.from_pylist([page], schema=HTML_SCHEMA)
         except (ValueError, TypeError) as exc:  # pyarrow's errors subclass these
             self.stats.inc_value("news/parquet/invalid_row")
             raise InvalidRow(f"InvalidRow: {exc} <{row.get('url')}>") from None
+        if self.writer.html is not None:
+            self.html_buffer.append(html)
         self.buffer.append(batch)
         self.buffered_rows += 1
         self.stats.inc_value("news/parquet/rows_buffered")
@@ -332,10 +388,12 @@ class ParquetPipeline:
         """Write the buffer as a row group (and commit the file if asked) in the writer
         thread; announce every committed file."""
         batches, self.buffer, self.buffered_rows = self.buffer, [], 0
+        pages, self.html_buffer = self.html_buffer, []
         committed: list[CommittedFile] = []
         if batches:
             table = pa.Table.from_batches(batches, schema=ARTICLE_SCHEMA)
-            committed += await self._in_writer_thread(self.writer.write, table)
+            html = pa.Table.from_batches(pages, schema=HTML_SCHEMA) if pages else None
+            committed += await self._in_writer_thread(self.writer.write, table, html)
             self.stats.inc_value("news/parquet/row_groups")
         if commit:
             last = await self._in_writer_thread(self.writer.commit)

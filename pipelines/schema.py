@@ -85,6 +85,21 @@ ARTICLE_SCHEMA: pa.Schema = pa.schema(
 
 COLUMNS: tuple[str, ...] = tuple(ARTICLE_SCHEMA.names)
 
+HTML_SCHEMA: pa.Schema = pa.schema(
+    (
+        _field("id", pa.string(), "The article row's id.", nullable=False),
+        _field("url", pa.string(), "The article row's url.", nullable=False),
+        _field("fetched_at", _UTC_TIMESTAMP, "When the page was fetched, UTC.", nullable=False),
+        _field("content_type", pa.string(), "The response's Content-Type header."),
+        _field("html", pa.binary(), "The response body as fetched (decompressed).", nullable=False),
+    ),
+    metadata={
+        "news_crawler.schema_version": SCHEMA_VERSION,
+        "news_crawler.version": __version__,
+    },
+)
+"""The raw HTML archive (``HTML_ARCHIVE_ENABLED``): one row per article row, joined by ``id``."""
+
 DICTIONARY_COLUMNS: tuple[str, ...] = (
     "source",
     "language",
@@ -95,6 +110,13 @@ DICTIONARY_COLUMNS: tuple[str, ...] = (
 )
 """Low-cardinality columns, dictionary-encoded in the Parquet files (Parquet paths); the
 others (ids, URLs, texts: nearly unique) are stored plain, where a dictionary only costs."""
+
+HTML_DICTIONARY_COLUMNS: tuple[str, ...] = ("content_type",)
+
+
+def dictionary_columns(schema: pa.Schema) -> tuple[str, ...]:
+    """The dictionary-encoded columns of files of ``schema`` (articles or the HTML archive)."""
+    return HTML_DICTIONARY_COLUMNS if "html" in schema.names else DICTIONARY_COLUMNS
 
 
 def to_row(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from scrapy.exceptions import DropItem, NotConfigured
@@ -15,6 +16,7 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem
+from pipelines import parquet
 from pipelines.dataset import (
     data_file_name,
     data_files,
@@ -28,7 +30,7 @@ from pipelines.parquet import (
     ParquetPipeline,
     remove_stale_tmp_files,
 )
-from pipelines.schema import ARTICLE_SCHEMA, SCHEMA_VERSION, to_table
+from pipelines.schema import ARTICLE_SCHEMA, HTML_SCHEMA, SCHEMA_VERSION, to_table
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -305,6 +307,55 @@ def test_writer_open_removes_stale_tmp_files(tmp_path: Path, dead_pid: int) -> N
     assert not stale.exists()
     assert live.exists()
     assert other_crawl.commit() is not None
+
+
+def html_table(rows: list[dict[str, Any]]) -> pa.Table:
+    pages = [
+        {"id": row["id"], "url": row["url"], "fetched_at": row["fetched_at"],
+         "content_type": "text/html; charset=utf-8", "html": f"<p>{row['text']}</p>".encode()}
+        for row in rows
+    ]  # fmt: skip
+    return pa.Table.from_pylist(pages, schema=HTML_SCHEMA)
+
+
+def test_archive_file_has_the_pages_and_the_data_file_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published: list[str] = []
+    real_publish = parquet._publish
+
+    def publish(tmp: Path, final: Path) -> None:
+        real_publish(tmp, final)
+        published.append(final.relative_to(tmp_path).parts[0])
+
+    monkeypatch.setattr(parquet, "_publish", publish)
+    writer = make_writer(tmp_path, archive=True, file_rows=3)
+    rows = [article_row(n) for n in range(5)]
+    committed = writer.write(to_table(rows), html_table(rows))
+    last = writer.commit()
+    assert last is not None
+    names = [done.name for done in [*committed, last]]
+    # the archive file is published first: a visible row always has its page
+    assert published == ["html", "articles", "html", "articles"]
+    pages = [page for name in names for page in pq.read_table(tmp_path / "html" / name).to_pylist()]
+    assert [page["id"] for page in pages] == [row["id"] for row in rows]
+    assert pages[0]["html"] == b"<p>Article number 0.</p>"
+    assert list((tmp_path / "state" / "tmp").iterdir()) == []
+
+
+def test_archive_needs_a_page_per_row(tmp_path: Path) -> None:
+    writer = make_writer(tmp_path, archive=True)
+    rows = [article_row(n) for n in range(2)]
+    with pytest.raises(ValueError, match="one page per row"):
+        writer.write(to_table(rows))
+    with pytest.raises(ValueError, match="one page per row"):
+        writer.write(to_table(rows), html_table(rows[:1]))
+
+
+def test_archive_is_off_by_default(tmp_path: Path) -> None:
+    pipeline = build_pipeline(tmp_path)
+    assert pipeline.writer.html is None
+    assert build_pipeline(tmp_path, HTML_ARCHIVE_ENABLED=True).writer.html == tmp_path / "html"
 
 
 # --- ParquetPipeline: configuration and row validation -----------------------------------------

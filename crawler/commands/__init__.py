@@ -1,1 +1,1 @@
-"""Project commands: ``scrapy crawl`` (with exit status) and ``scrapy summary``."""
+"""Project commands: ``scrapy crawl`` (with exit status), ``scrapy summary``, ``scrapy compact``."""

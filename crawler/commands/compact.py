@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
@@ -21,11 +22,13 @@ from pipelines.compaction import (
     DEFAULT_ROW_GROUP_ROWS,
     DEFAULT_TARGET_ROWS,
     CompactionError,
+    PartitionResult,
     compact_partition,
     finish_interrupted,
     small_files,
 )
-from pipelines.dataset import PARTITION_KEY, articles_dir, state_dir
+from pipelines.dataset import PARTITION_KEY, articles_dir, html_dir, state_dir
+from pipelines.schema import ARTICLE_SCHEMA, HTML_SCHEMA
 
 if TYPE_CHECKING:
     import argparse
@@ -33,6 +36,29 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 LOCK_FILE = "compact.lock"
+
+
+def _partitions(root: Path, wanted: set[str]) -> list[Path]:
+    """The partition folders under ``root`` (all, or those named in ``wanted``)."""
+    if not root.is_dir():
+        return []
+    return sorted(
+        path
+        for path in root.iterdir()
+        if path.is_dir()
+        and path.name.startswith(f"{PARTITION_KEY}=")
+        and (not wanted or path.name in wanted)
+    )
+
+
+def _record(state: CrawlState, partition: Path, result: PartitionResult) -> None:
+    state.replace_files(
+        (f"{partition.name}/{name}" for name in result.merged),
+        (
+            (f"{partition.name}/{name}", pq.ParquetFile(partition / name).metadata.num_rows)
+            for name in result.written
+        ),
+    )
 
 
 class Command(ScrapyCommand):
@@ -85,13 +111,7 @@ class Command(ScrapyCommand):
             day if day.startswith(f"{PARTITION_KEY}=") else f"{PARTITION_KEY}={day}"
             for day in opts.partition
         }
-        partitions = sorted(
-            path
-            for path in articles.iterdir()
-            if path.is_dir()
-            and path.name.startswith(f"{PARTITION_KEY}=")
-            and (not wanted or path.name in wanted)
-        )
+        partitions = _partitions(articles, wanted)
         missing = wanted - {path.name for path in partitions}
         if missing:
             raise UsageError(f"no such partition: {', '.join(sorted(missing))}")
@@ -103,19 +123,31 @@ class Command(ScrapyCommand):
             except BlockingIOError:
                 raise UsageError(f"another compaction of {output_dir} is running") from None
             finish_interrupted(output_dir)
+            # the HTML archive (when kept) is compacted the same way, its files apart
+            archive = _partitions(html_dir(output_dir), wanted)
             if opts.dry_run:
-                self._plan(partitions, opts.target_rows)
+                self._plan([*partitions, *archive], opts.target_rows)
             else:
-                self._compact(partitions, output_dir, opts)
+                self._compact(partitions, output_dir, opts, ARTICLE_SCHEMA)
+                if archive:
+                    self._compact(archive, output_dir, opts, HTML_SCHEMA)
 
     def _plan(self, partitions: list[Path], target_rows: int) -> None:
         for partition in partitions:
             found = small_files(partition, target_rows)
             if len(found) >= 2:
-                print(f"{partition.name}: would merge {len(found)} files")
+                where = f"{partition.parent.name}/{partition.name}"
+                print(f"{where}: would merge {len(found)} files")
 
-    def _compact(self, partitions: list[Path], output_dir: Path, opts: argparse.Namespace) -> None:
-        state = CrawlState.open(state_dir(output_dir))
+    def _compact(
+        self,
+        partitions: list[Path],
+        output_dir: Path,
+        opts: argparse.Namespace,
+        schema: pa.Schema,
+    ) -> None:
+        # the crawl state lists the article files only
+        state = CrawlState.open(state_dir(output_dir)) if schema is ARTICLE_SCHEMA else None
         merged = written = failed = 0
         try:
             for partition in partitions:
@@ -125,6 +157,7 @@ class Command(ScrapyCommand):
                         output_dir,
                         target_rows=opts.target_rows,
                         row_group_rows=opts.row_group_rows,
+                        schema=schema,
                     )
                 except CompactionError as exc:
                     logger.error("Left %s as it was: %s", partition.name, exc)
@@ -132,20 +165,13 @@ class Command(ScrapyCommand):
                     continue
                 if result is None:
                     continue
-                state.replace_files(
-                    (f"{partition.name}/{name}" for name in result.merged),
-                    (
-                        (
-                            f"{partition.name}/{name}",
-                            pq.ParquetFile(partition / name).metadata.num_rows,
-                        )
-                        for name in result.written
-                    ),
-                )
+                if state is not None:
+                    _record(state, partition, result)
                 merged += len(result.merged)
                 written += len(result.written)
                 logger.info(
-                    "Compacted %s: %d files (%d rows) into %d%s",
+                    "Compacted %s/%s: %d files (%d rows) into %d%s",
+                    partition.parent.name,
                     partition.name,
                     len(result.merged),
                     result.rows,
@@ -153,7 +179,11 @@ class Command(ScrapyCommand):
                     "" if result.atomic else " (swapped by renames: no directory exchange here)",
                 )
         finally:
-            state.close()
-        print(f"Compacted {merged} files into {written} in {len(partitions)} partitions")
+            if state is not None:
+                state.close()
+        print(
+            f"Compacted {merged} files into {written} in {len(partitions)} partitions"
+            f" of {partitions[0].parent.name if partitions else 'the dataset'}"
+        )
         if failed:
             self.exitcode = 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -48,6 +48,10 @@ class ArticleItem:
     refetch: bool = False
     """*Transient.* The page is stored already and was fetched again because its listing says
     it changed since: a new version, not a duplicate, if its text differs."""
+
+    precomputed: dict[str, Any] | None = None
+    """*Transient.* Work the extraction worker did on the extracted text (language detection,
+    near-duplicate signature), reused by later stages while the text is unchanged."""
 
     id: str | None = None
     """Row id: a hash of the normalized URL and the content hash (normalize stage)."""

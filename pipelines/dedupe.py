@@ -29,7 +29,12 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.state import CrawlState
 from pipelines.dataset import articles_dir, output_dir_setting, state_dir
-from pipelines.near_duplicates import DEFAULT_THRESHOLD, NearDuplicateIndex, Signer
+from pipelines.near_duplicates import (
+    DEFAULT_THRESHOLD,
+    NearDuplicateIndex,
+    Signer,
+    reusable_signature,
+)
 from pipelines.signals import articles_committed
 
 if TYPE_CHECKING:
@@ -180,7 +185,8 @@ class DedupePipeline:
             if kind == "content":
                 self._record_copy(url, self._kept_id(content_hash), kind, 1.0)
             raise DuplicateArticle(f"DuplicateArticle: same {kind} already stored <{url}>")
-        signature = self.signer.signature(adapter.get("text") or "") if self.near else None
+        signature = self._signature(adapter) if self.near else None
+        adapter["precomputed"] = None  # used up
         # a new version of a stored page resembles its old version, not a copy of another
         if signature is not None and not new_version:
             match = self.pending_index.find(signature) or self._stored_index().find(signature)
@@ -201,6 +207,14 @@ class DedupePipeline:
             self.pending_signatures[content_hash] = (adapter["id"], signature)
         self.stats.inc_value("news/dedupe/unique")
         return item
+
+    def _signature(self, adapter: ItemAdapter) -> np.ndarray | None:
+        """The text's signature: the extraction worker's when it signed this very text."""
+        reused, signature = reusable_signature(adapter.get("precomputed"), adapter["content_hash"])
+        if reused:
+            self.stats.inc_value("news/dedupe/signature_reused")
+            return signature
+        return self.signer.signature(adapter.get("text") or "")
 
     def _stored_index(self) -> NearDuplicateIndex:
         assert self.index is not None, "open_spider() was not called"

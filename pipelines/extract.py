@@ -34,6 +34,7 @@ from pipelines._structured import PageMetadata, clean_space, page_metadata
 from pipelines._titles import clean_title
 from pipelines.dates import first_date_in_text, parse_datetime
 from pipelines.normalize import text_size
+from pipelines.workers import PageOptions, PagePool, WorkerFailed, usable_cores
 
 if TYPE_CHECKING:
     from collections.abc import MutableMapping
@@ -85,6 +86,14 @@ class NotAnArticle(DropItem):
 
 class ListingPage(NotAnArticle):
     """The page lists other pages (home page, section, tag, author or search page)."""
+
+
+class ExtractionTimeout(DropItem):
+    """Extracting the page took longer than ``EXTRACT_TIMEOUT`` (its worker was replaced)."""
+
+
+class WorkerCrashed(DropItem):
+    """The worker process extracting the page died (it was replaced)."""
 
 
 class ExtractionError(ValueError):
@@ -329,22 +338,45 @@ def apply_extraction(record: MutableMapping[str, Any], result: Extraction) -> No
     )
 
 
+DROP_REASONS: dict[str, type[DropItem]] = {
+    drop.__name__: drop for drop in (NotHtml, EmptyPage, NotAnArticle, ListingPage)
+}
+
+
 class ExtractPipeline:
     """Turns the fetched page into text and metadata; drops what is not an article.
 
-    Settings: ``EXTRACT_ENABLED`` (default ``True``), ``EXTRACT_MIN_TEXT_CHARS`` (default
-    ``200``): pages with less main text are dropped as :class:`NotAnArticle`.
+    The work runs in worker processes (:class:`pipelines.workers.PagePool`), awaited, so the
+    crawl keeps downloading meanwhile. Settings: ``EXTRACT_ENABLED`` (default ``True``),
+    ``EXTRACT_MIN_TEXT_CHARS`` (``200``: pages with less main text are dropped as
+    :class:`NotAnArticle`), ``EXTRACT_WORKERS`` (``None``: one per usable core; ``0`` runs
+    inline, in the crawl process), ``EXTRACT_TIMEOUT`` (``60`` seconds for one page, else it
+    is dropped as :class:`ExtractionTimeout`), ``EXTRACT_WORKER_MAX_TASKS`` (``500``: pages
+    after which a worker is replaced, which frees trafilatura's caches),
+    ``EXTRACT_MAX_PENDING`` (``None``: twice the workers; pages handed to the workers at once).
+    The worker also detects the language and signs the text for the later stages, with their
+    settings (``LANGUAGE_*``, ``DEDUPE_NEAR_ENABLED``).
     """
 
     DEFAULT_MIN_TEXT_CHARS = 200
+    DEFAULT_TIMEOUT = 60.0
+    DEFAULT_WORKER_MAX_TASKS = 500
 
     def __init__(
-        self, stats: StatsCollector, *, min_text_chars: int, keep_html: bool = False
+        self,
+        stats: StatsCollector,
+        *,
+        min_text_chars: int,
+        keep_html: bool = False,
+        pool: PagePool | None = None,
+        options: PageOptions | None = None,
     ) -> None:
         self.stats = stats
         self.min_text_chars = min_text_chars
         self.keep_html = keep_html
         """Leave the page on the item, for the HTML archive (``HTML_ARCHIVE_ENABLED``)."""
+        self.pool = pool or PagePool(0)
+        self.options = options or PageOptions(min_text_chars=min_text_chars)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -354,6 +386,27 @@ class ExtractPipeline:
         min_text_chars = settings.getint("EXTRACT_MIN_TEXT_CHARS", cls.DEFAULT_MIN_TEXT_CHARS)
         if min_text_chars < 1:
             raise NotConfigured(f"EXTRACT_MIN_TEXT_CHARS must be at least 1, not {min_text_chars}")
+        workers_setting = settings.get("EXTRACT_WORKERS")
+        workers = usable_cores() if workers_setting in (None, "") else int(workers_setting)
+        timeout = settings.getfloat("EXTRACT_TIMEOUT", cls.DEFAULT_TIMEOUT)
+        max_tasks = settings.getint("EXTRACT_WORKER_MAX_TASKS", cls.DEFAULT_WORKER_MAX_TASKS)
+        pending = settings.get("EXTRACT_MAX_PENDING")
+        max_pending = int(pending) if pending not in (None, "") else None
+        if workers < 0 or timeout <= 0 or max_tasks < 1 or (max_pending or 1) < 1:
+            raise NotConfigured(
+                "EXTRACT_WORKERS must be at least 0, EXTRACT_TIMEOUT positive, and "
+                "EXTRACT_WORKER_MAX_TASKS and EXTRACT_MAX_PENDING at least 1 (got "
+                f"{workers}, {timeout}, {max_tasks}, {max_pending})"
+            )
+        options = PageOptions(
+            min_text_chars=min_text_chars,
+            language=settings.getbool("LANGUAGE_ENABLED", True),
+            language_seed=settings.getint("LANGUAGE_SEED", 0),
+            language_sample_chars=settings.getint("LANGUAGE_SAMPLE_CHARS", 600),
+            signature=settings.getbool("DEDUPE_ENABLED", True)
+            and settings.getbool("DEDUPE_NEAR_ENABLED", True),
+        )
+        pool = PagePool(workers, timeout=timeout, max_tasks=max_tasks, max_pending=max_pending)
         # trafilatura logs its own view of every rejected page; this stage logs one clear
         # line per page instead.
         for name in ("trafilatura", "htmldate", "courlan"):
@@ -363,22 +416,36 @@ class ExtractPipeline:
             crawler.stats,
             min_text_chars=min_text_chars,
             keep_html=settings.getbool("HTML_ARCHIVE_ENABLED", False),
+            pool=pool,
+            options=options,
         )
 
-    def process_item(self, item: Any) -> Any:
+    def open_spider(self) -> None:
+        self.pool.start()
+        if self.pool.workers:
+            logger.info("Extracting in %d worker processes", self.pool.workers)
+
+    def close_spider(self) -> None:
+        self.pool.close()
+
+    async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         body: bytes = adapter.get("html") or b""
         if not self.keep_html:
             adapter["html"] = None  # raw HTML travels no further
         url = adapter["url"]
         try:
-            result = extract_article(
-                body, url, adapter.get("content_type"), min_text_chars=self.min_text_chars
-            )
-        except ExtractionError as exc:
-            reason = exc.drop.__name__
+            outcome = await self.pool.run(body, url, adapter.get("content_type"), self.options)
+        except WorkerFailed as exc:
+            drop = ExtractionTimeout if exc.timed_out else WorkerCrashed
+            self.stats.inc_value(f"news/extract/dropped/{drop.__name__}")
+            logger.warning("Extraction failed: %s <%s>", exc, url)
+            raise drop(f"{drop.__name__}: {exc} <{url}>") from None
+        if "dropped" in outcome:
+            reason = outcome["dropped"]
             self.stats.inc_value(f"news/extract/dropped/{reason}")
-            raise exc.drop(f"{reason}: {exc} <{url}>") from None
+            raise DROP_REASONS[reason](f"{reason}: {outcome['message']} <{url}>")
         self.stats.inc_value("news/extract/articles")
-        apply_extraction(adapter, result)
+        apply_extraction(adapter, Extraction(**outcome["extraction"]))
+        adapter["precomputed"] = outcome["precomputed"]
         return item

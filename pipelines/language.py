@@ -7,6 +7,7 @@ other languages).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import TYPE_CHECKING, Any, Self
 
@@ -16,7 +17,7 @@ from langdetect.lang_detect_exception import LangDetectException
 from scrapy.exceptions import NotConfigured
 
 if TYPE_CHECKING:
-    from collections.abc import MutableMapping
+    from collections.abc import Mapping, MutableMapping
 
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
@@ -43,6 +44,7 @@ class LanguageDetector:
         self._factory = DetectorFactory()
         self._factory.load_profile(PROFILES_DIRECTORY)
         self._factory.seed = seed
+        self.seed = seed
         self.sample_chars = sample_chars
 
     def detect(self, text: str) -> tuple[str | None, float | None]:
@@ -56,6 +58,37 @@ class LanguageDetector:
         except (LangDetectException, IndexError):
             return None, None
         return _CODE_FIXES.get(best.lang, best.lang), round(float(best.prob), 4)
+
+
+def sample_hash(text: str, chars: int) -> str:
+    """What a detection depends on: a digest of the text's first ``chars`` characters."""
+    return hashlib.blake2b(text[:chars].encode("utf-8"), digest_size=16).hexdigest()
+
+
+def precompute_language(text: str, detector: LanguageDetector) -> dict[str, Any]:
+    """The detection of ``text``, kept with what it depends on (plain values), so that the
+    language stage can reuse it: see :func:`reusable_language`."""
+    return {
+        "sample_hash": sample_hash(text, detector.sample_chars),
+        "seed": detector.seed,
+        "result": detector.detect(text),
+    }
+
+
+def reusable_language(
+    precomputed: Mapping[str, Any] | None, text: str, *, seed: int, sample_chars: int
+) -> tuple[str | None, float | None] | None:
+    """The precomputed detection, if it was made on the same sample of the same text with the
+    same seed; else ``None`` (detect again)."""
+    found = (precomputed or {}).get("language")
+    if (
+        not found
+        or found["seed"] != seed
+        or found["sample_hash"] != sample_hash(text, sample_chars)
+    ):
+        return None
+    language, confidence = found["result"]
+    return language, confidence
 
 
 def choose_language(
@@ -79,10 +112,12 @@ def apply_language(
     detector: LanguageDetector,
     *,
     min_confidence: float = 0.80,
+    detection: tuple[str | None, float | None] | None = None,
 ) -> tuple[str | None, float | None]:
     """Set ``language`` and ``language_confidence`` of an item-like mapping from its
-    ``text`` (and ``declared_language``); returns them."""
-    detected, confidence = detector.detect(record.get("text") or "")
+    ``text`` (and ``declared_language``); returns them. ``detection`` is the detector's
+    answer for this text when it was already asked (in the extraction worker)."""
+    detected, confidence = detection or detector.detect(record.get("text") or "")
     language, confidence = choose_language(
         detected, confidence, record.get("declared_language"), min_confidence=min_confidence
     )
@@ -113,6 +148,8 @@ class LanguagePipeline:
     ) -> None:
         self.stats = stats
         self.min_confidence = min_confidence
+        self.seed = seed
+        self.sample_chars = sample_chars
         self.detector = LanguageDetector(seed=seed, sample_chars=sample_chars)
 
     @classmethod
@@ -138,8 +175,16 @@ class LanguagePipeline:
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
+        detection = reusable_language(
+            adapter.get("precomputed"),
+            adapter.get("text") or "",
+            seed=self.seed,
+            sample_chars=self.sample_chars,
+        )
+        if detection is not None:
+            self.stats.inc_value("news/language/reused")
         language, confidence = apply_language(
-            adapter, self.detector, min_confidence=self.min_confidence
+            adapter, self.detector, min_confidence=self.min_confidence, detection=detection
         )
         if language is None:
             self.stats.inc_value("news/language/unknown")

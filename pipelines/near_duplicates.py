@@ -18,13 +18,15 @@ import re
 import sqlite3
 import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from datasketch import MinHash
 
+from pipelines import normalize
+
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
     from pathlib import Path
 
 NUM_PERM = 64
@@ -85,6 +87,30 @@ class Signer:
         minhash = self._template.copy()
         minhash.update_batch(list(grams))
         return np.asarray(minhash.hashvalues, dtype=np.uint32)
+
+
+def precompute_signature(text: str, signer: Signer) -> dict[str, Any]:
+    """The signature of ``text`` (normalized, as the dataset stores it), kept with the text's
+    content hash, so that the dedupe stage can reuse it: see :func:`reusable_signature`."""
+    signature = signer.signature(text)
+    return {
+        "content_hash": normalize.content_hash(text),
+        "value": signature.tobytes() if signature is not None else None,
+    }
+
+
+def reusable_signature(
+    precomputed: Mapping[str, Any] | None, text_hash: str
+) -> tuple[bool, np.ndarray | None]:
+    """``(True, signature)`` when the precomputed signature is of the text with this content
+    hash (the signature is ``None`` for a text too short to compare); else ``(False, None)``."""
+    found = (precomputed or {}).get("signature")
+    if not found or found["content_hash"] != text_hash:
+        return False, None
+    if found["value"] is None:
+        return True, None
+    signature = np.frombuffer(found["value"], dtype=np.uint32)
+    return (True, signature) if len(signature) == NUM_PERM else (False, None)
 
 
 def similarity(first: np.ndarray, second: np.ndarray) -> float:

@@ -363,6 +363,7 @@ class ParquetPipeline:
     async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         body, adapter["html"] = adapter.get("html"), None  # raw HTML goes no further
+        adapter["precomputed"] = None
         row = to_row(adapter)
         try:
             batch = to_batch(row)

@@ -3,6 +3,7 @@ seed acceptance case, and drops for what is not an article."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -231,7 +232,7 @@ def test_pipeline_fills_the_item_and_clears_the_html() -> None:
         url=SEED_URL, fetched_at=FETCHED_AT, html=SEED_BODY, content_type="text/html",
         listed_title="ignored: the page has a title",
     )  # fmt: skip
-    adapter = ItemAdapter(pipeline.process_item(item))
+    adapter = ItemAdapter(asyncio.run(pipeline.process_item(item)))
     assert adapter["html"] is None
     assert adapter["title"].startswith("Russia to Expand")
     assert adapter["declared_language"] == "en"
@@ -254,7 +255,7 @@ def test_pipeline_uses_listing_hints_as_fallbacks() -> None:
         url="http://demo.test/a", fetched_at=FETCHED_AT, html=page.encode(),
         listed_title="Title from the feed", listed_published_at=listed,
     )  # fmt: skip
-    adapter = ItemAdapter(pipeline.process_item(item))
+    adapter = ItemAdapter(asyncio.run(pipeline.process_item(item)))
     assert adapter["title"] == "Title from the feed"
     assert adapter["published_at"] == listed
 
@@ -264,7 +265,7 @@ def test_pipeline_drops_with_reason_and_counts() -> None:
     item = ArticleItem(url="http://demo.test/a.pdf", fetched_at=FETCHED_AT, html=b"%PDF",
                        content_type="application/pdf")  # fmt: skip
     with pytest.raises(NotHtml, match=r"a\.pdf"):
-        pipeline.process_item(item)
+        asyncio.run(pipeline.process_item(item))
     assert crawler.stats.get_value("news/extract/dropped/NotHtml") == 1
 
 

@@ -1,0 +1,199 @@
+"""The page pool: worker processes that extract pages, and replace themselves when one hangs,
+dies or has done its share."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+from pipelines.extract import extract_article
+from pipelines.language import LanguageDetector, reusable_language
+from pipelines.near_duplicates import Signer, reusable_signature
+from pipelines.normalize import content_hash, normalize_text
+from pipelines.workers import PageOptions, PagePool, WorkerFailed, process_page, usable_cores
+from tests.test_extract import SEED_BODY, SEED_URL
+
+if TYPE_CHECKING:
+    import pytest
+
+OPTIONS = PageOptions()
+
+
+def misbehave(body: bytes, url: str, content_type: str | None, options: Any) -> dict[str, Any]:
+    """A page function for the tests: hangs or dies on request, else names its process."""
+    if url.endswith("/hang"):
+        time.sleep(120)
+    if url.endswith("/die"):
+        os._exit(3)
+    return {"pid": os.getpid(), "url": url}
+
+
+async def _run_all(pool: PagePool, urls: list[str]) -> list[Any]:
+    async def one(url: str) -> Any:
+        try:
+            return await pool.run(b"", url, None, OPTIONS)
+        except WorkerFailed as exc:
+            return exc
+
+    return await asyncio.gather(*(one(url) for url in urls))
+
+
+def run_pages(pool: PagePool, urls: list[str]) -> list[Any]:
+    pool.start()
+    try:
+        return asyncio.run(_run_all(pool, urls))
+    finally:
+        pool.close()
+
+
+def test_the_worker_gives_what_inline_extraction_gives() -> None:
+    inline = process_page(SEED_BODY, SEED_URL, "text/html", OPTIONS)
+    pool = PagePool(1)
+    pool.start()
+    try:
+        pooled = asyncio.run(pool.run(SEED_BODY, SEED_URL, "text/html", OPTIONS))
+    finally:
+        pool.close()
+    assert pooled == inline
+    extraction = extract_article(SEED_BODY, SEED_URL, "text/html")
+    assert inline["extraction"]["text"] == extraction.text
+    assert inline["extraction"]["title"] == extraction.title
+
+
+def test_precomputed_work_is_reused_only_for_the_same_text() -> None:
+    outcome = process_page(SEED_BODY, SEED_URL, "text/html", OPTIONS)
+    text = outcome["extraction"]["text"]
+    precomputed = outcome["precomputed"]
+
+    detection = reusable_language(precomputed, text, seed=0, sample_chars=600)
+    assert detection == LanguageDetector().detect(text)
+    assert detection is not None
+    assert detection[0] == "en"
+    # another text, another seed or sample: detect again
+    assert reusable_language(precomputed, "Other. " + text, seed=0, sample_chars=600) is None
+    assert reusable_language(precomputed, text, seed=1, sample_chars=600) is None
+    assert reusable_language(precomputed, text, seed=0, sample_chars=400) is None
+
+    normalized = normalize_text(text)
+    reused, signature = reusable_signature(precomputed, content_hash(normalized))
+    expected = Signer().signature(normalized)
+    assert reused
+    assert signature is not None
+    assert expected is not None
+    assert (signature == expected).all()
+    assert reusable_signature(precomputed, content_hash(normalized + " More.")) == (False, None)
+
+
+def test_nothing_is_precomputed_for_disabled_stages() -> None:
+    options = PageOptions(language=False, signature=False)
+    assert process_page(SEED_BODY, SEED_URL, "text/html", options)["precomputed"] == {}
+
+
+def test_a_page_that_is_no_article_comes_back_as_a_drop_reason() -> None:
+    outcome = process_page(b"%PDF-1.4", "http://demo.test/a.pdf", "application/pdf", OPTIONS)
+    assert outcome == {
+        "dropped": "NotHtml",
+        "message": "content type 'application/pdf' is not HTML",
+    }
+
+
+def test_a_hanging_page_is_dropped_and_the_others_go_on() -> None:
+    pool = PagePool(2, timeout=1.5, function=misbehave)
+    urls = ["http://t/1", "http://t/hang", "http://t/2", "http://t/3", "http://t/4"]
+    started = time.monotonic()
+    results = run_pages(pool, urls)
+    assert time.monotonic() - started < 20
+    failure = results[1]
+    assert isinstance(failure, WorkerFailed)
+    assert failure.timed_out
+    assert [result["url"] for n, result in enumerate(results) if n != 1] == [
+        url for n, url in enumerate(urls) if n != 1
+    ]
+
+
+def test_a_dying_worker_is_replaced_and_only_its_page_is_lost() -> None:
+    pool = PagePool(2, function=misbehave)
+    urls = ["http://t/1", "http://t/die", "http://t/2", "http://t/die", "http://t/3"]
+    results = run_pages(pool, urls)
+    for index in (1, 3):
+        assert isinstance(results[index], WorkerFailed)
+        assert not results[index].timed_out
+        assert "exit code 3" in str(results[index])
+    assert [results[index]["url"] for index in (0, 2, 4)] == [
+        "http://t/1",
+        "http://t/2",
+        "http://t/3",
+    ]
+
+
+def test_workers_are_replaced_after_max_tasks() -> None:
+    pool = PagePool(1, max_tasks=3, function=misbehave)
+    results = run_pages(pool, [f"http://t/{n}" for n in range(9)])
+    pids = [result["pid"] for result in results]
+    assert len(set(pids)) == 3
+    assert os.getpid() not in pids
+
+
+def test_pages_in_flight_are_bounded() -> None:
+    pool = PagePool(1, max_pending=2, function=misbehave)
+    pool.start()
+    assert pool._pool is not None
+    schedule = pool._pool.schedule
+    in_flight = [0, 0]  # now, most
+
+    def counting_schedule(*args: Any, **kwargs: Any) -> Any:
+        future = schedule(*args, **kwargs)
+        in_flight[0] += 1
+        in_flight[1] = max(in_flight[1], in_flight[0])
+
+        def done(_: Any) -> None:
+            in_flight[0] -= 1
+
+        future.add_done_callback(done)
+        return future
+
+    pool._pool.schedule = counting_schedule  # type: ignore[method-assign]
+    try:
+        results = asyncio.run(_run_all(pool, [f"http://t/{n}" for n in range(8)]))
+    finally:
+        pool.close()
+    assert len(results) == 8
+    assert in_flight[1] == 2
+
+
+def test_no_workers_runs_inline() -> None:
+    pool = PagePool(0, function=misbehave)
+    [result] = run_pages(pool, ["http://t/1"])
+    assert result["pid"] == os.getpid()
+
+
+def test_usable_cores() -> None:
+    assert 1 <= usable_cores() <= (os.cpu_count() or 1)
+
+
+def test_inline_and_pooled_crawls_store_the_same_rows(
+    tmp_path_factory: pytest.TempPathFactory, site_url: str
+) -> None:
+    from tests.conftest import dataset_rows, run_crawl  # noqa: PLC0415
+
+    found = {}
+    for workers in (0, 2):
+        out = tmp_path_factory.mktemp(f"workers{workers}")
+        result = run_crawl(
+            out, "-a", f"feeds={site_url}/feed.xml", settings=(f"EXTRACT_WORKERS={workers}",)
+        )
+        assert result.returncode == 0, result.log[-3000:]
+        assert ("Extracting in 2 worker processes" in result.log) == (workers == 2)
+        stats = result.stats
+        # the worker's language detection and signature served the later stages
+        assert stats["news/language/reused"] == stats["news/extract/articles"]
+        rows = dataset_rows(out)
+        assert stats.get("news/dedupe/signature_reused", 0) >= len(rows) - 2
+        found[workers] = sorted(
+            (row["id"], row["title"], row["text"], row["language"], row["published_at"])
+            for row in rows
+        )
+    assert len(found[0]) >= 15
+    assert found[0] == found[2]

@@ -16,6 +16,9 @@ ADDONS = {"crawler.addon.NewsCrawlerAddon": 0}
 # Dataset root: Parquet files under OUTPUT_DIR/articles/, crawl state under OUTPUT_DIR/state/.
 OUTPUT_DIR = "output"
 
+# Request fingerprints in SQLite on disk, not in memory (flat memory on long crawls).
+DUPEFILTER_CLASS = "crawler.dupefilter.DiskDupeFilter"
+
 # --- Politeness -----------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
 # Scrapy's robots.txt middleware, fixed for requests made while robots.txt downloads.

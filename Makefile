@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint format typecheck pytest demo bench bench-extract bench-site bench-near bench-dedupe-scale bench-writer clean
+.PHONY: install test lint format typecheck pytest demo bench bench-extract bench-site bench-near bench-dedupe-scale bench-writer clean test-spark spark-java
 
 install: $(STAMP)
 
@@ -29,6 +29,30 @@ pytest: install
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest
+
+# The README's Spark recipe. Not part of `make test`: pyspark is ~450 MB and needs Java 17+.
+SPARK_STAMP := $(VENV)/.installed-spark
+
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	touch $(SPARK_STAMP)
+
+test-spark: spark-java $(SPARK_STAMP)
+	$(BIN)/python -m pytest tests/test_reading_recipes_spark.py
+
+# A Java runtime for Spark: installed with apt-get when running as root (a CI container).
+spark-java:
+	@if command -v java >/dev/null 2>&1 || [ -x "$${JAVA_HOME:-/nonexistent}/bin/java" ]; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			default-jre-headless; \
+	else \
+		echo "make test-spark needs a Java 17+ runtime: no java on PATH and no JAVA_HOME." >&2; \
+		echo "Install one (e.g. sudo apt-get install default-jre-headless) or set JAVA_HOME." >&2; \
+		exit 1; \
+	fi
 
 demo: install
 	$(BIN)/python -m demo

@@ -9,7 +9,17 @@ Scrapy's middleware, with two fixes:
   waiter looks the site's parser up again once the download is over.
 * A robots.txt that cannot be downloaded (refused, timed out) is logged as one warning line,
   not as an error with a traceback, and the site is crawled as if it had none (as Scrapy
-  does).
+  does); it is counted as ``news/robots/error/<reason>``.
+
+And two limits for hostile robots.txt files:
+
+* Only the first :data:`~crawler.sitemaps.ROBOTS_MAX_SIZE` (500 KiB) are downloaded and read,
+  as Google does (RFC 9309 asks crawlers to read at least that much): the download stops
+  there (``news/robots/truncated``). A robots.txt announced larger than ``DOWNLOAD_MAXSIZE``
+  is refused by Scrapy before any byte arrives, and counted as a download error
+  (``too_large``).
+* A robots.txt that is an HTML page (a soft 404) or binary data is reported
+  (``news/robots/not_robots_txt``); like any robots.txt, only its lines that are rules count.
 """
 
 from __future__ import annotations
@@ -17,22 +27,57 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as _ScrapyRobotsTxt
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from crawler.sitemaps import ROBOTS_MAX_SIZE
+from crawler.spiders.news import fetch_error_reason
+
 if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
     from scrapy.robotstxt import RobotParser
 
 logger = logging.getLogger(__name__)
 
+ROBOTS_META = "news_robots_txt"
+"""``Request.meta`` key of the robots.txt requests of this middleware (the bytes received)."""
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def not_robots_txt(body: bytes) -> str | None:
+    """What a robots.txt body is instead, when it is not plain text: ``"HTML"`` (an error or
+    home page served in its place) or ``"binary data"``; ``None`` for a plain-text body."""
+    start = body[:1024].removeprefix(_UTF8_BOM).lstrip()
+    if start.startswith(b"<"):
+        return "HTML"
+    if b"\x00" in start:
+        return "binary data"
+    return None
+
 
 class RobotsTxtMiddleware(_ScrapyRobotsTxt):
-    """Scrapy's robots.txt middleware with concurrent waiters and download errors fixed."""
+    """Scrapy's robots.txt middleware with concurrent waiters and download errors fixed, and
+    limits for hostile robots.txt files."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
+
+    def _bytes_received(self, data: bytes, request: Request) -> None:
+        """Stop downloading a robots.txt after :data:`ROBOTS_MAX_SIZE` bytes (the response
+        keeps what arrived)."""
+        if ROBOTS_META not in request.meta:
+            return
+        received = request.meta[ROBOTS_META] + len(data)
+        request.meta[ROBOTS_META] = received
+        if received > ROBOTS_MAX_SIZE:
+            raise StopDownload(fail=False)
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         netloc = urlparse_cached(request).netloc
@@ -50,7 +95,7 @@ class RobotsTxtMiddleware(_ScrapyRobotsTxt):
         robots_request = Request(
             f"{scheme}://{netloc}/robots.txt",
             priority=self.DOWNLOAD_PRIORITY,
-            meta={"dont_obey_robotstxt": True},
+            meta={"dont_obey_robotstxt": True, ROBOTS_META: 0},
             callback=NO_CALLBACK,
         )
         assert self.crawler.engine is not None
@@ -59,10 +104,38 @@ class RobotsTxtMiddleware(_ScrapyRobotsTxt):
             await self._parse_robots(response, netloc, request)
         except Exception as exc:
             if not isinstance(exc, IgnoreRequest):
+                reason, description = fetch_error_reason(exc)
+                self._stats.inc_value(f"news/robots/error/{reason}")
                 logger.warning(
-                    "robots.txt of %s could not be fetched (%s); crawling it as if it had none",
+                    "robots.txt of %s could not be fetched (%s: %s); crawling it as if it had none",
                     netloc,
-                    exc,
+                    reason,
+                    description,
                 )
             self._robots_error(exc, netloc)
         self._stats.inc_value("robotstxt/request_count")
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        body = response.body
+        if len(body) > ROBOTS_MAX_SIZE or "download_stopped" in response.flags:
+            # a rule cut in the middle is not read
+            body = body[:ROBOTS_MAX_SIZE]
+            body = body[: max(body.rfind(b"\n"), body.rfind(b"\r")) + 1]
+            self._stats.inc_value("news/robots/truncated")
+            logger.warning(
+                "robots.txt of %s is larger than %d KiB: only its first %d KiB are read",
+                netloc,
+                ROBOTS_MAX_SIZE // 1024,
+                ROBOTS_MAX_SIZE // 1024,
+            )
+        kind = not_robots_txt(body) if 200 <= response.status < 300 else None
+        if kind:
+            self._stats.inc_value("news/robots/not_robots_txt")
+            logger.warning(
+                "robots.txt of %s is not a robots.txt (%s): only its lines that are rules count",
+                netloc,
+                kind,
+            )
+        if body is not response.body:
+            response = response.replace(body=body)
+        await super()._parse_robots(response, netloc, request)

@@ -3,7 +3,6 @@ Google News (``news:``) metadata, and the sitemaps a site lists in its robots.tx
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import zlib
 from dataclasses import dataclass
@@ -27,6 +26,10 @@ DEFAULT_SITEMAP_PATHS = ("/sitemap.xml", "/sitemap_index.xml", "/news-sitemap.xm
 
 ROBOTS_MAX_SIZE = 500 * 1024
 """Only this much of a robots.txt is read, like Google (RFC 9309 asks for at least 500 KiB)."""
+
+SITEMAP_MAX_SIZE = 50 * 1024 * 1024
+"""The largest sitemap read (uncompressed): the sitemap protocol's limit of 50 MB; with
+DOWNLOAD_MAXSIZE sized for article pages, 100,000 URLs would not fit."""
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -63,6 +66,9 @@ class ParsedSitemap:
 
     kind: SitemapKind | None
     entries: list[SitemapEntry]
+    error: str | None = None
+    """What is wrong with a sitemap that was read anyway: an XML error, a document cut short,
+    entity references or a DTD (never resolved nor loaded)."""
 
 
 def sitemap_body(body: bytes, *, max_size: int) -> bytes:
@@ -90,14 +96,18 @@ def parse_sitemap(xml: bytes, sitemap_url: str) -> ParsedSitemap:
     read before the break; a value cut by the break (a half URL, a half title) is left out.
     """
     reader = _SitemapReader(sitemap_url)
+    errors: list[str] = []
     if xml and not xml.isspace():
         # Even with recover=True, libxml2 gives up on some documents (no root element at all,
         # for one); the entries completed before that are kept.
-        with contextlib.suppress(lxml.etree.XMLSyntaxError):
+        try:
             reader.read(xml)
+        except lxml.etree.XMLSyntaxError as exc:
+            errors.append(f"XML error: {' '.join(str(exc).split())}")
     if reader.kind is None:
         return ParsedSitemap(kind=None, entries=[])
-    return ParsedSitemap(kind=reader.kind, entries=reader.entries)
+    errors.extend(reader.problems())
+    return ParsedSitemap(kind=reader.kind, entries=reader.entries, error="; ".join(errors) or None)
 
 
 def lastmod_datetime(entry: SitemapEntry) -> datetime | None:
@@ -151,6 +161,9 @@ class _SitemapReader:
         # the parser's recovery), so they are not read.
         self._cut: tuple[lxml.etree._Element, ...] = ()
         self._names: dict[str, str] = {}
+        self._root: lxml.etree._Element | None = None
+        self._unresolved = 0
+        """Values left out because they held an entity reference."""
 
     def read(self, xml: bytes) -> None:
         """Parse ``xml``, piece by piece, until it ends or turns out not to be a sitemap.
@@ -166,6 +179,19 @@ class _SitemapReader:
         self._cut = tuple(self._open)
         parser.close()
         self._handle(parser.read_events())
+
+    def problems(self) -> list[str]:
+        """What was wrong with the document, once read (empty for a sound sitemap)."""
+        problems = []
+        if self._cut:
+            problems.append("the document ends inside an element: truncated")
+        if self._root is not None:
+            docinfo = self._root.getroottree().docinfo
+            if docinfo.internalDTD is not None or docinfo.system_url:
+                problems.append("a DOCTYPE, ignored (entities are never expanded nor DTDs loaded)")
+        if self._unresolved:
+            problems.append(f"{self._unresolved} values with entity references left out")
+        return problems
 
     def _handle(self, events: Iterable[tuple[str, lxml.etree._Element]]) -> bool:
         """Read parse events; ``False`` once the root shows this is not a sitemap."""
@@ -185,6 +211,7 @@ class _SitemapReader:
     def _read_root(self, root: lxml.etree._Element) -> bool:
         """Set the sitemap's kind from its root element; ``False`` if it is not a sitemap."""
         self._root_seen = True
+        self._root = root
         name = self._name(root)
         if name == "urlset":
             self.kind = "urlset"
@@ -223,7 +250,11 @@ class _SitemapReader:
     def _text(self, element: lxml.etree._Element | None) -> str | None:
         """The stripped text of a leaf element; ``None`` if empty, cut, or holding an
         unresolved entity reference (its text would be only the part before it)."""
-        if element is None or len(element) or any(element is cut for cut in self._cut):
+        if element is None or any(element is cut for cut in self._cut):
+            return None
+        if len(element):
+            if any(not isinstance(child.tag, str) for child in element):
+                self._unresolved += 1
             return None
         return (element.text or "").strip() or None
 

@@ -70,6 +70,17 @@ FULL_EXTRACTION_BELOW_SHARE = 0.4
 HTML_CONTENT_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain", ""})
 
 _LEADING_NUL = re.compile(r"^[\s\x00]+")
+# Control characters no text holds (tab, line feed, form feed, carriage return excepted).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+BINARY_SAMPLE_CHARS = 4096
+BINARY_MAX_CONTROLS = 16
+"""A page whose first ``BINARY_SAMPLE_CHARS`` characters hold more control characters than
+this is binary data, not HTML with a stray NUL or two."""
+
+
+def looks_binary(text: str) -> bool:
+    """Whether decoded page text is binary data (images, archives) rather than markup."""
+    return len(_CONTROL.findall(text, 0, BINARY_SAMPLE_CHARS)) > BINARY_MAX_CONTROLS
 
 
 class NotHtml(DropItem):
@@ -211,9 +222,10 @@ def extract_article(
     if not body.strip():
         raise ExtractionError(EmptyPage, "empty body")
     html, encoding = decode_html(body, content_type)
-    if "\x00" in html[:1024]:
-        raise ExtractionError(NotHtml, "binary content (NUL bytes) labelled as HTML")
-    tree = load_html(_LEADING_NUL.sub("", html))
+    html = _LEADING_NUL.sub("", html)
+    if looks_binary(html):
+        raise ExtractionError(NotHtml, "binary content (control characters) labelled as HTML")
+    tree = load_html(html)
     if tree is None:
         raise ExtractionError(EmptyPage, "not parseable as HTML")
 
@@ -438,9 +450,10 @@ class ExtractPipeline:
             outcome = await self.pool.run(body, url, adapter.get("content_type"), self.options)
         except WorkerFailed as exc:
             drop = ExtractionTimeout if exc.timed_out else WorkerCrashed
-            self.stats.inc_value(f"news/extract/dropped/{drop.__name__}")
+            reason = drop.__name__
+            self.stats.inc_value(f"news/extract/dropped/{reason}")
             logger.warning("Extraction failed: %s <%s>", exc, url)
-            raise drop(f"{drop.__name__}: {exc} <{url}>") from None
+            raise drop(f"{reason}: {exc} <{url}>") from None
         if "dropped" in outcome:
             reason = outcome["dropped"]
             self.stats.inc_value(f"news/extract/dropped/{reason}")

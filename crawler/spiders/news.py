@@ -19,10 +19,30 @@ from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urljoin
 
 import scrapy
-from scrapy.exceptions import UsageError
+from scrapy import signals
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+    UnsupportedURLSchemeError,
+    UsageError,
+)
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
+from twisted.internet.defer import CancelledError
+from twisted.internet.error import (
+    ConnectionDone,
+    ConnectionLost,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
+from twisted.internet.error import ConnectionRefusedError as TxConnectionRefusedError
+from twisted.web.client import ResponseFailed
 
 from crawler.feeds import feed_links, parse_feed
 from crawler.incremental import ARTICLE_META
@@ -36,6 +56,7 @@ from crawler.links import (
     parse_page,
 )
 from crawler.sitemaps import (
+    SITEMAP_MAX_SIZE,
     SitemapTooLarge,
     default_sitemap_urls,
     lastmod_datetime,
@@ -56,6 +77,49 @@ if TYPE_CHECKING:
 
 PROBE_META = "probe"
 """``Request.meta`` key of guessed URLs (the usual sitemap paths): a 404 there is normal."""
+
+# Why a download failed, as the ``<reason>`` of ``news/fetch/error/<reason>``: Scrapy's own
+# exceptions (2.13+) and the Twisted ones they wrap (raised by other download handlers).
+_FAILURE_REASONS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
+    ((DownloadTimeoutError, TimeoutError, TCPTimedOutError), "timeout"),
+    ((CannotResolveHostError, DNSLookupError), "dns"),
+    # the HTTP handler cancels a download only when it is larger than DOWNLOAD_MAXSIZE
+    ((DownloadCancelledError, CancelledError), "too_large"),
+    ((ResponseDataLossError,), "truncated"),
+    ((DownloadConnectionRefusedError, TxConnectionRefusedError), "connection_refused"),
+    ((DownloadFailedError, ResponseFailed, ConnectionLost, ConnectionDone), "connection_lost"),
+    ((UnsupportedURLSchemeError,), "unsupported_scheme"),
+)
+# IgnoreRequest says why in its message only.
+_IGNORE_REASONS = (
+    ("max redirections reached", "too_many_redirects"),
+    ("during decompression", "too_large_decompressed"),
+    ("Forbidden by robots.txt", "robots_forbidden"),
+)
+_REASON_TEXTS = {
+    "too_large": "larger than DOWNLOAD_MAXSIZE",
+    "truncated": "the connection closed before the whole body arrived",
+    "connection_lost": "the connection was lost",
+}
+
+
+def fetch_error_reason(error: BaseException | None) -> tuple[str, str]:
+    """The short reason of a failed download (``timeout``, ``dns``, ``too_large``,
+    ``too_large_decompressed``, ``truncated``, ``too_many_redirects``, ...; else the
+    exception's class name) and a one-line description of it."""
+    if error is None:
+        return "unknown", "unknown error"
+    reason = type(error).__name__
+    if isinstance(error, IgnoreRequest):
+        message = str(error)
+        reason = next((name for text, name in _IGNORE_REASONS if text in message), "ignored")
+    else:
+        for types, name in _FAILURE_REASONS:
+            if isinstance(error, types):
+                reason = name
+                break
+    description = " ".join(str(error).split()) or _REASON_TEXTS.get(reason, reason)
+    return reason, description
 
 
 @dataclass(frozen=True)
@@ -97,6 +161,8 @@ class NewsSpider(scrapy.Spider):
         )
         self.sources = {source.name: source for source in self.plan.sources}
         self.max_age: timedelta | None = None
+        self.sitemap_max_size = SITEMAP_MAX_SIZE
+        """Largest sitemap read (``download_maxsize`` of sitemap requests); 0: no limit."""
 
     @property
     def article_urls(self) -> list[str]:
@@ -153,6 +219,10 @@ class NewsSpider(scrapy.Spider):
             spider.max_age = parse_duration(max_age) if max_age not in (None, "") else None
         except ValueError as exc:
             raise UsageError(f"DISCOVERY_MAX_AGE: {exc}", print_help=False) from None
+        max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        # The sitemap protocol allows 50 MB per sitemap, more than an article page needs.
+        spider.sitemap_max_size = max(max_size, SITEMAP_MAX_SIZE) if max_size else 0
+        crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -220,13 +290,16 @@ class NewsSpider(scrapy.Spider):
         cb_kwargs: dict[str, Any] = {"source": source}
         if depth is not None:
             cb_kwargs["depth"] = depth
+        meta: dict[str, Any] = {PROBE_META: True} if probe else {}
+        if callback == self.parse_sitemap:
+            meta["download_maxsize"] = self.sitemap_max_size
         return scrapy.Request(
             url,
             callback=callback,
             errback=self.on_error,
             dont_filter=start,
             cb_kwargs=cb_kwargs,
-            meta={PROBE_META: True} if probe else {},
+            meta=meta,
         )
 
     def article_request(
@@ -350,6 +423,14 @@ class NewsSpider(scrapy.Spider):
             stats.inc_value("news/discovery/sitemap_invalid")
             self.logger.warning("Not a sitemap, ignored: %s", response.url)
             return
+        if sitemap.error:
+            stats.inc_value("news/discovery/sitemap_malformed")
+            self.logger.warning(
+                "Malformed sitemap %s (%s); using the %d URLs read",
+                response.url,
+                sitemap.error,
+                len(sitemap.entries),
+            )
         stats.inc_value("news/discovery/sitemaps")
         self.logger.info(
             "Sitemap %s (%s) lists %d URLs", response.url, sitemap.kind, len(sitemap.entries)
@@ -433,14 +514,32 @@ class NewsSpider(scrapy.Spider):
             stats.inc_value(f"news/fetch/http_error/{status}")
             self.logger.warning("HTTP %d, skipped: %s", status, request.url)
             return
-        if failure.check(DNSLookupError):
-            reason = "dns"
-        elif failure.check(TimeoutError, TCPTimedOutError):
-            reason = "timeout"
-        else:
-            reason = type(failure.value).__name__
+        reason, description = fetch_error_reason(failure.value)
         stats.inc_value(f"news/fetch/error/{reason}")
-        self.logger.warning("Fetch failed (%s: %s): %s", reason, failure.value, request.url)
+        # the URL that was asked for, and where its redirects led
+        chain = request.meta.get("redirect_urls") or []
+        redirected = f" (redirected to {request.url})" if chain else ""
+        self.logger.warning(
+            "Fetch failed (%s: %s): %s%s",
+            reason,
+            description,
+            chain[0] if chain else request.url,
+            redirected,
+        )
+
+    def on_request_dropped(self, request: scrapy.Request) -> None:
+        """A redirect back to a URL of its own chain (a redirect loop) is dropped by the
+        duplicate filter without a word: count and log it like a failed fetch."""
+        chain = request.meta.get("redirect_urls") or []
+        if request.url.partition("#")[0] not in {url.partition("#")[0] for url in chain}:
+            return
+        self.crawler.stats.inc_value("news/fetch/error/redirect_loop")
+        self.logger.warning(
+            "Fetch failed (redirect_loop: redirected back to %s after %d redirects): %s",
+            request.url,
+            len(chain),
+            chain[0],
+        )
 
 
 def _path_argument(value: str) -> Path:

@@ -90,7 +90,18 @@ class SiteBoilerplate:
         self.sites: dict[str, SiteLines] = {}
 
     def site(self, name: str) -> SiteLines:
-        return self.sites.setdefault(name, SiteLines())
+        """The site's table, made the most recently used one (``sites`` keeps that order)."""
+        site = self.sites.pop(name, None) or SiteLines()
+        self.sites[name] = site
+        return site
+
+    def forget_oldest(self, keep: int) -> list[str]:
+        """Drop the tables of the least recently used sites, keeping ``keep``; returns their
+        names (save them first: what was learned is lost otherwise)."""
+        names = list(self.sites)[: max(len(self.sites) - keep, 0)]
+        for name in names:
+            del self.sites[name]
+        return names
 
     def observe(self, name: str, paragraphs: Iterable[str]) -> None:
         """Count the (distinct) paragraphs of one page of site ``name``."""
@@ -176,13 +187,16 @@ class SiteBoilerplatePipeline:
     pages of a site seen before anything is stripped, and pages a line must occur on),
     ``SITE_BOILERPLATE_MIN_SHARE`` (``0.4``: share of the site's pages a line must occur on),
     ``SITE_BOILERPLATE_MAX_LINES`` (``5000``: line counts kept per site),
-    ``SITE_BOILERPLATE_SAVE_EVERY`` (``500``: pages between two saves of the state).
+    ``SITE_BOILERPLATE_SAVE_EVERY`` (``500``: pages between two saves of the state),
+    ``SITE_BOILERPLATE_MAX_SITES`` (``1000``: site tables kept in memory; beyond that the least
+    recently seen are saved and dropped, and loaded again when their site comes back).
     """
 
     DEFAULT_MIN_PAGES = 6
     DEFAULT_MIN_SHARE = 0.4
     DEFAULT_MAX_LINES = 5000
     DEFAULT_SAVE_EVERY = 500
+    DEFAULT_MAX_SITES = 1000
 
     def __init__(
         self,
@@ -192,12 +206,14 @@ class SiteBoilerplatePipeline:
         learner: SiteBoilerplate,
         save_every: int,
         min_text_chars: int,
+        max_sites: int = DEFAULT_MAX_SITES,
     ) -> None:
         self.stats = stats
         self.output_dir = output_dir
         self.learner = learner
         self.save_every = save_every
         self.min_text_chars = min_text_chars
+        self.max_sites = max_sites
         self.store: SiteBoilerplateStore | None = None
         self.pages = 0
 
@@ -210,6 +226,9 @@ class SiteBoilerplatePipeline:
         min_share = settings.getfloat("SITE_BOILERPLATE_MIN_SHARE", cls.DEFAULT_MIN_SHARE)
         max_lines = settings.getint("SITE_BOILERPLATE_MAX_LINES", cls.DEFAULT_MAX_LINES)
         save_every = settings.getint("SITE_BOILERPLATE_SAVE_EVERY", cls.DEFAULT_SAVE_EVERY)
+        max_sites = settings.getint("SITE_BOILERPLATE_MAX_SITES", cls.DEFAULT_MAX_SITES)
+        if max_sites < 1:
+            raise NotConfigured(f"SITE_BOILERPLATE_MAX_SITES must be at least 1, not {max_sites}")
         if min_pages < 2:
             raise NotConfigured(f"SITE_BOILERPLATE_MIN_PAGES must be at least 2, not {min_pages}")
         if not 0.0 < min_share <= 1.0:
@@ -227,6 +246,7 @@ class SiteBoilerplatePipeline:
             learner=SiteBoilerplate(min_pages=min_pages, min_share=min_share, max_lines=max_lines),
             save_every=save_every,
             min_text_chars=settings.getint("EXTRACT_MIN_TEXT_CHARS", 200),
+            max_sites=max_sites,
         )
         crawler.signals.connect(pipeline.close_store, signal=signals.spider_closed)
         return pipeline
@@ -245,6 +265,10 @@ class SiteBoilerplatePipeline:
         site = site_of(adapter.get("canonical_url") or adapter["url"])
         if self.store is not None:
             self.store.load(self.learner, site)
+            if len(self.learner.sites) > self.max_sites:
+                self.store.save(self.learner)
+                forgotten = self.learner.forget_oldest(self.max_sites // 2 or 1)
+                self.stats.inc_value("news/site_boilerplate/sites_unloaded", len(forgotten))
         paragraphs = [p for p in (adapter.get("text") or "").split("\n\n") if p.strip()]
         if self.store is None or self.store.first_visit(adapter["url"]):
             self.learner.observe(site, paragraphs)

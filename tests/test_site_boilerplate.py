@@ -165,6 +165,32 @@ def test_pipeline_drops_a_page_that_is_only_boilerplate(tmp_path: Path) -> None:
     pipeline.close_store()
 
 
+def test_sites_in_memory_are_bounded_and_nothing_learned_is_lost(tmp_path: Path) -> None:
+    pipeline, crawler = _pipeline(
+        tmp_path, SITE_BOILERPLATE_MIN_PAGES=3, SITE_BOILERPLATE_MAX_SITES=4
+    )
+
+    def page(site: int, n: int) -> ArticleItem:
+        paragraphs = [line.replace("Daily Planet", f"Planet {site}") for line in _article(n)]
+        item = _item(n, paragraphs)
+        item.url = f"https://planet{site}.test/news/{n}"
+        return item
+
+    most = 0
+    for n in range(5):  # five pages from each of twelve sites, sites taking turns
+        for site in range(12):
+            pipeline.process_item(page(site, n))
+            most = max(most, len(pipeline.learner.sites))
+    assert most <= 4
+    assert crawler.stats.get_value("news/site_boilerplate/sites_unloaded") >= 8
+    # every site's promo line was learned, though its table left memory in between
+    for site in range(12):
+        text = ItemAdapter(pipeline.process_item(page(site, 99)))["text"]
+        assert f"Planet {site} channel" not in text
+        assert text.startswith("Paragraph one of article 99")
+    pipeline.close_store()
+
+
 @pytest.mark.parametrize(
     "settings",
     [
@@ -174,6 +200,7 @@ def test_pipeline_drops_a_page_that_is_only_boilerplate(tmp_path: Path) -> None:
         {"SITE_BOILERPLATE_MIN_SHARE": 1.5},
         {"SITE_BOILERPLATE_MAX_LINES": 10},
         {"SITE_BOILERPLATE_SAVE_EVERY": 0},
+        {"SITE_BOILERPLATE_MAX_SITES": 0},
     ],
 )
 def test_bad_settings(tmp_path: Path, settings: dict[str, Any]) -> None:

@@ -18,6 +18,8 @@ OUTPUT_DIR = "output"
 
 # Request fingerprints in SQLite on disk, not in memory (flat memory on long crawls).
 DUPEFILTER_CLASS = "crawler.dupefilter.DiskDupeFilter"
+# Pending requests in Scrapy's disk queues (JOBDIR, else a scratch folder), not in memory.
+SCHEDULER = "crawler.scheduler.DiskScheduler"
 
 # --- Politeness -----------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -95,14 +96,17 @@ def _publish(tmp: Path, final: Path) -> None:
 
 
 def remove_stale_tmp_files(tmp: Path) -> list[Path]:
-    """Delete temporary files left by writer processes that no longer run."""
+    """Delete temporary files (and scratch folders) of crawl processes that no longer run."""
     removed = []
     for path in tmp.glob(f"*{TMP_SUFFIX}"):
         # name: <data file name>.<pid>.tmp
         pid_text = path.name.removesuffix(TMP_SUFFIX).rsplit(".", 1)[-1]
         if pid_text.isdigit() and pid_alive(int(pid_text)):
             continue
-        path.unlink(missing_ok=True)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
         removed.append(path)
     return removed
 

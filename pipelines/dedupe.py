@@ -32,6 +32,7 @@ from pipelines.dataset import articles_dir, output_dir_setting, state_dir
 from pipelines.near_duplicates import (
     DEFAULT_THRESHOLD,
     NearDuplicateIndex,
+    PendingIndex,
     Signer,
     reusable_signature,
 )
@@ -88,7 +89,7 @@ class DedupePipeline:
         self.signer = Signer()
         self.state: CrawlState | None = None
         self.index: NearDuplicateIndex | None = None
-        self.pending_index = NearDuplicateIndex(threshold=near_threshold)
+        self.pending_index = PendingIndex(threshold=near_threshold)
         # Keys of accepted articles whose data file is not committed yet.
         self.pending_urls: set[str] = set()
         self.pending_hashes: set[str] = set()

@@ -133,6 +133,69 @@ class Match:
     similarity: float
 
 
+# placeholders only: one (band, key) pair per band
+_PAIRS = ", ".join(["(?, ?)"] * BANDS)
+_FIND_CANDIDATES = (
+    f"SELECT DISTINCT content_hash FROM bands WHERE (band, key) IN (VALUES {_PAIRS})"  # noqa: S608
+)
+
+
+class PendingIndex:
+    """The same lookups as :class:`NearDuplicateIndex`, in Python dicts: for the texts accepted
+    but not yet committed (few, short-lived, and looked up for every page)."""
+
+    def __init__(self, *, threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.threshold = threshold
+        self._signatures: dict[str, tuple[str, np.ndarray]] = {}
+        self._bands: dict[tuple[int, bytes], set[str]] = {}
+
+    def close(self) -> None:
+        self._signatures.clear()
+        self._bands.clear()
+
+    def __len__(self) -> int:
+        return len(self._signatures)
+
+    def row_id(self, content_hash: str) -> str | None:
+        entry = self._signatures.get(content_hash)
+        return entry[0] if entry else None
+
+    def find(self, signature: np.ndarray) -> Match | None:
+        candidates: set[str] = set()
+        for band in enumerate(band_keys(signature)):
+            candidates.update(self._bands.get(band, ()))
+        best: Match | None = None
+        for content_hash in candidates:
+            row_id, stored = self._signatures[content_hash]
+            score = similarity(signature, stored)
+            if score >= self.threshold and (best is None or score > best.similarity):
+                best = Match(content_hash=content_hash, row_id=row_id, similarity=score)
+        return best
+
+    def add(self, content_hash: str, row_id: str, signature: np.ndarray) -> None:
+        if content_hash in self._signatures:
+            return
+        self._signatures[content_hash] = (row_id, signature)
+        for band in enumerate(band_keys(signature)):
+            self._bands.setdefault(band, set()).add(content_hash)
+
+    def add_many(self, entries: Iterable[tuple[str, str, np.ndarray]]) -> None:
+        for content_hash, row_id, signature in entries:
+            self.add(content_hash, row_id, signature)
+
+    def remove_many(self, content_hashes: Iterable[str]) -> None:
+        for content_hash in content_hashes:
+            entry = self._signatures.pop(content_hash, None)
+            if entry is None:
+                continue
+            for band in enumerate(band_keys(entry[1])):
+                holders = self._bands.get(band)
+                if holders is not None:
+                    holders.discard(content_hash)
+                    if not holders:
+                        del self._bands[band]
+
+
 class NearDuplicateIndex:
     """Signatures of stored texts, banded for lookup; in SQLite (``path``) or in memory."""
 
@@ -161,12 +224,9 @@ class NearDuplicateIndex:
 
     def find(self, signature: np.ndarray) -> Match | None:
         """The most similar stored text at or above the threshold, or ``None``."""
-        candidates: set[str] = set()
-        for band, key in enumerate(band_keys(signature)):
-            rows = self._db.execute(
-                "SELECT content_hash FROM bands WHERE band = ? AND key = ?", (band, key)
-            )
-            candidates.update(content_hash for (content_hash,) in rows)
+        pairs = [value for pair in enumerate(band_keys(signature)) for value in pair]
+        rows = self._db.execute(_FIND_CANDIDATES, pairs)
+        candidates = {content_hash for (content_hash,) in rows}
         best: Match | None = None
         for content_hash in candidates:
             row = self._db.execute(

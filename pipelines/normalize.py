@@ -185,20 +185,43 @@ def row_id(url: str, text_hash: str) -> str:
     return hashlib.blake2b(f"{url}\n{text_hash}".encode(), digest_size=16).hexdigest()
 
 
+def precompute_text(text: str) -> dict[str, Any]:
+    """The normalized text of ``text``, its word count and hash, kept with a digest of
+    ``text`` so that the normalize stage can reuse them: see :func:`normalize_article`."""
+    normalized = normalize_text(text)
+    return {
+        "source_hash": content_hash(text),
+        "text": normalized,
+        "word_count": word_count(normalized),
+        "content_hash": content_hash(normalized),
+    }
+
+
+def _text_fields(record: MutableMapping[str, Any]) -> tuple[str, int, str]:
+    """The normalized text, word count and hash: the precomputed ones when they were made
+    from the very text the record holds."""
+    text = record.get("text") or ""
+    found = (record.get("precomputed") or {}).get("text")
+    if found and found["source_hash"] == content_hash(text):
+        return found["text"], found["word_count"], found["content_hash"]
+    normalized = normalize_text(text)
+    return normalized, word_count(normalized), content_hash(normalized)
+
+
 def normalize_article(
     record: MutableMapping[str, Any],
     tracking_params: Iterable[str] = DEFAULT_TRACKING_PARAMS,
 ) -> None:
     """Normalize an item-like mapping in place: text and one-line fields, URLs, timestamps
     (UTC; an implausible publication time becomes ``None``), and set ``source``,
-    ``word_count``, ``content_hash`` and ``id``."""
-    text = normalize_text(record.get("text") or "")
+    ``word_count``, ``content_hash`` and ``id``. Text work done in the extraction worker
+    (``precomputed``, from :func:`precompute_text`) is reused when the text is unchanged."""
+    text, words, digest = _text_fields(record)
     url = normalize_url(record["url"], tracking_params)
     canonical = record.get("canonical_url")
     canonical = normalize_url(canonical, tracking_params) if canonical else url
     fetched_at = to_utc(record.get("fetched_at")) or datetime.now(UTC)
     published = plausible_published(to_utc(record.get("published_at")), fetched_at)
-    digest = content_hash(text)
     record.update(
         {
             "text": text,
@@ -216,7 +239,7 @@ def normalize_article(
             "site_name": normalize_field(record.get("site_name")),
             "authors": unique_texts(record.get("authors") or [], normalize_field),
             "tags": unique_texts(record.get("tags") or [], normalize_field),
-            "word_count": word_count(text),
+            "word_count": words,
             "content_hash": digest,
             "id": row_id(url, digest),
         }

@@ -66,6 +66,10 @@ class SiteLines:
     pages: int = 0
     counts: dict[bytes, int] = field(default_factory=dict)
     dirty: bool = False
+    changed: set[bytes] = field(default_factory=set)
+    """Lines counted since the last save (saved alone, unless ``rewrite``)."""
+    rewrite: bool = False
+    """Lines were forgotten since the last save: the site's table is written whole."""
 
 
 class SiteBoilerplate:
@@ -110,8 +114,10 @@ class SiteBoilerplate:
         site.dirty = True
         for digest in {line_key(p) for p in paragraphs if len(p) <= self.max_line_chars}:
             site.counts[digest] = site.counts.get(digest, 0) + 1
+            site.changed.add(digest)
         if len(site.counts) > self.max_lines:
             self._forget_rarest(site)
+            site.rewrite = True
 
     def _forget_rarest(self, site: SiteLines) -> None:
         floor = 1
@@ -144,10 +150,9 @@ class SiteBoilerplateStore:
 
     def first_visit(self, url: str) -> bool:
         """Record a page; ``False`` when it was counted before (a recrawl of a stored page
-        must not count its lines twice)."""
+        must not count its lines twice). Committed by :meth:`save`, with the counts."""
         digest = hashlib.blake2b(url.encode("utf-8"), digest_size=16).digest()
-        with self._db:
-            cursor = self._db.execute("INSERT OR IGNORE INTO pages VALUES (?)", (digest,))
+        cursor = self._db.execute("INSERT OR IGNORE INTO pages VALUES (?)", (digest,))
         return cursor.rowcount == 1
 
     def load(self, learner: SiteBoilerplate, name: str) -> None:
@@ -163,17 +168,23 @@ class SiteBoilerplateStore:
         site.counts = {bytes(digest): pages for digest, pages in self._db.execute(query, (name,))}
 
     def save(self, learner: SiteBoilerplate) -> int:
-        """Write every site that changed; returns how many."""
+        """Write what changed in every site (and the pages counted), in one transaction;
+        returns how many sites."""
         changed = [(name, site) for name, site in learner.sites.items() if site.dirty]
         with self._db:
             for name, site in changed:
                 self._db.execute("INSERT OR REPLACE INTO sites VALUES (?, ?)", (name, site.pages))
-                self._db.execute("DELETE FROM lines WHERE site = ?", (name,))
+                if site.rewrite:
+                    self._db.execute("DELETE FROM lines WHERE site = ?", (name,))
+                    digests: Iterable[bytes] = site.counts
+                else:
+                    digests = site.changed
                 self._db.executemany(
-                    "INSERT INTO lines VALUES (?, ?, ?)",
-                    [(name, digest, pages) for digest, pages in site.counts.items()],
+                    "INSERT OR REPLACE INTO lines VALUES (?, ?, ?)",
+                    [(name, digest, site.counts[digest]) for digest in digests],
                 )
-                site.dirty = False
+                site.dirty = site.rewrite = False
+                site.changed = set()
         return len(changed)
 
     def close(self) -> None:

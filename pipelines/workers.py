@@ -30,7 +30,7 @@ from trafilatura.meta import reset_caches
 
 from pipelines.language import LanguageDetector, precompute_language
 from pipelines.near_duplicates import Signer, precompute_signature
-from pipelines.normalize import normalize_text
+from pipelines.normalize import precompute_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -77,8 +77,10 @@ def process_page(
     if options.language:
         detector = _detector(options.language_seed, options.language_sample_chars)
         precomputed["language"] = precompute_language(text, detector)
+    normalized = precompute_text(text)
+    precomputed["text"] = normalized
     if options.signature:
-        precomputed["signature"] = precompute_signature(normalize_text(text), _signer())
+        precomputed["signature"] = precompute_signature(normalized["text"], _signer())
     return {"extraction": asdict(extraction), "precomputed": precomputed}
 
 

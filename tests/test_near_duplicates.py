@@ -11,6 +11,7 @@ from pipelines.near_duplicates import (
     MIN_SHINGLES,
     NUM_PERM,
     NearDuplicateIndex,
+    PendingIndex,
     Signer,
     shingles,
     similarity,
@@ -72,10 +73,16 @@ def test_similarity_separates_copies_from_different_texts() -> None:
     assert similarity(story, other) <= 0.1
 
 
-@pytest.mark.parametrize("on_disk", [False, True])
-def test_index_finds_copies_and_not_others(tmp_path: Path, on_disk: bool) -> None:
+def _index(kind: str, tmp_path: Path) -> NearDuplicateIndex | PendingIndex:
+    if kind == "pending":
+        return PendingIndex(threshold=0.5)
+    return NearDuplicateIndex(tmp_path / "near.sqlite3" if kind == "disk" else None, threshold=0.5)
+
+
+@pytest.mark.parametrize("kind", ["memory", "disk", "pending"])
+def test_index_finds_copies_and_not_others(tmp_path: Path, kind: str) -> None:
     signer = Signer()
-    index = NearDuplicateIndex(tmp_path / "near.sqlite3" if on_disk else None, threshold=0.5)
+    index = _index(kind, tmp_path)
     story, copy, other = (signer.signature(t) for t in (STORY, _edited(STORY), OTHER))
     assert story is not None
     assert copy is not None
@@ -107,3 +114,23 @@ def test_index_persists(tmp_path: Path) -> None:
     assert match is not None
     assert match.row_id == "r"
     second.close()
+
+
+def test_pending_index_answers_like_the_stored_one(tmp_path: Path) -> None:
+    generator = np.random.default_rng(5)
+    base = [generator.integers(0, 2**32, NUM_PERM, dtype=np.uint32) for _ in range(40)]
+    entries = [(f"h{n}", f"r{n}", signature) for n, signature in enumerate(base)]
+    stored, pending = _index("disk", tmp_path), _index("pending", tmp_path)
+    stored.add_many(entries)
+    pending.add_many(entries)
+    for signature in base:
+        probe = signature.copy()
+        changed = generator.choice(NUM_PERM, size=int(generator.integers(0, 40)), replace=False)
+        probe[changed] = generator.integers(0, 2**32, len(changed), dtype=np.uint32)
+        assert stored.find(probe) == pending.find(probe)
+    pending.remove_many([f"h{n}" for n in range(20)])
+    stored.remove_many([f"h{n}" for n in range(20)])
+    assert len(pending) == len(stored) == 20
+    for signature in base:
+        assert stored.find(signature) == pending.find(signature)
+    stored.close()

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 from pipelines.extract import extract_article
 from pipelines.language import LanguageDetector, reusable_language
 from pipelines.near_duplicates import Signer, reusable_signature
-from pipelines.normalize import content_hash, normalize_text
+from pipelines.normalize import content_hash, normalize_article, normalize_text
 from pipelines.workers import PageOptions, PagePool, WorkerFailed, process_page, usable_cores
-from tests.test_extract import SEED_BODY, SEED_URL
+from tests.test_extract import FETCHED_AT, SEED_BODY, SEED_URL
 
 if TYPE_CHECKING:
     import pytest
@@ -88,7 +88,25 @@ def test_precomputed_work_is_reused_only_for_the_same_text() -> None:
 
 def test_nothing_is_precomputed_for_disabled_stages() -> None:
     options = PageOptions(language=False, signature=False)
-    assert process_page(SEED_BODY, SEED_URL, "text/html", options)["precomputed"] == {}
+    assert set(process_page(SEED_BODY, SEED_URL, "text/html", options)["precomputed"]) == {"text"}
+
+
+def test_normalized_text_is_reused_only_for_the_same_text() -> None:
+    outcome = process_page(SEED_BODY, SEED_URL, "text/html", OPTIONS)
+    text = outcome["extraction"]["text"]
+    base = {"url": SEED_URL, "fetched_at": None}
+    plain, reused, stale = dict(base, text=text), dict(base, text=text), dict(base, text=text)
+    reused["precomputed"] = outcome["precomputed"]
+    stale["precomputed"] = process_page(
+        SEED_BODY.replace(b"Shoigu", b"Shoygu"), SEED_URL, "text/html", OPTIONS
+    )["precomputed"]
+    for record in (plain, reused, stale):
+        record["fetched_at"] = FETCHED_AT
+        normalize_article(record)
+    keys = ("text", "word_count", "content_hash", "id")
+    assert [reused[k] for k in keys] == [plain[k] for k in keys]
+    assert [stale[k] for k in keys] == [plain[k] for k in keys]
+    assert "Shoygu" not in stale["text"]
 
 
 def test_a_page_that_is_no_article_comes_back_as_a_drop_reason() -> None:

@@ -73,14 +73,17 @@ _LEADING_NUL = re.compile(r"^[\s\x00]+")
 # Control characters no text holds (tab, line feed, form feed, carriage return excepted).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 BINARY_SAMPLE_CHARS = 4096
-BINARY_MAX_CONTROLS = 16
-"""A page whose first ``BINARY_SAMPLE_CHARS`` characters hold more control characters than
-this is binary data, not HTML with a stray NUL or two."""
+BINARY_CONTROL_SHARE = 0.05
+"""A page whose first ``BINARY_SAMPLE_CHARS`` characters are more than this share control
+characters is binary data (random bytes hold about 11%), not HTML with a stray NUL or
+separator characters in an attribute (real pages have those)."""
 
 
 def looks_binary(text: str) -> bool:
     """Whether decoded page text is binary data (images, archives) rather than markup."""
-    return len(_CONTROL.findall(text, 0, BINARY_SAMPLE_CHARS)) > BINARY_MAX_CONTROLS
+    sample = min(len(text), BINARY_SAMPLE_CHARS)
+    controls = len(_CONTROL.findall(text, 0, BINARY_SAMPLE_CHARS))
+    return controls > max(16, BINARY_CONTROL_SHARE * sample)
 
 
 class NotHtml(DropItem):

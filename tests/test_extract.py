@@ -337,3 +337,13 @@ def test_a_gallery_without_text_is_not_an_article() -> None:
     with pytest.raises(ExtractionError) as raised:
         extract_article(html.encode(), "http://demo.test/gallery/1", "text/html")
     assert raised.value.drop is NotAnArticle
+
+
+def test_separator_characters_in_an_attribute_are_not_binary() -> None:
+    # a real page (CNN) separates ad slots with \x02 in a meta attribute
+    slots = "\x02".join(f"ST{n}" for n in range(20))
+    page = SEED_BODY.replace(b"<head>", f'<head><meta name="ads" content="{slots}">'.encode(), 1)
+    assert b"\x02" in page
+    assert extract_article(page, SEED_URL, "text/html").text.startswith(SEED_PARAGRAPHS[0][:40])
+    with pytest.raises(ExtractionError, match="binary"):
+        extract_article(bytes(range(256)) * 16, SEED_URL, "text/html")

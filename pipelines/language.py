@@ -150,7 +150,15 @@ class LanguagePipeline:
         self.min_confidence = min_confidence
         self.seed = seed
         self.sample_chars = sample_chars
-        self.detector = LanguageDetector(seed=seed, sample_chars=sample_chars)
+        self._detector: LanguageDetector | None = None
+
+    @property
+    def detector(self) -> LanguageDetector:
+        """Made when first needed: with extraction workers, they detect (the profiles take
+        tens of MB)."""
+        if self._detector is None:
+            self._detector = LanguageDetector(seed=self.seed, sample_chars=self.sample_chars)
+        return self._detector
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -183,9 +191,13 @@ class LanguagePipeline:
         )
         if detection is not None:
             self.stats.inc_value("news/language/reused")
-        language, confidence = apply_language(
-            adapter, self.detector, min_confidence=self.min_confidence, detection=detection
+        if detection is None:
+            detection = self.detector.detect(adapter.get("text") or "")
+        language, confidence = choose_language(
+            *detection, adapter.get("declared_language"), min_confidence=self.min_confidence
         )
+        adapter["language"] = language
+        adapter["language_confidence"] = confidence
         if language is None:
             self.stats.inc_value("news/language/unknown")
             logger.info("No language detected or declared: %s", adapter.get("url"))

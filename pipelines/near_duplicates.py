@@ -135,9 +135,11 @@ class Match:
 
 # placeholders only: one (band, key) pair per band
 _PAIRS = ", ".join(["(?, ?)"] * BANDS)
-_FIND_CANDIDATES = (
-    f"SELECT DISTINCT content_hash FROM bands WHERE (band, key) IN (VALUES {_PAIRS})"  # noqa: S608
-)
+_FIND_CANDIDATES = f"SELECT DISTINCT content_hash FROM bands WHERE (band, key) IN (VALUES {_PAIRS})"  # noqa: S608
+
+
+def _pending_keys(signature: np.ndarray) -> list[bytes]:
+    return [bytes((band,)) + key for band, key in enumerate(band_keys(signature))]
 
 
 class PendingIndex:
@@ -146,8 +148,10 @@ class PendingIndex:
 
     def __init__(self, *, threshold: float = DEFAULT_THRESHOLD) -> None:
         self.threshold = threshold
-        self._signatures: dict[str, tuple[str, np.ndarray]] = {}
-        self._bands: dict[tuple[int, bytes], set[str]] = {}
+        self._signatures: dict[str, tuple[str, bytes]] = {}
+        # band number + band key -> the content hash holding it (a list when several do):
+        # most keys have one holder, and a set per key would cost ten times the memory
+        self._bands: dict[bytes, str | list[str]] = {}
 
     def close(self) -> None:
         self._signatures.clear()
@@ -162,12 +166,16 @@ class PendingIndex:
 
     def find(self, signature: np.ndarray) -> Match | None:
         candidates: set[str] = set()
-        for band in enumerate(band_keys(signature)):
-            candidates.update(self._bands.get(band, ()))
+        for key in _pending_keys(signature):
+            holders = self._bands.get(key)
+            if isinstance(holders, str):
+                candidates.add(holders)
+            elif holders:
+                candidates.update(holders)
         best: Match | None = None
         for content_hash in candidates:
             row_id, stored = self._signatures[content_hash]
-            score = similarity(signature, stored)
+            score = similarity(signature, np.frombuffer(stored, dtype=np.uint32))
             if score >= self.threshold and (best is None or score > best.similarity):
                 best = Match(content_hash=content_hash, row_id=row_id, similarity=score)
         return best
@@ -175,9 +183,15 @@ class PendingIndex:
     def add(self, content_hash: str, row_id: str, signature: np.ndarray) -> None:
         if content_hash in self._signatures:
             return
-        self._signatures[content_hash] = (row_id, signature)
-        for band in enumerate(band_keys(signature)):
-            self._bands.setdefault(band, set()).add(content_hash)
+        self._signatures[content_hash] = (row_id, signature.tobytes())
+        for key in _pending_keys(signature):
+            holders = self._bands.get(key)
+            if holders is None:
+                self._bands[key] = content_hash
+            elif isinstance(holders, str):
+                self._bands[key] = [holders, content_hash]
+            else:
+                holders.append(content_hash)
 
     def add_many(self, entries: Iterable[tuple[str, str, np.ndarray]]) -> None:
         for content_hash, row_id, signature in entries:
@@ -188,12 +202,14 @@ class PendingIndex:
             entry = self._signatures.pop(content_hash, None)
             if entry is None:
                 continue
-            for band in enumerate(band_keys(entry[1])):
-                holders = self._bands.get(band)
-                if holders is not None:
-                    holders.discard(content_hash)
-                    if not holders:
-                        del self._bands[band]
+            for key in _pending_keys(np.frombuffer(entry[1], dtype=np.uint32)):
+                holders = self._bands.get(key)
+                if holders == content_hash:
+                    del self._bands[key]
+                elif isinstance(holders, list) and content_hash in holders:
+                    holders.remove(content_hash)
+                    if len(holders) == 1:
+                        self._bands[key] = holders[0]
 
 
 class NearDuplicateIndex:

@@ -61,6 +61,8 @@ HTTPCACHE_IGNORE_HTTP_CODES = [400, 401, 403, 404, 408, 410, 429, 500, 502, 503,
 
 # --- No remote control ----------------------------------------------------------------------
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's remote-control HTTP server runs Python code sent to it: never on by default.
+REMOTE_CONTROL_ENABLED = False
 
 # --- Pipelines, in order ----------------------------------------------------------------------
 ITEM_PIPELINES = {

@@ -229,3 +229,10 @@ def test_second_crawl_revalidates_feeds_and_sitemaps(
         site_server.not_modified
     )
     assert second_crawl.stats.get("httpcache/revalidate", 0) >= 3
+
+
+def test_no_remote_control_service_runs(first_crawl: CrawlResult) -> None:
+    enabled = first_crawl.log.split("Enabled extensions:", 1)[1].split("]", 1)[0]
+    assert "scrapy.extensions.corestats.CoreStats" in enabled
+    assert "TelnetConsole" not in enabled
+    assert "RemoteControl" not in enabled

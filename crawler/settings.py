@@ -27,6 +27,9 @@ ROBOTSTXT_OBEY = True
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.robots.RobotsTxtMiddleware": 100,
+    # Before any other: no request to other schemes than HTTP(S), nor to internal addresses
+    # the crawl was not given (pages cannot steer the crawler into the local network).
+    "crawler.address_guard.AddressGuardMiddleware": 50,
 }
 # An honest User-Agent; CRAWLER_CONTACT (an e-mail or URL) is appended when set.
 USER_AGENT = "news-crawler/0.1 (+https://github.com/news-crawler/news-crawler)"

@@ -165,6 +165,17 @@ class NewsSpider(scrapy.Spider):
         """Largest sitemap read (``download_maxsize`` of sitemap requests); 0: no limit."""
 
     @property
+    def given_urls(self) -> list[str]:
+        """Every URL the crawl was given (and its sources' domains, over HTTP and HTTPS): the
+        origins the address guard trusts (``crawler/address_guard.py``)."""
+        found = [*self.plan.article_urls, *self.plan.feed_urls, *self.plan.sitemap_urls]
+        for source in self.plan.sources:
+            found += [*filter(None, [source.home]), *source.feeds, *source.sitemaps]
+            found += [f"{scheme}://{domain}/" for domain in source.allowed_domains
+                      for scheme in ("http", "https")]  # fmt: skip
+        return found
+
+    @property
     def article_urls(self) -> list[str]:
         return self.plan.article_urls
 

@@ -91,6 +91,20 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def unwritable(output_dir: Path) -> str | None:
+    """Why the crawl cannot write under ``output_dir`` (its folders cannot be made, or a file
+    cannot be written in them), or ``None`` when it can."""
+    probe = tmp_dir(output_dir) / f".write-probe.{os.getpid()}{TMP_SUFFIX}"
+    try:
+        for folder in (articles_dir(output_dir), tmp_dir(output_dir)):
+            folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"probe")
+        probe.unlink()
+    except OSError as exc:
+        return f"{exc.strerror or exc} ({exc.filename or output_dir})"
+    return None
+
+
 def data_files(articles: Path) -> list[Path]:
     """The committed data files, sorted; hidden (``.``) and private (``_``) entries skipped."""
     if not articles.is_dir():

@@ -10,6 +10,7 @@ state learn its rows (``articles_committed``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -24,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
-from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet import threads
 from twisted.python.threadpool import ThreadPool
 
@@ -239,6 +240,23 @@ class DatasetWriter:
         committed = self.commit()
         return [committed] if committed else []
 
+    def discard(self) -> None:
+        """Drop the file being written (after a write error): close it and delete it, so that
+        nothing partial stays behind."""
+        for writer in (self._writer, self._html_writer):
+            if writer is not None:
+                with contextlib.suppress(Exception):
+                    writer.close()
+        for path in (self._tmp_path, self._html_tmp_path):
+            if path is not None:
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
+        self._writer = self._html_writer = None
+        self._tmp_path = self._html_tmp_path = None
+        self._rows = 0
+        self._keys = []
+        self.opened_at = None
+
     def commit(self) -> CommittedFile | None:
         """Close the current file and move it into the dataset; ``None`` if none is open."""
         if self._writer is None:
@@ -307,6 +325,9 @@ class ParquetPipeline:
         )
         self.buffer: list[pa.RecordBatch] = []
         self.html_buffer: list[pa.RecordBatch] = []
+        self.failed = False
+        self.closing = False
+        """A write failed: the crawl is stopping and nothing more is written."""
         self.buffered_rows = 0
         # One writer thread: writes and commits run in order, off the reactor thread.
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="parquet-writer")
@@ -359,6 +380,7 @@ class ParquetPipeline:
         logger.info("Writing the dataset under %s", self.writer.articles)
 
     async def close_spider(self) -> None:
+        self.closing = True
         try:
             await self._flush(commit=True)
         finally:
@@ -391,18 +413,45 @@ class ParquetPipeline:
 
     async def _flush(self, *, commit: bool) -> None:
         """Write the buffer as a row group (and commit the file if asked) in the writer
-        thread; announce every committed file."""
+        thread; announce every committed file. A write error (disk full, files gone) stops
+        the crawl: the open file is discarded, so nothing partial is left and the state never
+        learns its rows (the next crawl fetches them again); committed files stay valid."""
         batches, self.buffer, self.buffered_rows = self.buffer, [], 0
         pages, self.html_buffer = self.html_buffer, []
         committed: list[CommittedFile] = []
-        if batches:
-            table = pa.Table.from_batches(batches, schema=ARTICLE_SCHEMA)
-            html = pa.Table.from_batches(pages, schema=HTML_SCHEMA) if pages else None
-            committed += await self._in_writer_thread(self.writer.write, table, html)
-            self.stats.inc_value("news/parquet/row_groups")
-        if commit:
-            last = await self._in_writer_thread(self.writer.commit)
-            committed += [last] if last else []
+        if self.failed:
+            self.stats.inc_value("news/parquet/rows_lost", len(batches))
+            return
+        try:
+            if batches:
+                table = pa.Table.from_batches(batches, schema=ARTICLE_SCHEMA)
+                html = pa.Table.from_batches(pages, schema=HTML_SCHEMA) if pages else None
+                committed += await self._in_writer_thread(self.writer.write, table, html)
+                self.stats.inc_value("news/parquet/row_groups")
+            if commit:
+                last = await self._in_writer_thread(self.writer.commit)
+                committed += [last] if last else []
+        except OSError as exc:
+            self._write_failed(exc, lost=len(batches) + self.writer.open_rows)
+        self._announce(committed)
+
+    def _write_failed(self, exc: OSError, *, lost: int) -> None:
+        self.failed = True
+        self.writer.discard()
+        self.stats.inc_value("news/parquet/write_error")
+        self.stats.inc_value("news/parquet/rows_lost", lost)
+        logger.error(
+            "Cannot write the dataset, stopping the crawl: %s (%s); %d accepted articles not "
+            "written (not recorded as stored: the next crawl fetches them again)",
+            exc.strerror or exc,
+            exc.filename or self.writer.tmp,
+            lost,
+        )
+        if not self.closing:
+            # scheduled, not awaited: closing waits for the items in progress, this one too
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="write_error"))
+
+    def _announce(self, committed: list[CommittedFile]) -> None:
         for done in committed:
             self.stats.inc_value("news/parquet/files")
             self.stats.inc_value("news/parquet/rows_written", done.rows)

@@ -72,3 +72,16 @@ def test_pause_and_resume_with_jobdir(tmp_path: Path, site_url: str, site: Site)
     ]
     expected = {site_url + page.path for page in site.sitemap_pages}
     assert sorted(urls) == sorted(expected)  # every sitemap article, each once
+
+
+def test_an_unwritable_output_dir_is_refused_at_start(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    completed = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "urls=http://127.0.0.1:9/a",
+         "-s", f"OUTPUT_DIR={blocker / 'out'}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 2
+    assert f"OUTPUT_DIR {blocker / 'out'} is not writable: Not a directory" in completed.stderr
+    assert "Traceback" not in completed.stderr

@@ -748,3 +748,62 @@ def test_rows_of_a_row_group_are_sorted_by_source_then_publication(tmp_path: Pat
     table = pq.read_table(tmp_path / "articles" / committed.name)
     assert table.column("source").to_pylist() == ["a.test", "a.test", "b.test", "b.test"]
     assert [d.day for d in table.column("published_at").to_pylist()] == [3, 9, 1, 2]
+
+
+# --- write errors --------------------------------------------------------------------------
+
+
+def test_a_write_error_stops_the_crawl_and_leaves_nothing_partial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import asyncio  # noqa: PLC0415
+
+    from pipelines.signals import articles_committed  # noqa: PLC0415
+
+    crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), "PARQUET_ROW_GROUP_ROWS": 2})
+    pipeline = build_from_crawler(ParquetPipeline, crawler)
+    pipeline.writer.open()
+    announced: list[str] = []
+
+    def on_committed(file: str, keys: Any) -> None:
+        announced.append(file)
+
+    crawler.signals.connect(on_committed, signal=articles_committed)
+    stops: list[str] = []
+
+    async def in_this_thread(function: Any, *args: Any) -> Any:
+        return function(*args)
+
+    class Engine:
+        async def close_spider_async(self, *, reason: str) -> None:
+            stops.append(reason)
+
+    monkeypatch.setattr(pipeline, "_in_writer_thread", in_this_thread)
+    monkeypatch.setattr(type(crawler), "engine", Engine(), raising=False)
+    writes = 0
+    real_write_slice = pipeline.writer._write_slice
+
+    def disk_fills_up(*args: Any) -> None:
+        nonlocal writes
+        writes += 1
+        if writes == 2:
+            raise OSError(28, "No space left on device", str(tmp_path / "state" / "tmp"))
+        real_write_slice(*args)
+
+    monkeypatch.setattr(pipeline.writer, "_write_slice", disk_fills_up)
+
+    async def scenario() -> None:
+        for index in range(6):
+            await pipeline.process_item(article_item(index))
+        await asyncio.sleep(0)
+
+    asyncio.run(scenario())
+    assert stops == ["write_error"]
+    assert pipeline.failed
+    assert crawler.stats.get_value("news/parquet/write_error") == 1
+    # rows 1-2 went into the open file, rows 3-4 failed, rows 5-6 came after: none written
+    assert crawler.stats.get_value("news/parquet/rows_lost") == 6
+    assert "Cannot write the dataset, stopping the crawl: No space left on device" in caplog.text
+    assert data_files(tmp_path / "articles") == []
+    assert list((tmp_path / "state" / "tmp").iterdir()) == []
+    assert announced == []

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -807,3 +808,29 @@ def test_a_write_error_stops_the_crawl_and_leaves_nothing_partial(
     assert data_files(tmp_path / "articles") == []
     assert list((tmp_path / "state" / "tmp").iterdir()) == []
     assert announced == []
+
+
+def test_page_values_never_become_paths(tmp_path: Path) -> None:
+    # what a page controls (URL, canonical URL, source, title, id text) is data, never a
+    # file or partition name: those come from the fetch day, the clock and a random run id
+    row = article_row(1) | {
+        "url": "https://evil.test/../../../etc/passwd",
+        "canonical_url": "file:///etc/passwd",
+        "source": "../../outside",
+        "title": "/tmp/x\x00../../y",
+        "site_name": "..",
+    }
+    writer = make_writer(tmp_path, archive=True)
+    writer.write(to_table([row]), html_table([row]))
+    committed = writer.commit()
+    assert committed is not None
+    created = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert created == [
+        f"articles/{committed.name}",
+        f"html/{committed.name}",
+    ]
+    assert re.fullmatch(r"fetch_date=2024-05-01/part-20240501T123015Z-[0-9a-f]{8}-00001\.parquet",
+                        committed.name)  # fmt: skip
+    assert pq.read_table(tmp_path / "articles" / committed.name).column("source")[0].as_py() == (
+        "../../outside"
+    )

@@ -77,11 +77,22 @@ def test_arguments_as_lists_and_files(tmp_path: Path) -> None:
         ({"urls": "file:///etc/passwd"}, "unsupported scheme"),
         ({"feeds": "not a url"}, "-a feeds"),
         ({"sitemaps": "@/no/such/file.txt"}, "cannot read URL file"),
+        (
+            {"urls": "https://news.test/a", "url": "https://news.test/b"},
+            "unknown spider argument url",
+        ),
     ],
 )
 def test_bad_arguments_are_usage_errors(arguments: dict[str, str], message: str) -> None:
     with pytest.raises(UsageError, match=message):
+        NewsSpider.check_arguments(**arguments)
+    with pytest.raises(UsageError, match=message):
         _spider(**arguments)
+
+
+def test_scrapyd_job_argument_is_accepted() -> None:
+    plan = NewsSpider.check_arguments(urls="https://news.test/a", _job="abc123")
+    assert plan.article_urls == ["https://news.test/a"]
 
 
 def test_start_requests_every_input() -> None:

@@ -132,6 +132,10 @@ class CrawlPlan:
     sources: list[Source] = field(default_factory=list)
 
 
+# Arguments Scrapy and Scrapyd pass to every spider, besides the spider's own.
+PASSED_THROUGH_ARGUMENTS = frozenset({"_job", "_version", "setting", "settings"})
+
+
 class NewsSpider(scrapy.Spider):
     """Crawl news articles into the dataset.
 
@@ -157,7 +161,7 @@ class NewsSpider(scrapy.Spider):
     ) -> None:
         super().__init__(**kwargs)
         self.plan = self.check_arguments(
-            urls=urls, feeds=feeds, sitemaps=sitemaps, sites=sites, sources=sources
+            urls=urls, feeds=feeds, sitemaps=sitemaps, sites=sites, sources=sources, **kwargs
         )
         self.sources = {source.name: source for source in self.plan.sources}
         self.max_age: timedelta | None = None
@@ -195,9 +199,16 @@ class NewsSpider(scrapy.Spider):
         sitemaps: str | None = None,
         sites: str | None = None,
         sources: str | None = None,
-        **_: Any,
+        **others: Any,
     ) -> CrawlPlan:
         """The crawl's inputs; ``UsageError`` (one line, no help) for bad arguments."""
+        unknown = sorted(set(others) - PASSED_THROUGH_ARGUMENTS)
+        if unknown:
+            raise UsageError(
+                f"unknown spider argument {', '.join(unknown)}: this spider takes urls, feeds, "
+                "sitemaps, sites and sources",
+                print_help=False,
+            )
         try:
             named = load_sources(_path_argument(sources)) if sources else []
             plan = CrawlPlan(

@@ -237,7 +237,12 @@ class DedupePipeline:
     def on_articles_committed(self, file: str, keys: list[tuple[Any, ...]]) -> None:
         if self.state is None:
             return
-        self.state.record_file(file, keys)
+        try:
+            self.state.record_file(file, keys)
+        except sqlite3.Error as exc:
+            # The file is in the dataset; the next crawl records it from there (recover()).
+            self.stats.inc_value("news/dedupe/state_error")
+            logger.error("Cannot record %s in the crawl state (%s): the next crawl will", file, exc)
         committed = []
         for url, canonical, content_hash, *_ in keys:
             self.pending_urls.discard(url)
@@ -248,5 +253,9 @@ class DedupePipeline:
             if pending is not None:
                 committed.append((content_hash, *pending))
         if committed and self.index is not None:
-            self.index.add_many(committed)
+            try:
+                self.index.add_many(committed)
+            except sqlite3.Error as exc:
+                self.stats.inc_value("news/dedupe/state_error")
+                logger.error("Cannot add the texts of %s to the near index: %s", file, exc)
             self.pending_index.remove_many(content_hash for content_hash, *_ in committed)

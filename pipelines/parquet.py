@@ -436,6 +436,9 @@ class ParquetPipeline:
         self._announce(committed)
 
     def _write_failed(self, exc: OSError, *, lost: int) -> None:
+        if self.failed:  # a flush that was under way failed too: already reported
+            self.stats.inc_value("news/parquet/rows_lost", lost)
+            return
         self.failed = True
         self.writer.discard()
         self.stats.inc_value("news/parquet/write_error")

@@ -266,8 +266,14 @@ class SiteBoilerplatePipeline:
         self.store = SiteBoilerplateStore(state_dir(self.output_dir) / STATE_FILE)
 
     def close_store(self) -> None:
-        if self.store is not None:
+        if self.store is None:
+            return
+        try:
             self.store.save(self.learner)
+        except sqlite3.Error as exc:  # disk full: what was learned since the last save is lost
+            self.stats.inc_value("news/site_boilerplate/save_error")
+            logger.error("Cannot save the learned site boilerplate: %s", exc)
+        finally:
             self.store.close()
             self.store = None
 
@@ -291,7 +297,11 @@ class SiteBoilerplatePipeline:
             adapter["text"] = "\n\n".join(kept)
         self.pages += 1
         if self.store is not None and self.pages % self.save_every == 0:
-            self.store.save(self.learner)
+            try:
+                self.store.save(self.learner)
+            except sqlite3.Error as exc:
+                self.stats.inc_value("news/site_boilerplate/save_error")
+                logger.error("Cannot save the learned site boilerplate: %s", exc)
         if removed and text_size(adapter["text"]) < self.min_text_chars:
             self.stats.inc_value("news/site_boilerplate/dropped")
             raise NotAnArticle(

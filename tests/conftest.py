@@ -93,9 +93,15 @@ def dataset_rows(output_dir: Path) -> list[dict[str, Any]]:
     ]
 
 
-def run_crawl(output_dir: Path, *arguments: str, settings: tuple[str, ...] = ()) -> CrawlResult:
-    """Run ``scrapy crawl news`` (a real subprocess) into ``output_dir``."""
-    log_file = output_dir / "crawl.log"
+def run_crawl(
+    output_dir: Path,
+    *arguments: str,
+    settings: tuple[str, ...] = (),
+    log_file: Path | None = None,
+) -> CrawlResult:
+    """Run ``scrapy crawl news`` (a real subprocess) into ``output_dir`` (its log in
+    ``output_dir/crawl.log`` unless ``log_file`` says elsewhere)."""
+    log_file = log_file or output_dir / "crawl.log"
     output_dir.mkdir(parents=True, exist_ok=True)
     reports_before = set((output_dir / "state" / "crawls").glob("*.json"))
     command = [sys.executable, "-m", "scrapy", "crawl", "news", *arguments]

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import pyarrow.parquet as pq
 import pytest
 from scrapy.exceptions import (
     CannotResolveHostError,
@@ -45,11 +46,13 @@ from scrapy.settings import Settings
 from crawler.robots import not_robots_txt
 from crawler.sitemaps import parse_sitemap
 from crawler.spiders.news import fetch_error_reason
+from crawler.state import CrawlState
 from demo.site import Page, Response, load_site
 from pipelines._charset import decode_html
+from pipelines.dataset import data_files
 from pipelines.extract import extract_article
 from tests import hostile_site
-from tests.conftest import FAST_SETTINGS, ROOT, CrawlResult, dataset_rows
+from tests.conftest import FAST_SETTINGS, ROOT, CrawlResult, dataset_rows, run_crawl
 from tests.hostile_site import (
     HostileServer,
     brotli_bomb,
@@ -1093,3 +1096,67 @@ def test_real_article_with_a_nul_in_its_first_kilobyte_is_kept() -> None:
     body = b"\x00\x00" + body[:head] + b"\x00" + body[head:]
     result = extract_article(body, "http://127.0.0.1/nul/leading.html", "text/html")
     assert sentences(name)[0] in result.text
+
+
+# --- a full disk -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 3 MB tmpfs (mounting needs root: skipped otherwise)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(folder)],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_a_full_disk_stops_the_crawl_cleanly_and_the_next_crawl_loses_nothing(
+    small_disk: Path, site_url: str, site: Any
+) -> None:
+    filler = small_disk / "filler"
+    filler.write_bytes(bytes(1536 * 1024))  # half the disk
+    output_dir = small_disk / "out"
+    arguments = ("-a", f"feeds={site_url}/feed.xml", "-a", f"sitemaps={site_url}/sitemap.xml")
+    settings = (
+        "HTML_ARCHIVE_ENABLED=True",  # pages fill the disk fast
+        "PARQUET_ROW_GROUP_ROWS=3",
+        "PARQUET_FILE_ROWS=6",
+    )
+    log_file = small_disk.parent / "crawl.log"  # not on the full disk
+    full = run_crawl(output_dir, *arguments, settings=settings, log_file=log_file)
+    assert full.returncode == 1
+    assert "Cannot write the dataset, stopping the crawl: " in full.log
+    assert "No space left on device" in full.log
+    assert "Traceback" not in full.log
+    assert full.stats["news/parquet/write_error"] == 1
+    files = data_files(output_dir / "articles")
+    for path in files:
+        pq.read_table(path)  # every committed file reads
+    assert list((output_dir / "state" / "tmp").iterdir()) == []
+    # the state never claims a file (or its articles) that is not in the dataset
+    state = CrawlState.open(output_dir / "state")
+    on_disk = {path.relative_to(output_dir / "articles").as_posix() for path in files}
+    assert state.recorded_files() <= on_disk
+    state.close()
+
+    filler.unlink()  # room again: the same crawl stores what was lost, once
+    again = run_crawl(output_dir, *arguments, settings=settings, log_file=log_file)
+    assert again.returncode == 0, again.log[-3000:]
+    urls = [row["url"] for row in dataset_rows(output_dir)]
+    assert len(urls) == len(set(urls)) == len(site.pages)
+    state = CrawlState.open(output_dir / "state")
+    files = data_files(output_dir / "articles")
+    assert state.recorded_files() == {
+        path.relative_to(output_dir / "articles").as_posix() for path in files
+    }
+    state.close()

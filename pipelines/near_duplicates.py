@@ -133,9 +133,10 @@ class Match:
     similarity: float
 
 
-# placeholders only: one (band, key) pair per band
-_PAIRS = ", ".join(["(?, ?)"] * BANDS)
-_FIND_CANDIDATES = f"SELECT DISTINCT content_hash FROM bands WHERE (band, key) IN (VALUES {_PAIRS})"  # noqa: S608
+# One indexed lookup per band in one statement (a row-value IN list would scan the table).
+_FIND_CANDIDATES = " UNION ".join(
+    ["SELECT content_hash FROM bands WHERE band = ? AND key = ?"] * BANDS
+)
 
 
 def _pending_keys(signature: np.ndarray) -> list[bytes]:

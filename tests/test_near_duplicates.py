@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from pipelines.near_duplicates import (
+    _FIND_CANDIDATES,
+    BANDS,
     MIN_SHINGLES,
     NUM_PERM,
     NearDuplicateIndex,
@@ -134,3 +136,13 @@ def test_pending_index_answers_like_the_stored_one(tmp_path: Path) -> None:
     for signature in base:
         assert stored.find(signature) == pending.find(signature)
     stored.close()
+
+
+def test_stored_lookups_use_the_index_not_a_scan(tmp_path: Path) -> None:
+    # a lookup that scans the bands table costs O(stored texts) and stalls long crawls
+    index = NearDuplicateIndex(tmp_path / "near.sqlite3")
+    plan = index._db.execute("EXPLAIN QUERY PLAN " + _FIND_CANDIDATES, [0, b"k"] * BANDS).fetchall()
+    details = [row[3] for row in plan]
+    assert any("USING PRIMARY KEY (band=? AND key=?)" in detail for detail in details)
+    assert not any(detail.startswith("SCAN bands") for detail in details)
+    index.close()

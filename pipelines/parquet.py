@@ -287,7 +287,8 @@ class ParquetPipeline:
 
     Settings (defaults): ``PARQUET_ENABLED`` (``True``), ``PARQUET_ROW_GROUP_ROWS``
     (``1000``: rows buffered in memory and written as one row group), ``PARQUET_FILE_ROWS``
-    (``100000``: a file is committed when it holds this many rows),
+    (``10000``: a file is committed when it holds this many rows; until then the dedupe stage
+    keeps its rows' keys in memory, so this bounds memory too),
     ``PARQUET_COMMIT_INTERVAL`` (``600`` seconds: an open file is committed this long after
     it was opened, so a crash loses little), ``PARQUET_COMPRESSION`` (``zstd``),
     ``PARQUET_COMPRESSION_LEVEL`` (``None``: the codec's default), ``HTML_ARCHIVE_ENABLED``
@@ -295,7 +296,7 @@ class ParquetPipeline:
     """
 
     DEFAULT_ROW_GROUP_ROWS = 1000
-    DEFAULT_FILE_ROWS = 100_000
+    DEFAULT_FILE_ROWS = 10_000
     DEFAULT_COMMIT_INTERVAL = 600.0
     DEFAULT_COMPRESSION = "zstd"
 

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint format typecheck pytest demo bench bench-extract bench-site bench-near bench-dedupe-scale bench-writer clean test-spark spark-java
+.PHONY: install test lint format typecheck pytest demo bench bench-extract bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-scale bench-kill clean test-spark spark-java
 
 install: $(STAMP)
 
@@ -58,7 +58,7 @@ demo: install
 	$(BIN)/python -m demo
 
 # Benchmarks print their tables; add ARGS=--write-results to update bench/RESULTS.md.
-bench: bench-extract bench-site bench-near bench-dedupe-scale bench-writer
+bench: bench-extract bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-kill
 
 bench-extract: install
 	$(BIN)/python -m bench.extraction $(ARGS)
@@ -71,6 +71,21 @@ bench-near: install
 
 bench-writer: install
 	$(BIN)/python -m bench.parquet_writer $(ARGS)
+
+# End-to-end crawl of 2,000 pages over loopback (default workers and EXTRACT_WORKERS=0) against
+# a trafilatura.extract loop, per-stage costs and a cProfile of the inline crawl.
+bench-throughput: install
+	$(BIN)/python -m bench.throughput $(ARGS)
+
+# Crawls of 2k, 10k and 50k pages with the default workers: pages/s and peak RSS as the crawl
+# grows (SIZES=... for others).
+SCALE_SIZES := 2000,10000,50000
+bench-scale: install
+	$(BIN)/python -m bench.throughput --sizes $(or $(SIZES),$(SCALE_SIZES)) --workers default --stage-pages 0 --no-profile $(ARGS)
+
+# Five kill -9 at random moments of a crawl, then the same crawl to its end: nothing lost or doubled.
+bench-kill: install
+	$(BIN)/python -m bench.kill_crawl $(ARGS)
 
 # 100k articles by default; add SIZES=100000,1000000 for the million (about half an hour).
 bench-dedupe-scale: install

@@ -3,6 +3,7 @@
 Links and redirects come from pages, which anyone can write. This guard refuses requests:
 
 - to schemes other than ``http`` and ``https`` (``file:``, ``ftp:``, ``data:`` ...);
+- redirected away from the ``allowed_domains`` of the source the request was made for;
 - to loopback, private, link-local, shared, multicast or reserved addresses (``127.0.0.1``,
   ``10.x``, ``192.168.x``, ``169.254.169.254`` cloud metadata, ``[::1]``, ``fc00::/7`` ...)
   and to ``localhost`` names, unless the request goes to an origin (scheme, host and port) the
@@ -88,6 +89,8 @@ class AddressGuardMiddleware:
         self.stats = stats
         self.allow_private = allow_private
         self.trusted: set[tuple[str, str, int]] = set()
+        self.sources: dict[str, Any] = {}
+        """The spider's sources by name (their ``allowed_domains``)."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -105,9 +108,15 @@ class AddressGuardMiddleware:
 
     def spider_opened(self, spider: Any) -> None:
         self.trust(getattr(spider, "given_urls", ()))
+        self.sources = getattr(spider, "sources", {})
 
     def process_request(self, request: Request) -> None:
         reason = refusal(request.url, self.trusted, allow_private=self.allow_private)
+        if reason is None and request.meta.get("redirect_urls"):
+            # a redirect may not leave the site of the source it was made for
+            source = self.sources.get(request.cb_kwargs.get("source") or "")
+            if source is not None and not source.on_site(request.url):
+                reason = "offsite_redirect"
         if reason is None:
             return
         self.stats.inc_value(f"news/guard/refused/{reason}")

@@ -3,6 +3,8 @@ given."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from scrapy import Request
 from scrapy.exceptions import NotConfigured
@@ -15,6 +17,7 @@ from crawler.address_guard import (
     origin,
     refusal,
 )
+from crawler.sources import Source
 
 
 @pytest.mark.parametrize(
@@ -74,3 +77,29 @@ def test_switched_off() -> None:
         AddressGuardMiddleware.from_crawler(
             get_crawler(settings_dict={"ADDRESS_GUARD_ENABLED": False})
         )
+
+
+def test_a_redirect_may_not_leave_its_sources_site() -> None:
+    crawler = get_crawler()
+    guard = AddressGuardMiddleware.from_crawler(crawler)
+
+    spider = SimpleNamespace(
+        given_urls=["https://news.example/"],
+        sources={"news": Source(name="news", home="https://news.example/")},
+    )
+    guard.spider_opened(spider)
+
+    def request(url: str, *, redirected: bool, source: str | None = "news") -> Request:
+        meta = {"redirect_urls": ["https://news.example/a"]} if redirected else {}
+        return Request(url, meta=meta, cb_kwargs={"source": source})
+
+    assert guard.process_request(request("https://www.news.example/b", redirected=True)) is None
+    assert guard.process_request(request("https://cdn.other.example/x", redirected=False)) is None
+    # no source (a URL given directly): a redirect to another site is followed
+    assert (
+        guard.process_request(request("https://other.example/x", redirected=True, source=None))
+        is None
+    )
+    with pytest.raises(GuardRefused, match="offsite_redirect"):
+        guard.process_request(request("https://other.example/x", redirected=True))
+    assert crawler.stats.get_value("news/guard/refused/offsite_redirect") == 1

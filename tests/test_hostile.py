@@ -40,12 +40,14 @@ from scrapy.exceptions import (
     DownloadTimeoutError,
     IgnoreRequest,
     ResponseDataLossError,
+    UsageError,
 )
 from scrapy.settings import Settings
+from scrapy.utils.project import get_project_settings
 
 from crawler.robots import not_robots_txt
 from crawler.sitemaps import parse_sitemap
-from crawler.spiders.news import fetch_error_reason
+from crawler.spiders.news import NewsSpider, fetch_error_reason
 from crawler.state import CrawlState
 from demo.site import Page, Response, load_site
 from pipelines._charset import decode_html
@@ -1160,3 +1162,50 @@ def test_a_full_disk_stops_the_crawl_cleanly_and_the_next_crawl_loses_nothing(
         path.relative_to(output_dir / "articles").as_posix() for path in files
     }
     state.close()
+
+
+# --- crashes and security (the cases of the issue tested elsewhere are also named here) ------
+
+
+def test_kill_9_twice_then_the_same_crawl_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    from bench import kill_crawl  # noqa: PLC0415 - the benchmark's scenario, on two kills
+
+    outcome = kill_crawl.run(2, seed=11, workdir=tmp_path)
+    assert outcome.ok, kill_crawl.report(outcome, "test")
+    assert outcome.final_urls == outcome.reference_urls >= 30
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"urls": "file:///etc/passwd"}, "unsupported scheme"),
+        ({"feeds": "ftp://news.test/rss"}, "unsupported scheme"),
+        ({"sitemaps": "http://"}, "has no host"),
+        ({"urls": "https://news.test/a", "colour": "red"}, "unknown spider argument colour"),
+    ],
+)
+def test_bad_spider_arguments_are_refused(arguments: dict[str, str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        NewsSpider.check_arguments(**arguments)
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[[source]]\nname = "x"\nhome = "https://x.test/"\ncolour = "red"\n', "unknown key"),
+        ('[[source]]\nname = "x"\nfeeds = ["file:///etc/passwd"]\n', "unsupported scheme"),
+    ],
+)
+def test_bad_sources_files_are_refused(tmp_path: Path, toml: str, message: str) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(UsageError, match=message):
+        NewsSpider.check_arguments(sources=str(path))
+
+
+def test_no_remote_control_by_default() -> None:
+    settings = get_project_settings()
+    assert not settings.getbool("TELNETCONSOLE_ENABLED")
+    assert not settings.getbool("REMOTE_CONTROL_ENABLED")
+    assert settings.getbool("ADDRESS_GUARD_ENABLED", True)
+    assert not settings.getbool("ADDRESS_GUARD_ALLOW_PRIVATE")

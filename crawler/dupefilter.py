@@ -9,8 +9,6 @@ Set ``DUPEFILTER_CLASS`` to Scrapy's class to go back to memory.
 
 from __future__ import annotations
 
-import os
-import secrets
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
@@ -18,7 +16,7 @@ from typing import TYPE_CHECKING, Self
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.utils.job import job_dir
 
-from pipelines.dataset import TMP_SUFFIX, output_dir_setting, tmp_dir
+from pipelines.dataset import output_dir_setting, scratch_name, tmp_dir
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -60,7 +58,7 @@ class DiskDupeFilter(RFPDupeFilter):
             database, keep = Path(jobdir) / SEEN_FILE, True
         else:
             # named like the writer's temporary files: removed if the crawl dies
-            name = f"requests-seen-{secrets.token_hex(4)}.{os.getpid()}{TMP_SUFFIX}"
+            name = scratch_name("requests-seen")
             database, keep = tmp_dir(output_dir_setting(settings)) / name, False
         return cls(
             database,

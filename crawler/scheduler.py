@@ -9,8 +9,6 @@ next one). With ``JOBDIR`` it is Scrapy's scheduler, unchanged.
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
 from typing import TYPE_CHECKING, Any, Self
 
@@ -18,7 +16,7 @@ from scrapy.core.scheduler import Scheduler
 from scrapy.utils.job import job_dir
 from scrapy.utils.misc import build_from_crawler, load_object
 
-from pipelines.dataset import TMP_SUFFIX, output_dir_setting, tmp_dir
+from pipelines.dataset import output_dir_setting, scratch_name, tmp_dir
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -39,7 +37,7 @@ class DiskScheduler(Scheduler):
         scratch = None
         if not jobdir:
             # named like the writer's temporary files: removed if the crawl dies
-            name = f"requests-queue-{secrets.token_hex(4)}.{os.getpid()}{TMP_SUFFIX}"
+            name = scratch_name("requests-queue")
             scratch = tmp_dir(output_dir_setting(settings)) / name
             scratch.mkdir(parents=True)
             jobdir = str(scratch)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.dataset import DATA_SUFFIX, data_file_name, pid_alive, tmp_dir
+from pipelines.dataset import DATA_SUFFIX, data_file_name, fsync_path, process_running, tmp_dir
 from pipelines.schema import ARTICLE_SCHEMA, dictionary_columns
 
 if TYPE_CHECKING:
@@ -99,14 +99,6 @@ def exchange_dirs(first: Path, second: Path) -> bool:
     raise OSError(error, os.strerror(error), str(first))
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def conform(table: pa.Table, schema: pa.Schema = ARTICLE_SCHEMA) -> pa.Table:
     """``table`` (read from a file of this or an older schema version) with exactly the
     columns of ``schema``: columns added since are null. Raises ``CompactionError`` when the
@@ -168,7 +160,7 @@ def _write_files(
             use_dictionary=list(dictionary_columns(table.schema)),
             write_statistics=True,
         )
-        _fsync(path)
+        fsync_path(path)
         names.append(name)
     return names
 
@@ -227,15 +219,15 @@ def compact_partition(
     }
     manifest_path = job / MANIFEST
     manifest_path.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    _fsync(manifest_path)
-    _fsync(staging)
+    fsync_path(manifest_path)
+    fsync_path(staging)
     if atomic:
         # The new partition: the merged files plus hard links of the files left as they are.
         merged_names = set(result.merged)
         for path in partition.iterdir():
             if path.name not in merged_names and not (staging / path.name).exists():
                 os.link(path, staging / path.name)
-        _fsync(staging)
+        fsync_path(staging)
         result.atomic = exchange_dirs(staging, partition)
         if not result.atomic:  # undo the links; fall back to renames
             for path in staging.iterdir():
@@ -244,10 +236,10 @@ def compact_partition(
     if not result.atomic:
         for name in written:
             (staging / name).replace(partition / name)
-        _fsync(partition)
+        fsync_path(partition)
         for name in result.merged:
             (partition / name).unlink(missing_ok=True)
-        _fsync(partition)
+        fsync_path(partition)
     result.rescued = _finish(job, manifest)
     return result
 
@@ -270,7 +262,7 @@ def _finish(job: Path, manifest: dict[str, Any]) -> list[str]:
                     continue
                 path.replace(partition / path.name)
                 rescued.append(path.name)
-        _fsync(partition)
+        fsync_path(partition)
     else:
         # Not swapped (or only part of the renames done): remove what was moved in.
         for name in outputs:
@@ -291,7 +283,7 @@ def finish_interrupted(output_dir: Path) -> list[Path]:
         return done
     for job in sorted(tmp.glob(f"{JOB_PREFIX}*")):
         pid_text = job.name.removeprefix(JOB_PREFIX).split("-", 1)[0]
-        if pid_text.isdigit() and pid_alive(int(pid_text)):
+        if process_running(pid_text):
             continue
         manifest_path = job / MANIFEST
         if manifest_path.is_file():

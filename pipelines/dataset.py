@@ -17,6 +17,7 @@ reader never sees a partial file, and every crawl adds files with names of its o
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +79,27 @@ def partition_name(day: date) -> str:
 def data_file_name(started: datetime, run_id: str, sequence: int) -> str:
     """A data file name unique to one writer: start time (UTC), run id and a counter."""
     return f"part-{started:%Y%m%dT%H%M%SZ}-{run_id}-{sequence:05d}{DATA_SUFFIX}"
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file's or a folder's (its entries') changes to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def scratch_name(prefix: str) -> str:
+    """A unique name for a scratch file or folder of this process in ``state/tmp/``, named
+    like the writer's temporary files (``<name>.<pid>.tmp``): removed by the next crawl if this
+    process dies (:func:`pipelines.parquet.remove_stale_tmp_files`)."""
+    return f"{prefix}-{secrets.token_hex(4)}.{os.getpid()}{TMP_SUFFIX}"
+
+
+def process_running(pid_text: str) -> bool:
+    """Whether ``pid_text`` (a pid taken from a file name) names a running process."""
+    return pid_text.isdigit() and pid_alive(int(pid_text))
 
 
 def pid_alive(pid: int) -> bool:

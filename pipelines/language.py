@@ -112,12 +112,22 @@ def apply_language(
     detector: LanguageDetector,
     *,
     min_confidence: float = 0.80,
-    detection: tuple[str | None, float | None] | None = None,
 ) -> tuple[str | None, float | None]:
     """Set ``language`` and ``language_confidence`` of an item-like mapping from its
-    ``text`` (and ``declared_language``); returns them. ``detection`` is the detector's
-    answer for this text when it was already asked (in the extraction worker)."""
-    detected, confidence = detection or detector.detect(record.get("text") or "")
+    ``text`` (and ``declared_language``); returns them."""
+    detected, confidence = detector.detect(record.get("text") or "")
+    return apply_detection(record, detected, confidence, min_confidence=min_confidence)
+
+
+def apply_detection(
+    record: MutableMapping[str, Any],
+    detected: str | None,
+    confidence: float | None,
+    *,
+    min_confidence: float,
+) -> tuple[str | None, float | None]:
+    """Set ``language`` and ``language_confidence`` from a detection of the record's text
+    (and its ``declared_language``, see :func:`choose_language`); returns them."""
     language, confidence = choose_language(
         detected, confidence, record.get("declared_language"), min_confidence=min_confidence
     )
@@ -193,11 +203,9 @@ class LanguagePipeline:
             self.stats.inc_value("news/language/reused")
         if detection is None:
             detection = self.detector.detect(adapter.get("text") or "")
-        language, confidence = choose_language(
-            *detection, adapter.get("declared_language"), min_confidence=self.min_confidence
+        language, confidence = apply_detection(
+            adapter, *detection, min_confidence=self.min_confidence
         )
-        adapter["language"] = language
-        adapter["language_confidence"] = confidence
         if language is None:
             self.stats.inc_value("news/language/unknown")
             logger.info("No language detected or declared: %s", adapter.get("url"))

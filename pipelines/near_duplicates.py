@@ -139,6 +139,19 @@ _FIND_CANDIDATES = " UNION ".join(
 )
 
 
+def best_match(
+    signature: np.ndarray, stored: Iterable[tuple[str, str, bytes]], threshold: float
+) -> Match | None:
+    """Of the stored ``(content_hash, row_id, signature bytes)``, the most similar to
+    ``signature`` at or above ``threshold``, or ``None``."""
+    best: Match | None = None
+    for content_hash, row_id, value in stored:
+        score = similarity(signature, np.frombuffer(value, dtype=np.uint32))
+        if score >= threshold and (best is None or score > best.similarity):
+            best = Match(content_hash=content_hash, row_id=row_id, similarity=score)
+    return best
+
+
 def _pending_keys(signature: np.ndarray) -> list[bytes]:
     return [bytes((band,)) + key for band, key in enumerate(band_keys(signature))]
 
@@ -173,13 +186,8 @@ class PendingIndex:
                 candidates.add(holders)
             elif holders:
                 candidates.update(holders)
-        best: Match | None = None
-        for content_hash in candidates:
-            row_id, stored = self._signatures[content_hash]
-            score = similarity(signature, np.frombuffer(stored, dtype=np.uint32))
-            if score >= self.threshold and (best is None or score > best.similarity):
-                best = Match(content_hash=content_hash, row_id=row_id, similarity=score)
-        return best
+        stored = ((h, *self._signatures[h]) for h in candidates)
+        return best_match(signature, stored, self.threshold)
 
     def add(self, content_hash: str, row_id: str, signature: np.ndarray) -> None:
         if content_hash in self._signatures:
@@ -244,17 +252,13 @@ class NearDuplicateIndex:
         pairs = [value for pair in enumerate(band_keys(signature)) for value in pair]
         rows = self._db.execute(_FIND_CANDIDATES, pairs)
         candidates = {content_hash for (content_hash,) in rows}
-        best: Match | None = None
-        for content_hash in candidates:
-            row = self._db.execute(
-                "SELECT row_id, signature FROM signatures WHERE content_hash = ?", (content_hash,)
-            ).fetchone()
-            if row is None:
-                continue
-            score = similarity(signature, np.frombuffer(row[1], dtype=np.uint32))
-            if score >= self.threshold and (best is None or score > best.similarity):
-                best = Match(content_hash=content_hash, row_id=row[0], similarity=score)
-        return best
+        query = "SELECT row_id, signature FROM signatures WHERE content_hash = ?"
+        stored = (
+            (content_hash, *row)
+            for content_hash in candidates
+            if (row := self._db.execute(query, (content_hash,)).fetchone()) is not None
+        )
+        return best_match(signature, stored, self.threshold)
 
     def add_many(self, entries: Iterable[tuple[str, str, np.ndarray]]) -> None:
         """Store ``(content_hash, row_id, signature)`` entries, in one transaction."""

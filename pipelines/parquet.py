@@ -35,10 +35,11 @@ from pipelines.dataset import (
     TMP_SUFFIX,
     articles_dir,
     data_file_name,
+    fsync_path,
     html_dir,
     output_dir_setting,
     partition_name,
-    pid_alive,
+    process_running,
     tmp_dir,
 )
 from pipelines.schema import (
@@ -79,21 +80,13 @@ class CommittedFile:
     """``(url, canonical_url, content_hash, fetched_at)`` of every row."""
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _publish(tmp: Path, final: Path) -> None:
     """Sync a finished file and rename it into place."""
     with tmp.open("rb+") as handle:
         os.fsync(handle.fileno())
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp.replace(final)
-    _fsync_dir(final.parent)
+    fsync_path(final.parent)
 
 
 def remove_stale_tmp_files(tmp: Path) -> list[Path]:
@@ -102,7 +95,7 @@ def remove_stale_tmp_files(tmp: Path) -> list[Path]:
     for path in tmp.glob(f"*{TMP_SUFFIX}"):
         # name: <data file name>.<pid>.tmp
         pid_text = path.name.removesuffix(TMP_SUFFIX).rsplit(".", 1)[-1]
-        if pid_text.isdigit() and pid_alive(int(pid_text)):
+        if process_running(pid_text):
             continue
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)

@@ -93,7 +93,6 @@ class DedupePipeline:
         # Keys of accepted articles whose data file is not committed yet.
         self.pending_urls: set[str] = set()
         self.pending_hashes: set[str] = set()
-        self.pending_signatures: dict[str, tuple[str, np.ndarray]] = {}
         self.copies: sqlite3.Connection | None = None
 
     @classmethod
@@ -205,7 +204,6 @@ class DedupePipeline:
         self.pending_hashes.add(content_hash)
         if signature is not None:
             self.pending_index.add(content_hash, adapter["id"], signature)
-            self.pending_signatures[content_hash] = (adapter["id"], signature)
         self.stats.inc_value("news/dedupe/unique")
         return item
 
@@ -222,8 +220,7 @@ class DedupePipeline:
         return self.index
 
     def _kept_id(self, content_hash: str) -> str | None:
-        pending = self.pending_signatures.get(content_hash)
-        return pending[0] if pending else self._stored_index().row_id(content_hash)
+        return self.pending_index.row_id(content_hash) or self._stored_index().row_id(content_hash)
 
     def _record_copy(self, url: str, kept_id: str | None, kind: str, similarity: float) -> None:
         if self.copies is None:
@@ -249,7 +246,7 @@ class DedupePipeline:
             if canonical:
                 self.pending_urls.discard(canonical)
             self.pending_hashes.discard(content_hash)
-            pending = self.pending_signatures.pop(content_hash, None)
+            pending = self.pending_index.entry(content_hash)
             if pending is not None:
                 committed.append((content_hash, *pending))
         if committed and self.index is not None:

@@ -178,6 +178,13 @@ class PendingIndex:
         entry = self._signatures.get(content_hash)
         return entry[0] if entry else None
 
+    def entry(self, content_hash: str) -> tuple[str, np.ndarray] | None:
+        """The row id and signature stored with a text, or ``None``."""
+        found = self._signatures.get(content_hash)
+        if found is None:
+            return None
+        return found[0], np.frombuffer(found[1], dtype=np.uint32)
+
     def find(self, signature: np.ndarray) -> Match | None:
         candidates: set[str] = set()
         for key in _pending_keys(signature):

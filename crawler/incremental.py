@@ -16,6 +16,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
+from crawler.redis_mode import WorkerRegistry, redis_url
+from crawler.shared_state import RedisCrawlState
 from crawler.state import CrawlState
 from pipelines.dataset import output_dir_setting, state_dir
 from pipelines.dates import to_utc
@@ -41,11 +43,20 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
     dedupe stage still keeps the dataset free of duplicates).
     """
 
-    def __init__(self, crawler: Crawler, *, state_path: Path, tracking_params: tuple[str, ...]):
+    def __init__(
+        self,
+        crawler: Crawler,
+        *,
+        state_path: Path,
+        tracking_params: tuple[str, ...],
+        registry: WorkerRegistry | None = None,
+    ):
         super().__init__(crawler)
         self.state_path = state_path
         self.tracking_params = tracking_params
-        self.state: CrawlState | None = None
+        self.registry = registry
+        """Redis mode: the state shared by every worker (``None``: embedded)."""
+        self.state: CrawlState | RedisCrawlState | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -57,13 +68,17 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
             crawler,
             state_path=state_dir(output_dir_setting(settings)),
             tracking_params=tuple(params),
+            registry=WorkerRegistry.for_crawler(crawler) if redis_url(settings) else None,
         )
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     def spider_opened(self) -> None:
-        self.state = CrawlState.open(self.state_path)
+        if self.registry is not None:
+            self.state = RedisCrawlState(self.registry.client, self.registry.prefix)
+        else:
+            self.state = CrawlState.open(self.state_path)
 
     def spider_closed(self) -> None:
         if self.state is not None:

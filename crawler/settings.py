@@ -10,8 +10,15 @@ SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 COMMANDS_MODULE = "crawler.commands"
 
-# Builds the User-Agent from CRAWLER_CONTACT (see crawler/addon.py).
-ADDONS = {"crawler.addon.NewsCrawlerAddon": 0}
+# Builds the User-Agent from CRAWLER_CONTACT (see crawler/addon.py); with REDIS_URL set, turns
+# on Redis mode: several crawler processes share the work and the state (crawler/redis_mode.py).
+ADDONS = {"crawler.addon.NewsCrawlerAddon": 0, "crawler.redis_mode.RedisModeAddon": 10}
+
+# Redis mode (off while empty), e.g. redis://host:6379/0; one key prefix per dataset.
+REDIS_URL = ""
+REDIS_KEY_PREFIX = "news"
+# A worker whose heartbeat is older than this is taken for dead: its work is put back.
+REDIS_WORKER_TIMEOUT = 60
 
 # Dataset root: Parquet files under OUTPUT_DIR/articles/, crawl state under OUTPUT_DIR/state/.
 OUTPUT_DIR = "output"
@@ -59,6 +66,8 @@ REDIRECT_MAX_TIMES = 5
 # ETag/Last-Modified; article pages are never cached (their requests say dont_cache).
 HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
+# Scrapy's filesystem storage, with entries written whole (several processes may share it).
+HTTPCACHE_STORAGE = "crawler.httpcache.AtomicFilesystemCacheStorage"
 HTTPCACHE_GZIP = True
 HTTPCACHE_IGNORE_HTTP_CODES = [400, 401, 403, 404, 408, 410, 429, 500, 502, 503, 504]
 

@@ -32,12 +32,54 @@ CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, row_count INTEGER NOT N
 """
 
 
-def _digest(value: str) -> bytes:
+def key_digest(value: str) -> bytes:
+    """The state's key for a URL or content hash."""
     # 128-bit digests keep the index small (16 bytes per key) with negligible collisions.
     return hashlib.blake2b(value.encode("utf-8"), digest_size=16).digest()
 
 
-class CrawlState:
+def file_keys(keys: Iterable[Sequence[Any]]) -> tuple[dict[bytes, str | None], set[bytes]]:
+    """What a committed file adds to the state: the digest of each URL and canonical URL with
+    the newest fetch time among its rows (an ISO string, ``None`` when not known), and the
+    digests of the content hashes. ``keys`` as :meth:`CrawlState.record_file` takes them."""
+    newest: dict[bytes, str | None] = {}
+    hashes = set()
+    for url, canonical, content_hash, *rest in keys:
+        fetched = iso_time(rest[0]) if rest else None
+        for value in (url, canonical):
+            if value:
+                digest = key_digest(value)
+                newest[digest] = max(filter(None, (newest.get(digest), fetched)), default=None)
+        if content_hash:
+            hashes.add(key_digest(content_hash))
+    return newest, hashes
+
+
+class RecoverFiles:
+    """:meth:`sync` and :meth:`recover` for a state with ``recorded_files`` and
+    ``record_file`` (the embedded and the Redis state)."""
+
+    def recorded_files(self) -> set[str]:
+        raise NotImplementedError
+
+    def record_file(self, name: str, keys: Iterable[Sequence[Any]]) -> None:
+        raise NotImplementedError
+
+    def sync(self, articles: Path) -> int:
+        """Record the data files under ``articles`` that the state does not know yet (written
+        by a crawl that died before recording them); returns how many."""
+        return len(self.recover(articles))
+
+    def recover(self, articles: Path) -> list[Path]:
+        """Like :meth:`sync`, returning the data files it recorded."""
+        known = self.recorded_files()
+        missing = [path for path in data_files(articles) if _name(path, articles) not in known]
+        for path in missing:
+            self.record_file(_name(path, articles), read_keys(path))
+        return missing
+
+
+class CrawlState(RecoverFiles):
     """What earlier crawls into one output directory stored.
 
     Keys are recorded only when the data file holding them is committed, never before.
@@ -69,14 +111,14 @@ class CrawlState:
     def has_url(self, url: str) -> bool:
         """Whether a stored row has this (normalized) URL or canonical URL."""
         with closing(
-            self._db.execute("SELECT 1 FROM urls WHERE digest = ?", (_digest(url),))
+            self._db.execute("SELECT 1 FROM urls WHERE digest = ?", (key_digest(url),))
         ) as cur:
             return cur.fetchone() is not None
 
     def has_content(self, content_hash: str) -> bool:
         """Whether a stored row has this content hash."""
         query = "SELECT 1 FROM hashes WHERE digest = ?"
-        with closing(self._db.execute(query, (_digest(content_hash),))) as cur:
+        with closing(self._db.execute(query, (key_digest(content_hash),))) as cur:
             return cur.fetchone() is not None
 
     def recorded_files(self) -> set[str]:
@@ -87,7 +129,7 @@ class CrawlState:
         """When the newest stored version of this URL (or canonical URL) was fetched;
         ``None`` when it is not stored (or was stored before fetch times were kept)."""
         query = "SELECT fetched_at FROM urls WHERE digest = ?"
-        with closing(self._db.execute(query, (_digest(url),))) as cur:
+        with closing(self._db.execute(query, (key_digest(url),))) as cur:
             row = cur.fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
@@ -98,16 +140,7 @@ class CrawlState:
         newest fetch time recorded for it.
         """
         keys = list(keys)
-        newest: dict[bytes, str | None] = {}
-        hashes = set()
-        for url, canonical, content_hash, *rest in keys:
-            fetched = _iso(rest[0]) if rest else None
-            for value in (url, canonical):
-                if value:
-                    digest = _digest(value)
-                    newest[digest] = max(filter(None, (newest.get(digest), fetched)), default=None)
-            if content_hash:
-                hashes.add(_digest(content_hash))
+        newest, hashes = file_keys(keys)
         with self._db:
             self._db.executemany(
                 "INSERT INTO urls VALUES (?, ?) ON CONFLICT(digest) DO UPDATE SET fetched_at ="
@@ -124,21 +157,8 @@ class CrawlState:
             self._db.executemany("DELETE FROM files WHERE name = ?", [(n,) for n in removed])
             self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?)", list(added))
 
-    def sync(self, articles: Path) -> int:
-        """Record the data files under ``articles`` that the state does not know yet (written
-        by a crawl that died before recording them); returns how many."""
-        return len(self.recover(articles))
 
-    def recover(self, articles: Path) -> list[Path]:
-        """Like :meth:`sync`, returning the data files it recorded."""
-        known = self.recorded_files()
-        missing = [path for path in data_files(articles) if _name(path, articles) not in known]
-        for path in missing:
-            self.record_file(_name(path, articles), read_keys(path))
-        return missing
-
-
-def _iso(value: Any) -> str | None:
+def iso_time(value: Any) -> str | None:
     """A fetch time as a sortable UTC ISO string (datetimes and strings accepted)."""
     if value is None:
         return None

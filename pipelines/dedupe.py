@@ -23,10 +23,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
 
 import pyarrow.parquet as pq
+import redis
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 
+from crawler.redis_mode import WorkerRegistry, redis_url
+from crawler.shared_state import Claims, CopiesLog, RedisCrawlState, RedisNearIndex
 from crawler.state import CrawlState
 from pipelines.dataset import articles_dir, output_dir_setting, state_dir
 from pipelines.near_duplicates import (
@@ -80,6 +83,7 @@ class DedupePipeline:
         policy: str = DEFAULT_POLICY,
         near: bool = True,
         near_threshold: float = DEFAULT_NEAR_THRESHOLD,
+        registry: WorkerRegistry | None = None,
     ) -> None:
         self.stats = stats
         self.output_dir = output_dir
@@ -87,8 +91,12 @@ class DedupePipeline:
         self.near = near
         self.near_threshold = near_threshold
         self.signer = Signer()
-        self.state: CrawlState | None = None
-        self.index: NearDuplicateIndex | None = None
+        self.registry = registry
+        """Redis mode: the state is shared by every worker (``None``: embedded)."""
+        self.state: CrawlState | RedisCrawlState | None = None
+        self.index: NearDuplicateIndex | RedisNearIndex | None = None
+        self.claims: Claims | None = None
+        self.copies_log: CopiesLog | None = None
         self.pending_index = PendingIndex(threshold=near_threshold)
         # Keys of accepted articles whose data file is not committed yet.
         self.pending_urls: set[str] = set()
@@ -113,6 +121,7 @@ class DedupePipeline:
             policy=policy,
             near=settings.getbool("DEDUPE_NEAR_ENABLED", True),
             near_threshold=threshold,
+            registry=WorkerRegistry.for_crawler(crawler) if redis_url(settings) else None,
         )
         crawler.signals.connect(pipeline.on_articles_committed, signal=articles_committed)
         # Closed after every pipeline has flushed (close_spider methods run concurrently).
@@ -120,12 +129,21 @@ class DedupePipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        folder = state_dir(self.output_dir)
-        self.state = CrawlState.open(folder)
-        self.index = NearDuplicateIndex(folder / NEAR_STATE_FILE, threshold=self.near_threshold)
-        self.copies = sqlite3.connect(folder / NEAR_STATE_FILE, timeout=30.0)
-        with self.copies:
-            self.copies.executescript(_COPIES)
+        if self.registry is not None:
+            client, prefix = self.registry.client, self.registry.prefix
+            self.state = RedisCrawlState(client, prefix)
+            self.index = RedisNearIndex(
+                client, prefix, self.registry, threshold=self.near_threshold
+            )
+            self.claims = Claims(client, prefix, self.registry)
+            self.copies_log = CopiesLog(client, prefix)
+        else:
+            folder = state_dir(self.output_dir)
+            self.state = CrawlState.open(folder)
+            self.index = NearDuplicateIndex(folder / NEAR_STATE_FILE, threshold=self.near_threshold)
+            self.copies = sqlite3.connect(folder / NEAR_STATE_FILE, timeout=30.0)
+            with self.copies:
+                self.copies.executescript(_COPIES)
         recovered = self.state.recover(articles_dir(self.output_dir))
         if recovered:
             self._index_files(recovered)
@@ -147,11 +165,15 @@ class DedupePipeline:
             self.index.add_many(entries)
 
     def close_state(self) -> None:
+        if self.claims is not None and self.registry is not None:
+            # rows not committed (a write error): other workers may take these articles
+            self.claims.release_all(self.registry.worker_id)
         for resource in (self.state, self.index, self.copies):
             if resource is not None:
                 resource.close()
         self.pending_index.close()
         self.state = self.index = self.copies = None
+        self.claims = self.copies_log = None
 
     def duplicate_of(
         self,
@@ -200,12 +222,33 @@ class DedupePipeline:
                     )
                 adapter["duplicate_of"] = match.row_id
                 signature = None  # a flagged copy is not an original for later copies
+        if self.claims is not None:
+            self._claim(url, canonical, content_hash, new_version=new_version)
         self.pending_urls.update(filter(None, (url, canonical)))
         self.pending_hashes.add(content_hash)
         if signature is not None:
             self.pending_index.add(content_hash, adapter["id"], signature)
+            if isinstance(self.index, RedisNearIndex):
+                self.index.add_pending(content_hash, adapter["id"], signature)
         self.stats.inc_value("news/dedupe/unique")
         return item
+
+    def _claim(
+        self, url: str, canonical: str | None, content_hash: str, *, new_version: bool
+    ) -> None:
+        """Redis mode: claim the article's keys, so that no other worker accepts it before
+        this one commits it; then look at the state again (a worker commits first and
+        releases after, so the claim and this look leave no gap between them)."""
+        assert self.claims is not None
+        urls = [key for key in dict.fromkeys((url, canonical)) if key]
+        kind = self.claims.claim(urls, content_hash)
+        if kind is None:
+            kind = self.duplicate_of(url, canonical, content_hash, new_version=new_version)
+            if kind is not None:
+                self.claims.release(urls, [content_hash])
+        if kind is not None:
+            self.stats.inc_value(f"news/dedupe/duplicate/{kind}")
+            raise DuplicateArticle(f"DuplicateArticle: same {kind} taken by another worker <{url}>")
 
     def _signature(self, adapter: ItemAdapter) -> np.ndarray | None:
         """The text's signature: the extraction worker's when it signed this very text."""
@@ -215,7 +258,7 @@ class DedupePipeline:
             return signature
         return self.signer.signature(adapter.get("text") or "")
 
-    def _stored_index(self) -> NearDuplicateIndex:
+    def _stored_index(self) -> NearDuplicateIndex | RedisNearIndex:
         assert self.index is not None, "open_spider() was not called"
         return self.index
 
@@ -223,6 +266,8 @@ class DedupePipeline:
         return self.pending_index.row_id(content_hash) or self._stored_index().row_id(content_hash)
 
     def _record_copy(self, url: str, kept_id: str | None, kind: str, similarity: float) -> None:
+        if self.copies_log is not None:
+            self.copies_log.record(url, kept_id, kind, similarity)
         if self.copies is None:
             return
         with self.copies:
@@ -236,7 +281,7 @@ class DedupePipeline:
             return
         try:
             self.state.record_file(file, keys)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, redis.RedisError) as exc:
             # The file is in the dataset; the next crawl records it from there (recover()).
             self.stats.inc_value("news/dedupe/state_error")
             logger.error("Cannot record %s in the crawl state (%s): the next crawl will", file, exc)
@@ -252,7 +297,16 @@ class DedupePipeline:
         if committed and self.index is not None:
             try:
                 self.index.add_many(committed)
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, redis.RedisError) as exc:
                 self.stats.inc_value("news/dedupe/state_error")
                 logger.error("Cannot add the texts of %s to the near index: %s", file, exc)
             self.pending_index.remove_many(content_hash for content_hash, *_ in committed)
+        if self.claims is not None:
+            # after the state learnt the rows: another worker now finds them there
+            try:
+                self.claims.release(
+                    [key for url, canonical, *_ in keys for key in (url, canonical) if key],
+                    [content_hash for _, _, content_hash, *_ in keys],
+                )
+            except redis.RedisError as exc:  # they expire with this worker's heartbeat
+                logger.warning("Cannot release the claims of %s: %s", file, exc)

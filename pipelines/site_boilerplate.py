@@ -20,10 +20,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
+import redis
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from crawler.redis_mode import WorkerRegistry, redis_url
+from crawler.shared_state import RedisSiteBoilerplateStore
 from pipelines.dataset import output_dir_setting, state_dir
 from pipelines.extract import NotAnArticle
 from pipelines.normalize import text_size
@@ -66,8 +69,10 @@ class SiteLines:
     pages: int = 0
     counts: dict[bytes, int] = field(default_factory=dict)
     dirty: bool = False
-    changed: set[bytes] = field(default_factory=set)
-    """Lines counted since the last save (saved alone, unless ``rewrite``)."""
+    added: dict[bytes, int] = field(default_factory=dict)
+    """Pages each line was counted on since the last save (saved alone, unless ``rewrite``)."""
+    pages_added: int = 0
+    """Pages counted since the last save."""
     rewrite: bool = False
     """Lines were forgotten since the last save: the site's table is written whole."""
 
@@ -111,15 +116,17 @@ class SiteBoilerplate:
         """Count the (distinct) paragraphs of one page of site ``name``."""
         site = self.site(name)
         site.pages += 1
+        site.pages_added += 1
         site.dirty = True
         for digest in {line_key(p) for p in paragraphs if len(p) <= self.max_line_chars}:
             site.counts[digest] = site.counts.get(digest, 0) + 1
-            site.changed.add(digest)
+            site.added[digest] = site.added.get(digest, 0) + 1
         if len(site.counts) > self.max_lines:
-            self._forget_rarest(site)
+            self.forget_rarest(site)
             site.rewrite = True
 
-    def _forget_rarest(self, site: SiteLines) -> None:
+    def forget_rarest(self, site: SiteLines) -> None:
+        """Keep the most frequent half of ``max_lines`` of the site's line counts."""
         floor = 1
         while len(site.counts) > self.max_lines // 2:
             site.counts = {d: n for d, n in site.counts.items() if n > floor}
@@ -178,13 +185,13 @@ class SiteBoilerplateStore:
                     self._db.execute("DELETE FROM lines WHERE site = ?", (name,))
                     digests: Iterable[bytes] = site.counts
                 else:
-                    digests = site.changed
+                    digests = [d for d in site.added if d in site.counts]
                 self._db.executemany(
                     "INSERT OR REPLACE INTO lines VALUES (?, ?, ?)",
                     [(name, digest, site.counts[digest]) for digest in digests],
                 )
                 site.dirty = site.rewrite = False
-                site.changed = set()
+                site.added, site.pages_added = {}, 0
         return len(changed)
 
     def close(self) -> None:
@@ -218,6 +225,7 @@ class SiteBoilerplatePipeline:
         save_every: int,
         min_text_chars: int,
         max_sites: int = DEFAULT_MAX_SITES,
+        registry: WorkerRegistry | None = None,
     ) -> None:
         self.stats = stats
         self.output_dir = output_dir
@@ -225,7 +233,9 @@ class SiteBoilerplatePipeline:
         self.save_every = save_every
         self.min_text_chars = min_text_chars
         self.max_sites = max_sites
-        self.store: SiteBoilerplateStore | None = None
+        self.registry = registry
+        """Redis mode: what is learnt is shared by every worker (``None``: embedded)."""
+        self.store: SiteBoilerplateStore | RedisSiteBoilerplateStore | None = None
         self.pages = 0
 
     @classmethod
@@ -258,19 +268,24 @@ class SiteBoilerplatePipeline:
             save_every=save_every,
             min_text_chars=settings.getint("EXTRACT_MIN_TEXT_CHARS", 200),
             max_sites=max_sites,
+            registry=WorkerRegistry.for_crawler(crawler) if redis_url(settings) else None,
         )
         crawler.signals.connect(pipeline.close_store, signal=signals.spider_closed)
         return pipeline
 
     def open_spider(self) -> None:
-        self.store = SiteBoilerplateStore(state_dir(self.output_dir) / STATE_FILE)
+        if self.registry is not None:
+            self.store = RedisSiteBoilerplateStore(self.registry.client, self.registry.prefix)
+        else:
+            self.store = SiteBoilerplateStore(state_dir(self.output_dir) / STATE_FILE)
 
     def close_store(self) -> None:
         if self.store is None:
             return
         try:
             self.store.save(self.learner)
-        except sqlite3.Error as exc:  # disk full: what was learned since the last save is lost
+        # disk full, or Redis gone: what was learned since the last save is lost
+        except (sqlite3.Error, redis.RedisError) as exc:
             self.stats.inc_value("news/site_boilerplate/save_error")
             logger.error("Cannot save the learned site boilerplate: %s", exc)
         finally:
@@ -299,7 +314,7 @@ class SiteBoilerplatePipeline:
         if self.store is not None and self.pages % self.save_every == 0:
             try:
                 self.store.save(self.learner)
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, redis.RedisError) as exc:
                 self.stats.inc_value("news/site_boilerplate/save_error")
                 logger.error("Cannot save the learned site boilerplate: %s", exc)
         if removed and text_size(adapter["text"]) < self.min_text_chars:

@@ -15,6 +15,7 @@ import pytest
 
 from demo.site import Response, Site, base_url, load_site, serve
 from pipelines.dataset import data_files
+from tests.redis_server import redis_url, shared_redis  # noqa: F401 (fixtures)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -55,6 +55,7 @@ from crawler.links import (
     next_page_links,
     parse_page,
 )
+from crawler.redis_mode import redis_url
 from crawler.sitemaps import (
     SITEMAP_MAX_SIZE,
     SitemapTooLarge,
@@ -67,6 +68,7 @@ from crawler.sitemaps import (
 )
 from crawler.sources import Source, SourcesError, load_sources, parse_duration
 from pipelines.dates import to_utc
+from pipelines.signals import request_done
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -167,6 +169,8 @@ class NewsSpider(scrapy.Spider):
         self.max_age: timedelta | None = None
         self.sitemap_max_size = SITEMAP_MAX_SIZE
         """Largest sitemap read (``download_maxsize`` of sitemap requests); 0: no limit."""
+        self.refetch_start_listings = True
+        """Start listings bypass the request filter (embedded mode; see ``from_crawler``)."""
 
     @property
     def given_urls(self) -> list[str]:
@@ -244,6 +248,9 @@ class NewsSpider(scrapy.Spider):
         max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         # The sitemap protocol allows 50 MB per sitemap, more than an article page needs.
         spider.sitemap_max_size = max(max_size, SITEMAP_MAX_SIZE) if max_size else 0
+        # Several workers (Redis mode) run start() each: a start listing is then fetched once a
+        # run by one of them, through the shared request filter (which is per run).
+        spider.refetch_start_listings = not redis_url(crawler.settings)
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
         return spider
 
@@ -319,7 +326,7 @@ class NewsSpider(scrapy.Spider):
             url,
             callback=callback,
             errback=self.on_error,
-            dont_filter=start,
+            dont_filter=start and self.refetch_start_listings,
             cb_kwargs=cb_kwargs,
             meta=meta,
         )
@@ -526,6 +533,7 @@ class NewsSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         """One log line and one counter per failed request, never a traceback."""
         request = failure.request  # type: ignore[attr-defined]
+        self.crawler.signals.send_catch_log(signal=request_done, request=request)
         stats = self.crawler.stats
         if isinstance(failure.value, HttpError):
             status = failure.value.response.status

@@ -1,0 +1,402 @@
+"""The shared frontier of Redis mode: scrapy-redis's queue and dupefilter, made safe for
+workers that die, and a crawl that ends when the shared work is done.
+
+scrapy-redis (0.9.1) gives a Redis priority queue of requests and a Redis set of request
+fingerprints, shared by every worker. What it lacks, added here:
+
+* **Nothing is lost when a worker dies.** A request taken from the queue is recorded in the
+  worker's *in-flight* hash, atomically with the pop. It leaves it when it needs no more work:
+  a listing once its callback's output (the links it found) is queued, an article once its
+  row is in a committed data file, or dropped, or its fetch failed for good. When a worker's
+  heartbeat expires (``REDIS_WORKER_TIMEOUT``), the others put its in-flight requests back
+  into the queue; a worker that stops cleanly (finished, or SIGTERM) puts back what it had
+  not finished itself.
+* **The crawl ends when the shared work is done**, not when one worker's queue share is: an
+  idle worker waits while the queue has requests or another live worker is fetching or
+  parsing (links may still come).
+* **Runs.** The request dupefilter belongs to one run: the first worker to start when no
+  other is alive clears it, so start listings are fetched again on every run (by one worker),
+  while the queue is kept (what a stopped run left is resumed).
+* No deprecation warnings with Scrapy 2.19: the scheduler's methods are this module's.
+
+Requests are stored pickled (as Scrapy's own disk queues store them): the Redis server must be
+reachable only by the crawl.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Self
+
+from itemadapter import ItemAdapter
+from scrapy import Request, signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy_redis import picklecompat
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler
+
+from crawler.redis_mode import WorkerRegistry, as_bytes, as_text
+from crawler.shared_state import Claims
+from pipelines.signals import articles_committed, request_done
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterable
+
+    import redis
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.spiders import Spider
+    from scrapy.statscollectors import StatsCollector
+    from scrapy.utils.request import RequestFingerprinterProtocol
+
+logger = logging.getLogger(__name__)
+
+FRONTIER_META = "frontier_id"
+"""``Request.meta`` key: the id of the request's entry in this worker's in-flight hash."""
+
+start_exhausted = object()
+"""Sent by :class:`FrontierAckMiddleware` when the spider's ``start()`` has yielded its last
+request: until then the worker counts as busy for the others (it may queue more)."""
+
+# KEYS: queue, in-flight hash, id counter. Pops the first request and records it in-flight
+# (as "<score>\n<request>"), in one step; returns {id, request} or nil.
+_POP = """
+local item = redis.call('ZPOPMIN', KEYS[1])
+if #item == 0 then return false end
+local id = redis.call('INCR', KEYS[3])
+redis.call('HSET', KEYS[2], id, item[2] .. '\\n' .. item[1])
+return {id, item[1]}
+"""
+# KEYS: queue, then hashes of in-flight entries; puts every entry back into the queue with
+# its score, deletes the hashes; returns how many.
+_REQUEUE = """
+local count = 0
+for i = 2, #KEYS do
+    for _, value in ipairs(redis.call('HVALS', KEYS[i])) do
+        local cut = string.find(value, '\\n', 1, true)
+        redis.call('ZADD', KEYS[1], tonumber(string.sub(value, 1, cut - 1)),
+            string.sub(value, cut + 1))
+        count = count + 1
+    end
+    redis.call('DEL', KEYS[i])
+end
+return count
+"""
+# KEYS: from-hash, to-hash; ARGV: entry ids (none: all). Moves entries; returns how many.
+_MOVE = """
+local moved = 0
+local ids = ARGV
+if #ids == 0 then ids = redis.call('HKEYS', KEYS[1]) end
+for _, id in ipairs(ids) do
+    local value = redis.call('HGET', KEYS[1], id)
+    if value then
+        redis.call('HSET', KEYS[2], id, value)
+        redis.call('HDEL', KEYS[1], id)
+        moved = moved + 1
+    end
+end
+return moved
+"""
+
+
+class SharedDupeFilter(RFPDupeFilter):
+    """scrapy-redis's dupefilter with Scrapy's request fingerprints (the ones the rest of the
+    crawl uses); the scheduler gives it its key."""
+
+    def __init__(
+        self,
+        server: redis.Redis,
+        key: str,
+        *,
+        fingerprinter: RequestFingerprinterProtocol,
+        debug: bool = False,
+    ) -> None:
+        super().__init__(server, key, debug=debug)
+        self.fingerprinter = fingerprinter
+
+    def request_fingerprint(self, request: Request) -> str:
+        return self.fingerprinter.fingerprint(request).hex()
+
+    def close(self, reason: str = "") -> None:
+        """Keep the fingerprints: other workers are still crawling this run."""
+
+
+class ReliableQueue(PriorityQueue):
+    """scrapy-redis's priority queue; a pop also records the request in this worker's
+    in-flight hash (see the module's description)."""
+
+    def __init__(
+        self, server: redis.Redis, spider: Spider, key: str, *, in_flight: str, done: str
+    ) -> None:
+        super().__init__(server, spider, key, serializer=picklecompat)
+        self.in_flight = in_flight
+        """Requests being fetched or parsed."""
+        self.done = done
+        """Requests fetched and parsed whose rows are not committed yet."""
+        self.ids = f"{key}:ids"
+        self._pop = server.register_script(_POP)
+        self._requeue = server.register_script(_REQUEUE)
+        self._move = server.register_script(_MOVE)
+
+    def _encode_request(self, request: Request) -> bytes:
+        return self.serializer.dumps(request.to_dict(spider=self.spider))
+
+    def pop(self, timeout: int = 0) -> Request | None:
+        found = self._pop(keys=[self.key, self.in_flight, self.ids])
+        if not found:
+            return None
+        entry, data = found
+        request = self._decode_request(data)
+        request.meta[FRONTIER_META] = str(entry)  # an integer reply
+        return request
+
+    def ack(self, entries: Iterable[str]) -> None:
+        """Forget entries: their requests need no more work."""
+        entries = list(entries)
+        if entries:
+            with self.server.pipeline(transaction=False) as pipe:
+                pipe.hdel(self.in_flight, *entries)
+                pipe.hdel(self.done, *entries)
+                pipe.execute()
+
+    def parsed(self, entry: str) -> None:
+        """The request was fetched and parsed; its row awaits a commit."""
+        self._move(keys=[self.in_flight, self.done], args=[entry])
+
+    def settle(self) -> int:
+        """Mark every in-flight entry as parsed (the worker is idle: nothing is being fetched
+        or parsed, whatever was not acknowledged)."""
+        return int(self._move(keys=[self.in_flight, self.done]))
+
+    def requeue(self, hashes: list[str]) -> int:
+        """Put the entries of these in-flight hashes back into the queue."""
+        return int(self._requeue(keys=[self.key, *hashes]))
+
+    def entries(self, hashes: list[str]) -> list[Request]:
+        """The requests recorded in these in-flight hashes."""
+        values = [value for key in hashes for value in self.server.hvals(key)]
+        return [self._decode_request(as_bytes(value).partition(b"\n")[2]) for value in values]
+
+    def busy(self, hash_key: str) -> bool:
+        return bool(self.server.hlen(hash_key))
+
+
+class SharedScheduler(Scheduler):
+    """The scheduler of Redis mode (set by :class:`crawler.redis_mode.RedisModeAddon`)."""
+
+    def __init__(
+        self,
+        crawler: Crawler,
+        registry: WorkerRegistry,
+        dupefilter: SharedDupeFilter,
+    ) -> None:
+        super().__init__(server=registry.client, persist=True, dupefilter=dupefilter)
+        self.crawler = crawler
+        self.registry = registry
+        self.stats: StatsCollector | None = crawler.stats
+        self.claims = Claims(registry.client, registry.prefix, registry)
+        self.queue: ReliableQueue
+        self.awaiting_commit: dict[str, str] = {}
+        """URL of a scraped row -> its request's in-flight entry, until the row is committed."""
+        self.committed_first: set[str] = set()
+        """URLs of rows committed before their item was announced as scraped (the row that
+        fills a file is committed within the Parquet stage's ``process_item``)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        registry = WorkerRegistry.for_crawler(crawler)
+        dupefilter = SharedDupeFilter(
+            registry.client,
+            # the spider's name is not known yet: the key is completed in open()
+            f"{registry.prefix}:%(spider)s:dupefilter",
+            fingerprinter=crawler.request_fingerprinter,
+            debug=crawler.settings.getbool("DUPEFILTER_DEBUG"),
+        )
+        scheduler = cls(crawler, registry, dupefilter)
+        for handler, signal in (
+            (scheduler.on_idle, signals.spider_idle),
+            (scheduler.on_item_scraped, signals.item_scraped),
+            (scheduler.on_item_gone, signals.item_dropped),
+            (scheduler.on_item_gone, signals.item_error),
+            (scheduler.on_request_done, request_done),
+            (scheduler.on_start_exhausted, start_exhausted),
+            (scheduler.on_articles_committed, articles_committed),
+        ):
+            crawler.signals.connect(handler, signal=signal)
+        return scheduler
+
+    def _key(self, name: str, worker: str | None = None) -> str:
+        key = f"{self.registry.prefix}:{self.spider.name}:{name}"
+        return f"{key}:{worker}" if worker else key
+
+    def open(self, spider: Spider) -> None:
+        self.spider = spider
+        me = self.registry.worker_id
+        self.queue = ReliableQueue(
+            self.server,
+            spider,
+            self._key("requests"),
+            in_flight=self._key("in-flight", me),
+            done=self._key("done", me),
+        )
+        self.df.key = self.df.key % {"spider": spider.name}
+        self.starting = self._key("starting")
+        if self.registry.join(run_keys=[self.df.key]):
+            logger.info("No other worker is running: a new run begins (request filter cleared)")
+        self.server.hset(self.starting, me, b"1")
+        self.recover_dead_workers()
+        if len(self.queue):
+            logger.info("Joining a crawl with %d requests queued", len(self.queue))
+
+    def close(self, reason: str) -> None:
+        self.on_start_exhausted()
+        if logger.isEnabledFor(logging.DEBUG):
+            for request in self.queue.entries([self.queue.in_flight, self.queue.done]):
+                logger.debug("Unfinished, put back into the queue: %s", request)
+        left = self.queue.requeue([self.queue.in_flight, self.queue.done])
+        if left:
+            self._inc("news/frontier/requeued_on_close", left)
+            logger.info("Put %d unfinished requests back into the shared queue", left)
+
+    def enqueue_request(self, request: Request) -> bool:
+        handed_back = request.meta.pop(FRONTIER_META, None)
+        if handed_back is not None:  # a retry or a redirect: the new request carries on
+            self.queue.ack([handed_back])
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        self.queue.push(request)
+        self._inc("scheduler/enqueued/redis")
+        return True
+
+    def next_request(self) -> Request | None:
+        request = self.queue.pop()
+        if request is not None:
+            self._inc("scheduler/dequeued/redis")
+        return request
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(key, count)
+
+    # --- acknowledgements --------------------------------------------------------------------
+
+    def on_start_exhausted(self) -> None:
+        self.server.hdel(self.starting, self.registry.worker_id)
+
+    def on_request_done(self, request: Request) -> None:
+        entry = request.meta.get(FRONTIER_META)
+        if entry is not None:
+            self.queue.ack([entry])
+
+    def on_item_scraped(self, item: Any, response: Response | None) -> None:
+        url = ItemAdapter(item)["url"]
+        committed = url in self.committed_first
+        self.committed_first.discard(url)
+        entry = _entry(response)
+        if entry is None:
+            return
+        if committed:
+            self.queue.ack([entry])
+        else:
+            self.queue.parsed(entry)
+            self.awaiting_commit[url] = entry
+
+    def on_item_gone(self, item: Any, response: Response | None) -> None:
+        entry = _entry(response)
+        if entry is not None:
+            self.queue.ack([entry])
+
+    def on_articles_committed(self, file: str, keys: list[tuple[Any, ...]]) -> None:
+        entries = []
+        for url, *_ in keys:
+            entry = self.awaiting_commit.pop(url, None)
+            if entry is None:
+                self.committed_first.add(url)
+            else:
+                entries.append(entry)
+        self.queue.ack(entries)
+
+    # --- the shared end of the crawl ---------------------------------------------------------
+
+    def recover_dead_workers(self) -> int:
+        """Put the unfinished requests of workers whose heartbeat expired back into the queue,
+        and free their claims."""
+        _, dead = self.registry.others()
+        recovered = 0
+        for worker in dead:
+            count = self.queue.requeue([self._key("in-flight", worker), self._key("done", worker)])
+            released = self.claims.release_all(worker)
+            self.registry.forget(worker)
+            recovered += count
+            self._inc("news/frontier/dead_workers")
+            self._inc("news/frontier/requeued", count)
+            logger.warning(
+                "Worker %s stopped answering: %d of its requests put back into the queue, "
+                "%d claims released",
+                worker,
+                count,
+                released,
+            )
+        return recovered
+
+    def on_idle(self) -> None:
+        """Close only when the shared work is done: nothing queued, and no other live worker
+        still reading its start requests, fetching or parsing."""
+        self.queue.settle()
+        self.recover_dead_workers()
+        if len(self.queue):
+            raise DontCloseSpider
+        alive, _ = self.registry.others()
+        starting = {as_text(worker) for worker in self.server.hkeys(self.starting)}
+        for worker in alive:
+            if worker in starting or self.queue.busy(self._key("in-flight", worker)):
+                raise DontCloseSpider
+
+
+def _entry(response: Response | None) -> str | None:
+    request = getattr(response, "request", None)
+    return request.meta.get(FRONTIER_META) if request is not None else None
+
+
+class FrontierAckMiddleware:
+    """Tells the shared queue that a response is handled once its callback's output has gone
+    by (every request it yielded is queued) and it yielded no item: items are acknowledged
+    when their row is committed or dropped."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for output in start:
+            yield output
+        self.crawler.signals.send_catch_log(signal=start_exhausted)
+
+    def _done(self, response: Response) -> None:
+        self.crawler.signals.send_catch_log(signal=request_done, request=response.request)
+
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterable[Any]:
+        items = False
+        for output in result:
+            items = items or not isinstance(output, Request)
+            yield output
+        if not items:
+            self._done(response)
+
+    async def process_spider_output_async(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        items = False
+        async for output in result:
+            items = items or not isinstance(output, Request)
+            yield output
+        if not items:
+            self._done(response)
+
+    def process_spider_exception(self, response: Response, exception: Exception) -> None:
+        self._done(response)

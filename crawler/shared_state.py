@@ -1,0 +1,361 @@
+"""The crawl state in Redis, for several crawler processes writing one dataset (Redis mode).
+
+The same interfaces as the embedded stores, so the stages do not know which one they use:
+
+* :class:`RedisCrawlState` is :class:`crawler.state.CrawlState` (stored URLs and content
+  hashes, the committed files);
+* :class:`RedisNearIndex` is :class:`pipelines.near_duplicates.NearDuplicateIndex` (the
+  MinHash signatures of stored texts, banded);
+* :class:`Claims` has no embedded twin: one process's pending keys are in its memory, but
+  with several processes an article accepted by one and not yet committed must be seen by
+  the others. A claim is a Redis hash field owned by a worker; a claim whose worker stopped
+  answering (see :class:`crawler.redis_mode.WorkerRegistry`) is free again, since its rows
+  were never committed.
+
+Key names start with ``REDIS_KEY_PREFIX`` (one prefix per dataset).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from crawler.redis_mode import as_bytes, as_text
+from crawler.state import RecoverFiles, file_keys, key_digest
+from pipelines.near_duplicates import DEFAULT_THRESHOLD, Match, band_keys, best_match
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    import redis
+
+    from crawler.redis_mode import WorkerRegistry
+    from pipelines.site_boilerplate import SiteBoilerplate
+
+# urls: digest -> newest fetch time; the newer of two times wins (ISO strings sort as times).
+_RECORD_FILE = """
+for i = 3, #ARGV, 2 do
+    local current = redis.call('HGET', KEYS[1], ARGV[i])
+    if not current or ARGV[i + 1] > current then
+        redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    end
+end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+return 1
+"""
+
+
+class RedisCrawlState(RecoverFiles):
+    """:class:`crawler.state.CrawlState` in Redis: what the shared dataset holds."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self._redis = client
+        self._urls = f"{prefix}:state:urls"
+        self._hashes = f"{prefix}:state:hashes"
+        self._files = f"{prefix}:state:files"
+        self._record = client.register_script(_RECORD_FILE)
+
+    def close(self) -> None:
+        """Nothing to release: the client belongs to the caller."""
+
+    def has_url(self, url: str) -> bool:
+        return bool(self._redis.hexists(self._urls, key_digest(url)))
+
+    def has_content(self, content_hash: str) -> bool:
+        digest: Any = key_digest(content_hash)  # bytes are fine; the hints say str
+        return bool(self._redis.sismember(self._hashes, digest))
+
+    def stored_at(self, url: str) -> datetime | None:
+        value = self._redis.hget(self._urls, key_digest(url))
+        return datetime.fromisoformat(as_text(value)) if value else None
+
+    def recorded_files(self) -> set[str]:
+        return {as_text(name) for name in self._redis.hkeys(self._files)}
+
+    def record_file(self, name: str, keys: Iterable[Sequence[Any]]) -> None:
+        """Record a committed file and its rows' keys (URLs keep their newest fetch time)."""
+        keys = list(keys)
+        newest, hashes = file_keys(keys)
+        with self._redis.pipeline(transaction=True) as pipe:
+            if hashes:
+                pipe.sadd(self._hashes, *hashes)
+            args: list[Any] = [name, len(keys)]
+            for digest, fetched in newest.items():
+                args += [digest, fetched or ""]
+            self._record(keys=[self._urls, self._hashes, self._files], args=args, client=pipe)
+            pipe.execute()
+
+    def replace_files(self, removed: Iterable[str], added: Iterable[tuple[str, int]]) -> None:
+        removed, added = list(removed), list(added)
+        with self._redis.pipeline(transaction=True) as pipe:
+            if removed:
+                pipe.hdel(self._files, *removed)
+            for name, rows in added:
+                pipe.hset(self._files, name, rows)
+            pipe.execute()
+
+
+# A claim is free when unowned, owned by the caller, or owned by a worker whose heartbeat
+# key is gone. KEYS[1]: claims hash; KEYS[2]: the caller's set of claims; ARGV[1]: the
+# caller; ARGV[2]: heartbeat key prefix; ARGV[3..]: the keys to claim. Returns the position
+# (1-based) of the first key held by another live worker, or 0 once all are claimed.
+_CLAIM = """
+for i = 3, #ARGV do
+    local owner = redis.call('HGET', KEYS[1], ARGV[i])
+    if owner and owner ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. owner) == 1 then
+        return i - 2
+    end
+end
+for i = 3, #ARGV do
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[1])
+    redis.call('SADD', KEYS[2], ARGV[i])
+end
+return 0
+"""
+# Release the caller's claims on these keys (ARGV[2..]); others' claims are left alone.
+_RELEASE = """
+for i = 2, #ARGV do
+    if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then
+        redis.call('HDEL', KEYS[1], ARGV[i])
+    end
+    redis.call('SREM', KEYS[2], ARGV[i])
+end
+return 1
+"""
+
+
+class Claims:
+    """Keys (URLs, content hashes) of articles accepted by one worker and not yet committed,
+    shared so that no other worker accepts the same article meanwhile."""
+
+    def __init__(self, client: redis.Redis, prefix: str, registry: WorkerRegistry) -> None:
+        self._redis = client
+        self._registry = registry
+        self._claims = f"{prefix}:claims"
+        self._claim = client.register_script(_CLAIM)
+        self._release = client.register_script(_RELEASE)
+
+    def _owned(self, worker: str) -> str:
+        return f"{self._claims}:of:{worker}"
+
+    def claim(self, urls: Iterable[str], content_hash: str) -> str | None:
+        """Claim an article's URLs and content hash for this worker; what another live worker
+        holds already (``"url"`` or ``"content"``), or ``None`` when all are claimed."""
+        urls = list(dict.fromkeys(urls))
+        keys = [b"u" + key_digest(url) for url in urls] + [b"c" + key_digest(content_hash)]
+        me = self._registry.worker_id
+        position = int(
+            self._claim(
+                keys=[self._claims, self._owned(me)],
+                args=[me, self._registry.heartbeat_prefix, *keys],
+            )
+        )
+        if position == 0:
+            return None
+        return "content" if position > len(urls) else "url"
+
+    def release(self, urls: Iterable[str], content_hashes: Iterable[str]) -> None:
+        """Release this worker's claims (its rows are committed, or the article dropped)."""
+        keys = [b"u" + key_digest(url) for url in urls if url]
+        keys += [b"c" + key_digest(value) for value in content_hashes if value]
+        if keys:
+            me = self._registry.worker_id
+            self._release(keys=[self._claims, self._owned(me)], args=[me, *keys])
+
+    def release_all(self, worker: str) -> int:
+        """Release every claim of ``worker`` (it stopped, or stopped answering)."""
+        owned = self._owned(worker)
+        keys = list(self._redis.smembers(owned))
+        if keys:
+            self._release(keys=[self._claims, owned], args=[worker, *keys])
+        self._redis.delete(owned)
+        return len(keys)
+
+
+def _pack(row_id: str, signature: np.ndarray, owner: str) -> bytes:
+    return b"\0".join((row_id.encode(), owner.encode(), signature.astype(np.uint32).tobytes()))
+
+
+def _unpack(value: bytes) -> tuple[str, str, bytes]:
+    row_id, owner, signature = value.split(b"\0", 2)
+    return row_id.decode(), owner.decode(), signature
+
+
+class RedisNearIndex:
+    """:class:`pipelines.near_duplicates.NearDuplicateIndex` in Redis, shared by workers.
+
+    Besides the stored texts it holds the texts workers accepted and have not committed
+    (:meth:`add_pending`), each with its worker, so that a near-copy processed by another
+    worker meanwhile is found; an entry whose worker stopped answering is skipped.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str,
+        registry: WorkerRegistry,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
+        self._redis = client
+        self._registry = registry
+        self._signatures = f"{prefix}:near:signatures"
+        self._band_prefix = f"{prefix}:near:band:"
+        self.threshold = threshold
+
+    def close(self) -> None:
+        """Nothing to release: the client belongs to the caller."""
+
+    def __len__(self) -> int:
+        return int(self._redis.hlen(self._signatures))
+
+    def _band_keys(self, signature: np.ndarray) -> list[str]:
+        return [f"{self._band_prefix}{i}:{key.hex()}" for i, key in enumerate(band_keys(signature))]
+
+    def row_id(self, content_hash: str) -> str | None:
+        value = self._redis.hget(self._signatures, content_hash)
+        return _unpack(as_bytes(value))[0] if value else None
+
+    def find(self, signature: np.ndarray) -> Match | None:
+        """The most similar stored (or live pending) text at or above the threshold."""
+        with self._redis.pipeline(transaction=False) as pipe:
+            for key in self._band_keys(signature):
+                pipe.smembers(key)
+            candidates = set().union(*pipe.execute())
+        if not candidates:
+            return None
+        hashes = sorted(candidates)
+        values = self._redis.hmget(self._signatures, hashes)
+        stored = []
+        for content_hash, value in zip(hashes, values, strict=True):
+            if value is None:
+                continue
+            row_id, owner, raw = _unpack(as_bytes(value))
+            if owner and not self._registry.is_alive(owner):
+                continue  # accepted by a worker that died before committing it
+            stored.append((as_text(content_hash), row_id, raw))
+        return best_match(signature, stored, self.threshold)
+
+    def _store(self, entries: Iterable[tuple[str, str, np.ndarray]], owner: str) -> None:
+        entries = list(entries)
+        if not entries:
+            return
+        with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hset(
+                self._signatures,
+                mapping={h: _pack(row_id, sig, owner) for h, row_id, sig in entries},
+            )
+            for content_hash, _, signature in entries:
+                for key in self._band_keys(signature):
+                    pipe.sadd(key, content_hash)
+            pipe.execute()
+
+    def add_many(self, entries: Iterable[tuple[str, str, np.ndarray]]) -> None:
+        """Store committed ``(content_hash, row_id, signature)`` entries."""
+        self._store(entries, owner="")
+
+    def add(self, content_hash: str, row_id: str, signature: np.ndarray) -> None:
+        self.add_many([(content_hash, row_id, signature)])
+
+    def add_pending(self, content_hash: str, row_id: str, signature: np.ndarray) -> None:
+        """Publish a text this worker accepted and has not committed yet."""
+        self._store([(content_hash, row_id, signature)], owner=self._registry.worker_id)
+
+    def remove_many(self, content_hashes: Iterable[str]) -> None:
+        hashes = list(content_hashes)
+        if not hashes:
+            return
+        values = self._redis.hmget(self._signatures, hashes)
+        with self._redis.pipeline(transaction=False) as pipe:
+            for content_hash, value in zip(hashes, values, strict=True):
+                if value is None:
+                    continue
+                signature = np.frombuffer(_unpack(as_bytes(value))[2], dtype=np.uint32)
+                for key in self._band_keys(signature):
+                    pipe.srem(key, content_hash)
+            pipe.hdel(self._signatures, *hashes)
+            pipe.execute()
+
+
+class CopiesLog:
+    """The dropped copies (URL, kept row id, how it matched), as a Redis list of JSON lines:
+    the ``copies`` table of the embedded mode."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self._redis = client
+        self.key = f"{prefix}:copies"
+
+    def record(self, url: str, kept_id: str | None, kind: str, similarity: float) -> None:
+        entry = {
+            "url": url,
+            "kept_id": kept_id,
+            "kind": kind,
+            "similarity": similarity,
+            "seen_at": datetime.now(UTC).isoformat(),
+        }
+        self._redis.rpush(self.key, json.dumps(entry))
+
+    def close(self) -> None:
+        """Nothing to release: the client belongs to the caller."""
+
+
+class RedisSiteBoilerplateStore:
+    """:class:`pipelines.site_boilerplate.SiteBoilerplateStore` in Redis: every worker adds
+    the pages and line counts it saw (increments, so no worker overwrites another's), and
+    reads back what all of them saw when it saves."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self._redis = client
+        self._pages = f"{prefix}:boilerplate:pages"
+        self._sites = f"{prefix}:boilerplate:sites"
+        self._lines_prefix = f"{prefix}:boilerplate:lines:"
+
+    def close(self) -> None:
+        """Nothing to release: the client belongs to the caller."""
+
+    def first_visit(self, url: str) -> bool:
+        """Record a page; ``False`` when some worker counted it before."""
+        digest: Any = key_digest(url)
+        return bool(self._redis.sadd(self._pages, digest))
+
+    def load(self, learner: SiteBoilerplate, name: str) -> None:
+        if name in learner.sites:
+            return
+        self._read(learner, name)
+
+    def _read(self, learner: SiteBoilerplate, name: str) -> None:
+        site = learner.site(name)
+        with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hget(self._sites, name)
+            pipe.hgetall(self._lines_prefix + name)
+            pages, lines = pipe.execute()
+        # what this worker counted and has not saved yet stays on top
+        site.pages = int(pages or 0) + site.pages_added
+        counts = {as_bytes(digest): int(count) for digest, count in lines.items()}
+        for digest, added in site.added.items():
+            counts[digest] = counts.get(digest, 0) + added
+        site.counts = counts
+        if len(site.counts) > learner.max_lines:
+            learner.forget_rarest(site)
+
+    def save(self, learner: SiteBoilerplate) -> int:
+        """Add what every site learnt since the last save, then read back what all workers
+        learnt; returns how many sites were saved."""
+        changed = [(name, site) for name, site in learner.sites.items() if site.dirty]
+        if not changed:
+            return 0
+        with self._redis.pipeline(transaction=True) as pipe:
+            for name, site in changed:
+                pipe.hincrby(self._sites, name, site.pages_added)
+                for digest, added in site.added.items():
+                    field: Any = digest  # binary field names are fine; the hints say str
+                    pipe.hincrby(self._lines_prefix + name, field, added)
+            pipe.execute()
+        for name, site in changed:
+            site.dirty = site.rewrite = False
+            site.added, site.pages_added = {}, 0
+            self._read(learner, name)
+        return len(changed)

@@ -1,0 +1,278 @@
+"""Redis mode end to end: several ``scrapy crawl news`` processes with one ``REDIS_URL`` crawl
+one local site of 500 articles into one dataset.
+
+Every article is stored exactly once, no URL is fetched twice (the site server's log), the
+work is split, and a worker killed with SIGKILL loses nothing: the others take over its
+requests once its heartbeat expires.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import pytest
+from redis import Redis
+
+from demo.site import Response, base_url, serve
+from tests.conftest import FAST_SETTINGS, ROOT, dataset_rows
+from tests.newssite import NewsSite
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from tests.redis_server import RedisTarget
+
+ARTICLES = 500
+COPIES = 30
+# Paths each worker fetches for itself: Scrapy's robots.txt middleware reads robots.txt once
+# per process.
+PER_WORKER_PATHS = {"/robots.txt"}
+ARTICLE_LATENCY = 0.05
+
+
+class SlowNewsSite(NewsSite):
+    """Article pages answer after ``ARTICLE_LATENCY`` seconds, as a real site's do: the crawl
+    lasts long enough for every worker to take a share (each fetches two pages at a time)."""
+
+    def resolve(self, path: str, base_url: str) -> Response:
+        if path.startswith(("/2024/", "/syndicated/")):
+            time.sleep(ARTICLE_LATENCY)
+        return super().resolve(path, base_url)
+
+
+def build_site() -> NewsSite:
+    """500 articles listed in sitemaps, feeds and section pages, plus 30 syndicated copies
+    (the same page under another URL, listed in a sitemap of their own)."""
+    site = SlowNewsSite()
+    for listed_in, count in (
+        ("news-sitemap", 200),
+        ("archive-sitemap", 100),
+        ("rss", 100),
+        ("atom", 50),
+        ("world-1", 20),
+        ("world-2", 20),
+        ("tag", 10),
+    ):
+        site.add(listed_in, count)
+    assert len(site.articles) == ARTICLES
+    copies = []
+    for article in site.articles[:COPIES]:
+        path = f"/syndicated/{article.number}.html"
+        site.routes[path] = Response(
+            200, {"Content-Type": "text/html; charset=utf-8"}, article.html()
+        )
+        copies.append(path)
+    site.routes["/copies-sitemap.xml"] = Response(
+        200,
+        {"Content-Type": "application/xml"},
+        (
+            '<?xml version="1.0" encoding="UTF-8"?><urlset '
+            'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            + "".join(f"<url><loc>BASE{path}</loc></url>" for path in copies)
+            + "</urlset>"
+        ).encode(),
+    )
+    return site
+
+
+@pytest.fixture(scope="module")
+def big_site() -> NewsSite:
+    return build_site()
+
+
+@pytest.fixture(scope="module")
+def site_server(big_site: NewsSite) -> Iterator[Any]:
+    with serve(big_site) as running:  # type: ignore[arg-type]
+        base = base_url(running)
+        sitemap = big_site.routes["/copies-sitemap.xml"]
+        big_site.routes["/copies-sitemap.xml"] = Response(
+            sitemap.status, sitemap.headers, sitemap.body.replace(b"BASE", base.encode())
+        )
+        yield running
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen[bytes]
+    log_file: Path
+
+    @property
+    def log(self) -> str:
+        return self.log_file.read_text(encoding="utf-8") if self.log_file.exists() else ""
+
+
+def start_worker(out: Path, server: Any, redis: RedisTarget, name: str, *extra: str) -> Worker:
+    base = base_url(server)
+    command = [sys.executable, "-m", "scrapy", "crawl", "news"]
+    command += ["-a", f"sites={base}/", "-a", f"sitemaps={base}/copies-sitemap.xml"]
+    settings = (
+        f"OUTPUT_DIR={out}",
+        *FAST_SETTINGS,
+        f"REDIS_URL={redis.url}",
+        f"REDIS_KEY_PREFIX={redis.prefix}",
+        "EXTRACT_WORKERS=0",
+        # small files: commits happen during the crawl, as in a long crawl
+        "PARQUET_FILE_ROWS=40",
+        "PARQUET_ROW_GROUP_ROWS=10",
+        *extra,
+    )
+    for setting in settings:
+        command += ["-s", setting]
+    log_file = out.parent / f"{out.name}-{name}.log"
+    with log_file.open("w", encoding="utf-8") as log:  # the log, and anything printed
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    return Worker(process, log_file)
+
+
+def wait_all(workers: list[Worker], timeout: float = 240) -> None:
+    """Wait for the workers to end; kill them all when one takes longer than ``timeout``."""
+    deadline = time.monotonic() + timeout
+    try:
+        for worker in workers:
+            worker.process.wait(timeout=max(deadline - time.monotonic(), 1))
+    finally:
+        for worker in workers:
+            if worker.process.poll() is None:
+                worker.process.kill()
+                worker.process.wait()
+
+
+def reports(out: Path) -> dict[int, dict[str, Any]]:
+    """The crawl reports of the workers, by process id."""
+    found = {}
+    for path in (out / "state" / "crawls").glob("*.json"):
+        report = json.loads(path.read_text(encoding="utf-8"))
+        found[report["pid"]] = report
+    return found
+
+
+def article_counts(out: Path, big_site: NewsSite) -> Counter[int]:
+    """How many rows hold each article's text (identified by its title)."""
+    by_title = {article.title: article.number for article in big_site.articles}
+    return Counter(by_title[row["title"]] for row in dataset_rows(out))
+
+
+def check_complete(out: Path, big_site: NewsSite) -> None:
+    counts = article_counts(out, big_site)
+    missing = sorted(set(range(ARTICLES)) - set(counts))
+    doubled = sorted(number for number, count in counts.items() if count > 1)
+    assert not missing, f"{len(missing)} articles missing: {missing[:10]}"
+    assert not doubled, f"{len(doubled)} articles stored twice: {doubled[:10]}"
+    rows = dataset_rows(out)
+    assert len(rows) == ARTICLES
+    assert len({row["url"] for row in rows}) == ARTICLES
+
+
+def fetched_twice(requested: list[str]) -> dict[str, int]:
+    counts = Counter(path for path in requested if path not in PER_WORKER_PATHS)
+    return {path: count for path, count in counts.items() if count > 1}
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_split_the_work_and_store_every_article_once(
+    workers: int,
+    tmp_path: Path,
+    site_server: Any,
+    big_site: NewsSite,
+    shared_redis: RedisTarget,
+) -> None:
+    out = tmp_path / "out"
+    before = len(site_server.requested)
+    started = [start_worker(out, site_server, shared_redis, f"w{n}") for n in range(workers)]
+    wait_all(started)
+    for worker in started:
+        assert worker.process.returncode == 0, worker.log[-3000:]
+    requested = site_server.requested[before:]
+
+    check_complete(out, big_site)
+    assert not fetched_twice(requested)
+    assert sum(path.startswith("/2024/") for path in requested) == ARTICLES
+    # each syndicated copy was fetched once, and dropped as a duplicate of its original
+    assert sum(path.startswith("/syndicated/") for path in requested) == COPIES
+    by_worker = reports(out)
+    assert len(by_worker) == workers
+    pages = [report["stats"].get("news/fetch/pages", 0) for report in by_worker.values()]
+    assert sum(pages) == ARTICLES + COPIES
+    assert min(pages) >= 25, f"the work was not split: {pages}"
+    # (as the same content, or as a near-copy of the original pending in another worker)
+    duplicates = sum(
+        value
+        for report in by_worker.values()
+        for key, value in report["stats"].items()
+        if key.startswith("news/dedupe/duplicate/")
+    )
+    assert duplicates == COPIES
+    for report in by_worker.values():
+        assert report["finish_reason"] == "finished"
+    # nothing left behind in Redis: no queued or in-flight request, no claim, no worker
+    client = Redis.from_url(shared_redis.url)
+    assert client.zcard(f"{shared_redis.prefix}:news:requests") == 0
+    assert not client.keys(f"{shared_redis.prefix}:news:in-flight:*")
+    assert not client.keys(f"{shared_redis.prefix}:news:done:*")
+    assert client.hlen(f"{shared_redis.prefix}:claims") == 0
+    assert client.scard(f"{shared_redis.prefix}:workers") == 0
+
+
+def test_a_second_run_fetches_listings_again_and_no_stored_article(
+    tmp_path: Path, site_server: Any, big_site: NewsSite, shared_redis: RedisTarget
+) -> None:
+    out = tmp_path / "out"
+    first = [start_worker(out, site_server, shared_redis, f"a{n}") for n in range(2)]
+    wait_all(first)
+    before = len(site_server.requested)
+    second = [start_worker(out, site_server, shared_redis, f"b{n}") for n in range(2)]
+    wait_all(second)
+    for worker in (*first, *second):
+        assert worker.process.returncode == 0, worker.log[-3000:]
+    requested = site_server.requested[before:]
+    # a new run: the start listings once more (by one worker), and no stored page; of each
+    # article and its syndicated copy, the one fetched first was stored, the other dropped,
+    # so that one is fetched again (as in embedded mode, dropped copies are not remembered)
+    assert "/sitemap_index.xml" in requested
+    assert "/rss.xml" in requested
+    stored = {urlsplit(row["url"]).path for row in dataset_rows(out)}
+    assert not stored & set(requested)
+    assert sum(path.startswith(("/2024/", "/syndicated/")) for path in requested) == COPIES
+    assert not fetched_twice(requested)
+    check_complete(out, big_site)
+
+
+def test_a_killed_worker_loses_nothing(
+    tmp_path: Path, site_server: Any, big_site: NewsSite, shared_redis: RedisTarget
+) -> None:
+    out = tmp_path / "out"
+    before = len(site_server.requested)
+    timeout = ("REDIS_WORKER_TIMEOUT=3",)
+    victim, survivor = (
+        start_worker(out, site_server, shared_redis, name, *timeout)
+        for name in ("victim", "survivor")
+    )
+    # kill the victim mid-crawl, while it has requests in flight and rows not committed
+    client = Redis.from_url(shared_redis.url)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        articles = sum(p.startswith("/2024/") for p in site_server.requested[before:])
+        if articles >= 120 and client.keys(f"{shared_redis.prefix}:news:in-flight:*"):
+            break
+        time.sleep(0.05)
+    victim.process.send_signal(signal.SIGKILL)
+    victim.process.wait(timeout=10)
+    wait_all([survivor])
+    assert survivor.process.returncode == 0, survivor.log[-3000:]
+    assert "stopped answering" in survivor.log
+    assert "put back into the queue" in survivor.log
+
+    check_complete(out, big_site)
+    report = next(iter(reports(out).values()))  # the victim wrote none
+    assert len(reports(out)) == 1
+    assert report["stats"].get("news/frontier/dead_workers") == 1
+    assert report["stats"].get("news/frontier/requeued", 0) >= 1

@@ -343,19 +343,19 @@ class RedisSiteBoilerplateStore:
 
     def save(self, learner: SiteBoilerplate) -> int:
         """Add what every site learnt since the last save, then read back what all workers
-        learnt; returns how many sites were saved."""
+        learnt of every site in memory; returns how many sites were saved."""
         changed = [(name, site) for name, site in learner.sites.items() if site.dirty]
-        if not changed:
-            return 0
-        with self._redis.pipeline(transaction=True) as pipe:
-            for name, site in changed:
-                pipe.hincrby(self._sites, name, site.pages_added)
-                for digest, added in site.added.items():
-                    field: Any = digest  # binary field names are fine; the hints say str
-                    pipe.hincrby(self._lines_prefix + name, field, added)
-            pipe.execute()
-        for name, site in changed:
+        if changed:
+            with self._redis.pipeline(transaction=True) as pipe:
+                for name, site in changed:
+                    pipe.hincrby(self._sites, name, site.pages_added)
+                    for digest, added in site.added.items():
+                        field: Any = digest  # binary field names are fine; the hints say str
+                        pipe.hincrby(self._lines_prefix + name, field, added)
+                pipe.execute()
+        for site in learner.sites.values():
             site.dirty = site.rewrite = False
             site.added, site.pages_added = {}, 0
+        for name in list(learner.sites):  # what the other workers learnt meanwhile
             self._read(learner, name)
         return len(changed)

@@ -24,6 +24,7 @@ from redis import Redis
 from demo.site import Response, base_url, serve
 from tests.conftest import FAST_SETTINGS, ROOT, dataset_rows
 from tests.newssite import NewsSite
+from tests.redis_server import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -276,3 +277,65 @@ def test_a_killed_worker_loses_nothing(
     assert len(reports(out)) == 1
     assert report["stats"].get("news/frontier/dead_workers") == 1
     assert report["stats"].get("news/frontier/requeued", 0) >= 1
+
+
+def wait_for_articles(server: Any, before: int, count: int) -> None:
+    deadline = time.monotonic() + 120
+    while sum(p.startswith("/2024/") for p in server.requested[before:]) < count:
+        assert time.monotonic() < deadline, "the crawl does not progress"
+        time.sleep(0.05)
+
+
+def test_a_worker_killed_alone_is_taken_over_by_a_restart(
+    tmp_path: Path, site_server: Any, big_site: NewsSite, shared_redis: RedisTarget
+) -> None:
+    out = tmp_path / "out"
+    before = len(site_server.requested)
+    timeout = ("REDIS_WORKER_TIMEOUT=3",)
+    victim = start_worker(out, site_server, shared_redis, "victim", *timeout)
+    wait_for_articles(site_server, before, 150)
+    victim.process.send_signal(signal.SIGKILL)
+    victim.process.wait(timeout=10)
+    # restarted at once, while the dead worker still looks alive: the restart waits for its
+    # heartbeat to expire, then takes its requests over
+    restart = start_worker(out, site_server, shared_redis, "restart", *timeout)
+    wait_all([restart])
+    assert restart.process.returncode == 0, restart.log[-3000:]
+    assert "stopped answering" in restart.log
+    check_complete(out, big_site)
+
+
+def test_a_worker_started_later_joins_the_crawl(
+    tmp_path: Path, site_server: Any, big_site: NewsSite, shared_redis: RedisTarget
+) -> None:
+    out = tmp_path / "out"
+    before = len(site_server.requested)
+    first = start_worker(out, site_server, shared_redis, "first")
+    wait_for_articles(site_server, before, 100)
+    late = start_worker(out, site_server, shared_redis, "late")
+    wait_all([first, late])
+    for worker in (first, late):
+        assert worker.process.returncode == 0, worker.log[-3000:]
+    assert "Joining a crawl with" in late.log
+    check_complete(out, big_site)
+    assert not fetched_twice(site_server.requested[before:])
+    pages = sorted(report["stats"].get("news/fetch/pages", 0) for report in reports(out).values())
+    assert pages[0] >= 25, f"the late worker took no share: {pages}"
+
+
+def test_an_unreachable_redis_stops_the_crawl_at_once(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "urls=https://a.org/1"]
+    command += ["-s", f"OUTPUT_DIR={tmp_path}", "-s", f"REDIS_URL=redis://127.0.0.1:{port}/0"]
+    completed = subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 2
+    assert f"REDIS_URL: cannot reach Redis at redis://127.0.0.1:{port}/0" in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert not (tmp_path / "articles").exists() or not any((tmp_path / "articles").iterdir())

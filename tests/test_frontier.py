@@ -1,0 +1,156 @@
+"""The shared frontier's queue and the worker registry, against a real Redis server: a popped
+request is in flight until acknowledged, and what a dead worker held goes back."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+import scrapy
+from redis import Redis
+
+from crawler.frontier import FRONTIER_META, ReliableQueue
+from crawler.redis_mode import WorkerRegistry, key_prefix, redis_url, unreachable
+from tests.redis_server import free_port
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tests.redis_server import RedisTarget
+
+
+class Spider(scrapy.Spider):
+    name = "news"
+
+    def parse_article(self, response: object) -> None:
+        """A callback, to check it survives the queue."""
+
+
+@pytest.fixture
+def client(shared_redis: RedisTarget) -> Iterator[Redis]:
+    connection = Redis.from_url(shared_redis.url)
+    yield connection
+    connection.close()
+
+
+def queue_of(client: Redis, prefix: str, worker: str) -> ReliableQueue:
+    return ReliableQueue(
+        client,
+        Spider(),
+        f"{prefix}:news:requests",
+        in_flight=f"{prefix}:news:in-flight:{worker}",
+        done=f"{prefix}:news:done:{worker}",
+    )
+
+
+def test_a_popped_request_is_in_flight_until_acknowledged(
+    client: Redis, shared_redis: RedisTarget
+) -> None:
+    queue = queue_of(client, shared_redis.prefix, "w1")
+    spider = queue.spider
+    queue.push(scrapy.Request("https://a.example/low", priority=0))
+    queue.push(
+        scrapy.Request(
+            "https://a.example/high",
+            priority=5,
+            callback=spider.parse_article,  # type: ignore[attr-defined]
+            cb_kwargs={"source": "a"},
+        )
+    )
+    first = queue.pop()
+    assert first is not None
+    assert first.url == "https://a.example/high"  # by priority
+    assert first.callback == spider.parse_article  # type: ignore[attr-defined]
+    assert first.cb_kwargs == {"source": "a"}
+    assert len(queue) == 1
+    assert client.hlen(queue.in_flight) == 1
+    queue.parsed(first.meta[FRONTIER_META])  # fetched and parsed, row not committed yet
+    assert client.hlen(queue.in_flight) == 0
+    assert client.hlen(queue.done) == 1
+    queue.ack([first.meta[FRONTIER_META]])
+    assert client.hlen(queue.done) == 0
+    second = queue.pop()
+    assert second is not None
+    assert queue.pop() is None
+    assert queue.settle() == 1  # idle: whatever is left counts as parsed
+    assert queue.busy(queue.in_flight) is False
+
+
+def test_requeue_puts_the_entries_back_with_their_priority(
+    client: Redis, shared_redis: RedisTarget
+) -> None:
+    dead = queue_of(client, shared_redis.prefix, "dead")
+    alive = queue_of(client, shared_redis.prefix, "alive")
+    dead.push(scrapy.Request("https://a.example/1", priority=3))
+    dead.push(scrapy.Request("https://a.example/2", priority=1))
+    dead.push(scrapy.Request("https://a.example/3", priority=-2))
+    taken = [dead.pop(), dead.pop()]
+    assert all(request is not None for request in taken)
+    dead.parsed(taken[0].meta[FRONTIER_META])  # type: ignore[union-attr]
+    held = [request.url for request in dead.entries([dead.in_flight, dead.done])]
+    assert held == ["https://a.example/2", "https://a.example/1"]
+    assert alive.requeue([dead.in_flight, dead.done]) == 2
+    assert not client.exists(dead.in_flight, dead.done)
+    order = []
+    while (request := alive.pop()) is not None:
+        order.append((request.url, request.priority))
+    assert order == [
+        ("https://a.example/1", 3),
+        ("https://a.example/2", 1),
+        ("https://a.example/3", -2),
+    ]
+
+
+def test_the_first_worker_of_a_run_clears_the_run_keys(
+    client: Redis, shared_redis: RedisTarget
+) -> None:
+    run_key = f"{shared_redis.prefix}:news:dupefilter"
+    client.sadd(run_key, "fingerprint-of-the-last-run")
+    first = WorkerRegistry(client, shared_redis.prefix, timeout=30)
+    assert first.join(run_keys=[run_key]) is True
+    assert not client.exists(run_key)
+    client.sadd(run_key, "fingerprint-of-this-run")
+    second = WorkerRegistry(client, shared_redis.prefix, timeout=30)
+    assert second.join(run_keys=[run_key]) is False  # joins the running crawl
+    assert client.exists(run_key)
+    assert first.others() == ([second.worker_id], [])
+    assert second.is_alive(first.worker_id)
+    # a worker whose heartbeat expired is dead to the others
+    client.delete(first.heartbeat_key(first.worker_id))
+    assert second.others() == ([], [first.worker_id])
+    assert not second.is_alive(first.worker_id)
+    second.forget(first.worker_id)
+    assert second.others() == ([], [])
+    second.leave()
+    assert not client.sismember(second.workers_key, second.worker_id)
+    first.leave()
+
+
+def test_the_heartbeat_keeps_a_worker_alive_past_its_timeout(
+    client: Redis, shared_redis: RedisTarget
+) -> None:
+    worker = WorkerRegistry(client, shared_redis.prefix, timeout=1.0)
+    worker.join(run_keys=[])
+    try:
+        for _ in range(3):  # 3 s: three times the heartbeat's lifetime
+            assert client.exists(worker.heartbeat_key(worker.worker_id))
+            worker._stop.wait(1.0)
+    finally:
+        worker.leave()
+    assert not client.exists(worker.heartbeat_key(worker.worker_id))
+
+
+def test_settings_and_an_unreachable_server() -> None:
+    settings = scrapy.settings.Settings({"REDIS_URL": " "})
+    assert redis_url(settings) == ""
+    assert unreachable(settings) is None  # embedded mode needs no server
+    assert key_prefix(settings) == "news"
+    settings = scrapy.settings.Settings(
+        {"REDIS_URL": f"redis://user:secret@127.0.0.1:{free_port()}/0"}
+    )
+    problem = unreachable(settings)
+    assert problem is not None
+    assert "cannot reach Redis at redis://***@127.0.0.1:" in problem
+    assert "secret" not in problem
+    with pytest.raises(scrapy.exceptions.NotConfigured, match="one word"):
+        key_prefix(scrapy.settings.Settings({"REDIS_KEY_PREFIX": "two words"}))

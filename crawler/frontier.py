@@ -28,9 +28,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Self
 
+import redis
 from itemadapter import ItemAdapter
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
+from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis import picklecompat
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
@@ -43,7 +45,6 @@ from pipelines.signals import articles_committed, request_done
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
 
-    import redis
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from scrapy.spiders import Spider
@@ -197,6 +198,8 @@ class SharedScheduler(Scheduler):
         self.stats: StatsCollector | None = crawler.stats
         self.claims = Claims(registry.client, registry.prefix, registry)
         self.queue: ReliableQueue
+        self.failed = False
+        """Redis could not be reached: the worker is stopping."""
         self.awaiting_commit: dict[str, str] = {}
         """URL of a scraped row -> its request's in-flight entry, until the row is committed."""
         self.committed_first: set[str] = set()
@@ -250,6 +253,16 @@ class SharedScheduler(Scheduler):
             logger.info("Joining a crawl with %d requests queued", len(self.queue))
 
     def close(self, reason: str) -> None:
+        try:
+            self._put_back_unfinished()
+        except redis.RedisError as exc:
+            logger.error(
+                "Cannot put the unfinished requests back into the shared queue (%s): the "
+                "next worker takes them over once this one's heartbeat has expired",
+                exc,
+            )
+
+    def _put_back_unfinished(self) -> None:
         self.on_start_exhausted()
         if logger.isEnabledFor(logging.DEBUG):
             for request in self.queue.entries([self.queue.in_flight, self.queue.done]):
@@ -261,20 +274,51 @@ class SharedScheduler(Scheduler):
 
     def enqueue_request(self, request: Request) -> bool:
         handed_back = request.meta.pop(FRONTIER_META, None)
-        if handed_back is not None:  # a retry or a redirect: the new request carries on
-            self.queue.ack([handed_back])
-        if not request.dont_filter and self.df.request_seen(request):
-            self.df.log(request, self.spider)
+        try:
+            if not request.dont_filter and self.df.request_seen(request):
+                self.df.log(request, self.spider)
+                queued = False
+            else:
+                self.queue.push(request)
+                self._inc("scheduler/enqueued/redis")
+                queued = True
+            if handed_back is not None:  # a retry or a redirect, queued: it carries on
+                self.queue.ack([handed_back])
+        except redis.RedisError as exc:
+            self._redis_failed(exc)
             return False
-        self.queue.push(request)
-        self._inc("scheduler/enqueued/redis")
-        return True
+        return queued
 
     def next_request(self) -> Request | None:
-        request = self.queue.pop()
+        if self.failed:
+            return None
+        try:
+            request = self.queue.pop()
+        except redis.RedisError as exc:
+            self._redis_failed(exc)
+            return None
         if request is not None:
             self._inc("scheduler/dequeued/redis")
         return request
+
+    def has_pending_requests(self) -> bool:
+        if self.failed:
+            return False
+        try:
+            return len(self.queue) > 0
+        except redis.RedisError as exc:
+            self._redis_failed(exc)
+            return False
+
+    def _redis_failed(self, exc: redis.RedisError) -> None:
+        """Redis is gone: stop this worker (what it accepted is committed on the way out; its
+        unfinished requests stay recorded in Redis for the next worker)."""
+        self._inc("news/frontier/redis_error")
+        if self.failed:
+            return
+        self.failed = True
+        logger.error("Lost the shared queue in Redis, stopping this worker: %s", exc)
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="redis_error"))
 
     def _inc(self, key: str, count: int = 1) -> None:
         if self.stats is not None:
@@ -282,13 +326,30 @@ class SharedScheduler(Scheduler):
 
     # --- acknowledgements --------------------------------------------------------------------
 
+    def _ack(self, entries: list[str], *, parsed: bool = False) -> None:
+        """Acknowledge entries (or mark one parsed); with Redis gone the worker stops, and
+        the entries stay in flight for the next worker."""
+        if not entries or self.failed:
+            return
+        try:
+            if parsed:
+                self.queue.parsed(entries[0])
+            else:
+                self.queue.ack(entries)
+        except redis.RedisError as exc:
+            self._redis_failed(exc)
+
     def on_start_exhausted(self) -> None:
-        self.server.hdel(self.starting, self.registry.worker_id)
+        if not self.failed:
+            try:
+                self.server.hdel(self.starting, self.registry.worker_id)
+            except redis.RedisError as exc:
+                self._redis_failed(exc)
 
     def on_request_done(self, request: Request) -> None:
         entry = request.meta.get(FRONTIER_META)
         if entry is not None:
-            self.queue.ack([entry])
+            self._ack([entry])
 
     def on_item_scraped(self, item: Any, response: Response | None) -> None:
         url = ItemAdapter(item)["url"]
@@ -298,15 +359,15 @@ class SharedScheduler(Scheduler):
         if entry is None:
             return
         if committed:
-            self.queue.ack([entry])
+            self._ack([entry])
         else:
-            self.queue.parsed(entry)
+            self._ack([entry], parsed=True)
             self.awaiting_commit[url] = entry
 
     def on_item_gone(self, item: Any, response: Response | None) -> None:
         entry = _entry(response)
         if entry is not None:
-            self.queue.ack([entry])
+            self._ack([entry])
 
     def on_articles_committed(self, file: str, keys: list[tuple[Any, ...]]) -> None:
         entries = []
@@ -316,7 +377,7 @@ class SharedScheduler(Scheduler):
                 self.committed_first.add(url)
             else:
                 entries.append(entry)
-        self.queue.ack(entries)
+        self._ack(entries)
 
     # --- the shared end of the crawl ---------------------------------------------------------
 
@@ -344,15 +405,27 @@ class SharedScheduler(Scheduler):
     def on_idle(self) -> None:
         """Close only when the shared work is done: nothing queued, and no other live worker
         still reading its start requests, fetching or parsing."""
+        if self.failed:
+            return
+        try:
+            busy = self._shared_work_left()
+        except redis.RedisError as exc:
+            self._redis_failed(exc)
+            return
+        if busy:
+            raise DontCloseSpider
+
+    def _shared_work_left(self) -> bool:
         self.queue.settle()
         self.recover_dead_workers()
         if len(self.queue):
-            raise DontCloseSpider
+            return True
         alive, _ = self.registry.others()
         starting = {as_text(worker) for worker in self.server.hkeys(self.starting)}
-        for worker in alive:
-            if worker in starting or self.queue.busy(self._key("in-flight", worker)):
-                raise DontCloseSpider
+        return any(
+            worker in starting or self.queue.busy(self._key("in-flight", worker))
+            for worker in alive
+        )
 
 
 def _entry(response: Response | None) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Self
 
+import redis
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
@@ -89,15 +90,20 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         if not request.meta.get(ARTICLE_META) or self.state is None:
             return request
         url = normalize_url(request.url, self.tracking_params)
-        if not self.state.has_url(url):
-            return request
         stats = self.crawler.stats
         assert stats is not None
+        try:
+            if not self.state.has_url(url):
+                return request
+            stored = self.state.stored_at(url)
+        except redis.RedisError as exc:  # Redis mode, server gone: the dedupe stage decides
+            stats.inc_value("news/incremental/state_unavailable")
+            logger.debug("Cannot look %s up in the shared state: %s", request.url, exc)
+            return request
         listed = to_utc(
             request.cb_kwargs.get("listed_modified_at")
             or request.cb_kwargs.get("listed_published_at")
         )
-        stored = self.state.stored_at(url)
         if listed is not None and stored is not None and listed > stored:
             stats.inc_value("news/incremental/refetched")
             logger.info("Listed as changed since %s, fetching again: %s", stored, request.url)

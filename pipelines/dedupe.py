@@ -64,6 +64,10 @@ class DuplicateArticle(DropItem):
     or its text is a near-copy of a stored one."""
 
 
+class StateUnavailable(DropItem):
+    """Redis mode: the shared state cannot be reached, so no duplicate check is possible."""
+
+
 class DedupePipeline:
     """Drops (or flags) exact and near duplicates, within a crawl and across crawls.
 
@@ -167,7 +171,10 @@ class DedupePipeline:
     def close_state(self) -> None:
         if self.claims is not None and self.registry is not None:
             # rows not committed (a write error): other workers may take these articles
-            self.claims.release_all(self.registry.worker_id)
+            try:
+                self.claims.release_all(self.registry.worker_id)
+            except redis.RedisError as exc:  # they lapse with this worker's heartbeat
+                logger.warning("Cannot release this worker's claims: %s", exc)
         for resource in (self.state, self.index, self.copies):
             if resource is not None:
                 resource.close()
@@ -197,6 +204,18 @@ class DedupePipeline:
         return None
 
     def process_item(self, item: Any) -> Any:
+        try:
+            return self._process(item)
+        except redis.RedisError as exc:
+            # Redis mode with the server gone: the worker is stopping; the article's request
+            # stays recorded in Redis, so the next worker fetches it again
+            self.stats.inc_value("news/dedupe/state_unavailable")
+            raise StateUnavailable(
+                f"StateUnavailable: cannot reach the shared state ({exc}) "
+                f"<{ItemAdapter(item).get('url')}>"
+            ) from None
+
+    def _process(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         url, canonical = adapter["url"], adapter.get("canonical_url")
         content_hash = adapter["content_hash"]

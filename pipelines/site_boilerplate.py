@@ -293,6 +293,16 @@ class SiteBoilerplatePipeline:
             self.store = None
 
     def process_item(self, item: Any) -> Any:
+        try:
+            return self._process(item)
+        except redis.RedisError as exc:
+            # Redis mode with the server gone: the page goes on as extracted (the worker is
+            # stopping, and the dedupe stage drops it: nothing can be checked)
+            self.stats.inc_value("news/site_boilerplate/state_unavailable")
+            logger.debug("Cannot reach the shared site boilerplate: %s", exc)
+            return item
+
+    def _process(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         site = site_of(adapter.get("canonical_url") or adapter["url"])
         if self.store is not None:

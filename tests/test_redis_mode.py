@@ -24,13 +24,12 @@ from redis import Redis
 from demo.site import Response, base_url, serve
 from tests.conftest import FAST_SETTINGS, ROOT, dataset_rows
 from tests.newssite import NewsSite
-from tests.redis_server import free_port
+from tests.redis_server import RedisTarget, free_port, start_redis
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from tests.redis_server import RedisTarget
 
 ARTICLES = 500
 COPIES = 30
@@ -339,3 +338,27 @@ def test_an_unreachable_redis_stops_the_crawl_at_once(tmp_path: Path) -> None:
     assert f"REDIS_URL: cannot reach Redis at redis://127.0.0.1:{port}/0" in completed.stderr
     assert "Traceback" not in completed.stderr
     assert not (tmp_path / "articles").exists() or not any((tmp_path / "articles").iterdir())
+
+
+def test_losing_redis_stops_the_worker_cleanly(
+    tmp_path: Path, site_server: Any, big_site: NewsSite
+) -> None:
+    server, url = start_redis(tmp_path / "redis")
+    out = tmp_path / "out"
+    before = len(site_server.requested)
+    try:
+        worker = start_worker(out, site_server, RedisTarget(url, "gone"), "worker")
+        wait_for_articles(site_server, before, 100)
+    finally:
+        server.kill()
+        server.wait()
+    wait_all([worker])
+    assert worker.process.returncode == 1
+    assert "Lost the shared queue in Redis, stopping this worker" in worker.log
+    assert "Traceback" not in worker.log  # one line per problem
+    (report,) = reports(out).values()
+    assert report["finish_reason"] == "redis_error"
+    assert report["stats"]["news/frontier/redis_error"] >= 1
+    # what was committed is readable, and stored once
+    rows = dataset_rows(out)
+    assert len({row["url"] for row in rows}) == len(rows)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scrapy.exceptions import NotConfigured
 from scrapy.settings import SETTINGS_PRIORITIES
 
-from pipelines.dataset import HTTPCACHE, STATE
+from pipelines.dataset import HTTPCACHE, STATE, state_dir_setting
 
 if TYPE_CHECKING:
     from scrapy.settings import Settings
@@ -32,16 +33,20 @@ class NewsCrawlerAddon:
 
     * ``CRAWLER_CONTACT`` is added to the project's User-Agent (a ``USER_AGENT`` given on the
       command line or in the environment is left as it is);
-    * the HTTP cache of feeds and sitemaps lives in ``OUTPUT_DIR/state/httpcache`` unless
-      ``HTTPCACHE_DIR`` is given.
+    * the HTTP cache of feeds and sitemaps lives in ``STATE_DIR/httpcache`` (by default
+      ``OUTPUT_DIR/state/httpcache``) unless ``HTTPCACHE_DIR`` is given.
     """
 
     def update_settings(self, settings: Settings) -> None:
         self._user_agent(settings)
         if (settings.getpriority("HTTPCACHE_DIR") or 0) <= SETTINGS_PRIORITIES["project"]:
-            output_dir = settings.get("OUTPUT_DIR") or "output"
-            cache_dir = Path(output_dir).resolve() / STATE / HTTPCACHE
-            settings.set("HTTPCACHE_DIR", str(cache_dir), priority="project")
+            try:
+                state = state_dir_setting(settings)
+            except NotConfigured:
+                if settings.get("OUTPUT_DIR"):  # an object store without STATE_DIR: refused
+                    return  # by the commands, with the reason
+                state = Path("output") / STATE
+            settings.set("HTTPCACHE_DIR", str(state.resolve() / HTTPCACHE), priority="project")
 
     def _user_agent(self, settings: Settings) -> None:
         contact = settings.get("CRAWLER_CONTACT") or ""

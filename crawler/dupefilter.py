@@ -3,7 +3,7 @@
 Scrapy's :class:`~scrapy.dupefilters.RFPDupeFilter` keeps every request fingerprint of the
 crawl in a Python set (about 80 bytes each, for the whole crawl). This one keeps them in an
 SQLite table: in ``JOBDIR`` when there is one (kept across pause and resume, like Scrapy's
-``requests.seen``), else in a file of ``OUTPUT_DIR/state/tmp/`` removed when the crawl ends.
+``requests.seen``), else in a file of ``STATE_DIR/tmp/`` removed when the crawl ends.
 Set ``DUPEFILTER_CLASS`` to Scrapy's class to go back to memory.
 """
 
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Self
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.utils.job import job_dir
 
-from pipelines.dataset import output_dir_setting, scratch_name, tmp_dir
+from pipelines.dataset import TMP, scratch_name, state_dir_setting
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -59,7 +59,7 @@ class DiskDupeFilter(RFPDupeFilter):
         else:
             # named like the writer's temporary files: removed if the crawl dies
             name = scratch_name("requests-seen")
-            database, keep = tmp_dir(output_dir_setting(settings)) / name, False
+            database, keep = state_dir_setting(settings) / TMP / name, False
         return cls(
             database,
             keep=keep,

@@ -20,7 +20,7 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from crawler.redis_mode import WorkerRegistry, redis_url
 from crawler.shared_state import RedisCrawlState
 from crawler.state import CrawlState
-from pipelines.dataset import output_dir_setting, state_dir
+from pipelines.dataset import state_dir_setting
 from pipelines.dates import to_utc
 from pipelines.normalize import DEFAULT_TRACKING_PARAMS, normalize_url
 
@@ -67,7 +67,7 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         params = settings.getlist("NORMALIZE_TRACKING_PARAMS", list(DEFAULT_TRACKING_PARAMS))
         middleware = cls(
             crawler,
-            state_path=state_dir(output_dir_setting(settings)),
+            state_path=state_dir_setting(settings),
             tracking_params=tuple(params),
             registry=WorkerRegistry.for_crawler(crawler) if redis_url(settings) else None,
         )

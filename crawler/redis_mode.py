@@ -22,6 +22,7 @@ import os
 import secrets
 import socket
 import threading
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
 
 import redis
@@ -30,6 +31,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.settings import SETTINGS_PRIORITIES
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings, Settings
 
@@ -242,3 +245,27 @@ class RedisModeAddon:
         settings.set_in_component_priority_dict(
             "SPIDER_MIDDLEWARES", FrontierAckMiddleware, ACK_MIDDLEWARE_ORDER
         )
+
+
+class LockHeld(RuntimeError):
+    """Another worker or command of the deployment holds the lock."""
+
+
+@contextmanager
+def deployment_lock(settings: BaseSettings, name: str, *, hours: float = 6.0) -> Iterator[None]:
+    """Hold the lock ``name`` for every machine of a Redis-mode deployment (nothing to do in
+    embedded mode, where a file lock serves). :class:`LockHeld` when another holds it; the
+    lock lapses after ``hours`` if its holder dies."""
+    url = redis_url(settings)
+    if not url:
+        yield
+        return
+    client = connect(url)
+    lock = client.lock(f"{key_prefix(settings)}:lock:{name}", timeout=hours * 3600)
+    if not lock.acquire(blocking=False):
+        raise LockHeld(f"another {name} of this deployment is running (lock in Redis)")
+    try:
+        yield
+    finally:
+        with suppress(redis.RedisError):
+            lock.release()

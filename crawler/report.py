@@ -1,6 +1,7 @@
 """The crawl report: each crawl's final stats and finish reason, kept beside the dataset.
 
-Written to ``OUTPUT_DIR/state/crawls/<start time>-<pid>.json`` when the spider closes, so that
+Written to ``STATE_DIR/crawls/<start time>-<pid>.json`` (``OUTPUT_DIR/state/crawls/`` by
+default) when the spider closes, so that
 schedulers, monitoring and ``scrapy summary`` can see what every run did (dropped items by
 reason, fetch errors, rows written).
 """
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from pipelines.dataset import crawls_dir, output_dir_setting
+from pipelines.dataset import CRAWLS, state_dir, state_dir_setting
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -36,8 +37,14 @@ def _jsonable(value: Any) -> Any:
 
 
 def latest_report(output_dir: Path) -> dict[str, Any] | None:
-    """The newest crawl report of an output directory, or ``None``."""
-    reports = sorted(crawls_dir(output_dir).glob("*.json"))
+    """The newest crawl report of a local output directory (its default ``STATE_DIR``), or
+    ``None``."""
+    return latest_report_in(state_dir(output_dir))
+
+
+def latest_report_in(state: Path) -> dict[str, Any] | None:
+    """The newest crawl report kept in the ``STATE_DIR`` ``state``, or ``None``."""
+    reports = sorted((state / CRAWLS).glob("*.json"))
     if not reports:
         return None
     return json.loads(reports[-1].read_text(encoding="utf-8"))
@@ -46,17 +53,17 @@ def latest_report(output_dir: Path) -> dict[str, Any] | None:
 class CrawlReport:
     """Extension writing the crawl report. Settings: ``REPORT_ENABLED`` (``True``)."""
 
-    def __init__(self, crawler: Crawler, output_dir: Path) -> None:
+    def __init__(self, crawler: Crawler, state: Path) -> None:
         self.crawler = crawler
-        self.output_dir = output_dir
+        self.state = state
+        """The ``STATE_DIR``: reports go to its ``crawls/`` folder."""
         self.started = datetime.now(UTC)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         if not crawler.settings.getbool("REPORT_ENABLED", True):
             raise NotConfigured("REPORT_ENABLED is off")
-        output_dir = output_dir_setting(crawler.settings)
-        extension = cls(crawler, output_dir)
+        extension = cls(crawler, state_dir_setting(crawler.settings))
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
@@ -71,7 +78,7 @@ class CrawlReport:
             "pid": os.getpid(),
             "stats": {key: _jsonable(value) for key, value in sorted(stats.items())},
         }
-        folder = crawls_dir(self.output_dir)
+        folder = self.state / CRAWLS
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{self.started:%Y%m%dT%H%M%S.%fZ}-{os.getpid()}.json"
         tmp = path.with_suffix(".json.tmp")

@@ -2,7 +2,7 @@
 
 A sitemap can hand the crawl 50,000 article URLs at once; Scrapy keeps pending requests in
 memory unless a job directory is set. This scheduler uses Scrapy's own disk queues
-(``SCHEDULER_DISK_QUEUE``) in a scratch folder of ``OUTPUT_DIR/state/tmp/`` when no
+(``SCHEDULER_DISK_QUEUE``) in a scratch folder of ``STATE_DIR/tmp/`` when no
 ``JOBDIR`` is given, removed when the crawl ends (a folder a killed crawl left is removed by the
 next one). With ``JOBDIR`` it is Scrapy's scheduler, unchanged.
 """
@@ -16,7 +16,7 @@ from scrapy.core.scheduler import Scheduler
 from scrapy.utils.job import job_dir
 from scrapy.utils.misc import build_from_crawler, load_object
 
-from pipelines.dataset import output_dir_setting, scratch_name, tmp_dir
+from pipelines.dataset import TMP, scratch_name, state_dir_setting
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -38,7 +38,7 @@ class DiskScheduler(Scheduler):
         if not jobdir:
             # named like the writer's temporary files: removed if the crawl dies
             name = scratch_name("requests-queue")
-            scratch = tmp_dir(output_dir_setting(settings)) / name
+            scratch = state_dir_setting(settings) / TMP / name
             scratch.mkdir(parents=True)
             jobdir = str(scratch)
         scheduler = cls(

@@ -23,14 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from crawler.redis_mode import as_bytes, as_text
-from crawler.state import RecoverFiles, file_keys, key_digest
+from crawler.redis_mode import as_bytes, as_text, connect, key_prefix, redis_url
+from crawler.state import CrawlState, RecoverFiles, file_keys, key_digest
 from pipelines.near_duplicates import DEFAULT_THRESHOLD, Match, band_keys, best_match
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
+    from pathlib import Path
 
     import redis
+    from scrapy.settings import BaseSettings
 
     from crawler.redis_mode import WorkerRegistry
     from pipelines.site_boilerplate import SiteBoilerplate
@@ -359,3 +361,13 @@ class RedisSiteBoilerplateStore:
         for name in list(learner.sites):  # what the other workers learnt meanwhile
             self._read(learner, name)
         return len(changed)
+
+
+def open_crawl_state(settings: BaseSettings, state_dir: Path) -> CrawlState | RedisCrawlState:
+    """The crawl state a command outside a crawl works with: in Redis when ``REDIS_URL`` is
+    set, else the embedded one in ``state_dir``. ``redis.RedisError`` when Redis cannot be
+    reached."""
+    url = redis_url(settings)
+    if not url:
+        return CrawlState.open(state_dir)
+    return RedisCrawlState(connect(url), key_prefix(settings))

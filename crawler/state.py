@@ -12,13 +12,14 @@ import hashlib
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.dataset import data_files, read_keys
+from pipelines.dataset import ARTICLES
+from pipelines.storage import DatasetLocation, data_files_at, location_of, read_keys_at
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
-    from pathlib import Path
 
 STATE_FILE = "crawl-state.sqlite3"
 SCHEMA_VERSION = 1
@@ -65,17 +66,23 @@ class RecoverFiles:
     def record_file(self, name: str, keys: Iterable[Sequence[Any]]) -> None:
         raise NotImplementedError
 
-    def sync(self, articles: Path) -> int:
-        """Record the data files under ``articles`` that the state does not know yet (written
-        by a crawl that died before recording them); returns how many."""
-        return len(self.recover(articles))
+    def sync(self, dataset: DatasetLocation | Path) -> int:
+        """Record the data files of ``dataset`` that the state does not know yet (written by a
+        crawl that died before recording them); returns how many."""
+        return len(self.recover(dataset))
 
-    def recover(self, articles: Path) -> list[Path]:
-        """Like :meth:`sync`, returning the data files it recorded."""
+    def recover(self, dataset: DatasetLocation | Path) -> list[str]:
+        """Like :meth:`sync`, returning the names of the files it recorded. ``dataset`` is
+        the dataset's location, or the local path of its ``articles`` folder."""
+        location, folder = (
+            (location_of(dataset.parent), dataset.name)
+            if isinstance(dataset, Path)
+            else (dataset, ARTICLES)
+        )
         known = self.recorded_files()
-        missing = [path for path in data_files(articles) if _name(path, articles) not in known]
-        for path in missing:
-            self.record_file(_name(path, articles), read_keys(path))
+        missing = [name for name in data_files_at(location, folder) if name not in known]
+        for name in missing:
+            self.record_file(name, read_keys_at(location, name, folder))
         return missing
 
 
@@ -165,7 +172,3 @@ def iso_time(value: Any) -> str | None:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
     return datetime.fromisoformat(str(value)).astimezone(UTC).isoformat()
-
-
-def _name(path: Path, articles: Path) -> str:
-    return path.relative_to(articles).as_posix()

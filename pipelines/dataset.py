@@ -1,25 +1,34 @@
-"""The on-disk layout of an output directory, shared by the writer, the state and commands.
+"""The layout of an output directory, shared by the writer, the state and commands.
 
 ::
 
     OUTPUT_DIR/
       articles/fetch_date=YYYY-MM-DD/part-<UTC time>-<run id>-<seq>.parquet   the dataset
       html/fetch_date=YYYY-MM-DD/part-<same name>.parquet          raw HTML (when archived)
-      state/                                                                   crawl state
-      state/tmp/                                                               files being written
-      state/crawls/                                                            one report per crawl
-      state/httpcache/                                                         feeds and sitemaps
+      state/                        crawl state (STATE_DIR, when not set elsewhere)
+      state/tmp/                    files being written, scratch files
+      state/crawls/                 one report per crawl
+      state/httpcache/              feeds and sitemaps
+      _tmp/                         files being written when STATE_DIR is on another filesystem
 
 Files appear under ``articles/`` only complete (written in ``state/tmp/``, then renamed), so a
 reader never sees a partial file, and every crawl adds files with names of its own.
+``OUTPUT_DIR`` may also name an object store (``s3://bucket/prefix``): see
+:mod:`pipelines.storage`; the crawl state then lives in ``STATE_DIR``, a local folder.
+Temporary names carry their writer's host and pid (``<name>.<host>-<pid>.tmp``), so that on a
+folder shared by several machines (NFS) each removes only what its own dead processes left.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import secrets
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 import pyarrow.parquet as pq
 from scrapy.exceptions import NotConfigured
@@ -27,6 +36,7 @@ from scrapy.exceptions import NotConfigured
 if TYPE_CHECKING:
     from datetime import date, datetime
 
+    from pyarrow.fs import FileSystem
     from scrapy.settings import BaseSettings
 
 ARTICLES = "articles"
@@ -38,16 +48,80 @@ HTTPCACHE = "httpcache"
 PARTITION_KEY = "fetch_date"
 DATA_SUFFIX = ".parquet"
 TMP_SUFFIX = ".tmp"
+STAGING = "_tmp"
+"""Folder of ``OUTPUT_DIR`` where files are written when ``STATE_DIR/tmp`` cannot rename there."""
 
 KEY_COLUMNS = ("url", "canonical_url", "content_hash", "fetched_at")
 
+_URI = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+# <host>-<pid>, or a pid alone (names written before host names were kept)
+_OWNER = re.compile(r"(?:(?P<host>[A-Za-z0-9_-]+)-)?(?P<pid>[0-9]+)")
+
+
+def uri_scheme(value: str) -> str | None:
+    """The scheme of ``value`` when it is a URI (``s3``, ``gs``, ``file`` ...), else ``None``."""
+    match = _URI.match(value)
+    return match.group(1).lower() if match else None
+
+
+def redacted(value: str) -> str:
+    """``value`` fit for messages: a URI without its query (which may hold credentials) and
+    without user information."""
+    if uri_scheme(value) is None:
+        return value
+    scheme, rest = value.split("://", 1)
+    rest = rest.split("?", 1)[0].split("#", 1)[0]
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}://{authority.rsplit('@', 1)[-1]}{slash}{path}"
+
+
+def local_output_dir(value: str) -> Path | None:
+    """The local folder ``value`` (an ``OUTPUT_DIR``) names: a path, or a ``file://`` URI;
+    ``None`` for any other URI (an object store)."""
+    scheme = uri_scheme(value)
+    if scheme is None:
+        return Path(value)
+    if scheme == "file":
+        return Path(unquote(urlsplit(value).path))
+    return None
+
 
 def output_dir_setting(settings: BaseSettings) -> Path:
-    """The ``OUTPUT_DIR`` setting as a path; ``NotConfigured`` when it is empty."""
+    """The ``OUTPUT_DIR`` setting as a local path; ``NotConfigured`` when it is empty or names
+    an object store (components that write there take :func:`pipelines.storage.dataset_location`).
+    """
     value = settings.get("OUTPUT_DIR")
     if not value:
         raise NotConfigured("OUTPUT_DIR is empty")
-    return Path(value)
+    folder = local_output_dir(str(value))
+    if folder is None:
+        raise NotConfigured(f"OUTPUT_DIR {redacted(str(value))} is not a local folder")
+    return folder
+
+
+def state_dir_setting(settings: BaseSettings) -> Path:
+    """The local folder of the crawl's working state: ``STATE_DIR`` when set, else
+    ``OUTPUT_DIR/state`` for a local ``OUTPUT_DIR``. An ``OUTPUT_DIR`` in an object store
+    needs ``STATE_DIR`` (``NotConfigured`` without it): the state holds the deduplication
+    index and the manifests of unfinished compactions, which a folder picked for the user
+    (relative to wherever cron or Scrapyd happens to start the crawl) would scatter."""
+    value = settings.get("STATE_DIR")
+    if value:
+        if uri_scheme(str(value)) not in (None, "file"):
+            raise NotConfigured(f"STATE_DIR must be a local folder, not {redacted(str(value))}")
+        folder = local_output_dir(str(value))
+        assert folder is not None
+        return folder
+    output = settings.get("OUTPUT_DIR")
+    if not output:
+        raise NotConfigured("OUTPUT_DIR is empty")
+    local = local_output_dir(str(output))
+    if local is None:
+        raise NotConfigured(
+            f"STATE_DIR must be set when OUTPUT_DIR is an object store ({redacted(str(output))}):"
+            " a local folder for the crawl state, e.g. -s STATE_DIR=/var/lib/news-crawler/state"
+        )
+    return local / STATE
 
 
 def articles_dir(output_dir: Path) -> Path:
@@ -90,11 +164,36 @@ def fsync_path(path: Path) -> None:
         os.close(fd)
 
 
+def host_name() -> str:
+    """This machine's name as temporary names carry it (letters, digits, ``-`` and ``_``)."""
+    return re.sub(r"[^A-Za-z0-9-]", "_", socket.gethostname()) or "localhost"
+
+
+def owner_tag() -> str:
+    """``<host>-<pid>``: the process writing a temporary file, as its name carries it."""
+    return f"{host_name()}-{os.getpid()}"
+
+
 def scratch_name(prefix: str) -> str:
     """A unique name for a scratch file or folder of this process in ``state/tmp/``, named
-    like the writer's temporary files (``<name>.<pid>.tmp``): removed by the next crawl if this
-    process dies (:func:`pipelines.parquet.remove_stale_tmp_files`)."""
-    return f"{prefix}-{secrets.token_hex(4)}.{os.getpid()}{TMP_SUFFIX}"
+    like the writer's temporary files (``<name>.<host>-<pid>.tmp``): removed by the next crawl
+    on this machine if this process dies (:func:`pipelines.parquet.remove_stale_tmp_files`)."""
+    return f"{prefix}-{secrets.token_hex(4)}.{owner_tag()}{TMP_SUFFIX}"
+
+
+def abandoned(tag: str) -> bool:
+    """Whether the owner tag of a temporary name (``<host>-<pid>``) names a process of this
+    machine that no longer runs. Another machine's tag never is: its pid means nothing here,
+    and on a shared (NFS) folder its crawl may still be running. A pid alone (a name written
+    before host names were kept) counts as this machine's; a tag that names no process at all
+    is abandoned."""
+    match = _OWNER.fullmatch(tag)
+    if match is None:
+        return True
+    host = match.group("host")
+    if host is not None and host != host_name():
+        return False
+    return not process_running(match.group("pid"))
 
 
 def process_running(pid_text: str) -> bool:
@@ -116,15 +215,45 @@ def pid_alive(pid: int) -> bool:
 def unwritable(output_dir: Path) -> str | None:
     """Why the crawl cannot write under ``output_dir`` (its folders cannot be made, or a file
     cannot be written in them), or ``None`` when it can."""
-    probe = tmp_dir(output_dir) / f".write-probe.{os.getpid()}{TMP_SUFFIX}"
+    return unwritable_folder(articles_dir(output_dir)) or unwritable_folder(tmp_dir(output_dir))
+
+
+def unwritable_folder(folder: Path) -> str | None:
+    """Why ``folder`` cannot be made or written in, or ``None`` when it can (a hidden probe
+    file is written and removed)."""
+    probe = folder / f".write-probe.{owner_tag()}{TMP_SUFFIX}"
     try:
-        for folder in (articles_dir(output_dir), tmp_dir(output_dir)):
-            folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         probe.write_bytes(b"probe")
         probe.unlink()
     except OSError as exc:
-        return f"{exc.strerror or exc} ({exc.filename or output_dir})"
+        return f"{exc.strerror or exc} ({exc.filename or folder})"
     return None
+
+
+def staging_dir(output_dir: Path, state: Path) -> Path:
+    """Where the writer and the compaction prepare files before renaming them into
+    ``output_dir`` (creating the folders): ``state/tmp/`` when a rename from there into
+    ``output_dir`` works, as with the default ``STATE_DIR`` inside it; else ``OUTPUT_DIR/_tmp/``
+    (a ``STATE_DIR`` on another filesystem than the dataset, such as a local disk beside an NFS
+    dataset: renames cannot cross filesystems, and a copy would not be atomic)."""
+    tmp = state / TMP
+    tmp.mkdir(parents=True, exist_ok=True)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    probe = tmp / f".rename-probe.{owner_tag()}{TMP_SUFFIX}"
+    target = output_dir / probe.name
+    probe.touch()
+    try:
+        probe.rename(target)
+    except OSError as exc:
+        probe.unlink(missing_ok=True)
+        if exc.errno != errno.EXDEV:
+            raise
+        staging = output_dir / STAGING
+        staging.mkdir(exist_ok=True)
+        return staging
+    target.unlink()
+    return tmp
 
 
 def data_files(articles: Path) -> list[Path]:
@@ -142,8 +271,9 @@ def data_files(articles: Path) -> list[Path]:
     return found
 
 
-def read_keys(path: Path) -> list[tuple[Any, ...]]:
-    """The ``(url, canonical_url, content_hash, fetched_at)`` of every row of one data file."""
-    table = pq.read_table(path, columns=list(KEY_COLUMNS))
+def read_keys(path: Path | str, filesystem: FileSystem | None = None) -> list[tuple[Any, ...]]:
+    """The ``(url, canonical_url, content_hash, fetched_at)`` of every row of one data file
+    (``path`` in ``filesystem``, a local path by default)."""
+    table = pq.read_table(path, columns=list(KEY_COLUMNS), filesystem=filesystem)
     columns = [table.column(name).to_pylist() for name in KEY_COLUMNS]
     return list(zip(*columns, strict=True))

@@ -22,7 +22,6 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
 
-import pyarrow.parquet as pq
 import redis
 from itemadapter import ItemAdapter
 from scrapy import signals
@@ -31,7 +30,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from crawler.redis_mode import WorkerRegistry, redis_url
 from crawler.shared_state import Claims, CopiesLog, RedisCrawlState, RedisNearIndex
 from crawler.state import CrawlState
-from pipelines.dataset import articles_dir, output_dir_setting, state_dir
+from pipelines.dataset import state_dir, state_dir_setting
 from pipelines.near_duplicates import (
     DEFAULT_THRESHOLD,
     NearDuplicateIndex,
@@ -40,6 +39,7 @@ from pipelines.near_duplicates import (
     reusable_signature,
 )
 from pipelines.signals import articles_committed
+from pipelines.storage import DatasetLocation, dataset_location, location_of, read_table_at
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -83,14 +83,22 @@ class DedupePipeline:
         self,
         stats: StatsCollector,
         *,
-        output_dir: Path,
+        output_dir: Path | None = None,
+        location: DatasetLocation | None = None,
+        state_folder: Path | None = None,
         policy: str = DEFAULT_POLICY,
         near: bool = True,
         near_threshold: float = DEFAULT_NEAR_THRESHOLD,
         registry: WorkerRegistry | None = None,
     ) -> None:
         self.stats = stats
-        self.output_dir = output_dir
+        if location is None:
+            assert output_dir is not None, "give output_dir or location"
+            location = location_of(output_dir)
+        self.location = location
+        """The dataset (local or in an object store)."""
+        self.state_folder = state_folder or state_dir(location.local_dir())
+        """The local folder of the embedded state."""
         self.policy = policy
         self.near = near
         self.near_threshold = near_threshold
@@ -121,7 +129,8 @@ class DedupePipeline:
         assert crawler.stats is not None
         pipeline = cls(
             crawler.stats,
-            output_dir=output_dir_setting(settings),
+            location=dataset_location(settings),
+            state_folder=state_dir_setting(settings),
             policy=policy,
             near=settings.getbool("DEDUPE_NEAR_ENABLED", True),
             near_threshold=threshold,
@@ -142,24 +151,24 @@ class DedupePipeline:
             self.claims = Claims(client, prefix, self.registry)
             self.copies_log = CopiesLog(client, prefix)
         else:
-            folder = state_dir(self.output_dir)
+            folder = self.state_folder
             self.state = CrawlState.open(folder)
             self.index = NearDuplicateIndex(folder / NEAR_STATE_FILE, threshold=self.near_threshold)
             self.copies = sqlite3.connect(folder / NEAR_STATE_FILE, timeout=30.0)
             with self.copies:
                 self.copies.executescript(_COPIES)
-        recovered = self.state.recover(articles_dir(self.output_dir))
+        recovered = self.state.recover(self.location)
         if recovered:
             self._index_files(recovered)
             self.stats.inc_value("news/dedupe/files_recovered", len(recovered))
             logger.warning("Recorded %d data files the state did not know yet", len(recovered))
 
-    def _index_files(self, files: list[Path]) -> None:
+    def _index_files(self, names: list[str]) -> None:
         """Signatures of the rows of data files the near-duplicate index missed (a crawl died
         between writing them and recording them)."""
         assert self.index is not None
-        for path in files:
-            table = pq.read_table(path, columns=["id", "content_hash", "text"])
+        for name in names:
+            table = read_table_at(self.location, name, columns=["id", "content_hash", "text"])
             entries = []
             columns = (column.to_pylist() for column in table.columns)
             for row_id, content_hash, text in zip(*columns, strict=True):

@@ -2,10 +2,16 @@
 
 :class:`DatasetWriter` is the plain writer (usable without Scrapy); :class:`ParquetPipeline`
 is the Scrapy component. Rows are buffered and written in row groups into a file under
-``OUTPUT_DIR/state/tmp/``; the file is closed, synced and renamed into
-``OUTPUT_DIR/articles/fetch_date=YYYY-MM-DD/`` when it is full, when the commit interval has
-passed, when the UTC date changes, and at the end of the crawl. Only then does the dedupe
-state learn its rows (``articles_committed``).
+``STATE_DIR/tmp/`` (``OUTPUT_DIR/state/tmp/`` by default); the file is closed, synced and
+renamed into ``OUTPUT_DIR/articles/fetch_date=YYYY-MM-DD/`` when it is full, when the commit
+interval has passed, when the UTC date changes, and at the end of the crawl. Only then does
+the dedupe state learn its rows (``articles_committed``).
+
+In an object store (``OUTPUT_DIR=s3://...``), which cannot rename, the file is written straight
+to its final key: an upload becomes visible only when it completes, at the commit. pyarrow
+cannot abort an upload (closing or dropping the writer completes it), so a file given up after
+a write error is closed and then deleted; a crash (kill) leaves only an incomplete upload,
+which no reader sees.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any, Self
 
 import pyarrow as pa
@@ -31,16 +37,19 @@ from twisted.python.threadpool import ThreadPool
 
 from pipelines.compaction import finish_interrupted
 from pipelines.dataset import (
+    ARTICLES,
+    HTML,
     KEY_COLUMNS,
+    STATE,
+    TMP,
     TMP_SUFFIX,
-    articles_dir,
+    abandoned,
     data_file_name,
     fsync_path,
-    html_dir,
-    output_dir_setting,
+    owner_tag,
     partition_name,
-    process_running,
-    tmp_dir,
+    staging_dir,
+    state_dir_setting,
 )
 from pipelines.schema import (
     ARTICLE_SCHEMA,
@@ -51,6 +60,7 @@ from pipelines.schema import (
     to_row,
 )
 from pipelines.signals import articles_committed
+from pipelines.storage import DatasetLocation, dataset_location, delete_quietly, location_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -90,12 +100,12 @@ def _publish(tmp: Path, final: Path) -> None:
 
 
 def remove_stale_tmp_files(tmp: Path) -> list[Path]:
-    """Delete temporary files (and scratch folders) of crawl processes that no longer run."""
+    """Delete temporary files (and scratch folders) of crawl processes of this machine that no
+    longer run. Those of other machines (a folder shared over NFS) are theirs to remove."""
     removed = []
     for path in tmp.glob(f"*{TMP_SUFFIX}"):
-        # name: <data file name>.<pid>.tmp
-        pid_text = path.name.removesuffix(TMP_SUFFIX).rsplit(".", 1)[-1]
-        if process_running(pid_text):
+        # name: <data file name>.<host>-<pid>.tmp
+        if not abandoned(path.name.removesuffix(TMP_SUFFIX).rsplit(".", 1)[-1]):
             continue
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
@@ -108,15 +118,18 @@ def remove_stale_tmp_files(tmp: Path) -> list[Path]:
 class DatasetWriter:
     """Appends row batches to the dataset under ``output_dir``; blocking, one thread at a time.
 
-    Each :meth:`write` call writes one row group; :meth:`commit` makes the current file
-    visible. Files never overwrite anything: names carry the writer's start time, run id
-    and a counter.
+    ``output_dir`` is a local folder or a :class:`~pipelines.storage.DatasetLocation` (an
+    object store); ``state_dir`` the local working folder (default ``output_dir/state``,
+    required for an object store). Each :meth:`write` call writes one row group;
+    :meth:`commit` makes the current file visible. Files never overwrite anything: names carry
+    the writer's start time, run id and a counter.
     """
 
     def __init__(
         self,
-        output_dir: Path,
+        output_dir: Path | DatasetLocation,
         *,
+        state_dir: Path | None = None,
         file_rows: int = 100_000,
         compression: str = "zstd",
         compression_level: int | None = None,
@@ -124,10 +137,24 @@ class DatasetWriter:
         archive: bool = False,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.articles = articles_dir(output_dir)
-        self.html = html_dir(output_dir) if archive else None
+        location = (
+            output_dir if isinstance(output_dir, DatasetLocation) else location_of(output_dir)
+        )
+        self.location = location
+        self.remote = not location.is_local
+        """Files are written straight to their final keys (an object store)."""
+        if state_dir is None:
+            if self.remote:
+                raise ValueError(f"{location.display} is an object store: give a state_dir")
+            state_dir = location.local_dir() / STATE
+        self.state_dir = state_dir
+        root = PurePosixPath(location.root) if self.remote else location.local_dir()
+        self.articles: PurePath = root / ARTICLES
+        """Root of the dataset (a local :class:`~pathlib.Path`, or the path in the store)."""
+        self.html: PurePath | None = root / HTML if archive else None
         """Root of the raw HTML archive; ``None`` when it is off."""
-        self.tmp = tmp_dir(output_dir)
+        self.tmp = state_dir / TMP
+        """Scratch folder; locally also where files are written before they are renamed."""
         self.file_rows = file_rows
         self.compression = compression
         self.compression_level = compression_level
@@ -135,9 +162,10 @@ class DatasetWriter:
         self.started = clock()
         self._sequence = 0
         self._writer: pq.ParquetWriter | None = None
-        self._tmp_path: Path | None = None
+        self._tmp_path: PurePath | None = None
+        """Where the open file is written: a temporary file, or its final key in a store."""
         self._html_writer: pq.ParquetWriter | None = None
-        self._html_tmp_path: Path | None = None
+        self._html_tmp_path: PurePath | None = None
         self._name: str | None = None
         self._day: date | None = None
         self._rows = 0
@@ -145,13 +173,25 @@ class DatasetWriter:
         self.opened_at: float | None = None
         """Monotonic time when the current file was opened (``None`` when none is open)."""
 
+    @property
+    def where(self) -> str:
+        """The dataset's articles folder, for messages."""
+        return f"{self.location.display}/{ARTICLES}" if self.remote else str(self.articles)
+
     def open(self) -> None:
-        """Create the directories and remove temporary files of dead writers."""
-        self.articles.mkdir(parents=True, exist_ok=True)
+        """Create the directories, remove temporary files of dead writers of this machine, and
+        finish compactions they left half-way."""
         self.tmp.mkdir(parents=True, exist_ok=True)
-        for path in remove_stale_tmp_files(self.tmp):
-            logger.warning("Removed the unfinished file of a crashed crawl: %s", path)
-        finish_interrupted(self.articles.parent)
+        folders = [self.tmp]
+        if not self.remote:
+            Path(self.articles).mkdir(parents=True, exist_ok=True)
+            # a STATE_DIR on another filesystem than the dataset cannot rename into it
+            self.tmp = staging_dir(self.location.local_dir(), self.state_dir)
+            folders.append(self.tmp)
+        for folder in dict.fromkeys(folders):
+            for path in remove_stale_tmp_files(folder):
+                logger.warning("Removed the unfinished file of a crashed crawl: %s", path)
+        finish_interrupted(self.location, self.state_dir)
 
     @property
     def open_rows(self) -> int:
@@ -206,20 +246,29 @@ class DatasetWriter:
         self._name = (
             f"{partition_name(day)}/{data_file_name(self.started, self.run_id, self._sequence)}"
         )
-        self._tmp_path = self.tmp / f"{Path(self._name).name}.{os.getpid()}{TMP_SUFFIX}"
+        filesystem = self.location.filesystem if self.remote else None
+        if self.remote:  # no rename in a store: the upload completes at the commit
+            self._tmp_path = self.articles / self._name
+        else:
+            self._tmp_path = self.tmp / f"{Path(self._name).name}.{owner_tag()}{TMP_SUFFIX}"
         self._writer = pq.ParquetWriter(
-            self._tmp_path,
+            str(self._tmp_path),
             ARTICLE_SCHEMA,
+            filesystem=filesystem,
             compression=self.compression,
             compression_level=self.compression_level,
             use_dictionary=list(DICTIONARY_COLUMNS),
             write_statistics=True,
         )
         if self.html is not None:
-            self._html_tmp_path = self.tmp / f"html-{self._tmp_path.name}"
+            if self.remote:
+                self._html_tmp_path = self.html / self._name
+            else:
+                self._html_tmp_path = self.tmp / f"html-{self._tmp_path.name}"
             self._html_writer = pq.ParquetWriter(
-                self._html_tmp_path,
+                str(self._html_tmp_path),
                 HTML_SCHEMA,
+                filesystem=filesystem,
                 compression=self.compression,
                 compression_level=self.compression_level,
                 use_dictionary=list(HTML_DICTIONARY_COLUMNS),
@@ -235,15 +284,21 @@ class DatasetWriter:
 
     def discard(self) -> None:
         """Drop the file being written (after a write error): close it and delete it, so that
-        nothing partial stays behind."""
+        nothing partial stays behind. (In a store the close may complete the upload, valid
+        rows the state does not know: visible until the delete, recorded by the next crawl if
+        the delete fails too.)"""
         for writer in (self._writer, self._html_writer):
             if writer is not None:
                 with contextlib.suppress(Exception):
                     writer.close()
         for path in (self._tmp_path, self._html_tmp_path):
-            if path is not None:
+            if path is None:
+                continue
+            if self.remote:
+                delete_quietly(self.location, str(path))
+            else:
                 with contextlib.suppress(OSError):
-                    path.unlink(missing_ok=True)
+                    Path(path).unlink(missing_ok=True)
         self._writer = self._html_writer = None
         self._tmp_path = self._html_tmp_path = None
         self._rows = 0
@@ -256,23 +311,37 @@ class DatasetWriter:
             return None
         assert self._tmp_path is not None
         assert self._name is not None
-        self._writer.close()
-        self._writer = None
+        if self.remote:
+            self._close_in_store()
+        else:
+            self._writer.close()
+            self._writer = None
+            if self._html_writer is not None:
+                # The archive file first: a visible row always has its page archived.
+                assert self._html_tmp_path is not None
+                assert self.html is not None
+                self._html_writer.close()
+                self._html_writer = None
+                _publish(Path(self._html_tmp_path), Path(self.html) / self._name)
+                self._html_tmp_path = None
+            _publish(Path(self._tmp_path), Path(self.articles) / self._name)
         self.opened_at = None
-        if self._html_writer is not None:
-            # The archive file first: a visible row always has its page archived.
-            assert self._html_tmp_path is not None
-            assert self.html is not None
-            self._html_writer.close()
-            self._html_writer = None
-            _publish(self._html_tmp_path, self.html / self._name)
-            self._html_tmp_path = None
-        _publish(self._tmp_path, self.articles / self._name)
         committed = CommittedFile(name=self._name, rows=self._rows, keys=self._keys)
         self._tmp_path = None
         self._rows = 0
         self._keys = []
         return committed
+
+    def _close_in_store(self) -> None:
+        """Complete the uploads, the archive file first (a visible row always has its page
+        archived). A failed close leaves the writer set: :meth:`discard` deletes the key."""
+        if self._html_writer is not None:
+            self._html_writer.close()
+            self._html_writer = None
+            self._html_tmp_path = None
+        assert self._writer is not None
+        self._writer.close()
+        self._writer = None
 
 
 class ParquetPipeline:
@@ -286,6 +355,8 @@ class ParquetPipeline:
     it was opened, so a crash loses little), ``PARQUET_COMPRESSION`` (``zstd``),
     ``PARQUET_COMPRESSION_LEVEL`` (``None``: the codec's default), ``HTML_ARCHIVE_ENABLED``
     (``False``: when on, each row's fetched page is kept in ``OUTPUT_DIR/html/``).
+    ``OUTPUT_DIR`` may name an object store, and ``STATE_DIR`` the local working folder
+    (:func:`pipelines.dataset.state_dir_setting`).
     """
 
     DEFAULT_ROW_GROUP_ROWS = 1000
@@ -298,7 +369,8 @@ class ParquetPipeline:
         crawler: Crawler,
         stats: StatsCollector,
         *,
-        output_dir: Path,
+        output_dir: Path | DatasetLocation,
+        state_dir: Path | None = None,
         row_group_rows: int,
         file_rows: int,
         commit_interval: float,
@@ -312,6 +384,7 @@ class ParquetPipeline:
         self.commit_interval = commit_interval
         self.writer = DatasetWriter(
             output_dir,
+            state_dir=state_dir,
             file_rows=file_rows,
             compression=compression,
             compression_level=compression_level,
@@ -331,7 +404,8 @@ class ParquetPipeline:
         settings = crawler.settings
         if not settings.getbool("PARQUET_ENABLED", True):
             raise NotConfigured("PARQUET_ENABLED is off")
-        output_dir = output_dir_setting(settings)
+        location = dataset_location(settings)
+        state = state_dir_setting(settings)
         row_group_rows = settings.getint("PARQUET_ROW_GROUP_ROWS", cls.DEFAULT_ROW_GROUP_ROWS)
         file_rows = settings.getint("PARQUET_FILE_ROWS", cls.DEFAULT_FILE_ROWS)
         interval = settings.getfloat("PARQUET_COMMIT_INTERVAL", cls.DEFAULT_COMMIT_INTERVAL)
@@ -352,7 +426,8 @@ class ParquetPipeline:
         return cls(
             crawler,
             crawler.stats,
-            output_dir=output_dir,
+            output_dir=location,
+            state_dir=state,
             row_group_rows=row_group_rows,
             file_rows=file_rows,
             commit_interval=interval,
@@ -371,7 +446,7 @@ class ParquetPipeline:
     def open_spider(self) -> None:
         self.writer.open()
         self.pool.start()
-        logger.info("Writing the dataset under %s", self.writer.articles)
+        logger.info("Writing the dataset under %s", self.writer.where)
 
     async def close_spider(self) -> None:
         self.closing = True
@@ -441,7 +516,7 @@ class ParquetPipeline:
             "Cannot write the dataset, stopping the crawl: %s (%s); %d accepted articles not "
             "written (not recorded as stored: the next crawl fetches them again)",
             exc.strerror or exc,
-            exc.filename or self.writer.tmp,
+            exc.filename or (self.writer.where if self.writer.remote else self.writer.tmp),
             lost,
         )
         if not self.closing:

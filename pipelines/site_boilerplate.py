@@ -27,7 +27,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.redis_mode import WorkerRegistry, redis_url
 from crawler.shared_state import RedisSiteBoilerplateStore
-from pipelines.dataset import output_dir_setting, state_dir
+from pipelines.dataset import state_dir_setting
 from pipelines.extract import NotAnArticle
 from pipelines.normalize import text_size
 
@@ -220,7 +220,7 @@ class SiteBoilerplatePipeline:
         self,
         stats: StatsCollector,
         *,
-        output_dir: Path,
+        state_folder: Path,
         learner: SiteBoilerplate,
         save_every: int,
         min_text_chars: int,
@@ -228,7 +228,8 @@ class SiteBoilerplatePipeline:
         registry: WorkerRegistry | None = None,
     ) -> None:
         self.stats = stats
-        self.output_dir = output_dir
+        self.state_folder = state_folder
+        """The local folder of the embedded store."""
         self.learner = learner
         self.save_every = save_every
         self.min_text_chars = min_text_chars
@@ -259,11 +260,10 @@ class SiteBoilerplatePipeline:
                 "SITE_BOILERPLATE_MAX_LINES must be at least 100 and "
                 f"SITE_BOILERPLATE_SAVE_EVERY at least 1 (got {max_lines}, {save_every})"
             )
-        output_dir = output_dir_setting(settings)
         assert crawler.stats is not None
         pipeline = cls(
             crawler.stats,
-            output_dir=output_dir,
+            state_folder=state_dir_setting(settings),
             learner=SiteBoilerplate(min_pages=min_pages, min_share=min_share, max_lines=max_lines),
             save_every=save_every,
             min_text_chars=settings.getint("EXTRACT_MIN_TEXT_CHARS", 200),
@@ -277,7 +277,7 @@ class SiteBoilerplatePipeline:
         if self.registry is not None:
             self.store = RedisSiteBoilerplateStore(self.registry.client, self.registry.prefix)
         else:
-            self.store = SiteBoilerplateStore(state_dir(self.output_dir) / STATE_FILE)
+            self.store = SiteBoilerplateStore(self.state_folder / STATE_FILE)
 
     def close_store(self) -> None:
         if self.store is None:

@@ -21,6 +21,7 @@ from pipelines import parquet
 from pipelines.dataset import (
     data_file_name,
     data_files,
+    owner_tag,
     partition_name,
     read_keys,
 )
@@ -110,7 +111,9 @@ def test_nothing_is_visible_before_commit(tmp_path: Path) -> None:
     assert committed_files(tmp_path) == []
     assert list((tmp_path / "articles").rglob("*")) == []
     [tmp] = tmp_files(tmp_path)
-    assert tmp.name.endswith(f".{os.getpid()}.tmp")
+    # <data file name>.<host>-<pid>.tmp: only this machine's dead crawls' files are removed
+    assert tmp.name.endswith(f".{owner_tag()}.tmp")
+    assert owner_tag().endswith(f"-{os.getpid()}")
     assert tmp.name.startswith("part-20240501T123015Z-")
     assert writer.opened_at is not None
 

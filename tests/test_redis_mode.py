@@ -258,12 +258,13 @@ def test_a_killed_worker_loses_nothing(
     )
     # kill the victim mid-crawl, while it has requests in flight and rows not committed
     client = Redis.from_url(shared_redis.url)
+    held = f"{shared_redis.prefix}:news:*:*-{victim.process.pid}-*"  # its in-flight or done
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         articles = sum(p.startswith("/2024/") for p in site_server.requested[before:])
-        if articles >= 120 and client.keys(f"{shared_redis.prefix}:news:in-flight:*"):
+        if articles >= 120 and client.keys(held):
             break
-        time.sleep(0.05)
+        time.sleep(0.01)
     victim.process.send_signal(signal.SIGKILL)
     victim.process.wait(timeout=10)
     wait_all([survivor])
@@ -362,3 +363,43 @@ def test_losing_redis_stops_the_worker_cleanly(
     # what was committed is readable, and stored once
     rows = dataset_rows(out)
     assert len({row["url"] for row in rows}) == len(rows)
+
+
+def test_compact_updates_the_shared_state_and_runs_once_per_deployment(
+    tmp_path: Path, site_server: Any, big_site: NewsSite, shared_redis: RedisTarget
+) -> None:
+    out = tmp_path / "out"
+    workers = [start_worker(out, site_server, shared_redis, f"w{n}") for n in range(2)]
+    wait_all(workers)
+    client = Redis.from_url(shared_redis.url)
+    files_key = f"{shared_redis.prefix}:state:files"
+    assert client.hlen(files_key) >= 12  # files of 40 rows
+
+    def compact() -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "scrapy", "compact", "--target-rows", "1000"]
+        for setting in (
+            f"OUTPUT_DIR={out}",
+            f"REDIS_URL={shared_redis.url}",
+            f"REDIS_KEY_PREFIX={shared_redis.prefix}",
+        ):
+            command += ["-s", setting]
+        return subprocess.run(
+            command, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False
+        )
+
+    lock = client.lock(f"{shared_redis.prefix}:lock:compaction", timeout=60)
+    assert lock.acquire(blocking=False)  # another machine compacts
+    refused = compact()
+    lock.release()
+    assert refused.returncode == 2
+    assert "another compaction of this deployment is running" in refused.stderr
+
+    completed = compact()
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    files = {
+        path.relative_to(out / "articles").as_posix()
+        for path in (out / "articles").rglob("*.parquet")
+    }
+    assert len(files) == 1
+    assert {name.decode() for name in client.hkeys(files_key)} == files
+    check_complete(out, big_site)

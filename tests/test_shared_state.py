@@ -92,7 +92,7 @@ def test_recover_records_the_files_the_state_missed(
     )
     pq.write_table(table, articles / "part-1.parquet")
     state = RedisCrawlState(client, shared_redis.prefix)
-    assert [p.name for p in state.recover(tmp_path / "articles")] == ["part-1.parquet"]
+    assert state.recover(tmp_path / "articles") == ["fetch_date=2026-01-01/part-1.parquet"]
     assert state.has_url("https://a/1")
     assert state.has_content("h1")
     assert state.sync(tmp_path / "articles") == 0

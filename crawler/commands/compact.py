@@ -1,7 +1,8 @@
 """``scrapy compact``: merge the small data files of each partition into well-sized ones.
 
-Uses :mod:`pipelines.compaction`; one compaction at a time per output directory (a lock file
-in ``state/``), and the crawl state learns the new file names in the same step, so the next
+Uses :mod:`pipelines.compaction`, locally or in an object store; one compaction at a time per
+dataset (a lock file in ``STATE_DIR``: in an object store, run it from one machine with one
+``STATE_DIR``), and the crawl state learns the new file names in the same step, so the next
 crawl does not read the files again.
 """
 
@@ -9,53 +10,62 @@ from __future__ import annotations
 
 import fcntl
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
+from scrapy.exceptions import NotConfigured, UsageError
 
-from crawler.state import CrawlState
+from crawler.redis_mode import LockHeld, deployment_lock
+from crawler.redis_mode import unreachable as redis_unreachable
+from crawler.shared_state import open_crawl_state
 from pipelines.compaction import (
     DEFAULT_ROW_GROUP_ROWS,
     DEFAULT_TARGET_ROWS,
     CompactionError,
     PartitionResult,
-    compact_partition,
+    compact_partition_at,
     finish_interrupted,
-    small_files,
+    small_files_at,
 )
-from pipelines.dataset import PARTITION_KEY, articles_dir, html_dir, state_dir
+from pipelines.dataset import ARTICLES, HTML, PARTITION_KEY, state_dir_setting
 from pipelines.schema import ARTICLE_SCHEMA, HTML_SCHEMA
+from pipelines.storage import (
+    DatasetLocation,
+    dataset_location,
+    file_rows_at,
+    folder_exists,
+    partitions_at,
+)
 
 if TYPE_CHECKING:
     import argparse
+    from pathlib import Path
+
+    import pyarrow as pa
+
+    from crawler.shared_state import RedisCrawlState
+    from crawler.state import CrawlState
 
 logger = logging.getLogger(__name__)
 
 LOCK_FILE = "compact.lock"
 
 
-def _partitions(root: Path, wanted: set[str]) -> list[Path]:
-    """The partition folders under ``root`` (all, or those named in ``wanted``)."""
-    if not root.is_dir():
-        return []
-    return sorted(
-        path
-        for path in root.iterdir()
-        if path.is_dir()
-        and path.name.startswith(f"{PARTITION_KEY}=")
-        and (not wanted or path.name in wanted)
-    )
+def _partitions(location: DatasetLocation, folder: str, wanted: set[str]) -> list[str]:
+    """The partitions of ``folder`` (all, or those named in ``wanted``)."""
+    return [name for name in partitions_at(location, folder) if not wanted or name in wanted]
 
 
-def _record(state: CrawlState, partition: Path, result: PartitionResult) -> None:
+def _record(
+    state: CrawlState | RedisCrawlState,
+    location: DatasetLocation,
+    partition: str,
+    result: PartitionResult,
+) -> None:
     state.replace_files(
-        (f"{partition.name}/{name}" for name in result.merged),
+        (f"{partition}/{name}" for name in result.merged),
         (
-            (f"{partition.name}/{name}", pq.ParquetFile(partition / name).metadata.num_rows)
+            (f"{partition}/{name}", file_rows_at(location, f"{partition}/{name}"))
             for name in result.written
         ),
     )
@@ -103,87 +113,140 @@ class Command(ScrapyCommand):
             raise UsageError(f"unexpected arguments: {' '.join(args)}")
         if opts.target_rows < 2 or opts.row_group_rows < 1:
             raise UsageError("--target-rows must be at least 2 and --row-group-rows at least 1")
-        output_dir = Path(self.settings.get("OUTPUT_DIR"))
-        articles = articles_dir(output_dir)
-        if not articles.is_dir():
-            raise UsageError(f"no dataset under {articles}")
+        try:
+            location = dataset_location(self.settings)
+            state = state_dir_setting(self.settings)
+        except NotConfigured as exc:
+            raise UsageError(str(exc), print_help=False) from None
+        problem = redis_unreachable(self.settings)
+        if problem is not None:
+            raise UsageError(f"REDIS_URL: {problem}", print_help=False)
+        if not folder_exists(location, ARTICLES):
+            raise UsageError(f"no dataset under {location.display}/{ARTICLES}")
         wanted = {
             day if day.startswith(f"{PARTITION_KEY}=") else f"{PARTITION_KEY}={day}"
             for day in opts.partition
         }
-        partitions = _partitions(articles, wanted)
-        missing = wanted - {path.name for path in partitions}
+        partitions = _partitions(location, ARTICLES, wanted)
+        missing = wanted - set(partitions)
         if missing:
             raise UsageError(f"no such partition: {', '.join(sorted(missing))}")
-        state = state_dir(output_dir)
         state.mkdir(parents=True, exist_ok=True)
         with (state / LOCK_FILE).open("w") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise UsageError(f"another compaction of {output_dir} is running") from None
-            finish_interrupted(output_dir)
-            # the HTML archive (when kept) is compacted the same way, its files apart
-            archive = _partitions(html_dir(output_dir), wanted)
-            if opts.dry_run:
-                self._plan([*partitions, *archive], opts.target_rows)
-            else:
-                self._compact(partitions, output_dir, opts, ARTICLE_SCHEMA)
-                if archive:
-                    self._compact(archive, output_dir, opts, HTML_SCHEMA)
+                raise UsageError(f"another compaction of {location.display} is running") from None
+            try:
+                self._run_locked(location, state, partitions, wanted, opts)
+            except LockHeld as exc:
+                raise UsageError(str(exc), print_help=False) from None
 
-    def _plan(self, partitions: list[Path], target_rows: int) -> None:
+    def _run_locked(
+        self,
+        location: DatasetLocation,
+        state: Path,
+        partitions: list[str],
+        wanted: set[str],
+        opts: argparse.Namespace,
+    ) -> None:
+        assert self.settings is not None
+        # Redis mode: one compaction at a time across the machines of the deployment too
+        with deployment_lock(self.settings, "compaction"):
+            finish_interrupted(location, state)
+            # the HTML archive (when kept) is compacted the same way, its files apart
+            archive = _partitions(location, HTML, wanted)
+            if opts.dry_run:
+                self._plan(location, ARTICLES, partitions, opts.target_rows)
+                self._plan(location, HTML, archive, opts.target_rows)
+            else:
+                self._compact(
+                    location,
+                    ARTICLES,
+                    partitions,
+                    state_dir=state,
+                    opts=opts,
+                    schema=ARTICLE_SCHEMA,
+                )
+                if archive:
+                    self._compact(
+                        location, HTML, archive, state_dir=state, opts=opts, schema=HTML_SCHEMA
+                    )
+
+    def _plan(
+        self, location: DatasetLocation, folder: str, partitions: list[str], target_rows: int
+    ) -> None:
         for partition in partitions:
-            found = small_files(partition, target_rows)
+            found = small_files_at(location, folder, partition, target_rows)
             if len(found) >= 2:
-                where = f"{partition.parent.name}/{partition.name}"
-                print(f"{where}: would merge {len(found)} files")
+                print(f"{folder}/{partition}: would merge {len(found)} files")
 
     def _compact(
         self,
-        partitions: list[Path],
-        output_dir: Path,
+        location: DatasetLocation,
+        folder: str,
+        partitions: list[str],
+        *,
+        state_dir: Path,
         opts: argparse.Namespace,
         schema: pa.Schema,
     ) -> None:
-        # the crawl state lists the article files only
-        state = CrawlState.open(state_dir(output_dir)) if schema is ARTICLE_SCHEMA else None
+        assert self.settings is not None
+        # the crawl state lists the article files only (in Redis in Redis mode)
+        state = open_crawl_state(self.settings, state_dir) if schema is ARTICLE_SCHEMA else None
         merged = written = failed = 0
         try:
             for partition in partitions:
                 try:
-                    result = compact_partition(
+                    result = compact_partition_at(
+                        location,
+                        folder,
                         partition,
-                        output_dir,
+                        state=state_dir,
                         target_rows=opts.target_rows,
                         row_group_rows=opts.row_group_rows,
                         schema=schema,
                     )
                 except CompactionError as exc:
-                    logger.error("Left %s as it was: %s", partition.name, exc)
+                    logger.error("Left %s as it was: %s", partition, exc)
+                    failed += 1
+                    continue
+                except OSError as exc:
+                    logger.error(
+                        "Stopped compacting %s: %s (the next compaction or crawl completes or"
+                        " undoes what was done)",
+                        partition,
+                        exc,
+                    )
                     failed += 1
                     continue
                 if result is None:
                     continue
                 if state is not None:
-                    _record(state, partition, result)
+                    _record(state, location, partition, result)
                 merged += len(result.merged)
                 written += len(result.written)
                 logger.info(
                     "Compacted %s/%s: %d files (%d rows) into %d%s",
-                    partition.parent.name,
-                    partition.name,
+                    folder,
+                    partition,
                     len(result.merged),
                     result.rows,
                     len(result.written),
-                    "" if result.atomic else " (swapped by renames: no directory exchange here)",
+                    _how(result),
                 )
         finally:
             if state is not None:
                 state.close()
         print(
             f"Compacted {merged} files into {written} in {len(partitions)} partitions"
-            f" of {partitions[0].parent.name if partitions else 'the dataset'}"
+            f" of {folder if partitions else 'the dataset'}"
         )
         if failed:
             self.exitcode = 1
+
+
+def _how(result: PartitionResult) -> str:
+    if result.in_store:
+        return " (object store: readers saw old and new files until the old ones were deleted)"
+    return "" if result.atomic else " (swapped by renames: no directory exchange here)"

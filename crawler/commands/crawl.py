@@ -7,13 +7,13 @@ normally, an error was logged, or every request failed), and ``0`` otherwise.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from pipelines.dataset import unwritable
+from crawler.redis_mode import unreachable as redis_unreachable
+from pipelines.storage import output_problem
 
 if TYPE_CHECKING:
     import argparse
@@ -48,12 +48,13 @@ class Command(ScrapyCrawlCommand):
         check = getattr(spider_class, "check_arguments", None)
         if check is not None:
             check(**opts.spargs)  # raises UsageError: Scrapy prints it in one line
-        output_dir = self.settings.get("OUTPUT_DIR") if self.settings is not None else None
-        problem = unwritable(Path(output_dir)) if output_dir else None
+        problem = output_problem(self.settings) if self.settings is not None else None
         if problem is not None:
-            raise UsageError(
-                f"OUTPUT_DIR {output_dir} is not writable: {problem}", print_help=False
-            )
+            raise UsageError(problem, print_help=False)
+        assert self.settings is not None
+        problem = redis_unreachable(self.settings)
+        if problem is not None:
+            raise UsageError(f"REDIS_URL: {problem}", print_help=False)
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import NotConfigured, UsageError
 
-from crawler.report import latest_report
-from pipelines.dataset import articles_dir, data_files
+from crawler.report import latest_report_in
+from pipelines.dataset import ARTICLES, state_dir_setting
 from pipelines.schema import ARTICLE_SCHEMA
+from pipelines.storage import DatasetLocation, dataset_location, list_data_files, location_of
 
 if TYPE_CHECKING:
     import argparse
     from datetime import datetime
+    from pathlib import Path
 
 _LIST_COLUMNS = ("authors", "tags")
 # Null by design (set only on flagged copies): reported as a count, not as missing values.
@@ -50,51 +52,64 @@ def _extend(current: datetime | None, value: Any, pick: Any) -> datetime | None:
     return value if current is None else pick(current, value)
 
 
-def summarize_dataset(articles: Path) -> DatasetSummary:
-    """Read the summary columns of every data file under ``articles``."""
+def summarize_dataset(articles: Path | DatasetLocation) -> DatasetSummary:
+    """Read the summary columns of every data file under ``articles`` (a local folder), or of
+    the dataset at a location (its ``articles/`` folder)."""
+    if isinstance(articles, DatasetLocation):
+        location, folder = articles, ARTICLES
+    else:
+        location, folder = location_of(articles.parent), articles.name
+    filesystem = None if location.is_local else location.filesystem
     summary = DatasetSummary(
         missing=dict.fromkeys((n for n in ARTICLE_SCHEMA.names if n != _FLAG_COLUMN), 0)
     )
     columns = ["source", "language", "published_at", "fetched_at", *_LIST_COLUMNS]
-    for path in data_files(articles):
-        parquet = pq.ParquetFile(path)
-        metadata = parquet.metadata
+    for file in list_data_files(location, folder):
+        with pq.ParquetFile(file.path, filesystem=filesystem) as parquet:
+            _add_file(summary, parquet, columns)
         summary.files += 1
-        summary.bytes += path.stat().st_size
-        summary.rows += metadata.num_rows
-        for index in range(metadata.num_row_groups):
-            group = metadata.row_group(index)
-            for column in range(group.num_columns):
-                chunk = group.column(column)
-                name = chunk.path_in_schema.split(".", 1)[0]
-                stats = chunk.statistics
-                if stats is None or name in _LIST_COLUMNS:
-                    continue
-                if name in summary.missing:
-                    summary.missing[name] += stats.null_count or 0
-                elif name == _FLAG_COLUMN:
-                    summary.flagged_copies += group.num_rows - (stats.null_count or 0)
-        table = parquet.read(columns=columns)
-        summary.sources.update(v for v in table.column("source").to_pylist() if v)
-        summary.languages.update(v or "unknown" for v in table.column("language").to_pylist())
-        for name in _LIST_COLUMNS:
-            lengths = pc.list_value_length(table.column(name)).to_pylist()
-            summary.missing[name] += sum(1 for length in lengths if not length)
-        for name, low, high in (
-            ("published_at", "published_min", "published_max"),
-            ("fetched_at", "fetched_min", "fetched_max"),
-        ):
-            bounds = pc.min_max(table.column(name)).as_py()
-            setattr(summary, low, _extend(getattr(summary, low), bounds["min"], min))
-            setattr(summary, high, _extend(getattr(summary, high), bounds["max"], max))
+        summary.bytes += file.size
     return summary
+
+
+def _add_file(summary: DatasetSummary, parquet: pq.ParquetFile, columns: list[str]) -> None:
+    """Add one file's counts (footer statistics, and the summary columns read)."""
+    metadata = parquet.metadata
+    summary.rows += metadata.num_rows
+    for index in range(metadata.num_row_groups):
+        group = metadata.row_group(index)
+        for column in range(group.num_columns):
+            chunk = group.column(column)
+            name = chunk.path_in_schema.split(".", 1)[0]
+            stats = chunk.statistics
+            if stats is None or name in _LIST_COLUMNS:
+                continue
+            if name in summary.missing:
+                summary.missing[name] += stats.null_count or 0
+            elif name == _FLAG_COLUMN:
+                summary.flagged_copies += group.num_rows - (stats.null_count or 0)
+    table = parquet.read(columns=columns)
+    summary.sources.update(v for v in table.column("source").to_pylist() if v)
+    summary.languages.update(v or "unknown" for v in table.column("language").to_pylist())
+    for name in _LIST_COLUMNS:
+        lengths = pc.list_value_length(table.column(name)).to_pylist()
+        summary.missing[name] += sum(1 for length in lengths if not length)
+    for name, low, high in (
+        ("published_at", "published_min", "published_max"),
+        ("fetched_at", "fetched_min", "fetched_max"),
+    ):
+        bounds = pc.min_max(table.column(name)).as_py()
+        setattr(summary, low, _extend(getattr(summary, low), bounds["min"], min))
+        setattr(summary, high, _extend(getattr(summary, high), bounds["max"], max))
 
 
 def _day(value: datetime | None) -> str:
     return value.date().isoformat() if value else "-"
 
 
-def format_summary(summary: DatasetSummary, report: dict[str, Any] | None, where: Path) -> str:
+def format_summary(
+    summary: DatasetSummary, report: dict[str, Any] | None, where: Path | str
+) -> str:
     """The summary as the text ``scrapy summary`` prints."""
     lines = [
         f"Dataset {where}",
@@ -159,6 +174,17 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        output_dir = Path(self.settings.get("OUTPUT_DIR"))
-        articles = articles_dir(output_dir)
-        print(format_summary(summarize_dataset(articles), latest_report(output_dir), articles))
+        try:
+            location = dataset_location(self.settings)
+        except NotConfigured as exc:
+            raise UsageError(str(exc), print_help=False) from None
+        try:  # the last crawl's report is in STATE_DIR (which an object store needs set)
+            report = latest_report_in(state_dir_setting(self.settings))
+        except NotConfigured:
+            report = None
+        if location.is_local:
+            articles = location.local_dir() / ARTICLES
+            print(format_summary(summarize_dataset(articles), report, articles))
+        else:
+            where = f"{location.display}/{ARTICLES}"
+            print(format_summary(summarize_dataset(location), report, where))

@@ -20,8 +20,11 @@ REDIS_KEY_PREFIX = "news"
 # A worker whose heartbeat is older than this is taken for dead: its work is put back.
 REDIS_WORKER_TIMEOUT = 60
 
-# Dataset root: Parquet files under OUTPUT_DIR/articles/, crawl state under OUTPUT_DIR/state/.
+# Dataset root (a folder, or an object store URI such as s3://bucket/prefix): Parquet files
+# under OUTPUT_DIR/articles/. The crawl's working state goes to STATE_DIR, a local folder
+# (empty: OUTPUT_DIR/state/; required when OUTPUT_DIR is an object store).
 OUTPUT_DIR = "output"
+STATE_DIR = ""
 
 # Request fingerprints in SQLite on disk, not in memory (flat memory on long crawls).
 DUPEFILTER_CLASS = "crawler.dupefilter.DiskDupeFilter"
@@ -62,7 +65,7 @@ RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 REDIRECT_MAX_TIMES = 5
 
 # --- Cheap recrawls of feeds and sitemaps ---------------------------------------------------
-# Listings are cached (in OUTPUT_DIR/state/httpcache, set by the add-on) and revalidated with
+# Listings are cached (in STATE_DIR/httpcache, set by the add-on) and revalidated with
 # ETag/Last-Modified; article pages are never cached (their requests say dont_cache).
 HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
@@ -89,7 +92,7 @@ ITEM_PIPELINES = {
 # Article requests for pages the dataset already holds are not sent (crawler/incremental.py).
 SPIDER_MIDDLEWARES = {"crawler.incremental.IncrementalMiddleware": 950}
 
-# Writes each crawl's stats and finish reason to OUTPUT_DIR/state/crawls/.
+# Writes each crawl's stats and finish reason to STATE_DIR/crawls/.
 EXTENSIONS = {"crawler.report.CrawlReport": 500}
 
 FEED_EXPORT_ENCODING = "utf-8"

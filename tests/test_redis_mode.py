@@ -403,3 +403,23 @@ def test_compact_updates_the_shared_state_and_runs_once_per_deployment(
     assert len(files) == 1
     assert {name.decode() for name in client.hkeys(files_key)} == files
     check_complete(out, big_site)
+
+
+def test_a_worker_stopped_with_sigterm_hands_its_work_back(
+    tmp_path: Path, site_server: Any, big_site: NewsSite, shared_redis: RedisTarget
+) -> None:
+    out = tmp_path / "out"
+    before = len(site_server.requested)
+    stopped, other = (
+        start_worker(out, site_server, shared_redis, name) for name in ("stopped", "other")
+    )
+    wait_for_articles(site_server, before, 150)
+    stopped.process.send_signal(signal.SIGTERM)
+    wait_all([stopped, other])
+    assert other.process.returncode == 0, other.log[-3000:]
+    # it finished what it had started and put back anything it had not: nothing for the other
+    # worker to take over
+    assert "stopped answering" not in other.log
+    check_complete(out, big_site)
+    by_pid = reports(out)
+    assert by_pid[stopped.process.pid]["finish_reason"] == "shutdown"

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint format typecheck pytest demo bench bench-extract bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-scale bench-kill clean test-spark spark-java
+.PHONY: install test lint format typecheck pytest demo bench bench-extract bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-scale bench-kill bench-workers clean test-spark spark-java
 
 install: $(STAMP)
 
@@ -58,7 +58,8 @@ demo: install
 	$(BIN)/python -m demo
 
 # Benchmarks print their tables; add ARGS=--write-results to update bench/RESULTS.md.
-bench: bench-extract bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-kill
+bench: bench-extract bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-kill \
+	bench-workers
 
 bench-extract: install
 	$(BIN)/python -m bench.extraction $(ARGS)
@@ -86,6 +87,12 @@ bench-scale: install
 # Five kill -9 at random moments of a crawl, then the same crawl to its end: nothing lost or doubled.
 bench-kill: install
 	$(BIN)/python -m bench.kill_crawl $(ARGS)
+
+# Redis mode: 2,000 pages crawled by 1, 2 and 4 worker processes sharing a fresh redis-server
+# (EXTRACT_WORKERS default and 1), against one embedded-mode crawl; checks every article is
+# fetched and stored once. Needs redis-server (Debian package; or REDIS_SERVER=/path/to/it).
+bench-workers: install
+	$(BIN)/python -m bench.workers $(ARGS)
 
 # 100k articles by default; add SIZES=100000,1000000 for the million (about half an hour).
 bench-dedupe-scale: install

@@ -92,6 +92,7 @@ from bench.extraction import CORPUS_ENV, EXIT_NO_CORPUS, corpus_dir, load_pages
 from bench.results import RESULTS_FILE, update_section
 from crawler.report import latest_report
 from pipelines._charset import decode_html
+from pipelines.dataset import state_dir
 from pipelines.dedupe import DedupePipeline
 from pipelines.extract import ExtractionError, apply_extraction, extract_article
 from pipelines.language import LanguageDetector, apply_language
@@ -102,7 +103,7 @@ from pipelines.schema import ARTICLE_SCHEMA, to_batch, to_row
 from pipelines.site_boilerplate import SiteBoilerplate, SiteBoilerplatePipeline
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
     from multiprocessing.connection import Connection
 
     from scrapy.statscollectors import StatsCollector
@@ -326,10 +327,18 @@ class PageServer(ThreadingHTTPServer):
     request_queue_size = 1024
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], pages: PageSet, max_pages: int) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        pages: PageSet,
+        max_pages: int,
+        sitemap_urls: int = SITEMAP_URLS,
+    ) -> None:
         super().__init__(address, _Handler)
         self.pages = pages
         self.max_pages = max_pages
+        self.sitemap_urls = sitemap_urls
+        """URLs per sitemap behind the index."""
         self._sitemaps: dict[str, bytes] = {}
 
     @property
@@ -362,15 +371,15 @@ class PageServer(ThreadingHTTPServer):
         if which == "index":
             locs = "".join(
                 f"<sitemap><loc>{self.base_url}/sitemaps/{count}/{chunk}.xml</loc></sitemap>"
-                for chunk in range((count + SITEMAP_URLS - 1) // SITEMAP_URLS)
+                for chunk in range((count + self.sitemap_urls - 1) // self.sitemap_urls)
             )
             return f"{head}<sitemapindex {namespace}>{locs}</sitemapindex>\n".encode()
-        start = int(which) * SITEMAP_URLS
+        start = int(which) * self.sitemap_urls
         if start >= count:
             return b""
         urls = "".join(
             f"<url><loc>{self.base_url}{self.pages.path(index)}</loc></url>"
-            for index in range(start, min(count, start + SITEMAP_URLS))
+            for index in range(start, min(count, start + self.sitemap_urls))
         )
         return f"{head}<urlset {namespace}>{urls}</urlset>\n".encode()
 
@@ -391,9 +400,15 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # the crawl logs every request
 
 
-def _serve(pages: PageSet, max_pages: int, ready: Connection) -> None:
+def _serve(
+    pages: PageSet,
+    max_pages: int,
+    ready: Connection,
+    server_class: type[PageServer] = PageServer,
+    sitemap_urls: int = SITEMAP_URLS,
+) -> None:
     """Server process: bind a free port, report it, serve until killed."""
-    server = PageServer(("127.0.0.1", 0), pages, max_pages)
+    server = server_class(("127.0.0.1", 0), pages, max_pages, sitemap_urls)
     ready.send(server.base_url)
     ready.close()
     server.serve_forever(poll_interval=0.5)
@@ -409,13 +424,22 @@ class RunningServer:
 
 
 @contextlib.contextmanager
-def serving(pages: PageSet, max_pages: int) -> Iterator[RunningServer]:
-    """The page server, in a process of its own (spawned: the caller may run threads) for the
-    duration of the block."""
+def serving(
+    pages: PageSet,
+    max_pages: int,
+    *,
+    server_class: type[PageServer] = PageServer,
+    sitemap_urls: int = SITEMAP_URLS,
+) -> Iterator[RunningServer]:
+    """The page server (``server_class``, a module-level :class:`PageServer`), in a process
+    of its own (spawned: the caller may run threads) for the duration of the block."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
-        target=_serve, args=(pages, max_pages, sender), name="page-server", daemon=True
+        target=_serve,
+        args=(pages, max_pages, sender, server_class, sitemap_urls),
+        name="page-server",
+        daemon=True,
     )
     process.start()
     sender.close()
@@ -447,6 +471,11 @@ def _proc_field(pid: int, file: str, name: str) -> int:
 
 def process_tree(root: int) -> list[int]:
     """``root`` and all its descendants that are alive (parents read from ``/proc/*/stat``)."""
+    return process_trees([root])
+
+
+def process_trees(roots: Iterable[int]) -> list[int]:
+    """The ``roots`` and all their descendants that are alive, from one reading of ``/proc``."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -457,7 +486,7 @@ def process_tree(root: int) -> list[int]:
             continue
         parent = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(parent, []).append(int(entry.name))
-    tree, todo = [], [root]
+    tree, todo = [], list(roots)
     while todo:
         pid = todo.pop()
         tree.append(pid)
@@ -815,7 +844,7 @@ class _StageRunner:
         self.signer = Signer()
         self.boilerplate = SiteBoilerplatePipeline(
             stats,
-            output_dir=output_dir,
+            state_folder=state_dir(output_dir),
             learner=SiteBoilerplate(),
             save_every=SiteBoilerplatePipeline.DEFAULT_SAVE_EVERY,
             min_text_chars=200,

@@ -389,6 +389,7 @@ class SharedScheduler(Scheduler):
         for worker in dead:
             count = self.queue.requeue([self._key("in-flight", worker), self._key("done", worker)])
             released = self.claims.release_all(worker)
+            self.server.hdel(self.starting, worker)
             self.registry.forget(worker)
             recovered += count
             self._inc("news/frontier/dead_workers")

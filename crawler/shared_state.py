@@ -223,10 +223,7 @@ class RedisNearIndex:
 
     def find(self, signature: np.ndarray) -> Match | None:
         """The most similar stored (or live pending) text at or above the threshold."""
-        with self._redis.pipeline(transaction=False) as pipe:
-            for key in self._band_keys(signature):
-                pipe.smembers(key)
-            candidates = set().union(*pipe.execute())
+        candidates = self._redis.sunion(self._band_keys(signature))  # one command
         if not candidates:
             return None
         hashes = sorted(candidates)
@@ -245,14 +242,17 @@ class RedisNearIndex:
         entries = list(entries)
         if not entries:
             return
+        # a pending text being committed has its bands already: only its owner changes
+        known = self._redis.hmget(self._signatures, [h for h, _, _ in entries])
         with self._redis.pipeline(transaction=False) as pipe:
             pipe.hset(
                 self._signatures,
                 mapping={h: _pack(row_id, sig, owner) for h, row_id, sig in entries},
             )
-            for content_hash, _, signature in entries:
-                for key in self._band_keys(signature):
-                    pipe.sadd(key, content_hash)
+            for (content_hash, _, signature), found in zip(entries, known, strict=True):
+                if found is None:
+                    for key in self._band_keys(signature):
+                        pipe.sadd(key, content_hash)
             pipe.execute()
 
     def add_many(self, entries: Iterable[tuple[str, str, np.ndarray]]) -> None:

@@ -26,6 +26,7 @@ reachable only by the crawl.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import TYPE_CHECKING, Any, Self
 
 import redis
@@ -56,9 +57,12 @@ logger = logging.getLogger(__name__)
 FRONTIER_META = "frontier_id"
 """``Request.meta`` key: the id of the request's entry in this worker's in-flight hash."""
 
-start_exhausted = object()
-"""Sent by :class:`FrontierAckMiddleware` when the spider's ``start()`` has yielded its last
-request: until then the worker counts as busy for the others (it may queue more)."""
+children_yielded = object()
+"""Sent by :class:`FrontierAckMiddleware` with ``token`` (the in-flight entry of a response's
+request, or :data:`START_PARENT`) and ``count``, the requests it yielded, each tagged with the
+token in ``meta[PARENT_META]``: the parent is done once the scheduler has received them all."""
+PARENT_META = "frontier_parent"
+START_PARENT = "start"
 
 # KEYS: queue, in-flight hash, id counter. Pops the first request and records it in-flight
 # (as "<score>\n<request>"), in one step; returns {id, request} or nil.
@@ -202,6 +206,10 @@ class SharedScheduler(Scheduler):
         """Redis could not be reached: the worker is stopping."""
         self.awaiting_commit: dict[str, str] = {}
         """URL of a scraped row -> its request's in-flight entry, until the row is committed."""
+        self.children_expected: dict[str, int] = {}
+        """Parent token -> requests its callback (or start()) yielded, once it has ended."""
+        self.children_queued: Counter[str] = Counter()
+        """Parent token -> its requests the scheduler has received so far."""
         self.committed_first: set[str] = set()
         """URLs of rows committed before their item was announced as scraped (the row that
         fills a file is committed within the Parquet stage's ``process_item``)."""
@@ -223,7 +231,7 @@ class SharedScheduler(Scheduler):
             (scheduler.on_item_gone, signals.item_dropped),
             (scheduler.on_item_gone, signals.item_error),
             (scheduler.on_request_done, request_done),
-            (scheduler.on_start_exhausted, start_exhausted),
+            (scheduler.on_children_yielded, children_yielded),
             (scheduler.on_articles_committed, articles_committed),
         ):
             crawler.signals.connect(handler, signal=signal)
@@ -273,6 +281,15 @@ class SharedScheduler(Scheduler):
             logger.info("Put %d unfinished requests back into the shared queue", left)
 
     def enqueue_request(self, request: Request) -> bool:
+        parent = request.meta.pop(PARENT_META, None)
+        try:
+            return self._enqueue(request)
+        finally:
+            if parent is not None:
+                self.children_queued[parent] += 1
+                self._parent_done(parent)
+
+    def _enqueue(self, request: Request) -> bool:
         handed_back = request.meta.pop(FRONTIER_META, None)
         try:
             if not request.dont_filter and self.df.request_seen(request):
@@ -338,6 +355,22 @@ class SharedScheduler(Scheduler):
                 self.queue.ack(entries)
         except redis.RedisError as exc:
             self._redis_failed(exc)
+
+    def on_children_yielded(self, token: str, count: int) -> None:
+        self.children_expected[token] = count
+        self._parent_done(token)
+
+    def _parent_done(self, token: str) -> None:
+        """Acknowledge a parent once all the requests it yielded are queued (or filtered)."""
+        expected = self.children_expected.get(token)
+        if expected is None or self.children_queued[token] < expected:
+            return
+        del self.children_expected[token]
+        self.children_queued.pop(token, None)
+        if token == START_PARENT:
+            self.on_start_exhausted()
+        else:
+            self._ack([token])
 
     def on_start_exhausted(self) -> None:
         if not self.failed:
@@ -435,9 +468,12 @@ def _entry(response: Response | None) -> str | None:
 
 
 class FrontierAckMiddleware:
-    """Tells the shared queue that a response is handled once its callback's output has gone
-    by (every request it yielded is queued) and it yielded no item: items are acknowledged
-    when their row is committed or dropped."""
+    """Tells the shared queue when a response needs no more work: once every request its
+    callback yielded is in the queue, if it yielded no item (items are acknowledged when their
+    row is committed or dropped). Scrapy reads a callback's whole output before it schedules
+    the requests in it, so the end of the output is not the moment: each request is tagged
+    with its parent, and the scheduler counts them in (:data:`children_yielded`). The same for
+    ``start()``: the worker is busy for the others until its start requests are all queued."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -446,31 +482,49 @@ class FrontierAckMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        async for output in start:
-            yield output
-        self.crawler.signals.send_catch_log(signal=start_exhausted)
+    def _yielded(self, token: str, count: int) -> None:
+        self.crawler.signals.send_catch_log(signal=children_yielded, token=token, count=count)
 
-    def _done(self, response: Response) -> None:
-        self.crawler.signals.send_catch_log(signal=request_done, request=response.request)
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        count = 0
+        try:
+            async for output in start:
+                if isinstance(output, Request):
+                    output.meta[PARENT_META] = START_PARENT
+                    count += 1
+                yield output
+        finally:
+            self._yielded(START_PARENT, count)
 
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterable[Any]:
-        items = False
-        for output in result:
-            items = items or not isinstance(output, Request)
-            yield output
-        if not items:
-            self._done(response)
+        token, count, items = _entry(response), 0, False
+        try:
+            for output in result:
+                if not isinstance(output, Request):
+                    items = True
+                elif token is not None:
+                    output.meta[PARENT_META] = token
+                    count += 1
+                yield output
+        finally:
+            if token is not None and not items:
+                self._yielded(token, count)
 
     async def process_spider_output_async(
         self, response: Response, result: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
-        items = False
-        async for output in result:
-            items = items or not isinstance(output, Request)
-            yield output
-        if not items:
-            self._done(response)
+        token, count, items = _entry(response), 0, False
+        try:
+            async for output in result:
+                if not isinstance(output, Request):
+                    items = True
+                elif token is not None:
+                    output.meta[PARENT_META] = token
+                    count += 1
+                yield output
+        finally:
+            if token is not None and not items:
+                self._yielded(token, count)
 
     def process_spider_exception(self, response: Response, exception: Exception) -> None:
-        self._done(response)
+        self.crawler.signals.send_catch_log(signal=request_done, request=response.request)

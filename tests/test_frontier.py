@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 import pytest
 import scrapy
 from redis import Redis
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
 
-from crawler.frontier import FRONTIER_META, ReliableQueue
+from crawler.frontier import FRONTIER_META, FrontierAckMiddleware, ReliableQueue, SharedScheduler
 from crawler.redis_mode import WorkerRegistry, key_prefix, redis_url, unreachable
 from tests.redis_server import free_port
 
@@ -154,3 +156,37 @@ def test_settings_and_an_unreachable_server() -> None:
     assert "secret" not in problem
     with pytest.raises(scrapy.exceptions.NotConfigured, match="one word"):
         key_prefix(scrapy.settings.Settings({"REDIS_KEY_PREFIX": "two words"}))
+
+
+def test_a_listing_is_done_only_once_its_links_are_queued(shared_redis: RedisTarget) -> None:
+    settings = {"REDIS_URL": shared_redis.url, "REDIS_KEY_PREFIX": shared_redis.prefix}
+    crawler = get_crawler(Spider, settings_dict=settings)
+    crawler.spider = Spider()
+    scheduler = SharedScheduler.from_crawler(crawler)
+    scheduler.open(crawler.spider)
+    middleware = FrontierAckMiddleware.from_crawler(crawler)
+    try:
+        scheduler.enqueue_request(scrapy.Request("https://a.example/section/"))
+        listing = scheduler.next_request()
+        assert listing is not None
+        response = HtmlResponse(listing.url, body=b"<html></html>", request=listing)
+        links = [scrapy.Request(f"https://a.example/{n}.html") for n in range(3)]
+        # Scrapy reads the callback's whole output before it schedules the requests in it
+        output = list(middleware.process_spider_output(response, iter(links)))
+        assert output == links
+        assert scheduler.queue.busy(scheduler.queue.in_flight)  # the links are not queued yet
+        for link in output[:-1]:
+            scheduler.enqueue_request(link)
+        assert scheduler.queue.busy(scheduler.queue.in_flight)
+        scheduler.enqueue_request(output[-1])
+        assert not scheduler.queue.busy(scheduler.queue.in_flight)  # now nothing is lost
+        assert len(scheduler.queue) == 3
+        # a page that yields nothing is done at once
+        page = scheduler.next_request()
+        assert page is not None
+        empty = HtmlResponse(page.url, body=b"<html></html>", request=page)
+        assert list(middleware.process_spider_output(empty, iter([]))) == []
+        assert not scheduler.queue.busy(scheduler.queue.in_flight)
+    finally:
+        scheduler.close("finished")
+        WorkerRegistry.for_crawler(crawler).leave()

@@ -177,6 +177,47 @@ class Claims:
         return len(keys)
 
 
+# The bands: one Redis hash per band number, its fields the band keys, each holding the
+# comma-separated content hashes of the texts with that band (mostly one): a tenth of the memory
+# of one set per band key. KEYS: the band hashes; ARGV: the content hash, then one field per key.
+_ADD_BANDS = """
+for i = 1, #KEYS do
+    local holders = redis.call('HGET', KEYS[i], ARGV[i + 1])
+    if not holders then
+        redis.call('HSET', KEYS[i], ARGV[i + 1], ARGV[1])
+    elseif not string.find(',' .. holders .. ',', ',' .. ARGV[1] .. ',', 1, true) then
+        redis.call('HSET', KEYS[i], ARGV[i + 1], holders .. ',' .. ARGV[1])
+    end
+end
+return 1
+"""
+_REMOVE_BANDS = """
+for i = 1, #KEYS do
+    local holders = redis.call('HGET', KEYS[i], ARGV[i + 1])
+    if holders then
+        local kept = {}
+        for holder in string.gmatch(holders, '[^,]+') do
+            if holder ~= ARGV[1] then table.insert(kept, holder) end
+        end
+        if #kept == 0 then
+            redis.call('HDEL', KEYS[i], ARGV[i + 1])
+        else
+            redis.call('HSET', KEYS[i], ARGV[i + 1], table.concat(kept, ','))
+        end
+    end
+end
+return 1
+"""
+# KEYS: the band hashes; ARGV: one field per key. Returns each field's holders (or false).
+_FIND_BANDS = """
+local found = {}
+for i = 1, #KEYS do
+    found[i] = redis.call('HGET', KEYS[i], ARGV[i])
+end
+return found
+"""
+
+
 def _pack(row_id: str, signature: np.ndarray, owner: str) -> bytes:
     return b"\0".join((row_id.encode(), owner.encode(), signature.astype(np.uint32).tobytes()))
 
@@ -205,8 +246,11 @@ class RedisNearIndex:
         self._redis = client
         self._registry = registry
         self._signatures = f"{prefix}:near:signatures"
-        self._band_prefix = f"{prefix}:near:band:"
+        self._band_prefix = f"{prefix}:near:bands:"
         self.threshold = threshold
+        self._add_bands = client.register_script(_ADD_BANDS)
+        self._remove_bands = client.register_script(_REMOVE_BANDS)
+        self._find_bands = client.register_script(_FIND_BANDS)
 
     def close(self) -> None:
         """Nothing to release: the client belongs to the caller."""
@@ -214,8 +258,10 @@ class RedisNearIndex:
     def __len__(self) -> int:
         return int(self._redis.hlen(self._signatures))
 
-    def _band_keys(self, signature: np.ndarray) -> list[str]:
-        return [f"{self._band_prefix}{i}:{key.hex()}" for i, key in enumerate(band_keys(signature))]
+    def _bands(self, signature: np.ndarray) -> tuple[list[str], list[bytes]]:
+        """The band hashes (one per band) and the signature's field in each."""
+        keys = band_keys(signature)
+        return [f"{self._band_prefix}{i}" for i in range(len(keys))], keys
 
     def row_id(self, content_hash: str) -> str | None:
         value = self._redis.hget(self._signatures, content_hash)
@@ -223,7 +269,9 @@ class RedisNearIndex:
 
     def find(self, signature: np.ndarray) -> Match | None:
         """The most similar stored (or live pending) text at or above the threshold."""
-        candidates = self._redis.sunion(self._band_keys(signature))  # one command
+        hash_keys, fields = self._bands(signature)
+        holders = self._find_bands(keys=hash_keys, args=fields)
+        candidates = {h for value in holders if value for h in as_bytes(value).split(b",")}
         if not candidates:
             return None
         hashes = sorted(candidates)
@@ -251,8 +299,8 @@ class RedisNearIndex:
             )
             for (content_hash, _, signature), found in zip(entries, known, strict=True):
                 if found is None:
-                    for key in self._band_keys(signature):
-                        pipe.sadd(key, content_hash)
+                    hash_keys, fields = self._bands(signature)
+                    self._add_bands(keys=hash_keys, args=[content_hash, *fields], client=pipe)
             pipe.execute()
 
     def add_many(self, entries: Iterable[tuple[str, str, np.ndarray]]) -> None:
@@ -276,8 +324,8 @@ class RedisNearIndex:
                 if value is None:
                     continue
                 signature = np.frombuffer(_unpack(as_bytes(value))[2], dtype=np.uint32)
-                for key in self._band_keys(signature):
-                    pipe.srem(key, content_hash)
+                hash_keys, fields = self._bands(signature)
+                self._remove_bands(keys=hash_keys, args=[content_hash, *fields], client=pipe)
             pipe.hdel(self._signatures, *hashes)
             pipe.execute()
 

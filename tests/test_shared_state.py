@@ -157,9 +157,17 @@ def test_the_near_index_finds_live_pending_texts_and_skips_dead_ones(
     assert found.content_hash == "h1"
     assert index_1.row_id("h1") == "row-1"
     assert len(index_1) == 1
+    # two texts in the same bands (the same signature): both held, one removed, one found
+    index_1.add_many([("h2", "row-2", signature)])
+    assert client.hlen(f"{shared_redis.prefix}:near:bands:0") == 1  # one field, two holders
     index_1.remove_many(["h1"])
+    found = index_1.find(near)
+    assert found is not None
+    assert found.content_hash == "h2"
+    index_1.remove_many(["h2"])
     assert index_1.find(near) is None
     assert len(index_1) == 0
+    assert not client.keys(f"{shared_redis.prefix}:near:bands:*")  # emptied fields go
     second.leave()
 
 

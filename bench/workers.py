@@ -235,7 +235,7 @@ def redis_server(binary: str, folder: Path) -> Iterator[RedisHandle]:
 
 
 def key_family(key: str, prefix: str = KEY_PREFIX) -> str:
-    """A key's first two parts after the prefix, ``*`` for the rest (``near:band:*``)."""
+    """A key's first two parts after the prefix, ``*`` for the rest (``near:bands:*``)."""
     parts = key.removeprefix(f"{prefix}:").split(":")
     return ":".join(parts[:2]) + (":*" if len(parts) > 2 else "")
 

@@ -92,7 +92,7 @@ def test_redis_is_measured_and_left_clean(results: Results) -> None:
         assert usage.peak_memory >= usage.used_memory
         assert usage.commands > PAGES  # several per page
         assert usage.cpu_seconds > 0
-        assert {"state:urls", "state:hashes", "near:signatures", "near:band:*"} <= set(
+        assert {"state:urls", "state:hashes", "near:signatures", "near:bands:*"} <= set(
             usage.families
         )
         assert usage.command_calls["evalsha"] > 0  # the frontier's and the claims' scripts
@@ -142,14 +142,14 @@ def test_report_has_a_row_per_run_and_the_ratios(results: Results) -> None:
     assert throughput[0].split(" | ")[11] == "1.00"
     checks = [line for line in lines if line.endswith("| ok |")]
     assert len(checks) == 3
-    assert "`bench:near:band:*`" in text
+    assert "`bench:near:bands:*`" in text
     assert "processes that finished while others still fetched" in text
     assert "ms of CPU per page" in text
     assert "Commands per article response, Redis, 2 workers" in text
 
 
 def test_helpers() -> None:
-    assert key_family("bench:near:band:3:00ff") == "near:band:*"
+    assert key_family("bench:near:bands:3") == "near:bands:*"
     assert key_family("bench:state:urls") == "state:urls"
     assert key_family("bench:claims") == "claims"
     assert sitemap_urls(2000) == 250

@@ -9,6 +9,7 @@ Set ``DUPEFILTER_CLASS`` to Scrapy's class to go back to memory.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Request
     from scrapy.utils.request import RequestFingerprinterProtocol
+
+logger = logging.getLogger(__name__)
 
 SEEN_FILE = "requests-seen.sqlite3"
 COMMIT_EVERY = 1000
@@ -80,8 +83,13 @@ class DiskDupeFilter(RFPDupeFilter):
         return False
 
     def close(self, reason: str) -> None:
-        self._db.execute("COMMIT")
-        self._db.close()
-        if not self.keep:
-            self.database.unlink(missing_ok=True)
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:  # a full disk: a scratch file is deleted anyway
+            if self.keep:
+                logger.error("Cannot save the seen requests in %s: %s", self.database, exc)
+        finally:
+            self._db.close()
+            if not self.keep:
+                self.database.unlink(missing_ok=True)
         super().close(reason)

@@ -10,6 +10,7 @@ allows everything. Here an entry is written into a scratch folder and renamed in
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 import shutil
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.http import Response
     from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
 
 
 class AtomicFilesystemCacheStorage(FilesystemCacheStorage):
@@ -43,6 +46,10 @@ class AtomicFilesystemCacheStorage(FilesystemCacheStorage):
         self._writing_to = scratch
         try:
             super().store_response(spider, request, response)
+        except OSError as exc:  # a full disk: the response is used, just not cached
+            shutil.rmtree(scratch, ignore_errors=True)
+            logger.warning("Cannot cache %s: %s", request.url, exc)
+            return
         finally:
             self._writing_to = None
         old = final.with_name(f".{final.name}.{unique}.old")

@@ -82,6 +82,11 @@ class CrawlReport:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{self.started:%Y%m%dT%H%M%S.%fZ}-{os.getpid()}.json"
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(report, indent=2, sort_keys=True), encoding="utf-8")
-        tmp.replace(path)
+        try:
+            tmp.write_text(json.dumps(report, indent=2, sort_keys=True), encoding="utf-8")
+            tmp.replace(path)
+        except OSError as exc:  # a full disk: the stats are still in the log
+            tmp.unlink(missing_ok=True)
+            logger.error("Cannot write the crawl report %s: %s", path, exc)
+            return
         logger.info("Crawl report written to %s", path)

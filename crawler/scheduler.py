@@ -9,6 +9,7 @@ next one). With ``JOBDIR`` it is Scrapy's scheduler, unchanged.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from typing import TYPE_CHECKING, Any, Self
 
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
     from twisted.internet.defer import Deferred
+
+
+logger = logging.getLogger(__name__)
 
 
 class DiskScheduler(Scheduler):
@@ -55,7 +59,14 @@ class DiskScheduler(Scheduler):
         return scheduler
 
     def close(self, reason: str) -> Deferred[Any] | None:
-        result = super().close(reason)
-        if self.scratch is not None:
+        if self.scratch is None:
+            return super().close(reason)
+        try:
+            # Scrapy saves the queues' state for a resume; a scratch folder is never resumed
+            return super().close(reason)
+        except OSError as exc:  # a full disk: nothing to keep anyway
+            logger.warning("Could not close the scratch request queues cleanly: %s", exc)
+            self.df.close(reason)  # Scrapy closes it after the queues: not reached
+            return None
+        finally:
             shutil.rmtree(self.scratch, ignore_errors=True)
-        return result

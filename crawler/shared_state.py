@@ -352,6 +352,28 @@ class CopiesLog:
         """Nothing to release: the client belongs to the caller."""
 
 
+# KEYS[1]: a site's line counts; ARGV[1]: the most kept. Past it, the counts at or below the
+# count of the (max/2 + 1)-th most frequent line are deleted, so at most max/2 stay (as
+# SiteBoilerplate.forget_rarest does in memory). Returns how many were deleted.
+_TRIM_LINES = """
+local most = tonumber(ARGV[1])
+if redis.call('HLEN', KEYS[1]) <= most then return 0 end
+local all = redis.call('HGETALL', KEYS[1])
+local counts = {}
+for i = 2, #all, 2 do table.insert(counts, tonumber(all[i])) end
+table.sort(counts, function(a, b) return a > b end)
+local floor = counts[math.floor(most / 2) + 1]
+local removed = 0
+for i = 1, #all, 2 do
+    if tonumber(all[i + 1]) <= floor then
+        redis.call('HDEL', KEYS[1], all[i])
+        removed = removed + 1
+    end
+end
+return removed
+"""
+
+
 class RedisSiteBoilerplateStore:
     """:class:`pipelines.site_boilerplate.SiteBoilerplateStore` in Redis: every worker adds
     the pages and line counts it saw (increments, so no worker overwrites another's), and
@@ -362,6 +384,7 @@ class RedisSiteBoilerplateStore:
         self._pages = f"{prefix}:boilerplate:pages"
         self._sites = f"{prefix}:boilerplate:sites"
         self._lines_prefix = f"{prefix}:boilerplate:lines:"
+        self._trim = client.register_script(_TRIM_LINES)
 
     def close(self) -> None:
         """Nothing to release: the client belongs to the caller."""
@@ -403,6 +426,9 @@ class RedisSiteBoilerplateStore:
                         field: Any = digest  # binary field names are fine; the hints say str
                         pipe.hincrby(self._lines_prefix + name, field, added)
                 pipe.execute()
+        for name, _ in changed:
+            # bounded in Redis as in memory: past max_lines, the rarest are forgotten
+            self._trim(keys=[self._lines_prefix + name], args=[learner.max_lines])
         for site in learner.sites.values():
             site.dirty = site.rewrite = False
             site.added, site.pages_added = {}, 0

@@ -212,3 +212,21 @@ def test_the_copies_log_keeps_one_json_line_per_copy(
     assert (record["url"], record["kept_id"], record["kind"]) == ("https://b/copy", "row-1", "near")
     assert record["similarity"] == 0.75
     assert datetime.fromisoformat(record["seen_at"]).tzinfo is not None
+
+
+def test_site_boilerplate_in_redis_stays_bounded(client: Redis, shared_redis: RedisTarget) -> None:
+    store = RedisSiteBoilerplateStore(client, shared_redis.prefix)
+    learner = SiteBoilerplate(min_pages=2, min_share=0.5, max_lines=100)
+    furniture = "Follow us on our channels"
+    store.load(learner, "site.example")
+    for page in range(30):  # each page: the furniture and ten lines of its own
+        lines = [furniture, *(f"Line {n} of page {page}" for n in range(10))]
+        assert store.first_visit(f"https://site.example/{page}")
+        learner.observe("site.example", lines)
+        if page % 5 == 4:
+            store.save(learner)
+    key = f"{shared_redis.prefix}:boilerplate:lines:site.example"
+    assert client.hlen(key) <= 100  # 301 distinct lines were seen
+    assert len(learner.sites["site.example"].counts) <= 100
+    assert learner.is_boilerplate("site.example", furniture)  # the frequent line stays
+    assert learner.sites["site.example"].pages == 30

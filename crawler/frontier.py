@@ -38,6 +38,7 @@ from scrapy_redis import picklecompat
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
+from twisted.internet.task import LoopingCall
 
 from crawler.redis_mode import WorkerRegistry, as_bytes, as_text
 from crawler.shared_state import Claims
@@ -62,6 +63,8 @@ children_yielded = object()
 request, or :data:`START_PARENT`) and ``count``, the requests it yielded, each tagged with the
 token in ``meta[PARENT_META]``: the parent is done once the scheduler has received them all."""
 PARENT_META = "frontier_parent"
+POLL_INTERVAL = 1.0
+"""Seconds between two looks at the shared queue while this worker waits for the others."""
 START_PARENT = "start"
 
 # KEYS: queue, in-flight hash, id counter. Pops the first request and records it in-flight
@@ -204,6 +207,8 @@ class SharedScheduler(Scheduler):
         self.queue: ReliableQueue
         self.failed = False
         """Redis could not be reached: the worker is stopping."""
+        self._poll: LoopingCall | None = None
+        """While waiting for the other workers: wakes the engine every ``POLL_INTERVAL``."""
         self.awaiting_commit: dict[str, str] = {}
         """URL of a scraped row -> its request's in-flight entry, until the row is committed."""
         self.children_expected: dict[str, int] = {}
@@ -261,6 +266,8 @@ class SharedScheduler(Scheduler):
             logger.info("Joining a crawl with %d requests queued", len(self.queue))
 
     def close(self, reason: str) -> None:
+        if self._poll is not None and self._poll.running:
+            self._poll.stop()
         try:
             self._put_back_unfinished()
         except redis.RedisError as exc:
@@ -447,7 +454,18 @@ class SharedScheduler(Scheduler):
             self._redis_failed(exc)
             return
         if busy:
+            if self._poll is None:  # look at the queue every second, not every 5 s
+                self._poll = LoopingCall(self._wake_engine)
+                self._poll.start(POLL_INTERVAL, now=False)
             raise DontCloseSpider
+
+    def _wake_engine(self) -> None:
+        """Ask the engine for its next request now: Scrapy looks at an idle scheduler only
+        every 5 s, while the other workers may queue work any moment (this uses the engine's
+        private ``_slot``; without it, the 5 s heartbeat still does)."""
+        nextcall = getattr(getattr(self.crawler.engine, "_slot", None), "nextcall", None)
+        if nextcall is not None:
+            nextcall.schedule()
 
     def _shared_work_left(self) -> bool:
         self.queue.settle()

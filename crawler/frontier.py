@@ -485,6 +485,24 @@ def _entry(response: Response | None) -> str | None:
     return request.meta.get(FRONTIER_META) if request is not None else None
 
 
+class _Children:
+    """The requests one parent (a response's in-flight entry, or ``start()``) yields: each is
+    tagged with the parent and counted; items are noted."""
+
+    def __init__(self, parent: str | None) -> None:
+        self.parent = parent
+        self.count = 0
+        self.items = False
+
+    def tag(self, output: Any) -> Any:
+        if not isinstance(output, Request):
+            self.items = True
+        elif self.parent is not None:
+            output.meta[PARENT_META] = self.parent
+            self.count += 1
+        return output
+
+
 class FrontierAckMiddleware:
     """Tells the shared queue when a response needs no more work: once every request its
     callback yielded is in the queue, if it yielded no item (items are acknowledged when their
@@ -504,45 +522,36 @@ class FrontierAckMiddleware:
         self.crawler.signals.send_catch_log(signal=children_yielded, token=token, count=count)
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        count = 0
+        children = _Children(START_PARENT)
         try:
             async for output in start:
-                if isinstance(output, Request):
-                    output.meta[PARENT_META] = START_PARENT
-                    count += 1
-                yield output
+                yield children.tag(output)
         finally:
-            self._yielded(START_PARENT, count)
+            self._yielded(START_PARENT, children.count)
 
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterable[Any]:
-        token, count, items = _entry(response), 0, False
+        children = _Children(_entry(response))
         try:
             for output in result:
-                if not isinstance(output, Request):
-                    items = True
-                elif token is not None:
-                    output.meta[PARENT_META] = token
-                    count += 1
-                yield output
+                yield children.tag(output)
         finally:
-            if token is not None and not items:
-                self._yielded(token, count)
+            self._finish(children)
 
     async def process_spider_output_async(
         self, response: Response, result: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
-        token, count, items = _entry(response), 0, False
+        children = _Children(_entry(response))
         try:
             async for output in result:
-                if not isinstance(output, Request):
-                    items = True
-                elif token is not None:
-                    output.meta[PARENT_META] = token
-                    count += 1
-                yield output
+                yield children.tag(output)
         finally:
-            if token is not None and not items:
-                self._yielded(token, count)
+            self._finish(children)
+
+    def _finish(self, children: _Children) -> None:
+        """A response that yielded items is done when their rows are; else once its requests
+        are queued."""
+        if children.parent is not None and not children.items:
+            self._yielded(children.parent, children.count)
 
     def process_spider_exception(self, response: Response, exception: Exception) -> None:
         self.crawler.signals.send_catch_log(signal=request_done, request=response.request)

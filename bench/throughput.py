@@ -1538,7 +1538,8 @@ def _sizes(value: str) -> tuple[int, ...]:
     return tuple(dict.fromkeys(sizes))
 
 
-def _workers(value: str) -> tuple[int | None, ...]:
+def extract_workers_list(value: str) -> tuple[int | None, ...]:
+    """An argument listing EXTRACT_WORKERS values (``None`` for ``default``: left unset)."""
     workers: list[int | None] = []
     for part in (part.strip() for part in value.split(",")):
         if part == "default":
@@ -1547,7 +1548,8 @@ def _workers(value: str) -> tuple[int | None, ...]:
             workers.append(int(part))
         else:
             raise argparse.ArgumentTypeError(
-                f"workers are 'default' or process counts, comma-separated, not {part!r}"
+                "EXTRACT_WORKERS values are 'default' or process counts, comma-separated, "
+                f"not {part!r}"
             )
     return tuple(dict.fromkeys(workers))
 
@@ -1570,7 +1572,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--workers",
-        type=_workers,
+        type=extract_workers_list,
         default=DEFAULT_WORKERS,
         metavar="W,W",
         help="EXTRACT_WORKERS values, 'default' to leave it unset (default: default,0)",

@@ -86,6 +86,7 @@ from bench.throughput import (
     PageSet,
     RunningServer,
     crawl_command,
+    extract_workers_list,
     load_templates,
     machine_line,
     markdown_table,
@@ -1042,20 +1043,6 @@ def _counts(value: str) -> tuple[int, ...]:
     return tuple(dict.fromkeys(counts))
 
 
-def _extract_workers(value: str) -> tuple[int | None, ...]:
-    found: list[int | None] = []
-    for part in (part.strip() for part in value.split(",")):
-        if part == "default":
-            found.append(None)
-        elif part.isdigit():
-            found.append(int(part))
-        else:
-            raise argparse.ArgumentTypeError(
-                f"EXTRACT_WORKERS values are 'default' or process counts, not {part!r}"
-            )
-    return tuple(dict.fromkeys(found))
-
-
 def _pages(value: str) -> int:
     number = int(value.replace("_", ""))
     if number < 1:
@@ -1080,7 +1067,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--extract-workers",
-        type=_extract_workers,
+        type=extract_workers_list,
         default=DEFAULT_EXTRACT_WORKERS,
         metavar="W,W",
         help="EXTRACT_WORKERS of every crawl process, 'default' to leave it unset; one set of "

@@ -79,6 +79,20 @@ def corpus_dir() -> Path:
     return Path(configured) if configured else DEFAULT_CORPUS_DIR
 
 
+def corpus_missing(directory: Path, make_target: str) -> bool:
+    """Whether ``directory`` holds no corpus (``manifest.jsonl``); says so on stderr, with how
+    to point ``make <make_target>`` at one."""
+    if (directory / "manifest.jsonl").is_file():
+        return False
+    print(
+        f"No corpus found: looked for {directory / 'manifest.jsonl'}.\n"
+        f"Set {CORPUS_ENV} to the corpus directory (the one holding manifest.jsonl and "
+        f"html/), e.g. {CORPUS_ENV}=/path/to/corpus make {make_target}",
+        file=sys.stderr,
+    )
+    return True
+
+
 def _page(directory: Path, record: Mapping[str, Any]) -> CorpusPage:
     return CorpusPage(
         id=record["id"],
@@ -594,13 +608,7 @@ def run_all(pages: Sequence[CorpusPage], detector: LanguageDetector) -> list[Sco
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     directory = corpus_dir()
-    if not (directory / "manifest.jsonl").is_file():
-        print(
-            f"No corpus found: looked for {directory / 'manifest.jsonl'}.\n"
-            f"Set {CORPUS_ENV} to the corpus directory (the one holding manifest.jsonl and "
-            f"html/), e.g. {CORPUS_ENV}=/path/to/corpus make bench-extract",
-            file=sys.stderr,
-        )
+    if corpus_missing(directory, "bench-extract"):
         return EXIT_NO_CORPUS
     pages = load_pages(directory, source=args.source, limit=args.limit)
     if not pages:

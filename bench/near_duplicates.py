@@ -52,6 +52,7 @@ from bench.extraction import (
     NOISY_LOGGERS,
     CorpusPage,
     corpus_dir,
+    corpus_missing,
     load_pages,
     markdown_table,
 )
@@ -840,13 +841,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     directory = corpus_dir()
-    if not (directory / "manifest.jsonl").is_file():
-        print(
-            f"No corpus found: looked for {directory / 'manifest.jsonl'}.\n"
-            f"Set {CORPUS_ENV} to the corpus directory (the one holding manifest.jsonl and "
-            "html/).",
-            file=sys.stderr,
-        )
+    if corpus_missing(directory, "bench-near"):
         return EXIT_NO_CORPUS
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.CRITICAL)

@@ -88,7 +88,7 @@ from scrapy.exceptions import DropItem
 from w3lib.encoding import read_bom
 
 import crawler
-from bench.extraction import CORPUS_ENV, EXIT_NO_CORPUS, corpus_dir, load_pages
+from bench.extraction import CORPUS_ENV, EXIT_NO_CORPUS, corpus_dir, corpus_missing, load_pages
 from bench.results import RESULTS_FILE, update_section
 from crawler.report import latest_report
 from pipelines._charset import decode_html
@@ -1601,13 +1601,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     directory = corpus_dir()
-    if not (directory / "manifest.jsonl").is_file():
-        print(
-            f"No corpus found: looked for {directory / 'manifest.jsonl'}.\n"
-            f"Set {CORPUS_ENV} to the corpus directory (the one holding manifest.jsonl and "
-            f"html/), e.g. {CORPUS_ENV}=/path/to/corpus make bench-throughput",
-            file=sys.stderr,
-        )
+    if corpus_missing(directory, "bench-throughput"):
         return EXIT_NO_CORPUS
     options = Options(
         sizes=args.sizes,

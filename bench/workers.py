@@ -77,7 +77,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.parquet as pq
 import redis
 
-from bench.extraction import CORPUS_ENV, EXIT_NO_CORPUS, corpus_dir
+from bench.extraction import CORPUS_ENV, EXIT_NO_CORPUS, corpus_dir, corpus_missing
 from bench.results import RESULTS_FILE, update_section
 from bench.throughput import (
     NOISY_LOGGERS,
@@ -1086,13 +1086,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     directory = corpus_dir()
-    if not (directory / "manifest.jsonl").is_file():
-        print(
-            f"No corpus found: looked for {directory / 'manifest.jsonl'}.\n"
-            f"Set {CORPUS_ENV} to the corpus directory (the one holding manifest.jsonl and "
-            f"html/), e.g. {CORPUS_ENV}=/path/to/corpus make bench-workers",
-            file=sys.stderr,
-        )
+    if corpus_missing(directory, "bench-workers"):
         return EXIT_NO_CORPUS
     binary = redis_server_binary()
     if binary is None:

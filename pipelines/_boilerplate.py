@@ -196,6 +196,8 @@ def scan_page(tree: HtmlElement) -> PageScan:
     bylines: list[tuple[int, HtmlElement]] = []
     for anchor in tree.iter("a"):
         _add_link(anchor, scan.link_texts)
+    # a page repeats a few class and id names on many elements: each is judged once
+    judged: dict[tuple[str, str], _Names] = {}
     for element in _NAMED_ELEMENTS(tree):
         attributes = element.attrib
         if attributes.get("rel") == "author" or "author" in attributes.get("itemprop", ""):
@@ -203,19 +205,38 @@ def scan_page(tree: HtmlElement) -> PageScan:
             continue
         if element.tag in ("html", "body", "a"):
             continue
-        lowered = f"{attributes.get('class', '')} {attributes.get('id', '')}".lower()
-        if _BLOCK.search(lowered) or (
+        names = (attributes.get("class", ""), attributes.get("id", ""))
+        verdict = judged.get(names)
+        if verdict is None:
+            verdict = judged[names] = _judge_names(f"{names[0]} {names[1]}".lower())
+        if verdict.block or (
             # "teaser" and "card" also name leads and layouts: a block only if it links away
-            _LINK_BLOCK.search(lowered) and element.find(".//a[@href]") is not None
+            verdict.link_block and element.find(".//a[@href]") is not None
         ):
             blocks.append(element)
-        rank = _byline_rank(lowered)
-        if rank is not None:
-            bylines.append((rank, element))
+        if verdict.byline_rank is not None:
+            bylines.append((verdict.byline_rank, element))
     scan.linked_headings = sum(1 for heading in tree.iter("h2", "h3", "h4") if _links(heading))
     scan.block_texts = _outermost_texts(blocks)
     scan.byline = _first_byline(bylines)
     return scan
+
+
+@dataclass(frozen=True)
+class _Names:
+    """What an element's (lower-case) class and id names say it is."""
+
+    block: bool
+    link_block: bool
+    byline_rank: int | None
+
+
+def _judge_names(names: str) -> _Names:
+    return _Names(
+        block=_BLOCK.search(names) is not None,
+        link_block=_LINK_BLOCK.search(names) is not None,
+        byline_rank=_byline_rank(names),
+    )
 
 
 def _links(heading: HtmlElement) -> bool:

@@ -60,6 +60,16 @@ def _signer() -> Signer:
     return Signer()
 
 
+def warm_up(options: PageOptions | None = None) -> None:
+    """Make what :func:`process_page` reuses from page to page for ``options`` (by default,
+    the default options), so that processes forked afterwards inherit it."""
+    options = options or PageOptions()
+    if options.language:
+        _detector(options.language_seed, options.language_sample_chars)
+    if options.signature:
+        _signer()
+
+
 def process_page(
     body: bytes, url: str, content_type: str | None, options: PageOptions
 ) -> dict[str, Any]:
@@ -136,9 +146,10 @@ class PagePool:
         if self.workers < 1:
             return
         # forkserver: workers are not forked from the crawl process and its threads; they fork
-        # from a small server that imported the extraction code once.
+        # from a small server that imported the extraction code and loaded the language
+        # profiles once (pipelines/_worker_preload.py).
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__, "pipelines.extract"])
+        context.set_forkserver_preload([__name__, "pipelines.extract", "pipelines._worker_preload"])
         self._pool = ProcessPool(
             max_workers=self.workers,
             max_tasks=self.max_tasks,

@@ -30,6 +30,19 @@ def misbehave(body: bytes, url: str, content_type: str | None, options: Any) -> 
     return {"pid": os.getpid(), "url": url}
 
 
+def what_the_worker_holds(
+    body: bytes, url: str, content_type: str | None, options: Any
+) -> dict[str, Any]:
+    """A page function for the tests: what the worker had made before this page."""
+    from pipelines.workers import _detector, _signer  # noqa: PLC0415
+
+    return {
+        "pid": os.getpid(),
+        "detectors": _detector.cache_info().currsize,
+        "signers": _signer.cache_info().currsize,
+    }
+
+
 async def _run_all(pool: PagePool, urls: list[str]) -> list[Any]:
     async def one(url: str) -> Any:
         try:
@@ -152,6 +165,14 @@ def test_workers_are_replaced_after_max_tasks() -> None:
     pids = [result["pid"] for result in results]
     assert len(set(pids)) == 3
     assert os.getpid() not in pids
+
+
+def test_workers_start_with_the_language_profiles_loaded() -> None:
+    # loaded once in the fork server, not again in every worker that replaces another
+    pool = PagePool(1, max_tasks=2, function=what_the_worker_holds)
+    results = run_pages(pool, [f"http://t/{n}" for n in range(4)])
+    assert len({result["pid"] for result in results}) == 2
+    assert all(result["detectors"] == 1 and result["signers"] == 1 for result in results)
 
 
 def test_pages_in_flight_are_bounded() -> None:

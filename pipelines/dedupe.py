@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Self
 
 import redis
@@ -102,7 +103,6 @@ class DedupePipeline:
         self.policy = policy
         self.near = near
         self.near_threshold = near_threshold
-        self.signer = Signer()
         self.registry = registry
         """Redis mode: the state is shared by every worker (``None``: embedded)."""
         self.state: CrawlState | RedisCrawlState | None = None
@@ -114,6 +114,12 @@ class DedupePipeline:
         self.pending_urls: set[str] = set()
         self.pending_hashes: set[str] = set()
         self.copies: sqlite3.Connection | None = None
+
+    @cached_property
+    def signer(self) -> Signer:
+        """Made when first needed: with extraction workers, they sign the texts (and making
+        one imports datasketch and scipy, 0.3 s)."""
+        return Signer()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from datasketch import MinHash
 
 from pipelines import normalize
 
@@ -76,6 +75,10 @@ class Signer:
     """MinHash signatures with fixed permutations (made once, reused for every text)."""
 
     def __init__(self, num_perm: int = NUM_PERM, seed: int = SEED) -> None:
+        # imported when first needed: datasketch imports scipy (0.4 s), and the crawl process
+        # rarely signs a text itself (its extraction workers do)
+        from datasketch import MinHash  # noqa: PLC0415
+
         self._template = MinHash(num_perm=num_perm, seed=seed)
 
     def signature(self, text: str) -> np.ndarray | None:

@@ -27,7 +27,10 @@ Pages per second are the article responses (``news/fetch/pages``) over the wall 
 process, start-up included; the crawl's own ``elapsed_time_seconds`` is shown beside it. The ratio
 is that rate over the rate of a single-process loop of ``trafilatura.extract(body)`` over the
 first ``--baseline-pages`` pages (default: the smallest size, at most 2,000), run in this process
-before the crawls (wall time of the calls alone). Memory: every 0.2 s the RSS (``VmRSS``) and PSS
+before the crawls (wall time of the calls alone). In the same loop, page by page (which goes
+first alternates), the extraction workers' whole work on the page (``process_page``: extraction,
+language, normalized text, signature) gives a second ratio, to our own work in one process: how
+well the crawl uses the cores for it. Memory: every 0.2 s the RSS (``VmRSS``) and PSS
 (``smaps_rollup``) of the crawl process and of all its descendants (extraction workers) are read
 from ``/proc``; the peaks are reported, the sum over the tree and the main process alone. CPU:
 of the crawl's process tree (the larger of ``RUSAGE_CHILDREN``, which misses workers the crawl
@@ -39,6 +42,13 @@ Cost per stage: the crawl's stages as plain calls, in this process, on the first
 ``pipelines.extract.extract_article`` minus its decode; site boilerplate; language; normalize;
 dedupe, the crawl's ``DedupePipeline`` with its state in a scratch ``OUTPUT_DIR``; write:
 ``to_row``/``to_batch`` per row and ``DatasetWriter`` row groups of 1,000 and the commit).
+
+What the target needs: the smallest crawl once more with no item pipeline (``ITEM_PIPELINES={}``:
+what Scrapy's fetching costs, start-up included), the server's CPU in it, and the stage costs'
+share of trafilatura (its ``load_html`` parse and the ``bare_extraction`` calls of
+``pipelines.extract.main_text``) and of language detection make a floor: what a page costs
+whatever the rest costs. It gives the best ratio the crawl could reach with everything else free,
+and what the target leaves for everything else.
 
 Where the time goes: the crawl of the smallest size with ``EXTRACT_WORKERS=0``, once more under
 ``cProfile`` (main thread only: the Parquet writer thread is not in it), summarized by package:
@@ -81,6 +91,7 @@ from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
+from unittest import mock
 
 import pyarrow as pa
 import trafilatura
@@ -91,6 +102,7 @@ import crawler
 from bench.extraction import CORPUS_ENV, EXIT_NO_CORPUS, corpus_dir, corpus_missing, load_pages
 from bench.results import RESULTS_FILE, update_section
 from crawler.report import latest_report
+from pipelines import extract as extract_module
 from pipelines._charset import decode_html
 from pipelines.dataset import state_dir
 from pipelines.dedupe import DedupePipeline
@@ -101,6 +113,7 @@ from pipelines.normalize import DEFAULT_TRACKING_PARAMS, normalize_article
 from pipelines.parquet import DatasetWriter
 from pipelines.schema import ARTICLE_SCHEMA, to_batch, to_row
 from pipelines.site_boilerplate import SiteBoilerplate, SiteBoilerplatePipeline
+from pipelines.workers import PageOptions, process_page
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -597,7 +610,11 @@ def crawl_command(
     log_file: Path,
     workers: int | None,
     profile: Path | None = None,
+    *,
+    pipelines: bool = True,
 ) -> list[str]:
+    """The ``scrapy crawl`` command; without ``pipelines``, the pages are fetched and handed to
+    no item pipeline (what Scrapy itself costs)."""
     python = [sys.executable] + (["-m", "cProfile", "-o", str(profile)] if profile else [])
     settings = {
         "OUTPUT_DIR": str(output_dir),
@@ -609,6 +626,8 @@ def crawl_command(
     }
     if workers is not None:
         settings["EXTRACT_WORKERS"] = str(workers)
+    if not pipelines:
+        settings["ITEM_PIPELINES"] = "{}"
     command = [*python, "-m", "scrapy", "crawl", "news", "-a", f"sitemaps={sitemap_url}"]
     for name, value in settings.items():
         command += ["-s", f"{name}={value}"]
@@ -622,6 +641,7 @@ class CrawlRun:
     size: int
     workers: int | None
     wall: float
+    pipelines: bool
     returncode: int | None
     report: dict[str, Any]
     cpu_seconds: float
@@ -723,14 +743,25 @@ def run_crawl(
     *,
     profile: Path | None = None,
     timeout: float | None = None,
+    pipelines: bool = True,
 ) -> CrawlRun:
-    """One ``scrapy crawl news`` of the first ``size`` pages, in a fresh ``OUTPUT_DIR``."""
-    label = f"crawl-{size}-w{workers_label(workers)}" + ("-profile" if profile else "")
+    """One ``scrapy crawl news`` of the first ``size`` pages, in a fresh ``OUTPUT_DIR``
+    (without ``pipelines``: fetched only, see :func:`crawl_command`)."""
+    label = (
+        f"crawl-{size}-w{workers_label(workers)}"
+        + ("-profile" if profile else "")
+        + ("" if pipelines else "-fetch-only")
+    )
     output_dir = work_dir / label
     output_dir.mkdir(parents=True)
     log_file = work_dir / f"{label}.log"
     command = crawl_command(
-        server.base_url + sitemap_index_path(size), output_dir, log_file, workers, profile
+        server.base_url + sitemap_index_path(size),
+        output_dir,
+        log_file,
+        workers,
+        profile,
+        pipelines=pipelines,
     )
     cpu_before, server_before = _children_cpu(), server.cpu_seconds()
     with (work_dir / f"{label}.out").open("wb") as output:
@@ -758,6 +789,7 @@ def run_crawl(
         size=size,
         workers=workers,
         wall=wall,
+        pipelines=pipelines,
         returncode=process.returncode,
         report=latest_report(output_dir) or {},
         cpu_seconds=cpu,
@@ -781,24 +813,50 @@ class Baseline:
     pages: int
     seconds: float
     cpu_seconds: float
+    ours_seconds: float = 0.0
+    """:func:`pipelines.workers.process_page` on the same pages: the extraction worker's whole
+    work on a page (extraction, language, normalized text, MinHash signature)."""
+    ours_cpu_seconds: float = 0.0
 
     @property
     def pages_per_second(self) -> float:
         return self.pages / self.seconds if self.seconds else 0.0
 
+    @property
+    def ours_pages_per_second(self) -> float:
+        return self.pages / self.ours_seconds if self.ours_seconds else 0.0
 
-def run_baseline(pages: PageSet, count: int) -> Baseline:
-    """``trafilatura.extract(body)`` on pages ``0 .. count-1``, one after the other; only the
-    calls are timed (making the variant bytes is not)."""
-    trafilatura.extract(pages.body(0))  # warm-up: lazy imports and first-call set-up
-    wall = cpu = 0.0
+
+def run_baseline(pages: PageSet, count: int, base_url: str = "http://127.0.0.1") -> Baseline:
+    """``trafilatura.extract(body)`` and our worker's ``process_page`` on pages
+    ``0 .. count-1``, one page after the other, each page through both (which goes first
+    alternates); only the calls are timed (making the variant bytes is not)."""
+    options = PageOptions()
+
+    def ours(index: int, body: bytes) -> Any:
+        return process_page(body, base_url + pages.path(index), CONTENT_TYPE, options)
+
+    def theirs(index: int, body: bytes) -> Any:
+        return trafilatura.extract(body)
+
+    calls = (theirs, ours)
+    wall, cpu = dict.fromkeys(calls, 0.0), dict.fromkeys(calls, 0.0)
+    for call in calls:  # warm-up: lazy imports and first-call set-up
+        call(0, pages.body(0))
     for index in range(count):
         body = pages.body(index)
-        started, started_cpu = time.perf_counter(), time.process_time()
-        trafilatura.extract(body)
-        wall += time.perf_counter() - started
-        cpu += time.process_time() - started_cpu
-    return Baseline(pages=count, seconds=wall, cpu_seconds=cpu)
+        for call in calls if index % 2 == 0 else calls[::-1]:
+            started, started_cpu = time.perf_counter(), time.process_time()
+            call(index, body)
+            wall[call] += time.perf_counter() - started
+            cpu[call] += time.process_time() - started_cpu
+    return Baseline(
+        pages=count,
+        seconds=wall[theirs],
+        cpu_seconds=cpu[theirs],
+        ours_seconds=wall[ours],
+        ours_cpu_seconds=cpu[ours],
+    )
 
 
 # --- cost per stage -----------------------------------------------------------------------------
@@ -825,6 +883,10 @@ class StageCosts:
     cpu_seconds: dict[str, float]
     signature_seconds: float
     drops: dict[str, int]
+    trafilatura_seconds: float = 0.0
+    """Of extract: trafilatura's own work (its ``load_html`` parse and ``bare_extraction``
+    calls), wall."""
+    trafilatura_cpu_seconds: float = 0.0
 
     def per_page_ms(self, stage: str, *, cpu: bool = False) -> float:
         seconds = (self.cpu_seconds if cpu else self.seconds)[stage]
@@ -854,6 +916,7 @@ class _StageRunner:
         self.seconds = dict.fromkeys(STAGES, 0.0)
         self.cpu_seconds = dict.fromkeys(STAGES, 0.0)
         self.signature_seconds = 0.0
+        self.trafilatura_seconds = self.trafilatura_cpu_seconds = 0.0
         self.batches: list[pa.RecordBatch] = []
         self.rows = 0
         self.drops: Counter[str] = Counter()
@@ -862,6 +925,19 @@ class _StageRunner:
         self.boilerplate.open_spider()
         self.dedupe.open_spider()
         self.writer.open()
+
+    def timing_trafilatura(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """``function`` (trafilatura's work inside extract), timed into the runner."""
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started, started_cpu = time.perf_counter(), time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.trafilatura_seconds += time.perf_counter() - started
+                self.trafilatura_cpu_seconds += time.process_time() - started_cpu
+
+        return timed
 
     def _timed(self, stage: str, call: Callable[[], Any]) -> Any:
         started, started_cpu = time.perf_counter(), time.process_time()
@@ -924,8 +1000,15 @@ def run_stages(pages: PageSet, count: int, output_dir: Path, base_url: str) -> S
         text = extract_article(pages.body(0), base_url, CONTENT_TYPE).text
         apply_language({"text": text}, runner.detector)
     runner.open()
-    for index in range(count):
-        runner.page(pages.body(index), base_url + pages.path(index))
+    with contextlib.ExitStack() as patches:
+        for name in ("load_html", "main_text"):  # trafilatura's parse and its extraction calls
+            patches.enter_context(
+                mock.patch.object(
+                    extract_module, name, runner.timing_trafilatura(getattr(extract_module, name))
+                )
+            )
+        for index in range(count):
+            runner.page(pages.body(index), base_url + pages.path(index))
     runner.close()
     runner.seconds["extract"] -= runner.seconds["decode"]
     runner.cpu_seconds["extract"] -= runner.cpu_seconds["decode"]
@@ -936,6 +1019,8 @@ def run_stages(pages: PageSet, count: int, output_dir: Path, base_url: str) -> S
         cpu_seconds=runner.cpu_seconds,
         signature_seconds=runner.signature_seconds,
         drops=dict(runner.drops),
+        trafilatura_seconds=runner.trafilatura_seconds,
+        trafilatura_cpu_seconds=runner.trafilatura_cpu_seconds,
     )
 
 
@@ -1128,6 +1213,8 @@ class Results:
     baseline: Baseline
     crawls: tuple[CrawlRun, ...]
     stages: StageCosts | None
+    fetch_only: CrawlRun | None
+    """The smallest crawl once more with no item pipeline: what fetching costs."""
     profile: ProfileSummary | None
     profile_run: CrawlRun | None
     durations: dict[str, float]
@@ -1171,6 +1258,12 @@ def run_benchmark(options: Options, corpus: Path, work_dir: Path) -> Results:
             for size in options.sizes
             for workers in options.workers
         ]
+        size = min(options.sizes)
+        fetch_only = _timed_step(
+            durations,
+            f"crawl of {size:,} pages, no item pipeline",
+            partial(run_crawl, server, size, None, work_dir, timeout=300, pipelines=False),
+        )
         if stage_pages:
             stages = _timed_step(
                 durations,
@@ -1196,6 +1289,7 @@ def run_benchmark(options: Options, corpus: Path, work_dir: Path) -> Results:
         baseline=baseline,
         crawls=tuple(crawls),
         stages=stages,
+        fetch_only=fetch_only,
         profile=profile,
         profile_run=profile_run,
         durations=durations,
@@ -1230,6 +1324,7 @@ def machine_line() -> str:
 
 def throughput_table(results: Results) -> str:
     base = results.baseline.pages_per_second
+    ours = results.baseline.ours_pages_per_second
     rows = []
     for run in results.crawls:
         elapsed = run.elapsed
@@ -1246,6 +1341,7 @@ def throughput_table(results: Results) -> str:
                 f"{run.pages_per_second:.1f}",
                 f"{run.article_responses / elapsed:.1f}" if elapsed else "-",
                 f"**{run.pages_per_second / base:.2f}**" if base else "-",
+                f"{run.pages_per_second / ours:.2f}" if ours else "-",
                 f"{1000 * run.cpu_seconds / max(run.article_responses, 1):.1f}",
                 f"{run.cpu_seconds / run.wall:.2f}" if run.wall else "-",
                 f"{1000 * run.server_cpu_seconds / max(run.article_responses, 1):.1f}",
@@ -1263,6 +1359,7 @@ def throughput_table(results: Results) -> str:
         "pages/s (wall)",
         "pages/s (elapsed)",
         "ratio to trafilatura.extract",
+        "ratio to our extraction loop",
         "crawl CPU ms/page",
         "cores busy (crawl CPU / wall)",
         "server CPU ms/page",
@@ -1310,6 +1407,86 @@ def target_lines(results: Results) -> list[str]:
             for problem in run.log_problems
         ]
     return lines
+
+
+@dataclass(frozen=True)
+class Floor:
+    """What a page costs at least, whatever the rest costs (CPU ms per page)."""
+
+    trafilatura: float
+    language: float
+    fetching: float
+    server: float
+
+    @property
+    def total(self) -> float:
+        return self.trafilatura + self.language + self.fetching + self.server
+
+
+def floor_of(results: Results) -> Floor | None:
+    """The floor, from the stage costs and the crawl with no item pipeline."""
+    stages, fetched = results.stages, results.fetch_only
+    if stages is None or fetched is None or not stages.pages or not fetched.article_responses:
+        return None
+    pages = fetched.article_responses
+    return Floor(
+        trafilatura=1000 * stages.trafilatura_cpu_seconds / stages.pages,
+        language=stages.per_page_ms("language", cpu=True),
+        fetching=1000 * fetched.cpu_seconds / pages,
+        server=1000 * fetched.server_cpu_seconds / pages,
+    )
+
+
+def floor_section(results: Results) -> list[str]:
+    """What the target needs: the floor, and what it leaves for everything else."""
+    floor, base = floor_of(results), results.baseline.pages_per_second
+    # the crawl with the default workers (else the most workers) of the smallest size
+    pooled = [run for run in results.crawls if run.workers != 0]
+    if floor is None or not base or not pooled:
+        return []
+    run = min(pooled, key=lambda r: (r.size, r.workers is not None, -(r.workers or 0)))
+    cores = len(os.sched_getaffinity(0))
+    now = 1000 * (run.cpu_seconds + run.server_cpu_seconds) / max(run.article_responses, 1)
+    budget = cores * 1000 / (TARGET_RATIO * base)
+    ceiling = cores * 1000 / floor.total / base
+    fetched = results.fetch_only
+    assert fetched is not None
+    fetching = (
+        f"Scrapy fetching the page (the crawl of {fetched.size:,} pages with no item pipeline, "
+        "start-up included)"
+    )
+    rest = (
+        f"everything else now (the crawl of {run.size:,} pages, EXTRACT_WORKERS="
+        f"{workers_label(run.workers)}: all its processes and the server, minus the floor)"
+    )
+    rows: list[tuple[str, float]] = [
+        ("trafilatura's work in our extraction (its parse, `bare_extraction`)", floor.trafilatura),
+        ("language detection (langdetect)", floor.language),
+        (fetching, floor.fetching),
+        ("the page server", floor.server),
+        ("**floor**", floor.total),
+        (rest, now - floor.total),
+        (f"the target: at most ({cores} cores busy all the time)", budget),
+        ("… which leaves for everything else", budget - floor.total),
+    ]  # fmt: skip
+    return [
+        (
+            "### What the target needs\n\nCPU per page. The floor is what a page costs "
+            "whatever the rest costs: trafilatura's share of our extraction and the language "
+            "detection (from the stage costs), Scrapy's fetching and the page server (from a "
+            "crawl of the same pages with no item pipeline). Everything else is our "
+            "extraction's own rules (boilerplate scan, metadata, lead, dates), the normalized "
+            "text, the MinHash signature, handing pages to the workers and back, site "
+            "boilerplate, dedupe and writing."
+        ),
+        markdown_table(["part", "CPU ms/page"], [[part, f"{ms:.1f}"] for part, ms in rows]),
+        (
+            f"With everything else free and {cores} cores busy all the time, the ratio would be "
+            f"at most {ceiling:.2f}; the target {TARGET_RATIO} needs everything else to cost "
+            f"at most {max(budget - floor.total, 0.0):.1f} ms per page, against "
+            f"{now - floor.total:.1f} ms now."
+        ),
+    ]
 
 
 def memory_table(results: Results) -> str:
@@ -1476,7 +1653,12 @@ def render(results: Results, command: str) -> str:
             f"### Throughput\n\nBaseline: `trafilatura.extract(body)` in a loop in one process "
             f"over the first {base.pages:,} of the same pages: {base.seconds:.1f} s, "
             f"**{base.pages_per_second:.1f} pages/s** ({1000 * base.seconds / base.pages:.1f} "
-            f"ms/page wall, {1000 * base.cpu_seconds / base.pages:.1f} ms/page CPU). Crawl "
+            f"ms/page wall, {1000 * base.cpu_seconds / base.pages:.1f} ms/page CPU). Our "
+            "extraction loop: the extraction workers' whole work on a page "
+            "(`pipelines.workers.process_page`: extraction, language, normalized text, MinHash "
+            f"signature) in the same loop, page by page with the baseline: "
+            f"{base.ours_pages_per_second:.1f} pages/s "
+            f"({1000 * base.ours_cpu_seconds / base.pages:.1f} ms/page CPU). Crawl "
             "pages/s: article responses over the wall time of the crawl process, start-up "
             "included; the ratio is that over the baseline's pages/s. CPU: the crawl's "
             "processes (workers included) and the page server's, per article response; cores "
@@ -1485,6 +1667,7 @@ def render(results: Results, command: str) -> str:
         throughput_table(results),
     ]
     sections += target_lines(results)
+    sections += floor_section(results)
     sections += [
         (
             "### Memory\n\nSampled every 0.2 s from `/proc`: the crawl process and all its "

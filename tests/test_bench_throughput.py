@@ -15,6 +15,7 @@ from bench.extraction import EXIT_NO_CORPUS, load_pages
 from bench.throughput import (
     Options,
     PageSet,
+    floor_of,
     load_templates,
     main,
     package_group,
@@ -93,7 +94,11 @@ def test_benchmark_run_on_a_few_pages(tmp_path: Path) -> None:
     results = run_benchmark(options, PAGES_DIR, tmp_path)
     assert results.baseline.pages == PAGES
     assert results.baseline.pages_per_second > 0
+    assert results.baseline.ours_pages_per_second > 0
     assert results.stages is not None
+    # trafilatura's work is part of extract, and most of it
+    extract_cpu = results.stages.cpu_seconds["extract"] + results.stages.cpu_seconds["decode"]
+    assert 0.3 * extract_cpu < results.stages.trafilatura_cpu_seconds < extract_cpu
     expected = results.stages.rows  # articles among the pages, by the stages in process
     assert expected >= PAGES - 2
     assert "DuplicateArticle" not in results.stages.drops
@@ -108,8 +113,27 @@ def test_benchmark_run_on_a_few_pages(tmp_path: Path) -> None:
         assert run.cpu_seconds > 0
         assert 0 < run.peak_main_rss <= run.peak_tree_rss
         assert not run.log_problems
+    fetched = results.fetch_only
+    assert fetched is not None
+    assert not fetched.pipelines
+    assert fetched.returncode == 0, fetched.log_file.read_text()
+    assert fetched.article_responses == PAGES
+    assert fetched.rows == 0  # fetched, handed to no pipeline
+    floor = floor_of(results)
+    assert floor is not None
+    assert floor.trafilatura > 0
+    assert floor.language > 0
+    assert floor.fetching > 0
+    assert floor.total == floor.trafilatura + floor.language + floor.fetching + floor.server
     text = render(results, "python -m bench.throughput")
-    for heading in ("### Throughput", "### Memory", "### Cost per stage", "ratio to"):
+    for heading in (
+        "### Throughput",
+        "### Memory",
+        "### Cost per stage",
+        "### What the target needs",
+        "ratio to our extraction loop",
+        "ratio to",
+    ):
         assert heading in text
 
 

@@ -14,17 +14,20 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
+from trafilatura.utils import load_html
 
 from bench.scoring import body_overlap, normalize
 from crawler.items import ArticleItem
 from demo.site import PAGES_DIR, SEED_FILE, Page, load_site
 from pipelines.extract import (
     EmptyPage,
+    Extraction,
     ExtractionError,
     ExtractPipeline,
     ListingPage,
     NotAnArticle,
     NotHtml,
+    drop_inert_elements,
     extract_article,
 )
 from pipelines.language import LanguageDetector
@@ -347,3 +350,38 @@ def test_separator_characters_in_an_attribute_are_not_binary() -> None:
     assert extract_article(page, SEED_URL, "text/html").text.startswith(SEED_PARAGRAPHS[0][:40])
     with pytest.raises(ExtractionError, match="binary"):
         extract_article(bytes(range(256)) * 16, SEED_URL, "text/html")
+
+
+def test_inert_elements_are_dropped_and_the_text_around_them_kept() -> None:
+    tree = load_html(
+        "<html><head><style>p {color: red}</style>"
+        '<script type="application/ld+json">{"@type": "NewsArticle"}</script>'
+        "<script>var tracking = 1;</script></head><body><p>Before "
+        '<svg class="icon"><title>Share</title><path d="M0 0"/></svg>after the icon.'
+        "<script>window.ads = [];</script> And the rest.</p></body></html>"
+    )
+    drop_inert_elements(tree)
+    assert [script.get("type") for script in tree.iter("script")] == ["application/ld+json"]
+    assert next(tree.iter("style", "svg", "path"), None) is None
+    assert tree.find(".//p").text_content() == "Before after the icon. And the rest."
+
+
+def test_extraction_is_the_same_with_the_inert_elements_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # they are dropped to save work, not to change what is extracted
+    pages = [(page.body(), f"http://127.0.0.1{page.path}") for page in load_site().pages]
+
+    def extract_all() -> list[Any]:
+        results: list[Any] = []
+        for body, url in pages:
+            try:
+                results.append(extract_article(body, url, "text/html"))
+            except ExtractionError as exc:
+                results.append(str(exc))
+        return results
+
+    dropped = extract_all()
+    monkeypatch.setattr("pipelines.extract.drop_inert_elements", lambda tree: None)
+    assert extract_all() == dropped
+    assert sum(isinstance(result, Extraction) for result in dropped) >= len(pages) - 2

@@ -239,12 +239,20 @@ def extract_article(
     meta = page_metadata(tree, url)
     scan = scan_page(tree)
     headings = [heading.text_content() for heading in tree.iter("h1")]
+    title = meta.title or extract_title(tree)
+    site_name = meta.site_name or _site_name(extract_sitename(tree))
+    # day-first dates (05/10/2022 = 5 October) everywhere but in English
+    dayfirst = meta.language != "en"
+    published = parse_datetime(meta.published, dayfirst=dayfirst)
+    if published is None:
+        published = _searched_date(tree, url)
+    # what is read outside the main text has been read
+    drop_asides_and_footers(tree)
     extracted = main_text(tree, url)
     # a listing is judged on what trafilatura kept, before teasers are removed as boilerplate
     listing = listing_reason(extracted, scan, url, meta, max_link_share=max_link_share)
     if listing:
         raise ExtractionError(ListingPage, listing)
-    title = meta.title or extract_title(tree)
     paragraphs = within_article_body(
         remove_boilerplate(extracted, scan, [title or "", *headings, *_titles(tree)]),
         meta.article_body,
@@ -260,14 +268,8 @@ def extract_article(
         )
 
     host = urlsplit(meta.canonical_url or url).hostname
-    site_name = meta.site_name or _site_name(extract_sitename(tree))
     # a person named in the page beats the outlet named as author in structured data
     authors = clean_authors(meta.authors)
-    # day-first dates (05/10/2022 = 5 October) everywhere but in English
-    dayfirst = meta.language != "en"
-    published = parse_datetime(meta.published, dayfirst=dayfirst)
-    if published is None:
-        published = _searched_date(tree, url)
     if not authors:
         # no byline in structured data: the page's byline markup, then the outlet
         authors = clean_authors(scan.byline) or clean_authors(meta.organization_authors)
@@ -301,6 +303,18 @@ def drop_inert_elements(tree: HtmlElement) -> None:
         if (script.get("type") or "").strip().lower() != "application/ld+json":
             script.tag = _INERT
     etree.strip_elements(tree, _INERT, "style", "svg", with_tail=False)
+
+
+def drop_asides_and_footers(tree: HtmlElement) -> None:
+    """Remove the ``<aside>`` and ``<footer>`` elements of a parsed page, keeping the text that
+    follows each.
+
+    trafilatura removes them before it extracts the main text and before it measures the
+    page's text (for its recall retry), but only after copying and searching the whole tree
+    several times: removed once beforehand, they cost nothing at those passes. Everything else
+    read from the page (structured data, byline, title, site name, date) is read before.
+    """
+    etree.strip_elements(tree, "aside", "footer", with_tail=False)
 
 
 def _titles(tree: HtmlElement) -> list[str]:

@@ -27,6 +27,7 @@ from pipelines.extract import (
     ListingPage,
     NotAnArticle,
     NotHtml,
+    drop_asides_and_footers,
     drop_inert_elements,
     extract_article,
 )
@@ -366,7 +367,17 @@ def test_inert_elements_are_dropped_and_the_text_around_them_kept() -> None:
     assert tree.find(".//p").text_content() == "Before after the icon. And the rest."
 
 
-def test_extraction_is_the_same_with_the_inert_elements_dropped(
+def test_asides_and_footers_are_dropped_and_the_text_after_them_kept() -> None:
+    tree = load_html(
+        "<html><body><article><p>First paragraph.</p><aside><p>Read also: more</p></aside>"
+        "Tail text.<footer>Copyright 2024</footer><p>Last paragraph.</p></article></body></html>"
+    )
+    drop_asides_and_footers(tree)
+    assert next(tree.iter("aside", "footer"), None) is None
+    assert tree.find(".//article").text_content() == "First paragraph.Tail text.Last paragraph."
+
+
+def test_extraction_is_the_same_with_the_elements_trafilatura_ignores_dropped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # they are dropped to save work, not to change what is extracted
@@ -383,5 +394,6 @@ def test_extraction_is_the_same_with_the_inert_elements_dropped(
 
     dropped = extract_all()
     monkeypatch.setattr("pipelines.extract.drop_inert_elements", lambda tree: None)
+    monkeypatch.setattr("pipelines.extract.drop_asides_and_footers", lambda tree: None)
     assert extract_all() == dropped
     assert sum(isinstance(result, Extraction) for result in dropped) >= len(pages) - 2

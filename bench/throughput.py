@@ -533,23 +533,20 @@ class MemorySample:
     processes: int
 
 
-@dataclass
-class MemorySampler:
-    """Samples the RSS of a process and its descendants every ``interval`` seconds."""
+class PeriodicSampler:
+    """Calls :meth:`sample` every ``interval`` seconds in a thread of its own, from
+    :meth:`start` until :meth:`stop`."""
 
-    pid: int
-    interval: float = SAMPLE_SECONDS
-    samples: list[MemorySample] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-    _started: float = 0.0
-    cpu_seen: dict[int, float] = field(default_factory=dict)
-    """The last CPU seconds read of every process seen in the tree."""
-    commands: dict[int, str] = field(default_factory=dict)
+    interval: float
+    _stop: threading.Event
+    _thread: threading.Thread | None
+    thread_name = "sampler"
+
+    def sample(self) -> None:
+        raise NotImplementedError
 
     def start(self) -> None:
-        self._started = time.perf_counter()
-        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -562,6 +559,26 @@ class MemorySampler:
             self.sample()
             if self._stop.wait(self.interval):
                 return
+
+
+@dataclass
+class MemorySampler(PeriodicSampler):
+    """Samples the RSS of a process and its descendants every ``interval`` seconds."""
+
+    pid: int
+    interval: float = SAMPLE_SECONDS
+    samples: list[MemorySample] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _started: float = 0.0
+    cpu_seen: dict[int, float] = field(default_factory=dict)
+    """The last CPU seconds read of every process seen in the tree."""
+    commands: dict[int, str] = field(default_factory=dict)
+    thread_name = "rss-sampler"
+
+    def start(self) -> None:
+        self._started = time.perf_counter()
+        super().start()
 
     def sample(self) -> None:
         tree = process_tree(self.pid)

@@ -84,6 +84,7 @@ from bench.throughput import (
     ROOT,
     PageServer,
     PageSet,
+    PeriodicSampler,
     RunningServer,
     crawl_command,
     extract_workers_list,
@@ -311,7 +312,7 @@ def redis_usage(client: redis.Redis, empty_memory: int, cpu_seconds: float) -> R
 
 
 @dataclass
-class TreeSampler:
+class TreeSampler(PeriodicSampler):
     """Reads the CPU time of every process in the trees of ``roots`` every ``interval`` s."""
 
     roots: list[int]
@@ -320,21 +321,7 @@ class TreeSampler:
     max_processes: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def _run(self) -> None:
-        while True:
-            self.sample()
-            if self._stop.wait(self.interval):
-                return
+    thread_name = "cpu-sampler"
 
     def sample(self) -> None:
         alive = [pid for pid in process_trees(self.roots) if Path(f"/proc/{pid}").exists()]

@@ -879,6 +879,9 @@ def run_baseline(pages: PageSet, count: int, base_url: str = "http://127.0.0.1")
 # --- cost per stage -----------------------------------------------------------------------------
 
 STAGES = ("decode", "extract", "site boilerplate", "language", "normalize", "dedupe", "write")
+TRAFILATURA = "trafilatura"
+"""Timed beside the stages, inside extract: trafilatura's own work (its ``load_html`` parse and
+the ``bare_extraction`` calls of ``pipelines.extract.main_text``)."""
 
 
 class _Stats:
@@ -900,10 +903,6 @@ class StageCosts:
     cpu_seconds: dict[str, float]
     signature_seconds: float
     drops: dict[str, int]
-    trafilatura_seconds: float = 0.0
-    """Of extract: trafilatura's own work (its ``load_html`` parse and ``bare_extraction``
-    calls), wall."""
-    trafilatura_cpu_seconds: float = 0.0
 
     def per_page_ms(self, stage: str, *, cpu: bool = False) -> float:
         seconds = (self.cpu_seconds if cpu else self.seconds)[stage]
@@ -930,10 +929,9 @@ class _StageRunner:
         )
         self.dedupe = DedupePipeline(stats, output_dir=output_dir)
         self.writer = DatasetWriter(output_dir)
-        self.seconds = dict.fromkeys(STAGES, 0.0)
-        self.cpu_seconds = dict.fromkeys(STAGES, 0.0)
+        self.seconds = dict.fromkeys((*STAGES, TRAFILATURA), 0.0)
+        self.cpu_seconds = dict.fromkeys((*STAGES, TRAFILATURA), 0.0)
         self.signature_seconds = 0.0
-        self.trafilatura_seconds = self.trafilatura_cpu_seconds = 0.0
         self.batches: list[pa.RecordBatch] = []
         self.rows = 0
         self.drops: Counter[str] = Counter()
@@ -947,12 +945,7 @@ class _StageRunner:
         """``function`` (trafilatura's work inside extract), timed into the runner."""
 
         def timed(*args: Any, **kwargs: Any) -> Any:
-            started, started_cpu = time.perf_counter(), time.process_time()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                self.trafilatura_seconds += time.perf_counter() - started
-                self.trafilatura_cpu_seconds += time.process_time() - started_cpu
+            return self._timed(TRAFILATURA, lambda: function(*args, **kwargs))
 
         return timed
 
@@ -1036,8 +1029,6 @@ def run_stages(pages: PageSet, count: int, output_dir: Path, base_url: str) -> S
         cpu_seconds=runner.cpu_seconds,
         signature_seconds=runner.signature_seconds,
         drops=dict(runner.drops),
-        trafilatura_seconds=runner.trafilatura_seconds,
-        trafilatura_cpu_seconds=runner.trafilatura_cpu_seconds,
     )
 
 
@@ -1447,7 +1438,7 @@ def floor_of(results: Results) -> Floor | None:
         return None
     pages = fetched.article_responses
     return Floor(
-        trafilatura=1000 * stages.trafilatura_cpu_seconds / stages.pages,
+        trafilatura=stages.per_page_ms(TRAFILATURA, cpu=True),
         language=stages.per_page_ms("language", cpu=True),
         fetching=1000 * fetched.cpu_seconds / pages,
         server=1000 * fetched.server_cpu_seconds / pages,

@@ -13,6 +13,7 @@ import pytest
 
 from bench.extraction import EXIT_NO_CORPUS, load_pages
 from bench.throughput import (
+    TRAFILATURA,
     Options,
     PageSet,
     floor_of,
@@ -98,7 +99,7 @@ def test_benchmark_run_on_a_few_pages(tmp_path: Path) -> None:
     assert results.stages is not None
     # trafilatura's work is part of extract, and most of it
     extract_cpu = results.stages.cpu_seconds["extract"] + results.stages.cpu_seconds["decode"]
-    assert 0.3 * extract_cpu < results.stages.trafilatura_cpu_seconds < extract_cpu
+    assert 0.3 * extract_cpu < results.stages.cpu_seconds[TRAFILATURA] < extract_cpu
     expected = results.stages.rows  # articles among the pages, by the stages in process
     assert expected >= PAGES - 2
     assert "DuplicateArticle" not in results.stages.drops

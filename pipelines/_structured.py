@@ -135,10 +135,15 @@ def unique_texts(
 # --- JSON-LD ----------------------------------------------------------------------------------
 
 
+def is_json_ld(script: HtmlElement) -> bool:
+    """Whether a ``<script>`` element holds JSON-LD structured data."""
+    return (script.get("type") or "").strip().lower() == "application/ld+json"
+
+
 def _json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
     """Every JSON object in the page's JSON-LD scripts, flattening lists and ``@graph``."""
     for script in tree.iterfind(".//script[@type]"):
-        if script.get("type", "").strip().lower() != "application/ld+json":
+        if not is_json_ld(script):
             continue
         raw = (script.text or "").strip()
         if not raw:

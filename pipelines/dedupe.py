@@ -118,7 +118,7 @@ class DedupePipeline:
     @cached_property
     def signer(self) -> Signer:
         """Made when first needed: with extraction workers, they sign the texts (and making
-        one imports datasketch and scipy, 0.3 s)."""
+        one imports datasketch and scipy, about 0.4 s)."""
         return Signer()
 
     @classmethod

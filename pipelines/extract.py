@@ -31,7 +31,7 @@ from pipelines._boilerplate import (
 from pipelines._boilerplate import key as boilerplate_key
 from pipelines._charset import decode_html
 from pipelines._lead import find_lead
-from pipelines._structured import PageMetadata, clean_space, page_metadata
+from pipelines._structured import PageMetadata, clean_space, is_json_ld, page_metadata
 from pipelines._titles import clean_title
 from pipelines.dates import first_date_in_text, parse_datetime
 from pipelines.normalize import text_size
@@ -300,7 +300,7 @@ def drop_inert_elements(tree: HtmlElement) -> None:
     for the structured data (and trafilatura's baseline, which reads ``articleBody``).
     """
     for script in tree.iter("script"):
-        if (script.get("type") or "").strip().lower() != "application/ld+json":
+        if not is_json_ld(script):
             script.tag = _INERT
     etree.strip_elements(tree, _INERT, "style", "svg", with_tail=False)
 

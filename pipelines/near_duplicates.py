@@ -75,7 +75,7 @@ class Signer:
     """MinHash signatures with fixed permutations (made once, reused for every text)."""
 
     def __init__(self, num_perm: int = NUM_PERM, seed: int = SEED) -> None:
-        # imported when first needed: datasketch imports scipy (0.4 s), and the crawl process
+        # imported when first needed: datasketch imports scipy (about 0.4 s), and the crawl process
         # rarely signs a text itself (its extraction workers do)
         from datasketch import MinHash  # noqa: PLC0415
 

@@ -211,11 +211,15 @@ class WorkerRegistry:
         """Remove a dead worker from the registry (after its work was taken over)."""
         self.client.srem(self.workers_key, worker)
 
-    def leave(self) -> None:
-        """Stop the heartbeat and leave the registry (the crawl of this worker is over)."""
+    def stop_heartbeat(self) -> None:
+        """Stop refreshing this worker's heartbeat: it expires after the timeout."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+    def leave(self) -> None:
+        """Stop the heartbeat and leave the registry (the crawl of this worker is over)."""
+        self.stop_heartbeat()
         try:
             with self.client.pipeline(transaction=True) as pipe:
                 pipe.delete(self.heartbeat_key(self.worker_id))

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    from crawler.redis_mode import WorkerRegistry
+
 APT_PACKAGE = "redis-server"
 
 
@@ -95,3 +97,10 @@ class RedisTarget:
 def shared_redis(redis_url: str) -> RedisTarget:
     """The session's Redis server, with a key prefix of the test's own."""
     return RedisTarget(redis_url, f"t{secrets.token_hex(4)}")
+
+
+def stop_answering(worker: WorkerRegistry) -> None:
+    """What the other workers see of a worker that died: its heartbeat stops and is gone at
+    once (not after the timeout); it stays in the registry."""
+    worker.stop_heartbeat()
+    worker.client.delete(worker.heartbeat_key(worker.worker_id))

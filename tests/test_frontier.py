@@ -13,7 +13,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.frontier import FRONTIER_META, FrontierAckMiddleware, ReliableQueue, SharedScheduler
 from crawler.redis_mode import WorkerRegistry, key_prefix, redis_url, unreachable
-from tests.redis_server import free_port
+from tests.redis_server import free_port, stop_answering
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -118,7 +118,7 @@ def test_the_first_worker_of_a_run_clears_the_run_keys(
     assert first.others() == ([second.worker_id], [])
     assert second.is_alive(first.worker_id)
     # a worker whose heartbeat expired is dead to the others
-    client.delete(first.heartbeat_key(first.worker_id))
+    stop_answering(first)
     assert second.others() == ([], [first.worker_id])
     assert not second.is_alive(first.worker_id)
     second.forget(first.worker_id)

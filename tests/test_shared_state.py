@@ -23,6 +23,7 @@ from crawler.shared_state import (
 from crawler.state import CrawlState
 from pipelines.near_duplicates import Signer
 from pipelines.site_boilerplate import SiteBoilerplate
+from tests.redis_server import stop_answering
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -115,7 +116,7 @@ def test_a_claim_holds_against_other_live_workers_only(
     claims_1.release(["https://a/1", "https://a/canonical"], ["h1"])
     assert claims_2.claim(["https://a/1"], "h1") is None
     # a worker that stops answering loses its claims
-    client.delete(second.heartbeat_key(second.worker_id))
+    stop_answering(second)
     assert claims_1.claim(["https://a/2"], "h2") is None
     # the first worker stops: its claims (a/3, h9, a/2, h2) are released, not the others'
     assert claims_1.release_all(first.worker_id) == 4
@@ -148,7 +149,7 @@ def test_the_near_index_finds_live_pending_texts_and_skips_dead_ones(
     assert match.row_id == "row-1"
     assert match.similarity >= 0.8
     # the worker dies before committing: its text is no original for anyone
-    client.delete(first.heartbeat_key(first.worker_id))
+    stop_answering(first)
     assert index_2.find(near) is None
     # committed texts are found whoever committed them, and forgotten on removal
     index_2.add_many([("h1", "row-1", signature)])

@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint format typecheck pytest demo bench bench-extract bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-scale bench-kill bench-workers clean test-spark spark-java
+# docs/ is a folder: the docs target is phony too
+.PHONY: docs install test lint format typecheck pytest demo bench bench-extract bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-scale bench-kill bench-workers bench-worker-memory clean test-spark spark-java
 
 install: $(STAMP)
 
@@ -29,6 +30,10 @@ pytest: install
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest
+
+# The tables of docs/ made from the code's declarations (settings, schema), written again.
+docs: install
+	$(BIN)/python -m tests.markdown
 
 # The README's Spark recipe. Not part of `make test`: pyspark is ~450 MB and needs Java 17+.
 SPARK_STAMP := $(VENV)/.installed-spark
@@ -59,7 +64,7 @@ demo: install
 
 # Benchmarks print their tables; add ARGS=--write-results to update bench/RESULTS.md.
 bench: bench-extract bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-kill \
-	bench-workers
+	bench-workers bench-worker-memory
 
 bench-extract: install
 	$(BIN)/python -m bench.extraction $(ARGS)
@@ -93,6 +98,12 @@ bench-kill: install
 # fetched and stored once. Needs redis-server (Debian package; or REDIS_SERVER=/path/to/it).
 bench-workers: install
 	$(BIN)/python -m bench.workers $(ARGS)
+
+# The memory (PSS, RSS) of the crawl's processes and what its extraction workers import, 500 pages
+# crawled by this checkout and, with BASELINE=DIR, by an older one first (a worktree: git worktree
+# add /tmp/before <commit>; remove it with git worktree remove /tmp/before).
+bench-worker-memory: install
+	$(BIN)/python -m bench.worker_memory $(if $(BASELINE),--baseline $(BASELINE)) $(ARGS)
 
 # 100k articles by default; add SIZES=100000,1000000 for the million (about half an hour).
 bench-dedupe-scale: install

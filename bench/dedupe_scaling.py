@@ -4,8 +4,8 @@
 
 Each size runs in a fresh subprocess (so the peak RSS is that size's own) on a fresh temporary
 ``OUTPUT_DIR``, with the state where the crawler keeps it: ``state/crawl-state.sqlite3`` (exact
-duplicates, :class:`crawler.state.CrawlState`) and ``state/near-duplicates.sqlite3``
-(:class:`pipelines.near_duplicates.NearDuplicateIndex`).
+duplicates, :class:`dataset.state.embedded.CrawlState`) and ``state/near-duplicates.sqlite3``
+(:class:`dataset.state.embedded.NearDuplicateIndex`).
 
 Articles are synthetic: 120-400 words in paragraphs of sentences, drawn with Zipf frequencies
 from 20,000 made-up words, each article from its own seed (so any earlier one can be made
@@ -31,11 +31,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
-import importlib.metadata
 import itertools
 import json
 import os
-import platform
 import random
 import resource
 import sqlite3
@@ -49,21 +47,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.results import update_section
-from crawler import state as crawl_state
-from crawler.state import STATE_FILE, CrawlState
-from pipelines import near_duplicates
-from pipelines.dataset import state_dir
-from pipelines.dedupe import NEAR_STATE_FILE
-from pipelines.near_duplicates import NearDuplicateIndex, Signer, shingles
-from pipelines.normalize import content_hash, row_id
+from bench.harness.corpus import ROOT
+from bench.harness.processes import kb_field, rss
+from bench.harness.report import machine_line, positive_list, publish
+from dataset.layout import state_dir
+from dataset.state import embedded as crawl_state
+from dataset.state import near_index
+from dataset.state.embedded import NEAR_STATE_FILE, STATE_FILE, CrawlState, NearDuplicateIndex
+from extraction import signature
+from extraction.record import row_id
+from extraction.signature import Signer, shingles
+from extraction.text import content_hash
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = (100_000, 1_000_000)
 VOCABULARY_SIZE = 20_000
 MIN_WORDS, MAX_WORDS = 120, 400
@@ -177,17 +177,10 @@ def jaccard(first: str, second: str) -> float:
 def memory() -> tuple[int, int]:
     """The process's current and peak resident set size in bytes (``/proc/self/status``; the
     peak alone from ``getrusage`` where there is no ``/proc``)."""
-    values: dict[str, int] = {}
-    try:
-        with Path("/proc/self/status").open(encoding="ascii") as status:
-            for line in status:
-                name, _, rest = line.partition(":")
-                if name in {"VmRSS", "VmHWM"}:
-                    values[name] = int(rest.split()[0]) * 1024
-    except OSError:
-        pass
-    peak = values.get("VmHWM", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
-    return values.get("VmRSS", peak), peak
+    pid = os.getpid()
+    peak = kb_field(pid, "status", "VmHWM:")
+    peak = peak or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return rss(pid) or peak, peak
 
 
 def written_bytes() -> int:
@@ -208,11 +201,11 @@ def code_version() -> str:
     """The index's banding and a hash of the measured modules' source (other work may change
     them between two runs; results of different code must not share a table)."""
     digest = hashlib.blake2b(digest_size=6)
-    for module in (near_duplicates, crawl_state):
+    for module in (near_index, signature, crawl_state):
         digest.update(Path(str(module.__file__)).read_bytes())
     return (
-        f"{near_duplicates.BANDS} bands × {near_duplicates.ROWS} rows of "
-        f"{near_duplicates.NUM_PERM} MinHash values; source {digest.hexdigest()}"
+        f"{near_index.BANDS} bands × {near_index.ROWS} rows of "
+        f"{signature.NUM_PERM} MinHash values; source {digest.hexdigest()}"
     )
 
 
@@ -504,13 +497,6 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.1f} s"
 
 
-def machine_line() -> str:
-    return (
-        f"{os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}, "
-        f"SQLite {sqlite3.sqlite_version}, datasketch {importlib.metadata.version('datasketch')}"
-    )
-
-
 def summary_rows(results: Sequence[Measurement]) -> list[str]:
     rows = []
     for r in results:
@@ -579,7 +565,10 @@ def code_line(results: Sequence[Measurement]) -> str:
     """The measured code, or a warning when the sizes were measured on different code."""
     versions = list(dict.fromkeys(r.code for r in results))
     if len(versions) == 1:
-        return f"Index: {versions[0]} (`pipelines/near_duplicates.py`, `crawler/state.py`)."
+        return (
+            f"Index: {versions[0]} (`extraction/signature.py`, `dataset/state/near_index.py`, "
+            "`dataset/state/embedded.py`)."
+        )
     each = "; ".join(f"{r.articles:,}: {r.code}" for r in results)
     return f"**Warning: the sizes were measured on different code** ({each})."
 
@@ -592,7 +581,8 @@ def report(results: Sequence[Measurement], command: str) -> str:
             (
                 f"Command: `{command}` ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC), each size in "
                 "a fresh process on a fresh `OUTPUT_DIR`.\n\n"
-                f"Machine: {machine_line()}.\n\n{code_line(results)}"
+                f"Machine: {machine_line(('numpy',))}, SQLite {sqlite3.sqlite_version}."
+                f"\n\n{code_line(results)}"
             ),
             "",
             (
@@ -629,16 +619,9 @@ def report(results: Sequence[Measurement], command: str) -> str:
     )
 
 
-def _sizes(value: str) -> tuple[int, ...]:
-    sizes = tuple(int(part.replace("_", "")) for part in value.split(",") if part.strip())
-    if not sizes or min(sizes) <= 0:
-        raise argparse.ArgumentTypeError("sizes are positive article counts, comma-separated")
-    return sizes
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=_sizes, default=DEFAULT_SIZES, metavar="N,N")
+    parser.add_argument("--sizes", type=positive_list, default=DEFAULT_SIZES, metavar="N,N")
     parser.add_argument("--write-results", action="store_true")
     parser.add_argument("--workdir", type=Path, help="where the temporary OUTPUT_DIRs go")
     parser.add_argument("--seed", type=int, default=SEED)
@@ -660,9 +643,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = report(results, command)
     if "Warning" in code_line(results):
         print(code_line(results), file=sys.stderr)
-    print(text)
-    if args.write_results:
-        update_section(SECTION, text)
+    publish(text, SECTION, write=args.write_results)
     return 0
 
 

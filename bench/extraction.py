@@ -5,7 +5,7 @@ development corpus, scored by the rules of the corpus README and timed in the sa
 
 The corpus is ``$NEWS_CORPUS_DIR``, else ``../shared/corpus`` next to the repository. Per page:
 
-* ours: ``pipelines.record.article_record`` (no article found counts as empty output);
+* ours: ``extraction.record.article_record`` (no article found counts as empty output);
 * trafilatura: ``trafilatura.extract`` (defaults) for the body, and
   ``trafilatura.bare_extraction(with_metadata=True)`` for title, date and authors, with the
   language detected by the same ``LanguageDetector`` on its text.
@@ -17,107 +17,48 @@ page (the order rotates from page to page) so that they share warm caches alike.
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
-import logging
-import os
-import platform
-import shlex
 import statistics
 import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import trafilatura
 from trafilatura.settings import Document
 
-import crawler
-from bench.results import RESULTS_FILE, update_section
+from bench.harness.corpus import (
+    CORPUS_ENV,
+    DEFAULT_CORPUS_DIR,
+    EXIT_NO_CORPUS,
+    CorpusPage,
+    corpus_dir,
+    corpus_missing,
+    load_pages,
+)
+from bench.harness.report import (
+    RESULTS_FILE,
+    command_of,
+    machine_line,
+    markdown_table,
+    positive,
+    publish,
+    quiet_noisy_loggers,
+)
 from bench.scoring import Overlap, body_overlap, normalize, snippet_found
-from pipelines.extract import ExtractionError
-from pipelines.language import LanguageDetector
-from pipelines.record import article_record
+from extraction.extractor import ExtractionError
+from extraction.language import LanguageDetector
+from extraction.record import article_record
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
+    from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS_DIR = ROOT.parent / "shared" / "corpus"
-CORPUS_ENV = "NEWS_CORPUS_DIR"
 SOURCES = ("fundus", "trafilatura", "newspaper4k", "goose3", "readability", "cwced")
 PREFIX_CHARS = 100
 """How much of a goose3 ``body_prefix`` (normalized) must occur in the text."""
-EXIT_NO_CORPUS = 2
-NOISY_LOGGERS = ("trafilatura", "htmldate", "courlan")
-
-
-# --- the corpus -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CorpusPage:
-    """One page of the corpus manifest, with what its source expects."""
-
-    id: str
-    source: str
-    language: str | None
-    url: str
-    file: Path
-    expected: Mapping[str, Any]
-
-    def body(self) -> bytes:
-        return gzip.decompress(self.file.read_bytes())
-
-
-def corpus_dir() -> Path:
-    """``$NEWS_CORPUS_DIR``, else ``../shared/corpus`` relative to the repository root."""
-    configured = os.environ.get(CORPUS_ENV)
-    return Path(configured) if configured else DEFAULT_CORPUS_DIR
-
-
-def corpus_missing(directory: Path, make_target: str) -> bool:
-    """Whether ``directory`` holds no corpus (``manifest.jsonl``); says so on stderr, with how
-    to point ``make <make_target>`` at one."""
-    if (directory / "manifest.jsonl").is_file():
-        return False
-    print(
-        f"No corpus found: looked for {directory / 'manifest.jsonl'}.\n"
-        f"Set {CORPUS_ENV} to the corpus directory (the one holding manifest.jsonl and "
-        f"html/), e.g. {CORPUS_ENV}=/path/to/corpus make {make_target}",
-        file=sys.stderr,
-    )
-    return True
-
-
-def _page(directory: Path, record: Mapping[str, Any]) -> CorpusPage:
-    return CorpusPage(
-        id=record["id"],
-        source=record["source"],
-        language=record.get("language"),
-        url=record.get("url") or f"https://example.invalid/{record['id']}",
-        file=directory / record["file"],
-        expected=record.get("expected") or {},
-    )
-
-
-def load_pages(
-    directory: Path, *, source: str | None = None, limit: int | None = None
-) -> list[CorpusPage]:
-    """The pages of ``directory/manifest.jsonl`` in manifest order (of one source, the first
-    ``limit`` of them, when asked)."""
-    pages: list[CorpusPage] = []
-    with (directory / "manifest.jsonl").open(encoding="utf-8") as manifest:
-        for line in manifest:
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            if source is None or record["source"] == source:
-                pages.append(_page(directory, record))
-    return pages if limit is None else pages[:limit]
+SECTION = "extraction"
 
 
 # --- running the extractors -------------------------------------------------------------------
@@ -406,12 +347,6 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def overall_table(results: Sequence[Scored]) -> str:
     counts = [average((r.ours for r in results), metric)[1] for metric in OVERALL_METRICS]
     headers = [
@@ -517,13 +452,6 @@ def worst_table(results: Sequence[Scored], count: int) -> str:
     return markdown_table(headers, rows)
 
 
-def machine_line() -> str:
-    return (
-        f"{os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}; "
-        f"trafilatura {trafilatura.__version__}, crawler {crawler.__version__}"
-    )
-
-
 @dataclass(frozen=True)
 class Report:
     command: str
@@ -538,7 +466,8 @@ class Report:
             "## Extraction benchmark",
             (
                 f"Command: `{self.command}` ({self.when:%Y-%m-%d %H:%M} UTC), "
-                f"{len(self.results)} pages of `{self.corpus}`.\n\nMachine: {machine_line()}."
+                f"{len(self.results)} pages of `{self.corpus}`.\n\nMachine: "
+                f"{machine_line(('trafilatura',))}."
             ),
             (
                 "### Overall\n\nMeans over the pages that have each expectation (n). Body from "
@@ -568,28 +497,21 @@ class Report:
 # --- command line -----------------------------------------------------------------------------
 
 
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
-    return number
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.extraction",
         description="Score the crawler's extraction and plain trafilatura on the corpus.",
         epilog=f"The corpus is ${CORPUS_ENV}, else {DEFAULT_CORPUS_DIR}.",
     )
-    parser.add_argument("--limit", type=_positive, help="only the first N pages")
+    parser.add_argument("--limit", type=positive, help="only the first N pages")
     parser.add_argument("--source", help=f"only the pages of one source ({', '.join(SOURCES)})")
     parser.add_argument(
-        "--worst", type=_positive, default=0, help="list the N pages with our lowest body F1"
+        "--worst", type=positive, default=0, help="list the N pages with our lowest body F1"
     )
     parser.add_argument(
         "--write-results",
         action="store_true",
-        help=f"also write the tables into {RESULTS_FILE.relative_to(ROOT)}",
+        help=f"also write the tables into {RESULTS_FILE}",
     )
     return parser.parse_args(argv)
 
@@ -614,16 +536,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not pages:
         print(f"No pages of source {args.source!r} in {directory}.", file=sys.stderr)
         return EXIT_NO_CORPUS
-    for name in NOISY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-    given = sys.argv[1:] if argv is None else list(argv)
-    command = shlex.join([".venv/bin/python", "-m", "bench.extraction", *given])
-    report = Report(command, directory, run_all(pages, LanguageDetector()), worst=args.worst)
-    section = report.render()
-    print(section)
-    if args.write_results:
-        update_section("extraction", section)
-        print(f"Wrote {RESULTS_FILE}", file=sys.stderr)
+    quiet_noisy_loggers()
+    report = Report(
+        command_of("bench.extraction", argv),
+        directory,
+        run_all(pages, LanguageDetector()),
+        worst=args.worst,
+    )
+    publish(report.render(), SECTION, write=args.write_results)
     return 0
 
 

@@ -21,17 +21,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from bench.results import update_section
+from bench.harness.corpus import ROOT
+from bench.harness.crawls import stored_urls
+from bench.harness.report import machine_line, publish
+from dataset.layout import DATA_SUFFIX, data_files
 from demo.site import base_url, load_site, serve
-from pipelines.dataset import DATA_SUFFIX, data_files
 
-ROOT = Path(__file__).resolve().parent.parent
+SECTION = "kill_crawl"
 SETTINGS = (
     "AUTOTHROTTLE_ENABLED=False",
     "DOWNLOAD_DELAY=0",
@@ -120,13 +121,6 @@ def inspect(output_dir: Path, after: float, killed: bool) -> KillRun:
     return run
 
 
-def stored_urls(output_dir: Path) -> Counter[str]:
-    urls: Counter[str] = Counter()
-    for path in data_files(output_dir / "articles"):
-        urls.update(pq.read_table(path, columns=["url"]).column("url").to_pylist())
-    return urls
-
-
 def state_matches_files(output_dir: Path) -> bool:
     with sqlite3.connect(output_dir / "state" / "crawl-state.sqlite3") as db:
         recorded = {name for (name,) in db.execute("SELECT name FROM files")}
@@ -166,11 +160,10 @@ def report(outcome: Outcome, command: str) -> str:
         "## Kill -9 during crawls",
         "",
         (
-            f"Command: `{command}`; machine: 2 cores. The demo site's feed and sitemap, crawled "
-            "into "
-            "one output directory, the crawl killed with SIGKILL at a random moment each run "
-            "(files committed every 4 articles), then run to its end; compared with an "
-            "uninterrupted crawl of the same site."
+            f"Command: `{command}`; machine: {machine_line()}. The demo site's feed and "
+            "sitemap, crawled into one output directory, the crawl killed with SIGKILL at a "
+            "random moment each run (files committed every 4 articles), then run to its end; "
+            "compared with an uninterrupted crawl of the same site."
         ),
         "",
         (
@@ -207,10 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="kill-crawl-") as folder:
         outcome = run(args.runs, args.seed, Path(folder))
     command = "python -m bench.kill_crawl " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = report(outcome, command.strip())
-    print(text)
-    if args.write_results:
-        update_section("kill_crawl", text)
+    publish(report(outcome, command.strip()), SECTION, write=args.write_results)
     return 0 if outcome.ok else 1
 
 

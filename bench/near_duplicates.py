@@ -1,5 +1,6 @@
-"""Near-duplicate benchmark: precision and recall of ``pipelines/near_duplicates.py`` on a
-labelled set of text pairs built from the development corpus.
+"""Near-duplicate benchmark: precision and recall of the near-duplicate detection (the MinHash
+signature of ``extraction/signature.py``, the LSH bands of ``dataset/state/near_index.py``) on
+a labelled set of text pairs built from the development corpus.
 
     .venv/bin/python -m bench.near_duplicates [--write-results]
 
@@ -34,10 +35,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import logging
 import math
 import re
-import shlex
 import statistics
 import sys
 import time
@@ -46,28 +45,25 @@ from datetime import UTC, datetime
 from random import Random
 from typing import TYPE_CHECKING
 
-from bench.extraction import (
+from bench.harness.corpus import (
     CORPUS_ENV,
     EXIT_NO_CORPUS,
-    NOISY_LOGGERS,
     CorpusPage,
     corpus_dir,
     corpus_missing,
     load_pages,
+)
+from bench.harness.report import (
+    RESULTS_FILE,
+    command_of,
     markdown_table,
+    publish,
+    quiet_noisy_loggers,
 )
-from bench.results import RESULTS_FILE, update_section
-from pipelines.extract import ExtractionError, extract_article
-from pipelines.near_duplicates import (
-    BANDS,
-    DEFAULT_THRESHOLD,
-    NUM_PERM,
-    ROWS,
-    NearDuplicateIndex,
-    Signer,
-    band_keys,
-    similarity,
-)
+from dataset.state.embedded import NearDuplicateIndex
+from dataset.state.near_index import BANDS, DEFAULT_THRESHOLD, ROWS, band_keys
+from extraction.extractor import ExtractionError, extract_article
+from extraction.signature import NUM_PERM, Signer, similarity
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -75,6 +71,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
+SECTION = "near-duplicates"
 SEED = 0
 MIN_BASE_PARAGRAPHS = 8
 """Texts with at least this many paragraphs are edited into duplicates."""
@@ -843,19 +840,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     directory = corpus_dir()
     if corpus_missing(directory, "bench-near"):
         return EXIT_NO_CORPUS
-    for name in NOISY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+    quiet_noisy_loggers()
     started, clock = datetime.now(UTC), time.perf_counter()
     texts = load_texts(load_pages(directory))
     scored = score_pairs(labelled_pairs(texts, manifest_duplicates(directory)))
-    given = sys.argv[1:] if argv is None else list(argv)
-    command = shlex.join([".venv/bin/python", "-m", "bench.near_duplicates", *given])
     seconds = time.perf_counter() - clock
-    section = Report(command, directory, texts, scored, seconds, started).render()
-    print(section)
-    if args.write_results:
-        update_section("near-duplicates", section)
-        print(f"Wrote {RESULTS_FILE}", file=sys.stderr)
+    command = command_of("bench.near_duplicates", argv)
+    report = Report(command, directory, texts, scored, seconds, started)
+    publish(report.render(), SECTION, write=args.write_results)
     return 0
 
 

@@ -7,7 +7,7 @@ The rows are the records of the bundled demo pages (real articles in 16 language
 pipeline makes them), repeated up to ``--rows`` with distinct URLs and distinct texts: each
 copy's text is redrawn word by word from the demo pages' vocabulary (seeded), keeping its
 length, so that repeated articles do not flatter the compression of either format. Both
-formats are written in the same run: the project's :class:`pipelines.parquet.DatasetWriter`
+formats are written in the same run: the project's :class:`dataset.writer.DatasetWriter`
 (zstd, row groups of 1,000 rows, as the crawl writes them) and gzip-compressed JSON Lines of
 the same rows.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import platform
 import random
 import sys
 import tempfile
@@ -26,17 +25,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.results import update_section
+from bench.harness.report import machine_line, publish
+from dataset.layout import data_files
+from dataset.schema import to_table
+from dataset.writer import DatasetWriter
 from demo.site import load_site
-from pipelines.dataset import data_files
-from pipelines.language import LanguageDetector
-from pipelines.parquet import DatasetWriter
-from pipelines.record import article_record
-from pipelines.schema import to_table
+from extraction.language import LanguageDetector
+from extraction.record import article_record
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+SECTION = "parquet-writer"
 ROW_GROUP = 1000
 FETCHED = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -94,7 +94,7 @@ def report(rows: int, parquet: tuple[float, int], jsonl: tuple[float, int]) -> s
             (
                 "Command: `.venv/bin/python -m bench.parquet_writer "
                 f"--rows {rows} --write-results` ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC); "
-                f"machine: 2 CPUs, {platform.platform()}, Python {platform.python_version()}. "
+                f"machine: {machine_line(('pyarrow',))}. "
                 "Rows: the bundled demo pages' records (16 languages), repeated with distinct "
                 "URLs and texts redrawn from their vocabulary."
             ),
@@ -119,10 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         parquet = write_parquet(rows, Path(tmp) / "out")
         jsonl = write_jsonl_gzip(rows, Path(tmp) / "rows.jsonl.gz")
-    text = report(args.rows, parquet, jsonl)
-    print(text)
-    if args.write_results:
-        update_section("parquet-writer", text)
+    publish(report(args.rows, parquet, jsonl), SECTION, write=args.write_results)
     return 0
 
 

@@ -5,7 +5,7 @@
 The fixture site is the bundled demo pages (``demo/pages``, real articles with expected
 bodies) with three site-specific lines put inside every article's body, as a site's template
 does: a promotion, a newsletter line and a rights notice. No generic rule knows them (they
-are worded unlike the prompts and credits that ``pipelines/_boilerplate.py`` recognises).
+are worded unlike the prompts and credits that ``extraction/boilerplate.py`` recognises).
 
 The pages are extracted in order, as one crawl of one site would see them, three ways: without
 site learning; with it, learning as the crawl goes (the first pages pass before enough have
@@ -23,15 +23,16 @@ from typing import TYPE_CHECKING
 
 from lxml import html as lxml_html
 
-from bench.results import update_section
+from bench.harness.report import publish
 from bench.scoring import body_overlap
 from demo.site import load_site
-from pipelines.extract import extract_article
-from pipelines.site_boilerplate import SiteBoilerplate
+from extraction.extractor import extract_article
+from extraction.site_boilerplate import SiteBoilerplate
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+SECTION = "site-boilerplate"
 SITE = "fixture.example"
 INJECTED = (
     "The Continental Desk is now on every platform: get our headlines the minute they break.",
@@ -147,10 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args(argv)
-    text = report(run(fixture_pages()))
-    print(text)
-    if args.write_results:
-        update_section("site-boilerplate", text)
+    publish(report(run(fixture_pages())), SECTION, write=args.write_results)
     return 0
 
 

@@ -4,12 +4,12 @@ processes that share a Redis server, against one embedded-mode crawl, over loopb
     .venv/bin/python -m bench.workers [--pages 2000] [--workers 1,2,4]
         [--extract-workers default,1] [--no-embedded] [--workdir DIR] [--write-results]
 
-The pages are those of ``bench/throughput.py``: page ``i`` is a variant of the corpus page
-``i mod P`` (``$NEWS_CORPUS_DIR``, else ``../shared/corpus``), its text redrawn so that no page
-is a copy of another, served with robots.txt by a ``ThreadingHTTPServer`` (listen backlog 1,024)
-in a process of its own. Here the ``--pages`` pages are listed by ``SITEMAPS`` sitemaps behind
-one sitemap index, so that the listings, too, are shared out among the workers; the server
-counts the requests it answers for every path.
+The pages are the throughput page set (``bench/harness/pages.py``: page ``i`` is a variant of
+the corpus page ``i mod P``, ``$NEWS_CORPUS_DIR``, else ``../shared/corpus``, its text redrawn so
+that no page is a copy of another), served by the local page server (``bench/harness/server.py``)
+extended to count the requests it answers for every path. Here the ``--pages`` pages are listed
+by ``SITEMAPS`` sitemaps behind one sitemap index, so that the listings, too, are shared out
+among the workers.
 
 Measurements, one after the other, each into a fresh ``OUTPUT_DIR`` (and, in Redis mode, with a
 fresh ``redis-server``, no persistence, on 127.0.0.1):
@@ -19,10 +19,10 @@ fresh ``redis-server``, no persistence, on 127.0.0.1):
   identical commands started together with ``-s REDIS_URL=... -s REDIS_KEY_PREFIX=bench`` and
   one ``OUTPUT_DIR``.
 
-Every command has the loopback settings of ``bench/throughput.py``: ``AUTOTHROTTLE_ENABLED=False
-DOWNLOAD_DELAY=0 CONCURRENT_REQUESTS=32 CONCURRENT_REQUESTS_PER_DOMAIN=32`` (one host serves
-everything), and ``EXTRACT_WORKERS`` unset (``default``: one extraction process per usable core,
-in every worker) or as given.
+Every command has the loopback settings of ``bench/harness/crawls.py``
+(``AUTOTHROTTLE_ENABLED=False DOWNLOAD_DELAY=0 CONCURRENT_REQUESTS=32
+CONCURRENT_REQUESTS_PER_DOMAIN=32``: one host serves everything), and ``EXTRACT_WORKERS`` unset
+(``default``: one extraction process per usable core, in every worker) or as given.
 
 Pages per second: article responses (``news/fetch/pages``, summed over the workers' crawl reports
 in ``OUTPUT_DIR/state/crawls/``) over the wall time from the first worker's start to the last
@@ -54,53 +54,76 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import logging
 import os
-import re
-import resource
-import shlex
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pyarrow.parquet as pq
-import redis
-
-from bench.extraction import CORPUS_ENV, EXIT_NO_CORPUS, corpus_dir, corpus_missing
-from bench.results import RESULTS_FILE, update_section
-from bench.throughput import (
-    NOISY_LOGGERS,
-    ROOT,
-    PageServer,
-    PageSet,
-    PeriodicSampler,
-    RunningServer,
+from bench.harness.corpus import CORPUS_ENV, EXIT_NO_CORPUS, corpus_dir, corpus_missing
+from bench.harness.crawls import (
     crawl_command,
+    crawl_reports,
+    drops,
+    fetch_errors,
+    run_processes,
+    stored_urls,
+)
+from bench.harness.pages import PageSet, load_templates
+from bench.harness.processes import (
+    TreeSampler,
+    busy_processes,
+    command_line,
+    own_cpu,
+    process_trees,
+    system_cpu,
+)
+from bench.harness.report import (
+    RESULTS_FILE,
+    command_of,
+    counts,
+    durations_line,
     extract_workers_list,
-    load_templates,
     machine_line,
     markdown_table,
-    process_cpu_seconds,
-    process_trees,
-    serving,
-    sitemap_index_path,
+    positive,
+    positive_list,
+    progress,
+    publish,
+    quiet_noisy_loggers,
+    work_dir,
     workers_label,
 )
-from pipelines.dataset import articles_dir, crawls_dir, data_files
+from bench.harness.server import (
+    PAGE_PATH,
+    SITEMAP_PATH,
+    CountingPageServer,
+    Requests,
+    read_requests,
+    serving,
+)
+from bench.redis_usage import (
+    KEY_PREFIX,
+    REDIS_SERVER_ENV,
+    Measured,
+    RedisUsage,
+    commands_line,
+    families_table,
+    info_cpu,
+    redis_server,
+    redis_server_binary,
+    redis_usage,
+    redis_version,
+    usage_table,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
+
+    from bench.harness.server import RunningServer
 
 SECTION = "workers"
 DEFAULT_PAGES = 2000
@@ -108,249 +131,13 @@ DEFAULT_WORKERS = (1, 2, 4)
 DEFAULT_EXTRACT_WORKERS: tuple[int | None, ...] = (None, 1)
 SITEMAPS = 8
 """Sitemaps behind the index (the pages split evenly among them)."""
-KEY_PREFIX = "bench"
-SPIDER = "news"
-REDIS_SERVER_ENV = "REDIS_SERVER"
 EXIT_NO_REDIS = 3
 CPU_SAMPLE_SECONDS = 0.5
-REQUESTS_PATH = "/_bench/requests"
-"""The counting server's own path: its request counts (JSON), which it then resets."""
-_PAGE_PATH = re.compile(r"/a/\d+/[^/]+\.html")
-_SITEMAP_PATH = re.compile(r"/sitemaps/\d+/(?:index|\d+)\.xml")
-MIB = 1024 * 1024
-
-
-# --- the server: the throughput benchmark's, counting requests ---------------------------------
-
-
-class CountingPageServer(PageServer):
-    """:class:`bench.throughput.PageServer` that counts the requests of every path and tells
-    the counts (and the times of the first and last request) at ``REQUESTS_PATH``."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._lock = threading.Lock()
-        self._counts: Counter[str] = Counter()
-        self._first = self._last = 0.0
-
-    def respond(self, path: str) -> tuple[int, str, bytes]:
-        if path == REQUESTS_PATH:
-            with self._lock:
-                body = json.dumps(
-                    {"counts": self._counts, "first": self._first, "last": self._last}
-                ).encode()
-                self._counts, self._first, self._last = Counter(), 0.0, 0.0
-            return 200, "application/json", body
-        answer = super().respond(path)
-        with self._lock:
-            self._counts[path] += 1
-            self._last = time.time()
-            self._first = self._first or self._last
-        return answer
-
-
-@dataclass(frozen=True)
-class Requests:
-    """What the server answered between two readings."""
-
-    counts: dict[str, int]
-    first: float
-    last: float
-
-    @property
-    def span(self) -> float:
-        return self.last - self.first if self.first else 0.0
-
-    def matching(self, pattern: re.Pattern[str]) -> dict[str, int]:
-        return {path: n for path, n in self.counts.items() if pattern.fullmatch(path)}
-
-
-def read_requests(server: RunningServer) -> Requests:
-    """The server's request counts since the last reading (and reset them)."""
-    with socket.create_connection(("127.0.0.1", int(server.base_url.rsplit(":", 1)[1]))) as s:
-        s.sendall(f"GET {REQUESTS_PATH} HTTP/1.0\r\nHost: bench\r\n\r\n".encode())
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    found = json.loads(data.partition(b"\r\n\r\n")[2])
-    return Requests(dict(found["counts"]), float(found["first"]), float(found["last"]))
 
 
 def sitemap_urls(pages: int) -> int:
     """URLs per sitemap so that ``pages`` are listed by ``SITEMAPS`` sitemaps."""
     return max(1, -(-pages // SITEMAPS))
-
-
-# --- redis-server -------------------------------------------------------------------------------
-
-
-def redis_server_binary() -> str | None:
-    """``$REDIS_SERVER`` when set, else ``redis-server`` on the ``PATH``."""
-    configured = os.environ.get(REDIS_SERVER_ENV)
-    if configured:
-        return configured if os.access(configured, os.X_OK) else None
-    return shutil.which("redis-server")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass(frozen=True)
-class RedisHandle:
-    url: str
-    process: subprocess.Popen[bytes]
-    client: redis.Redis
-
-
-@contextlib.contextmanager
-def redis_server(binary: str, folder: Path) -> Iterator[RedisHandle]:
-    """A throwaway ``redis-server`` on 127.0.0.1 (no persistence) for the block."""
-    folder.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
-    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-    command += ["--appendonly", "no", "--dir", str(folder), "--logfile", str(folder / "redis.log")]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"redis-server did not start: see {folder}") from None
-                time.sleep(0.05)
-        yield RedisHandle(url, process, client)
-    finally:
-        client.close()
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def key_family(key: str, prefix: str = KEY_PREFIX) -> str:
-    """A key's first two parts after the prefix, ``*`` for the rest (``near:bands:*``)."""
-    parts = key.removeprefix(f"{prefix}:").split(":")
-    return ":".join(parts[:2]) + (":*" if len(parts) > 2 else "")
-
-
-@dataclass(frozen=True)
-class RedisUsage:
-    """The Redis server after the workers exited."""
-
-    used_memory: int
-    empty_memory: int
-    """``used_memory`` of the server before the crawl."""
-    peak_memory: int
-    cpu_seconds: float
-    commands: int
-    command_calls: dict[str, int]
-    """Calls by command (``INFO commandstats``; a script's own calls included), most first."""
-    families: dict[str, tuple[int, int]]
-    """Key family -> (keys, bytes by ``MEMORY USAGE``), largest first."""
-    left: dict[str, int]
-    """Work left behind: queued requests, in-flight and parsed entries, claims, workers."""
-
-
-def _info_cpu(client: redis.Redis) -> float:
-    info = client.info("cpu")
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
-
-
-def redis_usage(client: redis.Redis, empty_memory: int, cpu_seconds: float) -> RedisUsage:
-    """What the server holds and did (read before anything else asks it more)."""
-    commands = int(client.info("stats")["total_commands_processed"])
-    calls = {
-        name.removeprefix("cmdstat_"): int(stats["calls"])
-        for name, stats in client.info("commandstats").items()
-    }
-    memory = client.info("memory")
-    keys = [key.decode() for key in client.scan_iter(count=1000)]
-    sizes: list[int] = []
-    for start in range(0, len(keys), 1000):
-        with client.pipeline(transaction=False) as pipe:
-            for key in keys[start : start + 1000]:
-                pipe.memory_usage(key, samples=0)
-            sizes += [int(size or 0) for size in pipe.execute()]
-    families: dict[str, list[int]] = {}
-    for key, size in zip(keys, sizes, strict=True):
-        entry = families.setdefault(key_family(key), [0, 0])
-        entry[0] += 1
-        entry[1] += size
-    base = f"{KEY_PREFIX}:{SPIDER}"
-    left = {
-        "queued": int(client.zcard(f"{base}:requests")),
-        "in flight": sum(int(client.hlen(k)) for k in client.scan_iter(f"{base}:in-flight:*")),
-        "parsed": sum(int(client.hlen(k)) for k in client.scan_iter(f"{base}:done:*")),
-        "claims": int(client.hlen(f"{KEY_PREFIX}:claims")),
-        "workers": int(client.scard(f"{KEY_PREFIX}:workers")),
-    }
-    return RedisUsage(
-        used_memory=int(memory["used_memory"]),
-        empty_memory=empty_memory,
-        peak_memory=int(memory["used_memory_peak"]),
-        cpu_seconds=cpu_seconds,
-        commands=commands,
-        command_calls=dict(sorted(calls.items(), key=lambda kv: -kv[1])),
-        families={
-            name: (count, size)
-            for name, (count, size) in sorted(families.items(), key=lambda kv: -kv[1][1])
-        },
-        left=left,
-    )
-
-
-# --- CPU of the workers' process trees ----------------------------------------------------------
-
-
-@dataclass
-class TreeSampler(PeriodicSampler):
-    """Reads the CPU time of every process in the trees of ``roots`` every ``interval`` s."""
-
-    roots: list[int]
-    interval: float = CPU_SAMPLE_SECONDS
-    cpu_seen: dict[int, float] = field(default_factory=dict)
-    max_processes: int = 0
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-    thread_name = "cpu-sampler"
-
-    def sample(self) -> None:
-        alive = [pid for pid in process_trees(self.roots) if Path(f"/proc/{pid}").exists()]
-        self.max_processes = max(self.max_processes, len(alive))
-        for pid in alive:
-            self.cpu_seen[pid] = max(self.cpu_seen.get(pid, 0.0), process_cpu_seconds(pid))
-
-
-def _system_cpu() -> float:
-    """CPU seconds the machine has been busy (all cores), from ``/proc/stat``."""
-    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def _own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _kill_tree(roots: list[int]) -> None:
-    for pid in reversed(process_trees(roots)):
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
 
 
 # --- one measurement ----------------------------------------------------------------------------
@@ -460,22 +247,14 @@ class Run:
 
     @property
     def drops(self) -> dict[str, int]:
-        prefix = "item_dropped_reasons_count/"
         found: Counter[str] = Counter()
         for report in self.reports:
-            for key, value in report.get("stats", {}).items():
-                if key.startswith(prefix):
-                    found[key.removeprefix(prefix)] += int(value)
+            found.update(drops(report.get("stats", {})))
         return dict(sorted(found.items()))
 
     @property
     def fetch_errors(self) -> int:
-        return sum(
-            int(value)
-            for report in self.reports
-            for key, value in report.get("stats", {}).items()
-            if key.startswith(("news/fetch/http_error/", "news/fetch/error/"))
-        )
+        return sum(fetch_errors(report.get("stats", {})) for report in self.reports)
 
     @property
     def redis_cpu_seconds(self) -> float:
@@ -499,13 +278,13 @@ class Run:
         reasons = [report.get("finish_reason") for report in self.reports]
         if any(reason != "finished" for reason in reasons):
             found.append(f"finish reasons {reasons}")
-        articles = self.requests.matching(_PAGE_PATH)
+        articles = self.requests.matching(PAGE_PATH)
         if len(articles) != self.pages:
             found.append(f"{len(articles)} of the {self.pages} article pages fetched")
         twice = sum(1 for count in articles.values() if count > 1)
         if twice:
             found.append(f"{twice} article pages fetched more than once")
-        sitemaps = self.requests.matching(_SITEMAP_PATH)
+        sitemaps = self.requests.matching(SITEMAP_PATH)
         if len(sitemaps) != SITEMAPS + 1 or any(count != 1 for count in sitemaps.values()):
             found.append(f"sitemaps fetched: {sorted(sitemaps.values())}")
         doubled = sum(1 for count in self.urls.values() if count > 1)
@@ -527,61 +306,6 @@ class Run:
         return found
 
 
-def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def _reports(output_dir: Path) -> tuple[dict[str, Any], ...]:
-    return tuple(
-        json.loads(path.read_text(encoding="utf-8"))
-        for path in sorted(crawls_dir(output_dir).glob("*.json"))
-    )
-
-
-def stored_urls(output_dir: Path) -> Counter[str]:
-    urls: Counter[str] = Counter()
-    for path in data_files(articles_dir(output_dir)):
-        urls.update(pq.read_table(path, columns=["url"]).column("url").to_pylist())
-    return urls
-
-
-def _run_workers(
-    commands: list[list[str]], log_files: list[Path], timeout: float
-) -> tuple[float, float, list[int | None], float, TreeSampler]:
-    """Start the commands together and wait for all; start (epoch seconds), wall time, exit
-    statuses, CPU."""
-    cpu_before = _children_cpu()
-    outputs = [log.with_suffix(".out").open("wb") for log in log_files]
-    started_at, started = time.time(), time.perf_counter()
-    processes: list[subprocess.Popen[bytes]] = []
-    sampler = TreeSampler([])
-    try:
-        for command, output in zip(commands, outputs, strict=True):
-            processes.append(
-                subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
-            )
-        sampler.roots = [process.pid for process in processes]
-        sampler.start()
-        deadline = started + timeout
-        try:
-            for process in processes:
-                process.wait(max(deadline - time.perf_counter(), 0.1))
-        except subprocess.TimeoutExpired:
-            _progress(f"  no end after {timeout:.0f} s: killed")
-        wall = time.perf_counter() - started
-    finally:
-        sampler.stop()
-        running = [process.pid for process in processes if process.poll() is None]
-        if running:  # a timeout, or an error in this process
-            _kill_tree(running)
-        for process in processes:
-            process.wait()
-        for output in outputs:
-            output.close()
-    cpu = max(_children_cpu() - cpu_before, sum(sampler.cpu_seen.values()))
-    return started_at, wall, [process.returncode for process in processes], cpu, sampler
-
-
 def run_setup(
     setup: Setup,
     server: RunningServer,
@@ -595,7 +319,7 @@ def run_setup(
     ``OUTPUT_DIR`` (with a fresh Redis server in Redis mode)."""
     output_dir = work_dir / setup.slug
     output_dir.mkdir(parents=True)
-    sitemap = server.base_url + sitemap_index_path(pages)
+    sitemap = server.sitemap_url(pages)
     log_files = [work_dir / f"{setup.slug}-{n}.log" for n in range(setup.processes)]
     commands = [crawl_command(sitemap, output_dir, log, setup.extract_workers) for log in log_files]
     with contextlib.ExitStack() as stack:
@@ -608,14 +332,19 @@ def run_setup(
                 [*command, *(part for s in settings for part in ("-s", s))] for command in commands
             ]
             empty_memory = int(handle.client.info("memory")["used_memory"])
-            redis_cpu_before = _info_cpu(handle.client)
+            redis_cpu_before = info_cpu(handle.client)
         read_requests(server)  # resets the counts
         server_before = server.cpu_seconds()
-        system_before, own_before = _system_cpu(), _own_cpu()
-        started_at, wall, returncodes, cpu, sampler = _run_workers(commands, log_files, timeout)
+        system_before, own_before = system_cpu(), own_cpu()
+        done = run_processes(
+            commands,
+            [log.with_suffix(".out") for log in log_files],
+            timeout=timeout,
+            sampler=TreeSampler([], interval=CPU_SAMPLE_SECONDS, memory=False),
+        )
         server_cpu = server.cpu_seconds() - server_before
-        redis_cpu = _info_cpu(handle.client) - redis_cpu_before if handle is not None else 0.0
-        system, own = _system_cpu() - system_before, _own_cpu() - own_before
+        redis_cpu = info_cpu(handle.client) - redis_cpu_before if handle is not None else 0.0
+        system, own = system_cpu() - system_before, own_cpu() - own_before
         requests = read_requests(server)
         usage = None
         if handle is not None:
@@ -623,14 +352,14 @@ def run_setup(
     return Run(
         setup=setup,
         pages=pages,
-        started_at=started_at,
-        wall=wall,
-        returncodes=tuple(returncodes),
-        reports=_reports(output_dir),
-        cpu_seconds=cpu,
+        started_at=done.started_at,
+        wall=done.wall,
+        returncodes=done.returncodes,
+        reports=crawl_reports(output_dir),
+        cpu_seconds=done.cpu_seconds,
         server_cpu_seconds=server_cpu,
-        other_cpu_seconds=max(system - cpu - server_cpu - redis_cpu - own, 0.0),
-        max_processes=sampler.max_processes,
+        other_cpu_seconds=max(system - done.cpu_seconds - server_cpu - redis_cpu - own, 0.0),
+        max_processes=done.sampler.max_processes,
         requests=requests,
         urls=stored_urls(output_dir),
         redis=usage,
@@ -685,26 +414,6 @@ class Results:
         return next((run for run in self.runs if not run.setup.redis), None)
 
 
-def _busy_processes(exclude: set[int], threshold: float = 0.05) -> dict[int, float]:
-    """CPU seconds of every process (outside ``exclude``), to tell what else ran."""
-    found = {}
-    for pid in (int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()):
-        if pid not in exclude:
-            seconds = process_cpu_seconds(pid)
-            if seconds >= threshold:
-                found[pid] = seconds
-    return found
-
-
-def _command_name(pid: int) -> str:
-    try:
-        parts = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        name = " ".join(part.decode(errors="replace") for part in parts if part)
-        return name[:80] or f"[{Path(f'/proc/{pid}/comm').read_text().strip()}]"
-    except OSError:
-        return "?"
-
-
 def _own_tree() -> set[int]:
     return set(process_trees([os.getpid()]))
 
@@ -713,13 +422,12 @@ def run_benchmark(
     options: Options, corpus: Path, work_dir: Path, redis_binary: str | None
 ) -> Results:
     """Every measurement of ``options``, one after the other, against one page server."""
-    for name in NOISY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+    quiet_noisy_loggers()
     templates = load_templates(corpus)
     pages = PageSet(templates)
     durations: dict[str, float] = {}
     runs = []
-    before = _busy_processes(_own_tree())
+    before = busy_processes(_own_tree())
     with serving(
         pages,
         options.pages,
@@ -727,7 +435,7 @@ def run_benchmark(
         sitemap_urls=sitemap_urls(options.pages),
     ) as server:
         for setup in options.setups():
-            _progress(f"{setup.label}: {options.pages:,} pages ...")
+            progress(f"{setup.label}: {options.pages:,} pages ...")
             started = time.perf_counter()
             run = run_setup(
                 setup,
@@ -738,14 +446,14 @@ def run_benchmark(
                 timeout=300 + options.pages * 0.5,
             )
             durations[setup.label] = time.perf_counter() - started
-            _progress(
+            progress(
                 f"{setup.label}: {run.wall:.1f} s, {run.pages_per_second:.1f} pages/s, "
                 f"pages per worker {run.pages_by_worker}"
             )
             runs.append(run)
-    after = _busy_processes(_own_tree())
+    after = busy_processes(_own_tree())
     busy = tuple(
-        f"{_command_name(pid)} ({seconds - before.get(pid, 0.0):.0f} s CPU)"
+        f"{command_line(pid, 80)} ({seconds - before.get(pid, 0.0):.0f} s CPU)"
         for pid, seconds in sorted(after.items())
         if seconds - before.get(pid, 0.0) >= 1.0
     )
@@ -821,8 +529,8 @@ def throughput_table(results: Results) -> str:
 def checks_table(results: Results) -> str:
     rows = []
     for run in results.runs:
-        articles = run.requests.matching(_PAGE_PATH)
-        sitemaps = run.requests.matching(_SITEMAP_PATH)
+        articles = run.requests.matching(PAGE_PATH)
+        sitemaps = run.requests.matching(SITEMAP_PATH)
         problems = results.problems(run)
         left = "-"
         if run.redis is not None:
@@ -836,7 +544,7 @@ def checks_table(results: Results) -> str:
                 str(run.requests.counts.get("/robots.txt", 0)),
                 f"{run.rows:,}",
                 f"{len(run.urls):,}",
-                ", ".join(f"{reason} {n}" for reason, n in run.drops.items()) or "none",
+                counts(run.drops),
                 left,
                 "; ".join(
                     f"**one after {pages:,} pages, {early:.1f} s before the last fetch**"
@@ -862,62 +570,9 @@ def checks_table(results: Results) -> str:
     return markdown_table(headers, rows)
 
 
-def redis_table(results: Results) -> str:
-    rows = []
-    for run in results.runs:
-        usage = run.redis
-        if usage is None:
-            continue
-        stored = max(run.rows, 1)
-        rows.append(
-            [
-                run.setup.label,
-                f"{usage.used_memory / MIB:.1f}",
-                f"{usage.peak_memory / MIB:.1f}",
-                f"{usage.used_memory / stored:,.0f}",
-                f"{(usage.used_memory - usage.empty_memory) / stored:,.0f}",
-                f"{sum(keys for keys, _ in usage.families.values()):,}",
-                f"{usage.commands:,}",
-                f"{usage.commands / max(run.article_responses, 1):.1f}",
-            ]
-        )
-    headers = [
-        "measurement",
-        "used_memory at the end (MiB)",
-        "used_memory_peak (MiB)",
-        "bytes per stored article",
-        "bytes per stored article over an empty server",
-        "keys",
-        "commands processed",
-        "commands per article response",
-    ]
-    return markdown_table(headers, rows)
-
-
-def families_table(run: Run) -> str:
+def measured(run: Run) -> Measured:
     assert run.redis is not None
-    stored = max(run.rows, 1)
-    rows = [
-        [
-            f"`{KEY_PREFIX}:{name}`",
-            f"{keys:,}",
-            f"{size / MIB:.2f}",
-            f"{size / stored:,.0f}",
-        ]
-        for name, (keys, size) in run.redis.families.items()
-    ]
-    return markdown_table(["keys", "count", "MiB (MEMORY USAGE)", "bytes per stored article"], rows)
-
-
-def commands_line(run: Run, top: int = 12) -> str:
-    assert run.redis is not None
-    responses = max(run.article_responses, 1)
-    calls = list(run.redis.command_calls.items())
-    shown = ", ".join(f"`{name}` {count / responses:.1f}" for name, count in calls[:top])
-    return (
-        f"Commands per article response, {run.setup.label} (`INFO commandstats`; the calls "
-        f"scripts make are counted too, each `evalsha` besides): {shown}."
-    )
+    return Measured(run.setup.label, run.redis, run.rows, run.article_responses)
 
 
 def scaling_lines(results: Results) -> list[str]:
@@ -947,7 +602,7 @@ def render(results: Results, command: str) -> str:
             f"benchmark), listed by {SITEMAPS} sitemaps behind one index, served over loopback "
             "by a threaded server in its own process that counts its requests. Every "
             "measurement: a fresh `OUTPUT_DIR`, and in Redis mode a fresh `redis-server` "
-            f"({_redis_version()}); the crawl processes are identical `scrapy crawl news "
+            f"({redis_version()}); the crawl processes are identical `scrapy crawl news "
             "-a sitemaps=<index>` commands with `AUTOTHROTTLE_ENABLED=False DOWNLOAD_DELAY=0 "
             "CONCURRENT_REQUESTS=32 CONCURRENT_REQUESTS_PER_DOMAIN=32` (and `REDIS_URL`, "
             f"`REDIS_KEY_PREFIX={KEY_PREFIX}`), started together."
@@ -992,49 +647,19 @@ def render(results: Results, command: str) -> str:
                 "a Lua script counts once, and once more for every call it makes) per article "
                 "response."
             ),
-            redis_table(results),
+            usage_table([measured(run) for run in redis_runs]),
             f"By key family, {largest.setup.label} (`MEMORY USAGE ... SAMPLES 0` of every key):",
-            families_table(largest),
-            commands_line(largest),
+            families_table(measured(largest)),
+            commands_line(measured(largest)),
         ]
     busy = "; ".join(results.busy) if results.busy else "nothing else measurable"
-    durations = ", ".join(f"{name}: {seconds:.0f} s" for name, seconds in results.durations.items())
-    sections.append(f"Other processes using the CPU meanwhile: {busy}. Run times: {durations}.")
+    sections.append(
+        f"Other processes using the CPU meanwhile: {busy}. {durations_line(results.durations)}"
+    )
     return "\n\n".join(sections) + "\n"
 
 
-def _redis_version() -> str:
-    binary = redis_server_binary()
-    if binary is None:
-        return "not installed"
-    try:
-        output = subprocess.run(
-            [binary, "--version"], capture_output=True, text=True, timeout=10, check=False
-        ).stdout
-    except OSError:
-        return "redis-server"
-    match = re.search(r"v=(\S+)", output)
-    return f"redis-server {match.group(1)}" if match else "redis-server"
-
-
 # --- command line -------------------------------------------------------------------------------
-
-
-def _counts(value: str) -> tuple[int, ...]:
-    try:
-        counts = tuple(int(part) for part in value.split(",") if part.strip())
-    except ValueError:
-        counts = ()
-    if not counts or min(counts) < 1:
-        raise argparse.ArgumentTypeError("worker counts are positive numbers, comma-separated")
-    return tuple(dict.fromkeys(counts))
-
-
-def _pages(value: str) -> int:
-    number = int(value.replace("_", ""))
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
-    return number
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -1044,10 +669,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         epilog=f"The corpus is ${CORPUS_ENV}, else ../shared/corpus next to the repository; "
         f"redis-server is ${REDIS_SERVER_ENV}, else the one on the PATH.",
     )
-    parser.add_argument("--pages", type=_pages, default=DEFAULT_PAGES, help="article pages")
+    parser.add_argument("--pages", type=positive, default=DEFAULT_PAGES, help="article pages")
     parser.add_argument(
         "--workers",
-        type=_counts,
+        type=positive_list,
         default=DEFAULT_WORKERS,
         metavar="N,N",
         help="crawl processes of the Redis runs (default: 1,2,4)",
@@ -1065,7 +690,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--write-results",
         action="store_true",
-        help=f"also write the tables into {RESULTS_FILE.relative_to(ROOT)}",
+        help=f"also write the tables into {RESULTS_FILE}",
     )
     return parser.parse_args(argv)
 
@@ -1096,20 +721,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         extract_workers=args.extract_workers,
         embedded=not args.no_embedded,
     )
-    given = sys.argv[1:] if argv is None else list(argv)
-    command = shlex.join([".venv/bin/python", "-m", "bench.workers", *given])
-    with contextlib.ExitStack() as stack:
-        if args.workdir is not None:
-            args.workdir.mkdir(parents=True, exist_ok=True)
-            work_dir = Path(tempfile.mkdtemp(prefix="workers-", dir=args.workdir))
-        else:
-            work_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="workers-")))
-        results = run_benchmark(options, directory, work_dir, binary)
-    text = render(results, command)
-    print(text)
-    if args.write_results:
-        update_section(SECTION, text)
-        print(f"Wrote {RESULTS_FILE}", file=sys.stderr)
+    with work_dir(args.workdir, "workers") as folder:
+        results = run_benchmark(options, directory, folder, binary)
+    publish(render(results, command_of("bench.workers", argv)), SECTION, write=args.write_results)
     failed = [run for run in results.runs if results.problems(run)]
     return 1 if failed else 0
 

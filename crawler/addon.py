@@ -1,17 +1,56 @@
-"""The project's Scrapy add-on: settings that depend on other settings."""
+"""The project's Scrapy add-on: every setting the project declares, with its default, and the
+settings that follow from other settings.
+
+The settings are declared once, by the component that reads them (a ``SETTINGS`` tuple in its
+module, made with :mod:`pipelines.setting`); :data:`DECLARED` gathers them here, in the order of
+the settings reference (``docs/settings.md``, made by ``python -m crawler.addon``).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
+import sys
+from typing import TYPE_CHECKING, Any
 
-from scrapy.exceptions import NotConfigured
 from scrapy.settings import SETTINGS_PRIORITIES
+from scrapy.utils.conf import build_component_list
+from scrapy.utils.misc import load_object
 
-from pipelines.dataset import HTTPCACHE, STATE, state_dir_setting
+from crawler import address_guard, incremental, report
+from crawler.spiders import news
+from dataset.layout import HTTPCACHE, LocationError, state_dir_for
+from dataset.schema import COLUMNS
+from pipelines import dedupe, extract, language, locations, normalize, parquet, site_boilerplate
+from pipelines import state as crawl_state
+from pipelines.setting import text
 
 if TYPE_CHECKING:
-    from scrapy.settings import Settings
+    from scrapy.settings import BaseSettings, Settings
+
+    from pipelines.setting import Setting
+
+CRAWLER_CONTACT = text(
+    "CRAWLER_CONTACT",
+    "",
+    "an e-mail or URL added to the User-Agent so site owners can reach you",
+    allowed="an e-mail address or URL, or empty",
+)
+
+DECLARED: tuple[Setting[Any], ...] = (
+    *locations.SETTINGS,
+    CRAWLER_CONTACT,
+    *address_guard.SETTINGS,
+    *news.SETTINGS,
+    *incremental.SETTINGS,
+    *extract.SETTINGS,
+    *site_boilerplate.SETTINGS,
+    *language.SETTINGS,
+    *normalize.SETTINGS,
+    *dedupe.SETTINGS,
+    *parquet.SETTINGS,
+    *report.SETTINGS,
+    *crawl_state.SETTINGS,
+)
+"""Every setting the project declares."""
 
 
 def user_agent_with_contact(user_agent: str, contact: str) -> str:
@@ -29,27 +68,34 @@ def user_agent_with_contact(user_agent: str, contact: str) -> str:
 
 
 class NewsCrawlerAddon:
-    """Settings that follow from other settings.
+    """Sets every declared setting's default at ``addon`` priority, and what follows from other
+    settings:
 
     * ``CRAWLER_CONTACT`` is added to the project's User-Agent (a ``USER_AGENT`` given on the
       command line or in the environment is left as it is);
     * the HTTP cache of feeds and sitemaps lives in ``STATE_DIR/httpcache`` (by default
-      ``OUTPUT_DIR/state/httpcache``) unless ``HTTPCACHE_DIR`` is given.
+      ``OUTPUT_DIR/state/httpcache``) unless ``HTTPCACHE_DIR`` is given;
+    * feed exports (``-O file.jsonl``) write the dataset's columns, not the crawl's own fields.
     """
 
     def update_settings(self, settings: Settings) -> None:
+        for setting in DECLARED:
+            settings.set(setting.name, setting.default, priority="addon")
+        settings.set("FEED_EXPORT_FIELDS", list(COLUMNS), priority="addon")
         self._user_agent(settings)
         if (settings.getpriority("HTTPCACHE_DIR") or 0) <= SETTINGS_PRIORITIES["project"]:
             try:
-                state = state_dir_setting(settings)
-            except NotConfigured:
-                if settings.get("OUTPUT_DIR"):  # an object store without STATE_DIR: refused
-                    return  # by the commands, with the reason
-                state = Path("output") / STATE
+                state = state_dir_for(
+                    locations.OUTPUT_DIR.read(settings), locations.STATE_DIR.read(settings)
+                )
+            except LocationError:
+                if locations.OUTPUT_DIR.read(settings):  # an object store without STATE_DIR:
+                    return  # refused by the commands, with the reason
+                state = state_dir_for("output")
             settings.set("HTTPCACHE_DIR", str(state.resolve() / HTTPCACHE), priority="project")
 
     def _user_agent(self, settings: Settings) -> None:
-        contact = settings.get("CRAWLER_CONTACT") or ""
+        contact = CRAWLER_CONTACT.read(settings)
         if (settings.getpriority("USER_AGENT") or 0) > SETTINGS_PRIORITIES["project"]:
             return
         settings.set(
@@ -57,3 +103,26 @@ class NewsCrawlerAddon:
             user_agent_with_contact(settings.get("USER_AGENT"), contact),
             priority="project",
         )
+
+
+def effective_settings(settings: BaseSettings) -> BaseSettings:
+    """A copy of ``settings`` as the add-ons of ``ADDONS`` leave them: what a command checks
+    before any crawler exists (Scrapy applies the add-ons when it makes one)."""
+    copy = settings.copy()
+    # in Scrapy's order, without the add-ons switched off (None), as scrapy.addons does
+    for path in build_component_list(copy["ADDONS"]):
+        addon = load_object(path)
+        instance = addon() if isinstance(addon, type) else addon
+        instance.update_settings(copy)
+    return copy
+
+
+def markdown_table() -> str:
+    """The table of ``docs/settings.md``: every declared setting."""
+    lines = ["| setting | default | allowed | meaning |", "|---|---|---|---|"]
+    lines += [f"| `{s.name}` | {s.default_text()} | {s.allowed} | {s.doc} |" for s in DECLARED]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(markdown_table())

@@ -11,8 +11,7 @@ Links and redirects come from pages, which anyone can write. This guard refuses 
   is allowed when asked for, a redirect from a page to another internal service is not.
 
 Host names are checked as written; a public name that resolves to a private address is not
-caught here. Settings: ``ADDRESS_GUARD_ENABLED`` (``True``; ``False`` turns the guard off),
-``ADDRESS_GUARD_ALLOW_PRIVATE`` (``False``; ``True`` lets requests reach private addresses).
+caught here.
 """
 
 from __future__ import annotations
@@ -25,6 +24,8 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from pipelines.setting import flag
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -33,6 +34,19 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
+
+ADDRESS_GUARD_ENABLED = flag(
+    "ADDRESS_GUARD_ENABLED",
+    True,
+    "refuse requests to other schemes than HTTP(S) (`file:`, `ftp:`, ...) and to internal "
+    "addresses (loopback, private, link-local, cloud metadata, `localhost`) whose origin the "
+    "crawl was not given: a page or a redirect cannot steer the crawler into the local network "
+    "(host names are checked as written, not resolved)",
+)
+ADDRESS_GUARD_ALLOW_PRIVATE = flag(
+    "ADDRESS_GUARD_ALLOW_PRIVATE", False, "let links and redirects reach internal addresses too"
+)
+SETTINGS = (ADDRESS_GUARD_ENABLED, ADDRESS_GUARD_ALLOW_PRIVATE)
 
 SCHEMES = frozenset({"http", "https"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -95,10 +109,10 @@ class AddressGuardMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not settings.getbool("ADDRESS_GUARD_ENABLED", True):
+        if not ADDRESS_GUARD_ENABLED.get(settings):
             raise NotConfigured("ADDRESS_GUARD_ENABLED is off")
         assert crawler.stats is not None
-        guard = cls(crawler.stats, allow_private=settings.getbool("ADDRESS_GUARD_ALLOW_PRIVATE"))
+        guard = cls(crawler.stats, allow_private=ADDRESS_GUARD_ALLOW_PRIVATE.get(settings))
         crawler.signals.connect(guard.spider_opened, signal=signals.spider_opened)
         return guard
 

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Self
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.utils.job import job_dir
 
-from pipelines.dataset import TMP, scratch_name, state_dir_setting
+from dataset.layout import TMP, scratch_name
+from pipelines.locations import state_dir_setting
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

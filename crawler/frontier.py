@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Self
 import redis
 from itemadapter import ItemAdapter
 from scrapy import Request, signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis import picklecompat
 from scrapy_redis.dupefilter import RFPDupeFilter
@@ -40,9 +40,9 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
-from crawler.redis_mode import WorkerRegistry, as_bytes, as_text
-from crawler.shared_state import Claims
+from dataset.state.redis import RedisStores, WorkerRegistry, as_bytes, as_text
 from pipelines.signals import articles_committed, request_done
+from pipelines.state import state_stores
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
@@ -198,12 +198,13 @@ class SharedScheduler(Scheduler):
         crawler: Crawler,
         registry: WorkerRegistry,
         dupefilter: SharedDupeFilter,
+        stores: RedisStores,
     ) -> None:
         super().__init__(server=registry.client, persist=True, dupefilter=dupefilter)
         self.crawler = crawler
         self.registry = registry
         self.stats: StatsCollector | None = crawler.stats
-        self.claims = Claims(registry.client, registry.prefix, registry)
+        self.claims = stores.claims()
         self.queue: ReliableQueue
         self.failed = False
         """Redis could not be reached: the worker is stopping."""
@@ -221,7 +222,13 @@ class SharedScheduler(Scheduler):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        registry = WorkerRegistry.for_crawler(crawler)
+        stores = state_stores(crawler)
+        if not isinstance(stores, RedisStores):
+            raise NotConfigured(
+                "the shared scheduler needs the crawl state in Redis (STATE_STORES="
+                "dataset.state.redis.RedisStores, which REDIS_URL sets)"
+            )
+        registry = stores.registry
         dupefilter = SharedDupeFilter(
             registry.client,
             # the spider's name is not known yet: the key is completed in open()
@@ -229,7 +236,7 @@ class SharedScheduler(Scheduler):
             fingerprinter=crawler.request_fingerprinter,
             debug=crawler.settings.getbool("DUPEFILTER_DEBUG"),
         )
-        scheduler = cls(crawler, registry, dupefilter)
+        scheduler = cls(crawler, registry, dupefilter, stores)
         for handler, signal in (
             (scheduler.on_idle, signals.spider_idle),
             (scheduler.on_item_scraped, signals.item_scraped),

@@ -12,74 +12,67 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Self
 
-import redis
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
-from crawler.redis_mode import WorkerRegistry, redis_url
-from crawler.shared_state import RedisCrawlState
-from crawler.state import CrawlState
-from pipelines.dataset import state_dir_setting
-from pipelines.dates import to_utc
-from pipelines.normalize import DEFAULT_TRACKING_PARAMS, normalize_url
+from extraction.dates import to_utc
+from extraction.urls import normalize_url
+from pipelines.normalize import NORMALIZE_TRACKING_PARAMS
+from pipelines.setting import flag
+from pipelines.state import state_stores
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+
+    from dataset.state.base import CrawlStateStore, StateStores
 
 logger = logging.getLogger(__name__)
 
 ARTICLE_META = "article"
 """``Request.meta`` key that marks a request for an article page."""
 
+INCREMENTAL_ENABLED = flag(
+    "INCREMENTAL_ENABLED",
+    True,
+    "article requests for pages already in the dataset are not sent (a page whose sitemap or "
+    "feed date is newer than the stored copy is fetched again, as a new version)",
+)
+SETTINGS = (INCREMENTAL_ENABLED,)
+
 
 class IncrementalMiddleware(BaseSpiderMiddleware):
-    """Drops article requests for stored pages; lets changed ones through as refetches.
-
-    Settings: ``INCREMENTAL_ENABLED`` (``True``; off fetches every listed article again, the
-    dedupe stage still keeps the dataset free of duplicates).
-    """
+    """Drops article requests for stored pages; lets changed ones through as refetches (off,
+    every listed article is fetched again, and the dedupe stage still keeps the dataset free of
+    duplicates)."""
 
     def __init__(
         self,
         crawler: Crawler,
         *,
-        state_path: Path,
+        stores: StateStores,
         tracking_params: tuple[str, ...],
-        registry: WorkerRegistry | None = None,
     ):
         super().__init__(crawler)
-        self.state_path = state_path
+        self.stores = stores
         self.tracking_params = tracking_params
-        self.registry = registry
-        """Redis mode: the state shared by every worker (``None``: embedded)."""
-        self.state: CrawlState | RedisCrawlState | None = None
+        self.state: CrawlStateStore | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not settings.getbool("INCREMENTAL_ENABLED", True):
+        if not INCREMENTAL_ENABLED.get(settings):
             raise NotConfigured("INCREMENTAL_ENABLED is off")
-        params = settings.getlist("NORMALIZE_TRACKING_PARAMS", list(DEFAULT_TRACKING_PARAMS))
-        middleware = cls(
-            crawler,
-            state_path=state_dir_setting(settings),
-            tracking_params=tuple(params),
-            registry=WorkerRegistry.for_crawler(crawler) if redis_url(settings) else None,
-        )
+        tracking_params = NORMALIZE_TRACKING_PARAMS.get(settings)
+        middleware = cls(crawler, stores=state_stores(crawler), tracking_params=tracking_params)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     def spider_opened(self) -> None:
-        if self.registry is not None:
-            self.state = RedisCrawlState(self.registry.client, self.registry.prefix)
-        else:
-            self.state = CrawlState.open(self.state_path)
+        self.state = self.stores.crawl_state()
 
     def spider_closed(self) -> None:
         if self.state is not None:
@@ -96,7 +89,7 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
             if not self.state.has_url(url):
                 return request
             stored = self.state.stored_at(url)
-        except redis.RedisError as exc:  # Redis mode, server gone: the dedupe stage decides
+        except self.stores.errors as exc:  # Redis mode, server gone: the dedupe stage decides
             stats.inc_value("news/incremental/state_unavailable")
             logger.debug("Cannot look %s up in the shared state: %s", request.url, exc)
             return request

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from pipelines.dataset import CRAWLS, state_dir, state_dir_setting
+from dataset.layout import CRAWLS, state_dir
+from pipelines.locations import state_dir_setting
+from pipelines.setting import flag
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+REPORT_ENABLED = flag("REPORT_ENABLED", True, "write each crawl's stats to `STATE_DIR/crawls/`")
+SETTINGS = (REPORT_ENABLED,)
 
 
 def _jsonable(value: Any) -> Any:
@@ -51,7 +56,7 @@ def latest_report_in(state: Path) -> dict[str, Any] | None:
 
 
 class CrawlReport:
-    """Extension writing the crawl report. Settings: ``REPORT_ENABLED`` (``True``)."""
+    """Extension writing the crawl report."""
 
     def __init__(self, crawler: Crawler, state: Path) -> None:
         self.crawler = crawler
@@ -61,7 +66,7 @@ class CrawlReport:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        if not crawler.settings.getbool("REPORT_ENABLED", True):
+        if not REPORT_ENABLED.get(crawler.settings):
             raise NotConfigured("REPORT_ENABLED is off")
         extension = cls(crawler, state_dir_setting(crawler.settings))
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)

@@ -17,7 +17,8 @@ from scrapy.core.scheduler import Scheduler
 from scrapy.utils.job import job_dir
 from scrapy.utils.misc import build_from_crawler, load_object
 
-from pipelines.dataset import TMP, scratch_name, state_dir_setting
+from dataset.layout import TMP, scratch_name
+from pipelines.locations import state_dir_setting
 
 if TYPE_CHECKING:
     from pathlib import Path

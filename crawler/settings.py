@@ -1,8 +1,9 @@
 """Scrapy settings of the news crawler: constants and comments only.
 
-Every component reads its own prefixed settings (``EXTRACT_*``, ``LANGUAGE_*``,
-``NORMALIZE_*``, ``DEDUPE_*``, ``PARQUET_*``, ``REPORT_*``); their defaults live as class
-constants on the components and are listed in the README. Override anything with ``-s``.
+These are Scrapy's own settings as the project wants them. The project's settings (``OUTPUT_DIR``,
+``EXTRACT_*``, ``LANGUAGE_*``, ``DEDUPE_*``, ``PARQUET_*``, ``REDIS_*`` ...) are declared by the
+components that read them, with their defaults, types and ranges, and set by the add-on
+(``crawler/addon.py``; reference in ``docs/settings.md``). Override anything with ``-s``.
 """
 
 BOT_NAME = "news_crawler"
@@ -10,21 +11,10 @@ SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 COMMANDS_MODULE = "crawler.commands"
 
-# Builds the User-Agent from CRAWLER_CONTACT (see crawler/addon.py); with REDIS_URL set, turns
-# on Redis mode: several crawler processes share the work and the state (crawler/redis_mode.py).
+# The project's settings and their defaults, the User-Agent from CRAWLER_CONTACT
+# (crawler/addon.py); with REDIS_URL set, Redis mode: several crawler processes share the work
+# and the state (crawler/redis_mode.py).
 ADDONS = {"crawler.addon.NewsCrawlerAddon": 0, "crawler.redis_mode.RedisModeAddon": 10}
-
-# Redis mode (off while empty), e.g. redis://host:6379/0; one key prefix per dataset.
-REDIS_URL = ""
-REDIS_KEY_PREFIX = "news"
-# A worker whose heartbeat is older than this is taken for dead: its work is put back.
-REDIS_WORKER_TIMEOUT = 60
-
-# Dataset root (a folder, or an object store URI such as s3://bucket/prefix): Parquet files
-# under OUTPUT_DIR/articles/. The crawl's working state goes to STATE_DIR, a local folder
-# (empty: OUTPUT_DIR/state/; required when OUTPUT_DIR is an object store).
-OUTPUT_DIR = "output"
-STATE_DIR = ""
 
 # Request fingerprints in SQLite on disk, not in memory (flat memory on long crawls).
 DUPEFILTER_CLASS = "crawler.dupefilter.DiskDupeFilter"
@@ -43,7 +33,6 @@ DOWNLOADER_MIDDLEWARES = {
 }
 # An honest User-Agent; CRAWLER_CONTACT (an e-mail or URL) is appended when set.
 USER_AGENT = "news-crawler/0.1 (+https://github.com/news-crawler/news-crawler)"
-CRAWLER_CONTACT = ""
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -96,7 +85,8 @@ SPIDER_MIDDLEWARES = {"crawler.incremental.IncrementalMiddleware": 950}
 EXTENSIONS = {"crawler.report.CrawlReport": 500}
 
 FEED_EXPORT_ENCODING = "utf-8"
-# `scrapy crawl news ... -O articles.parquet` writes one Parquet file with the dataset schema.
+# `scrapy crawl news ... -O articles.parquet` writes one Parquet file with the dataset schema
+# (feed exports write the dataset's columns: FEED_EXPORT_FIELDS, set by the add-on).
 FEED_EXPORTERS = {"parquet": "pipelines.feed_export.ParquetItemExporter"}
 LOG_LEVEL = "INFO"
 

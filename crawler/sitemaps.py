@@ -13,7 +13,7 @@ import lxml.etree
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
-from pipelines.dates import parse_datetime
+from extraction.dates import parse_datetime
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

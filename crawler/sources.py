@@ -107,6 +107,9 @@ class Source:
     """Discover articles by following listing links (sections, pagination) from ``home``."""
     max_depth: int = 2
     """Link hops from ``home`` (depth 0) beyond which pages are not requested."""
+    named: bool = True
+    """Named in a sources file; ``False`` for an ad-hoc ``-a sites=`` source, whose pages get no
+    ``source_name``."""
 
     def __post_init__(self) -> None:
         domains = self.allowed_domains or _hosts([self.home or "", *self.feeds, *self.sitemaps])
@@ -122,7 +125,7 @@ class Source:
         """
         home = validate_url(url, argument="-a sites")
         host = _hosts([home])[0]
-        return cls(name=host, home=home, allowed_domains=(host,))
+        return cls(name=host, home=home, allowed_domains=(host,), named=False)
 
     def on_site(self, url: str) -> bool:
         """Whether the host of ``url`` is one of ``allowed_domains`` or a subdomain of one."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
-from pipelines.dates import parse_datetime, to_utc
+from extraction.dates import parse_datetime, to_utc
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -1,5 +1,7 @@
-"""Item pipeline stages: extract, language, normalize, dedupe, parquet.
+"""The item pipelines: extract, site boilerplate, language, normalize, dedupe, parquet.
 
-Each stage is a Scrapy component in its own module; the work it does is a plain function
-over bytes or strings that can be called without Scrapy.
+Thin Scrapy components: each reads its own declared settings (:mod:`pipelines.setting`), takes
+items through ``ItemAdapter``, counts ``news/<stage>/<event>`` stats and drops with a
+``DropItem`` subclass per reason; the work is done by the libraries below, :mod:`extraction`
+and :mod:`dataset`, which import no Scrapy.
 """

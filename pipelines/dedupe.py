@@ -2,7 +2,7 @@
 
 Exact duplicates: the normalized URL or canonical URL (AMP, mobile and print pages point
 theirs to the article), or the content hash, is already in the dataset. Near-duplicates: the
-text is close to a stored one (MinHash over shingles, see ``pipelines/near_duplicates.py``),
+text is close to a stored one (MinHash over shingles, see :mod:`extraction.signature`),
 as when another outlet republishes a wire story in its own template with a sentence changed.
 
 What is "already stored" is the persistent state of ``OUTPUT_DIR`` (from every earlier crawl)
@@ -10,37 +10,29 @@ plus what this crawl accepted and has not committed yet. The state learns a row 
 data file holding it is committed (``articles_committed``), so an article whose file was lost
 in a crash is fetched and stored again by the next crawl.
 
-Policy ``drop`` (default) drops the copy and records it in the ``copies`` table of
-``OUTPUT_DIR/state/near-duplicates.sqlite3`` (its URL, the kept row's id, how it matched);
-``flag`` keeps the copy with ``duplicate_of`` set to the kept row's id.
+Policy ``drop`` (default) drops the copy and records it in the crawl state's copies log (the
+``copies`` table of ``STATE_DIR/near-duplicates.sqlite3`` in embedded mode: its URL, the kept
+row's id, how it matched); ``flag`` keeps the copy with ``duplicate_of`` set to the kept row's
+id. The state's stores come from its backend (``STATE_STORES``), whichever it is.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
-from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Self
 
-import redis
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 
-from crawler.redis_mode import WorkerRegistry, redis_url
-from crawler.shared_state import Claims, CopiesLog, RedisCrawlState, RedisNearIndex
-from crawler.state import CrawlState
-from pipelines.dataset import state_dir, state_dir_setting
-from pipelines.near_duplicates import (
-    DEFAULT_THRESHOLD,
-    NearDuplicateIndex,
-    PendingIndex,
-    Signer,
-    reusable_signature,
-)
+from dataset.state.near_index import DEFAULT_THRESHOLD, PendingIndex
+from dataset.storage import DatasetLocation, location_of, read_table_at
+from extraction.signature import Signer, from_bytes
+from pipelines.locations import dataset_location
+from pipelines.setting import choice, flag, number
 from pipelines.signals import articles_committed
-from pipelines.storage import DatasetLocation, dataset_location, location_of, read_table_at
+from pipelines.state import state_stores
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -49,15 +41,36 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
+    from dataset.state.base import Claims, CopiesLog, CrawlStateStore, NearIndex, StateStores
+    from extraction.worker import Precomputed
+
 logger = logging.getLogger(__name__)
 
-NEAR_STATE_FILE = "near-duplicates.sqlite3"
-POLICIES = frozenset({"drop", "flag"})
-_COPIES = """
-CREATE TABLE IF NOT EXISTS copies (
-    url TEXT NOT NULL, kept_id TEXT, kind TEXT NOT NULL, similarity REAL, seen_at TEXT NOT NULL
-);
-"""
+DEDUPE_ENABLED = flag(
+    "DEDUPE_ENABLED", True, "the dedupe stage (its state lives in the crawl state's stores)"
+)
+DEDUPE_POLICY = choice(
+    "DEDUPE_POLICY",
+    "drop",
+    ("drop", "flag"),
+    "`drop`: a copy is dropped and recorded in the copies log (the `copies` table of "
+    "`STATE_DIR/near-duplicates.sqlite3`); `flag`: it is stored with `duplicate_of` set",
+)
+DEDUPE_NEAR_ENABLED = flag(
+    "DEDUPE_NEAR_ENABLED",
+    True,
+    "also catch near-duplicates (the same story with another template or a sentence changed)",
+)
+DEDUPE_NEAR_THRESHOLD = number(
+    "DEDUPE_NEAR_THRESHOLD",
+    DEFAULT_THRESHOLD,
+    "estimated Jaccard similarity of the texts' word 3-gram sets (character 5-grams for "
+    "Chinese, Japanese, Thai ...) from which two texts are one story; see bench/RESULTS.md",
+    minimum=0.0,
+    maximum=1.0,
+    above=True,
+)
+SETTINGS = (DEDUPE_ENABLED, DEDUPE_POLICY, DEDUPE_NEAR_ENABLED, DEDUPE_NEAR_THRESHOLD)
 
 
 class DuplicateArticle(DropItem):
@@ -66,31 +79,23 @@ class DuplicateArticle(DropItem):
 
 
 class StateUnavailable(DropItem):
-    """Redis mode: the shared state cannot be reached, so no duplicate check is possible."""
+    """The crawl state cannot be reached (Redis gone) or read (its stores raised one of their
+    ``errors``), so no duplicate check is possible."""
 
 
 class DedupePipeline:
-    """Drops (or flags) exact and near duplicates, within a crawl and across crawls.
-
-    Settings: ``DEDUPE_ENABLED`` (``True``), ``DEDUPE_POLICY`` (``drop`` or ``flag``),
-    ``DEDUPE_NEAR_ENABLED`` (``True``), ``DEDUPE_NEAR_THRESHOLD`` (``0.5``: estimated Jaccard
-    similarity of shingle sets from which two texts are one story); state in ``OUTPUT_DIR``.
-    """
-
-    DEFAULT_POLICY = "drop"
-    DEFAULT_NEAR_THRESHOLD = DEFAULT_THRESHOLD
+    """Drops (or flags) exact and near duplicates, within a crawl and across crawls."""
 
     def __init__(
         self,
         stats: StatsCollector,
         *,
+        stores: StateStores,
         output_dir: Path | None = None,
         location: DatasetLocation | None = None,
-        state_folder: Path | None = None,
-        policy: str = DEFAULT_POLICY,
-        near: bool = True,
-        near_threshold: float = DEFAULT_NEAR_THRESHOLD,
-        registry: WorkerRegistry | None = None,
+        policy: str = DEDUPE_POLICY.default,
+        near: bool = DEDUPE_NEAR_ENABLED.default,
+        near_threshold: float = DEDUPE_NEAR_THRESHOLD.default,
     ) -> None:
         self.stats = stats
         if location is None:
@@ -98,49 +103,43 @@ class DedupePipeline:
             location = location_of(output_dir)
         self.location = location
         """The dataset (local or in an object store)."""
-        self.state_folder = state_folder or state_dir(location.local_dir())
-        """The local folder of the embedded state."""
+        self.stores = stores
+        """The crawl state's backend."""
         self.policy = policy
         self.near = near
         self.near_threshold = near_threshold
-        self.registry = registry
-        """Redis mode: the state is shared by every worker (``None``: embedded)."""
-        self.state: CrawlState | RedisCrawlState | None = None
-        self.index: NearDuplicateIndex | RedisNearIndex | None = None
+        self.state: CrawlStateStore | None = None
+        self.index: NearIndex | None = None
         self.claims: Claims | None = None
-        self.copies_log: CopiesLog | None = None
+        self.copies: CopiesLog | None = None
         self.pending_index = PendingIndex(threshold=near_threshold)
         # Keys of accepted articles whose data file is not committed yet.
         self.pending_urls: set[str] = set()
         self.pending_hashes: set[str] = set()
-        self.copies: sqlite3.Connection | None = None
 
     @cached_property
     def signer(self) -> Signer:
-        """Made when first needed: with extraction workers, they sign the texts (and making
-        one imports datasketch and scipy, about 0.4 s)."""
+        """Made when first needed: with extraction workers, they sign the texts."""
         return Signer()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not settings.getbool("DEDUPE_ENABLED", True):
+        if not DEDUPE_ENABLED.get(settings):
             raise NotConfigured("DEDUPE_ENABLED is off")
-        policy = str(settings.get("DEDUPE_POLICY", cls.DEFAULT_POLICY)).lower()
-        if policy not in POLICIES:
-            raise NotConfigured(f"DEDUPE_POLICY must be one of {sorted(POLICIES)}, not {policy!r}")
-        threshold = settings.getfloat("DEDUPE_NEAR_THRESHOLD", cls.DEFAULT_NEAR_THRESHOLD)
-        if not 0.0 < threshold <= 1.0:
-            raise NotConfigured(f"DEDUPE_NEAR_THRESHOLD must be in (0, 1], not {threshold}")
         assert crawler.stats is not None
+        location = dataset_location(settings)
+        policy = DEDUPE_POLICY.get(settings)
+        near = DEDUPE_NEAR_ENABLED.get(settings)
+        threshold = DEDUPE_NEAR_THRESHOLD.get(settings)
+        # the state's backend is opened once every setting was found valid
         pipeline = cls(
             crawler.stats,
-            location=dataset_location(settings),
-            state_folder=state_dir_setting(settings),
+            stores=state_stores(crawler),
+            location=location,
             policy=policy,
-            near=settings.getbool("DEDUPE_NEAR_ENABLED", True),
+            near=near,
             near_threshold=threshold,
-            registry=WorkerRegistry.for_crawler(crawler) if redis_url(settings) else None,
         )
         crawler.signals.connect(pipeline.on_articles_committed, signal=articles_committed)
         # Closed after every pipeline has flushed (close_spider methods run concurrently).
@@ -148,21 +147,10 @@ class DedupePipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        if self.registry is not None:
-            client, prefix = self.registry.client, self.registry.prefix
-            self.state = RedisCrawlState(client, prefix)
-            self.index = RedisNearIndex(
-                client, prefix, self.registry, threshold=self.near_threshold
-            )
-            self.claims = Claims(client, prefix, self.registry)
-            self.copies_log = CopiesLog(client, prefix)
-        else:
-            folder = self.state_folder
-            self.state = CrawlState.open(folder)
-            self.index = NearDuplicateIndex(folder / NEAR_STATE_FILE, threshold=self.near_threshold)
-            self.copies = sqlite3.connect(folder / NEAR_STATE_FILE, timeout=30.0)
-            with self.copies:
-                self.copies.executescript(_COPIES)
+        self.state = self.stores.crawl_state()
+        self.index = self.stores.near_index(threshold=self.near_threshold)
+        self.claims = self.stores.claims()
+        self.copies = self.stores.copies()
         recovered = self.state.recover(self.location)
         if recovered:
             self._index_files(recovered)
@@ -184,18 +172,18 @@ class DedupePipeline:
             self.index.add_many(entries)
 
     def close_state(self) -> None:
-        if self.claims is not None and self.registry is not None:
+        if self.claims is not None:
             # rows not committed (a write error): other workers may take these articles
             try:
-                self.claims.release_all(self.registry.worker_id)
-            except redis.RedisError as exc:  # they lapse with this worker's heartbeat
+                self.claims.release_all()
+            except self.stores.errors as exc:  # they lapse with this worker's heartbeat
                 logger.warning("Cannot release this worker's claims: %s", exc)
         for resource in (self.state, self.index, self.copies):
             if resource is not None:
                 resource.close()
         self.pending_index.close()
         self.state = self.index = self.copies = None
-        self.claims = self.copies_log = None
+        self.claims = None
 
     def duplicate_of(
         self,
@@ -221,12 +209,12 @@ class DedupePipeline:
     def process_item(self, item: Any) -> Any:
         try:
             return self._process(item)
-        except redis.RedisError as exc:
-            # Redis mode with the server gone: the worker is stopping; the article's request
-            # stays recorded in Redis, so the next worker fetches it again
+        except self.stores.errors as exc:
+            # the state is gone (Redis mode: the worker is stopping; the article's request
+            # stays recorded in Redis, so the next worker fetches it again)
             self.stats.inc_value("news/dedupe/state_unavailable")
             raise StateUnavailable(
-                f"StateUnavailable: cannot reach the shared state ({exc}) "
+                f"StateUnavailable: cannot reach the crawl state ({exc}) "
                 f"<{ItemAdapter(item).get('url')}>"
             ) from None
 
@@ -242,7 +230,6 @@ class DedupePipeline:
                 self._record_copy(url, self._kept_id(content_hash), kind, 1.0)
             raise DuplicateArticle(f"DuplicateArticle: same {kind} already stored <{url}>")
         signature = self._signature(adapter) if self.near else None
-        adapter["precomputed"] = None  # used up
         # a new version of a stored page resembles its old version, not a copy of another
         if signature is not None and not new_version:
             match = self.pending_index.find(signature) or self._stored_index().find(signature)
@@ -256,23 +243,21 @@ class DedupePipeline:
                     )
                 adapter["duplicate_of"] = match.row_id
                 signature = None  # a flagged copy is not an original for later copies
-        if self.claims is not None:
-            self._claim(url, canonical, content_hash, new_version=new_version)
+        self._claim(url, canonical, content_hash, new_version=new_version)
         self.pending_urls.update(filter(None, (url, canonical)))
         self.pending_hashes.add(content_hash)
         if signature is not None:
             self.pending_index.add(content_hash, adapter["id"], signature)
-            if isinstance(self.index, RedisNearIndex):
-                self.index.add_pending(content_hash, adapter["id"], signature)
+            self._stored_index().add_pending(content_hash, adapter["id"], signature)
         self.stats.inc_value("news/dedupe/unique")
         return item
 
     def _claim(
         self, url: str, canonical: str | None, content_hash: str, *, new_version: bool
     ) -> None:
-        """Redis mode: claim the article's keys, so that no other worker accepts it before
-        this one commits it; then look at the state again (a worker commits first and
-        releases after, so the claim and this look leave no gap between them)."""
+        """Claim the article's keys, so that no other process of the crawl (Redis mode)
+        accepts it before this one commits it; then look at the state again (a worker commits
+        first and releases after, so the claim and this look leave no gap between them)."""
         assert self.claims is not None
         urls = [key for key in dict.fromkeys((url, canonical)) if key]
         kind = self.claims.claim(urls, content_hash)
@@ -286,13 +271,16 @@ class DedupePipeline:
 
     def _signature(self, adapter: ItemAdapter) -> np.ndarray | None:
         """The text's signature: the extraction worker's when it signed this very text."""
-        reused, signature = reusable_signature(adapter.get("precomputed"), adapter["content_hash"])
-        if reused:
-            self.stats.inc_value("news/dedupe/signature_reused")
-            return signature
+        precomputed: Precomputed | None = adapter.get("precomputed")
+        signature = precomputed.signature if precomputed is not None else None
+        if signature is not None and signature.content_hash == adapter["content_hash"]:
+            values = from_bytes(signature.value) if signature.value is not None else None
+            if signature.value is None or values is not None:
+                self.stats.inc_value("news/dedupe/signature_reused")
+                return values  # None: too short to sign
         return self.signer.signature(adapter.get("text") or "")
 
-    def _stored_index(self) -> NearDuplicateIndex | RedisNearIndex:
+    def _stored_index(self) -> NearIndex:
         assert self.index is not None, "open_spider() was not called"
         return self.index
 
@@ -300,22 +288,15 @@ class DedupePipeline:
         return self.pending_index.row_id(content_hash) or self._stored_index().row_id(content_hash)
 
     def _record_copy(self, url: str, kept_id: str | None, kind: str, similarity: float) -> None:
-        if self.copies_log is not None:
-            self.copies_log.record(url, kept_id, kind, similarity)
-        if self.copies is None:
-            return
-        with self.copies:
-            self.copies.execute(
-                "INSERT INTO copies VALUES (?, ?, ?, ?, ?)",
-                (url, kept_id, kind, similarity, datetime.now(UTC).isoformat()),
-            )
+        if self.copies is not None:
+            self.copies.record(url, kept_id, kind, similarity)
 
     def on_articles_committed(self, file: str, keys: list[tuple[Any, ...]]) -> None:
         if self.state is None:
             return
         try:
             self.state.record_file(file, keys)
-        except (sqlite3.Error, redis.RedisError) as exc:
+        except self.stores.errors as exc:
             # The file is in the dataset; the next crawl records it from there (recover()).
             self.stats.inc_value("news/dedupe/state_error")
             logger.error("Cannot record %s in the crawl state (%s): the next crawl will", file, exc)
@@ -331,7 +312,7 @@ class DedupePipeline:
         if committed and self.index is not None:
             try:
                 self.index.add_many(committed)
-            except (sqlite3.Error, redis.RedisError) as exc:
+            except self.stores.errors as exc:
                 self.stats.inc_value("news/dedupe/state_error")
                 logger.error("Cannot add the texts of %s to the near index: %s", file, exc)
             self.pending_index.remove_many(content_hash for content_hash, *_ in committed)
@@ -342,5 +323,5 @@ class DedupePipeline:
                     [key for url, canonical, *_ in keys for key in (url, canonical) if key],
                     [content_hash for _, _, content_hash, *_ in keys],
                 )
-            except redis.RedisError as exc:  # they expire with this worker's heartbeat
+            except self.stores.errors as exc:  # they expire with this worker's heartbeat
                 logger.warning("Cannot release the claims of %s: %s", file, exc)

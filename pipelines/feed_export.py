@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from itemadapter import ItemAdapter
 from scrapy.exporters import BaseItemExporter
 
-from pipelines.schema import ARTICLE_SCHEMA, DICTIONARY_COLUMNS, to_batch, to_row
+from dataset.schema import ARTICLE_SCHEMA, DICTIONARY_COLUMNS, to_batch, to_row
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 class ParquetItemExporter(BaseItemExporter):
-    """Writes items as rows of :data:`pipelines.schema.ARTICLE_SCHEMA` (zstd)."""
+    """Writes items as rows of :data:`dataset.schema.ARTICLE_SCHEMA` (zstd)."""
 
     def __init__(self, file: IO[bytes], **kwargs: Any) -> None:
         super().__init__(dont_fail=True, **kwargs)

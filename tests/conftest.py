@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.parquet as pq
 import pytest
 
+from dataset.layout import data_files
 from demo.site import Response, Site, base_url, load_site, serve
-from pipelines.dataset import data_files
 from tests.redis_server import redis_url, shared_redis  # noqa: F401 (fixtures)
 
 if TYPE_CHECKING:

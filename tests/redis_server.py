@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from crawler.redis_mode import WorkerRegistry
+    from dataset.state.redis import WorkerRegistry
 
 APT_PACKAGE = "redis-server"
 

@@ -1,18 +1,23 @@
-"""Tests for crawler/addon.py: the contact in the User-Agent, directly and through Scrapy."""
+"""Tests for crawler/addon.py: the declared settings and their defaults, the feed export's
+fields, the contact in the User-Agent (directly and through Scrapy), and effective_settings()."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from scrapy.crawler import AsyncCrawlerRunner, CrawlerRunner
-from scrapy.settings import Settings
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
 from scrapy.utils.reactor import is_reactor_installed
 from scrapy.utils.spider import DefaultSpider
 from scrapy.utils.test import get_crawler, get_reactor_settings
 
 from crawler import settings as project_module
-from crawler.addon import NewsCrawlerAddon, user_agent_with_contact
+from crawler.addon import DECLARED, NewsCrawlerAddon, effective_settings, user_agent_with_contact
+from dataset.schema import COLUMNS
+from pipelines.state import EMBEDDED_STORES, REDIS_STORES
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -149,3 +154,111 @@ def test_addon_through_scrapy_same_settings_at_project_priority() -> None:
 
 def test_project_settings_module_enables_the_addon() -> None:
     assert project_module.ADDONS.get("crawler.addon.NewsCrawlerAddon") is not None
+
+
+# --- the declared settings -------------------------------------------------------------------
+
+
+def test_every_declared_default_is_set_at_addon_priority() -> None:
+    settings = Settings()
+    NewsCrawlerAddon().update_settings(settings)
+    for setting in DECLARED:
+        assert settings.getpriority(setting.name) == SETTINGS_PRIORITIES["addon"], setting.name
+        assert settings[setting.name] == setting.default, setting.name
+        assert setting.read(settings) == setting.default, setting.name
+
+
+@pytest.mark.parametrize("priority", ["project", "spider", "cmdline"])
+def test_a_given_value_wins_over_the_declared_default(priority: str) -> None:
+    settings = Settings()
+    for setting in DECLARED:
+        settings.set(setting.name, f"given {setting.name}", priority=priority)
+    settings.set("FEED_EXPORT_FIELDS", ["url", "title"], priority=priority)
+    NewsCrawlerAddon().update_settings(settings)
+    for setting in DECLARED:
+        assert settings[setting.name] == f"given {setting.name}"
+        assert settings.getpriority(setting.name) == SETTINGS_PRIORITIES[priority]
+    assert settings.getlist("FEED_EXPORT_FIELDS") == ["url", "title"]
+
+
+def test_a_declared_setting_given_through_scrapy_wins() -> None:
+    crawler = get_crawler(settings_dict={"ADDONS": ADDONS, "EXTRACT_WORKERS": "3"})
+    assert crawler.settings["EXTRACT_WORKERS"] == "3"
+    assert crawler.settings["DEDUPE_POLICY"] == "drop"  # the declared default
+
+
+def test_feed_exports_write_the_dataset_columns() -> None:
+    settings = Settings()
+    NewsCrawlerAddon().update_settings(settings)
+    assert settings.getlist("FEED_EXPORT_FIELDS") == list(COLUMNS)
+    assert settings.getpriority("FEED_EXPORT_FIELDS") == SETTINGS_PRIORITIES["addon"]
+    assert "html" not in COLUMNS
+    assert "source_name" in COLUMNS
+
+
+def test_no_setting_is_declared_twice() -> None:
+    names = [setting.name for setting in DECLARED]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
+def _modules() -> list[Any]:
+    """Every module of the project's packages."""
+    found = []
+    for name in ("crawler", "pipelines", "dataset", "extraction"):
+        package = importlib.import_module(name)
+        found.append(package)
+        found.extend(
+            importlib.import_module(info.name)
+            for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}.")
+        )
+    return found
+
+
+def test_every_settings_tuple_is_declared() -> None:
+    declared = {id(setting) for setting in DECLARED}
+    owners = [module for module in _modules() if hasattr(module, "SETTINGS")]
+    assert len(owners) >= 10  # the walk found the components
+    for module in owners:
+        missing = [s.name for s in module.SETTINGS if id(s) not in declared]
+        assert not missing, f"{module.__name__}.SETTINGS not in DECLARED: {missing}"
+
+
+# --- effective_settings() --------------------------------------------------------------------
+
+
+def _project(**values: Any) -> Settings:
+    settings = Settings()
+    settings.setmodule(project_module, priority="project")
+    for name, value in values.items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def test_effective_settings_in_embedded_mode() -> None:
+    settings = _project(OUTPUT_DIR="somewhere")
+    effective = effective_settings(settings)
+    assert effective["STATE_STORES"] == EMBEDDED_STORES
+    assert effective["SCHEDULER"] == "crawler.scheduler.DiskScheduler"
+    assert effective["OUTPUT_DIR"] == "somewhere"
+    assert effective["DEDUPE_POLICY"] == "drop"
+
+
+def test_effective_settings_in_redis_mode_leave_the_settings_as_they_were() -> None:
+    settings = _project(REDIS_URL="redis://127.0.0.1:6379/0")
+    effective = effective_settings(settings)
+    assert effective["STATE_STORES"] == REDIS_STORES
+    assert effective["SCHEDULER"] == "crawler.frontier.SharedScheduler"
+    assert effective["DUPEFILTER_CLASS"] == "crawler.frontier.SharedDupeFilter"
+    # a copy: the settings given are untouched
+    assert settings.get("STATE_STORES") is None
+    assert settings.get("DEDUPE_POLICY") is None
+    assert settings["SCHEDULER"] == "crawler.scheduler.DiskScheduler"
+    assert not settings.frozen
+
+
+def test_effective_settings_skip_a_switched_off_addon() -> None:
+    settings = _project(REDIS_URL="redis://127.0.0.1:6379/0")
+    settings.set("ADDONS", {**project_module.ADDONS, "crawler.redis_mode.RedisModeAddon": None})
+    effective = effective_settings(settings)
+    assert effective["STATE_STORES"] == EMBEDDED_STORES  # declared default, no Redis mode
+    assert effective["SCHEDULER"] == "crawler.scheduler.DiskScheduler"

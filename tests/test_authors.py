@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines._authors import MAX_AUTHORS, clean_authors, without_outlet
+from extraction.authors import MAX_AUTHORS, clean_authors, without_outlet
 
 
 @pytest.mark.parametrize(

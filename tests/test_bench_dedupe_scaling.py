@@ -25,9 +25,9 @@ from bench.dedupe_scaling import (
     near_copy,
     report,
 )
-from crawler.state import STATE_FILE
-from pipelines.dedupe import NEAR_STATE_FILE
-from pipelines.near_duplicates import BANDS, DEFAULT_THRESHOLD, ROWS
+from bench.harness import report as report_module
+from dataset.state.embedded import NEAR_STATE_FILE, STATE_FILE
+from dataset.state.near_index import BANDS, DEFAULT_THRESHOLD, ROWS
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -107,7 +107,9 @@ def test_main_runs_each_size_in_a_subprocess_and_writes_its_section(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     written: dict[str, str] = {}
-    monkeypatch.setattr(dedupe_scaling, "update_section", written.__setitem__)
+    monkeypatch.setattr(
+        report_module, "update_section", lambda name, text, path: written.__setitem__(name, text)
+    )
     args = ["--sizes", "1000", "--workdir", str(tmp_path), "--write-results"]
     assert dedupe_scaling.main(args) == 0
     text = written[SECTION]

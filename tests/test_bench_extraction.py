@@ -9,19 +9,17 @@ from pathlib import Path
 import pytest
 
 from bench.extraction import (
-    CorpusPage,
     Output,
     author_f1,
     day_scores,
-    load_pages,
     main,
     run_page,
     score_page,
     title_scores,
 )
-from bench.results import update_section
+from bench.harness.corpus import CorpusPage, load_pages
 from demo.site import PAGES_DIR
-from pipelines.language import LanguageDetector
+from extraction.language import LanguageDetector
 
 GOOD_PAGE = "fundus/us-VoiceOfAmerica_2024_04_28"
 # GB-encoded Chinese page without a URL: character tokens and the placeholder URL.
@@ -36,13 +34,6 @@ def pages() -> dict[str, CorpusPage]:
 @pytest.fixture(scope="module")
 def detector() -> LanguageDetector:
     return LanguageDetector()
-
-
-def test_load_pages_filters_and_limits(pages: dict[str, CorpusPage]) -> None:
-    assert len(pages) >= 30
-    assert [page.source for page in load_pages(PAGES_DIR, source="cwced")] == ["cwced", "cwced"]
-    assert len(load_pages(PAGES_DIR, limit=3)) == 3
-    assert pages[CHINESE_PAGE].url == f"https://example.invalid/{CHINESE_PAGE}"
 
 
 def test_known_good_page_scores_high(
@@ -103,19 +94,6 @@ def test_snippets_and_prefix() -> None:
     assert score.prefix == 1.0
     assert score.body is score.title is None
     assert score_page(page, Output()).empty == 1.0
-
-
-def test_results_section_is_replaced_between_markers(tmp_path: Path) -> None:
-    results = tmp_path / "RESULTS.md"
-    update_section("extraction", "first run", results)
-    update_section("other", "kept", results)
-    update_section("extraction", "second run", results)
-    text = results.read_text(encoding="utf-8")
-    assert text.startswith("# Benchmark results")
-    assert text.count("<!-- extraction:start -->") == text.count("<!-- extraction:end -->") == 1
-    assert "second run" in text
-    assert "first run" not in text
-    assert "kept" in text
 
 
 def test_missing_corpus_exits_with_status_2(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bench.extraction import load_pages
+from bench.harness.corpus import load_pages
 from bench.near_duplicates import (
     DUPLICATE_KINDS,
     FOLLOW_UP_KIND,
@@ -31,8 +31,10 @@ from bench.near_duplicates import (
     score_pairs,
     units,
 )
+from dataset.state.embedded import NearDuplicateIndex
+from dataset.state.near_index import DEFAULT_THRESHOLD
 from demo.site import PAGES_DIR
-from pipelines.near_duplicates import DEFAULT_THRESHOLD, NearDuplicateIndex, Signer, similarity
+from extraction.signature import Signer, similarity
 
 if TYPE_CHECKING:
     from pathlib import Path

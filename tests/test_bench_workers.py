@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bench.extraction import EXIT_NO_CORPUS
+from bench.harness.corpus import EXIT_NO_CORPUS
 from bench.workers import (
     EXIT_NO_REDIS,
     SITEMAPS,
@@ -19,7 +19,6 @@ from bench.workers import (
     Requests,
     Results,
     Setup,
-    key_family,
     main,
     render,
     run_benchmark,
@@ -149,9 +148,6 @@ def test_report_has_a_row_per_run_and_the_ratios(results: Results) -> None:
 
 
 def test_helpers() -> None:
-    assert key_family("bench:near:bands:3") == "near:bands:*"
-    assert key_family("bench:state:urls") == "state:urls"
-    assert key_family("bench:claims") == "claims"
     assert sitemap_urls(2000) == 250
     assert sitemap_urls(24) == 3
     assert sitemap_urls(3) == 1

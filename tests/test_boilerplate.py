@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml.html import fromstring
 
-from pipelines._boilerplate import (
+from extraction.boilerplate import (
     MAX_BYLINE_CHARS,
     PageScan,
     key,

@@ -6,7 +6,7 @@ import codecs
 
 import pytest
 
-from pipelines._charset import decode_html
+from extraction.charset import decode_html
 
 RUSSIAN = (
     "Правительство объявило новые меры поддержки экономики. "

@@ -12,9 +12,10 @@ from urllib.parse import urlsplit
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.dataset import data_files
-from pipelines.record import article_record
+from dataset.layout import data_files
+from extraction.record import article_record
 from tests.conftest import ROOT, CrawlResult, dataset_rows, run_crawl
+from tests.markdown import code_under
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -167,16 +168,15 @@ def test_bad_options_and_a_running_compaction_are_refused(tmp_path: Path, crawle
     assert "another compaction" in busy.stderr
 
 
-def test_readme_re_extraction_recipe(
+def test_re_extraction_recipe_of_the_archive(
     crawled: Path, before: tuple[list[dict[str, Any]], int]
 ) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### The raw HTML archive", 1)[1]
-    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    """The recipe of docs/dataset.md: a row re-extracted from the HTML archive."""
+    (code,) = code_under(ROOT / "docs" / "dataset.md", "The raw HTML archive")
     row = before[0][0]
     namespace: dict[str, Any] = {"row_id": row["id"]}
     exec(
-        compile(code.replace("output/html", str(crawled / "html")), "README.md", "exec"), namespace
+        compile(code.replace("output/html", str(crawled / "html")), "dataset.md", "exec"), namespace
     )
     assert namespace["record"]["id"] == row["id"]
     assert namespace["record"]["title"] == row["title"]

@@ -1,3 +1,6 @@
+"""Compaction (:mod:`dataset.compaction`): small files merged into well-sized ones, atomically,
+with exactly the same rows."""
+
 from __future__ import annotations
 
 import random
@@ -9,8 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines import compaction
-from pipelines.compaction import (
+from dataset import compaction
+from dataset.compaction import (
     JOB_PREFIX,
     CompactionError,
     compact_partition,
@@ -18,10 +21,11 @@ from pipelines.compaction import (
     finish_interrupted,
     small_files,
 )
-from pipelines.dataset import data_files, partition_name
-from pipelines.normalize import content_hash, row_id
-from pipelines.parquet import DatasetWriter
-from pipelines.schema import ARTICLE_SCHEMA, to_table
+from dataset.layout import data_files, partition_name
+from dataset.schema import ARTICLE_SCHEMA, SCHEMA_VERSION_KEY, schema_version, to_table
+from dataset.writer import DatasetWriter
+from extraction.record import row_id
+from extraction.text import content_hash
 
 DAY = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 DEAD_PID = 2**30  # above any pid_max: no such process
@@ -262,6 +266,47 @@ def test_files_of_an_older_schema_get_the_new_columns_as_nulls(tmp_path: Path) -
     rows = all_rows(tmp_path)
     assert len(rows) == 14
     assert sum(1 for row in rows if row["id"] in set(older.column("id").to_pylist())) == 4
+
+
+def test_a_partition_of_versions_1_and_2_is_compacted_into_version_2(tmp_path: Path) -> None:
+    make_dataset(tmp_path, files=1, rows_per_file=5)
+    current = all_rows(tmp_path)
+    # a file of version 1: a crawl of named sources wrote their names into `source`
+    names = ["Site Zero", None, "Site Two", None]
+    old_rows = [make_row(900 + n) | {"source": name} for n, name in enumerate(names)]
+    for row in old_rows[1::2]:  # the others had their host there
+        row["source"] = row["url"].split("/")[2]
+    old = to_table(old_rows).drop_columns(["source_name"])
+    old = old.replace_schema_metadata({**old.schema.metadata, SCHEMA_VERSION_KEY: b"1"})
+    pq.write_table(old, partition(tmp_path) / "part-old.parquet")
+    assert schema_version(pq.read_schema(partition(tmp_path) / "part-old.parquet")) == "1"
+
+    result = compact_partition(partition(tmp_path), tmp_path, target_rows=1000)
+    assert result is not None
+    assert result.rows == 9
+    [written] = result.written
+    assert schema_version(pq.read_schema(partition(tmp_path) / written)) == "2"
+    rows = {row["id"]: row for row in all_rows(tmp_path)}
+    assert len(rows) == 9
+    # `source` is the publishing host again; a name it held is in `source_name`
+    assert [rows[row["id"]]["source"] for row in old_rows] == [
+        row["url"].split("/")[2] for row in old_rows
+    ]
+    assert [rows[row["id"]]["source_name"] for row in old_rows] == names
+    for row in current:  # the rows of version 2 are as they were
+        assert rows[row["id"]] == row
+
+
+def test_conform_upgrades_article_tables_of_version_1_only() -> None:
+    table = to_table([make_row(1) | {"source": "Named"}])
+    old = table.drop_columns(["source_name"])
+    old = old.replace_schema_metadata({**old.schema.metadata, SCHEMA_VERSION_KEY: b"1"})
+    conformed = conform(old)
+    assert conformed.schema.equals(ARTICLE_SCHEMA, check_metadata=True)
+    assert conformed.column("source").to_pylist() == ["site1.example"]
+    assert conformed.column("source_name").to_pylist() == ["Named"]
+    # a file of version 2 keeps what it says
+    assert conform(table).column("source").to_pylist() == ["Named"]
 
 
 def test_conform_refuses_columns_it_does_not_know() -> None:

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.dataset import data_files
-from pipelines.schema import ARTICLE_SCHEMA
+from dataset.layout import data_files
+from dataset.schema import ARTICLE_SCHEMA
 from tests.conftest import CrawlResult, run_crawl
-from tests.test_extract import GOLDEN_DIR, SEED_BOILERPLATE, SEED_PARAGRAPHS
+from tests.test_extractor import GOLDEN_DIR, SEED_BOILERPLATE, SEED_PARAGRAPHS
 
 if TYPE_CHECKING:
     from pathlib import Path

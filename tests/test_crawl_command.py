@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.parquet as pq
 
 from crawler.commands.crawl import crawl_failed
-from pipelines.dataset import data_files
+from dataset.layout import data_files
 from tests.conftest import ROOT, run_crawl
 
 if TYPE_CHECKING:

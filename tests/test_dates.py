@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from pipelines.dates import parse_datetime, to_utc
+from extraction.dates import parse_datetime, to_utc
 
 PLUS_3 = timezone(timedelta(hours=3))
 MINUS_5 = timezone(timedelta(hours=-5))

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from pipelines.dates import first_date_in_text
-from pipelines.normalize import UNSPACED_WEIGHT, text_size
+from extraction.dates import first_date_in_text
+from extraction.text import UNSPACED_WEIGHT, text_size
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,10 @@
+"""The dedupe stage (:mod:`pipelines.dedupe`), on the crawl state's stores."""
+
 from __future__ import annotations
 
+import re
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -10,19 +15,24 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem
-from crawler.state import CrawlState
-from pipelines.dataset import articles_dir, state_dir
-from pipelines.dedupe import DedupePipeline, DuplicateArticle
-from pipelines.normalize import content_hash, row_id
-from pipelines.parquet import DatasetWriter
-from pipelines.schema import to_table
+from dataset.layout import articles_dir, state_dir
+from dataset.schema import to_table
+from dataset.state.embedded import NEAR_STATE_FILE, CrawlState, EmbeddedStores
+from dataset.writer import DatasetWriter
+from extraction.record import row_id
+from extraction.text import content_hash
+from pipelines.dedupe import DedupePipeline, DuplicateArticle, StateUnavailable
 from pipelines.signals import articles_committed
+from pipelines.state import REDIS_STORES
+from tests.redis_server import start_redis
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
     from scrapy.crawler import Crawler
+
+    from dataset.writer import CommittedFile
 
 FETCHED = datetime(2024, 5, 1, 12, tzinfo=UTC)
 
@@ -222,22 +232,27 @@ def test_uncommitted_keys_are_not_known_to_the_next_run(opener: Any) -> None:
     assert second_run.stat("news/dedupe/unique") == 1
 
 
+def write_file(output_dir: Path, *items: ArticleItem) -> CommittedFile:
+    """Commit a data file holding the rows of ``items``, as the Parquet stage does."""
+    rows = [
+        {
+            key: getattr(item, key)
+            for key in ("id", "url", "canonical_url", "fetched_at", "text", "content_hash")
+        }
+        | {"word_count": item.word_count, "authors": [], "tags": [], "discovered_via": "url"}
+        for item in items
+    ]
+    writer = DatasetWriter(output_dir)
+    writer.open()
+    writer.write(to_table(rows))
+    committed = writer.commit()
+    assert committed is not None
+    return committed
+
+
 def test_open_spider_recovers_files_the_state_missed(opener: Any, tmp_path: Path) -> None:
     # A data file committed by a crawl that died before its state recorded it.
-    item = article("https://example.com/1", "one")
-    row = {key: getattr(item, key) for key in ("id", "url", "canonical_url", "fetched_at")}
-    row |= {
-        "text": item.text,
-        "content_hash": item.content_hash,
-        "word_count": item.word_count,
-        "authors": [],
-        "tags": [],
-        "discovered_via": "url",
-    }
-    writer = DatasetWriter(tmp_path)
-    writer.open()
-    writer.write(to_table([row]))
-    assert writer.commit() is not None
+    write_file(tmp_path, article("https://example.com/1", "one"))
     assert any(articles_dir(tmp_path).rglob("*.parquet"))
 
     run = opener()
@@ -275,13 +290,102 @@ def test_process_item_before_open_spider_fails(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "settings",
-    [{"DEDUPE_ENABLED": False}, {"OUTPUT_DIR": ""}],
+    ("settings", "message"),
+    [
+        ({"DEDUPE_ENABLED": False}, "DEDUPE_ENABLED is off"),
+        ({"OUTPUT_DIR": ""}, "OUTPUT_DIR is empty"),
+    ],
 )
-def test_not_configured(tmp_path: Path, settings: dict[str, Any]) -> None:
+def test_not_configured(tmp_path: Path, settings: dict[str, Any], message: str) -> None:
     crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), **settings})
-    with pytest.raises(NotConfigured):
+    with pytest.raises(NotConfigured, match=message):
         build_from_crawler(DedupePipeline, crawler)
+
+
+def test_the_state_lives_in_the_crawls_backend(tmp_path: Path) -> None:
+    settings = {"OUTPUT_DIR": str(tmp_path / "out"), "STATE_DIR": str(tmp_path / "state")}
+    crawler = get_crawler(settings_dict=settings)
+    pipeline = build_from_crawler(DedupePipeline, crawler)
+    assert isinstance(pipeline.stores, EmbeddedStores)
+    assert pipeline.stores.folder == tmp_path / "state"
+    pipeline.open_spider()
+    item = article("https://example.com/1", "one")
+    pipeline.process_item(item)
+    commit(crawler, "x/part.parquet", item)
+    pipeline.close_state()
+    assert not (tmp_path / "out" / "state").exists()
+    # built without Scrapy, on stores of its own
+    assert crawler.stats is not None
+    direct = DedupePipeline(
+        crawler.stats, stores=EmbeddedStores(tmp_path / "state"), output_dir=tmp_path / "out"
+    )
+    direct.open_spider()
+    try:
+        with pytest.raises(DuplicateArticle):
+            direct.process_item(article("https://example.com/1", "one"))
+    finally:
+        direct.close_state()
+
+
+def test_a_file_the_state_cannot_record_is_recorded_by_the_next_crawl(
+    opener: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    run = opener()
+    item = run.pipeline.process_item(article("https://example.com/1", "one"))
+    committed = write_file(tmp_path, item)
+    assert run.pipeline.state is not None
+
+    def disk_full(*args: Any) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(run.pipeline.state, "record_file", disk_full)
+    run.crawler.signals.send_catch_log(
+        signal=articles_committed, file=committed.name, keys=committed.keys
+    )
+    assert run.stat("news/dedupe/state_error") == 1
+    assert (
+        f"Cannot record {committed.name} in the crawl state (database or disk is full): "
+        "the next crawl will"
+    ) in caplog.text
+    assert run.pipeline.pending_urls == set()  # the file is in the dataset all the same
+    run.pipeline.close_state()
+    again = opener()
+    assert again.stat("news/dedupe/files_recovered") == 1
+    with pytest.raises(DuplicateArticle):
+        again.pipeline.process_item(article("https://example.com/1", "one"))
+
+
+def test_a_redis_server_that_stops_mid_crawl_drops_the_article(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    process, url = start_redis(tmp_path / "redis")
+    try:
+        crawler = get_crawler(
+            settings_dict={
+                "OUTPUT_DIR": str(tmp_path / "out"),
+                "STATE_STORES": REDIS_STORES,  # what the Redis add-on sets
+                "REDIS_URL": url,
+            }
+        )
+        pipeline = build_from_crawler(DedupePipeline, crawler)
+        pipeline.open_spider()
+        first = article("https://example.com/1", "one")
+        assert pipeline.process_item(first) is first
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    with pytest.raises(StateUnavailable, match="cannot reach the crawl state") as raised:
+        pipeline.process_item(article("https://example.com/2", "two"))
+    assert isinstance(raised.value, DropItem)
+    assert "<https://example.com/2>" in str(raised.value)
+    assert pipeline.stats.get_value("news/dedupe/state_unavailable") == 1
+    # a file committed meanwhile is in the dataset: the next crawl records it
+    commit(crawler, "x/part.parquet", first)
+    assert pipeline.stats.get_value("news/dedupe/state_error") == 1
+    assert "Cannot record x/part.parquet in the crawl state" in caplog.text
+    pipeline.close_state()  # the claims lapse with this worker's heartbeat
+    assert "Cannot release this worker's claims" in caplog.text
+    pipeline.stores.close()
 
 
 # --- near-duplicates --------------------------------------------------------------------------
@@ -305,7 +409,8 @@ def test_near_copy_is_dropped_and_recorded(opener: Any, tmp_path: Path) -> None:
     assert run.stat("news/dedupe/duplicate/near") == 1
     run.pipeline.process_item(article("https://c.example/music", DIFFERENT))
     assert run.stat("news/dedupe/unique") == 2
-    copies = run.pipeline.copies.execute("SELECT url, kept_id, kind FROM copies").fetchall()
+    with closing(sqlite3.connect(state_dir(tmp_path) / NEAR_STATE_FILE)) as db:
+        copies = db.execute("SELECT url, kept_id, kind FROM copies").fetchall()
     assert copies == [("https://b.example/wire/story", original.id, "near")]
 
 
@@ -351,10 +456,14 @@ def test_near_detection_can_be_switched_off(opener: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "settings",
-    [{"DEDUPE_POLICY": "merge"}, {"DEDUPE_NEAR_THRESHOLD": 0}, {"DEDUPE_NEAR_THRESHOLD": 1.5}],
+    ("settings", "message"),
+    [
+        ({"DEDUPE_POLICY": "merge"}, "DEDUPE_POLICY='merge': must be one of drop, flag"),
+        ({"DEDUPE_NEAR_THRESHOLD": 0}, "DEDUPE_NEAR_THRESHOLD=0: must be > 0 and <= 1"),
+        ({"DEDUPE_NEAR_THRESHOLD": 1.5}, "DEDUPE_NEAR_THRESHOLD=1.5: must be > 0 and <= 1"),
+    ],
 )
-def test_bad_near_settings(tmp_path: Path, settings: dict[str, Any]) -> None:
+def test_bad_near_settings(tmp_path: Path, settings: dict[str, Any], message: str) -> None:
     crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), **settings})
-    with pytest.raises(NotConfigured):
+    with pytest.raises(NotConfigured, match=f"^{re.escape(message)}$"):
         build_from_crawler(DedupePipeline, crawler)

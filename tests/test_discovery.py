@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from demo.site import base_url, serve
-from tests.conftest import CrawlResult, dataset_rows, run_crawl
+from tests.conftest import ROOT, CrawlResult, dataset_rows, run_crawl
 from tests.newssite import NewsSite
 
 if TYPE_CHECKING:
@@ -79,9 +81,10 @@ def test_disallowed_path_is_never_requested(first: CrawlResult, news_site: NewsS
     assert first.stats.get("robotstxt/forbidden", 0) >= 1
 
 
-def test_source_column_carries_the_source_name(first: CrawlResult, out: Path) -> None:
+def test_source_column_carries_the_host(first: CrawlResult, out: Path) -> None:
     rows = dataset_rows(out)
     assert {row["source"] for row in rows} == {"127.0.0.1"}
+    assert {row["source_name"] for row in rows} == {None}  # no named source (-a sites=)
 
 
 @pytest.fixture(scope="module")
@@ -158,4 +161,11 @@ def test_a_sources_file_names_the_source(tmp_path: Path, server: Any, news_site:
     assert result.returncode == 0, result.log[-3000:]
     rows = dataset_rows(tmp_path / "out")
     assert len(rows) == len(news_site.articles)
-    assert {row["source"] for row in rows} == {"fixture-news"}
+    # the configured source's name, and the publishing host (what the summary counts)
+    assert {row["source_name"] for row in rows} == {"fixture-news"}
+    assert {row["source"] for row in rows} == {"127.0.0.1"}
+    completed = subprocess.run(
+        [sys.executable, "-m", "scrapy", "summary", "-s", f"OUTPUT_DIR={tmp_path / 'out'}"],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    assert f"sources    1: 127.0.0.1 ({len(rows)})" in completed.stdout

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from demo.site import Page, Response, base_url, load_site, serve
-from pipelines.extract import extract_article
+from extraction.extractor import extract_article
 from tests.conftest import CrawlResult, dataset_rows, run_crawl
 
 if TYPE_CHECKING:

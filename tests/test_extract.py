@@ -1,227 +1,36 @@
-"""Extraction: golden files for every bundled page, quality against the corpus's truth, the
-seed acceptance case, and drops for what is not an article."""
+"""The extract stage (:mod:`pipelines.extract`): settings to page options and pool, the item
+filled from the extraction, drops with their reasons, and crawls with and without workers."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from itemadapter import ItemAdapter
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
-from trafilatura.utils import load_html
 
-from bench.scoring import body_overlap, normalize
 from crawler.items import ArticleItem
-from demo.site import PAGES_DIR, SEED_FILE, Page, load_site
+from extraction.extractor import REASONS
+from extraction.pool import PagePool, WorkerFailed
+from extraction.worker import PageOptions, Precomputed
 from pipelines.extract import (
+    DROP_REASONS,
     EmptyPage,
-    Extraction,
-    ExtractionError,
+    ExtractionTimeout,
     ExtractPipeline,
     ListingPage,
     NotAnArticle,
     NotHtml,
-    drop_asides_and_footers,
-    drop_inert_elements,
-    extract_article,
+    WorkerCrashed,
 )
-from pipelines.language import LanguageDetector
-from pipelines.record import article_record
+from tests.test_extractor import FETCHED_AT, SEED_BODY, SEED_URL
 
-GOLDEN_DIR = Path(__file__).parent / "golden"
-# Fixed so that golden files do not depend on the day the tests run.
-FETCHED_AT = datetime(2030, 1, 1, tzinfo=UTC)
-BASE = "http://demo.test"
-SEED_BODY = (PAGES_DIR / SEED_FILE).read_bytes()
-SEED_URL = f"{BASE}/articles/{SEED_FILE}"
-
-# langdetect has no Zulu or Xhosa profile: those pages cannot be told apart by it.
-UNDETECTABLE_LANGUAGES = frozenset({"zu", "xh"})
-
-PAGES = load_site().pages
-
-
-def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: value.isoformat() if isinstance(value, datetime) else value
-        for key, value in record.items()
-    }
-
-
-@pytest.fixture(scope="module")
-def detector() -> LanguageDetector:
-    return LanguageDetector()
-
-
-@pytest.fixture(scope="module")
-def records(detector: LanguageDetector) -> dict[str, dict[str, Any]]:
-    """The record of every bundled page, by page path."""
-    return {
-        page.path: _jsonable(
-            article_record(page.body(), BASE + page.path, fetched_at=FETCHED_AT, detector=detector)
-        )
-        for page in PAGES
-    }
-
-
-@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.path.removeprefix("/articles/"))
-def test_golden(
-    page: Page, records: dict[str, dict[str, Any]], request: pytest.FixtureRequest
-) -> None:
-    golden = GOLDEN_DIR / (page.path.removeprefix("/articles/").removesuffix(".html") + ".json")
-    record = records[page.path]
-    if request.config.getoption("--update-golden"):
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    assert golden.exists(), (
-        f"missing golden file {golden}; run pytest --update-golden and review it"
-    )
-    assert record == json.loads(golden.read_text(encoding="utf-8"))
-
-
-def _truth_pages() -> list[Page]:
-    return [page for page in PAGES if page.record]
-
-
-def test_body_quality_against_corpus_truth(records: dict[str, dict[str, Any]]) -> None:
-    scores = {
-        page.path: body_overlap(
-            records[page.path]["text"], page.record["expected"]["body"], page.record["language"]
-        ).f1
-        for page in _truth_pages()
-    }
-    worst = min(scores, key=scores.__getitem__)
-    assert scores[worst] >= 0.6, f"{worst} body F1 {scores[worst]:.3f}"
-    assert sum(scores.values()) / len(scores) >= 0.95
-
-
-def test_titles_match_corpus_truth(records: dict[str, dict[str, Any]]) -> None:
-    titled = [page for page in _truth_pages() if page.record["expected"]["title"]]
-    matching = [
-        page
-        for page in titled
-        if normalize(page.record["expected"]["title"]) in normalize(records[page.path]["title"])
-        or normalize(records[page.path]["title"]) in normalize(page.record["expected"]["title"])
-    ]
-    assert len(matching) >= 0.95 * len(titled)
-
-
-def test_publication_days_match_corpus_truth(records: dict[str, dict[str, Any]]) -> None:
-    # The corpus gives the publisher's local day; we store UTC, so allow one day either way.
-    dated = [page for page in _truth_pages() if page.record["expected"]["date_day"]]
-    assert len(dated) >= 30
-    for page in dated:
-        published = records[page.path]["published_at"]
-        assert published, page.path
-        expected = datetime.fromisoformat(page.record["expected"]["date_day"]).date()
-        assert abs(datetime.fromisoformat(published).date() - expected) <= timedelta(days=1)
-
-
-def test_languages_match_corpus_truth(records: dict[str, dict[str, Any]]) -> None:
-    for page in _truth_pages():
-        if page.record["language"] not in UNDETECTABLE_LANGUAGES:
-            assert records[page.path]["language"] == page.record["language"], page.path
-
-
-# --- the seed acceptance case ------------------------------------------------------------------
-
-SEED_PARAGRAPHS = [
-    (
-        "The Russian defense official's remarks came during his participation in the XI Moscow "
-        "Conference on International Security (MCIS) organized by the Russian Defense Ministry "
-        "in Moscow on August 15."
-    ),
-    "African countries should have modern armed forces, Russia will expand interaction",
-    '"We are convinced that African countries should have modern armed forces',
-    "The Russian minister added that the fight against neocolonialism",
-    '"Today we have an opportunity to discuss in detail the military aspects',
-    "The Moscow Conference on International Security (MCIS) is an annual event",
-    "The agenda of the conference usually includes the issues",
-    "as well as representatives of academic circles and non-governmental experts.",
-]
-SEED_BOILERPLATE = [
-    "Subscribe",
-    "Newsfeed",
-    "© Sputnik",
-    "Go to the mediabank",
-    "The image is a handout provided by a third party",
-    "Sputnik Africa, 1920, 15.08.2023",
-    "Moscow International Security Conference Comes Amid 'Drastic Change'",
-    "XI Moscow Conference on International Security -",
-    "Russian and African Militaries to Hold Joint Drills",  # related headlines
-    "Share this story",
-    "Telegram",
-    "Terms of use",
-    "We use cookies",
-]
-
-
-def test_seed_article_is_clean_and_complete(detector: LanguageDetector) -> None:
-    record = article_record(SEED_BODY, SEED_URL, fetched_at=FETCHED_AT, detector=detector)
-    assert record["title"] == (
-        "Russia to Expand Military Cooperation With African Countries: Defense Minister"
-    )
-    assert record["published_at"].date().isoformat() == "2023-08-15"
-    assert record["language"] == "en"
-    assert record["site_name"] == "Sputnik Africa"
-    text = record["text"]
-    positions = [text.find(paragraph) for paragraph in SEED_PARAGRAPHS]
-    assert -1 not in positions, [
-        p for p, at in zip(SEED_PARAGRAPHS, positions, strict=True) if at < 0
-    ]
-    assert positions == sorted(positions), "paragraphs out of order"
-    assert text.startswith(SEED_PARAGRAPHS[0]), "the lead must come first"
-    assert text.endswith(SEED_PARAGRAPHS[-1])
-    for boilerplate in SEED_BOILERPLATE:
-        assert boilerplate not in text, boilerplate
-    assert "\n\n" in text  # paragraphs separated by a blank line
-
-
-# --- what is not an article -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("body", "content_type", "drop"),
-    [
-        (b"%PDF-1.4 ...", "application/pdf", NotHtml),
-        (b"\x89PNG\r\n\x1a\n", "image/png", NotHtml),
-        (bytes(range(256)) * 8, "text/html", NotHtml),
-        (b"", "text/html", EmptyPage),
-        (b"   \n ", "text/html; charset=utf-8", EmptyPage),
-        (b"<html><body><p>Too short.</p></body></html>", "text/html", NotAnArticle),
-    ],
-)
-def test_non_articles_are_refused(body: bytes, content_type: str, drop: type) -> None:
-    with pytest.raises(ExtractionError) as raised:
-        extract_article(body, "http://demo.test/x", content_type)
-    assert raised.value.drop is drop
-
-
-def test_listing_page_is_not_an_article() -> None:
-    links = "".join(
-        f'<li><a href="/news/{n}">Headline number {n} about something that happened today</a></li>'
-        for n in range(30)
-    )
-    html = f"<html><head><title>Home</title></head><body><ul>{links}</ul></body></html>"
-    with pytest.raises(ExtractionError, match="link text") as raised:
-        extract_article(html.encode(), "http://demo.test/", "text/html")
-    assert raised.value.drop is ListingPage
-    assert issubclass(ListingPage, NotAnArticle)
-
-
-def test_missing_content_type_is_taken_as_html() -> None:
-    extraction = extract_article(SEED_BODY, SEED_URL, None)
-    assert extraction.title
-    assert extraction.text
-
-
-# --- the Scrapy component -------------------------------------------------------------------
+if TYPE_CHECKING:
+    from extraction.worker import Extracted, Rejected
 
 
 def _pipeline(**settings: Any) -> tuple[ExtractPipeline, Any]:
@@ -242,6 +51,25 @@ def test_pipeline_fills_the_item_and_clears_the_html() -> None:
     assert adapter["declared_language"] == "en"
     assert adapter["canonical_url"].startswith("https://en.sputniknews.africa/20230815/")
     assert crawler.stats.get_value("news/extract/articles") == 1
+
+
+def test_pipeline_hands_on_the_work_done_on_the_text() -> None:
+    pipeline, _ = _pipeline()
+    item = ArticleItem(url=SEED_URL, fetched_at=FETCHED_AT, html=SEED_BODY)
+    adapter = ItemAdapter(asyncio.run(pipeline.process_item(item)))
+    precomputed = adapter["precomputed"]
+    assert isinstance(precomputed, Precomputed)
+    assert precomputed.for_text(adapter["text"])
+    assert precomputed.detection is not None
+    assert precomputed.detection.language == "en"
+    assert precomputed.normalized is not None
+    assert precomputed.signature is not None
+
+
+def test_pipeline_keeps_the_html_for_the_archive() -> None:
+    pipeline, _ = _pipeline(HTML_ARCHIVE_ENABLED=True)
+    item = ArticleItem(url=SEED_URL, fetched_at=FETCHED_AT, html=SEED_BODY)
+    assert ItemAdapter(asyncio.run(pipeline.process_item(item)))["html"] == SEED_BODY
 
 
 def test_pipeline_uses_listing_hints_as_fallbacks() -> None:
@@ -273,127 +101,118 @@ def test_pipeline_drops_with_reason_and_counts() -> None:
     assert crawler.stats.get_value("news/extract/dropped/NotHtml") == 1
 
 
+@pytest.mark.parametrize(
+    ("html", "drop"),
+    [
+        (b"", EmptyPage),
+        (b"<html><body><p>Too short.</p></body></html>", NotAnArticle),
+        (
+            "<html><body><ul>{}</ul></body></html>".format(
+                "".join(
+                    f'<li><a href="/news/{n}">Headline number {n} about something that '
+                    "happened today</a></li>"
+                    for n in range(30)
+                )
+            ).encode(),
+            ListingPage,
+        ),
+    ],
+)
+def test_pipeline_drops_each_reason_with_its_drop(html: bytes, drop: type[DropItem]) -> None:
+    pipeline, crawler = _pipeline()
+    item = ArticleItem(url="http://demo.test/", fetched_at=FETCHED_AT, html=html)
+    with pytest.raises(DropItem) as raised:
+        asyncio.run(pipeline.process_item(item))
+    assert type(raised.value) is drop
+    assert str(raised.value).startswith(f"{drop.__name__}: ")
+    assert crawler.stats.get_value(f"news/extract/dropped/{drop.__name__}") == 1
+
+
+def test_every_reason_has_its_drop() -> None:
+    assert set(DROP_REASONS) == set(REASONS)
+    assert all(drop.__name__ == reason for reason, drop in DROP_REASONS.items())
+    # a listing is no article: what counts articles dropped counts listings too
+    assert issubclass(ListingPage, NotAnArticle)
+
+
+@pytest.mark.parametrize(("timed_out", "drop"), [(True, ExtractionTimeout), (False, WorkerCrashed)])
+def test_a_failed_worker_drops_its_page(timed_out: bool, drop: type[DropItem]) -> None:
+    def fail(
+        body: bytes, url: str, content_type: str | None, options: PageOptions
+    ) -> Extracted | Rejected:
+        raise WorkerFailed("it went wrong", timed_out=timed_out)
+
+    crawler = get_crawler()
+    assert crawler.stats is not None
+    pipeline = ExtractPipeline(crawler.stats, pool=PagePool(0, function=fail))
+    item = ArticleItem(url="http://demo.test/slow", fetched_at=FETCHED_AT, html=SEED_BODY)
+    with pytest.raises(drop, match=r"it went wrong <http://demo\.test/slow>"):
+        asyncio.run(pipeline.process_item(item))
+    assert crawler.stats.get_value(f"news/extract/dropped/{drop.__name__}") == 1
+
+
+def test_pipeline_reads_settings() -> None:
+    pipeline, _ = _pipeline(
+        EXTRACT_MIN_TEXT_CHARS=50,
+        EXTRACT_WORKERS=3,
+        EXTRACT_TIMEOUT=5,
+        EXTRACT_WORKER_MAX_TASKS=7,
+        EXTRACT_MAX_PENDING=4,
+        LANGUAGE_SEED=2,
+        LANGUAGE_SAMPLE_CHARS=300,
+    )
+    assert pipeline.options == PageOptions(
+        min_text_chars=50, language_seed=2, language_sample_chars=300
+    )
+    assert (pipeline.pool.workers, pipeline.pool.timeout) == (3, 5.0)
+    assert (pipeline.pool.max_tasks, pipeline.pool.max_pending) == (7, 4)
+    assert not pipeline.keep_html
+
+
+@pytest.mark.parametrize(
+    ("settings", "language", "signature"),
+    [
+        ({}, True, True),
+        ({"LANGUAGE_ENABLED": False}, False, True),
+        ({"DEDUPE_NEAR_ENABLED": False}, True, False),
+        ({"DEDUPE_ENABLED": False}, True, False),
+    ],
+)
+def test_the_workers_do_the_work_of_the_stages_that_run(
+    settings: dict[str, Any], language: bool, signature: bool
+) -> None:
+    pipeline, _ = _pipeline(**settings)
+    assert (pipeline.options.language, pipeline.options.signature) == (language, signature)
+
+
 def test_pipeline_refuses_bad_settings() -> None:
-    with pytest.raises(NotConfigured, match="EXTRACT_MIN_TEXT_CHARS"):
+    with pytest.raises(NotConfigured, match="EXTRACT_MIN_TEXT_CHARS=0: must be >= 1"):
         _pipeline(EXTRACT_MIN_TEXT_CHARS=0)
     with pytest.raises(NotConfigured, match="EXTRACT_ENABLED"):
         _pipeline(EXTRACT_ENABLED=False)
 
 
-def test_extraction_is_deterministic(detector: LanguageDetector) -> None:
-    first = article_record(SEED_BODY, SEED_URL, fetched_at=FETCHED_AT, detector=detector)
-    second = article_record(SEED_BODY, SEED_URL, fetched_at=FETCHED_AT, detector=LanguageDetector())
-    assert first == second
-
-
-def _teasers(count: int, *, excerpt: str) -> str:
-    return "".join(
-        f'<div class="teaser"><h2><a href="/news/{n}">Headline number {n} about the news of '
-        f"day {n}</a></h2><p>{excerpt} Story {n} continues inside.</p></div>"
-        for n in range(count)
-    )
-
-
-EXCERPT = "A short summary of what happened, written to make readers click on the headline."
-
-
-@pytest.mark.parametrize(
-    ("url", "teasers"),
-    [
-        ("http://demo.test/", 8),  # a home page: headlines with excerpts
-        ("http://demo.test/tag/elections/", 3),  # a tag page: few headlines are enough
-        ("http://demo.test/search?q=elections", 3),  # a search page
-        ("http://demo.test/category/world/page/2", 3),  # a paginated section
-    ],
-)
-def test_listings_with_excerpts_are_listings(url: str, teasers: int) -> None:
-    html = (
-        "<html><head><title>News</title></head><body>"
-        f"<main>{_teasers(teasers, excerpt=EXCERPT)}</main></body></html>"
-    )
-    with pytest.raises(ExtractionError) as raised:
-        extract_article(html.encode(), url, "text/html")
-    assert raised.value.drop is ListingPage
-
-
-def test_an_article_with_a_few_related_links_is_an_article() -> None:
-    body = "".join(
-        f"<p>Paragraph {n} of a real article explains one more detail of the story, "
-        f"with quotes and numbers that only this article has, number {n}.</p>"
-        for n in range(8)
-    )
-    html = (
-        '<html><head><meta property="og:type" content="article"></head><body><article>'
-        f"<h1>The story</h1>{body}</article>{_teasers(3, excerpt=EXCERPT)}</body></html>"
-    )
-    extraction = extract_article(html.encode(), "http://demo.test/tag/x/story", "text/html")
-    assert "Paragraph 7 of a real article" in extraction.text
-
-
-def test_a_gallery_without_text_is_not_an_article() -> None:
-    images = "".join(
-        f'<figure><img src="/p/{n}.jpg"><figcaption>Photo {n}</figcaption></figure>'
-        for n in range(20)
-    )
-    html = (
-        f"<html><head><title>Photos</title></head><body><h1>In pictures</h1>{images}</body></html>"
-    )
-    with pytest.raises(ExtractionError) as raised:
-        extract_article(html.encode(), "http://demo.test/gallery/1", "text/html")
-    assert raised.value.drop is NotAnArticle
-
-
-def test_separator_characters_in_an_attribute_are_not_binary() -> None:
-    # a real page (CNN) separates ad slots with \x02 in a meta attribute
-    slots = "\x02".join(f"ST{n}" for n in range(20))
-    page = SEED_BODY.replace(b"<head>", f'<head><meta name="ads" content="{slots}">'.encode(), 1)
-    assert b"\x02" in page
-    assert extract_article(page, SEED_URL, "text/html").text.startswith(SEED_PARAGRAPHS[0][:40])
-    with pytest.raises(ExtractionError, match="binary"):
-        extract_article(bytes(range(256)) * 16, SEED_URL, "text/html")
-
-
-def test_inert_elements_are_dropped_and_the_text_around_them_kept() -> None:
-    tree = load_html(
-        "<html><head><style>p {color: red}</style>"
-        '<script type="application/ld+json">{"@type": "NewsArticle"}</script>'
-        "<script>var tracking = 1;</script></head><body><p>Before "
-        '<svg class="icon"><title>Share</title><path d="M0 0"/></svg>after the icon.'
-        "<script>window.ads = [];</script> And the rest.</p></body></html>"
-    )
-    drop_inert_elements(tree)
-    assert [script.get("type") for script in tree.iter("script")] == ["application/ld+json"]
-    assert next(tree.iter("style", "svg", "path"), None) is None
-    assert tree.find(".//p").text_content() == "Before after the icon. And the rest."
-
-
-def test_asides_and_footers_are_dropped_and_the_text_after_them_kept() -> None:
-    tree = load_html(
-        "<html><body><article><p>First paragraph.</p><aside><p>Read also: more</p></aside>"
-        "Tail text.<footer>Copyright 2024</footer><p>Last paragraph.</p></article></body></html>"
-    )
-    drop_asides_and_footers(tree)
-    assert next(tree.iter("aside", "footer"), None) is None
-    assert tree.find(".//article").text_content() == "First paragraph.Tail text.Last paragraph."
-
-
-def test_extraction_is_the_same_with_the_elements_trafilatura_ignores_dropped(
-    monkeypatch: pytest.MonkeyPatch,
+def test_inline_and_pooled_crawls_store_the_same_rows(
+    tmp_path_factory: pytest.TempPathFactory, site_url: str
 ) -> None:
-    # they are dropped to save work, not to change what is extracted
-    pages = [(page.body(), f"http://127.0.0.1{page.path}") for page in load_site().pages]
+    from tests.conftest import dataset_rows, run_crawl  # noqa: PLC0415
 
-    def extract_all() -> list[Any]:
-        results: list[Any] = []
-        for body, url in pages:
-            try:
-                results.append(extract_article(body, url, "text/html"))
-            except ExtractionError as exc:
-                results.append(str(exc))
-        return results
-
-    dropped = extract_all()
-    monkeypatch.setattr("pipelines.extract.drop_inert_elements", lambda tree: None)
-    monkeypatch.setattr("pipelines.extract.drop_asides_and_footers", lambda tree: None)
-    assert extract_all() == dropped
-    assert sum(isinstance(result, Extraction) for result in dropped) >= len(pages) - 2
+    found = {}
+    for workers in (0, 2):
+        out = tmp_path_factory.mktemp(f"workers{workers}")
+        result = run_crawl(
+            out, "-a", f"feeds={site_url}/feed.xml", settings=(f"EXTRACT_WORKERS={workers}",)
+        )
+        assert result.returncode == 0, result.log[-3000:]
+        assert ("Extracting in 2 worker processes" in result.log) == (workers == 2)
+        stats = result.stats
+        # the worker's language detection and signature served the later stages
+        assert stats["news/language/reused"] == stats["news/extract/articles"]
+        rows = dataset_rows(out)
+        assert stats.get("news/dedupe/signature_reused", 0) >= len(rows) - 2
+        found[workers] = sorted(
+            (row["id"], row["title"], row["text"], row["language"], row["published_at"])
+            for row in rows
+        )
+    assert len(found[0]) >= 15
+    assert found[0] == found[2]

@@ -1,16 +1,20 @@
-"""``-O file.parquet``: one Parquet file with the dataset's schema from an ad-hoc crawl."""
+"""``-O file.parquet``: one Parquet file with the dataset's schema from an ad-hoc crawl; other
+feed formats (``-O file.jsonl``, ``-O file.csv``) write exactly the dataset's columns."""
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import io
+import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
 
 from crawler.items import ArticleItem
+from dataset.schema import ARTICLE_SCHEMA, COLUMNS
 from pipelines.feed_export import ParquetItemExporter
-from pipelines.schema import ARTICLE_SCHEMA
 from tests.conftest import dataset_rows, run_crawl
 
 if TYPE_CHECKING:
@@ -55,3 +59,44 @@ def test_crawl_with_dash_o_parquet(tmp_path: Path, site_url: str) -> None:
     stored = dataset_rows(tmp_path / "out")
     assert sorted(exported.column("id").to_pylist()) == sorted(row["id"] for row in stored)
     assert exported.num_rows >= 15
+
+
+# The crawl's own fields, never exported.
+CRAWL_ONLY = (
+    "html",
+    "precomputed",
+    "listed_title",
+    "listed_published_at",
+    "listed_modified_at",
+    "refetch",
+    "declared_language",
+    "content_type",
+)
+
+
+def test_crawl_with_dash_o_jsonl_and_csv_exports_the_dataset_columns(
+    tmp_path: Path, site_url: str
+) -> None:
+    jsonl, table = tmp_path / "articles.jsonl", tmp_path / "articles.csv"
+    result = run_crawl(
+        tmp_path / "out",
+        "-a", f"feeds={site_url}/feed.xml",
+        "-O", str(jsonl),
+        "-O", str(table),
+    )  # fmt: skip
+    assert result.returncode == 0, result.log[-2000:]
+    assert not set(CRAWL_ONLY) & set(COLUMNS)
+    assert set(CRAWL_ONLY) <= {f.name for f in dataclasses.fields(ArticleItem)}
+    stored = sorted(row["id"] for row in dataset_rows(tmp_path / "out"))
+    assert len(stored) >= 15
+
+    lines = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    assert all(list(line) == list(COLUMNS) for line in lines)
+    assert sorted(line["id"] for line in lines) == stored
+
+    with table.open(encoding="utf-8", newline="") as file:
+        reader = csv.reader(file)
+        header = next(reader)
+        rows = list(reader)
+    assert header == list(COLUMNS)
+    assert sorted(row[header.index("id")] for row in rows) == stored

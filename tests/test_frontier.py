@@ -12,7 +12,15 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
 from crawler.frontier import FRONTIER_META, FrontierAckMiddleware, ReliableQueue, SharedScheduler
-from crawler.redis_mode import WorkerRegistry, key_prefix, redis_url, unreachable
+from dataset.state.redis import WorkerRegistry
+from pipelines.setting import SettingError
+from pipelines.state import (
+    REDIS_KEY_PREFIX,
+    REDIS_STORES,
+    REDIS_URL,
+    state_problem,
+    state_stores,
+)
 from tests.redis_server import free_port, stop_answering
 
 if TYPE_CHECKING:
@@ -144,22 +152,29 @@ def test_the_heartbeat_keeps_a_worker_alive_past_its_timeout(
 
 def test_settings_and_an_unreachable_server() -> None:
     settings = scrapy.settings.Settings({"REDIS_URL": " "})
-    assert redis_url(settings) == ""
-    assert unreachable(settings) is None  # embedded mode needs no server
-    assert key_prefix(settings) == "news"
+    assert REDIS_URL.read(settings) == ""
+    assert state_problem(settings) is None  # embedded mode needs no server
+    assert REDIS_KEY_PREFIX.read(settings) == "news"
     settings = scrapy.settings.Settings(
-        {"REDIS_URL": f"redis://user:secret@127.0.0.1:{free_port()}/0"}
+        {
+            "REDIS_URL": f"redis://user:secret@127.0.0.1:{free_port()}/0",
+            "STATE_STORES": REDIS_STORES,
+        }
     )
-    problem = unreachable(settings)
+    problem = state_problem(settings)
     assert problem is not None
     assert "cannot reach Redis at redis://***@127.0.0.1:" in problem
     assert "secret" not in problem
-    with pytest.raises(scrapy.exceptions.NotConfigured, match="one word"):
-        key_prefix(scrapy.settings.Settings({"REDIS_KEY_PREFIX": "two words"}))
+    with pytest.raises(SettingError, match="one word"):
+        REDIS_KEY_PREFIX.read(scrapy.settings.Settings({"REDIS_KEY_PREFIX": "two words"}))
 
 
 def test_a_listing_is_done_only_once_its_links_are_queued(shared_redis: RedisTarget) -> None:
-    settings = {"REDIS_URL": shared_redis.url, "REDIS_KEY_PREFIX": shared_redis.prefix}
+    settings = {
+        "REDIS_URL": shared_redis.url,
+        "REDIS_KEY_PREFIX": shared_redis.prefix,
+        "STATE_STORES": REDIS_STORES,
+    }
     crawler = get_crawler(Spider, settings_dict=settings)
     crawler.spider = Spider()
     scheduler = SharedScheduler.from_crawler(crawler)
@@ -189,4 +204,4 @@ def test_a_listing_is_done_only_once_its_links_are_queued(shared_redis: RedisTar
         assert not scheduler.queue.busy(scheduler.queue.in_flight)
     finally:
         scheduler.close("finished")
-        WorkerRegistry.for_crawler(crawler).leave()
+        state_stores(crawler).close()

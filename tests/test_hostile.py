@@ -48,11 +48,11 @@ from scrapy.utils.project import get_project_settings
 from crawler.robots import not_robots_txt
 from crawler.sitemaps import parse_sitemap
 from crawler.spiders.news import NewsSpider, fetch_error_reason
-from crawler.state import CrawlState
+from dataset.layout import data_files
+from dataset.state.embedded import CrawlState
 from demo.site import Page, Response, load_site
-from pipelines._charset import decode_html
-from pipelines.dataset import data_files
-from pipelines.extract import extract_article
+from extraction.charset import decode_html
+from extraction.extractor import extract_article
 from tests import hostile_site
 from tests.conftest import FAST_SETTINGS, ROOT, CrawlResult, dataset_rows, run_crawl
 from tests.hostile_site import (

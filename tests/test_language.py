@@ -11,7 +11,10 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem
-from pipelines.language import LanguageDetector, LanguagePipeline, choose_language
+from extraction.language import Detection, LanguageDetector, choose_language
+from extraction.text import content_hash
+from extraction.worker import Precomputed
+from pipelines.language import LANGUAGE_MIN_CONFIDENCE, LanguagePipeline
 
 SAMPLES = {
     "en": (
@@ -94,6 +97,18 @@ def test_detection_is_deterministic(detector: LanguageDetector, text: str) -> No
     assert {other.detect(text) for _ in range(5)} == results
 
 
+def test_detection_says_how_it_was_made(detector: LanguageDetector) -> None:
+    detection = detector.detection(SAMPLES["fr"])
+    assert (detection.language, detection.confidence) == detector.detect(SAMPLES["fr"])
+    assert (detection.seed, detection.sample_chars) == (0, 600)
+    assert detection.made_with(seed=0, sample_chars=600)
+    assert not detection.made_with(seed=1, sample_chars=600)
+    assert not detection.made_with(seed=0, sample_chars=400)
+    assert (
+        LanguageDetector(seed=3, sample_chars=50).detection("").made_with(seed=3, sample_chars=50)
+    )
+
+
 def test_detection_reads_only_sample_chars() -> None:
     short = LanguageDetector(sample_chars=len(SAMPLES["de"]))
     # German first, then much more French: only the German part is read.
@@ -170,7 +185,7 @@ def test_pipeline_declared_language_wins_over_unsure_detection(
     detected, confidence = detector.detect(text)
     assert detected is not None
     assert confidence is not None
-    assert confidence < LanguagePipeline.DEFAULT_MIN_CONFIDENCE
+    assert confidence < LANGUAGE_MIN_CONFIDENCE.default
     pipeline = make_pipeline()
     item = ArticleItem(
         url="https://example.com/a", fetched_at=FETCHED, text=text, declared_language="en"
@@ -232,16 +247,64 @@ def test_pipeline_reads_settings() -> None:
 
 
 @pytest.mark.parametrize(
-    "settings",
+    ("settings", "message"),
     [
-        {"LANGUAGE_ENABLED": False},
-        {"LANGUAGE_MIN_CONFIDENCE": 1.5},
-        {"LANGUAGE_MIN_CONFIDENCE": -0.1},
-        {"LANGUAGE_SAMPLE_CHARS": 5},
-        {"LANGUAGE_SAMPLE_CHARS": 0},
+        ({"LANGUAGE_ENABLED": False}, "LANGUAGE_ENABLED is off"),
+        ({"LANGUAGE_MIN_CONFIDENCE": 1.5}, "LANGUAGE_MIN_CONFIDENCE=1.5: must be >= 0 and <= 1"),
+        ({"LANGUAGE_MIN_CONFIDENCE": -0.1}, "LANGUAGE_MIN_CONFIDENCE=-0.1: must be >= 0 and <= 1"),
+        ({"LANGUAGE_SAMPLE_CHARS": 5}, "LANGUAGE_SAMPLE_CHARS=5: must be >= 20"),
+        ({"LANGUAGE_SAMPLE_CHARS": 0}, "LANGUAGE_SAMPLE_CHARS=0: must be >= 20"),
     ],
 )
-def test_pipeline_not_configured(settings: dict[str, Any]) -> None:
+def test_pipeline_not_configured(settings: dict[str, Any], message: str) -> None:
     crawler = get_crawler(settings_dict=settings)
-    with pytest.raises(NotConfigured):
+    with pytest.raises(NotConfigured) as raised:
         build_from_crawler(LanguagePipeline, crawler)
+    assert str(raised.value) == message
+
+
+# --- the worker's detection -------------------------------------------------------------------
+
+# what no detector says of this text: used, it shows that the detection was reused
+WORKERS = Detection(language="xx", confidence=0.97, seed=0, sample_chars=600)
+
+
+def _precomputed(text: str, detection: Detection | None = WORKERS) -> Precomputed:
+    return Precomputed(text_hash=content_hash(text), detection=detection)
+
+
+def test_pipeline_reuses_the_workers_detection_of_this_text() -> None:
+    pipeline = make_pipeline()
+    text = SAMPLES["de"]
+    item = ArticleItem(
+        url="https://example.de/a", fetched_at=FETCHED, text=text, precomputed=_precomputed(text)
+    )
+    pipeline.process_item(item)
+    assert (item.language, item.language_confidence) == ("xx", 0.97)
+    assert pipeline.stats.get_value("news/language/reused") == 1
+    assert pipeline.stats.get_value("news/language/detected") == 1
+    assert pipeline._detector is None  # nothing was detected here
+
+
+@pytest.mark.parametrize(
+    ("precomputed", "settings"),
+    [
+        (None, {}),
+        (_precomputed(SAMPLES["de"], detection=None), {}),  # the language stage was off
+        (_precomputed("Other. " + SAMPLES["de"]), {}),  # another text
+        (_precomputed(SAMPLES["de"]), {"LANGUAGE_SEED": 1}),
+        (_precomputed(SAMPLES["de"]), {"LANGUAGE_SAMPLE_CHARS": 400}),
+    ],
+    ids=["none", "no-detection", "other-text", "other-seed", "other-sample"],
+)
+def test_pipeline_detects_again_unless_the_detection_holds(
+    precomputed: Precomputed | None, settings: dict[str, Any]
+) -> None:
+    pipeline = make_pipeline(settings)
+    item = ArticleItem(
+        url="https://example.de/a", fetched_at=FETCHED, text=SAMPLES["de"], precomputed=precomputed
+    )
+    pipeline.process_item(item)
+    assert item.language == "de"
+    assert pipeline.stats.get_value("news/language/reused") is None
+    assert pipeline.stats.get_value("news/language/detected") == 1

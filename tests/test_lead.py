@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml.html import fromstring
 
-from pipelines._lead import find_lead
+from extraction.lead import find_lead
 
 LEAD = "The minister's remarks came during a conference held in Moscow on Tuesday, officials said."
 BODY = "African countries should have modern armed forces, the minister said at the conference."

@@ -1,15 +1,18 @@
+"""The Parquet stage (:mod:`pipelines.parquet`): settings, row validation, buffering and commits
+through the dataset writer, off the reactor."""
+
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from scrapy.exceptions import DropItem, NotConfigured
@@ -17,78 +20,42 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem
-from pipelines import parquet
-from pipelines.dataset import (
-    data_file_name,
-    data_files,
-    owner_tag,
-    partition_name,
-    read_keys,
-)
-from pipelines.normalize import content_hash, row_id
+from dataset.layout import data_files, read_keys
+from dataset.schema import ARTICLE_SCHEMA
+from extraction.record import row_id
+from extraction.text import content_hash
 from pipelines.parquet import (
-    DatasetWriter,
+    PARQUET_COMMIT_INTERVAL,
+    PARQUET_COMPRESSION,
+    PARQUET_COMPRESSION_LEVEL,
+    PARQUET_FILE_ROWS,
+    PARQUET_ROW_GROUP_ROWS,
     InvalidRow,
     ParquetPipeline,
-    remove_stale_tmp_files,
 )
-from pipelines.schema import ARTICLE_SCHEMA, HTML_SCHEMA, SCHEMA_VERSION, to_table
+from pipelines.signals import articles_committed
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-CLOCK = datetime(2024, 5, 1, 12, 30, 15, tzinfo=UTC)
-
-
-def article_row(
-    index: int, *, fetched_at: datetime = DAY, canonical_url: str | None = None
-) -> dict[str, Any]:
-    url = f"https://example.com/news/{index}"
-    text = f"Article number {index}."
-    digest = content_hash(text)
-    return {
-        "id": row_id(url, digest),
-        "url": url,
-        "canonical_url": canonical_url,
-        "source": "example.com",
-        "title": f"Title {index}",
-        "authors": ["Jane Doe"],
-        "published_at": fetched_at - timedelta(hours=1),
-        "fetched_at": fetched_at,
-        "language": "en",
-        "language_confidence": 0.99,
-        "text": text,
-        "word_count": 3,
-        "tags": ["news"],
-        "content_hash": digest,
-        "discovered_via": "url",
-    }
 
 
 def article_item(index: int, **fields: Any) -> ArticleItem:
-    row = article_row(index)
-    values = {
-        key: row[key]
-        for key in ("url", "fetched_at", "id", "text", "content_hash", "word_count", "source")
+    url = f"https://example.com/news/{index}"
+    text = f"Article number {index}."
+    digest = content_hash(text)
+    values: dict[str, Any] = {
+        "url": url,
+        "fetched_at": DAY,
+        "id": row_id(url, digest),
+        "text": text,
+        "content_hash": digest,
+        "word_count": 3,
+        "source": "example.com",
     }
     return ArticleItem(**(values | fields))
-
-
-def make_writer(output_dir: Path, **kwargs: Any) -> DatasetWriter:
-    writer = DatasetWriter(output_dir, clock=lambda: CLOCK, **kwargs)
-    writer.open()
-    return writer
-
-
-def committed_files(output_dir: Path) -> list[Path]:
-    return data_files(output_dir / "articles")
-
-
-def tmp_files(output_dir: Path) -> list[Path]:
-    folder = output_dir / "state" / "tmp"
-    return sorted(folder.iterdir()) if folder.is_dir() else []
 
 
 def run_to_completion(coroutine: Coroutine[Any, Any, Any]) -> Any:
@@ -99,267 +66,6 @@ def run_to_completion(coroutine: Coroutine[Any, Any, Any]) -> Any:
         return stop.value
     coroutine.close()
     pytest.fail("the coroutine awaited something")
-
-
-# --- DatasetWriter ----------------------------------------------------------------------------
-
-
-def test_nothing_is_visible_before_commit(tmp_path: Path) -> None:
-    writer = make_writer(tmp_path)
-    assert writer.write(to_table([article_row(1), article_row(2)])) == []
-    assert writer.open_rows == 2
-    assert committed_files(tmp_path) == []
-    assert list((tmp_path / "articles").rglob("*")) == []
-    [tmp] = tmp_files(tmp_path)
-    # <data file name>.<host>-<pid>.tmp: only this machine's dead crawls' files are removed
-    assert tmp.name.endswith(f".{owner_tag()}.tmp")
-    assert owner_tag().endswith(f"-{os.getpid()}")
-    assert tmp.name.startswith("part-20240501T123015Z-")
-    assert writer.opened_at is not None
-
-
-def test_commit_makes_one_readable_file(tmp_path: Path) -> None:
-    writer = make_writer(tmp_path, run_id="run1")
-    rows = [article_row(1, canonical_url="https://example.com/c1"), article_row(2)]
-    writer.write(to_table(rows))
-    committed = writer.commit()
-
-    assert committed is not None
-    assert committed.name == f"fetch_date=2024-05-01/{data_file_name(CLOCK, 'run1', 1)}"
-    assert committed.rows == 2
-    assert committed.keys == [
-        ("https://example.com/news/1", "https://example.com/c1", rows[0]["content_hash"], DAY),
-        ("https://example.com/news/2", None, rows[1]["content_hash"], DAY),
-    ]
-    [path] = committed_files(tmp_path)
-    assert path == tmp_path / "articles" / committed.name
-    assert path.parent.name == "fetch_date=2024-05-01"
-    assert tmp_files(tmp_path) == []
-    assert writer.open_rows == 0
-    assert writer.opened_at is None
-
-    table = pq.read_table(path)
-    assert table.num_rows == 2
-    assert table.column("url").to_pylist() == [row["url"] for row in rows]
-    assert table.column("fetched_at").to_pylist() == [DAY, DAY]
-    assert table.column("authors").to_pylist() == [["Jane Doe"], ["Jane Doe"]]
-    assert read_keys(path) == committed.keys
-
-
-def test_committed_file_has_the_declared_schema(tmp_path: Path) -> None:
-    writer = make_writer(tmp_path)
-    writer.write(to_table([article_row(1)]))
-    writer.commit()
-    [path] = committed_files(tmp_path)
-    schema = pq.read_schema(path)
-
-    assert schema.equals(ARTICLE_SCHEMA)
-    assert schema.names == ARTICLE_SCHEMA.names
-    assert schema.metadata is not None
-    assert schema.metadata[b"news_crawler.schema_version"] == SCHEMA_VERSION.encode()
-    assert schema.metadata == ARTICLE_SCHEMA.metadata
-    for written, declared in zip(schema, ARTICLE_SCHEMA, strict=True):
-        assert written.nullable == declared.nullable, written.name
-        assert written.metadata == declared.metadata, written.name
-
-
-def test_commit_without_open_file_returns_none(tmp_path: Path) -> None:
-    writer = make_writer(tmp_path)
-    assert writer.commit() is None
-    writer.write(to_table([article_row(1)]))
-    assert writer.commit() is not None
-    assert writer.commit() is None
-    assert len(committed_files(tmp_path)) == 1
-
-
-def test_rows_of_two_utc_dates_go_to_two_partitions(tmp_path: Path) -> None:
-    writer = make_writer(tmp_path)
-    rows = [
-        article_row(1, fetched_at=datetime(2024, 5, 1, 23, 59, tzinfo=UTC)),
-        article_row(2, fetched_at=datetime(2024, 5, 1, 23, 59, 59, tzinfo=UTC)),
-        article_row(3, fetched_at=datetime(2024, 5, 2, 0, 0, 1, tzinfo=UTC)),
-    ]
-    committed = writer.write(to_table(rows))
-    # The first day's file is committed as soon as the date changes.
-    assert [done.name.split("/")[0] for done in committed] == ["fetch_date=2024-05-01"]
-    last = writer.commit()
-    assert last is not None
-    assert last.name.startswith("fetch_date=2024-05-02/")
-
-    files = committed_files(tmp_path)
-    assert [path.parent.name for path in files] == [
-        partition_name(datetime(2024, 5, 1).date()),
-        partition_name(datetime(2024, 5, 2).date()),
-    ]
-    assert [pq.read_table(path).num_rows for path in files] == [2, 1]
-    assert pq.read_table(files[1]).column("url").to_pylist() == ["https://example.com/news/3"]
-
-
-def test_file_rows_splits_into_files(tmp_path: Path) -> None:
-    writer = make_writer(tmp_path, file_rows=3)
-    committed = []
-    for index in range(7):
-        committed += writer.write(to_table([article_row(index)]))
-    assert [done.rows for done in committed] == [3, 3]
-    last = writer.commit()
-    assert last is not None
-    assert last.rows == 1
-
-    files = committed_files(tmp_path)
-    assert len(files) == 3
-    assert len({path.name for path in files}) == 3
-    urls = [url for path in files for url in pq.read_table(path).column("url").to_pylist()]
-    assert urls == [f"https://example.com/news/{index}" for index in range(7)]
-
-
-def test_each_write_is_one_row_group(tmp_path: Path) -> None:
-    writer = make_writer(tmp_path)
-    writer.write(to_table([article_row(1), article_row(2)]))
-    writer.write(to_table([article_row(3)]))
-    writer.commit()
-    [path] = committed_files(tmp_path)
-    metadata = pq.ParquetFile(path).metadata
-    assert metadata.num_row_groups == 2
-    assert [metadata.row_group(i).num_rows for i in range(2)] == [2, 1]
-
-
-@pytest.mark.parametrize("compression", ["zstd", "snappy", "gzip", "none"])
-def test_compression(tmp_path: Path, compression: str) -> None:
-    writer = make_writer(tmp_path, compression=compression)
-    writer.write(to_table([article_row(1)]))
-    writer.commit()
-    [path] = committed_files(tmp_path)
-    codec = pq.ParquetFile(path).metadata.row_group(0).column(0).compression
-    assert codec == ("UNCOMPRESSED" if compression == "none" else compression.upper())
-
-
-def test_two_writers_never_overwrite_each_other(tmp_path: Path) -> None:
-    # Same directory, same start time (to the second), both writing the same partition.
-    first = make_writer(tmp_path)
-    second = make_writer(tmp_path)
-    assert first.run_id != second.run_id
-    first.write(to_table([article_row(1)]))
-    second.write(to_table([article_row(2), article_row(3)]))
-    assert len(tmp_files(tmp_path)) == 2
-    done_first = first.commit()
-    done_second = second.commit()
-    assert done_first is not None
-    assert done_second is not None
-    assert done_first.name != done_second.name
-
-    files = committed_files(tmp_path)
-    assert len(files) == 2
-    assert sorted(pq.read_table(path).num_rows for path in files) == [1, 2]
-
-
-def test_a_writer_never_reuses_its_own_names(tmp_path: Path) -> None:
-    writer = make_writer(tmp_path, run_id="same")
-    names = []
-    for index in range(3):
-        writer.write(to_table([article_row(index)]))
-        done = writer.commit()
-        assert done is not None
-        names.append(done.name)
-    assert len(set(names)) == 3
-    assert len(committed_files(tmp_path)) == 3
-
-
-# --- remove_stale_tmp_files -------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def dead_pid() -> int:
-    # The pid of a process that ran and was reaped (reuse within the test is unlikely).
-    process = subprocess.Popen([sys.executable, "-c", "pass"])
-    assert process.wait() == 0
-    return process.pid
-
-
-def test_remove_stale_tmp_files(tmp_path: Path, dead_pid: int) -> None:
-    dead = tmp_path / f"part-a.parquet.{dead_pid}.tmp"
-    very_dead = tmp_path / "part-b.parquet.999999.tmp"
-    alive = tmp_path / f"part-c.parquet.{os.getpid()}.tmp"
-    init = tmp_path / "part-e.parquet.1.tmp"  # pid 1 always runs
-    unnamed = tmp_path / "part-d.parquet.tmp"
-    other = tmp_path / "notes.txt"
-    for path in (dead, very_dead, alive, init, unnamed, other):
-        path.write_bytes(b"partial")
-
-    removed = remove_stale_tmp_files(tmp_path)
-
-    assert sorted(removed) == sorted([dead, very_dead, unnamed])
-    assert not dead.exists()
-    assert not very_dead.exists()
-    assert not unnamed.exists()
-    assert alive.exists()
-    assert init.exists()
-    assert other.exists()
-    assert remove_stale_tmp_files(tmp_path) == []
-
-
-def test_writer_open_removes_stale_tmp_files(tmp_path: Path, dead_pid: int) -> None:
-    folder = tmp_path / "state" / "tmp"
-    folder.mkdir(parents=True)
-    stale = folder / f"part-a.parquet.{dead_pid}.tmp"
-    stale.write_bytes(b"partial")
-    other_crawl = make_writer(tmp_path)
-    other_crawl.write(to_table([article_row(1)]))  # an open file of a live writer
-    [live] = tmp_files(tmp_path)
-
-    make_writer(tmp_path)
-
-    assert not stale.exists()
-    assert live.exists()
-    assert other_crawl.commit() is not None
-
-
-def html_table(rows: list[dict[str, Any]]) -> pa.Table:
-    pages = [
-        {"id": row["id"], "url": row["url"], "fetched_at": row["fetched_at"],
-         "content_type": "text/html; charset=utf-8", "html": f"<p>{row['text']}</p>".encode()}
-        for row in rows
-    ]  # fmt: skip
-    return pa.Table.from_pylist(pages, schema=HTML_SCHEMA)
-
-
-def test_archive_file_has_the_pages_and_the_data_file_name(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    published: list[str] = []
-    real_publish = parquet._publish
-
-    def publish(tmp: Path, final: Path) -> None:
-        real_publish(tmp, final)
-        published.append(final.relative_to(tmp_path).parts[0])
-
-    monkeypatch.setattr(parquet, "_publish", publish)
-    writer = make_writer(tmp_path, archive=True, file_rows=3)
-    rows = [article_row(n) for n in range(5)]
-    committed = writer.write(to_table(rows), html_table(rows))
-    last = writer.commit()
-    assert last is not None
-    names = [done.name for done in [*committed, last]]
-    # the archive file is published first: a visible row always has its page
-    assert published == ["html", "articles", "html", "articles"]
-    pages = [page for name in names for page in pq.read_table(tmp_path / "html" / name).to_pylist()]
-    assert [page["id"] for page in pages] == [row["id"] for row in rows]
-    assert pages[0]["html"] == b"<p>Article number 0.</p>"
-    assert list((tmp_path / "state" / "tmp").iterdir()) == []
-
-
-def test_archive_needs_a_page_per_row(tmp_path: Path) -> None:
-    writer = make_writer(tmp_path, archive=True)
-    rows = [article_row(n) for n in range(2)]
-    with pytest.raises(ValueError, match="one page per row"):
-        writer.write(to_table(rows))
-    with pytest.raises(ValueError, match="one page per row"):
-        writer.write(to_table(rows), html_table(rows[:1]))
-
-
-def test_archive_is_off_by_default(tmp_path: Path) -> None:
-    pipeline = build_pipeline(tmp_path)
-    assert pipeline.writer.html is None
-    assert build_pipeline(tmp_path, HTML_ARCHIVE_ENABLED=True).writer.html == tmp_path / "html"
 
 
 # --- ParquetPipeline: configuration and row validation -----------------------------------------
@@ -390,29 +96,35 @@ def test_pipeline_reads_settings(tmp_path: Path) -> None:
 
 def test_pipeline_defaults(tmp_path: Path) -> None:
     pipeline = build_pipeline(tmp_path)
-    assert pipeline.row_group_rows == ParquetPipeline.DEFAULT_ROW_GROUP_ROWS
-    assert pipeline.commit_interval == ParquetPipeline.DEFAULT_COMMIT_INTERVAL
-    assert pipeline.writer.file_rows == ParquetPipeline.DEFAULT_FILE_ROWS
-    assert pipeline.writer.compression == "zstd"
-    assert pipeline.writer.compression_level is None
+    assert pipeline.row_group_rows == PARQUET_ROW_GROUP_ROWS.default == 1000
+    assert pipeline.commit_interval == PARQUET_COMMIT_INTERVAL.default == 600.0
+    assert pipeline.writer.file_rows == PARQUET_FILE_ROWS.default == 10_000
+    assert pipeline.writer.compression == PARQUET_COMPRESSION.default == "zstd"
+    assert pipeline.writer.compression_level is PARQUET_COMPRESSION_LEVEL.default is None
 
 
 @pytest.mark.parametrize(
-    "settings",
+    ("settings", "message"),
     [
-        {"PARQUET_ENABLED": False},
-        {"OUTPUT_DIR": ""},
-        {"PARQUET_ROW_GROUP_ROWS": 0},
-        {"PARQUET_ROW_GROUP_ROWS": -1},
-        {"PARQUET_ROW_GROUP_ROWS": 100, "PARQUET_FILE_ROWS": 99},
-        {"PARQUET_COMMIT_INTERVAL": 0},
-        {"PARQUET_COMMIT_INTERVAL": -5},
-        {"PARQUET_COMPRESSION": "rar"},
+        ({"PARQUET_ENABLED": False}, "PARQUET_ENABLED is off"),
+        ({"OUTPUT_DIR": ""}, "OUTPUT_DIR is empty"),
+        ({"PARQUET_ROW_GROUP_ROWS": 0}, "PARQUET_ROW_GROUP_ROWS=0: must be >= 1"),
+        ({"PARQUET_ROW_GROUP_ROWS": -1}, "PARQUET_ROW_GROUP_ROWS=-1: must be >= 1"),
+        (
+            {"PARQUET_ROW_GROUP_ROWS": 100, "PARQUET_FILE_ROWS": 99},
+            "PARQUET_FILE_ROWS=99: must be at least PARQUET_ROW_GROUP_ROWS (100)",
+        ),
+        ({"PARQUET_COMMIT_INTERVAL": 0}, "PARQUET_COMMIT_INTERVAL=0: must be > 0"),
+        ({"PARQUET_COMMIT_INTERVAL": -5}, "PARQUET_COMMIT_INTERVAL=-5: must be > 0"),
+        (
+            {"PARQUET_COMPRESSION": "rar"},
+            "PARQUET_COMPRESSION='rar': must be one of zstd, snappy, gzip, brotli, lz4, none",
+        ),
     ],
 )
-def test_pipeline_not_configured(tmp_path: Path, settings: dict[str, Any]) -> None:
+def test_pipeline_not_configured(tmp_path: Path, settings: dict[str, Any], message: str) -> None:
     crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), **settings})
-    with pytest.raises(NotConfigured):
+    with pytest.raises(NotConfigured, match=f"^{re.escape(message)}$"):
         build_from_crawler(ParquetPipeline, crawler)
 
 
@@ -476,10 +188,11 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem
-from crawler.state import CrawlState
-from pipelines.dataset import state_dir
+from dataset.state.embedded import CrawlState
+from dataset.layout import state_dir
 from pipelines.dedupe import DedupePipeline
-from pipelines.normalize import content_hash, row_id
+from extraction.text import content_hash
+from extraction.record import row_id
 from pipelines.parquet import ParquetPipeline
 from pipelines.signals import articles_committed
 
@@ -737,21 +450,10 @@ def test_pipeline_item_without_id_does_not_lose_other_rows(
     assert all(pq.read_table(path).num_rows > 0 for path in files)
 
 
-def test_rows_of_a_row_group_are_sorted_by_source_then_publication(tmp_path: Path) -> None:
-    rows = [
-        {**article_row(n), "source": source, "published_at": datetime(2024, 1, day, tzinfo=UTC)}
-        for n, (source, day) in enumerate(
-            [("b.test", 2), ("a.test", 9), ("b.test", 1), ("a.test", 3)]
-        )
-    ]
-    writer = DatasetWriter(tmp_path, clock=lambda: CLOCK, run_id="sorted")
-    writer.open()
-    writer.write(to_table(rows))
-    committed = writer.commit()
-    assert committed is not None
-    table = pq.read_table(tmp_path / "articles" / committed.name)
-    assert table.column("source").to_pylist() == ["a.test", "a.test", "b.test", "b.test"]
-    assert [d.day for d in table.column("published_at").to_pylist()] == [3, 9, 1, 2]
+def test_archive_is_off_by_default(tmp_path: Path) -> None:
+    pipeline = build_pipeline(tmp_path)
+    assert pipeline.writer.html is None
+    assert build_pipeline(tmp_path, HTML_ARCHIVE_ENABLED=True).writer.html == tmp_path / "html"
 
 
 # --- write errors --------------------------------------------------------------------------
@@ -760,10 +462,6 @@ def test_rows_of_a_row_group_are_sorted_by_source_then_publication(tmp_path: Pat
 def test_a_write_error_stops_the_crawl_and_leaves_nothing_partial(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import asyncio  # noqa: PLC0415
-
-    from pipelines.signals import articles_committed  # noqa: PLC0415
-
     crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), "PARQUET_ROW_GROUP_ROWS": 2})
     pipeline = build_from_crawler(ParquetPipeline, crawler)
     pipeline.writer.open()
@@ -811,29 +509,3 @@ def test_a_write_error_stops_the_crawl_and_leaves_nothing_partial(
     assert data_files(tmp_path / "articles") == []
     assert list((tmp_path / "state" / "tmp").iterdir()) == []
     assert announced == []
-
-
-def test_page_values_never_become_paths(tmp_path: Path) -> None:
-    # what a page controls (URL, canonical URL, source, title, id text) is data, never a
-    # file or partition name: those come from the fetch day, the clock and a random run id
-    row = article_row(1) | {
-        "url": "https://evil.test/../../../etc/passwd",
-        "canonical_url": "file:///etc/passwd",
-        "source": "../../outside",
-        "title": "/tmp/x\x00../../y",
-        "site_name": "..",
-    }
-    writer = make_writer(tmp_path, archive=True)
-    writer.write(to_table([row]), html_table([row]))
-    committed = writer.commit()
-    assert committed is not None
-    created = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
-    assert created == [
-        f"articles/{committed.name}",
-        f"html/{committed.name}",
-    ]
-    assert re.fullmatch(r"fetch_date=2024-05-01/part-20240501T123015Z-[0-9a-f]{8}-00001\.parquet",
-                        committed.name)  # fmt: skip
-    assert pq.read_table(tmp_path / "articles" / committed.name).column("source")[0].as_py() == (
-        "../../outside"
-    )

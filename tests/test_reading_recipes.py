@@ -1,29 +1,29 @@
-"""The README's reading recipes (pandas, DuckDB, Polars, pyarrow), run on a real crawl."""
+"""The reading recipes of docs/dataset.md (pandas, DuckDB, Polars, pyarrow) and the README's,
+run on a real crawl."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.schema import to_table
+from dataset.schema import to_table
 from tests.conftest import ROOT, run_crawl
+from tests.markdown import code_under
 from tests.test_compaction import DAY, make_row
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+DATASET_DOC = ROOT / "docs" / "dataset.md"
+README = ROOT / "README.md"
 
 
-def _recipes(heading: str = "### Reading it") -> str:
-    section = README.split(heading, 1)[1]
-    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert match, "no python block under '### Reading it'"
-    return match.group(1)
+def _recipes(heading: str = "Reading it") -> str:
+    (code,) = code_under(DATASET_DOC, heading)
+    return code
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +33,15 @@ def results(tmp_path_factory: pytest.TempPathFactory, site_url: str) -> dict[str
         out, "-a", f"feeds={site_url}/feed.xml", "-a", f"sitemaps={site_url}/sitemap.xml"
     )
     assert crawl.returncode == 0, crawl.log[-2000:]
-    code = _recipes().replace("output/articles", str(out / "articles"))
     namespace: dict[str, Any] = {}
-    exec(compile(code, "README.md", "exec"), namespace)
+    code = _recipes().replace("output/articles", str(out / "articles"))
+    exec(compile(code, "dataset.md", "exec"), namespace)
+    readme: dict[str, Any] = {}
+    code = code_under(README, "Reading the dataset")[0].replace(
+        "output/articles", str(out / "articles")
+    )
+    exec(compile(code, "README.md", "exec"), readme)
+    namespace["readme"] = readme
     return namespace
 
 
@@ -44,6 +50,12 @@ def test_every_reader_sees_every_row(results: dict[str, Any]) -> None:
     assert rows >= 30
     assert len(results["df"]) == rows
     assert sum(count for _, count in results["by_language"]) == rows
+
+
+def test_the_readme_recipe_reads_the_same_rows(results: dict[str, Any]) -> None:
+    readme = results["readme"]
+    assert len(readme["df"]) == results["table"].num_rows
+    assert readme["by_language"] == results["by_language"]
 
 
 def test_readers_agree_on_filters_and_partitions(results: dict[str, Any]) -> None:
@@ -68,9 +80,9 @@ def test_recipes_after_a_schema_change_keep_every_column(tmp_path: Path) -> None
     )
     (tmp_path / "fetch_date=2024-05-02").mkdir()
     pq.write_table(newer, tmp_path / "fetch_date=2024-05-02" / "part-b.parquet")
-    code = _recipes("#### After a schema change").replace("output/articles", str(tmp_path))
+    code = _recipes("After a schema change").replace("output/articles", str(tmp_path))
     namespace: dict[str, Any] = {}
-    exec(compile(code, "README.md", "exec"), namespace)
+    exec(compile(code, "dataset.md", "exec"), namespace)
 
     df, table, rows, frame = (namespace[name] for name in ("df", "table", "rows", "frame"))
     assert len(df) == table.num_rows == len(rows) == frame.height == 5

@@ -1,4 +1,4 @@
-"""The README's Spark recipe, run on a real crawl and checked against pyarrow and pandas.
+"""The Spark recipe of docs/dataset.md, run on a real crawl and checked against pyarrow and pandas.
 
 Needs the ``spark`` extra and a Java runtime (``make test-spark``); skipped without them.
 """
@@ -54,14 +54,14 @@ def spark_results(
     )
     assert crawl.returncode == 0, crawl.log[-2000:]
     dataset = out / "articles"
-    code = _recipes("#### With Spark").replace("output/articles", str(dataset))
+    code = _recipes("With Spark").replace("output/articles", str(dataset))
     namespace: dict[str, Any] = {}
     try:
         try:
             with pytest.MonkeyPatch.context() as patch:
                 patch.setenv("TZ", LOCAL_ZONE)  # the JVM started here keeps it
                 time.tzset()
-                exec(compile(code, "README.md", "exec"), namespace)
+                exec(compile(code, "dataset.md", "exec"), namespace)
         finally:
             time.tzset()
         namespace["pyarrow_table"] = ds.dataset(

@@ -329,7 +329,8 @@ def test_a_worker_started_later_joins_the_crawl(
 def test_an_unreachable_redis_stops_the_crawl_at_once(tmp_path: Path) -> None:
     port = free_port()  # nothing listens there
     command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "urls=https://a.org/1"]
-    command += ["-s", f"OUTPUT_DIR={tmp_path}", "-s", f"REDIS_URL=redis://127.0.0.1:{port}/0"]
+    url = f"redis://user:secret@127.0.0.1:{port}/0"
+    command += ["-s", f"OUTPUT_DIR={tmp_path}", "-s", f"REDIS_URL={url}"]
     completed = subprocess.run(
         command,
         cwd=ROOT,
@@ -339,8 +340,14 @@ def test_an_unreachable_redis_stops_the_crawl_at_once(tmp_path: Path) -> None:
         check=False,
     )
     assert completed.returncode == 2
-    assert f"REDIS_URL: cannot reach Redis at redis://127.0.0.1:{port}/0" in completed.stderr
     assert "Traceback" not in completed.stderr
+    # one line, the last one, saying why (Scrapy's usage error)
+    (line,) = [line for line in completed.stderr.splitlines() if "cannot reach Redis" in line]
+    assert line == completed.stderr.strip().splitlines()[-1]
+    assert line.split("error: ", 1)[1].startswith(
+        f"cannot reach Redis at redis://***@127.0.0.1:{port}/0: "
+    )
+    assert "secret" not in completed.stderr + completed.stdout
     assert not (tmp_path / "articles").exists() or not any((tmp_path / "articles").iterdir())
 
 

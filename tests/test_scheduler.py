@@ -8,7 +8,7 @@ from scrapy import Spider
 from scrapy.utils.test import get_crawler
 
 from crawler.scheduler import DiskScheduler
-from pipelines.parquet import remove_stale_tmp_files
+from dataset.writer import remove_stale_tmp_files
 from tests.conftest import run_crawl
 
 if TYPE_CHECKING:

@@ -1,4 +1,5 @@
-"""The declared dataset schema."""
+"""The declared dataset schema (:mod:`dataset.schema`), made from the article's declaration, and
+the reading of files written by older versions."""
 
 from __future__ import annotations
 
@@ -12,15 +13,22 @@ import pytest
 
 from crawler import __version__
 from crawler.items import ArticleItem
-from pipelines.parquet import DatasetWriter
-from pipelines.schema import (
+from dataset.schema import (
+    ARROW_TYPES,
     ARTICLE_SCHEMA,
+    COLUMNS,
     DICTIONARY_COLUMNS,
     SCHEMA_VERSION,
+    SCHEMA_VERSION_KEY,
+    schema_version,
     to_batch,
     to_row,
     to_table,
+    upgrade,
 )
+from dataset.writer import DatasetWriter
+from extraction import article
+from extraction.article import Article, columns
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -108,3 +116,127 @@ def test_low_cardinality_columns_are_dictionary_encoded(tmp_path: Path) -> None:
         assert "RLE_DICTIONARY" in encodings[column], column
     for column in ("id", "url", "text", "content_hash"):
         assert "RLE_DICTIONARY" not in encodings[column], column
+
+
+# --- made from the article's declaration ------------------------------------------------------
+
+UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
+STRING_LIST = pa.list_(pa.field("element", pa.string()))
+DECLARED_TYPES = {
+    "string": pa.string(),
+    "list<string>": STRING_LIST,
+    "timestamp[us, UTC]": UTC_TIMESTAMP,
+    "int16": pa.int16(),
+    "int32": pa.int32(),
+    "double": pa.float64(),
+}
+"""What each type name of the declarations means in Arrow."""
+
+
+def test_the_columns_are_the_articles_fields_in_order() -> None:
+    names = [field.name for field in fields(Article)]
+    assert ARTICLE_SCHEMA.names == names
+    assert list(COLUMNS) == names
+    assert list(article.COLUMNS) == names
+    assert names[-1] == "source_name"  # added in version 2, at the end
+
+
+def test_each_column_has_its_declared_type_nullability_and_doc() -> None:
+    assert set(ARROW_TYPES) == set(article.ARROW_TYPES) == set(DECLARED_TYPES)
+    for name, spec in columns().items():
+        field = ARTICLE_SCHEMA.field(name)
+        assert field.type == DECLARED_TYPES[spec.arrow], name
+        assert field.nullable == spec.nullable, name
+        assert field.metadata == {b"doc": spec.doc.encode()}, name
+    assert ARTICLE_SCHEMA.field("source_name").type == pa.string()
+    assert ARTICLE_SCHEMA.field("source_name").nullable
+    assert ARTICLE_SCHEMA.field("published_offset").type == pa.int16()
+    assert ARTICLE_SCHEMA.field("authors").type == STRING_LIST
+
+
+def test_dictionary_columns_come_from_the_declarations() -> None:
+    expected = [
+        f"{name}.list.element" if spec.arrow == "list<string>" else name
+        for name, spec in columns().items()
+        if spec.dictionary
+    ]
+    assert list(DICTIONARY_COLUMNS) == expected
+    assert {"source", "source_name", "language", "authors.list.element"} <= set(expected)
+    assert not {"id", "url", "text"} & set(expected)
+
+
+def test_files_say_they_are_of_version_2(tmp_path: Path) -> None:
+    assert SCHEMA_VERSION == "2"
+    writer = DatasetWriter(tmp_path)
+    writer.open()
+    writer.write(to_table([to_row(vars(_item()))]))
+    committed = writer.commit()
+    assert committed is not None
+    schema = pq.read_schema(tmp_path / "articles" / committed.name)
+    assert schema.metadata[SCHEMA_VERSION_KEY] == b"2"
+    assert schema_version(schema) == "2"
+    # the first files carried no version: they are of version 1
+    assert schema_version(pa.schema([pa.field("id", pa.string())])) == "1"
+
+
+# --- reading files of version 1 -------------------------------------------------------------
+
+
+def version_1(rows: list[dict[str, object]]) -> pa.Table:
+    """``rows`` as a version-1 file held them: no ``source_name``, the version 1 metadata."""
+    table = to_table([to_row(row) for row in rows]).drop_columns(["source_name"])
+    metadata = dict(table.schema.metadata) | {SCHEMA_VERSION_KEY: b"1"}
+    return table.replace_schema_metadata(metadata)
+
+
+def v1_row(url: str, source: str | None, *, canonical_url: str | None = None) -> dict[str, object]:
+    return vars(_item()) | {"url": url, "canonical_url": canonical_url or url, "source": source}
+
+
+def test_upgrade_moves_a_configured_sources_name_to_source_name() -> None:
+    table = version_1(
+        [
+            v1_row("https://www.sputnik.example/a", "sputnik-africa"),  # a named source
+            v1_row("https://news.test/b", "news.test"),  # the host already
+            v1_row("https://amp.news.test/c", "News Test", canonical_url="https://www.news.test/c"),
+            v1_row("https://news.test/d", None),
+        ]
+    )
+    assert schema_version(table.schema) == "1"
+    upgraded = upgrade(table)
+    assert upgraded.column_names == list(COLUMNS)
+    assert upgraded.column("source").to_pylist() == [
+        "sputnik.example",
+        "news.test",
+        "news.test",
+        "news.test",
+    ]
+    assert upgraded.column("source_name").to_pylist() == ["sputnik-africa", None, "News Test", None]
+    # every other column is as read
+    for name in set(table.column_names) - {"source"}:
+        assert upgraded.column(name).equals(table.column(name)), name
+    assert upgraded.schema.field("source_name").equals(ARTICLE_SCHEMA.field("source_name"))
+
+
+def test_upgrade_of_a_row_without_canonical_url_takes_the_host_of_its_url() -> None:
+    row = v1_row("https://www.news.test/a", "news.test") | {"canonical_url": None}
+    named = v1_row("https://news.test/b", "Named") | {"canonical_url": None}
+    upgraded = upgrade(version_1([row, named]))
+    assert upgraded.column("source").to_pylist() == ["news.test", "news.test"]
+    assert upgraded.column("source_name").to_pylist() == [None, "Named"]
+
+
+def test_upgrade_keeps_no_name_for_a_page_below_the_home_of_a_sites_crawl() -> None:
+    # `-a sites=https://www.news.test/` named its source after the home page's host; an article
+    # it found on a subdomain of that site was no configured source either
+    row = v1_row("https://world.news.test/a", "news.test")
+    named = v1_row("https://world.news.test/b", "test")  # no parent domain: a name
+    upgraded = upgrade(version_1([row, named]))
+    assert upgraded.column("source").to_pylist() == ["world.news.test", "world.news.test"]
+    assert upgraded.column("source_name").to_pylist() == [None, "test"]
+
+
+def test_a_table_of_version_2_is_returned_unchanged() -> None:
+    table = to_table([to_row(vars(_item()) | {"source": "news.test", "source_name": "Named"})])
+    assert schema_version(table.schema) == "2"
+    assert upgrade(table) is table

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow.parquet as pq
 
+from dataset.layout import data_files
 from demo.site import Response, Site, base_url, load_site, serve
-from pipelines.dataset import data_files
 from tests.conftest import FAST_SETTINGS, ROOT
 
 if TYPE_CHECKING:

@@ -1,4 +1,6 @@
-"""Learning and stripping the lines that repeat across one site's pages."""
+"""Learning and stripping the lines that repeat across one site's pages: the learner
+(:mod:`extraction.site_boilerplate`), its SQLite store and the stage
+(:mod:`pipelines.site_boilerplate`)."""
 
 from __future__ import annotations
 
@@ -13,14 +15,18 @@ from scrapy.utils.test import get_crawler
 
 from bench.site_boilerplate import INJECTED, fixture_pages, run
 from crawler.items import ArticleItem
-from pipelines.extract import NotAnArticle
-from pipelines.site_boilerplate import (
-    STATE_FILE,
-    SiteBoilerplate,
-    SiteBoilerplatePipeline,
-    SiteBoilerplateStore,
-    site_of,
+from dataset.state.embedded import (
+    SITE_BOILERPLATE_FILE,
+    EmbeddedStores,
+    SqliteSiteBoilerplateStore,
 )
+from extraction.site_boilerplate import SiteBoilerplate
+from extraction.text import content_hash, normalized
+from extraction.worker import PageOptions, Precomputed, precompute
+from pipelines.extract import NotAnArticle
+from pipelines.language import LanguagePipeline
+from pipelines.normalize import NormalizePipeline
+from pipelines.site_boilerplate import SiteBoilerplatePipeline
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -84,14 +90,14 @@ def test_memory_stays_bounded() -> None:
 
 
 def test_store_keeps_what_was_learned(tmp_path: Path) -> None:
-    store = SiteBoilerplateStore(tmp_path / STATE_FILE)
+    store = SqliteSiteBoilerplateStore(tmp_path / SITE_BOILERPLATE_FILE)
     learner = SiteBoilerplate(min_pages=5, min_share=0.5)
     for n in range(6):
         learner.observe("planet.test", _article(n))
     assert store.save(learner) == 1
     assert store.save(learner) == 0  # nothing changed since
     store.close()
-    store = SiteBoilerplateStore(tmp_path / STATE_FILE)
+    store = SqliteSiteBoilerplateStore(tmp_path / SITE_BOILERPLATE_FILE)
     fresh = SiteBoilerplate(min_pages=5, min_share=0.5)
     store.load(fresh, "planet.test")
     assert fresh.sites["planet.test"].pages == 6
@@ -100,16 +106,11 @@ def test_store_keeps_what_was_learned(tmp_path: Path) -> None:
 
 
 def test_store_counts_a_page_once(tmp_path: Path) -> None:
-    store = SiteBoilerplateStore(tmp_path / STATE_FILE)
+    store = SqliteSiteBoilerplateStore(tmp_path / SITE_BOILERPLATE_FILE)
     assert store.first_visit("https://planet.test/a")
     assert not store.first_visit("https://planet.test/a")
     assert store.first_visit("https://planet.test/b")
     store.close()
-
-
-def test_site_of() -> None:
-    assert site_of("https://www.planet.test/x") == "planet.test"
-    assert site_of("http://news.planet.test:8080/x") == "news.planet.test"
 
 
 # --- the Scrapy component -------------------------------------------------------------------
@@ -191,24 +192,120 @@ def test_sites_in_memory_are_bounded_and_nothing_learned_is_lost(tmp_path: Path)
     pipeline.close_store()
 
 
+def test_pipeline_keeps_what_it_learns_in_the_stores_given(tmp_path: Path) -> None:
+    crawler = get_crawler()
+    assert crawler.stats is not None
+    pipeline = SiteBoilerplatePipeline(
+        crawler.stats,
+        stores=EmbeddedStores(tmp_path),
+        learner=SiteBoilerplate(min_pages=3),
+        min_text_chars=50,
+    )
+    pipeline.open_spider()
+    for n in range(4):
+        pipeline.process_item(_item(n))
+    pipeline.close_store()
+    store = SqliteSiteBoilerplateStore(tmp_path / SITE_BOILERPLATE_FILE)
+    learner = SiteBoilerplate(min_pages=3)
+    store.load(learner, "planet.test")
+    store.close()
+    assert learner.sites["planet.test"].pages == 4
+    assert learner.strip("planet.test", [PROMO]) == []
+
+
 @pytest.mark.parametrize(
-    "settings",
+    ("settings", "message"),
     [
-        {"SITE_BOILERPLATE_ENABLED": False},
-        {"SITE_BOILERPLATE_MIN_PAGES": 1},
-        {"SITE_BOILERPLATE_MIN_SHARE": 0},
-        {"SITE_BOILERPLATE_MIN_SHARE": 1.5},
-        {"SITE_BOILERPLATE_MAX_LINES": 10},
-        {"SITE_BOILERPLATE_SAVE_EVERY": 0},
-        {"SITE_BOILERPLATE_MAX_SITES": 0},
+        ({"SITE_BOILERPLATE_ENABLED": False}, "SITE_BOILERPLATE_ENABLED is off"),
+        ({"SITE_BOILERPLATE_MIN_PAGES": 1}, "SITE_BOILERPLATE_MIN_PAGES=1: must be >= 2"),
+        ({"SITE_BOILERPLATE_MIN_SHARE": 0}, "SITE_BOILERPLATE_MIN_SHARE=0: must be > 0 and <= 1"),
+        (
+            {"SITE_BOILERPLATE_MIN_SHARE": 1.5},
+            "SITE_BOILERPLATE_MIN_SHARE=1.5: must be > 0 and <= 1",
+        ),
+        ({"SITE_BOILERPLATE_MAX_LINES": 10}, "SITE_BOILERPLATE_MAX_LINES=10: must be >= 100"),
+        ({"SITE_BOILERPLATE_SAVE_EVERY": 0}, "SITE_BOILERPLATE_SAVE_EVERY=0: must be >= 1"),
+        ({"SITE_BOILERPLATE_MAX_SITES": 0}, "SITE_BOILERPLATE_MAX_SITES=0: must be >= 1"),
     ],
 )
-def test_bad_settings(tmp_path: Path, settings: dict[str, Any]) -> None:
-    with pytest.raises(NotConfigured):
+def test_bad_settings(tmp_path: Path, settings: dict[str, Any], message: str) -> None:
+    with pytest.raises(NotConfigured) as raised:
         build_from_crawler(
             SiteBoilerplatePipeline,
             get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), **settings}),
         )
+    assert str(raised.value) == message
+
+
+# --- the worker's work on a cleaned page ------------------------------------------------------
+
+# more than the language detection reads (600 characters)
+LEAD = " ".join(
+    f"Sentence {n} of the long lead tells the residents of the town what the council decided."
+    for n in range(10)
+)
+
+
+def _learned(tmp_path: Path) -> tuple[SiteBoilerplatePipeline, Any]:
+    """A pipeline that learned that ``PROMO`` is the site's boilerplate."""
+    pipeline, crawler = _pipeline(tmp_path, SITE_BOILERPLATE_MIN_PAGES=3)
+    for n in range(4):
+        pipeline.process_item(_item(n))
+    return pipeline, crawler
+
+
+def _worked(paragraphs: list[str]) -> ArticleItem:
+    """A page as the extract stage hands it on, with the worker's work on its text."""
+    item = _item(100, paragraphs)
+    item.precomputed = precompute(item.text, PageOptions())
+    return item
+
+
+def test_a_page_cleaned_after_its_start_keeps_the_workers_detection(tmp_path: Path) -> None:
+    pipeline, crawler = _learned(tmp_path)
+    assert len(LEAD) > 600
+    item = _worked([LEAD, PROMO, "The last paragraph."])
+    worked = item.precomputed
+    assert worked is not None
+    pipeline.process_item(item)
+    pipeline.close_store()
+    assert item.text == f"{LEAD}\n\nThe last paragraph."
+    precomputed = item.precomputed
+    assert isinstance(precomputed, Precomputed)
+    assert precomputed.for_text(item.text)
+    assert precomputed.detection == worked.detection
+    # what was computed on the whole text is gone
+    assert (precomputed.normalized, precomputed.signature) == (None, None)
+    # the later stages: the detection is reused, the text normalized anew
+    language = build_from_crawler(LanguagePipeline, crawler)
+    language.process_item(item)
+    assert crawler.stats.get_value("news/language/reused") == 1
+    assert item.language == "en"
+    build_from_crawler(NormalizePipeline, crawler).process_item(item)
+    assert item.content_hash == normalized(f"{LEAD}\n\nThe last paragraph.").content_hash
+
+
+def test_a_page_cleaned_at_its_start_is_detected_again(tmp_path: Path) -> None:
+    pipeline, crawler = _learned(tmp_path)
+    item = _worked([PROMO, LEAD, "The last paragraph."])
+    pipeline.process_item(item)
+    pipeline.close_store()
+    assert item.text == f"{LEAD}\n\nThe last paragraph."
+    assert item.precomputed == Precomputed(text_hash=content_hash(item.text))
+    language = build_from_crawler(LanguagePipeline, crawler)
+    language.process_item(item)
+    assert crawler.stats.get_value("news/language/reused") is None
+    assert crawler.stats.get_value("news/language/detected") == 1
+    assert item.language == "en"
+
+
+def test_a_page_left_as_it_is_keeps_all_the_workers_work(tmp_path: Path) -> None:
+    pipeline, _ = _learned(tmp_path)
+    item = _worked([LEAD, "The last paragraph."])
+    worked = item.precomputed
+    pipeline.process_item(item)
+    pipeline.close_store()
+    assert item.precomputed is worked
 
 
 def test_benchmark_fixture_shows_the_gain() -> None:

@@ -354,6 +354,7 @@ def test_from_site() -> None:
     assert source.feeds == ()
     assert source.allow == ()
     assert source.follow_links is True
+    assert source.named is False  # its pages get no source_name
     assert source.allows("https://example.com/2024/05/10/story")
     assert source.allows("https://edition.example.com/story")
     assert not source.allows("https://other.example/story")

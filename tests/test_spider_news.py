@@ -298,6 +298,22 @@ def test_source_rules_and_maximum_age_filter_feed_entries(tmp_path: Path) -> Non
     assert spider.crawler.stats.get_value("news/discovery/not_allowed") == 2
 
 
+def test_a_named_sources_pages_carry_its_name(tmp_path: Path) -> None:
+    spider = _planet(tmp_path)
+    response = HtmlResponse("https://planet.test/news/a", body=b"<html></html>")
+    (item,) = spider.parse_article(response, discovered_via="feed", source="planet")
+    assert item.source_name == "planet"  # the publishing host (source) is set later
+
+
+def test_pages_of_an_ad_hoc_site_carry_no_source_name() -> None:
+    spider = _spider(sites="https://www.news.test/")
+    (request,) = [r for r in asyncio.run(_start(spider)) if r.url == "https://www.news.test/"]
+    assert request.cb_kwargs["source"] == "news.test"  # its rules still apply to its links
+    response = HtmlResponse("https://www.news.test/a", body=b"<html></html>")
+    (item,) = spider.parse_article(response, discovered_via="link", source="news.test")
+    assert item.source_name is None
+
+
 def test_global_maximum_age_setting(tmp_path: Path) -> None:
     spider = _spider(feeds="https://news.test/rss.xml")
     spider.max_age = timedelta(days=1)

@@ -1,5 +1,6 @@
 """Output to a shared location: an object store (S3, served by moto on 127.0.0.1) and a folder
-shared by several machines (NFS), through :mod:`pipelines.storage`.
+shared by several machines (NFS), through :mod:`dataset.storage` (and the settings that name it,
+:mod:`pipelines.locations`).
 
 The S3 server runs in this process for the session (moto's ``ThreadedMotoServer``); every test
 uses a bucket of its own. Credentials are dummies: set with ``monkeypatch`` for the code under
@@ -8,7 +9,6 @@ test in this process, passed explicitly to the ``scrapy`` subprocesses.
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import os
@@ -33,33 +33,27 @@ from scrapy.settings import Settings
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
-from pipelines import compaction
-from pipelines.compaction import (
+from dataset import compaction
+from dataset.compaction import (
     JOB_PREFIX,
     CompactionError,
     compact_partition_at,
     finish_interrupted,
 )
-from pipelines.dataset import (
+from dataset.layout import (
     STAGING,
+    LocationError,
     host_name,
-    output_dir_setting,
     owner_tag,
     partition_name,
     redacted,
     staging_dir,
-    state_dir_setting,
 )
-from pipelines.parquet import DatasetWriter, ParquetPipeline, remove_stale_tmp_files
-from pipelines.schema import HTML_SCHEMA, to_table
-from pipelines.storage import (
-    DatasetLocation,
-    data_files_at,
-    dataset_location,
-    location_of,
-    read_keys_at,
-    read_table_at,
-)
+from dataset.schema import HTML_SCHEMA, to_table
+from dataset.storage import DatasetLocation, data_files_at, location_of, read_keys_at, read_table_at
+from dataset.writer import DatasetWriter, remove_stale_tmp_files
+from pipelines.locations import dataset_location, state_dir_setting
+from pipelines.parquet import ParquetPipeline
 from tests.conftest import FAST_SETTINGS, ROOT
 from tests.test_compaction import DAY, make_row
 
@@ -173,7 +167,7 @@ def test_plain_paths_and_file_uris_stay_local(tmp_path: Path) -> None:
     assert location_of("output").local_dir() == Path("output")
     assert location_of(tmp_path.as_uri()).local_dir() == tmp_path
     settings = Settings({"OUTPUT_DIR": tmp_path.as_uri()})
-    assert output_dir_setting(settings) == tmp_path
+    assert dataset_location(settings).local_dir() == tmp_path
     assert state_dir_setting(settings) == tmp_path / "state"
 
 
@@ -206,6 +200,26 @@ def test_an_unusable_output_dir_is_not_configured(settings: dict[str, str], mess
         dataset_location(Settings(settings))
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "nosuch://user:SECRET@bucket/x?secret_key=SECRET",
+            "OUTPUT_DIR nosuch://bucket/x: Unrecognized filesystem type in URI: nosuch://bucket/x",
+        ),
+        (
+            "s3://bucket/x?colour=blue",
+            "OUTPUT_DIR s3://bucket/x: Unexpected query parameter in S3 URI: 'colour'",
+        ),
+    ],
+)
+def test_location_of_says_why_it_cannot_use_a_value(value: str, message: str) -> None:
+    with pytest.raises(LocationError) as refused:
+        location_of(value)
+    assert str(refused.value) == message
+    assert isinstance(refused.value, ValueError)  # the library raises no Scrapy exception
+
+
 def test_state_dir_defaults_to_output_dir_state_and_an_object_store_needs_one(
     tmp_path: Path,
 ) -> None:
@@ -221,8 +235,8 @@ def test_state_dir_defaults_to_output_dir_state_and_an_object_store_needs_one(
         state_dir_setting(Settings({"OUTPUT_DIR": "out", "STATE_DIR": "s3://bucket/state"}))
     # components that need a local OUTPUT_DIR refuse an object store instead of writing to
     # a local folder named "s3:"
-    with pytest.raises(NotConfigured, match="is not a local folder"):
-        output_dir_setting(Settings(remote))
+    with pytest.raises(ValueError, match=r"^s3://bucket/news is not a local folder$"):
+        dataset_location(Settings(remote)).local_dir()
 
 
 def test_components_take_state_dir(tmp_path: Path) -> None:
@@ -445,13 +459,14 @@ def test_the_bucket_reads_back_with_pyarrow_and_duckdb(s3_crawl: S3Crawl, aws_en
     assert again.count_rows() == table.num_rows
 
 
-def test_the_readme_recipe_reads_the_bucket(s3_crawl: S3Crawl, aws_env: None) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Writing to a shared location", 1)[1]
-    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+def test_the_documented_recipe_reads_the_bucket(s3_crawl: S3Crawl, aws_env: None) -> None:
+    guide = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    section = guide.split("## Writing to a shared location", 1)[1]
+    code = section.split("<!-- run by tests/test_storage.py -->\n```python\n", 1)[1]
+    code = code.split("```", 1)[0]
     code = code.replace("s3://my-bucket/news/articles", s3_crawl.bucket.uri("news/articles"))
     namespace: dict[str, Any] = {}
-    exec(compile(code, "README.md", "exec"), namespace)
+    exec(compile(code, "docs/operations.md", "exec"), namespace)
     rows_written = s3_crawl.report["stats"]["news/parquet/rows_written"]
     assert namespace["table"].num_rows == rows_written
     assert sum(count for _, count in namespace["by_language"]) == rows_written
@@ -764,16 +779,6 @@ def test_a_state_dir_on_another_filesystem_stages_files_beside_the_dataset(
     assert result.atomic
     assert len(data_files_at(location_of(output))) == 1
     assert pq.ParquetDataset(output / "articles").read().num_rows == 5
-
-
-def test_staging_dir_reports_other_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(self: Path, target: Path) -> Path:
-        raise OSError(errno.EACCES, "Permission denied", str(target))
-
-    monkeypatch.setattr(Path, "rename", refuse)
-    with pytest.raises(PermissionError):
-        staging_dir(tmp_path / "out", tmp_path / "state")
-    assert list((tmp_path / "state" / "tmp").iterdir()) == []
 
 
 def test_a_day_of_rows_lands_in_its_partition_in_the_store(bucket: Bucket, tmp_path: Path) -> None:

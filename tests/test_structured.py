@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from lxml.html import HtmlElement, fromstring
 
-from pipelines._structured import PageMetadata, clean_space, page_metadata, unique_texts
+from extraction.structured import PageMetadata, clean_space, page_metadata, unique_texts
 
 URL = "https://news.example.com/world/2024/storm.html"
 

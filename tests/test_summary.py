@@ -8,10 +8,12 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import pyarrow.parquet as pq
+
 from crawler.commands.summary import format_summary, summarize_dataset
-from pipelines.dataset import articles_dir, crawls_dir
-from pipelines.parquet import DatasetWriter
-from pipelines.schema import to_table
+from dataset.layout import articles_dir, crawls_dir
+from dataset.schema import SCHEMA_VERSION_KEY, to_table
+from dataset.writer import DatasetWriter
 from tests.conftest import ROOT
 
 if TYPE_CHECKING:
@@ -126,3 +128,20 @@ def test_flagged_copies_are_counted_not_missing(tmp_path: Path) -> None:
     text = format_summary(summary, None, articles_dir(tmp_path))
     assert "copies     1 rows flagged as duplicate_of" in text
     assert "duplicate_of" not in text.split("missing", 1)[1].split("\n", 1)[0]
+
+
+def test_sources_are_counted_by_host_whatever_the_source_name(tmp_path: Path) -> None:
+    named = {**_row(1, source="a.test", language="en", published=None), "source_name": "alpha"}
+    writer = DatasetWriter(tmp_path)
+    writer.open()
+    writer.write(to_table([named, _row(2, source="a.test", language="en", published=None)]))
+    writer.commit()
+    # a file of version 1, where `source` held the configured source's name
+    old = {**_row(3, source="b.test", language="en", published=None), "source": "beta"}
+    table = to_table([old]).drop_columns(["source_name"])
+    table = table.replace_schema_metadata(dict(table.schema.metadata) | {SCHEMA_VERSION_KEY: b"1"})
+    pq.write_table(table, articles_dir(tmp_path) / "version-1.parquet")
+    summary = summarize_dataset(articles_dir(tmp_path))
+    assert summary.rows == 3
+    assert summary.sources == {"a.test": 2, "b.test": 1}
+    assert "source_name" not in summary.missing  # null unless a named source led to the page

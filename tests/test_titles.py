@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines._titles import clean_title
+from extraction.titles import clean_title
 
 HEADLINE = "Storm hits the coast"
 SITE = "The Daily Planet"

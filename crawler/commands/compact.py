@@ -1,6 +1,6 @@
 """``scrapy compact``: merge the small data files of each partition into well-sized ones.
 
-Uses :mod:`pipelines.compaction`, locally or in an object store; one compaction at a time per
+Uses :mod:`dataset.compaction`, locally or in an object store; one compaction at a time per
 dataset (a lock file in ``STATE_DIR``: in an object store, run it from one machine with one
 ``STATE_DIR``), and the crawl state learns the new file names in the same step, so the next
 crawl does not read the files again.
@@ -15,10 +15,8 @@ from typing import TYPE_CHECKING
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import NotConfigured, UsageError
 
-from crawler.redis_mode import LockHeld, deployment_lock
-from crawler.redis_mode import unreachable as redis_unreachable
-from crawler.shared_state import open_crawl_state
-from pipelines.compaction import (
+from crawler.addon import effective_settings
+from dataset.compaction import (
     DEFAULT_ROW_GROUP_ROWS,
     DEFAULT_TARGET_ROWS,
     CompactionError,
@@ -27,15 +25,12 @@ from pipelines.compaction import (
     finish_interrupted,
     small_files_at,
 )
-from pipelines.dataset import ARTICLES, HTML, PARTITION_KEY, state_dir_setting
-from pipelines.schema import ARTICLE_SCHEMA, HTML_SCHEMA
-from pipelines.storage import (
-    DatasetLocation,
-    dataset_location,
-    file_rows_at,
-    folder_exists,
-    partitions_at,
-)
+from dataset.layout import ARTICLES, HTML, PARTITION_KEY
+from dataset.schema import ARTICLE_SCHEMA, HTML_SCHEMA
+from dataset.state.base import LockHeld, StateError
+from dataset.storage import DatasetLocation, file_rows_at, folder_exists, partitions_at
+from pipelines.locations import dataset_location, state_dir_setting
+from pipelines.state import open_state_stores, state_problem
 
 if TYPE_CHECKING:
     import argparse
@@ -43,8 +38,7 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
-    from crawler.shared_state import RedisCrawlState
-    from crawler.state import CrawlState
+    from dataset.state.base import CrawlStateStore, StateStores
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +51,7 @@ def _partitions(location: DatasetLocation, folder: str, wanted: set[str]) -> lis
 
 
 def _record(
-    state: CrawlState | RedisCrawlState,
+    state: CrawlStateStore,
     location: DatasetLocation,
     partition: str,
     result: PartitionResult,
@@ -113,14 +107,15 @@ class Command(ScrapyCommand):
             raise UsageError(f"unexpected arguments: {' '.join(args)}")
         if opts.target_rows < 2 or opts.row_group_rows < 1:
             raise UsageError("--target-rows must be at least 2 and --row-group-rows at least 1")
+        settings = effective_settings(self.settings)
         try:
-            location = dataset_location(self.settings)
-            state = state_dir_setting(self.settings)
+            location = dataset_location(settings)
+            state = state_dir_setting(settings)
         except NotConfigured as exc:
             raise UsageError(str(exc), print_help=False) from None
-        problem = redis_unreachable(self.settings)
+        problem = state_problem(settings)
         if problem is not None:
-            raise UsageError(f"REDIS_URL: {problem}", print_help=False)
+            raise UsageError(problem, print_help=False)
         if not folder_exists(location, ARTICLES):
             raise UsageError(f"no dataset under {location.display}/{ARTICLES}")
         wanted = {
@@ -138,21 +133,28 @@ class Command(ScrapyCommand):
             except BlockingIOError:
                 raise UsageError(f"another compaction of {location.display} is running") from None
             try:
-                self._run_locked(location, state, partitions, wanted, opts)
+                stores = open_state_stores(settings)
+            except (NotConfigured, StateError) as exc:
+                raise UsageError(str(exc), print_help=False) from None
+            try:
+                self._run_locked(stores, location, state, partitions, wanted=wanted, opts=opts)
             except LockHeld as exc:
                 raise UsageError(str(exc), print_help=False) from None
+            finally:
+                stores.close()
 
     def _run_locked(
         self,
+        stores: StateStores,
         location: DatasetLocation,
         state: Path,
         partitions: list[str],
+        *,
         wanted: set[str],
         opts: argparse.Namespace,
     ) -> None:
-        assert self.settings is not None
-        # Redis mode: one compaction at a time across the machines of the deployment too
-        with deployment_lock(self.settings, "compaction"):
+        # one compaction at a time across the machines of the deployment too (Redis mode)
+        with stores.lock("compaction"):
             finish_interrupted(location, state)
             # the HTML archive (when kept) is compacted the same way, its files apart
             archive = _partitions(location, HTML, wanted)
@@ -160,14 +162,20 @@ class Command(ScrapyCommand):
                 self._plan(location, ARTICLES, partitions, opts.target_rows)
                 self._plan(location, HTML, archive, opts.target_rows)
             else:
-                self._compact(
-                    location,
-                    ARTICLES,
-                    partitions,
-                    state_dir=state,
-                    opts=opts,
-                    schema=ARTICLE_SCHEMA,
-                )
+                # the crawl state lists the article files only
+                crawl_state = stores.crawl_state()
+                try:
+                    self._compact(
+                        location,
+                        ARTICLES,
+                        partitions,
+                        state_dir=state,
+                        opts=opts,
+                        schema=ARTICLE_SCHEMA,
+                        crawl_state=crawl_state,
+                    )
+                finally:
+                    crawl_state.close()
                 if archive:
                     self._compact(
                         location, HTML, archive, state_dir=state, opts=opts, schema=HTML_SCHEMA
@@ -190,54 +198,48 @@ class Command(ScrapyCommand):
         state_dir: Path,
         opts: argparse.Namespace,
         schema: pa.Schema,
+        crawl_state: CrawlStateStore | None = None,
     ) -> None:
-        assert self.settings is not None
-        # the crawl state lists the article files only (in Redis in Redis mode)
-        state = open_crawl_state(self.settings, state_dir) if schema is ARTICLE_SCHEMA else None
         merged = written = failed = 0
-        try:
-            for partition in partitions:
-                try:
-                    result = compact_partition_at(
-                        location,
-                        folder,
-                        partition,
-                        state=state_dir,
-                        target_rows=opts.target_rows,
-                        row_group_rows=opts.row_group_rows,
-                        schema=schema,
-                    )
-                except CompactionError as exc:
-                    logger.error("Left %s as it was: %s", partition, exc)
-                    failed += 1
-                    continue
-                except OSError as exc:
-                    logger.error(
-                        "Stopped compacting %s: %s (the next compaction or crawl completes or"
-                        " undoes what was done)",
-                        partition,
-                        exc,
-                    )
-                    failed += 1
-                    continue
-                if result is None:
-                    continue
-                if state is not None:
-                    _record(state, location, partition, result)
-                merged += len(result.merged)
-                written += len(result.written)
-                logger.info(
-                    "Compacted %s/%s: %d files (%d rows) into %d%s",
+        for partition in partitions:
+            try:
+                result = compact_partition_at(
+                    location,
                     folder,
                     partition,
-                    len(result.merged),
-                    result.rows,
-                    len(result.written),
-                    _how(result),
+                    state=state_dir,
+                    target_rows=opts.target_rows,
+                    row_group_rows=opts.row_group_rows,
+                    schema=schema,
                 )
-        finally:
-            if state is not None:
-                state.close()
+            except CompactionError as exc:
+                logger.error("Left %s as it was: %s", partition, exc)
+                failed += 1
+                continue
+            except OSError as exc:
+                logger.error(
+                    "Stopped compacting %s: %s (the next compaction or crawl completes or"
+                    " undoes what was done)",
+                    partition,
+                    exc,
+                )
+                failed += 1
+                continue
+            if result is None:
+                continue
+            if crawl_state is not None:
+                _record(crawl_state, location, partition, result)
+            merged += len(result.merged)
+            written += len(result.written)
+            logger.info(
+                "Compacted %s/%s: %d files (%d rows) into %d%s",
+                folder,
+                partition,
+                len(result.merged),
+                result.rows,
+                len(result.written),
+                _how(result),
+            )
         print(
             f"Compacted {merged} files into {written} in {len(partitions)} partitions"
             f" of {folder if partitions else 'the dataset'}"

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from crawler.redis_mode import unreachable as redis_unreachable
-from pipelines.storage import output_problem
+from crawler.addon import effective_settings
+from pipelines.locations import output_problem
+from pipelines.state import state_problem
 
 if TYPE_CHECKING:
     import argparse
@@ -48,13 +49,11 @@ class Command(ScrapyCrawlCommand):
         check = getattr(spider_class, "check_arguments", None)
         if check is not None:
             check(**opts.spargs)  # raises UsageError: Scrapy prints it in one line
-        problem = output_problem(self.settings) if self.settings is not None else None
+        assert self.settings is not None
+        settings = effective_settings(self.settings)
+        problem = output_problem(settings) or state_problem(settings)
         if problem is not None:
             raise UsageError(problem, print_help=False)
-        assert self.settings is not None
-        problem = redis_unreachable(self.settings)
-        if problem is not None:
-            raise UsageError(f"REDIS_URL: {problem}", print_help=False)
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()

@@ -12,9 +12,10 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import NotConfigured, UsageError
 
 from crawler.report import latest_report_in
-from pipelines.dataset import ARTICLES, state_dir_setting
-from pipelines.schema import ARTICLE_SCHEMA
-from pipelines.storage import DatasetLocation, dataset_location, list_data_files, location_of
+from dataset.layout import ARTICLES
+from dataset.schema import ARTICLE_SCHEMA, schema_version, upgrade
+from dataset.storage import DatasetLocation, list_data_files, location_of
+from pipelines.locations import dataset_location, state_dir_setting
 
 if TYPE_CHECKING:
     import argparse
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 _LIST_COLUMNS = ("authors", "tags")
 # Null by design (set only on flagged copies): reported as a count, not as missing values.
 _FLAG_COLUMN = "duplicate_of"
+# Null by design for pages not found through a named source: not missing values either.
+_NAMED_ONLY = ("source_name",)
 _DROPPED_PREFIX = "item_dropped_reasons_count/"
 
 
@@ -61,7 +64,9 @@ def summarize_dataset(articles: Path | DatasetLocation) -> DatasetSummary:
         location, folder = location_of(articles.parent), articles.name
     filesystem = None if location.is_local else location.filesystem
     summary = DatasetSummary(
-        missing=dict.fromkeys((n for n in ARTICLE_SCHEMA.names if n != _FLAG_COLUMN), 0)
+        missing=dict.fromkeys(
+            (n for n in ARTICLE_SCHEMA.names if n not in (_FLAG_COLUMN, *_NAMED_ONLY)), 0
+        )
     )
     columns = ["source", "language", "published_at", "fetched_at", *_LIST_COLUMNS]
     for file in list_data_files(location, folder):
@@ -88,7 +93,10 @@ def _add_file(summary: DatasetSummary, parquet: pq.ParquetFile, columns: list[st
                 summary.missing[name] += stats.null_count or 0
             elif name == _FLAG_COLUMN:
                 summary.flagged_copies += group.num_rows - (stats.null_count or 0)
-    table = parquet.read(columns=columns)
+    if schema_version(parquet.schema_arrow) == "1":  # its sources are read as today's
+        table = upgrade(parquet.read(columns=[*columns, "url", "canonical_url"]))
+    else:
+        table = parquet.read(columns=columns)
     summary.sources.update(v for v in table.column("source").to_pylist() if v)
     summary.languages.update(v or "unknown" for v in table.column("language").to_pylist())
     for name in _LIST_COLUMNS:

@@ -55,7 +55,6 @@ from crawler.links import (
     next_page_links,
     parse_page,
 )
-from crawler.redis_mode import redis_url
 from crawler.sitemaps import (
     SITEMAP_MAX_SIZE,
     SitemapTooLarge,
@@ -67,8 +66,10 @@ from crawler.sitemaps import (
     sitemaps_from_robots,
 )
 from crawler.sources import Source, SourcesError, load_sources, parse_duration
-from pipelines.dates import to_utc
+from extraction.dates import to_utc
+from pipelines.setting import Setting, SettingError
 from pipelines.signals import request_done
+from pipelines.state import REDIS_URL
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -103,6 +104,26 @@ _REASON_TEXTS = {
     "truncated": "the connection closed before the whole body arrived",
     "connection_lost": "the connection was lost",
 }
+
+
+def _max_age(raw: object) -> timedelta | None:
+    if raw == "":
+        return None
+    if not isinstance(raw, int | str):
+        raise ValueError("must be a duration such as 90m, 12h, 3d or 1w")
+    return parse_duration(raw)
+
+
+DISCOVERY_MAX_AGE: Setting[timedelta | None] = Setting(
+    name="DISCOVERY_MAX_AGE",
+    default=None,
+    doc="feed and sitemap entries dated earlier than this are not fetched; a source's "
+    "`max_age` wins",
+    allowed="a duration (`90m`, `12h`, `3d`, `1w`, or seconds), or empty",
+    parse=_max_age,
+    shown_default="empty (no limit)",
+)
+SETTINGS = (DISCOVERY_MAX_AGE,)
 
 
 def fetch_error_reason(error: BaseException | None) -> tuple[str, str]:
@@ -166,6 +187,8 @@ class NewsSpider(scrapy.Spider):
             urls=urls, feeds=feeds, sitemaps=sitemaps, sites=sites, sources=sources, **kwargs
         )
         self.sources = {source.name: source for source in self.plan.sources}
+        self.named_sources = frozenset(source.name for source in self.plan.sources if source.named)
+        """Names of the sources of ``-a sources=``: the ``source_name`` of their pages."""
         self.max_age: timedelta | None = None
         self.sitemap_max_size = SITEMAP_MAX_SIZE
         """Largest sitemap read (``download_maxsize`` of sitemap requests); 0: no limit."""
@@ -240,17 +263,16 @@ class NewsSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        max_age = crawler.settings.get("DISCOVERY_MAX_AGE")
         try:
-            spider.max_age = parse_duration(max_age) if max_age not in (None, "") else None
-        except ValueError as exc:
-            raise UsageError(f"DISCOVERY_MAX_AGE: {exc}", print_help=False) from None
+            spider.max_age = DISCOVERY_MAX_AGE.read(crawler.settings)
+        except SettingError as exc:
+            raise UsageError(str(exc), print_help=False) from None
         max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         # The sitemap protocol allows 50 MB per sitemap, more than an article page needs.
         spider.sitemap_max_size = max(max_size, SITEMAP_MAX_SIZE) if max_size else 0
         # Several workers (Redis mode) run start() each: a start listing is then fetched once a
         # run by one of them, through the shared request filter (which is per run).
-        spider.refetch_start_listings = not redis_url(crawler.settings)
+        spider.refetch_start_listings = not REDIS_URL.get(crawler.settings)
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
         return spider
 
@@ -397,7 +419,7 @@ class NewsSpider(scrapy.Spider):
             html=response.body,
             content_type=_header(response, b"Content-Type"),
             discovered_via=discovered_via,
-            source=source,
+            source_name=source if source in self.named_sources else None,
             listed_title=listed_title,
             listed_published_at=listed_published_at,
             listed_modified_at=listed_modified_at,

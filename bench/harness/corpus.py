@@ -1,0 +1,95 @@
+"""The development corpus: where it is, its manifest, and what to say when it is missing.
+
+The corpus is ``$NEWS_CORPUS_DIR``, else ``../shared/corpus`` next to the repository: a
+``manifest.jsonl`` (one page a line: ``id``, ``source``, ``language``, ``url``, ``file``,
+``expected``) and the gzipped pages it names. ``demo/pages`` has the same format, which is how
+the tests run the benchmarks without the corpus.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+ROOT = Path(__file__).resolve().parents[2]
+"""The repository."""
+DEFAULT_CORPUS_DIR = ROOT.parent / "shared" / "corpus"
+CORPUS_ENV = "NEWS_CORPUS_DIR"
+EXIT_NO_CORPUS = 2
+"""Exit status of a benchmark that found no corpus."""
+
+
+@dataclass(frozen=True)
+class CorpusPage:
+    """One page of the corpus manifest, with what its source expects."""
+
+    id: str
+    source: str
+    language: str | None
+    url: str
+    file: Path
+    expected: Mapping[str, Any]
+
+    def body(self) -> bytes:
+        return read_body(self.file)
+
+
+def read_body(file: Path) -> bytes:
+    """A corpus file's bytes (gunzipped when gzipped)."""
+    data = file.read_bytes()
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+def corpus_dir() -> Path:
+    """``$NEWS_CORPUS_DIR``, else ``../shared/corpus`` relative to the repository root."""
+    configured = os.environ.get(CORPUS_ENV)
+    return Path(configured) if configured else DEFAULT_CORPUS_DIR
+
+
+def corpus_missing(directory: Path, make_target: str) -> bool:
+    """Whether ``directory`` holds no corpus (``manifest.jsonl``); says so on stderr, with how
+    to point ``make <make_target>`` at one."""
+    if (directory / "manifest.jsonl").is_file():
+        return False
+    print(
+        f"No corpus found: looked for {directory / 'manifest.jsonl'}.\n"
+        f"Set {CORPUS_ENV} to the corpus directory (the one holding manifest.jsonl and "
+        f"html/), e.g. {CORPUS_ENV}=/path/to/corpus make {make_target}",
+        file=sys.stderr,
+    )
+    return True
+
+
+def _page(directory: Path, record: Mapping[str, Any]) -> CorpusPage:
+    return CorpusPage(
+        id=record["id"],
+        source=record["source"],
+        language=record.get("language"),
+        url=record.get("url") or f"https://example.invalid/{record['id']}",
+        file=directory / record["file"],
+        expected=record.get("expected") or {},
+    )
+
+
+def load_pages(
+    directory: Path, *, source: str | None = None, limit: int | None = None
+) -> list[CorpusPage]:
+    """The pages of ``directory/manifest.jsonl`` in manifest order (of one source, the first
+    ``limit`` of them, when asked)."""
+    pages: list[CorpusPage] = []
+    with (directory / "manifest.jsonl").open(encoding="utf-8") as manifest:
+        for line in manifest:
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            if source is None or record["source"] == source:
+                pages.append(_page(directory, record))
+    return pages if limit is None else pages[:limit]

@@ -1,0 +1,266 @@
+"""The layout of an output directory, shared by the writer, the state and commands.
+
+::
+
+    OUTPUT_DIR/
+      articles/fetch_date=YYYY-MM-DD/part-<UTC time>-<run id>-<seq>.parquet   the dataset
+      html/fetch_date=YYYY-MM-DD/part-<same name>.parquet          raw HTML (when archived)
+      state/                        crawl state (STATE_DIR, when not set elsewhere)
+      state/tmp/                    files being written, scratch files
+      state/crawls/                 one report per crawl
+      state/httpcache/              feeds and sitemaps
+      _tmp/                         files being written when STATE_DIR is on another filesystem
+
+Files appear under ``articles/`` only complete (written in ``state/tmp/``, then renamed), so a
+reader never sees a partial file, and every crawl adds files with names of its own.
+``OUTPUT_DIR`` may also name an object store (``s3://bucket/prefix``): see
+:mod:`dataset.storage`; the crawl state then lives in ``STATE_DIR``, a local folder.
+Temporary names carry their writer's host and pid (``<name>.<host>-<pid>.tmp``), so that on a
+folder shared by several machines (NFS) each removes only what its own dead processes left.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import secrets
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
+
+    from pyarrow.fs import FileSystem
+
+ARTICLES = "articles"
+HTML = "html"
+STATE = "state"
+TMP = "tmp"
+CRAWLS = "crawls"
+HTTPCACHE = "httpcache"
+PARTITION_KEY = "fetch_date"
+DATA_SUFFIX = ".parquet"
+TMP_SUFFIX = ".tmp"
+STAGING = "_tmp"
+"""Folder of ``OUTPUT_DIR`` where files are written when ``STATE_DIR/tmp`` cannot rename there."""
+
+KEY_COLUMNS = ("url", "canonical_url", "content_hash", "fetched_at")
+
+_URI = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+# <host>-<pid>, or a pid alone (names written before host names were kept)
+_OWNER = re.compile(r"(?:(?P<host>[A-Za-z0-9_-]+)-)?(?P<pid>[0-9]+)")
+
+
+def uri_scheme(value: str) -> str | None:
+    """The scheme of ``value`` when it is a URI (``s3``, ``gs``, ``file`` ...), else ``None``."""
+    match = _URI.match(value)
+    return match.group(1).lower() if match else None
+
+
+def redacted(value: str) -> str:
+    """``value`` fit for messages: a URI without its query (which may hold credentials) and
+    without user information."""
+    if uri_scheme(value) is None:
+        return value
+    scheme, rest = value.split("://", 1)
+    rest = rest.split("?", 1)[0].split("#", 1)[0]
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}://{authority.rsplit('@', 1)[-1]}{slash}{path}"
+
+
+def local_output_dir(value: str) -> Path | None:
+    """The local folder ``value`` (an ``OUTPUT_DIR``) names: a path, or a ``file://`` URI;
+    ``None`` for any other URI (an object store)."""
+    scheme = uri_scheme(value)
+    if scheme is None:
+        return Path(value)
+    if scheme == "file":
+        return Path(unquote(urlsplit(value).path))
+    return None
+
+
+class LocationError(ValueError):
+    """An ``OUTPUT_DIR`` or ``STATE_DIR`` that cannot be used, and why (one line)."""
+
+
+def state_dir_for(output_dir: str, state_dir: str = "") -> Path:
+    """The local folder of the crawl's working state: ``state_dir`` when given, else
+    ``output_dir/state`` for a local ``output_dir``. An ``output_dir`` in an object store
+    needs a ``state_dir`` (:class:`LocationError` without it): the state holds the
+    deduplication index and the manifests of unfinished compactions, which a folder picked for
+    the user (relative to wherever cron or Scrapyd happens to start the crawl) would scatter."""
+    if state_dir:
+        if uri_scheme(state_dir) not in (None, "file"):
+            raise LocationError(f"STATE_DIR must be a local folder, not {redacted(state_dir)}")
+        folder = local_output_dir(state_dir)
+        assert folder is not None
+        return folder
+    if not output_dir:
+        raise LocationError("OUTPUT_DIR is empty")
+    local = local_output_dir(output_dir)
+    if local is None:
+        raise LocationError(
+            f"STATE_DIR must be set when OUTPUT_DIR is an object store ({redacted(output_dir)}):"
+            " a local folder for the crawl state, e.g. -s STATE_DIR=/var/lib/news-crawler/state"
+        )
+    return local / STATE
+
+
+def articles_dir(output_dir: Path) -> Path:
+    return output_dir / ARTICLES
+
+
+def html_dir(output_dir: Path) -> Path:
+    """The raw HTML archive, partitioned and named like the article files."""
+    return output_dir / HTML
+
+
+def state_dir(output_dir: Path) -> Path:
+    return output_dir / STATE
+
+
+def tmp_dir(output_dir: Path) -> Path:
+    return output_dir / STATE / TMP
+
+
+def crawls_dir(output_dir: Path) -> Path:
+    return output_dir / STATE / CRAWLS
+
+
+def partition_name(day: date) -> str:
+    """The hive-style folder name of the partition of rows fetched on ``day`` (UTC)."""
+    return f"{PARTITION_KEY}={day.isoformat()}"
+
+
+def data_file_name(started: datetime, run_id: str, sequence: int) -> str:
+    """A data file name unique to one writer: start time (UTC), run id and a counter."""
+    return f"part-{started:%Y%m%dT%H%M%SZ}-{run_id}-{sequence:05d}{DATA_SUFFIX}"
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file's or a folder's (its entries') changes to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def host_name() -> str:
+    """This machine's name as temporary names carry it (letters, digits, ``-`` and ``_``)."""
+    return re.sub(r"[^A-Za-z0-9-]", "_", socket.gethostname()) or "localhost"
+
+
+def owner_tag() -> str:
+    """``<host>-<pid>``: the process writing a temporary file, as its name carries it."""
+    return f"{host_name()}-{os.getpid()}"
+
+
+def scratch_name(prefix: str) -> str:
+    """A unique name for a scratch file or folder of this process in ``state/tmp/``, named
+    like the writer's temporary files (``<name>.<host>-<pid>.tmp``): removed by the next crawl
+    on this machine if this process dies (:func:`dataset.writer.remove_stale_tmp_files`)."""
+    return f"{prefix}-{secrets.token_hex(4)}.{owner_tag()}{TMP_SUFFIX}"
+
+
+def abandoned(tag: str) -> bool:
+    """Whether the owner tag of a temporary name (``<host>-<pid>``) names a process of this
+    machine that no longer runs. Another machine's tag never is: its pid means nothing here,
+    and on a shared (NFS) folder its crawl may still be running. A pid alone (a name written
+    before host names were kept) counts as this machine's; a tag that names no process at all
+    is abandoned."""
+    match = _OWNER.fullmatch(tag)
+    if match is None:
+        return True
+    host = match.group("host")
+    if host is not None and host != host_name():
+        return False
+    return not process_running(match.group("pid"))
+
+
+def process_running(pid_text: str) -> bool:
+    """Whether ``pid_text`` (a pid taken from a file name) names a running process."""
+    return pid_text.isdigit() and pid_alive(int(pid_text))
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs (on this machine)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def unwritable(output_dir: Path) -> str | None:
+    """Why the crawl cannot write under ``output_dir`` (its folders cannot be made, or a file
+    cannot be written in them), or ``None`` when it can."""
+    return unwritable_folder(articles_dir(output_dir)) or unwritable_folder(tmp_dir(output_dir))
+
+
+def unwritable_folder(folder: Path) -> str | None:
+    """Why ``folder`` cannot be made or written in, or ``None`` when it can (a hidden probe
+    file is written and removed)."""
+    probe = folder / f".write-probe.{owner_tag()}{TMP_SUFFIX}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"probe")
+        probe.unlink()
+    except OSError as exc:
+        return f"{exc.strerror or exc} ({exc.filename or folder})"
+    return None
+
+
+def staging_dir(output_dir: Path, state: Path) -> Path:
+    """Where the writer and the compaction prepare files before renaming them into
+    ``output_dir`` (creating the folders): ``state/tmp/`` when a rename from there into
+    ``output_dir`` works, as with the default ``STATE_DIR`` inside it; else ``OUTPUT_DIR/_tmp/``
+    (a ``STATE_DIR`` on another filesystem than the dataset, such as a local disk beside an NFS
+    dataset: renames cannot cross filesystems, and a copy would not be atomic)."""
+    tmp = state / TMP
+    tmp.mkdir(parents=True, exist_ok=True)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    probe = tmp / f".rename-probe.{owner_tag()}{TMP_SUFFIX}"
+    target = output_dir / probe.name
+    probe.touch()
+    try:
+        probe.rename(target)
+    except OSError as exc:
+        probe.unlink(missing_ok=True)
+        if exc.errno != errno.EXDEV:
+            raise
+        staging = output_dir / STAGING
+        staging.mkdir(exist_ok=True)
+        return staging
+    target.unlink()
+    return tmp
+
+
+def data_files(articles: Path) -> list[Path]:
+    """The committed data files, sorted; hidden (``.``) and private (``_``) entries skipped."""
+    if not articles.is_dir():
+        return []
+    found: list[Path] = []
+    for root, dirs, files in os.walk(articles):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        found.extend(
+            Path(root) / name
+            for name in sorted(files)
+            if name.endswith(DATA_SUFFIX) and not name.startswith((".", "_"))
+        )
+    return found
+
+
+def read_keys(path: Path | str, filesystem: FileSystem | None = None) -> list[tuple[Any, ...]]:
+    """The ``(url, canonical_url, content_hash, fetched_at)`` of every row of one data file
+    (``path`` in ``filesystem``, a local path by default)."""
+    table = pq.read_table(path, columns=list(KEY_COLUMNS), filesystem=filesystem)
+    columns = [table.column(name).to_pylist() for name in KEY_COLUMNS]
+    return list(zip(*columns, strict=True))

@@ -1,0 +1,175 @@
+"""The declared Arrow schema of the article dataset (never inferred from the data), made from
+the article's declaration (:class:`extraction.article.Article`), and the reading of files
+written by older versions.
+
+``python -m dataset.schema`` prints the schema table of ``docs/schema.md``.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from extraction.article import Column, columns, row_of
+from extraction.urls import host_of
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+SCHEMA_VERSION = "2"
+"""Bumped on every (additive) schema change; stored in every file's metadata. Version 2 added
+``source_name`` and made ``source`` always the publishing host (see :func:`upgrade`)."""
+SCHEMA_VERSION_KEY = b"news_crawler.schema_version"
+VERSION_KEY = b"news_crawler.version"
+
+try:
+    PROJECT_VERSION = version("news-crawler")
+except PackageNotFoundError:  # run from a checkout that was never installed
+    PROJECT_VERSION = "unknown"
+
+_UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
+# Parquet names the value of a list "element" (compliant nested types); so does the schema.
+_STRING_LIST = pa.list_(pa.field("element", pa.string()))
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "list<string>": _STRING_LIST,
+    "timestamp[us, UTC]": _UTC_TIMESTAMP,
+    "int16": pa.int16(),
+    "int32": pa.int32(),
+    "double": pa.float64(),
+}
+"""The Arrow type of each type name the declarations use."""
+
+
+def _field(name: str, type_: pa.DataType, doc: str, *, nullable: bool = True) -> pa.Field:
+    return pa.field(name, type_, nullable=nullable, metadata={"doc": doc})
+
+
+def _metadata() -> dict[bytes, bytes]:
+    return {SCHEMA_VERSION_KEY: SCHEMA_VERSION.encode(), VERSION_KEY: PROJECT_VERSION.encode()}
+
+
+ARTICLE_FIELDS: tuple[pa.Field, ...] = tuple(
+    _field(name, ARROW_TYPES[spec.arrow], spec.doc, nullable=spec.nullable)
+    for name, spec in columns().items()
+)
+ARTICLE_SCHEMA: pa.Schema = pa.schema(ARTICLE_FIELDS, metadata=_metadata())
+COLUMNS: tuple[str, ...] = tuple(ARTICLE_SCHEMA.names)
+
+HTML_SCHEMA: pa.Schema = pa.schema(
+    (
+        _field("id", pa.string(), "The article row's id.", nullable=False),
+        _field("url", pa.string(), "The article row's url.", nullable=False),
+        _field("fetched_at", _UTC_TIMESTAMP, "When the page was fetched, UTC.", nullable=False),
+        _field("content_type", pa.string(), "The response's Content-Type header."),
+        _field("html", pa.binary(), "The response body as fetched (decompressed).", nullable=False),
+    ),
+    metadata=_metadata(),
+)
+"""The raw HTML archive (``HTML_ARCHIVE_ENABLED``): one row per article row, joined by ``id``."""
+
+
+def _parquet_paths(name: str, spec: Column) -> list[str]:
+    return [f"{name}.list.element"] if spec.arrow == "list<string>" else [name]
+
+
+DICTIONARY_COLUMNS: tuple[str, ...] = tuple(
+    path
+    for name, spec in columns().items()
+    if spec.dictionary
+    for path in _parquet_paths(name, spec)
+)
+"""Low-cardinality columns, dictionary-encoded in the Parquet files (Parquet paths); the
+others (ids, URLs, texts: nearly unique) are stored plain, where a dictionary only costs."""
+
+HTML_DICTIONARY_COLUMNS: tuple[str, ...] = ("content_type",)
+
+
+def dictionary_columns(schema: pa.Schema) -> tuple[str, ...]:
+    """The dictionary-encoded columns of files of ``schema`` (articles or the HTML archive)."""
+    return HTML_DICTIONARY_COLUMNS if "html" in schema.names else DICTIONARY_COLUMNS
+
+
+def to_row(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The dataset row of an item (a mapping with at least the schema's columns)."""
+    return row_of(item)
+
+
+def to_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Rows (from :func:`to_row`) as a table of exactly :data:`ARTICLE_SCHEMA`."""
+    return pa.Table.from_pylist(rows, schema=ARTICLE_SCHEMA)
+
+
+_REQUIRED = tuple(field.name for field in ARTICLE_SCHEMA if not field.nullable)
+
+
+def to_batch(row: Mapping[str, Any]) -> pa.RecordBatch:
+    """One row as a record batch of :data:`ARTICLE_SCHEMA`.
+
+    Raises ``ValueError`` (or pyarrow's ``ArrowInvalid``/``ArrowTypeError``, both
+    ``ValueError``/``TypeError`` subclasses) when a value has the wrong type or a required
+    column is null: Arrow itself does not enforce nullability.
+    """
+    missing = [name for name in _REQUIRED if row.get(name) is None]
+    if missing:
+        raise ValueError(f"required columns are null: {', '.join(missing)}")
+    return pa.RecordBatch.from_pylist([dict(row)], schema=ARTICLE_SCHEMA)
+
+
+def schema_version(schema: pa.Schema) -> str:
+    """The schema version a file's schema says it was written with (``"1"`` when it says
+    none: the first files had no other)."""
+    return (schema.metadata or {}).get(SCHEMA_VERSION_KEY, b"1").decode()
+
+
+def upgrade(table: pa.Table) -> pa.Table:
+    """Rows read from an article file of any version, as the current version has them.
+
+    Version 1 files wrote the configured source's name into ``source`` for crawls of named
+    sources (``-a sources=``), and the publishing host otherwise: there ``source`` becomes the
+    host of ``canonical_url`` again (of ``url`` in a row without one, as
+    :func:`extraction.record.normalize_article` does), and a name it held moves to
+    ``source_name`` (a value that is the page's host, or a parent domain of it, the home page
+    of an ``-a sites=`` crawl, was no name). Columns added since the file was written are null.
+    Any other column is left as read."""
+    if "source" not in table.column_names or schema_version(table.schema) != "1":
+        return table
+    if "source_name" in table.column_names or "canonical_url" not in table.column_names:
+        return table
+    canonical = table.column("canonical_url").to_pylist()
+    fetched = (
+        table.column("url").to_pylist() if "url" in table.column_names else [None] * len(canonical)
+    )
+    pages = [first or second for first, second in zip(canonical, fetched, strict=True)]
+    hosts = [host_of(page) if page else None for page in pages]
+    names = [
+        None if given is None or _same_site(given, host) else given
+        for given, host in zip(table.column("source").to_pylist(), hosts, strict=True)
+    ]
+    index = table.column_names.index("source")
+    table = table.set_column(index, table.schema.field("source"), pa.array(hosts, pa.string()))
+    return table.append_column(ARTICLE_SCHEMA.field("source_name"), pa.array(names, pa.string()))
+
+
+def _same_site(given: str, host: str | None) -> bool:
+    """Whether a version-1 ``source`` value names the page's site rather than a configured
+    source: the host itself, or the host of the home page an ``-a sites=`` crawl started from
+    (a parent domain of the page's host)."""
+    return host is not None and (given == host or ("." in given and host.endswith(f".{given}")))
+
+
+def markdown_table() -> str:
+    """The schema table of ``docs/schema.md``, from the declarations."""
+    lines = ["| column | type | meaning | example |", "|---|---|---|---|"]
+    for name, spec in columns().items():
+        kind = spec.arrow + ("" if spec.nullable else ", not null")
+        example = spec.example if "`" in spec.example or not spec.example else f"`{spec.example}`"
+        lines.append(f"| `{name}` | {kind} | {spec.doc} | {example} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(markdown_table())

@@ -1,0 +1,652 @@
+"""The crawl state in Redis, for several crawler processes writing one dataset (Redis mode).
+
+The same interfaces as the embedded stores (:mod:`dataset.state.base`), so the stages do not
+know which they use:
+
+* :class:`RedisCrawlState`: stored URLs and content hashes, the committed files;
+* :class:`RedisNearIndex`: the MinHash signatures of stored texts, banded, and of the texts
+  workers accepted and have not committed;
+* :class:`RedisClaims`: one process's pending keys are in its memory, but with several
+  processes an article accepted by one and not yet committed must be seen by the others. A
+  claim is a Redis hash field owned by a worker; a claim whose worker stopped answering (see
+  :class:`WorkerRegistry`) is free again, since its rows were never committed;
+* :class:`RedisCopiesLog` and :class:`RedisSiteBoilerplateStore`;
+* :class:`WorkerRegistry`: each worker announces itself with a heartbeat key that expires
+  after ``REDIS_WORKER_TIMEOUT`` seconds, so the others can tell when it died.
+
+Key names start with ``REDIS_KEY_PREFIX`` (one prefix per dataset).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import socket
+import threading
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Self
+
+import numpy as np
+import redis
+
+from dataset.state.base import (
+    LockHeld,
+    RecoverFiles,
+    StateError,
+    StateOptions,
+    StateStores,
+    file_keys,
+    key_digest,
+)
+from dataset.state.near_index import DEFAULT_THRESHOLD, Match, band_keys, best_match
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Sequence
+
+    from extraction.site_boilerplate import SiteBoilerplate
+
+logger = logging.getLogger(__name__)
+
+COMPACTION_LOCK_HOURS = 6.0
+"""A deployment lock lapses after this long if its holder dies."""
+
+
+def connect(url: str) -> redis.Redis:
+    """A client of the Redis server at ``url`` (bytes in and out), checked with a ping;
+    ``redis.RedisError`` when it cannot be reached."""
+    client = redis.Redis.from_url(
+        url, socket_timeout=30, socket_connect_timeout=10, health_check_interval=30
+    )
+    client.ping()
+    return client
+
+
+def as_bytes(value: bytes | str) -> bytes:
+    """A Redis reply as bytes (the client returns bytes; its type hints say either)."""
+    return value if isinstance(value, bytes) else value.encode()
+
+
+def as_text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{rest}"
+
+
+# KEYS[1]: the workers set; KEYS[2..]: keys of the previous run, deleted when no worker is
+# alive (this one starts a new run). ARGV: the worker, the heartbeat key prefix, the
+# heartbeat lifetime in ms. Returns how many other workers are alive.
+_JOIN = """
+local live = 0
+for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+    if worker ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. worker) == 1 then
+        live = live + 1
+    end
+end
+if live == 0 then
+    for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
+end
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('SET', ARGV[2] .. ARGV[1], '1', 'PX', ARGV[3])
+return live
+"""
+
+
+class WorkerRegistry:
+    """This worker's membership of the shared crawl: an id, a heartbeat, and who else runs.
+
+    One per crawl process (its :class:`RedisStores`). The heartbeat is refreshed from a thread
+    of its own, so a reactor busy for a moment does not make the worker look dead.
+    """
+
+    def __init__(self, client: redis.Redis, prefix: str, *, timeout: float) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.timeout = timeout
+        self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self.workers_key = f"{prefix}:workers"
+        self.heartbeat_prefix = f"{prefix}:worker:"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._join = client.register_script(_JOIN)
+
+    def heartbeat_key(self, worker: str) -> str:
+        return f"{self.heartbeat_prefix}{worker}"
+
+    def join(self, run_keys: list[str]) -> bool:
+        """Announce this worker and start its heartbeat; ``True`` when no other worker is
+        alive: this one starts a new run, and ``run_keys`` (what belongs to one run) are
+        deleted first, atomically."""
+        others = int(
+            self._join(
+                keys=[self.workers_key, *run_keys],
+                args=[self.worker_id, self.heartbeat_prefix, int(self.timeout * 1000)],
+            )
+        )
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._beat, name="redis-heartbeat", daemon=True)
+            self._thread.start()
+        logger.info(
+            "Worker %s joined the shared crawl (%d other workers alive)", self.worker_id, others
+        )
+        return others == 0
+
+    def _beat(self) -> None:
+        interval = self.timeout / 4
+        while not self._stop.wait(interval):
+            try:
+                self.client.set(
+                    self.heartbeat_key(self.worker_id), b"1", px=int(self.timeout * 1000)
+                )
+            except redis.RedisError as exc:  # the next beat tries again
+                logger.warning("Cannot refresh this worker's heartbeat in Redis: %s", exc)
+
+    def is_alive(self, worker: str) -> bool:
+        return worker == self.worker_id or bool(self.client.exists(self.heartbeat_key(worker)))
+
+    def others(self) -> tuple[list[str], list[str]]:
+        """The other registered workers: ``(alive, dead)``."""
+        workers = sorted(as_text(w) for w in self.client.smembers(self.workers_key))
+        workers = [w for w in workers if w != self.worker_id]
+        with self.client.pipeline(transaction=False) as pipe:
+            for worker in workers:
+                pipe.exists(self.heartbeat_key(worker))
+            flags = pipe.execute()
+        alive = [w for w, flag in zip(workers, flags, strict=True) if flag]
+        dead = [w for w, flag in zip(workers, flags, strict=True) if not flag]
+        return alive, dead
+
+    def forget(self, worker: str) -> None:
+        """Remove a dead worker from the registry (after its work was taken over)."""
+        self.client.srem(self.workers_key, worker)
+
+    def stop_heartbeat(self) -> None:
+        """Stop refreshing this worker's heartbeat: it expires after the timeout."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def leave(self) -> None:
+        """Stop the heartbeat and leave the registry (the crawl of this worker is over)."""
+        self.stop_heartbeat()
+        try:
+            with self.client.pipeline(transaction=True) as pipe:
+                pipe.delete(self.heartbeat_key(self.worker_id))
+                pipe.srem(self.workers_key, self.worker_id)
+                pipe.execute()
+        except redis.RedisError as exc:
+            logger.warning("Cannot leave the worker registry (expires by itself): %s", exc)
+
+
+# urls: digest -> newest fetch time; the newer of two times wins (ISO strings sort as times).
+_RECORD_FILE = """
+for i = 3, #ARGV, 2 do
+    local current = redis.call('HGET', KEYS[1], ARGV[i])
+    if not current or ARGV[i + 1] > current then
+        redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    end
+end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+return 1
+"""
+
+
+class RedisCrawlState(RecoverFiles):
+    """:class:`~dataset.state.embedded.CrawlState` in Redis: what the shared dataset holds."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self._redis = client
+        self._urls = f"{prefix}:state:urls"
+        self._hashes = f"{prefix}:state:hashes"
+        self._files = f"{prefix}:state:files"
+        self._record = client.register_script(_RECORD_FILE)
+
+    def close(self) -> None:
+        """Nothing to release: the client belongs to the caller."""
+
+    def has_url(self, url: str) -> bool:
+        return bool(self._redis.hexists(self._urls, key_digest(url)))
+
+    def has_content(self, content_hash: str) -> bool:
+        digest: Any = key_digest(content_hash)  # bytes are fine; the hints say str
+        return bool(self._redis.sismember(self._hashes, digest))
+
+    def stored_at(self, url: str) -> datetime | None:
+        value = self._redis.hget(self._urls, key_digest(url))
+        return datetime.fromisoformat(as_text(value)) if value else None
+
+    def recorded_files(self) -> set[str]:
+        return {as_text(name) for name in self._redis.hkeys(self._files)}
+
+    def record_file(self, name: str, keys: Iterable[Sequence[Any]]) -> None:
+        """Record a committed file and its rows' keys (URLs keep their newest fetch time)."""
+        keys = list(keys)
+        newest, hashes = file_keys(keys)
+        with self._redis.pipeline(transaction=True) as pipe:
+            if hashes:
+                pipe.sadd(self._hashes, *hashes)
+            args: list[Any] = [name, len(keys)]
+            for digest, fetched in newest.items():
+                args += [digest, fetched or ""]
+            self._record(keys=[self._urls, self._hashes, self._files], args=args, client=pipe)
+            pipe.execute()
+
+    def replace_files(self, removed: Iterable[str], added: Iterable[tuple[str, int]]) -> None:
+        removed, added = list(removed), list(added)
+        with self._redis.pipeline(transaction=True) as pipe:
+            if removed:
+                pipe.hdel(self._files, *removed)
+            for name, rows in added:
+                pipe.hset(self._files, name, rows)
+            pipe.execute()
+
+
+# A claim is free when unowned, owned by the caller, or owned by a worker whose heartbeat
+# key is gone. KEYS[1]: claims hash; KEYS[2]: the caller's set of claims; ARGV[1]: the
+# caller; ARGV[2]: heartbeat key prefix; ARGV[3..]: the keys to claim. Returns the position
+# (1-based) of the first key held by another live worker, or 0 once all are claimed.
+_CLAIM = """
+for i = 3, #ARGV do
+    local owner = redis.call('HGET', KEYS[1], ARGV[i])
+    if owner and owner ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. owner) == 1 then
+        return i - 2
+    end
+end
+for i = 3, #ARGV do
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[1])
+    redis.call('SADD', KEYS[2], ARGV[i])
+end
+return 0
+"""
+# Release the caller's claims on these keys (ARGV[2..]); others' claims are left alone.
+_RELEASE = """
+for i = 2, #ARGV do
+    if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then
+        redis.call('HDEL', KEYS[1], ARGV[i])
+    end
+    redis.call('SREM', KEYS[2], ARGV[i])
+end
+return 1
+"""
+
+
+class RedisClaims:
+    """Keys (URLs, content hashes) of articles accepted by one worker and not yet committed,
+    shared so that no other worker accepts the same article meanwhile."""
+
+    def __init__(self, client: redis.Redis, prefix: str, registry: WorkerRegistry) -> None:
+        self._redis = client
+        self._registry = registry
+        self._claims = f"{prefix}:claims"
+        self._claim = client.register_script(_CLAIM)
+        self._release = client.register_script(_RELEASE)
+
+    def _owned(self, worker: str) -> str:
+        return f"{self._claims}:of:{worker}"
+
+    def claim(self, urls: Iterable[str], content_hash: str) -> str | None:
+        """Claim an article's URLs and content hash for this worker; what another live worker
+        holds already (``"url"`` or ``"content"``), or ``None`` when all are claimed."""
+        urls = list(dict.fromkeys(urls))
+        keys = [b"u" + key_digest(url) for url in urls] + [b"c" + key_digest(content_hash)]
+        me = self._registry.worker_id
+        position = int(
+            self._claim(
+                keys=[self._claims, self._owned(me)],
+                args=[me, self._registry.heartbeat_prefix, *keys],
+            )
+        )
+        if position == 0:
+            return None
+        return "content" if position > len(urls) else "url"
+
+    def release(self, urls: Iterable[str], content_hashes: Iterable[str]) -> None:
+        """Release this worker's claims (its rows are committed, or the article dropped)."""
+        keys = [b"u" + key_digest(url) for url in urls if url]
+        keys += [b"c" + key_digest(value) for value in content_hashes if value]
+        if keys:
+            me = self._registry.worker_id
+            self._release(keys=[self._claims, self._owned(me)], args=[me, *keys])
+
+    def release_all(self, worker: str | None = None) -> int:
+        """Release every claim of ``worker`` (it stopped, or stopped answering; default: this
+        worker)."""
+        worker = worker or self._registry.worker_id
+        owned = self._owned(worker)
+        keys = list(self._redis.smembers(owned))
+        if keys:
+            self._release(keys=[self._claims, owned], args=[worker, *keys])
+        self._redis.delete(owned)
+        return len(keys)
+
+
+# The bands: one Redis hash per band number, its fields the band keys, each holding the
+# comma-separated content hashes of the texts with that band (mostly one): a tenth of the memory
+# of one set per band key. KEYS: the band hashes; ARGV: the content hash, then one field per key.
+_ADD_BANDS = """
+for i = 1, #KEYS do
+    local holders = redis.call('HGET', KEYS[i], ARGV[i + 1])
+    if not holders then
+        redis.call('HSET', KEYS[i], ARGV[i + 1], ARGV[1])
+    elseif not string.find(',' .. holders .. ',', ',' .. ARGV[1] .. ',', 1, true) then
+        redis.call('HSET', KEYS[i], ARGV[i + 1], holders .. ',' .. ARGV[1])
+    end
+end
+return 1
+"""
+_REMOVE_BANDS = """
+for i = 1, #KEYS do
+    local holders = redis.call('HGET', KEYS[i], ARGV[i + 1])
+    if holders then
+        local kept = {}
+        for holder in string.gmatch(holders, '[^,]+') do
+            if holder ~= ARGV[1] then table.insert(kept, holder) end
+        end
+        if #kept == 0 then
+            redis.call('HDEL', KEYS[i], ARGV[i + 1])
+        else
+            redis.call('HSET', KEYS[i], ARGV[i + 1], table.concat(kept, ','))
+        end
+    end
+end
+return 1
+"""
+# KEYS: the band hashes; ARGV: one field per key. Returns each field's holders (or false).
+_FIND_BANDS = """
+local found = {}
+for i = 1, #KEYS do
+    found[i] = redis.call('HGET', KEYS[i], ARGV[i])
+end
+return found
+"""
+
+
+def _pack(row_id: str, signature: np.ndarray, owner: str) -> bytes:
+    return b"\0".join((row_id.encode(), owner.encode(), signature.astype(np.uint32).tobytes()))
+
+
+def _unpack(value: bytes) -> tuple[str, str, bytes]:
+    row_id, owner, signature = value.split(b"\0", 2)
+    return row_id.decode(), owner.decode(), signature
+
+
+class RedisNearIndex:
+    """:class:`~dataset.state.embedded.NearDuplicateIndex` in Redis, shared by workers.
+
+    Besides the stored texts it holds the texts workers accepted and have not committed
+    (:meth:`add_pending`), each with its worker, so that a near-copy processed by another
+    worker meanwhile is found; an entry whose worker stopped answering is skipped.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str,
+        registry: WorkerRegistry,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
+        self._redis = client
+        self._registry = registry
+        self._signatures = f"{prefix}:near:signatures"
+        self._band_prefix = f"{prefix}:near:bands:"
+        self.threshold = threshold
+        self._add_bands = client.register_script(_ADD_BANDS)
+        self._remove_bands = client.register_script(_REMOVE_BANDS)
+        self._find_bands = client.register_script(_FIND_BANDS)
+
+    def close(self) -> None:
+        """Nothing to release: the client belongs to the caller."""
+
+    def __len__(self) -> int:
+        return int(self._redis.hlen(self._signatures))
+
+    def _bands(self, signature: np.ndarray) -> tuple[list[str], list[bytes]]:
+        """The band hashes (one per band) and the signature's field in each."""
+        keys = band_keys(signature)
+        return [f"{self._band_prefix}{i}" for i in range(len(keys))], keys
+
+    def row_id(self, content_hash: str) -> str | None:
+        value = self._redis.hget(self._signatures, content_hash)
+        return _unpack(as_bytes(value))[0] if value else None
+
+    def find(self, signature: np.ndarray) -> Match | None:
+        """The most similar stored (or live pending) text at or above the threshold."""
+        hash_keys, fields = self._bands(signature)
+        holders = self._find_bands(keys=hash_keys, args=fields)
+        candidates = {h for value in holders if value for h in as_bytes(value).split(b",")}
+        if not candidates:
+            return None
+        hashes = sorted(candidates)
+        values = self._redis.hmget(self._signatures, hashes)
+        stored = []
+        for content_hash, value in zip(hashes, values, strict=True):
+            if value is None:
+                continue
+            row_id, owner, raw = _unpack(as_bytes(value))
+            if owner and not self._registry.is_alive(owner):
+                continue  # accepted by a worker that died before committing it
+            stored.append((as_text(content_hash), row_id, raw))
+        return best_match(signature, stored, self.threshold)
+
+    def _store(self, entries: Iterable[tuple[str, str, np.ndarray]], owner: str) -> None:
+        entries = list(entries)
+        if not entries:
+            return
+        # a pending text being committed has its bands already: only its owner changes
+        known = self._redis.hmget(self._signatures, [h for h, _, _ in entries])
+        with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hset(
+                self._signatures,
+                mapping={h: _pack(row_id, sig, owner) for h, row_id, sig in entries},
+            )
+            for (content_hash, _, signature), found in zip(entries, known, strict=True):
+                if found is None:
+                    hash_keys, fields = self._bands(signature)
+                    self._add_bands(keys=hash_keys, args=[content_hash, *fields], client=pipe)
+            pipe.execute()
+
+    def add_many(self, entries: Iterable[tuple[str, str, np.ndarray]]) -> None:
+        """Store committed ``(content_hash, row_id, signature)`` entries."""
+        self._store(entries, owner="")
+
+    def add(self, content_hash: str, row_id: str, signature: np.ndarray) -> None:
+        self.add_many([(content_hash, row_id, signature)])
+
+    def add_pending(self, content_hash: str, row_id: str, signature: np.ndarray) -> None:
+        """Publish a text this worker accepted and has not committed yet."""
+        self._store([(content_hash, row_id, signature)], owner=self._registry.worker_id)
+
+    def remove_many(self, content_hashes: Iterable[str]) -> None:
+        hashes = list(content_hashes)
+        if not hashes:
+            return
+        values = self._redis.hmget(self._signatures, hashes)
+        with self._redis.pipeline(transaction=False) as pipe:
+            for content_hash, value in zip(hashes, values, strict=True):
+                if value is None:
+                    continue
+                signature = np.frombuffer(_unpack(as_bytes(value))[2], dtype=np.uint32)
+                hash_keys, fields = self._bands(signature)
+                self._remove_bands(keys=hash_keys, args=[content_hash, *fields], client=pipe)
+            pipe.hdel(self._signatures, *hashes)
+            pipe.execute()
+
+
+class RedisCopiesLog:
+    """The dropped copies (URL, kept row id, how it matched), as a Redis list of JSON lines:
+    the ``copies`` table of the embedded mode."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self._redis = client
+        self.key = f"{prefix}:copies"
+
+    def record(self, url: str, kept_id: str | None, kind: str, similarity: float) -> None:
+        entry = {
+            "url": url,
+            "kept_id": kept_id,
+            "kind": kind,
+            "similarity": similarity,
+            "seen_at": datetime.now(UTC).isoformat(),
+        }
+        self._redis.rpush(self.key, json.dumps(entry))
+
+    def close(self) -> None:
+        """Nothing to release: the client belongs to the caller."""
+
+
+# KEYS[1]: a site's line counts; ARGV[1]: the most kept. Past it, the counts at or below the
+# count of the (max/2 + 1)-th most frequent line are deleted, so at most max/2 stay (as
+# SiteBoilerplate.forget_rarest does in memory). Returns how many were deleted.
+_TRIM_LINES = """
+local most = tonumber(ARGV[1])
+if redis.call('HLEN', KEYS[1]) <= most then return 0 end
+local all = redis.call('HGETALL', KEYS[1])
+local counts = {}
+for i = 2, #all, 2 do table.insert(counts, tonumber(all[i])) end
+table.sort(counts, function(a, b) return a > b end)
+local floor = counts[math.floor(most / 2) + 1]
+local removed = 0
+for i = 1, #all, 2 do
+    if tonumber(all[i + 1]) <= floor then
+        redis.call('HDEL', KEYS[1], all[i])
+        removed = removed + 1
+    end
+end
+return removed
+"""
+
+
+class RedisSiteBoilerplateStore:
+    """:class:`~dataset.state.embedded.SqliteSiteBoilerplateStore` in Redis: every worker adds
+    the pages and line counts it saw (increments, so no worker overwrites another's), and
+    reads back what all of them saw when it saves."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self._redis = client
+        self._pages = f"{prefix}:boilerplate:pages"
+        self._sites = f"{prefix}:boilerplate:sites"
+        self._lines_prefix = f"{prefix}:boilerplate:lines:"
+        self._trim = client.register_script(_TRIM_LINES)
+
+    def close(self) -> None:
+        """Nothing to release: the client belongs to the caller."""
+
+    def first_visit(self, url: str) -> bool:
+        """Record a page; ``False`` when some worker counted it before."""
+        digest: Any = key_digest(url)
+        return bool(self._redis.sadd(self._pages, digest))
+
+    def load(self, learner: SiteBoilerplate, name: str) -> None:
+        if name in learner.sites:
+            return
+        self._read(learner, name)
+
+    def _read(self, learner: SiteBoilerplate, name: str) -> None:
+        site = learner.site(name)
+        with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hget(self._sites, name)
+            pipe.hgetall(self._lines_prefix + name)
+            pages, lines = pipe.execute()
+        # what this worker counted and has not saved yet stays on top
+        site.pages = int(pages or 0) + site.pages_added
+        counts = {as_bytes(digest): int(count) for digest, count in lines.items()}
+        for digest, added in site.added.items():
+            counts[digest] = counts.get(digest, 0) + added
+        site.counts = counts
+        if len(site.counts) > learner.max_lines:
+            learner.forget_rarest(site)
+
+    def save(self, learner: SiteBoilerplate) -> int:
+        """Add what every site learnt since the last save, then read back what all workers
+        learnt of every site in memory; returns how many sites were saved."""
+        changed = [(name, site) for name, site in learner.sites.items() if site.dirty]
+        if changed:
+            with self._redis.pipeline(transaction=True) as pipe:
+                for name, site in changed:
+                    pipe.hincrby(self._sites, name, site.pages_added)
+                    for digest, added in site.added.items():
+                        field: Any = digest  # binary field names are fine; the hints say str
+                        pipe.hincrby(self._lines_prefix + name, field, added)
+                pipe.execute()
+        for name, _ in changed:
+            # bounded in Redis as in memory: past max_lines, the rarest are forgotten
+            self._trim(keys=[self._lines_prefix + name], args=[learner.max_lines])
+        for site in learner.sites.values():
+            site.dirty = site.rewrite = False
+            site.added, site.pages_added = {}, 0
+        for name in list(learner.sites):  # what the other workers learnt meanwhile
+            self._read(learner, name)
+        return len(changed)
+
+
+class RedisStores(StateStores):
+    """The crawl state in the Redis server of ``REDIS_URL``, shared by every worker; holds
+    this worker's membership of the shared crawl (:attr:`registry`)."""
+
+    errors: tuple[type[Exception], ...] = (redis.RedisError,)
+
+    def __init__(self, registry: WorkerRegistry) -> None:
+        self.registry = registry
+        self.client = registry.client
+        self.prefix = registry.prefix
+
+    @classmethod
+    def open(cls, options: StateOptions) -> Self:
+        try:
+            client = connect(options.redis_url)
+        except (redis.RedisError, ValueError) as exc:
+            raise StateError(
+                f"cannot reach Redis at {safe_url(options.redis_url)}: {exc}"
+            ) from None
+        return cls(
+            WorkerRegistry(client, options.redis_key_prefix, timeout=options.redis_worker_timeout)
+        )
+
+    @classmethod
+    def unreachable(cls, options: StateOptions) -> str | None:
+        try:
+            connect(options.redis_url).close()
+        except (redis.RedisError, ValueError) as exc:
+            return f"cannot reach Redis at {safe_url(options.redis_url)}: {exc}"
+        return None
+
+    def crawl_state(self) -> RedisCrawlState:
+        return RedisCrawlState(self.client, self.prefix)
+
+    def near_index(self, *, threshold: float = DEFAULT_THRESHOLD) -> RedisNearIndex:
+        return RedisNearIndex(self.client, self.prefix, self.registry, threshold=threshold)
+
+    def claims(self) -> RedisClaims:
+        return RedisClaims(self.client, self.prefix, self.registry)
+
+    def copies(self) -> RedisCopiesLog:
+        return RedisCopiesLog(self.client, self.prefix)
+
+    def site_boilerplate(self) -> RedisSiteBoilerplateStore:
+        return RedisSiteBoilerplateStore(self.client, self.prefix)
+
+    @contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """A lock in Redis, for every machine of the deployment; it lapses after
+        :data:`COMPACTION_LOCK_HOURS` if its holder dies."""
+        lock = self.client.lock(f"{self.prefix}:lock:{name}", timeout=COMPACTION_LOCK_HOURS * 3600)
+        if not lock.acquire(blocking=False):
+            raise LockHeld(f"another {name} of this deployment is running (lock in Redis)")
+        try:
+            yield
+        finally:
+            with suppress(redis.RedisError):
+                lock.release()
+
+    def close(self) -> None:
+        """Leave the shared crawl: stop the heartbeat and leave the registry."""
+        self.registry.leave()

@@ -1,0 +1,222 @@
+"""Where the dataset lives: a local folder or an object store, reached through ``pyarrow.fs``.
+
+``OUTPUT_DIR`` is a local path (or a ``file://`` URI), or any URI
+:meth:`pyarrow.fs.FileSystem.from_uri` understands: ``s3://bucket/prefix``,
+``gs://bucket/prefix``, ``abfs://container@account.dfs.core.windows.net/prefix``, with the
+options pyarrow reads from the query (``?region=...&endpoint_override=...&scheme=http``).
+Credentials come from the usual places (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``,
+``~/.aws``, instance roles; ``GOOGLE_APPLICATION_CREDENTIALS``); messages never show the query.
+
+The layout is the same everywhere (``articles/fetch_date=.../part-....parquet``, ``html/``);
+only how a file becomes visible differs: renamed into place locally, written straight to its
+final key in an object store (an upload is visible only once complete). The working state
+(``STATE_DIR``) is always a local folder.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from dataset.layout import (
+    ARTICLES,
+    DATA_SUFFIX,
+    KEY_COLUMNS,
+    PARTITION_KEY,
+    TMP_SUFFIX,
+    LocationError,
+    data_files,
+    local_output_dir,
+    owner_tag,
+    redacted,
+    unwritable_folder,
+)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+logger = logging.getLogger(__name__)
+
+_SKIPPED = (".", "_")
+"""Entries whose name starts so are not data: readers (pyarrow, Spark) skip them too."""
+
+
+@dataclass(frozen=True)
+class DatasetLocation:
+    """The dataset root: a pyarrow filesystem and the root's path in it."""
+
+    filesystem: pafs.FileSystem
+    root: str
+    """``bucket/prefix`` in an object store; the folder (as given) on the local disk."""
+    display: str
+    """``OUTPUT_DIR`` without its query, for messages and logs."""
+
+    @property
+    def is_local(self) -> bool:
+        return isinstance(self.filesystem, pafs.LocalFileSystem)
+
+    def path(self, *parts: str) -> str:
+        """The filesystem path of ``parts`` (``"articles"``, ``"fetch_date=..."``, a file name)
+        below the root."""
+        return "/".join([self.root.rstrip("/"), *parts])
+
+    def local_dir(self) -> Path:
+        """The root as a local path; ``ValueError`` for an object store."""
+        if not self.is_local:
+            raise ValueError(f"{self.display} is not a local folder")
+        return Path(self.root)
+
+
+def location_of(output_dir: str | Path) -> DatasetLocation:
+    """The location an ``OUTPUT_DIR`` value names; :class:`~dataset.layout.LocationError` when
+    pyarrow cannot make a filesystem of it (an unknown scheme, an unknown option in the query).
+    """
+    value = str(output_dir)
+    local = output_dir if isinstance(output_dir, Path) else local_output_dir(value)
+    if local is not None:
+        return DatasetLocation(pafs.LocalFileSystem(), str(local), str(local))
+    try:
+        filesystem, root = pafs.FileSystem.from_uri(value)
+    except (ValueError, OSError) as exc:  # pyarrow.ArrowInvalid is a ValueError
+        reason = str(exc).replace(value, redacted(value))
+        raise LocationError(f"OUTPUT_DIR {redacted(value)}: {reason}") from None
+    return DatasetLocation(filesystem, root.rstrip("/"), redacted(value))
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """A committed data file."""
+
+    name: str
+    """Path relative to its folder (``fetch_date=.../part-....parquet``): the crawl state's
+    name for it."""
+    path: str
+    """Path in the location's filesystem."""
+    size: int
+
+
+def _is_data(relative: str) -> bool:
+    parts = relative.split("/")
+    return relative.endswith(DATA_SUFFIX) and not any(p.startswith(_SKIPPED) for p in parts)
+
+
+def list_data_files(
+    location: DatasetLocation, folder: str = ARTICLES, partition: str | None = None
+) -> list[DataFile]:
+    """The committed data files under ``folder`` (``articles`` or ``html``), or only those of
+    one ``partition`` (``fetch_date=...``), sorted by name; hidden (``.``) and private (``_``)
+    entries skipped, as :func:`dataset.layout.data_files` and the readers do."""
+    below = [partition] if partition else []
+    if location.is_local:
+        local = location.local_dir() / folder
+        return [
+            DataFile(
+                name=path.relative_to(local).as_posix(), path=str(path), size=path.stat().st_size
+            )
+            for path in data_files(local.joinpath(*below))
+        ]
+    base = location.path(folder)
+    selector = pafs.FileSelector(
+        location.path(folder, *below), recursive=partition is None, allow_not_found=True
+    )
+    found = []
+    for info in location.filesystem.get_file_info(selector):
+        relative = info.path[len(base) :].lstrip("/")
+        if info.type == pafs.FileType.File and _is_data(relative):
+            found.append(DataFile(name=relative, path=info.path, size=info.size or 0))
+    return sorted(found, key=lambda file: file.name)
+
+
+def data_files_at(location: DatasetLocation, folder: str = ARTICLES) -> list[str]:
+    """The names (``fetch_date=.../part-....parquet``) of the committed data files under
+    ``folder``, sorted: what the crawl state records."""
+    return [file.name for file in list_data_files(location, folder)]
+
+
+def folder_exists(location: DatasetLocation, folder: str = ARTICLES) -> bool:
+    """Whether ``folder`` exists (in an object store: holds at least one object)."""
+    if location.is_local:
+        return (location.local_dir() / folder).is_dir()
+    info = location.filesystem.get_file_info(location.path(folder))
+    return bool(info.type == pafs.FileType.Directory)
+
+
+def partitions_at(location: DatasetLocation, folder: str = ARTICLES) -> list[str]:
+    """The partition folders (``fetch_date=...``) under ``folder``, sorted."""
+    prefix = f"{PARTITION_KEY}="
+    if location.is_local:
+        base = location.local_dir() / folder
+        if not base.is_dir():
+            return []
+        return sorted(p.name for p in base.iterdir() if p.is_dir() and p.name.startswith(prefix))
+    selector = pafs.FileSelector(location.path(folder), recursive=False, allow_not_found=True)
+    return sorted(
+        info.base_name
+        for info in location.filesystem.get_file_info(selector)
+        if info.type == pafs.FileType.Directory and info.base_name.startswith(prefix)
+    )
+
+
+def read_table_at(
+    location: DatasetLocation,
+    name: str,
+    *,
+    columns: list[str] | None = None,
+    folder: str = ARTICLES,
+) -> pa.Table:
+    """One data file (``name`` as :func:`data_files_at` gives it), or some of its columns."""
+    return pq.read_table(location.path(folder, name), columns=columns, filesystem=_fs(location))
+
+
+def read_keys_at(
+    location: DatasetLocation, name: str, folder: str = ARTICLES
+) -> list[tuple[Any, ...]]:
+    """The ``(url, canonical_url, content_hash, fetched_at)`` of every row of one data file."""
+    table = read_table_at(location, name, columns=list(KEY_COLUMNS), folder=folder)
+    columns = [table.column(key).to_pylist() for key in KEY_COLUMNS]
+    return list(zip(*columns, strict=True))
+
+
+def file_rows_at(location: DatasetLocation, name: str, folder: str = ARTICLES) -> int:
+    """The number of rows of one data file, from its footer."""
+    return int(pq.read_metadata(location.path(folder, name), filesystem=_fs(location)).num_rows)
+
+
+def _fs(location: DatasetLocation) -> pafs.FileSystem | None:
+    # local files are read as before (plain paths, relative ones included)
+    return None if location.is_local else location.filesystem
+
+
+def delete_quietly(location: DatasetLocation, path: str) -> bool:
+    """Delete one object or file if it is there; ``False`` when it could not be deleted
+    (logged). A missing file counts as deleted."""
+    try:
+        location.filesystem.delete_file(path)
+    except FileNotFoundError:
+        return True
+    except OSError as exc:
+        where = path.removeprefix(location.root.rstrip("/") + "/")
+        logger.error("Cannot delete %s/%s: %s", location.display.rstrip("/"), where, exc)
+        return False
+    return True
+
+
+def unwritable_at(location: DatasetLocation) -> str | None:
+    """Why a crawl cannot write the dataset at ``location``, or ``None`` when it can. In an
+    object store a small object is written under the root and deleted, so that a wrong
+    bucket, endpoint or credentials show at start, not after the first fetches."""
+    if location.is_local:
+        return unwritable_folder(location.local_dir() / ARTICLES)
+    probe = location.path(f"_write-probe.{owner_tag()}{TMP_SUFFIX}")
+    try:
+        with location.filesystem.open_output_stream(probe) as stream:
+            stream.write(b"probe")
+        location.filesystem.delete_file(probe)
+    except (OSError, ValueError) as exc:
+        return str(exc)
+    return None

@@ -1,0 +1,371 @@
+"""The extractor: an HTML page's main text and metadata, from the fetched bytes.
+
+:func:`extract_article` parses the page once, reads its structured data, asks trafilatura for
+the main text, cleans it of the boilerplate trafilatura keeps and completes it with the lead it
+drops; :class:`ExtractionError` says why a page is no article.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import trafilatura
+from htmldate import find_date
+from lxml import etree
+from lxml.etree import XPath
+from trafilatura.metadata import extract_sitename, extract_title
+from trafilatura.utils import load_html
+
+from extraction.authors import clean_authors, without_outlet
+from extraction.boilerplate import (
+    PageScan,
+    remove_boilerplate,
+    scan_page,
+    within_article_body,
+)
+from extraction.boilerplate import key as boilerplate_key
+from extraction.charset import decode_html
+from extraction.dates import first_date_in_text, parse_datetime
+from extraction.lead import find_lead
+from extraction.structured import PageMetadata, clean_space, is_json_ld, page_metadata
+from extraction.text import text_size
+from extraction.titles import clean_title
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from lxml.html import HtmlElement
+    from trafilatura.settings import Document
+
+logger = logging.getLogger(__name__)
+
+MIN_TEXT_CHARS = 200
+"""Pages with less main text than this (:func:`extraction.text.text_size`) are no article."""
+MAX_LINK_SHARE = 0.5
+"""Pages whose text is more than this share link text are listings."""
+# Linked headlines that, where listings live, make a page a listing.
+MIN_LISTING_HEADLINES = 3
+# URL paths and queries of listings: tag, topic, category, section, author, search, archive,
+# pagination (not "?p=": WordPress articles use it).
+_LISTING_URL = re.compile(
+    r"/(?:tags?|topics?|themen|temas?|category|categories|categorie|categoria|kategorie|"
+    r"section|sections|author|authors|autor|auteur|search|suche|buscar|recherche|archive|"
+    r"archiv|page)(?:/|$)|[?&](?:q|s|query|search|page)=",
+    re.IGNORECASE,
+)
+# Text nodes a reader sees, and how much of them is searched for a date.
+_VISIBLE_TEXT = XPath(
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
+)
+_DATE_SEARCH_CHARS = 20_000
+# trafilatura's full mode runs too when its fast mode gives fewer characters than this, or
+# less than this share of the text of the page's <p> elements.
+FULL_EXTRACTION_BELOW_CHARS = 300
+FULL_EXTRACTION_BELOW_SHARE = 0.4
+# Content types that may hold an HTML page (a missing header is given the benefit of the doubt).
+HTML_CONTENT_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain", ""})
+
+_LEADING_NUL = re.compile(r"^[\s\x00]+")
+# What drop_inert_elements renames the scripts it removes to (not an HTML element name).
+_INERT = "inert-script"
+# Control characters no text holds (tab, line feed, form feed, carriage return excepted).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+BINARY_SAMPLE_CHARS = 4096
+BINARY_CONTROL_SHARE = 0.05
+"""A page whose first ``BINARY_SAMPLE_CHARS`` characters are more than this share control
+characters is binary data (random bytes hold about 11%), not HTML with a stray NUL or
+separator characters in an attribute (real pages have those)."""
+
+
+def looks_binary(text: str) -> bool:
+    """Whether decoded page text is binary data (images, archives) rather than markup."""
+    sample = min(len(text), BINARY_SAMPLE_CHARS)
+    controls = len(_CONTROL.findall(text, 0, BINARY_SAMPLE_CHARS))
+    return controls > max(16, BINARY_CONTROL_SHARE * sample)
+
+
+REASONS = {
+    "NotHtml": "the response is not an HTML page (PDF, image, video, JSON, ...)",
+    "EmptyPage": "the response body is empty or not parseable as HTML",
+    "NotAnArticle": "the page has too little article text (an error page, a video or photo page)",
+    "ListingPage": "the page lists other pages (home page, section, tag, author or search page)",
+}
+"""Why a page is no article: the reason names :class:`ExtractionError` carries, and what each
+means (the crawl drops such a page with the ``DropItem`` of the same name)."""
+
+
+class ExtractionError(ValueError):
+    """Why a page gave no article: ``reason`` is one of :data:`REASONS`."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        if reason not in REASONS:
+            raise ValueError(f"unknown reason {reason!r}")
+        self.reason = reason
+
+
+@dataclass(kw_only=True)
+class Extraction:
+    """What the page says. Each field but the last is the article's field of the same name
+    (:class:`extraction.article.Article`) as found on the page, before normalization."""
+
+    text: str
+    title: str | None = None
+    description: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published_at: datetime | None = None
+    modified_at: datetime | None = None
+    site_name: str | None = None
+    tags: list[str] = field(default_factory=list)
+    image_url: str | None = None
+    canonical_url: str | None = None
+    declared_language: str | None = None
+    """The language the page declares (``<html lang>``, JSON-LD ``inLanguage``,
+    ``og:locale``): the language detection's fallback."""
+
+
+def media_type(content_type: str | None) -> str:
+    """The lower-cased media type of a ``Content-Type`` header (``""`` when missing)."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _site_name(value: str | None) -> str | None:
+    """trafilatura's site name, unless it is only a host name (it falls back to the URL's)."""
+    name = clean_space(value)
+    if name is None or (" " not in name and ("." in name or ":" in name)):
+        return None
+    return name
+
+
+def _contains(paragraphs: list[str], snippet: str) -> bool:
+    """Whether the start of ``snippet`` occurs in the paragraphs (white space and case aside)."""
+    haystack = " ".join(" ".join(paragraphs).split()).casefold()
+    return " ".join(snippet.split()).casefold()[:80] in haystack
+
+
+def listing_reason(
+    paragraphs: list[str],
+    scan: PageScan,
+    url: str,
+    meta: PageMetadata,
+    *,
+    max_link_share: float = MAX_LINK_SHARE,
+) -> str | None:
+    """Why the page is a listing (home, section, tag, author, search page), or ``None``.
+
+    A listing's text is mostly headlines linking to other pages. Where it shows excerpts,
+    trafilatura keeps the excerpts and drops the headlines; such a page is a listing when it
+    is where listings live (the site's root, a ``/tag/``, ``/category/``, ``/search`` or
+    ``?page=`` URL, or JSON-LD ``CollectionPage``/``SearchResultsPage``), does not declare
+    itself an article, and shows several linked headlines.
+    """
+    share = linked_share(paragraphs, scan)
+    if share > max_link_share:
+        return f"{share:.0%} of the text is link text: a listing, not an article"
+    if meta.is_article or scan.linked_headings < MIN_LISTING_HEADLINES:
+        return None
+    parts = urlsplit(url)
+    if (
+        meta.is_listing
+        or parts.path.strip("/") in ("", "index.html", "index.php", "index.htm")
+        or _LISTING_URL.search(f"{parts.path}?{parts.query}")
+    ):
+        return f"{scan.linked_headings} linked headlines where listings live: a listing"
+    return None
+
+
+def linked_share(paragraphs: list[str], scan: PageScan) -> float:
+    """The share of the text (in characters) made of paragraphs that are the text of a link
+    on the page: near 1 for listings of headlines, near 0 for articles."""
+    total = sum(len(p) for p in paragraphs)
+    linked = sum(len(p) for p in paragraphs if boilerplate_key(p) in scan.link_texts)
+    return linked / total if total else 0.0
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def extract_article(
+    body: bytes,
+    url: str,
+    content_type: str | None = None,
+    *,
+    min_text_chars: int = MIN_TEXT_CHARS,
+    max_link_share: float = MAX_LINK_SHARE,
+    timings: dict[str, float] | None = None,
+) -> Extraction:
+    """Extract the article in an HTML page.
+
+    The page is parsed once. Structured data (JSON-LD, OpenGraph, meta tags) gives the
+    metadata; trafilatura's heuristics are asked only for what it lacks. trafilatura gives
+    the main text, which is then cleaned of the boilerplate it keeps (see
+    :mod:`extraction.boilerplate`) and completed with the lead it drops (see
+    :mod:`extraction.lead`).
+
+    Raises :class:`ExtractionError` (with the drop reason) when the body is not HTML, is
+    empty, is a listing (more than ``max_link_share`` of its text is link text, or it declares
+    itself one), or holds fewer than ``min_text_chars`` characters of article text (see
+    :func:`extraction.text.text_size`: a Chinese character counts three).
+
+    With ``timings``, the CPU seconds of two phases are added to it: ``decode`` (bytes to
+    text) and ``trafilatura`` (its parse of the page and its extraction calls), for
+    benchmarks that show what a page costs.
+    """
+    kind = media_type(content_type)
+    if kind not in HTML_CONTENT_TYPES:
+        raise ExtractionError("NotHtml", f"content type {kind!r} is not HTML")
+    if not body.strip():
+        raise ExtractionError("EmptyPage", "empty body")
+    started = time.process_time()
+    html, _ = decode_html(body, content_type)
+    _spent(timings, "decode", started)
+    html = _LEADING_NUL.sub("", html)
+    if looks_binary(html):
+        raise ExtractionError("NotHtml", "binary content (control characters) labelled as HTML")
+    started = time.process_time()
+    tree = load_html(html)
+    _spent(timings, "trafilatura", started)
+    if tree is None:
+        raise ExtractionError("EmptyPage", "not parseable as HTML")
+    drop_inert_elements(tree)
+
+    meta = page_metadata(tree, url)
+    scan = scan_page(tree)
+    headings = [heading.text_content() for heading in tree.iter("h1")]
+    title = meta.title or extract_title(tree)
+    site_name = meta.site_name or _site_name(extract_sitename(tree))
+    # day-first dates (05/10/2022 = 5 October) everywhere but in English
+    dayfirst = meta.language != "en"
+    published = parse_datetime(meta.published, dayfirst=dayfirst)
+    if published is None:
+        published = _searched_date(tree, url)
+    # what is read outside the main text has been read
+    drop_asides_and_footers(tree)
+    started = time.process_time()
+    extracted = main_text(tree, url)
+    _spent(timings, "trafilatura", started)
+    # a listing is judged on what trafilatura kept, before teasers are removed as boilerplate
+    listing = listing_reason(extracted, scan, url, meta, max_link_share=max_link_share)
+    if listing:
+        raise ExtractionError("ListingPage", listing)
+    paragraphs = within_article_body(
+        remove_boilerplate(extracted, scan, [title or "", *headings, *_titles(tree)]),
+        meta.article_body,
+    )
+    if paragraphs:
+        lead = find_lead(tree, paragraphs[0], meta.description)
+        if lead and not _contains(paragraphs, lead):
+            paragraphs.insert(0, lead)
+    text = "\n\n".join(paragraphs)
+    if text_size(text) < min_text_chars:
+        raise ExtractionError(
+            "NotAnArticle", f"{text_size(text)} characters of text, fewer than {min_text_chars}"
+        )
+
+    host = urlsplit(meta.canonical_url or url).hostname
+    # a person named in the page beats the outlet named as author in structured data
+    authors = clean_authors(meta.authors)
+    if not authors:
+        # no byline in structured data: the page's byline markup, then the outlet
+        authors = clean_authors(scan.byline) or clean_authors(meta.organization_authors)
+    authors = without_outlet(authors, [site_name, *meta.organization_authors])
+    return Extraction(
+        text=text,
+        title=clean_title(title, site_name=site_name, host=host, headings=headings),
+        description=meta.description,
+        authors=authors,
+        published_at=published,
+        modified_at=parse_datetime(meta.modified, dayfirst=dayfirst),
+        site_name=site_name,
+        tags=meta.tags,
+        image_url=meta.image_url,
+        canonical_url=meta.canonical_url,
+        declared_language=meta.language,
+    )
+
+
+def _spent(timings: dict[str, float] | None, phase: str, started: float) -> None:
+    if timings is not None:
+        timings[phase] = timings.get(phase, 0.0) + time.process_time() - started
+
+
+def drop_inert_elements(tree: HtmlElement) -> None:
+    """Remove the scripts (JSON-LD excepted), styles and SVG drawings of a parsed page, keeping
+    the text that follows each.
+
+    No reader sees their content, and everything that reads the tree skips them (trafilatura
+    removes them too), but they can be most of a page's bytes and nodes: trafilatura copies and
+    searches the whole tree several times per page, so they cost at every pass. JSON-LD stays
+    for the structured data (and trafilatura's baseline, which reads ``articleBody``).
+    """
+    for script in tree.iter("script"):
+        if not is_json_ld(script):
+            script.tag = _INERT
+    etree.strip_elements(tree, _INERT, "style", "svg", with_tail=False)
+
+
+def drop_asides_and_footers(tree: HtmlElement) -> None:
+    """Remove the ``<aside>`` and ``<footer>`` elements of a parsed page, keeping the text that
+    follows each.
+
+    trafilatura removes them before it extracts the main text and before it measures the
+    page's text (for its recall retry), but only after copying and searching the whole tree
+    several times: removed once beforehand, they cost nothing at those passes. Everything else
+    read from the page (structured data, byline, title, site name, date) is read before.
+    """
+    etree.strip_elements(tree, "aside", "footer", with_tail=False)
+
+
+def _titles(tree: HtmlElement) -> list[str]:
+    return [element.text_content() for element in tree.iterfind(".//title")]
+
+
+def _searched_date(tree: HtmlElement, url: str) -> datetime | None:
+    """A publication date for a page whose metadata names none: htmldate on the page's
+    markup and URL, else the first year-first date in the page's visible text.
+
+    htmldate's own text search (``extensive_search``) costs about 20 ms a page and turns
+    copyright years into 1 January; on the corpus the first complete year-first date of the
+    text was right on every page that had one (``bench/RESULTS.md``), at a fraction of the cost.
+    """
+    found = parse_datetime(find_date(tree, url=url, extensive_search=False, original_date=True))
+    if found is not None:
+        return found
+    text = " ".join(_VISIBLE_TEXT(tree))[:_DATE_SEARCH_CHARS]
+    return first_date_in_text(text)
+
+
+def main_text(tree: HtmlElement, url: str) -> list[str]:
+    """The paragraphs of trafilatura's main text.
+
+    trafilatura's fast mode first. Its full mode (which also runs readability and jusText and
+    keeps the best) costs half as much again, and on the corpus it only helps where the fast
+    text is very short, or much shorter than the page's paragraphs: only then does it run
+    (same body F1 as always running it, see ``bench/RESULTS.md``).
+    """
+    paragraphs = _trafilatura_paragraphs(tree, url, fast=True)
+    size = sum(len(p) for p in paragraphs)
+    if size < FULL_EXTRACTION_BELOW_CHARS or size < FULL_EXTRACTION_BELOW_SHARE * sum(
+        len(p.text_content().strip()) for p in tree.iter("p")
+    ):
+        paragraphs = _trafilatura_paragraphs(tree, url, fast=False)
+    return paragraphs
+
+
+def _trafilatura_paragraphs(tree: HtmlElement, url: str, *, fast: bool) -> list[str]:
+    document: Document | None = trafilatura.bare_extraction(  # type: ignore[assignment]
+        tree,
+        url=url,
+        fast=fast,
+        with_metadata=False,
+        include_comments=False,
+        include_tables=True,
+        deduplicate=False,
+    )
+    return _paragraphs(document.text or "") if document is not None else []

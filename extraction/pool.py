@@ -1,0 +1,167 @@
+"""The process pool that runs :func:`extraction.worker.process_page` off the event loop.
+
+pebble's process pool: a worker that hangs past the timeout or dies is replaced, and only its
+own page is lost (``concurrent.futures`` breaks the whole pool). trafilatura is not thread-safe
+and keeps caches that grow: the work runs in processes, never threads, and each worker is
+replaced after ``max_tasks`` pages (inline, the caches are reset as often).
+
+The workers fork from a small server that imported the extraction library alone and loaded
+what every page needs once (:mod:`extraction.worker_preload`): no worker imports Scrapy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from concurrent.futures import TimeoutError as FutureTimeout
+from multiprocessing import popen_forkserver
+from multiprocessing.context import ForkServerContext, ForkServerProcess
+from typing import TYPE_CHECKING, Any
+
+from pebble import ProcessExpired, ProcessPool
+from trafilatura.meta import reset_caches
+
+from extraction.worker import process_page
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from extraction.worker import Extracted, PageOptions, Rejected
+
+DEFAULT_TIMEOUT = 60.0
+"""Seconds one page may take in a worker."""
+DEFAULT_MAX_TASKS = 500
+"""Pages after which a worker is replaced (which frees trafilatura's caches)."""
+PRELOAD = ("extraction.worker", "extraction.worker_preload")
+"""What the fork server imports before it forks any worker."""
+
+
+class WorkerFailed(Exception):
+    """The page's worker hung past the timeout (``timed_out``) or died."""
+
+    def __init__(self, message: str, *, timed_out: bool) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+
+
+class _WorkerProcess(ForkServerProcess):
+    """A worker process that does not import the parent's main module.
+
+    multiprocessing makes every process it starts import the parent's ``__main__`` first (by
+    path, or by name), so that functions defined there can be unpickled. For ``scrapy crawl``
+    that is Scrapy's command line, and with it Scrapy and Twisted, in every worker, each time a
+    worker is replaced. A worker runs only what it is sent, imported by name, so the main
+    module is hidden from multiprocessing while a worker is launched.
+    """
+
+    @staticmethod
+    def _Popen(process_obj: Any) -> Any:  # noqa: N802 - multiprocessing's name
+        main = sys.modules["__main__"]
+        spec = getattr(main, "__spec__", None)
+        hidden = {name: main.__dict__.pop(name) for name in ("__file__",) if name in main.__dict__}
+        main.__spec__ = None
+        try:
+            return popen_forkserver.Popen(process_obj)
+        finally:
+            main.__spec__ = spec
+            main.__dict__.update(hidden)
+
+
+class _WorkerContext(ForkServerContext):
+    """The forkserver start method, with :class:`_WorkerProcess` processes."""
+
+    Process = _WorkerProcess
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches the whole process group: the crawl process stops gracefully and still
+    # needs its workers to finish the pages in flight.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class PagePool:
+    """Runs :func:`~extraction.worker.process_page` in ``workers`` processes (inline when
+    ``workers`` is 0), awaited from an asyncio event loop.
+
+    At most ``max_pending`` pages are handed to the workers at once (default: twice the
+    workers); callers beyond that wait. ``timeout`` is the longest one page may take.
+    """
+
+    def __init__(
+        self,
+        workers: int,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_tasks: int = DEFAULT_MAX_TASKS,
+        max_pending: int | None = None,
+        function: Callable[..., Extracted | Rejected] = process_page,
+    ) -> None:
+        self.workers = workers
+        self.function = function
+        """What runs for each page: :func:`process_page` (tests pass others)."""
+        self.timeout = timeout
+        self.max_tasks = max_tasks
+        self.max_pending = max_pending or 2 * max(workers, 1)
+        self._pool: ProcessPool | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._inline_pages = 0
+
+    def start(self) -> None:
+        if self.workers < 1:
+            return
+        # forkserver: workers are not forked from the crawl process and its threads
+        context = _WorkerContext()
+        context.set_forkserver_preload(list(PRELOAD))
+        self._pool = ProcessPool(
+            max_workers=self.workers,
+            max_tasks=self.max_tasks,
+            initializer=_ignore_interrupts,
+            context=context,
+        )
+
+    def close(self) -> None:
+        """Let the workers finish their pages (for up to ``timeout``), then stop them, and wait
+        until every worker process has exited."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join(timeout=self.timeout)
+            self._pool.stop()
+            self._pool.join()
+            self._pool = None
+
+    async def run(
+        self, body: bytes, url: str, content_type: str | None, options: PageOptions
+    ) -> Extracted | Rejected:
+        """:func:`process_page` for one page; raises :class:`WorkerFailed`."""
+        if self._pool is None:
+            self._inline_pages += 1
+            if self._inline_pages % self.max_tasks == 0:
+                reset_caches()
+            return self.function(body, url, content_type, options)
+        if self._slots is None:  # made here: it belongs to the running event loop
+            self._slots = asyncio.Semaphore(self.max_pending)
+        async with self._slots:
+            future = self._pool.schedule(
+                self.function, args=(body, url, content_type, options), timeout=self.timeout
+            )
+            try:
+                result: Any = await asyncio.wrap_future(future)
+            except FutureTimeout:
+                raise WorkerFailed(
+                    f"no result after {self.timeout:g} s (worker replaced)", timed_out=True
+                ) from None
+            except ProcessExpired as exc:
+                raise WorkerFailed(
+                    f"the worker died (exit code {exc.exitcode}; replaced)", timed_out=False
+                ) from None
+            return result

@@ -1,0 +1,154 @@
+"""One article record from one page, without Scrapy: what the crawl's extract, language and
+normalize stages do to a page, as plain functions, for analysts who re-run them on stored HTML.
+
+>>> from extraction.record import article_record
+>>> record = article_record(html_bytes, "https://example.com/news/1")  # doctest: +SKIP
+>>> record["title"], record["language"], record["published_at"]  # doctest: +SKIP
+
+The functions that change a record work on any mutable mapping with the article's field names
+(a dict, or a Scrapy item through ``ItemAdapter``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from extraction.article import row_of
+from extraction.dates import to_utc
+from extraction.extractor import MIN_TEXT_CHARS, extract_article
+from extraction.language import DEFAULT_MIN_CONFIDENCE, LanguageDetector, choose_language
+from extraction.structured import unique_texts
+from extraction.text import NormalizedText, normalize_field, normalized
+from extraction.urls import DEFAULT_TRACKING_PARAMS, host_of, normalize_url
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, MutableMapping
+
+    from extraction.extractor import Extraction
+
+# Publication dates before this year are parsing accidents, not news.
+EARLIEST_YEAR = 1990
+# Clock skew allowed between a publisher's clock and ours.
+FUTURE_SLACK = timedelta(days=1)
+
+
+def apply_extraction(record: MutableMapping[str, Any], result: Extraction) -> None:
+    """Put what a page says into a record (its fields have the record's names); what a feed or
+    sitemap said about the page (``listed_title``, ``listed_published_at``,
+    ``listed_modified_at``) fills the gaps."""
+    record.update((field.name, getattr(result, field.name)) for field in dataclasses.fields(result))
+    for name in ("title", "published_at", "modified_at"):
+        if not record.get(name):
+            record[name] = record.get(f"listed_{name}")
+
+
+def apply_detection(
+    record: MutableMapping[str, Any],
+    detected: str | None,
+    confidence: float | None,
+    *,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+) -> tuple[str | None, float | None]:
+    """Set ``language`` and ``language_confidence`` from a detection of the record's text
+    (and its ``declared_language``, see :func:`extraction.language.choose_language`); returns
+    them."""
+    language, confidence = choose_language(
+        detected, confidence, record.get("declared_language"), min_confidence=min_confidence
+    )
+    record["language"] = language
+    record["language_confidence"] = confidence
+    return language, confidence
+
+
+def plausible_published(value: datetime | None, fetched_at: datetime) -> datetime | None:
+    """``value`` if it can be a publication time: after 1990 and not after the fetch."""
+    if value is None:
+        return None
+    if value.year < EARLIEST_YEAR or value > fetched_at + FUTURE_SLACK:
+        return None
+    return value
+
+
+def utc_offset_minutes(value: datetime | None) -> int | None:
+    """The UTC offset of an aware datetime in minutes (``None`` for a naive one)."""
+    offset = value.utcoffset() if value is not None else None
+    return None if offset is None else int(offset.total_seconds() // 60)
+
+
+def row_id(url: str, text_hash: str) -> str:
+    """The row id: BLAKE2b-128 of the normalized URL and the content hash."""
+    return hashlib.blake2b(f"{url}\n{text_hash}".encode(), digest_size=16).hexdigest()
+
+
+def normalize_article(
+    record: MutableMapping[str, Any],
+    tracking_params: Iterable[str] = DEFAULT_TRACKING_PARAMS,
+    *,
+    text: NormalizedText | None = None,
+) -> None:
+    """Normalize a record in place: text and one-line fields, URLs, timestamps (UTC; an
+    implausible publication time becomes ``None``), and set ``source``, ``word_count``,
+    ``content_hash`` and ``id``. ``text`` is the record's text normalized already (by the
+    extraction worker), if it was."""
+    if text is None:
+        text = normalized(record.get("text") or "")
+    url = normalize_url(record["url"], tracking_params)
+    canonical = record.get("canonical_url")
+    canonical = normalize_url(canonical, tracking_params) if canonical else url
+    fetched_at = to_utc(record.get("fetched_at")) or datetime.now(UTC)
+    published = plausible_published(to_utc(record.get("published_at")), fetched_at)
+    record.update(
+        {
+            "text": text.text,
+            "url": url,
+            "canonical_url": canonical,
+            "source": host_of(canonical),
+            "fetched_at": fetched_at,
+            "published_at": published,
+            "published_offset": utc_offset_minutes(record.get("published_at"))
+            if published is not None
+            else None,
+            "modified_at": to_utc(record.get("modified_at")),
+            "title": normalize_field(record.get("title")),
+            "description": normalize_field(record.get("description")),
+            "site_name": normalize_field(record.get("site_name")),
+            "authors": unique_texts(record.get("authors") or [], normalize_field),
+            "tags": unique_texts(record.get("tags") or [], normalize_field),
+            "word_count": text.word_count,
+            "content_hash": text.content_hash,
+            "id": row_id(url, text.content_hash),
+        }
+    )
+
+
+def article_record(
+    body: bytes,
+    url: str,
+    content_type: str | None = "text/html",
+    *,
+    fetched_at: datetime | None = None,
+    detector: LanguageDetector | None = None,
+    min_text_chars: int = MIN_TEXT_CHARS,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    tracking_params: tuple[str, ...] = DEFAULT_TRACKING_PARAMS,
+) -> dict[str, Any]:
+    """The dataset row for a page, as the crawl would store it (before deduplication).
+
+    Raises :class:`extraction.extractor.ExtractionError` when the page is not an article. Pass
+    a ``detector`` to reuse its loaded language profiles across many pages.
+    """
+    record: dict[str, Any] = {
+        "url": url,
+        "fetched_at": fetched_at or datetime.now(UTC),
+        "discovered_via": "url",
+    }
+    apply_extraction(
+        record, extract_article(body, url, content_type, min_text_chars=min_text_chars)
+    )
+    language, confidence = (detector or LanguageDetector()).detect(record["text"])
+    apply_detection(record, language, confidence, min_confidence=min_confidence)
+    normalize_article(record, tracking_params)
+    return row_of(record)

@@ -1,0 +1,88 @@
+"""Text normalization: Unicode and white space, word counts, sizes and content hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_SPACE = re.compile(r"\s+")
+# Control characters (C0 except tab/newline, DEL, C1) and invisible formatting that is never
+# content:
+# zero-width space, word joiner, BOM, soft hyphen. ZWJ/ZWNJ stay: they spell Indic and
+# Persian words.
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff\u00ad]")
+# Scripts written without spaces between words: each letter counts as a word.
+_UNSPACED = (
+    r"\u0e00-\u0e7f"  # Thai
+    r"\u0e80-\u0eff"  # Lao
+    r"\u1000-\u109f"  # Myanmar
+    r"\u1780-\u17ff"  # Khmer
+    r"\u3040-\u30ff"  # Hiragana, Katakana
+    r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
+)
+# A word: letters/digits, possibly joined by apostrophes (don't, aujourd'hui).
+_UNSPACED_LETTER = re.compile(f"[{_UNSPACED}]")
+UNSPACED_WEIGHT = 3
+_WORD = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+(?:['\u2019][^\W{_UNSPACED}]+)*")
+
+
+def normalize_text(text: str) -> str:
+    """NFC, invisible characters removed, white space collapsed inside paragraphs, paragraphs
+    separated by exactly one blank line, no empty paragraphs."""
+    # Invisible characters go first: one between a letter and its accent would block NFC.
+    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
+    paragraphs = (_SPACE.sub(" ", part).strip() for part in _PARAGRAPH_BREAK.split(text))
+    return "\n\n".join(part for part in paragraphs if part)
+
+
+def normalize_field(value: str | None) -> str | None:
+    """A one-line field (title, description, ...): NFC, white space collapsed; empty is None."""
+    if value is None:
+        return None
+    text = _SPACE.sub(" ", unicodedata.normalize("NFC", _INVISIBLE.sub("", value))).strip()
+    return text or None
+
+
+def word_count(text: str) -> int:
+    """Words in ``text``; in Chinese, Japanese, Thai, Lao, Khmer and Burmese each letter is
+    counted as one word, since those scripts do not separate words."""
+    return sum(1 for _ in _WORD.finditer(text))
+
+
+def text_size(text: str) -> int:
+    """The length of ``text`` in characters, counting each letter of a script written without
+    spaces (Chinese, Japanese, Thai, ...) three times, as it carries about as much as three
+    letters of an alphabet: the size that minimum-length rules compare."""
+    return len(text) + (UNSPACED_WEIGHT - 1) * len(_UNSPACED_LETTER.findall(text))
+
+
+def content_hash(text: str) -> str:
+    """BLAKE2b-128 hex digest of the (normalized) text."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def paragraphs_of(text: str) -> list[str]:
+    """The non-blank paragraphs of a text whose paragraphs are separated by blank lines."""
+    return [p for p in text.split("\n\n") if p.strip()]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NormalizedText:
+    """A text as the dataset stores it, with what is computed from it."""
+
+    text: str
+    """:func:`normalize_text` of the text."""
+    word_count: int
+    content_hash: str
+    """:func:`content_hash` of ``text``."""
+
+
+def normalized(text: str) -> NormalizedText:
+    """The normalized form of ``text``, its word count and content hash."""
+    value = normalize_text(text)
+    return NormalizedText(
+        text=value, word_count=word_count(value), content_hash=content_hash(value)
+    )

@@ -1,0 +1,77 @@
+"""Where the crawl writes: the ``OUTPUT_DIR`` and ``STATE_DIR`` settings, read for the
+components that write there (the Parquet stage, the crawl state, the report, the queues)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scrapy.exceptions import NotConfigured
+
+from dataset.layout import STATE, TMP, LocationError, state_dir_for, unwritable_folder
+from dataset.storage import DatasetLocation, location_of, unwritable_at
+from pipelines.setting import text
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from scrapy.settings import BaseSettings
+
+OUTPUT_DIR = text(
+    "OUTPUT_DIR",
+    "output",
+    "dataset root: `articles/` (and `html/`) live here; a local folder (NFS too) or an "
+    "object store URI such as `s3://bucket/prefix` (see docs/operations.md)",
+    allowed="a folder or an object store URI",
+)
+STATE_DIR = text(
+    "STATE_DIR",
+    "",
+    "the local folder of the crawl's working state: deduplication state, site boilerplate, "
+    "crawl reports, HTTP cache, files being written, scratch queues, compaction manifests and "
+    "lock",
+    allowed="a local folder, or empty",
+    shown_default=f"`OUTPUT_DIR/{STATE}`; required when `OUTPUT_DIR` is an object store",
+)
+SETTINGS = (OUTPUT_DIR, STATE_DIR)
+
+
+def dataset_location(settings: BaseSettings) -> DatasetLocation:
+    """The location of the ``OUTPUT_DIR`` setting; ``NotConfigured`` when it is empty or
+    unusable."""
+    value = OUTPUT_DIR.get(settings)
+    if not value:
+        raise NotConfigured("OUTPUT_DIR is empty")
+    try:
+        return location_of(value)
+    except LocationError as exc:
+        raise NotConfigured(str(exc)) from None
+
+
+def state_dir_setting(settings: BaseSettings) -> Path:
+    """The local folder of the crawl's working state (``STATE_DIR``, else
+    ``OUTPUT_DIR/state``); ``NotConfigured`` when there is none (see
+    :func:`dataset.layout.state_dir_for`)."""
+    try:
+        return state_dir_for(OUTPUT_DIR.get(settings), STATE_DIR.get(settings))
+    except LocationError as exc:
+        raise NotConfigured(str(exc)) from None
+
+
+def output_problem(settings: BaseSettings) -> str | None:
+    """Why a crawl cannot write where the settings say (``OUTPUT_DIR`` unusable or not
+    writable, ``STATE_DIR`` missing or not writable), as one line; ``None`` when it can, or
+    when ``OUTPUT_DIR`` is empty (the Parquet stage is then off)."""
+    try:
+        if not OUTPUT_DIR.get(settings):
+            return None
+        location = dataset_location(settings)
+        state = state_dir_setting(settings)
+    except NotConfigured as exc:
+        return str(exc)
+    problem = unwritable_at(location)
+    if problem is not None:
+        return f"OUTPUT_DIR {location.display} is not writable: {problem}"
+    problem = unwritable_folder(state / TMP)
+    if problem is not None:
+        return f"STATE_DIR {state} is not writable: {problem}"
+    return None

@@ -1,0 +1,273 @@
+"""Settings declared once: each with its name, default, type, allowed values and meaning.
+
+A component declares the settings it owns as module constants (``EXTRACT_WORKERS =
+integer(...)``) and reads them with :meth:`Setting.read`, which converts the value Scrapy holds
+(a string from ``-s``, or a Python value from a settings file) and checks it. The project's
+add-on (``crawler/addon.py``) gathers every declaration, sets each default at ``addon`` priority
+(so ``scrapy settings --get NAME`` shows it) and makes the settings reference of
+``docs/settings.md``. No default is written anywhere else.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from scrapy.exceptions import NotConfigured
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from scrapy.settings import BaseSettings
+
+T = TypeVar("T")
+
+
+class SettingError(ValueError):
+    """A setting holds a value it cannot take; the message is ``NAME=value: why``."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Setting(Generic[T]):
+    """One setting: how it is read, and what the docs say of it."""
+
+    name: str
+    default: T
+    doc: str
+    """What it does, in one line (the settings reference shows it)."""
+    allowed: str
+    """The values it takes, in words (``an integer >= 1``, ``drop or flag``)."""
+    parse: Callable[[Any], T]
+    """The value Scrapy holds (not ``None``) to the setting's value; ``ValueError`` (saying
+    why) when it cannot be one."""
+    shown_default: str | None = None
+    """The default as the docs show it, when ``repr(default)`` does not say it well."""
+
+    def read(self, settings: BaseSettings) -> T:
+        """The setting's value in ``settings`` (its default when it is not set); raises
+        :class:`SettingError`."""
+        raw = settings.get(self.name)
+        if raw is None:
+            return self.default
+        try:
+            return self.parse(raw)
+        except (ValueError, TypeError) as exc:
+            raise SettingError(f"{self.name}={raw!r}: {exc}") from None
+
+    def get(self, settings: BaseSettings) -> T:
+        """:meth:`read`, for a component's ``from_crawler``: an invalid value raises
+        ``NotConfigured`` with the reason."""
+        try:
+            return self.read(settings)
+        except SettingError as exc:
+            raise NotConfigured(str(exc)) from None
+
+    def default_text(self) -> str:
+        """The default as the docs show it."""
+        if self.shown_default is not None:
+            return self.shown_default
+        if self.default is None or self.default == "":
+            return "empty"
+        if isinstance(self.default, tuple | list):
+            return ", ".join(f"`{value}`" for value in self.default)
+        return f"`{self.default}`"
+
+
+def _bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if raw in (0, 1, "0", "1"):
+        return bool(int(raw))
+    if raw in ("True", "true"):
+        return True
+    if raw in ("False", "false"):
+        return False
+    raise ValueError("must be True or False (or 1 or 0)")
+
+
+def flag(name: str, default: bool, doc: str) -> Setting[bool]:
+    """A boolean setting (``True``/``False``, ``true``/``false``, ``1``/``0``)."""
+    return Setting(name=name, default=default, doc=doc, allowed="True or False", parse=_bool)
+
+
+def _range_text(minimum: float | None, maximum: float | None, *, above: bool = False) -> str:
+    low = "" if minimum is None else f"{'>' if above else '>='} {minimum:g}"
+    high = "" if maximum is None else f"<= {maximum:g}"
+    return " and ".join(filter(None, (low, high)))
+
+
+def _in_range(
+    value: float, minimum: float | None, maximum: float | None, *, above: bool = False
+) -> None:
+    too_low = minimum is not None and (value <= minimum if above else value < minimum)
+    if too_low or (maximum is not None and value > maximum):
+        raise ValueError(f"must be {_range_text(minimum, maximum, above=above)}")
+
+
+def integer(
+    name: str,
+    default: int,
+    doc: str,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> Setting[int]:
+    """A whole number, within ``minimum`` and ``maximum`` when given."""
+
+    def parse(raw: Any) -> int:
+        value = _whole_number(raw)
+        _in_range(value, minimum, maximum)
+        return value
+
+    kind = "an integer"
+    limits = _range_text(minimum, maximum)
+    return Setting(
+        name=name,
+        default=default,
+        doc=doc,
+        allowed=f"{kind} {limits}".strip(),
+        parse=parse,
+    )
+
+
+def optional_integer(
+    name: str,
+    doc: str,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    unset: str,
+) -> Setting[int | None]:
+    """A whole number, or nothing (``None`` or an empty string): ``unset`` says what nothing
+    means (``one per usable core``)."""
+
+    def parse(raw: Any) -> int | None:
+        if raw == "":
+            return None
+        value = _whole_number(raw)
+        _in_range(value, minimum, maximum)
+        return value
+
+    limits = _range_text(minimum, maximum)
+    return Setting(
+        name=name,
+        default=None,
+        doc=doc,
+        allowed=f"an integer {limits}, or empty".replace("  ", " "),
+        parse=parse,
+        shown_default=unset,
+    )
+
+
+def _whole_number(raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise ValueError("must be a whole number")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    try:
+        return int(str(raw).strip())
+    except ValueError:
+        raise ValueError("must be a whole number") from None
+
+
+def number(
+    name: str,
+    default: float,
+    doc: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    above: bool = False,
+) -> Setting[float]:
+    """A number, within ``minimum`` (excluded when ``above``) and ``maximum`` when given."""
+
+    def parse(raw: Any) -> float:
+        if isinstance(raw, bool):
+            raise ValueError("must be a number")
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError("must be a number") from None
+        if math.isnan(value):
+            raise ValueError("must be a number")
+        _in_range(value, minimum, maximum, above=above)
+        return value
+
+    limits = _range_text(minimum, maximum, above=above)
+    return Setting(
+        name=name,
+        default=default,
+        doc=doc,
+        allowed=f"a number {limits}".strip(),
+        parse=parse,
+    )
+
+
+def choice(name: str, default: str, choices: Iterable[str], doc: str) -> Setting[str]:
+    """One of ``choices`` (case does not matter; the value is lower-cased)."""
+    options = tuple(choices)
+
+    def parse(raw: Any) -> str:
+        value = str(raw).strip().lower()
+        if value not in options:
+            raise ValueError(f"must be one of {', '.join(options)}")
+        return value
+
+    return Setting(
+        name=name,
+        default=default,
+        doc=doc,
+        allowed=" or ".join(f"`{option}`" for option in options),
+        parse=parse,
+    )
+
+
+def text(
+    name: str,
+    default: str,
+    doc: str,
+    *,
+    check: Callable[[str], str] | None = None,
+    allowed: str = "a string",
+    shown_default: str | None = None,
+) -> Setting[str]:
+    """A string (white space around it removed), checked by ``check`` when given: it returns
+    the value to use, or raises ``ValueError`` saying why."""
+
+    def parse(raw: Any) -> str:
+        value = str(raw).strip()
+        return check(value) if check is not None else value
+
+    return Setting(
+        name=name,
+        default=default,
+        doc=doc,
+        allowed=allowed,
+        parse=parse,
+        shown_default=shown_default,
+    )
+
+
+def text_list(
+    name: str, default: tuple[str, ...], doc: str, *, shown_default: str | None = None
+) -> Setting[tuple[str, ...]]:
+    """A list of non-empty strings (a Python list, or a comma-separated string)."""
+
+    def parse(raw: Any) -> tuple[str, ...]:
+        values = raw.split(",") if isinstance(raw, str) else list(raw)
+        items = tuple(str(value).strip() for value in values)
+        if raw != "" and any(not item for item in items):
+            raise ValueError("contains an empty entry")
+        return tuple(item for item in items if item)
+
+    return Setting(
+        name=name,
+        default=default,
+        doc=doc,
+        allowed="a list of strings (comma-separated)",
+        parse=parse,
+        shown_default=shown_default,
+    )

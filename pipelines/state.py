@@ -1,0 +1,121 @@
+"""The crawl state's backend, chosen once per crawl by class path (``STATE_STORES``), as Scrapy
+chooses its scheduler: the embedded one (SQLite files in ``STATE_DIR``) by default; the Redis
+add-on (``crawler/redis_mode.py``) chooses the shared one when ``REDIS_URL`` is set. Every
+component that keeps state (dedupe, site boilerplate, the incremental middleware, the shared
+frontier) asks :func:`state_stores` and uses the stores it opens, never knowing which backend it
+is."""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.misc import load_object
+
+from dataset.state.base import StateError, StateOptions, StateStores
+from pipelines.locations import state_dir_setting
+from pipelines.setting import number, text
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+
+EMBEDDED_STORES = "dataset.state.embedded.EmbeddedStores"
+REDIS_STORES = "dataset.state.redis.RedisStores"
+
+
+def _one_word(value: str) -> str:
+    if not value or any(ch.isspace() for ch in value):
+        raise ValueError("must be one word")
+    return value
+
+
+STATE_STORES = text(
+    "STATE_STORES",
+    EMBEDDED_STORES,
+    "class path of the crawl state's backend; the Redis add-on sets "
+    f"`{REDIS_STORES}` when `REDIS_URL` is set",
+    allowed="a class path",
+)
+REDIS_URL = text(
+    "REDIS_URL",
+    "",
+    "e.g. `redis://host:6379/0`: several crawler processes share the work and the state "
+    "through this Redis server (see docs/operations.md); a server that cannot be reached stops "
+    "the crawl at start (exit status 2)",
+    allowed="a redis:// URL, or empty",
+    shown_default="empty (embedded mode)",
+)
+REDIS_KEY_PREFIX = text(
+    "REDIS_KEY_PREFIX",
+    "news",
+    "the start of every Redis key: one prefix per dataset",
+    check=_one_word,
+    allowed="one word",
+)
+REDIS_WORKER_TIMEOUT = number(
+    "REDIS_WORKER_TIMEOUT",
+    60.0,
+    "seconds without a heartbeat after which a worker is taken for dead and its unfinished "
+    "requests are put back into the queue",
+    minimum=1,
+)
+SETTINGS = (STATE_STORES, REDIS_URL, REDIS_KEY_PREFIX, REDIS_WORKER_TIMEOUT)
+_CRAWLER_ATTRIBUTE = "news_state_stores"
+
+
+def _backend(settings: BaseSettings) -> tuple[type[StateStores], StateOptions]:
+    path = STATE_STORES.get(settings)
+    try:
+        backend: Any = load_object(path)
+    except (ImportError, AttributeError, ValueError, NameError) as exc:
+        raise NotConfigured(f"STATE_STORES={path!r}: cannot load it ({exc})") from None
+    if not (isinstance(backend, type) and issubclass(backend, StateStores)):
+        raise NotConfigured(f"STATE_STORES={path!r}: not a dataset.state.base.StateStores")
+    if inspect.isabstract(backend):
+        raise NotConfigured(f"STATE_STORES={path!r}: an abstract class, not a backend")
+    options = StateOptions(
+        state_dir=state_dir_setting(settings),
+        redis_url=REDIS_URL.get(settings),
+        redis_key_prefix=REDIS_KEY_PREFIX.get(settings),
+        redis_worker_timeout=REDIS_WORKER_TIMEOUT.get(settings),
+    )
+    return backend, options
+
+
+def open_state_stores(settings: BaseSettings) -> StateStores:
+    """The crawl state's backend the settings choose, opened (for a command outside a crawl:
+    close it when done). ``NotConfigured`` for bad settings, :class:`StateError` when it cannot
+    be reached."""
+    backend, options = _backend(settings)
+    return backend.open(options)
+
+
+def state_problem(settings: BaseSettings) -> str | None:
+    """Why the crawl state cannot be used with these settings (one line), or ``None``."""
+    try:
+        backend, options = _backend(settings)
+    except NotConfigured as exc:
+        return str(exc)
+    return backend.unreachable(options)
+
+
+def state_stores(crawler: Crawler) -> StateStores:
+    """The crawler's backend of the crawl state: opened by the first component that asks,
+    closed when the engine stops."""
+    found: StateStores | None = getattr(crawler, _CRAWLER_ATTRIBUTE, None)
+    if found is not None:
+        return found
+    try:
+        stores = open_state_stores(crawler.settings)
+    except StateError as exc:
+        raise StateUnreachable(str(exc)) from None
+    setattr(crawler, _CRAWLER_ATTRIBUTE, stores)
+    crawler.signals.connect(stores.close, signal=signals.engine_stopped)
+    return stores
+
+
+class StateUnreachable(RuntimeError):
+    """The crawl state's backend cannot be reached: the crawl must not go on without it."""

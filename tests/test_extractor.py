@@ -1,0 +1,370 @@
+"""The extractor (:mod:`extraction.extractor`): golden files for every bundled page, quality
+against the corpus's truth, the seed acceptance case, and the reasons a page is no article."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from trafilatura.utils import load_html
+
+from bench.scoring import body_overlap, normalize
+from demo.site import PAGES_DIR, SEED_FILE, Page, load_site
+from extraction.extractor import (
+    REASONS,
+    Extraction,
+    ExtractionError,
+    drop_asides_and_footers,
+    drop_inert_elements,
+    extract_article,
+)
+from extraction.language import LanguageDetector
+from extraction.record import article_record
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
+# Fixed so that golden files do not depend on the day the tests run.
+FETCHED_AT = datetime(2030, 1, 1, tzinfo=UTC)
+BASE = "http://demo.test"
+SEED_BODY = (PAGES_DIR / SEED_FILE).read_bytes()
+SEED_URL = f"{BASE}/articles/{SEED_FILE}"
+
+# langdetect has no Zulu or Xhosa profile: those pages cannot be told apart by it.
+UNDETECTABLE_LANGUAGES = frozenset({"zu", "xh"})
+
+PAGES = load_site().pages
+
+
+def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in record.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def detector() -> LanguageDetector:
+    return LanguageDetector()
+
+
+@pytest.fixture(scope="module")
+def records(detector: LanguageDetector) -> dict[str, dict[str, Any]]:
+    """The record of every bundled page, by page path."""
+    return {
+        page.path: _jsonable(
+            article_record(page.body(), BASE + page.path, fetched_at=FETCHED_AT, detector=detector)
+        )
+        for page in PAGES
+    }
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.path.removeprefix("/articles/"))
+def test_golden(
+    page: Page, records: dict[str, dict[str, Any]], request: pytest.FixtureRequest
+) -> None:
+    golden = GOLDEN_DIR / (page.path.removeprefix("/articles/").removesuffix(".html") + ".json")
+    record = records[page.path]
+    if request.config.getoption("--update-golden"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    assert golden.exists(), (
+        f"missing golden file {golden}; run pytest --update-golden and review it"
+    )
+    assert record == json.loads(golden.read_text(encoding="utf-8"))
+
+
+def _truth_pages() -> list[Page]:
+    return [page for page in PAGES if page.record]
+
+
+def test_body_quality_against_corpus_truth(records: dict[str, dict[str, Any]]) -> None:
+    scores = {
+        page.path: body_overlap(
+            records[page.path]["text"], page.record["expected"]["body"], page.record["language"]
+        ).f1
+        for page in _truth_pages()
+    }
+    worst = min(scores, key=scores.__getitem__)
+    assert scores[worst] >= 0.6, f"{worst} body F1 {scores[worst]:.3f}"
+    assert sum(scores.values()) / len(scores) >= 0.95
+
+
+def test_titles_match_corpus_truth(records: dict[str, dict[str, Any]]) -> None:
+    titled = [page for page in _truth_pages() if page.record["expected"]["title"]]
+    matching = [
+        page
+        for page in titled
+        if normalize(page.record["expected"]["title"]) in normalize(records[page.path]["title"])
+        or normalize(records[page.path]["title"]) in normalize(page.record["expected"]["title"])
+    ]
+    assert len(matching) >= 0.95 * len(titled)
+
+
+def test_publication_days_match_corpus_truth(records: dict[str, dict[str, Any]]) -> None:
+    # The corpus gives the publisher's local day; we store UTC, so allow one day either way.
+    dated = [page for page in _truth_pages() if page.record["expected"]["date_day"]]
+    assert len(dated) >= 30
+    for page in dated:
+        published = records[page.path]["published_at"]
+        assert published, page.path
+        expected = datetime.fromisoformat(page.record["expected"]["date_day"]).date()
+        assert abs(datetime.fromisoformat(published).date() - expected) <= timedelta(days=1)
+
+
+def test_languages_match_corpus_truth(records: dict[str, dict[str, Any]]) -> None:
+    for page in _truth_pages():
+        if page.record["language"] not in UNDETECTABLE_LANGUAGES:
+            assert records[page.path]["language"] == page.record["language"], page.path
+
+
+# --- the seed acceptance case ------------------------------------------------------------------
+
+SEED_PARAGRAPHS = [
+    (
+        "The Russian defense official's remarks came during his participation in the XI Moscow "
+        "Conference on International Security (MCIS) organized by the Russian Defense Ministry "
+        "in Moscow on August 15."
+    ),
+    "African countries should have modern armed forces, Russia will expand interaction",
+    '"We are convinced that African countries should have modern armed forces',
+    "The Russian minister added that the fight against neocolonialism",
+    '"Today we have an opportunity to discuss in detail the military aspects',
+    "The Moscow Conference on International Security (MCIS) is an annual event",
+    "The agenda of the conference usually includes the issues",
+    "as well as representatives of academic circles and non-governmental experts.",
+]
+SEED_BOILERPLATE = [
+    "Subscribe",
+    "Newsfeed",
+    "© Sputnik",
+    "Go to the mediabank",
+    "The image is a handout provided by a third party",
+    "Sputnik Africa, 1920, 15.08.2023",
+    "Moscow International Security Conference Comes Amid 'Drastic Change'",
+    "XI Moscow Conference on International Security -",
+    "Russian and African Militaries to Hold Joint Drills",  # related headlines
+    "Share this story",
+    "Telegram",
+    "Terms of use",
+    "We use cookies",
+]
+
+
+def test_seed_article_is_clean_and_complete(detector: LanguageDetector) -> None:
+    record = article_record(SEED_BODY, SEED_URL, fetched_at=FETCHED_AT, detector=detector)
+    assert record["title"] == (
+        "Russia to Expand Military Cooperation With African Countries: Defense Minister"
+    )
+    assert record["published_at"].date().isoformat() == "2023-08-15"
+    assert record["language"] == "en"
+    assert record["site_name"] == "Sputnik Africa"
+    text = record["text"]
+    positions = [text.find(paragraph) for paragraph in SEED_PARAGRAPHS]
+    assert -1 not in positions, [
+        p for p, at in zip(SEED_PARAGRAPHS, positions, strict=True) if at < 0
+    ]
+    assert positions == sorted(positions), "paragraphs out of order"
+    assert text.startswith(SEED_PARAGRAPHS[0]), "the lead must come first"
+    assert text.endswith(SEED_PARAGRAPHS[-1])
+    for boilerplate in SEED_BOILERPLATE:
+        assert boilerplate not in text, boilerplate
+    assert "\n\n" in text  # paragraphs separated by a blank line
+
+
+# --- what is not an article -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "reason"),
+    [
+        (b"%PDF-1.4 ...", "application/pdf", "NotHtml"),
+        (b"\x89PNG\r\n\x1a\n", "image/png", "NotHtml"),
+        (bytes(range(256)) * 8, "text/html", "NotHtml"),
+        (b"", "text/html", "EmptyPage"),
+        (b"   \n ", "text/html; charset=utf-8", "EmptyPage"),
+        (b"<html><body><p>Too short.</p></body></html>", "text/html", "NotAnArticle"),
+    ],
+)
+def test_non_articles_are_refused(body: bytes, content_type: str, reason: str) -> None:
+    with pytest.raises(ExtractionError) as raised:
+        extract_article(body, "http://demo.test/x", content_type)
+    assert raised.value.reason == reason
+
+
+def test_listing_page_is_not_an_article() -> None:
+    links = "".join(
+        f'<li><a href="/news/{n}">Headline number {n} about something that happened today</a></li>'
+        for n in range(30)
+    )
+    html = f"<html><head><title>Home</title></head><body><ul>{links}</ul></body></html>"
+    with pytest.raises(ExtractionError, match="link text") as raised:
+        extract_article(html.encode(), "http://demo.test/", "text/html")
+    assert raised.value.reason == "ListingPage"
+
+
+def test_missing_content_type_is_taken_as_html() -> None:
+    extraction = extract_article(SEED_BODY, SEED_URL, None)
+    assert extraction.title
+    assert extraction.text
+
+
+def test_an_unknown_reason_is_refused() -> None:
+    assert ExtractionError("ListingPage", "a listing").reason == "ListingPage"
+    assert str(ExtractionError("EmptyPage", "empty body")) == "empty body"
+    with pytest.raises(ValueError, match="unknown reason 'Boring'"):
+        ExtractionError("Boring", "a dull page")
+    assert set(REASONS) == {"NotHtml", "EmptyPage", "NotAnArticle", "ListingPage"}
+
+
+def test_extraction_is_deterministic(detector: LanguageDetector) -> None:
+    first = article_record(SEED_BODY, SEED_URL, fetched_at=FETCHED_AT, detector=detector)
+    second = article_record(SEED_BODY, SEED_URL, fetched_at=FETCHED_AT, detector=LanguageDetector())
+    assert first == second
+
+
+def _teasers(count: int, *, excerpt: str) -> str:
+    return "".join(
+        f'<div class="teaser"><h2><a href="/news/{n}">Headline number {n} about the news of '
+        f"day {n}</a></h2><p>{excerpt} Story {n} continues inside.</p></div>"
+        for n in range(count)
+    )
+
+
+EXCERPT = "A short summary of what happened, written to make readers click on the headline."
+
+
+@pytest.mark.parametrize(
+    ("url", "teasers"),
+    [
+        ("http://demo.test/", 8),  # a home page: headlines with excerpts
+        ("http://demo.test/tag/elections/", 3),  # a tag page: few headlines are enough
+        ("http://demo.test/search?q=elections", 3),  # a search page
+        ("http://demo.test/category/world/page/2", 3),  # a paginated section
+    ],
+)
+def test_listings_with_excerpts_are_listings(url: str, teasers: int) -> None:
+    html = (
+        "<html><head><title>News</title></head><body>"
+        f"<main>{_teasers(teasers, excerpt=EXCERPT)}</main></body></html>"
+    )
+    with pytest.raises(ExtractionError) as raised:
+        extract_article(html.encode(), url, "text/html")
+    assert raised.value.reason == "ListingPage"
+
+
+def test_an_article_with_a_few_related_links_is_an_article() -> None:
+    body = "".join(
+        f"<p>Paragraph {n} of a real article explains one more detail of the story, "
+        f"with quotes and numbers that only this article has, number {n}.</p>"
+        for n in range(8)
+    )
+    html = (
+        '<html><head><meta property="og:type" content="article"></head><body><article>'
+        f"<h1>The story</h1>{body}</article>{_teasers(3, excerpt=EXCERPT)}</body></html>"
+    )
+    extraction = extract_article(html.encode(), "http://demo.test/tag/x/story", "text/html")
+    assert "Paragraph 7 of a real article" in extraction.text
+
+
+def test_a_gallery_without_text_is_not_an_article() -> None:
+    images = "".join(
+        f'<figure><img src="/p/{n}.jpg"><figcaption>Photo {n}</figcaption></figure>'
+        for n in range(20)
+    )
+    html = (
+        f"<html><head><title>Photos</title></head><body><h1>In pictures</h1>{images}</body></html>"
+    )
+    with pytest.raises(ExtractionError) as raised:
+        extract_article(html.encode(), "http://demo.test/gallery/1", "text/html")
+    assert raised.value.reason == "NotAnArticle"
+
+
+def test_separator_characters_in_an_attribute_are_not_binary() -> None:
+    # a real page (CNN) separates ad slots with \x02 in a meta attribute
+    slots = "\x02".join(f"ST{n}" for n in range(20))
+    page = SEED_BODY.replace(b"<head>", f'<head><meta name="ads" content="{slots}">'.encode(), 1)
+    assert b"\x02" in page
+    assert extract_article(page, SEED_URL, "text/html").text.startswith(SEED_PARAGRAPHS[0][:40])
+    with pytest.raises(ExtractionError, match="binary"):
+        extract_article(bytes(range(256)) * 16, SEED_URL, "text/html")
+
+
+def test_inert_elements_are_dropped_and_the_text_around_them_kept() -> None:
+    tree = load_html(
+        "<html><head><style>p {color: red}</style>"
+        '<script type="application/ld+json">{"@type": "NewsArticle"}</script>'
+        "<script>var tracking = 1;</script></head><body><p>Before "
+        '<svg class="icon"><title>Share</title><path d="M0 0"/></svg>after the icon.'
+        "<script>window.ads = [];</script> And the rest.</p></body></html>"
+    )
+    drop_inert_elements(tree)
+    assert [script.get("type") for script in tree.iter("script")] == ["application/ld+json"]
+    assert next(tree.iter("style", "svg", "path"), None) is None
+    assert tree.find(".//p").text_content() == "Before after the icon. And the rest."
+
+
+def test_asides_and_footers_are_dropped_and_the_text_after_them_kept() -> None:
+    tree = load_html(
+        "<html><body><article><p>First paragraph.</p><aside><p>Read also: more</p></aside>"
+        "Tail text.<footer>Copyright 2024</footer><p>Last paragraph.</p></article></body></html>"
+    )
+    drop_asides_and_footers(tree)
+    assert next(tree.iter("aside", "footer"), None) is None
+    assert tree.find(".//article").text_content() == "First paragraph.Tail text.Last paragraph."
+
+
+def test_extraction_is_the_same_with_the_elements_trafilatura_ignores_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # they are dropped to save work, not to change what is extracted
+    pages = [(page.body(), f"http://127.0.0.1{page.path}") for page in load_site().pages]
+
+    def extract_all() -> list[Any]:
+        results: list[Any] = []
+        for body, url in pages:
+            try:
+                results.append(extract_article(body, url, "text/html"))
+            except ExtractionError as exc:
+                results.append(str(exc))
+        return results
+
+    dropped = extract_all()
+    monkeypatch.setattr("extraction.extractor.drop_inert_elements", lambda tree: None)
+    monkeypatch.setattr("extraction.extractor.drop_asides_and_footers", lambda tree: None)
+    assert extract_all() == dropped
+    assert sum(isinstance(result, Extraction) for result in dropped) >= len(pages) - 2
+
+
+# --- timings ----------------------------------------------------------------------------------
+
+
+def test_timings_add_the_cpu_seconds_of_decoding_and_trafilatura() -> None:
+    timings = {"decode": 1.0, "trafilatura": 2.0, "elsewhere": 5.0}
+    started = time.process_time()
+    timed = extract_article(SEED_BODY, SEED_URL, "text/html", timings=timings)
+    spent = time.process_time() - started
+    assert set(timings) == {"decode", "trafilatura", "elsewhere"}
+    assert timings["elsewhere"] == 5.0
+    decode, trafilatura = timings["decode"] - 1.0, timings["trafilatura"] - 2.0
+    assert decode >= 0.0
+    assert trafilatura > 0.0  # it parses the page and extracts its text
+    assert decode + trafilatura <= spent
+    # a second page adds to what is there
+    extract_article(SEED_BODY, SEED_URL, "text/html", timings=timings)
+    assert timings["trafilatura"] > 2.0 + trafilatura
+    # timed or not, the extraction is the same
+    assert timed == extract_article(SEED_BODY, SEED_URL, "text/html")
+
+
+def test_timings_start_empty_and_name_only_the_two_phases() -> None:
+    timings: dict[str, float] = {}
+    extract_article(SEED_BODY, SEED_URL, "text/html", timings=timings)
+    assert set(timings) == {"decode", "trafilatura"}
+    # a page refused before it is decoded costs nothing
+    refused: dict[str, float] = {}
+    with pytest.raises(ExtractionError):
+        extract_article(b"%PDF-1.4", "http://demo.test/a.pdf", "application/pdf", timings=refused)
+    assert refused == {}

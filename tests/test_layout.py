@@ -1,0 +1,139 @@
+"""The layout of an output directory (:mod:`dataset.layout`): where the dataset, the state and
+the files being written go, and what names they have."""
+
+from __future__ import annotations
+
+import errno
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from dataset.layout import (
+    TMP_SUFFIX,
+    LocationError,
+    abandoned,
+    data_file_name,
+    data_files,
+    host_name,
+    local_output_dir,
+    owner_tag,
+    partition_name,
+    redacted,
+    scratch_name,
+    staging_dir,
+    state_dir_for,
+    unwritable_folder,
+    uri_scheme,
+)
+
+DEAD_PID = 2**30  # above any pid_max: no such process
+
+
+@pytest.mark.parametrize(
+    ("output_dir", "state_dir", "expected"),
+    [
+        ("out", "", Path("out/state")),
+        ("file:///srv/news", "", Path("/srv/news/state")),
+        ("out", "/var/lib/state", Path("/var/lib/state")),
+        ("out", "file:///var/lib/state", Path("/var/lib/state")),
+        ("s3://bucket/news?region=us-east-1", "st", Path("st")),
+    ],
+)
+def test_the_state_dir_is_local(output_dir: str, state_dir: str, expected: Path) -> None:
+    assert state_dir_for(output_dir, state_dir) == expected
+
+
+@pytest.mark.parametrize(
+    ("output_dir", "state_dir", "message"),
+    [
+        ("", "", "OUTPUT_DIR is empty"),
+        (
+            "s3://AK:SECRET@bucket/news?secret_key=SECRET",
+            "",
+            (
+                "STATE_DIR must be set when OUTPUT_DIR is an object store (s3://bucket/news): a "
+                "local folder for the crawl state, e.g. -s STATE_DIR=/var/lib/news-crawler/state"
+            ),
+        ),
+        (
+            "out",
+            "s3://AK:SECRET@bucket/state?secret_key=SECRET",
+            "STATE_DIR must be a local folder, not s3://bucket/state",
+        ),
+    ],
+)
+def test_a_state_dir_that_cannot_be_is_refused(
+    output_dir: str, state_dir: str, message: str
+) -> None:
+    with pytest.raises(LocationError) as refused:
+        state_dir_for(output_dir, state_dir)
+    assert str(refused.value) == message
+    assert "SECRET" not in str(refused.value)
+
+
+def test_uris_and_local_folders() -> None:
+    assert uri_scheme("S3://bucket/x") == "s3"
+    assert uri_scheme("output/news") is None
+    assert uri_scheme("C:/data") is None  # a drive letter is no scheme
+    assert local_output_dir("output") == Path("output")
+    assert local_output_dir("file:///srv/news%20data") == Path("/srv/news data")
+    assert local_output_dir("gs://bucket/news") is None
+    assert redacted("s3://user:secret@bucket/news?secret_key=x#frag") == "s3://bucket/news"
+    assert redacted("output?not-a-uri") == "output?not-a-uri"
+
+
+def test_names_of_partitions_and_data_files() -> None:
+    assert partition_name(date(2024, 5, 1)) == "fetch_date=2024-05-01"
+    started = datetime(2024, 5, 1, 12, 30, 15, tzinfo=UTC)
+    assert data_file_name(started, "ab12", 7) == "part-20240501T123015Z-ab12-00007.parquet"
+
+
+def test_data_files_skip_hidden_and_private_entries(tmp_path: Path) -> None:
+    assert data_files(tmp_path / "missing") == []
+    visible = tmp_path / "fetch_date=2024-05-01" / "part-1.parquet"
+    hidden = [
+        tmp_path / "fetch_date=2024-05-01" / ".part-2.parquet",
+        tmp_path / "fetch_date=2024-05-01" / "_SUCCESS.parquet",
+        tmp_path / "_tmp" / "part-3.parquet",
+        tmp_path / ".hidden" / "part-4.parquet",
+        tmp_path / "fetch_date=2024-05-01" / "notes.txt",
+    ]
+    for path in [visible, *hidden]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+    assert data_files(tmp_path) == [visible]
+
+
+def test_owner_tags_name_this_machines_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("socket.gethostname", lambda: "crawler-a.example.org")
+    assert host_name() == "crawler-a_example_org"
+    assert owner_tag() == f"crawler-a_example_org-{os.getpid()}"
+    name = scratch_name("requests")
+    assert name.startswith("requests-")
+    assert name.endswith(f".{owner_tag()}{TMP_SUFFIX}")
+    assert not abandoned(owner_tag())  # this process runs
+    assert abandoned(f"crawler-a_example_org-{DEAD_PID}")
+    assert abandoned(str(DEAD_PID))  # a pid alone: written before host names were kept
+    assert not abandoned(f"crawler-b_example_org-{DEAD_PID}")  # another machine's to judge
+    assert abandoned("not a tag!")
+
+
+def test_unwritable_folder_says_why(tmp_path: Path) -> None:
+    assert unwritable_folder(tmp_path / "new" / "folder") is None
+    assert list((tmp_path / "new" / "folder").iterdir()) == []  # the probe is gone
+    (tmp_path / "file").write_bytes(b"")
+    problem = unwritable_folder(tmp_path / "file" / "below")
+    assert problem is not None
+    assert str(tmp_path / "file") in problem
+
+
+def test_staging_dir_reports_other_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self: Path, target: Path) -> Path:
+        raise OSError(errno.EACCES, "Permission denied", str(target))
+
+    monkeypatch.setattr(Path, "rename", refuse)
+    with pytest.raises(PermissionError):
+        staging_dir(tmp_path / "out", tmp_path / "state")
+    assert list((tmp_path / "state" / "tmp").iterdir()) == []

@@ -1,0 +1,162 @@
+"""The page pool (:mod:`extraction.pool`): worker processes that extract pages, and replace
+themselves when one hangs, dies or has done its share."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+from extraction import pool as pool_module
+from extraction.pool import PagePool, WorkerFailed, usable_cores
+from extraction.worker import Extracted, PageOptions, process_page
+from tests.test_extractor import SEED_BODY, SEED_URL
+
+if TYPE_CHECKING:
+    import pytest
+
+OPTIONS = PageOptions()
+
+
+def misbehave(body: bytes, url: str, content_type: str | None, options: Any) -> dict[str, Any]:
+    """A page function for the tests: hangs or dies on request, else names its process."""
+    if url.endswith("/hang"):
+        time.sleep(120)
+    if url.endswith("/die"):
+        os._exit(3)
+    return {"pid": os.getpid(), "url": url}
+
+
+def what_the_worker_holds(
+    body: bytes, url: str, content_type: str | None, options: Any
+) -> dict[str, Any]:
+    """A page function for the tests: what the worker had made before this page."""
+    from extraction.worker import _detector, _signer  # noqa: PLC0415
+
+    return {
+        "pid": os.getpid(),
+        "detectors": _detector.cache_info().currsize,
+        "signers": _signer.cache_info().currsize,
+    }
+
+
+async def _run_all(pool: PagePool, urls: list[str]) -> list[Any]:
+    async def one(url: str) -> Any:
+        try:
+            return await pool.run(b"", url, None, OPTIONS)
+        except WorkerFailed as exc:
+            return exc
+
+    return await asyncio.gather(*(one(url) for url in urls))
+
+
+def run_pages(pool: PagePool, urls: list[str]) -> list[Any]:
+    pool.start()
+    try:
+        return asyncio.run(_run_all(pool, urls))
+    finally:
+        pool.close()
+
+
+def test_the_worker_gives_what_inline_extraction_gives() -> None:
+    inline = process_page(SEED_BODY, SEED_URL, "text/html", OPTIONS)
+    pool = PagePool(1)
+    pool.start()
+    try:
+        pooled = asyncio.run(pool.run(SEED_BODY, SEED_URL, "text/html", OPTIONS))
+    finally:
+        pool.close()
+    assert isinstance(inline, Extracted)
+    assert pooled == inline
+
+
+def test_a_hanging_page_is_dropped_and_the_others_go_on() -> None:
+    pool = PagePool(2, timeout=1.5, function=misbehave)
+    urls = ["http://t/1", "http://t/hang", "http://t/2", "http://t/3", "http://t/4"]
+    started = time.monotonic()
+    results = run_pages(pool, urls)
+    assert time.monotonic() - started < 20
+    failure = results[1]
+    assert isinstance(failure, WorkerFailed)
+    assert failure.timed_out
+    assert [result["url"] for n, result in enumerate(results) if n != 1] == [
+        url for n, url in enumerate(urls) if n != 1
+    ]
+
+
+def test_a_dying_worker_is_replaced_and_only_its_page_is_lost() -> None:
+    pool = PagePool(2, function=misbehave)
+    urls = ["http://t/1", "http://t/die", "http://t/2", "http://t/die", "http://t/3"]
+    results = run_pages(pool, urls)
+    for index in (1, 3):
+        assert isinstance(results[index], WorkerFailed)
+        assert not results[index].timed_out
+        assert "exit code 3" in str(results[index])
+    assert [results[index]["url"] for index in (0, 2, 4)] == [
+        "http://t/1",
+        "http://t/2",
+        "http://t/3",
+    ]
+
+
+def test_workers_are_replaced_after_max_tasks() -> None:
+    pool = PagePool(1, max_tasks=3, function=misbehave)
+    results = run_pages(pool, [f"http://t/{n}" for n in range(9)])
+    pids = [result["pid"] for result in results]
+    assert len(set(pids)) == 3
+    assert os.getpid() not in pids
+
+
+def test_workers_start_with_the_language_profiles_loaded() -> None:
+    # loaded once in the fork server, not again in every worker that replaces another
+    pool = PagePool(1, max_tasks=2, function=what_the_worker_holds)
+    results = run_pages(pool, [f"http://t/{n}" for n in range(4)])
+    assert len({result["pid"] for result in results}) == 2
+    assert all(result["detectors"] == 1 and result["signers"] == 1 for result in results)
+
+
+def test_pages_in_flight_are_bounded() -> None:
+    pool = PagePool(1, max_pending=2, function=misbehave)
+    pool.start()
+    assert pool._pool is not None
+    schedule = pool._pool.schedule
+    in_flight = [0, 0]  # now, most
+
+    def counting_schedule(*args: Any, **kwargs: Any) -> Any:
+        future = schedule(*args, **kwargs)
+        in_flight[0] += 1
+        in_flight[1] = max(in_flight[1], in_flight[0])
+
+        def done(_: Any) -> None:
+            in_flight[0] -= 1
+
+        future.add_done_callback(done)
+        return future
+
+    pool._pool.schedule = counting_schedule  # type: ignore[method-assign]
+    try:
+        results = asyncio.run(_run_all(pool, [f"http://t/{n}" for n in range(8)]))
+    finally:
+        pool.close()
+    assert len(results) == 8
+    assert in_flight[1] == 2
+
+
+def test_no_workers_runs_inline() -> None:
+    pool = PagePool(0, function=misbehave)
+    [result] = run_pages(pool, ["http://t/1"])
+    assert result["pid"] == os.getpid()
+
+
+def test_inline_the_caches_are_reset_after_max_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
+    resets: list[int] = []
+    monkeypatch.setattr(pool_module, "reset_caches", lambda: resets.append(len(resets)))
+    pool = PagePool(0, max_tasks=3, function=misbehave)
+    results = run_pages(pool, [f"http://t/{n}" for n in range(7)])
+    assert [result["url"] for result in results] == [f"http://t/{n}" for n in range(7)]
+    assert len(resets) == 2
+
+
+def test_usable_cores() -> None:
+    assert 1 <= usable_cores() <= (os.cpu_count() or 1)

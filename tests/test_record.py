@@ -1,0 +1,186 @@
+"""One article record from one page (:mod:`extraction.record`): the extraction, the detection
+and the normalization applied to a record, without Scrapy."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from extraction.article import COLUMNS
+from extraction.extractor import Extraction, ExtractionError
+from extraction.record import (
+    apply_detection,
+    apply_extraction,
+    article_record,
+    normalize_article,
+    plausible_published,
+    row_id,
+    utc_offset_minutes,
+)
+from extraction.text import NormalizedText, content_hash, normalized
+from tests.test_extractor import FETCHED_AT, SEED_BODY, SEED_URL
+
+FETCHED = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+# --- row_id -----------------------------------------------------------------------------------
+
+
+def test_row_id_is_stable_and_depends_on_both_parts() -> None:
+    url, digest = "https://example.com/a", content_hash("text")
+    first = row_id(url, digest)
+    assert re.fullmatch(r"[0-9a-f]{32}", first)
+    assert row_id(url, digest) == first
+    assert row_id("https://example.com/b", digest) != first
+    assert row_id(url, content_hash("other text")) != first
+
+
+# --- plausible_published and utc_offset_minutes -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "plausible"),
+    [
+        (None, False),
+        (datetime(1989, 12, 31, 23, 59, tzinfo=UTC), False),
+        (datetime(1970, 1, 1, tzinfo=UTC), False),
+        (datetime(1990, 1, 1, tzinfo=UTC), True),
+        (FETCHED - timedelta(days=3), True),
+        (FETCHED, True),
+        (FETCHED + timedelta(hours=23), True),
+        (FETCHED + timedelta(days=1), True),
+        (FETCHED + timedelta(days=1, seconds=1), False),
+        (FETCHED + timedelta(days=400), False),
+    ],
+)
+def test_plausible_published(value: datetime | None, plausible: bool) -> None:
+    assert plausible_published(value, FETCHED) == (value if plausible else None)
+
+
+@pytest.mark.parametrize(
+    ("value", "minutes"),
+    [
+        (None, None),
+        (datetime(2024, 5, 1), None),  # naive: no offset known
+        (datetime(2024, 5, 1, tzinfo=UTC), 0),
+        (datetime(2024, 5, 1, tzinfo=timezone(timedelta(hours=5, minutes=30))), 330),
+        (datetime(2024, 5, 1, tzinfo=timezone(timedelta(hours=-5))), -300),
+    ],
+)
+def test_utc_offset_minutes(value: datetime | None, minutes: int | None) -> None:
+    assert utc_offset_minutes(value) == minutes
+
+
+# --- apply_extraction and apply_detection -----------------------------------------------------
+
+
+def test_apply_extraction_fills_the_record_and_the_listing_fills_the_gaps() -> None:
+    listed = datetime(2024, 5, 1, 12, tzinfo=UTC)
+    record: dict[str, Any] = {
+        "url": "http://demo.test/a",
+        "listed_title": "Title from the feed",
+        "listed_published_at": listed,
+        "listed_modified_at": listed,
+    }
+    published = datetime(2024, 4, 30, tzinfo=UTC)
+    apply_extraction(record, Extraction(text="Text.", published_at=published, tags=["a"]))
+    assert record["text"] == "Text."
+    assert record["tags"] == ["a"]
+    assert record["title"] == "Title from the feed"
+    assert record["published_at"] == published  # the page says it
+    assert record["modified_at"] == listed
+    assert record["declared_language"] is None
+    apply_extraction(record, Extraction(text="Text.", title="The page's title"))
+    assert record["title"] == "The page's title"
+
+
+@pytest.mark.parametrize(
+    ("detected", "confidence", "declared", "expected"),
+    [
+        ("de", 0.99, "en", ("de", 0.99)),
+        ("de", 0.5, "en", ("en", None)),
+        ("de", 0.5, None, ("de", 0.5)),
+        (None, None, None, (None, None)),
+    ],
+)
+def test_apply_detection(
+    detected: str | None,
+    confidence: float | None,
+    declared: str | None,
+    expected: tuple[str | None, float | None],
+) -> None:
+    record: dict[str, Any] = {"declared_language": declared}
+    assert apply_detection(record, detected, confidence, min_confidence=0.8) == expected
+    assert (record["language"], record["language_confidence"]) == expected
+
+
+# --- normalize_article ------------------------------------------------------------------------
+
+
+def _record(**fields: Any) -> dict[str, Any]:
+    return {"url": "https://www.example.com/a?utm_source=x", "fetched_at": FETCHED, **fields}
+
+
+def test_normalize_article_sets_the_computed_fields() -> None:
+    record = _record(text="One  two\n\n\nthree.", published_at=datetime(2024, 5, 1, 9))
+    normalize_article(record)
+    assert record["text"] == "One two\n\nthree."
+    assert record["url"] == record["canonical_url"] == "https://www.example.com/a"
+    assert record["source"] == "example.com"
+    assert record["word_count"] == 3
+    assert record["content_hash"] == content_hash("One two\n\nthree.")
+    assert record["id"] == row_id(record["url"], record["content_hash"])
+    assert record["published_at"] == datetime(2024, 5, 1, 9, tzinfo=UTC)
+    assert record["published_offset"] is None  # naive: taken as UTC, offset unknown
+
+
+def test_source_is_the_publishing_host() -> None:
+    # whatever a feed or source list said, ``source`` is the host of the canonical URL
+    record = _record(
+        text="x", canonical_url="https://www.publisher.test/story", source="Configured Name"
+    )
+    normalize_article(record)
+    assert record["source"] == "publisher.test"
+
+
+def test_normalize_article_uses_the_normalized_text_given() -> None:
+    text = "First\u00a0paragraph.\n\n\nSecond."
+    plain, given = _record(text=text), _record(text=text)
+    normalize_article(plain)
+    normalize_article(given, text=normalized(text))
+    assert given == plain
+    # it is taken as it is: the caller vouches that it is the record's text normalized
+    other = _record(text=text)
+    normalize_article(
+        other, text=NormalizedText(text="Given.", word_count=1, content_hash=content_hash("Given."))
+    )
+    assert (other["text"], other["word_count"]) == ("Given.", 1)
+    assert other["id"] == row_id(other["url"], content_hash("Given."))
+
+
+def test_normalize_article_uses_the_tracking_params_given() -> None:
+    record = _record(url="https://example.com/a?session=1&utm_source=2", text="x")
+    normalize_article(record, ["session"])
+    assert record["url"] == "https://example.com/a?utm_source=2"
+
+
+# --- article_record ---------------------------------------------------------------------------
+
+
+def test_article_record_is_a_dataset_row() -> None:
+    record = article_record(SEED_BODY, SEED_URL, fetched_at=FETCHED_AT)
+    assert list(record) == list(COLUMNS)
+    assert record["fetched_at"] == FETCHED_AT
+    assert record["discovered_via"] == "url"
+    assert record["language"] == "en"
+    assert record["source"] == "en.sputniknews.africa"
+    assert record["source_name"] is None
+
+
+def test_article_record_refuses_what_is_no_article() -> None:
+    with pytest.raises(ExtractionError) as raised:
+        article_record(b"%PDF-1.4", "http://demo.test/a.pdf", "application/pdf")
+    assert raised.value.reason == "NotHtml"

@@ -1,0 +1,84 @@
+"""URL normalization (:mod:`extraction.urls`): one normal form per page, and its host."""
+
+from __future__ import annotations
+
+import pytest
+
+from extraction.urls import DEFAULT_TRACKING_PARAMS, host_of, normalize_url
+
+# --- normalize_url ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "HTTPS://Example.com:443/a/../b?utm_source=x&b=2&a=1#top",
+            "https://example.com/b?a=1&b=2",
+        ),
+        (
+            "https://example.com/news?id=7&utm_source=tw&utm_medium=social&utm_campaign=c",
+            "https://example.com/news?id=7",
+        ),
+        ("https://example.com/news?fbclid=abc&id=7", "https://example.com/news?id=7"),
+        ("https://example.com/news?id=7&gclid=xyz", "https://example.com/news?id=7"),
+        ("https://example.com/news?UTM_Source=x&id=7", "https://example.com/news?id=7"),
+        ("https://example.com/news?utm_source=x", "https://example.com/news"),
+        ("https://example.com/news?z=1&page=2&a=3", "https://example.com/news?a=3&page=2&z=1"),
+        ("https://example.com/story#comments", "https://example.com/story"),
+        ("http://example.com:80/story", "http://example.com/story"),
+        ("https://example.com:443/story", "https://example.com/story"),
+        ("https://example.com:8443/story", "https://example.com:8443/story"),
+        ("http://example.com:443/story", "http://example.com:443/story"),
+        ("https://NEWS.Example.COM/Story", "https://news.example.com/Story"),
+        ("https://user:secret@example.com/story", "https://example.com/story"),
+        ("https://user@example.com/story", "https://example.com/story"),
+        ("  https://example.com/story  ", "https://example.com/story"),
+        ("https://example.com", "https://example.com/"),
+    ],
+)
+def test_normalize_url(url: str, expected: str) -> None:
+    assert normalize_url(url) == expected
+
+
+def test_normalize_url_is_idempotent() -> None:
+    once = normalize_url("HTTP://User:Pw@Example.com:80/a/./b/?utm_medium=x&q=caf%C3%A9#f")
+    assert normalize_url(once) == once
+    assert "utm_medium" not in once
+    assert "Pw" not in once
+
+
+def test_normalize_url_with_custom_tracking_patterns() -> None:
+    url = "https://example.com/a?session=1&ref_campaign=2&utm_source=3&id=4"
+    assert normalize_url(url, ["session", "ref_*"]) == "https://example.com/a?id=4&utm_source=3"
+    # No patterns: only sorting and the other normalizations apply.
+    assert normalize_url(url, []) == (
+        "https://example.com/a?id=4&ref_campaign=2&session=1&utm_source=3"
+    )
+
+
+# --- host_of ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://www.example.com/a", "example.com"),
+        ("https://WWW.Example.COM/a", "example.com"),
+        ("https://news.example.co.uk/a", "news.example.co.uk"),
+        ("https://www2.example.com/a", "www2.example.com"),
+        ("https://example.com:8080/a", "example.com"),
+        # what the site boilerplate stage calls a site
+        ("https://www.planet.test/x", "planet.test"),
+        ("http://news.planet.test:8080/x", "news.planet.test"),
+        ("not a url", None),
+    ],
+)
+def test_host_of(url: str, expected: str | None) -> None:
+    assert host_of(url) == expected
+
+
+def test_every_default_tracking_parameter_is_removed() -> None:
+    names = [pattern.replace("*", "x") for pattern in DEFAULT_TRACKING_PARAMS]
+    query = "&".join(f"{name}=1" for name in names)
+    assert normalize_url(f"https://example.com/a?id=4&{query}") == "https://example.com/a?id=4"

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.settings import SETTINGS_PRIORITIES
 
+from crawler.spiders.news import DISCOVERY_REFETCH_START
 from pipelines.state import REDIS_STORES, REDIS_URL, STATE_STORES
 
 if TYPE_CHECKING:
@@ -30,9 +31,10 @@ ACK_MIDDLEWARE_ORDER = 1
 
 class RedisModeAddon:
     """Turns Redis mode on when ``REDIS_URL`` is set: the shared scheduler and dupefilter, the
-    crawl state in Redis, and the spider middleware that tells the queue which requests are
-    done. A ``SCHEDULER``, ``DUPEFILTER_CLASS`` or ``STATE_STORES`` given on the command line
-    or by a spider stays."""
+    crawl state in Redis, start listings through the shared request filter, and the spider
+    middleware that tells the queue which requests are done. A ``SCHEDULER``,
+    ``DUPEFILTER_CLASS``, ``STATE_STORES`` or ``DISCOVERY_REFETCH_START`` given on the command
+    line or by a spider stays."""
 
     def update_settings(self, settings: Settings) -> None:
         if not REDIS_URL.get(settings):
@@ -41,6 +43,8 @@ class RedisModeAddon:
             ("SCHEDULER", "crawler.frontier.SharedScheduler"),
             ("DUPEFILTER_CLASS", "crawler.frontier.SharedDupeFilter"),
             (STATE_STORES.name, REDIS_STORES),
+            # each worker runs start(); the shared request filter lets one fetch each listing
+            (DISCOVERY_REFETCH_START.name, False),
         ):
             if (settings.getpriority(name) or 0) <= SETTINGS_PRIORITIES["project"]:
                 settings.set(name, value, priority="project")

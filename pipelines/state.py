@@ -14,7 +14,13 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import load_object
 
-from dataset.state.base import StateError, StateOptions, StateStores
+from dataset.state.base import (
+    DEFAULT_KEY_PREFIX,
+    DEFAULT_WORKER_TIMEOUT,
+    StateError,
+    StateOptions,
+    StateStores,
+)
 from pipelines.locations import state_dir_setting
 from pipelines.setting import number, text
 
@@ -50,14 +56,14 @@ REDIS_URL = text(
 )
 REDIS_KEY_PREFIX = text(
     "REDIS_KEY_PREFIX",
-    "news",
+    DEFAULT_KEY_PREFIX,
     "the start of every Redis key: one prefix per dataset",
     check=_one_word,
     allowed="one word",
 )
 REDIS_WORKER_TIMEOUT = number(
     "REDIS_WORKER_TIMEOUT",
-    60.0,
+    DEFAULT_WORKER_TIMEOUT,
     "seconds without a heartbeat after which a worker is taken for dead and its unfinished "
     "requests are put back into the queue",
     minimum=1,

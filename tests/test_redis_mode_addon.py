@@ -20,6 +20,8 @@ SHARED = {
     "SCHEDULER": "crawler.frontier.SharedScheduler",
     "DUPEFILTER_CLASS": "crawler.frontier.SharedDupeFilter",
     "STATE_STORES": REDIS_STORES,
+    # each worker runs start(): the shared request filter lets one of them fetch each listing
+    "DISCOVERY_REFETCH_START": False,
 }
 
 
@@ -64,6 +66,7 @@ def test_without_redis_url_nothing_changes(redis_url: str | None) -> None:
     assert settings["SCHEDULER"] == "crawler.scheduler.DiskScheduler"
     assert settings["DUPEFILTER_CLASS"] == "crawler.dupefilter.DiskDupeFilter"
     assert settings.get("STATE_STORES") is None
+    assert settings.get("DISCOVERY_REFETCH_START") is None  # the add-on's default (True) holds
     assert ACK_MIDDLEWARE not in settings.getdict("SPIDER_MIDDLEWARES")
 
 

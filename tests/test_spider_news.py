@@ -95,6 +95,22 @@ def test_scrapyd_job_argument_is_accepted() -> None:
     assert plan.article_urls == ["https://news.test/a"]
 
 
+@pytest.mark.parametrize(("setting", "refetched"), [(None, True), ("True", True), ("False", False)])
+def test_start_listings_pass_the_request_filter_as_the_setting_says(
+    setting: str | None, refetched: bool
+) -> None:
+    """``DISCOVERY_REFETCH_START`` (off in Redis mode, where the shared filter of a run lets one
+    worker fetch each start listing) decides whether start listings pass the request filter."""
+    crawler = get_crawler(
+        NewsSpider, settings_dict={} if setting is None else {"DISCOVERY_REFETCH_START": setting}
+    )
+    crawler._apply_settings()
+    spider = NewsSpider.from_crawler(crawler, feeds="https://news.test/rss.xml")
+    crawler.spider = spider
+    (listing,) = asyncio.run(_start(spider))
+    assert listing.dont_filter is refetched
+
+
 def test_start_requests_every_input() -> None:
     spider = _spider(
         urls="https://news.test/a.html",

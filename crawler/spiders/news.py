@@ -67,9 +67,8 @@ from crawler.sitemaps import (
 )
 from crawler.sources import Source, SourcesError, load_sources, parse_duration
 from extraction.dates import to_utc
-from pipelines.setting import Setting, SettingError
+from pipelines.setting import Setting, SettingError, flag
 from pipelines.signals import request_done
-from pipelines.state import REDIS_URL
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -123,7 +122,14 @@ DISCOVERY_MAX_AGE: Setting[timedelta | None] = Setting(
     parse=_max_age,
     shown_default="empty (no limit)",
 )
-SETTINGS = (DISCOVERY_MAX_AGE,)
+DISCOVERY_REFETCH_START = flag(
+    "DISCOVERY_REFETCH_START",
+    True,
+    "fetch the start listings (feeds, sitemaps, home pages) on every run, past the request "
+    "filter; the Redis add-on turns it off, as each worker runs `start()` and the shared "
+    "filter of a run lets one of them fetch each",
+)
+SETTINGS = (DISCOVERY_MAX_AGE, DISCOVERY_REFETCH_START)
 
 
 def fetch_error_reason(error: BaseException | None) -> tuple[str, str]:
@@ -193,7 +199,8 @@ class NewsSpider(scrapy.Spider):
         self.sitemap_max_size = SITEMAP_MAX_SIZE
         """Largest sitemap read (``download_maxsize`` of sitemap requests); 0: no limit."""
         self.refetch_start_listings = True
-        """Start listings bypass the request filter (embedded mode; see ``from_crawler``)."""
+        """Start listings bypass the request filter (``DISCOVERY_REFETCH_START``, read in
+        :meth:`start`)."""
 
     @property
     def given_urls(self) -> list[str]:
@@ -270,13 +277,14 @@ class NewsSpider(scrapy.Spider):
         max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         # The sitemap protocol allows 50 MB per sitemap, more than an article page needs.
         spider.sitemap_max_size = max(max_size, SITEMAP_MAX_SIZE) if max_size else 0
-        # Several workers (Redis mode) run start() each: a start listing is then fetched once a
-        # run by one of them, through the shared request filter (which is per run).
-        spider.refetch_start_listings = not REDIS_URL.get(crawler.settings)
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        # Read here, not in from_crawler: Scrapy applies the add-ons (the Redis one turns it
+        # off: several workers run start() each, and the shared request filter of a run lets
+        # one of them fetch each start listing) after it makes the spider.
+        self.refetch_start_listings = DISCOVERY_REFETCH_START.get(self.settings)
         self._apply_politeness()
         for url in self.plan.sitemap_urls:
             yield self._listing(url, self.parse_sitemap)

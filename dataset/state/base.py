@@ -200,6 +200,12 @@ class SiteBoilerplateStore(Protocol):
     def close(self) -> None: ...
 
 
+DEFAULT_KEY_PREFIX = "news"
+"""The start of every Redis key of the shared state (one prefix per dataset)."""
+DEFAULT_WORKER_TIMEOUT = 60.0
+"""Seconds without a heartbeat after which a worker of the shared crawl is taken for dead."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class StateOptions:
     """What a backend may need to open its stores (each takes what it uses)."""
@@ -207,8 +213,8 @@ class StateOptions:
     state_dir: Path
     """The local working folder (``STATE_DIR``)."""
     redis_url: str = ""
-    redis_key_prefix: str = "news"
-    redis_worker_timeout: float = 60.0
+    redis_key_prefix: str = DEFAULT_KEY_PREFIX
+    redis_worker_timeout: float = DEFAULT_WORKER_TIMEOUT
 
 
 class StateStores(ABC):

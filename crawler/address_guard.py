@@ -109,10 +109,10 @@ class AddressGuardMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not ADDRESS_GUARD_ENABLED.get(settings):
+        if not ADDRESS_GUARD_ENABLED.read(settings):
             raise NotConfigured("ADDRESS_GUARD_ENABLED is off")
         assert crawler.stats is not None
-        guard = cls(crawler.stats, allow_private=ADDRESS_GUARD_ALLOW_PRIVATE.get(settings))
+        guard = cls(crawler.stats, allow_private=ADDRESS_GUARD_ALLOW_PRIVATE.read(settings))
         crawler.signals.connect(guard.spider_opened, signal=signals.spider_opened)
         return guard
 

@@ -37,7 +37,7 @@ class RedisModeAddon:
     line or by a spider stays."""
 
     def update_settings(self, settings: Settings) -> None:
-        if not REDIS_URL.get(settings):
+        if not REDIS_URL.read(settings):
             return
         for name, value in (
             ("SCHEDULER", "crawler.frontier.SharedScheduler"),

@@ -66,7 +66,7 @@ class CrawlReport:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        if not REPORT_ENABLED.get(crawler.settings):
+        if not REPORT_ENABLED.read(crawler.settings):
             raise NotConfigured("REPORT_ENABLED is off")
         extension = cls(crawler, state_dir_setting(crawler.settings))
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)

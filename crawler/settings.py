@@ -87,7 +87,14 @@ EXTENSIONS = {"crawler.report.CrawlReport": 500}
 FEED_EXPORT_ENCODING = "utf-8"
 # `scrapy crawl news ... -O articles.parquet` writes one Parquet file with the dataset schema
 # (feed exports write the dataset's columns: FEED_EXPORT_FIELDS, set by the add-on).
-FEED_EXPORTERS = {"parquet": "pipelines.feed_export.ParquetItemExporter"}
+# JSON, JSON Lines and CSV with ISO 8601 UTC times and lists as JSON arrays.
+FEED_EXPORTERS = {
+    "parquet": "pipelines.feed_export.ParquetItemExporter",
+    "jsonlines": "pipelines.feed_export.JsonLinesItemExporter",
+    "jsonl": "pipelines.feed_export.JsonLinesItemExporter",
+    "json": "pipelines.feed_export.JsonItemExporter",
+    "csv": "pipelines.feed_export.CsvItemExporter",
+}
 LOG_LEVEL = "INFO"
 
 # Dropped items are logged in one line (reason and URL), not with their whole text.

@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from extraction.article import Column, columns, row_of
 from extraction.urls import host_of
@@ -110,13 +111,27 @@ def to_batch(row: Mapping[str, Any]) -> pa.RecordBatch:
     """One row as a record batch of :data:`ARTICLE_SCHEMA`.
 
     Raises ``ValueError`` (or pyarrow's ``ArrowInvalid``/``ArrowTypeError``, both
-    ``ValueError``/``TypeError`` subclasses) when a value has the wrong type or a required
-    column is null: Arrow itself does not enforce nullability.
+    ``ValueError``/``TypeError`` subclasses) when a value has the wrong type, a required
+    column is null (Arrow itself does not enforce nullability), or the text is empty: a row
+    whose page was not extracted is never written.
     """
     missing = [name for name in _REQUIRED if row.get(name) is None]
     if missing:
         raise ValueError(f"required columns are null: {', '.join(missing)}")
+    if not str(row["text"]).strip():
+        raise ValueError(EMPTY_TEXT)
     return pa.RecordBatch.from_pylist([dict(row)], schema=ARTICLE_SCHEMA)
+
+
+EMPTY_TEXT = "the text is empty (the page was not extracted, or nothing of it was kept)"
+
+
+def empty_texts(table: pa.Table) -> int:
+    """How many rows of ``table`` have no text (only white space, or none): rows no dataset
+    file may hold."""
+    text = table.column("text")
+    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(pc.fill_null(text, ""))), 0)
+    return int(pc.sum(pc.cast(blank, pa.int64())).as_py() or 0)
 
 
 def schema_version(schema: pa.Schema) -> str:

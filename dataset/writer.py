@@ -42,7 +42,14 @@ from dataset.layout import (
     partition_name,
     staging_dir,
 )
-from dataset.schema import ARTICLE_SCHEMA, DICTIONARY_COLUMNS, HTML_DICTIONARY_COLUMNS, HTML_SCHEMA
+from dataset.schema import (
+    ARTICLE_SCHEMA,
+    DICTIONARY_COLUMNS,
+    EMPTY_TEXT,
+    HTML_DICTIONARY_COLUMNS,
+    HTML_SCHEMA,
+    empty_texts,
+)
 from dataset.storage import DatasetLocation, delete_quietly, location_of
 
 if TYPE_CHECKING:
@@ -185,6 +192,9 @@ class DatasetWriter:
         (:data:`HTML_SCHEMA`, same order), written to the archive file of the same name."""
         if self.html is not None and (html is None or html.num_rows != table.num_rows):
             raise ValueError("the HTML archive needs one page per row")
+        blank = empty_texts(table)
+        if blank:  # to_batch refuses each such row: one here is a bug upstream, never data
+            raise ValueError(f"{blank} rows without text: {EMPTY_TEXT}")
         committed: list[CommittedFile] = []
         fetched = table.column("fetched_at").to_pylist()
         start = 0

@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 from concurrent.futures import TimeoutError as FutureTimeout
-from multiprocessing import popen_forkserver
+from multiprocessing import forkserver, popen_forkserver, resource_tracker
 from multiprocessing.context import ForkServerContext, ForkServerProcess
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +75,19 @@ class _WorkerContext(ForkServerContext):
     Process = _WorkerProcess
 
 
+def _stop_helper_processes() -> None:
+    """Stop multiprocessing's fork server (its workers have exited; it would linger until this
+    process exits, then exit itself) and resource tracker, and wait for both. ``_stop`` is the
+    method multiprocessing's own tests stop them with; a new pool starts them again."""
+    for helper in (
+        getattr(forkserver, "_forkserver", None),
+        getattr(resource_tracker, "_resource_tracker", None),
+    ):
+        stop = getattr(helper, "_stop", None)
+        if stop is not None:
+            stop()
+
+
 def _ignore_interrupts() -> None:
     # Ctrl-C reaches the whole process group: the crawl process stops gracefully and still
     # needs its workers to finish the pages in flight.
@@ -131,13 +144,16 @@ class PagePool:
 
     def close(self) -> None:
         """Let the workers finish their pages (for up to ``timeout``), then stop them, and wait
-        until every worker process has exited."""
+        until every worker process, the fork server and multiprocessing's resource tracker
+        have exited: a crawl returns only when every process it started is gone (a scheduler's
+        lock around it, or a CPU count of its process tree, sees the whole of it)."""
         if self._pool is not None:
             self._pool.close()
             self._pool.join(timeout=self.timeout)
             self._pool.stop()
             self._pool.join()
             self._pool = None
+            _stop_helper_processes()
 
     async def run(
         self, body: bytes, url: str, content_type: str | None, options: PageOptions

@@ -116,6 +116,11 @@ class DedupePipeline:
         # Keys of accepted articles whose data file is not committed yet.
         self.pending_urls: set[str] = set()
         self.pending_hashes: set[str] = set()
+        self.in_flight: dict[int, tuple[str, list[str]]] = {}
+        """``id()`` of each item this stage accepted that the later stages still hold -> its
+        content hash and URLs: what to forget if a later stage drops it (its row is never
+        written, so nothing of it may count as stored). An item leaves it when it leaves the
+        pipeline: only then may its ``id()`` be another object's."""
 
     @cached_property
     def signer(self) -> Signer:
@@ -125,13 +130,13 @@ class DedupePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not DEDUPE_ENABLED.get(settings):
+        if not DEDUPE_ENABLED.read(settings):
             raise NotConfigured("DEDUPE_ENABLED is off")
         assert crawler.stats is not None
         location = dataset_location(settings)
-        policy = DEDUPE_POLICY.get(settings)
-        near = DEDUPE_NEAR_ENABLED.get(settings)
-        threshold = DEDUPE_NEAR_THRESHOLD.get(settings)
+        policy = DEDUPE_POLICY.read(settings)
+        near = DEDUPE_NEAR_ENABLED.read(settings)
+        threshold = DEDUPE_NEAR_THRESHOLD.read(settings)
         # the state's backend is opened once every setting was found valid
         pipeline = cls(
             crawler.stats,
@@ -142,6 +147,9 @@ class DedupePipeline:
             near_threshold=threshold,
         )
         crawler.signals.connect(pipeline.on_articles_committed, signal=articles_committed)
+        for gone in (signals.item_dropped, signals.item_error):  # by a later stage
+            crawler.signals.connect(pipeline.forget, signal=gone)
+        crawler.signals.connect(pipeline.on_item_scraped, signal=signals.item_scraped)
         # Closed after every pipeline has flushed (close_spider methods run concurrently).
         crawler.signals.connect(pipeline.close_state, signal=signals.spider_closed)
         return pipeline
@@ -244,8 +252,10 @@ class DedupePipeline:
                 adapter["duplicate_of"] = match.row_id
                 signature = None  # a flagged copy is not an original for later copies
         self._claim(url, canonical, content_hash, new_version=new_version)
-        self.pending_urls.update(filter(None, (url, canonical)))
+        urls = [key for key in dict.fromkeys((url, canonical)) if key]
+        self.pending_urls.update(urls)
         self.pending_hashes.add(content_hash)
+        self.in_flight[id(item)] = (content_hash, urls)
         if signature is not None:
             self.pending_index.add(content_hash, adapter["id"], signature)
             self._stored_index().add_pending(content_hash, adapter["id"], signature)
@@ -290,6 +300,29 @@ class DedupePipeline:
     def _record_copy(self, url: str, kept_id: str | None, kind: str, similarity: float) -> None:
         if self.copies is not None:
             self.copies.record(url, kept_id, kind, similarity)
+
+    def on_item_scraped(self, item: Any) -> None:
+        """The item went through every stage: its row is the writer's now."""
+        self.in_flight.pop(id(item), None)
+
+    def forget(self, item: Any) -> None:
+        """Forget an article this stage accepted and a later stage dropped (or failed on): its
+        row is never written, so its keys must not keep a later copy of it out. (Items this
+        stage dropped itself were never accepted.)"""
+        found = self.in_flight.pop(id(item), None)
+        if found is None:
+            return
+        content_hash, urls = found
+        self.pending_urls.difference_update(urls)
+        self.pending_hashes.discard(content_hash)
+        self.pending_index.remove_many([content_hash])
+        self.stats.inc_value("news/dedupe/forgotten")
+        try:
+            self._stored_index().remove_many([content_hash])  # what add_pending published
+            if self.claims is not None:
+                self.claims.release(urls, [content_hash])
+        except self.stores.errors as exc:  # they lapse with this worker's heartbeat
+            logger.warning("Cannot release the keys of a dropped article: %s", exc)
 
     def on_articles_committed(self, file: str, keys: list[tuple[Any, ...]]) -> None:
         if self.state is None:

@@ -134,22 +134,22 @@ class ExtractPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not EXTRACT_ENABLED.get(settings):
+        if not EXTRACT_ENABLED.read(settings):
             raise NotConfigured("EXTRACT_ENABLED is off")
-        workers = EXTRACT_WORKERS.get(settings)
+        workers = EXTRACT_WORKERS.read(settings)
         options = PageOptions(
-            min_text_chars=EXTRACT_MIN_TEXT_CHARS.get(settings),
-            language=language.LANGUAGE_ENABLED.get(settings),
-            language_seed=language.LANGUAGE_SEED.get(settings),
-            language_sample_chars=language.LANGUAGE_SAMPLE_CHARS.get(settings),
-            signature=dedupe.DEDUPE_ENABLED.get(settings)
-            and dedupe.DEDUPE_NEAR_ENABLED.get(settings),
+            min_text_chars=EXTRACT_MIN_TEXT_CHARS.read(settings),
+            language=language.LANGUAGE_ENABLED.read(settings),
+            language_seed=language.LANGUAGE_SEED.read(settings),
+            language_sample_chars=language.LANGUAGE_SAMPLE_CHARS.read(settings),
+            signature=dedupe.DEDUPE_ENABLED.read(settings)
+            and dedupe.DEDUPE_NEAR_ENABLED.read(settings),
         )
         page_pool = PagePool(
             usable_cores() if workers is None else workers,
-            timeout=EXTRACT_TIMEOUT.get(settings),
-            max_tasks=EXTRACT_WORKER_MAX_TASKS.get(settings),
-            max_pending=EXTRACT_MAX_PENDING.get(settings),
+            timeout=EXTRACT_TIMEOUT.read(settings),
+            max_tasks=EXTRACT_WORKER_MAX_TASKS.read(settings),
+            max_pending=EXTRACT_MAX_PENDING.read(settings),
         )
         # trafilatura logs its own view of every rejected page; this stage logs one clear
         # line per page instead.
@@ -158,7 +158,7 @@ class ExtractPipeline:
         assert crawler.stats is not None
         return cls(
             crawler.stats,
-            keep_html=HTML_ARCHIVE_ENABLED.get(settings),
+            keep_html=HTML_ARCHIVE_ENABLED.read(settings),
             pool=page_pool,
             options=options,
         )

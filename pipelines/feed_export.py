@@ -1,25 +1,35 @@
-"""``-O articles.parquet``: one Parquet file from an ad-hoc ``scrapy crawl``, same schema.
+"""Feed exports (``-O articles.parquet``, ``.jsonl``, ``.json``, ``.csv``): one file from an
+ad-hoc ``scrapy crawl``, for users who want a single file rather than the dataset under
+``OUTPUT_DIR``.
 
-For users who want a single file rather than the dataset under ``OUTPUT_DIR``: Scrapy's feed
-exports call this exporter (``FEED_EXPORTERS = {"parquet": ...}``) with every item that went
-through the pipelines. Rows are validated and buffered, and written as one table when the
-feed closes.
+Every format carries exactly the dataset's columns (``FEED_EXPORT_FIELDS``, set by the add-on),
+with the dataset's types as each format can say them: timestamps in ISO 8601, in UTC
+(``2023-08-15T13:39:00Z``); lists (``authors``, ``tags``) as JSON arrays, also in CSV, where the
+cell holds the array's JSON text. Parquet has the dataset's schema itself; its rows are
+validated and buffered, and written as one table when the feed closes. ``-o`` (append) to a
+Parquet file that exists is refused by ``scrapy crawl`` before the crawl starts: Parquet cannot
+be appended to.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from itemadapter import ItemAdapter
+from scrapy import exporters
 from scrapy.exporters import BaseItemExporter
 
 from dataset.schema import ARTICLE_SCHEMA, DICTIONARY_COLUMNS, to_batch, to_row
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from scrapy import Field
 
 logger = logging.getLogger(__name__)
 
@@ -46,3 +56,38 @@ class ParquetItemExporter(BaseItemExporter):
         pq.write_table(
             table, self.file, compression="zstd", use_dictionary=list(DICTIONARY_COLUMNS)
         )
+
+
+def iso_utc(value: datetime) -> str:
+    """A timestamp in ISO 8601, in UTC (``2023-08-15T13:39:00Z``)."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class JsonLinesItemExporter(exporters.JsonLinesItemExporter):
+    """One JSON object per line and article: the dataset's columns, ISO 8601 UTC times."""
+
+    def serialize_field(self, field: Mapping[str, Any] | Field, name: str, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return iso_utc(value)
+        return super().serialize_field(field, name, value)
+
+
+class JsonItemExporter(exporters.JsonItemExporter):
+    """A JSON array of the articles: the dataset's columns, ISO 8601 UTC times."""
+
+    def serialize_field(self, field: Mapping[str, Any] | Field, name: str, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return iso_utc(value)
+        return super().serialize_field(field, name, value)
+
+
+class CsvItemExporter(exporters.CsvItemExporter):
+    """CSV with a header: the dataset's columns, ISO 8601 UTC times, each list as the JSON text
+    of an array (``["Birgit Baumann", "Anna Giulia Fink"]``: names may hold commas)."""
+
+    def serialize_field(self, field: Mapping[str, Any] | Field, name: str, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return iso_utc(value)
+        if isinstance(value, list | tuple):
+            return json.dumps(list(value), ensure_ascii=False)
+        return super().serialize_field(field, name, value)

@@ -76,14 +76,14 @@ class LanguagePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not LANGUAGE_ENABLED.get(settings):
+        if not LANGUAGE_ENABLED.read(settings):
             raise NotConfigured("LANGUAGE_ENABLED is off")
         assert crawler.stats is not None
         return cls(
             crawler.stats,
-            sample_chars=LANGUAGE_SAMPLE_CHARS.get(settings),
-            min_confidence=LANGUAGE_MIN_CONFIDENCE.get(settings),
-            seed=LANGUAGE_SEED.get(settings),
+            sample_chars=LANGUAGE_SAMPLE_CHARS.read(settings),
+            min_confidence=LANGUAGE_MIN_CONFIDENCE.read(settings),
+            seed=LANGUAGE_SEED.read(settings),
         )
 
     def _reusable(self, precomputed: Precomputed | None, text: str) -> Detection | None:

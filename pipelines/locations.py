@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from scrapy.exceptions import NotConfigured
-
 from dataset.layout import STATE, TMP, LocationError, state_dir_for, unwritable_folder
 from dataset.storage import DatasetLocation, location_of, unwritable_at
-from pipelines.setting import text
+from pipelines.setting import SettingError, number, text
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -32,29 +30,36 @@ STATE_DIR = text(
     allowed="a local folder, or empty",
     shown_default=f"`OUTPUT_DIR/{STATE}`; required when `OUTPUT_DIR` is an object store",
 )
-SETTINGS = (OUTPUT_DIR, STATE_DIR)
+RUN_LOCK_WAIT = number(
+    "RUN_LOCK_WAIT",
+    0.0,
+    "seconds a crawl waits for another crawl into the same `STATE_DIR` to end; past it, or at "
+    "once with 0, it gives up with exit status 3 (Redis mode takes no lock)",
+    minimum=0,
+)
+SETTINGS = (OUTPUT_DIR, STATE_DIR, RUN_LOCK_WAIT)
 
 
 def dataset_location(settings: BaseSettings) -> DatasetLocation:
-    """The location of the ``OUTPUT_DIR`` setting; ``NotConfigured`` when it is empty or
+    """The location of the ``OUTPUT_DIR`` setting; :class:`SettingError` when it is empty or
     unusable."""
-    value = OUTPUT_DIR.get(settings)
+    value = OUTPUT_DIR.read(settings)
     if not value:
-        raise NotConfigured("OUTPUT_DIR is empty")
+        raise SettingError("OUTPUT_DIR='': a folder or an object store URI is needed")
     try:
         return location_of(value)
     except LocationError as exc:
-        raise NotConfigured(str(exc)) from None
+        raise SettingError(str(exc)) from None
 
 
 def state_dir_setting(settings: BaseSettings) -> Path:
     """The local folder of the crawl's working state (``STATE_DIR``, else
-    ``OUTPUT_DIR/state``); ``NotConfigured`` when there is none (see
+    ``OUTPUT_DIR/state``); :class:`SettingError` when there is none (see
     :func:`dataset.layout.state_dir_for`)."""
     try:
-        return state_dir_for(OUTPUT_DIR.get(settings), STATE_DIR.get(settings))
+        return state_dir_for(OUTPUT_DIR.read(settings), STATE_DIR.read(settings))
     except LocationError as exc:
-        raise NotConfigured(str(exc)) from None
+        raise SettingError(str(exc)) from None
 
 
 def output_problem(settings: BaseSettings) -> str | None:
@@ -62,11 +67,11 @@ def output_problem(settings: BaseSettings) -> str | None:
     writable, ``STATE_DIR`` missing or not writable), as one line; ``None`` when it can, or
     when ``OUTPUT_DIR`` is empty (the Parquet stage is then off)."""
     try:
-        if not OUTPUT_DIR.get(settings):
+        if not OUTPUT_DIR.read(settings):
             return None
         location = dataset_location(settings)
         state = state_dir_setting(settings)
-    except NotConfigured as exc:
+    except SettingError as exc:
         return str(exc)
     problem = unwritable_at(location)
     if problem is not None:

@@ -52,10 +52,10 @@ class NormalizePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not NORMALIZE_ENABLED.get(settings):
+        if not NORMALIZE_ENABLED.read(settings):
             raise NotConfigured("NORMALIZE_ENABLED is off")
         assert crawler.stats is not None
-        return cls(crawler.stats, tracking_params=NORMALIZE_TRACKING_PARAMS.get(settings))
+        return cls(crawler.stats, tracking_params=NORMALIZE_TRACKING_PARAMS.read(settings))
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)

@@ -22,7 +22,15 @@ from dataset.schema import ARTICLE_SCHEMA, HTML_SCHEMA, to_batch, to_row
 from dataset.writer import COMPRESSIONS, CommittedFile, DatasetWriter
 from pipelines.extract import HTML_ARCHIVE_ENABLED
 from pipelines.locations import dataset_location, state_dir_setting
-from pipelines.setting import Setting, choice, flag, integer, number, optional_integer
+from pipelines.setting import (
+    Setting,
+    SettingError,
+    choice,
+    flag,
+    integer,
+    number,
+    optional_integer,
+)
 from pipelines.signals import articles_committed
 
 if TYPE_CHECKING:
@@ -75,6 +83,13 @@ SETTINGS = (
 )
 
 
+def file_rows_problem(file_rows: int, row_group_rows: int) -> str:
+    """Why these rows per file and per row group do not fit together."""
+    return (
+        f"PARQUET_FILE_ROWS={file_rows}: must be at least PARQUET_ROW_GROUP_ROWS ({row_group_rows})"
+    )
+
+
 class InvalidRow(DropItem):
     """The item does not fit the dataset schema (a bug upstream; logged with the reason)."""
 
@@ -121,15 +136,12 @@ class ParquetPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not PARQUET_ENABLED.get(settings):
+        if not PARQUET_ENABLED.read(settings):
             raise NotConfigured("PARQUET_ENABLED is off")
-        row_group_rows = PARQUET_ROW_GROUP_ROWS.get(settings)
-        file_rows = PARQUET_FILE_ROWS.get(settings)
+        row_group_rows = PARQUET_ROW_GROUP_ROWS.read(settings)
+        file_rows = PARQUET_FILE_ROWS.read(settings)
         if file_rows < row_group_rows:
-            raise NotConfigured(
-                f"PARQUET_FILE_ROWS={file_rows}: must be at least PARQUET_ROW_GROUP_ROWS "
-                f"({row_group_rows})"
-            )
+            raise SettingError(file_rows_problem(file_rows, row_group_rows))
         assert crawler.stats is not None
         return cls(
             crawler,
@@ -138,10 +150,10 @@ class ParquetPipeline:
             state_dir=state_dir_setting(settings),
             row_group_rows=row_group_rows,
             file_rows=file_rows,
-            commit_interval=PARQUET_COMMIT_INTERVAL.get(settings),
-            compression=PARQUET_COMPRESSION.get(settings),
-            compression_level=PARQUET_COMPRESSION_LEVEL.get(settings),
-            archive=HTML_ARCHIVE_ENABLED.get(settings),
+            commit_interval=PARQUET_COMMIT_INTERVAL.read(settings),
+            compression=PARQUET_COMPRESSION.read(settings),
+            compression_level=PARQUET_COMPRESSION_LEVEL.read(settings),
+            archive=HTML_ARCHIVE_ENABLED.read(settings),
         )
 
     async def _in_writer_thread(self, function: Callable[..., Any], *args: Any) -> Any:

@@ -6,6 +6,11 @@ integer(...)``) and reads them with :meth:`Setting.read`, which converts the val
 add-on (``crawler/addon.py``) gathers every declaration, sets each default at ``addon`` priority
 (so ``scrapy settings --get NAME`` shows it) and makes the settings reference of
 ``docs/settings.md``. No default is written anywhere else.
+
+A value a setting cannot take is never a reason to run on without a component (Scrapy's
+``NotConfigured`` would do that, with one warning): every command checks every setting before
+it does anything (``crawler/settings_check.py``) and stops with one line and status 2, and a
+component that meets one anyway (a crawl started from Python) raises :class:`SettingError`.
 """
 
 from __future__ import annotations
@@ -13,8 +18,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
-
-from scrapy.exceptions import NotConfigured
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -25,7 +28,8 @@ T = TypeVar("T")
 
 
 class SettingError(ValueError):
-    """A setting holds a value it cannot take; the message is ``NAME=value: why``."""
+    """A setting holds a value it cannot take, or one that does not fit another setting's; the
+    message is ``NAME=value: why``, one line."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,14 +58,6 @@ class Setting(Generic[T]):
             return self.parse(raw)
         except (ValueError, TypeError) as exc:
             raise SettingError(f"{self.name}={raw!r}: {exc}") from None
-
-    def get(self, settings: BaseSettings) -> T:
-        """:meth:`read`, for a component's ``from_crawler``: an invalid value raises
-        ``NotConfigured`` with the reason."""
-        try:
-            return self.read(settings)
-        except SettingError as exc:
-            raise NotConfigured(str(exc)) from None
 
     def default_text(self) -> str:
         """The default as the docs show it."""

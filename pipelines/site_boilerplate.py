@@ -98,18 +98,18 @@ class SiteBoilerplatePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not SITE_BOILERPLATE_ENABLED.get(settings):
+        if not SITE_BOILERPLATE_ENABLED.read(settings):
             raise NotConfigured("SITE_BOILERPLATE_ENABLED is off")
         assert crawler.stats is not None
         learner = SiteBoilerplate(
-            min_pages=SITE_BOILERPLATE_MIN_PAGES.get(settings),
-            min_share=SITE_BOILERPLATE_MIN_SHARE.get(settings),
-            max_lines=SITE_BOILERPLATE_MAX_LINES.get(settings),
+            min_pages=SITE_BOILERPLATE_MIN_PAGES.read(settings),
+            min_share=SITE_BOILERPLATE_MIN_SHARE.read(settings),
+            max_lines=SITE_BOILERPLATE_MAX_LINES.read(settings),
         )
         options = {
-            "save_every": SITE_BOILERPLATE_SAVE_EVERY.get(settings),
-            "min_text_chars": EXTRACT_MIN_TEXT_CHARS.get(settings),
-            "max_sites": SITE_BOILERPLATE_MAX_SITES.get(settings),
+            "save_every": SITE_BOILERPLATE_SAVE_EVERY.read(settings),
+            "min_text_chars": EXTRACT_MIN_TEXT_CHARS.read(settings),
+            "max_sites": SITE_BOILERPLATE_MAX_SITES.read(settings),
         }
         # the state's backend is opened once every setting was found valid
         pipeline = cls(crawler.stats, stores=state_stores(crawler), learner=learner, **options)

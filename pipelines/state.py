@@ -11,7 +11,6 @@ import inspect
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import load_object
 
 from dataset.state.base import (
@@ -22,7 +21,7 @@ from dataset.state.base import (
     StateStores,
 )
 from pipelines.locations import state_dir_setting
-from pipelines.setting import number, text
+from pipelines.setting import SettingError, number, text
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -73,27 +72,27 @@ _CRAWLER_ATTRIBUTE = "news_state_stores"
 
 
 def _backend(settings: BaseSettings) -> tuple[type[StateStores], StateOptions]:
-    path = STATE_STORES.get(settings)
+    path = STATE_STORES.read(settings)
     try:
         backend: Any = load_object(path)
     except (ImportError, AttributeError, ValueError, NameError) as exc:
-        raise NotConfigured(f"STATE_STORES={path!r}: cannot load it ({exc})") from None
+        raise SettingError(f"STATE_STORES={path!r}: cannot load it ({exc})") from None
     if not (isinstance(backend, type) and issubclass(backend, StateStores)):
-        raise NotConfigured(f"STATE_STORES={path!r}: not a dataset.state.base.StateStores")
+        raise SettingError(f"STATE_STORES={path!r}: not a dataset.state.base.StateStores")
     if inspect.isabstract(backend):
-        raise NotConfigured(f"STATE_STORES={path!r}: an abstract class, not a backend")
+        raise SettingError(f"STATE_STORES={path!r}: an abstract class, not a backend")
     options = StateOptions(
         state_dir=state_dir_setting(settings),
-        redis_url=REDIS_URL.get(settings),
-        redis_key_prefix=REDIS_KEY_PREFIX.get(settings),
-        redis_worker_timeout=REDIS_WORKER_TIMEOUT.get(settings),
+        redis_url=REDIS_URL.read(settings),
+        redis_key_prefix=REDIS_KEY_PREFIX.read(settings),
+        redis_worker_timeout=REDIS_WORKER_TIMEOUT.read(settings),
     )
     return backend, options
 
 
 def open_state_stores(settings: BaseSettings) -> StateStores:
     """The crawl state's backend the settings choose, opened (for a command outside a crawl:
-    close it when done). ``NotConfigured`` for bad settings, :class:`StateError` when it cannot
+    close it when done). ``SettingError`` for bad settings, :class:`StateError` when it cannot
     be reached."""
     backend, options = _backend(settings)
     return backend.open(options)
@@ -103,7 +102,7 @@ def state_problem(settings: BaseSettings) -> str | None:
     """Why the crawl state cannot be used with these settings (one line), or ``None``."""
     try:
         backend, options = _backend(settings)
-    except NotConfigured as exc:
+    except SettingError as exc:
         return str(exc)
     return backend.unreachable(options)
 

@@ -157,14 +157,22 @@ def test_nothing_to_do_is_not_an_error(crawled: Path, compacted: Any) -> None:
 def test_bad_options_and_a_running_compaction_are_refused(tmp_path: Path, crawled: Path) -> None:
     missing = compact(tmp_path / "nothing")
     assert missing.returncode == 2
-    assert "no dataset under" in missing.stderr
+    assert missing.stderr.splitlines()[-1].startswith("scrapy: error: no dataset under")
     wrong = compact(crawled, "--partition", "1999-01-01")
     assert wrong.returncode == 2
     assert "no such partition: fetch_date=1999-01-01" in wrong.stderr
+    bad = compact(crawled, "-s", "PARQUET_COMPRESSION=rar")
+    assert bad.returncode == 2
+    assert bad.stderr.splitlines() == [
+        (
+            "scrapy: error: PARQUET_COMPRESSION='rar': must be one of zstd, snappy, gzip, brotli, "
+            "lz4, none"
+        )
+    ]
     with (crawled / "state" / "compact.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         busy = compact(crawled)
-    assert busy.returncode == 2
+    assert busy.returncode == 3  # another run holds the dataset
     assert "another compaction" in busy.stderr
 
 

@@ -1,19 +1,27 @@
-"""``scrapy crawl``: argument errors, exit status, and pause/resume with JOBDIR."""
+"""``scrapy crawl``: the checks before it starts (arguments, settings, outputs: status 2, one
+line), the run lock (status 3), the exit status of a crawl, its processes, and pause/resume with
+JOBDIR."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow.parquet as pq
+import pytest
+from scrapy.settings import Settings
 
+from crawler.addon import DECLARED
 from crawler.commands.crawl import crawl_failed
-from dataset.layout import data_files
+from crawler.settings_check import settings_problem
+from dataset.layout import data_files, host_name
 from tests.conftest import ROOT, run_crawl
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from collections.abc import Iterator
 
     from demo.site import Site
 
@@ -85,3 +93,230 @@ def test_an_unwritable_output_dir_is_refused_at_start(tmp_path: Path) -> None:
     assert completed.returncode == 2
     assert f"OUTPUT_DIR {blocker / 'out'} is not writable: Not a directory" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def scrapy(
+    *arguments: str, cwd: Path = ROOT, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``scrapy <arguments>`` as a user runs it (the console script)."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "scrapy"), *arguments],
+        cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+FREE_TEXT = ("a string", "a list of strings", "a folder", "a local folder", "an e-mail",
+             "a redis:// URL", "a class path")  # fmt: skip
+"""How the declarations say a setting takes any text (checked later, where it is used)."""
+
+INVALID_SETTINGS = [
+    # (setting, the line that must be printed): every case of the "today" list of issue 16,
+    # where a stage was switched off with a warning (exit 0), or a traceback ended the crawl
+    ("PARQUET_COMPRESSION=foo", ("PARQUET_COMPRESSION='foo': must be one of zstd, snappy, "
+     "gzip, brotli, lz4, none")),
+    ("PARQUET_FILE_ROWS=-5", "PARQUET_FILE_ROWS='-5': must be >= 1"),
+    ("DEDUPE_POLICY=maybe", "DEDUPE_POLICY='maybe': must be one of drop, flag"),
+    ("EXTRACT_WORKERS=-1", "EXTRACT_WORKERS='-1': must be >= 0"),
+    ("EXTRACT_WORKERS=abc", "EXTRACT_WORKERS='abc': must be a whole number"),
+    ("EXTRACT_TIMEOUT=abc", "EXTRACT_TIMEOUT='abc': must be a number"),
+    ("DOWNLOAD_DELAY=abc", "DOWNLOAD_DELAY='abc': must be a number"),
+    ("HTML_ARCHIVE_ENABLED=maybe", ("HTML_ARCHIVE_ENABLED='maybe': must be True or False (or 1 "
+     "or 0)")),
+    ("SITE_BOILERPLATE_MIN_SHARE=abc", "SITE_BOILERPLATE_MIN_SHARE='abc': must be a number"),
+    ("DISCOVERY_MAX_AGE=3x", ("DISCOVERY_MAX_AGE='3x': '3x' is not a duration; use e.g. '90m', "
+     "'12h', '3d', '1w' or seconds")),
+    ("PARQUET_ROW_GROUP_ROWS=20000", ("PARQUET_FILE_ROWS=10000: must be at least "
+     "PARQUET_ROW_GROUP_ROWS (20000)")),
+    ("AUTOTHROTTLE_MAX_DELAY=1", ("AUTOTHROTTLE_MAX_DELAY=1: must be at least "
+     "AUTOTHROTTLE_START_DELAY (2)")),
+    ("STATE_STORES=no.such.Stores", ("STATE_STORES='no.such.Stores': cannot load it (No module "
+     "named 'no')")),
+    ("CONCURRENT_REQUESTS=0", "CONCURRENT_REQUESTS='0': must be >= 1"),
+    ("LOG_LEVEL=LOUD", "LOG_LEVEL='LOUD': must be one of CRITICAL, ERROR, WARNING, INFO, DEBUG"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("setting", "line"), INVALID_SETTINGS, ids=[s for s, _ in INVALID_SETTINGS]
+)
+def test_an_invalid_setting_stops_the_crawl_before_anything(
+    tmp_path: Path, setting: str, line: str
+) -> None:
+    out = tmp_path / "out"
+    completed = scrapy(
+        "crawl", "news", "-a", "urls=http://127.0.0.1:9/a.html",
+        "-s", f"OUTPUT_DIR={out}", "-s", setting,
+    )  # fmt: skip
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines() == [f"scrapy: error: {line}"]
+    assert completed.stdout == ""
+    assert not out.exists()  # nothing written, not even the state folder
+
+
+def test_each_declared_setting_refuses_a_value_it_cannot_take() -> None:
+    """Beyond the table above: every declared setting but the free-text ones refuses a value
+    out of its type, range or choices, with its own name first (what the command prints)."""
+    refused = set()
+    for setting in DECLARED:
+        problem = settings_problem(Settings({setting.name: "not valid, surely"}))
+        if problem is not None and problem.startswith(f"{setting.name}="):
+            refused.add(setting.name)
+    free_text = {s.name for s in DECLARED if s.allowed.startswith(FREE_TEXT)}
+    assert refused == {s.name for s in DECLARED} - free_text
+    assert len(refused) >= 30
+
+
+@pytest.mark.parametrize(
+    ("arguments", "line"),
+    [
+        (("crawl", "nwes"), "no spider named 'nwes'; this project's: news"),
+        (("crawl",), "give one spider name: scrapy crawl <spider> (this project's: news)"),
+        (("crawl", "news", "-a", "nonsense"), "Invalid -a value, use -a NAME=VALUE"),
+        (("crawl", "news", "-a", "feed=http://a.test/rss"),
+         ("unknown spider argument feed: this spider takes urls, feeds, sitemaps, sites, sources "
+         "(-a help=1 says what each is)")),
+        (("summary", "extra"),
+         "unexpected arguments: extra (the dataset is OUTPUT_DIR: -s OUTPUT_DIR=...)"),
+    ],
+)  # fmt: skip
+def test_usage_errors_are_one_line_and_status_2(arguments: tuple[str, ...], line: str) -> None:
+    completed = scrapy(*arguments)
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines() == [f"scrapy: error: {line}"]
+
+
+def test_the_spiders_arguments_are_listed(tmp_path: Path) -> None:
+    nothing = scrapy("crawl", "news", "-s", f"OUTPUT_DIR={tmp_path}")
+    assert nothing.returncode == 2
+    assert nothing.stderr.splitlines() == [
+        (
+            "scrapy: error: nothing to crawl: give -a urls=, -a feeds=, -a sitemaps=, -a sites= "
+            "and/or -a sources= (-a help=1 says what each is)"
+        )
+    ]
+    listed = scrapy("crawl", "news", "-a", "help=1")
+    assert listed.returncode == 0
+    lines = listed.stdout.splitlines()
+    for name in ("urls", "feeds", "sitemaps", "sites", "sources"):
+        (line,) = [line for line in lines if line.startswith(f"  -a {name}=...")]
+        assert len(line) > len(name) + 20  # says what it is, in one line
+    assert not (tmp_path / "articles").exists()
+
+
+@pytest.mark.parametrize("command", ["summary", "compact"])
+def test_a_path_without_a_dataset_is_a_usage_error(tmp_path: Path, command: str) -> None:
+    completed = scrapy(command, "-s", f"OUTPUT_DIR={tmp_path / 'nothing'}")
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines() == [
+        f"scrapy: error: no dataset under {tmp_path / 'nothing'}/articles"
+    ]
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from dataset.run_lock import RunLock
+lock = RunLock(Path(sys.argv[1]))
+lock.acquire()
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+if sys.argv[3] == "release":
+    lock.release()
+"""
+
+
+@contextmanager
+def holding(state: Path, seconds: float, end: str = "release") -> Iterator[subprocess.Popen[str]]:
+    """A process holding the run lock of ``state`` for ``seconds``, then releasing it (or
+    exiting without releasing it: ``end="die"``); waited for (or killed) on exit."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(state), str(seconds), end],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout is not None
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+
+
+def test_a_second_crawl_into_a_held_dataset_exits_3_naming_the_holder(
+    tmp_path: Path, site_url: str
+) -> None:
+    with holding(tmp_path / "state", 30) as holder:
+        completed = scrapy(
+            "crawl", "news", "-a", f"urls={site_url}/articles/seed/sputnik-africa-shoigu.html",
+            "-s", f"OUTPUT_DIR={tmp_path}",
+        )  # fmt: skip
+    assert completed.returncode == 3
+    (line,) = completed.stderr.splitlines()
+    assert line.startswith(f"scrapy: error: another crawl holds the dataset of {tmp_path}/state")
+    assert line.endswith(f"(host {host_name()}, pid {holder.pid}, since {line[-33:-1]})")
+    assert line[-33:-1].startswith("20")  # an ISO 8601 start time
+    assert data_files(tmp_path / "articles") == []  # nothing fetched, nothing written
+    assert not (tmp_path / "state" / "crawls").exists()  # no crawl ran
+
+
+def test_a_crawl_waits_for_the_lock_and_takes_over_a_dead_ones(
+    tmp_path: Path, site_url: str
+) -> None:
+    page = f"urls={site_url}/articles/seed/sputnik-africa-shoigu.html"
+    with holding(tmp_path / "state", 3) as holder:  # releases after 3 s
+        waited = run_crawl(tmp_path, "-a", page, settings=("RUN_LOCK_WAIT=60",))
+        assert holder.wait() == 0
+    assert waited.returncode == 0, waited.log[-2000:]
+    assert waited.stats["news/parquet/rows_written"] == 1
+    with holding(tmp_path / "state", 0, end="die") as dead:  # exits holding it
+        dead.wait()
+    taken = run_crawl(tmp_path, "-a", page)
+    assert taken.returncode == 0, taken.log[-2000:]
+    assert "Took over the lock of a crawl that ended without releasing it (host" in taken.log
+    assert f"pid {dead.pid}" in taken.log
+
+
+def test_the_crawl_returns_once_every_process_it_started_has_exited(
+    tmp_path: Path, site_url: str
+) -> None:
+    crawl = subprocess.Popen(
+        [str(Path(sys.executable).parent / "scrapy"), "crawl", "news",
+         "-a", f"feeds={site_url}/feed.xml", "-s", f"OUTPUT_DIR={tmp_path}",
+         "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=WARNING"],
+        cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    _, errors = crawl.communicate(timeout=240)
+    session = crawl.pid  # the session it leads holds every process it started
+    left = [
+        line
+        for line in subprocess.run(
+            ["ps", "-e", "-o", "sid=,pid=,stat=,args="], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        if line.split()[0] == str(session)
+    ]
+    assert crawl.returncode == 0, errors[-2000:]
+    assert left == []
+    assert len(data_files(tmp_path / "articles")) == 1
+
+
+def test_appending_to_a_parquet_file_is_refused(tmp_path: Path, site_url: str) -> None:
+    page = f"urls={site_url}/articles/seed/sputnik-africa-shoigu.html"
+    single = tmp_path / "articles.parquet"
+    first = run_crawl(tmp_path / "a", "-a", page, "-o", str(single))
+    assert first.returncode == 0, first.log[-2000:]
+    assert pq.read_table(single).num_rows == 1
+    again = scrapy(
+        "crawl", "news", "-a", page, "-s", f"OUTPUT_DIR={tmp_path / 'b'}", "-o", str(single)
+    )
+    assert again.returncode == 2
+    assert again.stderr.splitlines() == [
+        (
+            f"scrapy: error: -o {single}: the file exists, and Parquet cannot be appended to; "
+            "use -O to replace it, or the dataset (OUTPUT_DIR) to add rows run after run"
+        )
+    ]
+    assert pq.read_table(single).num_rows == 1  # still one valid file
+    replaced = run_crawl(tmp_path / "c", "-a", page, "-O", str(single))
+    assert replaced.returncode == 0, replaced.log[-2000:]
+    assert pq.read_table(single).num_rows == 1

@@ -22,6 +22,7 @@ from dataset.writer import DatasetWriter
 from extraction.record import row_id
 from extraction.text import content_hash
 from pipelines.dedupe import DedupePipeline, DuplicateArticle, StateUnavailable
+from pipelines.setting import SettingError
 from pipelines.signals import articles_committed
 from pipelines.state import REDIS_STORES
 from tests.redis_server import start_redis
@@ -293,12 +294,14 @@ def test_process_item_before_open_spider_fails(tmp_path: Path) -> None:
     ("settings", "message"),
     [
         ({"DEDUPE_ENABLED": False}, "DEDUPE_ENABLED is off"),
-        ({"OUTPUT_DIR": ""}, "OUTPUT_DIR is empty"),
+        ({"OUTPUT_DIR": ""}, "OUTPUT_DIR=''"),
     ],
 )
 def test_not_configured(tmp_path: Path, settings: dict[str, Any], message: str) -> None:
+    """Switched off, the stage is not configured; configured wrong, it refuses to run."""
     crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), **settings})
-    with pytest.raises(NotConfigured, match=message):
+    refusal = NotConfigured if message.endswith("is off") else SettingError
+    with pytest.raises(refusal, match=message):
         build_from_crawler(DedupePipeline, crawler)
 
 
@@ -465,5 +468,48 @@ def test_near_detection_can_be_switched_off(opener: Any) -> None:
 )
 def test_bad_near_settings(tmp_path: Path, settings: dict[str, Any], message: str) -> None:
     crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), **settings})
-    with pytest.raises(NotConfigured, match=f"^{re.escape(message)}$"):
+    with pytest.raises(SettingError, match=f"^{re.escape(message)}$"):
         build_from_crawler(DedupePipeline, crawler)
+
+
+def _gone(run: Opened, item: ArticleItem, signal: object = signals.item_dropped) -> None:
+    """What Scrapy sends when a stage drops an item (or fails on it)."""
+    run.crawler.signals.send_catch_log(
+        signal=signal, item=item, response=None, exception=DropItem("x"), spider=None
+    )
+
+
+@pytest.mark.parametrize("signal", [signals.item_dropped, signals.item_error])
+def test_an_article_a_later_stage_drops_is_forgotten(opener: Any, signal: object) -> None:
+    """Its row is never written: nothing of it may keep out the next page with its URL or
+    text (issue 16: an empty row once kept 170 pages out)."""
+    run = opener()
+    text = "A story " + "with words " * 30
+    first = article("https://example.com/1", text)
+    assert run.pipeline.process_item(first) is first
+    _gone(run, first, signal)  # say, the writer refused its row
+    assert run.stat("news/dedupe/forgotten") == 1
+    again = article("https://example.com/1", text)
+    assert run.pipeline.process_item(again) is again  # not a duplicate of a row never written
+    copy = article("https://example.com/copy", text)
+    with pytest.raises(DuplicateArticle):  # but the accepted one counts again
+        run.pipeline.process_item(copy)
+
+
+def test_its_own_drops_and_the_articles_that_passed_are_not_forgotten(opener: Any) -> None:
+    run = opener()
+    text = "A story " + "with words " * 30
+    first = article("https://example.com/1", text)
+    run.pipeline.process_item(first)
+    copy = article("https://example.com/copy", text)  # same text: dropped by this stage
+    with pytest.raises(DuplicateArticle):
+        run.pipeline.process_item(copy)
+    _gone(run, copy)
+    passed = article("https://example.com/2", "Another story " + "of more words " * 30)
+    run.pipeline.process_item(passed)
+    run.crawler.signals.send_catch_log(signal=signals.item_scraped, item=passed, spider=None)
+    _gone(run, passed)  # an object with its id() later is another item: nothing to forget
+    assert run.stat("news/dedupe/forgotten") is None
+    for kept in (first, passed):
+        with pytest.raises(DuplicateArticle):
+            run.pipeline.process_item(article(kept.url, kept.text))

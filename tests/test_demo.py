@@ -36,8 +36,11 @@ def test_demo_crawls_the_site_then_adds_nothing(tmp_path: Path) -> None:
     assert int(languages.split()[1].rstrip(":")) >= 10
     assert "dropped         ListingPage 1" in first
     assert "fetch errors    http_error/404 1" in first
+    assert "  skipped         none" in first
     second = _demo(tmp_path, port)
     assert "rows       41" in second
-    # stored articles are not downloaded again: only the home page (a listing) is
+    # stored articles are not downloaded again: only the home page (a listing) is, and the run
+    # says what it skipped and why, not only that it wrote nothing
     assert "pages fetched   1" in second
+    assert "  skipped         41 known articles not fetched again (stored already)" in second
     assert "rows written    0" in second

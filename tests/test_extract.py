@@ -27,6 +27,7 @@ from pipelines.extract import (
     NotHtml,
     WorkerCrashed,
 )
+from pipelines.setting import SettingError
 from tests.test_extractor import FETCHED_AT, SEED_BODY, SEED_URL
 
 if TYPE_CHECKING:
@@ -186,7 +187,7 @@ def test_the_workers_do_the_work_of_the_stages_that_run(
 
 
 def test_pipeline_refuses_bad_settings() -> None:
-    with pytest.raises(NotConfigured, match="EXTRACT_MIN_TEXT_CHARS=0: must be >= 1"):
+    with pytest.raises(SettingError, match="EXTRACT_MIN_TEXT_CHARS=0: must be >= 1"):
         _pipeline(EXTRACT_MIN_TEXT_CHARS=0)
     with pytest.raises(NotConfigured, match="EXTRACT_ENABLED"):
         _pipeline(EXTRACT_ENABLED=False)

@@ -78,11 +78,13 @@ def test_crawl_with_dash_o_jsonl_and_csv_exports_the_dataset_columns(
     tmp_path: Path, site_url: str
 ) -> None:
     jsonl, table = tmp_path / "articles.jsonl", tmp_path / "articles.csv"
+    array = tmp_path / "articles.json"
     result = run_crawl(
         tmp_path / "out",
         "-a", f"feeds={site_url}/feed.xml",
         "-O", str(jsonl),
         "-O", str(table),
+        "-O", str(array),
     )  # fmt: skip
     assert result.returncode == 0, result.log[-2000:]
     assert not set(CRAWL_ONLY) & set(COLUMNS)
@@ -100,3 +102,35 @@ def test_crawl_with_dash_o_jsonl_and_csv_exports_the_dataset_columns(
         rows = list(reader)
     assert header == list(COLUMNS)
     assert sorted(row[header.index("id")] for row in rows) == stored
+
+    # the same rows in every format, with the dataset's types as each format says them
+    by_id = {row["id"]: row for row in dataset_rows(tmp_path / "out")}
+    in_json = json.loads(array.read_text(encoding="utf-8"))
+    assert sorted(line["id"] for line in in_json) == stored
+    with table.open(encoding="utf-8", newline="") as file:
+        in_csv = list(csv.DictReader(file))
+    for exported in (lines, in_json):
+        for line in exported:
+            row = by_id[line["id"]]
+            assert line["authors"] == row["authors"]  # a JSON array
+            assert line["tags"] == row["tags"]
+            assert line["fetched_at"] == _iso(row["fetched_at"])
+            assert line["published_at"] == _iso(row["published_at"])
+            assert line["word_count"] == row["word_count"]
+    for line in in_csv:
+        row = by_id[line["id"]]
+        assert json.loads(line["authors"]) == row["authors"]  # the array's JSON text
+        assert json.loads(line["tags"]) == row["tags"]
+        assert line["fetched_at"] == _iso(row["fetched_at"])
+        assert line["published_at"] == (_iso(row["published_at"]) or "")
+    assert any(len(row["authors"]) > 1 for row in by_id.values())  # lists of several checked
+    assert all(line["fetched_at"].endswith("Z") for line in lines)
+
+
+def _iso(value: datetime | None) -> str | None:
+    """A timestamp as the exports write it: ISO 8601, in UTC, with a Z."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + (
+        f".{value.microsecond:06d}Z" if value.microsecond else "Z"
+    )

@@ -17,6 +17,7 @@ from extraction.record import row_id
 from extraction.text import NormalizedText, content_hash
 from extraction.worker import Extracted, PageOptions, Precomputed, process_page
 from pipelines.normalize import NormalizePipeline
+from pipelines.setting import SettingError
 from tests.test_extractor import SEED_BODY, SEED_URL
 
 FETCHED = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -153,7 +154,7 @@ def test_pipeline_not_configured_when_disabled() -> None:
 
 def test_pipeline_not_configured_with_empty_tracking_pattern() -> None:
     crawler = get_crawler(settings_dict={"NORMALIZE_TRACKING_PARAMS": ["utm_*", " "]})
-    with pytest.raises(NotConfigured, match=r"NORMALIZE_TRACKING_PARAMS=.*: contains an empty"):
+    with pytest.raises(SettingError, match=r"NORMALIZE_TRACKING_PARAMS=.*: contains an empty"):
         build_from_crawler(NormalizePipeline, crawler)
 
 

@@ -33,6 +33,7 @@ from pipelines.parquet import (
     InvalidRow,
     ParquetPipeline,
 )
+from pipelines.setting import SettingError
 from pipelines.signals import articles_committed
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def test_pipeline_defaults(tmp_path: Path) -> None:
     ("settings", "message"),
     [
         ({"PARQUET_ENABLED": False}, "PARQUET_ENABLED is off"),
-        ({"OUTPUT_DIR": ""}, "OUTPUT_DIR is empty"),
+        ({"OUTPUT_DIR": ""}, "OUTPUT_DIR='': a folder or an object store URI is needed"),
         ({"PARQUET_ROW_GROUP_ROWS": 0}, "PARQUET_ROW_GROUP_ROWS=0: must be >= 1"),
         ({"PARQUET_ROW_GROUP_ROWS": -1}, "PARQUET_ROW_GROUP_ROWS=-1: must be >= 1"),
         (
@@ -124,7 +125,8 @@ def test_pipeline_defaults(tmp_path: Path) -> None:
 )
 def test_pipeline_not_configured(tmp_path: Path, settings: dict[str, Any], message: str) -> None:
     crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), **settings})
-    with pytest.raises(NotConfigured, match=f"^{re.escape(message)}$"):
+    refusal = NotConfigured if message.endswith("is off") else SettingError
+    with pytest.raises(refusal, match=f"^{re.escape(message)}$"):
         build_from_crawler(ParquetPipeline, crawler)
 
 
@@ -150,6 +152,17 @@ def test_pipeline_rejects_item_of_wrong_type(tmp_path: Path, fields: dict[str, A
     with pytest.raises(InvalidRow, match="news/1") as raised:
         run_to_completion(pipeline.process_item(article_item(1, **fields)))
     assert isinstance(raised.value, DropItem)
+    assert pipeline.buffered_rows == 0
+    assert pipeline.stats.get_value("news/parquet/invalid_row") == 1
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n  "])
+def test_pipeline_never_writes_a_row_without_text(tmp_path: Path, text: str) -> None:
+    """A page that was not extracted (``EXTRACT_ENABLED=False``, or any stage that emptied it)
+    has no text: its row is refused, so nothing of it reaches the dataset."""
+    pipeline = build_pipeline(tmp_path, PARQUET_ROW_GROUP_ROWS=1)
+    with pytest.raises(InvalidRow, match="the text is empty"):
+        run_to_completion(pipeline.process_item(article_item(1, text=text)))
     assert pipeline.buffered_rows == 0
     assert pipeline.stats.get_value("news/parquet/invalid_row") == 1
 

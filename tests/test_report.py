@@ -12,6 +12,7 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from crawler.report import CrawlReport, latest_report
+from pipelines.setting import SettingError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -158,10 +159,11 @@ def test_latest_report_ignores_other_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "settings",
-    [{"REPORT_ENABLED": False}, {"OUTPUT_DIR": ""}],
+    ("settings", "refusal"),
+    [({"REPORT_ENABLED": False}, NotConfigured), ({"OUTPUT_DIR": ""}, SettingError)],
 )
-def test_not_configured(tmp_path: Path, settings: dict[str, Any]) -> None:
+def test_not_configured(tmp_path: Path, settings: dict[str, Any], refusal: type[Exception]) -> None:
+    """Switched off, the report is not configured; with no OUTPUT_DIR, it refuses to run."""
     crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), **settings})
-    with pytest.raises(NotConfigured):
+    with pytest.raises(refusal):
         build_from_crawler(CrawlReport, crawler)

@@ -240,3 +240,11 @@ def test_a_table_of_version_2_is_returned_unchanged() -> None:
     table = to_table([to_row(vars(_item()) | {"source": "news.test", "source_name": "Named"})])
     assert schema_version(table.schema) == "2"
     assert upgrade(table) is table
+
+
+@pytest.mark.parametrize("text", ["", "  \n\n "])
+def test_to_batch_refuses_a_row_without_text(text: str) -> None:
+    row = to_row(vars(_item()) | {"text": text})
+    with pytest.raises(ValueError, match="the text is empty"):
+        to_batch(row)
+    assert to_batch(to_row(vars(_item()))).num_rows == 1

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import pytest
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
@@ -17,6 +16,7 @@ from dataset.state.base import StateOptions, StateStores
 from dataset.state.embedded import EmbeddedStores
 from dataset.state.redis import RedisStores
 from pipelines.dedupe import DedupePipeline
+from pipelines.setting import SettingError
 from pipelines.site_boilerplate import SiteBoilerplatePipeline
 from pipelines.state import (
     EMBEDDED_STORES,
@@ -146,9 +146,9 @@ def test_a_setting_naming_no_backend_is_not_configured(
 ) -> None:
     settings = {"OUTPUT_DIR": str(tmp_path), "STATE_STORES": path}
     crawler = get_crawler(settings_dict=settings)
-    with pytest.raises(NotConfigured, match=f"^STATE_STORES='{path}': {message}"):
+    with pytest.raises(SettingError, match=f"^STATE_STORES='{path}': {message}"):
         state_stores(crawler)
-    with pytest.raises(NotConfigured, match=message):
+    with pytest.raises(SettingError, match=message):
         build_from_crawler(DedupePipeline, crawler)
     problem = state_problem(Settings(settings))
     assert problem is not None

@@ -28,7 +28,6 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
-from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
@@ -54,6 +53,7 @@ from dataset.storage import DatasetLocation, data_files_at, location_of, read_ke
 from dataset.writer import DatasetWriter, remove_stale_tmp_files
 from pipelines.locations import dataset_location, state_dir_setting
 from pipelines.parquet import ParquetPipeline
+from pipelines.setting import SettingError
 from tests.conftest import FAST_SETTINGS, ROOT
 from tests.test_compaction import DAY, make_row
 
@@ -192,11 +192,11 @@ def test_an_object_store_uri_gives_its_filesystem_and_hides_the_query() -> None:
     [
         ({"OUTPUT_DIR": "nosuch://bucket/x"}, "OUTPUT_DIR nosuch://bucket/x: Unrecognized"),
         ({"OUTPUT_DIR": "s3://bucket/x?colour=blue"}, "Unexpected query parameter"),
-        ({"OUTPUT_DIR": ""}, "OUTPUT_DIR is empty"),
+        ({"OUTPUT_DIR": ""}, "OUTPUT_DIR=''"),
     ],
 )
 def test_an_unusable_output_dir_is_not_configured(settings: dict[str, str], message: str) -> None:
-    with pytest.raises(NotConfigured, match=message):
+    with pytest.raises(SettingError, match=message):
         dataset_location(Settings(settings))
 
 
@@ -227,11 +227,11 @@ def test_state_dir_defaults_to_output_dir_state_and_an_object_store_needs_one(
     explicit = {"OUTPUT_DIR": "out", "STATE_DIR": str(tmp_path / "st")}
     assert state_dir_setting(Settings(explicit)) == tmp_path / "st"
     remote = {"OUTPUT_DIR": "s3://AK:SECRET@bucket/news?region=us-east-1"}
-    with pytest.raises(NotConfigured, match="STATE_DIR must be set") as refused:
+    with pytest.raises(SettingError, match="STATE_DIR must be set") as refused:
         state_dir_setting(Settings(remote))
     assert "SECRET" not in str(refused.value)
     assert state_dir_setting(Settings({**remote, "STATE_DIR": "st"})) == Path("st")
-    with pytest.raises(NotConfigured, match="STATE_DIR must be a local folder"):
+    with pytest.raises(SettingError, match="STATE_DIR must be a local folder"):
         state_dir_setting(Settings({"OUTPUT_DIR": "out", "STATE_DIR": "s3://bucket/state"}))
     # components that need a local OUTPUT_DIR refuse an object store instead of writing to
     # a local folder named "s3:"
@@ -272,7 +272,7 @@ def test_the_parquet_stage_refuses_an_object_store_without_state_dir() -> None:
     crawler = get_crawler(
         settings_dict={"OUTPUT_DIR": "s3://bucket/news?endpoint_override=127.0.0.1:9&scheme=http"}
     )
-    with pytest.raises(NotConfigured, match="STATE_DIR must be set"):
+    with pytest.raises(SettingError, match="STATE_DIR must be set"):
         build_from_crawler(ParquetPipeline, crawler)
     with pytest.raises(ValueError, match="give a state_dir"):
         DatasetWriter(location_of("s3://bucket/news?endpoint_override=127.0.0.1:9&scheme=http"))

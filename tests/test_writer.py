@@ -364,3 +364,16 @@ def test_page_values_never_become_paths(tmp_path: Path) -> None:
     assert pq.read_table(tmp_path / "articles" / committed.name).column("source")[0].as_py() == (
         "../../outside"
     )
+
+
+@pytest.mark.parametrize("text", ["", " \n "])
+def test_a_row_without_text_is_never_written(tmp_path: Path, text: str) -> None:
+    """The writer is where every row goes to a file: one without text is a bug upstream
+    (its page was not extracted), never data, and the whole batch is refused."""
+    writer = make_writer(tmp_path)
+    writer.open()
+    rows = [article_row(1), article_row(2) | {"text": text}]
+    with pytest.raises(ValueError, match="1 rows without text"):
+        writer.write(to_table(rows))
+    assert writer.commit() is None
+    assert committed_files(tmp_path) == []

@@ -1,1 +1,43 @@
-"""Project commands: ``scrapy crawl`` (with exit status), ``scrapy summary``, ``scrapy compact``."""
+"""Project commands: ``scrapy crawl`` (checked, locked, with an exit status a scheduler can act
+on), ``scrapy summary``, ``scrapy compact``; and what they share: the exit statuses and the
+checks they make before they do anything."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, NoReturn
+
+from crawler.addon import effective_settings
+from crawler.settings_check import settings_problem
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+EXIT_OK = 0
+"""The command did what was asked."""
+EXIT_FAILED = 1
+"""The crawl (or the command) failed; its reason is on the last line."""
+EXIT_USAGE = 2
+"""A usage or configuration error: nothing was done."""
+EXIT_LOCKED = 3
+"""Another crawl holds the dataset: nothing was done."""
+EXIT_UNHEALTHY = 4
+"""Reserved: the crawl finished, but a source is unhealthy (the source-health issue)."""
+
+
+def stop(message: str, status: int = EXIT_USAGE) -> NoReturn:
+    """Stop the command with ``status`` and one line on stderr, ``scrapy: error: message``
+    (raised as ``SystemExit``: Scrapy lets it through, with no traceback)."""
+    sys.stderr.write(f"scrapy: error: {' '.join(message.split())}\n")
+    sys.stderr.flush()
+    raise SystemExit(status)
+
+
+def checked_settings(settings: BaseSettings) -> BaseSettings:
+    """``settings`` as the add-ons leave them, once every setting was found usable; else the
+    command stops with the first problem (status 2)."""
+    effective = effective_settings(settings)
+    problem = settings_problem(effective)
+    if problem is not None:
+        stop(problem)
+    return effective

@@ -13,9 +13,9 @@ import logging
 from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import NotConfigured, UsageError
+from scrapy.exceptions import UsageError
 
-from crawler.addon import effective_settings
+from crawler.commands import EXIT_LOCKED, checked_settings, stop
 from dataset.compaction import (
     DEFAULT_ROW_GROUP_ROWS,
     DEFAULT_TARGET_ROWS,
@@ -101,23 +101,27 @@ class Command(ScrapyCommand):
             "--dry-run", action="store_true", help="list what would be merged, change nothing"
         )
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        assert self.settings is not None
-        if args:
-            raise UsageError(f"unexpected arguments: {' '.join(args)}")
-        if opts.target_rows < 2 or opts.row_group_rows < 1:
-            raise UsageError("--target-rows must be at least 2 and --row-group-rows at least 1")
-        settings = effective_settings(self.settings)
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         try:
-            location = dataset_location(settings)
-            state = state_dir_setting(settings)
-        except NotConfigured as exc:
-            raise UsageError(str(exc), print_help=False) from None
-        problem = state_problem(settings)
+            super().process_options(args, opts)
+        except UsageError as exc:
+            stop(str(exc))
+        if args:
+            stop(f"unexpected arguments: {' '.join(args)}")
+        if opts.target_rows < 2 or opts.row_group_rows < 1:
+            stop("--target-rows must be at least 2 and --row-group-rows at least 1")
+        assert self.settings is not None
+        self.checked = checked_settings(self.settings)
+        problem = state_problem(self.checked)
         if problem is not None:
-            raise UsageError(problem, print_help=False)
+            stop(problem)
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        settings = self.checked
+        location = dataset_location(settings)
+        state = state_dir_setting(settings)
         if not folder_exists(location, ARTICLES):
-            raise UsageError(f"no dataset under {location.display}/{ARTICLES}")
+            stop(f"no dataset under {location.display}/{ARTICLES}")
         wanted = {
             day if day.startswith(f"{PARTITION_KEY}=") else f"{PARTITION_KEY}={day}"
             for day in opts.partition
@@ -125,21 +129,21 @@ class Command(ScrapyCommand):
         partitions = _partitions(location, ARTICLES, wanted)
         missing = wanted - set(partitions)
         if missing:
-            raise UsageError(f"no such partition: {', '.join(sorted(missing))}")
+            stop(f"no such partition: {', '.join(sorted(missing))}")
         state.mkdir(parents=True, exist_ok=True)
         with (state / LOCK_FILE).open("w") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise UsageError(f"another compaction of {location.display} is running") from None
+                stop(f"another compaction of {location.display} is running", EXIT_LOCKED)
             try:
                 stores = open_state_stores(settings)
-            except (NotConfigured, StateError) as exc:
-                raise UsageError(str(exc), print_help=False) from None
+            except StateError as exc:
+                stop(str(exc))
             try:
                 self._run_locked(stores, location, state, partitions, wanted=wanted, opts=opts)
             except LockHeld as exc:
-                raise UsageError(str(exc), print_help=False) from None
+                stop(str(exc), EXIT_LOCKED)
             finally:
                 stores.close()
 

@@ -1,26 +1,43 @@
-"""``scrapy crawl`` with checked arguments and an exit status a scheduler can act on.
+"""``scrapy crawl`` with checked arguments and settings, one crawl at a time per dataset, and an
+exit status a scheduler can act on (the table of the README):
 
-Scrapy's own command exits 0 whenever the crawl started, whatever happened. This one exits
-``2`` on bad arguments (one line, no traceback), ``1`` when the crawl failed (it did not finish
-normally, an error was logged, or every request failed), and ``0`` otherwise.
+* ``0``: the crawl finished;
+* ``1``: the crawl failed (it did not finish normally, an error was logged, or every request
+  failed); the last line says why;
+* ``2``: a usage or configuration error (a spider name, an argument, a setting, an output that
+  cannot be written): one line, ``scrapy: error: ...``, before anything starts;
+* ``3``: another crawl holds the dataset (``STATE_DIR``): one line naming it;
+* ``4``: reserved for a crawl that finished while a source is unhealthy.
+
+Scrapy's own command exits 0 whenever the crawl started, whatever happened.
 """
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+from scrapy.spiderloader import get_spider_loader
+from scrapy.utils.misc import load_object
 
-from crawler.addon import effective_settings
-from pipelines.locations import output_problem
-from pipelines.state import state_problem
+from crawler.commands import EXIT_FAILED, EXIT_LOCKED, checked_settings, stop
+from dataset.layout import uri_scheme
+from dataset.run_lock import LockBusy, RunLock
+from pipelines.locations import RUN_LOCK_WAIT, output_problem, state_dir_setting
+from pipelines.state import STATE_STORES, state_problem
 
 if TYPE_CHECKING:
     import argparse
 
-EXIT_OK = 0
-EXIT_FAILED = 1
+    from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
+
+HELP_ARGUMENT = "help"
+"""``-a help=1``: print the spider's arguments instead of crawling."""
 
 
 def crawl_failed(stats: dict[str, Any]) -> str | None:
@@ -40,23 +57,77 @@ def crawl_failed(stats: dict[str, Any]) -> str | None:
     return None
 
 
+def feed_problem(settings: BaseSettings) -> str | None:
+    """Why a feed export of the command line cannot be written as asked: ``-o`` (append) on a
+    Parquet file that exists would put a second Parquet file after the first one's bytes, and
+    readers would see only one of them."""
+    for uri, options in settings.getdict("FEEDS").items():
+        path = str(uri)
+        if options.get("format") != "parquet" or options.get("overwrite"):
+            continue
+        local = Path(path) if uri_scheme(path) in (None, "file") else None
+        if local is not None and uri_scheme(path) == "file":
+            local = Path(path.split("://", 1)[1])
+        if local is not None and local.is_file() and local.stat().st_size > 0:
+            return (
+                f"-o {path}: the file exists, and Parquet cannot be appended to; use -O to "
+                "replace it, or the dataset (OUTPUT_DIR) to add rows run after run"
+            )
+    return None
+
+
 class Command(ScrapyCrawlCommand):
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    checked: BaseSettings
+    """The settings as the add-ons leave them, all of them found usable (by
+    :meth:`process_options`)."""
+    lock: RunLock
+    """The dataset's run lock, held from :meth:`process_options` to the end of :meth:`run`."""
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Everything is checked here, before Scrapy starts a crawler process (and logs): the
+        spider name, the spider's arguments, every setting, the outputs."""
+        try:
+            super().process_options(args, opts)
+        except UsageError as exc:
+            stop(str(exc))
+        assert self.settings is not None
+        loader = get_spider_loader(self.settings)
+        spiders = ", ".join(sorted(loader.list())) or "none"
         if len(args) != 1:
-            raise UsageError("give exactly one spider name")
-        assert self.crawler_process is not None
-        spider_class = self.crawler_process.spider_loader.load(args[0])
+            stop(f"give one spider name: scrapy crawl <spider> (this project's: {spiders})")
+        try:
+            spider_class = loader.load(args[0])
+        except KeyError:
+            stop(f"no spider named {args[0]!r}; this project's: {spiders}")
+        if HELP_ARGUMENT in opts.spargs and hasattr(spider_class, "arguments_help"):
+            print(spider_class.arguments_help(), end="")
+            raise SystemExit(0)
         check = getattr(spider_class, "check_arguments", None)
         if check is not None:
-            check(**opts.spargs)  # raises UsageError: Scrapy prints it in one line
-        assert self.settings is not None
-        settings = effective_settings(self.settings)
-        problem = output_problem(settings) or state_problem(settings)
+            try:
+                check(**opts.spargs)
+            except UsageError as exc:
+                stop(str(exc))
+        settings = checked_settings(self.settings)
+        # last the one that writes (a probe file, and the folders the crawl needs)
+        problem = feed_problem(settings) or state_problem(settings) or output_problem(settings)
         if problem is not None:
-            raise UsageError(problem, print_help=False)
-        crawler = self._create_crawler(args[0])
-        self.crawler_process.crawl(crawler, **opts.spargs)
-        self.crawler_process.start()
+            stop(problem)
+        self.checked = settings
+        # taken last, and before Scrapy starts: a crawl that cannot run holds nothing
+        self.lock = self._run_lock()
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.crawler_process is not None
+        with self.lock:
+            if self.lock.taken_over is not None:
+                logger.warning(
+                    "Took over the lock of a crawl that ended without releasing it (%s)",
+                    self.lock.taken_over,
+                )
+            crawler = self._create_crawler(args[0])
+            self.crawler_process.crawl(crawler, **opts.spargs)
+            self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
             self.exitcode = EXIT_FAILED
             return
@@ -65,3 +136,17 @@ class Command(ScrapyCrawlCommand):
         if failure is not None:
             print(f"crawl failed: {failure}")
             self.exitcode = EXIT_FAILED
+
+    def _run_lock(self) -> RunLock:
+        """The dataset's run lock, taken (waiting up to ``RUN_LOCK_WAIT``); the command stops
+        with status 3 when another crawl holds it. A crawl state shared by many crawl
+        processes (Redis mode) takes none: its workers crawl one dataset together."""
+        settings = self.checked
+        lock = RunLock(state_dir_setting(settings))
+        if getattr(load_object(STATE_STORES.read(settings)), "shared", False):
+            return lock  # never acquired: nothing to release
+        try:
+            lock.acquire(wait=RUN_LOCK_WAIT.read(settings))
+        except LockBusy as exc:
+            stop(str(exc), EXIT_LOCKED)
+        return lock

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import NotConfigured, UsageError
+from scrapy.exceptions import UsageError
 
+from crawler.commands import checked_settings, stop
 from crawler.report import latest_report_in
 from dataset.layout import ARTICLES
 from dataset.schema import ARTICLE_SCHEMA, schema_version, upgrade
-from dataset.storage import DatasetLocation, list_data_files, location_of
+from dataset.storage import DatasetLocation, folder_exists, list_data_files, location_of
 from pipelines.locations import dataset_location, state_dir_setting
 
 if TYPE_CHECKING:
@@ -115,6 +116,17 @@ def _day(value: datetime | None) -> str:
     return value.date().isoformat() if value else "-"
 
 
+def _skipped(stats: dict[str, Any]) -> str:
+    """What the crawl did not fetch, and why: articles the dataset holds already (and those
+    fetched again because their listing says they changed)."""
+    known = stats.get("news/incremental/known_articles", 0)
+    refetched = stats.get("news/incremental/refetched", 0)
+    text = f"{known} known articles not fetched again (stored already)" if known else "none"
+    if refetched:
+        text += f"; {refetched} stored articles fetched again (listed as changed since)"
+    return text
+
+
 def format_summary(
     summary: DatasetSummary, report: dict[str, Any] | None, where: Path | str
 ) -> str:
@@ -146,6 +158,7 @@ def format_summary(
                 f" ({report.get('finish_reason')})"
             ),
             f"  pages fetched   {stats.get('news/fetch/pages', 0)}",
+            f"  skipped         {_skipped(stats)}",
             f"  rows written    {stats.get('news/parquet/rows_written', 0)}",
         ]
         dropped = {
@@ -180,16 +193,25 @@ class Command(ScrapyCommand):
     def short_desc(self) -> str:
         return "Summarize the dataset under OUTPUT_DIR and the last crawl into it"
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        assert self.settings is not None
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         try:
-            location = dataset_location(self.settings)
-        except NotConfigured as exc:
-            raise UsageError(str(exc), print_help=False) from None
-        try:  # the last crawl's report is in STATE_DIR (which an object store needs set)
-            report = latest_report_in(state_dir_setting(self.settings))
-        except NotConfigured:
-            report = None
+            super().process_options(args, opts)
+        except UsageError as exc:
+            stop(str(exc))
+        if args:
+            stop(
+                f"unexpected arguments: {' '.join(args)} "
+                "(the dataset is OUTPUT_DIR: -s OUTPUT_DIR=...)"
+            )
+        assert self.settings is not None
+        self.checked = checked_settings(self.settings)
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        settings = self.checked
+        location = dataset_location(settings)
+        if not folder_exists(location, ARTICLES):
+            stop(f"no dataset under {location.display}/{ARTICLES}")
+        report = latest_report_in(state_dir_setting(settings))
         if location.is_local:
             articles = location.local_dir() / ARTICLES
             print(format_summary(summarize_dataset(articles), report, articles))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 from urllib.parse import urljoin
 
 import scrapy
@@ -166,16 +166,25 @@ PASSED_THROUGH_ARGUMENTS = frozenset({"_job", "_version", "setting", "settings"}
 
 
 class NewsSpider(scrapy.Spider):
-    """Crawl news articles into the dataset.
+    """Crawl news articles into the dataset; its arguments are :data:`ARGUMENTS`."""
 
-    Arguments (each a comma-separated list, or ``@file`` with one URL per line):
+    ARGUMENTS: ClassVar[dict[str, str]] = {
+        "urls": "article pages, fetched directly",
+        "feeds": "RSS 2.0, RSS 1.0 or Atom feeds whose entries are articles",
+        "sitemaps": "XML sitemaps, Google News sitemaps or sitemap indexes (.xml.gz too)",
+        "sites": "home pages of news sites: their sitemaps, feeds and section pages are read",
+        "sources": "a TOML file of named sources, each with its own rules (see sources.toml)",
+    }
+    """The spider's arguments (``-a NAME=VALUE``), one line each. Every URL list is
+    comma-separated, or ``@file`` with one URL per line."""
 
-    * ``urls``: article pages, fetched directly;
-    * ``feeds``: RSS 2.0, RSS 1.0 or Atom feeds whose entries are articles;
-    * ``sitemaps``: XML sitemaps, Google News sitemaps or sitemap indexes (``.xml.gz`` too);
-    * ``sites``: home pages of news sites, whose articles are found from there;
-    * ``sources``: a TOML file of named sources (see ``sources.toml``).
-    """
+    @classmethod
+    def arguments_help(cls) -> str:
+        """What ``scrapy crawl news -a help=1`` prints: the arguments, one line each."""
+        lines = [f"scrapy crawl {cls.name} -a NAME=VALUE [-a NAME=VALUE ...]; the arguments:"]
+        lines += [f"  -a {name}=...  {meaning}" for name, meaning in cls.ARGUMENTS.items()]
+        lines.append("  (a URL list is comma-separated, or @file with one URL per line)")
+        return "\n".join(lines) + "\n"
 
     name = "news"
 
@@ -239,8 +248,8 @@ class NewsSpider(scrapy.Spider):
         unknown = sorted(set(others) - PASSED_THROUGH_ARGUMENTS)
         if unknown:
             raise UsageError(
-                f"unknown spider argument {', '.join(unknown)}: this spider takes urls, feeds, "
-                "sitemaps, sites and sources",
+                f"unknown spider argument {', '.join(unknown)}: this spider takes "
+                f"{', '.join(cls.ARGUMENTS)} (-a help=1 says what each is)",
                 print_help=False,
             )
         try:
@@ -262,7 +271,7 @@ class NewsSpider(scrapy.Spider):
         if not (plan.article_urls or plan.feed_urls or plan.sitemap_urls or plan.sources):
             raise UsageError(
                 "nothing to crawl: give -a urls=, -a feeds=, -a sitemaps=, -a sites= and/or "
-                "-a sources=",
+                "-a sources= (-a help=1 says what each is)",
                 print_help=False,
             )
         return plan
@@ -284,7 +293,7 @@ class NewsSpider(scrapy.Spider):
         # Read here, not in from_crawler: Scrapy applies the add-ons (the Redis one turns it
         # off: several workers run start() each, and the shared request filter of a run lets
         # one of them fetch each start listing) after it makes the spider.
-        self.refetch_start_listings = DISCOVERY_REFETCH_START.get(self.settings)
+        self.refetch_start_listings = DISCOVERY_REFETCH_START.read(self.settings)
         self._apply_politeness()
         for url in self.plan.sitemap_urls:
             yield self._listing(url, self.parse_sitemap)

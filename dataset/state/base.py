@@ -220,6 +220,10 @@ class StateOptions:
 class StateStores(ABC):
     """A backend of the crawl state: opens its stores. One per crawl process."""
 
+    shared: bool = False
+    """Several crawl processes work on one dataset through it at once (then no crawl takes
+    the dataset's run lock, :mod:`dataset.run_lock`)."""
+
     errors: tuple[type[Exception], ...] = ()
     """What its stores raise when they cannot be reached or written (Redis gone, a full
     disk): the crawl logs and counts these, and goes on or stops cleanly."""

@@ -592,6 +592,7 @@ class RedisStores(StateStores):
     """The crawl state in the Redis server of ``REDIS_URL``, shared by every worker; holds
     this worker's membership of the shared crawl (:attr:`registry`)."""
 
+    shared = True
     errors: tuple[type[Exception], ...] = (redis.RedisError,)
 
     def __init__(self, registry: WorkerRegistry) -> None:

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 # docs/ is a folder: the docs target is phony too
-.PHONY: docs install test lint format typecheck pytest demo bench bench-extract bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-scale bench-kill bench-workers bench-worker-memory clean test-spark spark-java
+.PHONY: docs install test lint format typecheck pytest demo bench bench-extract bench-listings bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-scale bench-kill bench-workers bench-worker-memory clean test-spark spark-java
 
 install: $(STAMP)
 
@@ -63,8 +63,12 @@ demo: install
 	$(BIN)/python -m demo
 
 # Benchmarks print their tables; add ARGS=--write-results to update bench/RESULTS.md.
-bench: bench-extract bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-kill \
+bench: bench-extract bench-listings bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-kill \
 	bench-workers bench-worker-memory
+
+# Articles dropped as listings (none) and listing pages kept as articles, on every page we have.
+bench-listings: install
+	$(BIN)/python -m bench.listings $(ARGS)
 
 bench-extract: install
 	$(BIN)/python -m bench.extraction $(ARGS)
@@ -110,4 +114,4 @@ bench-dedupe-scale: install
 	$(BIN)/python -m bench.dedupe_scaling --sizes $(or $(SIZES),100000) $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info build

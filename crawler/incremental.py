@@ -5,22 +5,29 @@ A spider middleware, between the spider and the scheduler: every article request
 A stored article is not requested again, unless its listing (sitemap ``lastmod``, feed date)
 says it changed after the stored version was fetched: then it is fetched again
 (``cb_kwargs["refetch"] = True``) and stored as a new version.
+
+A page dropped as no article (``NotAnArticle``, ``ListingPage``, ``NotHtml``) is remembered
+with its reason, and not requested again before ``INCREMENTAL_NOT_ARTICLE_RECHECK`` has passed
+(or its listing says it changed since).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
+from crawler.sources import parse_duration
 from extraction.dates import to_utc
 from extraction.urls import normalize_url
+from pipelines.extract import NotAnArticle, NotHtml
 from pipelines.normalize import NORMALIZE_TRACKING_PARAMS
-from pipelines.setting import flag
+from pipelines.setting import Setting, flag
 from pipelines.state import state_stores
 
 if TYPE_CHECKING:
@@ -28,7 +35,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-    from dataset.state.base import CrawlStateStore, StateStores
+    from dataset.state.base import CrawlStateStore, Rejection, StateStores
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +48,34 @@ INCREMENTAL_ENABLED = flag(
     "article requests for pages already in the dataset are not sent (a page whose sitemap or "
     "feed date is newer than the stored copy is fetched again, as a new version)",
 )
-SETTINGS = (INCREMENTAL_ENABLED,)
+
+
+def _duration(raw: object) -> timedelta:
+    if isinstance(raw, timedelta):
+        return raw
+    if not isinstance(raw, int | str) or isinstance(raw, bool):
+        raise ValueError("must be a duration such as 12h, 3d or 1w, or seconds")
+    return parse_duration(raw)
+
+
+INCREMENTAL_NOT_ARTICLE_RECHECK: Setting[timedelta] = Setting(
+    name="INCREMENTAL_NOT_ARTICLE_RECHECK",
+    default=timedelta(days=7),
+    doc="a page dropped as no article (`NotAnArticle`, `ListingPage`, `NotHtml`) is not "
+    "requested again as an article for this long (unless its listing says it changed); `0` "
+    "asks for it on every run",
+    allowed="a duration (`90m`, `12h`, `3d`, `1w`, or seconds)",
+    parse=_duration,
+    shown_default="`7d`",
+)
+SETTINGS = (INCREMENTAL_ENABLED, INCREMENTAL_NOT_ARTICLE_RECHECK)
+REMEMBERED_DROPS = (NotAnArticle, NotHtml)
+"""Drops that stay true of a page until it changes (``ListingPage`` is a ``NotAnArticle``);
+an empty page, a timeout or a crashed worker may not, and is asked for again."""
+
+
+def _digest(url: str) -> int:
+    return int.from_bytes(hashlib.blake2b(url.encode(), digest_size=8).digest(), "big")
 
 
 class IncrementalMiddleware(BaseSpiderMiddleware):
@@ -55,14 +89,18 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         *,
         stores: StateStores,
         tracking_params: tuple[str, ...],
+        recheck: timedelta = INCREMENTAL_NOT_ARTICLE_RECHECK.default,
     ):
         super().__init__(crawler)
         self.stores = stores
         self.tracking_params = tracking_params
+        self.recheck = recheck
         self.state: CrawlStateStore | None = None
         self.skipped: set[int] = set()
         """A 64-bit digest of each stored article's URL skipped in this crawl: a page listed
         by a feed and a sitemap is one article skipped twice (8 bytes and a set slot each)."""
+        self.skipped_rejected: set[int] = set()
+        """The same, for pages skipped as dropped earlier as no article."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -70,8 +108,15 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         if not INCREMENTAL_ENABLED.read(settings):
             raise NotConfigured("INCREMENTAL_ENABLED is off")
         tracking_params = NORMALIZE_TRACKING_PARAMS.read(settings)
-        middleware = cls(crawler, stores=state_stores(crawler), tracking_params=tracking_params)
+        middleware = cls(
+            crawler,
+            stores=state_stores(crawler),
+            tracking_params=tracking_params,
+            recheck=INCREMENTAL_NOT_ARTICLE_RECHECK.read(settings),
+        )
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        if middleware.recheck:
+            crawler.signals.connect(middleware.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
@@ -91,27 +136,93 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         assert stats is not None
         try:
             if not self.state.has_url(url):
-                return request
+                return self._unless_rejected(request, url)
             stored = self.state.stored_at(url)
         except self.stores.errors as exc:  # Redis mode, server gone: the dedupe stage decides
-            stats.inc_value("news/incremental/state_unavailable")
-            logger.debug("Cannot look %s up in the shared state: %s", request.url, exc)
+            self._unavailable(request, exc)
             return request
-        listed = to_utc(
-            request.cb_kwargs.get("listed_modified_at")
-            or request.cb_kwargs.get("listed_published_at")
-        )
+        listed = self._listed_at(request)
         if listed is not None and stored is not None and listed > stored:
             stats.inc_value("news/incremental/refetched")
             logger.info("Listed as changed since %s, fetching again: %s", stored, request.url)
             request.cb_kwargs["refetch"] = True
             return request
         stats.inc_value("news/incremental/known_skipped")
-        digest = int.from_bytes(hashlib.blake2b(url.encode(), digest_size=8).digest(), "big")
+        digest = _digest(url)
         if digest not in self.skipped:
             self.skipped.add(digest)
             stats.inc_value("news/incremental/known_articles")
         return None
+
+    @staticmethod
+    def _listed_at(request: Request) -> datetime | None:
+        """When the request's listing (sitemap, feed) says the page last changed."""
+        return to_utc(
+            request.cb_kwargs.get("listed_modified_at")
+            or request.cb_kwargs.get("listed_published_at")
+        )
+
+    def _unavailable(self, request: Request, exc: Exception) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("news/incremental/state_unavailable")
+        logger.debug("Cannot look %s up in the shared state: %s", request.url, exc)
+
+    def _unless_rejected(self, request: Request, url: str) -> Request | None:
+        """The request, unless its page was dropped as no article less than the re-check
+        interval ago (and its listing does not say it changed since)."""
+        if not self.recheck or self.state is None:
+            return request
+        try:
+            rejection: Rejection | None = self.state.rejected(url)
+        except self.stores.errors as exc:
+            self._unavailable(request, exc)
+            return request
+        if rejection is None or datetime.now(UTC) - rejection.at >= self.recheck:
+            return request
+        listed = self._listed_at(request)
+        if listed is not None and listed > rejection.at:
+            return request
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.inc_value("news/incremental/rejected_skipped")
+        digest = _digest(url)
+        if digest not in self.skipped_rejected:
+            self.skipped_rejected.add(digest)
+            stats.inc_value(f"news/incremental/rejected_pages/{rejection.reason}")
+            logger.debug(
+                "Dropped as %s on %s, not asked for again before %s: %s",
+                rejection.reason,
+                rejection.at.isoformat(timespec="seconds"),
+                (rejection.at + self.recheck).isoformat(timespec="seconds"),
+                request.url,
+            )
+        return None
+
+    def item_dropped(self, item: Any, response: Response | None, exception: Exception) -> None:
+        """Remember an article page dropped as no article, under its URL and the URLs that
+        redirected to it."""
+        if (
+            not isinstance(exception, REMEMBERED_DROPS)
+            or response is None
+            or not response.meta.get(ARTICLE_META)
+            or self.state is None
+        ):
+            return
+        urls = [response.url, *response.meta.get("redirect_urls", ())]
+        reason = type(exception).__name__
+        try:
+            self.state.remember_rejected(
+                [normalize_url(url, self.tracking_params) for url in urls],
+                reason,
+                datetime.now(UTC),
+            )
+        except self.stores.errors as exc:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("news/incremental/state_unavailable")
+            logger.warning("Cannot remember that %s is no article: %s", response.url, exc)
+            return
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"news/incremental/rejected_remembered/{reason}")
 
     def get_processed_item(self, item: Any, response: Response | None) -> Any:
         return item

@@ -28,10 +28,10 @@ from extraction.boilerplate import (
     scan_page,
     within_article_body,
 )
-from extraction.boilerplate import key as boilerplate_key
 from extraction.charset import decode_html
 from extraction.dates import first_date_in_text, parse_datetime
 from extraction.lead import find_lead
+from extraction.listings import article_paragraphs, listing_reason, teasers_on, under_headline
 from extraction.structured import PageMetadata, clean_space, is_json_ld, page_metadata
 from extraction.text import text_size
 from extraction.titles import clean_title
@@ -46,18 +46,7 @@ logger = logging.getLogger(__name__)
 
 MIN_TEXT_CHARS = 200
 """Pages with less main text than this (:func:`extraction.text.text_size`) are no article."""
-MAX_LINK_SHARE = 0.5
-"""Pages whose text is more than this share link text are listings."""
-# Linked headlines that, where listings live, make a page a listing.
-MIN_LISTING_HEADLINES = 3
-# URL paths and queries of listings: tag, topic, category, section, author, search, archive,
-# pagination (not "?p=": WordPress articles use it).
-_LISTING_URL = re.compile(
-    r"/(?:tags?|topics?|themen|temas?|category|categories|categorie|categoria|kategorie|"
-    r"section|sections|author|authors|autor|auteur|search|suche|buscar|recherche|archive|"
-    r"archiv|page)(?:/|$)|[?&](?:q|s|query|search|page)=",
-    re.IGNORECASE,
-)
+_BODY_BLOCKS = ("p", "h2", "h3", "h4", "li", "blockquote")
 # Text nodes a reader sees, and how much of them is searched for a date.
 _VISIBLE_TEXT = XPath(
     "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
@@ -148,43 +137,50 @@ def _contains(paragraphs: list[str], snippet: str) -> bool:
     return " ".join(snippet.split()).casefold()[:80] in haystack
 
 
-def listing_reason(
-    paragraphs: list[str],
+def _not_a_listing(
+    extracted: list[str],
+    tree: HtmlElement,
     scan: PageScan,
     url: str,
     meta: PageMetadata,
     *,
-    max_link_share: float = MAX_LINK_SHARE,
-) -> str | None:
-    """Why the page is a listing (home, section, tag, author, search page), or ``None``.
+    min_text_chars: int,
+) -> list[str]:
+    """The extracted paragraphs, or the article the page's markup declares when they are
+    links and little else (:func:`declared_body`); raises :class:`ExtractionError` for a
+    listing (:func:`extraction.listings.listing_reason`), judged on what trafilatura kept,
+    before teasers are removed as boilerplate."""
+    teasers = teasers_on(tree)
+    besides = article_paragraphs(extracted, scan.link_texts, teasers)
+    if text_size("\n\n".join(besides)) < min_text_chars:
+        # what it kept is links and little else: the publisher's own markup may say more
+        declared = declared_body(tree, meta)
+        if text_size("\n\n".join(declared)) >= min_text_chars:
+            extracted = declared
+    listing = listing_reason(
+        extracted,
+        scan,
+        url,
+        meta,
+        teasers=teasers,
+        headed=None if meta.is_article else under_headline(tree),
+        min_text_chars=min_text_chars,
+    )
+    if listing:
+        raise ExtractionError("ListingPage", listing)
+    return extracted
 
-    A listing's text is mostly headlines linking to other pages. Where it shows excerpts,
-    trafilatura keeps the excerpts and drops the headlines; such a page is a listing when it
-    is where listings live (the site's root, a ``/tag/``, ``/category/``, ``/search`` or
-    ``?page=`` URL, or JSON-LD ``CollectionPage``/``SearchResultsPage``), does not declare
-    itself an article, and shows several linked headlines.
-    """
-    share = linked_share(paragraphs, scan)
-    if share > max_link_share:
-        return f"{share:.0%} of the text is link text: a listing, not an article"
-    if meta.is_article or scan.linked_headings < MIN_LISTING_HEADLINES:
-        return None
-    parts = urlsplit(url)
-    if (
-        meta.is_listing
-        or parts.path.strip("/") in ("", "index.html", "index.php", "index.htm")
-        or _LISTING_URL.search(f"{parts.path}?{parts.query}")
-    ):
-        return f"{scan.linked_headings} linked headlines where listings live: a listing"
-    return None
 
-
-def linked_share(paragraphs: list[str], scan: PageScan) -> float:
-    """The share of the text (in characters) made of paragraphs that are the text of a link
-    on the page: near 1 for listings of headlines, near 0 for articles."""
-    total = sum(len(p) for p in paragraphs)
-    linked = sum(len(p) for p in paragraphs if boilerplate_key(p) in scan.link_texts)
-    return linked / total if total else 0.0
+def declared_body(tree: HtmlElement, meta: PageMetadata) -> list[str]:
+    """The article's text as the publisher marks it up: the paragraphs of its microdata
+    ``itemprop="articleBody"`` element, else its JSON-LD ``articleBody`` (empty when the page
+    has neither). A fallback for pages whose article the main-text extraction misses."""
+    for element in tree.iterfind(".//*[@itemprop='articleBody']"):
+        blocks = [clean_space(block.text_content()) for block in element.iter(*_BODY_BLOCKS)]
+        paragraphs = [text for text in blocks if text] or _paragraphs(element.text_content())
+        if paragraphs:
+            return paragraphs
+    return _paragraphs(meta.article_body or "")
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -197,7 +193,6 @@ def extract_article(
     content_type: str | None = None,
     *,
     min_text_chars: int = MIN_TEXT_CHARS,
-    max_link_share: float = MAX_LINK_SHARE,
     timings: dict[str, float] | None = None,
 ) -> Extraction:
     """Extract the article in an HTML page.
@@ -209,9 +204,10 @@ def extract_article(
     :mod:`extraction.lead`).
 
     Raises :class:`ExtractionError` (with the drop reason) when the body is not HTML, is
-    empty, is a listing (more than ``max_link_share`` of its text is link text, or it declares
-    itself one), or holds fewer than ``min_text_chars`` characters of article text (see
-    :func:`extraction.text.text_size`: a Chinese character counts three).
+    empty, is a listing (:func:`listing_reason`), or holds fewer than ``min_text_chars``
+    characters of article text (see :func:`extraction.text.text_size`: a Chinese character
+    counts three). When what trafilatura keeps is links and little else, the article as the
+    page's markup declares it (:func:`declared_body`) is taken instead.
 
     With ``timings``, the CPU seconds of two phases are added to it: ``decode`` (bytes to
     text) and ``trafilatura`` (its parse of the page and its extraction calls), for
@@ -250,10 +246,7 @@ def extract_article(
     started = time.process_time()
     extracted = main_text(tree, url)
     _spent(timings, "trafilatura", started)
-    # a listing is judged on what trafilatura kept, before teasers are removed as boilerplate
-    listing = listing_reason(extracted, scan, url, meta, max_link_share=max_link_share)
-    if listing:
-        raise ExtractionError("ListingPage", listing)
+    extracted = _not_a_listing(extracted, tree, scan, url, meta, min_text_chars=min_text_chars)
     paragraphs = within_article_body(
         remove_boilerplate(extracted, scan, [title or "", *headings, *_titles(tree)]),
         meta.article_body,

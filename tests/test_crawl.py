@@ -49,6 +49,15 @@ def _arguments(site_url: str) -> tuple[str, ...]:
     )  # fmt: skip
 
 
+REJECTED = {
+    "/bad/photo.png": "NotHtml",
+    "/bad/report.pdf": "NotHtml",
+    "/bad/binary.html": "NotHtml",
+    "/bad/contact.html": "NotAnArticle",
+}
+"""The pages of the first crawl dropped as no article, and why."""
+
+
 @pytest.fixture(scope="module")
 def first_crawl(crawl_dir: Path, site_url: str) -> CrawlResult:
     return run_crawl(crawl_dir, *_arguments(site_url))
@@ -215,10 +224,26 @@ def test_second_crawl_adds_nothing(
     assert second_crawl.stats.get("news/incremental/known_skipped") >= len(dataset)
     stored = {row["url"].removeprefix(site_url) for row in dataset}
     assert not stored & set(second_crawl.requested)
-    # what is not stored (the broken pages, the home page) is asked for again
-    assert "/bad/report.pdf" in second_crawl.requested
+    # what is not stored is asked for again (an empty page or a server error may be mended by
+    # the next run), but for the pages dropped as no article: remembered, with their reason
+    assert {"/bad/empty.html", "/bad/server-error.html"} <= set(second_crawl.requested)
+    assert not set(REJECTED) & set(second_crawl.requested)
+    for reason in ("NotHtml", "NotAnArticle"):
+        count = sum(1 for why in REJECTED.values() if why == reason)
+        assert second_crawl.stats.get(f"news/incremental/rejected_pages/{reason}") == count
     assert second_crawl.stats.get("news/parquet/rows_written", 0) == 0
     assert "Traceback" not in second_crawl.log
+
+
+def test_pages_dropped_as_no_article_are_asked_for_again_when_due(
+    second_crawl: CrawlResult, crawl_dir: Path, site_url: str, site_server: Any
+) -> None:
+    assert second_crawl.returncode == 0
+    before = len(site_server.requested)
+    third = run_crawl(crawl_dir, *_arguments(site_url), "-s", "INCREMENTAL_NOT_ARTICLE_RECHECK=0")
+    assert third.returncode == 0, third.log[-3000:]
+    assert set(REJECTED) <= set(site_server.requested[before:])
+    assert not any(name.startswith("news/incremental/rejected_") for name in third.stats)
 
 
 def test_second_crawl_revalidates_feeds_and_sitemaps(

@@ -39,8 +39,12 @@ def test_demo_crawls_the_site_then_adds_nothing(tmp_path: Path) -> None:
     assert "  skipped         none" in first
     second = _demo(tmp_path, port)
     assert "rows       41" in second
-    # stored articles are not downloaded again: only the home page (a listing) is, and the run
-    # says what it skipped and why, not only that it wrote nothing
-    assert "pages fetched   1" in second
-    assert "  skipped         41 known articles not fetched again (stored already)" in second
+    # stored articles are not downloaded again, nor the home page (given as an article page,
+    # dropped as a listing), and the run says what it skipped and why, not only that it wrote
+    # nothing
+    assert "pages fetched   0" in second
+    assert (
+        "  skipped         41 known articles not fetched again (stored already); 1 pages "
+        "dropped as no article before, not due for a re-check (ListingPage 1)"
+    ) in second
     assert "rows written    0" in second

@@ -14,6 +14,7 @@ from trafilatura.utils import load_html
 
 from bench.scoring import body_overlap, normalize
 from demo.site import PAGES_DIR, SEED_FILE, Page, load_site
+from extraction import extractor
 from extraction.extractor import (
     REASONS,
     Extraction,
@@ -200,7 +201,9 @@ def test_listing_page_is_not_an_article() -> None:
         for n in range(30)
     )
     html = f"<html><head><title>Home</title></head><body><ul>{links}</ul></body></html>"
-    with pytest.raises(ExtractionError, match="link text") as raised:
+    with pytest.raises(
+        ExtractionError, match="besides links and the excerpts under them"
+    ) as raised:
         extract_article(html.encode(), "http://demo.test/", "text/html")
     assert raised.value.reason == "ListingPage"
 
@@ -368,3 +371,47 @@ def test_timings_start_empty_and_name_only_the_two_phases() -> None:
     with pytest.raises(ExtractionError):
         extract_article(b"%PDF-1.4", "http://demo.test/a.pdf", "application/pdf", timings=refused)
     assert refused == {}
+
+
+MENU = "".join(f'<li><a href="/section/{n}">Section number {n}</a></li>' for n in range(40))
+STORY = (
+    "Frankfurt (dpa) - For a novel about the old Federal Republic the author received the "
+    "book prize of the year. The jury praised its many episodes and fragments, told from the "
+    "point of view of a thirteen-year-old, and the prize is the most important of the trade."
+)
+
+
+@pytest.mark.parametrize("markup", ["microdata", "json-ld"])
+def test_a_short_article_the_extractor_misses_is_taken_from_its_declared_body(
+    markup: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A short article on a link-heavy page, whose text trafilatura does not keep (only the
+    menus, as on a real page of the second yardstick): the page's own article markup gives
+    it, and it is no listing."""
+    menus = [f"Section number {n}" for n in range(40)] * 2
+    monkeypatch.setattr(extractor, "main_text", lambda tree, url: list(menus))
+    if markup == "microdata":
+        article = (
+            '<section itemscope itemtype="http://schema.org/Article">'
+            '<div class="teaser-detail" itemprop="articleBody">'
+            f"<p>{STORY}</p></div></section>"
+        )
+        head = ""
+    else:
+        article = ""
+        body = json.dumps({"@type": "NewsArticle", "headline": "Prize", "articleBody": STORY})
+        head = f'<script type="application/ld+json">{body}</script>'
+    page = (
+        f"<html><head><title>Prize</title>{head}</head><body><nav><ul>{MENU}</ul></nav>"
+        f"{article}<ul>{MENU}</ul></body></html>"
+    )
+    extraction = extract_article(page.encode(), "https://news.test/culture/prize-123.html")
+    assert STORY in extraction.text
+    assert "Section number" not in extraction.text
+
+
+def test_without_declared_body_a_page_of_links_is_still_a_listing() -> None:
+    page = f"<html><head><title>News</title></head><body><ul>{MENU}</ul></body></html>"
+    with pytest.raises(ExtractionError) as raised:
+        extract_article(page.encode(), "https://news.test/culture/")
+    assert raised.value.reason in ("ListingPage", "NotAnArticle")

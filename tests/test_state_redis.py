@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from redis import Redis
 
-from dataset.state.base import LockHeld, StateError, StateOptions, StateStores
+from dataset.state.base import LockHeld, Rejection, StateError, StateOptions, StateStores
 from dataset.state.embedded import EmbeddedStores
 from dataset.state.redis import (
     RedisClaims,
@@ -129,6 +129,23 @@ def test_the_crawl_state_answers_alike(stores: StateStores) -> None:
     assert other.recorded_files() == {"fetch_date=2026-01-01/compacted.parquet"}
     assert other.stored_at("https://a.example/2") == T2
     assert other.has_content("h3")
+    other.close()
+    state.close()
+
+
+def test_pages_dropped_as_no_article_are_remembered_with_their_reason(
+    stores: StateStores,
+) -> None:
+    state = stores.crawl_state()
+    assert state.rejected("https://a.example/tag/x") is None
+    state.remember_rejected(["https://a.example/tag/x", "https://a.example/t/x"], "ListingPage", T1)
+    state.remember_rejected([], "NotHtml", T1)  # nothing to remember
+    for url in ("https://a.example/tag/x", "https://a.example/t/x"):
+        assert state.rejected(url) == Rejection("ListingPage", T1)
+    state.remember_rejected(["https://a.example/tag/x"], "NotAnArticle", T2)  # the newest wins
+    other = stores.crawl_state()  # another process sees it
+    assert other.rejected("https://a.example/tag/x") == Rejection("NotAnArticle", T2)
+    assert not other.has_url("https://a.example/tag/x")  # not stored: a separate key space
     other.close()
     state.close()
 

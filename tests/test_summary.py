@@ -145,3 +145,24 @@ def test_sources_are_counted_by_host_whatever_the_source_name(tmp_path: Path) ->
     assert summary.rows == 3
     assert summary.sources == {"a.test": 2, "b.test": 1}
     assert "source_name" not in summary.missing  # null unless a named source led to the page
+
+
+def test_the_last_crawl_says_what_it_skipped_and_why(tmp_path: Path) -> None:
+    stats = {
+        "news/incremental/known_articles": 41,
+        "news/incremental/refetched": 2,
+        "news/incremental/rejected_pages/ListingPage": 3,
+        "news/incremental/rejected_pages/NotHtml": 1,
+    }
+    report = {"started_at": "a", "finished_at": "b", "finish_reason": "finished", "stats": stats}
+    text = format_summary(summarize_dataset(tmp_path), report, tmp_path)
+    assert (
+        "  skipped         41 known articles not fetched again (stored already); 2 stored "
+        "articles fetched again (listed as changed since); 4 pages dropped as no article "
+        "before, not due for a re-check (ListingPage 3, NotHtml 1)"
+    ) in text.splitlines()
+    report["stats"] = {}
+    assert (
+        "  skipped         none"
+        in format_summary(summarize_dataset(tmp_path), report, tmp_path).splitlines()
+    )

@@ -71,7 +71,7 @@ def corpus_missing(directory: Path, make_target: str) -> bool:
 def _page(directory: Path, record: Mapping[str, Any]) -> CorpusPage:
     return CorpusPage(
         id=record["id"],
-        source=record["source"],
+        source=record.get("source") or directory.name,
         language=record.get("language"),
         url=record.get("url") or f"https://example.invalid/{record['id']}",
         file=directory / record["file"],
@@ -90,6 +90,6 @@ def load_pages(
             if not line.strip():
                 continue
             record = json.loads(line)
-            if source is None or record["source"] == source:
+            if source is None or record.get("source") == source:
                 pages.append(_page(directory, record))
     return pages if limit is None else pages[:limit]

@@ -116,15 +116,30 @@ def _day(value: datetime | None) -> str:
     return value.date().isoformat() if value else "-"
 
 
+_REJECTED_PREFIX = "news/incremental/rejected_pages/"
+
+
 def _skipped(stats: dict[str, Any]) -> str:
     """What the crawl did not fetch, and why: articles the dataset holds already (and those
-    fetched again because their listing says they changed)."""
+    fetched again because their listing says they changed), and pages dropped as no article
+    by an earlier run, not yet due for a re-check."""
     known = stats.get("news/incremental/known_articles", 0)
     refetched = stats.get("news/incremental/refetched", 0)
-    text = f"{known} known articles not fetched again (stored already)" if known else "none"
+    parts = [f"{known} known articles not fetched again (stored already)"] if known else []
     if refetched:
-        text += f"; {refetched} stored articles fetched again (listed as changed since)"
-    return text
+        parts.append(f"{refetched} stored articles fetched again (listed as changed since)")
+    rejected = {
+        name.removeprefix(_REJECTED_PREFIX): count
+        for name, count in stats.items()
+        if name.startswith(_REJECTED_PREFIX)
+    }
+    if rejected:
+        reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(rejected.items()))
+        parts.append(
+            f"{sum(rejected.values())} pages dropped as no article before, not due for a "
+            f"re-check ({reasons})"
+        )
+    return "; ".join(parts) or "none"
 
 
 def format_summary(

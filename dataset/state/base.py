@@ -59,6 +59,22 @@ def file_keys(keys: Iterable[Sequence[Any]]) -> tuple[dict[bytes, str | None], s
     return newest, hashes
 
 
+@dataclass(frozen=True)
+class Rejection:
+    """A page dropped as no article: why (the drop's reason) and when."""
+
+    reason: str
+    at: datetime
+
+    def pack(self) -> str:
+        return f"{self.reason} {iso_time(self.at)}"
+
+    @classmethod
+    def unpack(cls, value: str) -> Rejection:
+        reason, at = value.split(" ", 1)
+        return cls(reason=reason, at=datetime.fromisoformat(at))
+
+
 class RecoverFiles:
     """:meth:`sync` and :meth:`recover` for a state with ``recorded_files`` and
     ``record_file`` (the embedded and the Redis state)."""
@@ -103,6 +119,15 @@ class CrawlStateStore(Protocol):
 
     def stored_at(self, url: str) -> datetime | None:
         """When the newest stored version of this URL was fetched; ``None`` when not stored."""
+        ...
+
+    def rejected(self, url: str) -> Rejection | None:
+        """Why and when this page was last dropped as no article, or ``None``."""
+        ...
+
+    def remember_rejected(self, urls: Iterable[str], reason: str, at: datetime) -> None:
+        """Remember pages dropped as no article (``NotAnArticle``, ``ListingPage``,
+        ``NotHtml``), so that later crawls need not fetch them again before a re-check."""
         ...
 
     def recorded_files(self) -> set[str]: ...

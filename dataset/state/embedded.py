@@ -20,7 +20,14 @@ from contextlib import closing, nullcontext
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
 
-from dataset.state.base import RecoverFiles, StateOptions, StateStores, file_keys, key_digest
+from dataset.state.base import (
+    RecoverFiles,
+    Rejection,
+    StateOptions,
+    StateStores,
+    file_keys,
+    key_digest,
+)
 from dataset.state.near_index import BANDS, DEFAULT_THRESHOLD, Match, band_keys, best_match
 
 if TYPE_CHECKING:
@@ -42,6 +49,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITH
 CREATE TABLE IF NOT EXISTS urls (digest BLOB PRIMARY KEY, fetched_at TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS hashes (digest BLOB PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, row_count INTEGER NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rejected (digest BLOB PRIMARY KEY, rejection TEXT NOT NULL)
     WITHOUT ROWID;
 """
 _NEAR_SCHEMA = """
@@ -127,6 +136,22 @@ class CrawlState(RecoverFiles):
         with closing(self._db.execute(query, (key_digest(url),))) as cur:
             row = cur.fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def rejected(self, url: str) -> Rejection | None:
+        """Why and when this page was last dropped as no article, or ``None``."""
+        query = "SELECT rejection FROM rejected WHERE digest = ?"
+        with closing(self._db.execute(query, (key_digest(url),))) as cur:
+            row = cur.fetchone()
+        return Rejection.unpack(row[0]) if row else None
+
+    def remember_rejected(self, urls: Iterable[str], reason: str, at: datetime) -> None:
+        """Remember pages dropped as no article (the newest drop wins)."""
+        value = Rejection(reason, at).pack()
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO rejected VALUES (?, ?)",
+                [(key_digest(url), value) for url in set(urls)],
+            )
 
     def record_file(self, name: str, keys: Iterable[Sequence[Any]]) -> None:
         """Record a committed data file and the keys of its rows, atomically.

@@ -35,6 +35,7 @@ import redis
 from dataset.state.base import (
     LockHeld,
     RecoverFiles,
+    Rejection,
     StateError,
     StateOptions,
     StateStores,
@@ -207,6 +208,7 @@ class RedisCrawlState(RecoverFiles):
         self._urls = f"{prefix}:state:urls"
         self._hashes = f"{prefix}:state:hashes"
         self._files = f"{prefix}:state:files"
+        self._rejected = f"{prefix}:state:rejected"
         self._record = client.register_script(_RECORD_FILE)
 
     def close(self) -> None:
@@ -222,6 +224,16 @@ class RedisCrawlState(RecoverFiles):
     def stored_at(self, url: str) -> datetime | None:
         value = self._redis.hget(self._urls, key_digest(url))
         return datetime.fromisoformat(as_text(value)) if value else None
+
+    def rejected(self, url: str) -> Rejection | None:
+        value = self._redis.hget(self._rejected, key_digest(url))
+        return Rejection.unpack(as_text(value)) if value else None
+
+    def remember_rejected(self, urls: Iterable[str], reason: str, at: datetime) -> None:
+        value = Rejection(reason, at).pack()
+        mapping: Any = dict.fromkeys((key_digest(url) for url in urls), value)
+        if mapping:
+            self._redis.hset(self._rejected, mapping=mapping)
 
     def recorded_files(self) -> set[str]:
         return {as_text(name) for name in self._redis.hkeys(self._files)}

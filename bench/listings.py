@@ -46,6 +46,8 @@ class Side:
 
     pages: int = 0
     wrong: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """Templates no listing was made from (their article could not be replaced)."""
     reasons: Counter[str] = field(default_factory=Counter)
 
 
@@ -75,7 +77,13 @@ def _listings(pages: Sequence[CorpusPage]) -> tuple[Side, Counter[str]]:
     side, kept = Side(), Counter[str]()
     for number, page in enumerate(pages):
         others = [t for t in teasers[number:] + teasers[:number] if page.id not in t.path]
-        for listing in listings(page.body(), "text/html", "https://news.example", others):
+        made = listings(
+            page.body(), "text/html", "https://news.example", others,
+            article_text=page.expected.get("body") or "",
+        )  # fmt: skip
+        if not made:
+            side.skipped.append(page.id)
+        for listing in made:
             side.pages += 1
             try:
                 extract_article(listing.body, listing.url, "text/html")
@@ -129,6 +137,13 @@ def report(
     dropped = [name for _, side in sets for name in side.wrong]
     if dropped:
         lines += ["", "Articles dropped: " + "; ".join(dropped)]
+    if listing_side.skipped:
+        lines += [
+            "",
+            f"Templates no listing was made from ({len(listing_side.skipped)}: no element "
+            "holds their article, or the one replaced was not the article's, which stayed on "
+            "the page): " + ", ".join(listing_side.skipped),
+        ]
     if listing_side.wrong:
         lines += ["", "Listings kept: " + ", ".join(listing_side.wrong)]
     return "\n".join(lines) + "\n"

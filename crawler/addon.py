@@ -15,7 +15,7 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
-from crawler import address_guard, incremental, report
+from crawler import address_guard, incremental, report, source_accounting
 from crawler.spiders import news
 from dataset.layout import HTTPCACHE, LocationError, state_dir_for
 from dataset.schema import COLUMNS
@@ -48,6 +48,7 @@ DECLARED: tuple[Setting[Any], ...] = (
     *dedupe.SETTINGS,
     *parquet.SETTINGS,
     *report.SETTINGS,
+    *source_accounting.SETTINGS,
     *crawl_state.SETTINGS,
 )
 """Every setting the project declares."""

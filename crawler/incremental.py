@@ -28,6 +28,7 @@ from extraction.urls import normalize_url
 from pipelines.extract import NotAnArticle, NotHtml
 from pipelines.normalize import NORMALIZE_TRACKING_PARAMS
 from pipelines.setting import Setting, flag
+from pipelines.signals import article_skipped
 from pipelines.state import state_stores
 
 if TYPE_CHECKING:
@@ -148,6 +149,7 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
             request.cb_kwargs["refetch"] = True
             return request
         stats.inc_value("news/incremental/known_skipped")
+        self.crawler.signals.send_catch_log(article_skipped, request=request, reason="known")
         digest = _digest(url)
         if digest not in self.skipped:
             self.skipped.add(digest)
@@ -185,6 +187,7 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         stats = self.crawler.stats
         assert stats is not None
         stats.inc_value("news/incremental/rejected_skipped")
+        self.crawler.signals.send_catch_log(article_skipped, request=request, reason="rejected")
         digest = _digest(url)
         if digest not in self.skipped_rejected:
             self.skipped_rejected.add(digest)

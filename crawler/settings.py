@@ -81,8 +81,12 @@ ITEM_PIPELINES = {
 # Article requests for pages the dataset already holds are not sent (crawler/incremental.py).
 SPIDER_MIDDLEWARES = {"crawler.incremental.IncrementalMiddleware": 950}
 
-# Writes each crawl's stats and finish reason to STATE_DIR/crawls/.
-EXTENSIONS = {"crawler.report.CrawlReport": 500}
+# Writes each crawl's stats and finish reason to STATE_DIR/crawls/, and what it did for each
+# source to OUTPUT_DIR/runs/.
+EXTENSIONS = {
+    "crawler.report.CrawlReport": 500,
+    "crawler.source_accounting.SourceAccounting": 510,
+}
 
 FEED_EXPORT_ENCODING = "utf-8"
 # `scrapy crawl news ... -O articles.parquet` writes one Parquet file with the dataset schema

@@ -5,6 +5,7 @@
     OUTPUT_DIR/
       articles/fetch_date=YYYY-MM-DD/part-<UTC time>-<run id>-<seq>.parquet   the dataset
       html/fetch_date=YYYY-MM-DD/part-<same name>.parquet          raw HTML (when archived)
+      runs/run_date=YYYY-MM-DD/run-<UTC time>-<host>-<pid>.parquet   the run history
       state/                        crawl state (STATE_DIR, when not set elsewhere)
       state/tmp/                    files being written, scratch files
       state/crawls/                 one report per crawl

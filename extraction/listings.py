@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 MIN_LISTING_HEADLINES = 3
 """Linked headlines from which a page can be a listing."""
+MIN_HEADED_TEASERS = 5
+"""Linked headlines from which what a headline heads can be a list of them (fewer are a box
+of related links)."""
 SHORT_TEXT_FACTOR = 3
 TEASER_FACTOR = 2
 """Besides its teasers, a listing's text is short (at most ``SHORT_TEXT_FACTOR`` times the
@@ -101,9 +104,8 @@ def teasers_on(tree: HtmlElement) -> list[Teaser]:
 
 @dataclass(frozen=True)
 class UnderHeadline:
-    """What the page shows under its headline: the smallest element holding the headline (the
-    first ``<h1>`` that is not a link) and at least :data:`MIN_LISTING_HEADLINES` linked
-    headlines."""
+    """What a headline heads: the smallest element holding an ``<h1>`` that is not a link,
+    and at least :data:`MIN_HEADED_TEASERS` linked headlines."""
 
     teasers: int
     """The linked headlines in it."""
@@ -117,19 +119,32 @@ _UNCOUNTED = frozenset({"a", "script", "style", "noscript", "template", "select"
 
 
 def under_headline(tree: HtmlElement) -> UnderHeadline | None:
-    """What the page shows under its headline, or ``None`` when it has no headline or no
-    element holding it holds linked headlines enough. On an article, that element holds the
-    article's text too (the page's related links inside it, or the whole page); on a listing,
-    the headline heads the list."""
-    headline = next((h1 for h1 in tree.iter("h1") if not _is_linked(h1) and _text(h1)), None)
-    if headline is None:
+    """What the page's headlines head, the one with the least other text; ``None`` when no
+    ``<h1>`` (not a link) is held with linked headlines enough. On an article, the element
+    holding its headline and linked headlines holds the article's text too (its related links
+    inside it, or the whole page); on a listing, the headline heads the list. (A page may
+    have several ``<h1>``: a logo's, a menu's, the list's.)"""
+    linked = [heading for heading in tree.iter(*_HEADINGS) if _is_linked(heading)]
+    if len(linked) < MIN_HEADED_TEASERS:
         return None
-    for holder in headline.iterancestors():
-        linked = [h for h in holder.iter(*_HEADINGS) if h is not headline and _is_linked(h)]
-        if len(linked) >= MIN_LISTING_HEADLINES:
-            break
-    else:
-        return None
+    # how many linked headlines each element holds: one walk up from each
+    held: dict[HtmlElement, int] = {}
+    for heading in linked:
+        for ancestor in heading.iterancestors():
+            held[ancestor] = held.get(ancestor, 0) + 1
+    found = {}
+    for h1 in tree.iter("h1"):
+        if _is_linked(h1) or not _text(h1):
+            continue
+        holder = next((a for a in h1.iterancestors() if held.get(a, 0) >= MIN_HEADED_TEASERS), None)
+        if holder is not None and holder not in found:
+            found[holder] = _under(h1, holder)
+    return min(found.values(), key=lambda headed: headed.size, default=None)
+
+
+def _under(headline: HtmlElement, holder: HtmlElement) -> UnderHeadline:
+    """What ``headline`` heads in ``holder``."""
+    linked = [heading for heading in holder.iter(*_HEADINGS) if _is_linked(heading)]
     skipped: set[HtmlElement] = {headline}
     teaser_parts = []
     for heading in linked:

@@ -11,3 +11,19 @@ request_done = object()
 """Sent (with ``request``) when a request needs no more work: it failed for good (the spider's
 errback), or its response was handled and yielded no item. The shared queue of Redis mode
 forgets it then (``crawler/frontier.py``); in embedded mode nobody listens."""
+
+listing_read = object()
+"""Sent by the spider for each feed, sitemap or listing page it read, with ``request``,
+``kind`` (``feed``, ``sitemap``, ``page``), ``entries`` (the articles it lists) and ``problem``
+(``None``, or why it could not be read in full: ``invalid``, ``malformed``, ``unreadable``).
+The source accounting (``crawler/source_accounting.py``) counts them per source."""
+
+fetch_failed = object()
+"""Sent by the spider for each request that failed for good, with ``request``, ``kind``
+(``http_403``, ``timeout``, ``dns``, ``robots_forbidden``, ...) and ``listing`` (what it was
+for: ``feed``, ``sitemap``, ``page``; ``None`` for an article or robots.txt)."""
+
+article_skipped = object()
+"""Sent by the incremental middleware for each article request it does not send, with
+``request`` and ``reason`` (``known``: stored already; ``rejected``: dropped as no article
+before)."""

@@ -108,9 +108,11 @@ class NewsSite:
     routes: dict[str, Response] = field(default_factory=dict)
     revisions: dict[str, tuple[int, str]] = field(default_factory=dict)
     """Revised articles: path -> (revision number, sitemap lastmod)."""
+    first: int = 0
+    """The number of its first article: sites built with different ones share no article."""
 
     @classmethod
-    def build(cls) -> NewsSite:
+    def build(cls, *, first: int = 0) -> NewsSite:
         layout = [
             ("news-sitemap", 6),
             ("archive-sitemap", 3),
@@ -120,13 +122,13 @@ class NewsSite:
             ("world-2", 3),
             ("tag", 2),
         ]
-        site = cls()
+        site = cls(first=first)
         for listed_in, count in layout:
             site.add(listed_in, count)
         return site
 
     def add(self, listed_in: str, count: int) -> list[Article]:
-        new = [Article(len(self.articles) + n, listed_in) for n in range(count)]
+        new = [Article(self.first + len(self.articles) + n, listed_in) for n in range(count)]
         self.articles.extend(new)
         return new
 

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 import pytest
 from redis import Redis
 
+from dataset.run_history import per_run, read_runs
+from dataset.storage import location_of
 from demo.site import Response, base_url, serve
 from tests.conftest import FAST_SETTINGS, ROOT, dataset_rows
 from tests.newssite import NewsSite
@@ -216,6 +218,14 @@ def test_workers_split_the_work_and_store_every_article_once(
     assert duplicates == COPIES
     for report in by_worker.values():
         assert report["finish_reason"] == "finished"
+    # the run history: a row per worker, one run, summed to what the dataset holds
+    history = read_runs(location_of(out))
+    assert history.num_rows == workers  # one source, the site
+    (run,) = per_run(history)
+    assert run["workers"] == workers
+    assert run["stored"] == ARTICLES
+    assert run["fetched"] == ARTICLES + COPIES
+    assert run["dropped"] == {"DuplicateArticle": COPIES}
     # nothing left behind in Redis: no queued or in-flight request, no claim, no worker
     client = Redis.from_url(shared_redis.url)
     assert client.zcard(f"{shared_redis.prefix}:news:requests") == 0

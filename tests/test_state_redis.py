@@ -299,6 +299,23 @@ def test_a_lock_is_held_for_the_whole_deployment(tmp_path: Path, shared_redis: R
         second.close()
 
 
+def test_the_workers_of_one_run_share_its_id(client: Redis, shared_redis: RedisTarget) -> None:
+    waiting = WorkerRegistry(client, shared_redis.prefix, timeout=30.0)
+    assert waiting.run_id() is None  # not joined yet
+    first = registry(client, shared_redis.prefix)
+    second = registry(client, shared_redis.prefix)
+    run = first.run_id()
+    assert run is not None
+    assert first.worker_id in run
+    assert second.run_id() == run
+    first.leave()
+    second.leave()
+    # nobody is left: the next worker starts a new run
+    third = registry(client, shared_redis.prefix)
+    assert third.run_id() not in (None, run)
+    third.leave()
+
+
 def test_a_claim_holds_against_other_live_workers_only(
     client: Redis, shared_redis: RedisTarget
 ) -> None:

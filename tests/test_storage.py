@@ -48,6 +48,7 @@ from dataset.layout import (
     redacted,
     staging_dir,
 )
+from dataset.run_history import read_runs
 from dataset.schema import HTML_SCHEMA, to_table
 from dataset.storage import DatasetLocation, data_files_at, location_of, read_keys_at, read_table_at
 from dataset.writer import DatasetWriter, remove_stale_tmp_files
@@ -421,8 +422,13 @@ def test_a_crawl_writes_the_dataset_into_the_bucket(
     articles = [key for key in keys if key.startswith("news/articles/fetch_date=")]
     archive = [key for key in keys if key.startswith("news/html/fetch_date=")]
     assert len(articles) == len(archive) == written
+    # and the run history: one file, one row (the one source)
+    runs = [key for key in keys if key.startswith("news/runs/run_date=")]
+    assert len(runs) == 1
+    (run,) = read_runs(location_of(s3_crawl.bucket.uri())).to_pylist()
+    assert run["stored"] == written
     # nothing else: no temporary file, no write probe
-    assert sorted(articles + archive) == keys
+    assert sorted(articles + archive + runs) == keys
     # the working state stayed local: report, HTTP cache; no scratch file left
     assert (s3_crawl.state / "httpcache").is_dir()
     assert list((s3_crawl.state / "tmp").iterdir()) == []
@@ -531,7 +537,11 @@ def test_the_next_crawls_into_the_bucket_store_nothing_twice(
     stats = json.loads(report.read_text(encoding="utf-8"))["stats"]
     assert stats["news/dedupe/files_recovered"] == stored  # one file per article here
     assert "news/parquet/rows_written" not in stats
-    assert s3_crawl.bucket.objects() == before
+    # nothing written but the two runs' history
+    added = sorted(set(s3_crawl.bucket.objects()) - set(before))
+    assert len(added) == 2
+    assert all(key.startswith("news/runs/run_date=") for key in added)
+    assert set(before) <= set(s3_crawl.bucket.objects())
 
 
 def test_compact_merges_the_files_in_the_bucket(s3_crawl: S3Crawl, aws_env: None) -> None:

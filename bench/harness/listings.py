@@ -97,11 +97,13 @@ def _undeclare(tree: HtmlElement) -> None:
 
 def listing_page(
     template: bytes, content_type: str | None, teasers: Sequence[Teaser], *, name: str,
-    excerpts: bool,
+    excerpts: bool, article_text: str = "",
 ) -> bytes | None:  # fmt: skip
     """The page ``template`` (an article page) with its article replaced by ``teasers``
     (their excerpts shown when ``excerpts``), named ``name``; ``None`` when no article
-    container is found in it."""
+    container is found in it, or when the page still shows a paragraph of ``article_text``
+    (the article's text, when known) once it is replaced: the container was not the
+    article's, and the page made would be no listing."""
     text, _ = decode_html(template, content_type)
     # an XML declaration in the text names an encoding lxml may not apply to decoded text
     tree = lxml.html.document_fromstring(_XML_DECLARATION.sub("", text, count=1))
@@ -123,21 +125,51 @@ def listing_page(
         container.append(block)
     for title in tree.xpath("//title"):
         title.text = f"{name} | News"
+    if _shows_any(tree, article_text):
+        return None
     return lxml.html.tostring(tree, encoding="utf-8", doctype="<!DOCTYPE html>")
 
 
+SHOWN_PARAGRAPH_CHARS = 60
+"""A paragraph of the article this long, still on the page, shows the article is there."""
+
+
+def _key(text: str) -> str:
+    return "".join(text.split())
+
+
+def _shows_any(tree: HtmlElement, article_text: str) -> bool:
+    """Whether the page still shows a paragraph (of at least ``SHOWN_PARAGRAPH_CHARS``) of
+    ``article_text``, however its markup splits it."""
+    paragraphs = [_key(line) for line in article_text.splitlines()]
+    paragraphs = [p for p in paragraphs if len(p) >= SHOWN_PARAGRAPH_CHARS]
+    if not paragraphs:
+        return False
+    shown = _key(" ".join(tree.xpath("//body//text()[not(ancestor::script or ancestor::style)]")))
+    return any(paragraph in shown for paragraph in paragraphs)
+
+
 def listings(
-    template: bytes, content_type: str | None, base_url: str, teasers: Sequence[Teaser]
+    template: bytes,
+    content_type: str | None,
+    base_url: str,
+    teasers: Sequence[Teaser],
+    *,
+    article_text: str = "",
 ) -> list[Listing]:
     """Every kind of listing page made from ``template``, half of them with excerpts, each at
-    its URL on ``base_url`` (``https://host``)."""
+    its URL on ``base_url`` (``https://host``); none when the template's article (its text
+    ``article_text``, when known) cannot be replaced."""
     made = []
     pool = cycle(teasers)
     for number, (kind, path) in enumerate(KINDS.items()):
         shown = list(islice(pool, TEASERS))
         name = {"home": "Home", "section": "World", "tag": "Elections", "author": "Jane Doe",
                 "search": "Search results", "pagination": "World, page 3"}[kind]  # fmt: skip
-        body = listing_page(template, content_type, shown, name=name, excerpts=number % 2 == 0)
+        body = listing_page(
+            template, content_type, shown, name=name, excerpts=number % 2 == 0,
+            article_text=article_text,
+        )  # fmt: skip
         if body is not None:
             made.append(Listing(kind=kind, url=base_url + path, body=body))
     return made

@@ -68,7 +68,7 @@ from crawler.sitemaps import (
 from crawler.sources import Source, SourcesError, load_sources, parse_duration
 from extraction.dates import to_utc
 from pipelines.setting import Setting, SettingError, flag
-from pipelines.signals import request_done
+from pipelines.signals import fetch_failed, listing_read, request_done
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -130,6 +130,10 @@ DISCOVERY_REFETCH_START = flag(
     "filter of a run lets one of them fetch each",
 )
 SETTINGS = (DISCOVERY_MAX_AGE, DISCOVERY_REFETCH_START)
+
+
+_LISTING_KINDS = {"parse_feed": "feed", "parse_sitemap": "sitemap", "parse_listing": "page"}
+"""The kind of listing each callback reads (what a failed request was for)."""
 
 
 def fetch_error_reason(error: BaseException | None) -> tuple[str, str]:
@@ -450,7 +454,9 @@ class NewsSpider(scrapy.Spider):
         if not feed.is_feed:
             stats.inc_value("news/discovery/feed_invalid")
             self.logger.warning("Not a feed, ignored: %s", response.url)
+            self._listing_read(response, "feed", 0, "invalid")
             return
+        self._listing_read(response, "feed", len(feed.entries), "malformed" if feed.error else None)
         if feed.error:
             stats.inc_value("news/discovery/feed_malformed")
             self.logger.warning(
@@ -483,6 +489,7 @@ class NewsSpider(scrapy.Spider):
         except (SitemapTooLarge, OSError) as exc:
             stats.inc_value("news/discovery/sitemap_invalid")
             self.logger.warning("Unreadable sitemap %s: %s", response.url, exc)
+            self._listing_read(response, "sitemap", 0, "unreadable")
             return
         sitemap = parse_sitemap(xml, response.url)
         if sitemap.kind is None:
@@ -490,7 +497,10 @@ class NewsSpider(scrapy.Spider):
                 return  # a guessed sitemap path that holds something else
             stats.inc_value("news/discovery/sitemap_invalid")
             self.logger.warning("Not a sitemap, ignored: %s", response.url)
+            self._listing_read(response, "sitemap", 0, "invalid")
             return
+        urls = len(sitemap.entries) if sitemap.kind != "sitemapindex" else 0
+        self._listing_read(response, "sitemap", urls, "malformed" if sitemap.error else None)
         if sitemap.error:
             stats.inc_value("news/discovery/sitemap_malformed")
             self.logger.warning(
@@ -545,7 +555,9 @@ class NewsSpider(scrapy.Spider):
         stats.inc_value("news/discovery/listing_pages")
         page = parse_page(response.text)  # parsed once for the three link searches
         if page is None:
+            self._listing_read(response, "page", 0, "unreadable")
             return
+        self._listing_read(response, "page", 0, None)
         if depth == 0 and not known.feeds:
             for url in feed_links(page, response.url):
                 if known.may_follow(url):
@@ -569,6 +581,26 @@ class NewsSpider(scrapy.Spider):
                         url, self.parse_listing, source=source, depth=deeper, start=False
                     )
 
+    def _listing_read(
+        self, response: Response, kind: str, entries: int, problem: str | None
+    ) -> None:
+        self.crawler.signals.send_catch_log(
+            signal=listing_read,
+            request=response.request,
+            kind=kind,
+            entries=entries,
+            problem=problem,
+        )
+
+    def _fetch_failed(self, request: scrapy.Request, kind: str) -> None:
+        callback = getattr(request.callback, "__name__", "")
+        self.crawler.signals.send_catch_log(
+            signal=fetch_failed,
+            request=request,
+            kind=kind,
+            listing=_LISTING_KINDS.get(callback),
+        )
+
     def on_error(self, failure: Failure) -> None:
         """One log line and one counter per failed request, never a traceback."""
         request = failure.request  # type: ignore[attr-defined]
@@ -581,10 +613,12 @@ class NewsSpider(scrapy.Spider):
                 self.logger.debug("No sitemap at %s (HTTP %d)", request.url, status)
                 return
             stats.inc_value(f"news/fetch/http_error/{status}")
+            self._fetch_failed(request, f"http_{status}")
             self.logger.warning("HTTP %d, skipped: %s", status, request.url)
             return
         reason, description = fetch_error_reason(failure.value)
         stats.inc_value(f"news/fetch/error/{reason}")
+        self._fetch_failed(request, reason)
         # the URL that was asked for, and where its redirects led
         chain = request.meta.get("redirect_urls") or []
         redirected = f" (redirected to {request.url})" if chain else ""
@@ -603,6 +637,7 @@ class NewsSpider(scrapy.Spider):
         if request.url.partition("#")[0] not in {url.partition("#")[0] for url in chain}:
             return
         self.crawler.stats.inc_value("news/fetch/error/redirect_loop")
+        self._fetch_failed(request, "redirect_loop")
         self.logger.warning(
             "Fetch failed (redirect_loop: redirected back to %s after %d redirects): %s",
             request.url,

@@ -263,6 +263,11 @@ class StateStores(ABC):
         """Why the backend cannot be used with these options (one line), or ``None``."""
         return None
 
+    def run_id(self) -> str | None:
+        """The id of the run the crawl processes of a shared backend take part in together
+        (the same for each), or ``None`` where each process is a run of its own."""
+        return None
+
     @abstractmethod
     def crawl_state(self) -> CrawlStateStore: ...
 

@@ -82,9 +82,10 @@ def safe_url(url: str) -> str:
     return f"{scheme}{sep}{rest}"
 
 
-# KEYS[1]: the workers set; KEYS[2..]: keys of the previous run, deleted when no worker is
-# alive (this one starts a new run). ARGV: the worker, the heartbeat key prefix, the
-# heartbeat lifetime in ms. Returns how many other workers are alive.
+# KEYS[1]: the workers set; KEYS[2]: the run's id; KEYS[3..]: keys of the previous run,
+# deleted when no worker is alive (this one starts a new run, with the id ARGV[4]). ARGV: the
+# worker, the heartbeat key prefix, the heartbeat lifetime in ms, a new run's id. Returns how
+# many other workers are alive.
 _JOIN = """
 local live = 0
 for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
@@ -93,7 +94,10 @@ for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
     end
 end
 if live == 0 then
-    for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
+    for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
+    redis.call('SET', KEYS[2], ARGV[4])
+else
+    redis.call('SET', KEYS[2], ARGV[4], 'NX')
 end
 redis.call('SADD', KEYS[1], ARGV[1])
 redis.call('SET', ARGV[2] .. ARGV[1], '1', 'PX', ARGV[3])
@@ -114,10 +118,12 @@ class WorkerRegistry:
         self.timeout = timeout
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.workers_key = f"{prefix}:workers"
+        self.run_key = f"{prefix}:run"
         self.heartbeat_prefix = f"{prefix}:worker:"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._join = client.register_script(_JOIN)
+        self.joined = False
 
     def heartbeat_key(self, worker: str) -> str:
         return f"{self.heartbeat_prefix}{worker}"
@@ -126,12 +132,14 @@ class WorkerRegistry:
         """Announce this worker and start its heartbeat; ``True`` when no other worker is
         alive: this one starts a new run, and ``run_keys`` (what belongs to one run) are
         deleted first, atomically."""
+        new_run = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{self.worker_id}"
         others = int(
             self._join(
-                keys=[self.workers_key, *run_keys],
-                args=[self.worker_id, self.heartbeat_prefix, int(self.timeout * 1000)],
+                keys=[self.workers_key, self.run_key, *run_keys],
+                args=[self.worker_id, self.heartbeat_prefix, int(self.timeout * 1000), new_run],
             )
         )
+        self.joined = True
         if self._thread is None:
             self._thread = threading.Thread(target=self._beat, name="redis-heartbeat", daemon=True)
             self._thread.start()
@@ -149,6 +157,14 @@ class WorkerRegistry:
                 )
             except redis.RedisError as exc:  # the next beat tries again
                 logger.warning("Cannot refresh this worker's heartbeat in Redis: %s", exc)
+
+    def run_id(self) -> str | None:
+        """The id of the run this worker joined (every worker of one run reads the same);
+        ``None`` before it joined."""
+        if not self.joined:
+            return None
+        value = self.client.get(self.run_key)
+        return as_text(value) if value else None
 
     def is_alive(self, worker: str) -> bool:
         return worker == self.worker_id or bool(self.client.exists(self.heartbeat_key(worker)))
@@ -631,6 +647,9 @@ class RedisStores(StateStores):
         except (redis.RedisError, ValueError) as exc:
             return f"cannot reach Redis at {safe_url(options.redis_url)}: {exc}"
         return None
+
+    def run_id(self) -> str | None:
+        return self.registry.run_id()
 
     def crawl_state(self) -> RedisCrawlState:
         return RedisCrawlState(self.client, self.prefix)

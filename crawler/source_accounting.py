@@ -1,0 +1,220 @@
+"""Per-source accounting: what each crawl did for each source, kept as the run history.
+
+An extension listening to the crawl's signals (Scrapy's, and those of ``pipelines/signals.py``
+that the spider and the incremental middleware send) counts, for each source (the configured
+source's name, else the site's host): feeds, sitemaps and listing pages read, and the article
+entries they list; article pages discovered, skipped as known or as no article, fetched,
+stored and dropped by reason; failed requests by kind; bytes received; the newest
+publication time stored. When the spider closes, one row per source goes to the run history
+(``OUTPUT_DIR/runs/``, :mod:`dataset.run_history`), which analysts load like the dataset and
+the health rules read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import urlsplit
+
+from itemadapter import ItemAdapter
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from crawler.incremental import ARTICLE_META
+from dataset.layout import owner_tag
+from dataset.run_history import RunInfo, SourceRun, write_runs
+from pipelines.locations import OUTPUT_DIR, dataset_location
+from pipelines.setting import flag
+from pipelines.signals import article_skipped, articles_committed, fetch_failed, listing_read
+from pipelines.state import state_stores
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+    from dataset.state.base import StateStores
+    from dataset.storage import DatasetLocation
+
+logger = logging.getLogger(__name__)
+
+SOURCE_HISTORY_ENABLED = flag(
+    "SOURCE_HISTORY_ENABLED",
+    True,
+    "count what each run did for each source and keep it in `OUTPUT_DIR/runs/` (one row per "
+    "source per run; see docs/dataset.md)",
+)
+SETTINGS = (SOURCE_HISTORY_ENABLED,)
+
+
+def site_of(url: str) -> str:
+    """A URL's site: its host, without ``www.``."""
+    return (urlsplit(url).hostname or "").removeprefix("www.")
+
+
+def _digest(url: str) -> int:
+    return int.from_bytes(hashlib.blake2b(url.encode(), digest_size=8).digest(), "big")
+
+
+class SourceAccounting:
+    """The extension: counts per source, writes the run history at the end."""
+
+    def __init__(
+        self, crawler: Crawler, location: DatasetLocation, stores: StateStores | None = None
+    ) -> None:
+        self.crawler = crawler
+        self.location = location
+        self.stores = stores
+        """The crawl state's backend: a shared one names the run its processes share."""
+        self.started = datetime.now(UTC)
+        self.sources: dict[str, SourceRun] = {}
+        self._discovered: set[int] = set()
+        """A 64-bit digest of each article URL counted as discovered (listed twice, once)."""
+        self._pending: dict[str, tuple[str, datetime | None]] = {}
+        """Articles accepted and not yet committed: their URL, source and publication time."""
+        self._committed_first: set[str] = set()
+        """URLs of rows committed before the item's ``item_scraped`` (the item that filled a
+        file commits it before the signal is sent)."""
+        self._site_sources: dict[str, str] = {}
+        """The source each site's (``host:port``) requests counted for, for the requests
+        that name none (``robots.txt``, fetched by Scrapy's middleware)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        if not SOURCE_HISTORY_ENABLED.read(settings):
+            raise NotConfigured("SOURCE_HISTORY_ENABLED is off")
+        if not OUTPUT_DIR.read(settings):
+            raise NotConfigured("OUTPUT_DIR is empty: no dataset, no run history")
+        extension = cls(crawler, dataset_location(settings), state_stores(crawler))
+        for handler, signal in (
+            (extension.request_scheduled, signals.request_scheduled),
+            (extension.article_skipped, article_skipped),
+            (extension.response_received, signals.response_received),
+            (extension.listing_read, listing_read),
+            (extension.fetch_failed, fetch_failed),
+            (extension.item_scraped, signals.item_scraped),
+            (extension.item_dropped, signals.item_dropped),
+            (extension.articles_committed, articles_committed),
+            (extension.spider_closed, signals.spider_closed),
+        ):
+            crawler.signals.connect(handler, signal=signal)
+        return extension
+
+    def source_of(self, request: Request) -> str:
+        """The source a request counts for: its configured source's name, else the source
+        its site's other requests named, else its site."""
+        where = urlsplit(request.url).netloc
+        name = request.cb_kwargs.get("source")
+        if name:
+            self._site_sources.setdefault(where, str(name))
+            return str(name)
+        return self._site_sources.get(where) or site_of(request.url)
+
+    def source(self, name: str) -> SourceRun:
+        found = self.sources.get(name)
+        if found is None:
+            found = self.sources[name] = SourceRun(source=name)
+        return found
+
+    def _discover(self, request: Request) -> SourceRun:
+        run = self.source(self.source_of(request))
+        digest = _digest(request.url)
+        if digest not in self._discovered:
+            self._discovered.add(digest)
+            run.discovered += 1
+        return run
+
+    # --- signals --------------------------------------------------------------------------
+
+    def request_scheduled(self, request: Request) -> None:
+        if request.meta.get(ARTICLE_META) and not request.meta.get("redirect_urls"):
+            self._discover(request)
+        else:
+            self.source_of(request)  # learns the source of the request's site
+
+    def article_skipped(self, request: Request, reason: str) -> None:
+        run = self._discover(request)
+        if reason == "known":
+            run.skipped_known += 1
+        else:
+            run.skipped_rejected += 1
+
+    def response_received(self, response: Response, request: Request) -> None:
+        run = self.source(self.source_of(request))
+        run.bytes += len(response.body)
+        if request.meta.get(ARTICLE_META) and 200 <= response.status < 300:
+            run.fetched += 1
+
+    def listing_read(self, request: Request, kind: str, entries: int, problem: str | None) -> None:
+        run = self.source(self.source_of(request))
+        run.listings += 1
+        run.listed += entries if kind != "page" else 0
+        if problem in ("invalid", "unreadable"):
+            run.listing_errors += 1
+
+    def fetch_failed(self, request: Request, kind: str, listing: str | None) -> None:
+        run = self.source(self.source_of(request))
+        run.errors[kind] += 1
+        if listing in ("feed", "sitemap"):
+            run.listing_errors += 1
+
+    def item_scraped(self, item: Any, response: Response) -> None:
+        adapter = ItemAdapter(item)
+        source = self.source_of(response.request) if response.request else ""
+        url, published = str(adapter.get("url")), adapter.get("published_at")
+        if url in self._committed_first:  # its file was committed before this signal came
+            self._committed_first.discard(url)
+            self._stored(source, published)
+        else:
+            self._pending[url] = (source, published)
+
+    def item_dropped(self, item: Any, response: Response | None, exception: Exception) -> None:
+        if response is None or response.request is None:
+            return
+        self.source(self.source_of(response.request)).dropped[type(exception).__name__] += 1
+
+    def articles_committed(self, file: str, keys: list[tuple[Any, ...]]) -> None:
+        for url, *_ in keys:
+            pending = self._pending.pop(url, None)
+            if pending is None:
+                self._committed_first.add(url)
+            else:
+                self._stored(*pending)
+
+    def _stored(self, source: str, published: datetime | None) -> None:
+        run = self.source(source)
+        run.stored += 1
+        run.saw_published(published)
+
+    def _run_id(self) -> str:
+        """The shared run's id in Redis mode, else this process's start and owner."""
+        if self.stores is not None:
+            try:
+                shared = self.stores.run_id()
+            except self.stores.errors as exc:
+                logger.warning("Cannot read the shared run's id: %s", exc)
+            else:
+                if shared:
+                    return shared
+        return f"{self.started:%Y%m%dT%H%M%SZ}-{owner_tag()}"
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if not self.sources:
+            return
+        info = RunInfo(
+            run_id=self._run_id(),
+            started_at=self.started,
+            finished_at=datetime.now(UTC),
+            finish_reason=reason,
+        )
+        try:
+            name = write_runs(self.location, info, self.sources.values())
+        except OSError as exc:  # a full disk: the totals stay in the crawl report
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("news/source_history/write_error")
+            logger.error("Cannot write the run history: %s", exc)
+            return
+        logger.info("Run history of %d sources written to runs/%s", len(self.sources), name)

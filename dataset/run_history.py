@@ -1,0 +1,214 @@
+"""The run history: what each crawl did for each source, kept beside the dataset.
+
+One row per source per crawl process, in ``OUTPUT_DIR/runs/run_date=YYYY-MM-DD/`` (one small
+Parquet file per crawl process, named for its start time and owner), so that analysts load it
+like the dataset (``pd.read_parquet("output/runs")``) and the health rules judge each source
+against its own past. The columns are declared once, in :data:`FIELDS`: the schema, the rows
+(:class:`SourceRun`) and the docs' table come from it. Several crawl processes of one run
+(Redis mode) write a row each for the same ``run_id``; readers sum them
+(:func:`per_run`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dataset.layout import DATA_SUFFIX, TMP_SUFFIX, owner_tag
+from dataset.storage import DatasetLocation, list_data_files, read_table_at
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+RUNS = "runs"
+"""The folder of ``OUTPUT_DIR`` holding the run history."""
+RUN_PARTITION_KEY = "run_date"
+_COUNTS = pa.map_(pa.string(), pa.int64())
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of the run history."""
+
+    name: str
+    type: pa.DataType
+    doc: str
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("run_id", pa.string(), "the crawl run (the same in every process of a Redis run)"),
+    Field("worker", pa.string(), "the crawl process that wrote the row (`host-pid`)"),
+    Field("started_at", pa.timestamp("us", tz="UTC"), "when the crawl process started"),
+    Field("finished_at", pa.timestamp("us", tz="UTC"), "when it finished"),
+    Field("finish_reason", pa.string(), "Scrapy's finish reason (`finished`, `shutdown`, ...)"),
+    Field("source", pa.string(), "the configured source's name, else the site (host)"),
+    Field("listings", pa.int64(), "feeds, sitemaps and listing pages read"),
+    Field(
+        "listing_errors", pa.int64(), "feeds and sitemaps that failed, or held no feed or sitemap"
+    ),
+    Field("listed", pa.int64(), "article entries found in feeds and sitemaps"),
+    Field("discovered", pa.int64(), "article pages found (each once), before skipping"),
+    Field("skipped_known", pa.int64(), "articles not fetched: stored already"),
+    Field("skipped_rejected", pa.int64(), "pages not fetched: dropped as no article before"),
+    Field("fetched", pa.int64(), "article pages fetched (2xx answers)"),
+    Field("stored", pa.int64(), "articles committed to the dataset"),
+    Field("dropped", _COUNTS, "fetched pages not stored, by reason (`ListingPage`, ...)"),
+    Field("errors", _COUNTS, "failed requests by kind (`http_403`, `timeout`, `dns`, ...)"),
+    Field("bytes", pa.int64(), "bytes of the responses received"),
+    Field(
+        "newest_published_at",
+        pa.timestamp("us", tz="UTC"),
+        "the newest publication time among the articles stored",
+    ),
+)
+SCHEMA = pa.schema([pa.field(f.name, f.type, metadata={"doc": f.doc}) for f in FIELDS])
+RUN_COLUMNS = ("run_id", "worker", "started_at", "finished_at", "finish_reason")
+"""The columns every row of one crawl process shares (:class:`RunInfo`); the others are the
+source's (:class:`SourceRun`)."""
+
+
+@dataclass
+class SourceRun:
+    """One source's figures in one crawl process (a row of :data:`SCHEMA`)."""
+
+    source: str
+    listings: int = 0
+    listing_errors: int = 0
+    listed: int = 0
+    discovered: int = 0
+    skipped_known: int = 0
+    skipped_rejected: int = 0
+    fetched: int = 0
+    stored: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    bytes: int = 0
+    newest_published_at: datetime | None = None
+
+    def saw_published(self, published: datetime | None) -> None:
+        if published is not None and (
+            self.newest_published_at is None or published > self.newest_published_at
+        ):
+            self.newest_published_at = published
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunInfo:
+    """What every row of one crawl process shares."""
+
+    run_id: str
+    started_at: datetime
+    finished_at: datetime
+    finish_reason: str
+    worker: str = field(default_factory=owner_tag)
+
+
+def to_table(info: RunInfo, sources: Iterable[SourceRun]) -> pa.Table:
+    """The rows of one crawl process, one per source, sorted by source."""
+    rows = []
+    for run in sorted(sources, key=lambda run: run.source):
+        row: dict[str, Any] = {
+            "run_id": info.run_id,
+            "worker": info.worker,
+            "started_at": info.started_at,
+            "finished_at": info.finished_at,
+            "finish_reason": info.finish_reason,
+        }
+        for item in FIELDS:
+            if item.name in RUN_COLUMNS:
+                continue
+            value = getattr(run, item.name)
+            row[item.name] = sorted(value.items()) if isinstance(value, Counter) else value
+        rows.append(row)
+    return pa.Table.from_pylist(rows, schema=SCHEMA)
+
+
+def file_name(info: RunInfo) -> str:
+    """Where one crawl process's rows go, below ``runs/``."""
+    started = info.started_at.astimezone(UTC)
+    return (
+        f"{RUN_PARTITION_KEY}={started:%Y-%m-%d}/"
+        f"run-{started:%Y%m%dT%H%M%S.%fZ}-{info.worker}{DATA_SUFFIX}"
+    )
+
+
+def write_runs(location: DatasetLocation, info: RunInfo, sources: Iterable[SourceRun]) -> str:
+    """Write one crawl process's rows (complete, or not at all: written aside, then renamed;
+    an object store shows an upload once complete); returns the file's name below ``runs/``.
+    Raises ``OSError`` when it cannot be written."""
+    table = to_table(info, sources)
+    name = file_name(info)
+    final = location.path(RUNS, name)
+    if not location.is_local:
+        pq.write_table(table, final, filesystem=location.filesystem)
+        return name
+    path = location.local_dir() / RUNS / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{owner_tag()}{TMP_SUFFIX}")
+    try:
+        pq.write_table(table, tmp)
+        with tmp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+    return name
+
+
+def read_runs(location: DatasetLocation) -> pa.Table:
+    """Every row of the run history (empty, with the schema, when there is none)."""
+    tables = [
+        read_table_at(location, file.name, folder=RUNS).select(SCHEMA.names)
+        for file in list_data_files(location, RUNS)
+    ]
+    if not tables:
+        return SCHEMA.empty_table()
+    return pa.concat_tables(tables, promote_options="default")
+
+
+def per_run(table: pa.Table) -> list[dict[str, Any]]:
+    """The history with one row per run and source: the rows of the processes of one run
+    summed (counts added, maps added key by key, the newest date kept, the run's first start
+    and last finish), sorted by start and source."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in table.to_pylist():
+        key = (row["run_id"], row["source"])
+        into = merged.get(key)
+        if into is None:
+            merged[key] = {
+                **row,
+                "dropped": Counter(dict(row["dropped"] or [])),
+                "errors": Counter(dict(row["errors"] or [])),
+                "workers": 1,
+            }
+            continue
+        into["workers"] += 1
+        into["started_at"] = min(into["started_at"], row["started_at"])
+        into["finished_at"] = max(into["finished_at"], row["finished_at"])
+        for item in FIELDS:
+            if item.type == pa.int64():
+                into[item.name] += row[item.name]
+        into["dropped"].update(dict(row["dropped"] or []))
+        into["errors"].update(dict(row["errors"] or []))
+        newest = [v for v in (into["newest_published_at"], row["newest_published_at"]) if v]
+        into["newest_published_at"] = max(newest, default=None)
+    return sorted(merged.values(), key=lambda row: (row["started_at"], row["source"]))
+
+
+def markdown_table() -> str:
+    """The run history's table of ``docs/dataset.md``, from :data:`FIELDS`."""
+    lines = ["| column | type | meaning |", "|---|---|---|"]
+    lines += [f"| `{item.name}` | {item.type} | {item.doc} |" for item in FIELDS]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(markdown_table())

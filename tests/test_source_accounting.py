@@ -1,0 +1,180 @@
+"""Per-source accounting (crawler/source_accounting.py): two named sources crawled twice, the
+second time with one of them answering 403 to its new articles and an empty feed; the run
+history (dataset/run_history.py) says what each run did for each source."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from dataset.run_history import RunInfo, SourceRun, per_run, read_runs, to_table, write_runs
+from dataset.storage import location_of
+from demo.site import Response, base_url, serve
+from tests.conftest import dataset_rows, run_crawl
+from tests.markdown import code_under
+from tests.newssite import NewsSite
+from tests.test_reading_recipes import DATASET_DOC
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+SOURCES = """
+[[source]]
+name = "alpha"
+home = "{alpha}/"
+
+[[source]]
+name = "beta"
+home = "{beta}/"
+"""
+EMPTY_RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>B</title></channel></rss>'
+
+
+@pytest.fixture(scope="module")
+def sites() -> dict[str, NewsSite]:
+    return {"alpha": NewsSite.build(), "beta": NewsSite.build(first=1000)}
+
+
+@pytest.fixture(scope="module")
+def servers(sites: dict[str, NewsSite]) -> Iterator[dict[str, Any]]:
+    with serve(sites["alpha"]) as alpha, serve(sites["beta"]) as beta:  # type: ignore[arg-type]
+        yield {"alpha": alpha, "beta": beta}
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory, servers: dict[str, Any]) -> Path:
+    folder = tmp_path_factory.mktemp("accounting")
+    (folder / "sources.toml").write_text(
+        SOURCES.format(alpha=base_url(servers["alpha"]), beta=base_url(servers["beta"])),
+        encoding="utf-8",
+    )
+    return folder
+
+
+def _crawl(out: Path) -> list[dict[str, Any]]:
+    """Crawl both sources; the rows the run added to the history, by source."""
+    before = read_runs(location_of(out / "data")).num_rows
+    result = run_crawl(out / "data", "-a", f"sources={out / 'sources.toml'}")
+    assert result.returncode == 0, result.log[-3000:]
+    rows = per_run(read_runs(location_of(out / "data")))
+    added = rows[before:] if before else rows
+    assert len({row["run_id"] for row in added}) == 1
+    return added
+
+
+@pytest.fixture(scope="module")
+def first(out: Path) -> dict[str, dict[str, Any]]:
+    return {row["source"]: row for row in _crawl(out)}
+
+
+@pytest.fixture(scope="module")
+def second(
+    first: dict[str, dict[str, Any]], out: Path, sites: dict[str, NewsSite]
+) -> dict[str, dict[str, Any]]:
+    beta = sites["beta"]
+    for article in beta.publish(4):
+        beta.routes[article.path] = Response(403, {"Content-Type": "text/html"}, b"Forbidden")
+    beta.routes["/rss.xml"] = Response(200, {"Content-Type": "application/rss+xml"}, EMPTY_RSS)
+    return {row["source"]: row for row in _crawl(out)}
+
+
+def test_the_first_run_counts_each_source(
+    first: dict[str, dict[str, Any]], out: Path, sites: dict[str, NewsSite]
+) -> None:
+    assert set(first) == {"alpha", "beta"}
+    stored = Counter(row["source_name"] for row in dataset_rows(out / "data"))
+    for name, row in first.items():
+        articles = len(sites[name].articles)
+        # every article, and the private page the sitemap lists (robots.txt forbids it)
+        assert row["discovered"] == articles + 1
+        assert row["fetched"] == articles
+        assert row["stored"] == stored[name] == articles
+        assert row["dropped"] == {}
+        assert row["skipped_known"] == row["skipped_rejected"] == 0
+        # the entries of the feeds and sitemaps (sections and tags list the others)
+        assert row["listed"] == articles - 8 + 1
+        # robots-named sitemaps, feeds, the home page and its sections and tags
+        assert row["listings"] >= 8
+        # a listing page that is gone (the home page's /about/) is no feed or sitemap error
+        assert row["listing_errors"] == 0
+        assert row["errors"] == {"robots_forbidden": 1, "http_404": 1}
+        assert row["bytes"] > 0
+        newest = max(
+            r["published_at"] for r in dataset_rows(out / "data") if r["source_name"] == name
+        )
+        assert row["newest_published_at"] == newest
+        assert row["finish_reason"] == "finished"
+
+
+def test_a_run_with_a_blocked_source_says_which_and_how(
+    second: dict[str, dict[str, Any]], sites: dict[str, NewsSite]
+) -> None:
+    alpha, beta = second["alpha"], second["beta"]
+    assert alpha["skipped_known"] == len(sites["alpha"].articles)
+    assert alpha["fetched"] == alpha["stored"] == 0
+    assert alpha["errors"] == {"robots_forbidden": 1, "http_404": 1}  # as in the first run
+    # beta's four new articles: two were in its (now empty) feed, two in its news sitemap
+    assert beta["errors"] == {"robots_forbidden": 1, "http_404": 1, "http_403": 2}
+    assert beta["fetched"] == beta["stored"] == 0
+    assert beta["listed"] < alpha["listed"]
+
+
+def test_the_docs_recipe_reads_the_history(second: dict[str, dict[str, Any]], out: Path) -> None:
+    (code,) = code_under(DATASET_DOC, "The run history")
+    namespace: dict[str, Any] = {}
+    exec(compile(code.replace("output/runs", str(out / "data" / "runs")), "dataset.md", "exec"),
+         namespace)  # fmt: skip
+    per_source = namespace["per_source"]
+    assert set(per_source.index) == {"alpha", "beta"}
+    assert int(per_source.loc["alpha", "stored"]) == second["alpha"]["stored"] + len(
+        [r for r in dataset_rows(out / "data") if r["source_name"] == "alpha"]
+    )
+    assert "run_date" in namespace["runs"].columns
+
+
+T0 = datetime(2026, 12, 1, 6, tzinfo=UTC)
+
+
+def _info(worker: str, *, minutes: int = 0) -> RunInfo:
+    return RunInfo(
+        run_id="r1",
+        started_at=T0 + timedelta(minutes=minutes),
+        finished_at=T0 + timedelta(minutes=minutes + 5),
+        finish_reason="finished",
+        worker=worker,
+    )
+
+
+def test_the_processes_of_one_run_add_up(tmp_path: Path) -> None:
+    location = location_of(tmp_path)
+    one = SourceRun("alpha", fetched=3, stored=2, dropped=Counter(ListingPage=1))
+    one.saw_published(T0)
+    two = SourceRun("alpha", fetched=4, stored=4, errors=Counter(http_403=2))
+    two.saw_published(T0 + timedelta(hours=1))
+    write_runs(location, _info("host-1"), [one, SourceRun("beta", listed=5)])
+    write_runs(location, _info("host-2", minutes=1), [two])
+    (merged_alpha, merged_beta) = per_run(read_runs(location))
+    assert merged_alpha["workers"] == 2
+    assert (merged_alpha["fetched"], merged_alpha["stored"]) == (7, 6)
+    assert merged_alpha["dropped"] == {"ListingPage": 1}
+    assert merged_alpha["errors"] == {"http_403": 2}
+    assert merged_alpha["newest_published_at"] == T0 + timedelta(hours=1)
+    assert merged_alpha["finished_at"] == T0 + timedelta(minutes=6)
+    assert (merged_beta["source"], merged_beta["listed"], merged_beta["workers"]) == ("beta", 5, 1)
+
+
+def test_no_history_reads_as_an_empty_table(tmp_path: Path) -> None:
+    table = read_runs(location_of(tmp_path))
+    assert table.num_rows == 0
+    assert table.schema == to_table(_info("h"), []).schema
+
+
+def test_a_history_that_cannot_be_written_leaves_no_file(tmp_path: Path) -> None:
+    (tmp_path / "runs").write_text("a file where the folder should be", encoding="utf-8")
+    with pytest.raises(OSError, match="runs"):
+        write_runs(location_of(tmp_path), _info("h"), [SourceRun("alpha")])
+    assert [p.name for p in tmp_path.iterdir()] == ["runs"]

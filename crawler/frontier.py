@@ -41,6 +41,7 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
 from dataset.state.redis import RedisStores, WorkerRegistry, as_bytes, as_text
+from pipelines.locations import OUTPUT_DIR, dataset_location
 from pipelines.signals import articles_committed, request_done
 from pipelines.state import state_stores
 
@@ -52,6 +53,8 @@ if TYPE_CHECKING:
     from scrapy.spiders import Spider
     from scrapy.statscollectors import StatsCollector
     from scrapy.utils.request import RequestFingerprinterProtocol
+
+    from dataset.storage import DatasetLocation
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +208,10 @@ class SharedScheduler(Scheduler):
         self.registry = registry
         self.stats: StatsCollector | None = crawler.stats
         self.claims = stores.claims()
+        self.state = stores.crawl_state()
+        self.location: DatasetLocation | None = None
+        """The dataset (``OUTPUT_DIR``): its files a dead worker committed are recorded before
+        its requests are put back."""
         self.queue: ReliableQueue
         self.failed = False
         """Redis could not be reached: the worker is stopping."""
@@ -237,6 +244,8 @@ class SharedScheduler(Scheduler):
             debug=crawler.settings.getbool("DUPEFILTER_DEBUG"),
         )
         scheduler = cls(crawler, registry, dupefilter, stores)
+        if OUTPUT_DIR.read(crawler.settings):
+            scheduler.location = dataset_location(crawler.settings)
         for handler, signal in (
             (scheduler.on_idle, signals.spider_idle),
             (scheduler.on_item_scraped, signals.item_scraped),
@@ -432,6 +441,12 @@ class SharedScheduler(Scheduler):
         """Put the unfinished requests of workers whose heartbeat expired back into the queue,
         and free their claims."""
         _, dead = self.registry.others()
+        if dead and self.location is not None:
+            # a worker killed between committing a file and recording its rows: record them
+            # now, or the requests put back would store those articles a second time
+            files = self.state.recover(self.location)
+            if files:
+                logger.warning("Recorded %d data files a dead worker committed", len(files))
         recovered = 0
         for worker in dead:
             count = self.queue.requeue([self._key("in-flight", worker), self._key("done", worker)])

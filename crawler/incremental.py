@@ -22,12 +22,12 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
-from crawler.sources import parse_duration
+from crawler.sources import duration_setting
 from extraction.dates import to_utc
 from extraction.urls import normalize_url
 from pipelines.extract import NotAnArticle, NotHtml
 from pipelines.normalize import NORMALIZE_TRACKING_PARAMS
-from pipelines.setting import Setting, flag
+from pipelines.setting import flag
 from pipelines.signals import article_skipped
 from pipelines.state import state_stores
 
@@ -42,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 ARTICLE_META = "article"
 """``Request.meta`` key that marks a request for an article page."""
+RECHECK_META = "news_recheck"
+"""``Request.meta`` key that marks a request for a page dropped as no article by an earlier
+run (its value: the reason), asked for again to re-check it."""
 
 INCREMENTAL_ENABLED = flag(
     "INCREMENTAL_ENABLED",
@@ -51,22 +54,12 @@ INCREMENTAL_ENABLED = flag(
 )
 
 
-def _duration(raw: object) -> timedelta:
-    if isinstance(raw, timedelta):
-        return raw
-    if not isinstance(raw, int | str) or isinstance(raw, bool):
-        raise ValueError("must be a duration such as 12h, 3d or 1w, or seconds")
-    return parse_duration(raw)
-
-
-INCREMENTAL_NOT_ARTICLE_RECHECK: Setting[timedelta] = Setting(
-    name="INCREMENTAL_NOT_ARTICLE_RECHECK",
-    default=timedelta(days=7),
-    doc="a page dropped as no article (`NotAnArticle`, `ListingPage`, `NotHtml`) is not "
+INCREMENTAL_NOT_ARTICLE_RECHECK = duration_setting(
+    "INCREMENTAL_NOT_ARTICLE_RECHECK",
+    timedelta(days=7),
+    "a page dropped as no article (`NotAnArticle`, `ListingPage`, `NotHtml`) is not "
     "requested again as an article for this long (unless its listing says it changed); `0` "
     "asks for it on every run",
-    allowed="a duration (`90m`, `12h`, `3d`, `1w`, or seconds)",
-    parse=_duration,
     shown_default="`7d`",
 )
 SETTINGS = (INCREMENTAL_ENABLED, INCREMENTAL_NOT_ARTICLE_RECHECK)
@@ -171,18 +164,23 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
 
     def _unless_rejected(self, request: Request, url: str) -> Request | None:
         """The request, unless its page was dropped as no article less than the re-check
-        interval ago (and its listing does not say it changed since)."""
-        if not self.recheck or self.state is None:
+        interval ago (and its listing does not say it changed since); a page dropped so
+        earlier and asked for again is marked as a re-check (``meta[RECHECK_META]``), which
+        the source's health figures set apart."""
+        if self.state is None:
             return request
         try:
             rejection: Rejection | None = self.state.rejected(url)
         except self.stores.errors as exc:
             self._unavailable(request, exc)
             return request
-        if rejection is None or datetime.now(UTC) - rejection.at >= self.recheck:
+        if rejection is None:
             return request
         listed = self._listed_at(request)
-        if listed is not None and listed > rejection.at:
+        if datetime.now(UTC) - rejection.at >= self.recheck or (
+            listed is not None and listed > rejection.at
+        ):
+            request.meta[RECHECK_META] = rejection.reason
             return request
         stats = self.crawler.stats
         assert stats is not None

@@ -81,11 +81,12 @@ ITEM_PIPELINES = {
 # Article requests for pages the dataset already holds are not sent (crawler/incremental.py).
 SPIDER_MIDDLEWARES = {"crawler.incremental.IncrementalMiddleware": 950}
 
-# Writes each crawl's stats and finish reason to STATE_DIR/crawls/, and what it did for each
-# source to OUTPUT_DIR/runs/.
+# Writes what the crawl did for each source to OUTPUT_DIR/runs/ and judges the sources' health,
+# then (its spider_closed handler runs later: connected later) the crawl's stats and finish
+# reason, health figures included, to STATE_DIR/crawls/.
 EXTENSIONS = {
+    "crawler.source_accounting.SourceAccounting": 490,
     "crawler.report.CrawlReport": 500,
-    "crawler.source_accounting.SourceAccounting": 510,
 }
 
 FEED_EXPORT_ENCODING = "utf-8"

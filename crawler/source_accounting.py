@@ -22,11 +22,13 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.incremental import ARTICLE_META
+from crawler.incremental import ARTICLE_META, RECHECK_META
+from crawler.sources import duration_setting
+from dataset.health import Finding, HealthRules, judge_run
 from dataset.layout import owner_tag
-from dataset.run_history import RunInfo, SourceRun, write_runs
+from dataset.run_history import RunInfo, SourceRun, per_run, read_recent_runs, write_runs
 from pipelines.locations import OUTPUT_DIR, dataset_location
-from pipelines.setting import flag
+from pipelines.setting import flag, integer, number
 from pipelines.signals import article_skipped, articles_committed, fetch_failed, listing_read
 from pipelines.state import state_stores
 
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.settings import BaseSettings
 
     from dataset.state.base import StateStores
     from dataset.storage import DatasetLocation
@@ -46,7 +49,97 @@ SOURCE_HISTORY_ENABLED = flag(
     "count what each run did for each source and keep it in `OUTPUT_DIR/runs/` (one row per "
     "source per run; see docs/dataset.md)",
 )
-SETTINGS = (SOURCE_HISTORY_ENABLED,)
+SOURCE_HEALTH_ENABLED = flag(
+    "SOURCE_HEALTH_ENABLED",
+    True,
+    "judge each source's run against its own history (docs/operations.md): one WARNING line "
+    "per unhealthy source at the end of the run",
+)
+SOURCE_HEALTH_EXIT_STATUS = flag(
+    "SOURCE_HEALTH_EXIT_STATUS",
+    True,
+    "a run that found a source unhealthy exits with status 4 (off: 0)",
+)
+_DEFAULT_RULES = HealthRules()
+SOURCE_HEALTH_MIN_RUNS = integer(
+    "SOURCE_HEALTH_MIN_RUNS",
+    _DEFAULT_RULES.min_runs,
+    "earlier runs of a source before it is judged (a new source never alarms)",
+    minimum=1,
+)
+SOURCE_HEALTH_WINDOW = integer(
+    "SOURCE_HEALTH_WINDOW",
+    _DEFAULT_RULES.window,
+    "earlier runs a source's run is compared with",
+    minimum=1,
+)
+SOURCE_HEALTH_MIN_REQUESTS = integer(
+    "SOURCE_HEALTH_MIN_REQUESTS",
+    _DEFAULT_RULES.min_requests,
+    "article requests (or fetched pages) from which the `blocked` and `extraction` shares count",
+    minimum=1,
+)
+SOURCE_HEALTH_ERROR_SHARE = number(
+    "SOURCE_HEALTH_ERROR_SHARE",
+    _DEFAULT_RULES.error_share,
+    "`blocked`: this share of the article requests failed (under half of it before)",
+    minimum=0,
+    maximum=1,
+    above=True,
+)
+SOURCE_HEALTH_DROP_SHARE = number(
+    "SOURCE_HEALTH_DROP_SHARE",
+    _DEFAULT_RULES.drop_share,
+    "`extraction`: this share of the fetched pages was no article (under half of it before)",
+    minimum=0,
+    maximum=1,
+    above=True,
+)
+SOURCE_HEALTH_LISTED_FALL = number(
+    "SOURCE_HEALTH_LISTED_FALL",
+    _DEFAULT_RULES.listed_fall,
+    "`listing`: the feeds and sitemaps list fewer entries than this share of the usual",
+    minimum=0,
+    maximum=1,
+)
+SOURCE_HEALTH_QUIET_AFTER = duration_setting(
+    "SOURCE_HEALTH_QUIET_AFTER",
+    _DEFAULT_RULES.quiet_after,
+    "`quiet`: no new article stored for this long where the source used to yield; `0` turns "
+    "the rule off",
+    shown_default="`2d`",
+)
+SETTINGS = (
+    SOURCE_HISTORY_ENABLED,
+    SOURCE_HEALTH_ENABLED,
+    SOURCE_HEALTH_EXIT_STATUS,
+    SOURCE_HEALTH_MIN_RUNS,
+    SOURCE_HEALTH_WINDOW,
+    SOURCE_HEALTH_MIN_REQUESTS,
+    SOURCE_HEALTH_ERROR_SHARE,
+    SOURCE_HEALTH_DROP_SHARE,
+    SOURCE_HEALTH_LISTED_FALL,
+    SOURCE_HEALTH_QUIET_AFTER,
+)
+
+
+def health_rules(settings: BaseSettings) -> HealthRules | None:
+    """The health rules the settings ask for; ``None`` when the judging is off."""
+    if not SOURCE_HEALTH_ENABLED.read(settings):
+        return None
+    return HealthRules(
+        min_runs=SOURCE_HEALTH_MIN_RUNS.read(settings),
+        window=SOURCE_HEALTH_WINDOW.read(settings),
+        min_requests=SOURCE_HEALTH_MIN_REQUESTS.read(settings),
+        error_share=SOURCE_HEALTH_ERROR_SHARE.read(settings),
+        drop_share=SOURCE_HEALTH_DROP_SHARE.read(settings),
+        listed_fall=SOURCE_HEALTH_LISTED_FALL.read(settings),
+        quiet_after=SOURCE_HEALTH_QUIET_AFTER.read(settings),
+    )
+
+
+_WORKER_FILES = 4
+"""History files read per source and run: room for the files of a few crawl processes."""
 
 
 def site_of(url: str) -> str:
@@ -68,6 +161,10 @@ class SourceAccounting:
         self.location = location
         self.stores = stores
         """The crawl state's backend: a shared one names the run its processes share."""
+        self.rules: HealthRules | None = None
+        """The health rules, or ``None`` when sources are not judged."""
+        self.unhealthy: list[Finding] = []
+        """What the health rules found at the end of the run."""
         self.started = datetime.now(UTC)
         self.sources: dict[str, SourceRun] = {}
         self._discovered: set[int] = set()
@@ -89,6 +186,7 @@ class SourceAccounting:
         if not OUTPUT_DIR.read(settings):
             raise NotConfigured("OUTPUT_DIR is empty: no dataset, no run history")
         extension = cls(crawler, dataset_location(settings), state_stores(crawler))
+        extension.rules = health_rules(settings)
         for handler, signal in (
             (extension.request_scheduled, signals.request_scheduled),
             (extension.article_skipped, article_skipped),
@@ -146,7 +244,10 @@ class SourceAccounting:
         run = self.source(self.source_of(request))
         run.bytes += len(response.body)
         if request.meta.get(ARTICLE_META) and 200 <= response.status < 300:
-            run.fetched += 1
+            if request.meta.get(RECHECK_META):
+                run.rechecked += 1  # not a new page: kept out of the health shares
+            else:
+                run.fetched += 1
 
     def listing_read(self, request: Request, kind: str, entries: int, problem: str | None) -> None:
         run = self.source(self.source_of(request))
@@ -160,6 +261,8 @@ class SourceAccounting:
         run.errors[kind] += 1
         if listing in ("feed", "sitemap"):
             run.listing_errors += 1
+        if request.meta.get(ARTICLE_META):
+            run.article_errors[kind] += 1
 
     def item_scraped(self, item: Any, response: Response) -> None:
         adapter = ItemAdapter(item)
@@ -172,7 +275,7 @@ class SourceAccounting:
             self._pending[url] = (source, published)
 
     def item_dropped(self, item: Any, response: Response | None, exception: Exception) -> None:
-        if response is None or response.request is None:
+        if response is None or response.request is None or response.meta.get(RECHECK_META):
             return
         self.source(self.source_of(response.request)).dropped[type(exception).__name__] += 1
 
@@ -218,3 +321,26 @@ class SourceAccounting:
             logger.error("Cannot write the run history: %s", exc)
             return
         logger.info("Run history of %d sources written to runs/%s", len(self.sources), name)
+        if self.rules is not None:
+            self._judge(info.run_id, self.rules)
+
+    def _judge(self, run_id: str, rules: HealthRules) -> None:
+        """Judge this run's sources against their history: one WARNING line per rule broken.
+        (In Redis mode each worker judges what the run's rows hold when it stops.)"""
+        stats = self.crawler.stats
+        assert stats is not None
+        # the window's runs, for every source: a run is a file per crawl process
+        files = (rules.window + 1) * max(len(self.sources), 1) * _WORKER_FILES
+        try:
+            history = per_run(read_recent_runs(self.location, files))
+        except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid, a ValueError
+            stats.inc_value("news/source_health/read_error")
+            logger.error("Cannot read the run history to judge the sources: %s", exc)
+            return
+        self.unhealthy = judge_run(run_id, history, rules)
+        for finding in self.unhealthy:
+            stats.inc_value(f"news/source_health/unhealthy/{finding.rule}")
+            logger.warning("Unhealthy: %s", finding.line())
+        stats.set_value(
+            "news/source_health/unhealthy_sources", len({f.source for f in self.unhealthy})
+        )

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from crawler.inputs import InputError, validate_url
 from crawler.links import normalize_domain, same_site
+from pipelines.setting import Setting
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -174,6 +175,28 @@ def _hostname(url: str) -> str | None:
 
 
 # --- durations -----------------------------------------------------------------------------
+
+
+def duration_setting(
+    name: str, default: timedelta, doc: str, *, shown_default: str
+) -> Setting[timedelta]:
+    """A setting holding a duration (:func:`parse_duration`; ``0`` is zero)."""
+
+    def parse(raw: object) -> timedelta:
+        if isinstance(raw, timedelta):
+            return raw
+        if not isinstance(raw, int | str) or isinstance(raw, bool):
+            raise ValueError("must be a duration such as 12h, 3d or 1w, or seconds")
+        return parse_duration(raw)
+
+    return Setting(
+        name=name,
+        default=default,
+        doc=doc,
+        allowed="a duration (`90m`, `12h`, `3d`, `1w`, or seconds)",
+        parse=parse,
+        shown_default=shown_default,
+    )
 
 
 def parse_duration(text: str | int) -> timedelta:

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dataset.layout import DATA_SUFFIX, TMP_SUFFIX, owner_tag
-from dataset.storage import DatasetLocation, list_data_files, read_table_at
+from dataset.storage import DataFile, DatasetLocation, list_data_files, read_table_at
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -57,10 +57,20 @@ FIELDS: tuple[Field, ...] = (
     Field("discovered", pa.int64(), "article pages found (each once), before skipping"),
     Field("skipped_known", pa.int64(), "articles not fetched: stored already"),
     Field("skipped_rejected", pa.int64(), "pages not fetched: dropped as no article before"),
-    Field("fetched", pa.int64(), "article pages fetched (2xx answers)"),
+    Field("fetched", pa.int64(), "article pages fetched (2xx answers), re-checks aside"),
+    Field(
+        "rechecked",
+        pa.int64(),
+        "pages dropped as no article by an earlier run, fetched again to re-check them",
+    ),
     Field("stored", pa.int64(), "articles committed to the dataset"),
-    Field("dropped", _COUNTS, "fetched pages not stored, by reason (`ListingPage`, ...)"),
+    Field(
+        "dropped",
+        _COUNTS,
+        "fetched pages not stored, by reason (`ListingPage`, ...), re-checks aside",
+    ),
     Field("errors", _COUNTS, "failed requests by kind (`http_403`, `timeout`, `dns`, ...)"),
+    Field("article_errors", _COUNTS, "the failed article requests among them, by kind"),
     Field("bytes", pa.int64(), "bytes of the responses received"),
     Field(
         "newest_published_at",
@@ -69,6 +79,7 @@ FIELDS: tuple[Field, ...] = (
     ),
 )
 SCHEMA = pa.schema([pa.field(f.name, f.type, metadata={"doc": f.doc}) for f in FIELDS])
+_MAPS = tuple(item.name for item in FIELDS if item.type == _COUNTS)
 RUN_COLUMNS = ("run_id", "worker", "started_at", "finished_at", "finish_reason")
 """The columns every row of one crawl process shares (:class:`RunInfo`); the others are the
 source's (:class:`SourceRun`)."""
@@ -86,9 +97,11 @@ class SourceRun:
     skipped_known: int = 0
     skipped_rejected: int = 0
     fetched: int = 0
+    rechecked: int = 0
     stored: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
+    article_errors: Counter[str] = field(default_factory=Counter)
     bytes: int = 0
     newest_published_at: datetime | None = None
 
@@ -165,13 +178,31 @@ def write_runs(location: DatasetLocation, info: RunInfo, sources: Iterable[Sourc
 
 def read_runs(location: DatasetLocation) -> pa.Table:
     """Every row of the run history (empty, with the schema, when there is none)."""
-    tables = [
-        read_table_at(location, file.name, folder=RUNS).select(SCHEMA.names)
-        for file in list_data_files(location, RUNS)
-    ]
+    return _read(location, list_data_files(location, RUNS))
+
+
+def read_recent_runs(location: DatasetLocation, files: int) -> pa.Table:
+    """The rows of the newest ``files`` files of the run history (one per crawl process)."""
+    return _read(location, list_data_files(location, RUNS)[-files:])
+
+
+def _read(location: DatasetLocation, files: list[DataFile]) -> pa.Table:
+    tables = [_conform(read_table_at(location, file.name, folder=RUNS)) for file in files]
     if not tables:
         return SCHEMA.empty_table()
-    return pa.concat_tables(tables, promote_options="default")
+    return pa.concat_tables(tables)
+
+
+def _conform(table: pa.Table) -> pa.Table:
+    """A file's table in :data:`SCHEMA`: a column it lacks (written before the column was
+    declared) is null, one it has beyond the schema is left out."""
+    columns = [
+        table.column(item.name)
+        if item.name in table.column_names
+        else pa.nulls(table.num_rows, item.type)
+        for item in FIELDS
+    ]
+    return pa.Table.from_arrays(columns, schema=SCHEMA)
 
 
 def per_run(table: pa.Table) -> list[dict[str, Any]]:
@@ -185,8 +216,8 @@ def per_run(table: pa.Table) -> list[dict[str, Any]]:
         if into is None:
             merged[key] = {
                 **row,
-                "dropped": Counter(dict(row["dropped"] or [])),
-                "errors": Counter(dict(row["errors"] or [])),
+                **{name: Counter(dict(row[name] or [])) for name in _MAPS},
+                **{item.name: row[item.name] or 0 for item in FIELDS if item.type == pa.int64()},
                 "workers": 1,
             }
             continue
@@ -195,9 +226,9 @@ def per_run(table: pa.Table) -> list[dict[str, Any]]:
         into["finished_at"] = max(into["finished_at"], row["finished_at"])
         for item in FIELDS:
             if item.type == pa.int64():
-                into[item.name] += row[item.name]
-        into["dropped"].update(dict(row["dropped"] or []))
-        into["errors"].update(dict(row["errors"] or []))
+                into[item.name] += row[item.name] or 0
+        for name in _MAPS:
+            into[name].update(dict(row[name] or []))
         newest = [v for v in (into["newest_published_at"], row["newest_published_at"]) if v]
         into["newest_published_at"] = max(newest, default=None)
     return sorted(merged.values(), key=lambda row: (row["started_at"], row["source"]))

@@ -22,7 +22,8 @@ EXIT_USAGE = 2
 EXIT_LOCKED = 3
 """Another crawl holds the dataset: nothing was done."""
 EXIT_UNHEALTHY = 4
-"""Reserved: the crawl finished, but a source is unhealthy (the source-health issue)."""
+"""The crawl finished, but a source is unhealthy (``SOURCE_HEALTH_*``; the last line names
+each, with the rule it broke)."""
 
 
 def stop(message: str, status: int = EXIT_USAGE) -> NoReturn:

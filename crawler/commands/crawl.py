@@ -7,7 +7,8 @@ exit status a scheduler can act on (the table of the README):
 * ``2``: a usage or configuration error (a spider name, an argument, a setting, an output that
   cannot be written): one line, ``scrapy: error: ...``, before anything starts;
 * ``3``: another crawl holds the dataset (``STATE_DIR``): one line naming it;
-* ``4``: reserved for a crawl that finished while a source is unhealthy.
+* ``4``: the crawl finished, but a source is unhealthy (``crawler/source_accounting.py``); the
+  last line names each, with the rule it broke (``SOURCE_HEALTH_EXIT_STATUS=False``: 0).
 
 Scrapy's own command exits 0 whenever the crawl started, whatever happened.
 """
@@ -23,7 +24,8 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.misc import load_object
 
-from crawler.commands import EXIT_FAILED, EXIT_LOCKED, checked_settings, stop
+from crawler.commands import EXIT_FAILED, EXIT_LOCKED, EXIT_UNHEALTHY, checked_settings, stop
+from crawler.source_accounting import SOURCE_HEALTH_EXIT_STATUS, SourceAccounting
 from dataset.layout import uri_scheme
 from dataset.run_lock import LockBusy, RunLock
 from pipelines.locations import RUN_LOCK_WAIT, output_problem, state_dir_setting
@@ -32,6 +34,7 @@ from pipelines.state import STATE_STORES, state_problem
 if TYPE_CHECKING:
     import argparse
 
+    from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
@@ -55,6 +58,18 @@ def crawl_failed(stats: dict[str, Any]) -> str | None:
     if failed and not fetched:
         return "every request failed"
     return None
+
+
+def unhealthy_sources(crawler: Crawler) -> str:
+    """The sources the crawl found unhealthy, each with the rules it broke (``beta
+    (blocked), gamma (listing)``); empty when none."""
+    extensions = crawler.extensions.middlewares if crawler.extensions else []
+    found: dict[str, list[str]] = {}
+    for extension in extensions:
+        if isinstance(extension, SourceAccounting):
+            for finding in extension.unhealthy:
+                found.setdefault(finding.source, []).append(finding.rule)
+    return ", ".join(f"{source} ({', '.join(rules)})" for source, rules in sorted(found.items()))
 
 
 def feed_problem(settings: BaseSettings) -> str | None:
@@ -136,6 +151,11 @@ class Command(ScrapyCrawlCommand):
         if failure is not None:
             print(f"crawl failed: {failure}")
             self.exitcode = EXIT_FAILED
+            return
+        unhealthy = unhealthy_sources(crawler)
+        if unhealthy and SOURCE_HEALTH_EXIT_STATUS.read(self.checked):
+            print(f"crawl finished; unhealthy sources: {unhealthy}")
+            self.exitcode = EXIT_UNHEALTHY
 
     def _run_lock(self) -> RunLock:
         """The dataset's run lock, taken (waiting up to ``RUN_LOCK_WAIT``); the command stops

@@ -1,0 +1,214 @@
+"""Source health: each source's latest run judged against its own history.
+
+Plain functions over the run history's rows (:func:`dataset.run_history.per_run`): a source
+is unhealthy when this run broke one of the rules below where its earlier runs did not. A
+source with fewer than :attr:`HealthRules.min_runs` earlier runs is never judged (a new source
+never alarms). Each finding names the source, the rule and the figures, in one line.
+
+* ``blocked``: most article requests failed (``403``, ``429``, ``503``, timeouts, ...);
+* ``robots``: robots.txt now forbids article pages it allowed;
+* ``extraction``: most fetched pages were dropped as no article (a changed template, a bot
+  wall that answers ``200``);
+* ``listing``: the feeds and sitemaps list far fewer entries than usual, or failed;
+* ``quiet``: no new article stored for a while where the source used to yield.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+NO_ARTICLE_DROPS = ("NotAnArticle", "ListingPage", "NotHtml")
+"""Drops that say a fetched page held no article."""
+NOT_BLOCKING = ("http_404", "http_410", "robots_forbidden")
+"""Failures that say nothing of the source's will to answer: a page gone, one robots.txt
+forbids (the ``robots`` rule's)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class HealthRules:
+    """The thresholds of the rules (each a setting of the crawl)."""
+
+    min_runs: int = 2
+    """Earlier runs of a source before it is judged."""
+    window: int = 5
+    """Earlier runs a source's latest run is compared with."""
+    min_requests: int = 3
+    """Article requests (or fetched pages) from which a share counts."""
+    error_share: float = 0.5
+    """Share of failed article requests that is a problem (``blocked``)."""
+    drop_share: float = 0.5
+    """Share of fetched pages dropped as no article that is a problem (``extraction``)."""
+    listed_fall: float = 0.5
+    """Entries listed below this share of the usual (the median of the window) (``listing``)."""
+    quiet_after: timedelta = timedelta(days=2)
+    """No new article for this long (``quiet``); zero turns the rule off."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule a source broke."""
+
+    source: str
+    rule: str
+    detail: str
+
+    def line(self) -> str:
+        return f"source {self.source} is unhealthy ({self.rule}): {self.detail}"
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def _failed(row: dict[str, Any]) -> Counter[str]:
+    return Counter(dict(row.get("article_errors") or {}))
+
+
+def _refused(row: dict[str, Any]) -> Counter[str]:
+    """The article requests the source refused or failed to answer, by kind."""
+    failed = _failed(row)
+    return Counter({kind: n for kind, n in failed.items() if kind not in NOT_BLOCKING})
+
+
+def _requests(row: dict[str, Any]) -> tuple[int, int]:
+    """Refused article requests, and the article requests that got a page or were refused."""
+    refused = sum(_refused(row).values())
+    return refused, refused + int(row["fetched"])
+
+
+def _usual(shares: Iterable[tuple[int, int]]) -> float:
+    """The usual share of earlier runs: the median of each run's (runs that had none aside),
+    so that one large first run does not outweigh the small incremental runs after it."""
+    values = [_share(part, whole) for part, whole in shares if whole]
+    return statistics.median(values) if values else 0.0
+
+
+def _no_article(row: dict[str, Any]) -> int:
+    dropped = Counter(dict(row.get("dropped") or {}))
+    return sum(dropped[reason] for reason in NO_ARTICLE_DROPS)
+
+
+def _kinds(counts: Counter[str]) -> str:
+    return ", ".join(f"{kind} {count}" for kind, count in counts.most_common())
+
+
+def _blocked(now: dict[str, Any], past: Sequence[dict[str, Any]], rules: HealthRules) -> str | None:
+    refused, requests = _requests(now)
+    if requests < rules.min_requests or _share(refused, requests) < rules.error_share:
+        return None
+    usual = _usual(_requests(row) for row in past)
+    if usual >= rules.error_share / 2:
+        return None  # it has always been so
+    return (
+        f"{refused} of {requests} article requests failed ({_kinds(_refused(now))}); "
+        f"{usual:.0%} usually in the {len(past)} runs before"
+    )
+
+
+def _robots(now: dict[str, Any], past: Sequence[dict[str, Any]], rules: HealthRules) -> str | None:
+    forbidden = _failed(now)["robots_forbidden"]
+    if not forbidden or any(_failed(row)["robots_forbidden"] for row in past):
+        return None
+    return f"robots.txt now forbids {forbidden} article pages; none in the {len(past)} runs before"
+
+
+def _extraction(
+    now: dict[str, Any], past: Sequence[dict[str, Any]], rules: HealthRules
+) -> str | None:
+    fetched = int(now["fetched"])
+    dropped = _no_article(now)
+    if fetched < rules.min_requests or _share(dropped, fetched) < rules.drop_share:
+        return None
+    usual = _usual((_no_article(row), int(row["fetched"])) for row in past)
+    if usual >= rules.drop_share / 2:
+        return None
+    return (
+        f"{dropped} of {fetched} fetched pages were no article "
+        f"({_kinds(Counter(dict(now.get('dropped') or {})))}); {usual:.0%} usually in the "
+        f"{len(past)} runs before"
+    )
+
+
+def _listing(now: dict[str, Any], past: Sequence[dict[str, Any]], rules: HealthRules) -> str | None:
+    errors = int(now["listing_errors"])
+    if errors and not any(int(row["listing_errors"]) for row in past):
+        return f"{errors} feeds or sitemaps failed or held no feed or sitemap; none before"
+    usual = statistics.median(int(row["listed"]) for row in past)
+    listed = int(now["listed"])
+    if usual > 0 and listed < rules.listed_fall * usual:
+        return f"the feeds and sitemaps list {listed} entries, {usual:g} usually"
+    return None
+
+
+def _quiet(now: dict[str, Any], past: Sequence[dict[str, Any]], rules: HealthRules) -> str | None:
+    if not rules.quiet_after or int(now["stored"]):
+        return None
+    yielded = [row for row in past if int(row["stored"])]
+    if not yielded:
+        return None
+    last = max(row["finished_at"] for row in yielded)
+    if now["finished_at"] - last < rules.quiet_after:
+        return None
+    runs = sum(1 for row in past if row["finished_at"] > last) + 1
+    return f"no new article since {last:%Y-%m-%d %H:%M} UTC ({runs} runs)"
+
+
+_RULES = (
+    ("robots", _robots),
+    ("blocked", _blocked),
+    ("extraction", _extraction),
+    ("listing", _listing),
+    ("quiet", _quiet),
+)
+
+
+def judge(
+    source: str,
+    now: dict[str, Any],
+    past: Sequence[dict[str, Any]],
+    rules: HealthRules | None = None,
+) -> list[Finding]:
+    """The rules ``source`` broke in the run ``now``, against its earlier runs ``past``
+    (rows of :func:`dataset.run_history.per_run`, oldest first)."""
+    rules = rules or HealthRules()
+    if len(past) < rules.min_runs:
+        return []
+    window = list(past)[-rules.window :]
+    found = [
+        Finding(source, name, detail)
+        for name, rule in _RULES
+        if (detail := rule(now, window, rules)) is not None
+    ]
+    if any(finding.rule == "robots" for finding in found):
+        # the forbidden pages are failed requests too: said once, as what they are
+        found = [finding for finding in found if finding.rule != "blocked"]
+    return found
+
+
+def judge_run(
+    run_id: str, history: Iterable[dict[str, Any]], rules: HealthRules | None = None
+) -> list[Finding]:
+    """Every source's findings in run ``run_id`` of ``history`` (rows of
+    :func:`dataset.run_history.per_run`, oldest first), sorted by source."""
+    by_source: dict[str, list[dict[str, Any]]] = {}
+    for row in history:
+        by_source.setdefault(row["source"], []).append(row)
+    found = []
+    for source in sorted(by_source):
+        rows = by_source[source]
+        now = [row for row in rows if row["run_id"] == run_id]
+        if now:
+            past = [
+                row
+                for row in rows
+                if row["run_id"] != run_id and row["started_at"] <= now[0]["started_at"]
+            ]
+            found += judge(source, now[0], past, rules)
+    return found

@@ -1,0 +1,142 @@
+"""The health rules (dataset/health.py), each on a source's history: it fires on the run that
+breaks it, not on one the source always looked like, and never on a new source."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from dataset.health import Finding, HealthRules, judge, judge_run
+
+T0 = datetime(2026, 11, 1, 6, tzinfo=UTC)
+
+
+def run(number: int, **figures: Any) -> dict[str, Any]:
+    """A healthy run of source ``s``, ``number`` hours after T0, with ``figures`` changed."""
+    row: dict[str, Any] = {
+        "run_id": f"r{number}",
+        "source": "s",
+        "started_at": T0 + timedelta(hours=number),
+        "finished_at": T0 + timedelta(hours=number, minutes=5),
+        "listings": 3,
+        "listing_errors": 0,
+        "listed": 20,
+        "discovered": 20,
+        "skipped_known": 16,
+        "skipped_rejected": 0,
+        "fetched": 4,
+        "stored": 4,
+        "dropped": Counter(),
+        "errors": Counter(),
+        "article_errors": Counter(),
+        "bytes": 1000,
+        "newest_published_at": T0,
+    }
+    return row | figures
+
+
+HISTORY = [run(n) for n in range(3)]
+
+
+@pytest.mark.parametrize(
+    ("now", "rule", "detail"),
+    [
+        (run(9, fetched=0, stored=0, article_errors=Counter(http_403=4)), "blocked",
+         "4 of 4 article requests failed (http_403 4); 0% usually in the 3 runs before"),
+        (run(9, fetched=1, stored=1, article_errors=Counter(robots_forbidden=3)), "robots",
+         "robots.txt now forbids 3 article pages; none in the 3 runs before"),
+        (run(9, stored=0, dropped=Counter(NotAnArticle=3, ListingPage=1)), "extraction",
+         ("4 of 4 fetched pages were no article (NotAnArticle 3, ListingPage 1); 0% usually in "
+          "the 3 runs before")),
+        (run(9, listed=4), "listing", "the feeds and sitemaps list 4 entries, 20 usually"),
+        (run(9, listing_errors=1), "listing",
+         "1 feeds or sitemaps failed or held no feed or sitemap; none before"),
+        (run(80, fetched=0, stored=0), "quiet",
+         "no new article since 2026-11-01 08:05 UTC (1 runs)"),
+    ],
+)  # fmt: skip
+def test_each_rule_names_the_figures(now: dict[str, Any], rule: str, detail: str) -> None:
+    assert judge("s", now, HISTORY) == [Finding("s", rule, detail)]
+
+
+def test_pages_gone_are_not_a_block() -> None:
+    gone = run(9, fetched=1, stored=1, article_errors=Counter(http_404=3, http_410=1))
+    assert judge("s", gone, HISTORY) == []
+
+
+def test_one_large_run_does_not_outweigh_the_small_ones_after_it() -> None:
+    # the first run fetched 100 pages; since, half of each run's few requests failed
+    past = [run(0, fetched=100), *(run(n, fetched=2, article_errors=Counter(http_503=2))
+                                   for n in range(1, 3))]  # fmt: skip
+    assert judge("s", run(9, fetched=1, article_errors=Counter(http_503=3)), past) == []
+
+
+def test_a_healthy_run_breaks_no_rule() -> None:
+    assert judge("s", run(9), HISTORY) == []
+    assert judge("s", run(9, fetched=0, stored=0, skipped_known=20), HISTORY) == []  # nothing new
+
+
+@pytest.mark.parametrize(
+    ("past", "now"),
+    [
+        # a source that always fails half of its requests is not newly blocked
+        ([run(n, fetched=2, article_errors=Counter(http_503=2)) for n in range(3)],
+         run(9, fetched=1, article_errors=Counter(http_503=3))),
+        # too few requests to judge a share
+        (HISTORY, run(9, fetched=0, stored=0, article_errors=Counter(http_403=2))),
+        # robots.txt forbade some pages before too
+        ([run(n, article_errors=Counter(robots_forbidden=1)) for n in range(3)],
+         run(9, article_errors=Counter(robots_forbidden=1))),
+        # a source whose pages were always mostly dropped (a site of listings)
+        ([run(n, stored=1, dropped=Counter(ListingPage=3)) for n in range(3)],
+         run(9, stored=0, dropped=Counter(ListingPage=4))),
+        # no new article, but not for long
+        (HISTORY, run(20, fetched=0, stored=0)),
+    ],
+)  # fmt: skip
+def test_a_run_like_the_sources_usual_ones_is_healthy(
+    past: list[dict[str, Any]], now: dict[str, Any]
+) -> None:
+    assert judge("s", now, past) == []
+
+
+def test_a_new_source_never_alarms() -> None:
+    blocked = run(9, fetched=0, stored=0, article_errors=Counter(http_403=4))
+    assert judge("s", blocked, HISTORY[:1]) == []
+    assert judge("s", blocked, HISTORY[:1], HealthRules(min_runs=1)) != []
+
+
+def test_robots_is_said_once_not_also_as_blocked() -> None:
+    now = run(9, fetched=0, stored=0, article_errors=Counter(robots_forbidden=4))
+    assert [finding.rule for finding in judge("s", now, HISTORY)] == ["robots"]
+
+
+def test_only_the_window_counts() -> None:
+    # long ago the source failed half of its requests; lately none: a jump now
+    old = [run(n, fetched=2, article_errors=Counter(http_503=2)) for n in range(3)]
+    now = run(20, fetched=0, stored=0, article_errors=Counter(http_503=4))
+    assert judge("s", now, old + HISTORY, HealthRules(window=3))[0].rule == "blocked"
+    assert judge("s", now, old + HISTORY, HealthRules(window=6)) == []
+
+
+def test_quiet_can_be_turned_off() -> None:
+    assert (
+        judge("s", run(80, fetched=0, stored=0), HISTORY, HealthRules(quiet_after=timedelta()))
+        == []
+    )
+
+
+def test_judge_run_judges_every_source_of_the_run_on_its_own_history() -> None:
+    other = [run(n) | {"source": "t"} for n in range(3)]
+    history = [
+        *HISTORY,
+        *other,
+        run(9, fetched=0, stored=0, article_errors=Counter(http_403=4)),
+        run(9, listed=2) | {"source": "t"},
+        run(10) | {"run_id": "later"},  # a later run is no earlier one
+    ]
+    found = judge_run("r9", history)
+    assert [(f.source, f.rule) for f in found] == [("s", "blocked"), ("t", "listing")]

@@ -37,6 +37,10 @@ def test_demo_crawls_the_site_then_adds_nothing(tmp_path: Path) -> None:
     assert "dropped         ListingPage 1" in first
     assert "fetch errors    http_error/404 1" in first
     assert "  skipped         none" in first
+    # the crawl's own summary, per source, before the dataset's
+    assert first.index("Run finished in ") < first.index("Dataset ")
+    assert "  127.0.0.1     43        0       42      41        1       1  2026-08-02" in first
+    assert "  unhealthy: none" in first
     second = _demo(tmp_path, port)
     assert "rows       41" in second
     # stored articles are not downloaded again, nor the home page (given as an article page,

@@ -115,6 +115,13 @@ def test_a_run_names_exactly_the_unhealthy_sources_and_their_rules(
     assert "source gamma is unhealthy (listing): the feeds and sitemaps list 0 entries" in lines[1]
     assert not any("alpha" in line for line in lines)
     assert third.stats["news/source_health/unhealthy_sources"] == 2
+    # the human summary, after Scrapy's stats and before the last line
+    tail = third.log.rstrip().splitlines()[-10:-1]
+    assert tail[0].startswith("Run finished in ")
+    assert [line.split()[0] for line in tail[1:5]] == ["source", "alpha", "beta", "gamma"]
+    assert tail[5] == "  dropped: none"
+    assert tail[6].startswith("  fetch errors: http_403 4, ")
+    assert tail[7:] == [f"  unhealthy: {line.split('Unhealthy: ')[1]}" for line in lines]
     assert third.stats["news/source_health/unhealthy/blocked"] == 1
 
 

@@ -25,6 +25,7 @@ from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.misc import load_object
 
 from crawler.commands import EXIT_FAILED, EXIT_LOCKED, EXIT_UNHEALTHY, checked_settings, stop
+from crawler.run_summary import run_summary
 from crawler.source_accounting import SOURCE_HEALTH_EXIT_STATUS, SourceAccounting
 from dataset.layout import uri_scheme
 from dataset.run_lock import LockBusy, RunLock
@@ -60,15 +61,18 @@ def crawl_failed(stats: dict[str, Any]) -> str | None:
     return None
 
 
-def unhealthy_sources(crawler: Crawler) -> str:
+def source_accounting(crawler: Crawler) -> SourceAccounting | None:
+    """The crawler's source accounting (``None`` when ``SOURCE_HISTORY_ENABLED`` is off)."""
+    extensions = crawler.extensions.middlewares if crawler.extensions else []
+    return next((e for e in extensions if isinstance(e, SourceAccounting)), None)
+
+
+def unhealthy_sources(accounting: SourceAccounting | None) -> str:
     """The sources the crawl found unhealthy, each with the rules it broke (``beta
     (blocked), gamma (listing)``); empty when none."""
-    extensions = crawler.extensions.middlewares if crawler.extensions else []
     found: dict[str, list[str]] = {}
-    for extension in extensions:
-        if isinstance(extension, SourceAccounting):
-            for finding in extension.unhealthy:
-                found.setdefault(finding.source, []).append(finding.rule)
+    for finding in accounting.unhealthy if accounting is not None else []:
+        found.setdefault(finding.source, []).append(finding.rule)
     return ", ".join(f"{source} ({', '.join(rules)})" for source, rules in sorted(found.items()))
 
 
@@ -147,12 +151,18 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = EXIT_FAILED
             return
         assert crawler.stats is not None
+        accounting = source_accounting(crawler)
+        if accounting is not None and accounting.sources:
+            summary = run_summary(
+                crawler.stats.get_stats(), list(accounting.sources.values()), accounting.unhealthy
+            )
+            print(summary, end="")
         failure = crawl_failed(crawler.stats.get_stats())
         if failure is not None:
             print(f"crawl failed: {failure}")
             self.exitcode = EXIT_FAILED
             return
-        unhealthy = unhealthy_sources(crawler)
+        unhealthy = unhealthy_sources(accounting)
         if unhealthy and SOURCE_HEALTH_EXIT_STATUS.read(self.checked):
             print(f"crawl finished; unhealthy sources: {unhealthy}")
             self.exitcode = EXIT_UNHEALTHY

@@ -1,0 +1,79 @@
+"""The human summary a crawl prints when it ends, after Scrapy's stats: totals, a table of the
+sources, the top drop reasons and fetch errors, the unhealthy sources. About fifteen lines,
+made from the source accounting (:mod:`crawler.source_accounting`) and the crawl's stats."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from dataset.health import Finding
+    from dataset.run_history import SourceRun
+
+MAX_SOURCES = 8
+"""Sources shown in the table (the most found first); the others are summed in one line."""
+TOP = 4
+"""Drop reasons and fetch errors shown."""
+_COLUMNS = ("found", "skipped", "fetched", "stored", "dropped", "errors", "newest")
+
+
+def _row(name: str, runs: Sequence[SourceRun]) -> list[str]:
+    newest = max((r.newest_published_at for r in runs if r.newest_published_at), default=None)
+    return [
+        name,
+        str(sum(r.discovered for r in runs)),
+        str(sum(r.skipped_known + r.skipped_rejected for r in runs)),
+        str(sum(r.fetched + r.rechecked for r in runs)),
+        str(sum(r.stored for r in runs)),
+        str(sum(sum(r.dropped.values()) for r in runs)),
+        str(sum(sum(r.errors.values()) for r in runs)),
+        f"{newest:%Y-%m-%d}" if newest else "-",
+    ]
+
+
+def _top(counts: Counter[str]) -> str:
+    shown = ", ".join(f"{kind} {count}" for kind, count in counts.most_common(TOP))
+    more = len(counts) - TOP
+    return (shown + (f" (+{more} more)" if more > 0 else "")) or "none"
+
+
+def run_summary(
+    stats: Mapping[str, Any], sources: Sequence[SourceRun], unhealthy: Sequence[Finding]
+) -> str:
+    """The summary's lines (ending with a newline)."""
+    ordered = sorted(sources, key=lambda run: (-run.discovered, run.source))
+    total = _row("all", ordered)
+    seconds = float(stats.get("elapsed_time_seconds") or 0)
+    head = (
+        f"Run {stats.get('finish_reason', '?')} in {seconds:.1f} s: {total[1]} articles found, "
+        f"{total[2]} skipped as known, {total[3]} fetched, {total[4]} stored, "
+        f"{total[5]} dropped, {total[6]} requests failed"
+    )
+    lines = [head]
+    rows = [["source", *_COLUMNS]]
+    rows += [_row(run.source, [run]) for run in ordered[:MAX_SOURCES]]
+    rest = ordered[MAX_SOURCES:]
+    if rest:
+        rows.append(_row(f"{len(rest)} more", rest))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [
+            row[0].ljust(widths[0]),
+            *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)),
+        ]
+        lines.append("  " + "  ".join(cells))
+    dropped: Counter[str] = Counter()
+    errors: Counter[str] = Counter()
+    for run in sources:
+        dropped.update(run.dropped)
+        errors.update(run.errors)
+    lines.append(f"  dropped: {_top(dropped)}")
+    lines.append(f"  fetch errors: {_top(errors)}")
+    if unhealthy:
+        lines += [f"  unhealthy: {finding.line()}" for finding in unhealthy]
+    else:
+        lines.append("  unhealthy: none")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,53 @@
+"""The human summary at the end of a crawl (crawler/run_summary.py)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from crawler.run_summary import MAX_SOURCES, run_summary
+from dataset.health import Finding
+from dataset.run_history import SourceRun
+
+STATS = {"finish_reason": "finished", "elapsed_time_seconds": 12.34}
+
+
+def _alpha() -> SourceRun:
+    run = SourceRun(
+        "alpha", discovered=30, skipped_known=26, fetched=4, stored=3,
+        dropped=Counter(ListingPage=1), errors=Counter(http_404=1),
+    )  # fmt: skip
+    run.saw_published(datetime(2024, 5, 26, 7, 30, tzinfo=UTC))
+    return run
+
+
+def test_totals_a_table_of_sources_and_what_went_wrong() -> None:
+    beta = SourceRun("beta", discovered=31, skipped_known=27, errors=Counter(http_403=4))
+    finding = Finding("beta", "blocked", "4 of 4 article requests failed (http_403 4)")
+    lines = run_summary(STATS, [_alpha(), beta], [finding]).splitlines()
+    assert lines == [
+        (
+            "Run finished in 12.3 s: 61 articles found, 53 skipped as known, 4 fetched, 3 stored, "
+            "1 dropped, 5 requests failed"
+        ),
+        "  source  found  skipped  fetched  stored  dropped  errors      newest",
+        "  beta       31       27        0       0        0       4           -",
+        "  alpha      30       26        4       3        1       1  2024-05-26",
+        "  dropped: ListingPage 1",
+        "  fetch errors: http_403 4, http_404 1",
+        (
+            "  unhealthy: source beta is unhealthy (blocked): 4 of 4 article requests failed "
+            "(http_403 4)"
+        ),
+    ]
+
+
+def test_many_sources_stay_short() -> None:
+    runs = [SourceRun(f"site{n:02d}", discovered=n, errors=Counter({f"http_{n}": 1}))
+            for n in range(20)]  # fmt: skip
+    lines = run_summary(STATS, runs, []).splitlines()
+    assert len(lines) == 1 + 1 + MAX_SOURCES + 1 + 3
+    assert lines[2].startswith("  site19")
+    assert lines[-4].startswith(f"  {20 - MAX_SOURCES} more")
+    assert lines[-2].endswith("(+16 more)")
+    assert lines[-1] == "  unhealthy: none"

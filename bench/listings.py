@@ -27,7 +27,7 @@ from bench.harness.corpus import (
     corpus_missing,
     load_pages,
 )
-from bench.harness.listings import KINDS, Teaser, listings, teasers_of
+from bench.harness.listings import KINDS, listings, teasers_of_pages
 from bench.harness.report import machine_line, markdown_table, publish
 from extraction.extractor import ExtractionError, extract_article
 from tests.newssite import NewsSite
@@ -63,17 +63,8 @@ def _articles(named: Iterable[tuple[str, str, bytes]]) -> Side:
     return side
 
 
-def _teasers(pages: Sequence[CorpusPage]) -> list[Teaser]:
-    items = [
-        (page.expected.get("title") or "", f"/articles/{page.id}.html",
-         page.expected.get("body") or page.expected.get("lead") or "")
-        for page in pages
-    ]  # fmt: skip
-    return teasers_of([item for item in items if item[0] and item[2]])
-
-
 def _listings(pages: Sequence[CorpusPage]) -> tuple[Side, Counter[str]]:
-    teasers = _teasers(pages)
+    teasers = teasers_of_pages(pages)
     side, kept = Side(), Counter[str]()
     for number, page in enumerate(pages):
         others = [t for t in teasers[number:] + teasers[:number] if page.id not in t.path]

@@ -68,7 +68,9 @@ REMEMBERED_DROPS = (NotAnArticle, NotHtml)
 an empty page, a timeout or a crashed worker may not, and is asked for again."""
 
 
-def _digest(url: str) -> int:
+def url_digest(url: str) -> int:
+    """A 64-bit digest of a URL, for the sets that count each URL once in a crawl (8 bytes
+    and a set slot each)."""
     return int.from_bytes(hashlib.blake2b(url.encode(), digest_size=8).digest(), "big")
 
 
@@ -143,7 +145,7 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
             return request
         stats.inc_value("news/incremental/known_skipped")
         self.crawler.signals.send_catch_log(article_skipped, request=request, reason="known")
-        digest = _digest(url)
+        digest = url_digest(url)
         if digest not in self.skipped:
             self.skipped.add(digest)
             stats.inc_value("news/incremental/known_articles")
@@ -186,7 +188,7 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         assert stats is not None
         stats.inc_value("news/incremental/rejected_skipped")
         self.crawler.signals.send_catch_log(article_skipped, request=request, reason="rejected")
-        digest = _digest(url)
+        digest = url_digest(url)
         if digest not in self.skipped_rejected:
             self.skipped_rejected.add(digest)
             stats.inc_value(f"news/incremental/rejected_pages/{rejection.reason}")

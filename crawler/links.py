@@ -148,7 +148,9 @@ def normalize_domain(domain: str) -> str:
     return domain.removeprefix("www.")
 
 
-def _host(url: str) -> str | None:
+def site_host(url: str) -> str | None:
+    """The host of ``url`` as :func:`normalize_domain` writes it (``None`` when it has none, or
+    is no URL)."""
     try:
         host = urlsplit(url).hostname
     except ValueError:
@@ -161,7 +163,7 @@ def same_site(url: str, allowed_domains: Iterable[str]) -> bool:
 
     ``www.`` is ignored on both sides; a URL without a host is on no site.
     """
-    host = _host(url)
+    host = site_host(url)
     if not host:
         return False
     for domain in allowed_domains:
@@ -295,7 +297,7 @@ def _page_file_score(segments: list[str], trimmed: list[str]) -> int:
 
 def _shape(url: str) -> _Shape:
     split = _split(url)
-    if split is None or not _is_page(split[0], _host(url), split[1]):
+    if split is None or not _is_page(split[0], site_host(url), split[1]):
         return _Shape(is_page=False, score=_NOT_A_PAGE_SCORE, listing=False)
     _, segments, query = split
     trimmed = _without_index(segments)
@@ -468,9 +470,9 @@ def next_page_links(html: bytes | str | HtmlElement, page_url: str) -> list[str]
     if document is None:
         return []
     base = base_url_of(document, page_url)
-    host = _host(page_url)
+    host = site_host(page_url)
     found: list[str] = []
     for tag in ("link", "a"):
         found.extend(url for el, url in _hrefs(document, tag, base) if "next" in _rel_tokens(el))
     found.extend(url for el, url in _hrefs(document, "a", base) if _says_next(el))
-    return _unique((url for url in found if host and _host(url) == host), page_url)
+    return _unique((url for url in found if host and site_host(url) == host), page_url)

@@ -12,7 +12,6 @@ the health rules read.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
@@ -22,7 +21,8 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.incremental import ARTICLE_META, RECHECK_META
+from crawler.incremental import ARTICLE_META, RECHECK_META, url_digest
+from crawler.links import site_host
 from crawler.sources import duration_setting
 from dataset.health import Finding, HealthRules, judge_run
 from dataset.layout import owner_tag
@@ -142,15 +142,6 @@ _WORKER_FILES = 4
 """History files read per source and run: room for the files of a few crawl processes."""
 
 
-def site_of(url: str) -> str:
-    """A URL's site: its host, without ``www.``."""
-    return (urlsplit(url).hostname or "").removeprefix("www.")
-
-
-def _digest(url: str) -> int:
-    return int.from_bytes(hashlib.blake2b(url.encode(), digest_size=8).digest(), "big")
-
-
 class SourceAccounting:
     """The extension: counts per source, writes the run history at the end."""
 
@@ -209,7 +200,7 @@ class SourceAccounting:
         if name:
             self._site_sources.setdefault(where, str(name))
             return str(name)
-        return self._site_sources.get(where) or site_of(request.url)
+        return self._site_sources.get(where) or site_host(request.url) or ""
 
     def source(self, name: str) -> SourceRun:
         found = self.sources.get(name)
@@ -219,7 +210,7 @@ class SourceAccounting:
 
     def _discover(self, request: Request) -> SourceRun:
         run = self.source(self.source_of(request))
-        digest = _digest(request.url)
+        digest = url_digest(request.url)
         if digest not in self._discovered:
             self._discovered.add(digest)
             run.discovered += 1

@@ -26,7 +26,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import timedelta
 from types import MappingProxyType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from crawler.inputs import InputError, validate_url
@@ -182,12 +182,8 @@ def duration_setting(
 ) -> Setting[timedelta]:
     """A setting holding a duration (:func:`parse_duration`; ``0`` is zero)."""
 
-    def parse(raw: object) -> timedelta:
-        if isinstance(raw, timedelta):
-            return raw
-        if not isinstance(raw, int | str) or isinstance(raw, bool):
-            raise ValueError("must be a duration such as 12h, 3d or 1w, or seconds")
-        return parse_duration(raw)
+    def parse(raw: Any) -> timedelta:
+        return raw if isinstance(raw, timedelta) else parse_duration(raw)
 
     return Setting(
         name=name,

@@ -9,7 +9,7 @@ import lxml.html
 import pytest
 
 from bench.harness.corpus import load_pages
-from bench.harness.listings import listings, teasers_of
+from bench.harness.listings import listings, teasers_of_pages
 from extraction.boilerplate import PageScan
 from extraction.extractor import ExtractionError, extract_article
 from extraction.listings import (
@@ -230,20 +230,11 @@ def test_no_headline_or_a_linked_one_heads_nothing() -> None:
     assert under_headline(_tree(f"<h1>World</h1>{_teaser_list(4, excerpts=False)}")) is None
 
 
-def _demo_teasers() -> list[Teaser]:
-    items = [
-        (page.expected.get("title") or "", f"/articles/{page.id}.html",
-         page.expected.get("body") or page.expected.get("lead") or "")
-        for page in DEMO
-    ]  # fmt: skip
-    return teasers_of([item for item in items if item[0] and item[2]])
-
-
 def test_every_demo_article_is_kept_and_listings_of_their_templates_dropped() -> None:
     """The in-repository side of ``make bench-listings``: the demo's 41 articles are all kept;
     every listing page made from their templates (home, section, tag, author, search,
     pagination) is dropped."""
-    teasers = _demo_teasers()
+    teasers = teasers_of_pages(DEMO)
     kept: list[str] = []
     reasons: list[str] = []
     for number, page in enumerate(DEMO):

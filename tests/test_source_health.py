@@ -13,24 +13,21 @@ from demo.site import Response, base_url, serve
 from tests.conftest import CrawlResult, run_crawl
 from tests.newssite import NewsSite
 from tests.test_source_accounting import EMPTY_RSS
+from tests.test_source_accounting import SOURCES as TWO_SOURCES
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-SOURCES = """
-[[source]]
-name = "alpha"
-home = "{alpha}/"
-
-[[source]]
-name = "beta"
-home = "{beta}/"
-
+SOURCES = (
+    TWO_SOURCES
+    + """
 [[source]]
 name = "gamma"
 feeds = ["{gamma}/rss.xml"]
 """
+)
+"""The two sources of the accounting tests, and a third read from its feed alone."""
 FORBIDDEN = Response(403, {"Content-Type": "text/html"}, b"<h1>Access denied</h1>")
 NEW_PER_RUN = 4
 """Articles each site publishes before each run (half in its feed, half in its sitemap)."""

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
     from lxml.html import HtmlElement
 
+    from bench.harness.corpus import CorpusPage
+
 KINDS: dict[str, str] = {
     "home": "/",
     "section": "/world/",
@@ -173,6 +175,17 @@ def listings(
         if body is not None:
             made.append(Listing(kind=kind, url=base_url + path, body=body))
     return made
+
+
+def teasers_of_pages(pages: Sequence[CorpusPage]) -> list[Teaser]:
+    """Teasers of the labelled pages of a corpus (their expected title, and body or lead),
+    each linking to ``/articles/<page id>.html``."""
+    items = [
+        (page.expected.get("title") or "", f"/articles/{page.id}.html",
+         page.expected.get("body") or page.expected.get("lead") or "")
+        for page in pages
+    ]  # fmt: skip
+    return teasers_of([item for item in items if item[0] and item[2]])
 
 
 def teasers_of(pages: Sequence[tuple[str, str, str]]) -> list[Teaser]:

@@ -321,8 +321,8 @@ def target_lines(results: Results) -> list[str]:
         silence, since = run.longest_silence
         if silence > STALL_SECONDS and since is not None:
             lines.append(
-                f"{name} logged no progress for {silence:.0f} s from {since:%H:%M:%S} (Scrapy "
-                "logs it every 60 s): its reactor was blocked."
+                f"{name} logged no progress for {silence:.0f} s from {since:%H:%M:%S} (it logs "
+                "a progress line every 30 s): its reactor was blocked."
             )
         lines += [
             f"Log ({run.size:,}, {workers_label(run.workers)}): `{problem}`"

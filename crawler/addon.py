@@ -15,13 +15,13 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
-from crawler import address_guard, incremental, report, source_accounting
+from crawler import address_guard, incremental, progress, report, source_accounting
 from crawler.spiders import news
 from dataset.layout import HTTPCACHE, LocationError, state_dir_for
 from dataset.schema import COLUMNS
 from pipelines import dedupe, extract, language, locations, normalize, parquet, site_boilerplate
 from pipelines import state as crawl_state
-from pipelines.setting import text
+from pipelines.setting import SettingError, text
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings, Settings
@@ -49,6 +49,7 @@ DECLARED: tuple[Setting[Any], ...] = (
     *parquet.SETTINGS,
     *report.SETTINGS,
     *source_accounting.SETTINGS,
+    *progress.SETTINGS,
     *crawl_state.SETTINGS,
 )
 """Every setting the project declares."""
@@ -76,7 +77,9 @@ class NewsCrawlerAddon:
       command line or in the environment is left as it is);
     * the HTTP cache of feeds and sitemaps lives in ``STATE_DIR/httpcache`` (by default
       ``OUTPUT_DIR/state/httpcache``) unless ``HTTPCACHE_DIR`` is given;
-    * feed exports (``-O file.jsonl``) write the dataset's columns, not the crawl's own fields.
+    * feed exports (``-O file.jsonl``) write the dataset's columns, not the crawl's own fields;
+    * Scrapy's "Crawled N pages" line (``LOGSTATS_INTERVAL``) is off while the progress line
+      (``PROGRESS_ENABLED``) is on.
     """
 
     def update_settings(self, settings: Settings) -> None:
@@ -84,6 +87,7 @@ class NewsCrawlerAddon:
             settings.set(setting.name, setting.default, priority="addon")
         settings.set("FEED_EXPORT_FIELDS", list(COLUMNS), priority="addon")
         self._user_agent(settings)
+        self._log_stats(settings)
         if (settings.getpriority("HTTPCACHE_DIR") or 0) <= SETTINGS_PRIORITIES["project"]:
             try:
                 state = state_dir_for(
@@ -94,6 +98,18 @@ class NewsCrawlerAddon:
                     return  # refused by the commands, with the reason
                 state = state_dir_for("output")
             settings.set("HTTPCACHE_DIR", str(state.resolve() / HTTPCACHE), priority="project")
+
+    def _log_stats(self, settings: Settings) -> None:
+        # The progress line says what Scrapy's LogStats line says (pages fetched and their rate,
+        # items scraped), and more; logging both says it twice. (LogStats' final
+        # responses_per_minute and items_per_minute stats go with it; nothing here reads them.)
+        # Set at addon priority: a LOGSTATS_INTERVAL in the project's settings or -s still wins.
+        try:
+            progress_on = progress.PROGRESS_ENABLED.read(settings)
+        except SettingError:
+            return  # refused by the settings check, with the reason
+        if progress_on:
+            settings.set("LOGSTATS_INTERVAL", 0, priority="addon")
 
     def _user_agent(self, settings: Settings) -> None:
         contact = CRAWLER_CONTACT.read(settings)

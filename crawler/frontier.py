@@ -341,14 +341,18 @@ class SharedScheduler(Scheduler):
             self._inc("scheduler/dequeued/redis")
         return request
 
-    def has_pending_requests(self) -> bool:
+    def __len__(self) -> int:
+        """Requests in the shared queue (0 once Redis is lost)."""
         if self.failed:
-            return False
+            return 0
         try:
-            return len(self.queue) > 0
+            return len(self.queue)
         except redis.RedisError as exc:
             self._redis_failed(exc)
-            return False
+            return 0
+
+    def has_pending_requests(self) -> bool:
+        return len(self) > 0
 
     def _redis_failed(self, exc: redis.RedisError) -> None:
         """Redis is gone: stop this worker (what it accepted is committed on the way out; its

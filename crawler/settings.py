@@ -81,10 +81,13 @@ ITEM_PIPELINES = {
 # Article requests for pages the dataset already holds are not sent (crawler/incremental.py).
 SPIDER_MIDDLEWARES = {"crawler.incremental.IncrementalMiddleware": 950}
 
-# Writes what the crawl did for each source to OUTPUT_DIR/runs/ and judges the sources' health,
-# then (its spider_closed handler runs later: connected later) the crawl's stats and finish
-# reason, health figures included, to STATE_DIR/crawls/.
+# A progress line every PROGRESS_INTERVAL and, on a terminal, a live display of the same figures
+# (in place of Scrapy's "Crawled N pages" line, which the add-on turns off), cleared when the
+# spider closes. Then, what the crawl did for each source written to OUTPUT_DIR/runs/ and the
+# sources' health judged, then (its spider_closed handler runs later: connected later) the
+# crawl's stats and finish reason, health figures included, to STATE_DIR/crawls/.
 EXTENSIONS = {
+    "crawler.progress.CrawlProgress": 480,
     "crawler.source_accounting.SourceAccounting": 490,
     "crawler.report.CrawlReport": 500,
 }

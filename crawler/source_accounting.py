@@ -95,6 +95,13 @@ SOURCE_HEALTH_DROP_SHARE = number(
     maximum=1,
     above=True,
 )
+SOURCE_HEALTH_TEXT_FALL = number(
+    "SOURCE_HEALTH_TEXT_FALL",
+    _DEFAULT_RULES.text_fall,
+    "`extraction`: the articles stored hold on average less text than this share of the usual",
+    minimum=0,
+    maximum=1,
+)
 SOURCE_HEALTH_LISTED_FALL = number(
     "SOURCE_HEALTH_LISTED_FALL",
     _DEFAULT_RULES.listed_fall,
@@ -109,6 +116,13 @@ SOURCE_HEALTH_QUIET_AFTER = duration_setting(
     "the rule off",
     shown_default="`2d`",
 )
+SOURCE_HEALTH_STALE_AFTER = duration_setting(
+    "SOURCE_HEALTH_STALE_AFTER",
+    _DEFAULT_RULES.stale_after,
+    "`stale`: articles stored, but the newest publication date has not advanced for this long "
+    "where it used to; `0` turns the rule off",
+    shown_default="`3d`",
+)
 SETTINGS = (
     SOURCE_HISTORY_ENABLED,
     SOURCE_HEALTH_ENABLED,
@@ -118,8 +132,10 @@ SETTINGS = (
     SOURCE_HEALTH_MIN_REQUESTS,
     SOURCE_HEALTH_ERROR_SHARE,
     SOURCE_HEALTH_DROP_SHARE,
+    SOURCE_HEALTH_TEXT_FALL,
     SOURCE_HEALTH_LISTED_FALL,
     SOURCE_HEALTH_QUIET_AFTER,
+    SOURCE_HEALTH_STALE_AFTER,
 )
 
 
@@ -133,8 +149,10 @@ def health_rules(settings: BaseSettings) -> HealthRules | None:
         min_requests=SOURCE_HEALTH_MIN_REQUESTS.read(settings),
         error_share=SOURCE_HEALTH_ERROR_SHARE.read(settings),
         drop_share=SOURCE_HEALTH_DROP_SHARE.read(settings),
+        text_fall=SOURCE_HEALTH_TEXT_FALL.read(settings),
         listed_fall=SOURCE_HEALTH_LISTED_FALL.read(settings),
         quiet_after=SOURCE_HEALTH_QUIET_AFTER.read(settings),
+        stale_after=SOURCE_HEALTH_STALE_AFTER.read(settings),
     )
 
 
@@ -160,8 +178,9 @@ class SourceAccounting:
         self.sources: dict[str, SourceRun] = {}
         self._discovered: set[int] = set()
         """A 64-bit digest of each article URL counted as discovered (listed twice, once)."""
-        self._pending: dict[str, tuple[str, datetime | None]] = {}
-        """Articles accepted and not yet committed: their URL, source and publication time."""
+        self._pending: dict[str, tuple[str, datetime | None, int]] = {}
+        """Articles accepted and not yet committed: their URL, source, publication time and
+        characters of text."""
         self._committed_first: set[str] = set()
         """URLs of rows committed before the item's ``item_scraped`` (the item that filled a
         file commits it before the signal is sent)."""
@@ -191,6 +210,11 @@ class SourceAccounting:
         ):
             crawler.signals.connect(handler, signal=signal)
         return extension
+
+    @property
+    def discovered(self) -> int:
+        """Article pages discovered so far, every source's, each URL once."""
+        return len(self._discovered)
 
     def source_of(self, request: Request) -> str:
         """The source a request counts for: its configured source's name, else the source
@@ -259,11 +283,12 @@ class SourceAccounting:
         adapter = ItemAdapter(item)
         source = self.source_of(response.request) if response.request else ""
         url, published = str(adapter.get("url")), adapter.get("published_at")
+        chars = len(adapter.get("text") or "")
         if url in self._committed_first:  # its file was committed before this signal came
             self._committed_first.discard(url)
-            self._stored(source, published)
+            self._stored(source, published, chars)
         else:
-            self._pending[url] = (source, published)
+            self._pending[url] = (source, published, chars)
 
     def item_dropped(self, item: Any, response: Response | None, exception: Exception) -> None:
         if response is None or response.request is None or response.meta.get(RECHECK_META):
@@ -278,9 +303,10 @@ class SourceAccounting:
             else:
                 self._stored(*pending)
 
-    def _stored(self, source: str, published: datetime | None) -> None:
+    def _stored(self, source: str, published: datetime | None, chars: int) -> None:
         run = self.source(source)
         run.stored += 1
+        run.text_chars += chars
         run.saw_published(published)
 
     def _run_id(self) -> str:

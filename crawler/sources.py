@@ -178,18 +178,23 @@ def _hostname(url: str) -> str | None:
 
 
 def duration_setting(
-    name: str, default: timedelta, doc: str, *, shown_default: str
+    name: str, default: timedelta, doc: str, *, shown_default: str, positive: bool = False
 ) -> Setting[timedelta]:
-    """A setting holding a duration (:func:`parse_duration`; ``0`` is zero)."""
+    """A setting holding a duration (:func:`parse_duration`; ``0`` is zero, refused when
+    ``positive``)."""
 
     def parse(raw: Any) -> timedelta:
-        return raw if isinstance(raw, timedelta) else parse_duration(raw)
+        value = raw if isinstance(raw, timedelta) else parse_duration(raw)
+        if positive and value <= timedelta(0):
+            raise ValueError("must be more than 0")
+        return value
 
+    above = " above 0" if positive else ""
     return Setting(
         name=name,
         default=default,
         doc=doc,
-        allowed="a duration (`90m`, `12h`, `3d`, `1w`, or seconds)",
+        allowed=f"a duration{above} (`90m`, `12h`, `3d`, `1w`, or seconds)",
         parse=parse,
         shown_default=shown_default,
     )

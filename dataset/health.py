@@ -8,9 +8,11 @@ never alarms). Each finding names the source, the rule and the figures, in one l
 * ``blocked``: most article requests failed (``403``, ``429``, ``503``, timeouts, ...);
 * ``robots``: robots.txt now forbids article pages it allowed;
 * ``extraction``: most fetched pages were dropped as no article (a changed template, a bot
-  wall that answers ``200``);
+  wall that answers ``200``), or the articles stored hold far less text than usual;
 * ``listing``: the feeds and sitemaps list far fewer entries than usual, or failed;
-* ``quiet``: no new article stored for a while where the source used to yield.
+* ``quiet``: no new article stored for a while where the source used to yield;
+* ``stale``: articles stored, but the newest publication date has not advanced for a while
+  where it used to (a feed or sitemap stuck on old entries, dates no longer read).
 """
 
 from __future__ import annotations
@@ -45,10 +47,14 @@ class HealthRules:
     """Share of failed article requests that is a problem (``blocked``)."""
     drop_share: float = 0.5
     """Share of fetched pages dropped as no article that is a problem (``extraction``)."""
+    text_fall: float = 0.5
+    """Average text of the articles stored below this share of the usual (``extraction``)."""
     listed_fall: float = 0.5
     """Entries listed below this share of the usual (the median of the window) (``listing``)."""
     quiet_after: timedelta = timedelta(days=2)
     """No new article for this long (``quiet``); zero turns the rule off."""
+    stale_after: timedelta = timedelta(days=3)
+    """The newest publication date unchanged this long (``stale``); zero turns the rule off."""
 
 
 @dataclass(frozen=True)
@@ -119,16 +125,37 @@ def _robots(now: dict[str, Any], past: Sequence[dict[str, Any]], rules: HealthRu
     return f"robots.txt now forbids {forbidden} article pages; none in the {len(past)} runs before"
 
 
+def _average_text(row: dict[str, Any]) -> float | None:
+    """Characters of text per article stored (``None``: none stored, or not counted)."""
+    stored, chars = int(row["stored"]), int(row.get("text_chars") or 0)
+    return chars / stored if stored and chars else None
+
+
+def _shorter_text(
+    now: dict[str, Any], past: Sequence[dict[str, Any]], rules: HealthRules
+) -> str | None:
+    average = _average_text(now)
+    if average is None or int(now["stored"]) < rules.min_requests:
+        return None
+    earlier = [value for row in past if (value := _average_text(row)) is not None]
+    if not earlier or average >= rules.text_fall * (usual := statistics.median(earlier)):
+        return None
+    return (
+        f"the {now['stored']} articles stored hold {average:,.0f} characters of text on "
+        f"average; {usual:,.0f} usually in the {len(past)} runs before"
+    )
+
+
 def _extraction(
     now: dict[str, Any], past: Sequence[dict[str, Any]], rules: HealthRules
 ) -> str | None:
     fetched = int(now["fetched"])
     dropped = _no_article(now)
     if fetched < rules.min_requests or _share(dropped, fetched) < rules.drop_share:
-        return None
+        return _shorter_text(now, past, rules)
     usual = _usual((_no_article(row), int(row["fetched"])) for row in past)
     if usual >= rules.drop_share / 2:
-        return None
+        return _shorter_text(now, past, rules)
     return (
         f"{dropped} of {fetched} fetched pages were no article "
         f"({_kinds(Counter(dict(now.get('dropped') or {})))}); {usual:.0%} usually in the "
@@ -160,12 +187,31 @@ def _quiet(now: dict[str, Any], past: Sequence[dict[str, Any]], rules: HealthRul
     return f"no new article since {last:%Y-%m-%d %H:%M} UTC ({runs} runs)"
 
 
+def _stale(now: dict[str, Any], past: Sequence[dict[str, Any]], rules: HealthRules) -> str | None:
+    if not rules.stale_after or not int(now["stored"]):
+        return None  # storing nothing is the quiet rule's
+    dated = [row for row in past if row["newest_published_at"] is not None]
+    if len({row["newest_published_at"] for row in dated}) < 2:
+        return None  # it never advanced in the window: nothing to compare with
+    newest = max(row["newest_published_at"] for row in dated)
+    if now["newest_published_at"] is not None and now["newest_published_at"] > newest:
+        return None
+    since = min(row["finished_at"] for row in dated if row["newest_published_at"] == newest)
+    if now["finished_at"] - since < rules.stale_after:
+        return None
+    return (
+        f"{now['stored']} articles stored, none published after {newest:%Y-%m-%d %H:%M} UTC, "
+        f"the newest since {since:%Y-%m-%d %H:%M} UTC"
+    )
+
+
 _RULES = (
     ("robots", _robots),
     ("blocked", _blocked),
     ("extraction", _extraction),
     ("listing", _listing),
     ("quiet", _quiet),
+    ("stale", _stale),
 )
 
 

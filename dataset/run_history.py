@@ -64,6 +64,7 @@ FIELDS: tuple[Field, ...] = (
         "pages dropped as no article by an earlier run, fetched again to re-check them",
     ),
     Field("stored", pa.int64(), "articles committed to the dataset"),
+    Field("text_chars", pa.int64(), "characters of text of the articles stored"),
     Field(
         "dropped",
         _COUNTS,
@@ -99,6 +100,7 @@ class SourceRun:
     fetched: int = 0
     rechecked: int = 0
     stored: int = 0
+    text_chars: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     article_errors: Counter[str] = field(default_factory=Counter)

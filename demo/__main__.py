@@ -1,4 +1,5 @@
-"""``make demo``: serve the demo news site on 127.0.0.1, crawl it into ``output/``, summarize.
+"""``make demo``: serve the demo news site on 127.0.0.1, crawl it into ``output/``, summarize,
+and write the crawl report (``output/report.html``).
 
 Run it again and the second crawl adds nothing: every article is already stored.
 """
@@ -79,8 +80,14 @@ def main() -> int:
         print(f"The crawl failed (exit status {crawl.returncode}); see {log_file}")
         return crawl.returncode
     print(f"Crawl log: {log_file}\n")
-    summary = [sys.executable, "-m", "scrapy", "summary", "-s", f"OUTPUT_DIR={output_dir}"]
-    return subprocess.run(summary, check=False).returncode
+    for command_name in ("summary", "report"):
+        command = [sys.executable, "-m", "scrapy", command_name, "-s", f"OUTPUT_DIR={output_dir}"]
+        done = subprocess.run(command, check=False)
+        if done.returncode != 0:
+            return done.returncode
+    report = output_dir / "report.html"
+    print(f"Open {report} in a browser (`scrapy report -s OUTPUT_DIR={output_dir}` makes it again)")
+    return 0
 
 
 if __name__ == "__main__":

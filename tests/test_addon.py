@@ -262,3 +262,22 @@ def test_effective_settings_skip_a_switched_off_addon() -> None:
     effective = effective_settings(settings)
     assert effective["STATE_STORES"] == EMBEDDED_STORES  # declared default, no Redis mode
     assert effective["SCHEDULER"] == "crawler.scheduler.DiskScheduler"
+
+
+# --- Scrapy's LogStats line and the progress line ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "interval"),
+    [
+        ({}, 0.0),  # the progress line says it all
+        ({"PROGRESS_ENABLED": "False"}, 60.0),  # Scrapy's default line again
+        ({"LOGSTATS_INTERVAL": "30"}, 30.0),  # asked for: both lines
+        ({"PROGRESS_ENABLED": "sometimes"}, 60.0),  # refused by the settings check
+    ],
+)
+def test_scrapys_log_stats_line_gives_way_to_the_progress_line(
+    given: dict[str, str], interval: float
+) -> None:
+    effective = effective_settings(_project(**given))
+    assert effective.getfloat("LOGSTATS_INTERVAL") == interval

@@ -22,6 +22,7 @@ from bench.harness.crawls import (
     run_processes,
     stored_urls,
 )
+from crawler.progress import Progress, progress_line
 from dataset.layout import articles_dir, crawls_dir
 from dataset.schema import to_table
 from dataset.writer import DatasetWriter
@@ -98,6 +99,13 @@ def test_commands_run_together_sampled_and_killed_after_the_timeout(tmp_path: Pa
     assert done.sampler.peak("tree_pss") > 0
 
 
+def _progress(fetched: int) -> Progress:
+    return Progress(
+        elapsed=0, discovered=900, queued=3, fetched=fetched, stored=fetched - 5, dropped=5,
+        errors=1, committed=0,
+    )  # fmt: skip
+
+
 def test_what_reports_and_logs_say(tmp_path: Path) -> None:
     reports = crawls_dir(tmp_path)
     reports.mkdir(parents=True)
@@ -107,11 +115,16 @@ def test_what_reports_and_logs_say(tmp_path: Path) -> None:
     assert drops(STATS) == {"DuplicateArticle": 1, "NotAnArticle": 1}
     assert fetch_errors(STATS) == 3
     log = tmp_path / "crawl.log"
+
+    def progress_at(time: str, fetched: int) -> str:  # the line crawler/progress.py logs
+        line = progress_line(_progress(fetched), rate=None)
+        return f"2026-01-01 {time} [crawler.progress] INFO: {line}\n"
+
     log.write_text(
-        "2026-01-01 10:00:00 [scrapy.extensions.logstats] INFO: Crawled 0 pages (at 0 pages/min)\n"
-        "2026-01-01 10:00:01 [news] ERROR: something broke\n"
-        "2026-01-01 10:01:00 [scrapy.extensions.logstats] INFO: Crawled 600 pages (at 600 p)\n"
-        "2026-01-01 10:03:00 [scrapy.extensions.logstats] INFO: Crawled 900 pages (at 150 p)\n",
+        progress_at("10:00:00", 0)
+        + "2026-01-01 10:00:01 [news] ERROR: something broke\n"
+        + progress_at("10:01:00", 600)
+        + progress_at("10:03:00", 900),
         encoding="utf-8",
     )
     problems, progress = log_summary(log)

@@ -1,4 +1,5 @@
-"""``make demo`` end to end (without the virtualenv step): serve, crawl, summarize, twice."""
+"""``make demo`` end to end (without the virtualenv step): serve, crawl, summarize, write the
+report, twice."""
 
 from __future__ import annotations
 
@@ -41,6 +42,13 @@ def test_demo_crawls_the_site_then_adds_nothing(tmp_path: Path) -> None:
     assert first.index("Run finished in ") < first.index("Dataset ")
     assert "  127.0.0.1     43        0       42      41        1       1  2026-08-02" in first
     assert "  unhealthy: none" in first
+    # then the report, with the same figures
+    report = tmp_path / "report.html"
+    assert (
+        f"Report written to {report.resolve().as_uri()} (41 articles, 1 source, 1 run; "
+        "no unhealthy source)\n"
+    ) in first
+    assert 'data-total="rows" data-value="41"' in report.read_text(encoding="utf-8")
     second = _demo(tmp_path, port)
     assert "rows       41" in second
     # stored articles are not downloaded again, nor the home page (given as an article page,
@@ -52,3 +60,4 @@ def test_demo_crawls_the_site_then_adds_nothing(tmp_path: Path) -> None:
         "dropped as no article before, not due for a re-check (ListingPage 1)"
     ) in second
     assert "rows written    0" in second
+    assert "(41 articles, 1 source, 2 runs; no unhealthy source)" in second

@@ -129,6 +129,53 @@ def test_quiet_can_be_turned_off() -> None:
     )
 
 
+# runs whose stored articles hold 2,000 characters each, the newest one published an hour
+# before the run
+ADVANCING = [
+    run(n, text_chars=8000, newest_published_at=T0 + timedelta(hours=n - 1)) for n in range(3)
+]
+
+
+def test_extraction_also_fires_when_the_stored_text_shrinks() -> None:
+    now = run(9, text_chars=1200, newest_published_at=T0 + timedelta(hours=8))
+    assert judge("s", now, ADVANCING) == [
+        Finding(
+            "s",
+            "extraction",
+            "the 4 articles stored hold 300 characters of text on average; 2,000 usually in the "
+            "3 runs before",
+        )
+    ]
+    # half of the usual is still fine; so is a run too small to judge, or a history without
+    # the figure (files written before it was counted)
+    assert judge("s", run(9, text_chars=4000, newest_published_at=now["newest_published_at"]),
+                 ADVANCING) == []  # fmt: skip
+    assert judge("s", run(9, stored=2, text_chars=100), ADVANCING) == []
+    assert judge("s", now, HISTORY) == []
+    assert judge("s", now, ADVANCING, HealthRules(text_fall=0.1)) == []
+
+
+def test_stale_fires_when_the_newest_date_stops_advancing() -> None:
+    # articles stored for four days, all published before the newest of run 2
+    now = run(2 + 96, text_chars=8000, newest_published_at=T0 + timedelta(minutes=30))
+    assert judge("s", now, ADVANCING) == [
+        Finding(
+            "s",
+            "stale",
+            "4 articles stored, none published after 2026-11-01 07:00 UTC, the newest since "
+            "2026-11-01 08:05 UTC",
+        )
+    ]
+    # not for long; dates advancing again; a source whose dates never advanced; turned off
+    assert judge("s", run(2 + 24, text_chars=8000, newest_published_at=None), ADVANCING) == []
+    later = run(98, text_chars=8000, newest_published_at=T0 + timedelta(hours=97))
+    assert judge("s", later, ADVANCING) == []
+    assert judge("s", now | {"text_chars": 0}, HISTORY) == []
+    assert judge("s", now, ADVANCING, HealthRules(stale_after=timedelta())) == []
+    # storing nothing is said by the quiet rule alone
+    assert [f.rule for f in judge("s", now | {"stored": 0, "fetched": 0}, ADVANCING)] == ["quiet"]
+
+
 def test_judge_run_judges_every_source_of_the_run_on_its_own_history() -> None:
     other = [run(n) | {"source": "t"} for n in range(3)]
     history = [

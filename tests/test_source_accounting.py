@@ -86,8 +86,13 @@ def test_the_first_run_counts_each_source(
     first: dict[str, dict[str, Any]], out: Path, sites: dict[str, NewsSite]
 ) -> None:
     assert set(first) == {"alpha", "beta"}
-    stored = Counter(row["source_name"] for row in dataset_rows(out / "data"))
+    rows = dataset_rows(out / "data")
+    stored = Counter(row["source_name"] for row in rows)
+    text = Counter()
+    for article in rows:
+        text[article["source_name"]] += len(article["text"])
     for name, row in first.items():
+        assert row["text_chars"] == text[name] > 0
         articles = len(sites[name].articles)
         # every article, and the private page the sitemap lists (robots.txt forbids it)
         assert row["discovered"] == articles + 1

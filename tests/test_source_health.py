@@ -1,16 +1,23 @@
 """Source health, as a scheduled job sees it: three sources crawled four times; in run 3 one
 answers 403 to every article and another's feed comes back empty. Run 3 exits with status 4
-naming exactly those two and the rule each broke; run 4, after both recovered, exits 0."""
+naming exactly those two and the rule each broke; run 4, after both recovered, exits 0. The
+report of that history (``scrapy report``) shows the drop, in a real browser too."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from typing import TYPE_CHECKING, Any
 
+import lxml.html
 import pytest
 
 from crawler.commands import EXIT_OK, EXIT_UNHEALTHY
 from demo.site import Response, base_url, serve
-from tests.conftest import CrawlResult, run_crawl
+from tests.conftest import ROOT, CrawlResult, dataset_rows, run_crawl
 from tests.newssite import NewsSite
 from tests.test_source_accounting import EMPTY_RSS
 from tests.test_source_accounting import SOURCES as TWO_SOURCES
@@ -127,6 +134,141 @@ def test_a_run_after_the_sources_recovered_is_healthy(runs: list[CrawlResult]) -
     assert fourth.returncode == EXIT_OK, fourth.log[-3000:]
     assert _unhealthy_lines(fourth) == []
     assert fourth.stats["news/source_health/unhealthy_sources"] == 0
+
+
+@pytest.fixture(scope="module")
+def report_file(runs: list[CrawlResult], folder: Path) -> Path:
+    """``scrapy report`` of the four runs (made before the fifth run below)."""
+    target = folder / "report.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "report", "-s", f"OUTPUT_DIR={folder / 'data'}",
+         "-o", str(target)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == EXIT_OK, done.stderr
+    return target
+
+
+@pytest.fixture(scope="module")
+def dataset_counts(runs: list[CrawlResult], folder: Path) -> Counter[str]:
+    """The dataset's rows per configured source, after the four runs."""
+    return Counter(row["source_name"] for row in dataset_rows(folder / "data"))
+
+
+def test_the_report_of_the_history_shows_the_drop(
+    report_file: Path, dataset_counts: Counter[str]
+) -> None:
+    page = lxml.html.fromstring(report_file.read_text(encoding="utf-8"))
+    rows = {row.get("data-source"): row for row in page.cssselect("#sources tbody tr")}
+    assert set(rows) == {"alpha", "beta", "gamma"}
+    recent = {
+        name: [span.text_content() for span in row.cssselect("td.recent span")]
+        for name, row in rows.items()
+    }
+    # run 3: beta stored nothing (blocked), gamma nothing new (its feed empty); both marked
+    assert recent["beta"][2] == recent["gamma"][2] == "0!"
+    assert all(not count.endswith("!") for count in recent["alpha"])
+    assert [int(count.rstrip("!")) for count in recent["alpha"]][2] > 0
+    for name in ("beta", "gamma"):
+        assert [count.endswith("!") for count in recent[name]] == [False, False, True, False]
+    findings = [item.text_content() for item in page.cssselect("ul.findings li")]
+    assert [text.split("(")[1].split(")")[0] for text in findings] == ["blocked", "listing"]
+    # run 4 recovered: every source healthy now
+    assert {
+        name: row.cssselect('[data-field="status"]')[0].text_content() for name, row in rows.items()
+    } == dict.fromkeys(rows, "healthy")
+    assert {
+        name: int(row.cssselect('[data-field="articles"]')[0].text_content())
+        for name, row in rows.items()
+    } == dataset_counts
+
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    # as root in a container; no GPU; no calls home (refused here, and slow)
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+def _open_in_chromium(page_file: Path, screenshot: Path) -> dict[str, Any]:
+    """Open ``page_file`` in headless Chromium: what it logged, what it asked for, what its
+    DOM says, and a screenshot."""
+    from playwright.sync_api import Error, sync_playwright  # noqa: PLC0415 - this test only
+
+    seen: dict[str, Any] = {"console": [], "requests": []}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            try:
+                page = browser.new_page(viewport={"width": 1200, "height": 900})
+                page.on("console", lambda m: seen["console"].append(f"{m.type}: {m.text}"))
+                page.on("pageerror", lambda e: seen["console"].append(f"pageerror: {e}"))
+                page.on("request", lambda r: seen["requests"].append(r.url))
+                page.goto(page_file.as_uri(), wait_until="load")
+                seen["dom"] = page.evaluate(DOM_FIGURES)
+                page.screenshot(path=str(screenshot), full_page=True)
+            finally:
+                browser.close()
+    except Error as exc:
+        pytest.skip(f"Chromium ({CHROMIUM}) could not be started by Playwright: {exc}")
+    return seen
+
+
+DOM_FIGURES = """() => {
+  const total = (key) => Number(document.querySelector(`[data-total="${key}"]`).dataset.value);
+  const charts = [...document.querySelectorAll("figure.chart")].map((figure) => {
+    const svg = figure.querySelector("svg");
+    const marks = svg ? [...svg.querySelectorAll(`g[id^="${figure.id.slice(6)}-mark-"]`)] : [];
+    return {
+      id: figure.id,
+      stated: Number(figure.dataset.marks),
+      marks: marks.length,
+      // drawn: each mark takes room on the screen
+      drawn: marks.filter((g) => { const b = g.getBBox(); return b.width > 0 || b.height > 0; })
+        .length,
+      svgWidth: svg ? svg.getBoundingClientRect().width : 0,
+      empty: figure.querySelector("p.empty")?.textContent ?? null,
+    };
+  });
+  const sources = Object.fromEntries([...document.querySelectorAll("#sources tbody tr")].map(
+    (row) => [row.dataset.source,
+              Number(row.querySelector('[data-field="articles"]').textContent)]));
+  return {rows: total("rows"), files: total("files"), charts, sources};
+}"""
+
+
+def test_the_report_in_a_browser(
+    report_file: Path, dataset_counts: Counter[str], folder: Path, tmp_path: Path
+) -> None:
+    if not (os.access(CHROMIUM, os.X_OK) or shutil.which(CHROMIUM)):
+        pytest.skip(f"no Chromium at {CHROMIUM} (Debian's chromium package; .ci/run installs it)")
+    screenshot = tmp_path / "report.png"
+    seen = _open_in_chromium(report_file, screenshot)
+    assert seen["console"] == []
+    assert seen["requests"] == [report_file.as_uri()]  # nothing else fetched
+    dom = seen["dom"]
+    assert dom["rows"] == sum(dataset_counts.values())
+    assert dom["files"] == len(list((folder / "data" / "articles").glob("*/*.parquet")))
+    assert dom["sources"] == dict(dataset_counts)
+    assert [chart["id"] for chart in dom["charts"]] == [
+        "chart-stored-per-run", "chart-articles-per-day", "chart-dropped-per-run",
+        "chart-errors-per-run", "chart-languages", "chart-dataset-growth",
+    ]  # fmt: skip
+    for chart in dom["charts"]:
+        assert chart["stated"] == chart["marks"] == chart["drawn"], chart
+        if chart["marks"]:
+            assert chart["svgWidth"] > 300, chart
+        else:  # nothing to draw (no page was dropped in these runs): said in words
+            assert chart["empty"], chart
+    drawn = {chart["id"] for chart in dom["charts"] if chart["marks"]}
+    assert drawn == {
+        "chart-stored-per-run", "chart-articles-per-day", "chart-errors-per-run",
+        "chart-languages", "chart-dataset-growth",
+    }  # fmt: skip
+    # a screenshot of the whole page, for a person to look at
+    assert screenshot.stat().st_size > 50_000
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_the_unhealthy_status_can_be_turned_off(

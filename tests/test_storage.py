@@ -488,6 +488,18 @@ def test_summary_reads_the_bucket_and_the_local_report(s3_crawl: S3Crawl) -> Non
     assert f"rows written    {written}" in completed.stdout  # the last crawl's report
 
 
+def test_the_report_is_written_into_the_bucket(s3_crawl: S3Crawl) -> None:
+    completed = scrapy(s3_crawl.bucket, s3_crawl.state, "report")
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    written = s3_crawl.report["stats"]["news/parquet/rows_written"]
+    assert completed.stdout == (
+        f"Report written to s3://{s3_crawl.bucket.name}/news/report.html ({written} articles, "
+        "1 source, 1 run; no unhealthy source)\n"
+    )
+    page = s3_crawl.bucket.filesystem.open_input_stream(f"{s3_crawl.bucket.name}/news/report.html")
+    assert f'data-total="rows" data-value="{written}"' in page.read().decode()
+
+
 def test_an_object_store_without_state_dir_or_bucket_is_refused_at_start(
     s3_crawl: S3Crawl, tmp_path: Path
 ) -> None:

@@ -43,9 +43,10 @@ LOOPBACK_SETTINGS = {
     "LOG_LEVEL": "INFO",
 }
 STALL_SECONDS = 90.0
-"""Scrapy logs its progress every 60 s; a longer silence means the reactor was blocked."""
+"""The crawl logs a progress line every ``PROGRESS_INTERVAL`` (30 s); a longer silence than
+three of them means the reactor was blocked."""
 _LOG_PROBLEM = re.compile(r"\] (ERROR|CRITICAL): ")
-_LOG_STATS = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) .*\bCrawled (\d+) pages \(at ")
+_PROGRESS_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) .*\bprogress: .*\bfetched (\d+) \(")
 DROPPED = "item_dropped_reasons_count/"
 FETCH_ERRORS = ("news/fetch/http_error/", "news/fetch/error/")
 
@@ -191,14 +192,15 @@ def fetch_errors(stats: Mapping[str, Any]) -> int:
 
 
 def log_summary(log_file: Path) -> tuple[tuple[str, ...], tuple[tuple[datetime, int], ...]]:
-    """The log's ERROR/CRITICAL lines (first 5), and its progress lines (time, pages)."""
+    """The log's ERROR/CRITICAL lines (first 5), and its progress lines (time, article pages
+    fetched)."""
     problems: list[str] = []
     found: list[tuple[datetime, int]] = []
     with contextlib.suppress(OSError), log_file.open(encoding="utf-8", errors="replace") as log:
         for line in log:
             if _LOG_PROBLEM.search(line) and len(problems) < 5:
                 problems.append(line.strip()[:300])
-            stats = _LOG_STATS.search(line)
+            stats = _PROGRESS_LINE.search(line)
             if stats is not None:
                 when = datetime.strptime(stats.group(1), "%Y-%m-%d %H:%M:%S")
                 found.append((when, int(stats.group(2))))
@@ -224,7 +226,8 @@ class CrawlRun:
     main_rss_quarters: tuple[int, int, int, int]
     log_problems: tuple[str, ...]
     progress: tuple[tuple[datetime, int], ...]
-    """Time and pages crawled of every progress line Scrapy logged (every 60 s and at close)."""
+    """Time and article pages fetched of every progress line the crawl logged (every
+    ``PROGRESS_INTERVAL``, crawler/progress.py)."""
     log_file: Path
     processes: tuple[ProcessSeen, ...] = ()
     """Every process of the crawl's tree, with its peaks."""

@@ -1,6 +1,6 @@
 """Project commands: ``scrapy crawl`` (checked, locked, with an exit status a scheduler can act
-on), ``scrapy summary``, ``scrapy compact``; and what they share: the exit statuses and the
-checks they make before they do anything."""
+on), ``scrapy summary``, ``scrapy report``, ``scrapy compact``; and what they share: the exit
+statuses and the checks they make before they do anything."""
 
 from __future__ import annotations
 

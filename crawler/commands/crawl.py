@@ -25,6 +25,7 @@ from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.misc import load_object
 
 from crawler.commands import EXIT_FAILED, EXIT_LOCKED, EXIT_UNHEALTHY, checked_settings, stop
+from crawler.progress import CrawlProgress
 from crawler.run_summary import run_summary
 from crawler.source_accounting import SOURCE_HEALTH_EXIT_STATUS, SourceAccounting
 from dataset.layout import uri_scheme
@@ -63,8 +64,18 @@ def crawl_failed(stats: dict[str, Any]) -> str | None:
 
 def source_accounting(crawler: Crawler) -> SourceAccounting | None:
     """The crawler's source accounting (``None`` when ``SOURCE_HISTORY_ENABLED`` is off)."""
-    extensions = crawler.extensions.middlewares if crawler.extensions else []
-    return next((e for e in extensions if isinstance(e, SourceAccounting)), None)
+    return crawler.get_extension(SourceAccounting)
+
+
+def stop_progress(crawler: Crawler) -> None:
+    """End the live progress display, if one is shown, before anything else is printed (the
+    spider's closing ends it; a forced shutdown closes no spider)."""
+    try:
+        progress = crawler.get_extension(CrawlProgress)
+    except RuntimeError:  # the crawl never started: no extension was made
+        return
+    if progress is not None:
+        progress.stop()
 
 
 def unhealthy_sources(accounting: SourceAccounting | None) -> str:
@@ -146,7 +157,10 @@ class Command(ScrapyCrawlCommand):
                 )
             crawler = self._create_crawler(args[0])
             self.crawler_process.crawl(crawler, **opts.spargs)
-            self.crawler_process.start()
+            try:
+                self.crawler_process.start()
+            finally:
+                stop_progress(crawler)
         if self.crawler_process.bootstrap_failed:
             self.exitcode = EXIT_FAILED
             return

@@ -1,0 +1,135 @@
+"""``scrapy report``: the crawl report, one self-contained HTML page, from the dataset under
+``OUTPUT_DIR`` and its run history (:mod:`dataset.html_report`).
+
+Written to ``OUTPUT_DIR/report.html`` (an object store's too), or to ``-o FILE`` (``-o -``:
+standard output). The runs are judged with the crawl's ``SOURCE_HEALTH_*`` settings.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from crawler.commands import EXIT_FAILED, checked_settings, stop
+from crawler.source_accounting import health_rules
+from dataset.layout import ARTICLES, owner_tag
+from dataset.run_history import RUNS
+from dataset.storage import folder_exists
+from pipelines.locations import dataset_location
+
+if TYPE_CHECKING:
+    import argparse
+
+    from dataset.html_report import ReportFacts
+    from dataset.storage import DatasetLocation
+
+REPORT_FILE = "report.html"
+"""The report's name in ``OUTPUT_DIR`` when ``-o`` names none."""
+
+
+def _write_local(path: Path, page: str) -> None:
+    """Write the page whole (aside, then renamed): a browser or a web server reading it never
+    sees half a page."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{owner_tag()}.tmp")
+    try:
+        tmp.write_text(page, encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_page(location: DatasetLocation, target: str | None, page: str) -> str:
+    """Write ``page`` to ``target`` (a local path, ``-``) or into the dataset's location;
+    returns where it went, for people."""
+    if target == "-":
+        sys.stdout.write(page)
+        return "standard output"
+    if target is not None:
+        path = Path(target)
+        _write_local(path, page)
+        return path.resolve().as_uri()
+    if location.is_local:
+        path = location.local_dir() / REPORT_FILE
+        _write_local(path, page)
+        return path.resolve().as_uri()
+    with location.filesystem.open_output_stream(location.path(REPORT_FILE)) as stream:
+        stream.write(page.encode("utf-8"))
+    return f"{location.display}/{REPORT_FILE}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def describe(facts: ReportFacts) -> str:
+    """The report's figures in one line."""
+    unhealthy = [source.name for source in facts.unhealthy]
+    return (
+        f"{_count(facts.rows, 'article')}, {_count(len(facts.sources), 'source')}, "
+        f"{_count(facts.run_count, 'run')}; "
+        + (f"unhealthy: {', '.join(unhealthy)}" if unhealthy else "no unhealthy source")
+    )
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}  # noqa: RUF012 - Scrapy's own class attribute
+
+    def syntax(self) -> str:
+        return "[-o FILE]"
+
+    def short_desc(self) -> str:
+        return "Write the crawl report (one HTML page) of the dataset under OUTPUT_DIR"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument(
+            "-o",
+            "--output",
+            metavar="FILE",
+            default=None,
+            help=f"write the page to FILE ('-': standard output); default OUTPUT_DIR/{REPORT_FILE}",
+        )
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        try:
+            super().process_options(args, opts)
+        except UsageError as exc:
+            stop(str(exc))
+        if args:
+            stop(
+                f"unexpected arguments: {' '.join(args)} "
+                "(the dataset is OUTPUT_DIR: -s OUTPUT_DIR=...)"
+            )
+        if opts.output is not None and opts.output != "-" and Path(opts.output).is_dir():
+            stop(f"-o {opts.output} is a folder; name a file, e.g. {opts.output}/{REPORT_FILE}")
+        assert self.settings is not None
+        self.checked = checked_settings(self.settings)
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        settings = self.checked
+        location = dataset_location(settings)
+        if not folder_exists(location, ARTICLES) and not folder_exists(location, RUNS):
+            stop(f"no dataset and no run history under {location.display}")
+        # imported here: Scrapy imports every command's module when any command starts, and
+        # matplotlib would add a third of a second to each crawl's start
+        from dataset.html_report import make_report  # noqa: PLC0415
+
+        try:
+            page, facts = make_report(location, health_rules(settings))
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            stop(f"cannot read {location.display}: {exc}", EXIT_FAILED)
+        try:
+            where = write_page(location, opts.output, page)
+        except OSError as exc:
+            stop(f"cannot write the report: {exc}", EXIT_FAILED)
+        # the page itself may be on standard output: the line goes where the page does not
+        out = sys.stderr if opts.output == "-" else sys.stdout
+        print(f"Report written to {where} ({describe(facts)})", file=out)

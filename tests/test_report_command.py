@@ -1,0 +1,108 @@
+"""``scrapy report`` (crawler/commands/report.py): where the page goes, what it says on the
+console, and the exit status when it cannot be made. (The page in a browser:
+tests/test_source_health.py; in the bucket: tests/test_storage.py.)"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+from crawler.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from tests.conftest import ROOT
+from tests.test_html_report_facts import write_dataset, write_history
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def report(output_dir: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "report", "-s", f"OUTPUT_DIR={output_dir}", *arguments],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("report")
+    write_dataset(folder)
+    write_history(folder, runs=3)
+    return folder
+
+
+def test_the_page_goes_beside_the_dataset(output: Path) -> None:
+    done = report(output)
+    assert done.returncode == EXIT_OK, done.stderr
+    page = output / "report.html"
+    assert done.stdout == (
+        f"Report written to {page.resolve().as_uri()} (8 articles, 2 sources, 3 runs; "
+        "unhealthy: b.test)\n"
+    )
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert not [path for path in output.iterdir() if path.name.endswith(".tmp")]
+
+
+def test_to_a_file_or_to_standard_output(output: Path, tmp_path: Path) -> None:
+    target = tmp_path / "site" / "crawl.html"
+    done = report(output, "-o", str(target))
+    assert done.returncode == EXIT_OK, done.stderr
+    assert done.stdout.startswith(f"Report written to {target.as_uri()} ")
+    assert 'data-total="rows" data-value="8"' in target.read_text(encoding="utf-8")
+    piped = report(output, "-o", "-")
+    assert piped.returncode == EXIT_OK, piped.stderr
+    assert piped.stdout.startswith("<!DOCTYPE html>")
+    assert piped.stderr.startswith("Report written to standard output (8 articles")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "status", "message"),
+    [
+        ((), EXIT_USAGE, "no dataset and no run history under "),
+        (("-o", "{tmp}"), EXIT_USAGE, "is a folder; name a file"),
+        (("extra",), EXIT_USAGE, "unexpected arguments: extra"),
+        (("-s", "SOURCE_HEALTH_MIN_RUNS=0"), EXIT_USAGE, "MIN_RUNS='0': must be >= 1"),
+    ],
+)
+def test_what_cannot_be_done_is_one_line(
+    tmp_path: Path, arguments: tuple[str, ...], status: int, message: str
+) -> None:
+    done = report(tmp_path / "none", *(a.format(tmp=tmp_path) for a in arguments))
+    assert done.returncode == status
+    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith("scrapy: error: ")
+    assert message in done.stderr
+
+
+def test_an_unreadable_history_fails_the_report(tmp_path: Path) -> None:
+    write_history(tmp_path, runs=1)
+    (next((tmp_path / "runs").glob("*/*.parquet"))).write_bytes(b"not parquet")
+    done = report(tmp_path)
+    assert done.returncode == EXIT_FAILED
+    assert done.stderr.startswith(f"scrapy: error: cannot read {tmp_path}: ")
+    assert done.stderr.count("\n") == 1
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_an_unwritable_target_fails_the_report(output: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    done = report(output, "-o", str(blocker / "report.html"))
+    assert done.returncode == EXIT_FAILED
+    assert done.stderr.startswith("scrapy: error: cannot write the report: ")
+
+
+def test_other_commands_do_not_pay_for_the_charts() -> None:
+    # Scrapy imports every command's module when any command starts (a crawl included)
+    code = (
+        "import sys; from scrapy.cmdline import _get_commands_dict; from scrapy.utils.project "
+        "import get_project_settings; commands = _get_commands_dict(get_project_settings(), True)"
+        "; print('report' in commands, 'matplotlib' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert done.stdout == "True False\n", done.stderr

@@ -13,9 +13,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 
-from crawler.commands import EXIT_LOCKED, checked_settings, stop
+from crawler.commands import EXIT_LOCKED, checked_settings, scrapy_options, stop
 from dataset.compaction import (
     DEFAULT_ROW_GROUP_ROWS,
     DEFAULT_TARGET_ROWS,
@@ -102,12 +101,7 @@ class Command(ScrapyCommand):
         )
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        try:
-            super().process_options(args, opts)
-        except UsageError as exc:
-            stop(str(exc))
-        if args:
-            stop(f"unexpected arguments: {' '.join(args)}")
+        scrapy_options(super().process_options, args, opts)
         if opts.target_rows < 2 or opts.row_group_rows < 1:
             stop("--target-rows must be at least 2 and --row-group-rows at least 1")
         assert self.settings is not None

@@ -24,7 +24,14 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.misc import load_object
 
-from crawler.commands import EXIT_FAILED, EXIT_LOCKED, EXIT_UNHEALTHY, checked_settings, stop
+from crawler.commands import (
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    EXIT_UNHEALTHY,
+    checked_settings,
+    scrapy_options,
+    stop,
+)
 from crawler.progress import CrawlProgress
 from crawler.run_summary import run_summary
 from crawler.source_accounting import SOURCE_HEALTH_EXIT_STATUS, SourceAccounting
@@ -116,10 +123,7 @@ class Command(ScrapyCrawlCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         """Everything is checked here, before Scrapy starts a crawler process (and logs): the
         spider name, the spider's arguments, every setting, the outputs."""
-        try:
-            super().process_options(args, opts)
-        except UsageError as exc:
-            stop(str(exc))
+        scrapy_options(super().process_options, args, opts, arguments=True)
         assert self.settings is not None
         loader = get_spider_loader(self.settings)
         spiders = ", ".join(sorted(loader.list())) or "none"

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 
-from crawler.commands import EXIT_FAILED, checked_settings, stop
+from crawler.commands import EXIT_FAILED, checked_settings, scrapy_options, stop
 from crawler.source_accounting import health_rules
 from dataset.layout import ARTICLES, owner_tag
 from dataset.run_history import RUNS
@@ -99,15 +98,7 @@ class Command(ScrapyCommand):
         )
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        try:
-            super().process_options(args, opts)
-        except UsageError as exc:
-            stop(str(exc))
-        if args:
-            stop(
-                f"unexpected arguments: {' '.join(args)} "
-                "(the dataset is OUTPUT_DIR: -s OUTPUT_DIR=...)"
-            )
+        scrapy_options(super().process_options, args, opts)
         if opts.output is not None and opts.output != "-" and Path(opts.output).is_dir():
             stop(f"-o {opts.output} is a folder; name a file, e.g. {opts.output}/{REPORT_FILE}")
         assert self.settings is not None

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 
-from crawler.commands import checked_settings, stop
+from crawler.commands import checked_settings, scrapy_options, stop
 from crawler.report import latest_report_in
 from dataset.layout import ARTICLES
 from dataset.schema import ARTICLE_SCHEMA, schema_version, upgrade
@@ -209,15 +208,7 @@ class Command(ScrapyCommand):
         return "Summarize the dataset under OUTPUT_DIR and the last crawl into it"
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        try:
-            super().process_options(args, opts)
-        except UsageError as exc:
-            stop(str(exc))
-        if args:
-            stop(
-                f"unexpected arguments: {' '.join(args)} "
-                "(the dataset is OUTPUT_DIR: -s OUTPUT_DIR=...)"
-            )
+        scrapy_options(super().process_options, args, opts)
         assert self.settings is not None
         self.checked = checked_settings(self.settings)
 

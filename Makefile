@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 # docs/ is a folder: the docs target is phony too
-.PHONY: docs install test lint format typecheck pytest demo bench bench-extract bench-listings bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-scale bench-kill bench-workers bench-worker-memory clean test-spark spark-java
+.PHONY: docs install test lint format typecheck pytest demo bench bench-extract bench-listings bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-scale bench-kill bench-workers bench-worker-memory bench-startup clean test-spark spark-java
 
 install: $(STAMP)
 
@@ -64,7 +64,12 @@ demo: install
 
 # Benchmarks print their tables; add ARGS=--write-results to update bench/RESULTS.md.
 bench: bench-extract bench-listings bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-kill \
-	bench-workers bench-worker-memory
+	bench-workers bench-worker-memory bench-startup
+
+# From the command to a one-page crawl's first request and to its exit, 7 runs; with
+# BASELINE=DIR, an older checkout's runs taken in turn (git worktree add /tmp/before <commit>).
+bench-startup: install
+	$(BIN)/python -m bench.startup $(if $(BASELINE),--baseline $(BASELINE)) $(ARGS)
 
 # Articles dropped as listings (none) and listing pages kept as articles, on every page we have.
 bench-listings: install

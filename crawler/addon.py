@@ -69,6 +69,13 @@ def user_agent_with_contact(user_agent: str, contact: str) -> str:
     return f"{user_agent} ({contact})"
 
 
+OFF_MEANS_UNLOADED = (
+    ("TELNETCONSOLE_ENABLED", "scrapy.extensions.telnet.TelnetConsole"),
+    ("REMOTE_CONTROL_ENABLED", "scrapy.extensions.remote_control.RemoteControl"),
+)
+"""Scrapy's extensions not even imported while their setting is off."""
+
+
 class NewsCrawlerAddon:
     """Sets every declared setting's default at ``addon`` priority, and what follows from other
     settings:
@@ -79,7 +86,8 @@ class NewsCrawlerAddon:
       ``OUTPUT_DIR/state/httpcache``) unless ``HTTPCACHE_DIR`` is given;
     * feed exports (``-O file.jsonl``) write the dataset's columns, not the crawl's own fields;
     * Scrapy's "Crawled N pages" line (``LOGSTATS_INTERVAL``) is off while the progress line
-      (``PROGRESS_ENABLED``) is on.
+      (``PROGRESS_ENABLED``) is on;
+    * Scrapy's Telnet console and remote control are not loaded at all while they are off.
     """
 
     def update_settings(self, settings: Settings) -> None:
@@ -88,6 +96,7 @@ class NewsCrawlerAddon:
         settings.set("FEED_EXPORT_FIELDS", list(COLUMNS), priority="addon")
         self._user_agent(settings)
         self._log_stats(settings)
+        self._unloaded_extensions(settings)
         if (settings.getpriority("HTTPCACHE_DIR") or 0) <= SETTINGS_PRIORITIES["project"]:
             try:
                 state = state_dir_for(
@@ -110,6 +119,18 @@ class NewsCrawlerAddon:
             return  # refused by the settings check, with the reason
         if progress_on:
             settings.set("LOGSTATS_INTERVAL", 0, priority="addon")
+
+    def _unloaded_extensions(self, settings: Settings) -> None:
+        # Scrapy imports an extension's module before the extension says it is turned off (it
+        # even imports every class path named in EXTENSIONS_BASE and EXTENSIONS, None or not, to
+        # compare them): the Telnet console's brings Twisted's conch (~30 MiB), the remote
+        # control's aiohttp (~26 MiB), into every crawl process, for nothing. So while one is
+        # off its path leaves EXTENSIONS_BASE; turned on (-s TELNETCONSOLE_ENABLED=True), it
+        # is loaded as Scrapy loads it.
+        base = settings["EXTENSIONS_BASE"]
+        for switch, path in OFF_MEANS_UNLOADED:
+            if not settings.getbool(switch) and path in base:
+                base.delete(path, priority="addon")
 
     def _user_agent(self, settings: Settings) -> None:
         contact = CRAWLER_CONTACT.read(settings)

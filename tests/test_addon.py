@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import subprocess
+import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,6 +20,7 @@ from crawler import settings as project_module
 from crawler.addon import DECLARED, NewsCrawlerAddon, effective_settings, user_agent_with_contact
 from dataset.schema import COLUMNS
 from pipelines.state import EMBEDDED_STORES, REDIS_STORES
+from tests.conftest import ROOT
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -281,3 +284,45 @@ def test_scrapys_log_stats_line_gives_way_to_the_progress_line(
 ) -> None:
     effective = effective_settings(_project(**given))
     assert effective.getfloat("LOGSTATS_INTERVAL") == interval
+
+
+EXTENSIONS_LOADED = """
+import sys
+from scrapy.utils.reactor import install_reactor
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+from scrapy.crawler import Crawler
+from scrapy.utils.project import get_project_settings
+from crawler.spiders.news import NewsSpider
+settings = get_project_settings()
+for given in sys.argv[1:]:
+    settings.set(*given.split("=", 1), priority="cmdline")
+crawler = Crawler(NewsSpider, settings)
+crawler._apply_settings()
+print(sorted(module for module in ("aiohttp", "twisted.conch") if module in sys.modules),
+      sorted(type(extension).__name__ for extension in crawler.extensions.middlewares))
+"""
+
+
+@pytest.mark.parametrize(
+    ("given", "imported", "extension"),
+    [
+        ((), [], None),
+        (("TELNETCONSOLE_ENABLED=True",), ["twisted.conch"], "TelnetConsole"),
+        (("REMOTE_CONTROL_ENABLED=True",), ["aiohttp"], "RemoteControl"),
+    ],
+)
+def test_extensions_turned_off_are_not_even_imported(
+    given: tuple[str, ...], imported: list[str], extension: str | None
+) -> None:
+    # in a process of its own: what a crawl process imports when its extensions are built
+    done = subprocess.run(
+        [sys.executable, "-c", EXTENSIONS_LOADED, *given],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    modules, extensions = done.stdout.split("] [")
+    assert modules == repr(imported)[:-1]
+    assert ("TelnetConsole" in extensions, "RemoteControl" in extensions) == (
+        extension == "TelnetConsole",
+        extension == "RemoteControl",
+    )

@@ -15,6 +15,8 @@ import asyncio
 import os
 import signal
 import sys
+import threading
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from multiprocessing import forkserver, popen_forkserver, resource_tracker
 from multiprocessing.context import ForkServerContext, ForkServerProcess
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from pebble import ProcessExpired, ProcessPool
 from trafilatura.meta import reset_caches
 
-from extraction.worker import process_page
+from extraction.worker import process_page, ready
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -128,9 +130,14 @@ class PagePool:
         self._pool: ProcessPool | None = None
         self._slots: asyncio.Semaphore | None = None
         self._inline_pages = 0
+        self._started: Future[None] = Future()
+        """Done once the workers run (at once inline)."""
+        self._starter: threading.Thread | None = None
 
     def start(self) -> None:
+        """Start the workers, in a thread of their own: the caller does not wait for them."""
         if self.workers < 1:
+            self._started.set_result(None)
             return
         # forkserver: workers are not forked from the crawl process and its threads
         context = _WorkerContext()
@@ -141,12 +148,32 @@ class PagePool:
             initializer=_ignore_interrupts,
             context=context,
         )
+        # pebble starts the fork server and the workers on the first task it is given, and
+        # waits for them there: about a second, while the fork server imports the extraction
+        # library. Given by the first page, that task would stall the crawl's event loop for
+        # that second; given now from this thread, the workers start while the crawl reads
+        # its feeds and sitemaps.
+        self._starter = threading.Thread(
+            target=self._start_workers, args=(self._pool,), name="page-pool-start", daemon=True
+        )
+        self._starter.start()
+
+    def _start_workers(self, pool: ProcessPool) -> None:
+        try:
+            pool.schedule(ready).result()
+        except Exception as exc:  # handed to the first page, which raises it
+            self._started.set_exception(exc)
+        else:
+            self._started.set_result(None)
 
     def close(self) -> None:
         """Let the workers finish their pages (for up to ``timeout``), then stop them, and wait
         until every worker process, the fork server and multiprocessing's resource tracker
         have exited: a crawl returns only when every process it started is gone (a scheduler's
         lock around it, or a CPU count of its process tree, sees the whole of it)."""
+        if self._starter is not None:
+            self._starter.join(self.timeout)  # a pool is not stopped while it starts
+            self._starter = None
         if self._pool is not None:
             self._pool.close()
             self._pool.join(timeout=self.timeout)
@@ -166,6 +193,9 @@ class PagePool:
             return self.function(body, url, content_type, options)
         if self._slots is None:  # made here: it belongs to the running event loop
             self._slots = asyncio.Semaphore(self.max_pending)
+        if not self._started.done():
+            await asyncio.wrap_future(self._started)
+        self._started.result()  # raises what stopped the workers from starting
         async with self._slots:
             future = self._pool.schedule(
                 self.function, args=(body, url, content_type, options), timeout=self.timeout

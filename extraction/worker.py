@@ -139,6 +139,12 @@ def process_page(
     return Extracted(extraction=extraction, precomputed=precompute(extraction.text, options))
 
 
+def ready() -> bool:
+    """Nothing: the task a :class:`~extraction.pool.PagePool` gives first, to start its workers
+    before the first page comes."""
+    return True
+
+
 def imported_packages(*_: object) -> list[str]:
     """The top-level packages this process has imported, sorted (takes and ignores
     :func:`process_page`'s arguments, so a :class:`~extraction.pool.PagePool` can run it in a

@@ -4,8 +4,11 @@ themselves when one hangs, dies or has done its share."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
+import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from extraction import pool as pool_module
@@ -102,18 +105,54 @@ def test_a_dying_worker_is_replaced_and_only_its_page_is_lost() -> None:
 
 def test_workers_are_replaced_after_max_tasks() -> None:
     pool = PagePool(1, max_tasks=3, function=misbehave)
-    results = run_pages(pool, [f"http://t/{n}" for n in range(9)])
+    results = run_pages(pool, [f"http://t/{n}" for n in range(8)])
     pids = [result["pid"] for result in results]
-    assert len(set(pids)) == 3
+    # the first worker's first task started it (ready), then 2 pages; 3 for each after it
+    assert [len(list(group)) for _, group in itertools.groupby(pids)] == [2, 3, 3]
     assert os.getpid() not in pids
 
 
 def test_workers_start_with_the_language_profiles_loaded() -> None:
     # loaded once in the fork server, not again in every worker that replaces another
     pool = PagePool(1, max_tasks=2, function=what_the_worker_holds)
-    results = run_pages(pool, [f"http://t/{n}" for n in range(4)])
+    results = run_pages(pool, [f"http://t/{n}" for n in range(3)])
     assert len({result["pid"] for result in results}) == 2
     assert all(result["detectors"] == 1 and result["signers"] == 1 for result in results)
+
+
+def test_the_workers_start_off_the_callers_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    # pebble starts the workers on the first task, waiting for them in the caller's thread
+    # (about a second): never the event loop's
+    scheduled_from: list[str] = []
+    schedule = pool_module.ProcessPool.schedule
+
+    def noting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        scheduled_from.append(threading.current_thread().name)
+        return schedule(self, *args, **kwargs)
+
+    monkeypatch.setattr(pool_module.ProcessPool, "schedule", noting)
+    results = run_pages(PagePool(2, function=misbehave), ["http://t/1", "http://t/2"])
+    assert [result["url"] for result in results] == ["http://t/1", "http://t/2"]
+    assert scheduled_from[0] == "page-pool-start"
+    assert threading.current_thread().name not in scheduled_from[:1]
+
+
+def test_a_pool_closed_while_it_starts_leaves_no_process() -> None:
+    pool = PagePool(2, function=misbehave)
+    pool.start()
+    pool.close()
+    children = [
+        path for path in Path("/proc").glob("[0-9]*/stat")
+        if _parent(path) == os.getpid()
+    ]  # fmt: skip
+    assert children == []
+
+
+def _parent(stat: Path) -> int | None:
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def test_pages_in_flight_are_bounded() -> None:

@@ -259,12 +259,19 @@ def test_a_second_run_fetches_listings_again_and_no_stored_article(
     check_complete(out, big_site)
 
 
+KILL_TIMEOUT = 8
+"""``REDIS_WORKER_TIMEOUT`` of the workers one of which the tests kill."""
+
+
 def test_a_killed_worker_loses_nothing(
     tmp_path: Path, site_server: Any, big_site: NewsSite, shared_redis: RedisTarget
 ) -> None:
     out = tmp_path / "out"
     before = len(site_server.requested)
-    timeout = ("REDIS_WORKER_TIMEOUT=3",)
+    # short, for a short test, but not so short that a worker extracting inline on a loaded
+    # machine (the GIL held by lxml, no heartbeat) is taken for dead while it lives: its
+    # in-flight pages would then be stored twice (seen at 3 s under CI load; the default is 60)
+    timeout = (f"REDIS_WORKER_TIMEOUT={KILL_TIMEOUT}",)
     victim, survivor = (
         start_worker(out, site_server, shared_redis, name, *timeout)
         for name in ("victim", "survivor")
@@ -304,7 +311,7 @@ def test_a_worker_killed_alone_is_taken_over_by_a_restart(
 ) -> None:
     out = tmp_path / "out"
     before = len(site_server.requested)
-    timeout = ("REDIS_WORKER_TIMEOUT=3",)
+    timeout = (f"REDIS_WORKER_TIMEOUT={KILL_TIMEOUT}",)
     victim = start_worker(out, site_server, shared_redis, "victim", *timeout)
     wait_for_articles(site_server, before, 150)
     victim.process.send_signal(signal.SIGKILL)

@@ -12,6 +12,7 @@ what every page needs once (:mod:`extraction.worker_preload`): no worker imports
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -80,7 +81,15 @@ class _WorkerContext(ForkServerContext):
 def _stop_helper_processes() -> None:
     """Stop multiprocessing's fork server (its workers have exited; it would linger until this
     process exits, then exit itself) and resource tracker, and wait for both. ``_stop`` is the
-    method multiprocessing's own tests stop them with; a new pool starts them again."""
+    method multiprocessing's own tests stop them with; a new pool starts them again.
+
+    The fork server is ended with ``SIGTERM`` first: its workers have exited and it holds
+    nothing to save, while stopped by closing its pipe it would first tear down its
+    interpreter, extraction library included (about 0.3 s of every crawl's exit)."""
+    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    if pid is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
     for helper in (
         getattr(forkserver, "_forkserver", None),
         getattr(resource_tracker, "_resource_tracker", None),

@@ -68,7 +68,6 @@ from bench.harness.crawls import (
     crawl_command,
     crawl_reports,
     drops,
-    fetch_errors,
     run_processes,
     stored_urls,
 )
@@ -119,6 +118,7 @@ from bench.redis_usage import (
     redis_version,
     usage_table,
 )
+from crawler.progress import fetch_errors
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

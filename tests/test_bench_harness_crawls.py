@@ -16,13 +16,12 @@ from bench.harness.crawls import (
     crawl_command,
     crawl_reports,
     drops,
-    fetch_errors,
     log_summary,
     python_scrapy,
     run_processes,
     stored_urls,
 )
-from crawler.progress import Progress, progress_line
+from crawler.progress import Progress, fetch_errors, progress_line
 from dataset.layout import articles_dir, crawls_dir
 from dataset.schema import to_table
 from dataset.writer import DatasetWriter

@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from bench.harness.corpus import ROOT
 from bench.harness.processes import TreeSampler, children_cpu, kill_trees
 from bench.harness.report import progress, workers_label
+from crawler.progress import fetch_errors
 from dataset.layout import articles_dir, crawls_dir, data_files
 
 if TYPE_CHECKING:
@@ -48,7 +49,6 @@ three of them means the reactor was blocked."""
 _LOG_PROBLEM = re.compile(r"\] (ERROR|CRITICAL): ")
 _PROGRESS_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) .*\bprogress: .*\bfetched (\d+) \(")
 DROPPED = "item_dropped_reasons_count/"
-FETCH_ERRORS = ("news/fetch/http_error/", "news/fetch/error/")
 
 
 # --- the command --------------------------------------------------------------------------------
@@ -185,10 +185,6 @@ def drops(stats: Mapping[str, Any]) -> dict[str, int]:
         for key, value in sorted(stats.items())
         if key.startswith(DROPPED)
     }
-
-
-def fetch_errors(stats: Mapping[str, Any]) -> int:
-    return sum(int(value) for key, value in stats.items() if key.startswith(FETCH_ERRORS))
 
 
 def log_summary(log_file: Path) -> tuple[tuple[str, ...], tuple[tuple[datetime, int], ...]]:

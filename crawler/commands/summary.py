@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 from scrapy.commands import ScrapyCommand
 
 from crawler.commands import checked_settings, scrapy_options, stop
+from crawler.progress import FETCH_ERRORS
 from crawler.report import latest_report_in
 from dataset.layout import ARTICLES
 from dataset.schema import ARTICLE_SCHEMA, schema_version, upgrade
@@ -190,7 +191,7 @@ def format_summary(
         errors = {
             key.removeprefix("news/fetch/"): value
             for key, value in stats.items()
-            if key.startswith(("news/fetch/error/", "news/fetch/http_error/"))
+            if key.startswith(FETCH_ERRORS)
         }
         lines.append(
             "  fetch errors    "

@@ -249,7 +249,13 @@ def language_mix(facts: ReportFacts) -> Chart:
 
 
 def _per_run(
-    key: str, title: str, caption: str, runs: Sequence[RunFacts], pick: Callable[[RunFacts], Any]
+    key: str,
+    title: str,
+    caption: str,
+    runs: Sequence[RunFacts],
+    pick: Callable[[RunFacts], Any],
+    *,
+    unit: str,
 ) -> Chart:
     total: Counter[str] = Counter()
     for run in runs:
@@ -262,7 +268,7 @@ def _per_run(
 
     def draw(axes: Axes, marks: _Marks) -> None:
         _stacked(axes, marks, [run.label for run in runs], series, colours)
-        axes.set_ylabel("pages" if key == "dropped-per-run" else "requests")
+        axes.set_ylabel(unit)
 
     svg, marks = _draw(key, (7.5, 2.6), draw)
     return Chart(key, title, caption, svg, marks)
@@ -275,6 +281,7 @@ def dropped_per_run(facts: ReportFacts) -> Chart:
         "Fetched pages not stored (a listing, no article, a duplicate, ...).",
         facts.runs,
         lambda run: run.dropped,
+        unit="pages",
     )
 
 
@@ -285,6 +292,7 @@ def errors_per_run(facts: ReportFacts) -> Chart:
         "HTTP errors, timeouts, DNS failures, pages robots.txt forbids.",
         facts.runs,
         lambda run: run.errors,
+        unit="requests",
     )
 
 

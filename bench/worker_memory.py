@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING
 from bench.harness.corpus import CORPUS_ENV, EXIT_NO_CORPUS, ROOT, corpus_dir, corpus_missing
 from bench.harness.crawls import console_scrapy, run_crawl
 from bench.harness.pages import PageSet, load_templates
-from bench.harness.processes import TreeSampler, caught_signals
+from bench.harness.processes import TreeSampler, caught_signals, memory_by_cause
 from bench.harness.report import (
     command_of,
     counts,
@@ -132,10 +132,18 @@ class ProbingSampler(TreeSampler):
     their modules every ``probe_every`` seconds."""
 
     probe_every: float = PROBE_SECONDS
+    causes: dict[int, dict[str, int]] = field(default_factory=dict)
+    """Each process's PSS by cause (:func:`memory_by_cause`) when its PSS was highest."""
     _probed: dict[int, float] = field(default_factory=dict)
+    _peak_read: dict[int, int] = field(default_factory=dict)
 
     def sample(self) -> None:
         super().sample()
+        for pid, seen in list(self.processes.items()):
+            if seen.pss > self._peak_read.get(pid, 0):
+                found = memory_by_cause(pid)
+                if found:
+                    self._peak_read[pid], self.causes[pid] = seen.pss, found
         servers = fork_servers(list(self.processes.values()))
         now = time.perf_counter() - self._started
         for pid, seen in self.processes.items():
@@ -161,6 +169,8 @@ class Process:
     peak_rss: int
     modules: dict[str, str]
     """Top-level module -> its file (empty when the probe did not answer)."""
+    causes: dict[str, int] = field(default_factory=dict)
+    """PSS by cause at its peak (:func:`memory_by_cause`)."""
 
     def third_party(self) -> list[str]:
         """Installed packages (not their private helpers: ``_brotli``, ``.pth`` hooks ...)."""
@@ -177,7 +187,11 @@ class Process:
         return [name for name in OF_NOTE if name in self.modules]
 
 
-def roles(seen: Sequence[ProcessSeen], modules: dict[int, dict[str, str]]) -> list[Process]:
+def roles(
+    seen: Sequence[ProcessSeen],
+    modules: dict[int, dict[str, str]],
+    causes: dict[int, dict[str, int]] | None = None,
+) -> list[Process]:
     """A crawl's processes (the crawl process first) by role, workers in the order seen."""
     servers = fork_servers(seen)
     found, workers = [], 0
@@ -194,7 +208,14 @@ def roles(seen: Sequence[ProcessSeen], modules: dict[int, dict[str, str]]) -> li
         else:
             role = f"other: `{process.command[:60]}`"
         found.append(
-            Process(role, process.pid, process.pss, process.rss, modules.get(process.pid, {}))
+            Process(
+                role,
+                process.pid,
+                process.pss,
+                process.rss,
+                modules.get(process.pid, {}),
+                (causes or {}).get(process.pid, {}),
+            )
         )
     return found
 
@@ -259,6 +280,7 @@ def measure(
     and probed."""
     slug = checkout.name.split()[0]
     modules = work_dir / f"modules-{slug}"
+    sampler = ProbingSampler([])
     run = run_crawl(
         server,
         options.pages,
@@ -269,9 +291,9 @@ def measure(
         cwd=checkout.path,
         env=probe_env(modules),
         label=f"crawl-{slug}",
-        sampler=ProbingSampler([]),
+        sampler=sampler,
     )
-    return Measured(checkout, run, roles(run.processes, read_modules(modules)))
+    return Measured(checkout, run, roles(run.processes, read_modules(modules), sampler.causes))
 
 
 # --- the report ---------------------------------------------------------------------------------
@@ -333,6 +355,31 @@ def memory_table(results: Sequence[Measured]) -> str:
     for m in results:
         headers += [f"{_column_title(m)}: peak PSS (MiB)", "peak RSS (MiB)"]
     return markdown_table(headers, rows)
+
+
+CAUSE_ROWS = 8
+"""Causes shown by name in :func:`causes_table`; the rest are summed in one row."""
+
+
+def causes_table(measured: Measured) -> str:
+    """One checkout's processes (not the resource tracker), PSS by cause at each one's peak:
+    the causes that weigh most over the tree by name, the rest summed."""
+    processes = [p for p in measured.processes if p.causes and p.role != "resource tracker"]
+    totals: dict[str, int] = {}
+    for process in processes:
+        for cause, size in process.causes.items():
+            totals[cause] = totals.get(cause, 0) + size
+    named = sorted(totals, key=lambda cause: -totals[cause])[:CAUSE_ROWS]
+    rows = [[cause, *(mib(p.causes.get(cause, 0)) for p in processes)] for cause in named]
+    rest = [sum(size for c, size in p.causes.items() if c not in named) for p in processes]
+    rows.append(["everything else", *(mib(size) for size in rest)])
+    rows.append(
+        [
+            "**total** (PSS at the process's peak)",
+            *(f"**{mib(sum(p.causes.values()))}**" for p in processes),
+        ]
+    )
+    return markdown_table(["cause", *(p.role for p in processes)], rows)
 
 
 def packages_table(results: Sequence[Measured]) -> str:
@@ -461,6 +508,15 @@ def render(results: Sequence[Measured], options: Options, command: str, corpus: 
         ),
         memory_table(results),
         *change_lines(results),
+        (
+            f"### Where the memory of {results[-1].checkout.the} goes\n\nEach process's PSS "
+            "by what its memory pages hold (`/proc/<pid>/smaps`, read when its PSS was "
+            "highest): anonymous memory is what the process made (Python objects, buffers, "
+            "the C libraries' heaps); a library's row is its code and data as mapped from its "
+            "files (a wheel's bundled `.libs` with it), shared out among the processes that "
+            "map it."
+        ),
+        causes_table(results[-1]),
         (
             "### What the workers load\n\nTop-level modules in `sys.modules`, late in each "
             "process's life (asked with a signal every 2 s by a `sitecustomize` probe, the "

@@ -30,6 +30,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Before any other: no request to other schemes than HTTP(S), nor to internal addresses
     # the crawl was not given (pages cannot steer the crawler into the local network).
     "crawler.address_guard.AddressGuardMiddleware": 50,
+    # Scrapy's meta-refresh redirects, without decoding the pages that cannot have one.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.meta_refresh.MetaRefreshMiddleware": 580,
 }
 # An honest User-Agent; CRAWLER_CONTACT (an e-mail or URL) is appended when set.
 USER_AGENT = "news-crawler/0.1 (+https://github.com/news-crawler/news-crawler)"

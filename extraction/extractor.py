@@ -3,6 +3,11 @@
 :func:`extract_article` parses the page once, reads its structured data, asks trafilatura for
 the main text, cleans it of the boilerplate trafilatura keeps and completes it with the lead it
 drops; :class:`ExtractionError` says why a page is no article.
+
+trafilatura and htmldate are imported when the first page is extracted (or by
+:func:`load_libraries`), not with this module: the crawl process imports it for its names and
+constants, and its extraction workers, which import it for its work, load them before they fork
+(``extraction.worker_preload``). Imported with it, they cost every crawl's start about 0.1 s.
 """
 
 from __future__ import annotations
@@ -14,12 +19,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import trafilatura
-from htmldate import find_date
 from lxml import etree
 from lxml.etree import XPath
-from trafilatura.metadata import extract_sitename, extract_title
-from trafilatura.utils import load_html
 
 from extraction.authors import clean_authors, without_outlet
 from extraction.boilerplate import (
@@ -43,6 +44,14 @@ if TYPE_CHECKING:
     from trafilatura.settings import Document
 
 logger = logging.getLogger(__name__)
+
+
+def load_libraries() -> None:
+    """Import the extraction libraries this module uses when it works (see above)."""
+    import htmldate  # noqa: F401, PLC0415
+    import trafilatura.metadata  # noqa: PLC0415
+    import trafilatura.utils  # noqa: F401, PLC0415
+
 
 MIN_TEXT_CHARS = 200
 """Pages with less main text than this (:func:`extraction.text.text_size`) are no article."""
@@ -225,6 +234,9 @@ def extract_article(
     if looks_binary(html):
         raise ExtractionError("NotHtml", "binary content (control characters) labelled as HTML")
     started = time.process_time()
+    from trafilatura.metadata import extract_sitename, extract_title  # noqa: PLC0415 - above
+    from trafilatura.utils import load_html  # noqa: PLC0415
+
     tree = load_html(html)
     _spent(timings, "trafilatura", started)
     if tree is None:
@@ -327,6 +339,8 @@ def _searched_date(tree: HtmlElement, url: str) -> datetime | None:
     copyright years into 1 January; on the corpus the first complete year-first date of the
     text was right on every page that had one (``bench/RESULTS.md``), at a fraction of the cost.
     """
+    from htmldate import find_date  # noqa: PLC0415 - see the module's docstring
+
     found = parse_datetime(find_date(tree, url=url, extensive_search=False, original_date=True))
     if found is not None:
         return found
@@ -352,6 +366,8 @@ def main_text(tree: HtmlElement, url: str) -> list[str]:
 
 
 def _trafilatura_paragraphs(tree: HtmlElement, url: str, *, fast: bool) -> list[str]:
+    import trafilatura  # noqa: PLC0415 - see the module's docstring
+
     document: Document | None = trafilatura.bare_extraction(  # type: ignore[assignment]
         tree,
         url=url,

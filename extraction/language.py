@@ -7,9 +7,15 @@ other languages).
 
 from __future__ import annotations
 
+import json
+from array import array
 from dataclasses import dataclass
+from functools import cache
+from operator import mul
+from pathlib import Path
 
-from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+from langdetect.detector import Detector
+from langdetect.detector_factory import PROFILES_DIRECTORY
 from langdetect.lang_detect_exception import LangDetectException
 
 DEFAULT_SEED = 0
@@ -38,6 +44,94 @@ class Detection:
         return self.seed == seed and self.sample_chars == sample_chars
 
 
+class Profiles:
+    """langdetect's n-gram profiles, stored compactly.
+
+    langdetect keeps, for each of its ~88,000 n-grams, a list of one probability per language
+    (55), as Python floats: about 60 MB, of which 0.2% are not zero. Here each n-gram names a
+    run of (language, probability) pairs in two flat arrays: about 10 MB. The arrays hold no
+    Python objects, so the extraction workers forked after the profiles are loaded read them
+    without copying them (reading a Python object writes its reference count, which copies its
+    memory page into the reading process).
+
+    The probabilities are langdetect's, computed the same way, and
+    :class:`CompactDetector` multiplies them in the same order: detections are identical.
+    """
+
+    def __init__(self, directory: str = PROFILES_DIRECTORY) -> None:
+        languages, words, self.starts, self.language_of, self.probability = _read(directory)
+        # The names and n-grams are made again from one string each once the files' objects
+        # are freed, so that they sit together in memory instead of each keeping alive the
+        # block of memory the file it came from was read into (~25 MB more).
+        self.languages = languages.split("\0")
+        self.rows: dict[str, int] = {word: row for row, word in enumerate(words.split("\0"))}
+        """Each n-gram's row: its pairs are ``starts[row]`` to ``starts[row + 1]``."""
+
+
+def _read(directory: str) -> tuple[str, str, array[int], array[int], array[float]]:
+    """langdetect's profile files as languages and n-grams, each joined by NUL, and the three
+    arrays."""
+    languages: list[str] = []
+    rows: dict[str, list[tuple[int, float]]] = {}
+    # langdetect's own order (the directory's), which its seeded trials depend on. The files
+    # are all read before any is parsed: what opening a file leaves behind would otherwise be
+    # spread among the parsed objects, and keep their memory from being given back.
+    files = [
+        path.read_bytes()
+        for path in Path(directory).iterdir()
+        if not path.name.startswith(".") and path.is_file()
+    ]
+    for content in files:
+        profile = json.loads(content)
+        index = len(languages)
+        languages.append(profile["name"])
+        n_words = profile["n_words"]
+        for word, count in profile["freq"].items():
+            pairs = rows.setdefault(word, [])
+            if 1 <= len(word) <= 3:
+                pairs.append((index, 1.0 * count / n_words[len(word) - 1]))
+    starts, language_of, probability = array("I", [0]), array("B"), array("d")
+    for pairs in rows.values():
+        for language, value in pairs:
+            language_of.append(language)
+            probability.append(value)
+        starts.append(len(probability))
+    return "\0".join(languages), "\0".join(rows), starts, language_of, probability
+
+
+@cache
+def profiles() -> Profiles:
+    """The profiles, loaded once per process (about 0.3 s)."""
+    return Profiles()
+
+
+class CompactDetector(Detector):
+    """langdetect's detector over :class:`Profiles`."""
+
+    def __init__(self, source: Profiles, seed: int) -> None:
+        self.profiles = source
+        self.word_lang_prob_map = source.rows  # what langdetect tests n-grams against
+        self.langlist = source.languages
+        self.seed = seed
+        super().__init__(self)
+
+    def _update_lang_prob(self, prob: list[float], word: str | None, alpha: float) -> bool:
+        # langdetect: prob[i] *= weight + lang_prob_map[i], lang_prob_map[i] mostly 0.0.
+        row = self.word_lang_prob_map.get(word) if word is not None else None
+        if row is None:
+            return False
+        weight = alpha / self.BASE_FREQ
+        factors = [weight] * len(prob)
+        source = self.profiles
+        start, end = source.starts[row], source.starts[row + 1]
+        for language, probability in zip(
+            source.language_of[start:end], source.probability[start:end], strict=True
+        ):
+            factors[language] = weight + probability
+        prob[:] = map(mul, prob, factors)
+        return True
+
+
 class LanguageDetector:
     """A seeded langdetect detector (its own profiles and seed; no global state).
 
@@ -53,16 +147,14 @@ class LanguageDetector:
     def __init__(
         self, *, seed: int = DEFAULT_SEED, sample_chars: int = DEFAULT_SAMPLE_CHARS
     ) -> None:
-        self._factory = DetectorFactory()
-        self._factory.load_profile(PROFILES_DIRECTORY)
-        self._factory.seed = seed
+        self._profiles = profiles()
         self.seed = seed
         self.sample_chars = sample_chars
 
     def detect(self, text: str) -> tuple[str | None, float | None]:
         """The most probable language of ``text`` (its first ``sample_chars`` characters)
         and its probability; ``(None, None)`` when the text has no letters to go by."""
-        detector = self._factory.create()
+        detector = CompactDetector(self._profiles, self.seed)
         detector.n_trial = self.TRIALS
         detector.append(text[: self.sample_chars])
         try:

@@ -24,7 +24,6 @@ from multiprocessing.context import ForkServerContext, ForkServerProcess
 from typing import TYPE_CHECKING, Any
 
 from pebble import ProcessExpired, ProcessPool
-from trafilatura.meta import reset_caches
 
 from extraction.worker import process_page, ready
 
@@ -39,6 +38,13 @@ DEFAULT_MAX_TASKS = 500
 """Pages after which a worker is replaced (which frees trafilatura's caches)."""
 PRELOAD = ("extraction.worker", "extraction.worker_preload")
 """What the fork server imports before it forks any worker."""
+
+
+def reset_caches() -> None:
+    """trafilatura's caches emptied (imported here only when extracting inline)."""
+    from trafilatura.meta import reset_caches as reset  # noqa: PLC0415
+
+    reset()
 
 
 class WorkerFailed(Exception):
@@ -103,14 +109,6 @@ def _ignore_interrupts() -> None:
     # Ctrl-C reaches the whole process group: the crawl process stops gracefully and still
     # needs its workers to finish the pages in flight.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def usable_cores() -> int:
-    """CPU cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 class PagePool:

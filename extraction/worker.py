@@ -12,7 +12,13 @@ import sys
 from dataclasses import dataclass, replace
 from functools import cache
 
-from extraction.extractor import MIN_TEXT_CHARS, Extraction, ExtractionError, extract_article
+from extraction.extractor import (
+    MIN_TEXT_CHARS,
+    Extraction,
+    ExtractionError,
+    extract_article,
+    load_libraries,
+)
 from extraction.language import DEFAULT_SAMPLE_CHARS, DEFAULT_SEED, Detection, LanguageDetector
 from extraction.signature import Signer
 from extraction.text import NormalizedText, content_hash, normalized
@@ -105,6 +111,7 @@ def warm_up(options: PageOptions | None = None) -> None:
     """Make what :func:`process_page` reuses from page to page for ``options`` (by default,
     the default options), so that processes forked afterwards inherit it."""
     options = options or PageOptions()
+    load_libraries()
     if options.language:
         _detector(options.language_seed, options.language_sample_chars)
     if options.signature:

@@ -16,8 +16,9 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 
 from extraction import extractor, pool
-from extraction.pool import PagePool, WorkerFailed, usable_cores
+from extraction.pool import PagePool, WorkerFailed
 from extraction.record import apply_extraction
+from extraction.resources import default_workers, memory_limit, usable_cores
 from extraction.worker import PageOptions, Rejected
 from pipelines import dedupe, language
 from pipelines.setting import flag, integer, number, optional_integer
@@ -41,7 +42,7 @@ EXTRACT_WORKERS = optional_integer(
     "worker processes that extract pages (and detect their language and sign their text); "
     "`0` extracts inline in the crawl process (for debugging)",
     minimum=0,
-    unset="usable cores",
+    unset="usable cores (the container's CPU quota counted), fewer under a memory limit",
 )
 EXTRACT_TIMEOUT = number(
     "EXTRACT_TIMEOUT",
@@ -145,8 +146,14 @@ class ExtractPipeline:
             signature=dedupe.DEDUPE_ENABLED.read(settings)
             and dedupe.DEDUPE_NEAR_ENABLED.read(settings),
         )
+        if workers is None:
+            cores = usable_cores()
+            chosen = default_workers(cores, memory_limit())
+            workers = chosen.workers
+            if workers < cores:
+                logger.info("Extraction workers: %s", chosen.reason)
         page_pool = PagePool(
-            usable_cores() if workers is None else workers,
+            workers,
             timeout=EXTRACT_TIMEOUT.read(settings),
             max_tasks=EXTRACT_WORKER_MAX_TASKS.read(settings),
             max_pending=EXTRACT_MAX_PENDING.read(settings),

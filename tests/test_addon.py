@@ -326,3 +326,31 @@ def test_extensions_turned_off_are_not_even_imported(
         extension == "TelnetConsole",
         extension == "RemoteControl",
     )
+
+
+PIPELINES_LOADED = """
+import sys
+from scrapy.utils.reactor import install_reactor
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+from scrapy.crawler import Crawler
+from scrapy.pipelines import ItemPipelineManager
+from scrapy.utils.project import get_project_settings
+from crawler.spiders.news import NewsSpider
+crawler = Crawler(NewsSpider, get_project_settings())
+crawler._apply_settings()
+manager = ItemPipelineManager.from_crawler(crawler)
+print(len(manager.middlewares),
+      sorted(module for module in ("trafilatura", "htmldate", "justext") if module in sys.modules))
+"""
+
+
+def test_the_crawl_process_does_not_import_the_extraction_libraries() -> None:
+    # its workers extract: trafilatura and htmldate would cost every start ~0.1 s
+    done = subprocess.run(
+        [sys.executable, "-c", PIPELINES_LOADED],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    pipelines, imported = done.stdout.split(" ", 1)
+    assert int(pipelines) >= 5  # the item pipelines were built
+    assert imported.strip() == "[]"

@@ -20,6 +20,8 @@ from bench.harness.processes import (
     command_line,
     kb_field,
     kill_trees,
+    memory_by_cause,
+    memory_cause,
     parents,
     process_cpu_seconds,
     process_trees,
@@ -144,3 +146,30 @@ def test_peaks_start_again_after_an_exec_but_not_at_the_exit(
     assert (server.command, server.rss, server.pss) == ("python -c server", 60, 45)
     assert sampler.cpu_seconds == 2.0
     assert sampler.peak("tree_rss") == 800
+
+
+def test_memory_by_cause_of_this_process() -> None:
+    found = memory_by_cause(os.getpid())
+    assert found[processes.ANONYMOUS] > 0
+    assert found[processes.PYTHON] > 0
+    # every mapping counted once: the causes add up to the process's PSS (read a moment apart)
+    assert abs(sum(found.values()) - pss(os.getpid())) < 0.1 * pss(os.getpid())
+    assert memory_by_cause(2**22 + 12345) == {}  # no such process
+
+
+@pytest.mark.parametrize(
+    ("path", "cause"),
+    [
+        ("", processes.ANONYMOUS),
+        ("[heap]", processes.ANONYMOUS),
+        ("[stack]", processes.ANONYMOUS),
+        ("/v/lib/python3.11/site-packages/pyarrow/libarrow.so.2600", "library: pyarrow"),
+        ("/v/lib/python3.11/site-packages/numpy.libs/libopenblas.so", "library: numpy"),
+        ("/v/lib/python3.11/site-packages/_cffi_backend.cpython-311.so", "library: cffi_backend"),
+        ("/usr/lib/python3.11/lib-dynload/_json.cpython-311.so", processes.PYTHON),
+        ("/usr/lib/x86_64-linux-gnu/libc.so.6", processes.SYSTEM),
+        ("/tmp/out/part-0.parquet", processes.OTHER_FILES),
+    ],
+)
+def test_memory_cause(path: str, cause: str) -> None:
+    assert memory_cause(path) == cause

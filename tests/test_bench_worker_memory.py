@@ -18,6 +18,7 @@ import pytest
 from bench.harness.corpus import ROOT
 from bench.harness.processes import ProcessSeen, kill_trees
 from bench.worker_memory import (
+    CAUSE_ROWS,
     Checkout,
     Measured,
     Options,
@@ -136,8 +137,10 @@ def test_roles_by_command_line_and_parent() -> None:
 
 def measured(name: str, path: Path, worker_modules: dict[str, str], pss: int) -> Measured:
     run = crawl_run(size=10, peak_tree_pss=pss * 2**20, peak_tree_rss=2 * pss * 2**20)
+    causes = {"anonymous memory (Python objects, C heaps)": 80 * 2**20, "library: lxml": 2**20}
+    causes |= {f"library: small{n}": 2**20 for n in range(CAUSE_ROWS)}
     processes = [
-        Process("crawl process", 10, 100 * 2**20, 150 * 2**20, {}),
+        Process("crawl process", 10, 100 * 2**20, 150 * 2**20, {}, causes),
         Process("extraction worker 1", 13, pss * 2**20, 2 * pss * 2**20, worker_modules),
     ]
     return Measured(Checkout(name, path, "abc1234"), run, processes)
@@ -171,6 +174,11 @@ def test_report(tmp_path: Path) -> None:
     assert "| this checkout (abc1234) | extraction worker 1 | 3 | 1 | extraction | none |" in text
     assert "in the workers of the baseline, not in those of this checkout: scrapy." in text
     assert "In the workers of this checkout, not in those of the baseline: none." in text
+    # where the memory goes, by cause, for the processes whose pages were read
+    assert "| cause | crawl process |\n" in text
+    assert "| anonymous memory (Python objects, C heaps) | 80 |" in text
+    assert "| everything else | 2 |" in text  # the causes past CAUSE_ROWS, summed
+    assert f"| **total** (PSS at the process's peak) | **{80 + 1 + CAUSE_ROWS}** |" in text
     assert results[0].code_problems() == []
     moved = measured("baseline", tmp_path / "elsewhere", baseline_modules, 120)
     assert moved.code_problems() == [f"pipelines from {tmp_path}/before/pipelines/__init__.py"]

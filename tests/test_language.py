@@ -6,12 +6,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+from langdetect.lang_detect_exception import LangDetectException
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem
-from extraction.language import Detection, LanguageDetector, choose_language
+from extraction.language import (
+    CompactDetector,
+    Detection,
+    LanguageDetector,
+    Profiles,
+    choose_language,
+    profiles,
+)
 from extraction.text import content_hash
 from extraction.worker import Precomputed
 from pipelines.language import LANGUAGE_MIN_CONFIDENCE, LanguagePipeline
@@ -310,3 +319,74 @@ def test_pipeline_detects_again_unless_the_detection_holds(
     assert item.language == "de"
     assert pipeline.stats.get_value("news/language/reused") is None
     assert pipeline.stats.get_value("news/language/detected") == 1
+
+
+# --- the compact profiles: langdetect's answers, in a sixth of the memory ---------------------
+
+
+def _page_texts() -> list[str]:
+    """The main text of every bundled page (31 languages and scripts among them)."""
+    import gzip  # noqa: PLC0415
+
+    from extraction.extractor import ExtractionError, extract_article  # noqa: PLC0415
+    from tests.conftest import ROOT  # noqa: PLC0415
+
+    texts = []
+    for path in sorted((ROOT / "demo" / "pages").rglob("*.html.gz")):
+        try:
+            texts.append(
+                extract_article(gzip.decompress(path.read_bytes()), "https://x.test/a").text
+            )
+        except ExtractionError:
+            continue
+    return texts
+
+
+def _langdetects(factory: Any, text: str) -> Any:
+    detector = factory.create()
+    detector.n_trial = LanguageDetector.TRIALS
+    detector.append(text)
+    try:
+        return [(found.lang, found.prob) for found in detector.get_probabilities()]
+    except LangDetectException as exc:
+        return str(exc)
+
+
+def _ours(profiles: Profiles, seed: int, text: str) -> Any:
+    detector = CompactDetector(profiles, seed)
+    detector.n_trial = LanguageDetector.TRIALS
+    detector.append(text)
+    try:
+        return [(found.lang, found.prob) for found in detector.get_probabilities()]
+    except LangDetectException as exc:
+        return str(exc)
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_compact_profiles_give_langdetects_exact_answers(seed: int) -> None:
+    factory = DetectorFactory()
+    factory.load_profile(PROFILES_DIRECTORY)
+    factory.seed = seed
+    ours = profiles()
+    assert ours.languages == factory.langlist
+    texts = [*_page_texts(), *SAMPLES.values(), "", "1234 5678", "日本語のテキスト"]
+    assert len(texts) > 40
+    samples = [text[:size] for text in texts for size in (30, 600, 3000)]
+    answers = [_langdetects(factory, sample) for sample in samples]
+    assert len({str(answer) for answer in answers}) > 20  # varied: languages, probabilities
+    assert [_ours(ours, seed, sample) for sample in samples] == answers
+
+
+def test_compact_profiles_hold_every_ngram_and_probability() -> None:
+    factory = DetectorFactory()
+    factory.load_profile(PROFILES_DIRECTORY)
+    ours = profiles()
+    assert ours.rows.keys() == factory.word_lang_prob_map.keys()
+    for word, probabilities in factory.word_lang_prob_map.items():
+        row = ours.rows[word]
+        dense = [0.0] * len(ours.languages)
+        for at in range(ours.starts[row], ours.starts[row + 1]):
+            dense[ours.language_of[at]] = ours.probability[at]
+        assert dense == probabilities[: len(ours.languages)], word
+    # langdetect's table, one Python float per language and n-gram, against ours
+    assert len(ours.probability) < 0.05 * len(ours.rows) * len(ours.languages)

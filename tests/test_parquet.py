@@ -522,3 +522,31 @@ def test_a_write_error_stops_the_crawl_and_leaves_nothing_partial(
     assert data_files(tmp_path / "articles") == []
     assert list((tmp_path / "state" / "tmp").iterdir()) == []
     assert announced == []
+
+
+PANDAS_AFTER_A_CRAWL = """
+import sys
+import pyarrow as pa
+from pipelines.parquet import keep_pandas_out
+keep_pandas_out()
+pa.RecordBatch.from_pylist([{"a": 1, "b": "x"}])
+print("pandas" in sys.modules)
+table = pa.table({"a": [1, 2]})
+print(type(table.to_pandas()).__name__)  # asked for, pandas is there
+"""
+
+
+def test_the_crawl_process_does_not_load_pandas() -> None:
+    pytest.importorskip("pandas", reason="pandas (the dev extras) installed: the case guarded")
+    done = subprocess.run(
+        [sys.executable, "-c", PANDAS_AFTER_A_CRAWL],
+        capture_output=True, text=True, timeout=60, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "DataFrame"]
+    # without the guard, pyarrow's first conversion does load it
+    plain = PANDAS_AFTER_A_CRAWL.replace("keep_pandas_out()\n", "", 1)
+    done = subprocess.run(
+        [sys.executable, "-c", plain], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stdout.split() == ["True", "DataFrame"]

@@ -4,15 +4,17 @@ themselves when one hangs, dies or has done its share."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import os
+import sys
 import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from extraction import pool as pool_module
-from extraction.pool import PagePool, WorkerFailed, usable_cores
+from extraction.pool import PagePool, WorkerFailed
 from extraction.worker import Extracted, PageOptions, process_page
 from tests.test_extractor import SEED_BODY, SEED_URL
 
@@ -41,6 +43,8 @@ def what_the_worker_holds(
         "pid": os.getpid(),
         "detectors": _detector.cache_info().currsize,
         "signers": _signer.cache_info().currsize,
+        "trafilatura": "trafilatura" in sys.modules,
+        "frozen": gc.get_freeze_count(),
     }
 
 
@@ -118,6 +122,10 @@ def test_workers_start_with_the_language_profiles_loaded() -> None:
     results = run_pages(pool, [f"http://t/{n}" for n in range(3)])
     assert len({result["pid"] for result in results}) == 2
     assert all(result["detectors"] == 1 and result["signers"] == 1 for result in results)
+    # the extraction library, imported lazily, was loaded there too
+    assert all(result["trafilatura"] for result in results)
+    # and what the server made was frozen: the workers' collections leave it unwritten, shared
+    assert all(result["frozen"] > 10_000 for result in results)
 
 
 def test_the_workers_start_off_the_callers_thread(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -198,7 +206,3 @@ def test_inline_the_caches_are_reset_after_max_tasks(monkeypatch: pytest.MonkeyP
     results = run_pages(pool, [f"http://t/{n}" for n in range(7)])
     assert [result["url"] for result in results] == [f"http://t/{n}" for n in range(7)]
     assert len(resets) == 2
-
-
-def test_usable_cores() -> None:
-    assert 1 <= usable_cores() <= (os.cpu_count() or 1)

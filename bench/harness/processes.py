@@ -48,6 +48,47 @@ def pss(pid: int) -> int:
     return kb_field(pid, "smaps_rollup", "Pss:")
 
 
+ANONYMOUS = "anonymous memory (Python objects, C heaps)"
+PYTHON = "Python (interpreter and standard library)"
+SYSTEM = "system libraries"
+OTHER_FILES = "other files"
+
+
+def memory_cause(path: str) -> str:
+    """What a mapping of ``/proc/<pid>/smaps`` (its path, or ``""``) holds: anonymous memory,
+    the interpreter, a site-packages distribution's code (``numpy``, ``pyarrow`` ...; a
+    wheel's bundled ``<name>.libs`` counted with it), system libraries, or other files."""
+    if not path or (path.startswith("[") and path != "[vdso]"):
+        return ANONYMOUS  # [heap], [stack], and memory no file backs
+    if "/site-packages/" in path:
+        package = path.split("/site-packages/", 1)[1].split("/", 1)[0]
+        package = package.removesuffix(".libs").split(".", 1)[0]
+        return f"library: {package.lstrip('_') or package}"
+    if "/python3" in path or "libpython" in path:
+        return PYTHON
+    if path.endswith(".so") or ".so." in path or path == "[vdso]":
+        return SYSTEM
+    return OTHER_FILES
+
+
+def memory_by_cause(pid: int) -> dict[str, int]:
+    """The PSS of a process by :func:`memory_cause`, in bytes (empty when it is gone)."""
+    try:
+        text = (PROC / str(pid) / "smaps").read_text()
+    except OSError:
+        return {}
+    found: dict[str, int] = {}
+    cause = ANONYMOUS
+    for line in text.splitlines():
+        first = line.split(maxsplit=1)[0] if line else ""
+        if "-" in first and not first.endswith(":"):  # a mapping's header line
+            fields = line.split(maxsplit=5)
+            cause = memory_cause(fields[5] if len(fields) > 5 else "")
+        elif first == "Pss:":
+            found[cause] = found.get(cause, 0) + int(line.split()[1]) * 1024
+    return found
+
+
 def _stat_fields(pid: int) -> list[str]:
     """The fields of ``/proc/<pid>/stat`` after the command name (state first)."""
     try:

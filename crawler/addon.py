@@ -15,7 +15,7 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
-from crawler import address_guard, incremental, progress, report, source_accounting
+from crawler import address_guard, incremental, memory, progress, report, source_accounting
 from crawler.spiders import news
 from dataset.layout import HTTPCACHE, LocationError, state_dir_for
 from dataset.schema import COLUMNS
@@ -50,6 +50,7 @@ DECLARED: tuple[Setting[Any], ...] = (
     *report.SETTINGS,
     *source_accounting.SETTINGS,
     *progress.SETTINGS,
+    *memory.SETTINGS,
     *crawl_state.SETTINGS,
 )
 """Every setting the project declares."""

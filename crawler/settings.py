@@ -90,6 +90,8 @@ SPIDER_MIDDLEWARES = {"crawler.incremental.IncrementalMiddleware": 950}
 # sources' health judged, then (its spider_closed handler runs later: connected later) the
 # crawl's stats and finish reason, health figures included, to STATE_DIR/crawls/.
 EXTENSIONS = {
+    # The memory the crawl process frees, given back to the system now and then.
+    "crawler.memory.MemoryTrim": 470,
     "crawler.progress.CrawlProgress": 480,
     "crawler.source_accounting.SourceAccounting": 490,
     "crawler.report.CrawlReport": 500,

@@ -16,6 +16,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -46,11 +47,19 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+@cache
 def load_libraries() -> None:
-    """Import the extraction libraries this module uses when it works (see above)."""
+    """Import the extraction libraries this module uses when it works (see above).
+
+    Importing trafilatura sets htmldate's log level to WARNING: the level it had before (set
+    by whoever runs the extraction: the crawl quiets both) is put back."""
+    htmldate_logger = logging.getLogger("htmldate")
+    level = htmldate_logger.level
     import htmldate  # noqa: F401, PLC0415
     import trafilatura.metadata  # noqa: PLC0415
     import trafilatura.utils  # noqa: F401, PLC0415
+
+    htmldate_logger.setLevel(level)
 
 
 MIN_TEXT_CHARS = 200
@@ -234,6 +243,7 @@ def extract_article(
     if looks_binary(html):
         raise ExtractionError("NotHtml", "binary content (control characters) labelled as HTML")
     started = time.process_time()
+    load_libraries()
     from trafilatura.metadata import extract_sitename, extract_title  # noqa: PLC0415 - above
     from trafilatura.utils import load_html  # noqa: PLC0415
 
@@ -356,6 +366,7 @@ def main_text(tree: HtmlElement, url: str) -> list[str]:
     text is very short, or much shorter than the page's paragraphs: only then does it run
     (same body F1 as always running it, see ``bench/RESULTS.md``).
     """
+    load_libraries()
     paragraphs = _trafilatura_paragraphs(tree, url, fast=True)
     size = sum(len(p) for p in paragraphs)
     if size < FULL_EXTRACTION_BELOW_CHARS or size < FULL_EXTRACTION_BELOW_SHARE * sum(

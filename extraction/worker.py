@@ -8,6 +8,7 @@ handed on as one :class:`Precomputed` value valid only for the text it was compu
 
 from __future__ import annotations
 
+import itertools
 import sys
 from dataclasses import dataclass, replace
 from functools import cache
@@ -20,6 +21,7 @@ from extraction.extractor import (
     load_libraries,
 )
 from extraction.language import DEFAULT_SAMPLE_CHARS, DEFAULT_SEED, Detection, LanguageDetector
+from extraction.memory import WORKER_TRIM_PAGES, give_back
 from extraction.signature import Signer
 from extraction.text import NormalizedText, content_hash, normalized
 
@@ -138,12 +140,20 @@ def precompute(text: str, options: PageOptions) -> Precomputed:
 def process_page(
     body: bytes, url: str, content_type: str | None, options: PageOptions
 ) -> Extracted | Rejected:
-    """Extract one page and do the later stages' work on its text."""
+    """Extract one page and do the later stages' work on its text (and every
+    :data:`~extraction.memory.WORKER_TRIM_PAGES` pages, give the memory freed back)."""
     try:
         extraction = extract_article(body, url, content_type, min_text_chars=options.min_text_chars)
     except ExtractionError as exc:
         return Rejected(reason=exc.reason, message=str(exc))
-    return Extracted(extraction=extraction, precomputed=precompute(extraction.text, options))
+    else:
+        return Extracted(extraction=extraction, precomputed=precompute(extraction.text, options))
+    finally:
+        if next(_pages) % WORKER_TRIM_PAGES == 0:
+            give_back()
+
+
+_pages = itertools.count(1)
 
 
 def ready() -> bool:

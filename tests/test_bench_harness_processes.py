@@ -150,7 +150,7 @@ def test_peaks_start_again_after_an_exec_but_not_at_the_exit(
 
 def test_memory_by_cause_of_this_process() -> None:
     found = memory_by_cause(os.getpid())
-    assert found[processes.ANONYMOUS] > 0
+    assert found[processes.ANONYMOUS] + found.get(processes.MAIN_HEAP, 0) > 0
     assert found[processes.PYTHON] > 0
     # every mapping counted once: the causes add up to the process's PSS (read a moment apart)
     assert abs(sum(found.values()) - pss(os.getpid())) < 0.1 * pss(os.getpid())
@@ -161,7 +161,7 @@ def test_memory_by_cause_of_this_process() -> None:
     ("path", "cause"),
     [
         ("", processes.ANONYMOUS),
-        ("[heap]", processes.ANONYMOUS),
+        ("[heap]", processes.MAIN_HEAP),
         ("[stack]", processes.ANONYMOUS),
         ("/v/lib/python3.11/site-packages/pyarrow/libarrow.so.2600", "library: pyarrow"),
         ("/v/lib/python3.11/site-packages/numpy.libs/libopenblas.so", "library: numpy"),
@@ -173,3 +173,8 @@ def test_memory_by_cause_of_this_process() -> None:
 )
 def test_memory_cause(path: str, cause: str) -> None:
     assert memory_cause(path) == cause
+
+
+def test_a_threads_c_heap_is_told_by_its_alignment() -> None:
+    assert memory_cause("", 0x7F5A_6C00_0000, 0x2D_E000) == processes.THREAD_HEAPS
+    assert memory_cause("", 0x7F5A_6C01_0000, 0x2D_E000) == processes.ANONYMOUS

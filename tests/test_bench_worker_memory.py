@@ -137,7 +137,7 @@ def test_roles_by_command_line_and_parent() -> None:
 
 def measured(name: str, path: Path, worker_modules: dict[str, str], pss: int) -> Measured:
     run = crawl_run(size=10, peak_tree_pss=pss * 2**20, peak_tree_rss=2 * pss * 2**20)
-    causes = {"anonymous memory (Python objects, C heaps)": 80 * 2**20, "library: lxml": 2**20}
+    causes = {"C heap of the main thread ([heap])": 80 * 2**20, "library: lxml": 2**20}
     causes |= {f"library: small{n}": 2**20 for n in range(CAUSE_ROWS)}
     processes = [
         Process("crawl process", 10, 100 * 2**20, 150 * 2**20, {}, causes),
@@ -176,7 +176,7 @@ def test_report(tmp_path: Path) -> None:
     assert "In the workers of this checkout, not in those of the baseline: none." in text
     # where the memory goes, by cause, for the processes whose pages were read
     assert "| cause | crawl process |\n" in text
-    assert "| anonymous memory (Python objects, C heaps) | 80 |" in text
+    assert "| C heap of the main thread ([heap]) | 80 |" in text
     assert "| everything else | 2 |" in text  # the causes past CAUSE_ROWS, summed
     assert f"| **total** (PSS at the process's peak) | **{80 + 1 + CAUSE_ROWS}** |" in text
     assert results[0].code_problems() == []

@@ -4,6 +4,9 @@ against the corpus's truth, the seed acceptance case, and the reasons a page is 
 from __future__ import annotations
 
 import json
+import logging
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -415,3 +418,25 @@ def test_without_declared_body_a_page_of_links_is_still_a_listing() -> None:
     with pytest.raises(ExtractionError) as raised:
         extract_article(page.encode(), "https://news.test/culture/")
     assert raised.value.reason in ("ListingPage", "NotAnArticle")
+
+
+LEVEL_AFTER_EXTRACTING = """
+import logging
+logging.getLogger("htmldate").setLevel(logging.CRITICAL)  # as the crawl's extract stage does
+import sys
+from extraction.extractor import extract_article
+with open(sys.argv[1], "rb") as page:
+    extract_article(page.read(), "https://x.test/a")  # trafilatura is imported here, lazily
+print(logging.getLogger("htmldate").level, logging.getLogger("trafilatura").level)
+"""
+
+
+def test_importing_trafilatura_late_keeps_the_quieted_htmldate_log() -> None:
+    # trafilatura sets htmldate's level to WARNING when imported: an inline crawl then logged
+    # htmldate's cache-reset errors (and exited 1)
+    done = subprocess.run(
+        [sys.executable, "-c", LEVEL_AFTER_EXTRACTING, str(PAGES_DIR / SEED_FILE)],
+        capture_output=True, text=True, timeout=60, check=False, cwd=PAGES_DIR.parents[1],
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(logging.CRITICAL), str(logging.NOTSET)]

@@ -48,18 +48,31 @@ def pss(pid: int) -> int:
     return kb_field(pid, "smaps_rollup", "Pss:")
 
 
-ANONYMOUS = "anonymous memory (Python objects, C heaps)"
+ANONYMOUS = "other anonymous memory (Python's objects, large buffers, ...)"
+MAIN_HEAP = "C heap of the main thread ([heap])"
+THREAD_HEAPS = "C heaps of other threads"
 PYTHON = "Python (interpreter and standard library)"
 SYSTEM = "system libraries"
 OTHER_FILES = "other files"
+_THREAD_HEAP_ALIGN = 64 << 20
+"""glibc maps each thread arena's heap at a multiple of its maximum size, 64 MiB."""
 
 
-def memory_cause(path: str) -> str:
-    """What a mapping of ``/proc/<pid>/smaps`` (its path, or ``""``) holds: anonymous memory,
-    the interpreter, a site-packages distribution's code (``numpy``, ``pyarrow`` ...; a
-    wheel's bundled ``<name>.libs`` counted with it), system libraries, or other files."""
-    if not path or (path.startswith("[") and path != "[vdso]"):
-        return ANONYMOUS  # [heap], [stack], and memory no file backs
+def memory_cause(path: str, start: int = 0, size: int = 0) -> str:
+    """What a mapping of ``/proc/<pid>/smaps`` (its path, or ``""``; its start address and
+    size) holds: a C heap (glibc's main one, a thread's), other anonymous memory (Python's
+    object arenas among it: the kernel merges neighbouring mappings, so they cannot be told
+    apart by their size), the interpreter, a site-packages distribution's code (``numpy``,
+    ``pyarrow`` ...; a wheel's bundled ``<name>.libs`` counted with it), system libraries, or
+    other files."""
+    if path == "[heap]":
+        return MAIN_HEAP
+    if not path:
+        if start and start % _THREAD_HEAP_ALIGN == 0 and size <= _THREAD_HEAP_ALIGN:
+            return THREAD_HEAPS
+        return ANONYMOUS
+    if path.startswith("[") and path != "[vdso]":
+        return ANONYMOUS  # [stack], [anon:...]
     if "/site-packages/" in path:
         package = path.split("/site-packages/", 1)[1].split("/", 1)[0]
         package = package.removesuffix(".libs").split(".", 1)[0]
@@ -83,7 +96,9 @@ def memory_by_cause(pid: int) -> dict[str, int]:
         first = line.split(maxsplit=1)[0] if line else ""
         if "-" in first and not first.endswith(":"):  # a mapping's header line
             fields = line.split(maxsplit=5)
-            cause = memory_cause(fields[5] if len(fields) > 5 else "")
+            low, _, high = first.partition("-")
+            start, end = int(low, 16), int(high, 16)
+            cause = memory_cause(fields[5] if len(fields) > 5 else "", start, end - start)
         elif first == "Pss:":
             found[cause] = found.get(cause, 0) + int(line.split()[1]) * 1024
     return found

@@ -40,7 +40,8 @@ EXTRACT_MIN_TEXT_CHARS = integer(
 EXTRACT_WORKERS = optional_integer(
     "EXTRACT_WORKERS",
     "worker processes that extract pages (and detect their language and sign their text); "
-    "`0` extracts inline in the crawl process (for debugging)",
+    "`0` extracts in the crawl process itself (for debugging, and the least memory: "
+    "docs/operations.md, In a container)",
     minimum=0,
     unset="usable cores (the container's CPU quota counted), fewer under a memory limit",
 )

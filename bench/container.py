@@ -217,8 +217,8 @@ def check(pages: int, limit: int, corpus: Path, folder: Path) -> Checked:
 
 def render(checked: Checked, command: str, corpus: str) -> str:
     run = checked.run
-    verdict = "**completes**" if not checked.problems() else "**fails**: " + "; ".join(
-        checked.problems()
+    verdict = (
+        "**completes**" if not checked.problems() else "**fails**: " + "; ".join(checked.problems())
     )
     table = markdown_table(
         [

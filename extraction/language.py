@@ -49,10 +49,10 @@ class Profiles:
 
     langdetect keeps, for each of its ~88,000 n-grams, a list of one probability per language
     (55), as Python floats: about 60 MB, of which 0.2% are not zero. Here each n-gram names a
-    run of (language, probability) pairs in two flat arrays: about 10 MB. The arrays hold no
-    Python objects, so the extraction workers forked after the profiles are loaded read them
-    without copying them (reading a Python object writes its reference count, which copies its
-    memory page into the reading process).
+    run of (language, probability) pairs in flat arrays: about 14 MB in all, most of it the
+    n-grams themselves. The arrays hold no Python objects, so the extraction workers forked
+    after the profiles are loaded read the probabilities without copying them (reading a Python
+    object writes its reference count, which copies its memory page into the reading process).
 
     The probabilities are langdetect's, computed the same way, and
     :class:`CompactDetector` multiplies them in the same order: detections are identical.
@@ -133,7 +133,8 @@ class CompactDetector(Detector):
 
 
 class LanguageDetector:
-    """A seeded langdetect detector (its own profiles and seed; no global state).
+    """A seeded langdetect detector (its own seed; the profiles, read-only, are loaded once per
+    process and shared; no other global state).
 
     >>> LanguageDetector().detect("Das ist ein kurzer deutscher Satz über das Wetter.")[0]
     'de'

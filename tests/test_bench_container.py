@@ -51,7 +51,8 @@ def test_a_crawl_completes_under_512_mib(tmp_path: Path) -> None:
     assert checked.run.rows == checked.expected_rows >= 18
     if checked.enforced:
         assert checked.oom_kills == 0
-        assert checked.cgroup_peak is not None and 0 < checked.cgroup_peak <= 512 * MIB
+        assert checked.cgroup_peak is not None
+        assert 0 < checked.cgroup_peak <= 512 * MIB
     text = render(checked, "python -m bench.container", "demo/pages")
     assert text.startswith("## A 512 MiB container")
     assert f"| 512 | {checked.cage} | 0 | 20 |" in text

@@ -17,7 +17,6 @@ from extraction.language import (
     CompactDetector,
     Detection,
     LanguageDetector,
-    Profiles,
     choose_language,
     profiles,
 )
@@ -342,18 +341,8 @@ def _page_texts() -> list[str]:
     return texts
 
 
-def _langdetects(factory: Any, text: str) -> Any:
-    detector = factory.create()
-    detector.n_trial = LanguageDetector.TRIALS
-    detector.append(text)
-    try:
-        return [(found.lang, found.prob) for found in detector.get_probabilities()]
-    except LangDetectException as exc:
-        return str(exc)
-
-
-def _ours(profiles: Profiles, seed: int, text: str) -> Any:
-    detector = CompactDetector(profiles, seed)
+def _answer(detector: Any, text: str) -> Any:
+    """What a langdetect detector says of ``text`` with our number of trials."""
     detector.n_trial = LanguageDetector.TRIALS
     detector.append(text)
     try:
@@ -372,9 +361,9 @@ def test_compact_profiles_give_langdetects_exact_answers(seed: int) -> None:
     texts = [*_page_texts(), *SAMPLES.values(), "", "1234 5678", "日本語のテキスト"]
     assert len(texts) > 40
     samples = [text[:size] for text in texts for size in (30, 600, 3000)]
-    answers = [_langdetects(factory, sample) for sample in samples]
+    answers = [_answer(factory.create(), sample) for sample in samples]
     assert len({str(answer) for answer in answers}) > 20  # varied: languages, probabilities
-    assert [_ours(ours, seed, sample) for sample in samples] == answers
+    assert [_answer(CompactDetector(ours, seed), sample) for sample in samples] == answers
 
 
 def test_compact_profiles_hold_every_ngram_and_probability() -> None:

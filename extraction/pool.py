@@ -192,21 +192,29 @@ class PagePool:
     async def run(
         self, body: bytes, url: str, content_type: str | None, options: PageOptions
     ) -> Extracted | Rejected:
-        """:func:`process_page` for one page; raises :class:`WorkerFailed`."""
+        """:func:`process_page` for one page (:meth:`call`); raises :class:`WorkerFailed`."""
         if self._pool is None:
             self._inline_pages += 1
             if self._inline_pages % self.max_tasks == 0:
                 reset_caches()
-            return self.function(body, url, content_type, options)
+        result: Extracted | Rejected = await self.call(
+            self.function, body, url, content_type, options
+        )
+        return result
+
+    async def call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """``function(*args)`` in a worker (here when there are none), among the pages:
+        :func:`extraction.worker.detect_language` asks a worker what its profiles say.
+        Raises :class:`WorkerFailed`."""
+        if self._pool is None:
+            return function(*args)
         if self._slots is None:  # made here: it belongs to the running event loop
             self._slots = asyncio.Semaphore(self.max_pending)
         if not self._started.done():
             await asyncio.wrap_future(self._started)
         self._started.result()  # raises what stopped the workers from starting
         async with self._slots:
-            future = self._pool.schedule(
-                self.function, args=(body, url, content_type, options), timeout=self.timeout
-            )
+            future = self._pool.schedule(function, args=args, timeout=self.timeout)
             try:
                 result: Any = await asyncio.wrap_future(future)
             except FutureTimeout:

@@ -156,6 +156,13 @@ def process_page(
 _pages = itertools.count(1)
 
 
+def detect_language(text: str, seed: int, sample_chars: int) -> Detection:
+    """The language of ``text``, by this process's detector (in a worker: the one its fork
+    server loaded), for a text a later stage changed (the crawl process then loads no
+    profiles of its own)."""
+    return _detector(seed, sample_chars).detection(text)
+
+
 def ready() -> bool:
     """Nothing: the task a :class:`~extraction.pool.PagePool` gives first, to start its workers
     before the first page comes."""

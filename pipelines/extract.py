@@ -22,9 +22,11 @@ from extraction.resources import default_workers, memory_limit, usable_cores
 from extraction.worker import PageOptions, Rejected
 from pipelines import dedupe, language
 from pipelines.setting import flag, integer, number, optional_integer
+from pipelines.signals import workers_started
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.signalmanager import SignalManager
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
@@ -126,8 +128,10 @@ class ExtractPipeline:
         keep_html: bool = False,
         pool: PagePool | None = None,
         options: PageOptions | None = None,
+        signals: SignalManager | None = None,
     ) -> None:
         self.stats = stats
+        self.signals = signals
         self.keep_html = keep_html
         """Leave the page on the item, for the HTML archive (``HTML_ARCHIVE_ENABLED``)."""
         self.pool = pool or PagePool(0)
@@ -169,12 +173,15 @@ class ExtractPipeline:
             keep_html=HTML_ARCHIVE_ENABLED.read(settings),
             pool=page_pool,
             options=options,
+            signals=crawler.signals,
         )
 
     def open_spider(self) -> None:
         self.pool.start()
         if self.pool.workers:
             logger.info("Extracting in %d worker processes", self.pool.workers)
+            if self.signals is not None:
+                self.signals.send_catch_log(workers_started, pool=self.pool)
 
     def close_spider(self) -> None:
         self.pool.close()

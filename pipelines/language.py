@@ -12,14 +12,18 @@ from scrapy.exceptions import NotConfigured
 
 from extraction import language
 from extraction.language import LanguageDetector
+from extraction.pool import WorkerFailed
 from extraction.record import apply_detection
+from extraction.worker import detect_language
 from pipelines.setting import flag, integer, number
+from pipelines.signals import workers_started
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
     from extraction.language import Detection
+    from extraction.pool import PagePool
     from extraction.worker import Precomputed
 
 logger = logging.getLogger(__name__)
@@ -49,7 +53,9 @@ SETTINGS = (LANGUAGE_ENABLED, LANGUAGE_SAMPLE_CHARS, LANGUAGE_MIN_CONFIDENCE, LA
 
 class LanguagePipeline:
     """Sets ``language`` and ``language_confidence``; the extraction worker's detection is
-    used when it was made on this very text, with these settings."""
+    used when it was made on this very text, with these settings. A text a stage changed
+    since (the site-boilerplate stage) is detected again by an extraction worker when there
+    are workers, so that the crawl process never loads the language profiles."""
 
     def __init__(
         self,
@@ -63,15 +69,33 @@ class LanguagePipeline:
         self.min_confidence = min_confidence
         self.seed = seed
         self.sample_chars = sample_chars
+        self.pool: PagePool | None = None
+        """The extract stage's workers (:data:`pipelines.signals.workers_started`; ``None``:
+        none)."""
         self._detector: LanguageDetector | None = None
 
     @property
     def detector(self) -> LanguageDetector:
-        """Made when first needed: with extraction workers, they detect (the profiles take
-        tens of MB)."""
+        """Made when first needed, in this process: without extraction workers, or when a
+        worker failed."""
         if self._detector is None:
             self._detector = LanguageDetector(seed=self.seed, sample_chars=self.sample_chars)
         return self._detector
+
+    def use_workers(self, pool: PagePool) -> None:
+        self.pool = pool
+
+    async def _detect(self, text: str) -> tuple[str | None, float | None]:
+        if self.pool is not None:
+            try:
+                found: Detection = await self.pool.call(
+                    detect_language, text, self.seed, self.sample_chars
+                )
+            except WorkerFailed:
+                pass  # detected here instead
+            else:
+                return found.language, found.confidence
+        return self.detector.detect(text)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -79,12 +103,14 @@ class LanguagePipeline:
         if not LANGUAGE_ENABLED.read(settings):
             raise NotConfigured("LANGUAGE_ENABLED is off")
         assert crawler.stats is not None
-        return cls(
+        pipeline = cls(
             crawler.stats,
             sample_chars=LANGUAGE_SAMPLE_CHARS.read(settings),
             min_confidence=LANGUAGE_MIN_CONFIDENCE.read(settings),
             seed=LANGUAGE_SEED.read(settings),
         )
+        crawler.signals.connect(pipeline.use_workers, signal=workers_started)
+        return pipeline
 
     def _reusable(self, precomputed: Precomputed | None, text: str) -> Detection | None:
         if precomputed is None or precomputed.detection is None:
@@ -94,7 +120,7 @@ class LanguagePipeline:
             return None
         return detection if precomputed.for_text(text) else None
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         text = adapter.get("text") or ""
         reused = self._reusable(adapter.get("precomputed"), text)
@@ -102,7 +128,7 @@ class LanguagePipeline:
             self.stats.inc_value("news/language/reused")
             detected, confidence = reused.language, reused.confidence
         else:
-            detected, confidence = self.detector.detect(text)
+            detected, confidence = await self._detect(text)
         language_code, confidence = apply_detection(
             adapter, detected, confidence, min_confidence=self.min_confidence
         )

@@ -27,3 +27,9 @@ article_skipped = object()
 """Sent by the incremental middleware for each article request it does not send, with
 ``request`` and ``reason`` (``known``: stored already; ``rejected``: dropped as no article
 before)."""
+
+workers_started = object()
+"""Sent by the extract stage when it opens, with ``pool`` (its
+:class:`~extraction.pool.PagePool`), when it has extraction workers. The language stage asks
+them to detect again a text a later stage changed, instead of loading the language profiles in
+the crawl process."""

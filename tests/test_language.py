@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,10 +21,17 @@ from extraction.language import (
     choose_language,
     profiles,
 )
+from extraction.pool import PagePool, WorkerFailed
 from extraction.text import content_hash
 from extraction.worker import Precomputed
+from pipelines.extract import ExtractPipeline
 from pipelines.language import LANGUAGE_MIN_CONFIDENCE, LanguagePipeline
 from pipelines.setting import SettingError
+
+
+def _process(pipeline: LanguagePipeline, item: Any) -> Any:
+    return asyncio.run(pipeline.process_item(item))
+
 
 SAMPLES = {
     "en": (
@@ -166,7 +174,7 @@ def test_pipeline_sets_detected_language() -> None:
         text=SAMPLES["de"],
         declared_language="en",
     )
-    assert pipeline.process_item(item) is item
+    assert _process(pipeline, item) is item
     assert item.language == "de"
     assert item.language_confidence is not None
     assert item.language_confidence >= 0.8
@@ -180,7 +188,7 @@ def test_pipeline_falls_back_to_declared_language() -> None:
     item = ArticleItem(
         url="https://example.com/a", fetched_at=FETCHED, text="12345", declared_language="it"
     )
-    pipeline.process_item(item)
+    _process(pipeline, item)
     assert item.language == "it"
     assert item.language_confidence is None
     assert pipeline.stats.get_value("news/language/declared") == 1
@@ -199,7 +207,7 @@ def test_pipeline_declared_language_wins_over_unsure_detection(
     item = ArticleItem(
         url="https://example.com/a", fetched_at=FETCHED, text=text, declared_language="en"
     )
-    pipeline.process_item(item)
+    _process(pipeline, item)
     assert item.language == "en"
     assert item.language_confidence is None
     assert pipeline.stats.get_value("news/language/declared") == 1
@@ -213,7 +221,7 @@ def test_pipeline_keeps_unsure_detection_without_declaration(
     expected = detector.detect(text)
     pipeline = make_pipeline()
     item = ArticleItem(url="https://example.com/a", fetched_at=FETCHED, text=text)
-    pipeline.process_item(item)
+    _process(pipeline, item)
     assert (item.language, item.language_confidence) == expected
     assert pipeline.stats.get_value("news/language/detected") == 1
 
@@ -221,7 +229,7 @@ def test_pipeline_keeps_unsure_detection_without_declaration(
 def test_pipeline_unknown_language() -> None:
     pipeline = make_pipeline()
     item = ArticleItem(url="https://example.com/a", fetched_at=FETCHED, text="")
-    pipeline.process_item(item)
+    _process(pipeline, item)
     assert item.language is None
     assert item.language_confidence is None
     assert pipeline.stats.get_value("news/language/unknown") == 1
@@ -240,7 +248,7 @@ def test_pipeline_counts_every_item() -> None:
         ArticleItem(url="https://example.com/4", fetched_at=FETCHED, text="2024"),
     ]
     for item in items:
-        pipeline.process_item(item)
+        _process(pipeline, item)
     assert [item.language for item in items] == ["en", "ru", "fr", None]
     assert pipeline.stats.get_value("news/language/detected") == 2
     assert pipeline.stats.get_value("news/language/declared") == 1
@@ -289,7 +297,7 @@ def test_pipeline_reuses_the_workers_detection_of_this_text() -> None:
     item = ArticleItem(
         url="https://example.de/a", fetched_at=FETCHED, text=text, precomputed=_precomputed(text)
     )
-    pipeline.process_item(item)
+    _process(pipeline, item)
     assert (item.language, item.language_confidence) == ("xx", 0.97)
     assert pipeline.stats.get_value("news/language/reused") == 1
     assert pipeline.stats.get_value("news/language/detected") == 1
@@ -314,7 +322,7 @@ def test_pipeline_detects_again_unless_the_detection_holds(
     item = ArticleItem(
         url="https://example.de/a", fetched_at=FETCHED, text=SAMPLES["de"], precomputed=precomputed
     )
-    pipeline.process_item(item)
+    _process(pipeline, item)
     assert item.language == "de"
     assert pipeline.stats.get_value("news/language/reused") is None
     assert pipeline.stats.get_value("news/language/detected") == 1
@@ -379,3 +387,56 @@ def test_compact_profiles_hold_every_ngram_and_probability() -> None:
         assert dense == probabilities[: len(ours.languages)], word
     # langdetect's table, one Python float per language and n-gram, against ours
     assert len(ours.probability) < 0.05 * len(ours.rows) * len(ours.languages)
+
+
+# --- a text changed after extraction: detected again by a worker --------------------------------
+
+
+def _changed_text_item() -> ArticleItem:
+    # no worker detection for this text (a later stage changed it): it must be detected again
+    return ArticleItem(
+        url="https://example.fr/a", fetched_at=FETCHED, text=SAMPLES["fr"], declared_language="en"
+    )
+
+
+def test_a_changed_text_is_detected_again_by_a_worker_not_here() -> None:
+    crawler = get_crawler()
+    pipeline = build_from_crawler(LanguagePipeline, crawler)
+    pool = PagePool(1)
+    extract = ExtractPipeline(pipeline.stats, pool=pool, signals=crawler.signals)
+    extract.open_spider()  # starts the workers, and tells the language stage
+    try:
+        assert pipeline.pool is pool
+        item = _changed_text_item()
+        _process(pipeline, item)
+    finally:
+        extract.close_spider()
+    assert item.language == "fr"
+    assert pipeline._detector is None  # no profiles loaded in this process
+    assert pipeline.stats.get_value("news/language/detected") == 1
+
+
+def test_without_workers_the_text_is_detected_here() -> None:
+    crawler = get_crawler()
+    pipeline = build_from_crawler(LanguagePipeline, crawler)
+    ExtractPipeline(pipeline.stats, pool=PagePool(0), signals=crawler.signals).open_spider()
+    assert pipeline.pool is None
+    item = _changed_text_item()
+    _process(pipeline, item)
+    assert item.language == "fr"
+    assert pipeline._detector is not None
+
+
+def test_a_failed_worker_leaves_the_detection_to_this_process() -> None:
+    class FailingPool:
+        workers = 1
+
+        async def call(self, *args: Any) -> Any:
+            raise WorkerFailed("the worker died", timed_out=False)
+
+    pipeline = make_pipeline()
+    pipeline.pool = FailingPool()  # type: ignore[assignment]
+    item = _changed_text_item()
+    _process(pipeline, item)
+    assert item.language == "fr"
+    assert pipeline._detector is not None

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -280,7 +281,7 @@ def test_a_page_cleaned_after_its_start_keeps_the_workers_detection(tmp_path: Pa
     assert (precomputed.normalized, precomputed.signature) == (None, None)
     # the later stages: the detection is reused, the text normalized anew
     language = build_from_crawler(LanguagePipeline, crawler)
-    language.process_item(item)
+    asyncio.run(language.process_item(item))
     assert crawler.stats.get_value("news/language/reused") == 1
     assert item.language == "en"
     build_from_crawler(NormalizePipeline, crawler).process_item(item)
@@ -295,7 +296,7 @@ def test_a_page_cleaned_at_its_start_is_detected_again(tmp_path: Path) -> None:
     assert item.text == f"{LEAD}\n\nThe last paragraph."
     assert item.precomputed == Precomputed(text_hash=content_hash(item.text))
     language = build_from_crawler(LanguagePipeline, crawler)
-    language.process_item(item)
+    asyncio.run(language.process_item(item))
     assert crawler.stats.get_value("news/language/reused") is None
     assert crawler.stats.get_value("news/language/detected") == 1
     assert item.language == "en"

@@ -43,6 +43,7 @@ from bench.harness.report import (
     work_dir,
 )
 from bench.harness.server import serving
+from extraction.resources import read_value
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -76,7 +77,7 @@ class Cage:
         if self.folder is None:
             return None
         for name in ("memory.peak", "memory.max_usage_in_bytes"):
-            value = _read(self.folder / name)
+            value = read_value(self.folder / name)
             if value and value.isdigit():
                 return int(value)
         return None
@@ -86,17 +87,10 @@ class Cage:
         if self.folder is None:
             return None
         for name in ("memory.events", "memory.oom_control"):
-            for line in (_read(self.folder / name) or "").splitlines():
+            for line in (read_value(self.folder / name) or "").splitlines():
                 key, _, value = line.partition(" ")
                 if key == "oom_kill" and value.strip().isdigit():
                     return int(value)
-        return None
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text().strip()
-    except OSError:
         return None
 
 
@@ -119,7 +113,7 @@ def memory_cage(limit: int, root: Path = CGROUP_ROOT) -> Iterator[Cage]:
     """The best way at hand to run commands under ``limit`` bytes of memory (see above)."""
     name = f"news-crawler-bench-{os.getpid()}"
     v2 = root / name
-    controllers = _read(root / "cgroup.subtree_control") or ""
+    controllers = read_value(root / "cgroup.subtree_control") or ""
     if "memory" in controllers.split() and _mkdir(v2):
         try:
             _write(v2 / "memory.swap.max", "0")

@@ -45,7 +45,7 @@ def memory_limit(root: Path = CGROUP_ROOT, proc: Path = PROC_CGROUP) -> int | No
     found = []
     for folder, version in _cgroup_folders(root, proc, "memory"):
         name = "memory.max" if version == 2 else "memory.limit_in_bytes"
-        value = _read(folder / name)
+        value = read_value(folder / name)
         if value is not None and value.isdigit() and int(value) < _UNLIMITED:
             found.append(int(value))
     return min(found, default=None)
@@ -56,10 +56,10 @@ def cpu_limit(root: Path = CGROUP_ROOT, proc: Path = PROC_CGROUP) -> float | Non
     found = []
     for folder, version in _cgroup_folders(root, proc, "cpu"):
         if version == 2:
-            quota, _, period = (_read(folder / "cpu.max") or "max").partition(" ")
+            quota, _, period = (read_value(folder / "cpu.max") or "max").partition(" ")
         else:
-            quota = _read(folder / "cpu.cfs_quota_us") or "-1"
-            period = _read(folder / "cpu.cfs_period_us") or ""
+            quota = read_value(folder / "cpu.cfs_quota_us") or "-1"
+            period = read_value(folder / "cpu.cfs_period_us") or ""
         if quota.isdigit() and period.isdigit() and int(period) > 0:
             found.append(int(quota) / int(period))
     return min(found, default=None)
@@ -94,7 +94,7 @@ def default_workers(cores: int, memory: int | None) -> WorkerCount:
 def _cgroup_folders(root: Path, proc: Path, controller: str) -> list[tuple[Path, int]]:
     """The folders of this process's cgroup for ``controller`` and of each parent, with the
     layout's version, its own first."""
-    lines = (_read(proc) or "").splitlines()
+    lines = (read_value(proc) or "").splitlines()
     folders: list[tuple[Path, int]] = []
     for line in lines:
         if line.count(":") < 2:
@@ -117,7 +117,8 @@ def _cgroup_folders(root: Path, proc: Path, controller: str) -> list[tuple[Path,
     return folders
 
 
-def _read(path: Path) -> str | None:
+def read_value(path: Path) -> str | None:
+    """A small file's text (a cgroup or ``/proc`` value), stripped; ``None`` when unreadable."""
     try:
         return path.read_text().strip()
     except OSError:

@@ -3,6 +3,7 @@ same manifest format as the corpus), so that ``make test`` exercises it without 
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -104,3 +105,45 @@ def test_missing_corpus_exits_with_status_2(
     error = capsys.readouterr().err
     assert str(tmp_path / "nowhere") in error
     assert "NEWS_CORPUS_DIR" in error
+
+
+def test_missing_second_set_exits_with_status_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NEWS_CORPUS_DIR", str(PAGES_DIR))
+    monkeypatch.setenv("NEWS_EVALSET_DIR", str(tmp_path / "nowhere"))
+    assert main(["--limit", "1"]) == 2
+    error = capsys.readouterr().err
+    assert "No second set found" in error
+    assert "NEWS_EVALSET_DIR" in error
+    assert "--no-evalset" in error
+
+
+def test_second_set_is_scored_beside_the_corpus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second set of one page (a bundled page with snippets of its own) reported in its own
+    section, pooled as its README says; without it, no such section."""
+    page = {page.id: page for page in load_pages(PAGES_DIR)}[GOOD_PAGE]
+    (tmp_path / "html").mkdir()
+    (tmp_path / "html" / "page.html.gz").write_bytes(page.file.read_bytes())
+    record = {
+        "id": "second/page",
+        "file": "html/page.html.gz",
+        "url": page.url,
+        "expected": {
+            "must_contain": ["child care", "words that are nowhere on the page"],
+            "must_not_contain": ["a snippet the page lacks"],
+        },
+    }
+    (tmp_path / "manifest.jsonl").write_text(json.dumps(record) + "\n")
+    monkeypatch.setenv("NEWS_CORPUS_DIR", str(PAGES_DIR))
+    monkeypatch.setenv("NEWS_EVALSET_DIR", str(tmp_path))
+    assert main(["--limit", "1"]) == 0
+    report = capsys.readouterr().out
+    assert f"### Second set: trafilatura's evaluation pages\n\n1 pages of `{tmp_path}`" in report
+    assert "| ours | 1 | 0 | 0.500 | 1.000 | 0.000 |" in report
+    assert "| trafilatura | 1 | 0 | 0.500 | 1.000 | 0.000 |" in report
+    assert "1 the same, 0 worse" in report
+    assert main(["--limit", "1", "--no-evalset"]) == 0
+    assert "Second set" not in capsys.readouterr().out

@@ -8,8 +8,11 @@ from typing import TYPE_CHECKING
 from bench.harness.corpus import (
     CORPUS_ENV,
     DEFAULT_CORPUS_DIR,
+    DEFAULT_EVALSET_DIR,
+    EVALSET_ENV,
     corpus_dir,
     corpus_missing,
+    evalset_dir,
     load_pages,
     read_body,
 )
@@ -53,3 +56,16 @@ def test_corpus_location_and_the_message_when_it_is_missing(
     assert f"{CORPUS_ENV}=/path/to/corpus make bench-extract" in error
     assert not corpus_missing(PAGES_DIR, "bench-extract")
     assert capsys.readouterr().err == ""
+
+
+def test_second_set_location_and_the_message_when_it_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv(EVALSET_ENV, raising=False)
+    assert evalset_dir() == DEFAULT_EVALSET_DIR
+    monkeypatch.setenv(EVALSET_ENV, str(tmp_path))
+    assert evalset_dir() == tmp_path
+    assert corpus_missing(tmp_path, "bench-extract", what="second set", variable=EVALSET_ENV)
+    error = capsys.readouterr().err
+    assert error.startswith(f"No second set found: looked for {tmp_path / 'manifest.jsonl'}")
+    assert f"{EVALSET_ENV}=/path/to/second-set make bench-extract" in error

@@ -1,9 +1,12 @@
-"""The development corpus: where it is, its manifest, and what to say when it is missing.
+"""The development corpus and the second labelled set: where they are, their manifests, and what
+to say when one is missing.
 
 The corpus is ``$NEWS_CORPUS_DIR``, else ``../shared/corpus`` next to the repository: a
 ``manifest.jsonl`` (one page a line: ``id``, ``source``, ``language``, ``url``, ``file``,
 ``expected``) and the gzipped pages it names. ``demo/pages`` has the same format, which is how
-the tests run the benchmarks without the corpus.
+the tests run the benchmarks without the corpus. The second set (trafilatura's own evaluation
+pages, must / must-not snippets) is ``$NEWS_EVALSET_DIR``, else
+``../shared/evalsets/trafilatura``, in the same shape (no ``source`` or ``language``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 """The repository."""
 DEFAULT_CORPUS_DIR = ROOT.parent / "shared" / "corpus"
 CORPUS_ENV = "NEWS_CORPUS_DIR"
+DEFAULT_EVALSET_DIR = ROOT.parent / "shared" / "evalsets" / "trafilatura"
+EVALSET_ENV = "NEWS_EVALSET_DIR"
 EXIT_NO_CORPUS = 2
 """Exit status of a benchmark that found no corpus."""
 
@@ -54,15 +59,23 @@ def corpus_dir() -> Path:
     return Path(configured) if configured else DEFAULT_CORPUS_DIR
 
 
-def corpus_missing(directory: Path, make_target: str) -> bool:
+def evalset_dir() -> Path:
+    """``$NEWS_EVALSET_DIR``, else ``../shared/evalsets/trafilatura`` relative to the root."""
+    configured = os.environ.get(EVALSET_ENV)
+    return Path(configured) if configured else DEFAULT_EVALSET_DIR
+
+
+def corpus_missing(
+    directory: Path, make_target: str, *, what: str = "corpus", variable: str = CORPUS_ENV
+) -> bool:
     """Whether ``directory`` holds no corpus (``manifest.jsonl``); says so on stderr, with how
-    to point ``make <make_target>`` at one."""
+    to point ``make <make_target>`` at one (``what`` names the set, ``variable`` its setting)."""
     if (directory / "manifest.jsonl").is_file():
         return False
     print(
-        f"No corpus found: looked for {directory / 'manifest.jsonl'}.\n"
-        f"Set {CORPUS_ENV} to the corpus directory (the one holding manifest.jsonl and "
-        f"html/), e.g. {CORPUS_ENV}=/path/to/corpus make {make_target}",
+        f"No {what} found: looked for {directory / 'manifest.jsonl'}.\n"
+        f"Set {variable} to the {what} directory (the one holding manifest.jsonl and "
+        f"html/), e.g. {variable}=/path/to/{what.replace(' ', '-')} make {make_target}",
         file=sys.stderr,
     )
     return True

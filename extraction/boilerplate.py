@@ -79,6 +79,7 @@ MAX_BLOCK_SHARE = 0.5
 # Teaser and prompt rules only look at paragraphs up to this long (characters).
 MAX_SHORT_PARAGRAPH = 300
 MIN_TEASER_CHARS = 12
+MIN_TEASER_WORDS = 2
 MIN_BLOCK_KEY = 3
 MAX_HEADING_CHARS = 60
 MAX_PROMPT_CHARS = 120
@@ -247,7 +248,7 @@ def _links(heading: HtmlElement) -> bool:
 
 def _add_link(anchor: HtmlElement, link_texts: set[str]) -> None:
     href = anchor.get("href")
-    if href and not href.lstrip().startswith(("#", "javascript:")):
+    if href and not href.lstrip().startswith(("#", "javascript:", "mailto:")):
         text = key(anchor.text_content())
         if text:
             link_texts.add(text)
@@ -293,7 +294,8 @@ def _byline_rank(names: str) -> int | None:
 
 
 def _is_teaser(paragraph: str, link_texts: set[str]) -> bool:
-    if len(paragraph) > MAX_SHORT_PARAGRAPH:
+    """A headline linking to another page: words, not an address written out as its link."""
+    if len(paragraph) > MAX_SHORT_PARAGRAPH or len(paragraph.split()) < MIN_TEASER_WORDS:
         return False
     whole = key(paragraph)
     unlabelled = key(_LABEL.sub("", _LIST_MARK.sub("", paragraph.strip()), count=1))

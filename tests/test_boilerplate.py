@@ -305,6 +305,26 @@ def test_teaser_rule_ignores_in_page_anchors() -> None:
     assert _dropped([FIRST, "Comentarios de los lectores", SECOND], scan) == []
 
 
+@pytest.mark.parametrize(
+    ("link", "paragraph"),
+    [
+        # an address written out as its own link is a pointer the text gives, not a headline
+        (
+            "<a href='https://petitions.example/online/stop-the-tariff-reform-2013'>"
+            "https://petitions.example/online/stop-the-tariff-reform-2013</a>",
+            "https://petitions.example/online/stop-the-tariff-reform-2013",
+        ),
+        (
+            "<a href='mailto:reform.watch@example.org'>reform.watch@example.org</a>",
+            "reform.watch@example.org",
+        ),
+    ],
+)
+def test_teaser_rule_keeps_addresses_written_out(link: str, paragraph: str) -> None:
+    scan = _scan(f"<p>{FIRST}</p><p>{link}</p>")
+    assert _dropped([FIRST, paragraph, SECOND], scan) == []
+
+
 def test_teaser_rule_ignores_long_paragraphs() -> None:
     long_link = f"{FIRST} {SECOND} {THIRD}"
     assert len(long_link) > 300

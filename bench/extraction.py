@@ -53,15 +53,8 @@ from bench.harness.report import (
     publish,
     quiet_noisy_loggers,
 )
-from bench.scoring import Overlap, body_overlap, normalize, snippet_found
-from bench.snippet_set import (
-    Comparison,
-    change_line,
-    shares_table,
-    tally,
-    worse_pages,
-    worse_table,
-)
+from bench.scoring import Overlap, author_f1, body_overlap, normalize, snippet_found
+from bench.second_set import AUTHOR_LABELS, load_author_labels, second_set_sections
 from extraction.extractor import ExtractionError
 from extraction.language import LanguageDetector
 from extraction.record import article_record
@@ -249,16 +242,6 @@ def day_scores(predicted: date | None, expected: str | None) -> tuple[float | No
     if predicted is None:
         return 0.0, 0.0
     return _yes(predicted == want), _yes(abs((predicted - want).days) <= 1)
-
-
-def author_f1(predicted: Iterable[str], expected: Iterable[str] | None) -> float | None:
-    """F1 of the sets of normalized names; ``None`` unless some author is expected."""
-    want = {normalize(name) for name in expected or ()} - {""}
-    if not want:
-        return None
-    got = {normalize(name) for name in predicted} - {""}
-    common = len(got & want)
-    return 2 * common / (len(got) + len(want)) if common else 0.0
 
 
 def snippet_scores(
@@ -467,48 +450,6 @@ def worst_table(results: Sequence[Scored], count: int) -> str:
     return markdown_table(headers, rows)
 
 
-def comparisons(results: Sequence[Scored]) -> list[Comparison]:
-    """Ours and trafilatura's snippets, page by page."""
-    return [
-        Comparison(
-            r.page.id,
-            tally(r.run.ours.text, r.page.expected),
-            tally(r.run.trafilatura.text, r.page.expected),
-        )
-        for r in results
-    ]
-
-
-def second_set_sections(directory: Path, results: Sequence[Scored]) -> list[str]:
-    """The second set's shares, the pages where ours is worse, and its timing."""
-    compared = comparisons(results)
-    worse = worse_pages(compared)
-    runs = [result.run for result in results]
-    ours_ms = statistics.fmean(run.timing.ours for run in runs) * 1000
-    extract_ms = statistics.fmean(run.timing.extract for run in runs) * 1000
-    sections = [
-        (
-            "### Second set: trafilatura's evaluation pages\n\n"
-            f"{len(results)} pages of `{directory}` (mostly German and English blogs and "
-            "institutional pages; no rule is tuned to them). Scored as its README says: shares of "
-            "all snippets, white space collapsed and case folded; trafilatura is "
-            "`trafilatura.extract(body, url=url)` with its defaults, as above."
-        ),
-        shares_table(compared),
-        change_line(compared)
-        + f" CPU per page: ours {ours_ms:.1f} ms, `trafilatura.extract` {extract_ms:.1f} ms.",
-    ]
-    if worse:
-        sections += [
-            (
-                "Pages where ours gets more than one snippet fewer right (`-` wanted and lost, "
-                "`+` unwanted and kept, where trafilatura's text is right):"
-            ),
-            worse_table(worse),
-        ]
-    return sections
-
-
 @dataclass(frozen=True)
 class Report:
     command: str
@@ -546,7 +487,7 @@ class Report:
             timing_table(runs),
         ]
         if self.second is not None:
-            sections += second_set_sections(*self.second)
+            sections += second_set_sections(*self.second, load_author_labels(AUTHOR_LABELS))
         if self.worst:
             sections += [
                 f"### Worst {self.worst} pages by our body F1",

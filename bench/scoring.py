@@ -12,6 +12,10 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 CHARACTER_TOKEN_LANGUAGES = frozenset({"zh", "ja", "ko", "th", "my"})
 _WORD = re.compile(r"\w+")
@@ -56,3 +60,13 @@ def fold(text: str | None) -> str:
 def snippet_found(text: str | None, snippet: str) -> bool:
     """Whether the snippet occurs in the text (both folded)."""
     return fold(snippet) in fold(text)
+
+
+def author_f1(predicted: Iterable[str], expected: Iterable[str] | None) -> float | None:
+    """F1 of the sets of normalized names; ``None`` unless some author is expected."""
+    want = {normalize(name) for name in expected or ()} - {""}
+    if not want:
+        return None
+    got = {normalize(name) for name in predicted} - {""}
+    common = len(got & want)
+    return 2 * common / (len(got) + len(want)) if common else 0.0

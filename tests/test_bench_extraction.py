@@ -11,7 +11,6 @@ import pytest
 
 from bench.extraction import (
     Output,
-    author_f1,
     day_scores,
     main,
     run_page,
@@ -19,6 +18,7 @@ from bench.extraction import (
     title_scores,
 )
 from bench.harness.corpus import CorpusPage, load_pages
+from bench.scoring import author_f1
 from demo.site import PAGES_DIR
 from extraction.language import LanguageDetector
 

@@ -1,0 +1,145 @@
+"""The second labelled set in the extraction benchmark (trafilatura's evaluation pages): its
+snippets scored as its README says (:mod:`bench.snippet_set`), and its authors against labels
+of our own.
+
+The set labels no authors, so ``bench/labels/evalset-authors.jsonl`` holds them: for each page,
+whether it states who wrote its main text (``states_authors``: true, false, or null when only
+hidden markup names someone), the people it credits (``authors``, as written, without labels
+such as "Von" or titles such as "Dr."), the organizations it credits as author or source
+(``organizations``), where the byline is and a short excerpt of it (``where``, ``evidence``),
+and a ``confidence``. They were decided by reading each page (the byline a reader sees;
+comment authors, teaser bylines, photo credits, site-wide metadata naming only the site or its
+owner do not count), without running an extractor.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bench.harness.report import markdown_table
+from bench.scoring import author_f1
+from bench.snippet_set import (
+    Comparison,
+    change_line,
+    shares_table,
+    tally,
+    worse_pages,
+    worse_table,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from bench.extraction import Scored
+
+AUTHOR_LABELS = Path(__file__).resolve().parent / "labels" / "evalset-authors.jsonl"
+
+
+@dataclass(frozen=True)
+class AuthorLabel:
+    """Who one page of the second set says wrote it."""
+
+    states_authors: bool | None
+    authors: tuple[str, ...]
+    organizations: tuple[str, ...]
+
+
+def load_author_labels(path: Path) -> dict[str, AuthorLabel]:
+    """The labels by page id (none when the file is missing)."""
+    if not path.is_file():
+        return {}
+    labels = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = json.loads(line)
+            labels[record["id"]] = AuthorLabel(
+                record.get("states_authors"),
+                tuple(record.get("authors") or ()),
+                tuple(record.get("organizations") or ()),
+            )
+    return labels
+
+
+def comparisons(results: Sequence[Scored]) -> list[Comparison]:
+    """Ours and trafilatura's snippets, page by page."""
+    return [
+        Comparison(
+            r.page.id,
+            tally(r.run.ours.text, r.page.expected),
+            tally(r.run.trafilatura.text, r.page.expected),
+        )
+        for r in results
+    ]
+
+
+def _mean(values: Sequence[float]) -> str:
+    return f"{statistics.fmean(values):.3f}" if values else "-"
+
+
+def authors_table(results: Sequence[Scored], labels: Mapping[str, AuthorLabel]) -> str | None:
+    """Authors F1 on the pages that name people, and the share of pages naming no one where
+    each extractor names no one either; ``None`` without labels for these pages."""
+    labelled = [(r, labels[r.page.id]) for r in results if r.page.id in labels]
+    if not labelled:
+        return None
+    people = [(r, label) for r, label in labelled if label.states_authors and label.authors]
+    nobody = [r for r, label in labelled if label.states_authors is False]
+    rows = []
+    for name, output in (("ours", "ours"), ("trafilatura", "trafilatura")):
+        f1 = [
+            author_f1(getattr(r.run, output).authors, label.authors) or 0.0 for r, label in people
+        ]
+        silent = [float(not getattr(r.run, output).authors) for r in nobody]
+        rows.append([name, _mean(f1), _mean(silent)])
+    headers = [
+        "extractor",
+        f"authors F1, pages naming people (n={len(people)})",
+        f"names no one where the page names no one (n={len(nobody)})",
+    ]
+    return markdown_table(headers, rows)
+
+
+def second_set_sections(
+    directory: Path, results: Sequence[Scored], labels: Mapping[str, AuthorLabel]
+) -> list[str]:
+    """The second set's shares, the pages where ours is worse, its authors and its timing."""
+    compared = comparisons(results)
+    worse = worse_pages(compared)
+    runs = [result.run for result in results]
+    ours_ms = statistics.fmean(run.timing.ours for run in runs) * 1000
+    extract_ms = statistics.fmean(run.timing.extract for run in runs) * 1000
+    sections = [
+        (
+            "### Second set: trafilatura's evaluation pages\n\n"
+            f"{len(results)} pages of `{directory}` (mostly German and English blogs and "
+            "institutional pages; no rule is tuned to them). Scored as its README says: shares of "
+            "all snippets, white space collapsed and case folded; trafilatura is "
+            "`trafilatura.extract(body, url=url)` with its defaults, as above."
+        ),
+        shares_table(compared),
+        change_line(compared)
+        + f" CPU per page: ours {ours_ms:.1f} ms, `trafilatura.extract` {extract_ms:.1f} ms.",
+    ]
+    if worse:
+        sections += [
+            (
+                "Pages where ours gets more than one snippet fewer right (`-` wanted and lost, "
+                "`+` unwanted and kept, where trafilatura's text is right):"
+            ),
+            worse_table(worse),
+        ]
+    authors = authors_table(results, labels)
+    if authors is not None:
+        sections += [
+            (
+                "Authors, against the labels in `bench/labels/evalset-authors.jsonl` (people "
+                "credited as a reader sees them; see `bench/second_set.py`); trafilatura's from "
+                "`bare_extraction`, as above:"
+            ),
+            authors,
+        ]
+    return sections

@@ -1,0 +1,82 @@
+"""The second set's sections of the extraction benchmark: the author labels and their table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.extraction import Output, PageRun, Scored, Timing, score_run
+from bench.harness.corpus import CorpusPage
+from bench.second_set import (
+    AUTHOR_LABELS,
+    AuthorLabel,
+    authors_table,
+    load_author_labels,
+    second_set_sections,
+)
+
+
+def _scored(page_id: str, ours: tuple[str, ...], theirs: tuple[str, ...]) -> Scored:
+    page = CorpusPage(
+        id=page_id,
+        source="second",
+        language=None,
+        url="https://example.invalid/",
+        file=Path("unused"),
+        expected={"must_contain": ["Body text"], "must_not_contain": ["Subscribe"]},
+    )
+    return score_run(
+        PageRun(
+            page,
+            Output(text="Body text.", authors=ours),
+            Output(text="Body text. Subscribe", authors=theirs),
+            Timing(0.01, 0.02, 0.01),
+        )
+    )
+
+
+def test_the_committed_labels_are_whole() -> None:
+    labels = load_author_labels(AUTHOR_LABELS)
+    assert len(labels) == 102
+    assert all(page.startswith("trafilatura/") for page in labels)
+    stating = [label for label in labels.values() if label.states_authors]
+    assert len(stating) >= 60
+    assert all(label.authors or label.organizations for label in stating)
+    assert not any(
+        label.authors or label.organizations
+        for label in labels.values()
+        if label.states_authors is False
+    )
+    assert load_author_labels(Path("nowhere.jsonl")) == {}
+
+
+def test_authors_table_scores_people_and_silence() -> None:
+    labels = {
+        "a": AuthorLabel(True, ("Jane Doe", "Max Mustermann"), ()),
+        "b": AuthorLabel(False, (), ()),
+        "c": AuthorLabel(True, (), ("dpa",)),  # no people: not in the F1
+    }
+    results = [
+        _scored("a", ("Jane Doe",), ("Jane Doe", "Max Mustermann")),
+        _scored("b", (), ("Site Owner",)),
+        _scored("c", ("dpa",), ()),
+        _scored("unlabelled", ("X",), ()),
+    ]
+    table = authors_table(results, labels)
+    assert table is not None
+    assert "pages naming people (n=1)" in table
+    assert "where the page names no one (n=1)" in table
+    assert "| ours | 0.667 | 1.000 |" in table
+    assert "| trafilatura | 1.000 | 0.000 |" in table
+    assert authors_table(results, {}) is None
+
+
+def test_sections_show_snippets_worse_pages_and_authors() -> None:
+    results = [_scored("a", ("Jane Doe",), ())]
+    sections = "\n\n".join(
+        second_set_sections(Path("/sets/second"), results, {"a": AuthorLabel(True, ("J",), ())})
+    )
+    assert "1 pages of `/sets/second`" in sections
+    assert "| ours | 1 | 0 | 1.000 | 1.000 | 1.000 |" in sections
+    assert "| trafilatura | 1 | 0 | 1.000 | 0.000 | 0.000 |" in sections
+    assert "Pages where ours gets more" not in sections  # ours is better here
+    assert "Authors, against the labels" in sections

@@ -163,18 +163,31 @@ def _not_a_listing(
     meta: PageMetadata,
     *,
     min_text_chars: int,
+    html: str,
 ) -> list[str]:
-    """The extracted paragraphs, or the article the page's markup declares when they are
-    links and little else (:func:`declared_body`); raises :class:`ExtractionError` for a
-    listing (:func:`extraction.listings.listing_reason`), judged on what trafilatura kept,
-    before teasers are removed as boilerplate."""
+    """The extracted paragraphs or, when they are links and little else, the article the
+    page's markup declares (:func:`declared_body`), else, on a page whose metadata says it is
+    an article, what trafilatura's full mode finds in the page as fetched
+    (:func:`rescued_text`); raises :class:`ExtractionError` for a listing
+    (:func:`extraction.listings.listing_reason`), judged on what was kept, before teasers are
+    removed as boilerplate."""
     teasers = teasers_on(tree)
-    besides = article_paragraphs(extracted, scan.link_texts, teasers)
-    if text_size("\n\n".join(besides)) < min_text_chars:
-        # what it kept is links and little else: the publisher's own markup may say more
+
+    def enough(paragraphs: list[str]) -> bool:
+        besides = article_paragraphs(paragraphs, scan.link_texts, teasers)
+        return text_size("\n\n".join(besides)) >= min_text_chars
+
+    if not enough(extracted):
+        # what it kept is links and little else: the publisher's own markup may say more,
+        # else the extractors of trafilatura's full mode, asked only here
         declared = declared_body(tree, meta)
         if text_size("\n\n".join(declared)) >= min_text_chars:
             extracted = declared
+        elif meta.is_article:
+            # a page that says it is an article (a listing is links by design)
+            rescued = rescued_text(html, url)
+            if enough(rescued):
+                extracted = rescued
     listing = listing_reason(
         extracted,
         scan,
@@ -187,6 +200,23 @@ def _not_a_listing(
     if listing:
         raise ExtractionError("ListingPage", listing)
     return extracted
+
+
+def rescued_text(html: str, url: str) -> list[str]:
+    """trafilatura's full mode (its own extraction, readability's and jusText's, the best
+    kept) on the page as fetched, without the asides and footers removed beforehand: for a
+    page whose fast-mode text is links and little else (a menu taken for the article). The
+    removal that spares trafilatura's passes some work can take from readability the
+    structure by which it finds a short article (seen on a news page whose share buttons
+    stood in an ``<aside>`` beside the article); the page is parsed again, which costs a few
+    tens of milliseconds on the rare page that needs it."""
+    from trafilatura.utils import load_html  # noqa: PLC0415 - see the module's docstring
+
+    tree = load_html(html)
+    if tree is None:
+        return []
+    drop_inert_elements(tree)
+    return _trafilatura_paragraphs(tree, url, fast=False)
 
 
 def declared_body(tree: HtmlElement, meta: PageMetadata) -> list[str]:
@@ -268,7 +298,9 @@ def extract_article(
     started = time.process_time()
     extracted = main_text(tree, url)
     _spent(timings, "trafilatura", started)
-    extracted = _not_a_listing(extracted, tree, scan, url, meta, min_text_chars=min_text_chars)
+    extracted = _not_a_listing(
+        extracted, tree, scan, url, meta, min_text_chars=min_text_chars, html=html
+    )
     paragraphs = within_article_body(
         remove_boilerplate(extracted, scan, [title or "", *headings, *_titles(tree)]),
         meta.article_body,

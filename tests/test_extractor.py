@@ -413,6 +413,41 @@ def test_a_short_article_the_extractor_misses_is_taken_from_its_declared_body(
     assert "Section number" not in extraction.text
 
 
+@pytest.mark.parametrize("says_article", [True, False])
+def test_an_article_whose_fast_text_is_links_is_rescued_by_the_full_mode(
+    says_article: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page that says it is an article, whose fast-mode text is its menus and which declares
+    no article body: trafilatura's full mode, on the page as fetched, gives its story. A page
+    that does not say so is not asked again (a listing is links by design)."""
+    menus = [f"Section number {n}" for n in range(40)] * 2
+    monkeypatch.setattr(extractor, "main_text", lambda tree, url: list(menus))
+    asked: list[str] = []
+    rescue = extractor.rescued_text
+
+    def rescued_text(html: str, url: str) -> list[str]:
+        asked.append(url)
+        return rescue(html, url)
+
+    monkeypatch.setattr(extractor, "rescued_text", rescued_text)
+    head = '<meta property="og:type" content="article">' if says_article else ""
+    page = (
+        f"<html><head><title>Prize</title>{head}</head><body><nav><ul>{MENU}</ul></nav>"
+        f"<main><aside><a href='mailto:?body=x'>Send</a></aside><h1>Prize</h1>"
+        f"<div class='teaser'><p>{STORY}</p></div></main><ul>{MENU}</ul></body></html>"
+    )
+    url = "https://news.test/culture/prize-123.html"
+    if not says_article:
+        with pytest.raises(ExtractionError):
+            extract_article(page.encode(), url)
+        assert asked == []
+        return
+    extraction = extract_article(page.encode(), url)
+    assert asked == [url]
+    assert STORY in extraction.text
+    assert "Section number" not in extraction.text
+
+
 def test_without_declared_body_a_page_of_links_is_still_a_listing() -> None:
     page = f"<html><head><title>News</title></head><body><ul>{MENU}</ul></body></html>"
     with pytest.raises(ExtractionError) as raised:

@@ -74,6 +74,13 @@ _DATE_SEARCH_CHARS = 20_000
 # less than this share of the text of the page's <p> elements.
 FULL_EXTRACTION_BELOW_CHARS = 300
 FULL_EXTRACTION_BELOW_SHARE = 0.4
+# ... or less than this share of the page's running text wherever it stands (prose_size).
+FULL_EXTRACTION_BELOW_PROSE_SHARE = 0.3
+PROSE_MIN_CHARS = 80
+# Long text nodes first (lxml's XPath is fast at that); the few found are then checked for
+# their place in Python, three times faster than an XPath of ancestor tests.
+_LONG_TEXT = XPath(f"//body//text()[string-length(.) >= {PROSE_MIN_CHARS}]")
+_NOT_PROSE = frozenset({"a", "li", "option", "select", "nav", "header"})
 # Content types that may hold an HTML page (a missing header is given the benefit of the doubt).
 HTML_CONTENT_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain", ""})
 
@@ -395,17 +402,40 @@ def main_text(tree: HtmlElement, url: str) -> list[str]:
 
     trafilatura's fast mode first. Its full mode (which also runs readability and jusText and
     keeps the best) costs half as much again, and on the corpus it only helps where the fast
-    text is very short, or much shorter than the page's paragraphs: only then does it run
-    (same body F1 as always running it, see ``bench/RESULTS.md``).
+    text is very short, or much shorter than the page's paragraphs or its running text
+    (:func:`prose_size`): only then does it run (same body F1 as always running it, see
+    ``bench/RESULTS.md``).
     """
     load_libraries()
     paragraphs = _trafilatura_paragraphs(tree, url, fast=True)
     size = sum(len(p) for p in paragraphs)
-    if size < FULL_EXTRACTION_BELOW_CHARS or size < FULL_EXTRACTION_BELOW_SHARE * sum(
-        len(p.text_content().strip()) for p in tree.iter("p")
+    if (
+        size < FULL_EXTRACTION_BELOW_CHARS
+        or size
+        < FULL_EXTRACTION_BELOW_SHARE * sum(len(p.text_content().strip()) for p in tree.iter("p"))
+        or size < FULL_EXTRACTION_BELOW_PROSE_SHARE * prose_size(tree)
     ):
         paragraphs = _trafilatura_paragraphs(tree, url, fast=False)
     return paragraphs
+
+
+def prose_size(tree: HtmlElement) -> int:
+    """Characters of the page's running text outside ``<p>`` elements as well as in them: its
+    text nodes of at least ``PROSE_MIN_CHARS`` (stripped) outside links, list items, forms,
+    navigation and the header. Some pages set their article in ``<div>``s with ``<br>``s: there
+    the share of ``<p>`` text does not show that the fast text missed it."""
+    total = 0
+    for text in _LONG_TEXT(tree):
+        stripped = text.strip()
+        if len(stripped) < PROSE_MIN_CHARS:
+            continue
+        # a tail's text stands in its element's parent
+        element = text.getparent().getparent() if text.is_tail else text.getparent()
+        while element is not None and element.tag not in _NOT_PROSE:
+            element = element.getparent()
+        if element is None:
+            total += len(stripped)
+    return total
 
 
 def _trafilatura_paragraphs(tree: HtmlElement, url: str, *, fast: bool) -> list[str]:

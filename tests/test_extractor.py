@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml.html import fromstring
 from trafilatura.utils import load_html
 
 from bench.scoring import body_overlap, normalize
@@ -25,6 +26,8 @@ from extraction.extractor import (
     drop_asides_and_footers,
     drop_inert_elements,
     extract_article,
+    main_text,
+    prose_size,
 )
 from extraction.language import LanguageDetector
 from extraction.record import article_record
@@ -446,6 +449,41 @@ def test_an_article_whose_fast_text_is_links_is_rescued_by_the_full_mode(
     assert asked == [url]
     assert STORY in extraction.text
     assert "Section number" not in extraction.text
+
+
+SENTENCE = "The council met on Tuesday evening and agreed the budget for the coming year. "
+ARTICLE_IN_DIVS = (
+    "<html><body><header><p>" + SENTENCE + "</p></header><nav><a href='/a'>" + SENTENCE
+    + "</a></nav><ul><li>" + SENTENCE + "</li></ul><div class='story'>"
+    + "<br>".join([SENTENCE * 2] * 6) + "<br>Short line.</div></body></html>"
+)  # fmt: skip
+
+
+def test_prose_size_counts_running_text_wherever_it_stands() -> None:
+    tree = fromstring(ARTICLE_IN_DIVS)
+    # the six long lines of the story; not the header, the link, the list item, the short line
+    assert prose_size(tree) == 6 * len((SENTENCE * 2).strip())
+
+
+@pytest.mark.parametrize(("lines", "full"), [(12, True), (1, False)])
+def test_full_mode_runs_where_the_fast_text_misses_running_text_outside_paragraphs(
+    lines: int, full: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An article set in ``<div>``s with ``<br>``s, of which the fast mode kept a little: the
+    share of ``<p>`` text cannot show it (there are few), its running text does."""
+    asked: list[bool] = []
+    kept = [(SENTENCE * 4).strip()]  # more than FULL_EXTRACTION_BELOW_CHARS
+
+    def paragraphs(tree: Any, url: str, *, fast: bool) -> list[str]:
+        asked.append(fast)
+        return kept
+
+    monkeypatch.setattr(extractor, "_trafilatura_paragraphs", paragraphs)
+    page = ARTICLE_IN_DIVS.replace(
+        "<br>".join([SENTENCE * 2] * 6), "<br>".join([SENTENCE * 2] * lines)
+    )
+    assert main_text(fromstring(page), "https://news.test/a") == kept
+    assert asked == ([True, False] if full else [True])
 
 
 def test_without_declared_body_a_page_of_links_is_still_a_listing() -> None:

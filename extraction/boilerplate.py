@@ -12,7 +12,8 @@ that news templates share), never tied to one site:
 * **teaser rule**: a paragraph that is nothing but the text of a link to another page (a
   headline), possibly behind a short label such as "Read more:" or "VEA TAMBIÉN:", is dropped;
 * **credit rule**: short paragraphs that are photo credits or copyright lines are dropped;
-* **prompt rule**: short calls to subscribe, follow on social networks or log in are dropped.
+* **prompt rule**: short calls to subscribe, follow on social networks or log in, and notices
+  asking the reader to report an error with Ctrl+Enter, are dropped.
 """
 
 from __future__ import annotations
@@ -161,6 +162,9 @@ _NETWORKS = re.compile(
     r"bluesky|mastodon)\b",
     re.IGNORECASE,
 )
+# "Select the text and press Ctrl+Enter": the error-report notice of many sites, a prompt
+# wherever the call stands in it.
+_ERROR_REPORT = re.compile(r"\bctrl\s?\+\s?enter\b", re.IGNORECASE)
 _PROMPT = re.compile(
     r"\b(?:subscribe|subscribe now|sign up|sign in|log in|newsletter|become a member|"
     r"follow us|join us|folgen sie uns|suivez-nous|siga-nos|seguinos|"
@@ -325,6 +329,8 @@ def _is_prompt(paragraph: str) -> bool:
     ("Meta, which owns Facebook and Instagram, reported ..." is news, not a prompt)."""
     if len(paragraph) > MAX_SHORT_PARAGRAPH:
         return False
+    if _ERROR_REPORT.search(paragraph):
+        return True
     networks = set(_NETWORKS.findall(paragraph.lower()))
     prompt = _PROMPT.search(paragraph)
     if not (prompt or networks):

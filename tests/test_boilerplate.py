@@ -310,8 +310,10 @@ def test_teaser_rule_ignores_in_page_anchors() -> None:
     [
         # an address written out as its own link is a pointer the text gives, not a headline
         (
-            "<a href='https://petitions.example/online/stop-the-tariff-reform-2013'>"
-            "https://petitions.example/online/stop-the-tariff-reform-2013</a>",
+            (
+                "<a href='https://petitions.example/online/stop-the-tariff-reform-2013'>"
+                "https://petitions.example/online/stop-the-tariff-reform-2013</a>"
+            ),
             "https://petitions.example/online/stop-the-tariff-reform-2013",
         ),
         (
@@ -423,10 +425,19 @@ def test_subheading_is_kept() -> None:
         "Abonnez-vous pour lire la suite de cet article.",
         "Jetzt anmelden und weiterlesen.",
         "Sign up for the morning briefing here.",
+        # error-report notices: the call stands anywhere in them
+        "Нашли ошибку? Выделите текст и нажмите Ctrl+Enter.",
+        "Iezīmējiet tekstu un spiediet Ctrl + Enter, lai nosūtītu labojamo fragmentu redaktoram!",
+        "If you spot a typo, select it and press CTRL+ENTER.",
     ],
 )
 def test_prompt_rule(prompt: str) -> None:
     assert _dropped([FIRST, prompt, SECOND]) == [prompt]
+
+
+def test_a_sentence_about_a_keyboard_is_no_prompt() -> None:
+    sentence = "The new keyboard drops the Enter key's old shape, the maker said on Tuesday."
+    assert _dropped([FIRST, sentence, SECOND]) == []
 
 
 def test_prompt_continues_over_a_notice_and_its_perks() -> None:

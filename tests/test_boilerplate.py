@@ -310,8 +310,10 @@ def test_teaser_rule_ignores_in_page_anchors() -> None:
     [
         # an address written out as its own link is a pointer the text gives, not a headline
         (
-            "<a href='https://petitions.example/online/stop-the-tariff-reform-2013'>"
-            "https://petitions.example/online/stop-the-tariff-reform-2013</a>",
+            (
+                "<a href='https://petitions.example/online/stop-the-tariff-reform-2013'>"
+                "https://petitions.example/online/stop-the-tariff-reform-2013</a>"
+            ),
             "https://petitions.example/online/stop-the-tariff-reform-2013",
         ),
         (

@@ -120,7 +120,7 @@ def run_ours(body: bytes, url: str, detector: LanguageDetector) -> Output:
         title=record["title"],
         day=_local_day(record["published_at"], record["published_offset"]),
         authors=tuple(record["authors"] or ()),
-        organizations=tuple(record.get("author_organizations") or ()),
+        organizations=tuple(record["author_organizations"] or ()),
         language=record["language"],
     )
 

@@ -18,10 +18,12 @@ from trafilatura.utils import load_html
 from bench.scoring import body_overlap, normalize
 from demo.site import PAGES_DIR, SEED_FILE, Page, load_site
 from extraction import extractor
+from extraction.authors import Credits, outlet_keys
 from extraction.extractor import (
     REASONS,
     Extraction,
     ExtractionError,
+    decide_credits,
     drop_asides_and_footers,
     drop_inert_elements,
     extract_article,
@@ -440,3 +442,88 @@ def test_importing_trafilatura_late_keeps_the_quieted_htmldate_log() -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(logging.CRITICAL), str(logging.NOTSET)]
+
+
+# --- authors and author organizations ------------------------------------------------------
+
+ARTICLE_TEXT = "".join(
+    f"<p>Paragraph {n} of the article tells what happened at the harbour on Monday morning, "
+    "and what the witnesses said about the storm that hit the coast.</p>"
+    for n in range(4)
+)
+
+
+def _credited(head: str = "", header: str = "", end: str = "", lang: str = "en") -> Extraction:
+    """The extraction of an article page with ``head`` in its head, ``header`` under its
+    headline and ``end`` after its text."""
+    html = (
+        f"<!DOCTYPE html><html lang='{lang}'><head><title>Storm at the harbour</title>"
+        "<meta property='og:site_name' content='The Harbour Times'>"
+        f"{head}</head><body><article><h1>Storm at the harbour</h1>{header}"
+        f"<div class='text'>{ARTICLE_TEXT}{end}</div></article></body></html>"
+    )
+    return extract_article(html.encode(), "https://www.harbourtimes.example/a", "text/html")
+
+
+def _json_ld(author: object) -> str:
+    data = {"@type": "NewsArticle", "headline": "Storm at the harbour", "author": author}
+    return f"<script type='application/ld+json'>{json.dumps(data)}</script>"
+
+
+def _credits(extraction: Extraction) -> tuple[list[str], list[str]]:
+    return extraction.authors, extraction.author_organizations
+
+
+def test_the_people_structured_data_names_win() -> None:
+    extraction = _credited(
+        _json_ld({"@type": "Person", "name": "Jane Doe"}),
+        "<p>By John Roe</p><div class='byline'>Ann Lee</div>",
+    )
+    assert _credits(extraction) == (["Jane Doe"], [])
+
+
+def test_people_and_agencies_are_credited_apart() -> None:
+    extraction = _credited("<meta name='author' content='Jane Doe, AFP'>")
+    assert _credits(extraction) == (["Jane Doe"], ["AFP"])
+
+
+def test_the_outlet_as_author_lets_the_byline_markup_speak() -> None:
+    extraction = _credited(
+        "<meta name='author' content='The Harbour Times'>",
+        "<div class='author-name'>Lisa Petrich</div>",
+    )
+    assert _credits(extraction) == (["Lisa Petrich"], [])
+
+
+def test_the_outlet_is_the_organization_when_no_one_else_is_credited() -> None:
+    extraction = _credited(_json_ld({"@type": "Organization", "name": "The Harbour Times"}))
+    assert _credits(extraction) == ([], ["The Harbour Times"])
+
+
+def test_an_agency_credited_as_author_settles_it() -> None:
+    extraction = _credited(_json_ld({"@type": "Person", "name": "CNN Wire"}), "<p>By Jo Li</p>")
+    assert _credits(extraction) == ([], ["CNN Wire"])
+
+
+@pytest.mark.parametrize(
+    ("credited", "expected"),
+    [
+        # the first source that names a person decides
+        ([Credits(["Ann"]), Credits(["Bob"])], Credits(["Ann"])),
+        # the outlet lets the next source speak, and goes when someone is named
+        (
+            [Credits([], ["The Harbour Times"]), Credits(["Bob"], ["AFP"])],
+            Credits(["Bob"], ["AFP"]),
+        ),
+        # an agency settles it, and stays beside the people named after
+        ([Credits([], ["AFP"]), Credits(["Bob"])], Credits([], ["AFP"])),
+        # no one but the outlet: the first source that names it
+        (
+            [Credits(), Credits([], ["harbourtimes.example"]), Credits([], ["The Harbour Times"])],
+            Credits([], ["harbourtimes.example"]),
+        ),
+        ([Credits(), Credits()], Credits()),
+    ],
+)
+def test_decide_credits(credited: list[Credits], expected: Credits) -> None:
+    assert decide_credits(credited, outlet_keys(["The Harbour Times"])) == expected

@@ -6,6 +6,12 @@ Plain functions over strings. :func:`credits_of` splits a byline into parts (on 
 its role ("Staff Writer", "기자"), and is then an organization (:func:`is_organization`), a
 person (a name's shape), or neither (a role, a user name, an interface word, a phrase) and
 dropped. :func:`is_outlet` tells the outlet itself from the agencies and newsrooms it credits.
+
+The page's text writes bylines too: :func:`labelled_byline` reads a line that starts with a
+label ("By Jane Doe | 12 May"), :func:`east_asian_byline` a Chinese line with a label before
+the names ("记者 王建宏", the mirror of the role Korean, Japanese and Chinese write after a
+name), :func:`bracketed_names` the reporters' names in brackets that end a Chinese article, and
+:func:`name_line` a paragraph that is only names.
 """
 
 from __future__ import annotations
@@ -375,3 +381,152 @@ def credits_of(bylines: Iterable[str], outlets: frozenset[str] = frozenset()) ->
                 if _is_signature(candidate) or _is_newsroom(candidate):
                     organizations.append(candidate)
     return Credits(_unique(people), _unique(organizations))
+
+
+# --- bylines in the page's text -----------------------------------------------------------------
+
+MAX_BYLINE_LINE_CHARS = 90
+"""A line of text longer than this is no byline line ("By Jane Doe | 12 May 2024")."""
+# A line that starts with a byline's label; the names follow.
+_LINE_LABELS = (
+    r"by|von|par|por|door|av|af|text|texto|testo|tekst|autor(?:[/*:_]in)?|autora|autorin|"
+    r"author|auteur|"
+    r"autore|written by|escrito por|verfasst von|geschrieben von|posted by|oleh|penulis|yazar|"
+    r"muhabir|reportage|reporter|reporters|writer"
+)
+_LINE_LABEL = re.compile(rf"^\s*(?:{_LINE_LABELS})\s*[:：]?\s+(?P<names>\S.*)$", re.IGNORECASE)
+# What follows the names on a byline line: a section ("By TPN, in News"), a separator, a date,
+# a place after a dash, another label ("Von X Foto: Y").
+_LINE_TAIL = re.compile(
+    r"(?:,\s+in\s+|\s[|·•]\s|\s[-–—]\s|\s\d{1,2}[./ ]|\s(?:am|um|at|à|le|el|on)\s+\d|"
+    r"\s[^\W\d]+\s?[:：]).*$",
+    re.IGNORECASE,
+)
+
+
+_LINE_LABEL_START = re.compile(rf"^\s*(?:{_LINE_LABELS})\s*[:：]?(?:\s|$)", re.IGNORECASE)
+
+
+def starts_with_label(text: str) -> bool:
+    """Whether a piece of text starts with a byline's label (its names may follow in the next
+    element: ``<span>By</span> <a>Jane Doe</a>``)."""
+    return _LINE_LABEL_START.match(text) is not None
+
+
+def labelled_byline(line: str) -> str | None:
+    """The names of a line of text that is a labelled byline ("By Jane Doe", "Von Max
+    Mustermann | 12.03.2020", "Autor: Hans Meier"), without what follows them; ``None`` for
+    any other line."""
+    if len(line) > MAX_BYLINE_LINE_CHARS:
+        return None
+    match = _LINE_LABEL.match(line)
+    if match is None:
+        return None
+    return _LINE_TAIL.sub("", match.group("names")).strip() or None
+
+
+_HAN = r"[\u3400-\u4dbf\u4e00-\u9fff]"
+_HAN_NAME = rf"{_HAN}{{2,4}}"
+_HAN_NAMES = rf"{_HAN_NAME}(?:[ \u3000、，,]+{_HAN_NAME}){{0,3}}"
+# A reporter's or author's label before the names ("记者 王建宏", "作者：郭励弘", "记者马俊峰/文").
+_REPORTER_LABEL = re.compile(
+    r"(?:(?:特约记者|特約記者|记者|記者|通讯员|通訊員)\s*[:：︱|]?|(?:作者|撰文|采写|採寫|文)\s*"
+    rf"[:：︱|/／])\s*(?P<names>{_HAN_NAMES})(?!{_HAN})"
+)
+# An editor's label before the names ("责任编辑：魏喆", "(责编：牛镛、岳弘彬)").
+_EDITOR_LABEL = re.compile(
+    rf"(?:责任编辑|責任編輯|责编|責編|编辑|編輯)\s*[:：︱|]\s*(?P<names>{_HAN_NAMES})(?!{_HAN})"
+)
+# Unlabelled names in brackets at the end of an article ("（常书香 马丹阳 ）", "（姚峰 上海报道）").
+_BRACKETED_NAMES = re.compile(
+    rf"[。！？!?”\"」』]\s*[（(]\s*"
+    rf"(?P<names>{_HAN}{{2,3}}(?:[ \u3000、，,]+{_HAN}{{2,3}}){{0,2}})\s*"
+    rf"(?:[ \u3000]{_HAN}{{2,6}}报道)?\s*[)）]\s*$"
+)
+_BRACKETED = re.compile(r"[（(][^（）()]{2,30}[)）]")
+_NAME_SPLIT = re.compile(r"[ \u3000、，,]+")
+# Words that follow a label but name no one: "记者调查" (a section), "联系记者" (a link),
+# "记者会见" (a press conference), "作者文章" (this author's articles).
+_NOT_A_NAME = re.compile(
+    r"^(?:调查|調查|观察|觀察|手记|手記|博客|联系|聯繫|了解|获悉|獲悉|采访|採訪|走访|證實|证实|发现|"
+    r"發現|注意|会见|會見|会見|招待会|招待會|募集|招聘|节|節|会|會)$|编辑|編輯|记者|記者|作者|来源|來源|"
+    r"文章|报道|報道|报导|報導"
+)
+_PHOTO_CREDIT = ("摄", "攝")
+_REPORTED_FROM = ("报道", "報道", "报导", "報導", "电", "電")
+MAX_SHORT_LINE_CHARS = 40
+"""A line of text this short may be a byline as a whole; in a longer one, only a bracketed
+segment is looked at ("据新华社拉萨电（记者 格桑边觉）")."""
+
+
+def _han_names(match: re.Match[str], text: str) -> list[str]:
+    names = _NAME_SPLIT.split(match.group("names").strip())
+    after = text[match.end() :].lstrip()
+    if after.startswith(_PHOTO_CREDIT):  # "记者 才扬 摄": a photographer's credit
+        return []
+    # "记者 彭冲 冠县 报道": the word before "reported" is where it was reported from
+    reported = next((i for i, name in enumerate(names) if name in _REPORTED_FROM), None)
+    if reported is not None:
+        names = names[: max(reported - 1, 1)]
+    elif after.startswith(_REPORTED_FROM) and len(names) > 1:
+        names = names[:-1]
+    return [
+        name
+        for name in names
+        if not _NOT_A_NAME.search(name) and not _EAST_ASIAN_OUTLET.search(name)
+    ]
+
+
+def east_asian_byline(line: str) -> tuple[list[str], list[str]]:
+    """The reporters and the editors a line of Chinese text credits with a label before their
+    names ("光明日报记者 王建宏 张文攀", "（ 责任编辑：魏喆 ）"): the whole line when it is short,
+    else its bracketed segments. A photographer ("记者 才扬 摄") is no author."""
+    segments = [line] if len(line) <= MAX_SHORT_LINE_CHARS else _BRACKETED.findall(line)
+    found: tuple[list[str], list[str]] = ([], [])
+    for index, pattern in enumerate((_REPORTER_LABEL, _EDITOR_LABEL)):
+        for segment in segments:
+            match = pattern.search(segment)
+            names = _han_names(match, segment) if match else []
+            if names:
+                found[index].extend(names)
+                break
+    return found
+
+
+def bracketed_names(paragraph: str) -> list[str]:
+    """The names in brackets at the end of a paragraph of Chinese text, the reporters' credit
+    of many articles ("……（常书香 马丹阳 ）", "（姚峰 上海报道）")."""
+    match = _BRACKETED_NAMES.search(paragraph)
+    return _han_names(match, "") if match else []
+
+
+MAX_NAME_LINE_CHARS = 60
+"""A paragraph longer than this is no name-only byline."""
+MAX_NAME_LINE_PEOPLE = 3
+_NAME_LINE_SEPARATORS = re.compile(r"\s*[/,&]\s*|\s+(?:and|und|et|y|e)\s+")
+_LINE_END = (".", "!", "?", ":", ";", "…", "»", '"', "”", ")")
+_INFLECTED = re.compile(r"\w{3,}['’]\w")
+
+
+def name_line(paragraph: str) -> list[str]:
+    """The people of a paragraph that is nothing but one to three names of two to four
+    capitalized words ("MTHOBISI SITHOLE", "Mathatisi Sebusi/Mohalenyane Phakela"), an
+    unlabelled byline at either end of an article; empty for anything else (a sentence, a
+    heading of other words)."""
+    line = paragraph.strip()
+    if not line or len(line) > MAX_NAME_LINE_CHARS or line.endswith(_LINE_END):
+        return []
+    if starts_with_label(line) or ":" in line:  # a labelled byline, or "Ohrring: Lui Lu"
+        return []
+    if _INFLECTED.search(line):  # "BORNOVA'DA": an inflected word, not a name
+        return []
+    parts = [part.strip() for part in _NAME_LINE_SEPARATORS.split(line) if part.strip()]
+    if not parts or len(parts) > MAX_NAME_LINE_PEOPLE:
+        return []
+    for part in parts:
+        words = part.split()
+        if not 2 <= len(words) <= 4 or not _is_name(part) or is_organization(part):
+            return []
+        if not all(word[0].isupper() or word in _PARTICLES for word in words):
+            return []
+    return parts

@@ -37,6 +37,15 @@ from extraction.boilerplate import (
     scan_page,
     within_article_body,
 )
+from extraction.bylines import (
+    TextBylines,
+    closing_names,
+    markup_in_chinese,
+    name_lines,
+    paragraph_bylines,
+    text_bylines,
+    writes_chinese,
+)
 from extraction.charset import decode_html
 from extraction.dates import first_date_in_text, parse_datetime
 from extraction.lead import find_lead
@@ -280,6 +289,7 @@ def extract_article(
     host = urlsplit(meta.canonical_url or url).hostname
     outlets = outlet_keys([site_name, *meta.organization_authors, host_label(host)])
     credited = markup_credits(meta, scan, outlets)
+    in_text = _text_bylines(tree, html, credited, outlets)
     # what is read outside the main text has been read
     drop_asides_and_footers(tree)
     started = time.process_time()
@@ -300,6 +310,7 @@ def extract_article(
             "NotAnArticle", f"{text_size(text)} characters of text, fewer than {min_text_chars}"
         )
 
+    credited += text_credits(in_text, paragraphs, outlets, credited)
     credits = decide_credits(credited, outlets)
     return Extraction(
         text=text,
@@ -335,9 +346,44 @@ def markup_credits(meta: PageMetadata, scan: PageScan, outlets: frozenset[str]) 
     ]
 
 
+def _text_bylines(
+    tree: HtmlElement, html: str, credited: list[Credits], outlets: frozenset[str]
+) -> TextBylines | None:
+    """The bylines of the page's text outside the article's paragraphs, read (before the
+    asides and footers go) only when its markup names no one: ``None`` when it does."""
+    if any(_decisive(found, outlets) for found in credited):
+        return None
+    return text_bylines(tree, chinese=markup_in_chinese(html))
+
+
+def text_credits(
+    in_text: TextBylines | None,
+    paragraphs: list[str],
+    outlets: frozenset[str],
+    earlier: list[Credits],
+) -> list[Credits]:
+    """The credits of the page's text (none when the markup named someone: ``in_text`` is
+    ``None``), in order: a labelled byline line at either end of the article or under the
+    headline; in Chinese, a reporter's credit, an editor's, then names in brackets at the end
+    of a paragraph; last, when an earlier source credits the outlet where a byline belongs, a
+    paragraph of names at either end (``earlier``: the markup's)."""
+    if in_text is None:
+        return []
+    credited = [credits_of(paragraph_bylines(paragraphs) + in_text.header, outlets)]
+    if writes_chinese(paragraphs):
+        credited += [
+            Credits(people=in_text.reporters),
+            Credits(people=in_text.editors),
+            Credits(people=closing_names(paragraphs)),
+        ]
+    if any(found.organizations for found in earlier + credited):
+        credited.append(Credits(people=name_lines(paragraphs)))
+    return credited
+
+
 def decide_credits(credited: list[Credits], outlets: frozenset[str]) -> Credits:
     """The article's authors and author organizations from its sources' credits, in order of
-    trust (structured data, byline meta tags, byline markup).
+    trust (structured data, byline meta tags, byline markup, the text).
 
     The first source that names a person, or an organization other than the outlet (an
     agency, a newsroom), decides: its people, and the organizations other than the outlet

@@ -1,4 +1,5 @@
-"""Author credits from bylines (:mod:`extraction.authors`): people and organizations."""
+"""Author credits from bylines (:mod:`extraction.authors`): people, organizations, and the
+bylines the text writes."""
 
 from __future__ import annotations
 
@@ -7,12 +8,17 @@ import pytest
 from extraction.authors import (
     MAX_AUTHORS,
     Credits,
+    bracketed_names,
     credits_of,
+    east_asian_byline,
     host_label,
     is_organization,
     is_outlet,
+    labelled_byline,
+    name_line,
     organizations_named,
     outlet_keys,
+    starts_with_label,
 )
 
 
@@ -249,3 +255,116 @@ def test_host_label(host: str | None, label: str | None) -> None:
 def test_organizations_named_in_structured_data_keep_their_form_but_no_placeholder() -> None:
     names = ["kicker", "Contributors to Wikimedia projects", "Redaktion", "Zespół wPolityce.pl"]
     assert organizations_named([*names, "KICKER"]) == ["kicker", "Zespół wPolityce.pl"]
+
+
+# --- bylines in the text ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "names"),
+    [
+        ("By Jane Doe", "Jane Doe"),
+        ("Von Max Mustermann | 12.03.2020", "Max Mustermann"),
+        ("By TPN, in News, Portugal · 31 Jan 2025", "TPN"),
+        ("Autor: Hans Meier", "Hans Meier"),
+        ("Par Jean Dupont le 3 mars", "Jean Dupont"),
+        ("posted by Stadler at 12:53 Comments (35)", "Stadler"),
+        ("Von Markus Balser - Berlin", "Markus Balser"),
+        ("Text: Anna Muster Foto: Max Bild", "Anna Muster"),
+        # no byline line
+        ("Bylines are what this article is about.", None),
+        ("The article by Jane Doe", None),  # the label must start the line
+        ("By " + "x" * 100, None),  # too long for a byline line
+    ],
+)
+def test_labelled_byline(line: str, names: str | None) -> None:
+    assert labelled_byline(line) == names
+
+
+def test_a_labelled_line_of_words_credits_no_one() -> None:
+    names = labelled_byline("By the time we arrived, it was over")
+    assert names is not None
+    assert credits_of([names]) == Credits()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("By", True), ("Von:", True), ("By ", True), ("Bylines", False)]
+)
+def test_starts_with_label(text: str, expected: bool) -> None:
+    assert starts_with_label(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("line", "reporters", "editors"),
+    [
+        ("光明日报记者 王建宏 张文攀", ["王建宏", "张文攀"], []),
+        ("□ 本报记者 葛灵丹", ["葛灵丹"], []),
+        ("记者马俊峰/文", ["马俊峰"], []),
+        ("时间：2004年10月21日14:18 作者：郭励弘", ["郭励弘"], []),
+        ("（ 责任编辑：魏喆 ）", [], ["魏喆"]),
+        ("来源：巴彦淖尔日报 编辑：苏亮", [], ["苏亮"]),
+        ("(责编：牛镛、岳弘彬)", [], ["牛镛", "岳弘彬"]),
+        ("记者 刘涛 责任编辑：张三", ["刘涛"], ["张三"]),
+        # a long line: only its bracketed segments
+        (
+            (
+                "据新华社拉萨电（记者 格桑边觉）记者近日从西藏自治区有关部门获悉，今年以来全区各地"
+                "积极推进各项工作，取得了明显成效。"
+            ),
+            ["格桑边觉"],
+            [],
+        ),
+        # traps: a photographer, a place, a section, links, a press conference
+        ("记者 才扬 摄", [], []),
+        ("记者 彭冲 山东冠县报道", ["彭冲"], []),
+        ("记者 彭冲 冠县 报道", ["彭冲"], []),
+        ("记者调查", [], []),
+        ("联系记者", [], []),
+        ("■ 该作者文章", [], []),
+        ("记者会见", [], []),
+        ("记者 云南网", [], []),
+    ],
+)
+def test_east_asian_byline(line: str, reporters: list[str], editors: list[str]) -> None:
+    assert east_asian_byline(line) == (reporters, editors)
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "names"),
+    [
+        (
+            "……倡树廉洁家风，过一个平安、祥和、温馨、廉洁的新春佳节。（常书香 马丹阳 ）",
+            ["常书香", "马丹阳"],
+        ),
+        (
+            "“这样的说法没有道理，所有的改革难道不都是利益再分配的过程吗？”（姚峰 上海报道）",
+            ["姚峰"],
+        ),
+        # a category after a link, not after a sentence; an outlet
+        ("精彩专题：关注北京首例个人集资盖房事件(房产)", []),
+        ("……取得了明显成效。（新华社）", []),
+        ("没有括号的段落。", []),
+    ],
+)
+def test_bracketed_names(paragraph: str, names: list[str]) -> None:
+    assert bracketed_names(paragraph) == names
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "names"),
+    [
+        ("MTHOBISI SITHOLE", ["MTHOBISI SITHOLE"]),
+        ("Mathatisi Sebusi/Mohalenyane Phakela", ["Mathatisi Sebusi", "Mohalenyane Phakela"]),
+        ("Lê Phương", ["Lê Phương"]),
+        # no name line: a label, a colon, a sentence, an organization, lower-case words
+        ("Par Les Echos", []),
+        ("Ohrring: Lui Lu", []),
+        ("The minister resigned.", []),
+        ("Breaking News Today", []),
+        ("BORNOVA'DA YANGIN", []),
+        ("Read the whole story", []),
+        ("Madonna", []),  # one word
+    ],
+)
+def test_name_line(paragraph: str, names: list[str]) -> None:
+    assert name_line(paragraph) == names

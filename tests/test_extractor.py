@@ -505,6 +505,34 @@ def test_an_agency_credited_as_author_settles_it() -> None:
     assert _credits(extraction) == ([], ["CNN Wire"])
 
 
+def test_a_labelled_byline_line_when_the_markup_names_no_one() -> None:
+    assert _credits(_credited(header="<p>By Jane Doe | 12 May 2024</p>")) == (["Jane Doe"], [])
+    assert _credits(_credited(end="<p>Por Agencia EFE</p>")) == ([], ["Agencia EFE"])
+
+
+def test_a_name_line_counts_only_where_the_outlet_stood_for_the_author() -> None:
+    line = "<p>Mathatisi Sebusi/Mohalenyane Phakela</p>"
+    outlet = "<meta name='author' content='The Harbour Times'>"
+    assert _credits(_credited(outlet, end=line)) == (
+        ["Mathatisi Sebusi", "Mohalenyane Phakela"],
+        [],
+    )
+    # a heading of capitalized words is no byline on a page that credits no one
+    assert _credits(_credited(end="<p>Historischer Markt</p>")) == ([], [])
+
+
+def test_a_chinese_reporters_credit_in_the_text() -> None:
+    text = "".join(
+        f"<p>第{n}段：港口昨天早上遭遇风暴，目击者讲述了当时的情况和损失。</p>" for n in range(8)
+    )
+    html = (
+        "<html lang='zh'><head><title>港口风暴</title></head><body><h1>港口风暴</h1>"
+        f"<p>本报记者 王建宏</p>{text}<p>（责任编辑：魏喆）</p></body></html>"
+    )
+    extraction = extract_article(html.encode(), "https://news.example.cn/a", "text/html")
+    assert _credits(extraction) == (["王建宏"], [])
+
+
 @pytest.mark.parametrize(
     ("credited", "expected"),
     [

@@ -163,7 +163,7 @@ def paragraph_bylines(paragraphs: list[str]) -> list[str]:
 
 MIN_HAN_CHARACTERS = 20
 """A page whose body starts with fewer Han characters than this holds no Chinese article."""
-CHINESE_SAMPLE_CHARS = 50_000
+CHINESE_SAMPLE_CHARS = 20_000
 """How much of a page's markup, from its ``<body``, :func:`markup_in_chinese` looks at."""
 MAX_KANA_SHARE = 0.1
 """Kana more than this share of the Han characters: Japanese."""
@@ -175,6 +175,8 @@ def markup_in_chinese(html: str) -> bool:
     bylines)."""
     start = max(html.find("<body"), 0)
     sample = html[start : start + CHINESE_SAMPLE_CHARS]
+    if sample.isascii():
+        return False
     han = len(_HAN.findall(sample))
     return han >= MIN_HAN_CHARACTERS and len(_KANA.findall(sample)) <= MAX_KANA_SHARE * han
 

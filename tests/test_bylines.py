@@ -90,6 +90,9 @@ def test_chinese_labels_are_searched_only_on_chinese_pages() -> None:
         ("<html><body>" + "中文・新闻ー正文" * 10 + "</body></html>", True),
         ("<html><body>English text, one word 中文.</body></html>", False),
         ("<html><head><title>" + "中文" * 50 + "</title></head><body>Text</body></html>", False),
+        ("<html><body>Plain text, nothing else.</body></html>", False),
+        # only the start of the body is looked at
+        ("<html><body>" + "Text. " * 5000 + "中文新闻正文" * 10 + "</body></html>", False),
     ],
 )
 def test_markup_in_chinese(html: str, expected: bool) -> None:

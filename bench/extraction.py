@@ -14,6 +14,11 @@ out; ``--limit`` applies to both, ``--source`` to the corpus only). Per page:
   ``trafilatura.bare_extraction(with_metadata=True)`` for title, date and authors, with the
   language detected by the same ``LanguageDetector`` on its text.
 
+Authors are scored twice on the corpus (:mod:`bench.corpus_authors`): "authors F1" against every
+expected name, with all the names an extractor gives (ours: people and organizations
+together, as the corpus's expectations mix them), and "people F1" against the expected people
+only, with the people it gives (trafilatura gives one list, scored the same way both times).
+
 Timing is CPU time (``time.process_time``) of each of the three calls, interleaved page by
 page (the order rotates from page to page) so that they share warm caches alike.
 """
@@ -32,6 +37,7 @@ from typing import TYPE_CHECKING, Any, cast
 import trafilatura
 from trafilatura.settings import Document
 
+from bench.corpus_authors import AUTHOR_KINDS, expected_people, load_not_people
 from bench.harness.corpus import (
     CORPUS_ENV,
     DEFAULT_CORPUS_DIR,
@@ -80,6 +86,9 @@ class Output:
     title: str | None = None
     day: date | None = None
     authors: tuple[str, ...] = ()
+    """The people it credits (trafilatura: every name it gives)."""
+    organizations: tuple[str, ...] = ()
+    """The organizations it credits (ours: ``author_organizations``; trafilatura: none)."""
     language: str | None = None
 
 
@@ -111,6 +120,7 @@ def run_ours(body: bytes, url: str, detector: LanguageDetector) -> Output:
         title=record["title"],
         day=_local_day(record["published_at"], record["published_offset"]),
         authors=tuple(record["authors"] or ()),
+        organizations=tuple(record["author_organizations"] or ()),
         language=record["language"],
     )
 
@@ -208,6 +218,9 @@ class PageScore:
     day: float | None = None
     day_near: float | None = None
     authors: float | None = None
+    """Every expected name against every name given (people and organizations)."""
+    people: float | None = None
+    """The expected people against the people given."""
     language: float | None = None
     empty: float = 0.0
 
@@ -253,9 +266,14 @@ def snippet_scores(
     return found, _share(absent), (_yes(all(absent)) if absent else None)
 
 
-def score_page(page: CorpusPage, output: Output) -> PageScore:
-    """Score one extractor's output on one page against the page's expectations."""
+def score_page(
+    page: CorpusPage, output: Output, not_people: Mapping[str, frozenset[str]] | None = None
+) -> PageScore:
+    """Score one extractor's output on one page against the page's expectations
+    (``not_people``: the expected authors that are no person, by page, see
+    :mod:`bench.corpus_authors`)."""
     expected = page.expected
+    people = expected_people(page.id, expected.get("authors"), not_people or {})
     title, title_contains = title_scores(output.title, expected.get("title"))
     day, day_near = day_scores(output.day, expected.get("date_day"))
     found, absent, clean = snippet_scores(
@@ -272,7 +290,8 @@ def score_page(page: CorpusPage, output: Output) -> PageScore:
         title_contains=title_contains,
         day=day,
         day_near=day_near,
-        authors=author_f1(output.authors, expected.get("authors")),
+        authors=author_f1(output.authors + output.organizations, expected.get("authors")),
+        people=author_f1(output.authors, people),
         language=_yes(output.language == page.language) if page.language else None,
         empty=_yes(not output.text.strip()),
     )
@@ -291,8 +310,12 @@ class Scored:
         return self.run.page
 
 
-def score_run(run: PageRun) -> Scored:
-    return Scored(run, score_page(run.page, run.ours), score_page(run.page, run.trafilatura))
+def score_run(run: PageRun, not_people: Mapping[str, frozenset[str]] | None = None) -> Scored:
+    return Scored(
+        run,
+        score_page(run.page, run.ours, not_people),
+        score_page(run.page, run.trafilatura, not_people),
+    )
 
 
 # --- aggregating and rendering ----------------------------------------------------------------
@@ -321,6 +344,7 @@ OVERALL_METRICS: tuple[Metric, ...] = (
     Metric("date", lambda score: score.day),
     Metric("date ±1", lambda score: score.day_near),
     Metric("authors F1", lambda score: score.authors),
+    Metric("people F1", lambda score: score.people),
     Metric("language", lambda score: score.language),
 )
 SOURCE_METRICS: tuple[Metric, ...] = (
@@ -332,6 +356,7 @@ SOURCE_METRICS: tuple[Metric, ...] = (
     Metric("date", lambda score: score.day),
     Metric("date ±1", lambda score: score.day_near),
     Metric("authors F1", lambda score: score.authors),
+    Metric("people F1", lambda score: score.people),
 )
 
 
@@ -473,7 +498,11 @@ class Report:
                 "### Overall\n\nMeans over the pages that have each expectation (n). Body from "
                 "`trafilatura.extract`; title, date and authors from `bare_extraction`; "
                 "language detected on each extractor's text. Ours: the publisher's local day "
-                "(`published_at` plus `published_offset`), as the corpus gives local days."
+                "(`published_at` plus `published_offset`), as the corpus gives local days. "
+                "Authors F1: every expected name against every name given (ours: `authors` and "
+                "`author_organizations`); people F1: the expected people against the people "
+                "given (`authors`), on the pages that expect a person "
+                "(`bench/labels/corpus-author-kinds.jsonl`)."
             ),
             overall_table(self.results),
             "### By source\n\nCells: ours / trafilatura (pages scored).",
@@ -523,12 +552,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run_all(pages: Sequence[CorpusPage], detector: LanguageDetector) -> list[Scored]:
+def run_all(
+    pages: Sequence[CorpusPage],
+    detector: LanguageDetector,
+    not_people: Mapping[str, frozenset[str]] | None = None,
+) -> list[Scored]:
     """Run and score every page; progress on stderr."""
     run_page(pages[0], detector)  # warm-up: lazy imports and first-call setup, not timed
     results = []
     for turn, page in enumerate(pages):
-        results.append(score_run(run_page(page, detector, turn)))
+        results.append(score_run(run_page(page, detector, turn), not_people))
         if (turn + 1) % 50 == 0:
             print(f"{turn + 1}/{len(pages)} pages", file=sys.stderr, flush=True)
     return results
@@ -557,7 +590,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = Report(
         command_of("bench.extraction", argv),
         directory,
-        run_all(pages, detector),
+        run_all(pages, detector, load_not_people(AUTHOR_KINDS)),
         worst=args.worst,
         second=second,
     )

@@ -1,6 +1,6 @@
 """The second labelled set in the extraction benchmark (trafilatura's evaluation pages): its
-snippets scored as its README says (:mod:`bench.snippet_set`), and its authors against labels
-of our own.
+snippets scored as its README says (:mod:`bench.snippet_set`), and its authors (people and
+organizations apart) against labels of our own.
 
 The set labels no authors, so ``bench/labels/evalset-authors.jsonl`` holds them: for each page,
 whether it states who wrote its main text (``states_authors``: true, false, or null when only
@@ -32,9 +32,9 @@ from bench.snippet_set import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
-    from bench.extraction import Scored
+    from bench.extraction import Output, Scored
 
 AUTHOR_LABELS = Path(__file__).resolve().parent / "labels" / "evalset-authors.jsonl"
 
@@ -81,26 +81,44 @@ def _mean(values: Sequence[float]) -> str:
 
 
 def authors_table(results: Sequence[Scored], labels: Mapping[str, AuthorLabel]) -> str | None:
-    """Authors F1 on the pages that name people, and the share of pages naming no one where
-    each extractor names no one either; ``None`` without labels for these pages."""
+    """Authors F1 on the pages that name people (the people given against the labels'
+    people), on the pages that credit organizations (the organizations given against the
+    labels'; trafilatura gives one list of names, scored against both), and the share of pages
+    naming no one where each extractor names no one either; ``None`` without labels for these
+    pages."""
     labelled = [(r, labels[r.page.id]) for r in results if r.page.id in labels]
     if not labelled:
         return None
     people = [(r, label) for r, label in labelled if label.states_authors and label.authors]
+    credited = [(r, label) for r, label in labelled if label.states_authors and label.organizations]
     nobody = [r for r, label in labelled if label.states_authors is False]
     rows = []
-    for name, output in (("ours", "ours"), ("trafilatura", "trafilatura")):
-        f1 = [
-            author_f1(getattr(r.run, output).authors, label.authors) or 0.0 for r, label in people
+    for name, organizations_of in _ORGANIZATIONS_OF.items():
+        f1 = [author_f1(getattr(r.run, name).authors, label.authors) or 0.0 for r, label in people]
+        organizations = [
+            author_f1(organizations_of(getattr(r.run, name)), label.organizations) or 0.0
+            for r, label in credited
         ]
-        silent = [float(not getattr(r.run, output).authors) for r in nobody]
-        rows.append([name, _mean(f1), _mean(silent)])
+        silent = [
+            float(not getattr(r.run, name).authors and not getattr(r.run, name).organizations)
+            for r in nobody
+        ]
+        rows.append([name, _mean(f1), _mean(organizations), _mean(silent)])
     headers = [
         "extractor",
-        f"authors F1, pages naming people (n={len(people)})",
+        f"people F1, pages naming people (n={len(people)})",
+        f"organizations F1, pages crediting organizations (n={len(credited)})",
         f"names no one where the page names no one (n={len(nobody)})",
     ]
     return markdown_table(headers, rows)
+
+
+_ORGANIZATIONS_OF: dict[str, Callable[[Output], tuple[str, ...]]] = {
+    "ours": lambda output: output.organizations,
+    "trafilatura": lambda output: output.authors,
+}
+"""The organizations each extractor credits: ours in a list of their own, trafilatura's
+among all the names it gives."""
 
 
 def second_set_sections(
@@ -137,8 +155,10 @@ def second_set_sections(
         sections += [
             (
                 "Authors, against the labels in `bench/labels/evalset-authors.jsonl` (people "
-                "credited as a reader sees them; see `bench/second_set.py`); trafilatura's from "
-                "`bare_extraction`, as above:"
+                "and organizations credited as a reader sees them; see `bench/second_set.py`): "
+                "ours, `authors` against the people and `author_organizations` against the "
+                "organizations; trafilatura's one list from `bare_extraction`, as above, against "
+                "both. Naming no one: no person and no organization."
             ),
             authors,
         ]

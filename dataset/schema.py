@@ -20,9 +20,11 @@ from extraction.urls import host_of
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 """Bumped on every (additive) schema change; stored in every file's metadata. Version 2 added
-``source_name`` and made ``source`` always the publishing host (see :func:`upgrade`)."""
+``source_name`` and made ``source`` always the publishing host (see :func:`upgrade`); version 3
+added ``author_organizations`` (the organizations credited as author: ``authors`` holds people
+only since)."""
 SCHEMA_VERSION_KEY = b"news_crawler.schema_version"
 VERSION_KEY = b"news_crawler.version"
 
@@ -148,11 +150,32 @@ def upgrade(table: pa.Table) -> pa.Table:
     host of ``canonical_url`` again (of ``url`` in a row without one, as
     :func:`extraction.record.normalize_article` does), and a name it held moves to
     ``source_name`` (a value that is the page's host, or a parent domain of it, the home page
-    of an ``-a sites=`` crawl, was no name). Columns added since the file was written are null.
-    Any other column is left as read."""
-    if "source" not in table.column_names or schema_version(table.schema) != "1":
+    of an ``-a sites=`` crawl, was no name). A table of a whole file gets the columns added
+    since its version, null (``author_organizations`` for versions 1 and 2); a table of some
+    columns only is not completed. Any other column is left as read."""
+    version = schema_version(table.schema)
+    if version == SCHEMA_VERSION:
         return table
-    if "source_name" in table.column_names or "canonical_url" not in table.column_names:
+    if version == "1":
+        table = _named_sources(table)
+    written = int(version) if version.isdigit() else 1
+    missing = [name for name in ARTICLE_SCHEMA.names if name not in table.column_names]
+    if missing and all(_SINCE[name] > written for name in missing):
+        for name in missing:
+            field = ARTICLE_SCHEMA.field(name)
+            table = table.append_column(field, pa.nulls(table.num_rows, field.type))
+    return table
+
+
+_SINCE = {name: spec.since for name, spec in columns().items()}
+
+
+def _named_sources(table: pa.Table) -> pa.Table:
+    """A version-1 table with ``source`` the publishing host and ``source_name`` the
+    configured source's name (see :func:`upgrade`)."""
+    if "source" not in table.column_names or "source_name" in table.column_names:
+        return table
+    if "canonical_url" not in table.column_names:
         return table
     canonical = table.column("canonical_url").to_pylist()
     fetched = (

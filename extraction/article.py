@@ -7,8 +7,8 @@ feed-export columns (``crawler/addon.py``) and the schema table of ``docs/schema
 (``python -m dataset.schema``) are made from it. It lives in the extraction library, which makes
 articles, so that the extraction workers need nothing else; it imports nothing.
 
-To add a column: add a field here (at the end), bump ``dataset.schema.SCHEMA_VERSION``, and
-regenerate ``docs/schema.md``.
+To add a column: add a field here (at the end, ``since`` the new version), bump
+``dataset.schema.SCHEMA_VERSION``, and regenerate the schema table of ``docs/dataset.md``.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ class Column:
     """A value as a reader sees it, for the docs."""
     dictionary: bool = False
     """Few distinct values: dictionary-encoded in the Parquet files."""
+    since: int = 1
+    """The schema version that added it: files written before lack it (read as null)."""
 
 
 def column(
@@ -50,6 +52,7 @@ def column(
     nullable: bool = True,
     example: str = "",
     dictionary: bool = False,
+    since: int = 1,
     default: Any = None,
     default_factory: Callable[[], Any] | None = None,
     required: bool = False,
@@ -60,7 +63,12 @@ def column(
         raise ValueError(f"unknown Arrow type {arrow!r}: one of {', '.join(ARROW_TYPES)}")
     metadata = {
         COLUMN: Column(
-            arrow=arrow, nullable=nullable, doc=doc, example=example, dictionary=dictionary
+            arrow=arrow,
+            nullable=nullable,
+            doc=doc,
+            example=example,
+            dictionary=dictionary,
+            since=since,
         )
     }
     if required:
@@ -115,7 +123,8 @@ class Article:
     )
     authors: list[str] = column(
         "list<string>",
-        "author names in page order; empty when none",
+        "the people credited as authors, in page order; empty when none (organizations are in "
+        "`author_organizations`)",
         nullable=False,
         dictionary=True,
         default_factory=list,
@@ -215,7 +224,18 @@ class Article:
         "the name of the configured source (`-a sources=`) whose listing led to the page; "
         "null for pages of `-a urls=`, `feeds=`, `sitemaps=` and `sites=` (since version 2)",
         dictionary=True,
+        since=2,
         example="sputnik-africa",
+    )
+    author_organizations: list[str] | None = column(
+        "list<string>",
+        "organizations the page credits as author or source (outlets, agencies, newsrooms, "
+        "wires), in page order; empty when none (the people are in `authors`); the outlet only "
+        "when no one else is credited (since version 3: null in rows written before)",
+        dictionary=True,
+        since=3,
+        default_factory=list,
+        example='["dpa"]',
     )
 
 

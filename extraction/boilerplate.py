@@ -97,6 +97,20 @@ _NAMED_ELEMENTS = XPath("//*[@class or @id or @rel or @itemprop]")
 _BYLINE_STRONG = re.compile(r"author-?name|byline|\bbyl\b|journalist-name|submitted-by|posted-by")
 _BYLINE_WEAK = re.compile(r"author|autor|auteur|autore|writer|zuozhe|bianji|xiaobian|firma")
 _COMMENTS = re.compile(r"comment|kommentar|comentario|commentaire|discussion|review", re.IGNORECASE)
+# Class and id names of photo credits, which name photographers and agencies, not authors.
+_PHOTO_CREDIT_NAMES = re.compile(r"bild|foto|photo|image|credit|caption|copyright|picture")
+_PHOTO_CREDIT_TEXT = re.compile(
+    r"^(?:(?:foto|fotos|bild|bilder|photo|photos|image|credit|credits)\b|©|\(c\))", re.IGNORECASE
+)
+# Links to a tag's, topic's or section's page: a byline lists people, not topics.
+_TAG_LINK = re.compile(
+    r"/(?:tags?|thema|themen|category|categories|topics?|schlagw[oö]rter|schlagwort)/|[?&]tags?=",
+    re.IGNORECASE,
+)
+MAX_CARD_CHARS = 1500
+"""A list item or ``<article>`` with a linked headline and at most this much text is a teaser
+card: the byline in it is another article's."""
+CARD_LEVELS = 4
 _WRAPPER_STEMS = frozenset({"paywall", "payant", "subscribe", "subscription"})
 _BLOCK = re.compile(
     "|".join(
@@ -208,12 +222,17 @@ def scan_page(tree: HtmlElement) -> PageScan:
         if attributes.get("rel") == "author" or "author" in attributes.get("itemprop", ""):
             bylines.append((0, element))
             continue
-        if element.tag in ("html", "body", "a"):
+        if element.tag in ("html", "body"):
             continue
         names = (attributes.get("class", ""), attributes.get("id", ""))
         verdict = judged.get(names)
         if verdict is None:
             verdict = judged[names] = _judge_names(f"{names[0]} {names[1]}".lower())
+        if element.tag == "a":
+            # a link is no block; it is a byline when its names say so (<a class="author">)
+            if verdict.byline_rank is not None:
+                bylines.append((verdict.byline_rank, element))
+            continue
         if verdict.block or (
             # "teaser" and "card" also name leads and layouts: a block only if it links away
             verdict.link_block and element.find(".//a[@href]") is not None
@@ -240,7 +259,8 @@ def _judge_names(names: str) -> _Names:
     return _Names(
         block=_BLOCK.search(names) is not None,
         link_block=_LINK_BLOCK.search(names) is not None,
-        byline_rank=_byline_rank(names),
+        # a photo credit ("bildautor", "photo-credit") is no byline
+        byline_rank=None if _PHOTO_CREDIT_NAMES.search(names) else _byline_rank(names),
     )
 
 
@@ -277,13 +297,39 @@ def _first_byline(candidates: list[tuple[int, HtmlElement]]) -> list[str]:
         ):
             continue
         text = " ".join(element.text_content().split())
-        if not text or len(text) > MAX_BYLINE_CHARS:
+        if not text or len(text) > MAX_BYLINE_CHARS or _PHOTO_CREDIT_TEXT.match(text):
+            continue
+        if _in_teaser(element, text):
             continue
         # names linked to author pages are the names; else names in elements of their own
-        links = [" ".join(a.text_content().split()) for a in element.iter("a")]
+        anchors = [element] if element.tag == "a" else list(element.iter("a"))
+        links = [" ".join(a.text_content().split()) for a in anchors if not _is_tag_link(a)]
+        if anchors and not any(links):
+            continue  # links to topics only: a list of tags
         pieces = [" ".join(piece.split()) for piece in element.itertext()]
         return [link for link in links if link] or [piece for piece in pieces if piece]
     return []
+
+
+def _is_tag_link(anchor: HtmlElement) -> bool:
+    rel = (anchor.get("rel") or "").lower().split()
+    return "tag" in rel or bool(_TAG_LINK.search(anchor.get("href") or ""))
+
+
+def _in_teaser(element: HtmlElement, text: str) -> bool:
+    """Whether a byline belongs to a teaser of another article: inside a link that holds more
+    than the byline, or inside a small list item or ``<article>`` with a linked headline."""
+    for level, ancestor in enumerate(element.iterancestors()):
+        if ancestor.tag == "a":
+            if ancestor.get("href") and len(" ".join(ancestor.text_content().split())) > len(text):
+                return True
+        elif level < CARD_LEVELS and ancestor.tag in ("li", "article"):
+            headline = ancestor.find(".//h2/a[@href]")
+            if headline is None:
+                headline = ancestor.find(".//h3/a[@href]")
+            if headline is not None and len(ancestor.text_content()) <= MAX_CARD_CHARS:
+                return True
+    return False
 
 
 def _byline_rank(names: str) -> int | None:

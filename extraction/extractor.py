@@ -23,18 +23,40 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml.etree import XPath
 
-from extraction.authors import clean_authors, without_outlet
+from extraction.authors import (
+    Credits,
+    credits_of,
+    host_label,
+    is_outlet,
+    organizations_named,
+    outlet_keys,
+)
 from extraction.boilerplate import (
     PageScan,
     remove_boilerplate,
     scan_page,
     within_article_body,
 )
+from extraction.bylines import (
+    TextBylines,
+    closing_names,
+    markup_in_chinese,
+    name_lines,
+    paragraph_bylines,
+    text_bylines,
+    writes_chinese,
+)
 from extraction.charset import decode_html
 from extraction.dates import first_date_in_text, parse_datetime
 from extraction.lead import find_lead
 from extraction.listings import article_paragraphs, listing_reason, teasers_on, under_headline
-from extraction.structured import PageMetadata, clean_space, is_json_ld, page_metadata
+from extraction.structured import (
+    PageMetadata,
+    clean_space,
+    is_json_ld,
+    page_metadata,
+    unique_texts,
+)
 from extraction.text import text_size
 from extraction.titles import clean_title
 
@@ -138,6 +160,7 @@ class Extraction:
     tags: list[str] = field(default_factory=list)
     image_url: str | None = None
     canonical_url: str | None = None
+    author_organizations: list[str] = field(default_factory=list)
     declared_language: str | None = None
     """The language the page declares (``<html lang>``, JSON-LD ``inLanguage``,
     ``og:locale``): the language detection's fallback."""
@@ -300,6 +323,10 @@ def extract_article(
     published = parse_datetime(meta.published, dayfirst=dayfirst)
     if published is None:
         published = _searched_date(tree, url)
+    host = urlsplit(meta.canonical_url or url).hostname
+    outlets = outlet_keys([site_name, *meta.organization_authors, host_label(host)])
+    credited = markup_credits(meta, scan, outlets)
+    in_text = _text_bylines(tree, html, credited, outlets)
     # what is read outside the main text has been read
     drop_asides_and_footers(tree)
     started = time.process_time()
@@ -322,18 +349,14 @@ def extract_article(
             "NotAnArticle", f"{text_size(text)} characters of text, fewer than {min_text_chars}"
         )
 
-    host = urlsplit(meta.canonical_url or url).hostname
-    # a person named in the page beats the outlet named as author in structured data
-    authors = clean_authors(meta.authors)
-    if not authors:
-        # no byline in structured data: the page's byline markup, then the outlet
-        authors = clean_authors(scan.byline) or clean_authors(meta.organization_authors)
-    authors = without_outlet(authors, [site_name, *meta.organization_authors])
+    credited += text_credits(in_text, paragraphs, outlets, credited)
+    credits = decide_credits(credited, outlets)
     return Extraction(
         text=text,
         title=clean_title(title, site_name=site_name, host=host, headings=headings),
         description=meta.description,
-        authors=authors,
+        authors=credits.people,
+        author_organizations=credits.organizations,
         published_at=published,
         modified_at=parse_datetime(meta.modified, dayfirst=dayfirst),
         site_name=site_name,
@@ -342,6 +365,78 @@ def extract_article(
         canonical_url=meta.canonical_url,
         declared_language=meta.language,
     )
+
+
+def _decisive(found: Credits, outlets: frozenset[str]) -> bool:
+    """Whether a source's credits settle who wrote the article: a person, or an organization
+    other than the outlet (an agency, a newsroom, a wire)."""
+    return bool(found.people) or not all(is_outlet(name, outlets) for name in found.organizations)
+
+
+def markup_credits(meta: PageMetadata, scan: PageScan, outlets: frozenset[str]) -> list[Credits]:
+    """The credits of the page's markup, in order of trust: its structured data (JSON-LD
+    authors, else the ``author`` meta tags), its byline meta tags, its byline markup."""
+    structured = credits_of(meta.authors, outlets)
+    organizations = organizations_named(meta.organization_authors) + structured.organizations
+    return [
+        Credits(structured.people, unique_texts(organizations)),
+        credits_of(meta.meta_bylines, outlets),
+        credits_of(scan.byline, outlets),
+    ]
+
+
+def _text_bylines(
+    tree: HtmlElement, html: str, credited: list[Credits], outlets: frozenset[str]
+) -> TextBylines | None:
+    """The bylines of the page's text outside the article's paragraphs, read (before the
+    asides and footers go) only when its markup names no one: ``None`` when it does."""
+    if any(_decisive(found, outlets) for found in credited):
+        return None
+    return text_bylines(tree, chinese=markup_in_chinese(html))
+
+
+def text_credits(
+    in_text: TextBylines | None,
+    paragraphs: list[str],
+    outlets: frozenset[str],
+    earlier: list[Credits],
+) -> list[Credits]:
+    """The credits of the page's text (none when the markup named someone: ``in_text`` is
+    ``None``), in order: a labelled byline line at either end of the article or under the
+    headline; in Chinese, a reporter's credit, an editor's, then names in brackets at the end
+    of a paragraph; last, when an earlier source credits the outlet where a byline belongs, a
+    paragraph of names at either end (``earlier``: the markup's)."""
+    if in_text is None:
+        return []
+    credited = [credits_of(paragraph_bylines(paragraphs) + in_text.header, outlets)]
+    if writes_chinese(paragraphs):
+        credited += [
+            Credits(people=in_text.reporters),
+            Credits(people=in_text.editors),
+            Credits(people=closing_names(paragraphs)),
+        ]
+    if any(found.organizations for found in earlier + credited):
+        credited.append(Credits(people=name_lines(paragraphs)))
+    return credited
+
+
+def decide_credits(credited: list[Credits], outlets: frozenset[str]) -> Credits:
+    """The article's authors and author organizations from its sources' credits, in order of
+    trust (structured data, byline meta tags, byline markup, the text).
+
+    The first source that names a person, or an organization other than the outlet (an
+    agency, a newsroom), decides: its people, and the organizations other than the outlet
+    credited so far. The outlet named as the author (content systems put it where no byline
+    was given) lets the next source be asked; it is the answer only when no source names
+    anyone else (as the first source that names it writes it)."""
+    organizations: list[str] = []
+    for found in credited:
+        organizations += found.organizations
+        if _decisive(found, outlets):
+            others = [name for name in organizations if not is_outlet(name, outlets)]
+            return Credits(found.people, unique_texts(others))
+    outlet = next((found.organizations for found in credited if found.organizations), [])
+    return Credits([], outlet)
 
 
 def _spent(timings: dict[str, float] | None, phase: str, started: float) -> None:

@@ -116,6 +116,9 @@ def normalize_article(
             "description": normalize_field(record.get("description")),
             "site_name": normalize_field(record.get("site_name")),
             "authors": unique_texts(record.get("authors") or [], normalize_field),
+            "author_organizations": unique_texts(
+                record.get("author_organizations") or [], normalize_field
+            ),
             "tags": unique_texts(record.get("tags") or [], normalize_field),
             "word_count": text.word_count,
             "content_hash": text.content_hash,

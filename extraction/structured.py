@@ -68,6 +68,9 @@ _META_MODIFIED = (
     "article.updated",
 )
 _META_AUTHOR = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator")
+# Byline meta tags of analytics and paywall systems, often the byline as shown where the
+# ``author`` tag names the outlet.
+_META_BYLINE = ("cxenseparse:author", "article:byline", "byl", "parsely-author")
 _META_TAGS = ("article:tag", "parsely-tags", "news_keywords", "keywords", "article:section")
 _META_DESCRIPTION = ("og:description", "description", "twitter:description", "dc.description")
 _META_TITLE = ("og:title", "twitter:title", "parsely-title", "dc.title")
@@ -89,7 +92,10 @@ class PageMetadata:
     authors: list[str] = field(default_factory=list)
     """Author names: people from JSON-LD, else the ``author`` meta tags."""
     organization_authors: list[str] = field(default_factory=list)
-    """Organizations JSON-LD names as authors (used only when no person is named)."""
+    """Organizations JSON-LD names as authors."""
+    meta_bylines: list[str] = field(default_factory=list)
+    """Bylines of the byline meta tags (``cxenseparse:author``, ``article:byline``, ``byl``,
+    ``parsely-author``): consulted when the authors above name no person."""
     published: str | None = None
     modified: str | None = None
     site_name: str | None = None
@@ -226,6 +232,40 @@ def _article_object(objects: list[dict[str, Any]]) -> dict[str, Any] | None:
 _ORGANIZATION_TYPES = frozenset({"Organization", "NewsMediaOrganization", "Corporation"})
 
 
+_WEB_PAGE_TYPES = frozenset({"WebPage", "ItemPage"})
+
+
+def _resolved(value: Any, objects: list[dict[str, Any]]) -> list[Any]:
+    """JSON-LD values with references (``{"@id": ...}`` and nothing else to name it) replaced
+    by the node of the page's graph they refer to, when it has a name."""
+    items = value if isinstance(value, list) else [value]
+    if not any(isinstance(item, dict) and "@id" in item and not item.get("name") for item in items):
+        return items
+    named = {
+        obj["@id"]: obj for obj in objects if isinstance(obj.get("@id"), str) and obj.get("name")
+    }
+    return [
+        named.get(item["@id"], item)
+        if isinstance(item, dict) and isinstance(item.get("@id"), str) and not item.get("name")
+        else item
+        for item in items
+    ]
+
+
+def _authors(article: dict[str, Any], objects: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """The article's JSON-LD authors as (people, organizations), references resolved; those
+    of the web page that holds it when the article names none."""
+    people, organizations = _split_people(_resolved(article.get("author"), objects))
+    if people or organizations:
+        return people, organizations
+    for page in objects:
+        if _types(page) & _WEB_PAGE_TYPES and page.get("author"):
+            people, organizations = _split_people(_resolved(page.get("author"), objects))
+            if people or organizations:
+                break
+    return people, organizations
+
+
 def _split_people(value: Any) -> tuple[list[str], list[str]]:
     """JSON-LD ``author`` values as (people, organizations)."""
     items = value if isinstance(value, list) else [value]
@@ -303,7 +343,7 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
     objects = list(_json_ld_objects(tree))
     article = _article_object(objects) or {}
     publisher = article.get("publisher")
-    people, organizations = _split_people(article.get("author"))
+    people, organizations = _authors(article, objects)
 
     og_type = (_first_meta(metas, ("og:type",)) or "").lower()
     canonical = _canonical_link(tree) or _first_meta(metas, ("og:url",))
@@ -313,13 +353,18 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
     )
 
+    # article:author is often a profile URL, not a name
     meta_authors = [
-        name
+        value
         for key in _META_AUTHOR
         for value in metas.get(key, ())
-        # article:author is often a profile URL, not a name
         if not value.startswith(("http://", "https://"))
-        for name in [value]
+    ]
+    meta_bylines = [
+        value
+        for key in _META_BYLINE
+        for value in metas.get(key, ())
+        if not value.startswith(("http://", "https://"))
     ]
     tags: list[str] = []
     for key in _META_TAGS:
@@ -338,6 +383,7 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         or clean_space(article.get("description")),
         authors=unique_texts(people or meta_authors),
         organization_authors=unique_texts(organizations),
+        meta_bylines=unique_texts(meta_bylines),
         published=clean_space(article.get("datePublished"))
         or clean_space(article.get("dateCreated"))
         or _first_meta(metas, _META_PUBLISHED)

@@ -1,10 +1,29 @@
-"""Author names from bylines."""
+"""Author credits from bylines (:mod:`extraction.authors`): people, organizations, and the
+bylines the text writes."""
 
 from __future__ import annotations
 
 import pytest
 
-from extraction.authors import MAX_AUTHORS, clean_authors, without_outlet
+from extraction.authors import (
+    MAX_AUTHORS,
+    Credits,
+    bracketed_names,
+    credits_of,
+    east_asian_byline,
+    host_label,
+    is_organization,
+    is_outlet,
+    labelled_byline,
+    name_line,
+    organizations_named,
+    outlet_keys,
+    starts_with_label,
+)
+
+
+def people(bylines: list[str]) -> list[str]:
+    return credits_of(bylines).people
 
 
 @pytest.mark.parametrize(
@@ -36,6 +55,26 @@ from extraction.authors import MAX_AUTHORS, clean_authors, without_outlet
         (["Written by Jane Doe"], ["Jane Doe"]),
         (["By Jane Doe and John Roe"], ["Jane Doe", "John Roe"]),
         (["— Jane Doe."], ["Jane Doe"]),
+        (["Autor/in: Korinna Hennig"], ["Korinna Hennig"]),
+        (["记者 王建宏"], ["王建宏"]),
+        (["作者：郭励弘"], ["郭励弘"]),
+        (["责任编辑：魏喆"], ["魏喆"]),
+        # titles
+        (["Dr. Sebastian Brüggemann"], ["Sebastian Brüggemann"]),
+        (["Rechtsanwalt Dennis Tölle"], ["Dennis Tölle"]),
+        (["Prof. Dr. Anna Schmidt"], ["Anna Schmidt"]),
+        (["Ra Mi-ran"], ["Ra Mi-ran"]),  # a name, not the title "RA"
+        # a final period that belongs to the name
+        (["Perry Bacon Jr."], ["Perry Bacon Jr."]),
+        (["Nicolas Gutierrez C."], ["Nicolas Gutierrez C."]),
+        (["By Dana A. Ford."], ["Dana A. Ford"]),
+        # "A, B, and C"
+        (["Jane Doe, John Roe, and Tom Watkins"], ["Jane Doe", "John Roe", "Tom Watkins"]),
+        # interface words of a byline widget
+        (["松岡大地 フォロー"], ["松岡大地"]),
+        (["この記事を書いた人", "渡辺洋介", "フォロー"], ["渡辺洋介"]),
+        (["Angelika Leitner", "Google+", "mehr"], ["Angelika Leitner"]),
+        (["Jane Doe Follow"], ["Jane Doe"]),
         # roles
         (["Jane Doe, Senior Reporter"], ["Jane Doe"]),
         (["John Roe | Staff Writer"], ["John Roe"]),
@@ -54,6 +93,7 @@ from extraction.authors import MAX_AUTHORS, clean_authors, without_outlet
         (["jane.doe@example.com"], []),
         (["Hecho en Bolivia con Drupal por Smartica"], []),
         (["この 記事 を 書いた 人"], []),
+        (["编辑部"], []),  # one Han character left: no name
         (["Jane Doe 2024"], []),
         # entities and space
         (["Jane Doe &amp; John Roe"], ["Jane Doe", "John Roe"]),
@@ -62,7 +102,7 @@ from extraction.authors import MAX_AUTHORS, clean_authors, without_outlet
         (["  Jane \n  Doe  "], ["Jane Doe"]),
         # names in Chinese, Japanese and Korean
         (["박준석"], ["박준석"]),
-        (["毎日新聞"], ["毎日新聞"]),
+        (["山田太郎"], ["山田太郎"]),
         (["山田 太郎"], ["山田 太郎"]),
         (["박준석, 김태연"], ["박준석", "김태연"]),
         # particles and other name shapes
@@ -78,55 +118,253 @@ from extraction.authors import MAX_AUTHORS, clean_authors, without_outlet
         (["   "], []),
     ],
 )
-def test_clean_authors(bylines: list[str], expected: list[str]) -> None:
-    assert clean_authors(bylines) == expected
+def test_people(bylines: list[str], expected: list[str]) -> None:
+    assert people(bylines) == expected
 
 
 def test_long_unspaced_japanese_phrase_is_not_a_name() -> None:
-    # BUG: only the number of space-separated parts is limited for CJK text, so a whole
-    # sentence of UI text without spaces ("log in here to write a comment") is kept as a name.
-    assert clean_authors(["ログインしてコメントを書く場合はこちらからお願いします"]) == []
+    # only the number of space-separated parts was limited for CJK text, so a whole sentence
+    # of UI text without spaces ("log in here to write a comment") was kept as a name
+    assert people(["ログインしてコメントを書く場合はこちらからお願いします"]) == []
 
 
 def test_duplicates_are_removed_without_case_keeping_the_first() -> None:
     bylines = ["Jane Doe", "JANE DOE; John Roe", "jane doe", "By John Roe"]
-    assert clean_authors(bylines) == ["Jane Doe", "John Roe"]
+    assert people(bylines) == ["Jane Doe", "John Roe"]
 
 
 def test_names_keep_their_order_across_bylines() -> None:
-    assert clean_authors(["Ann Lee", "Jane Doe, Ann Lee", "Bo Chen"]) == [
-        "Ann Lee",
-        "Jane Doe",
-        "Bo Chen",
-    ]
+    assert people(["Ann Lee", "Jane Doe, Ann Lee", "Bo Chen"]) == ["Ann Lee", "Jane Doe", "Bo Chen"]
 
 
 def test_at_most_twelve_authors() -> None:
     names = [f"Anna {chr(ord('A') + index)}ekman" for index in range(20)]
-    authors = clean_authors(["; ".join(names)])
     assert MAX_AUTHORS == 12
-    assert authors == names[:MAX_AUTHORS]
+    assert people(["; ".join(names)]) == names[:MAX_AUTHORS]
+
+
+# --- organizations --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("authors", "outlets", "expected"),
+    ("bylines", "expected"),
     [
-        (["Reuters", "Jane Doe"], ["reuters", None], ["Jane Doe"]),
-        (["Jane Doe", "The Daily Planet"], [None, "THE DAILY PLANET"], ["Jane Doe"]),
-        (["Jane Doe"], ["Reuters"], ["Jane Doe"]),
-        # the outlet is kept when nobody else is named
-        (["Reuters"], ["Reuters"], ["Reuters"]),
-        (["Reuters", "AFP"], ["Reuters", "AFP"], ["Reuters", "AFP"]),
-        (["Jane Doe"], [None], ["Jane Doe"]),
-        (["Jane Doe"], [], ["Jane Doe"]),
-        ([], ["Reuters"], []),
+        # agencies and outlets among people, or alone
+        (["Jane Doe, AFP"], Credits(["Jane Doe"], ["AFP"])),
+        (["Jane Doe / Reuters"], Credits(["Jane Doe"], ["Reuters"])),
+        (["dpa"], Credits([], ["dpa"])),
+        (["aja/PAP"], Credits([], ["aja/PAP"])),
+        (
+            ["Dana A. Ford, Chien-Ming Wang, and Tom Watkins, CNN"],
+            Credits(["Dana A. Ford", "Chien-Ming Wang", "Tom Watkins"], ["CNN"]),
+        ),
+        (["Por Agencia EFE"], Credits([], ["Agencia EFE"])),
+        (["Deutsche Presse-Agentur"], Credits([], ["Deutsche Presse-Agentur"])),
+        (["Wikimedia Foundation"], Credits([], ["Wikimedia Foundation"])),
+        (["mbl.is"], Credits([], ["mbl.is"])),
+        (["Deutsche Welle (www.dw.com)"], Credits([], ["Deutsche Welle (www.dw.com)"])),
+        (["毎日新聞"], Credits([], ["毎日新聞"])),
+        (["云南日报报业集团,云南网"], Credits([], ["云南日报报业集团", "云南网"])),
+        # the organization's place is no person
+        (["SPIEGEL ONLINE, Hamburg, Germany"], Credits([], ["SPIEGEL ONLINE"])),
+        # a byline that names no one part by part may be a credit as a whole
+        (["det/dpa"], Credits([], ["det/dpa"])),
+        (["Redaktion Polizeiticker Schweiz"], Credits([], ["Redaktion Polizeiticker Schweiz"])),
+        (["MM-Redaktion"], Credits([], ["MM-Redaktion"])),
+        (["CNN Wire"], Credits([], ["CNN Wire"])),
+        (["Staff and news service reports"], Credits([], ["Staff and news service reports"])),
+        # roles and placeholders are no one's credit
+        (["Redaktion"], Credits()),
+        (["Staff Writer"], Credits()),
+        (["Senior Reporter"], Credits()),
+        (["No Author"], Credits()),
+        (["dpa / Agenturen"], Credits([], ["dpa"])),  # the placeholder goes
+        (["edilson.la.rosa"], Credits()),
     ],
 )
-def test_without_outlet(authors: list[str], outlets: list[str | None], expected: list[str]) -> None:
-    assert without_outlet(authors, outlets) == expected
+def test_credits(bylines: list[str], expected: Credits) -> None:
+    assert credits_of(bylines) == expected
 
 
-def test_without_outlet_does_not_modify_its_argument() -> None:
-    authors = ["Reuters", "Jane Doe"]
-    without_outlet(authors, ["Reuters"])
-    assert authors == ["Reuters", "Jane Doe"]
+def test_a_byline_that_is_the_outlets_name_is_one_organization() -> None:
+    name = "Noticias de El Salvador | La Prensa Gráfica"
+    assert credits_of([name], outlet_keys([name])) == Credits([], [name])
+    # without the outlet's name, its parts are read one by one
+    assert credits_of([name]) == Credits(["Noticias de El Salvador"], ["La Prensa Gráfica"])
+
+
+def test_a_credit_that_is_the_outlets_name_is_an_organization() -> None:
+    outlets = outlet_keys(["Lesotho Times", None, host_label("www.kicker.de")])
+    assert credits_of(["Lesotho Times"], outlets) == Credits([], ["Lesotho Times"])
+    assert credits_of(["Kicker"], outlets) == Credits([], ["Kicker"])
+    assert credits_of(["Lesotho Times"]) == Credits(["Lesotho Times"], [])
+
+
+@pytest.mark.parametrize(
+    ("organization", "outlets", "expected"),
+    [
+        ("Süddeutsche.de GmbH", ["Süddeutsche.de"], True),  # a longer form of its name
+        ("L'Opinion", ["L’Opinion"], True),  # punctuation and case aside
+        ("nieuwsblad.be", [], True),
+        ("朝日新聞デジタル", [], True),
+        ("AFP", ["Le Figaro"], False),
+        ("Agencia EFE", ["24horas"], False),
+        # a newsroom's credit names who wrote the article, even with the outlet's name in it
+        ("Redacción Diario Pagina Siete", ["Página Siete"], False),
+        ("Redacción Diario Pagina Siete", ["Redacción Diario Pagina Siete"], True),
+        # short names are compared whole only
+        ("TV2 News", ["TV2"], False),
+    ],
+)
+def test_is_outlet(organization: str, outlets: list[str], expected: bool) -> None:
+    assert is_outlet(organization, outlet_keys(outlets)) is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("AFP", True),
+        ("JIJI", True),
+        ("Associated Press", True),
+        ("ET Online", True),
+        ("aja/PAP", True),
+        ("Jane Doe", False),
+        ("JANE DOE", False),
+        ("Newsome Smith", False),  # "news" only as a word
+        ("Jemele HillESPN.comArchive", False),  # no domain name: no lower-case ending
+    ],
+)
+def test_is_organization(name: str, expected: bool) -> None:
+    assert is_organization(name) is expected
+
+
+@pytest.mark.parametrize(
+    ("host", "label"),
+    [
+        ("www.lesothotimes.com", "lesothotimes"),
+        ("www.bbc.co.uk", "bbc"),
+        ("mbl.is", "mbl"),
+        ("localhost", None),
+        (None, None),
+    ],
+)
+def test_host_label(host: str | None, label: str | None) -> None:
+    assert host_label(host) == label
+
+
+def test_organizations_named_in_structured_data_keep_their_form_but_no_placeholder() -> None:
+    names = ["kicker", "Contributors to Wikimedia projects", "Redaktion", "Zespół wPolityce.pl"]
+    assert organizations_named([*names, "KICKER"]) == ["kicker", "Zespół wPolityce.pl"]
+
+
+# --- bylines in the text ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "names"),
+    [
+        ("By Jane Doe", "Jane Doe"),
+        ("Von Max Mustermann | 12.03.2020", "Max Mustermann"),
+        ("By TPN, in News, Portugal · 31 Jan 2025", "TPN"),
+        ("Autor: Hans Meier", "Hans Meier"),
+        ("Par Jean Dupont le 3 mars", "Jean Dupont"),
+        ("posted by Stadler at 12:53 Comments (35)", "Stadler"),
+        ("Von Markus Balser - Berlin", "Markus Balser"),
+        ("Text: Anna Muster Foto: Max Bild", "Anna Muster"),
+        # no byline line
+        ("Bylines are what this article is about.", None),
+        ("The article by Jane Doe", None),  # the label must start the line
+        ("By " + "x" * 100, None),  # too long for a byline line
+    ],
+)
+def test_labelled_byline(line: str, names: str | None) -> None:
+    assert labelled_byline(line) == names
+
+
+def test_a_labelled_line_of_words_credits_no_one() -> None:
+    names = labelled_byline("By the time we arrived, it was over")
+    assert names is not None
+    assert credits_of([names]) == Credits()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("By", True), ("Von:", True), ("By ", True), ("Bylines", False)]
+)
+def test_starts_with_label(text: str, expected: bool) -> None:
+    assert starts_with_label(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("line", "reporters", "editors"),
+    [
+        ("光明日报记者 王建宏 张文攀", ["王建宏", "张文攀"], []),
+        ("□ 本报记者 葛灵丹", ["葛灵丹"], []),
+        ("记者马俊峰/文", ["马俊峰"], []),
+        ("时间：2004年10月21日14:18 作者：郭励弘", ["郭励弘"], []),
+        ("（ 责任编辑：魏喆 ）", [], ["魏喆"]),
+        ("来源：巴彦淖尔日报 编辑：苏亮", [], ["苏亮"]),
+        ("(责编：牛镛、岳弘彬)", [], ["牛镛", "岳弘彬"]),
+        ("记者 刘涛 责任编辑：张三", ["刘涛"], ["张三"]),
+        # a long line: only its bracketed segments
+        (
+            (
+                "据新华社拉萨电（记者 格桑边觉）记者近日从西藏自治区有关部门获悉，今年以来全区各地"
+                "积极推进各项工作，取得了明显成效。"
+            ),
+            ["格桑边觉"],
+            [],
+        ),
+        # traps: a photographer, a place, a section, links, a press conference
+        ("记者 才扬 摄", [], []),
+        ("记者 彭冲 山东冠县报道", ["彭冲"], []),
+        ("记者 彭冲 冠县 报道", ["彭冲"], []),
+        ("记者调查", [], []),
+        ("联系记者", [], []),
+        ("■ 该作者文章", [], []),
+        ("记者会见", [], []),
+        ("记者 云南网", [], []),
+    ],
+)
+def test_east_asian_byline(line: str, reporters: list[str], editors: list[str]) -> None:
+    assert east_asian_byline(line) == (reporters, editors)
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "names"),
+    [
+        (
+            "……倡树廉洁家风，过一个平安、祥和、温馨、廉洁的新春佳节。（常书香 马丹阳 ）",
+            ["常书香", "马丹阳"],
+        ),
+        (
+            "“这样的说法没有道理，所有的改革难道不都是利益再分配的过程吗？”（姚峰 上海报道）",
+            ["姚峰"],
+        ),
+        # a category after a link, not after a sentence; an outlet
+        ("精彩专题：关注北京首例个人集资盖房事件(房产)", []),
+        ("……取得了明显成效。（新华社）", []),
+        ("没有括号的段落。", []),
+    ],
+)
+def test_bracketed_names(paragraph: str, names: list[str]) -> None:
+    assert bracketed_names(paragraph) == names
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "names"),
+    [
+        ("MTHOBISI SITHOLE", ["MTHOBISI SITHOLE"]),
+        ("Mathatisi Sebusi/Mohalenyane Phakela", ["Mathatisi Sebusi", "Mohalenyane Phakela"]),
+        ("Lê Phương", ["Lê Phương"]),
+        # no name line: a label, a colon, a sentence, an organization, lower-case words
+        ("Par Les Echos", []),
+        ("Ohrring: Lui Lu", []),
+        ("The minister resigned.", []),
+        ("Breaking News Today", []),
+        ("BORNOVA'DA YANGIN", []),
+        ("Read the whole story", []),
+        ("Madonna", []),  # one word
+    ],
+)
+def test_name_line(paragraph: str, names: list[str]) -> None:
+    assert name_line(paragraph) == names

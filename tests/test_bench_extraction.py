@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.corpus_authors import AUTHOR_KINDS, expected_people, load_not_people
 from bench.extraction import (
     Output,
     day_scores,
@@ -75,6 +76,50 @@ def test_metadata_scores() -> None:
     assert author_f1(["Jane Doe", "AFP"], ["jane  doe"]) == pytest.approx(2 / 3)
     assert author_f1([], ["Jane Doe"]) == 0.0
     assert author_f1(["Jane Doe"], []) is None
+
+
+def _authors_page(page_id: str, authors: list[str]) -> CorpusPage:
+    return CorpusPage(
+        id=page_id,
+        source="fundus",
+        language="en",
+        url="https://example.invalid/",
+        file=Path("unused"),
+        expected={"authors": authors},
+    )
+
+
+def test_authors_are_scored_whole_and_people_only() -> None:
+    page = _authors_page("p", ["Jane Doe", "AFP"])
+    not_people = {"p": frozenset({"AFP"})}
+    ours = Output(authors=("Jane Doe",), organizations=("AFP",))
+    score = score_page(page, ours, not_people)
+    assert (score.authors, score.people) == (1.0, 1.0)
+    # one list of names (trafilatura's): the organization costs the people F1
+    theirs = score_page(page, Output(authors=("Jane Doe", "AFP")), not_people)
+    assert theirs.authors == 1.0
+    assert theirs.people == pytest.approx(2 / 3)
+    # without the labels every expected name is taken for a person
+    assert score_page(page, ours).people == pytest.approx(2 / 3)
+
+
+def test_a_page_expecting_only_organizations_has_no_people_score() -> None:
+    page = _authors_page("org", ["ORF.at"])
+    score = score_page(page, Output(organizations=("ORF.at",)), {"org": frozenset({"ORF.at"})})
+    assert (score.authors, score.people) == (1.0, None)
+    assert score_page(_authors_page("none", []), Output(authors=("X",))).people is None
+
+
+def test_the_committed_corpus_labels_name_organizations_and_places() -> None:
+    not_people = load_not_people(AUTHOR_KINDS)
+    assert len(not_people) == 41
+    assert not_people["fundus/at-ORF_2024_11_22"] == {"ORF.at"}
+    assert not_people["fundus/de-JungeWelt_2026_05_18"] == {"Nairobi"}
+    assert expected_people(
+        "fundus/de-JungeWelt_2026_05_18", ["Anna Martel", "Nairobi"], not_people
+    ) == ["Anna Martel"]
+    assert expected_people("x", None, not_people) is None
+    assert load_not_people(Path("nowhere.jsonl")) == {}
 
 
 def test_snippets_and_prefix() -> None:

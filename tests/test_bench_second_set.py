@@ -15,7 +15,12 @@ from bench.second_set import (
 )
 
 
-def _scored(page_id: str, ours: tuple[str, ...], theirs: tuple[str, ...]) -> Scored:
+def _scored(
+    page_id: str,
+    ours: tuple[str, ...],
+    theirs: tuple[str, ...],
+    organizations: tuple[str, ...] = (),
+) -> Scored:
     page = CorpusPage(
         id=page_id,
         source="second",
@@ -27,7 +32,7 @@ def _scored(page_id: str, ours: tuple[str, ...], theirs: tuple[str, ...]) -> Sco
     return score_run(
         PageRun(
             page,
-            Output(text="Body text.", authors=ours),
+            Output(text="Body text.", authors=ours, organizations=organizations),
             Output(text="Body text. Subscribe", authors=theirs),
             Timing(0.01, 0.02, 0.01),
         )
@@ -49,24 +54,29 @@ def test_the_committed_labels_are_whole() -> None:
     assert load_author_labels(Path("nowhere.jsonl")) == {}
 
 
-def test_authors_table_scores_people_and_silence() -> None:
+def test_authors_table_scores_people_organizations_and_silence() -> None:
     labels = {
         "a": AuthorLabel(True, ("Jane Doe", "Max Mustermann"), ()),
         "b": AuthorLabel(False, (), ()),
-        "c": AuthorLabel(True, (), ("dpa",)),  # no people: not in the F1
+        "c": AuthorLabel(True, (), ("dpa",)),  # no people: not in the people F1
+        "d": AuthorLabel(False, (), ()),
     }
     results = [
         _scored("a", ("Jane Doe",), ("Jane Doe", "Max Mustermann")),
         _scored("b", (), ("Site Owner",)),
-        _scored("c", ("dpa",), ()),
+        # ours credits the agency apart; trafilatura's one list holds the organizations too
+        _scored("c", (), ("dpa",), organizations=("dpa",)),
+        # an organization named where the page names no one is no silence
+        _scored("d", (), (), organizations=("Site Owner GmbH",)),
         _scored("unlabelled", ("X",), ()),
     ]
     table = authors_table(results, labels)
     assert table is not None
-    assert "pages naming people (n=1)" in table
-    assert "where the page names no one (n=1)" in table
-    assert "| ours | 0.667 | 1.000 |" in table
-    assert "| trafilatura | 1.000 | 0.000 |" in table
+    assert "people F1, pages naming people (n=1)" in table
+    assert "organizations F1, pages crediting organizations (n=1)" in table
+    assert "where the page names no one (n=2)" in table
+    assert "| ours | 0.667 | 1.000 | 0.500 |" in table
+    assert "| trafilatura | 1.000 | 1.000 | 0.500 |" in table
     assert authors_table(results, {}) is None
 
 

@@ -223,6 +223,61 @@ def test_page_without_byline() -> None:
     assert scan == PageScan()
 
 
+def test_a_link_named_as_a_byline_is_one() -> None:
+    scan = _scan("<p>Text</p><a class='author' href='/auteur/kab-niang'>Kab Niang</a>")
+    assert scan.byline == ["Kab Niang"]
+
+
+@pytest.mark.parametrize(
+    "teaser",
+    [
+        # a byline inside a link to another article
+        "<a href='/other'><h3>Other story</h3><span class='author'>Abdelkrim Dermech</span></a>",
+        # a byline in a card with a linked headline
+        (
+            "<li><h3><a href='/other'>Other story</a></h3><span class='author'>Abdelkrim Dermech"
+            "</span></li>"
+        ),
+        (
+            "<article><h2><a href='/other'>Other story</a></h2><footer><a rel='author' "
+            "href='/a/2'>Abdelkrim Dermech</a></footer></article>"
+        ),
+    ],
+)
+def test_a_teasers_byline_is_not_the_pages(teaser: str) -> None:
+    scan = _scan(f"<ul>{teaser}</ul><div class='author'>Chokri Gharbi</div>")
+    assert scan.byline == ["Chokri Gharbi"]
+
+
+def test_a_byline_inside_a_link_to_its_author_page_counts() -> None:
+    scan = _scan("<a href='/autor/jane'><span class='author-name'>Jane Doe</span></a>")
+    assert scan.byline == ["Jane Doe"]
+
+
+@pytest.mark.parametrize(
+    "credit",
+    [
+        "<div class='bildautor'>Foto: Bild: SN/APA/KEYSTONE/CYRIL ZINGARO</div>",
+        "<div class='author'>Foto: Ingo Schneider</div>",
+        "<span class='photo-credit author'>Jane Photographer</span>",
+        "<div class='author'>© Max Muster</div>",
+    ],
+)
+def test_a_photo_credit_is_no_byline(credit: str) -> None:
+    assert _scan(f"{credit}<div class='author'>Lisa Petrich</div>").byline == ["Lisa Petrich"]
+
+
+def test_a_list_of_topic_links_is_no_byline() -> None:
+    tags = (
+        "<div class='author-tags'><a href='/tag/solar' rel='tag'>Solarthermie</a>"
+        "<a href='/category/wirtschaft/'>Wirtschaft</a></div>"
+    )
+    assert _scan(f"{tags}<p>Text</p>").byline == []
+    # tag links beside an author link are left out of the names
+    mixed = "<div class='byline'><a href='/autor/a'>Ann Lee</a> <a href='/tags/x'>X</a></div>"
+    assert _scan(mixed).byline == ["Ann Lee"]
+
+
 # --- remove_boilerplate: block rule -------------------------------------------------------------
 
 

@@ -244,15 +244,17 @@ def test_copies_snippet_reads_the_copies_log(tmp_path: Path) -> None:
         assert db.execute("SELECT count(*) FROM copies").fetchone() == (1,)
 
 
-def test_version_1_snippet_upgrades_an_old_file(tmp_path: Path) -> None:
-    (code,) = code_under(DOCS / "dataset.md", "Files of schema version 1")
-    old_fields = [field for field in schema.ARTICLE_SCHEMA if field.name != "source_name"]
-    old_schema = pa.schema(old_fields, metadata={schema.SCHEMA_VERSION_KEY: b"1"})
+@pytest.mark.parametrize("version", [b"1", b"2"])
+def test_older_versions_snippet_upgrades_an_old_file(tmp_path: Path, version: bytes) -> None:
+    (code,) = code_under(DOCS / "dataset.md", "Files of older schema versions")
+    added = {"source_name", "author_organizations"} if version == b"1" else {"author_organizations"}
+    old_fields = [field for field in schema.ARTICLE_SCHEMA if field.name not in added]
+    old_schema = pa.schema(old_fields, metadata={schema.SCHEMA_VERSION_KEY: version})
     row = {field.name: None for field in old_fields} | {
         "id": "1",
         "url": "https://www.example.org/a",
         "canonical_url": "https://www.example.org/a",
-        "source": "example-news",
+        "source": "example-news" if version == b"1" else "example.org",
         "authors": [],
         "tags": [],
         "fetched_at": datetime(2026, 1, 1, tzinfo=UTC),
@@ -261,8 +263,12 @@ def test_version_1_snippet_upgrades_an_old_file(tmp_path: Path) -> None:
         "content_hash": "h",
         "discovered_via": "url",
     }
+    if version == b"2":
+        row["source_name"] = "example-news"
     path = tmp_path / "old.parquet"
     pq.write_table(pa.Table.from_pylist([row], schema=old_schema), path)
     table = _run(code, {"path": path})["table"]
+    assert table.column_names == list(schema.COLUMNS)
     assert table.column("source").to_pylist() == ["example.org"]
     assert table.column("source_name").to_pylist() == ["example-news"]
+    assert table.column("author_organizations").to_pylist() == [None]

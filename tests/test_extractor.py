@@ -19,10 +19,12 @@ from trafilatura.utils import load_html
 from bench.scoring import body_overlap, normalize
 from demo.site import PAGES_DIR, SEED_FILE, Page, load_site
 from extraction import extractor
+from extraction.authors import Credits, outlet_keys
 from extraction.extractor import (
     REASONS,
     Extraction,
     ExtractionError,
+    decide_credits,
     drop_asides_and_footers,
     drop_inert_elements,
     extract_article,
@@ -513,3 +515,116 @@ def test_importing_trafilatura_late_keeps_the_quieted_htmldate_log() -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(logging.CRITICAL), str(logging.NOTSET)]
+
+
+# --- authors and author organizations ------------------------------------------------------
+
+ARTICLE_TEXT = "".join(
+    f"<p>Paragraph {n} of the article tells what happened at the harbour on Monday morning, "
+    "and what the witnesses said about the storm that hit the coast.</p>"
+    for n in range(4)
+)
+
+
+def _credited(head: str = "", header: str = "", end: str = "", lang: str = "en") -> Extraction:
+    """The extraction of an article page with ``head`` in its head, ``header`` under its
+    headline and ``end`` after its text."""
+    html = (
+        f"<!DOCTYPE html><html lang='{lang}'><head><title>Storm at the harbour</title>"
+        "<meta property='og:site_name' content='The Harbour Times'>"
+        f"{head}</head><body><article><h1>Storm at the harbour</h1>{header}"
+        f"<div class='text'>{ARTICLE_TEXT}{end}</div></article></body></html>"
+    )
+    return extract_article(html.encode(), "https://www.harbourtimes.example/a", "text/html")
+
+
+def _json_ld(author: object) -> str:
+    data = {"@type": "NewsArticle", "headline": "Storm at the harbour", "author": author}
+    return f"<script type='application/ld+json'>{json.dumps(data)}</script>"
+
+
+def _credits(extraction: Extraction) -> tuple[list[str], list[str]]:
+    return extraction.authors, extraction.author_organizations
+
+
+def test_the_people_structured_data_names_win() -> None:
+    extraction = _credited(
+        _json_ld({"@type": "Person", "name": "Jane Doe"}),
+        "<p>By John Roe</p><div class='byline'>Ann Lee</div>",
+    )
+    assert _credits(extraction) == (["Jane Doe"], [])
+
+
+def test_people_and_agencies_are_credited_apart() -> None:
+    extraction = _credited("<meta name='author' content='Jane Doe, AFP'>")
+    assert _credits(extraction) == (["Jane Doe"], ["AFP"])
+
+
+def test_the_outlet_as_author_lets_the_byline_markup_speak() -> None:
+    extraction = _credited(
+        "<meta name='author' content='The Harbour Times'>",
+        "<div class='author-name'>Lisa Petrich</div>",
+    )
+    assert _credits(extraction) == (["Lisa Petrich"], [])
+
+
+def test_the_outlet_is_the_organization_when_no_one_else_is_credited() -> None:
+    extraction = _credited(_json_ld({"@type": "Organization", "name": "The Harbour Times"}))
+    assert _credits(extraction) == ([], ["The Harbour Times"])
+
+
+def test_an_agency_credited_as_author_settles_it() -> None:
+    extraction = _credited(_json_ld({"@type": "Person", "name": "CNN Wire"}), "<p>By Jo Li</p>")
+    assert _credits(extraction) == ([], ["CNN Wire"])
+
+
+def test_a_labelled_byline_line_when_the_markup_names_no_one() -> None:
+    assert _credits(_credited(header="<p>By Jane Doe | 12 May 2024</p>")) == (["Jane Doe"], [])
+    assert _credits(_credited(end="<p>Por Agencia EFE</p>")) == ([], ["Agencia EFE"])
+
+
+def test_a_name_line_counts_only_where_the_outlet_stood_for_the_author() -> None:
+    line = "<p>Mathatisi Sebusi/Mohalenyane Phakela</p>"
+    outlet = "<meta name='author' content='The Harbour Times'>"
+    assert _credits(_credited(outlet, end=line)) == (
+        ["Mathatisi Sebusi", "Mohalenyane Phakela"],
+        [],
+    )
+    # a heading of capitalized words is no byline on a page that credits no one
+    assert _credits(_credited(end="<p>Historischer Markt</p>")) == ([], [])
+
+
+def test_a_chinese_reporters_credit_in_the_text() -> None:
+    text = "".join(
+        f"<p>第{n}段：港口昨天早上遭遇风暴，目击者讲述了当时的情况和损失。</p>" for n in range(8)
+    )
+    html = (
+        "<html lang='zh'><head><title>港口风暴</title></head><body><h1>港口风暴</h1>"
+        f"<p>本报记者 王建宏</p>{text}<p>（责任编辑：魏喆）</p></body></html>"
+    )
+    extraction = extract_article(html.encode(), "https://news.example.cn/a", "text/html")
+    assert _credits(extraction) == (["王建宏"], [])
+
+
+@pytest.mark.parametrize(
+    ("credited", "expected"),
+    [
+        # the first source that names a person decides
+        ([Credits(["Ann"]), Credits(["Bob"])], Credits(["Ann"])),
+        # the outlet lets the next source speak, and goes when someone is named
+        (
+            [Credits([], ["The Harbour Times"]), Credits(["Bob"], ["AFP"])],
+            Credits(["Bob"], ["AFP"]),
+        ),
+        # an agency settles it, and stays beside the people named after
+        ([Credits([], ["AFP"]), Credits(["Bob"])], Credits([], ["AFP"])),
+        # no one but the outlet: the first source that names it
+        (
+            [Credits(), Credits([], ["harbourtimes.example"]), Credits([], ["The Harbour Times"])],
+            Credits([], ["harbourtimes.example"]),
+        ),
+        ([Credits(), Credits()], Credits()),
+    ],
+)
+def test_decide_credits(credited: list[Credits], expected: Credits) -> None:
+    assert decide_credits(credited, outlet_keys(["The Harbour Times"])) == expected

@@ -86,9 +86,19 @@ def test_apply_extraction_fills_the_record_and_the_listing_fills_the_gaps() -> N
         "listed_modified_at": listed,
     }
     published = datetime(2024, 4, 30, tzinfo=UTC)
-    apply_extraction(record, Extraction(text="Text.", published_at=published, tags=["a"]))
+    apply_extraction(
+        record,
+        Extraction(
+            text="Text.",
+            published_at=published,
+            tags=["a"],
+            authors=["Jane Doe"],
+            author_organizations=["dpa"],
+        ),
+    )
     assert record["text"] == "Text."
     assert record["tags"] == ["a"]
+    assert (record["authors"], record["author_organizations"]) == (["Jane Doe"], ["dpa"])
     assert record["title"] == "Title from the feed"
     assert record["published_at"] == published  # the page says it
     assert record["modified_at"] == listed
@@ -137,6 +147,21 @@ def test_normalize_article_sets_the_computed_fields() -> None:
     assert record["published_offset"] is None  # naive: taken as UTC, offset unknown
 
 
+def test_normalize_article_cleans_the_author_lists() -> None:
+    record = _record(
+        text="Text.",
+        authors=["Jane  Doe", "JANE DOE", "John Roe"],
+        author_organizations=[" dpa ", "DPA", "Agencia\u00a0EFE"],
+    )
+    normalize_article(record)
+    assert record["authors"] == ["Jane Doe", "John Roe"]
+    assert record["author_organizations"] == ["dpa", "Agencia EFE"]
+    # rows that credit no organization have an empty list, not null
+    empty = _record(text="Text.")
+    normalize_article(empty)
+    assert empty["author_organizations"] == []
+
+
 def test_source_is_the_publishing_host() -> None:
     # whatever a feed or source list said, ``source`` is the host of the canonical URL
     record = _record(
@@ -178,6 +203,9 @@ def test_article_record_is_a_dataset_row() -> None:
     assert record["language"] == "en"
     assert record["source"] == "en.sputniknews.africa"
     assert record["source_name"] is None
+    # the page credits only its outlet: no person, one organization
+    assert record["authors"] == []
+    assert record["author_organizations"] == ["Sputnik Africa"]
 
 
 def test_article_record_refuses_what_is_no_article() -> None:

@@ -138,7 +138,10 @@ def test_the_columns_are_the_articles_fields_in_order() -> None:
     assert ARTICLE_SCHEMA.names == names
     assert list(COLUMNS) == names
     assert list(article.COLUMNS) == names
-    assert names[-1] == "source_name"  # added in version 2, at the end
+    # added in version 2, then 3, at the end
+    assert names[-2:] == ["source_name", "author_organizations"]
+    assert [columns()[name].since for name in names[-2:]] == [2, 3]
+    assert {spec.since for spec in list(columns().values())[:-2]} == {1}
 
 
 def test_each_column_has_its_declared_type_nullability_and_doc() -> None:
@@ -152,6 +155,8 @@ def test_each_column_has_its_declared_type_nullability_and_doc() -> None:
     assert ARTICLE_SCHEMA.field("source_name").nullable
     assert ARTICLE_SCHEMA.field("published_offset").type == pa.int16()
     assert ARTICLE_SCHEMA.field("authors").type == STRING_LIST
+    assert ARTICLE_SCHEMA.field("author_organizations").type == STRING_LIST
+    assert ARTICLE_SCHEMA.field("author_organizations").nullable  # null in older rows
 
 
 def test_dictionary_columns_come_from_the_declarations() -> None:
@@ -161,32 +166,45 @@ def test_dictionary_columns_come_from_the_declarations() -> None:
         if spec.dictionary
     ]
     assert list(DICTIONARY_COLUMNS) == expected
-    assert {"source", "source_name", "language", "authors.list.element"} <= set(expected)
+    assert {
+        "source",
+        "source_name",
+        "language",
+        "authors.list.element",
+        "author_organizations.list.element",
+    } <= set(expected)
     assert not {"id", "url", "text"} & set(expected)
 
 
-def test_files_say_they_are_of_version_2(tmp_path: Path) -> None:
-    assert SCHEMA_VERSION == "2"
+def test_files_say_they_are_of_version_3(tmp_path: Path) -> None:
+    assert SCHEMA_VERSION == "3"
     writer = DatasetWriter(tmp_path)
     writer.open()
     writer.write(to_table([to_row(vars(_item()))]))
     committed = writer.commit()
     assert committed is not None
     schema = pq.read_schema(tmp_path / "articles" / committed.name)
-    assert schema.metadata[SCHEMA_VERSION_KEY] == b"2"
-    assert schema_version(schema) == "2"
+    assert schema.metadata[SCHEMA_VERSION_KEY] == b"3"
+    assert schema_version(schema) == "3"
     # the first files carried no version: they are of version 1
     assert schema_version(pa.schema([pa.field("id", pa.string())])) == "1"
 
 
-# --- reading files of version 1 -------------------------------------------------------------
+# --- reading files of older versions ---------------------------------------------------------
+
+
+def older(rows: list[dict[str, object]], version: int) -> pa.Table:
+    """``rows`` as a file of an older version held them: without the columns added since, with
+    that version's metadata."""
+    table = to_table([to_row(row) for row in rows])
+    table = table.drop_columns([n for n, spec in columns().items() if spec.since > version])
+    metadata = dict(table.schema.metadata) | {SCHEMA_VERSION_KEY: str(version).encode()}
+    return table.replace_schema_metadata(metadata)
 
 
 def version_1(rows: list[dict[str, object]]) -> pa.Table:
     """``rows`` as a version-1 file held them: no ``source_name``, the version 1 metadata."""
-    table = to_table([to_row(row) for row in rows]).drop_columns(["source_name"])
-    metadata = dict(table.schema.metadata) | {SCHEMA_VERSION_KEY: b"1"}
-    return table.replace_schema_metadata(metadata)
+    return older(rows, 1)
 
 
 def v1_row(url: str, source: str | None, *, canonical_url: str | None = None) -> dict[str, object]:
@@ -212,10 +230,11 @@ def test_upgrade_moves_a_configured_sources_name_to_source_name() -> None:
         "news.test",
     ]
     assert upgraded.column("source_name").to_pylist() == ["sputnik-africa", None, "News Test", None]
-    # every other column is as read
+    # every other column is as read; the column version 3 added is null
     for name in set(table.column_names) - {"source"}:
         assert upgraded.column(name).equals(table.column(name)), name
     assert upgraded.schema.field("source_name").equals(ARTICLE_SCHEMA.field("source_name"))
+    assert upgraded.column("author_organizations").to_pylist() == [None] * 4
 
 
 def test_upgrade_of_a_row_without_canonical_url_takes_the_host_of_its_url() -> None:
@@ -236,9 +255,25 @@ def test_upgrade_keeps_no_name_for_a_page_below_the_home_of_a_sites_crawl() -> N
     assert upgraded.column("source_name").to_pylist() == [None, "test"]
 
 
-def test_a_table_of_version_2_is_returned_unchanged() -> None:
-    table = to_table([to_row(vars(_item()) | {"source": "news.test", "source_name": "Named"})])
-    assert schema_version(table.schema) == "2"
+def test_a_table_of_version_2_gets_a_null_author_organizations_column() -> None:
+    row = vars(_item()) | {"source": "news.test", "source_name": "Named", "authors": ["Jo Li"]}
+    table = older([row], 2)
+    assert "author_organizations" not in table.column_names
+    upgraded = upgrade(table)
+    assert upgraded.column_names == list(COLUMNS)
+    assert upgraded.column("author_organizations").to_pylist() == [None]
+    assert upgraded.column("source_name").to_pylist() == ["Named"]
+    assert upgraded.column("authors").to_pylist() == [["Jo Li"]]
+
+
+def test_a_table_of_some_columns_of_an_older_file_is_not_completed() -> None:
+    table = older([vars(_item()) | {"source": "news.test"}], 2).select(["url", "source"])
+    assert upgrade(table).column_names == ["url", "source"]
+
+
+def test_a_table_of_version_3_is_returned_unchanged() -> None:
+    table = to_table([to_row(vars(_item()) | {"author_organizations": ["dpa"]})])
+    assert schema_version(table.schema) == "3"
     assert upgrade(table) is table
 
 

@@ -118,6 +118,60 @@ def test_json_ld_people_win_over_author_meta_tags() -> None:
     assert _meta(head).authors == ["Jane Doe", "John Roe"]
 
 
+YOAST_GRAPH = {
+    "@context": "https://schema.org",
+    "@graph": [
+        {
+            "@type": "NewsArticle",
+            "@id": "https://news.example.com/a#article",
+            "headline": "Storm hits the coast",
+            "author": {"@id": "https://news.example.com/#/schema/person/1"},
+        },
+        {"@type": "Person", "@id": "https://news.example.com/#/schema/person/1", "name": "Evan"},
+        {"@type": "Organization", "@id": "https://news.example.com/#org", "name": "Example"},
+    ],
+}
+
+
+def test_author_references_are_resolved_in_the_graph() -> None:
+    meta = _meta(_json_ld(YOAST_GRAPH))
+    assert meta.authors == ["Evan"]
+    assert meta.organization_authors == []
+    # a reference to an organization of the graph is an organization
+    graph = json.loads(json.dumps(YOAST_GRAPH))
+    graph["@graph"][0]["author"] = [{"@id": "https://news.example.com/#org"}]
+    meta = _meta(_json_ld(graph))
+    assert (meta.authors, meta.organization_authors) == ([], ["Example"])
+
+
+def test_a_reference_to_nothing_named_names_no_one() -> None:
+    graph = json.loads(json.dumps(YOAST_GRAPH))
+    graph["@graph"][0]["author"] = {"@id": "https://elsewhere.example/#me"}
+    meta = _meta(_json_ld(graph) + '<meta name="author" content="Meta Author">')
+    assert meta.authors == ["Meta Author"]
+
+
+def test_the_web_pages_author_when_the_article_names_none() -> None:
+    graph = json.loads(json.dumps(YOAST_GRAPH))
+    del graph["@graph"][0]["author"]
+    graph["@graph"].append(
+        {"@type": "WebPage", "author": {"@id": "https://news.example.com/#/schema/person/1"}}
+    )
+    assert _meta(_json_ld(graph)).authors == ["Evan"]
+
+
+def test_byline_meta_tags_are_kept_apart() -> None:
+    head = (
+        '<meta name="author" content="Badische Zeitung">'
+        '<meta name="cxenseparse:author" content="Lisa Petrich">'
+        '<meta name="byl" content="By Ann Lee">'
+        '<meta property="article:byline" content="https://example.com/lisa">'
+    )
+    meta = _meta(head)
+    assert meta.authors == ["Badische Zeitung"]
+    assert meta.meta_bylines == ["Lisa Petrich", "By Ann Lee"]
+
+
 @pytest.mark.parametrize(
     ("keywords", "section", "expected"),
     [

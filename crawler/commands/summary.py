@@ -28,6 +28,8 @@ _LIST_COLUMNS = ("authors", "tags")
 _FLAG_COLUMN = "duplicate_of"
 # Null by design for pages not found through a named source: not missing values either.
 _NAMED_ONLY = ("source_name",)
+# Empty by design for the articles that credit no organization (most): not missing either.
+_CREDITED_ONLY = ("author_organizations",)
 _DROPPED_PREFIX = "item_dropped_reasons_count/"
 
 
@@ -66,7 +68,12 @@ def summarize_dataset(articles: Path | DatasetLocation) -> DatasetSummary:
     filesystem = None if location.is_local else location.filesystem
     summary = DatasetSummary(
         missing=dict.fromkeys(
-            (n for n in ARTICLE_SCHEMA.names if n not in (_FLAG_COLUMN, *_NAMED_ONLY)), 0
+            (
+                n
+                for n in ARTICLE_SCHEMA.names
+                if n not in (_FLAG_COLUMN, *_NAMED_ONLY, *_CREDITED_ONLY)
+            ),
+            0,
         )
     )
     columns = ["source", "language", "published_at", "fetched_at", *_LIST_COLUMNS]

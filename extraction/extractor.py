@@ -50,6 +50,7 @@ from extraction.charset import decode_html
 from extraction.dates import first_date_in_text, parse_datetime
 from extraction.lead import find_lead
 from extraction.listings import article_paragraphs, listing_reason, teasers_on, under_headline
+from extraction.markup import load_html
 from extraction.structured import (
     PageMetadata,
     clean_space,
@@ -240,8 +241,6 @@ def rescued_text(html: str, url: str) -> list[str]:
     structure by which it finds a short article (seen on a news page whose share buttons
     stood in an ``<aside>`` beside the article); the page is parsed again, which costs a few
     tens of milliseconds on the rare page that needs it."""
-    from trafilatura.utils import load_html  # noqa: PLC0415 - see the module's docstring
-
     tree = load_html(html)
     if tree is None:
         return []
@@ -305,7 +304,6 @@ def extract_article(
     started = time.process_time()
     load_libraries()
     from trafilatura.metadata import extract_sitename, extract_title  # noqa: PLC0415 - above
-    from trafilatura.utils import load_html  # noqa: PLC0415
 
     tree = load_html(html)
     _spent(timings, "trafilatura", started)

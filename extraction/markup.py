@@ -1,0 +1,147 @@
+"""A page's HTML parsed into a tree, also when its elements nest deeper than libxml2 builds.
+
+libxml2's HTML parser (lxml's, trafilatura's) builds no element deeper than 256 levels: at the
+first one past that it stops, and everything after it is missing from the tree (an article
+inside 1,000 nested ``<div>``s, or after them, is lost whole). Browsers parse such pages and
+keep their text (Blink and WebKit cap the tree at 512 levels and attach deeper elements as
+siblings). :func:`load_html` parses as trafilatura does and, only when the tree shows that
+libxml2 stopped at its limit (:func:`depth_truncated`, a walk down the last children: about
+2 microseconds), parses the page again through a parser target (:class:`CappedBuilder`) that
+builds a tree no deeper than :data:`MAX_DEPTH`.
+
+libxml2 applies its depth limit in its own tree builder only: a parser target is given every
+element at any depth, with libxml2's HTML tree rules (implied and auto-closed elements) applied.
+The capped tree leaves out the wrapper elements past :data:`WRAP_DEPTH` (``div``, ``span``,
+``font``, ``table``, ...: their content is kept) and keeps the elements trafilatura reads a
+text's blocks and boilerplate from (:data:`STRUCTURE`), attached as siblings of the deepest one
+past :data:`MAX_DEPTH`. Time and memory are linear in the page (a 2 MB page of 200,000 nested
+elements: a fraction of a second). ``tests/test_markup.py`` pins the libxml2 behaviour this
+stands on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lxml import etree
+from lxml.html import HTMLParser
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+LIBXML_MAX_DEPTH = 256
+"""libxml2's element depth limit without ``XML_PARSE_HUGE`` (``nodePush`` in its parser)."""
+WRAP_DEPTH = 160
+"""Past this depth the capped tree leaves wrapper elements out, keeping their content."""
+MAX_DEPTH = 200
+"""The capped tree's depth: deeper elements become siblings of the deepest one. The margin to
+:data:`LIBXML_MAX_DEPTH` leaves room for what the tree's users add or walk."""
+STRUCTURE = frozenset(
+    {
+        *("article", "main", "section", "header", "nav", "footer", "aside"),
+        *("p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "figure", "figcaption"),
+        *("ul", "ol", "li", "dl", "dt", "dd", "a"),
+    }
+)
+"""Elements the capped tree keeps past :data:`WRAP_DEPTH`: what the text's blocks and the
+boilerplate rules are read from."""
+_ONCE = frozenset({"html", "body"})
+# lxml's HTML element classes for the capped tree (the tree trafilatura's parser makes)
+_HTML_ELEMENTS = HTMLParser()
+
+
+def load_html(html: str) -> HtmlElement | None:
+    """The page's tree as trafilatura's ``load_html`` makes it, or the capped tree when
+    libxml2 stopped at its depth limit (the tree as made when the capped parse fails)."""
+    from trafilatura.utils import load_html as trafilatura_load_html  # noqa: PLC0415
+
+    tree: HtmlElement | None = trafilatura_load_html(html)
+    if tree is not None and depth_truncated(tree):
+        capped = parse_capped(html)
+        if capped is not None:
+            return capped
+    return tree
+
+
+def depth_truncated(tree: HtmlElement, limit: int = LIBXML_MAX_DEPTH) -> bool:
+    """Whether libxml2 stopped parsing this tree at its depth limit: its last element in
+    document order is at the limit (libxml2 appends nothing after it stops). A complete page
+    whose last element is at exactly that depth is taken for one too: its capped tree differs
+    only deeper than :data:`WRAP_DEPTH`."""
+    element, depth = tree.getroottree().getroot(), 1
+    while len(element):
+        element, depth = element[-1], depth + 1
+    return depth >= limit
+
+
+class CappedBuilder:
+    """A parser target: lxml's ``TreeBuilder`` with the tree's depth capped (see the module's
+    docstring). libxml2 gives every start its end; one byte per element open in the source
+    says whether it is open in the tree."""
+
+    def __init__(self, wrap_depth: int = WRAP_DEPTH, max_depth: int = MAX_DEPTH) -> None:
+        self._builder = etree.TreeBuilder(parser=_HTML_ELEMENTS)
+        self._wrap_depth, self._max_depth = wrap_depth, max_depth
+        self._in_tree = bytearray()
+        self._open: list[tuple[int, str]] = []  # the tree's open elements: (index, tag)
+        self._seen: set[str] = set()
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        depth = len(self._open)
+        if tag in _ONCE:
+            if tag in self._seen:  # a second <html> or <body>: libxml2's tree has one
+                self._in_tree.append(0)
+                return
+            self._seen.add(tag)
+        elif depth >= self._wrap_depth and tag not in STRUCTURE:
+            self._in_tree.append(0)  # a wrapper past wrap_depth: left out, its content kept
+            return
+        if depth >= self._max_depth:  # a sibling of the deepest element, as in browsers
+            index, deepest = self._open.pop()
+            self._in_tree[index] = 0
+            self._builder.end(deepest)
+        try:
+            self._builder.start(tag, attrib)
+        except ValueError:  # a name lxml refuses (libxml2's HTML tokenizer takes any)
+            self._in_tree.append(0)
+            return
+        self._open.append((len(self._in_tree), tag))
+        self._in_tree.append(1)
+
+    def end(self, tag: str) -> None:
+        if tag in _ONCE and self._in_tree[-1]:
+            return  # what follows </body> or </html> goes in, as libxml2 does
+        if self._in_tree.pop():
+            self._builder.end(self._open.pop()[1])
+
+    def data(self, data: str) -> None:
+        self._builder.data(data)
+
+    def close(self) -> HtmlElement:
+        while self._open:
+            self._builder.end(self._open.pop()[1])
+        root: HtmlElement = self._builder.close()
+        return root
+
+
+def parse_capped(html: str, *, wrap_depth: int = WRAP_DEPTH, max_depth: int = MAX_DEPTH) -> (
+    HtmlElement | None
+):  # fmt: skip
+    """``html`` parsed by libxml2 into a tree no deeper than ``max_depth`` (``None`` when it
+    cannot be parsed)."""
+    from trafilatura.utils import repair_faulty_html  # noqa: PLC0415
+
+    html = repair_faulty_html(html, html[:50].lower())  # what trafilatura gives libxml2
+    for data in (html, html.encode("utf-8", "surrogatepass")):  # as a string, else as bytes
+        parser = etree.HTMLParser(
+            target=CappedBuilder(wrap_depth, max_depth),
+            remove_comments=True,
+            remove_pis=True,
+            encoding="utf-8",
+        )
+        try:
+            tree: HtmlElement = etree.fromstring(data, parser)
+        except (etree.LxmlError, ValueError):
+            continue
+        return tree
+    return None

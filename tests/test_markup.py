@@ -1,0 +1,191 @@
+"""Pages whose elements nest deeper than libxml2 builds: their article is recovered, in time
+and memory linear in the page, and every other page is parsed as before."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+from lxml import etree
+from lxml.html import fromstring
+from trafilatura.utils import HTML_PARSER
+from trafilatura.utils import load_html as trafilatura_load_html
+
+from demo.site import load_site
+from extraction.markup import (
+    LIBXML_MAX_DEPTH,
+    MAX_DEPTH,
+    depth_truncated,
+    load_html,
+    parse_capped,
+)
+from extraction.record import article_record
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+PARAGRAPHS = [
+    (
+        "The city council voted on Tuesday evening to approve a new plan for the harbour "
+        "district, ending two years of debate over how the old warehouses should be used."
+    ),
+    (
+        "Supporters of the plan said it would bring hundreds of homes to a part of the city that "
+        "has been empty for decades, while critics warned that the cost had been underestimated."
+    ),
+    (
+        "According to the council's own figures, the first phase will cost about 140 million "
+        "euros and should be finished by the end of 2027, once the permits have been granted."
+    ),
+    (
+        "Opposition members said they would ask the national audit office to review the "
+        "financing of the project, pointing to a similar plan in a neighbouring town."
+    ),
+]
+TITLE = "Council approves harbour district plan after two years of debate"
+MARKER = "national audit office"  # in the last paragraph: the whole article, not its start
+ARTICLE = (
+    f"<article><h1>{TITLE}</h1>" + "".join(f"<p>{text}</p>" for text in PARAGRAPHS) + "</article>"
+)
+NAV = "<nav><ul><li><a href='/news'>News</a></li><li><a href='/sport'>Sport</a></li></ul></nav>"
+
+
+def wrapped(variant: str, n: int) -> str:
+    """The article in ``n`` elements of a variant's markup."""
+    kinds = {
+        "div_closed": lambda: "<div>" * n + ARTICLE + "</div>" * n,
+        "div_unclosed": lambda: "<div>" * n + ARTICLE,
+        "span_unclosed": lambda: "<span>" * n + ARTICLE,
+        "font_unclosed": lambda: '<font size="2">' * n + ARTICLE,
+        "table_nested": lambda: (
+            "<table><tr><td>" * (n // 3) + ARTICLE + "</td></tr></table>" * (n // 3)
+        ),
+        "ul_li_nested": lambda: "<ul><li>" * (n // 2) + ARTICLE + "</li></ul>" * (n // 2),
+        "deep_before": lambda: "<div>" * n + "x" + "</div>" * n + ARTICLE,  # a deep menu first
+        "p_unclosed": lambda: "<p>x" * n + ARTICLE,  # libxml2 closes each: wide, not deep
+        "deep_after": lambda: ARTICLE + "<div>" * n + "tail" + "</div>" * n,
+    }
+    return kinds[variant]()
+
+
+def page(variant: str, n: int) -> bytes:
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{TITLE} | News"
+        f"</title></head><body>{NAV}{wrapped(variant, n)}<footer>© News</footer></body></html>"
+    ).encode()
+
+
+def depth(tree: HtmlElement) -> int:
+    deepest, stack = 0, [(tree.getroottree().getroot(), 1)]
+    while stack:
+        element, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in element)
+    return deepest
+
+
+DEEP = ["div_closed", "div_unclosed", "span_unclosed", "font_unclosed", "table_nested",
+        "ul_li_nested", "deep_before"]  # fmt: skip
+
+
+@pytest.mark.parametrize("variant", DEEP)
+@pytest.mark.parametrize("n", [1_000, 10_000])
+def test_an_article_under_deep_markup_is_recovered(variant: str, n: int) -> None:
+    record = article_record(page(variant, n), "https://news.test/harbour-plan")
+    assert MARKER in record["text"]
+    assert all(text[:60] in record["text"] for text in PARAGRAPHS)
+    assert record["title"] == TITLE
+
+
+def test_libxml2_alone_loses_it() -> None:
+    """What the recovery is for: libxml2's tree stops at the 256th level."""
+    tree = fromstring(page("div_unclosed", 1_000).decode(), parser=HTML_PARSER)
+    assert MARKER not in tree.text_content()
+    assert depth_truncated(tree)
+
+
+@pytest.mark.parametrize("variant", ["p_unclosed", "deep_after"])
+def test_wide_or_late_markup_keeps_its_article(variant: str) -> None:
+    assert MARKER in article_record(page(variant, 1_000), "https://news.test/a")["text"]
+
+
+def test_depth_truncated_tells_libxml2s_halt() -> None:
+    article = "<article><p>" + "word " * 50 + "</p></article>"
+    # html, body, the divs, article, p: libxml2 builds 256 levels and stops at the next
+    for divs, complete, truncated in (
+        (251, True, False),
+        (252, True, True),  # at the limit exactly: told truncated (recovered alike)
+        (253, False, True),
+        (1_000, False, True),
+    ):
+        html = f"<html><body>{'<div>' * divs}{article}</body></html>"
+        tree = fromstring(html, parser=HTML_PARSER)
+        assert ("word" in tree.text_content()) is complete, divs
+        assert depth_truncated(tree) is truncated, divs
+
+
+def test_libxml2_applies_no_depth_limit_to_a_parser_target() -> None:
+    """What the capped parse stands on: the limit is in libxml2's own tree builder."""
+
+    class Count:
+        starts = 0
+
+        def start(self, tag: str, attrib: dict[str, str]) -> None:
+            self.starts += 1
+
+        def end(self, tag: str) -> None:
+            pass
+
+        def data(self, data: str) -> None:
+            pass
+
+        def close(self) -> int:
+            return self.starts
+
+    parser = etree.HTMLParser(target=Count())
+    assert etree.fromstring("<html><body>" + "<div>" * 5_000 + "x", parser) >= 5_002
+
+
+@pytest.mark.parametrize("n", [300, 10_000])
+def test_the_capped_tree_keeps_the_text_within_its_depth(n: int) -> None:
+    tree = parse_capped(page("div_unclosed", n).decode())
+    assert tree is not None
+    assert depth(tree) <= MAX_DEPTH + 1 < LIBXML_MAX_DEPTH
+    assert MARKER in tree.text_content()
+    assert tree.find(".//article/p") is not None  # the paragraphs stay in their article
+
+
+def test_normal_pages_are_parsed_as_before() -> None:
+    for site_page in load_site().pages[:20]:
+        html = site_page.body().decode("utf-8", "replace")
+        tree = load_html(html)
+        assert tree is not None
+        assert not depth_truncated(tree)
+        reference = trafilatura_load_html(html)
+        assert etree.tostring(tree) == etree.tostring(reference)
+
+
+BOUNDED = """
+import json, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))
+from extraction.record import article_record
+record = article_record(sys.stdin.buffer.read(), "https://news.test/harbour-plan")
+print(json.dumps({"text": record["text"], "maxrss_kib": resource.getrusage(
+    resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+@pytest.mark.parametrize("variant", ["div_closed", "font_unclosed", "table_nested"])
+def test_200000_nested_elements_in_bounded_memory(variant: str) -> None:
+    """A 2 MB page of 200,000 nested elements, in a process whose address space is capped
+    (the test guards the machine, not a time): the article, in a small multiple of the page."""
+    body = page(variant, 200_000)
+    done = subprocess.run(
+        [sys.executable, "-c", BOUNDED], input=body, capture_output=True, timeout=120, check=True
+    )
+    result = json.loads(done.stdout)
+    assert MARKER in result["text"]
+    assert result["maxrss_kib"] * 1024 < 400 * 1024**2  # about 100 MB measured

@@ -111,7 +111,10 @@ def _signed(value: float | None) -> str:
     return "-" if value is None else f"{value:+.3f}"
 
 
-def shares_table(comparisons: Sequence[Comparison]) -> str:
+def shares_table(
+    comparisons: Sequence[Comparison], references: Sequence[tuple[str, Sequence[Tally]]] = ()
+) -> str:
+    """Ours, trafilatura's and their difference; then each other reference's (name, tallies)."""
     ours = shares(c.ours for c in comparisons)
     theirs = shares(c.theirs for c in comparisons)
     headers = [
@@ -140,6 +143,10 @@ def shares_table(comparisons: Sequence[Comparison]) -> str:
             _signed(gain(ours.passing, theirs.passing)),
         ]
     )
+    for name, tallies in references:
+        other = shares(tallies)
+        found, absent, passing = _fmt(other.found), _fmt(other.absent), _fmt(other.passing)
+        rows.append([name, str(other.pages), str(other.empty), found, absent, passing])
     return markdown_table(headers, rows)
 
 

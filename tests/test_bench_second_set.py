@@ -20,13 +20,14 @@ def _scored(
     ours: tuple[str, ...],
     theirs: tuple[str, ...],
     organizations: tuple[str, ...] = (),
+    file: Path = Path("unused"),
 ) -> Scored:
     page = CorpusPage(
         id=page_id,
         source="second",
         language=None,
         url="https://example.invalid/",
-        file=Path("unused"),
+        file=file,
         expected={"must_contain": ["Body text"], "must_not_contain": ["Subscribe"]},
     )
     return score_run(
@@ -80,13 +81,23 @@ def test_authors_table_scores_people_organizations_and_silence() -> None:
     assert authors_table(results, {}) is None
 
 
-def test_sections_show_snippets_worse_pages_and_authors() -> None:
-    results = [_scored("a", ("Jane Doe",), ())]
+def test_sections_show_snippets_worse_pages_and_authors(tmp_path: Path) -> None:
+    """And trafilatura without comments as a reference row: a page whose comments hold a
+    wanted snippet loses it there."""
+    page = tmp_path / "page.html"
+    words = "Body text of the article, long enough for trafilatura to keep it as the text. " * 4
+    comment = "Subscribe to nothing: a reader's comment that says Body text too."
+    page.write_text(
+        f"<html><body><article><p>{words}</p></article>"
+        f"<div class='comments'><p>{comment}</p></div></body></html>"
+    )
+    results = [_scored("a", ("Jane Doe",), (), file=page)]
     sections = "\n\n".join(
         second_set_sections(Path("/sets/second"), results, {"a": AuthorLabel(True, ("J",), ())})
     )
     assert "1 pages of `/sets/second`" in sections
     assert "| ours | 1 | 0 | 1.000 | 1.000 | 1.000 |" in sections
     assert "| trafilatura | 1 | 0 | 1.000 | 0.000 | 0.000 |" in sections
+    assert "| trafilatura, `include_comments=False` | 1 | 0 | 1.000 | 1.000 | 1.000 |" in sections
     assert "Pages where ours gets more" not in sections  # ours is better here
     assert "Authors, against the labels" in sections

@@ -266,6 +266,17 @@ def _authors(article: dict[str, Any], objects: list[dict[str, Any]]) -> tuple[li
     return people, organizations
 
 
+def _meta_names(metas: dict[str, list[str]], keys: tuple[str, ...]) -> list[str]:
+    """The values of these meta tags, in the keys' order, but URLs (``article:author`` is
+    often a profile URL, not a name)."""
+    return [
+        value
+        for key in keys
+        for value in metas.get(key, ())
+        if not value.startswith(("http://", "https://"))
+    ]
+
+
 def _split_people(value: Any) -> tuple[list[str], list[str]]:
     """JSON-LD ``author`` values as (people, organizations)."""
     items = value if isinstance(value, list) else [value]
@@ -353,19 +364,8 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
     )
 
-    # article:author is often a profile URL, not a name
-    meta_authors = [
-        value
-        for key in _META_AUTHOR
-        for value in metas.get(key, ())
-        if not value.startswith(("http://", "https://"))
-    ]
-    meta_bylines = [
-        value
-        for key in _META_BYLINE
-        for value in metas.get(key, ())
-        if not value.startswith(("http://", "https://"))
-    ]
+    meta_authors = _meta_names(metas, _META_AUTHOR)
+    meta_bylines = _meta_names(metas, _META_BYLINE)
     tags: list[str] = []
     for key in _META_TAGS:
         for value in metas.get(key, ()):

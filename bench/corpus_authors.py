@@ -15,9 +15,10 @@ extractor gives (ours: ``authors`` and ``author_organizations`` together), and t
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from bench.harness.corpus import read_jsonl
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -30,14 +31,10 @@ def load_not_people(path: Path) -> dict[str, frozenset[str]]:
     when the file is missing)."""
     if not path.is_file():
         return {}
-    found = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            record = json.loads(line)
-            found[record["id"]] = frozenset(
-                [*record.get("organizations", ()), *record.get("places", ())]
-            )
-    return found
+    return {
+        record["id"]: frozenset([*record.get("organizations", ()), *record.get("places", ())])
+        for record in read_jsonl(path)
+    }
 
 
 def expected_people(

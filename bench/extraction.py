@@ -60,7 +60,7 @@ from bench.harness.report import (
     quiet_noisy_loggers,
 )
 from bench.scoring import Overlap, author_f1, body_overlap, normalize, snippet_found
-from bench.second_set import AUTHOR_LABELS, load_author_labels, second_set_sections
+from bench.second_set import SecondSet, measured, second_set_sections
 from extraction.extractor import ExtractionError
 from extraction.language import LanguageDetector
 from extraction.record import article_record
@@ -481,8 +481,8 @@ class Report:
     corpus: Path
     results: Sequence[Scored]
     worst: int = 0
-    second: tuple[Path, Sequence[Scored]] | None = None
-    """The second set's folder and pages, when it was run."""
+    second: SecondSet | None = None
+    """What was measured on the second set, when it was run."""
     when: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def render(self) -> str:
@@ -516,7 +516,7 @@ class Report:
             timing_table(runs),
         ]
         if self.second is not None:
-            sections += second_set_sections(*self.second, load_author_labels(AUTHOR_LABELS))
+            sections += second_set_sections(self.second)
         if self.worst:
             sections += [
                 f"### Worst {self.worst} pages by our body F1",
@@ -586,7 +586,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     detector = LanguageDetector()
     second = None
     if not args.no_evalset:
-        second = (second_dir, run_all(load_pages(second_dir, limit=args.limit), detector))
+        second = measured(second_dir, run_all(load_pages(second_dir, limit=args.limit), detector))
     report = Report(
         command_of("bench.extraction", argv),
         directory,

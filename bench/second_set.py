@@ -14,12 +14,12 @@ owner do not count), without running an extractor.
 
 from __future__ import annotations
 
-import json
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bench.harness.corpus import read_jsonl
 from bench.harness.report import markdown_table
 from bench.scoring import author_f1
 from bench.snippet_set import (
@@ -53,16 +53,14 @@ def load_author_labels(path: Path) -> dict[str, AuthorLabel]:
     """The labels by page id (none when the file is missing)."""
     if not path.is_file():
         return {}
-    labels = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            record = json.loads(line)
-            labels[record["id"]] = AuthorLabel(
-                record.get("states_authors"),
-                tuple(record.get("authors") or ()),
-                tuple(record.get("organizations") or ()),
-            )
-    return labels
+    return {
+        record["id"]: AuthorLabel(
+            record.get("states_authors"),
+            tuple(record.get("authors") or ()),
+            tuple(record.get("organizations") or ()),
+        )
+        for record in read_jsonl(path)
+    }
 
 
 def comparisons(results: Sequence[Scored]) -> list[Comparison]:
@@ -140,10 +138,27 @@ _ORGANIZATIONS_OF: dict[str, Callable[[Output], tuple[str, ...]]] = {
 among all the names it gives."""
 
 
-def second_set_sections(
-    directory: Path, results: Sequence[Scored], labels: Mapping[str, AuthorLabel]
-) -> list[str]:
+@dataclass(frozen=True)
+class SecondSet:
+    """What was measured on the second set, for its sections of the report."""
+
+    directory: Path
+    results: Sequence[Scored]
+    labels: Mapping[str, AuthorLabel]
+    """The author labels of its pages (:data:`AUTHOR_LABELS`)."""
+    without_comments: Sequence[Tally]
+    """trafilatura's snippets with comments left out, page by page (:func:`without_comments`)."""
+
+
+def measured(directory: Path, results: Sequence[Scored]) -> SecondSet:
+    """The second set's runs, with its author labels and the reference without comments."""
+    labels = load_author_labels(AUTHOR_LABELS)
+    return SecondSet(directory, results, labels, without_comments(results))
+
+
+def second_set_sections(second: SecondSet) -> list[str]:
     """The second set's shares, the pages where ours is worse, its authors and its timing."""
+    directory, results, labels = second.directory, second.results, second.labels
     compared = comparisons(results)
     worse = worse_pages(compared)
     runs = [result.run for result in results]
@@ -157,7 +172,7 @@ def second_set_sections(
             "all snippets, white space collapsed and case folded; trafilatura is "
             "`trafilatura.extract(body, url=url)` with its defaults, as above."
         ),
-        shares_table(compared, [(NO_COMMENTS, without_comments(results))]),
+        shares_table(compared, [(NO_COMMENTS, second.without_comments)]),
         change_line(compared)
         + f" CPU per page: ours {ours_ms:.1f} ms, `trafilatura.extract` {extract_ms:.1f} ms.",
     ]

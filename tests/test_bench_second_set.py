@@ -9,9 +9,11 @@ from bench.harness.corpus import CorpusPage
 from bench.second_set import (
     AUTHOR_LABELS,
     AuthorLabel,
+    SecondSet,
     authors_table,
     load_author_labels,
     second_set_sections,
+    without_comments,
 )
 
 
@@ -92,9 +94,9 @@ def test_sections_show_snippets_worse_pages_and_authors(tmp_path: Path) -> None:
         f"<div class='comments'><p>{comment}</p></div></body></html>"
     )
     results = [_scored("a", ("Jane Doe",), (), file=page)]
-    sections = "\n\n".join(
-        second_set_sections(Path("/sets/second"), results, {"a": AuthorLabel(True, ("J",), ())})
-    )
+    labels = {"a": AuthorLabel(True, ("J",), ())}
+    second = SecondSet(Path("/sets/second"), results, labels, without_comments(results))
+    sections = "\n\n".join(second_set_sections(second))
     assert "1 pages of `/sets/second`" in sections
     assert "| ours | 1 | 0 | 1.000 | 1.000 | 1.000 |" in sections
     assert "| trafilatura | 1 | 0 | 1.000 | 0.000 | 0.000 |" in sections

@@ -92,17 +92,20 @@ def _page(directory: Path, record: Mapping[str, Any]) -> CorpusPage:
     )
 
 
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSON Lines file (a manifest, a label file), blank lines skipped."""
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
 def load_pages(
     directory: Path, *, source: str | None = None, limit: int | None = None
 ) -> list[CorpusPage]:
     """The pages of ``directory/manifest.jsonl`` in manifest order (of one source, the first
     ``limit`` of them, when asked)."""
-    pages: list[CorpusPage] = []
-    with (directory / "manifest.jsonl").open(encoding="utf-8") as manifest:
-        for line in manifest:
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            if source is None or record.get("source") == source:
-                pages.append(_page(directory, record))
+    pages = [
+        _page(directory, record)
+        for record in read_jsonl(directory / "manifest.jsonl")
+        if source is None or record.get("source") == source
+    ]
     return pages if limit is None else pages[:limit]

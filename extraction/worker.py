@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass, replace
 from functools import cache
 
+from extraction.authors import chinese_byline_patterns
 from extraction.extractor import (
     MIN_TEXT_CHARS,
     Extraction,
@@ -114,6 +115,7 @@ def warm_up(options: PageOptions | None = None) -> None:
     the default options), so that processes forked afterwards inherit it."""
     options = options or PageOptions()
     load_libraries()
+    chinese_byline_patterns()
     if options.language:
         _detector(options.language_seed, options.language_sample_chars)
     if options.signature:

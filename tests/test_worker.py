@@ -3,11 +3,14 @@ on its text, handed on as one :class:`Precomputed` value that holds only for tha
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
+from extraction.authors import chinese_byline_patterns
 from extraction.extractor import extract_article
 from extraction.language import LanguageDetector
 from extraction.signature import Signer, from_bytes
@@ -181,3 +184,16 @@ def test_warm_up_makes_what_the_pages_reuse() -> None:
     warm_up(PageOptions(language=False))
     assert _signer.cache_info().currsize == 1
     assert _detector.cache_info().misses == detectors.misses + 1
+    # the Chinese byline patterns, compiled lazily (off the crawl's start), are made here too
+    assert chinese_byline_patterns.cache_info().currsize == 1
+
+
+def test_the_crawl_process_does_not_compile_the_chinese_byline_patterns() -> None:
+    """Importing the extraction library (as the crawl process does) leaves them uncompiled."""
+    probe = (
+        "import extraction.extractor, extraction.worker\n"
+        "from extraction.authors import chinese_byline_patterns\n"
+        "print(chinese_byline_patterns.cache_info().currsize)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "0"

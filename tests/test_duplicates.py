@@ -140,12 +140,16 @@ def test_flag_policy_keeps_copies_pointing_at_the_original(
         tmp_path / "out",
         "-a",
         f"urls=@{listing}",
-        settings=("DEDUPE_POLICY=flag", "CONCURRENT_REQUESTS=1"),
+        settings=("DEDUPE_POLICY=flag",),
     )
     assert result.returncode == 0
     rows = {row["url"]: row for row in _rows(tmp_path / "out")}
     assert len(rows) == 6
     for page in stories[:3]:
-        original, copy = rows[base + page.path], rows[f"{base}/syndicated{page.path}"]
-        assert original["duplicate_of"] is None
-        assert copy["duplicate_of"] == original["id"]
+        pair = [rows[base + page.path], rows[f"{base}/syndicated{page.path}"]]
+        # pages are extracted in parallel: within a run the kept row is the copy whose
+        # extraction finished first, not necessarily the one fetched first (docs/dataset.md)
+        kept = [row for row in pair if row["duplicate_of"] is None]
+        assert len(kept) == 1
+        (copy,) = [row for row in pair if row is not kept[0]]
+        assert copy["duplicate_of"] == kept[0]["id"]

@@ -17,6 +17,7 @@ from scrapy.utils.misc import load_object
 
 from crawler import address_guard, incremental, memory, progress, report, source_accounting
 from crawler.spiders import news
+from crawler.startup import import_tls
 from dataset.layout import HTTPCACHE, LocationError, state_dir_for
 from dataset.schema import COLUMNS
 from pipelines import dedupe, extract, language, locations, normalize, parquet, site_boilerplate
@@ -98,6 +99,7 @@ class NewsCrawlerAddon:
         self._user_agent(settings)
         self._log_stats(settings)
         self._unloaded_extensions(settings)
+        import_tls()
         if (settings.getpriority("HTTPCACHE_DIR") or 0) <= SETTINGS_PRIORITIES["project"]:
             try:
                 state = state_dir_for(

@@ -10,7 +10,9 @@ fingerprints, shared by every worker. What it lacks, added here:
   row is in a committed data file, or dropped, or its fetch failed for good. When a worker's
   heartbeat expires (``REDIS_WORKER_TIMEOUT``), the others put its in-flight requests back
   into the queue; a worker that stops cleanly (finished, or SIGTERM) puts back what it had
-  not finished itself.
+  not finished itself. A request is marked seen by the request filter and queued in one step:
+  a worker killed between the two would leave a link the filter has seen and no queue holds,
+  which the worker that reads its listing again (put back) would then filter out, for good.
 * **The crawl ends when the shared work is done**, not when one worker's queue share is: an
   idle worker waits while the queue has requests or another live worker is fetching or
   parsing (links may still come).
@@ -79,6 +81,20 @@ local id = redis.call('INCR', KEYS[3])
 redis.call('HSET', KEYS[2], id, item[2] .. '\\n' .. item[1])
 return {id, item[1]}
 """
+# KEYS: request filter, queue, in-flight hash, done hash; ARGV: the request's fingerprint ('' when
+# it is not filtered), score and data, the in-flight entry it replaces ('' for none). Marks the
+# request seen and queues it unless the filter had it, and forgets the entry it replaces (a
+# retry's or a redirect's), in one step; returns 1 when queued, 0 when filtered.
+_PUSH = """
+local new = 1
+if ARGV[1] ~= '' then new = redis.call('SADD', KEYS[1], ARGV[1]) end
+if new == 1 then redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3]) end
+if ARGV[4] ~= '' then
+    redis.call('HDEL', KEYS[3], ARGV[4])
+    redis.call('HDEL', KEYS[4], ARGV[4])
+end
+return new
+"""
 # KEYS: queue, then hashes of in-flight entries; puts every entry back into the queue with
 # its score, deletes the hashes; returns how many.
 _REQUEUE = """
@@ -113,7 +129,8 @@ return moved
 
 class SharedDupeFilter(RFPDupeFilter):
     """scrapy-redis's dupefilter with Scrapy's request fingerprints (the ones the rest of the
-    crawl uses); the scheduler gives it its key."""
+    crawl uses); the scheduler gives it its key, and marks requests seen in the step that queues
+    them (:meth:`ReliableQueue.push_unseen`), not with ``request_seen``."""
 
     def __init__(
         self,
@@ -147,11 +164,24 @@ class ReliableQueue(PriorityQueue):
         """Requests fetched and parsed whose rows are not committed yet."""
         self.ids = f"{key}:ids"
         self._pop = server.register_script(_POP)
+        self._push = server.register_script(_PUSH)
         self._requeue = server.register_script(_REQUEUE)
         self._move = server.register_script(_MOVE)
 
     def _encode_request(self, request: Request) -> bytes:
         return self.serializer.dumps(request.to_dict(spider=self.spider))
+
+    def push_unseen(
+        self, request: Request, *, seen: str, fingerprint: str | None, replaces: str | None
+    ) -> bool:
+        """Queue a request unless the request filter (the set ``seen``) has its
+        ``fingerprint``, which it gets in the same step (``None``: a request not filtered); the
+        in-flight entry it ``replaces`` (a retry or a redirect of that request) is forgotten in
+        that step too. ``True`` when queued."""
+        data = self._encode_request(request)
+        keys = [seen, self.key, self.in_flight, self.done]
+        args: list[bytes | str | int] = [fingerprint or "", -request.priority, data, replaces or ""]
+        return bool(self._push(keys=keys, args=args))
 
     def pop(self, timeout: int = 0) -> Request | None:
         found = self._pop(keys=[self.key, self.in_flight, self.ids])
@@ -313,20 +343,20 @@ class SharedScheduler(Scheduler):
                 self._parent_done(parent)
 
     def _enqueue(self, request: Request) -> bool:
+        # a retry or a redirect hands its request's entry back: it carries on as this one
         handed_back = request.meta.pop(FRONTIER_META, None)
+        fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
         try:
-            if not request.dont_filter and self.df.request_seen(request):
-                self.df.log(request, self.spider)
-                queued = False
-            else:
-                self.queue.push(request)
-                self._inc("scheduler/enqueued/redis")
-                queued = True
-            if handed_back is not None:  # a retry or a redirect, queued: it carries on
-                self.queue.ack([handed_back])
+            queued = self.queue.push_unseen(
+                request, seen=self.df.key, fingerprint=fingerprint, replaces=handed_back
+            )
         except redis.RedisError as exc:
             self._redis_failed(exc)
             return False
+        if queued:
+            self._inc("scheduler/enqueued/redis")
+        else:
+            self.df.log(request, self.spider)
         return queued
 
     def next_request(self) -> Request | None:

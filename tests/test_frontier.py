@@ -3,7 +3,8 @@ request is in flight until acknowledged, and what a dead worker held goes back."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import scrapy
@@ -25,6 +26,8 @@ from tests.redis_server import free_port, stop_answering
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from scrapy.crawler import Crawler
 
     from tests.redis_server import RedisTarget
 
@@ -201,6 +204,87 @@ def test_a_listing_is_done_only_once_its_links_are_queued(shared_redis: RedisTar
         assert page is not None
         empty = HtmlResponse(page.url, body=b"<html></html>", request=page)
         assert list(middleware.process_spider_output(empty, iter([]))) == []
+        assert not scheduler.queue.busy(scheduler.queue.in_flight)
+    finally:
+        scheduler.close("finished")
+        state_stores(crawler).close()
+
+
+def open_scheduler(shared_redis: RedisTarget) -> tuple[Crawler, SharedScheduler]:
+    settings = {
+        "REDIS_URL": shared_redis.url,
+        "REDIS_KEY_PREFIX": shared_redis.prefix,
+        "STATE_STORES": REDIS_STORES,
+    }
+    crawler = get_crawler(Spider, settings_dict=settings)
+    crawler.spider = Spider()
+    scheduler = SharedScheduler.from_crawler(crawler)
+    scheduler.open(crawler.spider)
+    return crawler, scheduler
+
+
+class Killed(BaseException):
+    """The worker's process ends here (SIGKILL): nothing after it runs."""
+
+
+@contextmanager
+def killed_after(client: Redis, commands: int, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The worker dies once the server has answered ``commands`` of its commands."""
+    answered = 0
+    real = client.execute_command
+
+    def execute(*args: Any, **options: Any) -> Any:
+        nonlocal answered
+        reply = real(*args, **options)
+        answered += 1
+        if answered == commands:
+            raise Killed
+        return reply
+
+    with monkeypatch.context() as patch, suppress(Killed):
+        patch.setattr(client, "execute_command", execute)
+        yield
+
+
+def queued_urls(scheduler: SharedScheduler) -> list[str]:
+    members = scheduler.server.zrange(scheduler.queue.key, 0, -1)
+    return [scheduler.queue._decode_request(member).url for member in members]
+
+
+def test_a_worker_killed_while_queueing_a_link_leaves_it_to_the_others(
+    shared_redis: RedisTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after any of its Redis commands, a worker queueing a link leaves it queued, or
+    not seen by the request filter: the worker that reads the listing again (put back, as it
+    was in flight) then queues it. Seen and not queued, the link was filtered out for good (a
+    crawl lost one article so)."""
+    crawler, scheduler = open_scheduler(shared_redis)
+    try:
+        for commands in range(1, 4):
+            link = scrapy.Request(f"https://a.example/{commands}.html")
+            with killed_after(scheduler.server, commands, monkeypatch):
+                scheduler.enqueue_request(link)
+            scheduler.enqueue_request(link.copy())  # the listing read again
+            assert queued_urls(scheduler).count(link.url) == 1, f"killed after {commands}"
+            assert scheduler.df.request_seen(link)
+    finally:
+        scheduler.close("finished")
+        state_stores(crawler).close()
+
+
+def test_a_retry_replaces_its_request_in_flight_in_one_step(
+    shared_redis: RedisTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crawler, scheduler = open_scheduler(shared_redis)
+    try:
+        scheduler.enqueue_request(scrapy.Request("https://a.example/1.html"))
+        taken = scheduler.next_request()
+        assert taken is not None
+        retry = taken.replace(dont_filter=True)  # as RetryMiddleware makes it
+        with killed_after(scheduler.server, 1, monkeypatch):
+            assert scheduler.enqueue_request(retry)
+        # queued, and no longer in flight: fetched once more, not twice
+        assert queued_urls(scheduler) == [taken.url]
         assert not scheduler.queue.busy(scheduler.queue.in_flight)
     finally:
         scheduler.close("finished")

@@ -73,8 +73,8 @@ HTML_ARCHIVE_ENABLED = flag(
     "HTML_ARCHIVE_ENABLED",
     False,
     "keep each stored article's page as fetched in `OUTPUT_DIR/html/` (see docs/dataset.md); "
-    "the pages of a row group stay in memory until it is written, so lower "
-    "`PARQUET_ROW_GROUP_ROWS` if pages are large",
+    "the pages of a row group stay in memory until it is written, and count towards "
+    "`PARQUET_ROW_GROUP_BYTES`",
 )
 SETTINGS = (
     EXTRACT_ENABLED,

@@ -50,7 +50,16 @@ PARQUET_ENABLED = flag("PARQUET_ENABLED", True, "the Parquet writer")
 PARQUET_ROW_GROUP_ROWS = integer(
     "PARQUET_ROW_GROUP_ROWS",
     1000,
-    "rows buffered in memory and written as one row group",
+    "rows buffered in memory and written as one row group (or fewer: `PARQUET_ROW_GROUP_BYTES`)",
+    minimum=1,
+)
+PARQUET_ROW_GROUP_BYTES = integer(
+    "PARQUET_ROW_GROUP_BYTES",
+    2 * 1024 * 1024,
+    "a row group is written as soon as its buffered rows hold this many bytes (their Arrow "
+    "size, with their pages when `HTML_ARCHIVE_ENABLED`), before `PARQUET_ROW_GROUP_ROWS` "
+    "rows if the rows are large: writing a row group briefly takes about ten times its size "
+    "(sorting, encoding, compressing), the crawl process's peak memory",
     minimum=1,
 )
 PARQUET_FILE_ROWS = integer(
@@ -78,6 +87,7 @@ PARQUET_COMPRESSION_LEVEL: Setting[int | None] = optional_integer(
 SETTINGS = (
     PARQUET_ENABLED,
     PARQUET_ROW_GROUP_ROWS,
+    PARQUET_ROW_GROUP_BYTES,
     PARQUET_FILE_ROWS,
     PARQUET_COMMIT_INTERVAL,
     PARQUET_COMPRESSION,
@@ -140,6 +150,7 @@ class ParquetPipeline:
         output_dir: Path | DatasetLocation,
         state_dir: Path | None = None,
         row_group_rows: int,
+        row_group_bytes: int = PARQUET_ROW_GROUP_BYTES.default,
         file_rows: int,
         commit_interval: float,
         compression: str,
@@ -149,6 +160,7 @@ class ParquetPipeline:
         self.crawler = crawler
         self.stats = stats
         self.row_group_rows = row_group_rows
+        self.row_group_bytes = row_group_bytes
         self.commit_interval = commit_interval
         self.writer = DatasetWriter(
             output_dir,
@@ -164,6 +176,7 @@ class ParquetPipeline:
         self.closing = False
         """A write failed: the crawl is stopping and nothing more is written."""
         self.buffered_rows = 0
+        self.buffered_bytes = 0
         # One writer thread: writes and commits run in order, off the reactor thread.
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="parquet-writer")
 
@@ -183,6 +196,7 @@ class ParquetPipeline:
             output_dir=dataset_location(settings),
             state_dir=state_dir_setting(settings),
             row_group_rows=row_group_rows,
+            row_group_bytes=PARQUET_ROW_GROUP_BYTES.read(settings),
             file_rows=file_rows,
             commit_interval=PARQUET_COMMIT_INTERVAL.read(settings),
             compression=PARQUET_COMPRESSION.read(settings),
@@ -225,12 +239,15 @@ class ParquetPipeline:
             raise InvalidRow(f"InvalidRow: {exc} <{row.get('url')}>") from None
         if self.writer.html is not None:
             self.html_buffer.append(html)
+            self.buffered_bytes += html.nbytes
         self.buffer.append(batch)
         self.buffered_rows += 1
+        self.buffered_bytes += batch.nbytes
         self.stats.inc_value("news/parquet/rows_buffered")
         opened_at = self.writer.opened_at
         due = opened_at is not None and time.monotonic() - opened_at >= self.commit_interval
-        if self.buffered_rows >= self.row_group_rows or due:
+        full = self.buffered_rows >= self.row_group_rows
+        if full or self.buffered_bytes >= self.row_group_bytes or due:
             await self._flush(commit=due)
         return item
 
@@ -239,7 +256,7 @@ class ParquetPipeline:
         thread; announce every committed file. A write error (disk full, files gone) stops
         the crawl: the open file is discarded, so nothing partial is left and the state never
         learns its rows (the next crawl fetches them again); committed files stay valid."""
-        batches, self.buffer, self.buffered_rows = self.buffer, [], 0
+        batches, self.buffer, self.buffered_rows, self.buffered_bytes = self.buffer, [], 0, 0
         pages, self.html_buffer = self.html_buffer, []
         committed: list[CommittedFile] = []
         if self.failed:

@@ -29,6 +29,7 @@ from pipelines.parquet import (
     PARQUET_COMPRESSION,
     PARQUET_COMPRESSION_LEVEL,
     PARQUET_FILE_ROWS,
+    PARQUET_ROW_GROUP_BYTES,
     PARQUET_ROW_GROUP_ROWS,
     InvalidRow,
     ParquetPipeline,
@@ -81,12 +82,14 @@ def test_pipeline_reads_settings(tmp_path: Path) -> None:
     pipeline = build_pipeline(
         tmp_path,
         PARQUET_ROW_GROUP_ROWS=2,
+        PARQUET_ROW_GROUP_BYTES=4096,
         PARQUET_FILE_ROWS=10,
         PARQUET_COMMIT_INTERVAL=30,
         PARQUET_COMPRESSION="GZIP",
         PARQUET_COMPRESSION_LEVEL="5",
     )
     assert pipeline.row_group_rows == 2
+    assert pipeline.row_group_bytes == 4096
     assert pipeline.commit_interval == 30.0
     assert pipeline.writer.file_rows == 10
     assert pipeline.writer.compression == "gzip"
@@ -98,6 +101,7 @@ def test_pipeline_reads_settings(tmp_path: Path) -> None:
 def test_pipeline_defaults(tmp_path: Path) -> None:
     pipeline = build_pipeline(tmp_path)
     assert pipeline.row_group_rows == PARQUET_ROW_GROUP_ROWS.default == 1000
+    assert pipeline.row_group_bytes == PARQUET_ROW_GROUP_BYTES.default == 2 * 1024 * 1024
     assert pipeline.commit_interval == PARQUET_COMMIT_INTERVAL.default == 600.0
     assert pipeline.writer.file_rows == PARQUET_FILE_ROWS.default == 10_000
     assert pipeline.writer.compression == PARQUET_COMPRESSION.default == "zstd"
@@ -111,6 +115,11 @@ def test_pipeline_defaults(tmp_path: Path) -> None:
         ({"OUTPUT_DIR": ""}, "OUTPUT_DIR='': a folder or an object store URI is needed"),
         ({"PARQUET_ROW_GROUP_ROWS": 0}, "PARQUET_ROW_GROUP_ROWS=0: must be >= 1"),
         ({"PARQUET_ROW_GROUP_ROWS": -1}, "PARQUET_ROW_GROUP_ROWS=-1: must be >= 1"),
+        ({"PARQUET_ROW_GROUP_BYTES": 0}, "PARQUET_ROW_GROUP_BYTES=0: must be >= 1"),
+        (
+            {"PARQUET_ROW_GROUP_BYTES": "2MB"},
+            "PARQUET_ROW_GROUP_BYTES='2MB': must be a whole number",
+        ),
         (
             {"PARQUET_ROW_GROUP_ROWS": 100, "PARQUET_FILE_ROWS": 99},
             "PARQUET_FILE_ROWS=99: must be at least PARQUET_ROW_GROUP_ROWS (100)",
@@ -306,6 +315,11 @@ async def main(base):
             {"PARQUET_ROW_GROUP_ROWS": 10},
             [item(1, DAY), item(2, DAY + timedelta(days=1)), item(3, DAY + timedelta(days=1))],
         ),
+        "bytes": await scenario(
+            base / "bytes",
+            {"PARQUET_ROW_GROUP_ROWS": 1000, "PARQUET_ROW_GROUP_BYTES": 20_000},
+            [item(i, text="word " * 1800) for i in range(7)],
+        ),
         "invalid": await scenario(
             base / "invalid",
             {"PARQUET_ROW_GROUP_ROWS": 2},
@@ -386,6 +400,20 @@ def test_pipeline_writes_row_groups_and_commits_full_files(
         assert pq.read_schema(path).equals(ARTICLE_SCHEMA)
         metadata = pq.ParquetFile(path).metadata
         assert all(metadata.row_group(i).num_rows <= 2 for i in range(metadata.num_row_groups))
+
+
+def test_pipeline_writes_a_row_group_once_its_rows_hold_the_bytes_allowed(
+    driven: tuple[dict[str, Any], Path],
+) -> None:
+    # rows of ~9 KB against 20,000 bytes: a row group every third row, long before 1,000 rows
+    results, base = driven
+    run = results["bytes"]
+    groups = [step["stats"].get("news/parquet/row_groups") for step in run["trace"]]
+    assert groups == [None, None, 1, 1, 1, 2, 2]
+    assert run["stats"]["news/parquet/row_groups"] == 3  # the last row at the close
+    (path,) = data_files(base / "bytes" / "articles")
+    metadata = pq.ParquetFile(path).metadata
+    assert [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)] == [3, 3, 1]
 
 
 def test_pipeline_announces_each_file_once_it_is_visible(

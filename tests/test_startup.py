@@ -78,3 +78,18 @@ def test_the_add_on_imports_it_before_the_downloader_is_built() -> None:
     imported, calls = _run(BUILT).split()
     assert imported == "True"
     assert calls == "0"
+
+
+OTHERS = """
+import inspect, sys
+from crawler import startup
+with startup._shallow_stack():
+    def caller():
+        return inspect.stack()
+    frames = caller()
+print(frames[0].function, frames[1].function, len(frames) > 2)
+"""
+
+
+def test_other_callers_of_inspect_stack_get_the_whole_stack() -> None:
+    assert _run(OTHERS).split() == ["caller", "<module>", "False"]

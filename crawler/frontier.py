@@ -8,14 +8,24 @@ fingerprints, shared by every worker. What it lacks, added here:
   worker's *in-flight* hash, atomically with the pop. It leaves it when it needs no more work:
   a listing once its callback's output (the links it found) is queued, an article once its
   row is in a committed data file, or dropped, or its fetch failed for good. When a worker's
-  heartbeat expires (``REDIS_WORKER_TIMEOUT``), the others put its in-flight requests back
-  into the queue; a worker that stops cleanly (finished, or SIGTERM) puts back what it had
-  not finished itself. A request is marked seen by the request filter and queued in one step:
-  a worker killed between the two would leave a link the filter has seen and no queue holds,
-  which the worker that reads its listing again (put back) would then filter out, for good.
+  heartbeat expires (``REDIS_WORKER_TIMEOUT``), another takes it over: puts its in-flight
+  requests back into the queue and removes it from the registry, in one step; a worker that
+  stops cleanly (finished, or SIGTERM) puts back what it had not finished itself. A request is
+  marked seen by the request filter and queued in one step: a worker killed between the two
+  would leave a link the filter has seen and no queue holds, which the worker that reads its
+  listing again (put back) would then filter out, for good.
+* **A worker taken for dead while it lives stops.** Paused for longer than the timeout (its
+  machine suspended, its process stopped or starved), a worker finds, when it runs again,
+  that the others took its work over: its next pop is refused, its heartbeat is not refreshed,
+  and it may not commit (:meth:`SharedScheduler.on_commit_check`). It stops without committing
+  the rows it holds (finish reason ``declared_dead``): their requests are back in the queue,
+  and its claims were released, so another worker may be storing the same articles.
 * **The crawl ends when the shared work is done**, not when one worker's queue share is: an
-  idle worker waits while the queue has requests or another live worker is fetching or
-  parsing (links may still come).
+  idle worker waits while the queue has requests, another live worker is fetching or parsing
+  (links may still come), or another live worker holds rows it has not committed (killed, its
+  requests come back once its heartbeat expires). A worker with nothing left to fetch commits
+  its rows at once (:data:`~pipelines.signals.commit_requested`), so that the others need not
+  wait for its end.
 * **Runs.** The request dupefilter belongs to one run: the first worker to start when no
   other is alive clears it, so start listings are fetched again on every run (by one worker),
   while the queue is kept (what a stopped run left is resumed).
@@ -42,9 +52,9 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
-from dataset.state.redis import RedisStores, WorkerRegistry, as_bytes, as_text
+from dataset.state.redis import DeclaredDead, RedisStores, WorkerRegistry, as_bytes, as_text
 from pipelines.locations import OUTPUT_DIR, dataset_location
-from pipelines.signals import articles_committed, request_done
+from pipelines.signals import articles_committed, commit_check, commit_requested, request_done
 from pipelines.state import state_stores
 
 if TYPE_CHECKING:
@@ -71,45 +81,81 @@ PARENT_META = "frontier_parent"
 POLL_INTERVAL = 1.0
 """Seconds between two looks at the shared queue while this worker waits for the others."""
 START_PARENT = "start"
+DECLARED_DEAD = "declared_dead"
+"""The finish reason of a worker that found the others had taken it for dead."""
 
-# KEYS: queue, in-flight hash, id counter. Pops the first request and records it in-flight
-# (as "<score>\n<request>"), in one step; returns {id, request} or nil.
+# KEYS: queue, in-flight hash, id counter, workers set; ARGV: this worker. Pops the first
+# request and records it in-flight (as "<score>\n<request>"), in one step; returns {id,
+# request}, nil, or -1 when this worker is no longer registered (the others took it for dead:
+# no one would put back an entry recorded now).
 _POP = """
+if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 0 then return -1 end
 local item = redis.call('ZPOPMIN', KEYS[1])
 if #item == 0 then return false end
 local id = redis.call('INCR', KEYS[3])
 redis.call('HSET', KEYS[2], id, item[2] .. '\\n' .. item[1])
 return {id, item[1]}
 """
-# KEYS: request filter, queue, in-flight hash, done hash; ARGV: the request's fingerprint ('' when
-# it is not filtered), score and data, the in-flight entry it replaces ('' for none). Marks the
-# request seen and queues it unless the filter had it, and forgets the entry it replaces (a
-# retry's or a redirect's), in one step; returns 1 when queued, 0 when filtered.
+# KEYS: request filter, queue, then the worker's hashes (in flight, done, settled); ARGV: the
+# request's fingerprint ('' when it is not filtered), score and data, the entry it replaces (''
+# for none). Marks the request seen and queues it unless the filter had it, and forgets the
+# entry it replaces (a retry's or a redirect's), in one step; returns 1 when queued, 0 when
+# filtered.
 _PUSH = """
 local new = 1
 if ARGV[1] ~= '' then new = redis.call('SADD', KEYS[1], ARGV[1]) end
 if new == 1 then redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3]) end
 if ARGV[4] ~= '' then
-    redis.call('HDEL', KEYS[3], ARGV[4])
-    redis.call('HDEL', KEYS[4], ARGV[4])
+    for i = 3, #KEYS do redis.call('HDEL', KEYS[i], ARGV[4]) end
 end
 return new
 """
-# KEYS: queue, then hashes of in-flight entries; puts every entry back into the queue with
-# its score, deletes the hashes; returns how many.
-_REQUEUE = """
-local count = 0
-for i = 2, #KEYS do
-    for _, value in ipairs(redis.call('HVALS', KEYS[i])) do
+# Puts every entry of a hash back into the queue with its score and deletes the hash; returns
+# how many.
+_PUT_BACK = """
+local function put_back(queue, hash)
+    local count = 0
+    for _, value in ipairs(redis.call('HVALS', hash)) do
         local cut = string.find(value, '\\n', 1, true)
-        redis.call('ZADD', KEYS[1], tonumber(string.sub(value, 1, cut - 1)),
+        redis.call('ZADD', queue, tonumber(string.sub(value, 1, cut - 1)),
             string.sub(value, cut + 1))
         count = count + 1
     end
-    redis.call('DEL', KEYS[i])
+    redis.call('DEL', hash)
+    return count
 end
+"""
+# KEYS: queue, then hashes of entries; puts them all back; returns how many.
+_REQUEUE = (
+    _PUT_BACK
+    + """
+local count = 0
+for i = 2, #KEYS do count = count + put_back(KEYS[1], KEYS[i]) end
 return count
 """
+)
+# KEYS: workers set, queue, start flags, then the other worker's hashes; ARGV: this worker, the
+# other, the heartbeat key prefix, the heartbeat lifetime in ms. Takes a dead worker over in one
+# step: its entries back into the queue, its hashes, membership and start flag gone; and this
+# worker's heartbeat refreshed (it evidently runs). Returns how many entries; -1 (nothing done)
+# when the other answers again or is no longer registered (taken over by a third); -2 (nothing
+# done) when this worker is itself no longer registered. In one step, so that a worker is never
+# taken over while its heartbeat is alive, nor left out of the registry with entries recorded
+# (they would be put back by no one), and two paused workers cannot take each other over.
+_TAKE_OVER = (
+    _PUT_BACK
+    + """
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -2 end
+if redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 0 then return -1 end
+if redis.call('EXISTS', ARGV[3] .. ARGV[2]) == 1 then return -1 end
+redis.call('SET', ARGV[3] .. ARGV[1], '1', 'PX', ARGV[4])
+local count = 0
+for i = 4, #KEYS do count = count + put_back(KEYS[2], KEYS[i]) end
+redis.call('SREM', KEYS[1], ARGV[2])
+redis.call('HDEL', KEYS[3], ARGV[2])
+return count
+"""
+)
 # KEYS: from-hash, to-hash; ARGV: entry ids (none: all). Moves entries; returns how many.
 _MOVE = """
 local moved = 0
@@ -155,18 +201,40 @@ class ReliableQueue(PriorityQueue):
     in-flight hash (see the module's description)."""
 
     def __init__(
-        self, server: redis.Redis, spider: Spider, key: str, *, in_flight: str, done: str
+        self,
+        server: redis.Redis,
+        spider: Spider,
+        key: str,
+        *,
+        in_flight: str,
+        done: str,
+        settled: str,
+        workers: str,
+        worker: str,
     ) -> None:
         super().__init__(server, spider, key, serializer=picklecompat)
         self.in_flight = in_flight
         """Requests being fetched or parsed."""
         self.done = done
-        """Requests fetched and parsed whose rows are not committed yet."""
+        """Requests fetched and parsed whose rows are not committed yet: the other workers
+        wait for them (a killed worker's come back once its heartbeat expires)."""
+        self.settled = settled
+        """Requests no work is known to wait for, never acknowledged (their ends were not
+        seen); put back when the worker stops or dies, as the others, but not waited for."""
+        self.workers = workers
+        """The registry's set of workers: a worker no longer in it may not take requests."""
+        self.worker = worker
         self.ids = f"{key}:ids"
         self._pop = server.register_script(_POP)
         self._push = server.register_script(_PUSH)
         self._requeue = server.register_script(_REQUEUE)
+        self._take_over = server.register_script(_TAKE_OVER)
         self._move = server.register_script(_MOVE)
+
+    @property
+    def held(self) -> list[str]:
+        """This worker's hashes of entries."""
+        return [self.in_flight, self.done, self.settled]
 
     def _encode_request(self, request: Request) -> bytes:
         return self.serializer.dumps(request.to_dict(spider=self.spider))
@@ -179,12 +247,18 @@ class ReliableQueue(PriorityQueue):
         in-flight entry it ``replaces`` (a retry or a redirect of that request) is forgotten in
         that step too. ``True`` when queued."""
         data = self._encode_request(request)
-        keys = [seen, self.key, self.in_flight, self.done]
+        keys = [seen, self.key, *self.held]
         args: list[bytes | str | int] = [fingerprint or "", -request.priority, data, replaces or ""]
         return bool(self._push(keys=keys, args=args))
 
     def pop(self, timeout: int = 0) -> Request | None:
-        found = self._pop(keys=[self.key, self.in_flight, self.ids])
+        """The next request, recorded in flight; :class:`DeclaredDead` when the others took
+        this worker for dead (its entries were put back: it must take no more)."""
+        found = self._pop(
+            keys=[self.key, self.in_flight, self.ids, self.workers], args=[self.worker]
+        )
+        if found == -1:
+            raise DeclaredDead
         if not found:
             return None
         entry, data = found
@@ -197,8 +271,8 @@ class ReliableQueue(PriorityQueue):
         entries = list(entries)
         if entries:
             with self.server.pipeline(transaction=False) as pipe:
-                pipe.hdel(self.in_flight, *entries)
-                pipe.hdel(self.done, *entries)
+                for hash_key in self.held:
+                    pipe.hdel(hash_key, *entries)
                 pipe.execute()
 
     def parsed(self, entry: str) -> None:
@@ -206,16 +280,34 @@ class ReliableQueue(PriorityQueue):
         self._move(keys=[self.in_flight, self.done], args=[entry])
 
     def settle(self) -> int:
-        """Mark every in-flight entry as parsed (the worker is idle: nothing is being fetched
-        or parsed, whatever was not acknowledged)."""
-        return int(self._move(keys=[self.in_flight, self.done]))
+        """Settle every in-flight entry (the worker is idle: nothing is being fetched or
+        parsed, whatever was not acknowledged), so that the others do not wait for them."""
+        return int(self._move(keys=[self.in_flight, self.settled]))
+
+    def settle_done(self) -> int:
+        """Settle every done entry: no commit is coming for them (nothing commits rows
+        before the end, or none of their rows is held)."""
+        return int(self._move(keys=[self.done, self.settled]))
 
     def requeue(self, hashes: list[str]) -> int:
-        """Put the entries of these in-flight hashes back into the queue."""
+        """Put the entries of these hashes back into the queue."""
         return int(self._requeue(keys=[self.key, *hashes]))
 
+    def take_over(
+        self, worker: str, hashes: list[str], *, heartbeats: str, starting: str, lifetime_ms: int
+    ) -> int | None:
+        """Take a dead ``worker`` over: put the entries of its ``hashes`` back and remove it
+        from the registry and from ``starting``, in one step (see ``_TAKE_OVER``); how many
+        entries, ``None`` when it is not dead after all (or taken over already).
+        :class:`DeclaredDead` when this worker was itself taken over."""
+        keys = [self.workers, self.key, starting, *hashes]
+        found = int(self._take_over(keys=keys, args=[self.worker, worker, heartbeats, lifetime_ms]))
+        if found == -2:
+            raise DeclaredDead
+        return None if found < 0 else found
+
     def entries(self, hashes: list[str]) -> list[Request]:
-        """The requests recorded in these in-flight hashes."""
+        """The requests recorded in these hashes of entries."""
         values = [value for key in hashes for value in self.server.hvals(key)]
         return [self._decode_request(as_bytes(value).partition(b"\n")[2]) for value in values]
 
@@ -244,7 +336,10 @@ class SharedScheduler(Scheduler):
         its requests are put back."""
         self.queue: ReliableQueue
         self.failed = False
-        """Redis could not be reached: the worker is stopping."""
+        """The worker is stopping: Redis could not be reached, or the others took it for
+        dead."""
+        self.declared_dead = False
+        """The others took this worker for dead and its work over: it commits nothing more."""
         self._poll: LoopingCall | None = None
         """While waiting for the other workers: wakes the engine every ``POLL_INTERVAL``."""
         self.awaiting_commit: dict[str, str] = {}
@@ -284,6 +379,7 @@ class SharedScheduler(Scheduler):
             (scheduler.on_request_done, request_done),
             (scheduler.on_children_yielded, children_yielded),
             (scheduler.on_articles_committed, articles_committed),
+            (scheduler.on_commit_check, commit_check),
         ):
             crawler.signals.connect(handler, signal=signal)
         return scheduler
@@ -292,22 +388,30 @@ class SharedScheduler(Scheduler):
         key = f"{self.registry.prefix}:{self.spider.name}:{name}"
         return f"{key}:{worker}" if worker else key
 
+    def _held(self, worker: str) -> list[str]:
+        """A worker's hashes of entries (:attr:`ReliableQueue.held`)."""
+        return [self._key(name, worker) for name in ("in-flight", "done", "settled")]
+
     def open(self, spider: Spider) -> None:
         self.spider = spider
         me = self.registry.worker_id
+        in_flight, done, settled = self._held(me)
         self.queue = ReliableQueue(
             self.server,
             spider,
             self._key("requests"),
-            in_flight=self._key("in-flight", me),
-            done=self._key("done", me),
+            in_flight=in_flight,
+            done=done,
+            settled=settled,
+            workers=self.registry.workers_key,
+            worker=me,
         )
         self.df.key = self.df.key % {"spider": spider.name}
         self.starting = self._key("starting")
         if self.registry.join(run_keys=[self.df.key]):
             logger.info("No other worker is running: a new run begins (request filter cleared)")
         self.server.hset(self.starting, me, b"1")
-        self.recover_dead_workers()
+        self.recover_dead_workers()  # DeclaredDead here (paused since it joined): it fails
         if len(self.queue):
             logger.info("Joining a crawl with %d requests queued", len(self.queue))
 
@@ -326,9 +430,9 @@ class SharedScheduler(Scheduler):
     def _put_back_unfinished(self) -> None:
         self.on_start_exhausted()
         if logger.isEnabledFor(logging.DEBUG):
-            for request in self.queue.entries([self.queue.in_flight, self.queue.done]):
+            for request in self.queue.entries(self.queue.held):
                 logger.debug("Unfinished, put back into the queue: %s", request)
-        left = self.queue.requeue([self.queue.in_flight, self.queue.done])
+        left = self.queue.requeue(self.queue.held)
         if left:
             self._inc("news/frontier/requeued_on_close", left)
             logger.info("Put %d unfinished requests back into the shared queue", left)
@@ -364,6 +468,9 @@ class SharedScheduler(Scheduler):
             return None
         try:
             request = self.queue.pop()
+        except DeclaredDead:
+            self._declared_dead()
+            return None
         except redis.RedisError as exc:
             self._redis_failed(exc)
             return None
@@ -392,7 +499,51 @@ class SharedScheduler(Scheduler):
             return
         self.failed = True
         logger.error("Lost the shared queue in Redis, stopping this worker: %s", exc)
-        deferred_from_coro(self.crawler.engine.close_spider_async(reason="redis_error"))
+        self._close_spider("redis_error")
+
+    def _declared_dead(self) -> None:
+        """The others took this worker for dead (it was paused for longer than
+        ``REDIS_WORKER_TIMEOUT``) and its work over: they put its requests back into the queue
+        and released its claims, so another worker may be storing the articles it holds. It
+        stops without committing anything more (:meth:`on_commit_check`); what it would have
+        stored, the others store. It is not registered again: see
+        :class:`~dataset.state.redis.WorkerRegistry`."""
+        self.registry.mark_declared_dead()
+        if self.declared_dead:
+            return
+        self.declared_dead = True
+        self._inc("news/frontier/declared_dead")
+        logger.error(
+            "The other workers took this one for dead (no heartbeat for %g s: the process was "
+            "paused, starved or its machine suspended) and put its requests back into the "
+            "queue: stopping without committing the articles it holds (the others store them)",
+            self.registry.timeout,
+        )
+        if not self.failed:
+            self.failed = True
+            self._close_spider(DECLARED_DEAD)
+
+    def _close_spider(self, reason: str) -> None:
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
+
+    def on_commit_check(self) -> str | None:
+        """Asked by the Parquet stage before it writes rows (a write may commit a file): why
+        this worker may not commit, or ``None``. A worker the others took for dead may not
+        (see :meth:`_declared_dead`). Asked of Redis each time, refreshing the heartbeat on
+        the way, since the heartbeat thread may not have run since a pause; with Redis gone,
+        what the worker holds is committed on its way out, as before."""
+        if not self.failed:
+            try:
+                if not self.registry.beat():
+                    self._declared_dead()
+            except redis.RedisError as exc:
+                self._redis_failed(exc)
+        if self.declared_dead:
+            return (
+                "the other workers took this one for dead and put its requests back into the "
+                "queue (they store these articles)"
+            )
+        return None
 
     def _inc(self, key: str, count: int = 1) -> None:
         if self.stats is not None:
@@ -472,8 +623,9 @@ class SharedScheduler(Scheduler):
     # --- the shared end of the crawl ---------------------------------------------------------
 
     def recover_dead_workers(self) -> int:
-        """Put the unfinished requests of workers whose heartbeat expired back into the queue,
-        and free their claims."""
+        """Take over the workers whose heartbeat expired: put their unfinished requests back
+        into the queue, remove them from the registry, and free their claims.
+        :class:`DeclaredDead` when this worker was itself taken over."""
         _, dead = self.registry.others()
         if dead and self.location is not None:
             # a worker killed between committing a file and recording its rows: record them
@@ -483,10 +635,16 @@ class SharedScheduler(Scheduler):
                 logger.warning("Recorded %d data files a dead worker committed", len(files))
         recovered = 0
         for worker in dead:
-            count = self.queue.requeue([self._key("in-flight", worker), self._key("done", worker)])
+            count = self.queue.take_over(
+                worker,
+                self._held(worker),
+                heartbeats=self.registry.heartbeat_prefix,
+                starting=self.starting,
+                lifetime_ms=int(self.registry.timeout * 1000),
+            )
+            if count is None:
+                continue  # it answers again, or another worker took it over meanwhile
             released = self.claims.release_all(worker)
-            self.server.hdel(self.starting, worker)
-            self.registry.forget(worker)
             recovered += count
             self._inc("news/frontier/dead_workers")
             self._inc("news/frontier/requeued", count)
@@ -501,11 +659,17 @@ class SharedScheduler(Scheduler):
 
     def on_idle(self) -> None:
         """Close only when the shared work is done: nothing queued, and no other live worker
-        still reading its start requests, fetching or parsing."""
+        still reading its start requests, fetching or parsing, or holding rows it has not
+        committed."""
         if self.failed:
             return
         try:
+            if not self.registry.beat():  # taken over while it was paused
+                raise DeclaredDead
             busy = self._shared_work_left()
+        except DeclaredDead:
+            self._declared_dead()
+            return
         except redis.RedisError as exc:
             self._redis_failed(exc)
             return
@@ -524,16 +688,39 @@ class SharedScheduler(Scheduler):
             nextcall.schedule()
 
     def _shared_work_left(self) -> bool:
+        """Whether this idle worker must wait. While something is queued, or another live
+        worker reads its start requests, fetches or parses, more requests may come. Once not,
+        the rows the live workers hold are all that is left: this one commits its own now, and
+        waits until the others' are committed. A worker killed holding rows it had not
+        committed still looks alive until its heartbeat expires; then its requests are put
+        back, and crawled. Without that wait, the last worker would end the run (exit 0) with
+        those articles left in Redis for the next run."""
         self.queue.settle()
         self.recover_dead_workers()
         if len(self.queue):
             return True
         alive, _ = self.registry.others()
         starting = {as_text(worker) for worker in self.server.hkeys(self.starting)}
-        return any(
+        if any(
             worker in starting or self.queue.busy(self._key("in-flight", worker))
             for worker in alive
-        )
+        ):
+            return True
+        self._commit_held()
+        return any(self.queue.busy(self._key("done", worker)) for worker in alive)
+
+    def _commit_held(self) -> None:
+        """Ask for this worker's rows to be committed now (:data:`commit_requested`), since the
+        others wait for them; the commit acknowledges their entries. When no stage answers
+        that it holds rows (none commits before the end, or the rows are committed already),
+        no commit is coming for the done entries left: they are settled, since two idle
+        workers must not wait for each other's for ever. (The worker is idle: no item is on
+        its way to the Parquet stage.)"""
+        if not self.queue.busy(self.queue.done):
+            return
+        answers = self.crawler.signals.send_catch_log(signal=commit_requested)
+        if not any(answer is True for _, answer in answers):
+            self.queue.settle_done()
 
 
 def _entry(response: Response | None) -> str | None:

@@ -1,8 +1,11 @@
 """Parquet stage: buffer rows and hand them to the dataset writer (:mod:`dataset.writer`).
 
 Rows are buffered and written in row groups by one writer thread, off the reactor; a file is
-committed when it is full, when the commit interval has passed, when the UTC date changes, and
-at the end of the crawl. Only then does the crawl state learn its rows (``articles_committed``).
+committed when it is full, when the commit interval has passed, when the UTC date changes, when
+asked (``commit_requested``: a Redis-mode worker with nothing left to fetch), and at the end of
+the crawl. Only then does the crawl state learn its rows (``articles_committed``). Before each
+write the stage asks whether it may commit (``commit_check``): a Redis-mode worker the others
+took for dead may not.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from pipelines.setting import (
     number,
     optional_integer,
 )
-from pipelines.signals import articles_committed
+from pipelines.signals import articles_committed, commit_check, commit_requested
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
+    from twisted.internet.defer import Deferred
 
     from dataset.storage import DatasetLocation
 
@@ -173,8 +177,12 @@ class ParquetPipeline:
         self.buffer: list[pa.RecordBatch] = []
         self.html_buffer: list[pa.RecordBatch] = []
         self.failed = False
-        self.closing = False
         """A write failed: the crawl is stopping and nothing more is written."""
+        self.forbidden: str | None = None
+        """Why this process may not commit (``commit_check``): nothing more is written."""
+        self.closing = False
+        self.requested_commit: Deferred[None] | None = None
+        """The commit asked for with ``commit_requested``, until it is made."""
         self.buffered_rows = 0
         self.buffered_bytes = 0
         # One writer thread: writes and commits run in order, off the reactor thread.
@@ -190,7 +198,7 @@ class ParquetPipeline:
         if file_rows < row_group_rows:
             raise SettingError(file_rows_problem(file_rows, row_group_rows))
         assert crawler.stats is not None
-        return cls(
+        pipeline = cls(
             crawler,
             crawler.stats,
             output_dir=dataset_location(settings),
@@ -203,6 +211,8 @@ class ParquetPipeline:
             compression_level=PARQUET_COMPRESSION_LEVEL.read(settings),
             archive=HTML_ARCHIVE_ENABLED.read(settings),
         )
+        crawler.signals.connect(pipeline.on_commit_requested, signal=commit_requested)
+        return pipeline
 
     async def _in_writer_thread(self, function: Callable[..., Any], *args: Any) -> Any:
         # Scrapy installs the reactor at start-up: import it when it is needed.
@@ -220,9 +230,32 @@ class ParquetPipeline:
     async def close_spider(self) -> None:
         self.closing = True
         try:
+            if self.requested_commit is not None:
+                await maybe_deferred_to_future(self.requested_commit)
             await self._flush(commit=True)
         finally:
             self.pool.stop()
+
+    def on_commit_requested(self) -> bool:
+        """Commit the open file now (``commit_requested``); ``True`` while rows are held
+        (being committed), ``False`` when none are (or none may be written)."""
+        if self.requested_commit is not None:
+            return True
+        if self.failed or self.forbidden or self.closing:
+            return False
+        if not (self.buffered_rows or self.writer.open_rows):
+            return False
+        commit = deferred_from_coro(self._requested_commit())
+        if commit.called:  # nothing was awaited: committed already
+            return False
+        self.requested_commit = commit
+        return True
+
+    async def _requested_commit(self) -> None:
+        try:
+            await self._flush(commit=True)
+        finally:
+            self.requested_commit = None
 
     async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
@@ -259,9 +292,17 @@ class ParquetPipeline:
         batches, self.buffer, self.buffered_rows, self.buffered_bytes = self.buffer, [], 0, 0
         pages, self.html_buffer = self.html_buffer, []
         committed: list[CommittedFile] = []
+        if self.forbidden is not None:
+            self.stats.inc_value("news/parquet/rows_discarded", len(batches))
+            return
         if self.failed:
             self.stats.inc_value("news/parquet/rows_lost", len(batches))
             return
+        if batches or self.writer.open_rows:
+            forbidden = self._commit_forbidden()
+            if forbidden is not None:
+                await self._discard(forbidden, rows=len(batches))
+                return
         try:
             if batches:
                 table = pa.Table.from_batches(batches, schema=ARTICLE_SCHEMA)
@@ -274,6 +315,23 @@ class ParquetPipeline:
         except OSError as exc:
             self._write_failed(exc, lost=len(batches) + self.writer.open_rows)
         self._announce(committed)
+
+    def _commit_forbidden(self) -> str | None:
+        """Why this process may not commit now (a ``commit_check`` receiver's answer), or
+        ``None``. A receiver that fails is logged by Scrapy and does not forbid."""
+        for _, answer in self.crawler.signals.send_catch_log(signal=commit_check):
+            if isinstance(answer, str):
+                return answer
+        return None
+
+    async def _discard(self, reason: str, *, rows: int) -> None:
+        """Write nothing more: delete the open file (in the writer thread, after the writes
+        under way), and count what is dropped with ``rows``, the rows not written yet."""
+        self.forbidden = reason
+        rows += self.writer.open_rows
+        await self._in_writer_thread(self.writer.discard)
+        self.stats.inc_value("news/parquet/rows_discarded", rows)
+        logger.warning("Not committing the %d articles this crawl holds: %s", rows, reason)
 
     def _write_failed(self, exc: OSError, *, lost: int) -> None:
         if self.failed:  # a flush that was under way failed too: already reported

@@ -7,6 +7,20 @@ articles_committed = object()
 to the articles directory) and ``keys`` (one ``(url, canonical_url, content_hash, fetched_at)``
 tuple per row). State that must agree with the dataset is recorded on this signal."""
 
+commit_requested = object()
+"""Sent (no arguments) when the rows held should be committed now rather than when their file
+is full: in Redis mode, by the shared scheduler of a worker that has nothing left to fetch,
+since the other workers wait until no live worker holds rows it has not committed
+(``crawler/frontier.py``). The Parquet stage commits its open file, and answers ``True`` while
+it holds rows (the commit is under way), ``False`` once it holds none."""
+
+commit_check = object()
+"""Sent (no arguments) by the Parquet stage before it writes rows (a write may commit a file).
+A receiver answers ``None``, or why this process may not commit what it holds: in Redis mode,
+the other workers took it for dead and put its requests back into the queue, so that another
+may be storing the same articles. The stage then deletes its open file and writes nothing
+more (the receiver stops the crawl)."""
+
 request_done = object()
 """Sent (with ``request``) when a request needs no more work: it failed for good (the spider's
 errback), or its response was handled and yielded no item. The shared queue of Redis mode

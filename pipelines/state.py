@@ -64,7 +64,8 @@ REDIS_WORKER_TIMEOUT = number(
     "REDIS_WORKER_TIMEOUT",
     DEFAULT_WORKER_TIMEOUT,
     "seconds without a heartbeat after which a worker is taken for dead and its unfinished "
-    "requests are put back into the queue",
+    "requests are put back into the queue (a worker paused for longer stops when it runs "
+    "again, exit status 1)",
     minimum=1,
 )
 SETTINGS = (STATE_STORES, REDIS_URL, REDIS_KEY_PREFIX, REDIS_WORKER_TIMEOUT)

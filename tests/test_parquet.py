@@ -206,6 +206,7 @@ from scrapy.utils.reactor import install_reactor
 
 install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
 
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
@@ -216,7 +217,7 @@ from pipelines.dedupe import DedupePipeline
 from extraction.text import content_hash
 from extraction.record import row_id
 from pipelines.parquet import ParquetPipeline
-from pipelines.signals import articles_committed
+from pipelines.signals import articles_committed, commit_check
 
 DAY = datetime(2024, 5, 1, 12, tzinfo=UTC)
 
@@ -236,15 +237,21 @@ def listing(root, pattern):
     return sorted(p.relative_to(root).as_posix() for p in root.glob(pattern))
 
 
-async def scenario(out, settings, items, pause_after=None, pause=0.0, with_dedupe=False):
+async def scenario(out, settings, items, pause_after=None, pause=0.0, with_dedupe=False,
+                   request_after=None, forbid_after=None):
     crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(out), **settings})
     events = []
+    forbidden = []
 
     def on_committed(file, keys):
         events.append({"file": file, "keys": keys,
                        "visible": listing(out / "articles", "*/*.parquet")})
 
+    def on_commit_check():
+        return forbidden[0] if forbidden else None
+
     crawler.signals.connect(on_committed, signal=articles_committed)
+    crawler.signals.connect(on_commit_check, signal=commit_check)
     dedupe = build_from_crawler(DedupePipeline, crawler) if with_dedupe else None
     pipeline = build_from_crawler(ParquetPipeline, crawler)
     stale = out / "state" / "tmp" / "part-x.parquet.999999.tmp"
@@ -261,7 +268,17 @@ async def scenario(out, settings, items, pause_after=None, pause=0.0, with_dedup
             returned, error = await pipeline.process_item(article), None
         except Exception as exc:
             returned, error = None, type(exc).__name__
+        requested = again = None
+        if number == request_after:
+            requested = pipeline.on_commit_requested()
+            if pipeline.requested_commit is not None:
+                await maybe_deferred_to_future(pipeline.requested_commit)
+            again = pipeline.on_commit_requested()
+        if number == forbid_after:
+            forbidden.append("taken for dead")
         trace.append({
+            "requested": requested,
+            "requested_again": again,
             "returned_same": returned is article,
             "error": error,
             "stats": dict(crawler.stats.get_stats()),
@@ -324,6 +341,18 @@ async def main(base):
             base / "invalid",
             {"PARQUET_ROW_GROUP_ROWS": 2},
             [item(1), item(2, id=None), item(3), item(4)],
+        ),
+        "requested": await scenario(
+            base / "requested",
+            {"PARQUET_ROW_GROUP_ROWS": 2},
+            [item(i) for i in range(4)],
+            request_after=3,
+        ),
+        "forbidden": await scenario(
+            base / "forbidden",
+            {"PARQUET_ROW_GROUP_ROWS": 2},
+            [item(i) for i in range(5)],
+            forbid_after=3,
         ),
     }
 
@@ -578,3 +607,39 @@ def test_the_crawl_process_does_not_load_pandas() -> None:
         [sys.executable, "-c", plain], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.stdout.split() == ["True", "DataFrame"]
+
+
+def test_pipeline_commits_what_it_holds_when_asked(
+    driven: tuple[dict[str, Any], Path],
+) -> None:
+    """``commit_requested`` (a Redis-mode worker with nothing left to fetch, whom the others
+    wait for): the open file and the buffer are committed at once; the stage answers that it
+    holds rows until they are."""
+    results, base = driven
+    run = results["requested"]
+    trace = run["trace"]
+    assert [step["requested"] for step in trace] == [None, None, True, None]
+    assert trace[2]["requested_again"] is False  # nothing held any more
+    assert [step["events"] for step in trace] == [0, 0, 1, 1]
+    assert [len(event["keys"]) for event in run["events"]] == [3, 1]
+    files = data_files(base / "requested" / "articles")
+    assert [pq.read_table(path).num_rows for path in files] == [3, 1]
+
+
+def test_pipeline_commits_nothing_once_forbidden(
+    driven: tuple[dict[str, Any], Path],
+) -> None:
+    """A ``commit_check`` receiver that forbids (a Redis-mode worker the others took for dead:
+    another may be storing the same articles): the open file is deleted, and nothing more is
+    written, nor announced, not even when the spider closes."""
+    results, base = driven
+    run = results["forbidden"]
+    assert len(run["trace"][1]["tmp"]) == 1  # a row group written, before
+    assert run["trace"][3]["tmp"] == []  # deleted at the next write
+    assert run["events"] == []
+    assert run["visible"] == []
+    assert run["tmp"] == []
+    assert run["close_error"] is None
+    assert run["stats"]["news/parquet/rows_discarded"] == 5
+    assert "news/parquet/files" not in run["stats"]
+    assert not data_files(base / "forbidden" / "articles")

@@ -269,8 +269,8 @@ def test_a_killed_worker_loses_nothing(
     out = tmp_path / "out"
     before = len(site_server.requested)
     # short, for a short test, but not so short that a worker extracting inline on a loaded
-    # machine (the GIL held by lxml, no heartbeat) is taken for dead while it lives: its
-    # in-flight pages would then be stored twice (seen at 3 s under CI load; the default is 60)
+    # machine (the GIL held by lxml, no heartbeat) is taken for dead while it lives: it would
+    # then stop, declared dead (seen at 3 s under CI load; the default is 60)
     timeout = (f"REDIS_WORKER_TIMEOUT={KILL_TIMEOUT}",)
     victim, survivor = (
         start_worker(out, site_server, shared_redis, name, *timeout)
@@ -450,3 +450,43 @@ def test_a_worker_stopped_with_sigterm_hands_its_work_back(
     check_complete(out, big_site)
     by_pid = reports(out)
     assert by_pid[stopped.process.pid]["finish_reason"] == "shutdown"
+
+
+def test_a_worker_paused_past_its_timeout_stops_and_loses_nothing(
+    tmp_path: Path, site_server: Any, big_site: NewsSite, shared_redis: RedisTarget
+) -> None:
+    """A worker paused for longer than ``REDIS_WORKER_TIMEOUT`` (SIGSTOP, as a suspended
+    machine or a frozen container) is taken over by the other. When it runs again it finds
+    that out and stops (exit status 1, finish reason ``declared_dead``) without committing
+    what it holds: the other stores those articles, each once."""
+    out = tmp_path / "out"
+    before = len(site_server.requested)
+    timeout = (f"REDIS_WORKER_TIMEOUT={KILL_TIMEOUT}",)
+    paused, survivor = (
+        start_worker(out, site_server, shared_redis, name, *timeout)
+        for name in ("paused", "survivor")
+    )
+    client = Redis.from_url(shared_redis.url)
+    held = f"{shared_redis.prefix}:news:*:*-{paused.process.pid}-*"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        articles = sum(p.startswith("/2024/") for p in site_server.requested[before:])
+        if articles >= 120 and client.keys(held):
+            break
+        time.sleep(0.01)
+    paused.process.send_signal(signal.SIGSTOP)
+    try:
+        deadline = time.monotonic() + 120
+        while "stopped answering" not in survivor.log:
+            assert time.monotonic() < deadline, "the paused worker was not taken over"
+            time.sleep(0.05)
+    finally:
+        paused.process.send_signal(signal.SIGCONT)
+    wait_all([paused, survivor])
+    assert survivor.process.returncode == 0, survivor.log[-3000:]
+    assert paused.process.returncode == 1, paused.log[-3000:]
+    assert "The other workers took this one for dead" in paused.log
+    check_complete(out, big_site)
+    by_pid = reports(out)
+    assert by_pid[paused.process.pid]["finish_reason"] == "declared_dead"
+    assert by_pid[survivor.process.pid]["stats"].get("news/frontier/dead_workers") == 1

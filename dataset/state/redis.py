@@ -12,7 +12,9 @@ know which they use:
   :class:`WorkerRegistry`) is free again, since its rows were never committed;
 * :class:`RedisCopiesLog` and :class:`RedisSiteBoilerplateStore`;
 * :class:`WorkerRegistry`: each worker announces itself with a heartbeat key that expires
-  after ``REDIS_WORKER_TIMEOUT`` seconds, so the others can tell when it died.
+  after ``REDIS_WORKER_TIMEOUT`` seconds, so the others can tell when it died. A worker the
+  others took for dead (it stalled longer than that) stays dead: its heartbeat is never
+  refreshed again (:meth:`WorkerRegistry.beat`), so its claims and pending texts stay free.
 
 Key names start with ``REDIS_KEY_PREFIX`` (one prefix per dataset).
 """
@@ -103,6 +105,24 @@ redis.call('SADD', KEYS[1], ARGV[1])
 redis.call('SET', ARGV[2] .. ARGV[1], '1', 'PX', ARGV[3])
 return live
 """
+# KEYS[1]: the workers set; KEYS[2]: this worker's heartbeat key; ARGV: the worker, the
+# heartbeat lifetime in ms. Refreshes the heartbeat of a worker still registered; one the others
+# removed (took for dead, and took its work over) is left dead. Returns 1, or 0 when removed.
+_BEAT = """
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+return 1
+"""
+
+
+class DeclaredDead(Exception):
+    """The other workers took this one for dead (its heartbeat had expired: the process was
+    stopped, starved or its machine suspended for longer than ``REDIS_WORKER_TIMEOUT``), put
+    its requests back into the queue and released its claims: it must stop without committing
+    what it holds, since another worker may be storing the same articles."""
+
+    def __init__(self) -> None:
+        super().__init__("the other workers took this one for dead and took its work over")
 
 
 class WorkerRegistry:
@@ -110,6 +130,13 @@ class WorkerRegistry:
 
     One per crawl process (its :class:`RedisStores`). The heartbeat is refreshed from a thread
     of its own, so a reactor busy for a moment does not make the worker look dead.
+
+    A worker paused for longer than the timeout is taken for dead by the others, who put its
+    requests back and release its claims (``crawler/frontier.py``). Re-registered as if nothing
+    happened, it would commit rows another worker may have accepted since (stored twice), and
+    its claims and pending texts would make the others drop copies of articles it holds but
+    must not commit (lost). So it is never re-registered: :meth:`beat` leaves it dead and says
+    so (:attr:`declared_dead`), and the worker stops.
     """
 
     def __init__(self, client: redis.Redis, prefix: str, *, timeout: float) -> None:
@@ -123,7 +150,11 @@ class WorkerRegistry:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._join = client.register_script(_JOIN)
+        self._beat_script = client.register_script(_BEAT)
         self.joined = False
+        self.declared_dead = threading.Event()
+        """Set once this worker learns (from either thread) that the others took it for dead;
+        never unset. The shared scheduler looks at it when idle."""
 
     def heartbeat_key(self, worker: str) -> str:
         return f"{self.heartbeat_prefix}{worker}"
@@ -152,11 +183,30 @@ class WorkerRegistry:
         interval = self.timeout / 4
         while not self._stop.wait(interval):
             try:
-                self.client.set(
-                    self.heartbeat_key(self.worker_id), b"1", px=int(self.timeout * 1000)
-                )
+                if not self.beat():
+                    return  # dead for the others: nothing to refresh any more
             except redis.RedisError as exc:  # the next beat tries again
                 logger.warning("Cannot refresh this worker's heartbeat in Redis: %s", exc)
+
+    def beat(self) -> bool:
+        """Refresh this worker's heartbeat; ``False`` (and nothing refreshed) once the others
+        took it for dead. Called by the heartbeat thread, and before a commit
+        (``crawler/frontier.py``): a worker must not commit after its work was taken over."""
+        if self.declared_dead.is_set():
+            return False
+        if not self.joined:
+            return True  # no heartbeat yet: nothing to refresh
+        alive = self._beat_script(
+            keys=[self.workers_key, self.heartbeat_key(self.worker_id)],
+            args=[self.worker_id, int(self.timeout * 1000)],
+        )
+        if not alive:
+            self.mark_declared_dead()
+        return bool(alive)
+
+    def mark_declared_dead(self) -> None:
+        """Record that the others took this worker for dead: it beats no more."""
+        self.declared_dead.set()
 
     def run_id(self) -> str | None:
         """The id of the run this worker joined (every worker of one run reads the same);
@@ -182,7 +232,8 @@ class WorkerRegistry:
         return alive, dead
 
     def forget(self, worker: str) -> None:
-        """Remove a dead worker from the registry (after its work was taken over)."""
+        """Remove a worker from the registry (the shared scheduler takes a dead worker's work
+        over and removes it in one step: ``crawler/frontier.py``)."""
         self.client.srem(self.workers_key, worker)
 
     def stop_heartbeat(self) -> None:

@@ -8,7 +8,7 @@ import sys
 
 from tests.conftest import ROOT
 
-IMPORTED = """
+COUNTED = """
 import inspect, json, sys
 calls = []
 original = inspect.stack
@@ -16,6 +16,12 @@ def counted(*args, **kwargs):
     calls.append(1)
     return original(*args, **kwargs)[1:]  # as seen from its caller
 inspect.stack = counted
+"""
+"""Counts the calls of ``inspect.stack`` in the process it starts."""
+
+IMPORTED = (
+    COUNTED
+    + """
 if sys.argv[1] == "cheap":
     from crawler.startup import import_tls
     import_tls()
@@ -31,15 +37,11 @@ print(json.dumps({
     )],
 }))
 """
+)
 
-BUILT = """
-import inspect, sys
-calls = []
-original = inspect.stack
-def counted(*args, **kwargs):
-    calls.append(1)
-    return original(*args, **kwargs)[1:]  # as seen from its caller
-inspect.stack = counted
+BUILT = (
+    COUNTED
+    + """
 from scrapy.utils.reactor import install_reactor
 install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
 from scrapy.crawler import Crawler
@@ -51,6 +53,7 @@ imported = "scrapy.core.downloader.contextfactory" in sys.modules
 import scrapy.core.downloader.handlers.http11  # what the downloader loads next
 print(imported, len(calls))
 """
+)
 
 
 def _run(code: str, *args: str) -> str:

@@ -184,7 +184,17 @@ def test_settings_and_an_unreachable_server() -> None:
         REDIS_KEY_PREFIX.read(scrapy.settings.Settings({"REDIS_KEY_PREFIX": "two words"}))
 
 
-def test_a_listing_is_done_only_once_its_links_are_queued(shared_redis: RedisTarget) -> None:
+class Engine:
+    """The engine as the scheduler sees it: asked to close the spider, with a reason."""
+
+    def __init__(self) -> None:
+        self.closed: list[str] = []
+
+    def close_spider_async(self, *, reason: str) -> None:
+        self.closed.append(reason)
+
+
+def open_scheduler(shared_redis: RedisTarget) -> tuple[Crawler, SharedScheduler]:
     settings = {
         "REDIS_URL": shared_redis.url,
         "REDIS_KEY_PREFIX": shared_redis.prefix,
@@ -192,8 +202,14 @@ def test_a_listing_is_done_only_once_its_links_are_queued(shared_redis: RedisTar
     }
     crawler = get_crawler(Spider, settings_dict=settings)
     crawler.spider = Spider()
+    crawler.engine = Engine()  # type: ignore[assignment]
     scheduler = SharedScheduler.from_crawler(crawler)
     scheduler.open(crawler.spider)
+    return crawler, scheduler
+
+
+def test_a_listing_is_done_only_once_its_links_are_queued(shared_redis: RedisTarget) -> None:
+    crawler, scheduler = open_scheduler(shared_redis)
     middleware = FrontierAckMiddleware.from_crawler(crawler)
     try:
         scheduler.enqueue_request(scrapy.Request("https://a.example/section/"))
@@ -220,30 +236,6 @@ def test_a_listing_is_done_only_once_its_links_are_queued(shared_redis: RedisTar
     finally:
         scheduler.close("finished")
         state_stores(crawler).close()
-
-
-class Engine:
-    """The engine as the scheduler sees it: asked to close the spider, with a reason."""
-
-    def __init__(self) -> None:
-        self.closed: list[str] = []
-
-    def close_spider_async(self, *, reason: str) -> None:
-        self.closed.append(reason)
-
-
-def open_scheduler(shared_redis: RedisTarget) -> tuple[Crawler, SharedScheduler]:
-    settings = {
-        "REDIS_URL": shared_redis.url,
-        "REDIS_KEY_PREFIX": shared_redis.prefix,
-        "STATE_STORES": REDIS_STORES,
-    }
-    crawler = get_crawler(Spider, settings_dict=settings)
-    crawler.spider = Spider()
-    crawler.engine = Engine()  # type: ignore[assignment]
-    scheduler = SharedScheduler.from_crawler(crawler)
-    scheduler.open(crawler.spider)
-    return crawler, scheduler
 
 
 def closed(crawler: Crawler) -> list[str]:

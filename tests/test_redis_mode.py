@@ -263,6 +263,21 @@ KILL_TIMEOUT = 8
 """``REDIS_WORKER_TIMEOUT`` of the workers one of which the tests kill."""
 
 
+def wait_until_it_holds_work(
+    server: Any, before: int, shared_redis: RedisTarget, worker: Worker
+) -> None:
+    """Until 120 articles are fetched and ``worker`` holds requests in flight or done (rows not
+    committed), at most 120 s: the moment to kill or pause it mid-crawl."""
+    client = Redis.from_url(shared_redis.url)
+    held = f"{shared_redis.prefix}:news:*:*-{worker.process.pid}-*"  # its in-flight or done
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        articles = sum(p.startswith("/2024/") for p in server.requested[before:])
+        if articles >= 120 and client.keys(held):
+            break
+        time.sleep(0.01)
+
+
 def test_a_killed_worker_loses_nothing(
     tmp_path: Path, site_server: Any, big_site: NewsSite, shared_redis: RedisTarget
 ) -> None:
@@ -277,14 +292,7 @@ def test_a_killed_worker_loses_nothing(
         for name in ("victim", "survivor")
     )
     # kill the victim mid-crawl, while it has requests in flight and rows not committed
-    client = Redis.from_url(shared_redis.url)
-    held = f"{shared_redis.prefix}:news:*:*-{victim.process.pid}-*"  # its in-flight or done
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        articles = sum(p.startswith("/2024/") for p in site_server.requested[before:])
-        if articles >= 120 and client.keys(held):
-            break
-        time.sleep(0.01)
+    wait_until_it_holds_work(site_server, before, shared_redis, victim)
     victim.process.send_signal(signal.SIGKILL)
     victim.process.wait(timeout=10)
     wait_all([survivor])
@@ -466,14 +474,7 @@ def test_a_worker_paused_past_its_timeout_stops_and_loses_nothing(
         start_worker(out, site_server, shared_redis, name, *timeout)
         for name in ("paused", "survivor")
     )
-    client = Redis.from_url(shared_redis.url)
-    held = f"{shared_redis.prefix}:news:*:*-{paused.process.pid}-*"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        articles = sum(p.startswith("/2024/") for p in site_server.requested[before:])
-        if articles >= 120 and client.keys(held):
-            break
-        time.sleep(0.01)
+    wait_until_it_holds_work(site_server, before, shared_redis, paused)
     paused.process.send_signal(signal.SIGSTOP)
     try:
         deadline = time.monotonic() + 120

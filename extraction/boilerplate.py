@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from lxml.etree import XPath
 
@@ -398,14 +398,15 @@ def _is_list_entry(paragraph: str) -> bool:
     )
 
 
-def _continues_prompt(paragraph: str) -> bool:
+def _continues_prompt(paragraph: str) -> Literal["notice", "fragment"] | None:
+    """Whether a paragraph next to a prompt goes on with it: "notice" for more of the notice
+    (its wording, a list of perks), "fragment" for a short line that may be its broken-off end
+    but does not go on (a run of short lines is headings, not one notice)."""
     if len(paragraph) > MAX_SHORT_PARAGRAPH:
-        return False
-    return bool(
-        _PROMPT_CONTINUED.search(paragraph)
-        or _LIST_MARK.match(paragraph)
-        or len(paragraph) <= MAX_FRAGMENT_CHARS  # the broken-off end of a notice's line
-    )
+        return None
+    if _PROMPT_CONTINUED.search(paragraph) or _LIST_MARK.match(paragraph):
+        return "notice"
+    return "fragment" if len(paragraph) <= MAX_FRAGMENT_CHARS else None
 
 
 def remove_boilerplate(
@@ -431,8 +432,13 @@ def remove_boilerplate(
         # a paywall or membership notice runs over several paragraphs and lists of perks
         for step in (-1, 1):
             neighbour = index + step
-            while 0 <= neighbour < len(paragraphs) and _continues_prompt(paragraphs[neighbour]):
+            while 0 <= neighbour < len(paragraphs):
+                continued = _continues_prompt(paragraphs[neighbour])
+                if continued is None:
+                    break
                 dropped.add(neighbour)
+                if continued == "fragment":
+                    break  # a line's broken-off end closes the notice
                 neighbour += step
     in_related_list = False
     for index, paragraph in enumerate(paragraphs):

@@ -511,6 +511,14 @@ def test_prompt_continues_backwards() -> None:
     assert remove_boilerplate(paragraphs, NO_SCAN) == [FIRST, SECOND]
 
 
+def test_a_prompt_takes_one_short_line_not_the_headings_after_it() -> None:
+    # a sidebar's "subscribe" entry, then the document's short heading lines: the first short
+    # line may be the notice's broken-off end, the rest are the article's
+    headings = ["Judgment", "Federal Court of Justice", "Delivered on 12 November 2009"]
+    paragraphs = ["- Search", "- Subscribe to the newsletter", *headings, FIRST, SECOND]
+    assert remove_boilerplate(paragraphs, NO_SCAN) == [*headings[1:], FIRST, SECOND]
+
+
 # --- remove_boilerplate: headline, fallback -----------------------------------------------------
 
 

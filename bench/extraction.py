@@ -9,7 +9,8 @@ The corpus is ``$NEWS_CORPUS_DIR``, else ``../shared/corpus`` next to the reposi
 set ``$NEWS_EVALSET_DIR``, else ``../shared/evalsets/trafilatura`` (``--no-evalset`` leaves it
 out; ``--limit`` applies to both, ``--source`` to the corpus only). Per page:
 
-* ours: ``extraction.record.article_record`` (no article found counts as empty output);
+* ours: ``extraction.record.article_record`` (no article found counts as empty output); its
+  ``text`` for a body, its ``text`` and ``comments`` for snippets (see :attr:`Output.snippet_text`);
 * trafilatura: ``trafilatura.extract`` (defaults) for the body, and
   ``trafilatura.bare_extraction(with_metadata=True)`` for title, date and authors, with the
   language detected by the same ``LanguageDetector`` on its text.
@@ -90,6 +91,16 @@ class Output:
     organizations: tuple[str, ...] = ()
     """The organizations it credits (ours: ``author_organizations``; trafilatura: none)."""
     language: str | None = None
+    comments: str = ""
+    """The readers' comments it gives apart from the text (ours: ``comments``; trafilatura's
+    ``extract`` joins them to its text)."""
+
+    @property
+    def snippet_text(self) -> str:
+        """What the snippets are looked for in: the text and the comments, as trafilatura's
+        ``extract`` gives them (the snippet sets count readers' comments as content; a body
+        is the article's text alone)."""
+        return f"{self.text}\n\n{self.comments}" if self.comments else self.text
 
 
 def _local_day(value: datetime | None, offset_minutes: int | None) -> date | None:
@@ -122,6 +133,7 @@ def run_ours(body: bytes, url: str, detector: LanguageDetector) -> Output:
         authors=tuple(record["authors"] or ()),
         organizations=tuple(record["author_organizations"] or ()),
         language=record["language"],
+        comments=record["comments"] or "",
     )
 
 
@@ -277,7 +289,9 @@ def score_page(
     title, title_contains = title_scores(output.title, expected.get("title"))
     day, day_near = day_scores(output.day, expected.get("date_day"))
     found, absent, clean = snippet_scores(
-        output.text, expected.get("must_contain") or (), expected.get("must_not_contain") or ()
+        output.snippet_text,
+        expected.get("must_contain") or (),
+        expected.get("must_not_contain") or (),
     )
     body = expected.get("body")
     return PageScore(

@@ -20,11 +20,11 @@ from extraction.urls import host_of
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 """Bumped on every (additive) schema change; stored in every file's metadata. Version 2 added
 ``source_name`` and made ``source`` always the publishing host (see :func:`upgrade`); version 3
 added ``author_organizations`` (the organizations credited as author: ``authors`` holds people
-only since)."""
+only since); version 4 added ``comments``."""
 SCHEMA_VERSION_KEY = b"news_crawler.schema_version"
 VERSION_KEY = b"news_crawler.version"
 

@@ -237,6 +237,14 @@ class Article:
         default_factory=list,
         example='["dpa"]',
     )
+    comments: str | None = column(
+        "string",
+        "the readers' comments the page shows with the article, without the comment form's "
+        "buttons and prompts; one paragraph a comment line, separated by one blank line; null "
+        "when the page shows none or `EXTRACT_COMMENTS` is off (since version 4)",
+        since=4,
+        example="Great piece, thank you.\\n\\nI disagree with the second point ...",
+    )
 
 
 def columns() -> dict[str, Column]:

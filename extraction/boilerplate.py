@@ -88,7 +88,7 @@ MAX_FRAGMENT_CHARS = 40
 MIN_ARTICLE_BODY_SHARE = 0.85
 MAX_OUTSIDE_BODY_CHARS = 200
 MAX_LIST_ENTRY_CHARS = 100
-_SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？", '"', "»", "”", ")")
+SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？", '"', "»", "”", ")")
 MAX_LABEL_CHARS = 40
 
 MAX_BYLINE_CHARS = 120
@@ -394,7 +394,7 @@ def _is_prompt(paragraph: str) -> bool:
 def _is_list_entry(paragraph: str) -> bool:
     text = paragraph.strip()
     return len(text) <= MAX_LIST_ENTRY_CHARS and (
-        bool(_LIST_MARK.match(text)) or not text.endswith(_SENTENCE_ENDS)
+        bool(_LIST_MARK.match(text)) or not text.endswith(SENTENCE_ENDS)
     )
 
 

@@ -47,6 +47,7 @@ from extraction.bylines import (
     writes_chinese,
 )
 from extraction.charset import decode_html
+from extraction.comments import clean_comments
 from extraction.dates import first_date_in_text, parse_datetime
 from extraction.lead import find_lead
 from extraction.listings import article_paragraphs, listing_reason, teasers_on, under_headline
@@ -162,6 +163,7 @@ class Extraction:
     image_url: str | None = None
     canonical_url: str | None = None
     author_organizations: list[str] = field(default_factory=list)
+    comments: str | None = None
     declared_language: str | None = None
     """The language the page declares (``<html lang>``, JSON-LD ``inLanguage``,
     ``og:locale``): the language detection's fallback."""
@@ -245,7 +247,7 @@ def rescued_text(html: str, url: str) -> list[str]:
     if tree is None:
         return []
     drop_inert_elements(tree)
-    return _trafilatura_paragraphs(tree, url, fast=False)
+    return _trafilatura_paragraphs(tree, url, fast=False).paragraphs
 
 
 def declared_body(tree: HtmlElement, meta: PageMetadata) -> list[str]:
@@ -270,6 +272,7 @@ def extract_article(
     content_type: str | None = None,
     *,
     min_text_chars: int = MIN_TEXT_CHARS,
+    comments: bool = True,
     timings: dict[str, float] | None = None,
 ) -> Extraction:
     """Extract the article in an HTML page.
@@ -284,7 +287,9 @@ def extract_article(
     empty, is a listing (:func:`listing_reason`), or holds fewer than ``min_text_chars``
     characters of article text (see :func:`extraction.text.text_size`: a Chinese character
     counts three). When what trafilatura keeps is links and little else, the article as the
-    page's markup declares it (:func:`declared_body`) is taken instead.
+    page's markup declares it (:func:`declared_body`) is taken instead. With ``comments``,
+    the readers' comments trafilatura finds apart from the text are kept too
+    (:func:`extraction.comments.clean_comments`).
 
     With ``timings``, the CPU seconds of two phases are added to it: ``decode`` (bytes to
     text) and ``trafilatura`` (its parse of the page and its extraction calls), for
@@ -328,10 +333,10 @@ def extract_article(
     # what is read outside the main text has been read
     drop_asides_and_footers(tree)
     started = time.process_time()
-    extracted = main_text(tree, url)
+    found = main_text(tree, url, comments=comments)
     _spent(timings, "trafilatura", started)
     extracted = _not_a_listing(
-        extracted, tree, scan, url, meta, min_text_chars=min_text_chars, html=html
+        found.paragraphs, tree, scan, url, meta, min_text_chars=min_text_chars, html=html
     )
     paragraphs = within_article_body(
         remove_boilerplate(extracted, scan, [title or "", *headings, *_titles(tree)]),
@@ -361,6 +366,7 @@ def extract_article(
         tags=meta.tags,
         image_url=meta.image_url,
         canonical_url=meta.canonical_url,
+        comments=clean_comments(found.comments, scan.link_texts),
         declared_language=meta.language,
     )
 
@@ -490,8 +496,19 @@ def _searched_date(tree: HtmlElement, url: str) -> datetime | None:
     return first_date_in_text(text)
 
 
-def main_text(tree: HtmlElement, url: str) -> list[str]:
-    """The paragraphs of trafilatura's main text.
+@dataclass(frozen=True)
+class MainText:
+    """What trafilatura finds in a page."""
+
+    paragraphs: list[str]
+    """The main text's paragraphs."""
+    comments: str | None = None
+    """The readers' comments it finds apart from the text (one line a paragraph), when asked."""
+
+
+def main_text(tree: HtmlElement, url: str, *, comments: bool = False) -> MainText:
+    """The paragraphs of trafilatura's main text (and, with ``comments``, the readers'
+    comments it finds apart from it: it then takes the comment section out first).
 
     trafilatura's fast mode first. Its full mode (which also runs readability and jusText and
     keeps the best) costs half as much again, and on the corpus it only helps where the fast
@@ -500,16 +517,16 @@ def main_text(tree: HtmlElement, url: str) -> list[str]:
     ``bench/RESULTS.md``).
     """
     load_libraries()
-    paragraphs = _trafilatura_paragraphs(tree, url, fast=True)
-    size = sum(len(p) for p in paragraphs)
+    found = _trafilatura_paragraphs(tree, url, fast=True, comments=comments)
+    size = sum(len(p) for p in found.paragraphs)
     if (
         size < FULL_EXTRACTION_BELOW_CHARS
         or size
         < FULL_EXTRACTION_BELOW_SHARE * sum(len(p.text_content().strip()) for p in tree.iter("p"))
         or size < FULL_EXTRACTION_BELOW_PROSE_SHARE * prose_size(tree)
     ):
-        paragraphs = _trafilatura_paragraphs(tree, url, fast=False)
-    return paragraphs
+        found = _trafilatura_paragraphs(tree, url, fast=False, comments=comments)
+    return found
 
 
 def prose_size(tree: HtmlElement) -> int:
@@ -531,7 +548,9 @@ def prose_size(tree: HtmlElement) -> int:
     return total
 
 
-def _trafilatura_paragraphs(tree: HtmlElement, url: str, *, fast: bool) -> list[str]:
+def _trafilatura_paragraphs(
+    tree: HtmlElement, url: str, *, fast: bool, comments: bool = False
+) -> MainText:
     import trafilatura  # noqa: PLC0415 - see the module's docstring
 
     document: Document | None = trafilatura.bare_extraction(  # type: ignore[assignment]
@@ -539,8 +558,10 @@ def _trafilatura_paragraphs(tree: HtmlElement, url: str, *, fast: bool) -> list[
         url=url,
         fast=fast,
         with_metadata=False,
-        include_comments=False,
+        include_comments=comments,
         include_tables=True,
         deduplicate=False,
     )
-    return _paragraphs(document.text or "") if document is not None else []
+    if document is None:
+        return MainText([])
+    return MainText(_paragraphs(document.text or ""), document.comments or None)

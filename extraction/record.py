@@ -21,7 +21,7 @@ from extraction.dates import to_utc
 from extraction.extractor import MIN_TEXT_CHARS, extract_article
 from extraction.language import DEFAULT_MIN_CONFIDENCE, LanguageDetector, choose_language
 from extraction.structured import unique_texts
-from extraction.text import NormalizedText, normalize_field, normalized
+from extraction.text import NormalizedText, normalize_field, normalize_text, normalized
 from extraction.urls import DEFAULT_TRACKING_PARAMS, host_of, normalize_url
 
 if TYPE_CHECKING:
@@ -120,6 +120,7 @@ def normalize_article(
                 record.get("author_organizations") or [], normalize_field
             ),
             "tags": unique_texts(record.get("tags") or [], normalize_field),
+            "comments": normalize_text(record.get("comments") or "") or None,
             "word_count": text.word_count,
             "content_hash": text.content_hash,
             "id": row_id(url, text.content_hash),
@@ -135,13 +136,15 @@ def article_record(
     fetched_at: datetime | None = None,
     detector: LanguageDetector | None = None,
     min_text_chars: int = MIN_TEXT_CHARS,
+    comments: bool = True,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     tracking_params: tuple[str, ...] = DEFAULT_TRACKING_PARAMS,
 ) -> dict[str, Any]:
     """The dataset row for a page, as the crawl would store it (before deduplication).
 
     Raises :class:`extraction.extractor.ExtractionError` when the page is not an article. Pass
-    a ``detector`` to reuse its loaded language profiles across many pages.
+    a ``detector`` to reuse its loaded language profiles across many pages; ``comments=False``
+    leaves the readers' comments out (as ``EXTRACT_COMMENTS=False`` does).
     """
     record: dict[str, Any] = {
         "url": url,
@@ -149,7 +152,8 @@ def article_record(
         "discovered_via": "url",
     }
     apply_extraction(
-        record, extract_article(body, url, content_type, min_text_chars=min_text_chars)
+        record,
+        extract_article(body, url, content_type, min_text_chars=min_text_chars, comments=comments),
     )
     language, confidence = (detector or LanguageDetector()).detect(record["text"])
     apply_detection(record, language, confidence, min_confidence=min_confidence)

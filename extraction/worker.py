@@ -32,6 +32,8 @@ class PageOptions:
     """What the worker needs to know besides the page (plain values: they are pickled)."""
 
     min_text_chars: int = MIN_TEXT_CHARS
+    comments: bool = True
+    """Keep the readers' comments (``EXTRACT_COMMENTS``)."""
     language: bool = True
     """Detect the language (the language stage runs)."""
     language_seed: int = DEFAULT_SEED
@@ -145,7 +147,13 @@ def process_page(
     """Extract one page and do the later stages' work on its text (and every
     :data:`~extraction.memory.WORKER_TRIM_PAGES` pages, give the memory freed back)."""
     try:
-        extraction = extract_article(body, url, content_type, min_text_chars=options.min_text_chars)
+        extraction = extract_article(
+            body,
+            url,
+            content_type,
+            min_text_chars=options.min_text_chars,
+            comments=options.comments,
+        )
     except ExtractionError as exc:
         return Rejected(reason=exc.reason, message=str(exc))
     else:

@@ -39,6 +39,12 @@ EXTRACT_MIN_TEXT_CHARS = integer(
     "letter counts three)",
     minimum=1,
 )
+EXTRACT_COMMENTS = flag(
+    "EXTRACT_COMMENTS",
+    True,
+    "keep the readers' comments a page shows with the article in the `comments` column (off: "
+    "the column is null, and each page costs about 1 ms less)",
+)
 EXTRACT_WORKERS = optional_integer(
     "EXTRACT_WORKERS",
     "worker processes that extract pages (and detect their language and sign their text); "
@@ -79,6 +85,7 @@ HTML_ARCHIVE_ENABLED = flag(
 SETTINGS = (
     EXTRACT_ENABLED,
     EXTRACT_MIN_TEXT_CHARS,
+    EXTRACT_COMMENTS,
     EXTRACT_WORKERS,
     EXTRACT_TIMEOUT,
     EXTRACT_WORKER_MAX_TASKS,
@@ -145,6 +152,7 @@ class ExtractPipeline:
         workers = EXTRACT_WORKERS.read(settings)
         options = PageOptions(
             min_text_chars=EXTRACT_MIN_TEXT_CHARS.read(settings),
+            comments=EXTRACT_COMMENTS.read(settings),
             language=language.LANGUAGE_ENABLED.read(settings),
             language_seed=language.LANGUAGE_SEED.read(settings),
             language_sample_chars=language.LANGUAGE_SAMPLE_CHARS.read(settings),

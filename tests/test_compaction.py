@@ -51,6 +51,7 @@ def make_row(index: int, *, day: datetime = DAY) -> dict[str, Any]:
         "tags": [],
         "content_hash": digest,
         "discovered_via": "feed",
+        "comments": f"Comment on article {index}.",
     }
 
 
@@ -269,7 +270,7 @@ def test_files_of_an_older_schema_get_the_new_columns_as_nulls(tmp_path: Path) -
     assert sum(1 for row in rows if row["id"] in set(older.column("id").to_pylist())) == 4
 
 
-def test_a_partition_of_versions_1_2_and_3_is_compacted_into_version_3(tmp_path: Path) -> None:
+def test_a_partition_of_versions_1_2_and_4_is_compacted_into_version_4(tmp_path: Path) -> None:
     make_dataset(tmp_path, files=1, rows_per_file=5)
     current = all_rows(tmp_path)
     # a file of version 1: a crawl of named sources wrote their names into `source`
@@ -277,13 +278,13 @@ def test_a_partition_of_versions_1_2_and_3_is_compacted_into_version_3(tmp_path:
     old_rows = [make_row(900 + n) | {"source": name} for n, name in enumerate(names)]
     for row in old_rows[1::2]:  # the others had their host there
         row["source"] = row["url"].split("/")[2]
-    old = to_table(old_rows).drop_columns(["source_name", "author_organizations"])
+    old = to_table(old_rows).drop_columns(["source_name", "author_organizations", "comments"])
     old = old.replace_schema_metadata({**old.schema.metadata, SCHEMA_VERSION_KEY: b"1"})
     pq.write_table(old, partition(tmp_path) / "part-old.parquet")
     assert schema_version(pq.read_schema(partition(tmp_path) / "part-old.parquet")) == "1"
-    # a file of version 2: no `author_organizations`
+    # a file of version 2: no `author_organizations`, no `comments`
     middle_rows = [make_row(950 + n) for n in range(2)]
-    middle = to_table(middle_rows).drop_columns(["author_organizations"])
+    middle = to_table(middle_rows).drop_columns(["author_organizations", "comments"])
     middle = middle.replace_schema_metadata({**middle.schema.metadata, SCHEMA_VERSION_KEY: b"2"})
     pq.write_table(middle, partition(tmp_path) / "part-middle.parquet")
 
@@ -291,7 +292,7 @@ def test_a_partition_of_versions_1_2_and_3_is_compacted_into_version_3(tmp_path:
     assert result is not None
     assert result.rows == 11
     [written] = result.written
-    assert schema_version(pq.read_schema(partition(tmp_path) / written)) == "3"
+    assert schema_version(pq.read_schema(partition(tmp_path) / written)) == "4"
     rows = {row["id"]: row for row in all_rows(tmp_path)}
     assert len(rows) == 11
     # `source` is the publishing host again; a name it held is in `source_name`
@@ -299,18 +300,20 @@ def test_a_partition_of_versions_1_2_and_3_is_compacted_into_version_3(tmp_path:
         row["url"].split("/")[2] for row in old_rows
     ]
     assert [rows[row["id"]]["source_name"] for row in old_rows] == names
-    # the column version 3 added is null in the older rows
+    # the columns versions 3 and 4 added are null in the older rows
     for row in old_rows + middle_rows:
         assert rows[row["id"]]["author_organizations"] is None
+        assert rows[row["id"]]["comments"] is None
         assert rows[row["id"]]["authors"] == row["authors"]
-    for row in current:  # the rows of version 3 are as they were
+    for row in current:  # the rows of version 4 are as they were
         assert rows[row["id"]] == row
         assert row["author_organizations"] is not None
+        assert row["comments"] is not None
 
 
 def test_conform_upgrades_article_tables_of_version_1_only() -> None:
     table = to_table([make_row(1) | {"source": "Named"}])
-    old = table.drop_columns(["source_name", "author_organizations"])
+    old = table.drop_columns(["source_name", "author_organizations", "comments"])
     old = old.replace_schema_metadata({**old.schema.metadata, SCHEMA_VERSION_KEY: b"1"})
     conformed = conform(old)
     assert conformed.schema.equals(ARTICLE_SCHEMA, check_metadata=True)

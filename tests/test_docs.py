@@ -247,7 +247,7 @@ def test_copies_snippet_reads_the_copies_log(tmp_path: Path) -> None:
 @pytest.mark.parametrize("version", [b"1", b"2"])
 def test_older_versions_snippet_upgrades_an_old_file(tmp_path: Path, version: bytes) -> None:
     (code,) = code_under(DOCS / "dataset.md", "Files of older schema versions")
-    added = {"source_name", "author_organizations"} if version == b"1" else {"author_organizations"}
+    added = {"author_organizations", "comments"} | ({"source_name"} if version == b"1" else set())
     old_fields = [field for field in schema.ARTICLE_SCHEMA if field.name not in added]
     old_schema = pa.schema(old_fields, metadata={schema.SCHEMA_VERSION_KEY: version})
     row = {field.name: None for field in old_fields} | {
@@ -272,3 +272,4 @@ def test_older_versions_snippet_upgrades_an_old_file(tmp_path: Path, version: by
     assert table.column("source").to_pylist() == ["example.org"]
     assert table.column("source_name").to_pylist() == ["example-news"]
     assert table.column("author_organizations").to_pylist() == [None]
+    assert table.column("comments").to_pylist() == [None]

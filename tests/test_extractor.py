@@ -24,6 +24,7 @@ from extraction.extractor import (
     REASONS,
     Extraction,
     ExtractionError,
+    MainText,
     decide_credits,
     drop_asides_and_footers,
     drop_inert_elements,
@@ -397,7 +398,7 @@ def test_a_short_article_the_extractor_misses_is_taken_from_its_declared_body(
     menus, as on a real page of the second yardstick): the page's own article markup gives
     it, and it is no listing."""
     menus = [f"Section number {n}" for n in range(40)] * 2
-    monkeypatch.setattr(extractor, "main_text", lambda tree, url: list(menus))
+    monkeypatch.setattr(extractor, "main_text", lambda tree, url, **_: MainText(list(menus)))
     if markup == "microdata":
         article = (
             '<section itemscope itemtype="http://schema.org/Article">'
@@ -426,7 +427,7 @@ def test_an_article_whose_fast_text_is_links_is_rescued_by_the_full_mode(
     no article body: trafilatura's full mode, on the page as fetched, gives its story. A page
     that does not say so is not asked again (a listing is links by design)."""
     menus = [f"Section number {n}" for n in range(40)] * 2
-    monkeypatch.setattr(extractor, "main_text", lambda tree, url: list(menus))
+    monkeypatch.setattr(extractor, "main_text", lambda tree, url, **_: MainText(list(menus)))
     asked: list[str] = []
     rescue = extractor.rescued_text
 
@@ -476,15 +477,15 @@ def test_full_mode_runs_where_the_fast_text_misses_running_text_outside_paragrap
     asked: list[bool] = []
     kept = [(SENTENCE * 4).strip()]  # more than FULL_EXTRACTION_BELOW_CHARS
 
-    def paragraphs(tree: Any, url: str, *, fast: bool) -> list[str]:
+    def paragraphs(tree: Any, url: str, *, fast: bool, comments: bool) -> MainText:
         asked.append(fast)
-        return kept
+        return MainText(kept)
 
     monkeypatch.setattr(extractor, "_trafilatura_paragraphs", paragraphs)
     page = ARTICLE_IN_DIVS.replace(
         "<br>".join([SENTENCE * 2] * 6), "<br>".join([SENTENCE * 2] * lines)
     )
-    assert main_text(fromstring(page), "https://news.test/a") == kept
+    assert main_text(fromstring(page), "https://news.test/a").paragraphs == kept
     assert asked == ([True, False] if full else [True])
 
 
@@ -628,3 +629,39 @@ def test_a_chinese_reporters_credit_in_the_text() -> None:
 )
 def test_decide_credits(credited: list[Credits], expected: Credits) -> None:
     assert decide_credits(credited, outlet_keys(["The Harbour Times"])) == expected
+
+
+def commented_page() -> bytes:
+    comments = "".join(
+        # the widget's lines as a blog's template writes them, which trafilatura keeps
+        f'<li class="comment"><p>{name} wrote:</p><p>{said}</p>'
+        "<p>18/02/2020 at 16:42</p><p>ReplyDelete</p></li>"
+        for name, said in READERS
+    )
+    return (
+        "<html><head><title>Prize</title></head><body><article><h1>Prize</h1>"
+        f"<p>{STORY}</p><p>{STORY}</p></article>"
+        '<div id="comments" class="comments-area"><h2>2 comments</h2>'
+        f'<ol class="comment-list">{comments}</ol>'
+        "<p>Please log in to leave a comment.</p></div></body></html>"
+    ).encode()
+
+
+READERS = [
+    ("Anna", "A well deserved prize: her last novel was the best book I read this year."),
+    ("Ben", "I disagree, the jury overlooked the younger writers again, as it does every year."),
+]
+
+
+def test_readers_comments_are_kept_apart_from_the_text_without_the_widget() -> None:
+    extraction = extract_article(commented_page(), "https://news.test/culture/prize-123.html")
+    assert extraction.comments == "\n\n".join(said for _, said in READERS)
+    assert all(said not in extraction.text for _, said in READERS)
+    assert STORY in extraction.text
+
+
+def test_comments_are_left_out_when_not_asked_for() -> None:
+    url = "https://news.test/culture/prize-123.html"
+    without = extract_article(commented_page(), url, comments=False)
+    assert without.comments is None
+    assert without.text == extract_article(commented_page(), url).text

@@ -139,9 +139,9 @@ def test_the_columns_are_the_articles_fields_in_order() -> None:
     assert list(COLUMNS) == names
     assert list(article.COLUMNS) == names
     # added in version 2, then 3, at the end
-    assert names[-2:] == ["source_name", "author_organizations"]
-    assert [columns()[name].since for name in names[-2:]] == [2, 3]
-    assert {spec.since for spec in list(columns().values())[:-2]} == {1}
+    assert names[-3:] == ["source_name", "author_organizations", "comments"]
+    assert [columns()[name].since for name in names[-3:]] == [2, 3, 4]
+    assert {spec.since for spec in list(columns().values())[:-3]} == {1}
 
 
 def test_each_column_has_its_declared_type_nullability_and_doc() -> None:
@@ -176,16 +176,16 @@ def test_dictionary_columns_come_from_the_declarations() -> None:
     assert not {"id", "url", "text"} & set(expected)
 
 
-def test_files_say_they_are_of_version_3(tmp_path: Path) -> None:
-    assert SCHEMA_VERSION == "3"
+def test_files_say_they_are_of_version_4(tmp_path: Path) -> None:
+    assert SCHEMA_VERSION == "4"
     writer = DatasetWriter(tmp_path)
     writer.open()
     writer.write(to_table([to_row(vars(_item()))]))
     committed = writer.commit()
     assert committed is not None
     schema = pq.read_schema(tmp_path / "articles" / committed.name)
-    assert schema.metadata[SCHEMA_VERSION_KEY] == b"3"
-    assert schema_version(schema) == "3"
+    assert schema.metadata[SCHEMA_VERSION_KEY] == b"4"
+    assert schema_version(schema) == "4"
     # the first files carried no version: they are of version 1
     assert schema_version(pa.schema([pa.field("id", pa.string())])) == "1"
 
@@ -271,9 +271,9 @@ def test_a_table_of_some_columns_of_an_older_file_is_not_completed() -> None:
     assert upgrade(table).column_names == ["url", "source"]
 
 
-def test_a_table_of_version_3_is_returned_unchanged() -> None:
+def test_a_table_of_version_4_is_returned_unchanged() -> None:
     table = to_table([to_row(vars(_item()) | {"author_organizations": ["dpa"]})])
-    assert schema_version(table.schema) == "3"
+    assert schema_version(table.schema) == "4"
     assert upgrade(table) is table
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,7 +28,7 @@ from extraction.worker import (
     process_page,
     warm_up,
 )
-from tests.test_extractor import SEED_BODY, SEED_URL
+from tests.test_extractor import READERS, SEED_BODY, SEED_URL, commented_page
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -91,6 +92,16 @@ def test_nothing_is_precomputed_for_disabled_stages(seed: Extracted) -> None:
     assert outcome.precomputed == Precomputed(
         text_hash=seed.precomputed.text_hash, normalized=seed.precomputed.normalized
     )
+
+
+def test_the_worker_keeps_the_comments_only_when_asked() -> None:
+    url = "https://news.test/culture/prize-123.html"
+    kept = process_page(commented_page(), url, "text/html", OPTIONS)
+    left = process_page(commented_page(), url, "text/html", replace(OPTIONS, comments=False))
+    assert isinstance(kept, Extracted)
+    assert isinstance(left, Extracted)
+    assert kept.extraction.comments == "\n\n".join(said for _, said in READERS)
+    assert left.extraction.comments is None
 
 
 def test_a_text_too_short_to_sign_has_a_signature_without_value() -> None:

@@ -52,6 +52,7 @@ from extraction.dates import first_date_in_text, parse_datetime
 from extraction.lead import find_lead
 from extraction.listings import article_paragraphs, listing_reason, teasers_on, under_headline
 from extraction.markup import load_html
+from extraction.second_opinion import has_doubtful_end, readability_text, trim_ends
 from extraction.structured import (
     PageMetadata,
     clean_space,
@@ -273,6 +274,7 @@ def extract_article(
     *,
     min_text_chars: int = MIN_TEXT_CHARS,
     comments: bool = True,
+    second_opinion: bool = True,
     timings: dict[str, float] | None = None,
 ) -> Extraction:
     """Extract the article in an HTML page.
@@ -289,7 +291,8 @@ def extract_article(
     counts three). When what trafilatura keeps is links and little else, the article as the
     page's markup declares it (:func:`declared_body`) is taken instead. With ``comments``,
     the readers' comments trafilatura finds apart from the text are kept too
-    (:func:`extraction.comments.clean_comments`).
+    (:func:`extraction.comments.clean_comments`). With ``second_opinion``, readability is
+    asked about the short paragraphs at the text's ends (:mod:`extraction.second_opinion`).
 
     With ``timings``, the CPU seconds of two phases are added to it: ``decode`` (bytes to
     text) and ``trafilatura`` (its parse of the page and its extraction calls), for
@@ -342,11 +345,14 @@ def extract_article(
         remove_boilerplate(extracted, scan, [title or "", *headings, *_titles(tree)]),
         meta.article_body,
     )
-    if paragraphs:
-        lead = find_lead(tree, paragraphs[0], meta.description)
-        if lead and not _contains(paragraphs, lead):
-            paragraphs.insert(0, lead)
-    text = "\n\n".join(paragraphs)
+    # bylines are read in the text as it stood (`paragraphs`): a credit line is one of the
+    # ends trimmed
+    kept = _second_opinion(tree, paragraphs, timings) if second_opinion else paragraphs
+    if kept:
+        lead = find_lead(tree, kept[0], meta.description)
+        if lead and not _contains(kept, lead):
+            kept = [lead, *kept]
+    text = "\n\n".join(kept)
     if text_size(text) < min_text_chars:
         raise ExtractionError(
             "NotAnArticle", f"{text_size(text)} characters of text, fewer than {min_text_chars}"
@@ -369,6 +375,20 @@ def extract_article(
         comments=clean_comments(found.comments, scan.link_texts),
         declared_language=meta.language,
     )
+
+
+def _second_opinion(
+    tree: HtmlElement, paragraphs: list[str], timings: dict[str, float] | None
+) -> list[str]:
+    """The paragraphs trimmed at their ends by readability's opinion, when an end is in doubt
+    (:mod:`extraction.second_opinion`); its time counts as trafilatura's (it is the readability
+    trafilatura bundles)."""
+    if not has_doubtful_end(paragraphs):
+        return paragraphs
+    started = time.process_time()
+    trimmed = trim_ends(paragraphs, readability_text(tree))
+    _spent(timings, "trafilatura", started)
+    return trimmed
 
 
 def _decisive(found: Credits, outlets: frozenset[str]) -> bool:

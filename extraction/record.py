@@ -137,6 +137,7 @@ def article_record(
     detector: LanguageDetector | None = None,
     min_text_chars: int = MIN_TEXT_CHARS,
     comments: bool = True,
+    second_opinion: bool = True,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     tracking_params: tuple[str, ...] = DEFAULT_TRACKING_PARAMS,
 ) -> dict[str, Any]:
@@ -144,7 +145,8 @@ def article_record(
 
     Raises :class:`extraction.extractor.ExtractionError` when the page is not an article. Pass
     a ``detector`` to reuse its loaded language profiles across many pages; ``comments=False``
-    leaves the readers' comments out (as ``EXTRACT_COMMENTS=False`` does).
+    leaves the readers' comments out (as ``EXTRACT_COMMENTS=False`` does), and
+    ``second_opinion=False`` asks readability nothing (as ``EXTRACT_SECOND_OPINION=False``).
     """
     record: dict[str, Any] = {
         "url": url,
@@ -153,7 +155,14 @@ def article_record(
     }
     apply_extraction(
         record,
-        extract_article(body, url, content_type, min_text_chars=min_text_chars, comments=comments),
+        extract_article(
+            body,
+            url,
+            content_type,
+            min_text_chars=min_text_chars,
+            comments=comments,
+            second_opinion=second_opinion,
+        ),
     )
     language, confidence = (detector or LanguageDetector()).detect(record["text"])
     apply_detection(record, language, confidence, min_confidence=min_confidence)

@@ -34,6 +34,8 @@ class PageOptions:
     min_text_chars: int = MIN_TEXT_CHARS
     comments: bool = True
     """Keep the readers' comments (``EXTRACT_COMMENTS``)."""
+    second_opinion: bool = True
+    """Ask readability about the text's ends (``EXTRACT_SECOND_OPINION``)."""
     language: bool = True
     """Detect the language (the language stage runs)."""
     language_seed: int = DEFAULT_SEED
@@ -153,6 +155,7 @@ def process_page(
             content_type,
             min_text_chars=options.min_text_chars,
             comments=options.comments,
+            second_opinion=options.second_opinion,
         )
     except ExtractionError as exc:
         return Rejected(reason=exc.reason, message=str(exc))

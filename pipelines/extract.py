@@ -45,6 +45,14 @@ EXTRACT_COMMENTS = flag(
     "keep the readers' comments a page shows with the article in the `comments` column (off: "
     "the column is null, and each page costs about 1 ms less)",
 )
+EXTRACT_SECOND_OPINION = flag(
+    "EXTRACT_SECOND_OPINION",
+    True,
+    "ask readability which short paragraphs at the ends of trafilatura's text it keeps too, "
+    "and drop the others (dates, labels, credits, prompts around the article): about 3 ms on "
+    "the two thirds of pages that start or end with such a paragraph, 7% of the extraction's "
+    "CPU; off is the lean choice",
+)
 EXTRACT_WORKERS = optional_integer(
     "EXTRACT_WORKERS",
     "worker processes that extract pages (and detect their language and sign their text); "
@@ -86,6 +94,7 @@ SETTINGS = (
     EXTRACT_ENABLED,
     EXTRACT_MIN_TEXT_CHARS,
     EXTRACT_COMMENTS,
+    EXTRACT_SECOND_OPINION,
     EXTRACT_WORKERS,
     EXTRACT_TIMEOUT,
     EXTRACT_WORKER_MAX_TASKS,
@@ -153,6 +162,7 @@ class ExtractPipeline:
         options = PageOptions(
             min_text_chars=EXTRACT_MIN_TEXT_CHARS.read(settings),
             comments=EXTRACT_COMMENTS.read(settings),
+            second_opinion=EXTRACT_SECOND_OPINION.read(settings),
             language=language.LANGUAGE_ENABLED.read(settings),
             language_seed=language.LANGUAGE_SEED.read(settings),
             language_sample_chars=language.LANGUAGE_SAMPLE_CHARS.read(settings),

@@ -156,6 +156,7 @@ def test_pipeline_reads_settings() -> None:
     pipeline, _ = _pipeline(
         EXTRACT_MIN_TEXT_CHARS=50,
         EXTRACT_COMMENTS=False,
+        EXTRACT_SECOND_OPINION=False,
         EXTRACT_WORKERS=3,
         EXTRACT_TIMEOUT=5,
         EXTRACT_WORKER_MAX_TASKS=7,
@@ -164,7 +165,11 @@ def test_pipeline_reads_settings() -> None:
         LANGUAGE_SAMPLE_CHARS=300,
     )
     assert pipeline.options == PageOptions(
-        min_text_chars=50, comments=False, language_seed=2, language_sample_chars=300
+        min_text_chars=50,
+        comments=False,
+        second_opinion=False,
+        language_seed=2,
+        language_sample_chars=300,
     )
     assert (pipeline.pool.workers, pipeline.pool.timeout) == (3, 5.0)
     assert (pipeline.pool.max_tasks, pipeline.pool.max_pending) == (7, 4)

@@ -665,3 +665,28 @@ def test_comments_are_left_out_when_not_asked_for() -> None:
     without = extract_article(commented_page(), url, comments=False)
     assert without.comments is None
     assert without.text == extract_article(commented_page(), url).text
+
+
+def test_readability_trims_the_short_ends_it_does_not_keep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second opinion on a page whose text ends with a short line readability leaves out;
+    ``second_opinion=False`` does not ask it."""
+    note = "Share this story with your friends"
+    page = (
+        f"<html><head><title>Prize</title></head><body><article><h1>Prize</h1><p>{STORY}</p>"
+        f"<p>{STORY.replace('novel', 'book')}</p><p>{note}</p></article></body></html>"
+    ).encode()
+    asked: list[str] = []
+
+    def readability_text(tree: Any) -> str:
+        asked.append("asked")
+        return f"{STORY}\n{STORY.replace('novel', 'book')}"
+
+    monkeypatch.setattr(extractor, "readability_text", readability_text)
+    url = "https://news.test/culture/prize-123.html"
+    trimmed = extract_article(page, url)
+    assert asked == ["asked"]
+    assert note not in trimmed.text
+    assert STORY in trimmed.text
+    kept = extract_article(page, url, second_opinion=False)
+    assert asked == ["asked"]
+    assert note in kept.text

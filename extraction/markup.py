@@ -17,17 +17,20 @@ text's blocks and boilerplate from (:data:`STRUCTURE`), attached as siblings of 
 past :data:`MAX_DEPTH`. Time and memory are linear in the page (a 2 MB page of 200,000 nested
 elements: a fraction of a second). ``tests/test_markup.py`` pins the libxml2 behaviour this
 stands on.
+
+Both parses make lxml's HTML element classes with a lookup done in C
+(:data:`PARSER`): ``lxml.html``'s own parser (trafilatura's) picks each element's class in
+Python, a call every time Python touches an element, which trafilatura, readability and the
+rules here do millions of times: about 5% of a page's extraction CPU (``bench/RESULTS.md``),
+for the form elements' special classes (``FormElement``, ``InputElement``), which nothing here
+uses. :func:`load_html` otherwise parses as trafilatura's ``load_html`` does a string (the same
+repairs, the same fallback to bytes, the same test that it is HTML at all).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from lxml import etree
-from lxml.html import HTMLParser
-
-if TYPE_CHECKING:
-    from lxml.html import HtmlElement
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
 
 LIBXML_MAX_DEPTH = 256
 """libxml2's element depth limit without ``XML_PARSE_HUGE`` (``nodePush`` in its parser)."""
@@ -46,16 +49,65 @@ STRUCTURE = frozenset(
 """Elements the capped tree keeps past :data:`WRAP_DEPTH`: what the text's blocks and the
 boilerplate rules are read from."""
 _ONCE = frozenset({"html", "body"})
-# lxml's HTML element classes for the capped tree (the tree trafilatura's parser makes)
-_HTML_ELEMENTS = HTMLParser()
+
+
+def html_parser() -> etree.HTMLParser:
+    """An HTML parser with trafilatura's options whose trees have lxml's HTML element classes,
+    looked up in C (see the module's docstring)."""
+    parser = etree.HTMLParser(
+        collect_ids=False,
+        default_doctype=False,
+        encoding="utf-8",
+        remove_comments=True,
+        remove_pis=True,
+    )
+    parser.set_element_class_lookup(
+        etree.ElementDefaultClassLookup(
+            element=HtmlElement,
+            comment=HtmlComment,
+            pi=HtmlProcessingInstruction,
+            entity=HtmlEntity,
+        )
+    )
+    return parser
+
+
+PARSER = html_parser()
+"""The parser of every tree made here."""
+
+
+def parse_html(html: str) -> HtmlElement | None:
+    """``html`` parsed as trafilatura's ``load_html`` parses a string, by :data:`PARSER`:
+    ``None`` when it is no HTML (no ``html`` in its first 50 characters, and fewer than two
+    elements under the root) or cannot be parsed."""
+    from lxml.html import fromstring  # noqa: PLC0415 - loaded with the extraction libraries
+    from trafilatura.utils import is_dubious_html, repair_faulty_html  # noqa: PLC0415 - idem
+
+    beginning = html[:50].lower()
+    dubious = is_dubious_html(beginning)
+    html = repair_faulty_html(html, beginning)
+    tree: HtmlElement | None = None
+    as_bytes = False
+    try:
+        tree = fromstring(html, parser=PARSER)
+    except ValueError:  # a string with an encoding declaration: libxml2 wants bytes
+        as_bytes = True
+    except etree.LxmlError:
+        tree = None
+    if as_bytes or tree is None or len(tree) < 1:
+        try:
+            tree = fromstring(html.encode("utf-8", "surrogatepass"), parser=PARSER)
+        except (etree.LxmlError, ValueError):
+            tree = None
+    if tree is not None and dubious and len(tree) < 2:
+        return None
+    return tree
 
 
 def load_html(html: str) -> HtmlElement | None:
-    """The page's tree as trafilatura's ``load_html`` makes it, or the capped tree when
-    libxml2 stopped at its depth limit (the tree as made when the capped parse fails)."""
-    from trafilatura.utils import load_html as trafilatura_load_html  # noqa: PLC0415
-
-    tree: HtmlElement | None = trafilatura_load_html(html)
+    """The page's tree (:func:`parse_html`), or the capped tree when libxml2 stopped at its
+    depth limit (the tree as made when the capped parse fails)."""
+    tree = parse_html(html)
     if tree is not None and depth_truncated(tree):
         capped = parse_capped(html)
         if capped is not None:
@@ -80,7 +132,7 @@ class CappedBuilder:
     says whether it is open in the tree."""
 
     def __init__(self, wrap_depth: int = WRAP_DEPTH, max_depth: int = MAX_DEPTH) -> None:
-        self._builder = etree.TreeBuilder(parser=_HTML_ELEMENTS)
+        self._builder = etree.TreeBuilder(parser=PARSER)
         self._wrap_depth, self._max_depth = wrap_depth, max_depth
         self._in_tree = bytearray()
         self._open: list[tuple[int, str]] = []  # the tree's open elements: (index, tag)

@@ -24,6 +24,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from extraction.boilerplate import SENTENCE_ENDS, key
+from extraction.markup import PARSER
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -58,7 +59,7 @@ def readability_text(tree: HtmlElement) -> str:
 
     try:
         summary = Document(copy.deepcopy(tree), min_text_length=25).summary()
-        return fromstring(summary).text_content() if summary.strip() else ""
+        return fromstring(summary, parser=PARSER).text_content() if summary.strip() else ""
     except Exception as exc:  # a second opinion that fails is no opinion
         logger.debug("readability failed: %s", exc)
         return ""

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from typing import TYPE_CHECKING
 
 import pytest
 from lxml import etree
-from lxml.html import fromstring
+from lxml.html import HtmlElement, fromstring
 from trafilatura.utils import HTML_PARSER
 from trafilatura.utils import load_html as trafilatura_load_html
 
@@ -21,11 +20,9 @@ from extraction.markup import (
     depth_truncated,
     load_html,
     parse_capped,
+    parse_html,
 )
 from extraction.record import article_record
-
-if TYPE_CHECKING:
-    from lxml.html import HtmlElement
 
 PARAGRAPHS = [
     (
@@ -166,6 +163,38 @@ def test_normal_pages_are_parsed_as_before() -> None:
         assert not depth_truncated(tree)
         reference = trafilatura_load_html(html)
         assert etree.tostring(tree) == etree.tostring(reference)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<html><body><form><input name=q><label>Q</label></form><p>Text</p></body></html>",
+        # a string declaring its encoding: libxml2 takes it as bytes only
+        '<?xml version="1.0" encoding="utf-8"?><html><body><p>Text</p></body></html>',
+        '<html/><head><meta charset="utf-8"></head><body><p>Repaired</p></body></html>',
+        "just some text, no markup",  # no HTML: no tree
+        "<p>one block</p>",  # a fragment trafilatura takes for no HTML
+        "",
+        "<html><body>\x00<p>control characters\x0b</p></body></html>",
+    ],
+)
+def test_parse_html_parses_as_trafilatura_does(html: str) -> None:
+    tree = parse_html(html)
+    reference = trafilatura_load_html(html)
+    if reference is None:
+        assert tree is None
+        return
+    assert tree is not None
+    assert etree.tostring(tree) == etree.tostring(reference)
+
+
+def test_trees_have_the_html_classes_looked_up_in_c() -> None:
+    tree = parse_html("<html><body><form><input name=q></form><p>Text</p></body></html>")
+    assert tree is not None
+    # one class for every element (lxml.html's own parser makes a FormElement, an InputElement)
+    assert {type(element) for element in tree.iter()} == {HtmlElement}
+    assert tree.find(".//p").text_content() == "Text"  # the HTML methods are there
+    assert type(HTML_PARSER.makeelement("form")) is not HtmlElement  # lxml.html's parser
 
 
 BOUNDED = """

@@ -20,6 +20,8 @@ import lxml.html
 from w3lib.encoding import html_to_unicode
 from w3lib.url import safe_url_string
 
+from extraction.markup import with_html_classes
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
@@ -367,7 +369,7 @@ def parse_page(html: bytes | str | HtmlElement) -> HtmlElement | None:
     data = html.replace("\x00", "").encode("utf-8", "replace")
     if not data.strip():
         return None
-    parser = lxml.html.HTMLParser(encoding="utf-8", recover=True)
+    parser = with_html_classes(lxml.etree.HTMLParser(encoding="utf-8", recover=True))
     try:
         return lxml.html.document_fromstring(data, parser=parser)
     except (lxml.etree.LxmlError, ValueError):

@@ -51,16 +51,9 @@ boilerplate rules are read from."""
 _ONCE = frozenset({"html", "body"})
 
 
-def html_parser() -> etree.HTMLParser:
-    """An HTML parser with trafilatura's options whose trees have lxml's HTML element classes,
-    looked up in C (see the module's docstring)."""
-    parser = etree.HTMLParser(
-        collect_ids=False,
-        default_doctype=False,
-        encoding="utf-8",
-        remove_comments=True,
-        remove_pis=True,
-    )
+def with_html_classes(parser: etree.HTMLParser) -> etree.HTMLParser:
+    """``parser``, making lxml's HTML element classes, looked up in C (see the module's
+    docstring)."""
     parser.set_element_class_lookup(
         etree.ElementDefaultClassLookup(
             element=HtmlElement,
@@ -72,8 +65,16 @@ def html_parser() -> etree.HTMLParser:
     return parser
 
 
-PARSER = html_parser()
-"""The parser of every tree made here."""
+PARSER = with_html_classes(
+    etree.HTMLParser(
+        collect_ids=False,
+        default_doctype=False,
+        encoding="utf-8",
+        remove_comments=True,
+        remove_pis=True,
+    )
+)
+"""The parser of every tree made here, with trafilatura's options."""
 
 
 def parse_html(html: str) -> HtmlElement | None:

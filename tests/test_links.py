@@ -12,6 +12,7 @@ from crawler.links import (
     looks_like_article,
     next_page_links,
     normalize_domain,
+    parse_page,
     same_site,
 )
 
@@ -523,3 +524,11 @@ def test_next_page_links_garbage_is_empty(html: bytes | str) -> None:
 def test_next_page_links_with_unusable_page_url() -> None:
     html = "<a href='https://news.example/?page=2'>Next</a>"
     assert next_page_links(html, "not a url") == []
+
+
+def test_pages_are_parsed_with_the_html_classes_looked_up_in_c() -> None:
+    # one class for every element: lxml.html's own parser picks each one's in Python
+    tree = parse_page(b"<html><body><form><input name=q></form><a href='/a'>A</a></body></html>")
+    assert tree is not None
+    assert {type(element).__name__ for element in tree.iter()} == {"HtmlElement"}
+    assert tree.find(".//a").text_content() == "A"

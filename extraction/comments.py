@@ -10,16 +10,19 @@ one site:
 
 * **button rule**: a line of nothing but the widget's action words and counts ("Reply",
   "Antworten", "Delete", "Like", "Reply #1", "Liked by 21 people") is dropped;
-* **header rule**: a line that only introduces a comment ("Comment by NAME — DATE",
-  "NAME wrote:", "Pingback: ...") is dropped: who wrote it and when are not its text;
+* **header rule**: a line that only introduces a comment or the section ("Comment by NAME —
+  DATE", "NAME wrote:", "Pingback: ...", "3 Kommentare zu “TITLE”") is dropped: who wrote it
+  and when are not its text;
 * **label rule**: a line of one or two words, or a short one with a number, that is no sentence
   (a user name, "47", "Hace 28 minutos", "18/02/2020 à 16:42") is dropped;
 * **prompt rule**: a short line that speaks of comments is the section's heading or a prompt
   ("3 Kommentare zu ...", "¿Quieres comentar?", "Kommentar schreiben"), and a longer one that
   asks the reader to comment or log in ("Para comentar debes registrarte ...") is one too;
 * **house-rules rule**: at the start and the end of the section, lines that speak of comments
-  or the discussion ("The opinions expressed in reader comments are those of the author ...",
-  "Join the conversation") are the widget's;
+  or the discussion ("Join the conversation") are the widget's, a long one only when it speaks
+  as the site or of whose opinions the comments are ("We invite you to use our commenting
+  platform ...", "The opinions expressed in reader comments are those of the author ...": a
+  reader's long comment that mentions a comment stays);
 * **link rule**: a line that is the text of a link on the page and no sentence (a headline of
   another article in a box trafilatura took for comments) is dropped; a sentence stays (a
   "recent comments" box links to the comments themselves).
@@ -36,7 +39,7 @@ if TYPE_CHECKING:
     from collections.abc import Collection
 
 MAX_PROMPT_CHARS = 120
-"""Prompt and header rules only look at lines up to this long (characters)."""
+"""The prompt rule only looks at lines up to this long (characters)."""
 MAX_HEADING_CHARS = 60
 """A line this short that speaks of comments is the section's heading or a prompt."""
 MAX_HOUSE_RULES_CHARS = 600
@@ -74,8 +77,17 @@ _PROMPT_WORD = re.compile(
 _HEADER = re.compile(
     r"(?:comment|kommentar|commentaire|comentario|posted|geschrieben)\s+(?:by|von|de|par|por)\s"
     r"|(?:pingback|trackback)\s*:"
+    r"|(?:\d+|no|noch keine|keine|aucun|sin|nessun)\s+\S*(?:comment|kommentar|comentario|"
+    r"commentaire|commento|komentarz)\w*\s+(?:on|to|zu|sur|a|en|su|do)\s"
     r"|.{1,40}\s(?:wrote|writes|says|schrieb|schreibt|sagt|a écrit|écrit|escribió|dice|"
     r"ha scritto|scrive|napisał|napisała)\s*:$",
+    re.IGNORECASE,
+)
+# The site speaking: first person plural, a request, whose opinion the comments are.
+_HOUSE_VOICE = re.compile(
+    r"\b(?:we|our|us|please|wir|unser\w*|bitte|nous|notre|nos|s'il vous plaît|nosotros|"
+    r"nuestr\w*|pedimos|por favor|nós|nosso|nossa|noi|nostr\w*|per favore|my|nasz\w*|prosimy|"
+    r"opinions?|meinung|opinião|opinión|opinione|guidelines|moderat\w*)\b",
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
@@ -93,10 +105,10 @@ def is_furniture(line: str, link_texts: Collection[str] = ()) -> bool:
         return True
     if key(text) in link_texts and not sentence:
         return True
-    if len(text) > MAX_PROMPT_CHARS:
-        return False
     if _HEADER.match(text):
         return True
+    if len(text) > MAX_PROMPT_CHARS:
+        return False
     return _COMMENT_WORD.search(text) is not None and (
         len(text) <= MAX_HEADING_CHARS or _PROMPT_WORD.search(text) is not None
     )
@@ -111,9 +123,11 @@ def _is_label(text: str) -> bool:
 
 def _is_house_rule(line: str) -> bool:
     text = line.strip()
-    return len(text) <= MAX_HOUSE_RULES_CHARS and bool(
-        _COMMENT_WORD.search(text) or _DISCUSSION_WORD.search(text)
-    )
+    if len(text) > MAX_HOUSE_RULES_CHARS:
+        return False
+    if not (_COMMENT_WORD.search(text) or _DISCUSSION_WORD.search(text)):
+        return False
+    return len(text) <= MAX_PROMPT_CHARS or _HOUSE_VOICE.search(text) is not None
 
 
 def clean_comments(text: str | None, link_texts: Collection[str] = ()) -> str | None:

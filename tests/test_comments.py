@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from extraction.boilerplate import key
-from extraction.comments import clean_comments, is_furniture
+from extraction.comments import MAX_PROMPT_CHARS, clean_comments, is_furniture
 
 COMMENT = "I have taken this train for years, and it was never this late before the strike."
 REPLY = "Same here: the 7:40 was cancelled twice this week, without any notice at the station."
@@ -95,3 +95,26 @@ def test_a_comment_that_speaks_of_comments_stays_between_others() -> None:
 @pytest.mark.parametrize("section", [None, "", "Reply\nDelete", "Comments (3)\nLEAVE A REPLY"])
 def test_nothing_left_is_none(section: str | None) -> None:
     assert clean_comments(section) is None
+
+
+def test_a_long_line_at_an_end_is_house_rules_only_when_the_site_speaks() -> None:
+    rules = (
+        "We invite you to use our commenting platform to engage in insightful conversations "
+        "about issues in our community, and we remove what is unlawful or abusive."
+    )
+    readers = (
+        "Schaut man genau hin, ist der Habeck-Kommentar ziemlich nichtssagend und unbeweisbar, "
+        "hat aber offensichtlich einem breiten Bedürfnis nach Erklärung entsprochen."
+    )
+    assert len(rules) > MAX_PROMPT_CHARS
+    assert len(readers) > MAX_PROMPT_CHARS
+    assert clean_comments(f"{rules}\n{COMMENT}\n{readers}") == f"{COMMENT}\n\n{readers}"
+
+
+def test_a_long_count_heading_is_furniture() -> None:
+    heading = (
+        "3 Kommentare zu “Grenzschließungen: Deutschland, Frankreich und Luxemburg streiten "
+        "über die Kontrollen an den Grenzen des Saarlands”"
+    )
+    assert len(heading) > MAX_PROMPT_CHARS
+    assert is_furniture(heading)

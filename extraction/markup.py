@@ -30,7 +30,13 @@ repairs, the same fallback to bytes, the same test that it is HTML at all).
 from __future__ import annotations
 
 from lxml import etree
-from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
+from lxml.html import (
+    HtmlComment,
+    HtmlElement,
+    HtmlEntity,
+    HtmlProcessingInstruction,
+    fromstring,
+)
 
 LIBXML_MAX_DEPTH = 256
 """libxml2's element depth limit without ``XML_PARSE_HUGE`` (``nodePush`` in its parser)."""
@@ -81,21 +87,17 @@ def parse_html(html: str) -> HtmlElement | None:
     """``html`` parsed as trafilatura's ``load_html`` parses a string, by :data:`PARSER`:
     ``None`` when it is no HTML (no ``html`` in its first 50 characters, and fewer than two
     elements under the root) or cannot be parsed."""
-    from lxml.html import fromstring  # noqa: PLC0415 - loaded with the extraction libraries
-    from trafilatura.utils import is_dubious_html, repair_faulty_html  # noqa: PLC0415 - idem
+    from trafilatura.utils import is_dubious_html, repair_faulty_html  # noqa: PLC0415
 
     beginning = html[:50].lower()
     dubious = is_dubious_html(beginning)
     html = repair_faulty_html(html, beginning)
-    tree: HtmlElement | None = None
-    as_bytes = False
+    tree: HtmlElement | None
     try:
         tree = fromstring(html, parser=PARSER)
-    except ValueError:  # a string with an encoding declaration: libxml2 wants bytes
-        as_bytes = True
-    except etree.LxmlError:
+    except (ValueError, etree.LxmlError):  # ValueError: an encoding declaration, bytes needed
         tree = None
-    if as_bytes or tree is None or len(tree) < 1:
+    if tree is None or len(tree) < 1:
         try:
             tree = fromstring(html.encode("utf-8", "surrogatepass"), parser=PARSER)
         except (etree.LxmlError, ValueError):

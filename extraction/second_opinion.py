@@ -23,6 +23,8 @@ import copy
 import logging
 from typing import TYPE_CHECKING
 
+from lxml.html import fromstring
+
 from extraction.boilerplate import SENTENCE_ENDS, key
 from extraction.markup import PARSER
 
@@ -54,8 +56,7 @@ def has_doubtful_end(paragraphs: list[str]) -> bool:
 def readability_text(tree: HtmlElement) -> str:
     """The text of the container readability chooses in the page (the tree is not changed);
     empty when it chooses none or fails."""
-    from lxml.html import fromstring  # noqa: PLC0415 - loaded with the extraction libraries
-    from trafilatura.readability_lxml import Document  # noqa: PLC0415 - idem
+    from trafilatura.readability_lxml import Document  # noqa: PLC0415 - loaded with trafilatura
 
     try:
         summary = Document(copy.deepcopy(tree), min_text_length=25).summary()

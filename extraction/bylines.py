@@ -34,8 +34,9 @@ TEXT_EDGE_PARAGRAPHS = 3
 MAX_BLOCK_CHARS = 400
 """A block of text longer than this holds no Chinese byline (only its bracketed segments of a
 shorter block are read)."""
-MIN_BRACKETED_PARAGRAPH_CHARS = 80
-"""Names in brackets end an article's paragraph at least this long, not a caption."""
+MIN_BRACKETED_PARAGRAPH_CHARS = 60
+"""Names in brackets end an article's paragraph at least this long (in Chinese, a sentence of
+several clauses), not a caption."""
 MAX_LINK_SHARE = 0.5
 """A block whose text is more than this share of link text is navigation, not a byline."""
 BLOCK_LEVELS = 3

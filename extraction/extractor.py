@@ -60,6 +60,7 @@ from extraction.structured import (
     page_metadata,
     unique_texts,
 )
+from extraction.tables import unwrap_layout_tables
 from extraction.text import text_size
 from extraction.titles import clean_title
 
@@ -335,6 +336,8 @@ def extract_article(
     in_text = _text_bylines(tree, html, credited, outlets)
     # what is read outside the main text has been read
     drop_asides_and_footers(tree)
+    # a page laid out with tables is judged by its blocks, not kept whole as rows of cells
+    unwrap_layout_tables(tree)
     started = time.process_time()
     found = main_text(tree, url, comments=comments)
     _spent(timings, "trafilatura", started)

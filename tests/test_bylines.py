@@ -123,8 +123,19 @@ def test_closing_names_end_an_article_paragraph() -> None:
     article = "，".join(["国家电网公司的改革仍在进行之中"] * 6)
     paragraphs = [f"{article}。（姚峰 上海报道） | |", "| | ·点击注册 |"]
     assert closing_names(paragraphs) == ["姚峰"]
+    # a last paragraph of one long sentence (70 characters) ends an article too
+    last = (
+        "而对于电改渐渐成为利益再分配的过程的观点，该人士付之一笑："
+        "“这样的说法没有道理，所有的改革难道不都是利益再分配的过程吗？”（姚峰 上海报道）"
+    )
+    assert len(last) == 70
+    assert closing_names([article, last]) == ["姚峰"]
     # a short paragraph (a caption) is no article paragraph
     assert closing_names(["图片说明。（张三）"]) == []
+    assert (
+        closing_names([article, "市民在广场上观看烟花表演，现场气氛热烈，许多人拍照留念。（张三）"])
+        == []
+    )
 
 
 def test_name_lines_are_the_first_paragraphs_or_the_last() -> None:

@@ -1,0 +1,101 @@
+"""Tables that lay out a page, turned into the blocks they stand for.
+
+Pages made before style sheets (and many made since by old content systems, forums and mail
+archives) place everything with ``<table>``s: the page is a table whose cells hold the menu,
+the article and the sidebars, each again a table. trafilatura keeps tables (a data table is
+content) and writes each row as one line of cells (``| Home | News | Sports |``), so on such a
+page it keeps the layout whole, menus and teaser lists included, and its tests for link-heavy
+and short blocks, which judge ``<div>``s and ``<p>``s, never see them. On the corpus's old
+Chinese portal pages that was half of the text.
+
+:func:`unwrap_layout_tables` renames the structure of a layout table (``table``, ``tbody``,
+``tr``, ``td``, ...) to ``div``, so that its cells are judged as the blocks they are. A table is
+laid out, not data, when:
+
+- it holds another table (data tables do not nest; layouts do);
+- one of its cells holds several paragraphs (``MIN_CELL_PARAGRAPHS``): a column of text, not a
+  datum;
+- it sits inside a layout table and more than ``MAX_LINK_SHARE`` of its text is links: a menu
+  or a list of teasers set as a table.
+
+Only a layout table's own rows and cells are renamed: a data table inside it stays a table.
+One walk over each table's own elements (nested tables are not entered twice), so time is
+linear in the page.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+TABLE_PARTS = frozenset({"tbody", "thead", "tfoot", "tr", "td", "th", "caption", "colgroup"})
+"""A table's own structure, renamed with it."""
+MIN_CELL_PARAGRAPHS = 2
+"""A table one of whose cells holds this many ``<p>`` is a layout."""
+MAX_LINK_SHARE = 0.5
+"""A table inside a layout table is a layout too when more than this share of its text (in
+characters) is the text of links."""
+
+
+class _Table:
+    """One table's own elements (its nested tables' excepted) and what they show."""
+
+    def __init__(self, table: HtmlElement) -> None:
+        self.element = table
+        self.parts: list[HtmlElement] = []
+        self.nested = False
+        self.column = False
+        self.inside = next(table.iterancestors("table"), None) is not None
+        paragraphs: dict[HtmlElement, int] = {}
+        stack: list[tuple[HtmlElement, HtmlElement | None]] = [(child, None) for child in table]
+        while stack:
+            element, cell = stack.pop()
+            tag = element.tag
+            if tag == "table":
+                self.nested = True
+                continue
+            if tag in TABLE_PARTS:
+                self.parts.append(element)
+                if tag in ("td", "th"):
+                    cell = element
+            elif tag == "p" and cell is not None:
+                paragraphs[cell] = paragraphs.get(cell, 0) + 1
+                self.column = self.column or paragraphs[cell] >= MIN_CELL_PARAGRAPHS
+            stack.extend((child, cell) for child in element)
+
+    @property
+    def laid_out(self) -> bool:
+        # a table inside another is inside a layout: the other holds a table
+        return self.nested or self.column or (self.inside and self.mostly_links())
+
+    def mostly_links(self) -> bool:
+        text = _visible_chars(self.element)
+        linked = sum(_visible_chars(anchor) for anchor in self.element.iter("a"))
+        return linked > MAX_LINK_SHARE * text
+
+
+def _visible_chars(element: HtmlElement) -> int:
+    return sum(len(piece.strip()) for piece in element.itertext())
+
+
+def layout_tables(tree: HtmlElement) -> list[HtmlElement]:
+    """The tables of ``tree`` that lay out the page (see the module's docstring), in document
+    order."""
+    return [table.element for table in _layout(tree)]
+
+
+def _layout(tree: HtmlElement) -> list[_Table]:
+    return [table for table in map(_Table, tree.iter("table")) if table.laid_out]
+
+
+def unwrap_layout_tables(tree: HtmlElement) -> int:
+    """Rename the structure of the layout tables of ``tree`` to ``div`` (their content and
+    attributes stay); how many tables were unwrapped."""
+    found = _layout(tree)
+    for table in found:
+        for part in table.parts:
+            part.tag = "div"
+        table.element.tag = "div"
+    return len(found)

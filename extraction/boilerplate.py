@@ -13,7 +13,11 @@ that news templates share), never tied to one site:
   headline), possibly behind a short label such as "Read more:" or "VEA TAMBIÉN:", is dropped;
 * **credit rule**: short paragraphs that are photo credits or copyright lines are dropped;
 * **prompt rule**: short calls to subscribe, follow on social networks or log in, and notices
-  asking the reader to report an error with Ctrl+Enter, are dropped.
+  asking the reader to report an error with Ctrl+Enter, are dropped;
+* **empty-section rule**: a heading of the page followed at once by another of the same or a
+  higher rank opened a section that holds nothing here (a live ticker, a video, a list of
+  links), and is dropped; and a text does not end with a heading
+  (:func:`without_closing_headings`, applied last). A heading that is a sentence stays.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import TYPE_CHECKING, Literal
 from lxml.etree import XPath
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from lxml.html import HtmlElement
 
@@ -93,6 +97,7 @@ MAX_LABEL_CHARS = 40
 
 MAX_BYLINE_CHARS = 120
 # lxml selects the few elements worth a look faster than Python walks them all.
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _NAMED_ELEMENTS = XPath("//*[@class or @id or @rel or @itemprop]")
 _BYLINE_STRONG = re.compile(r"author-?name|byline|\bbyl\b|journalist-name|submitted-by|posted-by")
 _BYLINE_WEAK = re.compile(r"author|autor|auteur|autore|writer|zuozhe|bianji|xiaobian|firma")
@@ -203,6 +208,9 @@ class PageScan:
     """Keys of the text of every link to another page."""
     linked_headings: int = 0
     """Headings (h2 to h4) that link to another page: teasers."""
+    heading_levels: dict[str, int] = field(default_factory=dict)
+    """The keys of the texts of the page's headings (h1 to h6), each with its highest rank (1
+    for ``h1``)."""
     byline: list[str] = field(default_factory=list)
     """The byline most surely marked as such (not in comments): the texts of its links to
     author pages, else its text nodes (names often stand in elements of their own)."""
@@ -240,7 +248,13 @@ def scan_page(tree: HtmlElement) -> PageScan:
             blocks.append(element)
         if verdict.byline_rank is not None:
             bylines.append((verdict.byline_rank, element))
-    scan.linked_headings = sum(1 for heading in tree.iter("h2", "h3", "h4") if _links(heading))
+    for heading in tree.iter(*_HEADINGS):
+        level = int(heading.tag[1])
+        if 2 <= level <= 4 and _links(heading):
+            scan.linked_headings += 1
+        text = key(heading.text_content())
+        if text:
+            scan.heading_levels[text] = min(level, scan.heading_levels.get(text, level))
     scan.block_texts = _outermost_texts(blocks)
     scan.byline = _first_byline(bylines)
     return scan
@@ -457,7 +471,38 @@ def remove_boilerplate(
             ):
                 dropped.add(index)
     kept = [p for i, p in enumerate(paragraphs) if i not in dropped]
-    return kept or paragraphs
+    return _without_empty_sections(kept, scan.heading_levels) or paragraphs
+
+
+def _heading_level(paragraph: str, levels: Mapping[str, int]) -> int | None:
+    """The rank of the heading a paragraph is the text of (``None``: not a heading; a sentence
+    set as a heading, "Es stützt seine Version.", is text)."""
+    if paragraph.strip().endswith(SENTENCE_ENDS):
+        return None
+    return levels.get(key(paragraph))
+
+
+def _without_empty_sections(paragraphs: list[str], levels: Mapping[str, int]) -> list[str]:
+    """The paragraphs without the headings of sections that hold nothing: a heading followed by
+    one of the same or a higher rank (the section's content was a widget, a video, a list of
+    links taken out before)."""
+    ranks = [_heading_level(paragraph, levels) for paragraph in paragraphs]
+    kept = []
+    for index, paragraph in enumerate(paragraphs):
+        rank = ranks[index]
+        following = ranks[index + 1] if index + 1 < len(ranks) else None
+        if rank is None or following is None or following > rank:
+            kept.append(paragraph)
+    return kept
+
+
+def without_closing_headings(paragraphs: list[str], scan: PageScan) -> list[str]:
+    """The paragraphs without the headings that end them: a text does not end with a heading
+    (the section it opened was a table, a widget or a list of links, gone); never empties."""
+    end = len(paragraphs)
+    while end > 1 and _heading_level(paragraphs[end - 1], scan.heading_levels) is not None:
+        end -= 1
+    return paragraphs[:end]
 
 
 def within_article_body(paragraphs: list[str], article_body: str | None) -> list[str]:

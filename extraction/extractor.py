@@ -36,6 +36,7 @@ from extraction.boilerplate import (
     remove_boilerplate,
     scan_page,
     within_article_body,
+    without_closing_headings,
 )
 from extraction.bylines import (
     TextBylines,
@@ -350,7 +351,10 @@ def extract_article(
     )
     # bylines are read in the text as it stood (`paragraphs`): a credit line is one of the
     # ends trimmed
-    kept = _second_opinion(tree, paragraphs, timings) if second_opinion else paragraphs
+    # a heading is looked for at the end once the ends are trimmed (it may have ended a table)
+    kept = without_closing_headings(
+        _second_opinion(tree, paragraphs, timings) if second_opinion else paragraphs, scan
+    )
     if kept:
         lead = find_lead(tree, kept[0], meta.description)
         if lead and not _contains(kept, lead):

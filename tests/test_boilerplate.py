@@ -12,6 +12,7 @@ from extraction.boilerplate import (
     remove_boilerplate,
     scan_page,
     within_article_body,
+    without_closing_headings,
 )
 
 # Article paragraphs that no rule should touch (no prompt words, no credits, no labels).
@@ -634,3 +635,43 @@ def test_without_article_body_nothing_changes(article_body: str | None) -> None:
 
 def test_within_article_body_without_paragraphs() -> None:
     assert within_article_body([], ARTICLE_BODY) == []
+
+
+# --- headings: empty sections, closing headings -------------------------------------------------
+
+LIVE = "Match against Brighton, live: minute by minute"
+GOAL = "Brighton 1-0: the first goal"
+SCHEDULE = "Nordic combined: the schedule in Beijing"
+HEADED_PAGE = (
+    f"<h1>The season's worst defeat</h1><p>{FIRST}</p><h2>{LIVE}</h2><div class='widget'></div>"
+    f"<h2>{GOAL}</h2><h3>How it was scored</h3><p>{SECOND}</p><h2>{SCHEDULE}</h2>"
+    "<h4>Es stützt seine Version.</h4>"
+)
+
+
+def test_scan_finds_every_heading_with_its_highest_rank() -> None:
+    scan = _scan(HEADED_PAGE + f"<h4>{GOAL}</h4>")
+    assert scan.heading_levels[key(LIVE)] == 2
+    assert scan.heading_levels[key(GOAL)] == 2  # also an h4: the higher rank counts
+    assert scan.heading_levels[key("How it was scored")] == 3
+    assert scan.heading_levels[key("The season's worst defeat")] == 1
+
+
+def test_a_heading_followed_by_one_of_its_rank_or_higher_heads_an_empty_section() -> None:
+    scan = _scan(HEADED_PAGE)
+    paragraphs = [FIRST, LIVE, GOAL, "How it was scored", SECOND]
+    # LIVE's section (a widget) is empty; GOAL's holds a subsection
+    assert _dropped(paragraphs, scan) == [LIVE]
+    # the same lines on a page where they are not headings are text
+    assert _dropped(paragraphs, _scan(f"<p>{FIRST}</p>")) == []
+
+
+def test_a_text_does_not_end_with_a_heading() -> None:
+    scan = _scan(HEADED_PAGE)
+    assert without_closing_headings([FIRST, SECOND, GOAL, SCHEDULE], scan) == [FIRST, SECOND]
+    # a heading that is a sentence is text
+    sentence = "Es stützt seine Version."
+    assert without_closing_headings([FIRST, sentence], scan) == [FIRST, sentence]
+    # never emptied, and unchanged where nothing is a heading
+    assert without_closing_headings([SCHEDULE], scan) == [SCHEDULE]
+    assert without_closing_headings([FIRST, SCHEDULE], NO_SCAN) == [FIRST, SCHEDULE]

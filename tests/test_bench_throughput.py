@@ -4,13 +4,22 @@ one worker, the crawl with no item pipeline, stage costs) on 30 pages, and its r
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pytest
 
 from bench.harness.corpus import EXIT_NO_CORPUS
 from bench.stage_costs import TRAFILATURA
-from bench.throughput import Options, Results, floor_lines, main, render, run_benchmark
+from bench.throughput import (
+    Options,
+    Results,
+    floor_lines,
+    main,
+    parse_args,
+    render,
+    run_benchmark,
+)
 from demo.site import PAGES_DIR
 
 if TYPE_CHECKING:
@@ -89,3 +98,15 @@ def test_missing_corpus_is_reported(
     monkeypatch.setenv("NEWS_CORPUS_DIR", str(tmp_path))
     assert main(["--sizes", "10"]) == EXIT_NO_CORPUS
     assert "No corpus found" in capsys.readouterr().err
+
+
+def test_settings_for_every_crawl_are_parsed_and_named_in_the_report(results: Results) -> None:
+    args = parse_args(["--set", "EXTRACT_COMMENTS=False", "--set", "EXTRACT_SECOND_OPINION=0"])
+    assert args.set == [("EXTRACT_COMMENTS", "False"), ("EXTRACT_SECOND_OPINION", "0")]
+    for bad in ("EXTRACT_COMMENTS", "=False", "extract_comments=False"):
+        with pytest.raises(SystemExit):
+            parse_args(["--set", bad])
+    assert "Every crawl with" not in render(results, "python -m bench.throughput")
+    lean = replace(results, options=replace(results.options, settings=tuple(args.set)))
+    text = render(lean, "python -m bench.throughput")
+    assert "Every crawl with `EXTRACT_COMMENTS=False`, `EXTRACT_SECOND_OPINION=0`." in text

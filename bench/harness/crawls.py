@@ -294,10 +294,12 @@ def run_crawl(
     env: Mapping[str, str] | None = None,
     label: str = "",
     sampler: TreeSampler | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> CrawlRun:
     """One ``scrapy crawl news`` of the first ``size`` pages into a fresh ``OUTPUT_DIR`` under
     ``work_dir`` (run from ``cwd``: its code is imported; without ``pipelines``: fetched only,
-    see :func:`crawl_command`), its process tree sampled."""
+    see :func:`crawl_command`; ``settings`` on top of the loopback ones), its process tree
+    sampled."""
     label = label or (
         f"crawl-{size}-w{workers_label(workers)}"
         + ("-profile" if profile else "")
@@ -313,6 +315,7 @@ def run_crawl(
         workers,
         scrapy=scrapy or (python_scrapy(profile) if profile else None),
         pipelines=pipelines,
+        settings=settings,
     )
     server_before = server.cpu_seconds()
     done = run_processes(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from operator import methodcaller
 
 import numpy as np
 
@@ -24,20 +25,22 @@ _WORD = re.compile(r"\w+")
 _UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff]")
 WORD_SHINGLE = 3
 CHAR_SHINGLE = 5
+_DIGEST = methodcaller("digest")
+_SHA1_WORDS = 5
+"""A SHA-1 digest is 20 bytes: five 4-byte words."""
 
 
 def shingles(text: str) -> set[bytes]:
     """The text's shingles: word 3-grams, or character 5-grams for unspaced scripts."""
     normalized = unicodedata.normalize("NFKC", text).casefold()
+    # each gram made and encoded by map and zip, in C: a text has a thousand of them
     if len(_UNSPACED.findall(normalized)) > len(normalized) / 3:
-        letters = "".join(ch for ch in normalized if not ch.isspace())
-        grams = (letters[i : i + CHAR_SHINGLE] for i in range(len(letters) - CHAR_SHINGLE + 1))
+        letters = "".join(normalized.split())  # every white space out, as str.isspace says
+        grams = map("".join, zip(*(letters[k:] for k in range(CHAR_SHINGLE)), strict=False))
     else:
         words = _WORD.findall(normalized)
-        grams = (
-            " ".join(words[i : i + WORD_SHINGLE]) for i in range(len(words) - WORD_SHINGLE + 1)
-        )
-    return {gram.encode("utf-8") for gram in grams}
+        grams = map(" ".join, zip(*(words[k:] for k in range(WORD_SHINGLE)), strict=False))
+    return set(map(str.encode, grams))
 
 
 class Signer:
@@ -65,11 +68,9 @@ class Signer:
         grams = shingles(text)
         if len(grams) < MIN_SHINGLES:
             return None
-        hashes = np.fromiter(
-            (int.from_bytes(hashlib.sha1(gram).digest()[:4], "little") for gram in grams),  # noqa: S324 - not for security
-            dtype=np.uint32,
-            count=len(grams),
-        )
+        # every gram's SHA-1 (not for security) in C, joined; its first 4 bytes little-endian
+        digests = b"".join(map(_DIGEST, map(hashlib.sha1, grams)))
+        hashes = np.frombuffer(digests, dtype="<u4")[::_SHA1_WORDS].astype(np.uint32)
         mixed = _fmix32(hashes).reshape(-1, 1)
         return (mixed * self._a + self._b).min(axis=0)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY
 from langdetect.lang_detect_exception import LangDetectException
+from langdetect.utils.ngram import NGram
 
 DEFAULT_SEED = 0
 DEFAULT_SAMPLE_CHARS = 600
@@ -99,6 +100,10 @@ def _read(directory: str) -> tuple[str, str, array[int], array[int], array[float
     return "\0".join(languages), "\0".join(rows), starts, language_of, probability
 
 
+_normalized_char = cache(NGram.normalize)
+"""langdetect's normalization of one character (a pure function of it), remembered."""
+
+
 @cache
 def profiles() -> Profiles:
     """The profiles, loaded once per process (about 0.3 s)."""
@@ -114,6 +119,38 @@ class CompactDetector(Detector):
         self.langlist = source.languages
         self.seed = seed
         super().__init__(self)
+
+    def _extract_ngrams(self) -> list[str]:
+        """langdetect's ``_extract_ngrams`` (the same n-grams in the same order) without its
+        ``NGram`` object: one loop, and each character's normalization looked up once per
+        process (it depends on the character alone)."""
+        known = self.word_lang_prob_map
+        result: list[str] = []
+        grams = " "
+        capital = False
+        for raw in self.text:
+            char = _normalized_char(raw)
+            last = grams[-1]
+            if last == " ":
+                grams = " "
+                capital = False
+                if char == " ":
+                    continue
+            elif len(grams) >= NGram.N_GRAM:
+                grams = grams[1:]
+            grams += char
+            # langdetect skips the n-grams of a run of capitals (an acronym)
+            capital = char.isupper() and (capital or last.isupper())
+            if capital:
+                continue
+            if char != " " and char in known:
+                result.append(char)
+            if len(grams) >= 2:
+                if grams[-2:] in known:
+                    result.append(grams[-2:])
+                if len(grams) >= NGram.N_GRAM and grams in known:
+                    result.append(grams)
+        return result
 
     def _update_lang_prob(self, prob: list[float], word: str | None, alpha: float) -> bool:
         # langdetect: prob[i] *= weight + lang_prob_map[i], lang_prob_map[i] mostly 0.0.

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 from scrapy.exceptions import NotConfigured
@@ -372,6 +373,26 @@ def test_compact_profiles_give_langdetects_exact_answers(seed: int) -> None:
     answers = [_answer(factory.create(), sample) for sample in samples]
     assert len({str(answer) for answer in answers}) > 20  # varied: languages, probabilities
     assert [_answer(CompactDetector(ours, seed), sample) for sample in samples] == answers
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NASA and the FBI said the ISS was fine",  # runs of capitals: no n-grams of theirs
+        "aB Cd EF gH  ijk   Lmn",
+        "Ünïcödé ÀÉÎ ß ȘȚșț ẠẾ ابی",  # normalized characters (Romanian, Vietnamese, Farsi)
+        "中文 English 日本語 한국어 ひらがな カタカナ",
+        "mail me at a@b.example or https://x.example/path",
+        "",
+        " ",
+        "X",
+    ],
+)
+def test_ngrams_are_langdetects(text: str) -> None:
+    detector = CompactDetector(profiles(), 0)
+    detector.append(text)
+    detector.cleaning_text()
+    assert detector._extract_ngrams() == Detector._extract_ngrams(detector)
 
 
 def test_compact_profiles_hold_every_ngram_and_probability() -> None:

@@ -351,9 +351,13 @@ def extract_article(
     )
     # bylines are read in the text as it stood (`paragraphs`): a credit line is one of the
     # ends trimmed
-    # a heading is looked for at the end once the ends are trimmed (it may have ended a table)
-    kept = without_closing_headings(
-        _second_opinion(tree, paragraphs, timings) if second_opinion else paragraphs, scan
+    kept = _trimmed_ends(
+        tree,
+        paragraphs,
+        scan,
+        min_text_chars=min_text_chars,
+        timings=timings,
+        second_opinion=second_opinion,
     )
     if kept:
         lead = find_lead(tree, kept[0], meta.description)
@@ -382,6 +386,24 @@ def extract_article(
         comments=clean_comments(found.comments, scan.link_texts),
         declared_language=meta.language,
     )
+
+
+def _trimmed_ends(
+    tree: HtmlElement,
+    paragraphs: list[str],
+    scan: PageScan,
+    *,
+    min_text_chars: int,
+    timings: dict[str, float] | None,
+    second_opinion: bool,
+) -> list[str]:
+    """The paragraphs with their ends trimmed (with ``second_opinion``, by readability's
+    opinion), then a heading that ends them dropped (it may have ended a table the trim took);
+    untrimmed when that would leave too little to keep: trimming the ends never makes an
+    article a non-article."""
+    trimmed = _second_opinion(tree, paragraphs, timings) if second_opinion else paragraphs
+    kept = without_closing_headings(trimmed, scan)
+    return paragraphs if text_size("\n\n".join(kept)) < min_text_chars else kept
 
 
 def _second_opinion(

@@ -690,3 +690,23 @@ def test_readability_trims_the_short_ends_it_does_not_keep(monkeypatch: pytest.M
     kept = extract_article(page, url, second_opinion=False)
     assert asked == ["asked"]
     assert note in kept.text
+
+
+def test_trimming_the_ends_never_makes_an_article_a_non_article(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A short article whose last line readability leaves out: trimmed, it would fall under
+    the minimum and be dropped as no article; it is kept untrimmed instead."""
+    body = "The council approved the ferry terminal on Tuesday after a long debate."
+    note = "The vote was twelve to three, with two councillors absent."
+    page = (
+        f"<html><head><title>Ferry</title></head><body><article><h1>Ferry</h1><p>{body}</p>"
+        f"<p>{note}</p></article></body></html>"
+    ).encode()
+    monkeypatch.setattr(extractor, "readability_text", lambda tree: body)
+    url = "https://news.test/local/ferry-12.html"
+    minimum = len(body) + len(note)  # both paragraphs are needed to reach it
+    kept = extract_article(page, url, min_text_chars=minimum)
+    assert note in kept.text
+    # with more text to spare, the same line is trimmed
+    assert note not in extract_article(page, url, min_text_chars=len(body)).text

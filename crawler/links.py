@@ -20,7 +20,7 @@ import lxml.html
 from w3lib.encoding import html_to_unicode
 from w3lib.url import safe_url_string
 
-from extraction.markup import with_html_classes
+from extraction.markup import depth_truncated, parse_capped, with_html_classes
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -371,9 +371,16 @@ def parse_page(html: bytes | str | HtmlElement) -> HtmlElement | None:
         return None
     parser = with_html_classes(lxml.etree.HTMLParser(encoding="utf-8", recover=True))
     try:
-        return lxml.html.document_fromstring(data, parser=parser)
+        document = lxml.html.document_fromstring(data, parser=parser)
     except (lxml.etree.LxmlError, ValueError):
         return None
+    if depth_truncated(document):
+        # libxml2 stopped building at its depth limit: the links after it are in a tree
+        # built no deeper (extraction.markup; a browser shows them)
+        capped = parse_capped(html.replace("\x00", ""), repair=False)
+        if capped is not None:
+            return capped
+    return document
 
 
 def _absolute(href: str | None, base: str) -> str | None:

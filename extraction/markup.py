@@ -179,14 +179,16 @@ class CappedBuilder:
         return root
 
 
-def parse_capped(html: str, *, wrap_depth: int = WRAP_DEPTH, max_depth: int = MAX_DEPTH) -> (
-    HtmlElement | None
-):  # fmt: skip
+def parse_capped(
+    html: str, *, wrap_depth: int = WRAP_DEPTH, max_depth: int = MAX_DEPTH, repair: bool = True
+) -> HtmlElement | None:
     """``html`` parsed by libxml2 into a tree no deeper than ``max_depth`` (``None`` when it
-    cannot be parsed)."""
-    from trafilatura.utils import repair_faulty_html  # noqa: PLC0415
+    cannot be parsed). With ``repair``, first repaired as trafilatura repairs what it parses
+    (which imports trafilatura: the crawl process, which reads only links, does without)."""
+    if repair:
+        from trafilatura.utils import repair_faulty_html  # noqa: PLC0415
 
-    html = repair_faulty_html(html, html[:50].lower())  # what trafilatura gives libxml2
+        html = repair_faulty_html(html, html[:50].lower())  # what trafilatura gives libxml2
     for data in (html, html.encode("utf-8", "surrogatepass")):  # as a string, else as bytes
         parser = etree.HTMLParser(
             target=CappedBuilder(wrap_depth, max_depth),

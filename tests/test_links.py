@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from crawler.links import (
@@ -394,6 +397,34 @@ def test_extract_links_of_a_large_page() -> None:
     links = extract_links(html, "https://news.example/")
     assert len(links) == 5000
     assert links[-1] == "https://news.example/story-4999"
+
+
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_extract_links_after_markup_deeper_than_libxml2_builds(as_bytes: bool) -> None:
+    """libxml2 builds no element past 256 levels and drops everything after the first: a
+    listing whose links come inside or after 1,000 nested elements keeps them all."""
+    deep = "<div>" * 1000 + "<a href='/inside'>Inside</a>" + "</div>" * 1000
+    html = f"<html><body><a href='/before'>b</a>{deep}<a href='/after'>a</a></body></html>"
+    page = html.encode() if as_bytes else html
+    assert extract_links(page, "https://news.example/") == [
+        "https://news.example/before",
+        "https://news.example/inside",
+        "https://news.example/after",
+    ]
+
+
+def test_links_are_read_without_loading_trafilatura() -> None:
+    """The crawl process reads listings' links; trafilatura stays in the extraction workers."""
+    program = (
+        "import sys; from crawler.links import extract_links; "
+        "deep = '<div>' * 1000 + \"<a href='/x'>x</a>\" + '</div>' * 1000; "
+        "assert extract_links(deep, 'https://news.example/') == ['https://news.example/x']; "
+        "print('trafilatura' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "False"
 
 
 # --- next_page_links -----------------------------------------------------------------------

@@ -23,6 +23,7 @@ from extraction.authors import (
     name_line,
     starts_with_label,
 )
+from extraction.markup import link_share
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -74,11 +75,6 @@ class TextBylines:
 
 def _text(element: HtmlElement) -> str:
     return " ".join(element.text_content().split())
-
-
-def _link_share(element: HtmlElement, text: str) -> float:
-    linked = sum(len(" ".join(a.text_content().split())) for a in element.iter("a"))
-    return linked / len(text) if text else 0.0
 
 
 def _in_link(element: HtmlElement) -> bool:
@@ -137,7 +133,7 @@ def east_asian_bylines(tree: HtmlElement) -> tuple[list[str], list[str]]:
             text = _text(block)
             if len(text) > MAX_BLOCK_CHARS or _in_link(block):
                 break
-            if _link_share(block, text) > MAX_LINK_SHARE:
+            if link_share(block, text) > MAX_LINK_SHARE:
                 continue
             found_reporters, found_editors = east_asian_byline(text)
             if found_reporters or found_editors:

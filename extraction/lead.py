@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from extraction.markup import link_share
+
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
@@ -154,11 +156,6 @@ def _excluded(element: HtmlElement) -> bool:
     return False
 
 
-def _link_share(element: HtmlElement, text_length: int) -> float:
-    linked = sum(len(_text(link)) for link in element.iterfind(".//a"))
-    return linked / max(text_length, 1)
-
-
 def _comparable(text: str) -> str:
     return _SPACE.sub(" ", text).strip().casefold()
 
@@ -194,10 +191,7 @@ def find_lead(tree: HtmlElement, first_paragraph: str, description: str | None) 
         )
         if not (named or repeats_description) or _excluded(element):
             continue
-        if (
-            element.xpath(_NOT_A_PARAGRAPH_XPATH)
-            or _link_share(element, len(text)) > MAX_LINK_SHARE
-        ):
+        if element.xpath(_NOT_A_PARAGRAPH_XPATH) or link_share(element, text) > MAX_LINK_SHARE:
             continue
         return text
     return None

@@ -83,6 +83,14 @@ PARSER = with_html_classes(
 """The parser of every tree made here, with trafilatura's options."""
 
 
+def link_share(element: HtmlElement, text: str) -> float:
+    """The share of ``text`` (the element's text, white space collapsed) that is the text of the
+    links inside it (collapsed the same way): above a half, navigation or a list of teasers;
+    0.0 for no text."""
+    linked = sum(len(" ".join(a.text_content().split())) for a in element.iterdescendants("a"))
+    return linked / len(text) if text else 0.0
+
+
 def parse_html(html: str) -> HtmlElement | None:
     """``html`` parsed as trafilatura's ``load_html`` parses a string, by :data:`PARSER`:
     ``None`` when it is no HTML (no ``html`` in its first 50 characters, and fewer than two

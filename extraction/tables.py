@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from extraction.markup import link_share
+
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
@@ -71,13 +73,8 @@ class _Table:
         return self.nested or self.column or (self.inside and self.mostly_links())
 
     def mostly_links(self) -> bool:
-        text = _visible_chars(self.element)
-        linked = sum(_visible_chars(anchor) for anchor in self.element.iter("a"))
-        return linked > MAX_LINK_SHARE * text
-
-
-def _visible_chars(element: HtmlElement) -> int:
-    return sum(len(piece.strip()) for piece in element.itertext())
+        text = " ".join(self.element.text_content().split())
+        return link_share(self.element, text) > MAX_LINK_SHARE
 
 
 def layout_tables(tree: HtmlElement) -> list[HtmlElement]:

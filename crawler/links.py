@@ -366,7 +366,8 @@ def parse_page(html: bytes | str | HtmlElement) -> HtmlElement | None:
         return html
     if isinstance(html, bytes):
         _, html = html_to_unicode(None, html)
-    data = html.replace("\x00", "").encode("utf-8", "replace")
+    html = html.replace("\x00", "")
+    data = html.encode("utf-8", "replace")
     if not data.strip():
         return None
     parser = with_html_classes(lxml.etree.HTMLParser(encoding="utf-8", recover=True))
@@ -377,7 +378,7 @@ def parse_page(html: bytes | str | HtmlElement) -> HtmlElement | None:
     if depth_truncated(document):
         # libxml2 stopped building at its depth limit: the links after it are in a tree
         # built no deeper (extraction.markup; a browser shows them)
-        capped = parse_capped(html.replace("\x00", ""), repair=False)
+        capped = parse_capped(html, repair=False)
         if capped is not None:
             return capped
     return document

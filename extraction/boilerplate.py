@@ -96,8 +96,8 @@ SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？", '"', "»", "”", ")
 MAX_LABEL_CHARS = 40
 
 MAX_BYLINE_CHARS = 120
-# lxml selects the few elements worth a look faster than Python walks them all.
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# lxml selects the few elements worth a look faster than Python walks them all.
 _NAMED_ELEMENTS = XPath("//*[@class or @id or @rel or @itemprop]")
 _BYLINE_STRONG = re.compile(r"author-?name|byline|\bbyl\b|journalist-name|submitted-by|posted-by")
 _BYLINE_WEAK = re.compile(r"author|autor|auteur|autore|writer|zuozhe|bianji|xiaobian|firma")

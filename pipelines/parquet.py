@@ -71,7 +71,7 @@ PARQUET_FILE_ROWS = integer(
     10_000,
     "a file is committed when it holds this many rows (about 30 MB; at least "
     "`PARQUET_ROW_GROUP_ROWS`); until then the dedupe stage keeps the keys and signatures of "
-    "its rows in memory (about 4 KB each), so this also bounds the crawl's memory; "
+    "its rows in memory (1-2 KB each), so this also bounds the crawl's memory; "
     "`scrapy compact` merges the files later",
     minimum=1,
 )

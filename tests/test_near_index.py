@@ -81,6 +81,49 @@ def test_pending_index_answers_like_the_stored_one(tmp_path: Path) -> None:
     stored.close()
 
 
+def test_pending_index_reuses_the_rows_of_removed_texts(tmp_path: Path) -> None:
+    # rows freed by a commit are taken by the next texts; growing past the first capacity and
+    # emptying the index entirely (which gives its arrays back) keep the answers the same
+    generator = np.random.default_rng(11)
+    signatures = [generator.integers(0, 2**32, NUM_PERM, dtype=np.uint32) for _ in range(600)]
+    stored, pending = _index("disk", tmp_path), _index("pending", tmp_path)
+    assert isinstance(pending, PendingIndex)
+
+    def add(numbers: range) -> None:
+        entries = [(f"h{n}", f"r{n}", signatures[n]) for n in numbers]
+        stored.add_many(entries)
+        pending.add_many(entries)
+
+    def remove(numbers: range) -> None:
+        stored.remove_many([f"h{n}" for n in numbers])
+        pending.remove_many([f"h{n}" for n in numbers])
+
+    def answers_alike() -> None:
+        assert len(stored) == len(pending)
+        for signature in signatures:
+            probe = signature.copy()
+            probe[generator.choice(NUM_PERM, size=20, replace=False)] += 1
+            assert stored.find(probe) == pending.find(probe)
+            assert stored.find(signature) == pending.find(signature)
+
+    add(range(300))
+    remove(range(0, 300, 2))
+    add(range(300, 450))  # into the freed rows
+    answers_alike()
+    entry = pending.entry("h301")
+    assert entry is not None
+    assert entry[0] == "r301"
+    assert (entry[1] == signatures[301]).all()
+    assert pending.row_id("h0") is None
+    assert pending.entry("h0") is None
+    remove(range(600))
+    assert len(pending) == 0
+    assert pending.find(signatures[301]) is None
+    add(range(450, 600))
+    answers_alike()
+    stored.close()
+
+
 def test_stored_lookups_use_the_index_not_a_scan(tmp_path: Path) -> None:
     # a lookup that scans the bands table costs O(stored texts) and stalls long crawls
     index = NearDuplicateIndex(tmp_path / "near.sqlite3")

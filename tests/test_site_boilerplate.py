@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ from dataset.state.embedded import (
     EmbeddedStores,
     SqliteSiteBoilerplateStore,
 )
-from extraction.site_boilerplate import SiteBoilerplate
+from extraction.site_boilerplate import LineCounts, SiteBoilerplate, line_key
 from extraction.text import content_hash, normalized
 from extraction.worker import PageOptions, Precomputed, precompute
 from pipelines.extract import NotAnArticle
@@ -324,3 +325,30 @@ def test_benchmark_fixture_shows_the_gain() -> None:
     assert plain >= 0.85
     assert learning < plain / 2
     assert second < 0.1
+
+
+def test_line_counts_answer_like_a_dict() -> None:
+    generator = random.Random(7)
+    digests = [line_key(f"line {n}") for n in range(300)]
+    counts = LineCounts([(digests[0], 2), (digests[1], 1), (digests[0], 3)])
+    expected = {digests[0]: 5, digests[1]: 1}  # pairs of one line add up
+    for _ in range(2000):
+        digest = generator.choice(digests)
+        times = generator.randint(1, 3)
+        counts.add(digest, times)
+        expected[digest] = expected.get(digest, 0) + times
+    assert len(counts) == len(expected)
+    assert dict(counts.items()) == expected
+    assert set(counts) == set(expected)
+    for digest in digests:
+        assert counts.get(digest) == expected.get(digest, 0)
+        assert (digest in counts) == (digest in expected)
+    absent = line_key("never counted")
+    assert absent not in counts
+    with pytest.raises(KeyError):
+        counts[absent]
+    assert counts[digests[0]] == expected[digests[0]]
+    floor = sorted(expected.values())[len(expected) // 2]
+    kept = counts.above(floor)
+    assert dict(kept.items()) == {d: n for d, n in expected.items() if n > floor}
+    assert dict(LineCounts(counts.items()).items()) == expected  # as a store reads them back

@@ -45,6 +45,7 @@ from dataset.state.base import (
     key_digest,
 )
 from dataset.state.near_index import DEFAULT_THRESHOLD, Match, band_keys, best_match
+from extraction.site_boilerplate import LineCounts
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -640,7 +641,7 @@ class RedisSiteBoilerplateStore:
         counts = {as_bytes(digest): int(count) for digest, count in lines.items()}
         for digest, added in site.added.items():
             counts[digest] = counts.get(digest, 0) + added
-        site.counts = counts
+        site.counts = LineCounts(counts.items())
         if len(site.counts) > learner.max_lines:
             learner.forget_rarest(site)
 

@@ -58,8 +58,9 @@ SITE_BOILERPLATE_SAVE_EVERY = integer(
 SITE_BOILERPLATE_MAX_SITES = integer(
     "SITE_BOILERPLATE_MAX_SITES",
     1000,
-    "sites whose tables stay in memory; past it the least recently seen half are saved and "
-    "unloaded (loaded again when their site comes back)",
+    "sites whose tables stay in memory (12 bytes a line counted, at most "
+    "`SITE_BOILERPLATE_MAX_LINES` lines a site: 60 MB at the defaults); past it the least "
+    "recently seen half are saved and unloaded (loaded again when their site comes back)",
     minimum=1,
 )
 SETTINGS = (

@@ -13,7 +13,6 @@ with its reason, and not requested again before ``INCREMENTAL_NOT_ARTICLE_RECHEC
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
@@ -23,6 +22,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from crawler.sources import duration_setting
+from crawler.url_digests import DigestSet, url_digest
 from extraction.dates import to_utc
 from extraction.urls import normalize_url
 from pipelines.extract import NotAnArticle, NotHtml
@@ -68,12 +68,6 @@ REMEMBERED_DROPS = (NotAnArticle, NotHtml)
 an empty page, a timeout or a crashed worker may not, and is asked for again."""
 
 
-def url_digest(url: str) -> int:
-    """A 64-bit digest of a URL, for the sets that count each URL once in a crawl (8 bytes
-    and a set slot each)."""
-    return int.from_bytes(hashlib.blake2b(url.encode(), digest_size=8).digest(), "big")
-
-
 class IncrementalMiddleware(BaseSpiderMiddleware):
     """Drops article requests for stored pages; lets changed ones through as refetches (off,
     every listed article is fetched again, and the dedupe stage still keeps the dataset free of
@@ -92,10 +86,10 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         self.tracking_params = tracking_params
         self.recheck = recheck
         self.state: CrawlStateStore | None = None
-        self.skipped: set[int] = set()
+        self.skipped = DigestSet()
         """A 64-bit digest of each stored article's URL skipped in this crawl: a page listed
-        by a feed and a sitemap is one article skipped twice (8 bytes and a set slot each)."""
-        self.skipped_rejected: set[int] = set()
+        by a feed and a sitemap is one article skipped twice."""
+        self.skipped_rejected = DigestSet()
         """The same, for pages skipped as dropped earlier as no article."""
 
     @classmethod
@@ -145,9 +139,7 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
             return request
         stats.inc_value("news/incremental/known_skipped")
         self.crawler.signals.send_catch_log(article_skipped, request=request, reason="known")
-        digest = url_digest(url)
-        if digest not in self.skipped:
-            self.skipped.add(digest)
+        if self.skipped.add(url_digest(url)):
             stats.inc_value("news/incremental/known_articles")
         return None
 
@@ -188,9 +180,7 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         assert stats is not None
         stats.inc_value("news/incremental/rejected_skipped")
         self.crawler.signals.send_catch_log(article_skipped, request=request, reason="rejected")
-        digest = url_digest(url)
-        if digest not in self.skipped_rejected:
-            self.skipped_rejected.add(digest)
+        if self.skipped_rejected.add(url_digest(url)):
             stats.inc_value(f"news/incremental/rejected_pages/{rejection.reason}")
             logger.debug(
                 "Dropped as %s on %s, not asked for again before %s: %s",

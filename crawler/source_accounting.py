@@ -21,9 +21,10 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.incremental import ARTICLE_META, RECHECK_META, url_digest
+from crawler.incremental import ARTICLE_META, RECHECK_META
 from crawler.links import site_host
 from crawler.sources import duration_setting
+from crawler.url_digests import DigestSet, url_digest
 from dataset.health import Finding, HealthRules, judge_run
 from dataset.layout import owner_tag
 from dataset.run_history import RunInfo, SourceRun, per_run, read_recent_runs, write_runs
@@ -176,7 +177,7 @@ class SourceAccounting:
         """What the health rules found at the end of the run."""
         self.started = datetime.now(UTC)
         self.sources: dict[str, SourceRun] = {}
-        self._discovered: set[int] = set()
+        self._discovered = DigestSet()
         """A 64-bit digest of each article URL counted as discovered (listed twice, once)."""
         self._pending: dict[str, tuple[str, datetime | None, int]] = {}
         """Articles accepted and not yet committed: their URL, source, publication time and
@@ -234,9 +235,7 @@ class SourceAccounting:
 
     def _discover(self, request: Request) -> SourceRun:
         run = self.source(self.source_of(request))
-        digest = url_digest(request.url)
-        if digest not in self._discovered:
-            self._discovered.add(digest)
+        if self._discovered.add(url_digest(request.url)):
             run.discovered += 1
         return run
 

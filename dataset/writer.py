@@ -272,11 +272,11 @@ class DatasetWriter:
         committed = self.commit()
         return [committed] if committed else []
 
-    def discard(self) -> None:
+    def discard(self) -> int:
         """Drop the file being written (after a write error): close it and delete it, so that
-        nothing partial stays behind. (In a store the close may complete the upload, valid
-        rows the state does not know: visible until the delete, recorded by the next crawl if
-        the delete fails too.)"""
+        nothing partial stays behind; returns how many rows it held. (In a store the close may
+        complete the upload, valid rows the state does not know: visible until the delete,
+        recorded by the next crawl if the delete fails too.)"""
         for writer in (self._writer, self._html_writer):
             if writer is not None:
                 with contextlib.suppress(Exception):
@@ -291,9 +291,10 @@ class DatasetWriter:
                     Path(path).unlink(missing_ok=True)
         self._writer = self._html_writer = None
         self._tmp_path = self._html_tmp_path = None
-        self._rows = 0
+        dropped, self._rows = self._rows, 0
         self._keys = []
         self.opened_at = None
+        return dropped
 
     def commit(self) -> CommittedFile | None:
         """Close the current file and move it into the dataset; ``None`` if none is open."""

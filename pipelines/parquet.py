@@ -313,7 +313,7 @@ class ParquetPipeline:
                 last = await self._in_writer_thread(self.writer.commit)
                 committed += [last] if last else []
         except OSError as exc:
-            self._write_failed(exc, lost=len(batches) + self.writer.open_rows)
+            await self._write_failed(exc, unwritten=len(batches))
         self._announce(committed)
 
     def _commit_forbidden(self) -> str | None:
@@ -333,12 +333,17 @@ class ParquetPipeline:
         self.stats.inc_value("news/parquet/rows_discarded", rows)
         logger.warning("Not committing the %d articles this crawl holds: %s", rows, reason)
 
-    def _write_failed(self, exc: OSError, *, lost: int) -> None:
-        if self.failed:  # a flush that was under way failed too: already reported
+    async def _write_failed(self, exc: OSError, *, unwritten: int) -> None:
+        """Stop writing after ``exc``: the open file is deleted, and its rows and the
+        ``unwritten`` ones of the failed flush are counted as lost."""
+        reported, self.failed = self.failed, True
+        # In the writer thread, after the writes already queued there: a flush under way when
+        # this one failed may have opened a new file since (its write can succeed: its rows
+        # are lost with the file), and the writer is not to be touched from two threads.
+        lost = unwritten + await self._in_writer_thread(self.writer.discard)
+        if reported:  # a flush that was under way failed too
             self.stats.inc_value("news/parquet/rows_lost", lost)
             return
-        self.failed = True
-        self.writer.discard()
         self.stats.inc_value("news/parquet/write_error")
         self.stats.inc_value("news/parquet/rows_lost", lost)
         logger.error(

@@ -581,6 +581,57 @@ def test_a_write_error_stops_the_crawl_and_leaves_nothing_partial(
     assert announced == []
 
 
+def test_a_write_under_way_when_another_fails_leaves_nothing_either(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two flushes queued for the writer thread: the first fails (the disk is full), the
+    # second, already queued, then opens a new file and its write succeeds. That file too must
+    # go: the discard runs in the writer thread, after the writes queued before it.
+    crawler = get_crawler(
+        settings_dict={
+            "OUTPUT_DIR": str(tmp_path),
+            "PARQUET_ROW_GROUP_ROWS": 1,
+            "HTML_ARCHIVE_ENABLED": True,
+        }
+    )
+    pipeline = build_from_crawler(ParquetPipeline, crawler)
+    pipeline.writer.open()
+    writer_thread = asyncio.Lock()  # one function at a time, in the order asked (FIFO)
+
+    async def in_order(function: Any, *args: Any) -> Any:
+        async with writer_thread:
+            await asyncio.sleep(0)  # the other flush asks meanwhile
+            return function(*args)
+
+    class Engine:
+        async def close_spider_async(self, *, reason: str) -> None:
+            pass
+
+    monkeypatch.setattr(pipeline, "_in_writer_thread", in_order)
+    monkeypatch.setattr(type(crawler), "engine", Engine(), raising=False)
+    writes = 0
+    real_write_slice = pipeline.writer._write_slice
+
+    def first_write_fails(*args: Any) -> None:
+        nonlocal writes
+        writes += 1
+        if writes == 1:
+            raise OSError(28, "No space left on device", str(tmp_path / "state" / "tmp"))
+        real_write_slice(*args)
+
+    monkeypatch.setattr(pipeline.writer, "_write_slice", first_write_fails)
+
+    async def scenario() -> None:
+        await asyncio.gather(*(pipeline.process_item(article_item(n)) for n in (1, 2)))
+
+    asyncio.run(scenario())
+    assert writes == 2  # the second write ran, after the failure, into a file of its own
+    assert crawler.stats.get_value("news/parquet/write_error") == 1
+    assert crawler.stats.get_value("news/parquet/rows_lost") == 2
+    assert data_files(tmp_path / "articles") == []
+    assert list((tmp_path / "state" / "tmp").iterdir()) == []
+
+
 PANDAS_AFTER_A_CRAWL = """
 import sys
 import pyarrow as pa

@@ -529,6 +529,36 @@ def test_archive_is_off_by_default(tmp_path: Path) -> None:
 # --- write errors --------------------------------------------------------------------------
 
 
+def disk_full_at(
+    pipeline: ParquetPipeline, monkeypatch: pytest.MonkeyPatch, write: int
+) -> list[int]:
+    """Make the writer's ``write``-th row group fail as on a full disk; returns a list that
+    grows by one for every write tried."""
+    tried: list[int] = []
+    real_write_slice = pipeline.writer._write_slice
+
+    def writing(*args: Any) -> None:
+        tried.append(len(tried))
+        if len(tried) == write:
+            raise OSError(28, "No space left on device", str(pipeline.writer.tmp))
+        real_write_slice(*args)
+
+    monkeypatch.setattr(pipeline.writer, "_write_slice", writing)
+    return tried
+
+
+def stops_asked(crawler: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The reasons the pipeline asks the engine to stop the crawl for, recorded."""
+    stops: list[str] = []
+
+    class Engine:
+        async def close_spider_async(self, *, reason: str) -> None:
+            stops.append(reason)
+
+    monkeypatch.setattr(type(crawler), "engine", Engine(), raising=False)
+    return stops
+
+
 def test_a_write_error_stops_the_crawl_and_leaves_nothing_partial(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -541,28 +571,13 @@ def test_a_write_error_stops_the_crawl_and_leaves_nothing_partial(
         announced.append(file)
 
     crawler.signals.connect(on_committed, signal=articles_committed)
-    stops: list[str] = []
 
     async def in_this_thread(function: Any, *args: Any) -> Any:
         return function(*args)
 
-    class Engine:
-        async def close_spider_async(self, *, reason: str) -> None:
-            stops.append(reason)
-
     monkeypatch.setattr(pipeline, "_in_writer_thread", in_this_thread)
-    monkeypatch.setattr(type(crawler), "engine", Engine(), raising=False)
-    writes = 0
-    real_write_slice = pipeline.writer._write_slice
-
-    def disk_fills_up(*args: Any) -> None:
-        nonlocal writes
-        writes += 1
-        if writes == 2:
-            raise OSError(28, "No space left on device", str(tmp_path / "state" / "tmp"))
-        real_write_slice(*args)
-
-    monkeypatch.setattr(pipeline.writer, "_write_slice", disk_fills_up)
+    stops = stops_asked(crawler, monkeypatch)
+    disk_full_at(pipeline, monkeypatch, write=2)
 
     async def scenario() -> None:
         for index in range(6):
@@ -603,29 +618,16 @@ def test_a_write_under_way_when_another_fails_leaves_nothing_either(
             await asyncio.sleep(0)  # the other flush asks meanwhile
             return function(*args)
 
-    class Engine:
-        async def close_spider_async(self, *, reason: str) -> None:
-            pass
-
     monkeypatch.setattr(pipeline, "_in_writer_thread", in_order)
-    monkeypatch.setattr(type(crawler), "engine", Engine(), raising=False)
-    writes = 0
-    real_write_slice = pipeline.writer._write_slice
-
-    def first_write_fails(*args: Any) -> None:
-        nonlocal writes
-        writes += 1
-        if writes == 1:
-            raise OSError(28, "No space left on device", str(tmp_path / "state" / "tmp"))
-        real_write_slice(*args)
-
-    monkeypatch.setattr(pipeline.writer, "_write_slice", first_write_fails)
+    stops = stops_asked(crawler, monkeypatch)
+    writes = disk_full_at(pipeline, monkeypatch, write=1)
 
     async def scenario() -> None:
         await asyncio.gather(*(pipeline.process_item(article_item(n)) for n in (1, 2)))
 
     asyncio.run(scenario())
-    assert writes == 2  # the second write ran, after the failure, into a file of its own
+    assert len(writes) == 2  # the second write ran, after the failure, into a file of its own
+    assert stops == ["write_error"]
     assert crawler.stats.get_value("news/parquet/write_error") == 1
     assert crawler.stats.get_value("news/parquet/rows_lost") == 2
     assert data_files(tmp_path / "articles") == []

@@ -39,13 +39,7 @@ class DigestSet:
             return False
         if digest == 0:
             return self._has_zero
-        slots, mask = self._slots, len(self._slots) - 1
-        index = digest & mask
-        while (found := slots[index]) != 0:
-            if found == digest:
-                return True
-            index = (index + 1) & mask
-        return False
+        return self._slots[_slot(self._slots, digest)] == digest
 
     def add(self, digest: int) -> bool:
         """Add ``digest``; ``True`` when it was not in the set."""
@@ -53,24 +47,24 @@ class DigestSet:
             new = not self._has_zero
             self._has_zero = True
             return new
-        if not self._place(self._slots, digest):
+        index = _slot(self._slots, digest)
+        if self._slots[index] == digest:
             return False
+        self._slots[index] = digest
         self._stored += 1
         if 2 * self._stored > len(self._slots):
             grown = array("Q", bytes(16 * len(self._slots)))
             for stored in self._slots:
                 if stored:
-                    self._place(grown, stored)
+                    grown[_slot(grown, stored)] = stored
             self._slots = grown
         return True
 
-    @staticmethod
-    def _place(slots: array[int], digest: int) -> bool:
-        mask = len(slots) - 1
-        index = digest & mask
-        while (found := slots[index]) != 0:
-            if found == digest:
-                return False
-            index = (index + 1) & mask
-        slots[index] = digest
-        return True
+
+def _slot(slots: array[int], digest: int) -> int:
+    """The slot holding ``digest``, else the free one it goes to (linear probing)."""
+    mask = len(slots) - 1
+    index = digest & mask
+    while (found := slots[index]) != 0 and found != digest:
+        index = (index + 1) & mask
+    return index

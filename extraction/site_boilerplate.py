@@ -40,8 +40,8 @@ class LineCounts:
     two sorted arrays, 12 bytes a line.
 
     A crawl keeps these for every site it meets (up to ``SITE_BOILERPLATE_MAX_SITES`` sites of
-    up to ``max_lines`` lines); in a dict a line took about 100 bytes, and 2,000 lines for each
-    of 226 sites (a 50,000-page crawl) were ~45 MiB of the crawl process.
+    up to ``max_lines`` lines); in a dict a line took about 80 bytes: the 476,015 lines of 226
+    sites at the end of a 50,000-page crawl, ~38 MiB of the crawl process.
     """
 
     __slots__ = ("_counts", "_keys")
@@ -62,17 +62,17 @@ class LineCounts:
         return (_digest(number) for number in self._keys)
 
     def __contains__(self, digest: object) -> bool:
-        return isinstance(digest, bytes) and self._find(_number(digest)) >= 0
+        return isinstance(digest, bytes) and self._position(_number(digest))[1]
 
     def __getitem__(self, digest: bytes) -> int:
-        index = self._find(_number(digest))
-        if index < 0:
+        index, found = self._position(_number(digest))
+        if not found:
             raise KeyError(digest)
         return self._counts[index]
 
     def get(self, digest: bytes, default: int = 0) -> int:
-        index = self._find(_number(digest))
-        return self._counts[index] if index >= 0 else default
+        index, found = self._position(_number(digest))
+        return self._counts[index] if found else default
 
     def items(self) -> Iterator[tuple[bytes, int]]:
         pairs = zip(self._keys, self._counts, strict=True)
@@ -81,8 +81,8 @@ class LineCounts:
     def add(self, digest: bytes, count: int = 1) -> None:
         """Count ``digest`` on ``count`` more pages."""
         number = _number(digest)
-        index = bisect_left(self._keys, number)
-        if index < len(self._keys) and self._keys[index] == number:
+        index, found = self._position(number)
+        if found:
             self._counts[index] = min(self._counts[index] + count, _MAX_COUNT)
         else:
             self._keys.insert(index, number)
@@ -91,14 +91,16 @@ class LineCounts:
     def above(self, floor: int) -> LineCounts:
         """The lines counted on more than ``floor`` pages."""
         kept = LineCounts()
-        pairs = zip(self._keys, self._counts, strict=True)
-        kept._keys = array("Q", (number for number, count in pairs if count > floor))
-        kept._counts = array("I", (n for n in self._counts if n > floor))
+        for number, count in zip(self._keys, self._counts, strict=True):
+            if count > floor:
+                kept._keys.append(number)
+                kept._counts.append(count)
         return kept
 
-    def _find(self, number: int) -> int:
+    def _position(self, number: int) -> tuple[int, bool]:
+        """Where ``number`` is in the keys, or goes; and whether it is there."""
         index = bisect_left(self._keys, number)
-        return index if index < len(self._keys) and self._keys[index] == number else -1
+        return index, index < len(self._keys) and self._keys[index] == number
 
 
 _MAX_COUNT = 2**32 - 1

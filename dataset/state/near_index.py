@@ -94,20 +94,17 @@ class PendingIndex:
 
     def row_id(self, content_hash: str) -> str | None:
         slot = self._slots.get(content_hash)
-        if slot is None:
-            return None
-        holder = self._holders[slot]
-        assert holder is not None
-        return holder[1]
+        return None if slot is None else self._row_id(slot)
 
     def entry(self, content_hash: str) -> tuple[str, np.ndarray] | None:
         """The row id and signature stored with a text, or ``None``."""
         slot = self._slots.get(content_hash)
-        if slot is None:
-            return None
+        return None if slot is None else (self._row_id(slot), self._signatures[slot].copy())
+
+    def _row_id(self, slot: int) -> str:
         holder = self._holders[slot]
-        assert holder is not None
-        return holder[1], self._signatures[slot].copy()
+        assert holder is not None, "a text's place is held"
+        return holder[1]
 
     def find(self, signature: np.ndarray) -> Match | None:
         if not self._slots:

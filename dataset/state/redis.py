@@ -29,6 +29,7 @@ import socket
 import threading
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from itertools import chain
 from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
@@ -638,10 +639,8 @@ class RedisSiteBoilerplateStore:
             pages, lines = pipe.execute()
         # what this worker counted and has not saved yet stays on top
         site.pages = int(pages or 0) + site.pages_added
-        counts = {as_bytes(digest): int(count) for digest, count in lines.items()}
-        for digest, added in site.added.items():
-            counts[digest] = counts.get(digest, 0) + added
-        site.counts = LineCounts(counts.items())
+        stored = ((as_bytes(digest), int(count)) for digest, count in lines.items())
+        site.counts = LineCounts(chain(stored, site.added.items()))  # the pairs of a line add up
         if len(site.counts) > learner.max_lines:
             learner.forget_rarest(site)
 

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Literal
 
 from lxml.etree import XPath
 
+from extraction.text import without_invisible
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
@@ -130,7 +132,10 @@ _LIST_MARK = re.compile(r"^[-•*·–—]\s*")
 _LABEL = re.compile(rf"^[^:\n]{{1,{MAX_LABEL_CHARS}}}:\s*")
 _CREDIT = re.compile(
     r"©|(?<!\w)\(c\)\s+(?:\d{4}\b|[A-Z])|^(?:photo|photos|foto|fotos|fot\.|bild|bilder|image|imagen|imagem|"
-    r"crédits? photos?|credits?|picture|illustration)\s*[:/]",
+    r"crédits? photos?|credits?|picture|illustration|symbolbild|"
+    # "Photo credit:", "Image d'illustration :", "Image illustrative :", "Foto ilustrativa:"
+    r"(?:photo|image|foto|imagen|imagem|picture)\s+(?:credits?|d['’]\s?illustration|"
+    r"illustrative|ilustrativa|illustrativa))\s*[:/]",
     re.IGNORECASE,
 )
 # An agency signature: "aja/PAP", "tw/dpa", "(dpa/AFP)".
@@ -194,8 +199,8 @@ _PROMPT = re.compile(
 
 
 def key(text: str) -> str:
-    """Text compared without case, white space and list marks."""
-    return "".join(_LIST_MARK.sub("", text.strip()).split()).casefold()
+    """Text compared without case, white space, invisible characters and list marks."""
+    return "".join(_LIST_MARK.sub("", without_invisible(text).strip()).split()).casefold()
 
 
 @dataclass

@@ -12,6 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 from extraction.markup import link_share
+from extraction.text import without_invisible
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -157,7 +158,7 @@ def _excluded(element: HtmlElement) -> bool:
 
 
 def _comparable(text: str) -> str:
-    return _SPACE.sub(" ", text).strip().casefold()
+    return _SPACE.sub(" ", without_invisible(text)).strip().casefold()
 
 
 def find_lead(tree: HtmlElement, first_paragraph: str, description: str | None) -> str | None:

@@ -38,6 +38,13 @@ def normalize_text(text: str) -> str:
     return "\n\n".join(part for part in paragraphs if part)
 
 
+def without_invisible(text: str) -> str:
+    """``text`` without the control and invisible formatting characters :func:`normalize_text`
+    removes: texts read from the page (a soft hyphen in every long word of a hyphenated
+    French or German site) compare equal to the extracted text, which has none."""
+    return _INVISIBLE.sub("", text)
+
+
 def normalize_field(value: str | None) -> str | None:
     """A one-line field (title, description, ...): NFC, white space collapsed; empty is None."""
     if value is None:

@@ -53,6 +53,9 @@ def _dropped(paragraphs: list[str], scan: PageScan = NO_SCAN, headlines: tuple =
         ("— Item", "item"),
         ("STRASSE", "strasse"),
         ("Straße", "strasse"),  # casefold, not lower
+        # a page's soft hyphens and zero-width spaces: the extracted text has none
+        ("Ver\u00adkehrs\u00adwende", "verkehrswende"),
+        ("zero\u200bwidth\ufeff", "zerowidth"),
         ("", ""),
         ("   ", ""),
     ],
@@ -406,6 +409,11 @@ def test_teaser_rule_ignores_long_paragraphs() -> None:
         "Imagen: Archivo",
         "Crédits photos : Bestimage",
         "Credit: AP",
+        "Photo credit: Jane Doe",
+        "Image illustrative : Lots of Lego by Ninja Brick",
+        "Image d’illustration : Getty",
+        "Foto ilustrativa: Archivo",
+        "Symbolbild: dpa",
         "aja/PAP",
         "tw/dpa",
         "(dpa/AFP)",
@@ -413,6 +421,14 @@ def test_teaser_rule_ignores_long_paragraphs() -> None:
 )
 def test_credit_rule(credit: str) -> None:
     assert _dropped([FIRST, credit, SECOND]) == [credit]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Image of the day: a heron on the frozen lake", "Photo finish: the race was decided late"],
+)
+def test_credit_rule_needs_a_credit_word_before_the_colon(text: str) -> None:
+    assert _dropped([FIRST, text, SECOND]) == []
 
 
 def test_credit_rule_ignores_long_paragraphs() -> None:

@@ -66,3 +66,9 @@ def test_only_before_the_body() -> None:
 def test_no_lead_when_the_body_starts_with_it() -> None:
     page = _page(f"<p class='lead'>{LEAD}</p>")
     assert find_lead(fromstring(page), LEAD, None) is None
+
+
+def test_no_lead_when_the_body_starts_with_it_hyphenated() -> None:
+    # the page's soft hyphens are not in the extracted text
+    page = _page(f"<p class='lead'>{LEAD.replace('conference', 'con&shy;fer&shy;ence')}</p>")
+    assert find_lead(fromstring(page), LEAD, None) is None

@@ -62,6 +62,16 @@ def test_readability_keeps_paragraphs_whatever_their_white_space_and_case() -> N
     assert trim_ends(["Share this article", *ARTICLE], other) == ["Share this article", *ARTICLE]
 
 
+def test_readability_keeps_paragraphs_whatever_their_soft_hyphens() -> None:
+    # a hyphenated site: readability reads the page's soft hyphens, trafilatura's text has none
+    closing = "Without free research, we have no future"
+    other = (
+        OTHER.replace("council", "coun\u00adcil")
+        + "\nWith\u00adout free re\u00adsearch, we have no future"
+    )
+    assert trim_ends([*ARTICLE, closing], other) == [*ARTICLE, closing]
+
+
 def test_no_opinion_when_readability_chose_too_little() -> None:
     paragraphs = ["30 January 2024", *ARTICLE, "Share"]
     assert trim_ends(paragraphs, THIRD) == paragraphs  # another part of the page

@@ -16,6 +16,7 @@ from extraction.text import (
     normalize_text,
     normalized,
     paragraphs_of,
+    without_invisible,
     word_count,
 )
 
@@ -46,6 +47,7 @@ def test_normalize_text_composes_decomposed_characters() -> None:
 )
 def test_normalize_text_removes_invisible_characters(raw: str, expected: str) -> None:
     assert normalize_text(raw) == expected
+    assert without_invisible(raw) == expected
 
 
 @pytest.mark.parametrize("joiner", ["\u200c", "\u200d"])

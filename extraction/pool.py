@@ -71,9 +71,16 @@ class _WorkerProcess(ForkServerProcess):
         spec = getattr(main, "__spec__", None)
         hidden = {name: main.__dict__.pop(name) for name in ("__file__",) if name in main.__dict__}
         main.__spec__ = None
+        # Ctrl-C in a terminal reaches the whole process group. The fork server (started by
+        # the first launch, with multiprocessing's resource tracker) ignores it, and so do the
+        # workers, but only once they run: before, while the server imports the extraction
+        # library (a second), it would die with a KeyboardInterrupt traceback, and the crawl
+        # with it. Started with SIGINT blocked (a mask is inherited), they never see one.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             return popen_forkserver.Popen(process_obj)
         finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             main.__spec__ = spec
             main.__dict__.update(hidden)
 

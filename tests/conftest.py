@@ -85,6 +85,19 @@ class CrawlResult:
         return self.report.get("stats", {})
 
 
+def session_processes(session: int) -> list[str]:
+    """The processes of a session that still run (``ps`` lines; a zombie has exited): a crawl
+    started as a session's leader (``start_new_session``) holds in it every process it
+    starts."""
+    return [
+        line
+        for line in subprocess.run(
+            ["ps", "-e", "-o", "sid=,pid=,stat=,args="], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        if line.split()[0] == str(session) and not line.split()[2].startswith("Z")
+    ]
+
+
 def dataset_rows(output_dir: Path) -> list[dict[str, Any]]:
     """Every row of the dataset under ``output_dir``, read back with pyarrow."""
     return [

@@ -18,7 +18,7 @@ from crawler.addon import DECLARED
 from crawler.commands.crawl import crawl_failed
 from crawler.settings_check import settings_problem
 from dataset.layout import data_files, host_name
-from tests.conftest import ROOT, run_crawl
+from tests.conftest import ROOT, run_crawl, session_processes
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -287,14 +287,7 @@ def test_the_crawl_returns_once_every_process_it_started_has_exited(
         cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     _, errors = crawl.communicate(timeout=240)
-    session = crawl.pid  # the session it leads holds every process it started
-    left = [
-        line
-        for line in subprocess.run(
-            ["ps", "-e", "-o", "sid=,pid=,stat=,args="], capture_output=True, text=True, check=True
-        ).stdout.splitlines()
-        if line.split()[0] == str(session)
-    ]
+    left = session_processes(crawl.pid)
     assert crawl.returncode == 0, errors[-2000:]
     assert left == []
     assert len(data_files(tmp_path / "articles")) == 1

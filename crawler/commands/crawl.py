@@ -32,6 +32,7 @@ from crawler.commands import (
     scrapy_options,
     stop,
 )
+from crawler.early_stop import stop_after_opening
 from crawler.progress import CrawlProgress
 from crawler.run_summary import run_summary
 from crawler.source_accounting import SOURCE_HEALTH_EXIT_STATUS, SourceAccounting
@@ -160,7 +161,8 @@ class Command(ScrapyCrawlCommand):
                     self.lock.taken_over,
                 )
             crawler = self._create_crawler(args[0])
-            self.crawler_process.crawl(crawler, **opts.spargs)
+            crawl = self.crawler_process.crawl(crawler, **opts.spargs)
+            stop_after_opening(crawler, crawl)
             try:
                 self.crawler_process.start()
             finally:

@@ -1,0 +1,44 @@
+"""When a graceful stop waits for the crawl to open (crawler/early_stop.py); the stop itself,
+asked of a real crawl while it opens, is in tests/test_shutdown.py."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from twisted.internet.defer import Deferred
+
+from crawler.early_stop import _done, _opening
+
+
+@pytest.mark.parametrize(
+    ("crawling", "engine", "opening"),
+    [
+        (True, None, True),  # the spider is being made, no engine yet
+        (True, SimpleNamespace(running=False), True),  # the spider opens
+        (True, SimpleNamespace(running=True), False),  # the engine runs: stop it now
+        (False, SimpleNamespace(running=False), False),  # stopped, or the opening failed
+        (False, None, False),
+    ],
+)
+def test_opening(crawling: bool, engine: Any, opening: bool) -> None:
+    assert _opening(SimpleNamespace(crawling=crawling, _engine=engine)) is opening  # type: ignore[arg-type]
+
+
+def test_a_crawl_is_done_when_its_deferred_has_fired() -> None:
+    crawl: Deferred[None] = Deferred()
+    assert not _done(crawl)
+    crawl.callback(None)
+    assert _done(crawl)
+
+
+def test_a_crawl_is_done_when_its_task_is() -> None:
+    async def main() -> tuple[bool, bool]:
+        crawl = asyncio.get_running_loop().create_future()
+        before = _done(crawl)
+        crawl.set_result(None)
+        return before, _done(crawl)
+
+    assert asyncio.run(main()) == (False, True)

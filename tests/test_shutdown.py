@@ -68,55 +68,88 @@ def test_sigterm_writes_every_accepted_article(tmp_path: Path) -> None:
     assert "Traceback" not in log
 
 
+def _held_crawl(tmp_path: Path, server: Any, phase: str) -> subprocess.Popen[str]:
+    """A crawl of the demo site whose spider is held opening or closing (tests/slow_spider.py),
+    started as the leader of a session, once it is held (its cue file written)."""
+    mark = tmp_path / "held"
+    held = ["-s", f"SLOW_SPIDER_MARK={mark}", "-s", "SLOW_SPIDER_SECONDS=1"]
+    if phase == "opening":
+        extensions = {**project_settings.EXTENSIONS, "tests.slow_spider.SlowOpening": 0}
+        held += ["-s", f"EXTENSIONS={json.dumps(extensions)}"]
+    else:
+        pipelines = {**project_settings.ITEM_PIPELINES, "tests.slow_spider.SlowClosing": 900}
+        held += ["-s", f"ITEM_PIPELINES={json.dumps(pipelines)}"]
+    command = [sys.executable, "-m", "scrapy", "crawl", "news",
+               "-a", f"sitemaps={base_url(server)}/sitemap.xml", "-s", f"OUTPUT_DIR={tmp_path}",
+               *held, "--logfile", str(tmp_path / "crawl.log")]  # fmt: skip
+    for setting in FAST_SETTINGS:
+        command += ["-s", setting]
+    crawl = subprocess.Popen(
+        command, cwd=ROOT, start_new_session=True, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not mark.exists():
+        if crawl.poll() is not None or time.monotonic() > deadline:
+            os.killpg(crawl.pid, signal.SIGKILL)
+            pytest.fail(f"the crawl was never held {phase}: {crawl.communicate()}")
+        time.sleep(0.005)
+    return crawl
+
+
+@dataclass(frozen=True)
+class Stop:
+    phase: str
+    """When: the spider ``opening`` or ``closing``."""
+    signal: signal.Signals
+    to_the_group: bool
+    status: int
+    """The crawl's exit status."""
+    reason: str
+    """Its finish reason."""
+
+
 @pytest.mark.parametrize(
-    ("stop", "to_the_group"),
+    "stop",
     [
         # a scheduler cancelling the job: SIGTERM to the crawl process
-        (signal.SIGTERM, False),
+        Stop("opening", signal.SIGTERM, to_the_group=False, status=1, reason="shutdown"),
         # Ctrl-C in a terminal: SIGINT to the whole process group, the extraction workers'
         # fork server too, which is then importing the extraction library
-        (signal.SIGINT, True),
+        Stop("opening", signal.SIGINT, to_the_group=True, status=1, reason="shutdown"),
+        # while the pipelines write what they hold: the crawl had finished, and it still has
+        Stop("closing", signal.SIGTERM, to_the_group=False, status=0, reason="finished"),
+        Stop("closing", signal.SIGINT, to_the_group=True, status=0, reason="finished"),
     ],
+    ids=lambda stop: f"{stop.phase}-{stop.signal.name}",
 )
-def test_a_stop_asked_while_the_crawl_opens_stops_it(
-    tmp_path: Path, stop: signal.Signals, to_the_group: bool
+def test_a_stop_asked_while_the_spider_opens_or_closes_waits_for_it(
+    tmp_path: Path, stop: Stop
 ) -> None:
-    mark = tmp_path / "opening"
-    extensions = {**project_settings.EXTENSIONS, "tests.slow_opening.SlowOpening": 0}
     with serve(load_site()) as server:
-        command = [sys.executable, "-m", "scrapy", "crawl", "news",
-                   "-a", f"sitemaps={base_url(server)}/sitemap.xml",
-                   "-s", f"OUTPUT_DIR={tmp_path}", "-s", f"EXTENSIONS={json.dumps(extensions)}",
-                   "-s", f"SLOW_OPENING_MARK={mark}", "-s", "SLOW_OPENING_SECONDS=1",
-                   "--logfile", str(tmp_path / "crawl.log")]  # fmt: skip
-        for setting in FAST_SETTINGS:
-            command += ["-s", setting]
-        crawl = subprocess.Popen(
-            command, cwd=ROOT, start_new_session=True, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
+        crawl = _held_crawl(tmp_path, server, stop.phase)
         try:
-            deadline = time.monotonic() + 60
-            while not mark.exists():
-                assert crawl.poll() is None, crawl.communicate()
-                assert time.monotonic() < deadline, "the crawl never opened"
-                time.sleep(0.005)
-            (os.killpg if to_the_group else os.kill)(crawl.pid, stop)
-            # Scrapy took the stop for done, stopped under the opening spider, and the process
-            # then waited forever for the extraction pool's threads
+            (os.killpg if stop.to_the_group else os.kill)(crawl.pid, stop.signal)
+            # Scrapy took the stop for done and stopped under the spider; the process then
+            # waited forever for the threads of the extraction pool or of the reactor
             output, errors = crawl.communicate(timeout=60)
         finally:
             if crawl.poll() is None:
                 os.killpg(crawl.pid, signal.SIGKILL)
                 crawl.wait()
-    assert crawl.returncode == 1, errors[-3000:]
-    assert output.splitlines()[-1] == "crawl failed: the crawl did not finish normally (shutdown)"
+    assert crawl.returncode == stop.status, errors[-3000:]
+    if stop.status:
+        failed = f"crawl failed: the crawl did not finish normally ({stop.reason})"
+        assert output.splitlines()[-1] == failed
     assert "Traceback" not in errors  # the fork server's KeyboardInterrupt, once
     assert session_processes(crawl.pid) == []
     [report_file] = (tmp_path / "state" / "crawls").glob("*.json")
     report: dict[str, Any] = json.loads(report_file.read_text(encoding="utf-8"))
-    assert report["finish_reason"] == "shutdown"
+    assert report["finish_reason"] == stop.reason
     stats = report["stats"]
     rows = sum(pq.read_metadata(path).num_rows for path in data_files(tmp_path / "articles"))
     assert rows == stats.get("news/parquet/rows_buffered", 0)
+    if stop.phase == "closing":
+        assert rows == stats["news/parquet/rows_written"] > 0
+    assert not list((tmp_path / "state" / "tmp").iterdir())
     assert "Traceback" not in (tmp_path / "crawl.log").read_text(encoding="utf-8")

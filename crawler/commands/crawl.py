@@ -32,7 +32,7 @@ from crawler.commands import (
     scrapy_options,
     stop,
 )
-from crawler.early_stop import stop_after_opening
+from crawler.graceful_stop import patient_stop
 from crawler.progress import CrawlProgress
 from crawler.run_summary import run_summary
 from crawler.source_accounting import SOURCE_HEALTH_EXIT_STATUS, SourceAccounting
@@ -162,7 +162,7 @@ class Command(ScrapyCrawlCommand):
                 )
             crawler = self._create_crawler(args[0])
             crawl = self.crawler_process.crawl(crawler, **opts.spargs)
-            stop_after_opening(crawler, crawl)
+            patient_stop(crawler, crawl)
             try:
                 self.crawler_process.start()
             finally:

@@ -1,5 +1,5 @@
-"""When a graceful stop waits for the crawl to open (crawler/early_stop.py); the stop itself,
-asked of a real crawl while it opens, is in tests/test_shutdown.py."""
+"""When a graceful stop waits for the spider to open or close (crawler/graceful_stop.py); the stop,
+asked of a real crawl while its spider opens or closes, is in tests/test_shutdown.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from twisted.internet.defer import Deferred
 
-from crawler.early_stop import _done, _opening
+from crawler.graceful_stop import _closing, _done, _opening
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,16 @@ def test_a_crawl_is_done_when_its_task_is() -> None:
         return before, _done(crawl)
 
     assert asyncio.run(main()) == (False, True)
+
+
+@pytest.mark.parametrize(
+    ("engine", "closing"),
+    [
+        (None, False),  # no engine yet
+        (SimpleNamespace(_slot=None), False),  # no spider open, or closed
+        (SimpleNamespace(_slot=SimpleNamespace(closing=None)), False),  # crawling
+        (SimpleNamespace(_slot=SimpleNamespace(closing=Deferred())), True),  # closing
+    ],
+)
+def test_closing(engine: Any, closing: bool) -> None:
+    assert _closing(SimpleNamespace(_engine=engine)) is closing  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from extraction.worker import Extracted, PageOptions, Rejected
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds one page may take in a worker."""
@@ -124,6 +127,10 @@ class PagePool:
 
     At most ``max_pending`` pages are handed to the workers at once (default: twice the
     workers); callers beyond that wait. ``timeout`` is the longest one page may take.
+
+    When the workers cannot start (the fork server died or could not be made: a memory or
+    process limit, a signal to the process group), the pages are extracted in the calling
+    process instead, and :attr:`failed_start` says why (logged once, as an error).
     """
 
     def __init__(
@@ -147,6 +154,8 @@ class PagePool:
         self._started: Future[None] = Future()
         """Done once the workers run (at once inline)."""
         self._starter: threading.Thread | None = None
+        self.failed_start: str | None = None
+        """Why the workers could not start, when they could not (the pages then run here)."""
 
     def start(self) -> None:
         """Start the workers, in a thread of their own: the caller does not wait for them."""
@@ -175,7 +184,7 @@ class PagePool:
     def _start_workers(self, pool: ProcessPool) -> None:
         try:
             pool.schedule(ready).result()
-        except Exception as exc:  # handed to the first page, which raises it
+        except Exception as exc:  # the first page sees it, and works here (_work_here)
             self._started.set_exception(exc)
         else:
             self._started.set_result(None)
@@ -196,6 +205,22 @@ class PagePool:
             self._pool = None
             _stop_helper_processes()
 
+    def _work_here(self, error: BaseException) -> None:
+        """The workers could not start: stop what was started of them, and work here."""
+        cause = error.__cause__ or error
+        self.failed_start = f"{type(cause).__name__}: {cause}".rstrip(": ")
+        if isinstance(cause, EOFError):  # what multiprocessing reads from a dead fork server
+            self.failed_start = f"their fork server ended ({self.failed_start})"
+        logger.error(
+            "The extraction workers could not start (%s): extracting in the crawl process",
+            self.failed_start,
+        )
+        pool, self._pool, self.workers = self._pool, None, 0
+        if pool is not None:
+            pool.stop()
+            pool.join()
+            _stop_helper_processes()
+
     async def run(
         self, body: bytes, url: str, content_type: str | None, options: PageOptions
     ) -> Extracted | Rejected:
@@ -213,13 +238,15 @@ class PagePool:
         """``function(*args)`` in a worker (here when there are none), among the pages:
         :func:`extraction.worker.detect_language` asks a worker what its profiles say.
         Raises :class:`WorkerFailed`."""
+        if self._pool is not None and not self._started.done():
+            with contextlib.suppress(Exception):  # read below
+                await asyncio.wrap_future(self._started)
+        if self._pool is not None and (error := self._started.exception()) is not None:
+            self._work_here(error)
         if self._pool is None:
             return function(*args)
         if self._slots is None:  # made here: it belongs to the running event loop
             self._slots = asyncio.Semaphore(self.max_pending)
-        if not self._started.done():
-            await asyncio.wrap_future(self._started)
-        self._started.result()  # raises what stopped the workers from starting
         async with self._slots:
             future = self._pool.schedule(function, args=args, timeout=self.timeout)
             try:

@@ -203,6 +203,8 @@ class ExtractPipeline:
 
     def close_spider(self) -> None:
         self.pool.close()
+        if self.pool.failed_start is not None:  # logged when it happened
+            self.stats.set_value("news/extract/workers_failed", 1)
 
     async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)

@@ -152,6 +152,18 @@ def test_a_failed_worker_drops_its_page(timed_out: bool, drop: type[DropItem]) -
     assert crawler.stats.get_value(f"news/extract/dropped/{drop.__name__}") == 1
 
 
+def test_workers_that_could_not_start_are_counted() -> None:
+    crawler = get_crawler()
+    assert crawler.stats is not None
+    pool = PagePool(0)
+    pipeline = ExtractPipeline(crawler.stats, pool=pool)
+    pipeline.close_spider()
+    assert crawler.stats.get_value("news/extract/workers_failed") is None
+    pool.failed_start = "EOFError: unexpected EOF"
+    pipeline.close_spider()
+    assert crawler.stats.get_value("news/extract/workers_failed") == 1
+
+
 def test_pipeline_reads_settings() -> None:
     pipeline, _ = _pipeline(
         EXTRACT_MIN_TEXT_CHARS=50,

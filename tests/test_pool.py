@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
+import logging
 import os
 import sys
 import threading
@@ -162,6 +163,28 @@ def _children() -> set[int]:
         if int(fields[1]) == os.getpid():
             found.add(int(stat.parent.name))
     return found
+
+
+def test_workers_that_cannot_start_leave_the_pages_to_the_caller(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # the fork server dies while it preloads: a memory or process limit, a signal, ...
+    monkeypatch.setattr(pool_module, "PRELOAD", ("tests.broken_preload",))
+    before = _children()
+    pool = PagePool(2, function=misbehave)
+    with caplog.at_level(logging.ERROR, logger="extraction.pool"):
+        results = run_pages(pool, [f"http://t/{n}" for n in range(3)])
+    assert [result["url"] for result in results] == [f"http://t/{n}" for n in range(3)]
+    assert {result["pid"] for result in results} == {os.getpid()}  # extracted here
+    assert pool.failed_start is not None
+    assert pool.failed_start.startswith("their fork server ended (EOFError")
+    assert pool.workers == 0
+    [error] = [record.getMessage() for record in caplog.records]
+    assert error == (
+        f"The extraction workers could not start ({pool.failed_start}): "
+        "extracting in the crawl process"
+    )
+    assert _children() - before == set()
 
 
 def test_pages_in_flight_are_bounded() -> None:

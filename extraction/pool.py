@@ -20,6 +20,7 @@ import sys
 import threading
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import forkserver, popen_forkserver, resource_tracker
 from multiprocessing.context import ForkServerContext, ForkServerProcess
 from typing import TYPE_CHECKING, Any
@@ -128,9 +129,9 @@ class PagePool:
     At most ``max_pending`` pages are handed to the workers at once (default: twice the
     workers); callers beyond that wait. ``timeout`` is the longest one page may take.
 
-    When the workers cannot start (the fork server died or could not be made: a memory or
-    process limit, a signal to the process group), the pages are extracted in the calling
-    process instead, and :attr:`failed_start` says why (logged once, as an error).
+    When the workers cannot start, or cannot be replaced (their fork server died or could not
+    be made: a memory or process limit, a signal to the process group), the pages are extracted
+    in the calling process instead, and :attr:`failed` says why (logged once, as an error).
     """
 
     def __init__(
@@ -154,8 +155,8 @@ class PagePool:
         self._started: Future[None] = Future()
         """Done once the workers run (at once inline)."""
         self._starter: threading.Thread | None = None
-        self.failed_start: str | None = None
-        """Why the workers could not start, when they could not (the pages then run here)."""
+        self.failed: str | None = None
+        """Why the workers failed, when they did (the pages then run here)."""
 
     def start(self) -> None:
         """Start the workers, in a thread of their own: the caller does not wait for them."""
@@ -205,21 +206,27 @@ class PagePool:
             self._pool = None
             _stop_helper_processes()
 
-    def _work_here(self, error: BaseException) -> None:
-        """The workers could not start: stop what was started of them, and work here."""
+    def _work_here(self, error: BaseException, what: str) -> None:
+        """The workers ``what`` (could not start, could not be replaced): stop what is left of
+        them, and work here."""
         cause = error.__cause__ or error
-        self.failed_start = f"{type(cause).__name__}: {cause}".rstrip(": ")
+        self.failed = f"{type(cause).__name__}: {cause}".rstrip(": ")
         if isinstance(cause, EOFError):  # what multiprocessing reads from a dead fork server
-            self.failed_start = f"their fork server ended ({self.failed_start})"
+            self.failed = f"their fork server ended ({self.failed})"
         logger.error(
-            "The extraction workers could not start (%s): extracting in the crawl process",
-            self.failed_start,
+            "The extraction workers %s (%s): extracting in the crawl process", what, self.failed
         )
         pool, self._pool, self.workers = self._pool, None, 0
         if pool is not None:
             pool.stop()
             pool.join()
             _stop_helper_processes()
+
+    def _here_instead(self, error: BaseException, function: Callable[..., Any], args: Any) -> Any:
+        """``function(*args)`` here, the workers' pool broken by ``error``."""
+        if self._pool is not None:
+            self._work_here(error, "could not be replaced")
+        return function(*args)
 
     async def run(
         self, body: bytes, url: str, content_type: str | None, options: PageOptions
@@ -242,15 +249,25 @@ class PagePool:
             with contextlib.suppress(Exception):  # read below
                 await asyncio.wrap_future(self._started)
         if self._pool is not None and (error := self._started.exception()) is not None:
-            self._work_here(error)
+            self._work_here(error, "could not start")
         if self._pool is None:
             return function(*args)
         if self._slots is None:  # made here: it belongs to the running event loop
             self._slots = asyncio.Semaphore(self.max_pending)
         async with self._slots:
-            future = self._pool.schedule(function, args=args, timeout=self.timeout)
+            if self._pool is None:  # it failed while this page waited
+                return function(*args)
+            # pebble's pool breaks when a worker that ended cannot be replaced: it refuses
+            # new pages (a RuntimeError of its own, before any page runs) and fails those it
+            # holds (BrokenProcessPool; a page's own RuntimeError comes through as it is)
+            try:
+                future = self._pool.schedule(function, args=args, timeout=self.timeout)
+            except RuntimeError as exc:
+                return self._here_instead(exc, function, args)
             try:
                 result: Any = await asyncio.wrap_future(future)
+            except BrokenProcessPool as exc:
+                return self._here_instead(exc, function, args)
             except FutureTimeout:
                 raise WorkerFailed(
                     f"no result after {self.timeout:g} s (worker replaced)", timed_out=True

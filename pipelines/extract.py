@@ -203,7 +203,7 @@ class ExtractPipeline:
 
     def close_spider(self) -> None:
         self.pool.close()
-        if self.pool.failed_start is not None:  # logged when it happened
+        if self.pool.failed is not None:  # logged when it happened
             self.stats.set_value("news/extract/workers_failed", 1)
 
     async def process_item(self, item: Any) -> Any:

@@ -159,7 +159,7 @@ def test_workers_that_could_not_start_are_counted() -> None:
     pipeline = ExtractPipeline(crawler.stats, pool=pool)
     pipeline.close_spider()
     assert crawler.stats.get_value("news/extract/workers_failed") is None
-    pool.failed_start = "EOFError: unexpected EOF"
+    pool.failed = "EOFError: unexpected EOF"
     pipeline.close_spider()
     assert crawler.stats.get_value("news/extract/workers_failed") == 1
 

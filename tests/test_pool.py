@@ -8,19 +8,19 @@ import gc
 import itertools
 import logging
 import os
+import signal
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pytest
 
 from extraction import pool as pool_module
 from extraction.pool import PagePool, WorkerFailed
 from extraction.worker import Extracted, PageOptions, process_page
 from tests.test_extractor import SEED_BODY, SEED_URL
-
-if TYPE_CHECKING:
-    import pytest
 
 OPTIONS = PageOptions()
 
@@ -31,6 +31,8 @@ def misbehave(body: bytes, url: str, content_type: str | None, options: Any) -> 
         time.sleep(120)
     if url.endswith("/die"):
         os._exit(3)
+    if url.endswith("/raise"):
+        raise RuntimeError("a fault of the page's code")
     return {"pid": os.getpid(), "url": url}
 
 
@@ -176,15 +178,63 @@ def test_workers_that_cannot_start_leave_the_pages_to_the_caller(
         results = run_pages(pool, [f"http://t/{n}" for n in range(3)])
     assert [result["url"] for result in results] == [f"http://t/{n}" for n in range(3)]
     assert {result["pid"] for result in results} == {os.getpid()}  # extracted here
-    assert pool.failed_start is not None
-    assert pool.failed_start.startswith("their fork server ended (EOFError")
+    assert pool.failed is not None
+    assert pool.failed.startswith("their fork server ended (EOFError")
     assert pool.workers == 0
     [error] = [record.getMessage() for record in caplog.records]
     assert error == (
-        f"The extraction workers could not start ({pool.failed_start}): "
-        "extracting in the crawl process"
+        f"The extraction workers could not start ({pool.failed}): extracting in the crawl process"
     )
     assert _children() - before == set()
+
+
+def test_workers_that_cannot_be_replaced_leave_the_pages_to_the_caller(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = _children()
+    pool = PagePool(1, function=misbehave)
+    pool.start()
+
+    async def main() -> list[Any]:
+        first = await pool.run(b"", "http://t/1", None, OPTIONS)
+        # the fork server dies, and multiprocessing cannot make it again (a memory limit; here,
+        # it dies of what it preloads), then a worker
+        server = pool_module.forkserver._forkserver  # type: ignore[attr-defined]
+        monkeypatch.setattr(server, "_preload_modules", ["tests.broken_preload"])
+        os.kill(server._forkserver_pid, signal.SIGKILL)
+        lost = await _run_all(pool, ["http://t/die"])
+        return [first, *lost, *await _run_all(pool, [f"http://t/{n}" for n in range(2, 5)])]
+
+    try:
+        with caplog.at_level(logging.ERROR, logger="extraction.pool"):
+            first, lost, *later = asyncio.run(main())
+    finally:
+        pool.close()
+    assert first["pid"] != os.getpid()
+    assert isinstance(lost, WorkerFailed)  # its page, as any dead worker's
+    assert [result["url"] for result in later] == [f"http://t/{n}" for n in range(2, 5)]
+    assert {result["pid"] for result in later} == {os.getpid()}  # extracted here
+    assert pool.failed is not None
+    [error] = [record.getMessage() for record in caplog.records]
+    assert error.startswith("The extraction workers could not be replaced (")
+    assert _children() - before == set()
+
+
+def test_a_page_that_raises_in_a_worker_leaves_the_workers_working() -> None:
+    pool = PagePool(1, function=misbehave)
+    pool.start()
+
+    async def main() -> Any:
+        with pytest.raises(RuntimeError, match="a fault of the page's code"):
+            await pool.run(b"", "http://t/raise", None, OPTIONS)
+        return await pool.run(b"", "http://t/1", None, OPTIONS)
+
+    try:
+        result = asyncio.run(main())
+    finally:
+        pool.close()
+    assert result["pid"] != os.getpid()
+    assert pool.failed is None
 
 
 def test_pages_in_flight_are_bounded() -> None:

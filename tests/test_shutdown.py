@@ -38,7 +38,18 @@ class SlowSite:
         return self.site.resolve(path, base)
 
 
-def test_sigterm_writes_every_accepted_article(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "to_the_group",
+    [
+        False,
+        # systemd's default (KillMode=control-group) sends it to every process: the extraction
+        # workers and their fork server end at once, and the crawl process extracts the pages
+        # left (a worker that ended cannot be replaced, or is replaced by a fork server made again)
+        True,
+    ],
+    ids=["to-the-crawl-process", "to-the-process-group"],
+)
+def test_sigterm_writes_every_accepted_article(tmp_path: Path, to_the_group: bool) -> None:
     with serve(SlowSite(load_site())) as server:  # type: ignore[arg-type]
         command = [sys.executable, "-m", "scrapy", "crawl", "news",
                    "-a", f"sitemaps={base_url(server)}/sitemap.xml",
@@ -46,14 +57,24 @@ def test_sigterm_writes_every_accepted_article(tmp_path: Path) -> None:
                    "--logfile", str(tmp_path / "crawl.log")]  # fmt: skip
         for setting in FAST_SETTINGS:
             command += ["-s", setting]
-        crawl = subprocess.Popen(command, cwd=ROOT)
-        deadline = time.monotonic() + 60
-        # wait until some articles were fetched, then ask the crawl to stop
-        while len([p for p in server.requested if p.startswith("/articles/")]) < 5:
-            assert time.monotonic() < deadline, "the crawl never got going"
-            time.sleep(0.1)
-        crawl.send_signal(signal.SIGTERM)
-        assert crawl.wait(timeout=60) == 1  # stopped early: a failed crawl for a scheduler
+        crawl = subprocess.Popen(
+            command, cwd=ROOT, start_new_session=True, text=True, stderr=subprocess.PIPE
+        )
+        try:
+            deadline = time.monotonic() + 60
+            # wait until some articles were fetched, then ask the crawl to stop
+            while len([p for p in server.requested if p.startswith("/articles/")]) < 5:
+                assert time.monotonic() < deadline, "the crawl never got going"
+                time.sleep(0.1)
+            (os.killpg if to_the_group else os.kill)(crawl.pid, signal.SIGTERM)
+            _, errors = crawl.communicate(timeout=60)
+        finally:
+            if crawl.poll() is None:
+                os.killpg(crawl.pid, signal.SIGKILL)
+                crawl.wait()
+        assert crawl.returncode == 1  # stopped early: a failed crawl for a scheduler
+    assert "Traceback" not in errors
+    assert session_processes(crawl.pid) == []
     [report_file] = (tmp_path / "state" / "crawls").glob("*.json")
     report: dict[str, Any] = json.loads(report_file.read_text(encoding="utf-8"))
     assert report["finish_reason"] == "shutdown"

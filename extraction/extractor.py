@@ -62,7 +62,7 @@ from extraction.structured import (
     unique_texts,
 )
 from extraction.tables import unwrap_layout_tables
-from extraction.text import text_size, without_invisible
+from extraction.text import comparable, text_size
 from extraction.titles import clean_title
 
 if TYPE_CHECKING:
@@ -187,8 +187,7 @@ def _site_name(value: str | None) -> str | None:
 
 def _contains(paragraphs: list[str], snippet: str) -> bool:
     """Whether the start of ``snippet`` occurs in the paragraphs (white space and case aside)."""
-    haystack = " ".join(without_invisible(" ".join(paragraphs)).split()).casefold()
-    return " ".join(without_invisible(snippet).split()).casefold()[:80] in haystack
+    return comparable(snippet)[:80] in comparable(" ".join(paragraphs))
 
 
 def _not_a_listing(

@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 from extraction.markup import link_share
-from extraction.text import without_invisible
+from extraction.text import comparable
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -157,18 +157,14 @@ def _excluded(element: HtmlElement) -> bool:
     return False
 
 
-def _comparable(text: str) -> str:
-    return _SPACE.sub(" ", without_invisible(text)).strip().casefold()
-
-
 def find_lead(tree: HtmlElement, first_paragraph: str, description: str | None) -> str | None:
     """The lead's text, if the page has one before ``first_paragraph`` (the first paragraph of
     the extracted body) and the body does not already start with it."""
-    body_start = _comparable(first_paragraph)[:60]
-    wanted = _comparable(description or "")
+    body_start = comparable(first_paragraph)[:60]
+    wanted = comparable(description or "")
     for element in tree.iter(*_SCANNED_TAGS):
         tag = element.tag
-        own = _comparable(element.text or "")
+        own = comparable(element.text or "")
         # the body's first paragraph: no lead before it (own text is enough to tell)
         if (
             own
@@ -182,14 +178,12 @@ def find_lead(tree: HtmlElement, first_paragraph: str, description: str | None) 
         if not named and not (wanted and own and wanted.startswith(own[:40])):
             continue
         text = _text(element)
-        comparable = _comparable(text)
-        if body_start and comparable.startswith(body_start):
+        text_key = comparable(text)
+        if body_start and text_key.startswith(body_start):
             return None
         if not MIN_LEAD_CHARS <= len(text) <= MAX_LEAD_CHARS:
             continue
-        repeats_description = bool(wanted) and (
-            comparable == wanted or comparable.startswith(wanted)
-        )
+        repeats_description = bool(wanted) and (text_key == wanted or text_key.startswith(wanted))
         if not (named or repeats_description) or _excluded(element):
             continue
         if element.xpath(_NOT_A_PARAGRAPH_XPATH) or link_share(element, text) > MAX_LINK_SHARE:

@@ -208,7 +208,10 @@ class PagePool:
 
     def _work_here(self, error: BaseException, what: str) -> None:
         """The workers ``what`` (could not start, could not be replaced): stop what is left of
-        them, and work here."""
+        them, and work here (once: other pages may have seen the same failure)."""
+        pool = self._pool
+        if pool is None:
+            return
         cause = error.__cause__ or error
         self.failed = f"{type(cause).__name__}: {cause}".rstrip(": ")
         if isinstance(cause, EOFError):  # what multiprocessing reads from a dead fork server
@@ -216,16 +219,14 @@ class PagePool:
         logger.error(
             "The extraction workers %s (%s): extracting in the crawl process", what, self.failed
         )
-        pool, self._pool, self.workers = self._pool, None, 0
-        if pool is not None:
-            pool.stop()
-            pool.join()
-            _stop_helper_processes()
+        self._pool, self.workers = None, 0
+        pool.stop()
+        pool.join()
+        _stop_helper_processes()
 
     def _here_instead(self, error: BaseException, function: Callable[..., Any], args: Any) -> Any:
         """``function(*args)`` here, the workers' pool broken by ``error``."""
-        if self._pool is not None:
-            self._work_here(error, "could not be replaced")
+        self._work_here(error, "could not be replaced")
         return function(*args)
 
     async def run(

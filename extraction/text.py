@@ -45,6 +45,12 @@ def without_invisible(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
+def comparable(text: str) -> str:
+    """``text`` as texts are compared for containing one another: without invisible characters
+    (:func:`without_invisible`), white space collapsed, case folded."""
+    return " ".join(without_invisible(text).split()).casefold()
+
+
 def normalize_field(value: str | None) -> str | None:
     """A one-line field (title, description, ...): NFC, white space collapsed; empty is None."""
     if value is None:

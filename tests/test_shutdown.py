@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from demo.site import Response, Site, base_url, load_site, serve
 from tests.conftest import FAST_SETTINGS, ROOT, session_processes
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 DELAY = 0.25
@@ -38,6 +40,39 @@ class SlowSite:
         return self.site.resolve(path, base)
 
 
+@contextmanager
+def _crawl(tmp_path: Path, server: Any, *settings: str) -> Iterator[subprocess.Popen[str]]:
+    """``scrapy crawl news`` of the site's sitemap into ``tmp_path`` (its log in ``crawl.log``),
+    started as the leader of a session: a signal can go to its whole process group, and what is
+    still running when the test ends (a hang, a failed test) is killed with its session."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "news",
+               "-a", f"sitemaps={base_url(server)}/sitemap.xml",
+               "--logfile", str(tmp_path / "crawl.log")]  # fmt: skip
+    for setting in (f"OUTPUT_DIR={tmp_path}", *FAST_SETTINGS, *settings):
+        command += ["-s", setting]
+    crawl = subprocess.Popen(
+        command, cwd=ROOT, start_new_session=True, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        yield crawl
+    finally:
+        if crawl.poll() is None:
+            os.killpg(crawl.pid, signal.SIGKILL)
+            crawl.wait()
+
+
+def _after_the_stop(tmp_path: Path) -> tuple[dict[str, Any], int]:
+    """The stopped crawl's report and the rows of its dataset; nothing of it is left in the
+    temporary folder, and its log holds no traceback."""
+    [report_file] = (tmp_path / "state" / "crawls").glob("*.json")
+    report: dict[str, Any] = json.loads(report_file.read_text(encoding="utf-8"))
+    rows = sum(pq.read_metadata(path).num_rows for path in data_files(tmp_path / "articles"))
+    assert not list((tmp_path / "state" / "tmp").iterdir())
+    assert "Traceback" not in (tmp_path / "crawl.log").read_text(encoding="utf-8")
+    return report, rows
+
+
 @pytest.mark.parametrize(
     "to_the_group",
     [
@@ -50,72 +85,45 @@ class SlowSite:
     ids=["to-the-crawl-process", "to-the-process-group"],
 )
 def test_sigterm_writes_every_accepted_article(tmp_path: Path, to_the_group: bool) -> None:
-    with serve(SlowSite(load_site())) as server:  # type: ignore[arg-type]
-        command = [sys.executable, "-m", "scrapy", "crawl", "news",
-                   "-a", f"sitemaps={base_url(server)}/sitemap.xml",
-                   "-s", f"OUTPUT_DIR={tmp_path}", "-s", "CONCURRENT_REQUESTS=1",
-                   "--logfile", str(tmp_path / "crawl.log")]  # fmt: skip
-        for setting in FAST_SETTINGS:
-            command += ["-s", setting]
-        crawl = subprocess.Popen(
-            command, cwd=ROOT, start_new_session=True, text=True, stderr=subprocess.PIPE
-        )
-        try:
-            deadline = time.monotonic() + 60
-            # wait until some articles were fetched, then ask the crawl to stop
-            while len([p for p in server.requested if p.startswith("/articles/")]) < 5:
-                assert time.monotonic() < deadline, "the crawl never got going"
-                time.sleep(0.1)
-            (os.killpg if to_the_group else os.kill)(crawl.pid, signal.SIGTERM)
-            _, errors = crawl.communicate(timeout=60)
-        finally:
-            if crawl.poll() is None:
-                os.killpg(crawl.pid, signal.SIGKILL)
-                crawl.wait()
-        assert crawl.returncode == 1  # stopped early: a failed crawl for a scheduler
+    with (
+        serve(SlowSite(load_site())) as server,  # type: ignore[arg-type]
+        _crawl(tmp_path, server, "CONCURRENT_REQUESTS=1") as crawl,
+    ):
+        deadline = time.monotonic() + 60
+        # wait until some articles were fetched, then ask the crawl to stop
+        while len([p for p in server.requested if p.startswith("/articles/")]) < 5:
+            assert time.monotonic() < deadline, "the crawl never got going"
+            time.sleep(0.1)
+        (os.killpg if to_the_group else os.kill)(crawl.pid, signal.SIGTERM)
+        _, errors = crawl.communicate(timeout=60)
+    assert crawl.returncode == 1  # stopped early: a failed crawl for a scheduler
     assert "Traceback" not in errors
     assert session_processes(crawl.pid) == []
-    [report_file] = (tmp_path / "state" / "crawls").glob("*.json")
-    report: dict[str, Any] = json.loads(report_file.read_text(encoding="utf-8"))
+    report, rows = _after_the_stop(tmp_path)
     assert report["finish_reason"] == "shutdown"
     stats = report["stats"]
-    files = data_files(tmp_path / "articles")
-    rows = sum(pq.read_metadata(path).num_rows for path in files)
     assert rows >= 1
     assert rows == stats["news/parquet/rows_buffered"] == stats["news/parquet/rows_written"]
     assert rows < 21  # it did stop early
-    assert not list((tmp_path / "state" / "tmp").iterdir())
-    log = (tmp_path / "crawl.log").read_text(encoding="utf-8")
-    assert "Traceback" not in log
 
 
-def _held_crawl(tmp_path: Path, server: Any, phase: str) -> subprocess.Popen[str]:
-    """A crawl of the demo site whose spider is held opening or closing (tests/slow_spider.py),
-    started as the leader of a session, once it is held (its cue file written)."""
-    mark = tmp_path / "held"
-    held = ["-s", f"SLOW_SPIDER_MARK={mark}", "-s", "SLOW_SPIDER_SECONDS=1"]
+def _holding(tmp_path: Path, phase: str) -> list[str]:
+    """The settings that hold the spider ``opening`` or ``closing`` (tests/slow_spider.py),
+    touching ``tmp_path/held`` once it is held."""
+    held = [f"SLOW_SPIDER_MARK={tmp_path / 'held'}", "SLOW_SPIDER_SECONDS=1"]
     if phase == "opening":
         extensions = {**project_settings.EXTENSIONS, "tests.slow_spider.SlowOpening": 0}
-        held += ["-s", f"EXTENSIONS={json.dumps(extensions)}"]
-    else:
-        pipelines = {**project_settings.ITEM_PIPELINES, "tests.slow_spider.SlowClosing": 900}
-        held += ["-s", f"ITEM_PIPELINES={json.dumps(pipelines)}"]
-    command = [sys.executable, "-m", "scrapy", "crawl", "news",
-               "-a", f"sitemaps={base_url(server)}/sitemap.xml", "-s", f"OUTPUT_DIR={tmp_path}",
-               *held, "--logfile", str(tmp_path / "crawl.log")]  # fmt: skip
-    for setting in FAST_SETTINGS:
-        command += ["-s", setting]
-    crawl = subprocess.Popen(
-        command, cwd=ROOT, start_new_session=True, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        return [*held, f"EXTENSIONS={json.dumps(extensions)}"]
+    pipelines = {**project_settings.ITEM_PIPELINES, "tests.slow_spider.SlowClosing": 900}
+    return [*held, f"ITEM_PIPELINES={json.dumps(pipelines)}"]
+
+
+def _wait_until_held(crawl: subprocess.Popen[str], tmp_path: Path, phase: str) -> None:
     deadline = time.monotonic() + 60
-    while not mark.exists():
+    while not (tmp_path / "held").exists():
         if crawl.poll() is not None or time.monotonic() > deadline:
-            os.killpg(crawl.pid, signal.SIGKILL)
             pytest.fail(f"the crawl was never held {phase}: {crawl.communicate()}")
         time.sleep(0.005)
-    return crawl
 
 
 @dataclass(frozen=True)
@@ -147,30 +155,22 @@ class Stop:
 def test_a_stop_asked_while_the_spider_opens_or_closes_waits_for_it(
     tmp_path: Path, stop: Stop
 ) -> None:
-    with serve(load_site()) as server:
-        crawl = _held_crawl(tmp_path, server, stop.phase)
-        try:
-            (os.killpg if stop.to_the_group else os.kill)(crawl.pid, stop.signal)
-            # Scrapy took the stop for done and stopped under the spider; the process then
-            # waited forever for the threads of the extraction pool or of the reactor
-            output, errors = crawl.communicate(timeout=60)
-        finally:
-            if crawl.poll() is None:
-                os.killpg(crawl.pid, signal.SIGKILL)
-                crawl.wait()
+    holding = _holding(tmp_path, stop.phase)
+    with serve(load_site()) as server, _crawl(tmp_path, server, *holding) as crawl:
+        _wait_until_held(crawl, tmp_path, stop.phase)
+        (os.killpg if stop.to_the_group else os.kill)(crawl.pid, stop.signal)
+        # Scrapy took the stop for done and stopped under the spider; the process then
+        # waited forever for the threads of the extraction pool or of the reactor
+        output, errors = crawl.communicate(timeout=60)
     assert crawl.returncode == stop.status, errors[-3000:]
     if stop.status:
         failed = f"crawl failed: the crawl did not finish normally ({stop.reason})"
         assert output.splitlines()[-1] == failed
     assert "Traceback" not in errors  # the fork server's KeyboardInterrupt, once
     assert session_processes(crawl.pid) == []
-    [report_file] = (tmp_path / "state" / "crawls").glob("*.json")
-    report: dict[str, Any] = json.loads(report_file.read_text(encoding="utf-8"))
+    report, rows = _after_the_stop(tmp_path)
     assert report["finish_reason"] == stop.reason
     stats = report["stats"]
-    rows = sum(pq.read_metadata(path).num_rows for path in data_files(tmp_path / "articles"))
     assert rows == stats.get("news/parquet/rows_buffered", 0)
     if stop.phase == "closing":
         assert rows == stats["news/parquet/rows_written"] > 0
-    assert not list((tmp_path / "state" / "tmp").iterdir())
-    assert "Traceback" not in (tmp_path / "crawl.log").read_text(encoding="utf-8")

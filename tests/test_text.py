@@ -11,6 +11,7 @@ import pytest
 
 from extraction.text import (
     NormalizedText,
+    comparable,
     content_hash,
     normalize_field,
     normalize_text,
@@ -48,6 +49,10 @@ def test_normalize_text_composes_decomposed_characters() -> None:
 def test_normalize_text_removes_invisible_characters(raw: str, expected: str) -> None:
     assert normalize_text(raw) == expected
     assert without_invisible(raw) == expected
+
+
+def test_comparable_text() -> None:
+    assert comparable("  Die Ver\u00adkehrs\u00adwende\n\tKOMMT  ") == "die verkehrswende kommt"
 
 
 @pytest.mark.parametrize("joiner", ["\u200c", "\u200d"])

@@ -30,23 +30,36 @@ from twisted.internet.task import deferLater
 if TYPE_CHECKING:
     from collections.abc import Awaitable
 
+    from scrapy.core.engine import ExecutionEngine
     from scrapy.crawler import Crawler
 
 POLL_SECONDS = 0.02
 """How often a waiting stop looks again."""
 
 
+def _engine(crawler: Crawler) -> ExecutionEngine | None:
+    """The crawler's engine, ``None`` before it has one. Since Scrapy made ``engine`` a late
+    attribute (scrapy#7882: reading it earlier raises), it is kept in ``_engine`` until then, as
+    Scrapy's docs tell code that runs before the crawl starts to read it; before, ``engine`` was
+    ``None`` until then."""
+    attributes = vars(crawler)
+    if "_engine" in attributes:
+        engine: ExecutionEngine | None = attributes["_engine"]
+        return engine
+    return getattr(crawler, "engine", None)
+
+
 def _opening(crawler: Crawler) -> bool:
     """Whether the spider is opening: the crawl started (not stopped, its opening not failed)
     and its engine does not run yet."""
-    engine = getattr(crawler, "_engine", None)
+    engine = _engine(crawler)
     return crawler.crawling and (engine is None or not engine.running)
 
 
 def _closing(crawler: Crawler) -> bool:
     """Whether the spider is closing: its engine's slot has begun to close and is not gone
     (the engine drops it once the spider is closed)."""
-    slot = getattr(getattr(crawler, "_engine", None), "_slot", None)
+    slot = getattr(_engine(crawler), "_slot", None)
     return slot is not None and slot.closing is not None
 
 

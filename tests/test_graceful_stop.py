@@ -25,6 +25,8 @@ from crawler.graceful_stop import _closing, _done, _opening
 )
 def test_opening(crawling: bool, engine: Any, opening: bool) -> None:
     assert _opening(SimpleNamespace(crawling=crawling, _engine=engine)) is opening  # type: ignore[arg-type]
+    # Scrapy before its late attributes (scrapy#7882): the engine in ``engine``, None until then
+    assert _opening(SimpleNamespace(crawling=crawling, engine=engine)) is opening  # type: ignore[arg-type]
 
 
 def test_a_crawl_is_done_when_its_deferred_has_fired() -> None:
@@ -55,3 +57,4 @@ def test_a_crawl_is_done_when_its_task_is() -> None:
 )
 def test_closing(engine: Any, closing: bool) -> None:
     assert _closing(SimpleNamespace(_engine=engine)) is closing  # type: ignore[arg-type]
+    assert _closing(SimpleNamespace(engine=engine)) is closing  # type: ignore[arg-type]

@@ -53,7 +53,7 @@ from dataset.schema import (
 from dataset.storage import DatasetLocation, delete_quietly, location_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from datetime import date
 
     import pyarrow as pa
@@ -157,6 +157,8 @@ class DatasetWriter:
         self._day: date | None = None
         self._rows = 0
         self._keys: list[tuple[Any, ...]] = []
+        self._failure: OSError | None = None
+        """Why the last write or commit failed: nothing more is written until :meth:`discard`."""
         self.opened_at: float | None = None
         """Monotonic time when the current file was opened (``None`` when none is open)."""
 
@@ -195,6 +197,10 @@ class DatasetWriter:
         blank = empty_texts(table)
         if blank:  # to_batch refuses each such row: one here is a bug upstream, never data
             raise ValueError(f"{blank} rows without text: {EMPTY_TEXT}")
+        with self._failing():
+            return self._write_rows(table, html)
+
+    def _write_rows(self, table: pa.Table, html: pa.Table | None) -> list[CommittedFile]:
         committed: list[CommittedFile] = []
         fetched = table.column("fetched_at").to_pylist()
         start = 0
@@ -216,6 +222,24 @@ class DatasetWriter:
                 committed.extend(self._commit_list())
             start = end
         return committed
+
+    @contextlib.contextmanager
+    def _failing(self) -> Iterator[None]:
+        """Refuse to write once a write or commit failed, until :meth:`discard`, and remember
+        such a failure. Another write queued meanwhile would otherwise go on: into the file
+        pyarrow closed on the error (failing as a misuse, "Operation on closed file"), or,
+        when the failure was opening a file, into a new one, leaving the failed file's
+        temporary file behind (the discard deletes only the file open when it runs)."""
+        if self._failure is not None:
+            failure = self._failure
+            raise OSError(
+                failure.errno, f"an earlier write failed: {failure.strerror or failure}"
+            ) from failure
+        try:
+            yield
+        except OSError as exc:
+            self._failure = exc
+            raise
 
     def _write_slice(self, table: pa.Table, day: date, html: pa.Table | None) -> None:
         if self._writer is None:
@@ -293,11 +317,16 @@ class DatasetWriter:
         self._tmp_path = self._html_tmp_path = None
         dropped, self._rows = self._rows, 0
         self._keys = []
+        self._failure = None
         self.opened_at = None
         return dropped
 
     def commit(self) -> CommittedFile | None:
         """Close the current file and move it into the dataset; ``None`` if none is open."""
+        with self._failing():
+            return self._commit()
+
+    def _commit(self) -> CommittedFile | None:
         if self._writer is None:
             return None
         assert self._tmp_path is not None

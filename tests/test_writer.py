@@ -8,21 +8,26 @@ import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from dataset import writer as writer_module
-from dataset.layout import data_file_name, data_files, owner_tag, partition_name, read_keys
+from dataset.layout import (
+    TMP_SUFFIX,
+    data_file_name,
+    data_files,
+    owner_tag,
+    partition_name,
+    read_keys,
+)
 from dataset.schema import ARTICLE_SCHEMA, HTML_SCHEMA, SCHEMA_VERSION, to_table
 from dataset.writer import DatasetWriter, remove_stale_tmp_files
 from extraction.record import row_id
 from extraction.text import content_hash
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 DAY = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 CLOCK = datetime(2024, 5, 1, 12, 30, 15, tzinfo=UTC)
@@ -338,6 +343,59 @@ def test_rows_of_a_row_group_are_sorted_by_source_then_publication(tmp_path: Pat
     table = pq.read_table(tmp_path / "articles" / committed.name)
     assert table.column("source").to_pylist() == ["a.test", "a.test", "b.test", "b.test"]
     assert [d.day for d in table.column("published_at").to_pylist()] == [3, 9, 1, 2]
+
+
+# --- write errors: a full disk (``/dev/full`` answers every write with ENOSPC) ----------------
+
+
+def first_tmp_file(output_dir: Path, run_id: str) -> Path:
+    name = f"{data_file_name(CLOCK, run_id, 1)}.{owner_tag()}{TMP_SUFFIX}"
+    return output_dir / "state" / "tmp" / name
+
+
+def test_a_file_that_cannot_be_written_stops_the_writer_until_discarded(tmp_path: Path) -> None:
+    # Opening the file fails (pyarrow writes its first bytes at once). A write queued behind
+    # the failed one is refused: before, it opened the next file, the discard deleted that one
+    # and the failed file's temporary file stayed behind.
+    writer = make_writer(tmp_path, run_id="full")
+    first_tmp_file(tmp_path, "full").symlink_to("/dev/full")
+    with pytest.raises(OSError, match="No space left on device"):
+        writer.write(to_table([article_row(0)]))
+    with pytest.raises(OSError, match=r"an earlier write failed: .*No space left"):
+        writer.write(to_table([article_row(1)]))
+    with pytest.raises(OSError, match="an earlier write failed"):
+        writer.commit()
+    assert [path.name for path in tmp_files(tmp_path)] == [first_tmp_file(tmp_path, "full").name]
+    assert writer.discard() == 0
+    assert tmp_files(tmp_path) == []
+    # discarded, the writer writes again, into a file of its own
+    writer.write(to_table([article_row(2)]))
+    assert writer.commit() is not None
+    assert [pq.read_table(path).num_rows for path in committed_files(tmp_path)] == [1]
+
+
+def test_a_write_that_fails_into_an_open_file_stops_the_writer_until_discarded(
+    tmp_path: Path,
+) -> None:
+    # The disk fills while a file is open: pyarrow closes it on the error, and a write queued
+    # behind came out as a misuse ("Operation on closed file", an item error with a traceback)
+    # instead of the disk error it is.
+    writer = make_writer(tmp_path, run_id="open", archive=True)
+    rows = [article_row(n) for n in range(3)]
+    writer.write(to_table(rows[:1]), html_table(rows[:1]))
+    tmp_file = os.path.realpath(first_tmp_file(tmp_path, "open"))
+    descriptors = Path("/proc/self/fd")
+    (opened,) = (int(fd.name) for fd in descriptors.iterdir() if os.path.realpath(fd) == tmp_file)
+    full = os.open("/dev/full", os.O_WRONLY)
+    os.dup2(full, opened)  # the same descriptor, now on a full disk
+    os.close(full)
+    with pytest.raises(OSError, match="No space left on device"):
+        writer.write(to_table(rows[1:2]), html_table(rows[1:2]))
+    with pytest.raises(OSError, match=r"an earlier write failed: .*No space left"):
+        writer.write(to_table(rows[2:]), html_table(rows[2:]))
+    assert writer.discard() == 1
+    assert tmp_files(tmp_path) == []
+    assert committed_files(tmp_path) == []
 
 
 def test_page_values_never_become_paths(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ undone (its new files deleted), one that died after is completed (the old files 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import json
@@ -64,7 +65,7 @@ from dataset.storage import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 logger = logging.getLogger(__name__)
 
@@ -158,13 +159,27 @@ def same_rows(first: pa.Table, second: pa.Table) -> bool:
     return first.num_rows == second.num_rows and first.sort_by(order).equals(second.sort_by(order))
 
 
+@contextlib.contextmanager
+def _readable(name: str) -> Iterator[None]:
+    """A data file pyarrow cannot take for Parquet (cut short, empty, another format) stops
+    the partition's compaction as a :class:`CompactionError` naming it (damaged pages inside
+    a file come as ``OSError``)."""
+    try:
+        yield
+    except pa.ArrowInvalid as exc:
+        raise CompactionError(f"{name} is not a readable Parquet file: {exc}") from None
+
+
 def small_files(partition: Path, target_rows: int) -> list[Path]:
-    """The files of ``partition`` holding fewer than half ``target_rows`` rows."""
+    """The files of ``partition`` holding fewer than half ``target_rows`` rows (a folder that
+    cannot be listed raises, where a glob would take it for empty)."""
     found = []
-    for path in sorted(partition.glob(f"*{DATA_SUFFIX}")):
-        if path.name.startswith((".", "_")):
+    for path in sorted(partition.iterdir()):
+        if not path.name.endswith(DATA_SUFFIX) or path.name.startswith((".", "_")):
             continue
-        if pq.ParquetFile(path).metadata.num_rows < target_rows // 2:
+        with _readable(path.name):
+            rows = pq.read_metadata(path).num_rows
+        if rows < target_rows // 2:
             found.append(path)
     return found
 
@@ -182,8 +197,18 @@ def small_files_at(
     return [
         file.name.rsplit("/", 1)[-1]
         for file in list_data_files(location, folder, partition)
-        if file_rows_at(location, file.name, folder) < target_rows // 2
+        if _rows_at(location, file.name, folder) < target_rows // 2
     ]
+
+
+def _rows_at(location: DatasetLocation, name: str, folder: str) -> int:
+    with _readable(name):
+        return file_rows_at(location, name, folder)
+
+
+def _read(path: Path, schema: pa.Schema) -> pa.Table:
+    with _readable(path.name):
+        return conform(pq.read_table(path), schema)
 
 
 def _output_names(rows: int, target_rows: int, run_id: str, started: datetime) -> list[str]:
@@ -243,7 +268,7 @@ def compact_partition(
     inputs = small_files(partition, target_rows)
     if len(inputs) < 2:
         return None
-    tables = [conform(pq.read_table(path), schema) for path in inputs]
+    tables = [_read(path, schema) for path in inputs]
     merged = pa.concat_tables(tables)
     job = (staging or tmp_dir(output_dir)) / _job_name()
     staging = job / partition.name
@@ -279,9 +304,30 @@ def compact_partition(
         "created_at": datetime.now(UTC).isoformat(),
     }
     manifest_path = job / MANIFEST
-    manifest_path.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    fsync_path(manifest_path)
-    fsync_path(staging)
+    try:
+        manifest_path.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        fsync_path(manifest_path)
+        fsync_path(staging)
+    except BaseException:  # nothing is visible yet
+        shutil.rmtree(job, ignore_errors=True)
+        raise
+    try:
+        _swap(partition, staging, result, atomic=atomic)
+    except BaseException:
+        # what was done is completed, or undone (a kill here leaves it to the next run)
+        try:
+            _finish(job, manifest)
+        except OSError:
+            logger.warning("Left the compaction in %s for the next compaction or crawl", job)
+        raise
+    result.rescued = _finish(job, manifest)
+    return result
+
+
+def _swap(partition: Path, staging: Path, result: PartitionResult, *, atomic: bool) -> None:
+    """Make the files of ``staging`` the partition's: one directory exchange (the files left
+    as they were hard-linked in first) or, where there is none, renames then deletions."""
+    written = result.written
     if atomic:
         # The new partition: the merged files plus hard links of the files left as they are.
         merged_names = set(result.merged)
@@ -301,8 +347,6 @@ def compact_partition(
         for name in result.merged:
             (partition / name).unlink(missing_ok=True)
         fsync_path(partition)
-    result.rescued = _finish(job, manifest)
-    return result
 
 
 def _finish(job: Path, manifest: dict[str, Any]) -> list[str]:
@@ -476,6 +520,13 @@ def compact_partition_at(
     return _compact_in_store(location, folder, partition, state=state, schema=schema, **options)
 
 
+def _read_at(
+    location: DatasetLocation, folder: str, partition: str, name: str, schema: pa.Schema
+) -> pa.Table:
+    with _readable(name):
+        return conform(read_table_at(location, f"{partition}/{name}", folder=folder), schema)
+
+
 def _compact_in_store(
     location: DatasetLocation,
     folder: str,
@@ -495,8 +546,7 @@ def _compact_in_store(
         return None
     where = location.path(folder, partition)
     merged = pa.concat_tables(
-        conform(read_table_at(location, f"{partition}/{name}", folder=folder), schema)
-        for name in inputs
+        _read_at(location, folder, partition, name, schema) for name in inputs
     )
     started, run_id = datetime.now(UTC), f"c{secrets.token_hex(3)}"
     job = state / TMP / _job_name()

@@ -159,6 +159,13 @@ class DedupePipeline:
         self.index = self.stores.near_index(threshold=self.near_threshold)
         self.claims = self.stores.claims()
         self.copies = self.stores.copies()
+        forgotten = self.state.forget_gone(self.location)
+        if forgotten:
+            self.stats.inc_value("news/dedupe/files_forgotten", len(forgotten))
+            logger.warning(
+                "Forgot %d data files the state listed and the dataset no longer holds",
+                len(forgotten),
+            )
         recovered = self.state.recover(self.location)
         if recovered:
             self._index_files(recovered)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import fcntl
 import sqlite3
 import subprocess
@@ -188,3 +189,102 @@ def test_re_extraction_recipe_of_the_archive(
     )
     assert namespace["record"]["id"] == row["id"]
     assert namespace["record"]["title"] == row["title"]
+
+
+# --- what goes wrong, each one line and a failed status -------------------------------------
+
+
+def small_dataset(output_dir: Path) -> Path:
+    """Three one-row-group files of one day, recorded in the crawl state; their partition."""
+    from dataset.state.embedded import CrawlState  # noqa: PLC0415
+    from tests.test_compaction import make_dataset, partition  # noqa: PLC0415
+
+    make_dataset(output_dir, files=3, rows_per_file=4)
+    state = CrawlState.open(output_dir / "state")
+    state.recover(output_dir / "articles")
+    state.close()
+    return partition(output_dir)
+
+
+def one_clear_line(done: subprocess.CompletedProcess[str], line: str) -> None:
+    output = done.stderr + done.stdout
+    assert "Traceback" not in output
+    assert line in output, output[-3000:]
+
+
+def test_a_damaged_data_file_fails_its_partition_and_changes_nothing(tmp_path: Path) -> None:
+    folder = small_dataset(tmp_path)
+    (folder / "part-copied-half-way.parquet").write_bytes(b"PAR1")
+    before = sorted(path.name for path in folder.iterdir())
+    done = compact(tmp_path)
+    assert done.returncode == 1
+    one_clear_line(done, f"Left {folder.name} as it was: part-copied-half-way.parquet is not a")
+    assert done.stdout.rstrip().endswith("; 1 failed (see the errors above)")
+    assert sorted(path.name for path in folder.iterdir()) == before
+
+
+def test_a_crawl_state_that_cannot_be_read_stops_the_compaction(tmp_path: Path) -> None:
+    folder = small_dataset(tmp_path)
+    before = sorted(path.name for path in folder.iterdir())
+    (tmp_path / "state" / "crawl-state.sqlite3").write_bytes(b"not a database" * 512)
+    done = compact(tmp_path)
+    assert done.returncode == 1
+    one_clear_line(done, f"scrapy: error: cannot use the crawl state in {tmp_path / 'state'}:")
+    assert sorted(path.name for path in folder.iterdir()) == before
+
+
+def test_a_state_folder_that_cannot_be_written_stops_the_compaction(tmp_path: Path) -> None:
+    small_dataset(tmp_path)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    done = compact(tmp_path, "-s", f"STATE_DIR={blocked / 'state'}")
+    assert done.returncode == 2
+    one_clear_line(done, f"scrapy: error: STATE_DIR {blocked / 'state'} is not writable")
+
+
+def test_the_state_forgets_files_a_killed_compaction_replaced(tmp_path: Path) -> None:
+    # killed between the swap and recording it: the state lists files that are gone
+    from dataset.state.embedded import CrawlState  # noqa: PLC0415
+
+    folder = small_dataset(tmp_path)
+    gone = sorted(folder.iterdir())[0]
+    gone.unlink()
+    done = compact(tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    one_clear_line(done, "Forgot 1 data files the crawl state listed and the dataset no longer")
+    state = CrawlState.open(tmp_path / "state")
+    on_disk = {
+        path.relative_to(tmp_path / "articles").as_posix()
+        for path in data_files(tmp_path / "articles")
+    }
+    assert state.recorded_files() == on_disk
+    state.close()
+
+
+def test_new_files_the_state_cannot_record_fail_the_compaction(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from crawler.commands.compact import Command  # noqa: PLC0415
+    from dataset.schema import ARTICLE_SCHEMA  # noqa: PLC0415
+    from dataset.storage import location_of  # noqa: PLC0415
+
+    folder = small_dataset(tmp_path)
+
+    class FullState:
+        def replace_files(self, removed: Any, added: Any) -> None:
+            raise sqlite3.OperationalError("database or disk is full")
+
+    command = Command()
+    command._compact(
+        location_of(tmp_path),
+        "articles",
+        [folder.name],
+        state_dir=tmp_path / "state",
+        opts=argparse.Namespace(target_rows=100, row_group_rows=10),
+        schema=ARTICLE_SCHEMA,
+        crawl_state=FullState(),  # type: ignore[arg-type]
+        state_errors=(sqlite3.Error,),
+    )
+    assert command.exitcode == 1
+    assert f"Compacted {folder.name} but could not record its new files" in caplog.text
+    assert len(list(folder.iterdir())) == 1  # compacted all the same: the next crawl records it

@@ -215,12 +215,11 @@ def test_a_compaction_killed_half_way_is_completed_or_undone(
         return result
 
     def finish(job: Path, manifest: dict[str, Any]) -> list[str]:
-        raise Crash
+        raise Crash  # killed: the process finishes nothing, not even on its way out
 
     monkeypatch.setattr(compaction, "exchange_dirs", exchange)
     monkeypatch.setattr(Path, "replace", replace)
-    if crash_point == "before_removing_old":
-        monkeypatch.setattr(compaction, "_finish", finish)
+    monkeypatch.setattr(compaction, "_finish", finish)
     with pytest.raises(Crash):
         compact_partition(partition(tmp_path), tmp_path, target_rows=100, atomic=atomic)
     monkeypatch.undo()
@@ -235,6 +234,104 @@ def test_a_compaction_killed_half_way_is_completed_or_undone(
     names = [path.name for path in partition(tmp_path).iterdir()]
     swapped = crash_point in {"after_swap", "before_removing_old"}
     assert len(names) == (2 if swapped else 6)
+
+
+@pytest.mark.parametrize(
+    ("atomic", "failing"),
+    [
+        (True, "manifest"),  # the disk full as the manifest is written
+        (True, "link"),  # hard links refused (a permission, another device)
+        (True, "exchange"),
+        (False, "first_rename"),
+        (False, "removing_old"),
+    ],
+)
+def test_a_compaction_that_fails_half_way_completes_or_undoes_it_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, atomic: bool, failing: str
+) -> None:
+    # An error (not a kill) half-way: the compaction completes or undoes what it did before
+    # it raises, so no job folder is left to hold the new files' space.
+    make_dataset(tmp_path, files=6, rows_per_file=30)
+    large = DatasetWriter(tmp_path, run_id="large")  # not merged: hard-linked, where linked
+    large.open()
+    large.write(to_table([make_row(1000 + n) for n in range(60)]))
+    large.commit()
+    before = all_rows(tmp_path)
+    full = OSError(28, "No space left on device")
+    refused: list[Path] = []
+    real_write_text, real_replace, real_unlink = Path.write_text, Path.replace, Path.unlink
+
+    def write_text(self: Path, *args: Any, **kwargs: Any) -> int:
+        if failing == "manifest" and self.name == compaction.MANIFEST:
+            real_write_text(self, "")
+            raise full
+        return real_write_text(self, *args, **kwargs)
+
+    def link(source: Any, target: Any) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    def exchange(first: Path, second: Path) -> bool:
+        raise OSError(18, "Invalid cross-device link")
+
+    def replace(self: Path, target: Any) -> Path:
+        real_replace(self, target)
+        raise full
+
+    def unlink(self: Path, missing_ok: bool = False) -> None:
+        if self.parent == partition(tmp_path) and not refused:
+            refused.append(self)  # once: the cleanup's own deletion goes through
+            raise PermissionError(13, "Permission denied")
+        real_unlink(self, missing_ok=missing_ok)
+
+    patches = {
+        "manifest": (Path, "write_text", write_text),
+        "link": (compaction.os, "link", link),
+        "exchange": (compaction, "exchange_dirs", exchange),
+        "first_rename": (Path, "replace", replace),
+        "removing_old": (Path, "unlink", unlink),
+    }
+    monkeypatch.setattr(*patches[failing])
+    with pytest.raises(OSError, match=r"No space|not permitted|cross-device|denied"):
+        compact_partition(partition(tmp_path), tmp_path, target_rows=100, atomic=atomic)
+    monkeypatch.undo()
+    assert list((tmp_path / "state" / "tmp").iterdir()) == []
+    assert all_rows(tmp_path) == before
+    names = [path.name for path in partition(tmp_path).iterdir()]
+    # completed where the new files were already in place, undone elsewhere
+    assert len(names) == (3 if failing == "removing_old" else 7)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is not a readable Parquet file: Parquet file size is 0 bytes"),
+        (b"PAR1 not parquet", "is not a readable Parquet file: .*magic bytes"),
+    ],
+)
+def test_a_damaged_data_file_leaves_the_partition_as_it_was(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    make_dataset(tmp_path, files=3, rows_per_file=5)
+    damaged = partition(tmp_path) / "part-damaged.parquet"
+    damaged.write_bytes(content)
+    before = sorted(path.name for path in partition(tmp_path).iterdir())
+    with pytest.raises(CompactionError, match=f"part-damaged.parquet {message}"):
+        compact_partition(partition(tmp_path), tmp_path, target_rows=100)
+    assert sorted(path.name for path in partition(tmp_path).iterdir()) == before
+    assert list((tmp_path / "state" / "tmp").iterdir()) == []
+
+
+def test_a_partition_that_cannot_be_listed_is_an_error_not_an_empty_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_dataset(tmp_path, files=3, rows_per_file=5)
+
+    def iterdir(self: Path) -> Any:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    with pytest.raises(PermissionError):
+        compaction.small_files(partition(tmp_path), 100)
 
 
 def test_a_crawl_finishes_an_interrupted_compaction_before_writing(

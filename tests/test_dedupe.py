@@ -262,6 +262,22 @@ def test_open_spider_recovers_files_the_state_missed(opener: Any, tmp_path: Path
         run.pipeline.process_item(article("https://example.com/1", "one"))
 
 
+def test_open_spider_forgets_files_the_dataset_no_longer_holds(opener: Any, tmp_path: Path) -> None:
+    # A compaction that died between replacing files and recording it: the state lists a
+    # file that is gone. Taken off its list; the keys of its rows stay.
+    committed = write_file(tmp_path, article("https://example.com/1", "one"))
+    opener().pipeline.close_state()  # recorded
+    (articles_dir(tmp_path) / committed.name).unlink()
+
+    run = opener()
+    assert run.stat("news/dedupe/files_forgotten") == 1
+    assert run.stat("news/dedupe/files_recovered") is None
+    assert run.pipeline.state is not None
+    assert run.pipeline.state.recorded_files() == set()
+    with pytest.raises(DuplicateArticle):
+        run.pipeline.process_item(article("https://example.com/1", "one"))
+
+
 def test_commit_after_close_is_ignored(opener: Any) -> None:
     run = opener()
     item = article("https://example.com/1", "one")

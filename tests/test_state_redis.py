@@ -169,6 +169,12 @@ def test_recover_records_the_files_the_state_missed(stores: StateStores, tmp_pat
     assert state.stored_at("https://a/1") == T1
     assert state.sync(tmp_path / "articles") == 0
     assert state.sync(location_of(tmp_path)) == 0  # the dataset's location works as well
+    # a file the state lists and the dataset no longer holds: off the list, its keys kept
+    assert state.forget_gone(location_of(tmp_path)) == []
+    (articles / "part-1.parquet").unlink()
+    assert state.forget_gone(location_of(tmp_path)) == ["fetch_date=2026-01-01/part-1.parquet"]
+    assert state.recorded_files() == set()
+    assert state.has_url("https://a/1")
     state.close()
 
 

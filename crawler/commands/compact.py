@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
 
-from crawler.commands import EXIT_LOCKED, checked_settings, scrapy_options, stop
+from crawler.commands import EXIT_FAILED, EXIT_LOCKED, checked_settings, scrapy_options, stop
 from dataset.compaction import (
     DEFAULT_ROW_GROUP_ROWS,
     DEFAULT_TARGET_ROWS,
@@ -124,8 +124,12 @@ class Command(ScrapyCommand):
         missing = wanted - set(partitions)
         if missing:
             stop(f"no such partition: {', '.join(sorted(missing))}")
-        state.mkdir(parents=True, exist_ok=True)
-        with (state / LOCK_FILE).open("w") as lock:
+        try:
+            state.mkdir(parents=True, exist_ok=True)
+            lock = (state / LOCK_FILE).open("w")
+        except OSError as exc:
+            stop(f"STATE_DIR {state} is not writable: {exc.strerror or exc}")
+        with lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -138,6 +142,8 @@ class Command(ScrapyCommand):
                 self._run_locked(stores, location, state, partitions, wanted=wanted, opts=opts)
             except LockHeld as exc:
                 stop(str(exc), EXIT_LOCKED)
+            except stores.errors as exc:
+                stop(f"cannot use the crawl state in {state}: {exc}", EXIT_FAILED)
             finally:
                 stores.close()
 
@@ -163,6 +169,14 @@ class Command(ScrapyCommand):
                 # the crawl state lists the article files only
                 crawl_state = stores.crawl_state()
                 try:
+                    # a compaction killed before it recorded its files left their names
+                    gone = crawl_state.forget_gone(location)
+                    if gone:
+                        logger.warning(
+                            "Forgot %d data files the crawl state listed and the dataset no"
+                            " longer holds",
+                            len(gone),
+                        )
                     self._compact(
                         location,
                         ARTICLES,
@@ -171,6 +185,7 @@ class Command(ScrapyCommand):
                         opts=opts,
                         schema=ARTICLE_SCHEMA,
                         crawl_state=crawl_state,
+                        state_errors=stores.errors,
                     )
                 finally:
                     crawl_state.close()
@@ -197,6 +212,7 @@ class Command(ScrapyCommand):
         opts: argparse.Namespace,
         schema: pa.Schema,
         crawl_state: CrawlStateStore | None = None,
+        state_errors: tuple[type[Exception], ...] = (),
     ) -> None:
         merged = written = failed = 0
         for partition in partitions:
@@ -214,19 +230,23 @@ class Command(ScrapyCommand):
                 logger.error("Left %s as it was: %s", partition, exc)
                 failed += 1
                 continue
-            except OSError as exc:
-                logger.error(
-                    "Stopped compacting %s: %s (the next compaction or crawl completes or"
-                    " undoes what was done)",
-                    partition,
-                    exc,
-                )
+            except OSError as exc:  # what was done is completed or undone (see compaction)
+                logger.error("Stopped compacting %s: %s", partition, exc)
                 failed += 1
                 continue
             if result is None:
                 continue
             if crawl_state is not None:
-                _record(crawl_state, location, partition, result)
+                try:
+                    _record(crawl_state, location, partition, result)
+                except state_errors as exc:
+                    logger.error(
+                        "Compacted %s but could not record its new files in the crawl state"
+                        " (%s): the next crawl records them",
+                        partition,
+                        exc,
+                    )
+                    failed += 1
             merged += len(result.merged)
             written += len(result.written)
             logger.info(
@@ -241,9 +261,10 @@ class Command(ScrapyCommand):
         print(
             f"Compacted {merged} files into {written} in {len(partitions)} partitions"
             f" of {folder if partitions else 'the dataset'}"
+            + (f"; {failed} failed (see the errors above)" if failed else "")
         )
         if failed:
-            self.exitcode = 1
+            self.exitcode = EXIT_FAILED
 
 
 def _how(result: PartitionResult) -> str:

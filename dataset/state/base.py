@@ -85,6 +85,9 @@ class RecoverFiles:
     def record_file(self, name: str, keys: Iterable[Sequence[Any]]) -> None:
         raise NotImplementedError
 
+    def replace_files(self, removed: Iterable[str], added: Iterable[tuple[str, int]]) -> None:
+        raise NotImplementedError
+
     def sync(self, dataset: DatasetLocation | Path) -> int:
         """Record the data files of ``dataset`` that the state does not know yet (written by a
         crawl that died before recording them); returns how many."""
@@ -93,16 +96,31 @@ class RecoverFiles:
     def recover(self, dataset: DatasetLocation | Path) -> list[str]:
         """Like :meth:`sync`, returning the names of the files it recorded. ``dataset`` is
         the dataset's location, or the local path of its ``articles`` folder."""
-        location, folder = (
-            (location_of(dataset.parent), dataset.name)
-            if isinstance(dataset, Path)
-            else (dataset, ARTICLES)
-        )
+        location, folder = _articles(dataset)
         known = self.recorded_files()
         missing = [name for name in data_files_at(location, folder) if name not in known]
         for name in missing:
             self.record_file(name, read_keys_at(location, name, folder))
         return missing
+
+    def forget_gone(self, dataset: DatasetLocation | Path) -> list[str]:
+        """Forget the data files the state lists and ``dataset`` no longer holds (a compaction
+        that died between replacing files and recording it; files deleted by hand); returns
+        their names. Their rows' keys stay: a compaction's rows are in its new files."""
+        location, folder = _articles(dataset)
+        known = self.recorded_files()  # before the listing: a file is listed once recorded
+        gone = sorted(known - set(data_files_at(location, folder)))
+        if gone:
+            self.replace_files(gone, [])
+        return gone
+
+
+def _articles(dataset: DatasetLocation | Path) -> tuple[DatasetLocation, str]:
+    """The location and folder of a dataset's articles (``dataset``: the dataset's location,
+    or the local path of its ``articles`` folder)."""
+    if isinstance(dataset, Path):
+        return location_of(dataset.parent), dataset.name
+    return dataset, ARTICLES
 
 
 class CrawlStateStore(Protocol):
@@ -143,6 +161,10 @@ class CrawlStateStore(Protocol):
 
     def recover(self, dataset: DatasetLocation | Path) -> list[str]:
         """Record the data files the state does not know yet; returns their names."""
+        ...
+
+    def forget_gone(self, dataset: DatasetLocation | Path) -> list[str]:
+        """Forget the data files the state lists and the dataset no longer holds."""
         ...
 
     def sync(self, dataset: DatasetLocation | Path) -> int: ...

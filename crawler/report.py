@@ -48,11 +48,18 @@ def latest_report(output_dir: Path) -> dict[str, Any] | None:
 
 
 def latest_report_in(state: Path) -> dict[str, Any] | None:
-    """The newest crawl report kept in the ``STATE_DIR`` ``state``, or ``None``."""
+    """The newest crawl report kept in the ``STATE_DIR`` ``state``, or ``None``; ``ValueError``
+    (naming it) when it cannot be read."""
     reports = sorted((state / CRAWLS).glob("*.json"))
     if not reports:
         return None
-    return json.loads(reports[-1].read_text(encoding="utf-8"))
+    try:
+        report = json.loads(reports[-1].read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError too
+        raise ValueError(f"cannot read the crawl report {reports[-1]}: {exc}") from None
+    if not isinstance(report, dict):
+        raise ValueError(f"cannot read the crawl report {reports[-1]}: not a crawl report")
+    return report
 
 
 class CrawlReport:

@@ -54,7 +54,7 @@ from dataset.layout import (
     staging_dir,
     tmp_dir,
 )
-from dataset.schema import ARTICLE_SCHEMA, dictionary_columns, upgrade
+from dataset.schema import ARTICLE_SCHEMA, dictionary_columns, not_an_article_file, upgrade
 from dataset.storage import (
     DatasetLocation,
     delete_quietly,
@@ -137,6 +137,9 @@ def conform(table: pa.Table, schema: pa.Schema = ARTICLE_SCHEMA) -> pa.Table:
     ``CompactionError`` when the file has a column the schema does not know (a newer writer:
     leave its files alone)."""
     if schema is ARTICLE_SCHEMA:
+        problem = not_an_article_file(table.column_names)
+        if problem is not None:
+            raise CompactionError(problem)
         table = upgrade(table)
     unknown = set(table.column_names) - set(schema.names)
     if unknown:
@@ -168,6 +171,8 @@ def _readable(name: str) -> Iterator[None]:
         yield
     except pa.ArrowInvalid as exc:
         raise CompactionError(f"{name} is not a readable Parquet file: {exc}") from None
+    except CompactionError as exc:  # another table's file, a newer writer's
+        raise CompactionError(f"{name}: {exc}") from None
 
 
 def small_files(partition: Path, target_rows: int) -> list[Path]:

@@ -188,8 +188,18 @@ def read_recent_runs(location: DatasetLocation, files: int) -> pa.Table:
     return _read(location, list_data_files(location, RUNS)[-files:])
 
 
+_IDENTITY = ("run_id", "source", "started_at")
+"""The columns without which a table is not the run history's (another table's file)."""
+
+
 def _read(location: DatasetLocation, files: list[DataFile]) -> pa.Table:
-    tables = [_conform(read_table_at(location, file.name, folder=RUNS)) for file in files]
+    tables = []
+    for file in files:
+        table = read_table_at(location, file.name, folder=RUNS)
+        lacking = [name for name in _IDENTITY if name not in table.column_names]
+        if lacking:
+            raise ValueError(f"{file.name} is not a run-history file (no {', '.join(lacking)})")
+        tables.append(_conform(table))
     if not tables:
         return SCHEMA.empty_table()
     return pa.concat_tables(tables)

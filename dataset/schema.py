@@ -18,7 +18,7 @@ from extraction.article import Column, columns, row_of
 from extraction.urls import host_of
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
 SCHEMA_VERSION = "4"
 """Bumped on every (additive) schema change; stored in every file's metadata. Version 2 added
@@ -140,6 +140,13 @@ def schema_version(schema: pa.Schema) -> str:
     """The schema version a file's schema says it was written with (``"1"`` when it says
     none: the first files had no other)."""
     return (schema.metadata or {}).get(SCHEMA_VERSION_KEY, b"1").decode()
+
+
+def not_an_article_file(names: Sequence[str]) -> str | None:
+    """Why a file with these columns is no article file of the dataset (another table's file
+    dropped into it), or ``None``: every version of the schema has the required columns."""
+    lacking = [name for name in _REQUIRED if _SINCE[name] == 1 and name not in names]
+    return f"not an article file (no {', '.join(lacking)})" if lacking else None
 
 
 def upgrade(table: pa.Table) -> pa.Table:

@@ -18,8 +18,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
@@ -36,9 +37,6 @@ from dataset.layout import (
     redacted,
     unwritable_folder,
 )
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +169,17 @@ def read_table_at(
 ) -> pa.Table:
     """One data file (``name`` as :func:`data_files_at` gives it), or some of its columns."""
     return pq.read_table(location.path(folder, name), columns=columns, filesystem=_fs(location))
+
+
+UNREADABLE_FILE_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    ValueError,
+    KeyError,
+    pa.ArrowException,
+)
+"""What reading a data file that is not one of the dataset's raises: cut short or empty
+(``ArrowInvalid``, a ``ValueError``), damaged pages (``OSError``), another table's columns
+(``ArrowInvalid``, ``KeyError``)."""
 
 
 def read_keys_at(

@@ -27,7 +27,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 
 from dataset.state.near_index import DEFAULT_THRESHOLD, PendingIndex
-from dataset.storage import DatasetLocation, location_of, read_table_at
+from dataset.storage import UNREADABLE_FILE_ERRORS, DatasetLocation, location_of, read_table_at
 from extraction.signature import Signer, from_bytes
 from pipelines.locations import dataset_location
 from pipelines.setting import choice, flag, number
@@ -163,21 +163,42 @@ class DedupePipeline:
         if forgotten:
             self.stats.inc_value("news/dedupe/files_forgotten", len(forgotten))
             logger.warning(
-                "Forgot %d data files the state listed and the dataset no longer holds",
+                "Forgot %d data files the state listed and the dataset no longer holds (their"
+                " articles still count as stored)",
                 len(forgotten),
             )
-        recovered = self.state.recover(self.location)
+        recovered = self.state.recover(self.location, unreadable=self._unreadable)
         if recovered:
             self._index_files(recovered)
             self.stats.inc_value("news/dedupe/files_recovered", len(recovered))
             logger.warning("Recorded %d data files the state did not know yet", len(recovered))
+
+    def _unreadable(
+        self,
+        name: str,
+        exc: Exception,
+        outcome: str = "not recorded, its articles may be fetched again",
+    ) -> None:
+        """A data file the state does not know that cannot be read: left out (logged as an
+        error: the crawl fails, every time until the file is moved out)."""
+        self.stats.inc_value("news/dedupe/unreadable_files")
+        logger.error(
+            "Cannot read the data file %s (%s): %s; move it out of the dataset",
+            name,
+            f"{type(exc).__name__}: {exc}",
+            outcome,
+        )
 
     def _index_files(self, names: list[str]) -> None:
         """Signatures of the rows of data files the near-duplicate index missed (a crawl died
         between writing them and recording them)."""
         assert self.index is not None
         for name in names:
-            table = read_table_at(self.location, name, columns=["id", "content_hash", "text"])
+            try:
+                table = read_table_at(self.location, name, columns=["id", "content_hash", "text"])
+            except UNREADABLE_FILE_ERRORS as exc:
+                self._unreadable(name, exc, "its texts are not in the near-duplicate index")
+                continue
             entries = []
             columns = (column.to_pylist() for column in table.columns)
             for row_id, content_hash, text in zip(*columns, strict=True):

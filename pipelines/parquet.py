@@ -228,6 +228,10 @@ class ParquetPipeline:
         logger.info("Writing the dataset under %s", self.writer.where)
 
     async def close_spider(self) -> None:
+        if not self.pool.started:
+            # never opened (a stage before it failed to open): nothing to write, and no
+            # writer thread would ever run a commit asked of it (the crawl hung there)
+            return
         self.closing = True
         try:
             if self.requested_commit is not None:

@@ -78,3 +78,14 @@ class SlowClosing(_Slow):
 
     async def close_spider(self) -> None:
         await self._hold()
+
+
+class FailingOpen:
+    """An item pipeline that cannot open (as a stage whose store is damaged): placed between
+    the extraction stage (whose workers then run) and the Parquet stage (never opened)."""
+
+    def open_spider(self) -> None:
+        raise RuntimeError("this stage cannot open")
+
+    def process_item(self, item: Any) -> Any:
+        return item

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pyarrow.parquet as pq
 import pytest
+from scrapy.utils.project import get_project_settings
 
 from dataset.layout import data_files
 from extraction.record import article_record
@@ -226,11 +227,41 @@ def test_a_damaged_data_file_fails_its_partition_and_changes_nothing(tmp_path: P
 def test_a_crawl_state_that_cannot_be_read_stops_the_compaction(tmp_path: Path) -> None:
     folder = small_dataset(tmp_path)
     before = sorted(path.name for path in folder.iterdir())
-    (tmp_path / "state" / "crawl-state.sqlite3").write_bytes(b"not a database" * 512)
+    damaged = tmp_path / "state" / "crawl-state.sqlite3"
+    damaged.write_bytes(b"not a database" * 512)
     done = compact(tmp_path)
-    assert done.returncode == 1
-    one_clear_line(done, f"scrapy: error: cannot use the crawl state in {tmp_path / 'state'}:")
+    assert done.returncode == 2  # found before anything starts
+    one_clear_line(done, f"scrapy: error: the crawl state file {damaged} is damaged")
     assert sorted(path.name for path in folder.iterdir()) == before
+
+
+def test_a_crawl_state_that_fails_while_compacting_stops_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # damaged further in than its first page (found only as the page is read)
+    from crawler.commands import checked_settings  # noqa: PLC0415
+    from crawler.commands.compact import Command  # noqa: PLC0415
+    from dataset.state.embedded import CrawlState  # noqa: PLC0415
+
+    folder = small_dataset(tmp_path)
+
+    def damaged(self: Any) -> set[str]:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(CrawlState, "recorded_files", damaged)
+    settings = get_project_settings()
+    settings.set("OUTPUT_DIR", str(tmp_path), priority="cmdline")
+    command = Command()
+    command.checked = checked_settings(settings)
+    options = argparse.Namespace(partition=[], target_rows=100, row_group_rows=10, dry_run=False)
+    with pytest.raises(SystemExit) as stopped:
+        command.run([], options)
+    assert stopped.value.code == 1
+    assert capsys.readouterr().err == (
+        f"scrapy: error: cannot use the crawl state in {tmp_path / 'state'}:"
+        " database disk image is malformed\n"
+    )
+    assert len(list(folder.iterdir())) == 3  # nothing compacted
 
 
 def test_a_state_folder_that_cannot_be_written_stops_the_compaction(tmp_path: Path) -> None:

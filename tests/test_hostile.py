@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from scrapy.exceptions import (
@@ -1091,6 +1092,85 @@ def test_real_article_with_a_nul_in_its_first_kilobyte_is_kept() -> None:
     body = b"\x00\x00" + body[:head] + b"\x00" + body[head:]
     result = extract_article(body, "http://127.0.0.1/nul/leading.html", "text/html")
     assert sentences(name)[0] in result.text
+
+
+# --- a damaged dataset ------------------------------------------------------------------------
+
+
+def site_arguments(site_url: str) -> tuple[str, ...]:
+    return ("-a", f"feeds={site_url}/feed.xml", "-a", f"sitemaps={site_url}/sitemap.xml")
+
+
+@pytest.mark.parametrize("content", [b"", b"PAR1 copied half-way"], ids=["empty", "cut-short"])
+def test_a_data_file_that_cannot_be_read_fails_the_crawl_in_one_line(
+    tmp_path: Path, site_url: str, site: Any, content: bytes
+) -> None:
+    # A file the state does not know (copied in half-way, say): the crawl opened the dedupe
+    # stage, failed on it, and hung (the Parquet stage never opened). It crawls on, and says
+    # which file, every time until the file is moved out.
+    output_dir = tmp_path / "out"
+    damaged = output_dir / "articles" / "fetch_date=2026-01-01" / "part-copied.parquet"
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(content)
+    result = run_crawl(output_dir, *site_arguments(site_url))
+    assert result.returncode == 1, result.log[-3000:]
+    assert "Traceback" not in result.log
+    errors = [line for line in result.log.splitlines() if "] ERROR: " in line]
+    assert len(errors) == 1, errors
+    assert "Cannot read the data file fetch_date=2026-01-01/part-copied.parquet" in errors[0]
+    assert result.report["stats"]["news/dedupe/unreadable_files"] == 1
+    damaged.unlink()
+    urls = [row["url"] for row in dataset_rows(output_dir)]
+    assert len(urls) == len(set(urls)) == len(site.pages)  # nothing lost meanwhile
+
+
+def test_a_damaged_state_file_stops_the_crawl_before_it_starts(
+    tmp_path: Path, site_url: str
+) -> None:
+    state = tmp_path / "out" / "state"
+    state.mkdir(parents=True)
+    (state / "near-duplicates.sqlite3").write_bytes(b"overwritten" * 1000)
+    result = run_crawl(tmp_path / "out", *site_arguments(site_url))
+    assert result.returncode == 2
+    assert "Traceback" not in result.log
+    assert (
+        result.log.strip()
+        .splitlines()[-1]
+        .startswith(
+            f"scrapy: error: the crawl state file {state / 'near-duplicates.sqlite3'} is damaged"
+            " (file is not a database)"
+        )
+    )
+
+
+def test_an_error_logged_as_the_crawl_closes_fails_it(tmp_path: Path, site_url: str) -> None:
+    # The run history cannot be read to judge the sources (a file of it cut short): logged as
+    # the spider closes, after Scrapy stopped counting errors, so the crawl exited 0.
+    output_dir = tmp_path / "out"
+    first = run_crawl(output_dir, *site_arguments(site_url))
+    assert first.returncode == 0, first.log[-3000:]
+    (history,) = (output_dir / "runs").rglob("*.parquet")
+    history.write_bytes(history.read_bytes()[:100])
+    again = run_crawl(output_dir, *site_arguments(site_url))
+    assert "Cannot read the run history to judge the sources" in again.log
+    assert again.returncode == 1
+    assert again.log.strip().splitlines()[-1] == "crawl failed: 1 errors were logged"
+
+
+def test_a_file_of_another_table_in_the_run_history_is_one_error_line(
+    tmp_path: Path, site_url: str
+) -> None:
+    output_dir = tmp_path / "out"
+    foreign = output_dir / "runs" / "run_date=2026-01-01" / "notes.parquet"
+    foreign.parent.mkdir(parents=True)
+    pq.write_table(pa.table({"note": ["not a run"]}), foreign)
+    result = run_crawl(output_dir, *site_arguments(site_url))
+    assert result.returncode == 1
+    assert "Traceback" not in result.log
+    assert (
+        "Cannot read the run history to judge the sources: run_date=2026-01-01/notes.parquet"
+        " is not a run-history file (no run_id, source, started_at)"
+    ) in result.log
 
 
 # --- a full disk -----------------------------------------------------------------------------

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from crawler.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE
@@ -83,6 +85,23 @@ def test_an_unreadable_history_fails_the_report(tmp_path: Path) -> None:
     assert done.returncode == EXIT_FAILED
     assert done.stderr.startswith(f"scrapy: error: cannot read {tmp_path}: ")
     assert done.stderr.count("\n") == 1
+    assert not (tmp_path / "report.html").exists()
+
+
+@pytest.mark.parametrize("folder", ["articles", "runs"])
+def test_a_file_of_another_table_fails_the_report_naming_it(tmp_path: Path, folder: str) -> None:
+    # its rows were counted as articles (every column it lacks null), or the history's sort
+    # failed on its runs (a traceback)
+    write_dataset(tmp_path)
+    write_history(tmp_path, runs=1)
+    partition = next((tmp_path / folder).iterdir())
+    pq.write_table(pa.table({"note": ["x", "y", "z"]}), partition / "part-notes.parquet")
+    done = report(tmp_path)
+    assert done.returncode == EXIT_FAILED
+    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith(
+        f"scrapy: error: cannot read {tmp_path}: {partition.name}/part-notes.parquet is not "
+    )
     assert not (tmp_path / "report.html").exists()
 
 

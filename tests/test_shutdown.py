@@ -19,7 +19,7 @@ import pytest
 from crawler import settings as project_settings
 from dataset.layout import data_files
 from demo.site import Response, Site, base_url, load_site, serve
-from tests.conftest import FAST_SETTINGS, ROOT, session_processes
+from tests.conftest import FAST_SETTINGS, ROOT, run_crawl, session_processes
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -174,3 +174,17 @@ def test_a_stop_asked_while_the_spider_opens_or_closes_waits_for_it(
     assert rows == stats.get("news/parquet/rows_buffered", 0)
     if stop.phase == "closing":
         assert rows == stats["news/parquet/rows_written"] > 0
+
+
+def test_a_stage_that_cannot_open_ends_the_crawl_instead_of_hanging_it(tmp_path: Path) -> None:
+    # The Parquet stage, never opened, awaited a commit from a writer thread that never
+    # started: the crawl hung after "Closing spider (shutdown)", the run lock held.
+    pipelines = {**project_settings.ITEM_PIPELINES, "tests.slow_spider.FailingOpen": 450}
+    result = run_crawl(  # a hang fails it: run_crawl's time-out
+        tmp_path / "out",
+        "-a",
+        "urls=http://127.0.0.1:9/never-fetched",
+        settings=(f"ITEM_PIPELINES={json.dumps(pipelines)}",),
+    )
+    assert result.returncode == 1, result.log[-3000:]
+    assert "this stage cannot open" in result.log

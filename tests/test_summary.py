@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from crawler.commands.summary import format_summary, summarize_dataset
@@ -165,4 +166,43 @@ def test_the_last_crawl_says_what_it_skipped_and_why(tmp_path: Path) -> None:
     assert (
         "  skipped         none"
         in format_summary(summarize_dataset(tmp_path), report, tmp_path).splitlines()
+    )
+
+
+def _summary_command(output_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "summary", "-s", f"OUTPUT_DIR={output_dir}"],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+
+
+def test_a_data_file_that_cannot_be_read_is_left_out_and_named(tmp_path: Path) -> None:
+    _dataset(tmp_path)
+    partition = next(articles_dir(tmp_path).iterdir())
+    (partition / "part-cut-short.parquet").write_bytes(b"PAR1")
+    pq.write_table(pa.table({"note": ["x"]}), partition / "part-other-table.parquet")
+    completed = _summary_command(tmp_path)
+    assert completed.returncode == 1
+    assert "Traceback" not in completed.stderr
+    assert "rows       4" in completed.stdout  # the readable files summed all the same
+    assert "files      2" in completed.stdout
+    errors = completed.stderr.strip().splitlines()
+    assert errors[0].startswith(
+        f"scrapy: error: cannot read the data file {partition.name}/part-cut-short.parquet: "
+    )
+    assert errors[1] == (
+        f"scrapy: error: cannot read the data file {partition.name}/part-other-table.parquet: "
+        "not an article file (no id, url, authors, fetched_at, text, word_count, tags,"
+        " content_hash, discovered_via)"
+    )
+
+
+def test_a_crawl_report_that_cannot_be_read_is_one_line(tmp_path: Path) -> None:
+    _dataset(tmp_path)
+    (crawls_dir(tmp_path) / "20261127T120000.000000Z-1.json").write_text('{"cut": ')
+    completed = _summary_command(tmp_path)
+    assert completed.returncode == 1
+    assert "Traceback" not in completed.stderr
+    assert completed.stderr.startswith(
+        f"scrapy: error: cannot read the crawl report {crawls_dir(tmp_path)}"
     )

@@ -114,6 +114,20 @@ def feed_problem(settings: BaseSettings) -> str | None:
     return None
 
 
+class ErrorCount(logging.Handler):
+    """Counts the errors logged while the crawl runs, to its very end: Scrapy's own count
+    (``log_count/ERROR``) stops at its ``spider_closed``, before the receivers connected after
+    it (the run history, the source health) and the engine's last steps, whose errors would
+    otherwise leave the exit status 0."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
 class Command(ScrapyCrawlCommand):
     checked: BaseSettings
     """The settings as the add-ons leave them, all of them found usable (by
@@ -163,9 +177,12 @@ class Command(ScrapyCrawlCommand):
             crawler = self._create_crawler(args[0])
             crawl = self.crawler_process.crawl(crawler, **opts.spargs)
             patient_stop(crawler, crawl)
+            errors = ErrorCount()
+            logging.getLogger().addHandler(errors)
             try:
                 self.crawler_process.start()
             finally:
+                logging.getLogger().removeHandler(errors)
                 stop_progress(crawler)
         if self.crawler_process.bootstrap_failed:
             self.exitcode = EXIT_FAILED
@@ -177,7 +194,10 @@ class Command(ScrapyCrawlCommand):
                 crawler.stats.get_stats(), list(accounting.sources.values()), accounting.unhealthy
             )
             print(summary, end="")
-        failure = crawl_failed(crawler.stats.get_stats())
+        stats = crawler.stats.get_stats()
+        # Scrapy stops counting errors as the spider closes, before the last closing steps
+        stats["log_count/ERROR"] = max(stats.get("log_count/ERROR", 0), errors.count)
+        failure = crawl_failed(stats)
         if failure is not None:
             print(f"crawl failed: {failure}")
             self.exitcode = EXIT_FAILED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -10,12 +11,18 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from scrapy.commands import ScrapyCommand
 
-from crawler.commands import checked_settings, scrapy_options, stop
+from crawler.commands import EXIT_FAILED, checked_settings, scrapy_options, stop
 from crawler.progress import FETCH_ERRORS
 from crawler.report import latest_report_in
 from dataset.layout import ARTICLES
-from dataset.schema import ARTICLE_SCHEMA, schema_version, upgrade
-from dataset.storage import DatasetLocation, folder_exists, list_data_files, location_of
+from dataset.schema import ARTICLE_SCHEMA, not_an_article_file, schema_version, upgrade
+from dataset.storage import (
+    UNREADABLE_FILE_ERRORS,
+    DatasetLocation,
+    folder_exists,
+    list_data_files,
+    location_of,
+)
 from pipelines.locations import dataset_location, state_dir_setting
 
 if TYPE_CHECKING:
@@ -50,6 +57,8 @@ class DatasetSummary:
     """Per column: rows where it is null (or an empty list, for list columns)."""
     flagged_copies: int = 0
     """Rows stored as copies of another (``duplicate_of`` set, ``DEDUPE_POLICY=flag``)."""
+    unreadable: list[str] = field(default_factory=list)
+    """Why each data file that cannot be read was left out (cut short, another table's)."""
 
 
 def _extend(current: datetime | None, value: Any, pick: Any) -> datetime | None:
@@ -78,15 +87,27 @@ def summarize_dataset(articles: Path | DatasetLocation) -> DatasetSummary:
     )
     columns = ["source", "language", "published_at", "fetched_at", *_LIST_COLUMNS]
     for file in list_data_files(location, folder):
-        with pq.ParquetFile(file.path, filesystem=filesystem) as parquet:
-            _add_file(summary, parquet, columns)
+        try:
+            with pq.ParquetFile(file.path, filesystem=filesystem) as parquet:
+                _add_file(summary, parquet, columns)
+        except UNREADABLE_FILE_ERRORS as exc:
+            summary.unreadable.append(f"{file.name}: {exc}")
+            continue
         summary.files += 1
         summary.bytes += file.size
     return summary
 
 
 def _add_file(summary: DatasetSummary, parquet: pq.ParquetFile, columns: list[str]) -> None:
-    """Add one file's counts (footer statistics, and the summary columns read)."""
+    """Add one file's counts (footer statistics, and the summary columns read); a file that
+    cannot be read raises before anything is added."""
+    problem = not_an_article_file(parquet.schema_arrow.names)
+    if problem is not None:
+        raise ValueError(problem)
+    if schema_version(parquet.schema_arrow) == "1":  # its sources are read as today's
+        table = upgrade(parquet.read(columns=[*columns, "url", "canonical_url"]))
+    else:
+        table = parquet.read(columns=columns)
     metadata = parquet.metadata
     summary.rows += metadata.num_rows
     for index in range(metadata.num_row_groups):
@@ -101,10 +122,6 @@ def _add_file(summary: DatasetSummary, parquet: pq.ParquetFile, columns: list[st
                 summary.missing[name] += stats.null_count or 0
             elif name == _FLAG_COLUMN:
                 summary.flagged_copies += group.num_rows - (stats.null_count or 0)
-    if schema_version(parquet.schema_arrow) == "1":  # its sources are read as today's
-        table = upgrade(parquet.read(columns=[*columns, "url", "canonical_url"]))
-    else:
-        table = parquet.read(columns=columns)
     summary.sources.update(v for v in table.column("source").to_pylist() if v)
     summary.languages.update(v or "unknown" for v in table.column("language").to_pylist())
     for name in _LIST_COLUMNS:
@@ -225,10 +242,19 @@ class Command(ScrapyCommand):
         location = dataset_location(settings)
         if not folder_exists(location, ARTICLES):
             stop(f"no dataset under {location.display}/{ARTICLES}")
-        report = latest_report_in(state_dir_setting(settings))
+        try:
+            report = latest_report_in(state_dir_setting(settings))
+        except ValueError as exc:
+            stop(str(exc), EXIT_FAILED)
+        where: Path | str
         if location.is_local:
-            articles = location.local_dir() / ARTICLES
-            print(format_summary(summarize_dataset(articles), report, articles))
+            where = location.local_dir() / ARTICLES
+            summary = summarize_dataset(where)
         else:
             where = f"{location.display}/{ARTICLES}"
-            print(format_summary(summarize_dataset(location), report, where))
+            summary = summarize_dataset(location)
+        print(format_summary(summary, report, where))
+        for problem in summary.unreadable:  # after the summary: the last lines
+            sys.stderr.write(f"scrapy: error: cannot read the data file {problem}\n")
+        if summary.unreadable:
+            self.exitcode = EXIT_FAILED

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from dataset.health import Finding, HealthRules, judge_run
 from dataset.layout import ARTICLES
 from dataset.run_history import per_run, read_runs
-from dataset.schema import ARTICLE_SCHEMA, upgrade
+from dataset.schema import ARTICLE_SCHEMA, not_an_article_file, upgrade
 from dataset.storage import DataFile, list_data_files
 from extraction.urls import host_of
 
@@ -151,6 +151,9 @@ def _read_file(location: DatasetLocation, file: DataFile) -> pa.Table:
     filesystem = None if location.is_local else location.filesystem
     with pq.ParquetFile(file.path, filesystem=filesystem) as parquet:
         names = parquet.schema_arrow.names
+        problem = not_an_article_file(names)
+        if problem is not None:
+            raise ValueError(f"{file.name} is {problem}")
         wanted = [*_COLUMNS, *(_UPGRADE_COLUMNS if "source_name" not in names else ())]
         table = upgrade(parquet.read(columns=[name for name in wanted if name in names]))
     for name in _COLUMNS:

@@ -20,10 +20,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from dataset.layout import ARTICLES
-from dataset.storage import DatasetLocation, data_files_at, location_of, read_keys_at
+from dataset.storage import (
+    UNREADABLE_FILE_ERRORS,
+    DatasetLocation,
+    data_files_at,
+    location_of,
+    read_keys_at,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from contextlib import AbstractContextManager
 
     import numpy as np
@@ -93,15 +99,31 @@ class RecoverFiles:
         crawl that died before recording them); returns how many."""
         return len(self.recover(dataset))
 
-    def recover(self, dataset: DatasetLocation | Path) -> list[str]:
+    def recover(
+        self,
+        dataset: DatasetLocation | Path,
+        *,
+        unreadable: Callable[[str, Exception], None] | None = None,
+    ) -> list[str]:
         """Like :meth:`sync`, returning the names of the files it recorded. ``dataset`` is
-        the dataset's location, or the local path of its ``articles`` folder."""
+        the dataset's location, or the local path of its ``articles`` folder. A file that
+        cannot be read as a data file (cut short, another table) raises, or, given
+        ``unreadable``, is handed to it with the error and left unrecorded."""
         location, folder = _articles(dataset)
         known = self.recorded_files()
         missing = [name for name in data_files_at(location, folder) if name not in known]
+        recorded = []
         for name in missing:
-            self.record_file(name, read_keys_at(location, name, folder))
-        return missing
+            try:
+                keys = read_keys_at(location, name, folder)
+            except UNREADABLE_FILE_ERRORS as exc:
+                if unreadable is None:
+                    raise
+                unreadable(name, exc)
+                continue
+            self.record_file(name, keys)
+            recorded.append(name)
+        return recorded
 
     def forget_gone(self, dataset: DatasetLocation | Path) -> list[str]:
         """Forget the data files the state lists and ``dataset`` no longer holds (a compaction
@@ -159,7 +181,12 @@ class CrawlStateStore(Protocol):
         """Record that files were rewritten (compacted) into others holding the same rows."""
         ...
 
-    def recover(self, dataset: DatasetLocation | Path) -> list[str]:
+    def recover(
+        self,
+        dataset: DatasetLocation | Path,
+        *,
+        unreadable: Callable[[str, Exception], None] | None = None,
+    ) -> list[str]:
         """Record the data files the state does not know yet; returns their names."""
         ...
 

@@ -353,6 +353,26 @@ class EmbeddedStores(StateStores):
     def open(cls, options: StateOptions) -> Self:
         return cls(options.state_dir)
 
+    @classmethod
+    def unreachable(cls, options: StateOptions) -> str | None:
+        """A state file that is not an SQLite database (overwritten, or cut short in its
+        first page): the crawl would stop as it opens (its header and schema are read; a file
+        damaged further in is found when a page of it is read)."""
+        for name in (STATE_FILE, NEAR_STATE_FILE, SITE_BOILERPLATE_FILE):
+            path = options.state_dir / name
+            if not path.is_file():
+                continue
+            try:
+                with closing(sqlite3.connect(path, timeout=30.0)) as db:
+                    db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.Error as exc:
+                return (
+                    f"the crawl state file {path} is damaged ({exc}): restore it from a backup,"
+                    " or move the state's .sqlite3 files away (the next crawl rebuilds them"
+                    " from the dataset)"
+                )
+        return None
+
     def crawl_state(self) -> CrawlState:
         return CrawlState.open(self.folder)
 

@@ -188,3 +188,5 @@ def test_a_stage_that_cannot_open_ends_the_crawl_instead_of_hanging_it(tmp_path:
     )
     assert result.returncode == 1, result.log[-3000:]
     assert "this stage cannot open" in result.log
+    last = result.log.strip().splitlines()[-1]
+    assert last == "crawl failed: the crawl could not start (its error is above)"

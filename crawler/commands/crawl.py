@@ -185,6 +185,7 @@ class Command(ScrapyCrawlCommand):
                 logging.getLogger().removeHandler(errors)
                 stop_progress(crawler)
         if self.crawler_process.bootstrap_failed:
+            print("crawl failed: the crawl could not start (its error is above)")
             self.exitcode = EXIT_FAILED
             return
         assert crawler.stats is not None

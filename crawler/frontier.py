@@ -630,7 +630,7 @@ class SharedScheduler(Scheduler):
         if dead and self.location is not None:
             # a worker killed between committing a file and recording its rows: record them
             # now, or the requests put back would store those articles a second time
-            files = self.state.recover(self.location)
+            files = self.state.recover(self.location, unreadable=_left_out)
             if files:
                 logger.warning("Recorded %d data files a dead worker committed", len(files))
         recovered = 0
@@ -798,3 +798,9 @@ class FrontierAckMiddleware:
 
     def process_spider_exception(self, response: Response, exception: Exception) -> None:
         self.crawler.signals.send_catch_log(signal=request_done, request=response.request)
+
+
+def _left_out(name: str, exc: Exception) -> None:
+    """A data file that cannot be read, met while dead workers are taken over: left out (the
+    dedupe stage named it as an error when the crawl started), the takeover goes on."""
+    logger.warning("Left out the data file %s, which cannot be read (%s)", name, exc)

@@ -20,6 +20,7 @@ from crawler.frontier import (
     SharedScheduler,
 )
 from dataset.state.redis import DeclaredDead, WorkerRegistry, as_text
+from dataset.storage import location_of
 from pipelines.setting import SettingError
 from pipelines.signals import commit_requested
 from pipelines.state import (
@@ -33,6 +34,7 @@ from tests.redis_server import free_port, stop_answering
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from scrapy.crawler import Crawler
 
@@ -366,6 +368,24 @@ def test_a_worker_taken_for_dead_while_it_lives_stops_and_loses_nothing(
         survivor.recover_dead_workers()
         assert sorted(queued_urls(survivor)) == urls  # each once, none lost
         assert not victim.server.exists(*victim.queue.held)
+
+
+def test_a_damaged_data_file_does_not_stop_a_takeover(
+    shared_redis: RedisTarget, tmp_path: Path
+) -> None:
+    """Taking a dead worker over first records the files it committed and did not record; a
+    file that cannot be read (copied in half-way) is left out there, and the takeover goes on
+    (it raised: the survivor's idle check or start failed on it)."""
+    damaged = tmp_path / "articles" / "fetch_date=2026-01-01" / "part-copied.parquet"
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"PAR1")
+    with workers(shared_redis, 2) as [(_, victim), (_, survivor)]:
+        urls = add_requests(victim, 2)
+        take(victim)
+        survivor.location = location_of(tmp_path)
+        stop_answering(victim.registry)
+        assert survivor.recover_dead_workers() == 1
+        assert sorted(queued_urls(survivor)) == urls
 
 
 def test_a_worker_whose_heartbeat_comes_back_is_not_taken_over(

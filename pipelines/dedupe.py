@@ -159,15 +159,9 @@ class DedupePipeline:
         self.index = self.stores.near_index(threshold=self.near_threshold)
         self.claims = self.stores.claims()
         self.copies = self.stores.copies()
-        forgotten = self.state.forget_gone(self.location)
-        if forgotten:
+        forgotten, recovered = self.state.reconcile(self.location, unreadable=self._unreadable)
+        if forgotten:  # logged by the state
             self.stats.inc_value("news/dedupe/files_forgotten", len(forgotten))
-            logger.warning(
-                "Forgot %d data files the state listed and the dataset no longer holds (their"
-                " articles still count as stored)",
-                len(forgotten),
-            )
-        recovered = self.state.recover(self.location, unreadable=self._unreadable)
         if recovered:
             self._index_files(recovered)
             self.stats.inc_value("news/dedupe/files_recovered", len(recovered))

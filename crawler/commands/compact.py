@@ -170,13 +170,7 @@ class Command(ScrapyCommand):
                 crawl_state = stores.crawl_state()
                 try:
                     # a compaction killed before it recorded its files left their names
-                    gone = crawl_state.forget_gone(location)
-                    if gone:
-                        logger.warning(
-                            "Forgot %d data files the crawl state listed and the dataset no"
-                            " longer holds",
-                            len(gone),
-                        )
+                    crawl_state.forget_gone(location)
                     self._compact(
                         location,
                         ARTICLES,

@@ -197,8 +197,8 @@ class Command(ScrapyCrawlCommand):
             print(summary, end="")
         stats = crawler.stats.get_stats()
         # Scrapy stops counting errors as the spider closes, before the last closing steps
-        stats["log_count/ERROR"] = max(stats.get("log_count/ERROR", 0), errors.count)
-        failure = crawl_failed(stats)
+        errors_logged = max(stats.get("log_count/ERROR", 0), errors.count)
+        failure = crawl_failed({**stats, "log_count/ERROR": errors_logged})
         if failure is not None:
             print(f"crawl failed: {failure}")
             self.exitcode = EXIT_FAILED

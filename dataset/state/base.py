@@ -13,6 +13,7 @@ chooses one by class path (``STATE_STORES``), once; its stages never ask which.
 from __future__ import annotations
 
 import hashlib
+import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 
     from dataset.state.near_index import Match
     from extraction.site_boilerplate import SiteBoilerplate
+
+logger = logging.getLogger(__name__)
 
 
 class StateError(Exception):
@@ -109,11 +112,39 @@ class RecoverFiles:
         the dataset's location, or the local path of its ``articles`` folder. A file that
         cannot be read as a data file (cut short, another table) raises, or, given
         ``unreadable``, is handed to it with the error and left unrecorded."""
+        return self.reconcile(dataset, unreadable=unreadable, forget=False)[1]
+
+    def forget_gone(self, dataset: DatasetLocation | Path) -> list[str]:
+        """Forget the data files the state lists and ``dataset`` no longer holds (a compaction
+        that died between replacing files and recording it; files deleted by hand); returns
+        their names. Their rows' keys stay: a compaction's rows are in its new files."""
+        return self.reconcile(dataset, record=False)[0]
+
+    def reconcile(
+        self,
+        dataset: DatasetLocation | Path,
+        *,
+        unreadable: Callable[[str, Exception], None] | None = None,
+        forget: bool = True,
+        record: bool = True,
+    ) -> tuple[list[str], list[str]]:
+        """:meth:`forget_gone` and :meth:`recover` over one listing of the dataset (each only
+        if asked); returns the names forgotten and the names recorded."""
         location, folder = _articles(dataset)
-        known = self.recorded_files()
-        missing = [name for name in data_files_at(location, folder) if name not in known]
+        known = self.recorded_files()  # before the listing: a file is listed once recorded
+        listed = data_files_at(location, folder)
+        gone = sorted(known - set(listed)) if forget else []
+        if gone:
+            self.replace_files(gone, [])
+            logger.warning(
+                "Forgot %d data files the crawl state listed and the dataset no longer holds"
+                " (their articles still count as stored)",
+                len(gone),
+            )
         recorded = []
-        for name in missing:
+        for name in listed if record else []:
+            if name in known:
+                continue
             try:
                 keys = read_keys_at(location, name, folder)
             except UNREADABLE_FILE_ERRORS as exc:
@@ -123,18 +154,7 @@ class RecoverFiles:
                 continue
             self.record_file(name, keys)
             recorded.append(name)
-        return recorded
-
-    def forget_gone(self, dataset: DatasetLocation | Path) -> list[str]:
-        """Forget the data files the state lists and ``dataset`` no longer holds (a compaction
-        that died between replacing files and recording it; files deleted by hand); returns
-        their names. Their rows' keys stay: a compaction's rows are in its new files."""
-        location, folder = _articles(dataset)
-        known = self.recorded_files()  # before the listing: a file is listed once recorded
-        gone = sorted(known - set(data_files_at(location, folder)))
-        if gone:
-            self.replace_files(gone, [])
-        return gone
+        return gone, recorded
 
 
 def _articles(dataset: DatasetLocation | Path) -> tuple[DatasetLocation, str]:
@@ -192,6 +212,17 @@ class CrawlStateStore(Protocol):
 
     def forget_gone(self, dataset: DatasetLocation | Path) -> list[str]:
         """Forget the data files the state lists and the dataset no longer holds."""
+        ...
+
+    def reconcile(
+        self,
+        dataset: DatasetLocation | Path,
+        *,
+        unreadable: Callable[[str, Exception], None] | None = None,
+        forget: bool = True,
+        record: bool = True,
+    ) -> tuple[list[str], list[str]]:
+        """Both, over one listing: the names forgotten and the names recorded."""
         ...
 
     def sync(self, dataset: DatasetLocation | Path) -> int: ...

@@ -10,7 +10,8 @@ that news templates share), never tied to one site:
   dropped, unless that element holds most of the text (then it is the article's container,
   whatever its name says);
 * **teaser rule**: a paragraph that is nothing but the text of a link to another page (a
-  headline), possibly behind a short label such as "Read more:" or "VEA TAMBIÉN:", is dropped;
+  headline), possibly behind a short label such as "Read more:" or "VEA TAMBIÉN:", is dropped,
+  unless it is a reference: a lone link to another site after a paragraph of text;
 * **credit rule**: short paragraphs that are photo credits or copyright lines are dropped;
 * **prompt rule**: short calls to subscribe, follow on social networks or log in, and notices
   asking the reader to report an error with Ctrl+Enter, are dropped;
@@ -87,6 +88,7 @@ MAX_BLOCK_SHARE = 0.5
 MAX_SHORT_PARAGRAPH = 300
 MIN_TEASER_CHARS = 12
 MIN_TEASER_WORDS = 2
+MIN_TEXT_BEFORE_REFERENCE = 100
 MIN_BLOCK_KEY = 3
 MAX_HEADING_CHARS = 60
 MAX_PROMPT_CHARS = 120
@@ -100,6 +102,8 @@ MAX_LABEL_CHARS = 40
 MAX_BYLINE_CHARS = 120
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 # lxml selects the few elements worth a look faster than Python walks them all.
+_INNER_SENTENCE_END = re.compile(r"[.!?。！？]\s+\S")
+_HOST = re.compile(r"(?:https?:)?//([^/:?#]+)", re.IGNORECASE)
 _NAMED_ELEMENTS = XPath("//*[@class or @id or @rel or @itemprop]")
 _BYLINE_STRONG = re.compile(r"author-?name|byline|\bbyl\b|journalist-name|submitted-by|posted-by")
 _BYLINE_WEAK = re.compile(r"author|autor|auteur|autore|writer|zuozhe|bianji|xiaobian|firma")
@@ -211,6 +215,8 @@ class PageScan:
     """Keys of the text of every element named like boilerplate."""
     link_texts: set[str] = field(default_factory=set)
     """Keys of the text of every link to another page."""
+    other_site_link_texts: set[str] = field(default_factory=set)
+    """Keys of the link texts whose every link goes to another site than the page's."""
     linked_headings: int = 0
     """Headings (h2 to h4) that link to another page: teasers."""
     heading_levels: dict[str, int] = field(default_factory=dict)
@@ -221,13 +227,16 @@ class PageScan:
     author pages, else its text nodes (names often stand in elements of their own)."""
 
 
-def scan_page(tree: HtmlElement) -> PageScan:
+def scan_page(tree: HtmlElement, host: str | None = None) -> PageScan:
     """Collect link texts, boilerplate blocks and the byline in one pass over the tree."""
     scan = PageScan()
     blocks: list[HtmlElement] = []
     bylines: list[tuple[int, HtmlElement]] = []
+    site = _site(host)
+    own_site: set[str] = set()
     for anchor in tree.iter("a"):
-        _add_link(anchor, scan.link_texts)
+        _add_link(anchor, scan, site, own_site)
+    scan.other_site_link_texts -= own_site
     # a page repeats a few class and id names on many elements: each is judged once
     judged: dict[tuple[str, str], _Names] = {}
     for element in _NAMED_ELEMENTS(tree):
@@ -289,12 +298,28 @@ def _links(heading: HtmlElement) -> bool:
     return any(a.tag == "a" and a.get("href") for a in heading.iterancestors())
 
 
-def _add_link(anchor: HtmlElement, link_texts: set[str]) -> None:
+def _site(host: str | None) -> str | None:
+    """The name a host's site goes by: ``bbc`` for ``www.bbc.co.uk`` and ``bbc.com`` alike
+    (an outlet links its sister domains as its own)."""
+    if not host:
+        return None
+    labels = host.lower().rstrip(".").split(".")
+    if len(labels) >= 3 and len(labels[-1]) == 2 and len(labels[-2]) <= 3:
+        labels = labels[:-1]  # co.uk, com.au
+    return labels[-2] if len(labels) >= 2 else labels[0]
+
+
+def _add_link(anchor: HtmlElement, scan: PageScan, site: str | None, own_site: set[str]) -> None:
     href = anchor.get("href")
     if href and not href.lstrip().startswith(("#", "javascript:", "mailto:")):
         text = key(anchor.text_content())
         if text:
-            link_texts.add(text)
+            scan.link_texts.add(text)
+            target = _HOST.match(href.strip())
+            if site is None or target is None or _site(target.group(1)) == site:
+                own_site.add(text)
+            else:
+                scan.other_site_link_texts.add(text)
 
 
 def _outermost_texts(blocks: list[HtmlElement]) -> list[str]:
@@ -371,6 +396,23 @@ def _is_teaser(paragraph: str, link_texts: set[str]) -> bool:
     return any(
         len(candidate) >= MIN_TEASER_CHARS and candidate in link_texts
         for candidate in (whole, unlabelled)
+    )
+
+
+def _is_reference(paragraphs: list[str], index: int, paragraph_key: str, scan: PageScan) -> bool:
+    """Whether a linked line is a reference the text gives, not a teaser: a link to another
+    site, alone, one phrase, after a paragraph of text ("The generation we love to dump on",
+    linked to the essay a post is about). A teaser links to the outlet's own pages (its sister
+    domains count), sits in a run of links, or carries a label ("Read more:")."""
+    if paragraph_key not in scan.other_site_link_texts or not 0 < index < len(paragraphs) - 1:
+        return False
+    if _INNER_SENTENCE_END.search(paragraphs[index].strip()):
+        return False  # "Looking for a shop to rent? See our offers": an advertisement's pitch
+    before, after = paragraphs[index - 1], paragraphs[index + 1]
+    return (
+        len(before) >= MIN_TEXT_BEFORE_REFERENCE
+        and before.rstrip().endswith(SENTENCE_ENDS)
+        and key(after) not in scan.link_texts
     )
 
 
@@ -471,7 +513,10 @@ def remove_boilerplate(
             in_related_list = False
             if index not in dropped and (
                 keys[index] in headline_keys
-                or _is_teaser(paragraph, scan.link_texts)
+                or (
+                    _is_teaser(paragraph, scan.link_texts)
+                    and not _is_reference(paragraphs, index, keys[index], scan)
+                )
                 or _is_credit(paragraph)
             ):
                 dropped.add(index)

@@ -321,7 +321,7 @@ def extract_article(
     drop_inert_elements(tree)
 
     meta = page_metadata(tree, url)
-    scan = scan_page(tree)
+    scan = scan_page(tree, urlsplit(meta.canonical_url or url).hostname)
     headings = [heading.text_content() for heading in tree.iter("h1")]
     title = meta.title or extract_title(tree)
     site_name = meta.site_name or _site_name(extract_sitename(tree))

@@ -386,6 +386,64 @@ def test_teaser_rule_keeps_addresses_written_out(link: str, paragraph: str) -> N
     assert _dropped([FIRST, paragraph, SECOND], scan) == []
 
 
+REFERENCE = "The generation we love to dump on"
+
+
+def _page_scan(link: str, host: str | None = "www.example.com") -> PageScan:
+    page = f"<html><head></head><body><p>{FIRST}</p><p>{link}</p><p>{SECOND}</p></body></html>"
+    return scan_page(fromstring(page), host)
+
+
+def test_a_lone_link_to_another_site_between_paragraphs_is_a_reference() -> None:
+    scan = _page_scan(f"<a href='https://edition.cnn.com/2013/07/09/opinion'>{REFERENCE}</a>")
+    assert _dropped([FIRST, REFERENCE, SECOND], scan) == []
+    # the same line heading the text, ending it, or in a run of links is a teaser
+    assert _dropped([REFERENCE, FIRST, SECOND], scan) == [REFERENCE]
+    assert _dropped([FIRST, SECOND, REFERENCE], scan) == [REFERENCE]
+    assert _dropped(["Short.", REFERENCE, SECOND], scan) == [REFERENCE]
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        # the outlet's own pages: relative, its host, or its sister domain
+        f"<a href='/2013/07/09/opinion'>{REFERENCE}</a>",
+        f"<a href='https://news.example.com/opinion'>{REFERENCE}</a>",
+        f"<a href='http://www.example.co.uk/opinion'>{REFERENCE}</a>",
+        # linked to another site here and to the page's own elsewhere on the page
+        f"<a href='https://other.org/a'>{REFERENCE}</a><a href='/b'>{REFERENCE}</a>",
+    ],
+)
+def test_a_link_to_the_outlets_own_pages_is_a_teaser(link: str) -> None:
+    assert _dropped([FIRST, REFERENCE, SECOND], _page_scan(link)) == [REFERENCE]
+
+
+def test_a_link_to_another_site_is_a_teaser_without_the_pages_host() -> None:
+    scan = _page_scan(f"<a href='https://edition.cnn.com/a'>{REFERENCE}</a>", host=None)
+    assert _dropped([FIRST, REFERENCE, SECOND], scan) == [REFERENCE]
+
+
+def test_an_advertisements_pitch_linked_to_another_site_is_a_teaser() -> None:
+    pitch = "Looking for a shop to rent? See the offers on PropertyStock"
+    scan = _page_scan(f"<a href='https://propertystock.example/offers?c=22'>{pitch}</a>")
+    assert _dropped([FIRST, pitch, SECOND], scan) == [pitch]
+
+
+def test_a_run_of_links_to_other_sites_is_teasers() -> None:
+    other = "Five things we learned from the interview"
+    scan = _page_scan(
+        f"<a href='https://cnn.example/a'>{REFERENCE}</a></p><p>"
+        f"<a href='https://cnn.example/b'>{other}</a>"
+    )
+    assert _dropped([FIRST, REFERENCE, other, SECOND], scan) == [REFERENCE, other]
+
+
+def test_a_labelled_link_to_another_site_is_a_teaser() -> None:
+    teaser = f"Read more: {REFERENCE}"
+    scan = _page_scan(f"Read more: <a href='https://cnn.example/a'>{REFERENCE}</a>")
+    assert _dropped([FIRST, teaser, SECOND], scan) == [teaser]
+
+
 def test_teaser_rule_ignores_long_paragraphs() -> None:
     long_link = f"{FIRST} {SECOND} {THIRD}"
     assert len(long_link) > 300

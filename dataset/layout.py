@@ -22,6 +22,7 @@ folder shared by several machines (NFS) each removes only what its own dead proc
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import os
 import re
@@ -40,11 +41,14 @@ if TYPE_CHECKING:
 
 ARTICLES = "articles"
 HTML = "html"
+RUNS = "runs"
+"""The folder of ``OUTPUT_DIR`` holding the run history."""
 STATE = "state"
 TMP = "tmp"
 CRAWLS = "crawls"
 HTTPCACHE = "httpcache"
 PARTITION_KEY = "fetch_date"
+RUN_PARTITION_KEY = "run_date"
 DATA_SUFFIX = ".parquet"
 TMP_SUFFIX = ".tmp"
 STAGING = "_tmp"
@@ -52,6 +56,7 @@ STAGING = "_tmp"
 
 KEY_COLUMNS = ("url", "canonical_url", "content_hash", "fetched_at")
 
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _URI = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 # <host>-<pid>, or a pid alone (names written before host names were kept)
 _OWNER = re.compile(r"(?:(?P<host>[A-Za-z0-9_-]+)-)?(?P<pid>[0-9]+)")
@@ -131,6 +136,32 @@ def tmp_dir(output_dir: Path) -> Path:
 
 def crawls_dir(output_dir: Path) -> Path:
     return output_dir / STATE / CRAWLS
+
+
+def partition_key(folder: str) -> str:
+    """The partition key of a folder of the dataset (``run_date`` for the run history)."""
+    return RUN_PARTITION_KEY if folder == RUNS else PARTITION_KEY
+
+
+def is_partition(name: str, key: str = PARTITION_KEY) -> bool:
+    """Whether ``name`` is a partition folder's: ``<key>=YYYY-MM-DD`` with a real day
+    (``fetch_date=2026-12-01 copy``, ``date=2026-12-01`` and ``fetch_date=2026-13-01`` are not:
+    a reader that scans the folder would take them for partitions all the same)."""
+    prefix = f"{key}="
+    if not name.startswith(prefix) or not _DAY.fullmatch(day := name[len(prefix) :]):
+        return False
+    try:
+        dt.date.fromisoformat(day)
+    except ValueError:
+        return False
+    return True
+
+
+def in_partition(relative: str, key: str = PARTITION_KEY) -> bool:
+    """Whether a data file's path relative to its folder is a committed file's place: right
+    in a partition folder (:func:`is_partition`)."""
+    parts = relative.split("/")
+    return len(parts) == 2 and is_partition(parts[0], key)
 
 
 def partition_name(day: date) -> str:

@@ -21,15 +21,12 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dataset.layout import DATA_SUFFIX, TMP_SUFFIX, owner_tag
+from dataset.layout import DATA_SUFFIX, RUN_PARTITION_KEY, RUNS, TMP_SUFFIX, owner_tag
 from dataset.storage import DataFile, DatasetLocation, list_data_files, read_table_at
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-RUNS = "runs"
-"""The folder of ``OUTPUT_DIR`` holding the run history."""
-RUN_PARTITION_KEY = "run_date"
 _COUNTS = pa.map_(pa.string(), pa.int64())
 
 

@@ -16,9 +16,11 @@ final key in an object store (an upload is visible only once complete). The work
 from __future__ import annotations
 
 import logging
+import posixpath
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -28,15 +30,20 @@ from dataset.layout import (
     ARTICLES,
     DATA_SUFFIX,
     KEY_COLUMNS,
-    PARTITION_KEY,
     TMP_SUFFIX,
     LocationError,
     data_files,
+    in_partition,
+    is_partition,
     local_output_dir,
     owner_tag,
+    partition_key,
     redacted,
     unwritable_folder,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
 logger = logging.getLogger(__name__)
 
@@ -104,36 +111,74 @@ def _is_data(relative: str) -> bool:
 
 
 def list_data_files(
-    location: DatasetLocation, folder: str = ARTICLES, partition: str | None = None
+    location: DatasetLocation,
+    folder: str = ARTICLES,
+    partition: str | None = None,
+    *,
+    strays: Callable[[str], None] | None = None,
 ) -> list[DataFile]:
-    """The committed data files under ``folder`` (``articles`` or ``html``), or only those of
-    one ``partition`` (``fetch_date=...``), sorted by name; hidden (``.``) and private (``_``)
-    entries skipped, as :func:`dataset.layout.data_files` and the readers do."""
+    """The committed data files under ``folder`` (``articles``, ``html`` or ``runs``), or only
+    those of one ``partition`` (``fetch_date=...``), sorted by name; hidden (``.``) and private
+    (``_``) entries skipped, as :func:`dataset.layout.data_files` and the readers do.
+
+    Only files right in a partition folder (:func:`dataset.layout.in_partition`) are the
+    dataset's; each other data file (a copied folder, ``fetch_date=2026-12-01 copy``, a file
+    dropped at the top) is left out and given to ``strays`` by its path relative to ``folder``.
+    """
     below = [partition] if partition else []
+    key = partition_key(folder)
+    listed: list[tuple[str, str, int]] = []
     if location.is_local:
         local = location.local_dir() / folder
-        return [
-            DataFile(
-                name=path.relative_to(local).as_posix(), path=str(path), size=path.stat().st_size
-            )
+        listed = [
+            (path.relative_to(local).as_posix(), str(path), path.stat().st_size)
             for path in data_files(local.joinpath(*below))
         ]
-    base = location.path(folder)
-    selector = pafs.FileSelector(
-        location.path(folder, *below), recursive=partition is None, allow_not_found=True
-    )
+    else:
+        base = location.path(folder)
+        selector = pafs.FileSelector(
+            location.path(folder, *below), recursive=True, allow_not_found=True
+        )
+        for info in location.filesystem.get_file_info(selector):
+            relative = info.path[len(base) :].lstrip("/")
+            if info.type == pafs.FileType.File and _is_data(relative):
+                listed.append((relative, info.path, info.size or 0))
     found = []
-    for info in location.filesystem.get_file_info(selector):
-        relative = info.path[len(base) :].lstrip("/")
-        if info.type == pafs.FileType.File and _is_data(relative):
-            found.append(DataFile(name=relative, path=info.path, size=info.size or 0))
-    return sorted(found, key=lambda file: file.name)
+    for relative, path, size in sorted(listed):
+        if in_partition(relative, key):
+            found.append(DataFile(name=relative, path=path, size=size))
+        elif strays is not None:
+            strays(relative)
+    return found
 
 
-def data_files_at(location: DatasetLocation, folder: str = ARTICLES) -> list[str]:
+def data_files_at(
+    location: DatasetLocation,
+    folder: str = ARTICLES,
+    *,
+    strays: Callable[[str], None] | None = None,
+) -> list[str]:
     """The names (``fetch_date=.../part-....parquet``) of the committed data files under
-    ``folder``, sorted: what the crawl state records."""
-    return [file.name for file in list_data_files(location, folder)]
+    ``folder``, sorted: what the crawl state records (``strays``: see
+    :func:`list_data_files`)."""
+    return [file.name for file in list_data_files(location, folder, strays=strays)]
+
+
+def stray_lines(folder: str, strays: Iterable[str]) -> list[str]:
+    """One line for each folder holding data files outside the partitions of ``folder``
+    (``strays``: their paths relative to it, as :func:`list_data_files` gives them)."""
+    counts = Counter(posixpath.dirname(name) for name in strays)
+    key = partition_key(folder)
+    lines = []
+    for below, count in sorted(counts.items()):
+        files = f"{count} data file{'s' if count != 1 else ''}"
+        lines.append(
+            f"{folder}/{below + '/' if below else ''} holds {files} outside the dataset's"
+            f" partitions ({key}=YYYY-MM-DD folders), left out; readers that scan {folder}/"
+            f" (pandas, DuckDB, Spark) read {'them' if count != 1 else 'it'} all the same:"
+            f" move {'the folder' if below else 'them' if count != 1 else 'it'} out"
+        )
+    return lines
 
 
 def folder_exists(location: DatasetLocation, folder: str = ARTICLES) -> bool:
@@ -145,18 +190,18 @@ def folder_exists(location: DatasetLocation, folder: str = ARTICLES) -> bool:
 
 
 def partitions_at(location: DatasetLocation, folder: str = ARTICLES) -> list[str]:
-    """The partition folders (``fetch_date=...``) under ``folder``, sorted."""
-    prefix = f"{PARTITION_KEY}="
+    """The partition folders (``fetch_date=YYYY-MM-DD``) under ``folder``, sorted; folders
+    named otherwise are not (:func:`dataset.layout.is_partition`)."""
     if location.is_local:
         base = location.local_dir() / folder
         if not base.is_dir():
             return []
-        return sorted(p.name for p in base.iterdir() if p.is_dir() and p.name.startswith(prefix))
+        return sorted(p.name for p in base.iterdir() if p.is_dir() and is_partition(p.name))
     selector = pafs.FileSelector(location.path(folder), recursive=False, allow_not_found=True)
     return sorted(
         info.base_name
         for info in location.filesystem.get_file_info(selector)
-        if info.type == pafs.FileType.Directory and info.base_name.startswith(prefix)
+        if info.type == pafs.FileType.Directory and is_partition(info.base_name)
     )
 
 

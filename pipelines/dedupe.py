@@ -26,8 +26,15 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 
+from dataset.layout import ARTICLES
 from dataset.state.near_index import DEFAULT_THRESHOLD, PendingIndex
-from dataset.storage import UNREADABLE_FILE_ERRORS, DatasetLocation, location_of, read_table_at
+from dataset.storage import (
+    UNREADABLE_FILE_ERRORS,
+    DatasetLocation,
+    location_of,
+    read_table_at,
+    stray_lines,
+)
 from extraction.signature import Signer, from_bytes
 from pipelines.locations import dataset_location
 from pipelines.setting import choice, flag, number
@@ -159,7 +166,14 @@ class DedupePipeline:
         self.index = self.stores.near_index(threshold=self.near_threshold)
         self.claims = self.stores.claims()
         self.copies = self.stores.copies()
-        forgotten, recovered = self.state.reconcile(self.location, unreadable=self._unreadable)
+        strays: list[str] = []
+        forgotten, recovered = self.state.reconcile(
+            self.location, unreadable=self._unreadable, strays=strays.append
+        )
+        if strays:
+            self.stats.inc_value("news/dedupe/stray_files", len(strays))
+            for line in stray_lines(ARTICLES, strays):
+                logger.warning("The dataset's %s", line)
         if forgotten:  # logged by the state
             self.stats.inc_value("news/dedupe/files_forgotten", len(forgotten))
         if recovered:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -222,6 +223,25 @@ def test_a_damaged_data_file_fails_its_partition_and_changes_nothing(tmp_path: P
     one_clear_line(done, f"Left {folder.name} as it was: part-copied-half-way.parquet is not a")
     assert done.stdout.rstrip().endswith("; 1 failed (see the errors above)")
     assert sorted(path.name for path in folder.iterdir()) == before
+
+
+def test_a_copied_partition_is_not_compacted(tmp_path: Path) -> None:
+    folder = small_dataset(tmp_path)
+    copy = folder.with_name(f"{folder.name} copy")
+    shutil.copytree(folder, copy)
+    copied = sorted(path.name for path in copy.iterdir())
+    done = compact(tmp_path)
+    assert done.returncode == 0, done.stderr
+    one_clear_line(
+        done,
+        f"Not compacted: articles/{copy.name}/ holds 3 data files outside the dataset's partitions",
+    )
+    assert len(list(folder.iterdir())) == 1  # its own partition, compacted
+    assert sorted(path.name for path in copy.iterdir()) == copied
+    # a copy is no partition to name either
+    done = compact(tmp_path, "--partition", copy.name)
+    assert done.returncode == 2
+    one_clear_line(done, f"no such partition: {copy.name}")
 
 
 def test_a_crawl_state_that_cannot_be_read_stops_the_compaction(tmp_path: Path) -> None:

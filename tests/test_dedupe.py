@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime
@@ -260,6 +261,24 @@ def test_open_spider_recovers_files_the_state_missed(opener: Any, tmp_path: Path
     assert run.stat("news/dedupe/files_recovered") == 1
     with pytest.raises(DuplicateArticle):
         run.pipeline.process_item(article("https://example.com/1", "one"))
+
+
+def test_open_spider_leaves_out_files_outside_the_partitions(
+    opener: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A partition copied by hand beside itself: not the dataset's, never recorded, named once.
+    committed = write_file(tmp_path, article("https://example.com/1", "one"))
+    partition = (articles_dir(tmp_path) / committed.name).parent
+    shutil.copytree(partition, partition.with_name(f"{partition.name} copy"))
+
+    run = opener()
+    assert run.stat("news/dedupe/files_recovered") == 1
+    assert run.stat("news/dedupe/stray_files") == 1
+    assert run.pipeline.state is not None
+    assert run.pipeline.state.recorded_files() == {committed.name}
+    [line] = [r.getMessage() for r in caplog.records if "outside the dataset's" in r.getMessage()]
+    assert line.startswith(f"The dataset's articles/{partition.name} copy/ holds 1 data file ")
+    assert [r.levelname for r in caplog.records if r.getMessage() == line] == ["WARNING"]
 
 
 def test_open_spider_forgets_files_the_dataset_no_longer_holds(opener: Any, tmp_path: Path) -> None:

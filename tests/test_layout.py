@@ -17,6 +17,8 @@ from dataset.layout import (
     data_file_name,
     data_files,
     host_name,
+    in_partition,
+    is_partition,
     local_output_dir,
     owner_tag,
     partition_name,
@@ -137,3 +139,39 @@ def test_staging_dir_reports_other_errors(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(PermissionError):
         staging_dir(tmp_path / "out", tmp_path / "state")
     assert list((tmp_path / "state" / "tmp").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "expected"),
+    [
+        ("fetch_date=2026-12-01", "fetch_date", True),
+        ("run_date=2026-12-01", "run_date", True),
+        ("fetch_date=2024-02-29", "fetch_date", True),
+        # copies, other keys and days that are none: a scanning reader takes them all the same
+        ("fetch_date=2026-12-01 copy", "fetch_date", False),
+        ("fetch_date=2026-12-01 (1)", "fetch_date", False),
+        ("date=2026-12-01", "fetch_date", False),
+        ("run_date=2026-12-01", "fetch_date", False),
+        ("fetch_date=2026-13-01", "fetch_date", False),
+        ("fetch_date=2025-02-29", "fetch_date", False),
+        ("fetch_date=26-12-01", "fetch_date", False),
+        ("fetch_date=", "fetch_date", False),
+        ("fetch_date=２０２６-12-01", "fetch_date", False),  # full-width digits
+    ],
+)
+def test_is_partition(name: str, key: str, expected: bool) -> None:
+    assert is_partition(name, key) is expected
+
+
+@pytest.mark.parametrize(
+    ("relative", "expected"),
+    [
+        ("fetch_date=2026-12-01/part-1.parquet", True),
+        ("part-1.parquet", False),  # at the top of the folder
+        ("fetch_date=2026-12-01/old/part-1.parquet", False),  # below a partition
+        ("backup/fetch_date=2026-12-01/part-1.parquet", False),
+        ("fetch_date=2026-12-01 copy/part-1.parquet", False),
+    ],
+)
+def test_in_partition(relative: str, expected: bool) -> None:
+    assert in_partition(relative) is expected

@@ -4,6 +4,7 @@ tests/test_source_health.py; in the bucket: tests/test_storage.py.)"""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from typing import TYPE_CHECKING
@@ -125,3 +126,21 @@ def test_other_commands_do_not_pay_for_the_charts() -> None:
         check=False,
     )  # fmt: skip
     assert done.stdout == "True False\n", done.stderr
+
+
+def test_a_copied_partition_is_left_out_and_named(tmp_path: Path) -> None:
+    write_dataset(tmp_path)
+    counted = report(tmp_path).stdout.split("(", 1)[1]  # "N articles, N sources, ...)"
+    partition = next((tmp_path / "articles").iterdir())
+    shutil.copytree(partition, partition.with_name(f"{partition.name} copy"))
+    copied = len(list(partition.iterdir()))
+    assert copied > 1
+    done = report(tmp_path)
+    assert done.returncode == EXIT_FAILED
+    assert done.stdout.startswith("Report written to ")
+    assert done.stdout.split("(", 1)[1] == counted  # the copy's rows not counted
+    assert done.stderr == (
+        f"scrapy: error: articles/{partition.name} copy/ holds {copied} data files outside the"
+        " dataset's partitions (fetch_date=YYYY-MM-DD folders), left out; readers that scan"
+        " articles/ (pandas, DuckDB, Spark) read them all the same: move the folder out\n"
+    )

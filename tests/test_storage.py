@@ -50,7 +50,16 @@ from dataset.layout import (
 )
 from dataset.run_history import read_runs
 from dataset.schema import HTML_SCHEMA, to_table
-from dataset.storage import DatasetLocation, data_files_at, location_of, read_keys_at, read_table_at
+from dataset.storage import (
+    DatasetLocation,
+    data_files_at,
+    list_data_files,
+    location_of,
+    partitions_at,
+    read_keys_at,
+    read_table_at,
+    stray_lines,
+)
 from dataset.writer import DatasetWriter, remove_stale_tmp_files
 from pipelines.locations import dataset_location, state_dir_setting
 from pipelines.parquet import ParquetPipeline
@@ -315,6 +324,69 @@ def test_files_appear_in_the_store_only_complete(bucket: Bucket, tmp_path: Path)
     # only the two committed pairs; the local state folder keeps no temporary file
     assert len(bucket.objects()) == 4
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+STRAYS = [
+    "fetch_date=2024-05-01 copy/part-1.parquet",  # a copied folder
+    "fetch_date=2024-05-01/old/part-1.parquet",  # a folder made in a partition
+    "part-1.parquet",  # a file dropped at the top
+    "date=2024-05-01/part-1.parquet",  # another key
+]
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_files_outside_the_partitions_are_not_the_datasets(
+    where: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if where == "s3":
+        bucket: Bucket = request.getfixturevalue("bucket")
+        location = location_of(bucket.uri())
+    else:
+        location = location_of(tmp_path / "out")
+    writer = DatasetWriter(location, state_dir=tmp_path / "state")
+    writer.open()
+    writer.write(to_table([make_row(n) for n in range(3)]))
+    committed = writer.commit()
+    assert committed is not None
+    data = read_table_at(location, committed.name)
+    for stray in STRAYS:
+        location.filesystem.create_dir(location.path("articles", *stray.split("/")[:-1]))
+        with location.filesystem.open_output_stream(location.path("articles", stray)) as out:
+            pq.write_table(data, out)
+    found: list[str] = []
+    assert [file.name for file in list_data_files(location, strays=found.append)] == [
+        committed.name
+    ]
+    assert found == sorted(STRAYS)
+    assert data_files_at(location) == [committed.name]
+    assert partitions_at(location) == [committed.name.split("/")[0]]
+    # within one partition, what is below it is not its own either
+    found.clear()
+    partition = committed.name.split("/")[0]
+    assert [
+        f.name for f in list_data_files(location, partition=partition, strays=found.append)
+    ] == [committed.name]
+    assert found == ["fetch_date=2024-05-01/old/part-1.parquet"]
+
+
+def test_stray_lines_name_each_folder_once() -> None:
+    lines = stray_lines("articles", [*STRAYS, "fetch_date=2024-05-01 copy/part-2.parquet"])
+    outside = "outside the dataset's partitions (fetch_date=YYYY-MM-DD folders), left out;"
+    scan = "readers that scan articles/ (pandas, DuckDB, Spark) read"
+    one, two, folder = (
+        "holds 1 data file",
+        "holds 2 data files",
+        "all the same: move the folder out",
+    )
+    assert lines == [
+        f"articles/ {one} {outside} {scan} it all the same: move it out",
+        f"articles/date=2024-05-01/ {one} {outside} {scan} it {folder}",
+        f"articles/fetch_date=2024-05-01 copy/ {two} {outside} {scan} them {folder}",
+        f"articles/fetch_date=2024-05-01/old/ {one} {outside} {scan} it {folder}",
+    ]
+    assert stray_lines("runs", ["run-1.parquet"])[0].startswith(
+        "runs/ holds 1 data file outside the dataset's partitions (run_date=YYYY-MM-DD folders)"
+    )
 
 
 def test_writers_on_several_machines_never_overwrite_each_other(

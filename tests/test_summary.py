@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -141,7 +142,8 @@ def test_sources_are_counted_by_host_whatever_the_source_name(tmp_path: Path) ->
     old = {**_row(3, source="b.test", language="en", published=None), "source": "beta"}
     table = to_table([old]).drop_columns(["source_name"])
     table = table.replace_schema_metadata(dict(table.schema.metadata) | {SCHEMA_VERSION_KEY: b"1"})
-    pq.write_table(table, articles_dir(tmp_path) / "version-1.parquet")
+    (articles_dir(tmp_path) / "fetch_date=2026-11-20").mkdir()
+    pq.write_table(table, articles_dir(tmp_path) / "fetch_date=2026-11-20" / "version-1.parquet")
     summary = summarize_dataset(articles_dir(tmp_path))
     assert summary.rows == 3
     assert summary.sources == {"a.test": 2, "b.test": 1}
@@ -194,6 +196,22 @@ def test_a_data_file_that_cannot_be_read_is_left_out_and_named(tmp_path: Path) -
         f"scrapy: error: cannot read the data file {partition.name}/part-other-table.parquet: "
         "not an article file (no id, url, authors, fetched_at, text, word_count, tags,"
         " content_hash, discovered_via)"
+    )
+
+
+def test_a_copied_partition_is_left_out_and_named(tmp_path: Path) -> None:
+    # a copy made by hand beside its partition: a reader scanning the folder reads it too
+    _dataset(tmp_path)
+    partition = next(articles_dir(tmp_path).iterdir())
+    shutil.copytree(partition, partition.with_name(f"{partition.name} copy"))
+    completed = _summary_command(tmp_path)
+    assert completed.returncode == 1
+    assert "rows       4" in completed.stdout  # not 8
+    assert "files      2" in completed.stdout
+    assert completed.stderr == (
+        f"scrapy: error: articles/{partition.name} copy/ holds 2 data files outside the"
+        " dataset's partitions (fetch_date=YYYY-MM-DD folders), left out; readers that scan"
+        " articles/ (pandas, DuckDB, Spark) read them all the same: move the folder out\n"
     )
 
 

@@ -27,7 +27,14 @@ from dataset.compaction import (
 from dataset.layout import ARTICLES, HTML, PARTITION_KEY
 from dataset.schema import ARTICLE_SCHEMA, HTML_SCHEMA
 from dataset.state.base import LockHeld, StateError
-from dataset.storage import DatasetLocation, file_rows_at, folder_exists, partitions_at
+from dataset.storage import (
+    DatasetLocation,
+    file_rows_at,
+    folder_exists,
+    list_data_files,
+    partitions_at,
+    stray_lines,
+)
 from pipelines.locations import dataset_location, state_dir_setting
 from pipelines.state import open_state_stores, state_problem
 
@@ -162,6 +169,11 @@ class Command(ScrapyCommand):
             finish_interrupted(location, state)
             # the HTML archive (when kept) is compacted the same way, its files apart
             archive = _partitions(location, HTML, wanted)
+            for folder in (ARTICLES, HTML):
+                strays: list[str] = []
+                list_data_files(location, folder, strays=strays.append)
+                for line in stray_lines(folder, strays):
+                    logger.warning("Not compacted: %s", line)
             if opts.dry_run:
                 self._plan(location, ARTICLES, partitions, opts.target_rows)
                 self._plan(location, HTML, archive, opts.target_rows)

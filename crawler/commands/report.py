@@ -15,9 +15,8 @@ from scrapy.commands import ScrapyCommand
 
 from crawler.commands import EXIT_FAILED, checked_settings, scrapy_options, stop
 from crawler.source_accounting import health_rules
-from dataset.layout import ARTICLES, owner_tag
-from dataset.run_history import RUNS
-from dataset.storage import folder_exists
+from dataset.layout import ARTICLES, RUNS, owner_tag
+from dataset.storage import folder_exists, stray_lines
 from pipelines.locations import dataset_location
 
 if TYPE_CHECKING:
@@ -124,3 +123,7 @@ class Command(ScrapyCommand):
         # the page itself may be on standard output: the line goes where the page does not
         out = sys.stderr if opts.output == "-" else sys.stdout
         print(f"Report written to {where} ({describe(facts)})", file=out)
+        for line in stray_lines(ARTICLES, facts.strays):
+            sys.stderr.write(f"scrapy: error: {line}\n")
+        if facts.strays:
+            self.exitcode = EXIT_FAILED

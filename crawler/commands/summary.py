@@ -22,6 +22,7 @@ from dataset.storage import (
     folder_exists,
     list_data_files,
     location_of,
+    stray_lines,
 )
 from pipelines.locations import dataset_location, state_dir_setting
 
@@ -59,6 +60,9 @@ class DatasetSummary:
     """Rows stored as copies of another (``duplicate_of`` set, ``DEDUPE_POLICY=flag``)."""
     unreadable: list[str] = field(default_factory=list)
     """Why each data file that cannot be read was left out (cut short, another table's)."""
+    strays: list[str] = field(default_factory=list)
+    """Data files outside the dataset's partitions, left out (relative to its folder)."""
+    folder: str = ARTICLES
 
 
 def _extend(current: datetime | None, value: Any, pick: Any) -> datetime | None:
@@ -86,7 +90,8 @@ def summarize_dataset(articles: Path | DatasetLocation) -> DatasetSummary:
         )
     )
     columns = ["source", "language", "published_at", "fetched_at", *_LIST_COLUMNS]
-    for file in list_data_files(location, folder):
+    summary.folder = folder
+    for file in list_data_files(location, folder, strays=summary.strays.append):
         try:
             with pq.ParquetFile(file.path, filesystem=filesystem) as parquet:
                 _add_file(summary, parquet, columns)
@@ -256,5 +261,7 @@ class Command(ScrapyCommand):
         print(format_summary(summary, report, where))
         for problem in summary.unreadable:  # after the summary: the last lines
             sys.stderr.write(f"scrapy: error: cannot read the data file {problem}\n")
-        if summary.unreadable:
+        for line in stray_lines(summary.folder, summary.strays):
+            sys.stderr.write(f"scrapy: error: {line}\n")
+        if summary.unreadable or summary.strays:
             self.exitcode = EXIT_FAILED

@@ -108,6 +108,8 @@ class ReportFacts:
     generated_at: datetime
     rows: int = 0
     files: int = 0
+    strays: list[str] = field(default_factory=list)
+    """Data files outside the dataset's partitions (relative to ``articles/``), left out."""
     bytes: int = 0
     sources: Counter[str] = field(default_factory=Counter)
     """Rows per source."""
@@ -166,7 +168,7 @@ def _read_file(location: DatasetLocation, file: DataFile) -> pa.Table:
 def _read_articles(location: DatasetLocation, facts: ReportFacts) -> None:
     written: Counter[datetime] = Counter()
     sizes: Counter[datetime] = Counter()
-    for file in list_data_files(location, ARTICLES):
+    for file in list_data_files(location, ARTICLES, strays=facts.strays.append):
         table = _read_file(location, file)
         facts.files += 1
         facts.bytes += file.size

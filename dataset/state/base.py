@@ -125,14 +125,17 @@ class RecoverFiles:
         dataset: DatasetLocation | Path,
         *,
         unreadable: Callable[[str, Exception], None] | None = None,
+        strays: Callable[[str], None] | None = None,
         forget: bool = True,
         record: bool = True,
     ) -> tuple[list[str], list[str]]:
         """:meth:`forget_gone` and :meth:`recover` over one listing of the dataset (each only
-        if asked); returns the names forgotten and the names recorded."""
+        if asked); returns the names forgotten and the names recorded. Data files outside the
+        dataset's partitions are not its own: each is given to ``strays``
+        (:func:`dataset.storage.list_data_files`), never recorded."""
         location, folder = _articles(dataset)
         known = self.recorded_files()  # before the listing: a file is listed once recorded
-        listed = data_files_at(location, folder)
+        listed = data_files_at(location, folder, strays=strays)
         gone = sorted(known - set(listed)) if forget else []
         if gone:
             self.replace_files(gone, [])
@@ -219,6 +222,7 @@ class CrawlStateStore(Protocol):
         dataset: DatasetLocation | Path,
         *,
         unreadable: Callable[[str, Exception], None] | None = None,
+        strays: Callable[[str], None] | None = None,
         forget: bool = True,
         record: bool = True,
     ) -> tuple[list[str], list[str]]:

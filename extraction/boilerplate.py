@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from lxml.etree import XPath
@@ -298,6 +299,7 @@ def _links(heading: HtmlElement) -> bool:
     return any(a.tag == "a" and a.get("href") for a in heading.iterancestors())
 
 
+@lru_cache(maxsize=4096)  # a page links a few hosts many times
 def _site(host: str | None) -> str | None:
     """The name a host's site goes by: ``bbc`` for ``www.bbc.co.uk`` and ``bbc.com`` alike
     (an outlet links its sister domains as its own)."""

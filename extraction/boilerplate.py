@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Literal
 
 from lxml.etree import XPath
 
+from extraction.authors import host_label
 from extraction.text import without_invisible
 
 if TYPE_CHECKING:
@@ -299,16 +300,9 @@ def _links(heading: HtmlElement) -> bool:
     return any(a.tag == "a" and a.get("href") for a in heading.iterancestors())
 
 
-@lru_cache(maxsize=4096)  # a page links a few hosts many times
-def _site(host: str | None) -> str | None:
-    """The name a host's site goes by: ``bbc`` for ``www.bbc.co.uk`` and ``bbc.com`` alike
-    (an outlet links its sister domains as its own)."""
-    if not host:
-        return None
-    labels = host.lower().rstrip(".").split(".")
-    if len(labels) >= 3 and len(labels[-1]) == 2 and len(labels[-2]) <= 3:
-        labels = labels[:-1]  # co.uk, com.au
-    return labels[-2] if len(labels) >= 2 else labels[0]
+_site = lru_cache(maxsize=4096)(host_label)  # a page links a few hosts many times
+"""The name a host's site goes by: ``bbc`` for ``www.bbc.co.uk`` and ``bbc.com`` alike (an
+outlet links its sister domains as its own)."""
 
 
 def _add_link(anchor: HtmlElement, scan: PageScan, site: str | None, own_site: set[str]) -> None:

@@ -132,7 +132,11 @@ class NewsCrawlerAddon:
         # is loaded as Scrapy loads it.
         base = settings["EXTENSIONS_BASE"]
         for switch, path in OFF_MEANS_UNLOADED:
-            if not settings.getbool(switch) and path in base:
+            try:
+                on = settings.getbool(switch)
+            except ValueError:
+                continue  # refused by the settings check, with the reason
+            if not on and path in base:
                 base.delete(path, priority="addon")
 
     def _user_agent(self, settings: Settings) -> None:

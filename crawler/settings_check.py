@@ -17,7 +17,7 @@ from scrapy.settings import default_settings
 from crawler.addon import DECLARED
 from pipelines import parquet
 from pipelines.locations import state_dir_setting
-from pipelines.setting import Setting, SettingError, flag, integer, number, text
+from pipelines.setting import Setting, SettingError, flag, integer, number, seconds, text
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -39,13 +39,13 @@ def _default(name: str) -> Any:
 
 
 SCRAPY_SETTINGS: tuple[Setting[Any], ...] = (
-    number(
+    seconds(
         "DOWNLOAD_DELAY",
         _default("DOWNLOAD_DELAY"),
         "seconds between two requests to one site",
         minimum=0,
     ),
-    number(
+    seconds(
         "DOWNLOAD_TIMEOUT",
         _default("DOWNLOAD_TIMEOUT"),
         "seconds before a request is abandoned",
@@ -85,13 +85,13 @@ SCRAPY_SETTINGS: tuple[Setting[Any], ...] = (
         _default("AUTOTHROTTLE_ENABLED"),
         "adapt the delay to each site's latency",
     ),
-    number(
+    seconds(
         "AUTOTHROTTLE_START_DELAY",
         _default("AUTOTHROTTLE_START_DELAY"),
         "AutoThrottle's first delay",
         minimum=0,
     ),
-    number(
+    seconds(
         "AUTOTHROTTLE_MAX_DELAY",
         _default("AUTOTHROTTLE_MAX_DELAY"),
         "AutoThrottle's longest delay",
@@ -138,6 +138,11 @@ SCRAPY_SETTINGS: tuple[Setting[Any], ...] = (
         "log requests the disk queue cannot take",
     ),
     flag("TELNETCONSOLE_ENABLED", _default("TELNETCONSOLE_ENABLED"), "Scrapy's telnet console"),
+    flag(
+        "REMOTE_CONTROL_ENABLED",
+        _default("REMOTE_CONTROL_ENABLED"),
+        "Scrapy's remote control (an HTTP endpoint)",
+    ),
     text(
         "LOG_LEVEL",
         _default("LOG_LEVEL"),

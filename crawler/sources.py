@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import math
 import re
 import tomllib
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from urllib.parse import urlsplit
 
 from crawler.inputs import InputError, validate_url
 from crawler.links import normalize_domain, same_site
-from pipelines.setting import Setting
+from pipelines.setting import LONGEST_WAIT, Setting
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -327,8 +326,8 @@ def _max_age(value: object, where: str) -> timedelta:
 def _seconds(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _fail(where, f"must be a number of seconds, not {_type_name(value)}")
-    if not math.isfinite(value) or value < 0:
-        raise _fail(where, f"must be a finite number of seconds, zero or more, not {value!r}")
+    if not 0 <= value <= LONGEST_WAIT:  # nan fails too
+        raise _fail(where, f"must be a number of seconds from 0 to {LONGEST_WAIT:g}, not {value!r}")
     return float(value)
 
 

@@ -21,7 +21,7 @@ from extraction.record import apply_extraction
 from extraction.resources import default_workers, memory_limit, usable_cores
 from extraction.worker import PageOptions, Rejected
 from pipelines import dedupe, language
-from pipelines.setting import flag, integer, number, optional_integer
+from pipelines.setting import flag, integer, optional_integer, seconds
 from pipelines.signals import workers_started
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ EXTRACT_WORKERS = optional_integer(
     minimum=0,
     unset="usable cores (the container's CPU quota counted), fewer under a memory limit",
 )
-EXTRACT_TIMEOUT = number(
+EXTRACT_TIMEOUT = seconds(
     "EXTRACT_TIMEOUT",
     pool.DEFAULT_TIMEOUT,
     "seconds one page may take in a worker; past it the worker is replaced and the page "

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from dataset.layout import STATE, TMP, LocationError, state_dir_for, unwritable_folder
 from dataset.storage import DatasetLocation, location_of, unwritable_at
-from pipelines.setting import SettingError, number, text
+from pipelines.setting import SettingError, seconds, text
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -30,7 +30,7 @@ STATE_DIR = text(
     allowed="a local folder, or empty",
     shown_default=f"`OUTPUT_DIR/{STATE}`; required when `OUTPUT_DIR` is an object store",
 )
-RUN_LOCK_WAIT = number(
+RUN_LOCK_WAIT = seconds(
     "RUN_LOCK_WAIT",
     0.0,
     "seconds a crawl waits for another crawl into the same `STATE_DIR` to end; past it, or at "

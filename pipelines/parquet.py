@@ -33,8 +33,8 @@ from pipelines.setting import (
     choice,
     flag,
     integer,
-    number,
     optional_integer,
+    seconds,
 )
 from pipelines.signals import articles_committed, commit_check, commit_requested
 
@@ -75,7 +75,7 @@ PARQUET_FILE_ROWS = integer(
     "`scrapy compact` merges the files later",
     minimum=1,
 )
-PARQUET_COMMIT_INTERVAL = number(
+PARQUET_COMMIT_INTERVAL = seconds(
     "PARQUET_COMMIT_INTERVAL",
     600.0,
     "seconds after which an open file is committed (bounds what a crash can lose)",

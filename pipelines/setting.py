@@ -187,8 +187,8 @@ def number(
             value = float(raw)
         except ValueError:
             raise ValueError("must be a number") from None
-        if math.isnan(value):
-            raise ValueError("must be a number")
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
         _in_range(value, minimum, maximum, above=above)
         return value
 
@@ -200,6 +200,20 @@ def number(
         allowed=f"a number {limits}".strip(),
         parse=parse,
     )
+
+
+LONGEST_WAIT = 86_400.0
+"""The longest time a setting in seconds takes: a day. A longer delay, timeout or wait is a
+mistake (a crawl that waits for ever), and some waits cannot hold one: an ``EXTRACT_TIMEOUT`` of
+1e308 overflowed a thread's wait at the crawl's end and hung it."""
+
+
+def seconds(
+    name: str, default: float, doc: str, *, minimum: float = 0, above: bool = False
+) -> Setting[float]:
+    """A time in seconds: a number from ``minimum`` (excluded when ``above``) to
+    :data:`LONGEST_WAIT`."""
+    return number(name, default, doc, minimum=minimum, maximum=LONGEST_WAIT, above=above)
 
 
 def choice(name: str, default: str, choices: Iterable[str], doc: str) -> Setting[str]:

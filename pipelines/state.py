@@ -21,7 +21,7 @@ from dataset.state.base import (
     StateStores,
 )
 from pipelines.locations import state_dir_setting
-from pipelines.setting import SettingError, number, text
+from pipelines.setting import SettingError, seconds, text
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -60,7 +60,7 @@ REDIS_KEY_PREFIX = text(
     check=_one_word,
     allowed="one word",
 )
-REDIS_WORKER_TIMEOUT = number(
+REDIS_WORKER_TIMEOUT = seconds(
     "REDIS_WORKER_TIMEOUT",
     DEFAULT_WORKER_TIMEOUT,
     "seconds without a heartbeat after which a worker is taken for dead and its unfinished "

@@ -133,6 +133,17 @@ INVALID_SETTINGS = [
      "named 'no')")),
     ("CONCURRENT_REQUESTS=0", "CONCURRENT_REQUESTS='0': must be >= 1"),
     ("LOG_LEVEL=LOUD", "LOG_LEVEL='LOUD': must be one of CRITICAL, ERROR, WARNING, INFO, DEBUG"),
+    # a Scrapy switch the add-on reads early (a traceback before), and times past what a crawl
+    # can wait (a crawl waiting for ever, or hanging at its end, before)
+    ("TELNETCONSOLE_ENABLED=maybe", ("TELNETCONSOLE_ENABLED='maybe': must be True or False (or "
+     "1 or 0)")),
+    ("REMOTE_CONTROL_ENABLED=maybe", ("REMOTE_CONTROL_ENABLED='maybe': must be True or False "
+     "(or 1 or 0)")),
+    ("DOWNLOAD_DELAY=1e308", "DOWNLOAD_DELAY='1e308': must be >= 0 and <= 86400"),
+    ("EXTRACT_TIMEOUT=inf", "EXTRACT_TIMEOUT='inf': must be a finite number"),
+    ("EXTRACT_TIMEOUT=1e308", "EXTRACT_TIMEOUT='1e308': must be > 0 and <= 86400"),
+    ("DOWNLOAD_TIMEOUT=nan", "DOWNLOAD_TIMEOUT='nan': must be a finite number"),
+    ("RUN_LOCK_WAIT=86401", "RUN_LOCK_WAIT='86401': must be >= 0 and <= 86400"),
 ]  # fmt: skip
 
 
@@ -209,6 +220,20 @@ def test_a_path_without_a_dataset_is_a_usage_error(tmp_path: Path, command: str)
     assert completed.returncode == 2
     assert completed.stderr.splitlines() == [
         f"scrapy: error: no dataset under {tmp_path / 'nothing'}/articles"
+    ]
+
+
+@pytest.mark.parametrize("command", ["summary", "report", "compact"])
+@pytest.mark.parametrize("switch", ["TELNETCONSOLE_ENABLED", "REMOTE_CONTROL_ENABLED"])
+def test_every_command_refuses_a_bad_scrapy_switch_in_one_line(
+    tmp_path: Path, command: str, switch: str
+) -> None:
+    """The add-on reads these two before any check (to leave an extension off unloaded); a
+    value that is no boolean was a traceback on every command."""
+    completed = scrapy(command, "-s", f"OUTPUT_DIR={tmp_path}", "-s", f"{switch}=maybe")
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines() == [
+        f"scrapy: error: {switch}='maybe': must be True or False (or 1 or 0)"
     ]
 
 

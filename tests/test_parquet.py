@@ -124,8 +124,8 @@ def test_pipeline_defaults(tmp_path: Path) -> None:
             {"PARQUET_ROW_GROUP_ROWS": 100, "PARQUET_FILE_ROWS": 99},
             "PARQUET_FILE_ROWS=99: must be at least PARQUET_ROW_GROUP_ROWS (100)",
         ),
-        ({"PARQUET_COMMIT_INTERVAL": 0}, "PARQUET_COMMIT_INTERVAL=0: must be > 0"),
-        ({"PARQUET_COMMIT_INTERVAL": -5}, "PARQUET_COMMIT_INTERVAL=-5: must be > 0"),
+        ({"PARQUET_COMMIT_INTERVAL": 0}, "PARQUET_COMMIT_INTERVAL=0: must be > 0 and <= 86400"),
+        ({"PARQUET_COMMIT_INTERVAL": -5}, "PARQUET_COMMIT_INTERVAL=-5: must be > 0 and <= 86400"),
         (
             {"PARQUET_COMPRESSION": "rar"},
             "PARQUET_COMPRESSION='rar': must be one of zstd, snappy, gzip, brotli, lz4, none",

@@ -541,10 +541,14 @@ def test_empty_url_lists_are_nothing_to_crawl() -> None:
         ('max_age = "0d"', "key 'max_age': must be longer than zero"),
         ("max_age = 1.5", "key 'max_age': must be a duration string or seconds, not a number"),
         ("max_age = true", "key 'max_age': must be a duration string or seconds, not a boolean"),
-        ("download_delay = -1", "key 'download_delay': must be a finite number of seconds"),
-        ("download_delay = -0.5", "key 'download_delay': must be a finite number of seconds"),
-        ("download_delay = inf", "key 'download_delay': must be a finite number of seconds"),
-        ("download_delay = nan", "key 'download_delay': must be a finite number of seconds"),
+        ("download_delay = -1", "key 'download_delay': must be a number of seconds from 0 to"),
+        ("download_delay = -0.5", "key 'download_delay': must be a number of seconds from 0 to"),
+        ("download_delay = inf", "key 'download_delay': must be a number of seconds from 0 to"),
+        ("download_delay = nan", "key 'download_delay': must be a number of seconds from 0 to"),
+        (
+            "download_delay = 1e308",
+            "key 'download_delay': must be a number of seconds from 0 to 86400, not 1e+308",
+        ),
         ('download_delay = "2"', "key 'download_delay': must be a number of seconds, not a string"),
         (
             "download_delay = false",

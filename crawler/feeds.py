@@ -7,8 +7,9 @@ import calendar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
+from crawler.inputs import url_problem
 from crawler.links import base_url_of, parse_page
 
 if TYPE_CHECKING:
@@ -38,6 +39,9 @@ class ParsedFeed:
     """False when the body is neither RSS nor Atom (HTML, garbage, empty)."""
     error: str | None = None
     """The parser's complaint about a malformed document, if any."""
+    skipped: tuple[str, ...] = ()
+    """The links of entries left out because they cannot be fetched (another scheme than
+    http(s), a malformed host or port: :func:`crawler.inputs.url_problem`), as written."""
 
 
 def _to_datetime(value: time.struct_time | None) -> datetime | None:
@@ -74,17 +78,20 @@ def parse_feed(body: bytes, feed_url: str) -> ParsedFeed:
     parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
     error = str(parsed.get("bozo_exception")) if parsed.get("bozo") else None
     entries: list[FeedEntry] = []
+    skipped: list[str] = []
     for entry in parsed.entries:
         link = _entry_link(entry)
         if not link:
             continue
+        url = _http_url(link, feed_url)
+        if url is None:
+            skipped.append(link)
+            continue
         title = (entry.get("title") or "").strip() or None
         published = _to_datetime(entry.get("published_parsed") or entry.get("updated_parsed"))
-        entries.append(
-            FeedEntry(url=urljoin(feed_url, link.strip()), title=title, published_at=published)
-        )
-    is_feed = bool(parsed.get("version")) or bool(entries)
-    return ParsedFeed(entries=entries, is_feed=is_feed, error=error)
+        entries.append(FeedEntry(url=url, title=title, published_at=published))
+    is_feed = bool(parsed.get("version")) or bool(entries) or bool(skipped)
+    return ParsedFeed(entries=entries, is_feed=is_feed, error=error, skipped=tuple(skipped))
 
 
 def feed_links(html: bytes | str | HtmlElement, page_url: str) -> list[str]:
@@ -123,8 +130,6 @@ def _http_url(href: str | None, base_url: str) -> str | None:
         return None  # an empty href is the page itself, not a feed
     try:
         url = urljoin(base_url, href)
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 -- raises ValueError on a port that is not a number in range
     except ValueError:  # e.g. "http://[::1": an invalid IPv6 host
         return None
-    return url if parts.scheme in {"http", "https"} and parts.hostname else None
+    return url if url_problem(url) is None else None

@@ -12,23 +12,45 @@ class InputError(ValueError):
     """A spider argument that cannot be used; the message says which and why."""
 
 
-def validate_url(url: str, *, argument: str) -> str:
-    """``url`` stripped, if it is an absolute http(s) URL with a host; else :class:`InputError`."""
-    url = url.strip()
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be fetched, in a few words (``has no host``); ``None`` when it is an
+    absolute http(s) URL a request can be made for: text that is UTF-8 (an argument with other
+    bytes reaches Python as lone surrogates), a port that is a number from 1 to 65535, a host
+    name whose labels are 1 to 63 characters long once IDNA-encoded (as DNS takes them)."""
+    try:
+        url.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not UTF-8 text"
     try:
         parts = urlsplit(url)
         host = parts.hostname
-        _ = parts.port  # raises ValueError on a malformed port
+        port = parts.port  # raises ValueError on a malformed port
     except ValueError as exc:
-        raise InputError(f"{argument}: {url!r} is not a valid URL ({exc})") from None
+        return f"is not a valid URL ({exc})"
     if parts.scheme.lower() not in ALLOWED_SCHEMES:
-        raise InputError(
-            f"{argument}: {url!r} has an unsupported scheme; use http:// or https:// URLs"
-        )
+        return "has an unsupported scheme; use http:// or https:// URLs"
     if not host:
-        raise InputError(f"{argument}: {url!r} has no host")
-    if any(ch.isspace() for ch in url):
-        raise InputError(f"{argument}: {url!r} contains white space")
+        return "has no host"
+    if port == 0:
+        return "has port 0"
+    if ":" not in host:  # an IPv6 address, checked by urlsplit
+        name = host.removesuffix(".")  # a fully qualified name's final dot
+        if not name:
+            return "has no host"
+        try:
+            name.encode("idna")
+        except UnicodeError:
+            return "has a host name with an empty or too long label"
+    return None
+
+
+def validate_url(url: str, *, argument: str) -> str:
+    """``url`` stripped, if it is an absolute http(s) URL that can be fetched
+    (:func:`url_problem`); else :class:`InputError`."""
+    url = url.strip()
+    problem = "contains white space" if any(ch.isspace() for ch in url) else url_problem(url)
+    if problem is not None:
+        raise InputError(f"{argument}: {url!r} {problem}")
     return url
 
 

@@ -7,12 +7,13 @@ import gzip
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import lxml.etree
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
+from crawler.inputs import url_problem
 from extraction.dates import parse_datetime
 
 if TYPE_CHECKING:
@@ -69,6 +70,9 @@ class ParsedSitemap:
     error: str | None = None
     """What is wrong with a sitemap that was read anyway: an XML error, a document cut short,
     entity references or a DTD (never resolved nor loaded)."""
+    skipped: tuple[str, ...] = ()
+    """The locations of entries left out because they cannot be fetched (another scheme than
+    http(s), a malformed host or port: :func:`crawler.inputs.url_problem`), as written."""
 
 
 def sitemap_body(body: bytes, *, max_size: int) -> bytes:
@@ -107,7 +111,12 @@ def parse_sitemap(xml: bytes, sitemap_url: str) -> ParsedSitemap:
     if reader.kind is None:
         return ParsedSitemap(kind=None, entries=[])
     errors.extend(reader.problems())
-    return ParsedSitemap(kind=reader.kind, entries=reader.entries, error="; ".join(errors) or None)
+    return ParsedSitemap(
+        kind=reader.kind,
+        entries=reader.entries,
+        error="; ".join(errors) or None,
+        skipped=tuple(reader.skipped),
+    )
 
 
 def lastmod_datetime(entry: SitemapEntry) -> datetime | None:
@@ -155,6 +164,8 @@ class _SitemapReader:
         self.sitemap_url = sitemap_url
         self.kind: SitemapKind | None = None
         self.entries: list[SitemapEntry] = []
+        self.skipped: list[str] = []
+        """Locations that cannot be fetched."""
         self._root_seen = False
         self._open: list[lxml.etree._Element] = []
         # The elements still open when the data ran out: their text is cut (or made up by
@@ -223,8 +234,11 @@ class _SitemapReader:
         """Append the entry of a ``<url>`` or ``<sitemap>`` element, if it has a usable loc."""
         fields = self._children(element)
         loc = self._text(fields.get("loc"))
-        url = _absolute_url(loc, self.sitemap_url) if loc else None
+        if not loc:
+            return
+        url = _absolute_http_url(loc, self.sitemap_url)
         if url is None:
+            self.skipped.append(loc)
             return
         news = self._children(fields.get("news"))
         publication = self._children(news.get("publication"))
@@ -315,14 +329,7 @@ def _absolute_url(url: str, base_url: str) -> str | None:
 def _absolute_http_url(url: str, base_url: str) -> str | None:
     """``url`` resolved against ``base_url`` if the result is an http(s) URL with a host."""
     absolute = _absolute_url(url, base_url)
-    if absolute is None:
-        return None
-    try:
-        parts = urlsplit(absolute)
-        parts.port  # noqa: B018 -- raises ValueError on a port that is not a number in range
-    except ValueError:
-        return None
-    return absolute if parts.scheme in {"http", "https"} and parts.hostname else None
+    return absolute if absolute is not None and url_problem(absolute) is None else None
 
 
 def _robots_lines(body: bytes, *, truncated: bool) -> bytes:

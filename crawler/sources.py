@@ -445,8 +445,10 @@ def parse_sources(text: str, *, origin: str) -> list[Source]:
     """
     try:
         document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or an integer of more than 4,300 digits
         raise _fail(origin, f"invalid TOML: {exc}") from None
+    except RecursionError:  # arrays or tables nested a thousand deep
+        raise _fail(origin, "invalid TOML: nested too deeply") from None
     _check_keys(document, _TOP_LEVEL_KEYS, origin)
     defaults = _read_defaults(document.get("defaults", {}), origin)
     sources: dict[str, Source] = {}
@@ -465,7 +467,7 @@ def parse_sources(text: str, *, origin: str) -> list[Source]:
 def load_sources(path: Path) -> list[Source]:
     """The sources declared in the UTF-8 TOML file at ``path`` (see :func:`parse_sources`)."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # a byte order mark, as editors write
     except OSError as exc:
         raise SourcesError(f"{path}: cannot read the sources file: {exc.strerror}") from None
     except UnicodeDecodeError as exc:

@@ -270,6 +270,13 @@ def compact_partition(
     directories cannot be exchanged, and by tests). The new partition is prepared in
     ``staging`` (default ``output_dir/state/tmp``), which must be on the dataset's filesystem
     (:func:`dataset.layout.staging_dir`)."""
+    folders = sorted(path.name for path in partition.iterdir() if path.is_dir())
+    if folders:
+        # its files are hard-linked into the new partition, which a folder cannot be
+        raise CompactionError(
+            f"it holds a folder ({', '.join(folders[:3])}), which a crawl never makes there: "
+            "move it out of the dataset"
+        )
     inputs = small_files(partition, target_rows)
     if len(inputs) < 2:
         return None

@@ -227,6 +227,13 @@ UNREADABLE_FILE_ERRORS: tuple[type[Exception], ...] = (
 (``ArrowInvalid``, ``KeyError``)."""
 
 
+def unreadable_reason(exc: BaseException) -> str:
+    """Why a data file could not be read, in one line: the error's name and the first line of
+    its message (Arrow's follow with the file's whole schema, a line a column)."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
 def read_keys_at(
     location: DatasetLocation, name: str, folder: str = ARTICLES
 ) -> list[tuple[Any, ...]]:

@@ -34,6 +34,7 @@ from dataset.storage import (
     location_of,
     read_table_at,
     stray_lines,
+    unreadable_reason,
 )
 from extraction.signature import Signer, from_bytes
 from pipelines.locations import dataset_location
@@ -193,7 +194,7 @@ class DedupePipeline:
         logger.error(
             "Cannot read the data file %s (%s): %s; move it out of the dataset",
             name,
-            f"{type(exc).__name__}: {exc}",
+            unreadable_reason(exc),
             outcome,
         )
 

@@ -225,6 +225,31 @@ def test_a_damaged_data_file_fails_its_partition_and_changes_nothing(tmp_path: P
     assert sorted(path.name for path in folder.iterdir()) == before
 
 
+@pytest.mark.parametrize("inside", ["part-folder.parquet", "copy/part-1.parquet"])
+def test_a_partition_holding_a_folder_fails_and_changes_nothing(
+    tmp_path: Path, inside: str
+) -> None:
+    # a folder named like a data file failed on "is a directory"; a folder of copies, on
+    # "Operation not permitted" (a folder cannot be hard-linked into the new partition)
+    folder = small_dataset(tmp_path)
+    made = folder / inside
+    made.parent.mkdir(exist_ok=True)
+    if made.suffix and made.parent != folder:
+        shutil.copy(next(folder.glob("*.parquet")), made)
+    else:
+        made.mkdir()
+    before = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*"))
+    done = compact(tmp_path)
+    assert done.returncode == 1
+    name = inside.split("/", maxsplit=1)[0]
+    one_clear_line(
+        done,
+        f"Left {folder.name} as it was: it holds a folder ({name}), which a crawl never makes "
+        "there: move it out of the dataset",
+    )
+    assert sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*")) == before
+
+
 def test_a_copied_partition_is_not_compacted(tmp_path: Path) -> None:
     folder = small_dataset(tmp_path)
     copy = folder.with_name(f"{folder.name} copy")

@@ -46,6 +46,13 @@ def test_a_crawl_that_reaches_nothing_fails(tmp_path: Path) -> None:
     assert "crawl failed: every request failed" in result.log
 
 
+def test_a_crawl_whose_every_page_is_missing_fails(tmp_path: Path, site_url: str) -> None:
+    # the server answered (robots.txt, a 404): Scrapy counts responses, no page was fetched
+    result = run_crawl(tmp_path, "-a", f"urls={site_url}/articles/missing.html")
+    assert result.returncode == 1
+    assert "crawl failed: every request failed" in result.log
+
+
 def test_a_normal_crawl_succeeds(tmp_path: Path, site_url: str) -> None:
     result = run_crawl(tmp_path, "-a", f"urls={site_url}/articles/seed/sputnik-africa-shoigu.html")
     assert result.returncode == 0
@@ -61,6 +68,20 @@ def test_crawl_failed_reasons() -> None:
         "downloader/exception_type_count/twisted.internet.error.ConnectionRefusedError": 2,
     }
     assert crawl_failed(refused) == "every request failed"
+    # robots.txt (a 404 counts as a response) and redirects were answered, no page was
+    redirected = {
+        "finish_reason": "finished",
+        "downloader/response_count": 10,
+        "downloader/response_status_count/301": 9,
+        "downloader/response_status_count/404": 1,
+        "news/fetch/error/too_many_redirects": 1,
+        "news/fetch/error/truncated": 2,
+    }
+    assert crawl_failed(redirected) == "every request failed"
+    for read in ("news/fetch/pages", "news/discovery/feeds", "news/discovery/sitemaps"):
+        assert crawl_failed({**redirected, read: 1}) is None
+    # nothing failed, nothing fetched (every listed article known already): done
+    assert crawl_failed({"finish_reason": "finished", "news/discovery/feeds": 0}) is None
 
 
 def test_pause_and_resume_with_jobdir(tmp_path: Path, site_url: str, site: Site) -> None:
@@ -186,6 +207,11 @@ def test_each_declared_setting_refuses_a_value_it_cannot_take() -> None:
         (("crawl", "news", "-a", "feed=http://a.test/rss"),
          ("unknown spider argument feed: this spider takes urls, feeds, sitemaps, sites, sources "
          "(-a help=1 says what each is)")),
+        # bytes that are not UTF-8 (a crawl started, and its start requests failed, before)
+        (("crawl", "news", "-a", "urls=http://127.0.0.1:9/a\udcff"),
+         "-a urls: 'http://127.0.0.1:9/a\\udcff' is not UTF-8 text"),
+        (("crawl", "news", "-a", "sites=http://.../"),
+         "-a sites: 'http://.../' has a host name with an empty or too long label"),
         (("summary", "extra"),
          "unexpected arguments: extra (the dataset is OUTPUT_DIR: -s OUTPUT_DIR=...)"),
     ],

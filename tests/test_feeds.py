@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tracemalloc
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urljoin
 
 import pytest
 
@@ -213,6 +214,28 @@ def test_entries_without_link_skipped() -> None:
     feed = parse_feed(body, FEED_URL)
     assert feed.is_feed
     assert [entry.url for entry in feed.entries] == ["https://news.example/a"]
+
+
+def test_links_no_request_can_be_made_for_are_skipped_and_named() -> None:
+    body = b"""<?xml version="1.0"?>
+<rss version="2.0"><channel><title>t</title><link>https://news.example/</link>
+<item><title>Before</title><link>https://news.example/a</link></item>
+<item><title>Mail</title><link>mailto:desk@news.example</link></item>
+<item><title>Broken host</title><link>http://[::1</link></item>
+<item><title>Bad port</title><link>https://news.example:99999/b</link></item>
+<item><title>After</title><link>/c</link></item>
+</channel></rss>
+"""
+    feed = parse_feed(body, FEED_URL)
+    assert [entry.url for entry in feed.entries] == [
+        "https://news.example/a",
+        urljoin(FEED_URL, "/c"),
+    ]
+    assert feed.skipped == (
+        "mailto:desk@news.example",
+        "http://[::1",
+        "https://news.example:99999/b",
+    )
 
 
 def test_empty_title_becomes_none() -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import os
 import re
@@ -71,7 +72,7 @@ from tests.hostile_site import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
     from pathlib import Path
 
 # --- limits the crawls are held to ----------------------------------------------------------
@@ -474,6 +475,18 @@ def _big_sitemap(servers: Servers) -> bytes:
     return _urlset(entries)
 
 
+UNUSABLE_URLS = ("mailto:desk@example.com", "http://[::1", "http://127.0.0.1:99999/a.html")
+"""Entry URLs no request can be made for (each ended the reading of its listing before)."""
+
+
+def _between_unusable(main: Any, kind: str, unusable: Sequence[str]) -> list[str]:
+    """``unusable`` URLs, each followed by a URL that must still be requested."""
+    urls = [main.url(f"/after-unusable/{kind}-0.html")]
+    for n, url in enumerate(unusable, start=1):
+        urls += [url, main.url(f"/after-unusable/{kind}-{n}.html")]
+    return urls
+
+
 def _discovery_routes(servers: Servers, secret_file: Path) -> None:
 
     main = servers.main
@@ -520,7 +533,14 @@ def _discovery_routes(servers: Servers, secret_file: Path) -> None:
         rss,
     )
     routes["/feeds/bomb.xml"] = encoded(gzip_bomb(BOMB_MIB), "gzip", rss)
+    # entries whose URL cannot be fetched, between others (left out; the others are read)
+    routes["/feeds/unusable.xml"] = html(
+        _rss([_item(url) for url in _between_unusable(main, "feed", UNUSABLE_URLS[:2])]), rss
+    )
     # sitemaps
+    routes["/sitemaps/unusable.xml"] = html(
+        _urlset([_url(url) for url in _between_unusable(main, "sitemap", UNUSABLE_URLS)]), xml
+    )
     routes["/sitemaps/good.xml"] = html(
         _urlset([_url(main.url("/real/zh-gbk-says-windows-1252.html"))]), xml
     )
@@ -575,10 +595,23 @@ def _discovery_routes(servers: Servers, secret_file: Path) -> None:
         ).encode(),
         xml,
     )
+    for name, other in (("index-a.xml", "index-b.xml"), ("index-b.xml", "index-a.xml")):
+        routes[f"/sitemaps/{name}"] = html(
+            (
+                '<?xml version="1.0"?>'
+                '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                f"<sitemap><loc>{main.url(f'/sitemaps/{other}')}</loc></sitemap>"
+                "</sitemapindex>"
+            ).encode(),
+            xml,
+        )
 
 
-FEEDS = ["good", "html", "binary", "json", "empty", "truncated", "laughs", "xxe", "bomb"]
+FEEDS = [
+    "good", "html", "binary", "json", "empty", "truncated", "laughs", "xxe", "bomb", "unusable"
+]  # fmt: skip
 SITEMAPS = [
+    "unusable.xml",
     "good.xml",
     "html.xml",
     "binary.xml",
@@ -590,6 +623,7 @@ SITEMAPS = [
     "big.xml.gz",
     "bomb.xml.gz",
     "index-loop.xml",
+    "index-a.xml",
 ]
 
 
@@ -895,7 +929,7 @@ def test_no_entity_is_ever_resolved(discovery_crawl: HostileCrawl, servers: Serv
 @pytest.mark.parametrize(
     ("stat", "value"),
     [
-        ("news/discovery/feeds", 4),  # good, truncated, laughs, xxe
+        ("news/discovery/feeds", 5),  # good, truncated, laughs, xxe, unusable
         ("news/discovery/feed_invalid", 4),  # html, binary, json, empty
         ("news/discovery/feed_malformed", 3),  # truncated, laughs, xxe
         ("news/discovery/sitemap_invalid", 3),  # html, binary, gzip bomb
@@ -913,16 +947,36 @@ def test_discovery_failures_are_counted(
     }
 
 
+def test_entries_after_an_unusable_url_are_still_requested(
+    discovery_crawl: HostileCrawl, servers: Servers
+) -> None:
+    requested = servers.main.requested
+    for kind, count in (("feed", 2), ("sitemap", 3)):
+        for n in range(count + 1):
+            assert f"/after-unusable/{kind}-{n}.html" in requested, (kind, n)
+    assert discovery_crawl.stats.get("news/discovery/unusable_urls") == 5
+    assert "Traceback" not in discovery_crawl.log
+    assert "Spider error" not in discovery_crawl.log
+    lines = [line for line in discovery_crawl.log.splitlines() if "cannot be fetched" in line]
+    assert len(lines) == 2, lines  # one line a listing
+    assert any("3 entries left out" in line and "mailto:desk@example.com" in line for line in lines)
+
+
 def test_big_sitemap_is_read_whole(discovery_crawl: HostileCrawl) -> None:
     assert discovery_crawl.stats.get("news/discovery/sitemap_urls", 0) >= BIG_SITEMAP_URLS
     assert f"lists {BIG_SITEMAP_URLS} URLs" in discovery_crawl.log
 
 
-def test_sitemap_index_listing_itself_is_read_twice_at_most(
+def test_a_sitemap_index_loop_is_read_once_and_named(
     discovery_crawl: HostileCrawl, servers: Servers
 ) -> None:
-    # once as a start URL (always fetched), once as its own child (then filtered)
-    assert servers.main.requested.count("/sitemaps/index-loop.xml") == 2
+    # an index listing itself, and two indexes listing each other (a -> b -> a)
+    for path in ("/sitemaps/index-loop.xml", "/sitemaps/index-a.xml", "/sitemaps/index-b.xml"):
+        assert servers.main.requested.count(path) == 1, path
+    assert discovery_crawl.stats.get("news/discovery/sitemap_loops") == 2
+    loops = [line for line in discovery_crawl.log.splitlines() if "an index above it" in line]
+    assert len(loops) == 2, loops
+    assert any("index-b.xml lists itself or an index above it" in line for line in loops)
 
 
 @pytest.mark.parametrize(
@@ -1101,7 +1155,17 @@ def site_arguments(site_url: str) -> tuple[str, ...]:
     return ("-a", f"feeds={site_url}/feed.xml", "-a", f"sitemaps={site_url}/sitemap.xml")
 
 
-@pytest.mark.parametrize("content", [b"", b"PAR1 copied half-way"], ids=["empty", "cut-short"])
+def _another_table() -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"a": [1], "b": ["x"]}), sink)
+    return sink.getvalue()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"PAR1 copied half-way", _another_table()],
+    ids=["empty", "cut-short", "another-table"],
+)
 def test_a_data_file_that_cannot_be_read_fails_the_crawl_in_one_line(
     tmp_path: Path, site_url: str, site: Any, content: bytes
 ) -> None:
@@ -1118,6 +1182,9 @@ def test_a_data_file_that_cannot_be_read_fails_the_crawl_in_one_line(
     errors = [line for line in result.log.splitlines() if "] ERROR: " in line]
     assert len(errors) == 1, errors
     assert "Cannot read the data file fetch_date=2026-01-01/part-copied.parquet" in errors[0]
+    lines = result.log.splitlines()
+    after = lines[lines.index(errors[0]) + 1 :][:1]
+    assert all(line.startswith("20") for line in after), after  # no lines of its own after it
     assert result.report["stats"]["news/dedupe/unreadable_files"] == 1
     damaged.unlink()
     urls = [row["url"] for row in dataset_rows(output_dir)]

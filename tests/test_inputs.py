@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from crawler.inputs import InputError, read_url_list, validate_url
+from crawler.inputs import InputError, read_url_list, url_problem, validate_url
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -139,9 +139,9 @@ def test_malformed_url_rejected(url: str) -> None:
     with pytest.raises(InputError, match="is not a valid URL") as excinfo:
         validate_url(url, argument="start_urls")
     assert str(excinfo.value).startswith("start_urls: ")
-    # ``from None``: the user sees one clean message, not a chained traceback.
+    # the user sees one clean message, not a chained traceback
     assert excinfo.value.__cause__ is None
-    assert excinfo.value.__suppress_context__
+    assert excinfo.value.__context__ is None or excinfo.value.__suppress_context__
 
 
 def test_url_with_inner_white_space_rejected() -> None:
@@ -160,3 +160,36 @@ def test_url_with_inner_white_space_rejected() -> None:
 )
 def test_valid_url_returned_stripped(url: str, expected: str) -> None:
     assert validate_url(url, argument="start_urls") == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        # what an argument with bytes that are not UTF-8 becomes (a crawl started, then failed)
+        ("http://127.0.0.1:9/a\udcff", "is not UTF-8 text"),
+        ("http://news.example:0/", "has port 0"),
+        ("http://./", "has no host"),
+        ("http://a..b/", "has a host name with an empty or too long label"),
+        ("http://" + "ü" * 70 + ".example/", "has a host name with an empty or too long label"),
+        ("http://" + "a" * 64 + ".example/", "has a host name with an empty or too long label"),
+    ],
+)
+def test_urls_no_request_can_be_made_for_are_refused(url: str, problem: str) -> None:
+    assert url_problem(url) == problem
+    with pytest.raises(InputError, match=problem):
+        validate_url(url, argument="urls")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com./",  # a fully qualified name
+        "https://bücher.example/a",
+        "http://[::1]:8080/a",
+        "http://my_blog.example/",  # an underscore: not a DNS name, but hosts use them
+        "http://" + "a" * 63 + ".example/",
+        "http://news.example/a b.html",  # white space: refused in an argument only
+    ],
+)
+def test_urls_a_request_can_be_made_for_pass(url: str) -> None:
+    assert url_problem(url) is None

@@ -10,6 +10,7 @@ import tracemalloc
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
@@ -336,6 +337,33 @@ def test_loc_that_is_not_a_url_is_skipped() -> None:
 """
     sitemap = parse_sitemap(body, SITEMAP_URL)
     assert [entry.url for entry in sitemap.entries] == ["https://news.example/after"]
+    assert sitemap.skipped == ("http://[::1/broken-ipv6",)
+
+
+@pytest.mark.parametrize("kind", ["urlset", "sitemapindex"])
+def test_locs_no_request_can_be_made_for_are_skipped_and_named(kind: str) -> None:
+    tag = "url" if kind == "urlset" else "sitemap"
+    locs = [
+        "https://news.example/a",
+        "mailto:desk@news.example",
+        "javascript:void(0)",
+        "https://news.example:99999/b",
+        "https://news.example:0/c",
+        "https://a..b/d",
+        "relative/e",  # resolved against the sitemap's URL
+    ]
+    body = (
+        f'<{kind} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + "".join(f"<{tag}><loc>{loc}</loc></{tag}>" for loc in locs)
+        + f"</{kind}>"
+    ).encode()
+    sitemap = parse_sitemap(body, SITEMAP_URL)
+    assert [entry.url for entry in sitemap.entries] == [
+        "https://news.example/a",
+        urljoin(SITEMAP_URL, "relative/e"),
+    ]
+    assert sitemap.skipped == tuple(locs[1:6])
+    assert sitemap.error is None
 
 
 # --- Google News sitemaps -------------------------------------------------------------------

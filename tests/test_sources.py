@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -173,6 +174,12 @@ def test_language_lower_cased() -> None:
 def test_load_sources_reads_a_file(tmp_path: Path) -> None:
     path = tmp_path / "mine.toml"
     path.write_text(SPUTNIK, encoding="utf-8")
+    assert [source.name for source in load_sources(path)] == ["sputnik-africa"]
+
+
+def test_load_sources_reads_a_file_with_a_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "windows.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + SPUTNIK.encode())
     assert [source.name for source in load_sources(path)] == ["sputnik-africa"]
 
 
@@ -421,6 +428,22 @@ def test_invalid_toml() -> None:
     message = error_of('[[source]]\nname = "x\n')
     assert message.startswith("test.toml: invalid TOML:")
     assert "line 2" in message
+
+
+@pytest.mark.parametrize(
+    ("toml", "why"),
+    [
+        # each was a traceback from the argument check (RecursionError, ValueError)
+        ("feeds = {nested}\n", "nested too deeply"),
+        ("x = " + "1" * 5000 + "\n", "4300"),
+    ],
+    ids=["nested", "long-integer"],
+)
+def test_toml_python_cannot_hold_is_invalid(toml: str, why: str) -> None:
+    depth = 2 * sys.getrecursionlimit()  # a test run may have raised the limit (mypy does)
+    message = error_of(toml.replace("{nested}", "[" * depth + "]" * depth))
+    assert message.startswith("test.toml: invalid TOML:")
+    assert why in message
 
 
 def test_unknown_top_level_key() -> None:

@@ -33,7 +33,7 @@ from crawler.commands import (
     stop,
 )
 from crawler.graceful_stop import patient_stop
-from crawler.progress import CrawlProgress
+from crawler.progress import FETCH_ERRORS, CrawlProgress
 from crawler.run_summary import run_summary
 from crawler.source_accounting import SOURCE_HEALTH_EXIT_STATUS, SourceAccounting
 from dataset.layout import uri_scheme
@@ -53,6 +53,19 @@ HELP_ARGUMENT = "help"
 """``-a help=1``: print the spider's arguments instead of crawling."""
 
 
+FETCHED = (
+    "news/fetch/pages",
+    "news/discovery/feeds",
+    "news/discovery/sitemaps",
+    "news/discovery/listing_pages",
+)
+"""The stats of what a crawl fetched and could use: article candidates, listings read. Not
+Scrapy's ``downloader/response_count``, which also counts robots.txt (a 404 too) and each
+redirect: a crawl whose every article request failed after a redirect exited 0."""
+FAILED = (*FETCH_ERRORS, "downloader/exception_type_count/")
+"""The stats of requests that failed for good."""
+
+
 def crawl_failed(stats: dict[str, Any]) -> str | None:
     """Why a crawl with these final stats failed, or ``None`` when it did not."""
     reason = stats.get("finish_reason")
@@ -61,10 +74,8 @@ def crawl_failed(stats: dict[str, Any]) -> str | None:
     errors = stats.get("log_count/ERROR", 0)
     if errors:
         return f"{errors} errors were logged"
-    fetched = stats.get("downloader/response_count", 0)
-    failed = sum(
-        value for key, value in stats.items() if key.startswith("downloader/exception_type_count/")
-    )
+    fetched = sum(stats.get(key, 0) for key in FETCHED)
+    failed = sum(value for key, value in stats.items() if key.startswith(FAILED))
     if failed and not fetched:
         return "every request failed"
     return None

@@ -46,7 +46,7 @@ from twisted.web.client import ResponseFailed
 
 from crawler.feeds import feed_links, parse_feed
 from crawler.incremental import ARTICLE_META
-from crawler.inputs import InputError, read_url_list
+from crawler.inputs import InputError, read_url_list, url_problem
 from crawler.items import ArticleItem
 from crawler.links import (
     extract_links,
@@ -71,14 +71,19 @@ from pipelines.setting import Setting, SettingError, flag
 from pipelines.signals import fetch_failed, listing_read, request_done
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator, Iterator, Sequence
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from twisted.python.failure import Failure
 
+    from crawler.sitemaps import ParsedSitemap
+
 PROBE_META = "probe"
 """``Request.meta`` key of guessed URLs (the usual sitemap paths): a 404 there is normal."""
+SITEMAP_CHAIN_META = "sitemap_chain"
+"""``Request.meta`` key of a sitemap's request: the URLs of the sitemap indexes that led to it
+(an index that lists itself, or one above it, is a loop)."""
 
 # Why a download failed, as the ``<reason>`` of ``news/fetch/error/<reason>``: Scrapy's own
 # exceptions (2.13+) and the Twisted ones they wrap (raised by other download handlers).
@@ -447,6 +452,21 @@ class NewsSpider(scrapy.Spider):
             refetch=refetch,
         )
 
+    def _unusable_urls(self, response: Response, kind: str, skipped: Sequence[str]) -> None:
+        """One warning for the entries of a feed or sitemap left out because their URL cannot
+        be fetched (``mailto:``, a malformed host or port), counted one by one."""
+        if not skipped:
+            return
+        self.crawler.stats.inc_value("news/discovery/unusable_urls", len(skipped))
+        self.logger.warning(
+            "%s %s: %d entries left out, their URL cannot be fetched (the first: %r, %s)",
+            kind.capitalize(),
+            response.url,
+            len(skipped),
+            skipped[0][:200],
+            url_problem(skipped[0]) or "not an absolute URL",
+        )
+
     def parse_feed(self, response: Response, source: str | None = None) -> Iterator[scrapy.Request]:
         """Requests for the entries of an RSS or Atom feed."""
         stats = self.crawler.stats
@@ -465,6 +485,7 @@ class NewsSpider(scrapy.Spider):
                 feed.error,
                 len(feed.entries),
             )
+        self._unusable_urls(response, "feed", feed.skipped)
         stats.inc_value("news/discovery/feeds")
         stats.inc_value("news/discovery/feed_entries", len(feed.entries))
         self.logger.info("Feed %s lists %d articles", response.url, len(feed.entries))
@@ -509,13 +530,13 @@ class NewsSpider(scrapy.Spider):
                 sitemap.error,
                 len(sitemap.entries),
             )
+        self._unusable_urls(response, "sitemap", sitemap.skipped)
         stats.inc_value("news/discovery/sitemaps")
         self.logger.info(
             "Sitemap %s (%s) lists %d URLs", response.url, sitemap.kind, len(sitemap.entries)
         )
         if sitemap.kind == "sitemapindex":
-            for entry in sitemap.entries:
-                yield self._listing(entry.url, self.parse_sitemap, source=source, start=False)
+            yield from self._sitemap_index(response, sitemap, source)
             return
         stats.inc_value("news/discovery/sitemap_urls", len(sitemap.entries))
         for entry in sitemap.entries:
@@ -530,6 +551,32 @@ class NewsSpider(scrapy.Spider):
                     listed_published_at=published,
                     listed_modified_at=modified,
                 )
+
+    def _sitemap_index(
+        self, response: Response, index: ParsedSitemap, source: str | None
+    ) -> Iterator[scrapy.Request]:
+        """Requests for the sitemaps of a sitemap index, but for those that lead back to it
+        (the index itself, or an index that led to it): one warning and
+        ``news/discovery/sitemap_loops`` for them."""
+        chain = (
+            *response.meta.get(SITEMAP_CHAIN_META, ()),
+            *response.meta.get("redirect_urls", ()),
+            response.url,
+        )
+        loops = [entry.url for entry in index.entries if entry.url in chain]
+        if loops:
+            self.crawler.stats.inc_value("news/discovery/sitemap_loops", len(loops))
+            self.logger.warning(
+                "Sitemap index %s lists itself or an index above it, %d times (%s): not read again",
+                response.url,
+                len(loops),
+                ", ".join(dict.fromkeys(loops[:3])),
+            )
+        for entry in index.entries:
+            if entry.url not in chain:
+                request = self._listing(entry.url, self.parse_sitemap, source=source, start=False)
+                request.meta[SITEMAP_CHAIN_META] = chain
+                yield request
 
     def parse_robots(
         self, response: Response, source: str | None = None

@@ -386,6 +386,8 @@ def _page_routes(servers: Servers) -> None:
     routes["/bomb/gzip.html"] = encoded(gzip_bomb(BOMB_MIB), "gzip")
     routes["/bomb/deflate.html"] = encoded(deflate_bomb(BOMB_MIB), "deflate")
     routes["/bomb/brotli.html"] = encoded(brotli_bomb(BOMB_MIB), "br")
+    for name, encoding in (("gzip", "gzip"), ("deflate", "deflate"), ("brotli", "br")):
+        routes[f"/corrupt/{name}.html"] = encoded(b"<html>not compressed at all</html>", encoding)
 
 
 PAGE_FAILURES = [
@@ -407,6 +409,9 @@ PAGE_FAILURES = [
     "/bomb/gzip.html",
     "/bomb/deflate.html",
     "/bomb/brotli.html",
+    "/corrupt/gzip.html",
+    "/corrupt/deflate.html",
+    "/corrupt/brotli.html",
 ]
 
 
@@ -814,6 +819,8 @@ def test_only_the_real_articles_are_stored(page_crawl: HostileCrawl, servers: Se
         ("news/fetch/error/timeout", 1),
         ("news/fetch/error/too_large", 2),  # 40 MB, announced or not
         ("news/fetch/error/too_large_decompressed", 3),  # gzip, deflate, brotli bombs
+        # bodies that are not what their Content-Encoding says (they were "error")
+        ("news/fetch/error/undecodable", 3),
         ("news/extract/articles", len(PAGE_ARTICLES)),
     ],
 )

@@ -97,6 +97,11 @@ _FAILURE_REASONS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
     ((DownloadFailedError, ResponseFailed, ConnectionLost, ConnectionDone), "connection_lost"),
     ((UnsupportedURLSchemeError,), "unsupported_scheme"),
 )
+# The decompression libraries of Scrapy's HttpCompressionMiddleware: an error of one is a body
+# that does not decompress as its Content-Encoding says (named by module, not imported here).
+_UNDECODABLE_MODULES = frozenset(
+    {"zlib", "gzip", "brotli", "brotlicffi", "compression.zstd", "backports.zstd"}
+)
 # IgnoreRequest says why in its message only.
 _IGNORE_REASONS = (
     ("max redirections reached", "too_many_redirects"),
@@ -107,6 +112,7 @@ _REASON_TEXTS = {
     "too_large": "larger than DOWNLOAD_MAXSIZE",
     "truncated": "the connection closed before the whole body arrived",
     "connection_lost": "the connection was lost",
+    "undecodable": "the body does not decompress as its Content-Encoding says",
 }
 
 
@@ -151,6 +157,8 @@ def fetch_error_reason(error: BaseException | None) -> tuple[str, str]:
     if isinstance(error, IgnoreRequest):
         message = str(error)
         reason = next((name for text, name in _IGNORE_REASONS if text in message), "ignored")
+    elif type(error).__module__ in _UNDECODABLE_MODULES:
+        reason = "undecodable"
     else:
         for types, name in _FAILURE_REASONS:
             if isinstance(error, types):
@@ -567,10 +575,11 @@ class NewsSpider(scrapy.Spider):
         if loops:
             self.crawler.stats.inc_value("news/discovery/sitemap_loops", len(loops))
             self.logger.warning(
-                "Sitemap index %s lists itself or an index above it, %d times (%s): not read again",
+                "Sitemap index %s lists itself or an index above it (%s; %d entries): not read "
+                "again",
                 response.url,
-                len(loops),
                 ", ".join(dict.fromkeys(loops[:3])),
+                len(loops),
             )
         for entry in index.entries:
             if entry.url not in chain:

@@ -179,6 +179,8 @@ class SourceAccounting:
         self.sources: dict[str, SourceRun] = {}
         self._discovered = DigestSet()
         """A 64-bit digest of each article URL counted as discovered (listed twice, once)."""
+        self._skipped = DigestSet()
+        """A 64-bit digest of each article URL counted as skipped (listed twice, once)."""
         self._pending: dict[str, tuple[str, datetime | None, int]] = {}
         """Articles accepted and not yet committed: their URL, source, publication time and
         characters of text."""
@@ -249,6 +251,8 @@ class SourceAccounting:
 
     def article_skipped(self, request: Request, reason: str) -> None:
         run = self._discover(request)
+        if not self._skipped.add(url_digest(request.url)):
+            return  # listed again (a feed and a sitemap): one page, skipped once
         if reason == "known":
             run.skipped_known += 1
         else:

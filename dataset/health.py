@@ -9,7 +9,8 @@ never alarms). Each finding names the source, the rule and the figures, in one l
 * ``robots``: robots.txt now forbids article pages it allowed;
 * ``extraction``: most fetched pages were dropped as no article (a changed template, a bot
   wall that answers ``200``), or the articles stored hold far less text than usual;
-* ``listing``: the feeds and sitemaps list far fewer entries than usual, or failed;
+* ``listing``: the feeds and sitemaps list far fewer entries than usual, or failed (a run
+  that read none is not judged);
 * ``quiet``: no new article stored for a while where the source used to yield;
 * ``stale``: articles stored, but the newest publication date has not advanced for a while
   where it used to (a feed or sitemap stuck on old entries, dates no longer read).
@@ -167,6 +168,10 @@ def _listing(now: dict[str, Any], past: Sequence[dict[str, Any]], rules: HealthR
     errors = int(now["listing_errors"])
     if errors and not any(int(row["listing_errors"]) for row in past):
         return f"{errors} feeds or sitemaps failed or held no feed or sitemap; none before"
+    if not errors and not int(now["listings"]):
+        # no listing read nor failed: a run given article URLs alone, or a process of a Redis
+        # run that joined after the listings were read; it says nothing of them
+        return None
     usual = statistics.median(int(row["listed"]) for row in past)
     listed = int(now["listed"])
     if usual > 0 and listed < rules.listed_fall * usual:

@@ -156,6 +156,8 @@ class DatasetWriter:
         self._name: str | None = None
         self._day: date | None = None
         self._rows = 0
+        self.rows_placed = 0
+        """Rows written into a file since the writer was made (committed since, or not)."""
         self._keys: list[tuple[Any, ...]] = []
         self._failure: OSError | None = None
         """Why the last write or commit failed: nothing more is written until :meth:`discard`."""
@@ -252,6 +254,7 @@ class DatasetWriter:
         table = table.sort_by(SORT_KEYS)
         self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
         self._rows += table.num_rows
+        self.rows_placed += table.num_rows
         columns = [table.column(name).to_pylist() for name in KEY_COLUMNS]
         self._keys.extend(zip(*columns, strict=True))
 

@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from extraction.article import row_of
 from extraction.dates import to_utc
@@ -147,7 +148,12 @@ def article_record(
     a ``detector`` to reuse its loaded language profiles across many pages; ``comments=False``
     leaves the readers' comments out (as ``EXTRACT_COMMENTS=False`` does), and
     ``second_opinion=False`` asks readability nothing (as ``EXTRACT_SECOND_OPINION=False``).
+    A ``url`` that cannot be parsed (``http://[::1``, a port of 99999) is a ``ValueError``.
     """
+    try:
+        _ = urlsplit(url).port
+    except ValueError as exc:
+        raise ValueError(f"url {url!r} is not a valid URL ({exc})") from None
     record: dict[str, Any] = {
         "url": url,
         "fetched_at": fetched_at or datetime.now(UTC),

@@ -156,7 +156,7 @@ def _json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
             continue
         try:
             data = json.loads(raw, strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python goes
             continue
         stack: list[Any] = [data]
         while stack:
@@ -182,12 +182,27 @@ def _names(value: Any) -> list[str]:
         return [name for item in value for name in _names(item)]
     if isinstance(value, dict):
         name = value.get("name")
-        if isinstance(name, list):
-            return [str(n) for n in name if n]
-        return [str(name)] if name else []
+        names = name if isinstance(name, list) else [name]
+        return [text for text in map(_json_text, names) if text]
     if isinstance(value, str):
         return [value]
     return []
+
+
+def _json_text(value: Any) -> str | None:
+    """A JSON-LD value as text: a string, a number, a value object's ``@value``
+    (``{"@value": "...", "@language": "en"}``), or the first of a list that is one of these;
+    ``None`` for anything else (an object, ``true``), never its Python ``str()``."""
+    for _ in range(8):  # a list of lists of value objects, as far as a page nests them
+        if isinstance(value, list):
+            value = next((item for item in value if _json_text(item) is not None), None)
+        elif isinstance(value, dict):
+            value = value.get("@value")
+        else:
+            break
+    if isinstance(value, bool):
+        return None
+    return str(value) if isinstance(value, str | int | float) else None
 
 
 def _first_text(value: Any) -> str | None:
@@ -316,8 +331,13 @@ def _first_meta(metas: dict[str, list[str]], keys: Iterable[str]) -> str | None:
 def _http_url(value: str | None, base_url: str) -> str | None:
     if not value:
         return None
-    url = urljoin(base_url, value.strip())
-    return url if urlsplit(url).scheme in ("http", "https") and urlsplit(url).hostname else None
+    try:
+        url = urljoin(base_url, value.strip())
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError on a port that is no number from 0 to 65535
+    except ValueError:  # a page's own link: "http://[::1", a port of 99999
+        return None
+    return url if parts.scheme in ("http", "https") and parts.hostname else None
 
 
 def _canonical_link(tree: HtmlElement) -> str | None:
@@ -372,23 +392,23 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
             tags.extend(_keywords(value))
     tags.extend(_keywords(article.get("keywords")))
     section = article.get("articleSection")
-    tags.extend(
-        section if isinstance(section, list) else [section] if isinstance(section, str) else []
-    )
+    sections = section if isinstance(section, list) else [section]
+    tags.extend(text for text in map(_json_text, sections) if text)
 
     body = article.get("articleBody")
     return PageMetadata(
-        title=clean_space(article.get("headline")) or _first_meta(metas, _META_TITLE),
+        title=clean_space(_json_text(article.get("headline"))) or _first_meta(metas, _META_TITLE),
         description=_first_meta(metas, _META_DESCRIPTION)
-        or clean_space(article.get("description")),
+        or clean_space(_json_text(article.get("description"))),
         authors=unique_texts(people or meta_authors),
         organization_authors=unique_texts(organizations),
         meta_bylines=unique_texts(meta_bylines),
-        published=clean_space(article.get("datePublished"))
-        or clean_space(article.get("dateCreated"))
+        published=clean_space(_json_text(article.get("datePublished")))
+        or clean_space(_json_text(article.get("dateCreated")))
         or _first_meta(metas, _META_PUBLISHED)
         or clean_space(_time_element_datetime(tree)),
-        modified=clean_space(article.get("dateModified")) or _first_meta(metas, _META_MODIFIED),
+        modified=clean_space(_json_text(article.get("dateModified")))
+        or _first_meta(metas, _META_MODIFIED),
         site_name=_first_meta(metas, ("og:site_name",))
         or (_names(publisher)[0] if _names(publisher) else None)
         or _first_meta(metas, _META_SITE_NAME[1:]),

@@ -307,6 +307,7 @@ class ParquetPipeline:
             if forbidden is not None:
                 await self._discard(forbidden, rows=len(batches))
                 return
+        placed = self.writer.rows_placed
         try:
             if batches:
                 table = pa.Table.from_batches(batches, schema=ARTICLE_SCHEMA)
@@ -317,7 +318,10 @@ class ParquetPipeline:
                 last = await self._in_writer_thread(self.writer.commit)
                 committed += [last] if last else []
         except OSError as exc:
-            await self._write_failed(exc, unwritten=len(batches))
+            # the rows written into a file before the failure are the open file's (counted
+            # with it) or a file's committed on the way (kept: the next crawl records it)
+            placed = self.writer.rows_placed - placed
+            await self._write_failed(exc, unwritten=len(batches) - placed)
         self._announce(committed)
 
     def _commit_forbidden(self) -> str | None:

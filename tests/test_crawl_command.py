@@ -344,6 +344,39 @@ def test_the_crawl_returns_once_every_process_it_started_has_exited(
     assert len(data_files(tmp_path / "articles")) == 1
 
 
+@pytest.mark.parametrize("where", ["folder.parquet", "a-file/out.jsonl"])
+@pytest.mark.parametrize("flag", ["-o", "-O"])
+def test_an_export_that_cannot_be_written_is_refused_before_anything(
+    tmp_path: Path, where: str, flag: str
+) -> None:
+    # the crawl ran, with a traceback for every item (974 lines for 40 pages), and exited 1
+    (tmp_path / "folder.parquet").mkdir()
+    (tmp_path / "a-file").write_text("a file, not a folder")
+    target = tmp_path / where
+    completed = scrapy(
+        "crawl", "news", "-a", "urls=http://127.0.0.1:9/a.html",
+        "-s", f"OUTPUT_DIR={tmp_path / 'out'}", flag, str(target),
+    )  # fmt: skip
+    assert completed.returncode == 2
+    expected = (
+        f"{flag} {target} is a folder; name a file"
+        if target.is_dir()
+        else f"{flag} {target}: cannot write it ({target.parent} is not a folder)"
+    )
+    assert completed.stderr.splitlines() == [f"scrapy: error: {expected}"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_new_export_file_is_not_left_behind_by_the_check(tmp_path: Path) -> None:
+    target = tmp_path / "new" / "out.jsonl"
+    completed = scrapy(
+        "crawl", "news", "-a", "urls=http://127.0.0.1:9/a.html",
+        "-s", f"OUTPUT_DIR={tmp_path / 'out'}", "-s", "CONCURRENT_REQUESTS=0", "-O", str(target),
+    )  # fmt: skip
+    assert completed.returncode == 2  # a bad setting: nothing starts
+    assert not target.exists()
+
+
 def test_appending_to_a_parquet_file_is_refused(tmp_path: Path, site_url: str) -> None:
     page = f"urls={site_url}/articles/seed/sputnik-africa-shoigu.html"
     single = tmp_path / "articles.parquet"

@@ -95,6 +95,9 @@ def test_a_healthy_run_breaks_no_rule() -> None:
          run(9, stored=0, dropped=Counter(ListingPage=4))),
         # no new article, but not for long
         (HISTORY, run(20, fetched=0, stored=0)),
+        # no listing read (article URLs alone; a Redis worker that joined after the listings
+        # were read): it said "the feeds and sitemaps list 0 entries", exit status 4
+        (HISTORY, run(9, listings=0, listed=0)),
     ],
 )  # fmt: skip
 def test_a_run_like_the_sources_usual_ones_is_healthy(

@@ -596,6 +596,36 @@ def test_a_write_error_stops_the_crawl_and_leaves_nothing_partial(
     assert announced == []
 
 
+def test_a_commit_that_fails_counts_each_lost_row_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The last row group was written into the open file, then renaming the file into its
+    # partition failed: its rows were counted once as unwritten and again with the file
+    crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), "PARQUET_ROW_GROUP_ROWS": 2})
+    pipeline = build_from_crawler(ParquetPipeline, crawler)
+    pipeline.writer.open()
+
+    async def in_this_thread(function: Any, *args: Any) -> Any:
+        return function(*args)
+
+    def publish(tmp: Path, final: Path) -> None:
+        raise OSError(30, "Read-only file system", str(final.parent))
+
+    monkeypatch.setattr(pipeline, "_in_writer_thread", in_this_thread)
+    monkeypatch.setattr("dataset.writer._publish", publish)
+    stops = stops_asked(crawler, monkeypatch)
+
+    async def scenario() -> None:
+        for index in range(3):  # a row group of 2 written, 1 row buffered
+            await pipeline.process_item(article_item(index))
+        await pipeline._flush(commit=True)
+
+    asyncio.run(scenario())
+    assert stops == ["write_error"]
+    assert crawler.stats.get_value("news/parquet/rows_lost") == 3
+    assert data_files(tmp_path / "articles") == []
+
+
 def test_a_write_under_way_when_another_fails_leaves_nothing_either(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -212,3 +212,11 @@ def test_article_record_refuses_what_is_no_article() -> None:
     with pytest.raises(ExtractionError) as raised:
         article_record(b"%PDF-1.4", "http://demo.test/a.pdf", "application/pdf")
     assert raised.value.reason == "NotHtml"
+
+
+@pytest.mark.parametrize("url", ["http://[::1/a", "https://news.example:99999/a"])
+def test_a_url_that_cannot_be_parsed_is_named(url: str) -> None:
+    with pytest.raises(ValueError, match="is not a valid URL") as raised:
+        article_record(b"<html><body><p>Text</p></body></html>", url)
+    assert repr(url) in str(raised.value)
+    assert not isinstance(raised.value, ExtractionError)  # the caller's mistake, not the page's

@@ -9,7 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from scrapy import Request
+from scrapy.utils.test import get_crawler
 
+from crawler.incremental import ARTICLE_META
+from crawler.source_accounting import SourceAccounting
 from dataset.run_history import RunInfo, SourceRun, per_run, read_runs, to_table, write_runs
 from dataset.storage import location_of
 from demo.site import Response, base_url, serve
@@ -183,3 +187,12 @@ def test_a_history_that_cannot_be_written_leaves_no_file(tmp_path: Path) -> None
     with pytest.raises(OSError, match="runs"):
         write_runs(location_of(tmp_path), _info("h"), [SourceRun("alpha")])
     assert [p.name for p in tmp_path.iterdir()] == ["runs"]
+
+
+def test_a_page_listed_twice_and_skipped_twice_counts_once(tmp_path: Path) -> None:
+    # a feed and a sitemap listing the same stored article: "42 articles found, 44 skipped"
+    accounting = SourceAccounting(get_crawler(), location_of(tmp_path))
+    for url, reason in [("https://a.test/1", "known"), ("https://a.test/2", "rejected")] * 2:
+        accounting.article_skipped(Request(url, meta={ARTICLE_META: True}), reason)
+    (run,) = accounting.sources.values()
+    assert (run.discovered, run.skipped_known, run.skipped_rejected) == (2, 1, 1)

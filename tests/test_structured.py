@@ -71,6 +71,38 @@ def test_news_article() -> None:
     )
 
 
+def test_value_objects_and_lists_give_their_text_never_a_python_repr() -> None:
+    # each was stored as Python's str() of the object ("{'@value': ...}", "['A', 'B']"), a
+    # date in a list lost its time of day, and true became the title 'True'
+    article = {
+        **NEWS_ARTICLE,
+        "headline": {"@value": "Storm hits the coast", "@language": "en"},
+        "description": ["Thousands are without power.", "Second summary"],
+        "datePublished": ["2024-05-01T10:00:00+02:00"],
+        "dateModified": [{"@value": "2024-05-02T08:30:00+02:00"}],
+        "author": [{"@type": "Person", "name": {"@value": "Jane Doe"}}, {"name": 7}],
+        "publisher": {"@type": "Organization", "name": {"@value": "The Daily Planet"}},
+        "articleSection": [{"@value": "World"}, {"@id": "#section"}],
+    }
+    meta = _meta(_json_ld(article))
+    assert meta.title == "Storm hits the coast"
+    assert meta.description == "Thousands are without power."
+    assert meta.published == "2024-05-01T10:00:00+02:00"
+    assert meta.modified == "2024-05-02T08:30:00+02:00"
+    assert meta.authors == ["Jane Doe", "7"]
+    assert meta.site_name == "The Daily Planet"
+    assert meta.tags == ["storm", "weather", "coast", "World"]
+    for value in (True, {"@id": "#headline"}, [None, {"a": 1}]):
+        assert _meta(_json_ld({**NEWS_ARTICLE, "headline": value})).title is None
+
+
+def test_json_ld_nested_deeper_than_python_goes_is_left_out() -> None:
+    # a RecursionError from json.loads lost the whole article before (2 KB of brackets)
+    deep = "[" * 100_000 + "]" * 100_000
+    head = f'<script type="application/ld+json">{deep}</script>' + _json_ld(NEWS_ARTICLE)
+    assert _meta(head).title == "Storm hits the coast"
+
+
 def test_date_created_when_no_date_published() -> None:
     article = {**NEWS_ARTICLE, "dateCreated": "2024-04-30"}
     del article["datePublished"]
@@ -525,3 +557,12 @@ def test_unique_texts() -> None:
 
 def test_unique_texts_with_another_cleaner() -> None:
     assert unique_texts(["a", "B", "b"], lambda value: value and value.upper()) == ["A", "B"]
+
+
+@pytest.mark.parametrize("href", ["http://[::1/x", "https://news.example:99999/a", "http://a:b/"])
+def test_a_malformed_canonical_or_image_url_of_the_page_is_left_out(href: str) -> None:
+    # urlsplit's ValueError came out of the extraction: the article lost, every run failed
+    head = f'<link rel="canonical" href="{href}"><meta property="og:image" content="{href}">'
+    meta = _meta(head + _json_ld(NEWS_ARTICLE))
+    assert (meta.canonical_url, meta.image_url) == (None, None)
+    assert meta.title == "Storm hits the coast"

@@ -109,19 +109,44 @@ def unhealthy_sources(accounting: SourceAccounting | None) -> str:
 def feed_problem(settings: BaseSettings) -> str | None:
     """Why a feed export of the command line cannot be written as asked: ``-o`` (append) on a
     Parquet file that exists would put a second Parquet file after the first one's bytes, and
-    readers would see only one of them."""
+    readers would see only one of them; a local file that cannot be opened for writing (a
+    folder, a place where no file can be made) would fail at every item, with a traceback."""
     for uri, options in settings.getdict("FEEDS").items():
         path = str(uri)
-        if options.get("format") != "parquet" or options.get("overwrite"):
+        flag = "-O" if options.get("overwrite") else "-o"
+        scheme = uri_scheme(path)
+        if scheme not in (None, "file") or "%(" in path:  # placeholders: named at export
             continue
-        local = Path(path) if uri_scheme(path) in (None, "file") else None
-        if local is not None and uri_scheme(path) == "file":
-            local = Path(path.split("://", 1)[1])
-        if local is not None and local.is_file() and local.stat().st_size > 0:
+        local = Path(path.split("://", 1)[1] if scheme == "file" else path)
+        if local.is_dir():
+            return f"{flag} {path} is a folder; name a file"
+        appended = options.get("format") == "parquet" and flag == "-o" and local.is_file()
+        if appended and local.stat().st_size > 0:
             return (
                 f"-o {path}: the file exists, and Parquet cannot be appended to; use -O to "
                 "replace it, or the dataset (OUTPUT_DIR) to add rows run after run"
             )
+        problem = _unopenable(local)
+        if problem is not None:
+            return f"{flag} {path}: cannot write it ({problem})"
+    return None
+
+
+def _unopenable(path: Path) -> str | None:
+    """Why ``path`` cannot be opened for writing as Scrapy opens a feed's file (its folders
+    made), or ``None``; a file made to find out is removed again, and nothing is truncated."""
+    existed = path.exists()
+    above = next((folder for folder in path.parents if folder.exists()), None)
+    if above is not None and not above.is_dir():
+        return f"{above} is not a folder"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("ab"):
+            pass
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if not existed:
+        path.unlink(missing_ok=True)
     return None
 
 

@@ -374,7 +374,7 @@ def test_a_new_export_file_is_not_left_behind_by_the_check(tmp_path: Path) -> No
         "-s", f"OUTPUT_DIR={tmp_path / 'out'}", "-s", "CONCURRENT_REQUESTS=0", "-O", str(target),
     )  # fmt: skip
     assert completed.returncode == 2  # a bad setting: nothing starts
-    assert not target.exists()
+    assert not target.parent.exists()  # nor its folder, made to try it
 
 
 def test_appending_to_a_parquet_file_is_refused(tmp_path: Path, site_url: str) -> None:

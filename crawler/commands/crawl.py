@@ -15,6 +15,7 @@ Scrapy's own command exits 0 whenever the crawl started, whatever happened.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -136,6 +137,7 @@ def _unopenable(path: Path) -> str | None:
     """Why ``path`` cannot be opened for writing as Scrapy opens a feed's file (its folders
     made), or ``None``; a file made to find out is removed again, and nothing is truncated."""
     existed = path.exists()
+    made = [folder for folder in path.parents if not folder.exists()]
     above = next((folder for folder in path.parents if folder.exists()), None)
     if above is not None and not above.is_dir():
         return f"{above} is not a folder"
@@ -145,8 +147,12 @@ def _unopenable(path: Path) -> str | None:
             pass
     except OSError as exc:
         return exc.strerror or str(exc)
-    if not existed:
-        path.unlink(missing_ok=True)
+    finally:
+        if not existed:
+            path.unlink(missing_ok=True)
+        for folder in made:  # the deepest first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
     return None
 
 

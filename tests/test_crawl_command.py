@@ -53,6 +53,30 @@ def test_a_crawl_whose_every_page_is_missing_fails(tmp_path: Path, site_url: str
     assert "crawl failed: every request failed" in result.log
 
 
+LATE_STOP = """
+import signal, sys
+from scrapy.cmdline import execute
+try:
+    execute(sys.argv[1:])
+except SystemExit as exit:
+    print("ignored" if signal.getsignal(signal.SIGTERM) == signal.SIG_IGN else "default")
+    raise
+"""
+
+
+def test_a_stop_asked_once_the_crawl_is_over_changes_nothing(tmp_path: Path, site_url: str) -> None:
+    # Python gives SIGTERM its default action back as it finalizes: a SIGTERM in a crawl's last
+    # tenths of a second killed a crawl that had finished (exit status 143 instead of 0)
+    completed = subprocess.run(
+        [sys.executable, "-c", LATE_STOP, "scrapy", "crawl", "news",
+         "-a", f"urls={site_url}/articles/seed/sputnik-africa-shoigu.html",
+         "-s", f"OUTPUT_DIR={tmp_path}", "-s", "LOG_LEVEL=WARNING"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.stdout.splitlines()[-1] == "ignored"
+
+
 def test_a_normal_crawl_succeeds(tmp_path: Path, site_url: str) -> None:
     result = run_crawl(tmp_path, "-a", f"urls={site_url}/articles/seed/sputnik-africa-shoigu.html")
     assert result.returncode == 0

@@ -182,11 +182,23 @@ def stray_lines(folder: str, strays: Iterable[str]) -> list[str]:
 
 
 def folder_exists(location: DatasetLocation, folder: str = ARTICLES) -> bool:
-    """Whether ``folder`` exists (in an object store: holds at least one object)."""
+    """Whether ``folder`` exists (in an object store: holds at least one object). An object
+    store that cannot be reached or refuses the credentials raises :class:`StoreUnreachable`."""
     if location.is_local:
         return (location.local_dir() / folder).is_dir()
-    info = location.filesystem.get_file_info(location.path(folder))
+    try:
+        info = location.filesystem.get_file_info(location.path(folder))
+    except OSError as exc:
+        lines = str(exc).strip().splitlines()
+        raise StoreUnreachable(
+            f"cannot read {location.display}: {lines[0] if lines else type(exc).__name__}"
+        ) from None
     return bool(info.type == pafs.FileType.Directory)
+
+
+class StoreUnreachable(OSError):
+    """The dataset's object store cannot be reached, or refuses the credentials; the message
+    is one line."""
 
 
 def partitions_at(location: DatasetLocation, folder: str = ARTICLES) -> list[str]:

@@ -250,6 +250,29 @@ def test_a_partition_holding_a_folder_fails_and_changes_nothing(
     assert sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*")) == before
 
 
+def test_a_dry_run_names_a_damaged_data_file_as_the_compaction_would(tmp_path: Path) -> None:
+    # a traceback (CompactionError) before
+    folder = small_dataset(tmp_path)
+    (folder / "part-copied-half-way.parquet").write_bytes(b"PAR1")
+    done = compact(tmp_path, "--dry-run")
+    assert done.returncode == 1
+    one_clear_line(done, f"Would leave {folder.name} as it is: part-copied-half-way.parquet is not")
+
+
+@pytest.mark.parametrize(
+    "option", [("--row-group-rows", "99999999999999999999"), ("--target-rows", "10000001")]
+)
+def test_row_counts_past_what_a_file_can_take_are_refused(
+    tmp_path: Path, option: tuple[str, str]
+) -> None:
+    # pyarrow's OverflowError at the first write before (a dry run said it would merge)
+    small_dataset(tmp_path)
+    done = compact(tmp_path, *option)
+    assert done.returncode == 2
+    expected = "--target-rows must be from 2 to 10000000 and --row-group-rows from 1 to 10000000"
+    assert done.stderr.splitlines() == [f"scrapy: error: {expected}"]
+
+
 def test_a_copied_partition_is_not_compacted(tmp_path: Path) -> None:
     folder = small_dataset(tmp_path)
     copy = folder.with_name(f"{folder.name} copy")

@@ -236,6 +236,11 @@ def test_each_declared_setting_refuses_a_value_it_cannot_take() -> None:
          "-a urls: 'http://127.0.0.1:9/a\\udcff' is not UTF-8 text"),
         (("crawl", "news", "-a", "sites=http://.../"),
          "-a sites: 'http://.../' has a host name with an empty or too long label"),
+        # argparse's own errors (it printed Scrapy's usage block first: four lines)
+        (("crawl", "news", "-a"), "argument -a: expected one argument"),
+        (("report", "-o"), "argument -o/--output: expected one argument"),
+        (("compact", "--target-rows", "abc"), "argument --target-rows: invalid int value: 'abc'"),
+        (("summary", "-s"), "argument -s/--set: expected one argument"),
         (("summary", "extra"),
          "unexpected arguments: extra (the dataset is OUTPUT_DIR: -s OUTPUT_DIR=...)"),
     ],

@@ -65,6 +65,9 @@ def test_to_a_file_or_to_standard_output(output: Path, tmp_path: Path) -> None:
     [
         ((), EXIT_USAGE, "no dataset and no run history under "),
         (("-o", "{tmp}"), EXIT_USAGE, "is a folder; name a file"),
+        # a local folder "s3:" was made, the page written in it, and the status was 0
+        (("-o", "s3://bucket/report.html"), EXIT_USAGE, "name a local file; the report goes"),
+        (("-o", " "), EXIT_USAGE, "-o is empty; name a file"),
         (("extra",), EXIT_USAGE, "unexpected arguments: extra"),
         (("-s", "SOURCE_HEALTH_MIN_RUNS=0"), EXIT_USAGE, "MIN_RUNS='0': must be >= 1"),
     ],

@@ -596,6 +596,24 @@ def test_an_object_store_without_state_dir_or_bucket_is_refused_at_start(
     assert "Traceback" not in no_bucket.stderr + no_state.stderr
 
 
+@pytest.mark.parametrize("command", ["summary", "report", "compact"])
+def test_a_store_that_cannot_be_reached_stops_each_command_in_one_line(
+    tmp_path: Path, command: str
+) -> None:
+    # a traceback (OSError from pyarrow's S3 file system) and exit status 1 before
+    uri = "s3://bucket/news?endpoint_override=127.0.0.1:9&scheme=http&region=us-east-1"
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", command, "-s", f"OUTPUT_DIR={uri}",
+         "-s", f"STATE_DIR={tmp_path}"],
+        cwd=ROOT, env={**os.environ, **CREDENTIALS}, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith("scrapy: error: cannot read s3://bucket/news: ")
+    assert "NETWORK_CONNECTION" in line
+
+
 # --- compaction in S3 ---------------------------------------------------------------------------
 
 

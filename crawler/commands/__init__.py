@@ -11,12 +11,15 @@ from scrapy.exceptions import UsageError
 
 from crawler.addon import effective_settings
 from crawler.settings_check import settings_problem
+from dataset.storage import StoreUnreachable, folder_exists
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
 
     from scrapy.settings import BaseSettings
+
+    from dataset.storage import DatasetLocation
 
 EXIT_OK = 0
 """The command did what was asked."""
@@ -37,6 +40,27 @@ def stop(message: str, status: int = EXIT_USAGE) -> NoReturn:
     sys.stderr.write(f"scrapy: error: {' '.join(message.split())}\n")
     sys.stderr.flush()
     raise SystemExit(status)
+
+
+def dataset_holds(location: DatasetLocation, *folders: str) -> bool:
+    """Whether the dataset at ``location`` holds any of ``folders`` (``articles``, ``runs``);
+    an object store that cannot be reached, or refuses the credentials, stops the command
+    (status 2, one line), as it stops a crawl."""
+    try:
+        return any(folder_exists(location, folder) for folder in folders)
+    except StoreUnreachable as exc:
+        stop(str(exc))
+
+
+def one_line_errors(parser: argparse.ArgumentParser) -> None:
+    """Make the command line's own errors (an option without its value, a value of the wrong
+    type) one line with status 2, as every other usage error: argparse printed Scrapy's usage
+    block before it (four lines)."""
+
+    def error(message: str) -> NoReturn:
+        stop(message)
+
+    parser.error = error  # type: ignore[method-assign]
 
 
 NO_ARGUMENTS_HINT = "(the dataset is OUTPUT_DIR: -s OUTPUT_DIR=...)"

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
 
-from crawler.commands import EXIT_FAILED, EXIT_LOCKED, checked_settings, scrapy_options, stop
+from crawler.commands import (
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    checked_settings,
+    dataset_holds,
+    one_line_errors,
+    scrapy_options,
+    stop,
+)
 from dataset.compaction import (
     DEFAULT_ROW_GROUP_ROWS,
     DEFAULT_TARGET_ROWS,
@@ -30,7 +38,6 @@ from dataset.state.base import LockHeld, StateError
 from dataset.storage import (
     DatasetLocation,
     file_rows_at,
-    folder_exists,
     list_data_files,
     partitions_at,
     stray_lines,
@@ -84,6 +91,7 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        one_line_errors(parser)
         parser.add_argument(
             "--partition",
             action="append",
@@ -109,8 +117,11 @@ class Command(ScrapyCommand):
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         scrapy_options(super().process_options, args, opts)
-        if opts.target_rows < 2 or opts.row_group_rows < 1:
-            stop("--target-rows must be at least 2 and --row-group-rows at least 1")
+        if not 2 <= opts.target_rows <= MOST_ROWS or not 1 <= opts.row_group_rows <= MOST_ROWS:
+            stop(
+                f"--target-rows must be from 2 to {MOST_ROWS} and --row-group-rows from 1 to "
+                f"{MOST_ROWS}"
+            )
         assert self.settings is not None
         self.checked = checked_settings(self.settings)
         problem = state_problem(self.checked)
@@ -121,7 +132,7 @@ class Command(ScrapyCommand):
         settings = self.checked
         location = dataset_location(settings)
         state = state_dir_setting(settings)
-        if not folder_exists(location, ARTICLES):
+        if not dataset_holds(location, ARTICLES):
             stop(f"no dataset under {location.display}/{ARTICLES}")
         wanted = {
             day if day.startswith(f"{PARTITION_KEY}=") else f"{PARTITION_KEY}={day}"
@@ -203,10 +214,18 @@ class Command(ScrapyCommand):
     def _plan(
         self, location: DatasetLocation, folder: str, partitions: list[str], target_rows: int
     ) -> None:
+        failed = 0
         for partition in partitions:
-            found = small_files_at(location, folder, partition, target_rows)
+            try:
+                found = small_files_at(location, folder, partition, target_rows)
+            except (CompactionError, OSError) as exc:  # what the compaction would stop on
+                logger.error("Would leave %s as it is: %s", partition, exc)
+                failed += 1
+                continue
             if len(found) >= 2:
                 print(f"{folder}/{partition}: would merge {len(found)} files")
+        if failed:
+            self.exitcode = EXIT_FAILED
 
     def _compact(
         self,
@@ -271,6 +290,11 @@ class Command(ScrapyCommand):
         )
         if failed:
             self.exitcode = EXIT_FAILED
+
+
+MOST_ROWS = 10_000_000
+"""The most rows ``--target-rows`` and ``--row-group-rows`` take: a new file's rows are read
+into memory together (and pyarrow takes no row group size past a C long)."""
 
 
 def _how(result: PartitionResult) -> str:

@@ -31,6 +31,7 @@ from crawler.commands import (
     EXIT_LOCKED,
     EXIT_UNHEALTHY,
     checked_settings,
+    one_line_errors,
     scrapy_options,
     stop,
 )
@@ -186,6 +187,10 @@ class Command(ScrapyCrawlCommand):
     :meth:`process_options`)."""
     lock: RunLock
     """The dataset's run lock, held from :meth:`process_options` to the end of :meth:`run`."""
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        one_line_errors(parser)
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         """Everything is checked here, before Scrapy starts a crawler process (and logs): the

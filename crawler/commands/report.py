@@ -13,10 +13,17 @@ from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
 
-from crawler.commands import EXIT_FAILED, checked_settings, scrapy_options, stop
+from crawler.commands import (
+    EXIT_FAILED,
+    checked_settings,
+    dataset_holds,
+    one_line_errors,
+    scrapy_options,
+    stop,
+)
 from crawler.source_accounting import health_rules
 from dataset.layout import ARTICLES, RUNS, owner_tag
-from dataset.storage import folder_exists, stray_lines
+from dataset.storage import stray_lines
 from pipelines.locations import dataset_location
 
 if TYPE_CHECKING:
@@ -88,6 +95,7 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        one_line_errors(parser)
         parser.add_argument(
             "-o",
             "--output",
@@ -98,15 +106,23 @@ class Command(ScrapyCommand):
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         scrapy_options(super().process_options, args, opts)
-        if opts.output is not None and opts.output != "-" and Path(opts.output).is_dir():
-            stop(f"-o {opts.output} is a folder; name a file, e.g. {opts.output}/{REPORT_FILE}")
+        if opts.output is not None and opts.output != "-":
+            if not opts.output.strip():
+                stop("-o is empty; name a file, or - for standard output")
+            if "://" in opts.output:  # a folder "s3:" was made and the page written there
+                stop(
+                    f"-o {opts.output}: name a local file; the report goes into an object "
+                    f"store as OUTPUT_DIR/{REPORT_FILE} when -o is not given"
+                )
+            if Path(opts.output).is_dir():
+                stop(f"-o {opts.output} is a folder; name a file, e.g. {opts.output}/{REPORT_FILE}")
         assert self.settings is not None
         self.checked = checked_settings(self.settings)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         settings = self.checked
         location = dataset_location(settings)
-        if not folder_exists(location, ARTICLES) and not folder_exists(location, RUNS):
+        if not dataset_holds(location, ARTICLES, RUNS):
             stop(f"no dataset and no run history under {location.display}")
         # imported here: Scrapy imports every command's module when any command starts, and
         # matplotlib would add a third of a second to each crawl's start

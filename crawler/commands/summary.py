@@ -11,7 +11,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from scrapy.commands import ScrapyCommand
 
-from crawler.commands import EXIT_FAILED, checked_settings, scrapy_options, stop
+from crawler.commands import (
+    EXIT_FAILED,
+    checked_settings,
+    dataset_holds,
+    one_line_errors,
+    scrapy_options,
+    stop,
+)
 from crawler.progress import FETCH_ERRORS
 from crawler.report import latest_report_in
 from dataset.layout import ARTICLES
@@ -19,7 +26,6 @@ from dataset.schema import ARTICLE_SCHEMA, not_an_article_file, schema_version, 
 from dataset.storage import (
     UNREADABLE_FILE_ERRORS,
     DatasetLocation,
-    folder_exists,
     list_data_files,
     location_of,
     stray_lines,
@@ -237,6 +243,10 @@ class Command(ScrapyCommand):
     def short_desc(self) -> str:
         return "Summarize the dataset under OUTPUT_DIR and the last crawl into it"
 
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        one_line_errors(parser)
+
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         scrapy_options(super().process_options, args, opts)
         assert self.settings is not None
@@ -245,7 +255,7 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         settings = self.checked
         location = dataset_location(settings)
-        if not folder_exists(location, ARTICLES):
+        if not dataset_holds(location, ARTICLES):
             stop(f"no dataset under {location.display}/{ARTICLES}")
         try:
             report = latest_report_in(state_dir_setting(settings))

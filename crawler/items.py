@@ -48,6 +48,10 @@ class ArticleItem(Article):
     """The language the page declares (``<html lang>``, JSON-LD ``inLanguage``,
     ``og:locale``): the language stage's fallback, never an override."""
 
+    source_language: str | None = None
+    """The language its source's entry in a sources file expects (``language``): the language
+    stage's fallback before the page's declared one, never an override."""
+
     precomputed: Precomputed | None = None
     """Work the extraction worker did on the extracted text (language detection, normalized
     text, near-duplicate signature), used by the later stages while the text is the one it

@@ -104,9 +104,11 @@ class Source:
     concurrency: int | None = None
     """Parallel requests to the source; ``None`` keeps the crawl's setting."""
     follow_links: bool = True
-    """Discover articles by following listing links (sections, pagination) from ``home``."""
+    """Follow listing links (sections, tags, pagination) from ``home``; off, only the home
+    page's own links are read (the articles it links to, the feeds it advertises)."""
     max_depth: int = 2
-    """Link hops from ``home`` (depth 0) beyond which pages are not requested."""
+    """Hops from ``home`` (depth 0) of the listing pages followed (a section 1, its next page
+    2); the articles every listing page read links to are requested (0: the home page's)."""
     named: bool = True
     """Named in a sources file; ``False`` for an ad-hoc ``-a sites=`` source, whose pages get no
     ``source_name``."""

@@ -54,10 +54,11 @@ def apply_detection(
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
 ) -> tuple[str | None, float | None]:
     """Set ``language`` and ``language_confidence`` from a detection of the record's text
-    (and its ``declared_language``, see :func:`extraction.language.choose_language`); returns
-    them."""
+    (and, when it is unsure, the ``source_language`` a crawl's sources file gives, else the
+    page's ``declared_language``: :func:`extraction.language.choose_language`); returns them."""
+    fallback = record.get("source_language") or record.get("declared_language")
     language, confidence = choose_language(
-        detected, confidence, record.get("declared_language"), min_confidence=min_confidence
+        detected, confidence, fallback, min_confidence=min_confidence
     )
     record["language"] = language
     record["language_confidence"] = confidence

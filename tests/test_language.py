@@ -215,6 +215,28 @@ def test_pipeline_declared_language_wins_over_unsure_detection(
     assert pipeline.stats.get_value("news/language/detected") is None
 
 
+def test_pipeline_the_sources_language_comes_before_the_pages() -> None:
+    # a source's `language` in a sources file was checked, then never read
+    pipeline = make_pipeline()
+    item = ArticleItem(
+        url="https://example.com/a",
+        fetched_at=FETCHED,
+        text="12345",
+        declared_language="en",  # templates say en on pages in other languages
+        source_language="de",
+    )
+    _process(pipeline, item)
+    assert (item.language, item.language_confidence) == ("de", None)
+    confident = ArticleItem(
+        url="https://example.com/b",
+        fetched_at=FETCHED,
+        text="Der Bundestag hat am Donnerstag über den Haushalt für das kommende Jahr beraten.",
+        source_language="fr",
+    )
+    _process(pipeline, confident)
+    assert confident.language == "de"  # a hint, never an override of a sure detection
+
+
 def test_pipeline_keeps_unsure_detection_without_declaration(
     detector: LanguageDetector,
 ) -> None:

@@ -109,6 +109,20 @@ def test_a_file_of_another_table_fails_the_report_naming_it(tmp_path: Path, fold
     assert not (tmp_path / "report.html").exists()
 
 
+def test_a_data_file_cut_short_fails_the_report_naming_it(tmp_path: Path) -> None:
+    # "cannot read DIR: Parquet magic bytes not found ..." did not say which file
+    write_dataset(tmp_path)
+    partition = next((tmp_path / "articles").iterdir())
+    (partition / "part-copied-half-way.parquet").write_bytes(b"PAR1")
+    done = report(tmp_path)
+    assert done.returncode == EXIT_FAILED
+    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith(
+        f"scrapy: error: cannot read {tmp_path}: {partition.name}/part-copied-half-way.parquet: "
+    )
+    assert not (tmp_path / "report.html").exists()
+
+
 def test_an_unwritable_target_fails_the_report(output: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")

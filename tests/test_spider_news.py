@@ -276,6 +276,7 @@ allow = ['^https://planet\\.test/news/']
 max_age = "2d"
 download_delay = 3.0
 concurrency = 1
+language = "fr"
 """
 
 
@@ -286,6 +287,16 @@ def _planet(tmp_path: Path, **settings: Any) -> NewsSpider:
     spider = NewsSpider.from_crawler(crawler, sources=str(path))
     crawler.spider = spider
     return spider
+
+
+def test_an_article_carries_its_sources_language(tmp_path: Path) -> None:
+    # the `language` of a sources file was checked, then never read
+    spider = _planet(tmp_path)
+    response = HtmlResponse("https://planet.test/news/a.html", body=b"<html></html>")
+    (item,) = spider.parse_article(response, discovered_via="feed", source="planet")
+    assert item.source_language == "fr"
+    (other,) = spider.parse_article(response, discovered_via="url")
+    assert other.source_language is None
 
 
 def _rss(*entries: tuple[str, datetime]) -> bytes:

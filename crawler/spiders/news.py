@@ -454,6 +454,7 @@ class NewsSpider(scrapy.Spider):
             content_type=_header(response, b"Content-Type"),
             discovered_via=discovered_via,
             source_name=source if source in self.named_sources else None,
+            source_language=known.language if (known := self.sources.get(source or "")) else None,
             listed_title=listed_title,
             listed_published_at=listed_published_at,
             listed_modified_at=listed_modified_at,

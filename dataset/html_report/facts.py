@@ -23,7 +23,7 @@ from dataset.health import Finding, HealthRules, judge_run
 from dataset.layout import ARTICLES
 from dataset.run_history import per_run, read_runs
 from dataset.schema import ARTICLE_SCHEMA, not_an_article_file, upgrade
-from dataset.storage import DataFile, list_data_files
+from dataset.storage import DataFile, list_data_files, unreadable_reason
 from extraction.urls import host_of
 
 if TYPE_CHECKING:
@@ -151,7 +151,11 @@ def _source_keys(table: pa.Table) -> pa.Array:
 def _read_file(location: DatasetLocation, file: DataFile) -> pa.Table:
     """The report's columns of one data file, as the current schema version has them."""
     filesystem = None if location.is_local else location.filesystem
-    with pq.ParquetFile(file.path, filesystem=filesystem) as parquet:
+    try:
+        parquet = pq.ParquetFile(file.path, filesystem=filesystem)
+    except (OSError, ValueError) as exc:  # cut short, empty, not Parquet
+        raise ValueError(f"{file.name}: {unreadable_reason(exc)}") from None
+    with parquet:
         names = parquet.schema_arrow.names
         problem = not_an_article_file(names)
         if problem is not None:

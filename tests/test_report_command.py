@@ -92,33 +92,32 @@ def test_an_unreadable_history_fails_the_report(tmp_path: Path) -> None:
     assert not (tmp_path / "report.html").exists()
 
 
-@pytest.mark.parametrize("folder", ["articles", "runs"])
-def test_a_file_of_another_table_fails_the_report_naming_it(tmp_path: Path, folder: str) -> None:
-    # its rows were counted as articles (every column it lacks null), or the history's sort
-    # failed on its runs (a traceback)
+@pytest.mark.parametrize(
+    ("folder", "content", "said"),
+    [
+        # its rows were counted as articles (every column it lacks null), or the history's
+        # sort failed on its runs (a traceback)
+        ("articles", "another table", " is not "),
+        ("runs", "another table", " is not "),
+        # "cannot read DIR: Parquet magic bytes not found ..." did not say which file
+        ("articles", "cut short", ": ArrowInvalid: "),
+    ],
+)
+def test_a_file_that_cannot_be_read_fails_the_report_naming_it(
+    tmp_path: Path, folder: str, content: str, said: str
+) -> None:
     write_dataset(tmp_path)
     write_history(tmp_path, runs=1)
     partition = next((tmp_path / folder).iterdir())
-    pq.write_table(pa.table({"note": ["x", "y", "z"]}), partition / "part-notes.parquet")
+    if content == "cut short":
+        (partition / "part-x.parquet").write_bytes(b"PAR1")
+    else:
+        pq.write_table(pa.table({"note": ["x", "y", "z"]}), partition / "part-x.parquet")
     done = report(tmp_path)
     assert done.returncode == EXIT_FAILED
     assert done.stderr.count("\n") == 1
     assert done.stderr.startswith(
-        f"scrapy: error: cannot read {tmp_path}: {partition.name}/part-notes.parquet is not "
-    )
-    assert not (tmp_path / "report.html").exists()
-
-
-def test_a_data_file_cut_short_fails_the_report_naming_it(tmp_path: Path) -> None:
-    # "cannot read DIR: Parquet magic bytes not found ..." did not say which file
-    write_dataset(tmp_path)
-    partition = next((tmp_path / "articles").iterdir())
-    (partition / "part-copied-half-way.parquet").write_bytes(b"PAR1")
-    done = report(tmp_path)
-    assert done.returncode == EXIT_FAILED
-    assert done.stderr.count("\n") == 1
-    assert done.stderr.startswith(
-        f"scrapy: error: cannot read {tmp_path}: {partition.name}/part-copied-half-way.parquet: "
+        f"scrapy: error: cannot read {tmp_path}: {partition.name}/part-x.parquet{said}"
     )
     assert not (tmp_path / "report.html").exists()
 

@@ -181,6 +181,11 @@ def stray_lines(folder: str, strays: Iterable[str]) -> list[str]:
     return lines
 
 
+class StoreUnreachable(OSError):
+    """The dataset's object store cannot be reached, or refuses the credentials; the message
+    is one line."""
+
+
 def folder_exists(location: DatasetLocation, folder: str = ARTICLES) -> bool:
     """Whether ``folder`` exists (in an object store: holds at least one object). An object
     store that cannot be reached or refuses the credentials raises :class:`StoreUnreachable`."""
@@ -194,11 +199,6 @@ def folder_exists(location: DatasetLocation, folder: str = ARTICLES) -> bool:
             f"cannot read {location.display}: {lines[0] if lines else type(exc).__name__}"
         ) from None
     return bool(info.type == pafs.FileType.Directory)
-
-
-class StoreUnreachable(OSError):
-    """The dataset's object store cannot be reached, or refuses the credentials; the message
-    is one line."""
 
 
 def partitions_at(location: DatasetLocation, folder: str = ARTICLES) -> list[str]:

@@ -146,6 +146,11 @@ def is_json_ld(script: HtmlElement) -> bool:
     return (script.get("type") or "").strip().lower() == "application/ld+json"
 
 
+JSON_LD_DEPTH = 8
+"""How deep in nested lists and value objects a JSON-LD value is looked for (a page may nest
+them hundreds deep; Python's recursion would not)."""
+
+
 def _json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
     """Every JSON object in the page's JSON-LD scripts, flattening lists and ``@graph``."""
     for script in tree.iterfind(".//script[@type]"):
@@ -176,10 +181,10 @@ def _types(obj: dict[str, Any]) -> set[str]:
     return {str(v).rsplit("/", 1)[-1] for v in values if v}
 
 
-def _names(value: Any) -> list[str]:
+def _names(value: Any, depth: int = 0) -> list[str]:
     """Names of schema.org Person/Organization values (objects, strings or lists of them)."""
-    if isinstance(value, list):
-        return [name for item in value for name in _names(item)]
+    if isinstance(value, list) and depth < JSON_LD_DEPTH:
+        return [name for item in value for name in _names(item, depth + 1)]
     if isinstance(value, dict):
         name = value.get("name")
         names = name if isinstance(name, list) else [name]
@@ -189,20 +194,23 @@ def _names(value: Any) -> list[str]:
     return []
 
 
-def _json_text(value: Any) -> str | None:
+def _json_text(value: Any, depth: int = 0) -> str | None:
     """A JSON-LD value as text: a string, a number, a value object's ``@value``
     (``{"@value": "...", "@language": "en"}``), or the first of a list that is one of these;
     ``None`` for anything else (an object, ``true``), never its Python ``str()``."""
-    for _ in range(8):  # a list of lists of value objects, as far as a page nests them
-        if isinstance(value, list):
-            value = next((item for item in value if _json_text(item) is not None), None)
-        elif isinstance(value, dict):
-            value = value.get("@value")
-        else:
-            break
     if isinstance(value, bool):
         return None
-    return str(value) if isinstance(value, str | int | float) else None
+    if isinstance(value, str | int | float):
+        return str(value)
+    if depth >= JSON_LD_DEPTH:
+        return None
+    if isinstance(value, dict):
+        return _json_text(value.get("@value"), depth + 1)
+    if isinstance(value, list):
+        return next(
+            (text for item in value if (text := _json_text(item, depth + 1)) is not None), None
+        )
+    return None
 
 
 def _first_text(value: Any) -> str | None:
@@ -213,9 +221,9 @@ def _first_text(value: Any) -> str | None:
     return clean_space(value) if isinstance(value, (str, int, float)) else None
 
 
-def _keywords(value: Any) -> list[str]:
-    if isinstance(value, list):
-        return [kw for item in value for kw in _keywords(item)]
+def _keywords(value: Any, depth: int = 0) -> list[str]:
+    if isinstance(value, list) and depth < JSON_LD_DEPTH:
+        return [kw for item in value for kw in _keywords(item, depth + 1)]
     if isinstance(value, str):
         return [part for part in value.split(",") if part.strip()]
     return []

@@ -96,6 +96,20 @@ def test_value_objects_and_lists_give_their_text_never_a_python_repr() -> None:
         assert _meta(_json_ld({**NEWS_ARTICLE, "headline": value})).title is None
 
 
+def test_values_nested_hundreds_deep_are_not_looked_for() -> None:
+    # lists that deep within a readable script: their walk recursed past Python's limit
+    deep = "[" * 500 + '"x"' + "]" * 500
+    head = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", '
+        f'"headline": {deep}, "author": {deep}, "keywords": {deep}, "articleSection": {deep}}}'
+        "</script>"
+    )
+    meta = _meta(head)
+    assert (meta.title, meta.authors, meta.tags) == (None, [], [])
+    shallow = _meta(_json_ld({**NEWS_ARTICLE, "headline": [["Storm hits the coast"]]}))
+    assert shallow.title == "Storm hits the coast"
+
+
 def test_json_ld_nested_deeper_than_python_goes_is_left_out() -> None:
     # a RecursionError from json.loads lost the whole article before (2 KB of brackets)
     deep = "[" * 100_000 + "]" * 100_000

@@ -155,6 +155,7 @@ def test_nothing_to_do_is_not_an_error(crawled: Path, compacted: Any) -> None:
     again = compact(crawled, "--dry-run")
     assert again.returncode == 0
     assert "would merge" not in again.stdout
+    assert "articles: nothing to merge in " in again.stdout  # it printed nothing at all
 
 
 def test_bad_options_and_a_running_compaction_are_refused(tmp_path: Path, crawled: Path) -> None:

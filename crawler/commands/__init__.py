@@ -4,6 +4,7 @@ statuses and the checks they make before they do anything."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
@@ -16,6 +17,7 @@ from dataset.storage import StoreUnreachable, folder_exists
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
+    from pathlib import Path
 
     from scrapy.settings import BaseSettings
 
@@ -61,6 +63,30 @@ def one_line_errors(parser: argparse.ArgumentParser) -> None:
         stop(message)
 
     parser.error = error  # type: ignore[method-assign]
+
+
+def unwritable_file(path: Path) -> str | None:
+    """Why the local file ``path`` cannot be opened for writing (its folders made, as Scrapy
+    makes a feed's), or ``None``; what is made to find out is removed again, and nothing is
+    truncated."""
+    existed = path.exists()
+    made = [folder for folder in path.parents if not folder.exists()]
+    above = next((folder for folder in path.parents if folder.exists()), None)
+    if above is not None and not above.is_dir():
+        return f"{above} is not a folder"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("ab"):
+            pass
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    finally:
+        if not existed:
+            path.unlink(missing_ok=True)
+        for folder in made:  # the deepest first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+    return None
 
 
 NO_ARGUMENTS_HINT = "(the dataset is OUTPUT_DIR: -s OUTPUT_DIR=...)"

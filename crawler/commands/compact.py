@@ -214,7 +214,7 @@ class Command(ScrapyCommand):
     def _plan(
         self, location: DatasetLocation, folder: str, partitions: list[str], target_rows: int
     ) -> None:
-        failed = 0
+        failed = merging = 0
         for partition in partitions:
             try:
                 found = small_files_at(location, folder, partition, target_rows)
@@ -224,6 +224,9 @@ class Command(ScrapyCommand):
                 continue
             if len(found) >= 2:
                 print(f"{folder}/{partition}: would merge {len(found)} files")
+                merging += 1
+        if partitions and not merging and not failed:
+            print(f"{folder}: nothing to merge in {len(partitions)} partitions")
         if failed:
             self.exitcode = EXIT_FAILED
 

@@ -15,7 +15,6 @@ Scrapy's own command exits 0 whenever the crawl started, whatever happened.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import signal
 from pathlib import Path
@@ -34,6 +33,7 @@ from crawler.commands import (
     one_line_errors,
     scrapy_options,
     stop,
+    unwritable_file,
 )
 from crawler.graceful_stop import patient_stop
 from crawler.progress import FETCH_ERRORS, CrawlProgress
@@ -129,32 +129,9 @@ def feed_problem(settings: BaseSettings) -> str | None:
                 f"-o {path}: the file exists, and Parquet cannot be appended to; use -O to "
                 "replace it, or the dataset (OUTPUT_DIR) to add rows run after run"
             )
-        problem = _unopenable(local)
+        problem = unwritable_file(local)
         if problem is not None:
             return f"{flag} {path}: cannot write it ({problem})"
-    return None
-
-
-def _unopenable(path: Path) -> str | None:
-    """Why ``path`` cannot be opened for writing as Scrapy opens a feed's file (its folders
-    made), or ``None``; a file made to find out is removed again, and nothing is truncated."""
-    existed = path.exists()
-    made = [folder for folder in path.parents if not folder.exists()]
-    above = next((folder for folder in path.parents if folder.exists()), None)
-    if above is not None and not above.is_dir():
-        return f"{above} is not a folder"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("ab"):
-            pass
-    except OSError as exc:
-        return exc.strerror or str(exc)
-    finally:
-        if not existed:
-            path.unlink(missing_ok=True)
-        for folder in made:  # the deepest first
-            with contextlib.suppress(OSError):
-                folder.rmdir()
     return None
 
 

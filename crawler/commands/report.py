@@ -20,6 +20,7 @@ from crawler.commands import (
     one_line_errors,
     scrapy_options,
     stop,
+    unwritable_file,
 )
 from crawler.source_accounting import health_rules
 from dataset.layout import ARTICLES, RUNS, owner_tag
@@ -116,6 +117,9 @@ class Command(ScrapyCommand):
                 )
             if Path(opts.output).is_dir():
                 stop(f"-o {opts.output} is a folder; name a file, e.g. {opts.output}/{REPORT_FILE}")
+            problem = unwritable_file(Path(opts.output))
+            if problem is not None:  # found after the whole page was made, before
+                stop(f"-o {opts.output}: cannot write it ({problem})")
         assert self.settings is not None
         self.checked = checked_settings(self.settings)
 

@@ -90,7 +90,9 @@ def location_of(output_dir: str | Path) -> DatasetLocation:
     except (ValueError, OSError) as exc:  # pyarrow.ArrowInvalid is a ValueError
         reason = str(exc).replace(value, redacted(value))
         raise LocationError(f"OUTPUT_DIR {redacted(value)}: {reason}") from None
-    return DatasetLocation(filesystem, root.rstrip("/"), redacted(value))
+    # the display joined with "/articles" in messages: no trailing slash ("prefix//articles")
+    display = redacted(value)
+    return DatasetLocation(filesystem, root.rstrip("/"), display.rstrip("/") or display)
 
 
 @dataclass(frozen=True)

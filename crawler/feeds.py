@@ -7,9 +7,8 @@ import calendar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
 
-from crawler.inputs import url_problem
+from crawler.inputs import http_url
 from crawler.links import base_url_of, parse_page
 
 if TYPE_CHECKING:
@@ -83,7 +82,7 @@ def parse_feed(body: bytes, feed_url: str) -> ParsedFeed:
         link = _entry_link(entry)
         if not link:
             continue
-        url = _http_url(link, feed_url)
+        url = http_url(link, feed_url)
         if url is None:
             skipped.append(link)
             continue
@@ -108,7 +107,7 @@ def feed_links(html: bytes | str | HtmlElement, page_url: str) -> list[str]:
         return []
     base_url = base_url_of(root, page_url)
     urls = (
-        _http_url(link.get("href"), base_url)
+        http_url(link.get("href"), base_url)
         for link in root.iter("link")
         if _is_feed_link(link.get("rel"), link.get("type"))
     )
@@ -121,15 +120,3 @@ def _is_feed_link(rel: str | None, content_type: str | None) -> bool:
         return False
     media_type = content_type.partition(";")[0].strip().lower()
     return media_type in FEED_TYPES and "alternate" in rel.lower().split()
-
-
-def _http_url(href: str | None, base_url: str) -> str | None:
-    """``href`` resolved against ``base_url`` if that gives an http(s) URL with a host."""
-    href = (href or "").strip()
-    if not href:
-        return None  # an empty href is the page itself, not a feed
-    try:
-        url = urljoin(base_url, href)
-    except ValueError:  # e.g. "http://[::1": an invalid IPv6 host
-        return None
-    return url if url_problem(url) is None else None

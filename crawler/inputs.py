@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 
@@ -35,6 +35,20 @@ def url_problem(url: str) -> str | None:
     if port == 0:
         return "has port 0"
     return _host_problem(host)
+
+
+def http_url(href: str | None, base_url: str) -> str | None:
+    """``href`` (a listing's link, stripped) resolved against ``base_url``, if a request can be
+    made for the result (:func:`url_problem`); ``None`` otherwise, and for an empty ``href``
+    (the page itself)."""
+    href = (href or "").strip()
+    if not href:
+        return None
+    try:
+        url = urljoin(base_url, href)
+    except ValueError:  # e.g. "http://[::1": an invalid IPv6 host
+        return None
+    return url if url_problem(url) is None else None
 
 
 @lru_cache(maxsize=1024)

@@ -13,7 +13,7 @@ import lxml.etree
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
-from crawler.inputs import url_problem
+from crawler.inputs import http_url
 from extraction.dates import parse_datetime
 
 if TYPE_CHECKING:
@@ -144,14 +144,14 @@ def sitemaps_from_robots(body: bytes, robots_url: str) -> list[str]:
     # malformed URL be skipped instead of ending the iteration with a ValueError. A "#"
     # starts a comment (RFC 9309), and an empty value would resolve to robots.txt itself.
     values = (value.partition("#")[0].strip() for value in sitemap_urls_from_robots(lines))
-    urls = (_absolute_http_url(value, robots_url) for value in values if _is_url_like(value))
+    urls = (http_url(value, robots_url) for value in values if _is_url_like(value))
     return _unique(url for url in urls if url)
 
 
 def default_sitemap_urls(site_url: str) -> list[str]:
     """The :data:`DEFAULT_SITEMAP_PATHS` at the root of ``site_url``'s site (``[]`` unless
     ``site_url`` is an http(s) URL)."""
-    root = _absolute_http_url("/", site_url)
+    root = http_url("/", site_url)
     if root is None:
         return []
     return [urljoin(root, path) for path in DEFAULT_SITEMAP_PATHS]
@@ -236,7 +236,7 @@ class _SitemapReader:
         loc = self._text(fields.get("loc"))
         if not loc:
             return
-        url = _absolute_http_url(loc, self.sitemap_url)
+        url = http_url(loc, self.sitemap_url)
         if url is None:
             self.skipped.append(loc)
             return
@@ -316,20 +316,6 @@ def _discard(element: lxml.etree._Element) -> None:
         return
     while element.getprevious() is not None:
         del parent[0]
-
-
-def _absolute_url(url: str, base_url: str) -> str | None:
-    """``url`` resolved against ``base_url``; ``None`` if it cannot be parsed."""
-    try:
-        return urljoin(base_url, url)
-    except ValueError:  # e.g. "http://[::1": an invalid IPv6 host
-        return None
-
-
-def _absolute_http_url(url: str, base_url: str) -> str | None:
-    """``url`` resolved against ``base_url`` if the result is an http(s) URL with a host."""
-    absolute = _absolute_url(url, base_url)
-    return absolute if absolute is not None and url_problem(absolute) is None else None
 
 
 def _robots_lines(body: bytes, *, truncated: bool) -> bytes:

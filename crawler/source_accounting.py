@@ -235,9 +235,11 @@ class SourceAccounting:
             found = self.sources[name] = SourceRun(source=name)
         return found
 
-    def _discover(self, request: Request) -> SourceRun:
+    def _discover(self, request: Request, digest: int | None = None) -> SourceRun:
+        """The request's source, its URL counted as discovered once (``digest``: its
+        :func:`url_digest`, when the caller has it)."""
         run = self.source(self.source_of(request))
-        if self._discovered.add(url_digest(request.url)):
+        if self._discovered.add(url_digest(request.url) if digest is None else digest):
             run.discovered += 1
         return run
 
@@ -250,8 +252,9 @@ class SourceAccounting:
             self.source_of(request)  # learns the source of the request's site
 
     def article_skipped(self, request: Request, reason: str) -> None:
-        run = self._discover(request)
-        if not self._skipped.add(url_digest(request.url)):
+        digest = url_digest(request.url)
+        run = self._discover(request, digest)
+        if not self._skipped.add(digest):
             return  # listed again (a feed and a sitemap): one page, skipped once
         if reason == "known":
             run.skipped_known += 1

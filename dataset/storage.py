@@ -183,6 +183,13 @@ def stray_lines(folder: str, strays: Iterable[str]) -> list[str]:
     return lines
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message (Arrow's go on with a file's whole schema, a line
+    a column, or with the store's response), or its name when it has none."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 class StoreUnreachable(OSError):
     """The dataset's object store cannot be reached, or refuses the credentials; the message
     is one line."""
@@ -196,10 +203,7 @@ def folder_exists(location: DatasetLocation, folder: str = ARTICLES) -> bool:
     try:
         info = location.filesystem.get_file_info(location.path(folder))
     except OSError as exc:
-        lines = str(exc).strip().splitlines()
-        raise StoreUnreachable(
-            f"cannot read {location.display}: {lines[0] if lines else type(exc).__name__}"
-        ) from None
+        raise StoreUnreachable(f"cannot read {location.display}: {first_line(exc)}") from None
     return bool(info.type == pafs.FileType.Directory)
 
 
@@ -243,9 +247,8 @@ UNREADABLE_FILE_ERRORS: tuple[type[Exception], ...] = (
 
 def unreadable_reason(exc: BaseException) -> str:
     """Why a data file could not be read, in one line: the error's name and the first line of
-    its message (Arrow's follow with the file's whole schema, a line a column)."""
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    its message."""
+    return f"{type(exc).__name__}: {first_line(exc)}" if str(exc).strip() else type(exc).__name__
 
 
 def read_keys_at(

@@ -307,7 +307,7 @@ class ParquetPipeline:
             if forbidden is not None:
                 await self._discard(forbidden, rows=len(batches))
                 return
-        placed = self.writer.rows_placed
+        placed_before = self.writer.rows_placed
         try:
             if batches:
                 table = pa.Table.from_batches(batches, schema=ARTICLE_SCHEMA)
@@ -320,7 +320,7 @@ class ParquetPipeline:
         except OSError as exc:
             # the rows written into a file before the failure are the open file's (counted
             # with it) or a file's committed on the way (kept: the next crawl records it)
-            placed = self.writer.rows_placed - placed
+            placed = self.writer.rows_placed - placed_before
             await self._write_failed(exc, unwritten=len(batches) - placed)
         self._announce(committed)
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import signal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -39,7 +38,7 @@ from crawler.graceful_stop import patient_stop
 from crawler.progress import FETCH_ERRORS, CrawlProgress
 from crawler.run_summary import run_summary
 from crawler.source_accounting import SOURCE_HEALTH_EXIT_STATUS, SourceAccounting
-from dataset.layout import uri_scheme
+from dataset.layout import local_output_dir
 from dataset.run_lock import LockBusy, RunLock
 from pipelines.locations import RUN_LOCK_WAIT, output_problem, state_dir_setting
 from pipelines.state import STATE_STORES, state_problem
@@ -117,10 +116,9 @@ def feed_problem(settings: BaseSettings) -> str | None:
     for uri, options in settings.getdict("FEEDS").items():
         path = str(uri)
         flag = "-O" if options.get("overwrite") else "-o"
-        scheme = uri_scheme(path)
-        if scheme not in (None, "file") or "%(" in path:  # placeholders: named at export
+        local = local_output_dir(path)
+        if local is None or "%(" in path:  # an object store; placeholders: named at export
             continue
-        local = Path(path.split("://", 1)[1] if scheme == "file" else path)
         if local.is_dir():
             return f"{flag} {path} is a folder; name a file"
         appended = options.get("format") == "parquet" and flag == "-o" and local.is_file()

@@ -30,6 +30,7 @@ from dataset.layout import (
     ARTICLES,
     DATA_SUFFIX,
     KEY_COLUMNS,
+    RUNS,
     TMP_SUFFIX,
     LocationError,
     data_files,
@@ -205,6 +206,18 @@ def folder_exists(location: DatasetLocation, folder: str = ARTICLES) -> bool:
     except OSError as exc:
         raise StoreUnreachable(f"cannot read {location.display}: {first_line(exc)}") from None
     return bool(info.type == pafs.FileType.Directory)
+
+
+def ever_written(location: DatasetLocation) -> bool:
+    """Whether a crawl ever wrote to the dataset at ``location``: it holds a run history or a
+    data file (a new ``OUTPUT_DIR`` holds neither). An object store that cannot be reached
+    raises :class:`StoreUnreachable`."""
+    if folder_exists(location, RUNS):
+        return True
+    try:
+        return bool(list_data_files(location, ARTICLES))
+    except OSError as exc:
+        raise StoreUnreachable(f"cannot read {location.display}: {first_line(exc)}") from None
 
 
 def partitions_at(location: DatasetLocation, folder: str = ARTICLES) -> list[str]:

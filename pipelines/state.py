@@ -20,7 +20,8 @@ from dataset.state.base import (
     StateOptions,
     StateStores,
 )
-from pipelines.locations import state_dir_setting
+from dataset.storage import StoreUnreachable, ever_written
+from pipelines.locations import OUTPUT_DIR, dataset_location, state_dir_setting
 from pipelines.setting import SettingError, seconds, text
 
 if TYPE_CHECKING:
@@ -100,12 +101,44 @@ def open_state_stores(settings: BaseSettings) -> StateStores:
 
 
 def state_problem(settings: BaseSettings) -> str | None:
-    """Why the crawl state cannot be used with these settings (one line), or ``None``."""
+    """Why the crawl state cannot be used with these settings (one line), or ``None``: its
+    backend cannot be reached, or it is another dataset's (:func:`foreign_state`)."""
     try:
         backend, options = _backend(settings)
     except SettingError as exc:
         return str(exc)
-    return backend.unreachable(options)
+    return backend.unreachable(options) or foreign_state(backend, options, settings)
+
+
+def foreign_state(
+    backend: type[StateStores], options: StateOptions, settings: BaseSettings
+) -> str | None:
+    """A state that records data files, used with an ``OUTPUT_DIR`` no crawl ever wrote to:
+    the state of another dataset (a ``REDIS_KEY_PREFIX`` or ``STATE_DIR`` reused for a new
+    dataset), or a dataset deleted without its state. Its articles would count as stored, and
+    the crawl would store none of them; the crawl does not start. ``None`` when the state and
+    the dataset may belong together."""
+    if not OUTPUT_DIR.read(settings):
+        return None
+    try:
+        location = dataset_location(settings)
+    except SettingError:
+        return None  # said by the output check
+    unreadable: tuple[type[Exception], ...] = (StateError, OSError, *backend.errors)
+    try:
+        recorded = backend.recorded_file_count(options)
+        if not recorded or ever_written(location):
+            return None
+    except StoreUnreachable as exc:
+        return str(exc)
+    except unreadable as exc:
+        return f"cannot read {backend.place(options)}: {exc}"
+    files = "data file" if recorded == 1 else "data files"
+    return (
+        f"{backend.place(options)} records {recorded} {files}, and OUTPUT_DIR"
+        f" {location.display} holds none: a state belongs to one dataset (give a new dataset"
+        " a state of its own); if the dataset was deleted on purpose, delete its state as well"
+    )
 
 
 def state_stores(crawler: Crawler) -> StateStores:

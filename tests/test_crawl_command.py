@@ -82,6 +82,21 @@ def test_a_normal_crawl_succeeds(tmp_path: Path, site_url: str) -> None:
     assert result.returncode == 0
 
 
+def test_a_state_kept_for_a_new_dataset_stops_the_crawl(tmp_path: Path, site_url: str) -> None:
+    # the state of a dataset reused with a new OUTPUT_DIR: every article it stored counted as
+    # stored in the new one, and the crawl stored nothing, exit 0
+    page = f"urls={site_url}/articles/seed/sputnik-africa-shoigu.html"
+    assert run_crawl(tmp_path / "first", "-a", page).returncode == 0
+    state = f"STATE_DIR={tmp_path / 'first' / 'state'}"
+    result = run_crawl(
+        tmp_path / "second", "-a", page, settings=(state,), log_file=tmp_path / "second.log"
+    )
+    assert result.returncode == 2
+    assert "records 1 data file, and OUTPUT_DIR" in result.log
+    assert "Traceback" not in result.log
+    assert not data_files(tmp_path / "second" / "articles")
+
+
 def test_crawl_failed_reasons() -> None:
     ok = {"finish_reason": "finished", "downloader/response_count": 3}
     assert crawl_failed(ok) is None

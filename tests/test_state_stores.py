@@ -175,3 +175,72 @@ def test_state_problem_says_why_the_state_cannot_be_used(tmp_path: Path) -> None
         "STATE_DIR must be set when OUTPUT_DIR is an object store (s3://bucket/news):"
         " a local folder for the crawl state, e.g. -s STATE_DIR=/var/lib/news-crawler/state"
     )
+
+
+def _record_one_file(stores: StateStores) -> None:
+    state = stores.crawl_state()
+    try:
+        state.record_file(
+            "fetch_date=2026-12-01/part-a.parquet", [("https://a.test/1", None, "h1")]
+        )
+    finally:
+        state.close()
+
+
+def _foreign_state_cases(settings: dict[str, Any], dataset: Path) -> None:
+    """The settings' state records a file: refused with a dataset no crawl wrote to, accepted
+    with one that holds a run history or a data file."""
+    problem = state_problem(Settings(settings))
+    assert problem is not None
+    assert "records 1 data file, and OUTPUT_DIR" in problem
+    assert f"{dataset} holds none" in problem
+    (dataset / "runs").mkdir(parents=True)
+    assert state_problem(Settings(settings)) is None
+    (dataset / "runs").rmdir()
+    part = dataset / "articles" / "fetch_date=2026-12-01"
+    part.mkdir(parents=True)
+    (part / "part-b.parquet").write_bytes(b"")
+    assert state_problem(Settings(settings)) is None
+
+
+def test_a_state_reused_for_a_new_dataset_is_refused(tmp_path: Path) -> None:
+    # STATE_DIR of a dataset given with a new OUTPUT_DIR: its articles would count as stored,
+    # and the crawl would store none of them (it exited 0)
+    state_dir = tmp_path / "state"
+    settings: dict[str, Any] = {"OUTPUT_DIR": str(tmp_path / "new"), "STATE_DIR": str(state_dir)}
+    assert state_problem(Settings(settings)) is None  # a state never used: nothing made
+    assert not state_dir.exists()
+    stores = open_state_stores(Settings(settings))
+    try:
+        _record_one_file(stores)
+    finally:
+        stores.close()
+    _foreign_state_cases(settings, tmp_path / "new")
+    assert EmbeddedStores.place(StateOptions(state_dir=state_dir)).startswith(
+        f"the crawl state in {state_dir} (STATE_DIR)"
+    )
+
+
+def test_a_redis_prefix_reused_for_a_new_dataset_is_refused(
+    tmp_path: Path, shared_redis: RedisTarget
+) -> None:
+    settings: dict[str, Any] = {
+        "OUTPUT_DIR": str(tmp_path / "new"),
+        "STATE_STORES": REDIS_STORES,
+        "REDIS_URL": shared_redis.url,
+        "REDIS_KEY_PREFIX": shared_redis.prefix,
+    }
+    assert state_problem(Settings(settings)) is None
+    stores = open_state_stores(Settings(settings))
+    try:
+        _record_one_file(stores)
+    finally:
+        stores.close()
+    problem = state_problem(Settings(settings))
+    assert problem is not None
+    assert problem.startswith(
+        f"the crawl state in Redis under the keys {shared_redis.prefix}:* (REDIS_KEY_PREFIX)"
+    )
+    _foreign_state_cases(settings, tmp_path / "new")
+    other = {**settings, "REDIS_KEY_PREFIX": f"{shared_redis.prefix}x"}
+    assert state_problem(Settings(other)) is None

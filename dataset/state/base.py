@@ -347,6 +347,26 @@ class StateStores(ABC):
         """Why the backend cannot be used with these options (one line), or ``None``."""
         return None
 
+    @classmethod
+    def recorded_file_count(cls, options: StateOptions) -> int:
+        """How many data files the state records (``0`` for a state never used), read without
+        making anything: opens the backend and its crawl state, unless a backend knows a
+        cheaper way."""
+        stores = cls.open(options)
+        try:
+            state = stores.crawl_state()
+            try:
+                return len(state.recorded_files())
+            finally:
+                state.close()
+        finally:
+            stores.close()
+
+    @classmethod
+    def place(cls, options: StateOptions) -> str:
+        """Where the state is kept, for messages (and the setting that chooses it)."""
+        return f"the crawl state of {cls.__name__}"
+
     def run_id(self) -> str | None:
         """The id of the run the crawl processes of a shared backend take part in together
         (the same for each), or ``None`` where each process is a run of its own."""

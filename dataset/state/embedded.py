@@ -373,6 +373,22 @@ class EmbeddedStores(StateStores):
                 )
         return None
 
+    @classmethod
+    def recorded_file_count(cls, options: StateOptions) -> int:
+        path = options.state_dir / STATE_FILE
+        if not path.is_file():
+            return 0
+        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30.0)) as db:
+            try:
+                (count,) = db.execute("SELECT count(*) FROM files").fetchone()
+            except sqlite3.OperationalError:  # made before its tables (a crawl killed at once)
+                return 0
+        return int(count)
+
+    @classmethod
+    def place(cls, options: StateOptions) -> str:
+        return f"the crawl state in {options.state_dir} (STATE_DIR)"
+
     def crawl_state(self) -> CrawlState:
         return CrawlState.open(self.folder)
 

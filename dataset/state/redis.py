@@ -276,9 +276,14 @@ class RedisCrawlState(RecoverFiles):
         self._redis = client
         self._urls = f"{prefix}:state:urls"
         self._hashes = f"{prefix}:state:hashes"
-        self._files = f"{prefix}:state:files"
+        self._files = self.files_key(prefix)
         self._rejected = f"{prefix}:state:rejected"
         self._record = client.register_script(_RECORD_FILE)
+
+    @staticmethod
+    def files_key(prefix: str) -> str:
+        """The key of the hash of recorded data files (name -> rows)."""
+        return f"{prefix}:state:files"
 
     def close(self) -> None:
         """Nothing to release: the client belongs to the caller."""
@@ -698,6 +703,21 @@ class RedisStores(StateStores):
         except (redis.RedisError, ValueError) as exc:
             return f"cannot reach Redis at {safe_url(options.redis_url)}: {exc}"
         return None
+
+    @classmethod
+    def recorded_file_count(cls, options: StateOptions) -> int:
+        client = connect(options.redis_url)
+        try:
+            return int(client.hlen(RedisCrawlState.files_key(options.redis_key_prefix)))
+        finally:
+            client.close()
+
+    @classmethod
+    def place(cls, options: StateOptions) -> str:
+        return (
+            f"the crawl state in Redis under the keys {options.redis_key_prefix}:*"
+            " (REDIS_KEY_PREFIX)"
+        )
 
     def run_id(self) -> str | None:
         return self.registry.run_id()

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from crawler.inputs import http_url
 from crawler.links import base_url_of, parse_page
+from extraction.urls import http_url
 
 if TYPE_CHECKING:
     import time
@@ -40,7 +40,7 @@ class ParsedFeed:
     """The parser's complaint about a malformed document, if any."""
     skipped: tuple[str, ...] = ()
     """The links of entries left out because they cannot be fetched (another scheme than
-    http(s), a malformed host or port: :func:`crawler.inputs.url_problem`), as written."""
+    http(s), a malformed host or port: :func:`extraction.urls.url_problem`), as written."""
 
 
 def _to_datetime(value: time.struct_time | None) -> datetime | None:

@@ -21,13 +21,12 @@ from w3lib.encoding import html_to_unicode
 from w3lib.url import safe_url_string
 
 from extraction.markup import depth_truncated, parse_capped, with_html_classes
+from extraction.urls import HTTP_SCHEMES, url_problem
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     from lxml.html import HtmlElement
-
-PAGE_SCHEMES = frozenset({"http", "https"})
 
 #: :func:`article_url_score` at or above which :func:`looks_like_article` says yes.
 ARTICLE_SCORE_THRESHOLD = 2
@@ -279,7 +278,7 @@ def _is_section(segments: list[str]) -> bool:
 
 def _is_page(scheme: str, host: str | None, segments: list[str]) -> bool:
     """An http(s) URL with a host that is not a feed, image, script, style or document."""
-    if scheme not in PAGE_SCHEMES or not host or host.split(".", 1)[0] in _FEED_HOSTS:
+    if scheme not in HTTP_SCHEMES or not host or host.split(".", 1)[0] in _FEED_HOSTS:
         return False
     return not _is_resource(segments)
 
@@ -385,7 +384,8 @@ def parse_page(html: bytes | str | HtmlElement) -> HtmlElement | None:
 
 
 def _absolute(href: str | None, base: str) -> str | None:
-    """``href`` resolved against ``base``, safe and without fragment, if http(s) with a host."""
+    """``href`` resolved against ``base``, safe and without fragment, if a request can be made
+    for it (:func:`extraction.urls.url_problem`: http(s), a host, a port from 1 to 65535)."""
     if not href:
         return None
     href = _TAB_OR_NEWLINE.sub("", href.strip(_HTML_WHITE_SPACE))
@@ -393,13 +393,9 @@ def _absolute(href: str | None, base: str) -> str | None:
         return None
     try:
         url = urldefrag(safe_url_string(urljoin(base, href))).url
-        parts = urlsplit(url)
-        _ = parts.port  # raises ValueError on a malformed port
     except ValueError:
         return None
-    if parts.scheme not in PAGE_SCHEMES or not parts.hostname:
-        return None
-    return url
+    return url if url_problem(url) is None else None
 
 
 def base_url_of(document: HtmlElement, page_url: str) -> str:

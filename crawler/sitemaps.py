@@ -13,8 +13,8 @@ import lxml.etree
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
-from crawler.inputs import http_url
 from extraction.dates import parse_datetime
+from extraction.urls import http_url
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -72,7 +72,7 @@ class ParsedSitemap:
     entity references or a DTD (never resolved nor loaded)."""
     skipped: tuple[str, ...] = ()
     """The locations of entries left out because they cannot be fetched (another scheme than
-    http(s), a malformed host or port: :func:`crawler.inputs.url_problem`), as written."""
+    http(s), a malformed host or port: :func:`extraction.urls.url_problem`), as written."""
 
 
 def sitemap_body(body: bytes, *, max_size: int) -> bytes:

@@ -12,7 +12,8 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+
+from extraction.urls import http_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -336,18 +337,6 @@ def _first_meta(metas: dict[str, list[str]], keys: Iterable[str]) -> str | None:
     return None
 
 
-def _http_url(value: str | None, base_url: str) -> str | None:
-    if not value:
-        return None
-    try:
-        url = urljoin(base_url, value.strip())
-        parts = urlsplit(url)
-        _ = parts.port  # raises ValueError on a port that is no number from 0 to 65535
-    except ValueError:  # a page's own link: "http://[::1", a port of 99999
-        return None
-    return url if parts.scheme in ("http", "https") and parts.hostname else None
-
-
 def _canonical_link(tree: HtmlElement) -> str | None:
     for link in tree.iterfind(".//link[@rel]"):
         if "canonical" in link.get("rel", "").lower().split() and link.get("href"):
@@ -421,10 +410,10 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         or (_names(publisher)[0] if _names(publisher) else None)
         or _first_meta(metas, _META_SITE_NAME[1:]),
         tags=unique_texts(tags),
-        image_url=_http_url(
+        image_url=http_url(
             _first_meta(metas, _META_IMAGE) or _first_text(article.get("image")), url
         ),
-        canonical_url=_http_url(canonical, url),
+        canonical_url=http_url(canonical, url),
         language=language_code(html_lang)
         or language_code(_first_text(article.get("inLanguage")))
         or language_code(_first_meta(metas, _META_LANGUAGE)),

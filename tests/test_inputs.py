@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from crawler.inputs import InputError, read_url_list, url_problem, validate_url
+from crawler.inputs import InputError, read_url_list, validate_url
+from extraction.urls import url_problem
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -178,18 +179,3 @@ def test_urls_no_request_can_be_made_for_are_refused(url: str, problem: str) -> 
     assert url_problem(url) == problem
     with pytest.raises(InputError, match=problem):
         validate_url(url, argument="urls")
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        "http://example.com./",  # a fully qualified name
-        "https://bücher.example/a",
-        "http://[::1]:8080/a",
-        "http://my_blog.example/",  # an underscore: not a DNS name, but hosts use them
-        "http://" + "a" * 63 + ".example/",
-        "http://news.example/a b.html",  # white space: refused in an argument only
-    ],
-)
-def test_urls_a_request_can_be_made_for_pass(url: str) -> None:
-    assert url_problem(url) is None

@@ -294,6 +294,8 @@ LINKS_PAGE = """<!DOCTYPE html>
 <a href="index.html">Itself</a>
 <a href="http://[::1/broken">Broken</a>
 <a href="https://news.example:99999/">Bad port</a>
+<a href="https://news.example:0/">Port 0</a>
+<a href="https://news..example/">Empty host label</a>
 <a href="/caf\u00e9 au lait">Non-ASCII</a>
 <area href="/map-area-link">
 </body></html>

@@ -434,6 +434,9 @@ def test_canonical_link_before_og_url() -> None:
         ('<link rel="canonical" href="javascript:void(0)">', None),
         ('<link rel="canonical" href="ftp://example.org/file">', None),
         ('<link rel="canonical" href="mailto:desk@example.org">', None),
+        # no request can be made for these (extraction.urls.url_problem)
+        ('<link rel="canonical" href="https://example.org:0/a">', None),
+        ('<link rel="canonical" href="https://example..org/a">', None),
         ('<link rel="alternate" href="https://example.org/amp">', None),
     ],
 )

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from extraction.urls import DEFAULT_TRACKING_PARAMS, host_of, normalize_url
+from extraction.urls import (
+    DEFAULT_TRACKING_PARAMS,
+    host_of,
+    http_url,
+    normalize_url,
+    url_problem,
+)
 
 # --- normalize_url ----------------------------------------------------------------------------
 
@@ -82,3 +88,37 @@ def test_every_default_tracking_parameter_is_removed() -> None:
     names = [pattern.replace("*", "x") for pattern in DEFAULT_TRACKING_PARAMS]
     query = "&".join(f"{name}=1" for name in names)
     assert normalize_url(f"https://example.com/a?id=4&{query}") == "https://example.com/a?id=4"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com./",  # a fully qualified name
+        "https://bücher.example/a",
+        "http://[::1]:8080/a",
+        "http://my_blog.example/",  # an underscore: not a DNS name, but hosts use them
+        "http://" + "a" * 63 + ".example/",
+        "http://news.example/a b.html",  # white space: refused in an argument only
+    ],
+)
+def test_urls_a_request_can_be_made_for_pass(url: str) -> None:
+    assert url_problem(url) is None
+
+
+@pytest.mark.parametrize(
+    ("href", "expected"),
+    [
+        (" /a/b.html ", "https://news.example/a/b.html"),
+        ("https://other.example/x", "https://other.example/x"),
+        ("", None),  # the page itself
+        ("mailto:desk@news.example", None),
+        ("http://[::1/broken", None),
+        ("https://news.example:99999/", None),
+        ("https://news.example:0/", None),
+        ("https://news..example/", None),
+    ],
+)
+def test_http_url_resolves_a_link_a_request_can_be_made_for(
+    href: str, expected: str | None
+) -> None:
+    assert http_url(href, "https://news.example/world/") == expected

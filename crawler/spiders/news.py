@@ -46,7 +46,7 @@ from twisted.web.client import ResponseFailed
 
 from crawler.feeds import feed_links, parse_feed
 from crawler.incremental import ARTICLE_META
-from crawler.inputs import InputError, read_url_list, url_problem
+from crawler.inputs import InputError, read_url_list
 from crawler.items import ArticleItem
 from crawler.links import (
     extract_links,
@@ -67,6 +67,7 @@ from crawler.sitemaps import (
 )
 from crawler.sources import Source, SourcesError, load_sources, parse_duration
 from extraction.dates import to_utc
+from extraction.urls import url_problem
 from pipelines.setting import Setting, SettingError, flag
 from pipelines.signals import fetch_failed, listing_read, request_done
 

@@ -8,15 +8,12 @@ import contextlib
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
-from scrapy.exceptions import UsageError
-
 from crawler.addon import effective_settings
 from crawler.settings_check import settings_problem
 from dataset.storage import StoreUnreachable, folder_exists
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable
     from pathlib import Path
 
     from scrapy.settings import BaseSettings
@@ -90,24 +87,6 @@ def unwritable_file(path: Path) -> str | None:
 
 
 NO_ARGUMENTS_HINT = "(the dataset is OUTPUT_DIR: -s OUTPUT_DIR=...)"
-
-
-def scrapy_options(
-    process: Callable[[list[str], argparse.Namespace], None],
-    args: list[str],
-    opts: argparse.Namespace,
-    *,
-    arguments: bool = False,
-) -> None:
-    """Scrapy's own handling of a command's options (``process``: the command's
-    ``super().process_options``), a usage error it finds one line with status 2; unless
-    ``arguments``, a positional argument is one too (the commands over the dataset take none)."""
-    try:
-        process(args, opts)
-    except UsageError as exc:
-        stop(str(exc))
-    if args and not arguments:
-        stop(f"unexpected arguments: {' '.join(args)} {NO_ARGUMENTS_HINT}")
 
 
 def checked_settings(settings: BaseSettings) -> BaseSettings:

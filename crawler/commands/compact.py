@@ -12,17 +12,14 @@ import fcntl
 import logging
 from typing import TYPE_CHECKING
 
-from scrapy.commands import ScrapyCommand
-
 from crawler.commands import (
     EXIT_FAILED,
     EXIT_LOCKED,
     checked_settings,
     dataset_holds,
-    one_line_errors,
-    scrapy_options,
     stop,
 )
+from crawler.project_command import ProjectCommand
 from dataset.compaction import (
     DEFAULT_ROW_GROUP_ROWS,
     DEFAULT_TARGET_ROWS,
@@ -78,7 +75,7 @@ def _record(
     )
 
 
-class Command(ScrapyCommand):
+class Command(ProjectCommand):
     requires_project = True
     requires_crawler_process = False
     default_settings = {"LOG_LEVEL": "INFO"}  # noqa: RUF012 - Scrapy's own class attribute
@@ -91,7 +88,6 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        one_line_errors(parser)
         parser.add_argument(
             "--partition",
             action="append",
@@ -116,7 +112,7 @@ class Command(ScrapyCommand):
         )
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        scrapy_options(super().process_options, args, opts)
+        super().process_options(args, opts)
         if not 2 <= opts.target_rows <= MOST_ROWS or not 1 <= opts.row_group_rows <= MOST_ROWS:
             stop(
                 f"--target-rows must be from 2 to {MOST_ROWS} and --row-group-rows from 1 to "

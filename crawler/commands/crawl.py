@@ -29,13 +29,12 @@ from crawler.commands import (
     EXIT_LOCKED,
     EXIT_UNHEALTHY,
     checked_settings,
-    one_line_errors,
-    scrapy_options,
     stop,
     unwritable_file,
 )
 from crawler.graceful_stop import patient_stop
 from crawler.progress import FETCH_ERRORS, CrawlProgress
+from crawler.project_command import ProjectCommand
 from crawler.run_summary import run_summary
 from crawler.source_accounting import SOURCE_HEALTH_EXIT_STATUS, SourceAccounting
 from dataset.layout import local_output_dir
@@ -156,21 +155,19 @@ class ErrorCount(logging.Handler):
         self.count += 1
 
 
-class Command(ScrapyCrawlCommand):
+class Command(ProjectCommand, ScrapyCrawlCommand):
+    takes_arguments = True  # the spider's name
+
     checked: BaseSettings
     """The settings as the add-ons leave them, all of them found usable (by
     :meth:`process_options`)."""
     lock: RunLock
     """The dataset's run lock, held from :meth:`process_options` to the end of :meth:`run`."""
 
-    def add_options(self, parser: argparse.ArgumentParser) -> None:
-        super().add_options(parser)
-        one_line_errors(parser)
-
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         """Everything is checked here, before Scrapy starts a crawler process (and logs): the
         spider name, the spider's arguments, every setting, the outputs."""
-        scrapy_options(super().process_options, args, opts, arguments=True)
+        super().process_options(args, opts)
         assert self.settings is not None
         loader = get_spider_loader(self.settings)
         spiders = ", ".join(sorted(loader.list())) or "none"

@@ -11,17 +11,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scrapy.commands import ScrapyCommand
-
 from crawler.commands import (
     EXIT_FAILED,
     checked_settings,
     dataset_holds,
-    one_line_errors,
-    scrapy_options,
     stop,
     unwritable_file,
 )
+from crawler.project_command import ProjectCommand
 from crawler.source_accounting import health_rules
 from dataset.layout import ARTICLES, RUNS, owner_tag
 from dataset.storage import stray_lines
@@ -83,7 +80,7 @@ def describe(facts: ReportFacts) -> str:
     )
 
 
-class Command(ScrapyCommand):
+class Command(ProjectCommand):
     requires_project = True
     requires_crawler_process = False
     default_settings = {"LOG_ENABLED": False}  # noqa: RUF012 - Scrapy's own class attribute
@@ -96,7 +93,6 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        one_line_errors(parser)
         parser.add_argument(
             "-o",
             "--output",
@@ -106,7 +102,7 @@ class Command(ScrapyCommand):
         )
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        scrapy_options(super().process_options, args, opts)
+        super().process_options(args, opts)
         if opts.output is not None and opts.output != "-":
             if not opts.output.strip():
                 stop("-o is empty; name a file, or - for standard output")

@@ -9,17 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from scrapy.commands import ScrapyCommand
 
 from crawler.commands import (
     EXIT_FAILED,
     checked_settings,
     dataset_holds,
-    one_line_errors,
-    scrapy_options,
     stop,
 )
 from crawler.progress import FETCH_ERRORS
+from crawler.project_command import ProjectCommand
 from crawler.report import latest_report_in
 from dataset.layout import ARTICLES
 from dataset.schema import ARTICLE_SCHEMA, not_an_article_file, schema_version, upgrade
@@ -235,7 +233,7 @@ def format_summary(
     return "\n".join(lines)
 
 
-class Command(ScrapyCommand):
+class Command(ProjectCommand):
     requires_project = True
     requires_crawler_process = False
     default_settings = {"LOG_ENABLED": False}  # noqa: RUF012 - Scrapy's own class attribute
@@ -243,12 +241,8 @@ class Command(ScrapyCommand):
     def short_desc(self) -> str:
         return "Summarize the dataset under OUTPUT_DIR and the last crawl into it"
 
-    def add_options(self, parser: argparse.ArgumentParser) -> None:
-        super().add_options(parser)
-        one_line_errors(parser)
-
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        scrapy_options(super().process_options, args, opts)
+        super().process_options(args, opts)
         assert self.settings is not None
         self.checked = checked_settings(self.settings)
 

@@ -43,7 +43,9 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from dataset.layout import (
+    ARTICLES,
     DATA_SUFFIX,
+    HTML,
     STAGING,
     STATE,
     TMP,
@@ -405,14 +407,15 @@ def finish_interrupted(output_dir: Path | DatasetLocation, state: Path | None = 
     """Complete or undo the compactions of the dataset at ``output_dir`` (a local folder or a
     location) that processes of this machine left half-way when they died; returns their job
     folders. Jobs are looked for in ``state/tmp`` (``state`` defaults to
-    ``output_dir/state``) and in ``OUTPUT_DIR/_tmp``; those of running compactions, of other
-    machines, and of other datasets are left alone."""
+    ``output_dir/state``) and in the ``_tmp`` folders of :func:`dataset.layout.staging_dir`;
+    those of running compactions, of other machines, and of other datasets are left alone."""
     location = output_dir if isinstance(output_dir, DatasetLocation) else location_of(output_dir)
     if state is None:
         state = location.local_dir() / STATE
     folders = [state / TMP]
     if location.is_local:
-        folders.append(location.local_dir() / STAGING)
+        root = location.local_dir()
+        folders += [root / STAGING, root / ARTICLES / STAGING, root / HTML / STAGING]
     done: list[Path] = []
     for tmp in dict.fromkeys(folders):
         if not tmp.is_dir():
@@ -526,7 +529,7 @@ def compact_partition_at(
             root / folder / partition,
             root,
             schema=schema,
-            staging=staging_dir(root, state),
+            staging=staging_dir(root, state, folder),
             **options,
         )
     return _compact_in_store(location, folder, partition, state=state, schema=schema, **options)

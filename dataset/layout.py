@@ -11,6 +11,7 @@
       state/crawls/                 one report per crawl
       state/httpcache/              feeds and sitemaps
       _tmp/                         files being written when STATE_DIR is on another filesystem
+      articles/_tmp/, html/_tmp/    ... when that folder is a filesystem of its own (a mount)
 
 Files appear under ``articles/`` only complete (written in ``state/tmp/``, then renamed), so a
 reader never sees a partial file, and every crawl adds files with names of its own.
@@ -250,29 +251,45 @@ def unwritable_folder(folder: Path) -> str | None:
     return None
 
 
-def staging_dir(output_dir: Path, state: Path) -> Path:
+def staging_dir(output_dir: Path, state: Path, folder: str = ARTICLES) -> Path:
     """Where the writer and the compaction prepare files before renaming them into
-    ``output_dir`` (creating the folders): ``state/tmp/`` when a rename from there into
-    ``output_dir`` works, as with the default ``STATE_DIR`` inside it; else ``OUTPUT_DIR/_tmp/``
-    (a ``STATE_DIR`` on another filesystem than the dataset, such as a local disk beside an NFS
-    dataset: renames cannot cross filesystems, and a copy would not be atomic)."""
-    tmp = state / TMP
-    tmp.mkdir(parents=True, exist_ok=True)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    probe = tmp / f".rename-probe.{owner_tag()}{TMP_SUFFIX}"
-    target = output_dir / probe.name
+    ``output_dir/folder`` (creating the folders): the first of these that a rename from into
+    that folder works from, as renames cannot cross filesystems and a copy would not be atomic:
+
+    - ``state/tmp/``, as with the default ``STATE_DIR`` inside ``output_dir``;
+    - ``OUTPUT_DIR/_tmp/``, with a ``STATE_DIR`` on another filesystem than the dataset (a
+      local disk beside an NFS dataset);
+    - ``OUTPUT_DIR/<folder>/_tmp/``, with ``<folder>`` on a filesystem of its own (a mount, a
+      symbolic link to another disk). Readers skip a folder named with ``_``.
+    """
+    target = output_dir / folder
+    target.mkdir(parents=True, exist_ok=True)
+    candidates = (state / TMP, output_dir / STAGING, target / STAGING)
+    for staging in candidates:
+        made = not staging.exists()
+        staging.mkdir(parents=True, exist_ok=True)
+        if staging == candidates[-1] or _renames_into(staging, target):
+            return staging
+        if made and staging != candidates[0]:
+            staging.rmdir()
+    raise AssertionError("unreachable")  # the last candidate is returned
+
+
+def _renames_into(staging: Path, target: Path) -> bool:
+    """Whether a file of ``staging`` can be renamed into ``target``; ``False`` on ``EXDEV``
+    (another filesystem), other errors raised."""
+    probe = staging / f".rename-probe.{owner_tag()}{TMP_SUFFIX}"
+    moved = target / probe.name
     probe.touch()
     try:
-        probe.rename(target)
+        probe.rename(moved)
     except OSError as exc:
         probe.unlink(missing_ok=True)
         if exc.errno != errno.EXDEV:
             raise
-        staging = output_dir / STAGING
-        staging.mkdir(exist_ok=True)
-        return staging
-    target.unlink()
-    return tmp
+        return False
+    moved.unlink()
+    return True
 
 
 def data_files(articles: Path) -> list[Path]:

@@ -142,6 +142,8 @@ class DatasetWriter:
         """Root of the raw HTML archive; ``None`` when it is off."""
         self.tmp = state_dir / TMP
         """Scratch folder; locally also where files are written before they are renamed."""
+        self.html_tmp = self.tmp
+        """Where archive files are written before they are renamed (locally)."""
         self.file_rows = file_rows
         self.compression = compression
         self.compression_level = compression_level
@@ -175,10 +177,14 @@ class DatasetWriter:
         self.tmp.mkdir(parents=True, exist_ok=True)
         folders = [self.tmp]
         if not self.remote:
-            Path(self.articles).mkdir(parents=True, exist_ok=True)
-            # a STATE_DIR on another filesystem than the dataset cannot rename into it
-            self.tmp = staging_dir(self.location.local_dir(), self.state_dir)
+            # where a rename into the folder works (a STATE_DIR or an articles/ on another
+            # filesystem than the dataset's cannot rename into it)
+            root = self.location.local_dir()
+            self.tmp = staging_dir(root, self.state_dir, ARTICLES)
             folders.append(self.tmp)
+            if self.html is not None:
+                self.html_tmp = staging_dir(root, self.state_dir, HTML)
+                folders.append(self.html_tmp)
         for folder in dict.fromkeys(folders):
             for path in remove_stale_tmp_files(folder):
                 logger.warning("Removed the unfinished file of a crashed crawl: %s", path)
@@ -281,7 +287,7 @@ class DatasetWriter:
             if self.remote:
                 self._html_tmp_path = self.html / self._name
             else:
-                self._html_tmp_path = self.tmp / f"html-{self._tmp_path.name}"
+                self._html_tmp_path = self.html_tmp / f"html-{self._tmp_path.name}"
             self._html_writer = pq.ParquetWriter(
                 str(self._html_tmp_path),
                 HTML_SCHEMA,

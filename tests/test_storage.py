@@ -893,6 +893,39 @@ def test_a_state_dir_on_another_filesystem_stages_files_beside_the_dataset(
     assert pq.ParquetDataset(output / "articles").read().num_rows == 5
 
 
+def test_an_articles_folder_on_a_filesystem_of_its_own_stages_files_inside_it(
+    tmp_path: Path, local_state: Path
+) -> None:
+    # articles/ a mount of its own (here a link to another filesystem): files written in
+    # state/tmp could not be renamed into it (EXDEV), and every commit failed, the crawl's
+    # articles lost, at the end of every crawl
+    output = tmp_path / "out"
+    output.mkdir()
+    (local_state / "articles").mkdir()
+    (output / "articles").symlink_to(local_state / "articles")
+    staged = output / "articles" / STAGING
+    assert staging_dir(output, output / "state") == staged
+    assert staging_dir(output, output / "state", "html") == output / "state" / "tmp"
+    assert not (output / STAGING).exists()  # tried, and not left behind
+    writer = DatasetWriter(output, file_rows=2, archive=True)
+    writer.open()
+    assert (writer.tmp, writer.html_tmp) == (staged, output / "state" / "tmp")
+    table = to_table([make_row(n) for n in range(5)])
+    committed = writer.write(table, html_table(table))
+    assert writer.commit() is not None
+    assert len(committed) == 2
+    assert list(staged.iterdir()) == []
+    assert pq.ParquetDataset(output / "articles").read().num_rows == 5  # _tmp is skipped
+    assert len(data_files_at(location_of(output), "html")) == 3
+    result = compact_partition_at(
+        location_of(output), "articles", PARTITION, state=output / "state", target_rows=100
+    )
+    assert result is not None
+    assert result.atomic
+    assert len(data_files_at(location_of(output))) == 1
+    assert pq.ParquetDataset(output / "articles").read().num_rows == 5
+
+
 def test_a_day_of_rows_lands_in_its_partition_in_the_store(bucket: Bucket, tmp_path: Path) -> None:
     location = location_of(bucket.uri("deep/prefix"))
     writer = DatasetWriter(location, state_dir=tmp_path)

@@ -1,4 +1,14 @@
-"""Scrapy's filesystem HTTP cache, with entries that appear whole.
+"""Scrapy's HTTP cache, as a crawl of listings needs it: every cached response asked for again
+(revalidated), never served in place of an answer, and entries that appear whole.
+
+Scrapy's :class:`~scrapy.extensions.httpcache.RFC2616Policy` serves a cached response without
+asking the server while its headers say it is fresh (``Cache-Control: max-age``, ``Expires``,
+or 10% of its age since ``Last-Modified``), serves the cached copy when the server answers with
+an error (5xx), and Scrapy's middleware serves it when the server cannot be reached: a feed that
+listed new articles meanwhile was not read (its new entries lost once it rolled over), and a
+site that was down looked up. Here a cached feed, sitemap or robots.txt is always asked for
+again, with its ``ETag``/``Last-Modified`` (a ``304`` answer uses the cached body), and a
+failure is a failure (:class:`RevalidatingPolicy`, :class:`HttpCacheMiddleware`).
 
 Scrapy's :class:`~scrapy.extensions.httpcache.FilesystemCacheStorage` writes an entry's files
 one after the other, its metadata before its body: a process that reads the entry meanwhile
@@ -17,7 +27,8 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scrapy.extensions.httpcache import FilesystemCacheStorage
+from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware as ScrapyHttpCacheMiddleware
+from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -25,6 +36,31 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
+
+
+class RevalidatingPolicy(RFC2616Policy):
+    """``HTTPCACHE_POLICY``: RFC 2616's, except that a cached response is never fresh (it is
+    asked for again, with its validators), and only a ``304`` answer makes it valid."""
+
+    def is_cached_response_fresh(self, cachedresponse: Response, request: Request) -> bool:
+        self._set_conditional_validators(request, cachedresponse)
+        return False
+
+    def is_cached_response_valid(
+        self, cachedresponse: Response, response: Response, request: Request
+    ) -> bool:
+        return response.status == 304
+
+
+class HttpCacheMiddleware(ScrapyHttpCacheMiddleware):
+    """Scrapy's cache middleware, without its "error recovery": a request that fails (the
+    server cannot be reached, a timeout) fails, where Scrapy's returned the cached copy."""
+
+    def process_exception(
+        self, request: Request, exception: Exception, spider: Spider | None = None
+    ) -> Request | Response | None:
+        request.meta.pop("cached_response", None)
+        return None
 
 
 class AtomicFilesystemCacheStorage(FilesystemCacheStorage):

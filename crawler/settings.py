@@ -33,6 +33,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's meta-refresh redirects, without decoding the pages that cannot have one.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.meta_refresh.MetaRefreshMiddleware": 580,
+    # Scrapy's cache, never answering for the server (crawler/httpcache.py).
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+    "crawler.httpcache.HttpCacheMiddleware": 900,
 }
 # An honest User-Agent; CRAWLER_CONTACT (an e-mail or URL) is appended when set.
 USER_AGENT = "news-crawler/0.1 (+https://github.com/news-crawler/news-crawler)"
@@ -58,9 +61,10 @@ REDIRECT_MAX_TIMES = 5
 
 # --- Cheap recrawls of feeds and sitemaps ---------------------------------------------------
 # Listings are cached (in STATE_DIR/httpcache, set by the add-on) and revalidated with
-# ETag/Last-Modified; article pages are never cached (their requests say dont_cache).
+# ETag/Last-Modified on every run, whatever their caching headers say; article pages are never
+# cached (their requests say dont_cache).
 HTTPCACHE_ENABLED = True
-HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
+HTTPCACHE_POLICY = "crawler.httpcache.RevalidatingPolicy"
 # Scrapy's filesystem storage, with entries written whole (several processes may share it).
 HTTPCACHE_STORAGE = "crawler.httpcache.AtomicFilesystemCacheStorage"
 HTTPCACHE_GZIP = True

@@ -40,6 +40,10 @@ DEFAULT_TIMEOUT = 60.0
 """Seconds one page may take in a worker."""
 DEFAULT_MAX_TASKS = 500
 """Pages after which a worker is replaced (which frees trafilatura's caches)."""
+HEALTH_CHECK_SECONDS = 1.0
+"""How often a wait for the workers checks that pebble's pool still runs its threads."""
+START_ATTEMPTS = 3
+"""Times the first task is given when the worker running it dies (a memory limit, a kill)."""
 PRELOAD = ("extraction.worker", "extraction.worker_preload")
 """What the fork server imports before it forks any worker."""
 
@@ -49,6 +53,10 @@ def reset_caches() -> None:
     from trafilatura.meta import reset_caches as reset  # noqa: PLC0415
 
     reset()
+
+
+class _PoolStopped(RuntimeError):
+    """pebble's pool no longer runs its threads: what it was given never ends."""
 
 
 class WorkerFailed(Exception):
@@ -184,11 +192,36 @@ class PagePool:
 
     def _start_workers(self, pool: ProcessPool) -> None:
         try:
-            pool.schedule(ready).result()
+            for attempt in range(1, START_ATTEMPTS + 1):
+                try:
+                    self._wait_started(pool)
+                    break
+                except ProcessExpired:  # its worker was killed: the pool replaces it
+                    if attempt == START_ATTEMPTS:
+                        raise
         except Exception as exc:  # the first page sees it, and works here (_work_here)
             self._started.set_exception(exc)
         else:
             self._started.set_result(None)
+
+    def _wait_started(self, pool: ProcessPool) -> None:
+        """Give the pool its first task and wait for it, for up to ``timeout``: pebble's
+        manager threads end on an error they do not expect (a worker killed as it starts), and
+        the task would then never end."""
+        future = pool.schedule(ready)
+        waited = 0.0
+        while True:
+            try:
+                future.result(timeout=HEALTH_CHECK_SECONDS)
+                return
+            except FutureTimeout:
+                waited += HEALTH_CHECK_SECONDS
+            if not pool.active:
+                future.cancel()
+                raise RuntimeError("the pool stopped running its workers")
+            if waited >= self.timeout:
+                future.cancel()
+                raise RuntimeError(f"no worker started within {self.timeout:g} s")
 
     def close(self) -> None:
         """Let the workers finish their pages (for up to ``timeout``), then stop them, and wait
@@ -266,8 +299,8 @@ class PagePool:
             except RuntimeError as exc:
                 return self._here_instead(exc, function, args)
             try:
-                result: Any = await asyncio.wrap_future(future)
-            except BrokenProcessPool as exc:
+                result: Any = await self._result(future)
+            except (BrokenProcessPool, _PoolStopped) as exc:
                 return self._here_instead(exc, function, args)
             except FutureTimeout:
                 raise WorkerFailed(
@@ -278,3 +311,18 @@ class PagePool:
                     f"the worker died (exit code {exc.exitcode}; replaced)", timed_out=False
                 ) from None
             return result
+
+    async def _result(self, future: Future[Any]) -> Any:
+        """The result of a task given to the pool; :class:`_PoolStopped` when pebble's pool no
+        longer runs its threads (they end on an error they do not expect, such as a worker
+        killed as it starts): its tasks would then never end, nor time out."""
+        waiting = asyncio.wrap_future(future)
+        while True:
+            done, _ = await asyncio.wait({waiting}, timeout=HEALTH_CHECK_SECONDS)
+            if done:
+                return waiting.result()
+            pool = self._pool
+            if pool is None or not pool.active:
+                future.cancel()
+                waiting.cancel()
+                raise _PoolStopped("the pool stopped running its workers")

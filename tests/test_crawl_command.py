@@ -4,8 +4,10 @@ JOBDIR."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -353,6 +355,39 @@ def test_a_second_crawl_into_a_held_dataset_exits_3_naming_the_holder(
     assert line[-33:-1].startswith("20")  # an ISO 8601 start time
     assert data_files(tmp_path / "articles") == []  # nothing fetched, nothing written
     assert not (tmp_path / "state" / "crawls").exists()  # no crawl ran
+
+
+def _open_files(pid: int) -> set[str]:
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").glob("*"):
+        try:
+            found.add(str(fd.readlink()))
+        except OSError:
+            continue
+    return found
+
+
+def test_ctrl_c_while_waiting_for_the_lock_is_one_line(tmp_path: Path, site_url: str) -> None:
+    # with RUN_LOCK_WAIT (600 s in the cron example), Ctrl-C printed a KeyboardInterrupt
+    # traceback
+    with holding(tmp_path / "state", 30) as holder:
+        waiting = subprocess.Popen(
+            [str(Path(sys.executable).parent / "scrapy"), "crawl", "news",
+             "-a", f"urls={site_url}/articles/seed/sputnik-africa-shoigu.html",
+             "-s", f"OUTPUT_DIR={tmp_path}", "-s", "RUN_LOCK_WAIT=60"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        lock = str(tmp_path / "state" / "crawl.lock")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and lock not in _open_files(waiting.pid):
+            time.sleep(0.1)  # the checks done, it opens the lock, then waits for it
+        time.sleep(0.2)
+        waiting.send_signal(signal.SIGINT)
+        _, stderr = waiting.communicate(timeout=60)
+    assert waiting.returncode == 130
+    (line,) = stderr.splitlines()
+    assert line.startswith("scrapy: error: interrupted while waiting for the dataset's lock")
+    assert f"pid {holder.pid}" in line
 
 
 def test_a_crawl_waits_for_the_lock_and_takes_over_a_dead_ones(

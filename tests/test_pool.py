@@ -220,6 +220,63 @@ def test_workers_that_cannot_be_replaced_leave_the_pages_to_the_caller(
     assert _children() - before == set()
 
 
+def slow_in_a_worker(*args: Any) -> dict[str, Any]:
+    """A page function for the tests: a page ``.../slow`` (or no page) takes 30 s in a worker;
+    anything else, and anything in the caller's process, is done at once."""
+    slow = not args or str(args[1]).endswith("/slow")
+    if slow and os.getpid() != int(os.environ["POOL_TEST_CALLER"]):
+        time.sleep(30)
+    return {"pid": os.getpid()}
+
+
+def test_pages_given_to_a_pool_that_stopped_running_are_extracted_by_the_caller(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # pebble's threads end on an error they do not expect (a worker killed with -9 as it
+    # starts): what they were given then never ended nor timed out, and the crawl hung for
+    # ever, holding the dataset's lock
+    monkeypatch.setenv("POOL_TEST_CALLER", str(os.getpid()))
+    pool = PagePool(1, function=slow_in_a_worker, timeout=60)
+    pool.start()
+
+    async def main() -> tuple[Any, float]:
+        await pool.run(b"", "http://t/warm", None, OPTIONS)
+        started = time.monotonic()
+        page = asyncio.ensure_future(pool.run(b"", "http://t/slow", None, OPTIONS))
+        await asyncio.sleep(0.3)
+        ended = threading.Thread(target=lambda: None)
+        ended.start()
+        ended.join()
+        assert pool._pool is not None
+        pool._pool._loops = (ended,)  # one of pebble's threads has ended
+        return await page, time.monotonic() - started
+
+    try:
+        with caplog.at_level(logging.ERROR, logger="extraction.pool"):
+            result, waited = asyncio.run(main())
+    finally:
+        pool.close()
+    assert result["pid"] == os.getpid()  # extracted here, not waited for
+    assert waited < 10
+    [error] = [record.getMessage() for record in caplog.records]
+    assert "the pool stopped running its workers" in error
+
+
+def test_workers_that_do_not_start_in_time_leave_the_pages_to_the_caller(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("POOL_TEST_CALLER", str(os.getpid()))
+    monkeypatch.setattr(pool_module, "ready", slow_in_a_worker)
+    pool = PagePool(1, function=misbehave, timeout=2)
+    started = time.monotonic()
+    with caplog.at_level(logging.ERROR, logger="extraction.pool"):
+        [result] = run_pages(pool, ["http://t/1"])
+    assert result["pid"] == os.getpid()
+    assert time.monotonic() - started < 20
+    [error] = [record.getMessage() for record in caplog.records]
+    assert "no worker started within 2 s" in error
+
+
 def test_a_page_that_raises_in_a_worker_leaves_the_workers_working() -> None:
     pool = PagePool(1, function=misbehave)
     pool.start()

@@ -31,6 +31,8 @@ EXIT_LOCKED = 3
 EXIT_UNHEALTHY = 4
 """The crawl finished, but a source is unhealthy (``SOURCE_HEALTH_*``; the last line names
 each, with the rule it broke)."""
+EXIT_INTERRUPTED = 130
+"""Ctrl-C (``SIGINT``) before the crawl started, as a shell reports it: nothing was done."""
 
 
 def stop(message: str, status: int = EXIT_USAGE) -> NoReturn:

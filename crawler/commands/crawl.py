@@ -26,6 +26,7 @@ from scrapy.utils.misc import load_object
 
 from crawler.commands import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_LOCKED,
     EXIT_UNHEALTHY,
     checked_settings,
@@ -250,4 +251,8 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
             lock.acquire(wait=RUN_LOCK_WAIT.read(settings))
         except LockBusy as exc:
             stop(str(exc), EXIT_LOCKED)
+        except KeyboardInterrupt:  # Ctrl-C while waiting (up to RUN_LOCK_WAIT): no traceback
+            holder = lock.holder()
+            held = f" (held by {holder})" if holder else ""
+            stop(f"interrupted while waiting for the dataset's lock{held}", EXIT_INTERRUPTED)
         return lock

@@ -8,7 +8,10 @@ says it changed after the stored version was fetched: then it is fetched again
 
 A page dropped as no article (``NotAnArticle``, ``ListingPage``, ``NotHtml``) is remembered
 with its reason, and not requested again before ``INCREMENTAL_NOT_ARTICLE_RECHECK`` has passed
-(or its listing says it changed since).
+(or its listing says it changed since); so is a link that redirected to a stored article
+(``Redirect``). A stored page fetched again because its listing said it changed, and found the
+same, is remembered as checked (``Unchanged``): it is fetched again only when its listing gives
+a later date than the one it was checked against.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
 
+from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
@@ -25,6 +29,7 @@ from crawler.sources import duration_setting
 from crawler.url_digests import DigestSet, url_digest
 from extraction.dates import to_utc
 from extraction.urls import normalize_url
+from pipelines.dedupe import DuplicateArticle
 from pipelines.extract import NotAnArticle, NotHtml
 from pipelines.normalize import NORMALIZE_TRACKING_PARAMS
 from pipelines.setting import flag
@@ -66,6 +71,10 @@ SETTINGS = (INCREMENTAL_ENABLED, INCREMENTAL_NOT_ARTICLE_RECHECK)
 REMEMBERED_DROPS = (NotAnArticle, NotHtml)
 """Drops that stay true of a page until it changes (``ListingPage`` is a ``NotAnArticle``);
 an empty page, a timeout or a crashed worker may not, and is asked for again."""
+UNCHANGED = "Unchanged"
+"""Remembered for a stored page fetched again as changed and found the same as stored."""
+REDIRECT = "Redirect"
+"""Remembered for a link that redirected to a stored article."""
 
 
 class IncrementalMiddleware(BaseSpiderMiddleware):
@@ -105,8 +114,7 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
             recheck=INCREMENTAL_NOT_ARTICLE_RECHECK.read(settings),
         )
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
-        if middleware.recheck:
-            crawler.signals.connect(middleware.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(middleware.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
@@ -132,7 +140,12 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
             self._unavailable(request, exc)
             return request
         listed = self._listed_at(request)
-        if listed is not None and stored is not None and listed > stored:
+        if (
+            listed is not None
+            and stored is not None
+            and listed > stored
+            and not self._checked_since(request, url, listed)
+        ):
             stats.inc_value("news/incremental/refetched")
             logger.info("Listed as changed since %s, fetching again: %s", stored, request.url)
             request.cb_kwargs["refetch"] = True
@@ -150,6 +163,17 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
             request.cb_kwargs.get("listed_modified_at")
             or request.cb_kwargs.get("listed_published_at")
         )
+
+    def _checked_since(self, request: Request, url: str, listed: datetime) -> bool:
+        """Whether the stored page was fetched again and found unchanged after its listing's
+        date (a page whose listing date moves while its text does not, or lies ahead)."""
+        assert self.state is not None
+        try:
+            checked = self.state.rejected(url)
+        except self.stores.errors as exc:
+            self._unavailable(request, exc)
+            return False
+        return checked is not None and checked.reason == UNCHANGED and checked.at >= listed
 
     def _unavailable(self, request: Request, exc: Exception) -> None:
         assert self.crawler.stats is not None
@@ -193,29 +217,62 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
 
     def item_dropped(self, item: Any, response: Response | None, exception: Exception) -> None:
         """Remember an article page dropped as no article, under its URL and the URLs that
-        redirected to it."""
-        if (
-            not isinstance(exception, REMEMBERED_DROPS)
-            or response is None
-            or not response.meta.get(ARTICLE_META)
-            or self.state is None
-        ):
+        redirected to it; and a page dropped as a copy of a stored article, when fetching it
+        again would find the same (:meth:`_copy_of_stored`)."""
+        if response is None or not response.meta.get(ARTICLE_META) or self.state is None:
             return
-        urls = [response.url, *response.meta.get("redirect_urls", ())]
-        reason = type(exception).__name__
+        now = datetime.now(UTC)
         try:
+            if isinstance(exception, REMEMBERED_DROPS):
+                if not self.recheck:
+                    return
+                urls = [response.url, *response.meta.get("redirect_urls", ())]
+                remembered: tuple[list[str], str, datetime] | None = (
+                    urls,
+                    type(exception).__name__,
+                    now,
+                )
+            elif isinstance(exception, DuplicateArticle):
+                remembered = self._copy_of_stored(item, response, now)
+            else:
+                return
+            if remembered is None:
+                return
+            urls, reason, at = remembered
             self.state.remember_rejected(
-                [normalize_url(url, self.tracking_params) for url in urls],
-                reason,
-                datetime.now(UTC),
+                [normalize_url(url, self.tracking_params) for url in urls], reason, at
             )
         except self.stores.errors as exc:
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value("news/incremental/state_unavailable")
-            logger.warning("Cannot remember that %s is no article: %s", response.url, exc)
+            logger.warning("Cannot remember why %s was dropped: %s", response.url, exc)
             return
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"news/incremental/rejected_remembered/{reason}")
+
+    def _copy_of_stored(
+        self, item: Any, response: Response, now: datetime
+    ) -> tuple[list[str], str, datetime] | None:
+        """What to remember of a page dropped as a copy of an article the dataset holds
+        (committed, not only accepted in this crawl): a stored page fetched again as changed
+        and found the same (``Unchanged``, as of its listing's date when that lies ahead),
+        or the links that redirected to a stored article (``Redirect``). Each would otherwise
+        be fetched, and dropped, on every run."""
+        assert self.state is not None
+        adapter = ItemAdapter(item)
+        if adapter.get("refetch"):
+            content_hash = adapter.get("content_hash")
+            if not content_hash or not self.state.has_content(content_hash):
+                return None
+            listed = self._listed_at(response.request) if response.request else None
+            urls = [response.url, *response.meta.get("redirect_urls", ())]
+            return urls, UNCHANGED, max(now, listed or now)
+        redirects = list(response.meta.get("redirect_urls", ()))
+        if not redirects or not self.recheck:
+            return None
+        if not self.state.has_url(normalize_url(response.url, self.tracking_params)):
+            return None
+        return redirects, REDIRECT, now
 
     def get_processed_item(self, item: Any, response: Response | None) -> Any:
         return item

@@ -1,0 +1,78 @@
+"""Incremental crawls (:mod:`crawler.incremental`): a page the dataset holds is not fetched
+again unless its listing says it changed, and what fetching it again would find anyway is
+remembered, so that it is not fetched on every run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from demo.site import Response as Route
+from demo.site import load_site
+from tests.conftest import CrawlResult, dataset_rows, run_crawl
+from tests.hostile_site import HostileServer, redirect, serve
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _sitemap(server: HostileServer, entries: dict[str, str]) -> Route:
+    urls = "".join(
+        f"<url><loc>{server.base_url}{path}</loc><lastmod>{lastmod}</lastmod></url>"
+        for path, lastmod in entries.items()
+    )
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+    )
+    return Route(200, {"Content-Type": "application/xml"}, body.encode())
+
+
+def _crawl(out: Path, server: HostileServer) -> CrawlResult:
+    before = len(server.requested)
+    result = run_crawl(out, "-a", f"sitemaps={server.url('/sitemap.xml')}")
+    result.requested = server.requested[before:]
+    assert result.returncode == 0, result.log[-3000:]
+    return result
+
+
+def test_a_page_listed_as_changed_and_found_the_same_is_fetched_once(tmp_path: Path) -> None:
+    # its sitemap's lastmod moved (or lies ahead) while its text did not: it was fetched on
+    # every run, dropped as a duplicate each time
+    page = load_site().pages[0]
+    with serve() as server:
+        server.routes["/a/1.html"] = Route(200, {"Content-Type": "text/html"}, page.body())
+        server.routes["/sitemap.xml"] = _sitemap(server, {"/a/1.html": "2024-05-02"})
+        assert _crawl(tmp_path, server).stats["news/parquet/rows_written"] == 1
+        ahead = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+        server.routes["/sitemap.xml"] = _sitemap(server, {"/a/1.html": ahead.isoformat()})
+        checked = _crawl(tmp_path, server)
+        assert checked.requested.count("/a/1.html") == 1
+        assert checked.stats["news/incremental/rejected_remembered/Unchanged"] == 1
+        again = _crawl(tmp_path, server)
+        assert "/a/1.html" not in again.requested
+        assert again.stats["news/incremental/known_skipped"] == 1
+        # a later date than the one it was checked against: asked for again
+        later = ahead + timedelta(days=1)
+        server.routes["/sitemap.xml"] = _sitemap(server, {"/a/1.html": later.isoformat()})
+        assert "/a/1.html" in _crawl(tmp_path, server).requested
+    assert len(dataset_rows(tmp_path)) == 1
+
+
+def test_a_link_that_redirects_to_a_stored_article_is_not_fetched_on_every_run(
+    tmp_path: Path,
+) -> None:
+    page = load_site().pages[0]
+    with serve() as server:
+        server.routes["/a/1.html"] = Route(200, {"Content-Type": "text/html"}, page.body())
+        server.routes["/go/1"] = redirect(server.url("/a/1.html"))
+        server.routes["/sitemap.xml"] = _sitemap(server, {"/a/1.html": "2024-05-02"})
+        _crawl(tmp_path, server)
+        server.routes["/sitemap.xml"] = _sitemap(server, {"/go/1": "2024-05-02"})
+        through = _crawl(tmp_path, server)
+        assert "/go/1" in through.requested
+        assert through.stats["news/incremental/rejected_remembered/Redirect"] == 1
+        again = _crawl(tmp_path, server)
+        assert "/go/1" not in again.requested
+        assert again.stats["news/incremental/rejected_pages/Redirect"] == 1
+    assert len(dataset_rows(tmp_path)) == 1

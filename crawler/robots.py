@@ -7,9 +7,12 @@ Scrapy's middleware, with two fixes:
   ``None``, which the middleware reads as "allowed", so those requests ignore robots.txt
   (the await replaced a callback that passed the result on, in scrapy/scrapy#6802). Here a
   waiter looks the site's parser up again once the download is over.
-* A robots.txt that cannot be downloaded (refused, timed out) is logged as one warning line,
-  not as an error with a traceback, and the site is crawled as if it had none (as Scrapy
-  does); it is counted as ``news/robots/error/<reason>``.
+* A robots.txt that cannot be downloaded (refused, timed out, a redirect loop) is logged as one
+  warning line, not as an error with a traceback (or not at all), and the site is crawled as
+  if it had none (as Scrapy does); it is counted as ``news/robots/error/<reason>``.
+* A robots.txt answered with a server error (5xx, or 429, after the retries) disallows the site
+  for this run, as RFC 9309 (section 2.3.1.4) asks: Scrapy read the error page as the site's
+  rules, and crawled everything (``news/robots/error/http_5xx``).
 
 And two limits for hostile robots.txt files:
 
@@ -29,12 +32,13 @@ from typing import TYPE_CHECKING
 
 from scrapy import Request, signals
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as _ScrapyRobotsTxt
-from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy.exceptions import StopDownload
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from crawler.address_guard import GuardRefused
 from crawler.sitemaps import ROBOTS_MAX_SIZE
 from crawler.spiders.news import fetch_error_reason
 
@@ -48,6 +52,8 @@ logger = logging.getLogger(__name__)
 ROBOTS_META = "news_robots_txt"
 """``Request.meta`` key of the robots.txt requests of this middleware (the bytes received)."""
 _UTF8_BOM = b"\xef\xbb\xbf"
+DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
+"""The rules a robots.txt answered with a server error stands for."""
 
 
 def not_robots_txt(body: bytes) -> str | None:
@@ -103,7 +109,7 @@ class RobotsTxtMiddleware(_ScrapyRobotsTxt):
             response = await self.crawler.engine.download_async(robots_request)
             await self._parse_robots(response, netloc, request)
         except Exception as exc:
-            if not isinstance(exc, IgnoreRequest):
+            if not isinstance(exc, GuardRefused):  # the guard logs and counts its refusals
                 reason, description = fetch_error_reason(exc)
                 self._stats.inc_value(f"news/robots/error/{reason}")
                 logger.warning(
@@ -116,6 +122,15 @@ class RobotsTxtMiddleware(_ScrapyRobotsTxt):
         self._stats.inc_value("robotstxt/request_count")
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        if response.status >= 500 or response.status == 429:
+            self._stats.inc_value(f"news/robots/error/http_{response.status}")
+            logger.warning(
+                "robots.txt of %s answered %d: not crawling the site in this run (RFC 9309:"
+                " a robots.txt that cannot be read for a server error disallows everything)",
+                netloc,
+                response.status,
+            )
+            response = response.replace(body=DISALLOW_ALL)
         body = response.body
         if len(body) > ROBOTS_MAX_SIZE or "download_stopped" in response.flags:
             # a rule cut in the middle is not read

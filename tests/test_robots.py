@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
+from demo.site import Response as Route
+from demo.site import load_site
 from tests.conftest import run_crawl
+from tests.hostile_site import HostileServer, redirect, serve
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -22,3 +27,40 @@ def test_every_concurrent_request_obeys_robots_txt(
     assert not set(private) & set(site_server.requested)
     assert allowed in site_server.requested
     assert result.stats.get("news/parquet/rows_written") == 1
+
+
+def _serving_a_page(server: HostileServer) -> str:
+    page = load_site().pages[0]
+    server.routes["/a/1.html"] = Route(200, {"Content-Type": "text/html"}, page.body())
+    return server.url("/a/1.html")
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_a_robots_txt_answered_with_a_server_error_disallows_the_site(
+    tmp_path: Path, status: int
+) -> None:
+    # RFC 9309, 2.3.1.4; Scrapy read the error page as the site's rules and crawled it all
+    with serve() as server:
+        page = _serving_a_page(server)
+        server.routes["/robots.txt"] = Route(
+            status, {"Content-Type": "text/html"}, b"<h1>Down</h1>"
+        )
+        result = run_crawl(tmp_path, "-a", f"urls={page}", settings=("RETRY_TIMES=0",))
+        assert "/a/1.html" not in server.requested
+    assert result.stats[f"news/robots/error/http_{status}"] == 1
+    assert (
+        result.log.count(f"robots.txt of {server.base_url.split('//')[1]} answered {status}") == 1
+    )
+    assert result.returncode == 1  # nothing could be fetched
+    assert "Traceback" not in result.log
+
+
+def test_a_robots_txt_in_a_redirect_loop_is_one_line_and_a_counter(tmp_path: Path) -> None:
+    with serve() as server:
+        page = _serving_a_page(server)
+        server.routes["/robots.txt"] = redirect(server.url("/robots.txt"))
+        result = run_crawl(tmp_path, "-a", f"urls={page}")
+        assert "/a/1.html" in server.requested  # crawled as if it had none
+    assert result.returncode == 0
+    assert result.stats["news/robots/error/too_many_redirects"] == 1
+    assert result.log.count("robots.txt of") == 1

@@ -1077,6 +1077,9 @@ def test_memory_limit_is_really_applied() -> None:
         (IgnoreRequest("Ignored response ... during decompression."), "too_large_decompressed"),
         (IgnoreRequest("Forbidden by robots.txt"), "robots_forbidden"),
         (ValueError("odd"), "ValueError"),
+        # a redirect to a URL no request can be made for (F5 of the fourth fault hunt)
+        (ValueError("Missing scheme in request url: mailto:a@b.c"), "bad_redirect"),
+        (ValueError("Port out of range 0-65535"), "bad_redirect"),
     ],
 )
 def test_fetch_error_reasons(error: Exception, reason: str) -> None:

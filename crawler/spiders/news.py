@@ -12,6 +12,7 @@ middleware (``crawler/incremental.py``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -98,6 +99,9 @@ _FAILURE_REASONS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
     ((DownloadFailedError, ResponseFailed, ConnectionLost, ConnectionDone), "connection_lost"),
     ((UnsupportedURLSchemeError,), "unsupported_scheme"),
 )
+# A redirect or a meta refresh to a URL no request can be made for (mailto:, a port of 99999):
+# Scrapy's Request (or urllib) refuses it with a ValueError saying so.
+_BAD_URL_ERROR = re.compile(r"request url|port|ipv6|scheme", re.IGNORECASE)
 # The decompression libraries of Scrapy's HttpCompressionMiddleware: an error of one is a body
 # that does not decompress as its Content-Encoding says (named by module, not imported here).
 _UNDECODABLE_MODULES = frozenset(
@@ -160,6 +164,8 @@ def fetch_error_reason(error: BaseException | None) -> tuple[str, str]:
         reason = next((name for text, name in _IGNORE_REASONS if text in message), "ignored")
     elif type(error).__module__ in _UNDECODABLE_MODULES:
         reason = "undecodable"
+    elif isinstance(error, ValueError) and _BAD_URL_ERROR.search(str(error)):
+        reason = "bad_redirect"
     else:
         for types, name in _FAILURE_REASONS:
             if isinstance(error, types):

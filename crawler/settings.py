@@ -55,8 +55,9 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 # A news page that takes longer than this is not worth holding a slot for.
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
-# A page that still fails after its retries is one lost page, not a failed crawl.
-RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
+# A page that still fails after its retries is one lost page, not a failed crawl: the spider
+# logs it in one line ("Fetch failed", with its retries), so Scrapy's own line is not shown.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 REDIRECT_MAX_TIMES = 5
 
 # --- Cheap recrawls of feeds and sitemaps ---------------------------------------------------

@@ -46,6 +46,9 @@ from scrapy.exceptions import (
 )
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
+from twisted.internet.error import ConnectionLost
+from twisted.python.failure import Failure
+from twisted.web._newclient import ParseError, ResponseFailed
 
 from crawler.robots import not_robots_txt
 from crawler.sitemaps import parse_sitemap
@@ -1080,6 +1083,10 @@ def test_memory_limit_is_really_applied() -> None:
         # a redirect to a URL no request can be made for (F5 of the fourth fault hunt)
         (ValueError("Missing scheme in request url: mailto:a@b.c"), "bad_redirect"),
         (ValueError("Port out of range 0-65535"), "bad_redirect"),
+        # a status line or a header Twisted cannot read
+        (ResponseFailed([Failure(ParseError("non-integer status code", b"2xx"))]), "bad_response"),
+        (ResponseFailed([Failure(ValueError("non-decimal digits: b'abc'"))]), "bad_response"),
+        (ResponseFailed([Failure(ConnectionLost("gone"))]), "connection_lost"),
     ],
 )
 def test_fetch_error_reasons(error: Exception, reason: str) -> None:
@@ -1087,6 +1094,7 @@ def test_fetch_error_reasons(error: Exception, reason: str) -> None:
     assert found == reason
     assert description  # never an empty "()" in the log line
     assert "\n" not in description
+    assert "<twisted" not in description  # a Failure's message, not its repr
 
 
 @pytest.mark.parametrize(

@@ -172,7 +172,24 @@ def fetch_error_reason(error: BaseException | None) -> tuple[str, str]:
                 reason = name
                 break
     description = " ".join(str(error).split()) or _REASON_TEXTS.get(reason, reason)
+    inner = _inner_failures(error)
+    if inner:  # Twisted's list of Failures, as their messages (not their repr)
+        description = "; ".join(" ".join(f.getErrorMessage().split()) for f in inner)
+        if reason == "connection_lost" and any(
+            f.check(ValueError) or f.type.__name__ == "ParseError" for f in inner
+        ):  # a status line or a header Twisted cannot read (Content-Length: abc)
+            reason = "bad_response"
     return reason, description
+
+
+def _inner_failures(error: BaseException) -> list[Any]:
+    """The Failures a download error of Twisted wraps (``ResponseFailed.reasons``), given or
+    as the cause of Scrapy's own error; empty when there are none."""
+    for candidate in (error, error.__cause__, error.__context__):
+        reasons = getattr(candidate, "reasons", None)
+        if isinstance(reasons, list) and reasons:
+            return reasons
+    return []
 
 
 @dataclass(frozen=True)
@@ -678,7 +695,9 @@ class NewsSpider(scrapy.Spider):
                 return
             stats.inc_value(f"news/fetch/http_error/{status}")
             self._fetch_failed(request, f"http_{status}")
-            self.logger.warning("HTTP %d, skipped: %s", status, request.url)
+            retries = request.meta.get("retry_times", 0)
+            retried = f" (retried {retries} times)" if retries else ""
+            self.logger.warning("HTTP %d, skipped: %s%s", status, request.url, retried)
             return
         reason, description = fetch_error_reason(failure.value)
         stats.inc_value(f"news/fetch/error/{reason}")
@@ -686,10 +705,12 @@ class NewsSpider(scrapy.Spider):
         # the URL that was asked for, and where its redirects led
         chain = request.meta.get("redirect_urls") or []
         redirected = f" (redirected to {request.url})" if chain else ""
+        retries = request.meta.get("retry_times", 0)
         self.logger.warning(
-            "Fetch failed (%s: %s): %s%s",
+            "Fetch failed (%s: %s%s): %s%s",
             reason,
             description,
+            f"; retried {retries} times" if retries else "",
             chain[0] if chain else request.url,
             redirected,
         )

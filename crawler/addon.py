@@ -15,7 +15,15 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
-from crawler import address_guard, incremental, memory, progress, report, source_accounting
+from crawler import (
+    address_guard,
+    incremental,
+    memory,
+    progress,
+    report,
+    retry_after,
+    source_accounting,
+)
 from crawler.spiders import news
 from crawler.startup import import_tls
 from dataset.layout import HTTPCACHE, LocationError, state_dir_for
@@ -41,6 +49,7 @@ DECLARED: tuple[Setting[Any], ...] = (
     CRAWLER_CONTACT,
     *address_guard.SETTINGS,
     *news.SETTINGS,
+    *retry_after.SETTINGS,
     *incremental.SETTINGS,
     *extract.SETTINGS,
     *site_boilerplate.SETTINGS,

@@ -33,6 +33,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's meta-refresh redirects, without decoding the pages that cannot have one.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.meta_refresh.MetaRefreshMiddleware": 580,
+    # Retry-After obeyed on 429 and 503 answers, before Scrapy's retry middleware (550) sees
+    # them (crawler/retry_after.py).
+    "crawler.retry_after.RetryAfterMiddleware": 560,
     # Scrapy's cache, never answering for the server (crawler/httpcache.py).
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
     "crawler.httpcache.HttpCacheMiddleware": 900,

@@ -1,0 +1,117 @@
+"""``Retry-After``: a site that answers ``429 Too Many Requests`` or ``503 Service
+Unavailable`` and says when to come back is not asked again before then.
+
+Scrapy's retry middleware retries those answers at once (three requests within a second), and
+AutoThrottle reads only latencies. Here, before the retry middleware sees the answer:
+
+* a wait of at most ``RETRY_AFTER_MAX`` seconds becomes the delay of the site's download slot
+  (every request to the site waits, not only the one retried; AutoThrottle brings the delay
+  down again as the site answers);
+* a longer wait (``Retry-After: 86400``) means not in this run: the request is not retried
+  (it fails as ``http_429``/``http_503``, one line), and the site's slot waits
+  ``RETRY_AFTER_MAX`` between its requests for the rest of the run.
+
+Counted as ``news/fetch/retry_after/waited`` and ``news/fetch/retry_after/given_up``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Self
+
+from scrapy.exceptions import NotConfigured
+
+from pipelines.setting import flag, seconds
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_ENABLED = flag(
+    "RETRY_AFTER_ENABLED",
+    True,
+    "a `429` or `503` answer's `Retry-After` is obeyed: the site is not asked again before it "
+    "says (off: Scrapy retries at once)",
+)
+RETRY_AFTER_MAX = seconds(
+    "RETRY_AFTER_MAX",
+    60,
+    "the longest `Retry-After` waited for within a run; a site asking for longer is not "
+    "retried in this run, and waits this long between its requests",
+    minimum=1,
+)
+SETTINGS = (RETRY_AFTER_ENABLED, RETRY_AFTER_MAX)
+STATUSES = frozenset({429, 503})
+
+
+def retry_after_seconds(value: str | bytes | None, now: datetime | None = None) -> float | None:
+    """The wait a ``Retry-After`` header asks for, in seconds (delta-seconds or an HTTP date;
+    ``0`` for a date past); ``None`` when there is none or it cannot be read."""
+    if value is None:
+        return None
+    text = (value.decode("latin-1") if isinstance(value, bytes) else value).strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class RetryAfterMiddleware:
+    """Obeys ``Retry-After`` on ``429`` and ``503`` answers (see the module's documentation)."""
+
+    def __init__(self, crawler: Crawler, *, longest: float) -> None:
+        self.crawler = crawler
+        self.longest = longest
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not RETRY_AFTER_ENABLED.read(crawler.settings):
+            raise NotConfigured("RETRY_AFTER_ENABLED is off")
+        return cls(crawler, longest=RETRY_AFTER_MAX.read(crawler.settings))
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status not in STATUSES:
+            return response
+        wait = retry_after_seconds(response.headers.get(b"Retry-After"))
+        if wait is None:
+            return response
+        stats = self.crawler.stats
+        assert stats is not None
+        if wait > self.longest:
+            request.meta["dont_retry"] = True
+            stats.inc_value("news/fetch/retry_after/given_up")
+            logger.info(
+                "%s asks to come back in %.0f s (over RETRY_AFTER_MAX, %g s): not retried in"
+                " this run: %s",
+                response.status,
+                wait,
+                self.longest,
+                request.url,
+            )
+        else:
+            stats.inc_value("news/fetch/retry_after/waited")
+        self._slow_down(request, min(wait, self.longest))
+        return response
+
+    def _slow_down(self, request: Request, delay: float) -> None:
+        """Make the site's download slot wait ``delay`` seconds between its requests."""
+        engine = self.crawler.engine
+        if engine is None:
+            return
+        downloader = engine.downloader
+        slot = downloader.slots.get(downloader.get_slot_key(request))
+        if slot is None:
+            return
+        # a delay with jitter j is from (1 - j) to (1 + j) times the slot's: at least `delay`
+        wanted = delay / max(1.0 - slot.jitter, 0.1)
+        slot.delay = max(slot.delay, wanted)

@@ -10,8 +10,8 @@ A page dropped as no article (``NotAnArticle``, ``ListingPage``, ``NotHtml``) is
 with its reason, and not requested again before ``INCREMENTAL_NOT_ARTICLE_RECHECK`` has passed
 (or its listing says it changed since); so is a link that redirected to a stored article
 (``Redirect``). A stored page fetched again because its listing said it changed, and found the
-same, is remembered as checked (``Unchanged``): it is fetched again only when its listing gives
-a later date than the one it was checked against.
+same (``Unchanged``) or gone (``Gone``, 404 or 410), is remembered as checked: it is fetched again
+only when its listing gives a later date than the one it was checked against.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pipelines.dedupe import DuplicateArticle
 from pipelines.extract import NotAnArticle, NotHtml
 from pipelines.normalize import NORMALIZE_TRACKING_PARAMS
 from pipelines.setting import flag
-from pipelines.signals import article_skipped
+from pipelines.signals import article_skipped, fetch_failed
 from pipelines.state import state_stores
 
 if TYPE_CHECKING:
@@ -75,6 +75,11 @@ UNCHANGED = "Unchanged"
 """Remembered for a stored page fetched again as changed and found the same as stored."""
 REDIRECT = "Redirect"
 """Remembered for a link that redirected to a stored article."""
+GONE = "Gone"
+"""Remembered for a stored page fetched again as changed and answered 404 or 410."""
+CHECKED = frozenset({UNCHANGED, GONE})
+"""What a stored page fetched again as changed can be found to be: not fetched again until its
+listing gives a later date."""
 
 
 class IncrementalMiddleware(BaseSpiderMiddleware):
@@ -115,6 +120,7 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         )
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(middleware.fetch_failed, signal=fetch_failed)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
@@ -173,7 +179,7 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         except self.stores.errors as exc:
             self._unavailable(request, exc)
             return False
-        return checked is not None and checked.reason == UNCHANGED and checked.at >= listed
+        return checked is not None and checked.reason in CHECKED and checked.at >= listed
 
     def _unavailable(self, request: Request, exc: Exception) -> None:
         assert self.crawler.stats is not None
@@ -273,6 +279,25 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         if not self.state.has_url(normalize_url(response.url, self.tracking_params)):
             return None
         return redirects, REDIRECT, now
+
+    def fetch_failed(self, request: Request, kind: str, listing: str | None) -> None:
+        """A stored page fetched again as changed, and gone (404, 410): remembered as checked
+        (``Gone``, as of its listing's date when that lies ahead), or it would be asked for on
+        every run while its listing keeps it."""
+        if not request.cb_kwargs.get("refetch") or kind not in ("http_404", "http_410"):
+            return
+        if self.state is None:
+            return
+        listed = self._listed_at(request)
+        now, reason = datetime.now(UTC), GONE
+        url = normalize_url(request.url, self.tracking_params)
+        try:
+            self.state.remember_rejected([url], reason, max(now, listed or now))
+        except self.stores.errors as exc:
+            self._unavailable(request, exc)
+            return
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"news/incremental/rejected_remembered/{reason}")
 
     def get_processed_item(self, item: Any, response: Response | None) -> Any:
         return item

@@ -76,3 +76,24 @@ def test_a_link_that_redirects_to_a_stored_article_is_not_fetched_on_every_run(
         assert "/go/1" not in again.requested
         assert again.stats["news/incremental/rejected_pages/Redirect"] == 1
     assert len(dataset_rows(tmp_path)) == 1
+
+
+def test_a_stored_page_listed_as_changed_and_gone_is_not_asked_for_on_every_run(
+    tmp_path: Path,
+) -> None:
+    page = load_site().pages[0]
+    with serve() as server:
+        server.routes["/a/1.html"] = Route(200, {"Content-Type": "text/html"}, page.body())
+        server.routes["/sitemap.xml"] = _sitemap(server, {"/a/1.html": "2024-05-02"})
+        _crawl(tmp_path, server)
+        del server.routes["/a/1.html"]  # removed from the site, still in its sitemap
+        # a minute ahead: after the stored copy's fetch time, whatever the clock's second
+        changed = (datetime.now(UTC) + timedelta(minutes=1)).replace(microsecond=0)
+        server.routes["/sitemap.xml"] = _sitemap(server, {"/a/1.html": changed.isoformat()})
+        gone = run_crawl(tmp_path, "-a", f"sitemaps={server.url('/sitemap.xml')}")
+        assert gone.stats["news/incremental/rejected_remembered/Gone"] == 1
+        before = len(server.requested)
+        again = _crawl(tmp_path, server)
+        assert "/a/1.html" not in server.requested[before:]
+        assert again.stats["news/incremental/known_skipped"] == 1
+    assert len(dataset_rows(tmp_path)) == 1

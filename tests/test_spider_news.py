@@ -18,6 +18,10 @@ from twisted.python.failure import Failure
 
 from crawler.items import ArticleItem
 from crawler.spiders.news import NewsSpider
+from demo.site import Response as Route
+from demo.site import load_site
+from tests.conftest import run_crawl
+from tests.hostile_site import redirect, serve
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -407,3 +411,19 @@ def test_without_robots_sitemaps_the_usual_paths_are_tried(
     spider.on_error(missing)
     assert spider.crawler.stats.get_value("news/discovery/probe_missing") == 1
     assert "WARNING" not in caplog.text
+
+
+def test_two_links_redirecting_to_one_page_add_up_in_the_run_figures(tmp_path: Path) -> None:
+    # the second redirect was dropped by the request filter without a word: "2 articles
+    # found", one fetched, none skipped or failed
+    page = load_site().pages[0]
+    with serve() as server:
+        server.routes["/a/1.html"] = Route(200, {"Content-Type": "text/html"}, page.body())
+        server.routes["/r1"] = redirect(server.url("/a/1.html"))
+        server.routes["/r2"] = redirect(server.url("/a/1.html"))
+        urls = f"urls={server.url('/r1')},{server.url('/r2')}"
+        result = run_crawl(tmp_path, "-a", urls, settings=("CONCURRENT_REQUESTS=1",))
+    assert result.returncode == 0, result.log[-3000:]
+    assert result.stats["news/fetch/redirect_duplicates"] == 1
+    assert "Redirected to a page already asked for in this crawl" in result.log
+    assert "2 articles found, 1 skipped as known, 1 fetched, 1 stored" in result.log

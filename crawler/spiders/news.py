@@ -70,7 +70,7 @@ from crawler.sources import Source, SourcesError, load_sources, parse_duration
 from extraction.dates import to_utc
 from extraction.urls import url_problem
 from pipelines.setting import Setting, SettingError, flag
-from pipelines.signals import fetch_failed, listing_read, request_done
+from pipelines.signals import article_skipped, fetch_failed, listing_read, request_done
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator, Sequence
@@ -717,9 +717,21 @@ class NewsSpider(scrapy.Spider):
 
     def on_request_dropped(self, request: scrapy.Request) -> None:
         """A redirect back to a URL of its own chain (a redirect loop) is dropped by the
-        duplicate filter without a word: count and log it like a failed fetch."""
+        duplicate filter without a word: count and log it like a failed fetch. So is an
+        article's redirect to a page asked for already in this crawl (two links to one page):
+        counted, and skipped as known in the run's figures (it was neither fetched nor lost)."""
         chain = request.meta.get("redirect_urls") or []
         if request.url.partition("#")[0] not in {url.partition("#")[0] for url in chain}:
+            if chain and request.meta.get(ARTICLE_META):
+                self.crawler.stats.inc_value("news/fetch/redirect_duplicates")
+                self.logger.info(
+                    "Redirected to a page already asked for in this crawl: %s -> %s",
+                    chain[0],
+                    request.url,
+                )
+                self.crawler.signals.send_catch_log(
+                    article_skipped, request=request.replace(url=chain[0]), reason="known"
+                )
             return
         self.crawler.stats.inc_value("news/fetch/error/redirect_loop")
         self._fetch_failed(request, "redirect_loop")

@@ -8,6 +8,7 @@ interface: whatever the stages ask, each backend answers alike. The others are R
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from redis import Redis
 
+from dataset.state import redis as redis_state
 from dataset.state.base import LockHeld, Rejection, StateError, StateOptions, StateStores
 from dataset.state.embedded import EmbeddedStores
 from dataset.state.redis import (
@@ -299,6 +301,34 @@ def test_a_lock_is_held_for_the_whole_deployment(tmp_path: Path, shared_redis: R
             with second.lock("other"):  # another lock is free
                 pass
         with second.lock("compact"):  # released
+            pass
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_lock_is_renewed_while_held_and_lapses_when_its_holder_dies(
+    tmp_path: Path, shared_redis: RedisTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # it lapsed after 6 hours: a compaction killed or stopped blocked every compaction of the
+    # deployment for that long, "another compact ... is running"
+    monkeypatch.setattr(redis_state, "LOCK_LEASE_SECONDS", 1.5)
+    first = RedisStores.open(options(tmp_path, shared_redis))
+    second = RedisStores.open(options(tmp_path, shared_redis))
+    try:
+        with first.lock("compact"):
+            time.sleep(3.5)  # past the lease: renewed
+            with pytest.raises(LockHeld, match=r"held by host .*, pid \d+, since"):  # noqa: SIM117
+                with second.lock("compact"):
+                    pytest.fail("two holders")
+        # a holder that died: the lock taken, never renewed
+        dead = first.client.lock(f"{shared_redis.prefix}:lock:compact", timeout=1.5)
+        assert dead.acquire(blocking=False)
+        with pytest.raises(LockHeld):  # noqa: SIM117
+            with second.lock("compact"):
+                pytest.fail("two holders")
+        time.sleep(1.7)
+        with second.lock("compact"):  # lapsed
             pass
     finally:
         first.close()

@@ -55,8 +55,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-COMPACTION_LOCK_HOURS = 6.0
-"""A deployment lock lapses after this long if its holder dies."""
+LOCK_LEASE_SECONDS = 60.0
+"""A deployment lock lapses this long after its holder stops renewing it (it renews it every
+third of that while it runs): a compaction killed, or stopped, frees it within a minute."""
 
 
 def connect(url: str) -> redis.Redis:
@@ -739,16 +740,46 @@ class RedisStores(StateStores):
 
     @contextmanager
     def lock(self, name: str) -> Iterator[None]:
-        """A lock in Redis, for every machine of the deployment; it lapses after
-        :data:`COMPACTION_LOCK_HOURS` if its holder dies."""
-        lock = self.client.lock(f"{self.prefix}:lock:{name}", timeout=COMPACTION_LOCK_HOURS * 3600)
+        """A lock in Redis, for every machine of the deployment, held by a lease of
+        :data:`LOCK_LEASE_SECONDS` that a thread renews while the lock is held: a holder that
+        dies (killed, or stopped by a signal) frees it within the lease. The holder is named
+        beside it, for the message of the one that finds it taken."""
+        key = f"{self.prefix}:lock:{name}"
+        holder_key = f"{key}:holder"
+        lease_ms = int(LOCK_LEASE_SECONDS * 1000)
+        # not thread-local: the renewing thread uses the token this one took
+        lock = self.client.lock(key, timeout=LOCK_LEASE_SECONDS, thread_local=False)
         if not lock.acquire(blocking=False):
-            raise LockHeld(f"another {name} of this deployment is running (lock in Redis)")
+            held_by = self.client.get(holder_key)
+            by = f" by {as_text(held_by)}" if held_by else ""
+            raise LockHeld(
+                f"another {name} of this deployment is running (held{by}; a holder that"
+                f" died frees it within {LOCK_LEASE_SECONDS:g} s)"
+            )
+        since = datetime.now(UTC).isoformat(timespec="seconds")
+        holder = f"host {socket.gethostname()}, pid {os.getpid()}, since {since}"
+        self.client.set(holder_key, holder, px=lease_ms)
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(LOCK_LEASE_SECONDS / 3):
+                try:
+                    lock.reacquire()
+                    self.client.pexpire(holder_key, lease_ms)
+                except redis.RedisError as exc:
+                    logger.warning("Cannot renew the %s lock in Redis: %s", name, exc)
+                    return
+
+        renewer = threading.Thread(target=renew, name=f"{name}-lock", daemon=True)
+        renewer.start()
         try:
             yield
         finally:
+            stop.set()
+            renewer.join()
             with suppress(redis.RedisError):
                 lock.release()
+                self.client.delete(holder_key)
 
     def close(self) -> None:
         """Leave the shared crawl: stop the heartbeat and leave the registry."""

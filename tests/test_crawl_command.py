@@ -456,6 +456,31 @@ def test_a_new_export_file_is_not_left_behind_by_the_check(tmp_path: Path) -> No
     assert not target.parent.exists()  # nor its folder, made to try it
 
 
+@pytest.mark.parametrize(
+    ("name", "words"), [("out.json", "a JSON array"), ("out.csv", "appending to CSV")]
+)
+def test_appending_to_a_json_or_csv_file_is_refused(
+    tmp_path: Path, site_url: str, name: str, words: str
+) -> None:
+    # the second run's rows made "...}\n][\n...]" (not JSON) or a header line mid-file, exit 0
+    page = f"urls={site_url}/articles/seed/sputnik-africa-shoigu.html"
+    export = tmp_path / name
+    assert run_crawl(tmp_path / "a", "-a", page, "-o", str(export)).returncode == 0
+    kept = export.read_bytes()
+    again = scrapy(
+        "crawl", "news", "-a", page, "-s", f"OUTPUT_DIR={tmp_path / 'b'}", "-o", str(export)
+    )
+    assert again.returncode == 2
+    (line,) = again.stderr.splitlines()
+    assert line.startswith(f"scrapy: error: -o {export}: the file exists, and {words}")
+    assert "JSON Lines file (.jsonl)" in line
+    assert export.read_bytes() == kept
+    lines = tmp_path / "out.jsonl"  # appended to, run after run
+    assert run_crawl(tmp_path / "c", "-a", page, "-o", str(lines)).returncode == 0
+    assert run_crawl(tmp_path / "d", "-a", page, "-o", str(lines)).returncode == 0
+    assert len(lines.read_text(encoding="utf-8").splitlines()) == 2
+
+
 def test_appending_to_a_parquet_file_is_refused(tmp_path: Path, site_url: str) -> None:
     page = f"urls={site_url}/articles/seed/sputnik-africa-shoigu.html"
     single = tmp_path / "articles.parquet"

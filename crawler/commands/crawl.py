@@ -108,11 +108,33 @@ def unhealthy_sources(accounting: SourceAccounting | None) -> str:
     return ", ".join(f"{source} ({', '.join(rules)})" for source, rules in sorted(found.items()))
 
 
+NOT_APPENDABLE = {
+    "parquet": (
+        "Parquet cannot be appended to; use -O to replace it, or the dataset (OUTPUT_DIR) to add"
+        " rows run after run"
+    ),
+    "json": (
+        "a JSON array cannot be appended to (the file would hold two); use -O to replace it, or"
+        " a JSON Lines file (.jsonl) to add rows run after run"
+    ),
+    "csv": (
+        "appending to CSV repeats its header line in the middle; use -O to replace it, or a"
+        " JSON Lines file (.jsonl) to add rows run after run"
+    ),
+    "xml": (
+        "an XML document cannot be appended to (the file would hold two); use -O to replace it,"
+        " or a JSON Lines file (.jsonl) to add rows run after run"
+    ),
+}
+"""Export formats a second run's ``-o`` (append) would make unreadable, and what to do."""
+
+
 def feed_problem(settings: BaseSettings) -> str | None:
     """Why a feed export of the command line cannot be written as asked: ``-o`` (append) on a
-    Parquet file that exists would put a second Parquet file after the first one's bytes, and
-    readers would see only one of them; a local file that cannot be opened for writing (a
-    folder, a place where no file can be made) would fail at every item, with a traceback."""
+    file that exists in a format that cannot be appended to (:data:`NOT_APPENDABLE`: a second
+    Parquet file after the first one's bytes, of which readers see one; a JSON array after a
+    JSON array); a local file that cannot be opened for writing (a folder, a place where no
+    file can be made) would fail at every item, with a traceback."""
     for uri, options in settings.getdict("FEEDS").items():
         path = str(uri)
         flag = "-O" if options.get("overwrite") else "-o"
@@ -121,12 +143,10 @@ def feed_problem(settings: BaseSettings) -> str | None:
             continue
         if local.is_dir():
             return f"{flag} {path} is a folder; name a file"
-        appended = options.get("format") == "parquet" and flag == "-o" and local.is_file()
+        unappendable = NOT_APPENDABLE.get(str(options.get("format")))
+        appended = unappendable is not None and flag == "-o" and local.is_file()
         if appended and local.stat().st_size > 0:
-            return (
-                f"-o {path}: the file exists, and Parquet cannot be appended to; use -O to "
-                "replace it, or the dataset (OUTPUT_DIR) to add rows run after run"
-            )
+            return f"-o {path}: the file exists, and {unappendable}"
         problem = unwritable_file(local)
         if problem is not None:
             return f"{flag} {path}: cannot write it ({problem})"

@@ -3,7 +3,10 @@ where Scrapy takes every command class it finds for a command of its own."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+import os
+import sys
+from typing import TYPE_CHECKING, Any
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
@@ -12,6 +15,7 @@ from crawler.commands import NO_ARGUMENTS_HINT, one_line_errors, stop
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable
 
 
 class ProjectCommand(ScrapyCommand):
@@ -21,6 +25,16 @@ class ProjectCommand(ScrapyCommand):
     dataset take none). A command's own checks follow ``super().process_options``."""
 
     takes_arguments = False
+    closed_output_ends_quietly = True
+    """A reader of the standard output that stops reading (``scrapy summary | head -1``) ends
+    the command quietly, its exit status as it was (a traceback, exit 1, before); not for the
+    crawl, whose status is set after it prints."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        run = cls.__dict__.get("run")
+        if run is not None and cls.closed_output_ends_quietly:
+            cls.run = _quiet_when_output_closes(run)  # type: ignore[method-assign]
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -33,3 +47,16 @@ class ProjectCommand(ScrapyCommand):
             stop(str(exc))
         if args and not self.takes_arguments:
             stop(f"unexpected arguments: {' '.join(args)} {NO_ARGUMENTS_HINT}")
+
+
+def _quiet_when_output_closes(run: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(run)
+    def guarded(self: ProjectCommand, args: list[str], opts: argparse.Namespace) -> None:
+        try:
+            run(self, args, opts)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # what is left to flush goes nowhere, and Python's exit does not fail on it
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+    return guarded

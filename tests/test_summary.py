@@ -115,6 +115,21 @@ def test_command_prints_dataset_and_last_crawl(tmp_path: Path) -> None:
     assert "fetch errors    http_error/404 2" in out
 
 
+def test_a_reader_that_stops_reading_ends_the_command_quietly(tmp_path: Path) -> None:
+    # `scrapy summary | head -1`: a BrokenPipeError traceback, exit 1
+    _dataset(tmp_path)
+    command = [sys.executable, "-m", "scrapy", "summary", "-s", f"OUTPUT_DIR={tmp_path}"]
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the reader is gone before the command writes
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0
+    assert "Traceback" not in stderr
+    assert "BrokenPipe" not in stderr
+
+
 def test_flagged_copies_are_counted_not_missing(tmp_path: Path) -> None:
     rows = [
         _row(1, source="a.test", language="en", published=None),

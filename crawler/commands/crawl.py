@@ -178,6 +178,7 @@ class ErrorCount(logging.Handler):
 
 class Command(ProjectCommand, ScrapyCrawlCommand):
     takes_arguments = True  # the spider's name
+    closed_output_ends_quietly = False  # its exit status is set after it prints
 
     checked: BaseSettings
     """The settings as the add-ons leave them, all of them found usable (by

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from dataset.compaction import finish_interrupted
@@ -100,6 +101,11 @@ def remove_stale_tmp_files(tmp: Path) -> list[Path]:
             path.unlink(missing_ok=True)
         removed.append(path)
     return removed
+
+
+COMMIT_MARKER = ".commit"
+"""Suffix of the note a writer leaves in ``state/tmp`` while it publishes a file's archive
+and then its rows (``commit-<file>.<host>-<pid>.commit``, holding the file's name)."""
 
 
 class DatasetWriter:
@@ -185,10 +191,51 @@ class DatasetWriter:
             if self.html is not None:
                 self.html_tmp = staging_dir(root, self.state_dir, HTML)
                 folders.append(self.html_tmp)
+        self._remove_orphan_archives()
         for folder in dict.fromkeys(folders):
             for path in remove_stale_tmp_files(folder):
                 logger.warning("Removed the unfinished file of a crashed crawl: %s", path)
         finish_interrupted(self.location, self.state_dir)
+
+    def _marker(self) -> Path:
+        assert self._name is not None
+        return self.state_dir / TMP / f"commit-{Path(self._name).name}.{owner_tag()}{COMMIT_MARKER}"
+
+    def _remove_orphan_archives(self) -> None:
+        """A writer of this machine that died between publishing a file's archive and its rows
+        left the archive file alone: the next crawl fetches those articles again and archives
+        their pages a second time (the same ids twice in ``html/``). Its note says which file:
+        the archive file is removed when the data file is not there."""
+        tmp = self.state_dir / TMP
+        for marker in sorted(tmp.glob(f"commit-*{COMMIT_MARKER}")):
+            if not abandoned(marker.name.removesuffix(COMMIT_MARKER).rsplit(".", 1)[-1]):
+                continue
+            try:
+                name = marker.read_text(encoding="utf-8").strip()
+            except OSError:
+                name = ""
+            if name and self.html is not None and not self._exists(self.articles / name):
+                archive = self.html / name
+                if self._exists(archive):
+                    self._delete(archive)
+                    logger.warning(
+                        "Removed the archive file of a crawl that died before committing its"
+                        " rows: %s",
+                        archive,
+                    )
+            marker.unlink(missing_ok=True)
+
+    def _exists(self, path: PurePath) -> bool:
+        if self.remote:
+            info = self.location.filesystem.get_file_info(str(path))
+            return bool(info.type == pafs.FileType.File)
+        return Path(path).is_file()
+
+    def _delete(self, path: PurePath) -> None:
+        if self.remote:
+            self.location.filesystem.delete_file(str(path))
+        else:
+            Path(path).unlink(missing_ok=True)
 
     @property
     def open_rows(self) -> int:
@@ -340,6 +387,11 @@ class DatasetWriter:
             return None
         assert self._tmp_path is not None
         assert self._name is not None
+        # with the archive, a note of the file while its two parts are published: a crawl that
+        # dies between the two leaves the archive's part, which the next one removes
+        marker = self._marker() if self._html_writer is not None else None
+        if marker is not None:
+            marker.write_text(self._name, encoding="utf-8")
         if self.remote:
             self._close_in_store()
         else:
@@ -354,6 +406,8 @@ class DatasetWriter:
                 _publish(Path(self._html_tmp_path), Path(self.html) / self._name)
                 self._html_tmp_path = None
             _publish(Path(self._tmp_path), Path(self.articles) / self._name)
+        if marker is not None:
+            marker.unlink(missing_ok=True)
         self.opened_at = None
         committed = CommittedFile(name=self._name, rows=self._rows, keys=self._keys)
         self._tmp_path = None

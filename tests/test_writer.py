@@ -435,3 +435,50 @@ def test_a_row_without_text_is_never_written(tmp_path: Path, text: str) -> None:
         writer.write(to_table(rows))
     assert writer.commit() is None
     assert committed_files(tmp_path) == []
+
+
+def test_a_crawl_that_died_between_the_archive_and_the_rows_leaves_no_archive_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # the archive file was published, the data file not: the next crawl fetched those
+    # articles again and archived their pages a second time (the same ids twice in html/)
+    real_publish = writer_module._publish
+
+    def die_at_the_rows(tmp: Path, final: Path) -> None:
+        if final.relative_to(tmp_path).parts[0] == "articles":
+            raise KeyboardInterrupt  # the process dies here
+        real_publish(tmp, final)
+
+    monkeypatch.setattr(writer_module, "_publish", die_at_the_rows)
+    writer = make_writer(tmp_path, archive=True)
+    rows = [article_row(n) for n in range(3)]
+    writer.write(to_table(rows), html_table(rows))
+    with pytest.raises(KeyboardInterrupt):
+        writer.commit()
+    [archive] = data_files(tmp_path / "html")
+    assert data_files(tmp_path / "articles") == []
+    [marker] = (tmp_path / "state" / "tmp").glob("commit-*.commit")
+    # its process is gone
+    marker.rename(marker.with_name(marker.name.replace(f"-{os.getpid()}.", "-999999999.")))
+    monkeypatch.setattr(writer_module, "_publish", real_publish)
+    with caplog.at_level("WARNING", logger="dataset.writer"):
+        make_writer(tmp_path, archive=True).open()
+    assert not archive.exists()
+    assert list((tmp_path / "state" / "tmp").glob("commit-*")) == []
+    assert any("died before committing its rows" in r.getMessage() for r in caplog.records)
+
+
+def test_a_commit_leaves_no_note_and_a_live_writers_note_is_left_alone(tmp_path: Path) -> None:
+    writer = make_writer(tmp_path, archive=True)
+    rows = [article_row(n) for n in range(2)]
+    writer.write(to_table(rows), html_table(rows))
+    assert writer.commit() is not None
+    assert list((tmp_path / "state" / "tmp").glob("commit-*")) == []
+    # a note of a running writer (this process): its archive file is not touched
+    note = tmp_path / "state" / "tmp" / f"commit-x.parquet.{owner_tag()}.commit"
+    [name] = [f.relative_to(tmp_path / "html").as_posix() for f in data_files(tmp_path / "html")]
+    (tmp_path / "articles" / name).unlink()
+    note.write_text(name, encoding="utf-8")
+    make_writer(tmp_path, archive=True).open()
+    assert (tmp_path / "html" / name).exists()
+    assert note.exists()

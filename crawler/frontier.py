@@ -513,12 +513,20 @@ class SharedScheduler(Scheduler):
             return
         self.declared_dead = True
         self._inc("news/frontier/declared_dead")
-        logger.error(
-            "The other workers took this one for dead (no heartbeat for %g s: the process was "
-            "paused, starved or its machine suspended) and put its requests back into the "
-            "queue: stopping without committing the articles it holds (the others store them)",
-            self.registry.timeout,
-        )
+        if self.registry.state_lost.is_set():
+            logger.error(
+                "Redis no longer holds this run (restarted without its data, or emptied): "
+                "stopping without committing the articles it holds (the next run fetches them "
+                "again, and records what was committed)"
+            )
+        else:
+            logger.error(
+                "The other workers took this one for dead (no heartbeat for %g s: the process "
+                "was paused, starved or its machine suspended) and put its requests back into "
+                "the queue: stopping without committing the articles it holds (the others "
+                "store them)",
+                self.registry.timeout,
+            )
         if not self.failed:
             self.failed = True
             self._close_spider(DECLARED_DEAD)
@@ -539,6 +547,8 @@ class SharedScheduler(Scheduler):
             except redis.RedisError as exc:
                 self._redis_failed(exc)
         if self.declared_dead:
+            if self.registry.state_lost.is_set():
+                return "Redis no longer holds this run (the next run fetches these articles)"
             return (
                 "the other workers took this one for dead and put its requests back into the "
                 "queue (they store these articles)"

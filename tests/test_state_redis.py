@@ -488,3 +488,21 @@ def test_site_boilerplate_in_redis_stays_bounded(client: Redis, shared_redis: Re
     assert len(learner.sites["site.example"].counts) <= 100
     assert learner.is_boilerplate("site.example", furniture)  # the frequent line stays
     assert learner.sites["site.example"].pages == 30
+
+
+def test_a_worker_tells_a_lost_run_from_being_taken_for_dead(
+    client: Redis, shared_redis: RedisTarget
+) -> None:
+    # Redis restarted without its data: every worker said the others took it for dead ("the
+    # process was paused"), with no other worker there
+    taken = registry(client, shared_redis.prefix)
+    client.srem(f"{shared_redis.prefix}:workers", taken.worker_id)  # the others took it over
+    assert not taken.beat()
+    assert taken.declared_dead.is_set()
+    assert not taken.state_lost.is_set()
+    lost = registry(client, f"{shared_redis.prefix}x")
+    for key in client.scan_iter(f"{shared_redis.prefix}x:*"):
+        client.delete(key)  # emptied
+    assert not lost.beat()
+    assert lost.declared_dead.is_set()
+    assert lost.state_lost.is_set()

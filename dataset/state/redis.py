@@ -110,8 +110,10 @@ return live
 """
 # KEYS[1]: the workers set; KEYS[2]: this worker's heartbeat key; ARGV: the worker, the
 # heartbeat lifetime in ms. Refreshes the heartbeat of a worker still registered; one the others
-# removed (took for dead, and took its work over) is left dead. Returns 1, or 0 when removed.
+# removed (took for dead, and took its work over) is left dead. Returns 1, or 0 when removed;
+# -1 when the run's id (KEYS[3]) is gone: Redis lost the run (restarted without its data).
 _BEAT = """
+if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
 return 1
@@ -155,6 +157,9 @@ class WorkerRegistry:
         self._join = client.register_script(_JOIN)
         self._beat_script = client.register_script(_BEAT)
         self.joined = False
+        self.state_lost = threading.Event()
+        """Set when Redis no longer holds the run this worker joined (restarted without its
+        data, or emptied): its work is gone rather than taken over."""
         self.declared_dead = threading.Event()
         """Set once this worker learns (from either thread) that the others took it for dead;
         never unset. The shared scheduler looks at it when idle."""
@@ -200,12 +205,14 @@ class WorkerRegistry:
         if not self.joined:
             return True  # no heartbeat yet: nothing to refresh
         alive = self._beat_script(
-            keys=[self.workers_key, self.heartbeat_key(self.worker_id)],
+            keys=[self.workers_key, self.heartbeat_key(self.worker_id), self.run_key],
             args=[self.worker_id, int(self.timeout * 1000)],
         )
-        if not alive:
+        if alive == -1:
+            self.state_lost.set()
+        if alive != 1:
             self.mark_declared_dead()
-        return bool(alive)
+        return alive == 1
 
     def mark_declared_dead(self) -> None:
         """Record that the others took this worker for dead: it beats no more."""

@@ -98,6 +98,9 @@ SPIDER_MIDDLEWARES = {"crawler.incremental.IncrementalMiddleware": 950}
 # sources' health judged, then (its spider_closed handler runs later: connected later) the
 # crawl's stats and finish reason, health figures included, to STATE_DIR/crawls/.
 EXTENSIONS = {
+    # Scrapy's feed exports (-o/-O), an export that cannot be written one error line.
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "crawler.exports.FeedExporter": 0,
     # The memory the crawl process frees, given back to the system now and then.
     "crawler.memory.MemoryTrim": 470,
     "crawler.progress.CrawlProgress": 480,

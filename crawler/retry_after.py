@@ -8,8 +8,9 @@ AutoThrottle reads only latencies. Here, before the retry middleware sees the an
   (every request to the site waits, not only the one retried; AutoThrottle brings the delay
   down again as the site answers);
 * a longer wait (``Retry-After: 86400``) means not in this run: the request is not retried
-  (it fails as ``http_429``/``http_503``, one line), and the site's slot waits
-  ``RETRY_AFTER_MAX`` between its requests for the rest of the run.
+  (it fails as ``http_429``/``http_503``, one line), and the site's other requests of the run
+  are not sent before that time either: each fails at once as ``retry_after`` (one line each),
+  where spacing them by a long delay would hold a scheduled crawl for hours.
 
 Counted as ``news/fetch/retry_after/waited`` and ``news/fetch/retry_after/given_up``.
 """
@@ -17,11 +18,12 @@ Counted as ``news/fetch/retry_after/waited`` and ``news/fetch/retry_after/given_
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Self
 
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from pipelines.setting import flag, seconds
 
@@ -42,7 +44,7 @@ RETRY_AFTER_MAX = seconds(
     "RETRY_AFTER_MAX",
     60,
     "the longest `Retry-After` waited for within a run; a site asking for longer is not "
-    "retried in this run, and waits this long between its requests",
+    "asked again in this run",
     minimum=1,
 )
 SETTINGS = (RETRY_AFTER_ENABLED, RETRY_AFTER_MAX)
@@ -72,6 +74,14 @@ class RetryAfterMiddleware:
     def __init__(self, crawler: Crawler, *, longest: float) -> None:
         self.crawler = crawler
         self.longest = longest
+        self.resting: dict[str, float] = {}
+        """Download slots (sites) not to be asked before a monotonic time."""
+
+    def process_request(self, request: Request) -> None:
+        until = self.resting.get(self._slot_key(request))
+        left = (until or 0.0) - time.monotonic()
+        if left > 0:
+            raise IgnoreRequest(f"Retry-After: the site asked to be left alone for {left:.0f} s")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -89,10 +99,11 @@ class RetryAfterMiddleware:
         assert stats is not None
         if wait > self.longest:
             request.meta["dont_retry"] = True
+            self.resting[self._slot_key(request)] = time.monotonic() + wait
             stats.inc_value("news/fetch/retry_after/given_up")
             logger.info(
-                "%s asks to come back in %.0f s (over RETRY_AFTER_MAX, %g s): not retried in"
-                " this run: %s",
+                "%s asks to come back in %.0f s (over RETRY_AFTER_MAX, %g s): not asked again"
+                " in this run: %s",
                 response.status,
                 wait,
                 self.longest,
@@ -100,16 +111,21 @@ class RetryAfterMiddleware:
             )
         else:
             stats.inc_value("news/fetch/retry_after/waited")
-        self._slow_down(request, min(wait, self.longest))
+            self._slow_down(request, wait)
         return response
+
+    def _slot_key(self, request: Request) -> str:
+        engine = self.crawler.engine
+        if engine is None:
+            return ""
+        return str(engine.downloader.get_slot_key(request))
 
     def _slow_down(self, request: Request, delay: float) -> None:
         """Make the site's download slot wait ``delay`` seconds between its requests."""
         engine = self.crawler.engine
         if engine is None:
             return
-        downloader = engine.downloader
-        slot = downloader.slots.get(downloader.get_slot_key(request))
+        slot = engine.downloader.slots.get(self._slot_key(request))
         if slot is None:
             return
         # a delay with jitter j is from (1 - j) to (1 + j) times the slot's: at least `delay`

@@ -68,12 +68,18 @@ def test_a_page_answered_429_with_retry_after_is_asked_again_after_the_wait(
     assert len(dataset_rows(tmp_path)) == 1
 
 
-def test_a_wait_longer_than_the_run_allows_is_not_retried(tmp_path: Path) -> None:
+def test_a_site_asking_for_longer_than_the_run_allows_is_left_alone(tmp_path: Path) -> None:
     answers: list[float] = []
+    pages = load_site().pages
     with serve() as server:
-        server.routes["/a/1.html"] = _busy_then_ok(load_site().pages[0].body(), "86400", answers)
-        result = run_crawl(tmp_path, "-a", f"urls={server.url('/a/1.html')}")
+        server.routes["/a/1.html"] = _busy_then_ok(pages[0].body(), "86400", answers)
+        server.routes["/a/2.html"] = Route(200, {"Content-Type": "text/html"}, pages[1].body())
+        urls = f"urls={server.url('/a/1.html')},{server.url('/a/2.html')}"
+        result = run_crawl(tmp_path, "-a", urls, settings=("CONCURRENT_REQUESTS=1",))
+        assert "/a/2.html" not in server.requested  # the site's other page: not asked either
     assert len(answers) == 1  # asked once, not retried
     assert result.stats["news/fetch/retry_after/given_up"] == 1
     assert result.stats["news/fetch/http_error/429"] == 1
-    assert result.returncode == 1  # its only page failed
+    assert result.stats["news/fetch/error/retry_after"] == 1
+    assert result.log.count("Fetch failed (retry_after:") == 1
+    assert result.returncode == 1  # every page failed

@@ -112,6 +112,7 @@ _IGNORE_REASONS = (
     ("max redirections reached", "too_many_redirects"),
     ("during decompression", "too_large_decompressed"),
     ("Forbidden by robots.txt", "robots_forbidden"),
+    ("Retry-After:", "retry_after"),
 )
 _REASON_TEXTS = {
     "too_large": "larger than DOWNLOAD_MAXSIZE",

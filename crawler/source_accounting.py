@@ -220,11 +220,15 @@ class SourceAccounting:
         return len(self._discovered)
 
     def source_of(self, request: Request) -> str:
-        """The source a request counts for: its configured source's name, else the source
-        its site's other requests named, else its site."""
+        """The source a request counts for: its configured source's name; a request of the
+        spider's that names none (an argument's URL, ``-a urls=``) counts for its site, even
+        where a configured source names the site too; a request not of the spider's (a
+        robots.txt) counts for the source its site's other requests named, else its site."""
         where = urlsplit(request.url).netloc
-        name = request.cb_kwargs.get("source")
-        if name:
+        if "source" in request.cb_kwargs:  # the spider's requests say, even when None
+            name = request.cb_kwargs["source"]
+            if not name:
+                return site_host(request.url) or ""
             self._site_sources.setdefault(where, str(name))
             return str(name)
         return self._site_sources.get(where) or site_host(request.url) or ""

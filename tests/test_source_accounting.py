@@ -196,3 +196,17 @@ def test_a_page_listed_twice_and_skipped_twice_counts_once(tmp_path: Path) -> No
         accounting.article_skipped(Request(url, meta={ARTICLE_META: True}), reason)
     (run,) = accounting.sources.values()
     assert (run.discovered, run.skipped_known, run.skipped_rejected) == (2, 1, 1)
+
+
+def test_an_argument_url_counts_for_its_site_not_for_a_source_of_that_site(
+    tmp_path: Path,
+) -> None:
+    # `-a urls=` on a configured source's host counted for that source: its failures made the
+    # source "unhealthy (blocked)", exit 4, though all its own articles were stored
+    accounting = SourceAccounting(get_crawler(), location_of(tmp_path))
+    listed = Request("https://a.test/g/1", cb_kwargs={"source": "gamma"})
+    given = Request("https://a.test/x/9", cb_kwargs={"source": None})
+    robots = Request("https://a.test/robots.txt")  # not the spider's: no source of its own
+    assert accounting.source_of(listed) == "gamma"
+    assert accounting.source_of(given) == "a.test"
+    assert accounting.source_of(robots) == "gamma"

@@ -13,6 +13,7 @@ the health rules read.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
@@ -27,7 +28,14 @@ from crawler.sources import duration_setting
 from crawler.url_digests import DigestSet, url_digest
 from dataset.health import Finding, HealthRules, judge_run
 from dataset.layout import owner_tag
-from dataset.run_history import RunInfo, SourceRun, per_run, read_recent_runs, write_runs
+from dataset.run_history import (
+    RunInfo,
+    SourceRun,
+    per_run,
+    read_recent_runs,
+    run_file_count,
+    write_runs,
+)
 from pipelines.locations import OUTPUT_DIR, dataset_location
 from pipelines.setting import flag, integer, number
 from pipelines.signals import article_skipped, articles_committed, fetch_failed, listing_read
@@ -159,6 +167,8 @@ def health_rules(settings: BaseSettings) -> HealthRules | None:
 
 _WORKER_FILES = 4
 """History files read per source and run: room for the files of a few crawl processes."""
+HISTORY_MOST_FILES = 20_000
+"""The most run-history files read to judge a run (about a year of runs every half hour)."""
 
 
 class SourceAccounting:
@@ -351,15 +361,29 @@ class SourceAccounting:
         if self.rules is not None:
             self._judge(info.run_id, self.rules)
 
+    def _history(self, runs: int) -> list[dict[str, Any]]:
+        """The run history (:func:`per_run`) back to each of this run's sources' ``runs``
+        newest runs. A run is a file per crawl process, and other crawls (another sources
+        file) may write into the same dataset: the newest files are read, four times as many
+        again until each source has its runs, or the history is read whole
+        (:data:`HISTORY_MOST_FILES` at most)."""
+        files = runs * max(len(self.sources), 1) * _WORKER_FILES
+        while True:
+            history = per_run(read_recent_runs(self.location, files))
+            seen = Counter(row["source"] for row in history)
+            if files >= HISTORY_MOST_FILES or all(seen[name] >= runs for name in self.sources):
+                return history
+            if files >= run_file_count(self.location):  # the whole history was read
+                return history
+            files = min(files * 4, HISTORY_MOST_FILES)
+
     def _judge(self, run_id: str, rules: HealthRules) -> None:
         """Judge this run's sources against their history: one WARNING line per rule broken.
         (In Redis mode each worker judges what the run's rows hold when it stops.)"""
         stats = self.crawler.stats
         assert stats is not None
-        # the window's runs, for every source: a run is a file per crawl process
-        files = (rules.window + 1) * max(len(self.sources), 1) * _WORKER_FILES
         try:
-            history = per_run(read_recent_runs(self.location, files))
+            history = self._history(rules.window + 1)
         except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid, a ValueError
             stats.inc_value("news/source_health/read_error")
             logger.error("Cannot read the run history to judge the sources: %s", exc)

@@ -180,6 +180,11 @@ def read_runs(location: DatasetLocation) -> pa.Table:
     return _read(location, list_data_files(location, RUNS))
 
 
+def run_file_count(location: DatasetLocation) -> int:
+    """How many files the run history holds (one per crawl process)."""
+    return len(list_data_files(location, RUNS))
+
+
 def read_recent_runs(location: DatasetLocation, files: int) -> pa.Table:
     """The rows of the newest ``files`` files of the run history (one per crawl process)."""
     return _read(location, list_data_files(location, RUNS)[-files:])

@@ -4,6 +4,7 @@ history (dataset/run_history.py) says what each run did for each source."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -210,3 +211,26 @@ def test_an_argument_url_counts_for_its_site_not_for_a_source_of_that_site(
     assert accounting.source_of(listed) == "gamma"
     assert accounting.source_of(given) == "a.test"
     assert accounting.source_of(robots) == "gamma"
+
+
+def test_a_sources_runs_are_found_behind_other_crawls_runs(tmp_path: Path) -> None:
+    # the newest (window + 1) x sources x 4 files were read: crawls of another sources file
+    # into the same dataset pushed the source's own runs out, and a blocked source was not
+    # judged (exit 0; scrapy report said "unhealthy")
+    location = location_of(tmp_path)
+    for number in range(2):
+        info = dataclasses.replace(_info("w"), run_id=f"gamma-{number}")
+        write_runs(
+            location,
+            dataclasses.replace(info, started_at=T0 + timedelta(minutes=number)),
+            [SourceRun("gamma", fetched=4)],
+        )
+    for number in range(12):
+        info = dataclasses.replace(
+            _info("w"), run_id=f"zeta-{number}", started_at=T0 + timedelta(minutes=10 + number)
+        )
+        write_runs(location, info, [SourceRun("zeta", fetched=1)])
+    accounting = SourceAccounting(get_crawler(), location)
+    accounting.source("gamma")
+    history = accounting._history(2)
+    assert {row["run_id"] for row in history if row["source"] == "gamma"} == {"gamma-0", "gamma-1"}

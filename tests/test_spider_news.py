@@ -427,3 +427,41 @@ def test_two_links_redirecting_to_one_page_add_up_in_the_run_figures(tmp_path: P
     assert result.stats["news/fetch/redirect_duplicates"] == 1
     assert "Redirected to a page already asked for in this crawl" in result.log
     assert "2 articles found, 1 skipped as known, 1 fetched, 1 stored" in result.log
+
+
+TWO_EDITIONS_TOML = """
+[[source]]
+name = "lm"
+home = "https://lm.test/"
+deny = ['/en/']
+
+[[source]]
+name = "lm-en"
+home = "https://lm.test/en/"
+allow = ['/en/']
+"""
+
+TWO_EDITIONS_SITEMAP = b"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>https://lm.test/fr/2024/a.html</loc></url>
+<url><loc>https://lm.test/en/2024/b.html</loc></url>
+<url><loc>https://other.test/2024/c.html</loc></url>
+</urlset>"""
+
+
+def test_a_sitemap_two_sources_share_gives_each_its_articles(tmp_path: Path) -> None:
+    # two sources of one site (its French and English editions) share the sitemap its
+    # robots.txt names, read once a run for the first source that asks: the other source's
+    # articles were left out as "not allowed", silently, run after run
+    path = tmp_path / "sources.toml"
+    path.write_text(TWO_EDITIONS_TOML, encoding="utf-8")
+    crawler = get_crawler(NewsSpider)
+    spider = NewsSpider.from_crawler(crawler, sources=str(path))
+    crawler.spider = spider
+    response = _xml("https://lm.test/sitemap.xml", TWO_EDITIONS_SITEMAP)
+    requests = list(spider.parse_sitemap(response, source="lm"))
+    assert [(r.url, r.cb_kwargs["source"]) for r in requests] == [
+        ("https://lm.test/fr/2024/a.html", "lm"),
+        ("https://lm.test/en/2024/b.html", "lm-en"),
+    ]
+    assert crawler.stats.get_value("news/discovery/not_allowed") == 1  # other.test

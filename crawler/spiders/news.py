@@ -441,6 +441,20 @@ class NewsSpider(scrapy.Spider):
             },
         )
 
+    def _entry_source(self, url: str, source: str | None) -> str | None:
+        """The source a listed article belongs to: the listing's, when its rules allow it;
+        else another configured source whose rules allow it (two sources of one site, such as
+        its French and English editions, share the sitemaps its robots.txt names, and each
+        listing is read once a run, for the first source that asks); else the listing's, which
+        leaves it out."""
+        known = self.sources.get(source) if source else None
+        if known is None or known.allows(url):
+            return source
+        for name, other in self.sources.items():
+            if name != source and other.allows(url):
+                return name
+        return source
+
     def _wanted(self, url: str, source: str | None, listed: datetime | None) -> bool:
         """Whether a listed article is to be fetched: on its source's site, allowed by its
         patterns, and not older than the maximum age."""
@@ -524,11 +538,12 @@ class NewsSpider(scrapy.Spider):
         stats.inc_value("news/discovery/feed_entries", len(feed.entries))
         self.logger.info("Feed %s lists %d articles", response.url, len(feed.entries))
         for entry in feed.entries:
-            if self._wanted(entry.url, source, entry.published_at):
+            owner = self._entry_source(entry.url, source)
+            if self._wanted(entry.url, owner, entry.published_at):
                 yield self.article_request(
                     entry.url,
                     discovered_via="feed",
-                    source=source,
+                    source=owner,
                     listed_title=entry.title,
                     listed_published_at=entry.published_at,
                 )
@@ -576,11 +591,12 @@ class NewsSpider(scrapy.Spider):
         for entry in sitemap.entries:
             published = news_published_datetime(entry)
             modified = lastmod_datetime(entry)
-            if self._wanted(entry.url, source, published or modified):
+            owner = self._entry_source(entry.url, source)
+            if self._wanted(entry.url, owner, published or modified):
                 yield self.article_request(
                     entry.url,
                     discovered_via="sitemap",
-                    source=source,
+                    source=owner,
                     listed_title=entry.news_title,
                     listed_published_at=published,
                     listed_modified_at=modified,

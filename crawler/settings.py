@@ -98,6 +98,9 @@ SPIDER_MIDDLEWARES = {"crawler.incremental.IncrementalMiddleware": 950}
 # sources' health judged, then (its spider_closed handler runs later: connected later) the
 # crawl's stats and finish reason, health figures included, to STATE_DIR/crawls/.
 EXTENSIONS = {
+    # AutoThrottle, never below a source's own download_delay (crawler/throttle.py).
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.throttle.AutoThrottle": 0,
     # Scrapy's feed exports (-o/-O), an export that cannot be written one error line.
     "scrapy.extensions.feedexport.FeedExporter": None,
     "crawler.exports.FeedExporter": 0,

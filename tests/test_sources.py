@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +14,10 @@ import pytest
 
 from crawler.inputs import InputError
 from crawler.sources import Source, SourcesError, load_sources, parse_duration, parse_sources
+from demo.site import Response as Route
+from demo.site import load_site
+from tests.conftest import run_crawl
+from tests.hostile_site import HostileHandler, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sources.toml"
@@ -612,3 +618,43 @@ def test_errors_are_value_errors() -> None:
     assert issubclass(SourcesError, ValueError)
     with pytest.raises(ValueError, match="nothing to crawl"):
         parse('[[source]]\nname = "x"\n')
+
+
+def test_a_sources_download_delay_holds_under_autothrottle(tmp_path: Path) -> None:
+    # AutoThrottle (on by default) set the site's delay from its latency after the first
+    # answer: a source asking for 2.5 s was asked every ~1 s
+    pages = load_site().pages[:4]
+    times: list[float] = []
+    with serve() as server:
+        for number, page in enumerate(pages):
+            body = page.body()
+
+            def route(handler: HostileHandler, body: bytes = body) -> None:
+                times.append(time.monotonic())
+                handler.send(Route(200, {"Content-Type": "text/html"}, body))
+
+            server.routes[f"/news/{number}.html"] = route
+        items = "".join(
+            f"<item><title>{n}</title><link>{server.url(f'/news/{n}.html')}</link></item>"
+            for n in range(len(pages))
+        )
+        feed = f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+        server.routes["/feed.xml"] = Route(
+            200, {"Content-Type": "application/rss+xml"}, feed.encode()
+        )
+        sources = tmp_path / "sources.toml"
+        sources.write_text(
+            f'[[source]]\nname = "slow"\nfeeds = ["{server.url("/feed.xml")}"]\n'
+            "download_delay = 2.5\n",
+            encoding="utf-8",
+        )
+        result = run_crawl(
+            tmp_path / "out", "-a", f"sources={sources}",
+            settings=(
+                "AUTOTHROTTLE_ENABLED=True", "DOWNLOAD_DELAY=1", "RANDOMIZE_DOWNLOAD_DELAY=False"
+            ),
+        )  # fmt: skip
+    assert result.returncode == 0, result.log[-3000:]
+    assert len(times) == len(pages)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert min(gaps) >= 2.4, gaps

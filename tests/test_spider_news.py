@@ -465,3 +465,20 @@ def test_a_sitemap_two_sources_share_gives_each_its_articles(tmp_path: Path) -> 
         ("https://lm.test/en/2024/b.html", "lm-en"),
     ]
     assert crawler.stats.get_value("news/discovery/not_allowed") == 1  # other.test
+
+
+def test_two_sources_of_one_site_get_the_more_polite_delay(tmp_path: Path) -> None:
+    # the last source's delay and concurrency won for both
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        '[[source]]\nname = "alpha"\nhome = "https://one.test/a/"\ndownload_delay = 3.0\n'
+        'concurrency = 1\n[[source]]\nname = "beta"\nhome = "https://one.test/b/"\n'
+        "download_delay = 0.0\nconcurrency = 4\n",
+        encoding="utf-8",
+    )
+    crawler = get_crawler(NewsSpider)
+    spider = NewsSpider.from_crawler(crawler, sources=str(path))
+    downloader = SimpleNamespace(per_slot_settings={})
+    crawler.engine = SimpleNamespace(downloader=downloader)  # type: ignore[assignment]
+    spider._apply_politeness()
+    assert downloader.per_slot_settings["one.test"] == {"delay": 3.0, "concurrency": 1}

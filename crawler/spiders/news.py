@@ -369,16 +369,21 @@ class NewsSpider(scrapy.Spider):
         if not any(s.download_delay or s.concurrency for s in self.plan.sources):
             return
         engine = self.crawler.engine
+        slots: dict[str, dict[str, Any]] = {}
         for source in self.plan.sources:
-            slot: dict[str, Any] = {}
-            if source.download_delay is not None:
-                slot["delay"] = source.download_delay
-            if source.concurrency is not None:
-                slot["concurrency"] = source.concurrency
+            for domain in source.allowed_domains:
+                for host in (domain, f"www.{domain}"):
+                    slot = slots.setdefault(host, {})
+                    # two sources of one site: the more polite of the two (the last one won)
+                    if source.download_delay is not None:
+                        slot["delay"] = max(slot.get("delay", 0.0), source.download_delay)
+                    if source.concurrency is not None:
+                        slot["concurrency"] = min(
+                            slot.get("concurrency", source.concurrency), source.concurrency
+                        )
+        for host, slot in slots.items():
             if slot:
-                for domain in source.allowed_domains:
-                    for host in (domain, f"www.{domain}"):
-                        engine.downloader.per_slot_settings[host] = slot
+                engine.downloader.per_slot_settings[host] = slot
 
     # --- requests ---------------------------------------------------------------------------
 

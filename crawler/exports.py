@@ -71,7 +71,7 @@ class FeedExporter(ScrapyFeedExporter):
     async def _close_slot(self, slot: FeedSlot, spider: Spider) -> None:
         try:
             await super()._close_slot(slot, spider)
-        except OSError as exc:  # an export written at its end (Parquet) that cannot be
+        except OSError as exc:  # an export written at its end (Parquet): not written
             self._failed(slot, exc)
 
     def _failed(self, slot: FeedSlot, exc: OSError) -> None:

@@ -300,8 +300,14 @@ class PagePool:
                 return self._here_instead(exc, function, args)
             try:
                 result: Any = await self._result(future)
-            except (BrokenProcessPool, _PoolStopped) as exc:
+            except BrokenProcessPool as exc:  # pages pebble never gave a worker
                 return self._here_instead(exc, function, args)
+            except _PoolStopped as exc:
+                # a worker may be running it still, or have died of it: not run again here,
+                # where a page that kills its worker would end the crawl; the next run
+                # fetches it again
+                self._work_here(exc, "stopped")
+                raise WorkerFailed(str(exc), timed_out=False) from None
             except FutureTimeout:
                 raise WorkerFailed(
                     f"no result after {self.timeout:g} s (worker replaced)", timed_out=True

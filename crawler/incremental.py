@@ -181,6 +181,12 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
             return False
         return checked is not None and checked.reason in CHECKED and checked.at >= listed
 
+    def _checked_as_of(self, request: Request | None, now: datetime) -> datetime:
+        """When a stored page fetched again as changed counts as checked: now, or its
+        listing's date when that lies ahead (it is fetched again only for a later one)."""
+        listed = self._listed_at(request) if request is not None else None
+        return max(now, listed or now)
+
     def _unavailable(self, request: Request, exc: Exception) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("news/incremental/state_unavailable")
@@ -270,9 +276,8 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
             content_hash = adapter.get("content_hash")
             if not content_hash or not self.state.has_content(content_hash):
                 return None
-            listed = self._listed_at(response.request) if response.request else None
             urls = [response.url, *response.meta.get("redirect_urls", ())]
-            return urls, UNCHANGED, max(now, listed or now)
+            return urls, UNCHANGED, self._checked_as_of(response.request, now)
         redirects = list(response.meta.get("redirect_urls", ()))
         if not redirects or not self.recheck:
             return None
@@ -288,11 +293,12 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
             return
         if self.state is None:
             return
-        listed = self._listed_at(request)
-        now, reason = datetime.now(UTC), GONE
+        reason = GONE
         url = normalize_url(request.url, self.tracking_params)
         try:
-            self.state.remember_rejected([url], reason, max(now, listed or now))
+            self.state.remember_rejected(
+                [url], reason, self._checked_as_of(request, datetime.now(UTC))
+            )
         except self.stores.errors as exc:
             self._unavailable(request, exc)
             return

@@ -78,6 +78,8 @@ class RetryAfterMiddleware:
         """Download slots (sites) not to be asked before a monotonic time."""
 
     def process_request(self, request: Request) -> None:
+        if not self.resting:  # every request passes here: no slot key to make for none
+            return
         until = self.resting.get(self._slot_key(request))
         left = (until or 0.0) - time.monotonic()
         if left > 0:

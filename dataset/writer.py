@@ -217,7 +217,8 @@ class DatasetWriter:
             if name and self.html is not None and not self._exists(self.articles / name):
                 archive = self.html / name
                 if self._exists(archive):
-                    self._delete(archive)
+                    if not delete_quietly(self.location, str(archive)):  # logged
+                        continue  # the note stays: tried again by the next crawl
                     logger.warning(
                         "Removed the archive file of a crawl that died before committing its"
                         " rows: %s",
@@ -226,16 +227,9 @@ class DatasetWriter:
             marker.unlink(missing_ok=True)
 
     def _exists(self, path: PurePath) -> bool:
-        if self.remote:
-            info = self.location.filesystem.get_file_info(str(path))
-            return bool(info.type == pafs.FileType.File)
-        return Path(path).is_file()
-
-    def _delete(self, path: PurePath) -> None:
-        if self.remote:
-            self.location.filesystem.delete_file(str(path))
-        else:
-            Path(path).unlink(missing_ok=True)
+        """Whether the file ``path`` is there (the location's filesystem: local or a store)."""
+        info = self.location.filesystem.get_file_info(str(path))
+        return bool(info.type == pafs.FileType.File)
 
     @property
     def open_rows(self) -> int:

@@ -28,7 +28,7 @@ And two limits for hostile robots.txt files:
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, signals
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as _ScrapyRobotsTxt
@@ -98,10 +98,13 @@ class RobotsTxtMiddleware(_ScrapyRobotsTxt):
     async def _fetch_robots(self, request: Request, netloc: str) -> None:
         self._parsers[netloc] = Deferred()
         scheme = urlparse_cached(request).scheme
+        meta: dict[str, Any] = {"dont_obey_robotstxt": True, ROBOTS_META: 0}
+        if (slot := request.meta.get("download_slot")) is not None:
+            meta["download_slot"] = slot  # a source's site: fetched at the source's pace
         robots_request = Request(
             f"{scheme}://{netloc}/robots.txt",
             priority=self.DOWNLOAD_PRIORITY,
-            meta={"dont_obey_robotstxt": True, ROBOTS_META: 0},
+            meta=meta,
             callback=NO_CALLBACK,
         )
         assert self.crawler.engine is not None

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from crawler.inputs import InputError, validate_url
-from crawler.links import normalize_domain, same_site
+from crawler.links import normalize_domain, same_site, site_host
 from pipelines.setting import LONGEST_WAIT, Setting
 
 if TYPE_CHECKING:
@@ -160,6 +160,38 @@ class Source:
         if self.max_age is None or published_at is None:
             return True
         return now - published_at <= self.max_age
+
+
+def site_slots(sources: Iterable[Source]) -> dict[str, dict[str, Any]]:
+    """Download slot settings (``delay``, ``concurrency``) of the sources that set them, by
+    allowed domain: the slot every host of the domain (``www.`` and other subdomains) is
+    fetched through (:func:`slot_of`). Two sources of one domain get the more polite delay and
+    concurrency of the two."""
+    slots: dict[str, dict[str, Any]] = {}
+    for source in sources:
+        if source.download_delay is None and source.concurrency is None:
+            continue
+        for domain in source.allowed_domains:
+            slot = slots.setdefault(domain, {})
+            if source.download_delay is not None:
+                slot["delay"] = max(slot.get("delay", 0.0), source.download_delay)
+            if source.concurrency is not None:
+                slot["concurrency"] = min(
+                    slot.get("concurrency", source.concurrency), source.concurrency
+                )
+    return slots
+
+
+def slot_of(url: str, slots: Mapping[str, object]) -> str | None:
+    """The domain of ``slots`` whose slot ``url`` is fetched through: its host's, or that of
+    the nearest domain its host is a subdomain of (``amp.example.com`` under ``example.com``,
+    unless ``amp.example.com`` has a slot of its own); ``None`` when none is."""
+    host = site_host(url)
+    while host:
+        if host in slots:
+            return host
+        _, _, host = host.partition(".")
+    return None
 
 
 def _hosts(urls: Iterable[str]) -> list[str]:

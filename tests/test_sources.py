@@ -9,11 +9,20 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from crawler.inputs import InputError
-from crawler.sources import Source, SourcesError, load_sources, parse_duration, parse_sources
+from crawler.sources import (
+    Source,
+    SourcesError,
+    load_sources,
+    parse_duration,
+    parse_sources,
+    site_slots,
+    slot_of,
+)
 from demo.site import Response as Route
 from demo.site import load_site
 from tests.conftest import run_crawl
@@ -658,3 +667,85 @@ def test_a_sources_download_delay_holds_under_autothrottle(tmp_path: Path) -> No
     assert len(times) == len(pages)
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert min(gaps) >= 2.4, gaps
+
+
+def test_a_sources_delay_holds_for_every_host_of_its_site(tmp_path: Path) -> None:
+    # download slots are per host: a source's www. and other subdomains (amp., edition.) were
+    # fetched at the crawl's default pace, beside the source's own host at its delay
+    pages = load_site().pages[:3]
+    times: list[tuple[float, str]] = []
+    with serve() as server:
+        port = urlsplit(server.url("/")).port
+        hosts = ["amp.news.test", "www.news.test", "news.test"]
+        links = []
+        for number, page in enumerate(pages):
+            body = page.body()
+
+            def route(handler: HostileHandler, body: bytes = body) -> None:
+                times.append((time.monotonic(), handler.headers.get("Host", "")))
+                handler.send(Route(200, {"Content-Type": "text/html"}, body))
+
+            server.routes[f"/news/{number}.html"] = route
+            links.append(f"http://{hosts[number % 3]}:{port}/news/{number}.html")
+        items = "".join(
+            f"<item><title>{n}</title><link>{u}</link></item>" for n, u in enumerate(links)
+        )
+        feed = f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+
+        def feed_route(handler: HostileHandler) -> None:
+            times.append((time.monotonic(), handler.headers.get("Host", "")))
+            handler.send(Route(200, {"Content-Type": "application/rss+xml"}, feed.encode()))
+
+        server.routes["/feed.xml"] = feed_route
+        sources = tmp_path / "sources.toml"
+        sources.write_text(
+            f'[[source]]\nname = "slow"\nfeeds = ["http://news.test:{port}/feed.xml"]\n'
+            "download_delay = 1.2\n",
+            encoding="utf-8",
+        )
+        result = run_crawl(
+            tmp_path / "out", "-a", f"sources={sources}",
+            settings=(
+                "DNS_RESOLVER=tests.local_names.LocalNamesResolver",
+                "AUTOTHROTTLE_ENABLED=True", "DOWNLOAD_DELAY=0", "RANDOMIZE_DOWNLOAD_DELAY=False",
+            ),
+        )  # fmt: skip
+    assert result.returncode == 0, result.log[-3000:]
+    assert {host.split(":")[0] for _, host in times} == set(hosts), times
+    moments = sorted(moment for moment, _ in times)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(moments)]
+    assert len(gaps) == len(pages), times
+    assert min(gaps) >= 1.1, (gaps, times)
+
+
+def test_site_slots_are_per_domain_and_the_more_polite() -> None:
+    sources = [
+        Source(name="a", home="https://www.one.test/", download_delay=2.0),
+        Source(name="b", home="https://one.test/b/", download_delay=1.0, concurrency=2),
+        Source(name="c", home="https://news.two.test/", concurrency=3),
+        Source(name="d", home="https://three.test/"),
+    ]
+    assert site_slots(sources) == {
+        "one.test": {"delay": 2.0, "concurrency": 2},
+        "news.two.test": {"concurrency": 3},
+    }
+
+
+@pytest.mark.parametrize(
+    ("url", "slot"),
+    [
+        ("https://one.test/a", "one.test"),
+        ("https://WWW.One.Test./a", "one.test"),
+        ("https://amp.one.test/a", "one.test"),
+        ("https://a.b.one.test:8080/a", "one.test"),
+        ("https://edition.news.one.test/a", "news.one.test"),
+        ("https://news.one.test/a", "news.one.test"),
+        ("https://bone.test/a", None),
+        ("https://test/a", None),
+        ("not a url", None),
+        ("http://[::1/", None),
+    ],
+)
+def test_slot_of_is_the_nearest_domain_with_a_slot(url: str, slot: str | None) -> None:
+    slots = {"one.test": {}, "news.one.test": {}}
+    assert slot_of(url, slots) == slot

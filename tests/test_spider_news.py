@@ -372,7 +372,13 @@ def test_sources_start_with_their_feeds_home_and_robots(tmp_path: Path) -> None:
     }
     # the source's politeness applies to its hosts' download slots
     slots = spider.crawler.engine.downloader.per_slot_settings
-    assert slots["planet.test"] == {"delay": 3.0, "concurrency": 1}
+    assert slots == {"planet.test": {"delay": 3.0, "concurrency": 1}}
+    # every request to a host of the site goes through the site's one slot
+    assert {r.meta["download_slot"] for r in requests} == {"planet.test"}
+    article = spider.article_request("https://amp.planet.test/a", discovered_via="feed")
+    assert article.meta["download_slot"] == "planet.test"
+    elsewhere = spider.article_request("https://other.test/a", discovered_via="feed")
+    assert "download_slot" not in elsewhere.meta
 
 
 def test_a_bad_sources_file_is_a_usage_error(tmp_path: Path) -> None:

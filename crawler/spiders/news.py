@@ -66,7 +66,14 @@ from crawler.sitemaps import (
     sitemap_body,
     sitemaps_from_robots,
 )
-from crawler.sources import Source, SourcesError, load_sources, parse_duration
+from crawler.sources import (
+    Source,
+    SourcesError,
+    load_sources,
+    parse_duration,
+    site_slots,
+    slot_of,
+)
 from extraction.dates import to_utc
 from extraction.urls import url_problem
 from pipelines.setting import Setting, SettingError, flag
@@ -246,6 +253,8 @@ class NewsSpider(scrapy.Spider):
         self.sources = {source.name: source for source in self.plan.sources}
         self.named_sources = frozenset(source.name for source in self.plan.sources if source.named)
         """Names of the sources of ``-a sources=``: the ``source_name`` of their pages."""
+        self.site_slots = site_slots(self.plan.sources)
+        """Download slot settings of the sources that set a delay or concurrency, by domain."""
         self.max_age: timedelta | None = None
         self.sitemap_max_size = SITEMAP_MAX_SIZE
         """Largest sitemap read (``download_maxsize`` of sitemap requests); 0: no limit."""
@@ -360,30 +369,26 @@ class NewsSpider(scrapy.Spider):
                 )
 
     def _apply_politeness(self) -> None:
-        """Per-source delay and concurrency, as download slot settings of the source's hosts.
+        """Per-source delay and concurrency, as download slot settings of the source's sites.
 
         Scrapy reads ``DOWNLOAD_SLOTS`` into the downloader's ``per_slot_settings`` when the
         crawl starts, before the spider knows its sources file; the sources' entries are added
-        there, before the first request, for the slots (hosts) they name.
+        there, before the first request, one slot per allowed domain, and the spider's requests
+        to any host of the domain (``www.``, ``amp.``, ``edition.`` ...) name that slot
+        (``download_slot``): Scrapy's slots are per host, so a subdomain was fetched at the
+        crawl's default pace, and ``www.`` beside the bare domain at twice the source's.
         """
-        if not any(s.download_delay or s.concurrency for s in self.plan.sources):
+        if not self.site_slots:
             return
         engine = self.crawler.engine
-        slots: dict[str, dict[str, Any]] = {}
-        for source in self.plan.sources:
-            for domain in source.allowed_domains:
-                for host in (domain, f"www.{domain}"):
-                    slot = slots.setdefault(host, {})
-                    # two sources of one site: the more polite of the two (the last one won)
-                    if source.download_delay is not None:
-                        slot["delay"] = max(slot.get("delay", 0.0), source.download_delay)
-                    if source.concurrency is not None:
-                        slot["concurrency"] = min(
-                            slot.get("concurrency", source.concurrency), source.concurrency
-                        )
-        for host, slot in slots.items():
-            if slot:
-                engine.downloader.per_slot_settings[host] = slot
+        for domain, slot in self.site_slots.items():
+            engine.downloader.per_slot_settings[domain] = slot
+
+    def _slot_meta(self, url: str, meta: dict[str, Any]) -> dict[str, Any]:
+        """``meta`` with the ``download_slot`` of the source's site ``url`` is on, if any."""
+        if self.site_slots and (slot := slot_of(url, self.site_slots)) is not None:
+            meta["download_slot"] = slot
+        return meta
 
     # --- requests ---------------------------------------------------------------------------
 
@@ -414,7 +419,7 @@ class NewsSpider(scrapy.Spider):
             errback=self.on_error,
             dont_filter=start and self.refetch_start_listings,
             cb_kwargs=cb_kwargs,
-            meta=meta,
+            meta=self._slot_meta(url, meta),
         )
 
     def article_request(
@@ -436,7 +441,7 @@ class NewsSpider(scrapy.Spider):
             url,
             callback=self.parse_article,
             errback=self.on_error,
-            meta={ARTICLE_META: True, "dont_cache": True},
+            meta=self._slot_meta(url, {ARTICLE_META: True, "dont_cache": True}),
             cb_kwargs={
                 "discovered_via": discovered_via,
                 "source": source,

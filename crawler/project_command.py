@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.commands import NO_ARGUMENTS_HINT, one_line_errors, stop
+from crawler.commands import EXIT_INTERRUPTED, NO_ARGUMENTS_HINT, one_line_errors, stop
 
 if TYPE_CHECKING:
     import argparse
@@ -30,15 +31,31 @@ class ProjectCommand(ScrapyCommand):
     the command quietly, its exit status as it was (a traceback, exit 1, before); not for the
     crawl, whose status is set after it prints."""
 
+    stops_in_one_line = True
+    """``SIGTERM`` and Ctrl-C end the command with one line and the status a shell gives them
+    (143, 130), after its own clean-up (a compaction completes or undoes the partition it was
+    at, frees its locks): ``SIGTERM`` ended it at once, with no line and no clean-up, and
+    Ctrl-C with a traceback. Not for the crawl, which stops gracefully on its own."""
+    stopped_note = ""
+    """What the line of a stop adds (what was left as it was), from ``; ``."""
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         run = cls.__dict__.get("run")
         if run is not None and cls.closed_output_ends_quietly:
-            cls.run = _quiet_when_output_closes(run)  # type: ignore[method-assign]
+            run = _quiet_when_output_closes(run)
+        if run is not None and cls.stops_in_one_line:
+            run = _one_line_when_stopped(run)
+        if run is not None:
+            cls.run = run  # type: ignore[method-assign]
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         one_line_errors(parser)
+
+    def command_name(self) -> str:
+        """The name Scrapy runs the command by (its module's)."""
+        return type(self).__module__.rsplit(".", 1)[-1]
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         try:
@@ -58,5 +75,34 @@ def _quiet_when_output_closes(run: Callable[..., None]) -> Callable[..., None]:
         except BrokenPipeError:
             # what is left to flush goes nowhere, and Python's exit does not fail on it
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+    return guarded
+
+
+EXIT_TERMINATED = 128 + signal.SIGTERM
+"""``SIGTERM``, as a shell reports a process it ended."""
+
+
+class Terminated(BaseException):
+    """``SIGTERM`` received: raised where the command is, so its clean-up runs (a
+    ``BaseException``, as ``KeyboardInterrupt``: no ``except Exception`` swallows it)."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _one_line_when_stopped(run: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(run)
+    def guarded(self: ProjectCommand, args: list[str], opts: argparse.Namespace) -> None:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+        try:
+            run(self, args, opts)
+        except KeyboardInterrupt:
+            stop(f"{self.command_name()} interrupted (Ctrl-C){self.stopped_note}", EXIT_INTERRUPTED)
+        except Terminated:
+            stop(f"{self.command_name()} stopped (SIGTERM){self.stopped_note}", EXIT_TERMINATED)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
     return guarded

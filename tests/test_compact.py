@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -388,3 +390,52 @@ def test_new_files_the_state_cannot_record_fail_the_compaction(
     assert command.exitcode == 1
     assert f"Compacted {folder.name} but could not record its new files" in caplog.text
     assert len(list(folder.iterdir())) == 1  # compacted all the same: the next crawl records it
+
+
+@pytest.mark.parametrize(
+    "stopping",
+    [(signal.SIGTERM, 143, "stopped (SIGTERM)"), (signal.SIGINT, 130, "interrupted (Ctrl-C)")],
+)
+def test_a_stopped_compaction_says_so_and_leaves_the_partition_as_it_was(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    stopping: tuple[int, int, str],
+) -> None:
+    # SIGTERM ended it at once: no line, no clean-up (its staged files, its locks held until
+    # they lapsed); Ctrl-C was a traceback
+    from crawler.commands import checked_settings  # noqa: PLC0415
+    from crawler.commands.compact import Command  # noqa: PLC0415
+    from dataset import compaction  # noqa: PLC0415
+
+    stop_signal, status, said = stopping
+    folder = small_dataset(tmp_path)
+    before = sorted(path.name for path in folder.iterdir())
+    rows = pq.read_table(folder).num_rows
+    checked = compaction.same_rows
+
+    def signalled(*args: Any) -> bool:  # the new files are written, not yet swapped in
+        os.kill(os.getpid(), stop_signal)
+        return checked(*args)
+
+    monkeypatch.setattr(compaction, "same_rows", signalled)
+    settings = get_project_settings()
+    settings.set("OUTPUT_DIR", str(tmp_path), priority="cmdline")
+    command = Command()
+    command.checked = checked_settings(settings)
+    options = argparse.Namespace(partition=[], target_rows=100, row_group_rows=10, dry_run=False)
+    with pytest.raises(SystemExit) as stopped:
+        command.run([], options)
+    assert stopped.value.code == status
+    assert capsys.readouterr().err == (
+        f"scrapy: error: compact {said}; the partitions compacted stay so, the one it was at"
+        " is completed or left as it was\n"
+    )
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # given back
+    assert sorted(path.name for path in folder.iterdir()) == before
+    assert not list((tmp_path / "state").glob("compact*/**/*.parquet"))  # nothing staged left
+    monkeypatch.undo()
+    done = compact(tmp_path)  # nothing held: the next one runs
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert len(list(folder.iterdir())) == 1
+    assert pq.read_table(folder).num_rows == rows

@@ -79,6 +79,9 @@ class Command(ProjectCommand):
     requires_project = True
     requires_crawler_process = False
     default_settings = {"LOG_LEVEL": "INFO"}  # noqa: RUF012 - Scrapy's own class attribute
+    stopped_note = (
+        "; the partitions compacted stay so, the one it was at is completed or left as it was"
+    )
 
     def syntax(self) -> str:
         return "[options]"

@@ -179,6 +179,7 @@ class ErrorCount(logging.Handler):
 class Command(ProjectCommand, ScrapyCrawlCommand):
     takes_arguments = True  # the spider's name
     closed_output_ends_quietly = False  # its exit status is set after it prints
+    stops_in_one_line = False  # a stop is graceful (crawler.graceful_stop)
 
     checked: BaseSettings
     """The settings as the add-ons leave them, all of them found usable (by

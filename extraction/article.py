@@ -143,7 +143,8 @@ class Article:
     )
     modified_at: datetime | None = column(
         "timestamp[us, UTC]",
-        "last modification time, when the page gives one",
+        "last modification time, when the page gives one (null when it lies outside 1990 to the"
+        " fetch; it may come before `published_at`, as many sites give it)",
         example="2023-08-15 13:39:00+00:00",
     )
     fetched_at: datetime = column(

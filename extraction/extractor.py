@@ -16,7 +16,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -66,6 +66,7 @@ from extraction.text import comparable, text_size
 from extraction.titles import clean_title
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
     from lxml.html import HtmlElement
@@ -84,9 +85,30 @@ def load_libraries() -> None:
     level = htmldate_logger.level
     import htmldate  # noqa: F401, PLC0415
     import trafilatura.metadata  # noqa: PLC0415
-    import trafilatura.utils  # noqa: F401, PLC0415
+    import trafilatura.utils  # noqa: PLC0415
 
     htmldate_logger.setLevel(level)
+    keeps = trafilatura.utils.return_printables_and_spaces
+    if not getattr(keeps, "keeps_joiners", False):
+        trafilatura.utils.return_printables_and_spaces = _keeping_joiners(keeps)  # type: ignore[assignment]
+
+
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def _keeping_joiners(keeps: Callable[[str], str]) -> Callable[[str], str]:
+    """trafilatura's filter of the characters its text keeps (those ``str.isprintable()``
+    takes, and white space), keeping the zero-width non-joiner and joiner too: without them
+    Persian words run together (``می‌خواهد`` became ``میخواهد``), Indic conjuncts change and
+    emoji sequences fall apart (a family became three people). Its text has every other
+    character it had."""
+
+    @lru_cache(maxsize=2**14)
+    def keeping(char: str) -> str:
+        return char if char in _JOINERS else keeps(char)
+
+    keeping.keeps_joiners = True  # type: ignore[attr-defined]
+    return keeping
 
 
 MIN_TEXT_CHARS = 200
@@ -325,8 +347,8 @@ def extract_article(
     headings = [heading.text_content() for heading in tree.iter("h1")]
     title = meta.title or extract_title(tree)
     site_name = meta.site_name or _site_name(extract_sitename(tree))
-    # day-first dates (05/10/2022 = 5 October) everywhere but in English
-    dayfirst = meta.language != "en"
+    # day-first dates (05/10/2022 = 5 October) everywhere but in American English
+    dayfirst = not meta.month_first
     published = parse_datetime(meta.published, dayfirst=dayfirst)
     if published is None:
         published = _searched_date(tree, url)

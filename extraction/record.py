@@ -92,9 +92,9 @@ def normalize_article(
     text: NormalizedText | None = None,
 ) -> None:
     """Normalize a record in place: text and one-line fields, URLs, timestamps (UTC; an
-    implausible publication time becomes ``None``), and set ``source``, ``word_count``,
-    ``content_hash`` and ``id``. ``text`` is the record's text normalized already (by the
-    extraction worker), if it was."""
+    implausible publication or modification time becomes ``None``), and set ``source``,
+    ``word_count``, ``content_hash`` and ``id``. ``text`` is the record's text normalized
+    already (by the extraction worker), if it was."""
     if text is None:
         text = normalized(record.get("text") or "")
     url = normalize_url(record["url"], tracking_params)
@@ -102,6 +102,9 @@ def normalize_article(
     canonical = normalize_url(canonical, tracking_params) if canonical else url
     fetched_at = to_utc(record.get("fetched_at")) or datetime.now(UTC)
     published = plausible_published(to_utc(record.get("published_at")), fetched_at)
+    # Not checked against the publication: many CMSs give a modification time before it (a
+    # draft's last save), 5 of the 28 golden pages that give both.
+    modified = plausible_published(to_utc(record.get("modified_at")), fetched_at)
     record.update(
         {
             "text": text.text,
@@ -113,7 +116,7 @@ def normalize_article(
             "published_offset": utc_offset_minutes(record.get("published_at"))
             if published is not None
             else None,
-            "modified_at": to_utc(record.get("modified_at")),
+            "modified_at": modified,
             "title": normalize_field(record.get("title")),
             "description": normalize_field(record.get("description")),
             "site_name": normalize_field(record.get("site_name")),

@@ -81,6 +81,8 @@ _META_LANGUAGE = ("og:locale", "content-language", "language", "dc.language")
 
 _SPACE = re.compile(r"\s+")
 # ISO 639-1 codes have two letters ("utf", from a mistaken content-language, is no language).
+# Countries whose English writes numeric dates month first.
+_MONTH_FIRST_REGIONS = frozenset({"US", "PH"})
 _LANGUAGE_CODE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
 
 
@@ -104,6 +106,10 @@ class PageMetadata:
     image_url: str | None = None
     canonical_url: str | None = None
     language: str | None = None
+    month_first: bool = False
+    """Numeric dates read month first (05/10/2022 = May 10): English of the United States or
+    the Philippines, or English with no country said; every other language and country
+    (``en-GB``, ``en-AU``, ``en-IN``) reads them day first."""
     is_article: bool = False
     """The page declares itself an article (JSON-LD article type or ``og:type=article``)."""
     is_listing: bool = False
@@ -352,6 +358,16 @@ def language_code(value: str | None) -> str | None:
     return match.group(1).lower() if match else None
 
 
+def reads_month_first(tag: str | None) -> bool:
+    """Whether a page in language ``tag`` writes numeric dates month first (see
+    :attr:`PageMetadata.month_first`)."""
+    if language_code(tag) != "en" or tag is None:
+        return False
+    parts = re.split(r"[-_]", tag.strip().split(",")[0].strip())
+    regions = [part.upper() for part in parts[1:] if len(part) == 2 and part.isalpha()]
+    return not regions or regions[0] in _MONTH_FIRST_REGIONS
+
+
 def _time_element_datetime(tree: HtmlElement) -> str | None:
     """A ``<time datetime>`` marked as the publication time, or the first one in an article."""
     for time in tree.iterfind(".//time[@datetime]"):
@@ -393,6 +409,18 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
     tags.extend(text for text in map(_json_text, sections) if text)
 
     body = article.get("articleBody")
+    tag = next(
+        (
+            value
+            for value in (
+                html_lang,
+                _first_text(article.get("inLanguage")),
+                _first_meta(metas, _META_LANGUAGE),
+            )
+            if language_code(value)
+        ),
+        None,
+    )
     return PageMetadata(
         title=clean_space(_json_text(article.get("headline"))) or _first_meta(metas, _META_TITLE),
         description=_first_meta(metas, _META_DESCRIPTION)
@@ -414,9 +442,8 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
             _first_meta(metas, _META_IMAGE) or _first_text(article.get("image")), url
         ),
         canonical_url=http_url(canonical, url),
-        language=language_code(html_lang)
-        or language_code(_first_text(article.get("inLanguage")))
-        or language_code(_first_meta(metas, _META_LANGUAGE)),
+        language=language_code(tag),
+        month_first=reads_month_first(tag),
         is_article=bool(article) or og_type == "article",
         is_listing=not article
         and og_type != "article"

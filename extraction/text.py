@@ -13,7 +13,16 @@ _SPACE = re.compile(r"\s+")
 # content:
 # zero-width space, word joiner, BOM, soft hyphen. ZWJ/ZWNJ stay: they spell Indic and
 # Persian words.
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff\u00ad]")
+# Bidirectional marks, embeddings and isolates, the invisible operators and the Mongolian
+# vowel separator go too (trafilatura's text never has them: it keeps what str.isprintable()
+# takes, and the one-line fields should not differ from it).
+_INVISIBLE = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff\u00ad"
+    r"\u061c\u200e\u200f\u202a-\u202e\u2061-\u2064\u2066-\u2069\u180e]"
+)
+# Halves of a UTF-16 surrogate pair alone (JSON's "\ud83d" where a script cut an emoji in
+# two): no character, and no UTF-8 string can hold one (the row could not be written).
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Scripts written without spaces between words: each letter counts as a word.
 _UNSPACED = (
     r"\u0e00-\u0e7f"  # Thai
@@ -30,12 +39,21 @@ _WORD = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+(?:['\u2019][^\W{_UNSPACED}
 
 
 def normalize_text(text: str) -> str:
-    """NFC, invisible characters removed, white space collapsed inside paragraphs, paragraphs
-    separated by exactly one blank line, no empty paragraphs."""
+    """NFC, invisible characters removed, a lone surrogate replaced (U+FFFD), white space
+    collapsed inside paragraphs, paragraphs separated by exactly one blank line, no empty
+    paragraphs."""
     # Invisible characters go first: one between a letter and its accent would block NFC.
-    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
+    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", without_surrogates(text)))
     paragraphs = (_SPACE.sub(" ", part).strip() for part in _PARAGRAPH_BREAK.split(text))
     return "\n\n".join(part for part in paragraphs if part)
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with its surrogates made characters: the two halves of a pair joined, a half
+    alone replaced with U+FFFD (as a browser shows it)."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def without_invisible(text: str) -> str:
@@ -52,10 +70,12 @@ def comparable(text: str) -> str:
 
 
 def normalize_field(value: str | None) -> str | None:
-    """A one-line field (title, description, ...): NFC, white space collapsed; empty is None."""
+    """A one-line field (title, description, ...): NFC, invisible characters removed, a lone
+    surrogate replaced (U+FFFD, as a browser shows it), white space collapsed; empty is None."""
     if value is None:
         return None
-    text = _SPACE.sub(" ", unicodedata.normalize("NFC", _INVISIBLE.sub("", value))).strip()
+    value = _INVISIBLE.sub("", without_surrogates(value))
+    text = _SPACE.sub(" ", unicodedata.normalize("NFC", value)).strip()
     return text or None
 
 

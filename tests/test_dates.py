@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -159,3 +160,66 @@ def test_to_utc_of_parsed_strings() -> None:
     assert naive is not None
     assert naive.tzinfo is UTC
     assert naive.hour == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # a zone named with its offset, as pages mean it (dateutil read POSIX's sign: 13:00)
+        ("2025-06-01 10:00 GMT+3", datetime(2025, 6, 1, 7, tzinfo=UTC)),
+        ("2025-06-01 10:00 UTC+8", datetime(2025, 6, 1, 2, tzinfo=UTC)),
+        ("2025-06-01 10:00 UTC-05:30", datetime(2025, 6, 1, 15, 30, tzinfo=UTC)),
+        ("2025-06-01 10:00 GMT\u22125", datetime(2025, 6, 1, 15, tzinfo=UTC)),
+        ("Sun, 01 Jun 2025 10:00:00 GMT", datetime(2025, 6, 1, 10, tzinfo=UTC)),
+        # abbreviations read one way only (RFC 822's among them)
+        ("Sun, 01 Jun 2025 10:00:00 EDT", datetime(2025, 6, 1, 14, tzinfo=UTC)),
+        ("Sun, 01 Jan 2025 10:00:00 PST", datetime(2025, 1, 1, 18, tzinfo=UTC)),
+        ("2025-06-01 10:00 CEST", datetime(2025, 6, 1, 8, tzinfo=UTC)),
+        ("2025-06-01 10:00 MSK", datetime(2025, 6, 1, 7, tzinfo=UTC)),
+        # read in more than one way (India, Israel, Ireland): no zone, the time as UTC
+        ("2025-06-01 10:00 IST", datetime(2025, 6, 1, 10, tzinfo=UTC)),
+    ],
+)
+def test_zone_names_and_named_offsets(value: str, expected: datetime) -> None:
+    assert to_utc(parse_datetime(value)) == expected
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Europe/Berlin", "Asia/Kolkata"])
+def test_the_machines_zone_changes_nothing(monkeypatch: pytest.MonkeyPatch, zone: str) -> None:
+    # dateutil read a name in time.tzname (EDT on a New York machine) as the local zone
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        for value, utc_hour in (
+            ("Sun, 01 Jun 2025 10:00:00 EDT", 14),
+            ("2025-06-01 10:00 CEST", 8),
+            ("2025-06-01 10:00 IST", 10),
+            ("2025-06-01 10:00", 10),
+        ):
+            assert to_utc(parse_datetime(value)) == datetime(2025, 6, 1, utc_hour, tzinfo=UTC)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-01-09T10:00:00+24:00",
+        "2026-01-09T10:00:00-25:00",
+        "2026-01-09 10:00 +2400",
+        "2026-01-09 10:00 GMT-24",
+        "2026-01-09 10:00 UTC+30",
+        "Fri, 09 Jan 2026 10:00:00 +9999",
+    ],
+)
+def test_an_offset_of_a_day_or_more_is_no_date(value: str) -> None:
+    # dateutil made such offsets; converting them raised ValueError, which ended a sitemap's
+    # reading (its later entries lost) or lost the article
+    assert parse_datetime(value) is None
+
+
+def test_to_utc_of_an_offset_no_clock_has_is_none() -> None:
+    from dateutil.tz import tzoffset  # noqa: PLC0415
+
+    assert to_utc(datetime(2026, 1, 9, 10, tzinfo=tzoffset(None, 24 * 3600))) is None

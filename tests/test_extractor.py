@@ -710,3 +710,34 @@ def test_trimming_the_ends_never_makes_an_article_a_non_article(
     assert note in kept.text
     # with more text to spare, the same line is trimmed
     assert note not in extract_article(page, url, min_text_chars=len(body)).text
+
+
+@pytest.mark.parametrize(
+    ("lang", "published"),
+    [
+        ("en-GB", datetime(2022, 10, 5)),
+        ("en-US", datetime(2022, 5, 10)),
+        ("de", datetime(2022, 10, 5)),
+    ],
+)
+def test_numeric_dates_follow_the_pages_country(lang: str, published: datetime) -> None:
+    paragraph = "<p>" + "The council met on Tuesday and voted for the new bus plan. " * 8 + "</p>"
+    html = (
+        f'<html lang="{lang}"><head><title>Bus plan</title>'
+        '<meta property="article:published_time" content="05/10/2022"></head>'
+        f"<body><article><h1>Bus plan</h1>{paragraph * 3}</article></body></html>"
+    )
+    extraction = extract_article(html.encode(), "http://demo.test/news/bus-plan", "text/html")
+    assert extraction.published_at == published
+
+
+def test_zero_width_joiners_stay_in_the_text() -> None:
+    # trafilatura keeps what str.isprintable() takes: Persian words ran together and emoji
+    # sequences fell apart
+    persian = "دولت می\u200cخواهد شبکه اتوبوس\u200cها را گسترش دهد و شهروندان استقبال کردند."
+    family = "Family day \U0001f468\u200d\U0001f469\u200d\U0001f467 at the new bus depot went well."
+    body = "".join(f"<p>{persian} {n}</p><p>{family} {n}</p>" for n in range(4))
+    html = f'<html lang="fa"><head><title>t</title></head><body><article>{body}</article></body>'
+    text = extract_article(html.encode(), "http://demo.test/news/bus", "text/html").text
+    assert text.count("\u200c") == body.count("\u200c")
+    assert text.count("\u200d") == body.count("\u200d")

@@ -147,6 +147,25 @@ def test_normalize_article_sets_the_computed_fields() -> None:
     assert record["published_offset"] is None  # naive: taken as UTC, offset unknown
 
 
+@pytest.mark.parametrize(
+    ("published", "modified", "kept"),
+    [
+        (datetime(2024, 4, 1), datetime(2024, 4, 2), True),
+        (None, datetime(2024, 4, 2), True),
+        (datetime(2024, 4, 1), datetime(1970, 1, 1), False),  # a CMS's unset date
+        (datetime(2024, 4, 1), datetime(2099, 12, 31), False),  # after the fetch
+        (datetime(2024, 4, 1, 12), datetime(2024, 4, 1, 11), True),  # a draft's last save
+    ],
+)
+def test_an_implausible_modification_time_is_none(
+    published: datetime | None, modified: datetime, kept: bool
+) -> None:
+    # it was written as the page gave it: 1970, 2099
+    record = _record(text="One.", published_at=published, modified_at=modified)
+    normalize_article(record)
+    assert record["modified_at"] == (modified.replace(tzinfo=UTC) if kept else None)
+
+
 def test_normalize_article_cleans_the_author_lists() -> None:
     record = _record(
         text="Text.",

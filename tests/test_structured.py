@@ -583,3 +583,25 @@ def test_a_malformed_canonical_or_image_url_of_the_page_is_left_out(href: str) -
     meta = _meta(head + _json_ld(NEWS_ARTICLE))
     assert (meta.canonical_url, meta.image_url) == (None, None)
     assert meta.title == "Storm hits the coast"
+
+
+@pytest.mark.parametrize(
+    ("html_attributes", "head", "month_first"),
+    [
+        (' lang="en"', "", True),
+        (' lang="en-US"', "", True),
+        (' lang="en_PH"', "", True),
+        (' lang="en-GB"', "", False),
+        (' lang="en-au"', "", False),
+        (' lang="en-IN"', "", False),
+        (' lang="fr-FR"', "", False),
+        ("", '<meta property="og:locale" content="en_GB">', False),
+        ("", '<meta property="og:locale" content="en_US">', True),
+        ("", "", False),
+    ],
+)
+def test_numeric_dates_are_month_first_in_american_english_only(
+    html_attributes: str, head: str, month_first: bool
+) -> None:
+    # British, Australian, Indian pages' 05/10/2022 was read as May 10
+    assert _meta(head, html_attributes=html_attributes).month_first is month_first

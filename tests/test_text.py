@@ -194,3 +194,27 @@ def test_normalized_is_the_text_as_stored_with_its_count_and_hash() -> None:
 def test_paragraphs_of() -> None:
     assert paragraphs_of("One.\n\nTwo.\n\n \n\nThree.") == ["One.", "Two.", "Three."]
     assert paragraphs_of("") == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Prices rise again \ud83d", "Prices rise again \ufffd"),  # an emoji cut in two
+        ("\udc00 Ann Lee", "\ufffd Ann Lee"),
+        ("pair \ud83d\ude00 joined", "pair \U0001f600 joined"),
+    ],
+)
+def test_a_lone_surrogate_becomes_a_replacement_character(value: str, expected: str) -> None:
+    # no UTF-8 string holds one: the row was refused (InvalidRow) and the article lost
+    assert normalize_field(value) == expected
+    assert normalize_text(value) == expected
+    assert expected.encode("utf-8")
+
+
+def test_bidi_controls_leave_one_line_fields_as_they_leave_the_text() -> None:
+    marks = "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2062\u180e"
+    assert normalize_field(f"{marks}Bus{marks} plan") == "Bus plan"
+    assert normalize_text(f"Bus {marks}plan") == "Bus plan"
+    assert normalize_field("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u062f") == (
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u062f"  # ZWNJ stays
+    )

@@ -102,7 +102,9 @@ class Article:
     )
     canonical_url: str | None = column(
         "string",
-        "`<link rel=canonical>` or `og:url`, normalized; the fetched URL when the page has none",
+        "`<link rel=canonical>` or `og:url` (against `<base href>`), normalized; the fetched URL"
+        " when the page has none, or its canonical names a page above it (the home page, a"
+        " section: a template's mistake)",
         example="same as `url` or the publisher's URL",
     )
     source: str | None = column(

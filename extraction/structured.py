@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from extraction.urls import http_url
+from extraction.urls import http_url, page_base, plausible_canonical
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -391,6 +391,7 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
 
     og_type = (_first_meta(metas, ("og:type",)) or "").lower()
     canonical = _canonical_link(tree) or _first_meta(metas, ("og:url",))
+    base = page_base(tree, url)
     html_lang = (
         tree.get("lang")
         or tree.get("xml:lang")  # lxml's HTML parser keeps it under this plain name
@@ -439,9 +440,9 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         or _first_meta(metas, _META_SITE_NAME[1:]),
         tags=unique_texts(tags),
         image_url=http_url(
-            _first_meta(metas, _META_IMAGE) or _first_text(article.get("image")), url
+            _first_meta(metas, _META_IMAGE) or _first_text(article.get("image")), base
         ),
-        canonical_url=http_url(canonical, url),
+        canonical_url=plausible_canonical(http_url(canonical, base), url),
         language=language_code(tag),
         month_first=reads_month_first(tag),
         is_article=bool(article) or og_type == "article",

@@ -13,6 +13,8 @@ from w3lib.url import canonicalize_url
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from lxml.html import HtmlElement
+
 HTTP_SCHEMES = frozenset({"http", "https"})
 
 
@@ -151,3 +153,35 @@ def host_of(url: str) -> str | None:
     """The site a URL belongs to: its host, lower case, without a leading ``www.``."""
     host = (urlsplit(url).hostname or "").lower()
     return host.removeprefix("www.") or None
+
+
+def page_base(tree: HtmlElement, url: str) -> str:
+    """The URL a page's relative links resolve against: its first ``<base href>`` (itself
+    resolved against ``url``), as a browser does, or ``url``."""
+    for base in tree.iterfind(".//base[@href]"):
+        return http_url(base.get("href"), url) or url
+    return url
+
+
+def plausible_canonical(canonical: str | None, url: str) -> str | None:
+    """``canonical``, unless it names a page above the one at ``url``: a site's home (``/``)
+    or a folder the page's path is in (``/news/`` for ``/news/2024/bus.html``), which a
+    template gives every article by mistake; taken at its word, every article of the site
+    after the first was dropped as a copy of it."""
+    if canonical is None:
+        return None
+    try:
+        wanted, page = urlsplit(canonical), urlsplit(url)
+    except ValueError:
+        return None
+    same_site = _site(wanted.hostname) == _site(page.hostname)
+    path = wanted.path or "/"
+    if path == "/":
+        itself = same_site and (page.path or "/") == "/" and wanted.query == page.query
+        return canonical if itself else None
+    above = path.endswith("/") and page.path.startswith(path) and page.path != path
+    return None if above and same_site else canonical
+
+
+def _site(host: str | None) -> str:
+    return (host or "").removeprefix("www.")

@@ -605,3 +605,14 @@ def test_numeric_dates_are_month_first_in_american_english_only(
 ) -> None:
     # British, Australian, Indian pages' 05/10/2022 was read as May 10
     assert _meta(head, html_attributes=html_attributes).month_first is month_first
+
+
+def test_relative_urls_resolve_against_the_base_and_a_canonical_home_is_none() -> None:
+    # the image was resolved against the page's URL; every article of a template whose
+    # canonical is the home page was dropped as a copy of the first
+    meta = _meta(
+        '<base href="https://cdn.test/static/"><meta property="og:image" content="img/bus.jpg">'
+        '<link rel="canonical" href="/">'
+    )
+    assert meta.image_url == "https://cdn.test/static/img/bus.jpg"
+    assert meta.canonical_url is None

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from lxml.html import fromstring
 
 from extraction.urls import (
     DEFAULT_TRACKING_PARAMS,
     host_of,
     http_url,
     normalize_url,
+    page_base,
+    plausible_canonical,
     url_problem,
 )
 
@@ -122,3 +125,48 @@ def test_http_url_resolves_a_link_a_request_can_be_made_for(
     href: str, expected: str | None
 ) -> None:
     assert http_url(href, "https://news.example/world/") == expected
+
+
+PAGE = "https://news.test/news/2024/bus-plan.html"
+
+
+@pytest.mark.parametrize(
+    ("canonical", "kept"),
+    [
+        ("https://news.test/news/2024/bus-plan.html", True),
+        ("https://www.news.test/news/2024/bus-plan.html", True),
+        ("https://amp.news.test/news/2024/bus-plan/", True),
+        ("https://other.test/syndicated/bus-plan", True),
+        ("https://news.test/news/2024/bus-plan.html?page=all", True),
+        # above the page: every article of the site was dropped as a copy of the first
+        ("https://news.test/", False),
+        ("https://news.test", False),
+        ("https://www.news.test/", False),
+        ("https://other.test/", False),
+        ("https://news.test/news/", False),
+        ("https://news.test/news/2024/", False),
+        (None, False),
+    ],
+)
+def test_a_canonical_above_the_page_is_no_canonical(canonical: str | None, kept: bool) -> None:
+    assert plausible_canonical(canonical, PAGE) == (canonical if kept else None)
+
+
+def test_a_home_page_is_its_own_canonical() -> None:
+    assert plausible_canonical("https://news.test/", "https://news.test/") == "https://news.test/"
+    assert plausible_canonical("https://news.test/", "https://news.test/?p=12") is None
+
+
+@pytest.mark.parametrize(
+    ("head", "base"),
+    [
+        ('<base href="https://cdn.test/static/">', "https://cdn.test/static/"),
+        ('<base href="/amp/">', "https://news.test/amp/"),
+        ('<base target="_blank">', PAGE),
+        ('<base href="javascript:void(0)">', PAGE),
+        ("", PAGE),
+    ],
+)
+def test_page_base(head: str, base: str) -> None:
+    tree = fromstring(f"<html><head>{head}</head><body><p>x</p></body></html>")
+    assert page_base(tree, PAGE) == base

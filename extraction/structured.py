@@ -80,6 +80,19 @@ _META_SITE_NAME = ("og:site_name", "application-name")
 _META_LANGUAGE = ("og:locale", "content-language", "language", "dc.language")
 
 _SPACE = re.compile(r"\s+")
+# The tags of the elements a text value holds by mistake (inline and paragraph markup): not
+# "3 < 5" nor "<Name>".
+_HTML_TAG = re.compile(
+    r"</?(?:p|br|b|i|u|em|strong|span|a|div|h[1-6]|ul|ol|li|sup|sub|small|mark|blockquote|"
+    r"font|img|hr|abbr|cite|code|q|s|del|ins|time|figure|figcaption)(?:\s[^<>]*)?/?>",
+    re.IGNORECASE,
+)
+_BLOCK_TAG = re.compile(r"</?(?:p|br|div|h[1-6]|ul|ol|li|blockquote|hr|figure)\b", re.IGNORECASE)
+# Values a template or a script wrote where the value should be.
+_PLACEHOLDER = re.compile(
+    r"^(?:null|undefined|none|nan|\[object object\])$|\{\{.*\}\}|%%[a-z_]+%%|\$\{[^}]*\}",
+    re.IGNORECASE,
+)
 # ISO 639-1 codes have two letters ("utf", from a mistaken content-language, is no language).
 # Countries whose English writes numeric dates month first.
 _MONTH_FIRST_REGIONS = frozenset({"US", "PH"})
@@ -119,9 +132,18 @@ class PageMetadata:
     """JSON-LD ``articleBody``, when the page has it."""
 
 
+def _tag_gap(match: re.Match[str]) -> str:
+    """What an element's tag leaves in its text: a space for a block's, nothing for inline."""
+    return " " if _BLOCK_TAG.match(match[0]) else ""
+
+
 def clean_space(value: Any) -> str | None:
     """``value`` as a string with HTML entities decoded (publishers double-escape them in
-    meta tags and JSON-LD) and white space collapsed, or ``None`` when empty."""
+    meta tags and JSON-LD), the tags of HTML elements removed (a description written as
+    ``<p>The council <strong>voted</strong></p>``) and white space collapsed; ``None`` when
+    empty, or empty in disguise: no letter or digit (a headline of a zero-width space) or a
+    template's placeholder left in (``null``, ``undefined``, ``[object Object]``,
+    ``{{ article.title }}``, ``%%title%%``), so that the next source of the value is asked."""
     if value is None:
         return None
     text = str(value)
@@ -129,8 +151,12 @@ def clean_space(value: Any) -> str | None:
         if "&" not in text:
             break
         text = html.unescape(text)
+    if "<" in text and _HTML_TAG.search(text):
+        text = _HTML_TAG.sub(_tag_gap, text)
     text = _SPACE.sub(" ", text).strip()
-    return text or None
+    if not any(char.isalnum() for char in text) or _PLACEHOLDER.search(text):
+        return None
+    return text
 
 
 def unique_texts(

@@ -558,7 +558,7 @@ def test_page_without_metadata() -> None:
         ("  \n\t ", None),
         ("&nbsp;", None),
         (" a \n b ", "a b"),
-        ("&amp;amp;", "&"),
+        ("&amp;amp;x", "&x"),
         ("AT&T", "AT&T"),
         (2024, "2024"),
     ],
@@ -616,3 +616,37 @@ def test_relative_urls_resolve_against_the_base_and_a_canonical_home_is_none() -
     )
     assert meta.image_url == "https://cdn.test/static/img/bus.jpg"
     assert meta.canonical_url is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("<p>The council <strong>voted</strong> for it.</p>", "The council voted for it."),
+        ("Bus<b>es</b> run<br/>again", "Buses run again"),
+        ("&lt;b&gt;Bus&lt;/b&gt; plan", "Bus plan"),
+        ("3 < 5 buses", "3 < 5 buses"),
+        ("<Name> said so", "<Name> said so"),
+        ("\u200b", None),
+        ("\u200b \u00ad", None),
+        ("null", None),
+        ("Undefined", None),
+        ("[object Object]", None),
+        ("NaN", None),
+        ("{{ article.title }}", None),
+        ("%%title%% %%sep%% %%sitename%%", None),
+        ("${headline}", None),
+        ("Nonesuch council votes", "Nonesuch council votes"),
+        ("2024", "2024"),
+    ],
+)
+def test_clean_space_removes_markup_and_empty_values_in_disguise(
+    value: str, expected: str | None
+) -> None:
+    # markup was written into title and description; a placeholder or a zero-width space
+    # won over the <title> and <h1> that held the headline
+    assert clean_space(value) == expected
+
+
+def test_a_placeholder_headline_gives_way_to_the_pages_title() -> None:
+    meta = _meta(_json_ld({**NEWS_ARTICLE, "headline": "{{ article.title }}"}))
+    assert meta.title is None  # the extraction then asks the page's <title> and <h1>

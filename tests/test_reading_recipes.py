@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.parquet as pq
 import pytest
 
+from dataset import compaction
+from dataset.layout import STAGING
 from dataset.schema import to_table
 from tests.conftest import ROOT, run_crawl
 from tests.markdown import code_under
-from tests.test_compaction import DAY, make_row
+from tests.test_compaction import DAY, make_dataset, make_row
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -92,3 +94,61 @@ def test_recipes_after_a_schema_change_keep_every_column(tmp_path: Path) -> None
     assert table.column("published_offset").null_count == 3
     assert frame["published_offset"].null_count() == 3
     assert sorted(df["fetch_date"].unique().tolist()) == ["2024-05-01", "2024-05-02"]
+
+
+def _rows_each_recipe_reads(articles: Path) -> dict[str, int]:
+    """The rows every recipe of docs/dataset.md and of the README reads from ``articles``."""
+    counts: dict[str, int] = {}
+    for where, recipe in (
+        ("dataset.md", _recipes()),
+        ("dataset.md, schema change", _recipes("After a schema change")),
+        ("README.md", code_under(README, "Reading the dataset")[0]),
+    ):
+        namespace: dict[str, Any] = {}
+        code = recipe.replace("output/articles", str(articles)).replace(
+            "lemonde.fr", "site0.example"
+        )
+        exec(compile(code, where, "exec"), namespace)
+        for name, value in namespace.items():
+            if name == "lemonde":  # Polars, filtered: a third of the rows
+                counts[f"{where}: {name}"] = value.height * 3
+            elif name == "by_language":
+                counts[f"{where}: {name}"] = sum(count for _, count in value)
+            elif name in ("df", "rows"):
+                counts[f"{where}: {name}"] = len(value)
+            elif name == "table":
+                counts[f"{where}: {name}"] = value.num_rows
+            elif name == "frame":
+                counts[f"{where}: {name}"] = value.height
+    return counts
+
+
+def test_no_recipe_reads_the_files_a_compaction_stages_in_the_dataset_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With articles/ on a filesystem of its own, the compaction builds the new partition in
+    # articles/_tmp/ (dataset.layout.staging_dir), its files under their final names; after the
+    # exchange the old partition's files are there until the job is done.
+    make_dataset(tmp_path, files=3, rows_per_file=4)
+    articles = tmp_path / "articles"
+    (partition,) = articles.glob("fetch_date=*")
+    seen: dict[str, dict[str, int]] = {"before": _rows_each_recipe_reads(articles)}
+    exchange = compaction.exchange_dirs
+
+    def reading_around(first: Path, second: Path) -> bool:
+        assert list((articles / STAGING).rglob("*.parquet"))  # the staged files are there
+        seen["staged"] = _rows_each_recipe_reads(articles)
+        done = exchange(first, second)
+        seen["swapped"] = _rows_each_recipe_reads(articles)
+        return done
+
+    monkeypatch.setattr(compaction, "exchange_dirs", reading_around)
+    result = compaction.compact_partition(
+        partition, tmp_path, staging=articles / STAGING, target_rows=100
+    )
+    assert result is not None
+    assert result.atomic
+    seen["after"] = _rows_each_recipe_reads(articles)
+    for moment, counts in seen.items():
+        assert len(counts) == 10, moment
+        assert set(counts.values()) == {12}, (moment, counts)

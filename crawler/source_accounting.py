@@ -33,6 +33,7 @@ from dataset.run_history import (
     SourceRun,
     per_run,
     read_recent_runs,
+    remove_stale_tmp_files,
     run_file_count,
     write_runs,
 )
@@ -211,6 +212,7 @@ class SourceAccounting:
         extension = cls(crawler, dataset_location(settings), state_stores(crawler))
         extension.rules = health_rules(settings)
         for handler, signal in (
+            (extension.spider_opened, signals.spider_opened),
             (extension.request_scheduled, signals.request_scheduled),
             (extension.article_skipped, article_skipped),
             (extension.response_received, signals.response_received),
@@ -223,6 +225,10 @@ class SourceAccounting:
         ):
             crawler.signals.connect(handler, signal=signal)
         return extension
+
+    def spider_opened(self, spider: Spider) -> None:
+        for path in remove_stale_tmp_files(self.location):
+            logger.warning("Removed the unfinished run-history file of a crashed crawl: %s", path)
 
     @property
     def discovered(self) -> int:

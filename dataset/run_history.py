@@ -23,9 +23,11 @@ import pyarrow.parquet as pq
 
 from dataset.layout import DATA_SUFFIX, RUN_PARTITION_KEY, RUNS, TMP_SUFFIX, owner_tag
 from dataset.storage import DataFile, DatasetLocation, list_data_files, read_table_at
+from dataset.writer import remove_stale_tmp_files as remove_stale_tmp_files_in
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from pathlib import Path
 
 _COUNTS = pa.map_(pa.string(), pa.int64())
 
@@ -163,7 +165,7 @@ def write_runs(location: DatasetLocation, info: RunInfo, sources: Iterable[Sourc
         return name
     path = location.local_dir() / RUNS / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{owner_tag()}{TMP_SUFFIX}")
+    tmp = tmp_path(path)
     try:
         pq.write_table(table, tmp)
         with tmp.open("rb+") as handle:
@@ -173,6 +175,32 @@ def write_runs(location: DatasetLocation, info: RunInfo, sources: Iterable[Sourc
         tmp.unlink(missing_ok=True)
         raise
     return name
+
+
+def tmp_path(path: Path) -> Path:
+    """Where the file ``path`` is written before it is renamed: beside it (a rename within the
+    folder always works), under a hidden name (``.run-....parquet.<host>-<pid>.tmp``) that
+    readers skip, as they skip every name starting with ``.`` or ``_``; the next crawl on
+    this machine removes it if this process dies (:func:`remove_stale_tmp_files`)."""
+    return path.with_name(f".{path.name}.{owner_tag()}{TMP_SUFFIX}")
+
+
+def remove_stale_tmp_files(location: DatasetLocation) -> list[Path]:
+    """Delete the temporary files that crawl processes of this machine, killed while writing
+    their rows, left in the run history's partitions (and those of versions that wrote them
+    under unhidden names, which readers took for run files); none in an object store, where
+    an upload is visible only once complete."""
+    if not location.is_local:
+        return []
+    runs = location.local_dir() / RUNS
+    if not runs.is_dir():
+        return []
+    return [
+        path
+        for partition in sorted(runs.iterdir())
+        if partition.is_dir()
+        for path in remove_stale_tmp_files_in(partition)
+    ]
 
 
 def read_runs(location: DatasetLocation) -> pa.Table:

@@ -5,16 +5,23 @@ history (dataset/run_history.py) says what each run did for each source."""
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
 import pytest
 from scrapy import Request
 from scrapy.utils.test import get_crawler
 
 from crawler.incremental import ARTICLE_META
 from crawler.source_accounting import SourceAccounting
+from dataset import run_history
+from dataset.layout import host_name
 from dataset.run_history import RunInfo, SourceRun, per_run, read_runs, to_table, write_runs
 from dataset.storage import location_of
 from demo.site import Response, base_url, serve
@@ -188,6 +195,61 @@ def test_a_history_that_cannot_be_written_leaves_no_file(tmp_path: Path) -> None
     with pytest.raises(OSError, match="runs"):
         write_runs(location_of(tmp_path), _info("h"), [SourceRun("alpha")])
     assert [p.name for p in tmp_path.iterdir()] == ["runs"]
+
+
+def test_a_process_killed_writing_its_rows_leaves_nothing_readers_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    location = location_of(tmp_path)
+    write_runs(location, _info("host-1"), [SourceRun("alpha", stored=2)])
+
+    def killed(fd: int) -> None:  # the process dies between the write and the rename
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_history.os, "fsync", killed)
+    with pytest.raises(KeyboardInterrupt):
+        write_runs(location, _info("host-2", minutes=1), [SourceRun("alpha", stored=3)])
+
+    (left,) = [
+        path for path in (tmp_path / "runs").rglob("*") if path.is_file() and "host-2" in path.name
+    ]
+    assert left.name.startswith(".")  # complete, never renamed: no run
+    assert len(pd.read_parquet(tmp_path / "runs")) == read_runs(location).num_rows == 1
+    assert ds.dataset(tmp_path / "runs", partitioning="hive").to_table().num_rows == 1
+
+
+@pytest.fixture(scope="module")
+def dead_pid() -> int:
+    # The pid of a process that ran and was reaped (reuse within the test is unlikely).
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    assert process.wait() == 0
+    return process.pid
+
+
+def test_the_next_crawl_removes_the_files_a_killed_crawl_was_writing(
+    tmp_path: Path, dead_pid: int
+) -> None:
+    location = location_of(tmp_path)
+    name = write_runs(location, _info("host-1"), [SourceRun("alpha", stored=2)])
+    partition = (tmp_path / "runs" / name).parent
+    ours, theirs = f"{host_name()}-{dead_pid}", f"another-host-{dead_pid}"
+    stale = [
+        partition / f".run-a.parquet.{ours}.tmp",  # killed before the rename
+        partition / f"run-b.parquet.{ours}.tmp",  # named by an older version: read as a run
+    ]
+    running = partition / ".run-c.parquet.1.tmp"  # pid 1 always runs
+    shared = partition / f".run-d.parquet.{theirs}.tmp"  # another machine's (NFS)
+    for path in (*stale, running, shared):
+        path.write_bytes(b"PAR1 cut short")
+    with pytest.raises(pa.ArrowInvalid, match="magic bytes"):
+        pd.read_parquet(tmp_path / "runs")
+
+    SourceAccounting(get_crawler(), location).spider_opened(get_crawler().spider)
+
+    assert not any(path.exists() for path in stale)
+    assert running.exists()
+    assert shared.exists()
+    assert len(pd.read_parquet(tmp_path / "runs")) == 1
 
 
 def test_a_page_listed_twice_and_skipped_twice_counts_once(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dataset.layout import DATA_SUFFIX, RUN_PARTITION_KEY, RUNS, TMP_SUFFIX, owner_tag
+from dataset.schema import PROJECT_VERSION, VERSION_KEY
 from dataset.storage import DataFile, DatasetLocation, list_data_files, read_table_at
 from dataset.writer import remove_stale_tmp_files as remove_stale_tmp_files_in
 
@@ -78,7 +79,18 @@ FIELDS: tuple[Field, ...] = (
         "the newest publication time among the articles stored",
     ),
 )
-SCHEMA = pa.schema([pa.field(f.name, f.type, metadata={"doc": f.doc}) for f in FIELDS])
+RUNS_SCHEMA_VERSION = "3"
+"""Bumped on every (additive) change of :data:`FIELDS`; stored in every file's metadata (the
+files written before it was lack it). Version 2 added ``rechecked`` and ``article_errors``,
+version 3 ``text_chars``."""
+RUNS_SCHEMA_VERSION_KEY = b"news_crawler.runs_schema_version"
+SCHEMA = pa.schema(
+    [pa.field(f.name, f.type, metadata={"doc": f.doc}) for f in FIELDS],
+    metadata={
+        RUNS_SCHEMA_VERSION_KEY: RUNS_SCHEMA_VERSION.encode(),
+        VERSION_KEY: PROJECT_VERSION.encode(),
+    },
+)
 _MAPS = tuple(item.name for item in FIELDS if item.type == _COUNTS)
 RUN_COLUMNS = ("run_id", "worker", "started_at", "finished_at", "finish_reason")
 """The columns every row of one crawl process shares (:class:`RunInfo`); the others are the

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 from scrapy import Request
 from scrapy.utils.test import get_crawler
@@ -22,7 +23,16 @@ from crawler.incremental import ARTICLE_META
 from crawler.source_accounting import SourceAccounting
 from dataset import run_history
 from dataset.layout import host_name
-from dataset.run_history import RunInfo, SourceRun, per_run, read_runs, to_table, write_runs
+from dataset.run_history import (
+    RUNS_SCHEMA_VERSION,
+    RUNS_SCHEMA_VERSION_KEY,
+    RunInfo,
+    SourceRun,
+    per_run,
+    read_runs,
+    to_table,
+    write_runs,
+)
 from dataset.storage import location_of
 from demo.site import Response, base_url, serve
 from tests.conftest import dataset_rows, run_crawl
@@ -195,6 +205,36 @@ def test_a_history_that_cannot_be_written_leaves_no_file(tmp_path: Path) -> None
     with pytest.raises(OSError, match="runs"):
         write_runs(location_of(tmp_path), _info("h"), [SourceRun("alpha")])
     assert [p.name for p in tmp_path.iterdir()] == ["runs"]
+
+
+def test_the_docs_recipe_reads_every_column_beside_files_of_an_older_schema(
+    tmp_path: Path,
+) -> None:
+    location = location_of(tmp_path)
+    name = write_runs(location, _info("host-1", minutes=60 * 24), [SourceRun("a", text_chars=9)])
+    newer = tmp_path / "runs" / name
+    assert pq.read_schema(newer).metadata[RUNS_SCHEMA_VERSION_KEY] == RUNS_SCHEMA_VERSION.encode()
+    # a file of version 1, written before three columns were added (no metadata then)
+    older = to_table(_info("host-0"), [SourceRun("a", stored=1)])
+    older = older.drop_columns(["rechecked", "article_errors", "text_chars"])
+    (tmp_path / "runs" / "run_date=2026-11-30").mkdir()
+    pq.write_table(
+        older.replace_schema_metadata(None),
+        tmp_path / "runs" / "run_date=2026-11-30" / "run-20261130T060000.000000Z-host-0.parquet",
+    )
+    (code,) = code_under(DATASET_DOC, "The run history")
+    namespace: dict[str, Any] = {}
+    exec(compile(code.replace("output/runs", str(tmp_path / "runs")), "dataset.md", "exec"),
+         namespace)  # fmt: skip
+
+    for unsorted in (namespace["runs"], namespace["history"]):
+        frame = unsorted.sort_values("started_at")
+        assert len(frame) == 2
+        assert {"rechecked", "article_errors", "text_chars", "run_date"} <= set(frame.columns)
+        assert frame["text_chars"].isna().tolist() == [True, False]
+        assert frame["text_chars"].iloc[1] == 9
+        assert frame["stored"].tolist() == [1, 0]
+    assert read_runs(location).column("text_chars").to_pylist() == [None, 9]
 
 
 def test_a_process_killed_writing_its_rows_leaves_nothing_readers_read(

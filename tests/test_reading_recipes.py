@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -21,6 +24,9 @@ if TYPE_CHECKING:
 
 DATASET_DOC = ROOT / "docs" / "dataset.md"
 README = ROOT / "README.md"
+MACHINE_ZONE = "Pacific/Honolulu"
+"""UTC-10: the test site's articles, published at 07:30 UTC, were published the day before
+there."""
 
 
 def _recipes(heading: str = "Reading it") -> str:
@@ -37,6 +43,8 @@ def results(tmp_path_factory: pytest.TempPathFactory, site_url: str) -> dict[str
     assert crawl.returncode == 0, crawl.log[-2000:]
     namespace: dict[str, Any] = {}
     code = _recipes().replace("output/articles", str(out / "articles"))
+    # DuckDB takes the machine's time zone: one where the articles' (UTC) days are not its own
+    duckdb.sql(f"SET TimeZone = '{MACHINE_ZONE}'")
     exec(compile(code, "dataset.md", "exec"), namespace)
     readme: dict[str, Any] = {}
     code = code_under(README, "Reading the dataset")[0].replace(
@@ -70,6 +78,32 @@ def test_readers_agree_on_filters_and_partitions(results: dict[str, Any]) -> Non
     assert str(df["published_at"].dtype).startswith("datetime64")
 
 
+def test_every_reader_gives_fetch_date_a_type_a_day_compares_with(
+    results: dict[str, Any],
+) -> None:
+    df, table, lemonde = results["df"], results["table"], results["lemonde"]
+    assert int((df["fetch_date"] >= "2024-01-01").sum()) == len(df)
+    assert int((df["fetch_date"] >= "9999-01-01").sum()) == 0
+    assert table.schema.field("fetch_date").type == pa.string()
+    assert lemonde.schema["fetch_date"] == pl.String
+    assert lemonde.filter(pl.col("fetch_date") >= "2024-01-01").height == lemonde.height
+    # DuckDB's DATE compares with a day written as a string (the recipe filters so)
+    assert sum(count for _, count in results["by_day"]) == len(df)
+
+
+def test_duckdb_counts_days_in_utc_whatever_the_machines_time_zone(
+    results: dict[str, Any],
+) -> None:
+    utc_days = results["df"]["published_at"].dt.date.value_counts().to_dict()
+    by_day = {day: count for day, count in results["by_day"] if day is not None}
+    assert by_day == utc_days
+    # the machine's zone would have given other days: the test can tell
+    assert (
+        results["df"]["published_at"].dt.tz_convert(MACHINE_ZONE).dt.date.value_counts().to_dict()
+        != utc_days
+    )
+
+
 def test_recipes_after_a_schema_change_keep_every_column(tmp_path: Path) -> None:
     # Version "0" of the schema lacked two columns; version "1" files sit in a later partition.
     older = to_table([make_row(n) for n in range(3)]).drop_columns(
@@ -94,6 +128,7 @@ def test_recipes_after_a_schema_change_keep_every_column(tmp_path: Path) -> None
     assert table.column("published_offset").null_count == 3
     assert frame["published_offset"].null_count() == 3
     assert sorted(df["fetch_date"].unique().tolist()) == ["2024-05-01", "2024-05-02"]
+    assert frame["fetch_date"].dtype == pl.String
 
 
 def _rows_each_recipe_reads(articles: Path) -> dict[str, int]:

@@ -147,11 +147,22 @@ def test_a_file_committed_during_the_swap_is_kept(
         pq.write_table(to_table(late), second / "part-late.parquet")
         return real_exchange(first, second)
 
+    real_finish = compaction._finish
+    between: list[str] = []
+
+    def finish(job: Path, manifest: dict[str, Any]) -> list[str]:
+        between.extend(path.name for path in partition(tmp_path).iterdir())
+        return real_finish(job, manifest)
+
     monkeypatch.setattr(compaction, "exchange_dirs", exchange_while_a_crawl_commits)
+    monkeypatch.setattr(compaction, "_finish", finish)
     before = all_rows(tmp_path)
     result = compact_partition(partition(tmp_path), tmp_path, target_rows=1000)
     assert result is not None
     assert result.rescued == ["part-late.parquet"]
+    # out of the partition from the exchange until it is moved back (docs/dataset.md says so)
+    assert between
+    assert "part-late.parquet" not in between
     expected = sorted(before + to_table(late).to_pylist(), key=lambda r: (r["id"], r["fetched_at"]))
     assert all_rows(tmp_path) == expected
 

@@ -4,6 +4,7 @@ crawler, shared by every component that keeps state, closed when the engine stop
 from __future__ import annotations
 
 from contextlib import nullcontext
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import pytest
@@ -31,7 +32,6 @@ from tests.redis_server import free_port
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
-    from pathlib import Path
 
     from tests.redis_server import RedisTarget
 
@@ -244,3 +244,24 @@ def test_a_redis_prefix_reused_for_a_new_dataset_is_refused(
     _foreign_state_cases(settings, tmp_path / "new")
     other = {**settings, "REDIS_KEY_PREFIX": f"{shared_redis.prefix}x"}
     assert state_problem(Settings(other)) is None
+
+
+def test_a_relative_output_dir_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the state's file count was asked of SQLite by a file: URI, which a relative path has
+    # none of: every crawl after the first (and scrapy compact, a second make demo) failed
+    # with a ValueError traceback in the default OUTPUT_DIR, "output"
+    monkeypatch.chdir(tmp_path)
+    settings: dict[str, Any] = {"OUTPUT_DIR": "output"}
+    stores = open_state_stores(Settings(settings))
+    try:
+        _record_one_file(stores)
+    finally:
+        stores.close()
+    assert EmbeddedStores.recorded_file_count(StateOptions(state_dir=Path("output/state"))) == 1
+    problem = state_problem(Settings(settings))
+    assert problem is not None  # a state recording a file, and a dataset holding none
+    assert "records 1 data file" in problem
+    (tmp_path / "output" / "runs").mkdir()
+    assert state_problem(Settings(settings)) is None

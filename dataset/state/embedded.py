@@ -378,7 +378,9 @@ class EmbeddedStores(StateStores):
         path = options.state_dir / STATE_FILE
         if not path.is_file():
             return 0
-        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30.0)) as db:
+        with closing(
+            sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=30.0)
+        ) as db:
             try:
                 (count,) = db.execute("SELECT count(*) FROM files").fetchone()
             except sqlite3.OperationalError:  # made before its tables (a crawl killed at once)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import gzip
+import re
 
 import pytest
 
+from demo.site import PAGES_DIR
 from extraction.charset import decode_html
 
 RUSSIAN = (
@@ -174,3 +177,118 @@ def test_a_few_broken_bytes_keep_the_declared_encoding() -> None:
     text, encoding = decode_html(body, "text/html; charset=windows-1251")
     assert canonical(encoding) == "cp1251"
     assert RUSSIAN in text
+
+
+# --- pages that declare no charset (no HTTP charset, no BOM, no <meta charset>) ---------------
+# Detection used to run on the raw bytes, mostly ASCII markup, where every single-byte encoding
+# ties: French, Spanish or Swedish pages came out as windows-1250 (à as ŕ, ñ as ń, å as ĺ).
+
+_META_CHARSET = re.compile(rb"<meta[^>]*charset[^>]*>", re.I)
+
+
+def undeclared(page_id: str, codec: str) -> bytes:
+    """A bundled demo page re-encoded in a legacy charset, its charset declarations removed
+    (characters the charset lacks become character references, as a CMS would write them)."""
+    html = gzip.decompress((PAGES_DIR / f"{page_id}.html.gz").read_bytes()).decode("utf-8")
+    return _META_CHARSET.sub(b"", html.encode(codec, errors="xmlcharrefreplace"))
+
+
+@pytest.mark.parametrize(
+    ("page_id", "codec"),
+    [
+        ("fundus/fr-LeMonde_2023_09_01", "windows-1252"),
+        ("fundus/es-Publico_2025_05_29", "windows-1252"),
+        ("readability/la-nacion", "windows-1252"),
+        ("fundus/se-Aftonbladet_2026_08_02", "windows-1252"),
+        ("fundus/no-VerdensGang_2024_08_05", "windows-1252"),
+        ("fundus/lt-LRT_2024_03_31", "windows-1257"),
+    ],
+)
+def test_undeclared_legacy_page_decoded_as_its_charset(page_id: str, codec: str) -> None:
+    body = undeclared(page_id, codec)
+    text, encoding = decode_html(body, "text/html")
+    assert canonical(encoding) == canonical(codec)
+    assert text == body.decode(codec)
+
+
+def test_undeclared_iso_8859_15_german_page_reads_as_windows_1252() -> None:
+    # What a browser does: its German letters are the same in both (it was read as cp775).
+    body = undeclared("fundus/at-ORF_2024_11_22", "iso-8859-15")
+    text, encoding = decode_html(body, None)
+    assert canonical(encoding) == "cp1252"
+    assert text == body.decode("iso-8859-15")
+    assert "für" in text
+
+
+def test_undeclared_windows_1251_page_whose_text_follows_64_kib_of_markup() -> None:
+    # An inline style sheet before the title: the first 64 KiB held no Cyrillic byte.
+    style = b"<style>" + b".c{margin:0 auto;padding:0}\n" * 2600 + b"</style>"
+    body = undeclared("fundus/ru-Kommersant_2025_05_14", "windows-1251")
+    body = body.replace(b"<head>", b"<head>" + style, 1)
+    assert body[: 64 * 1024].isascii()
+    text, encoding = decode_html(body, "text/html")
+    assert canonical(encoding) == "cp1251"
+    assert text == body.decode("windows-1251")
+
+
+# Short news sentences, as a page would repeat them in teasers (the fault hunt's pages).
+CZECH = (
+    "Vláda letos oznámila nová podpůrná opatření pro malé podniky a rodiny s dětmi, řekl ministr."
+)
+POLISH = (
+    "Rząd ogłosił w tym roku nowe środki wsparcia dla małych firm i rodzin z dziećmi, "
+    "łącznie z ulgą."
+)
+GREEK = (
+    "Η κυβέρνηση ανακοίνωσε φέτος νέα μέτρα στήριξης για τις μικρές επιχειρήσεις "
+    "και τις οικογένειες."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        pytest.param(CZECH, "windows-1250", id="czech-windows-1250"),
+        pytest.param(POLISH, "windows-1250", id="polish-windows-1250"),
+        pytest.param(GREEK, "windows-1253", id="greek-windows-1253"),
+    ],
+)
+def test_undeclared_short_page_in_a_legacy_charset(text: str, codec: str) -> None:
+    html = page("</p><p>".join([text] * 4))
+    decoded, encoding = decode_html(html.encode(codec), "text/html")
+    assert canonical(encoding) == canonical(codec)
+    assert decoded == html
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        pytest.param(POLISH, "iso-8859-2", id="polish-iso-8859-2"),
+        pytest.param(GREEK, "windows-1253", id="greek-windows-1253"),
+    ],
+)
+def test_undeclared_article_in_a_real_page_markup(text: str, codec: str) -> None:
+    # The markup of a bundled page whose text is all ASCII (Indonesian), an article inserted.
+    html = undeclared("fundus/id-MediaIndonesia_2026_01_20", "ascii").decode("ascii")
+    html = re.sub(r"<body[^>]*>", lambda m: f"{m.group(0)}<article><p>{text}</p></article>", html)
+    decoded, encoding = decode_html(html.encode(codec), "text/html")
+    assert canonical(encoding) == canonical(codec)
+    assert decoded == html
+
+
+def test_undeclared_page_with_a_few_western_letters_stays_windows_1252() -> None:
+    # ï is ď in windows-1250, a Czech letter as é is: a tie, which windows-1252 wins.
+    html = page("A naïve café owner said the plan was “fine” — Zoë agreed.")
+    text, encoding = decode_html(html.encode("windows-1252"), None)
+    assert canonical(encoding) == "cp1252"
+    assert text == html
+
+
+def test_undeclared_utf8_with_one_stray_byte_is_utf8() -> None:
+    # A handful of curly quotes and an é, then a windows-1252 apostrophe pasted in (0x92).
+    html = page("“Quote” said the café owner. “Again” he said, “twice”.")
+    body = html.encode("utf-8").replace(b"</p>", b" It\x92s fine.</p>")
+    text, encoding = decode_html(body, "text/html")
+    assert canonical(encoding) == "utf-8"
+    assert "“Quote” said the café owner." in text
+    assert "It\ufffds fine." in text

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler.commands import EXIT_INTERRUPTED, NO_ARGUMENTS_HINT, one_line_errors, stop
 
@@ -106,3 +107,40 @@ def _one_line_when_stopped(run: Callable[..., None]) -> Callable[..., None]:
             signal.signal(signal.SIGTERM, previous)
 
     return guarded
+
+
+DATASET_LEFT_ALONE: dict[str, Any] = {
+    "PARQUET_ENABLED": False,
+    "DEDUPE_ENABLED": False,
+    "SITE_BOILERPLATE_ENABLED": False,
+    "INCREMENTAL_ENABLED": False,
+    "SOURCE_HISTORY_ENABLED": False,
+    "SOURCE_HEALTH_ENABLED": False,
+    "REPORT_ENABLED": False,
+    "HTTPCACHE_ENABLED": False,
+    "EXTRACT_WORKERS": 0,
+    "SCHEDULER": "scrapy.core.scheduler.Scheduler",
+    "DUPEFILTER_CLASS": "scrapy.dupefilters.RFPDupeFilter",
+    "JOBDIR": None,
+    "ADDRESS_GUARD_ENABLED": False,
+}
+"""What Scrapy's other commands that fetch run without: the dataset, the crawl state, the run
+history and reports, the HTTP cache, the extraction workers, the disk queues; and the address
+guard, which refused the URL they are given when it is on this machine or the intranet (they
+fetch what they are asked to, and follow no page's links)."""
+
+
+class DatasetLeftAlone(ScrapyCommand):
+    """Scrapy's commands that fetch pages (``fetch``, ``view``, ``shell``, ``parse``,
+    ``check``, ``bench``, ``runspider``), made to leave the dataset alone: they run without the
+    run lock and the checks of ``scrapy crawl``, and wrote rows, crawl reports and run history
+    into ``OUTPUT_DIR`` (a ``scrapy fetch`` became the last crawl of ``scrapy summary``, a
+    ``runspider`` a run of every source's health, even while a crawl held the lock), and the
+    disk queue of the crawl made ``scrapy shell URL`` hang. What ``-s`` sets is kept."""
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        for name, value in DATASET_LEFT_ALONE.items():
+            if (self.settings.getpriority(name) or 0) < SETTINGS_PRIORITIES["cmdline"]:
+                self.settings.set(name, value, priority="cmdline")

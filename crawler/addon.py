@@ -114,6 +114,8 @@ class NewsCrawlerAddon:
                 state = state_dir_for(
                     locations.OUTPUT_DIR.read(settings), locations.STATE_DIR.read(settings)
                 )
+            except SettingError:
+                return  # refused by the settings check, with the reason
             except LocationError:
                 if locations.OUTPUT_DIR.read(settings):  # an object store without STATE_DIR:
                     return  # refused by the commands, with the reason

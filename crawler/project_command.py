@@ -7,13 +7,20 @@ import functools
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
-from crawler.commands import EXIT_INTERRUPTED, NO_ARGUMENTS_HINT, one_line_errors, stop
+from crawler.commands import (
+    EXIT_INTERRUPTED,
+    NO_ARGUMENTS_HINT,
+    one_line_errors,
+    stop,
+    unwritable_file,
+)
 
 if TYPE_CHECKING:
     import argparse
@@ -59,12 +66,23 @@ class ProjectCommand(ScrapyCommand):
         return type(self).__module__.rsplit(".", 1)[-1]
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        # Scrapy writes the pid file here, the profile at the end, the log from the start: a
+        # place none can be written was a traceback (the profile's after the whole command)
+        for option, path in (("--pidfile", opts.pidfile), ("--profile", opts.profile)):
+            if path and (problem := unwritable_file(Path(path))) is not None:
+                stop(f"{option} {path}: cannot write it ({problem})")
         try:
             super().process_options(args, opts)
         except UsageError as exc:
             stop(str(exc))
         if args and not self.takes_arguments:
             stop(f"unexpected arguments: {' '.join(args)} {NO_ARGUMENTS_HINT}")
+        assert self.settings is not None
+        log_file = self.settings.get("LOG_FILE")
+        if log_file:
+            if (problem := unwritable_file(Path(log_file))) is not None:
+                stop(f"LOG_FILE={log_file}: cannot write it ({problem})")
+            Path(log_file).parent.mkdir(parents=True, exist_ok=True)  # as for a feed
 
 
 def _quiet_when_output_closes(run: Callable[..., None]) -> Callable[..., None]:

@@ -87,8 +87,9 @@ class _WorkerProcess(ForkServerProcess):
         # the first launch, with multiprocessing's resource tracker) ignores it, and so do the
         # workers, but only once they run: before, while the server imports the extraction
         # library (a second), it would die with a KeyboardInterrupt traceback, and the crawl
-        # with it. Started with SIGINT blocked (a mask is inherited), they never see one.
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        # with it. Started with SIGINT (and SIGHUP) blocked (a mask is inherited), they never
+        # see one.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGHUP})
         try:
             return popen_forkserver.Popen(process_obj)
         finally:
@@ -125,9 +126,10 @@ def _stop_helper_processes() -> None:
 
 
 def _ignore_interrupts() -> None:
-    # Ctrl-C reaches the whole process group: the crawl process stops gracefully and still
-    # needs its workers to finish the pages in flight.
+    # Ctrl-C (and a closed terminal's SIGHUP) reaches the whole process group: the crawl
+    # process stops gracefully and still needs its workers to finish the pages in flight.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
 class PagePool:
@@ -174,12 +176,20 @@ class PagePool:
         # forkserver: workers are not forked from the crawl process and its threads
         context = _WorkerContext()
         context.set_forkserver_preload(list(PRELOAD))
-        self._pool = ProcessPool(
-            max_workers=self.workers,
-            max_tasks=self.max_tasks,
-            initializer=_ignore_interrupts,
-            context=context,
-        )
+        # The pool's locks start multiprocessing's resource tracker, which ignores SIGINT and
+        # SIGTERM; started with SIGHUP blocked too, a closed terminal does not end it (the
+        # next one printed a KeyError traceback for every lock the first one knew).
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGHUP})
+        try:
+            resource_tracker.ensure_running()
+            self._pool = ProcessPool(
+                max_workers=self.workers,
+                max_tasks=self.max_tasks,
+                initializer=_ignore_interrupts,
+                context=context,
+            )
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         # pebble starts the fork server and the workers on the first task it is given, and
         # waits for them there: about a second, while the fork server imports the extraction
         # library. Given by the first page, that task would stall the crawl's event loop for

@@ -245,10 +245,16 @@ def text(
     shown_default: str | None = None,
 ) -> Setting[str]:
     """A string (white space around it removed), checked by ``check`` when given: it returns
-    the value to use, or raises ``ValueError`` saying why."""
+    the value to use, or raises ``ValueError`` saying why. Bytes that are not UTF-8 (a path a
+    shell passed as the file system wrote it) are refused: nothing could write them (a crawl
+    into such an ``OUTPUT_DIR`` accepted its articles and stored none)."""
 
     def parse(raw: Any) -> str:
         value = str(raw).strip()
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("is not UTF-8 text") from None
         return check(value) if check is not None else value
 
     return Setting(

@@ -206,6 +206,16 @@ INVALID_SETTINGS = [
     ("EXTRACT_TIMEOUT=1e308", "EXTRACT_TIMEOUT='1e308': must be > 0 and <= 86400"),
     ("DOWNLOAD_TIMEOUT=nan", "DOWNLOAD_TIMEOUT='nan': must be a finite number"),
     ("RUN_LOCK_WAIT=86401", "RUN_LOCK_WAIT='86401': must be >= 0 and <= 86400"),
+    # Scrapy settings read as the crawl opens: a traceback, after the run lock was taken
+    ("CLOSESPIDER_TIMEOUT_NO_ITEM=a", "CLOSESPIDER_TIMEOUT_NO_ITEM='a': must be a whole number"),
+    ("CLOSESPIDER_PAGECOUNT_NO_ITEM=x", ("CLOSESPIDER_PAGECOUNT_NO_ITEM='x': must be a whole "
+     "number")),
+    ("CONCURRENT_ITEMS=abc", "CONCURRENT_ITEMS='abc': must be a whole number"),
+    ("MEMUSAGE_LIMIT_MB=abc", "MEMUSAGE_LIMIT_MB='abc': must be a whole number"),
+    ("DNS_TIMEOUT=abc", "DNS_TIMEOUT='abc': must be a number"),
+    # a folder name of bytes that are not UTF-8: the crawl accepted its articles, and stored
+    # none (the writer and the run history failed with a traceback)
+    ("OUTPUT_DIR=out\udcff", "OUTPUT_DIR='out\\udcff': is not UTF-8 text"),
 ]  # fmt: skip
 
 
@@ -224,6 +234,42 @@ def test_an_invalid_setting_stops_the_crawl_before_anything(
     assert completed.stderr.splitlines() == [f"scrapy: error: {line}"]
     assert completed.stdout == ""
     assert not out.exists()  # nothing written, not even the state folder
+
+
+@pytest.mark.parametrize(
+    ("option", "line"),
+    [
+        (("--logfile", "{file}/crawl.log"), "LOG_FILE={file}/crawl.log: cannot write it"),
+        (("-s", "LOG_FILE={file}/crawl.log"), "LOG_FILE={file}/crawl.log: cannot write it"),
+        (("-s", "JOBDIR={file}/job"), "JOBDIR={file}/job: cannot make the folder"),
+        (("--pidfile", "{file}/crawl.pid"), "--pidfile {file}/crawl.pid: cannot write it"),
+        (("--profile", "{file}/crawl.prof"), "--profile {file}/crawl.prof: cannot write it"),
+    ],
+)
+def test_a_file_the_crawl_cannot_write_stops_it_before_anything(
+    tmp_path: Path, option: tuple[str, str], line: str
+) -> None:
+    # a traceback, exit 1, after the run lock was taken (the profile's after the whole crawl)
+    file = tmp_path / "a-file"
+    file.write_text("", encoding="utf-8")
+    out = tmp_path / "out"
+    completed = scrapy(
+        "crawl", "news", "-a", "urls=http://127.0.0.1:9/a.html", "-s", f"OUTPUT_DIR={out}",
+        option[0], option[1].format(file=file),
+    )  # fmt: skip
+    assert completed.returncode == 2, completed.stderr[-2000:]
+    assert len(completed.stderr.splitlines()) == 1, completed.stderr[-2000:]
+    assert completed.stderr.startswith(f"scrapy: error: {line.format(file=file)}")
+    assert not out.exists()
+
+
+def test_a_log_files_folder_is_made(tmp_path: Path) -> None:
+    log = tmp_path / "logs" / "today" / "crawl.log"
+    completed = scrapy(
+        "summary", "-s", f"OUTPUT_DIR={tmp_path / 'out'}", "--logfile", str(log)
+    )  # a missing folder was a traceback
+    assert "Traceback" not in completed.stderr
+    assert log.parent.is_dir()
 
 
 def test_each_declared_setting_refuses_a_value_it_cannot_take() -> None:
@@ -501,3 +547,20 @@ def test_appending_to_a_parquet_file_is_refused(tmp_path: Path, site_url: str) -
     replaced = run_crawl(tmp_path / "c", "-a", page, "-O", str(single))
     assert replaced.returncode == 0, replaced.log[-2000:]
     assert pq.read_table(single).num_rows == 1
+
+
+def test_a_stage_that_cannot_open_is_one_line(tmp_path: Path) -> None:
+    # a full disk as the crawl state was made: asyncio printed "Task exception was never
+    # retrieved" and the traceback, and no line said what went wrong
+    out = tmp_path / "out"
+    completed = scrapy(
+        "crawl", "news", "-a", "urls=http://127.0.0.1:9/a.html", "-s", f"OUTPUT_DIR={out}",
+        "-s", "STATE_STORES=tests.full_disk_stores.FullDiskStores",
+    )  # fmt: skip
+    assert completed.returncode == 1
+    assert "never retrieved" not in completed.stderr
+    assert "sqlite3.OperationalError" not in completed.stderr
+    assert "The crawl could not start: database or disk is full" in completed.stderr
+    assert completed.stdout.splitlines()[-1] == (
+        "crawl failed: the crawl could not start (its error is above)"
+    )

@@ -74,17 +74,22 @@ def _after_the_stop(tmp_path: Path) -> tuple[dict[str, Any], int]:
 
 
 @pytest.mark.parametrize(
-    "to_the_group",
+    ("stop_signal", "to_the_group"),
     [
-        False,
+        (signal.SIGTERM, False),
         # systemd's default (KillMode=control-group) sends it to every process: the extraction
         # workers and their fork server end at once, and the crawl process extracts the pages
         # left (a worker that ended cannot be replaced, or is replaced by a fork server made again)
-        True,
+        (signal.SIGTERM, True),
+        # a closed terminal or ssh session, to the process group: it ended the crawl at once
+        # (exit 129), its accepted articles not written, no report
+        (signal.SIGHUP, True),
     ],
-    ids=["to-the-crawl-process", "to-the-process-group"],
+    ids=["to-the-crawl-process", "to-the-process-group", "hang-up"],
 )
-def test_sigterm_writes_every_accepted_article(tmp_path: Path, to_the_group: bool) -> None:
+def test_sigterm_writes_every_accepted_article(
+    tmp_path: Path, stop_signal: signal.Signals, to_the_group: bool
+) -> None:
     with (
         serve(SlowSite(load_site())) as server,  # type: ignore[arg-type]
         _crawl(tmp_path, server, "CONCURRENT_REQUESTS=1") as crawl,
@@ -94,7 +99,7 @@ def test_sigterm_writes_every_accepted_article(tmp_path: Path, to_the_group: boo
         while len([p for p in server.requested if p.startswith("/articles/")]) < 5:
             assert time.monotonic() < deadline, "the crawl never got going"
             time.sleep(0.1)
-        (os.killpg if to_the_group else os.kill)(crawl.pid, signal.SIGTERM)
+        (os.killpg if to_the_group else os.kill)(crawl.pid, stop_signal)
         _, errors = crawl.communicate(timeout=60)
     assert crawl.returncode == 1  # stopped early: a failed crawl for a scheduler
     assert "Traceback" not in errors

@@ -265,3 +265,26 @@ def test_a_relative_output_dir_is_read_again(
     assert "records 1 data file" in problem
     (tmp_path / "output" / "runs").mkdir()
     assert state_problem(Settings(settings)) is None
+
+
+def test_a_state_folder_that_cannot_be_written_is_not_called_damaged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # on a filesystem remounted read-only, SQLite cannot open the healthy files: the crawl
+    # said they were damaged and advised moving them away
+    from dataset.state import embedded  # noqa: PLC0415
+
+    settings: dict[str, Any] = {"OUTPUT_DIR": str(tmp_path / "out")}
+    stores = open_state_stores(Settings(settings))
+    try:
+        _record_one_file(stores)
+    finally:
+        stores.close()
+    (tmp_path / "out" / "runs").mkdir()
+    assert state_problem(Settings(settings)) is None
+    state = tmp_path / "out" / "state"
+    monkeypatch.setattr(embedded.os, "access", lambda path, mode: Path(path) != state)
+    assert state_problem(Settings(settings)) == (
+        f"the crawl state folder {state} cannot be written (a read-only filesystem, or its"
+        " permissions)"
+    )

@@ -15,8 +15,13 @@ Scrapy's own command exits 0 whenever the crawl started, whatever happened.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
+import os
 import signal
+import sqlite3
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -153,12 +158,44 @@ def feed_problem(settings: BaseSettings) -> str | None:
     return None
 
 
+def start_failure(known: tuple[type[BaseException], ...], crawl: asyncio.Future[None]) -> None:
+    """Log why the crawl could not start (a stage that could not open), in one line when the
+    environment is the cause (a full disk as the crawl state is made: asyncio printed a "Task
+    exception was never retrieved" traceback), with its traceback otherwise (a fault of the
+    code, to report). Asking the task for its error keeps asyncio from printing it again."""
+    if crawl.cancelled() or (exc := crawl.exception()) is None:
+        return
+    if isinstance(exc, known):
+        logger.error("The crawl could not start: %s", exc)
+    else:
+        logger.error("The crawl could not start", exc_info=exc)
+
+
+def job_dir_problem(settings: BaseSettings) -> str | None:
+    """Why ``JOBDIR`` cannot hold the crawl's queue and state (under a file, not writable):
+    Scrapy found out as the crawl opened, with a traceback, the run lock taken."""
+    job_dir = settings.get("JOBDIR")
+    if not job_dir:
+        return None
+    try:
+        Path(job_dir).mkdir(parents=True, exist_ok=True)  # as Scrapy makes it
+    except OSError as exc:
+        return f"JOBDIR={job_dir}: cannot make the folder ({exc.strerror or exc})"
+    if not os.access(job_dir, os.W_OK):
+        return f"JOBDIR={job_dir}: the folder cannot be written"
+    return None
+
+
+def _stop_gracefully(signum: int, frame: object) -> None:
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def ignore_late_stops() -> None:
-    """Ignore SIGTERM and SIGINT from the end of the crawl on: it ran its course, everything it
-    did is written, and its exit status says how it went. Python gives a signal its default
-    action back as it finalizes (but for one it ignores), so a stop asked in those last tenths
-    of a second killed a crawl that had finished: exit status 143 instead of 0."""
-    for number in (signal.SIGTERM, signal.SIGINT):
+    """Ignore SIGTERM, SIGINT and SIGHUP from the end of the crawl on: it ran its course,
+    everything it did is written, and its exit status says how it went. Python gives a signal
+    its default action back as it finalizes (but for one it ignores), so a stop asked in those
+    last tenths of a second killed a crawl that had finished: exit status 143 instead of 0."""
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(number, signal.SIG_IGN)
 
 
@@ -211,7 +248,12 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
                 stop(str(exc))
         settings = checked_settings(self.settings)
         # last the one that writes (a probe file, and the folders the crawl needs)
-        problem = feed_problem(settings) or state_problem(settings) or output_problem(settings)
+        problem = (
+            feed_problem(settings)
+            or job_dir_problem(settings)
+            or state_problem(settings)
+            or output_problem(settings)
+        )
         if problem is not None:
             stop(problem)
         self.checked = settings
@@ -228,7 +270,12 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
                 )
             crawler = self._create_crawler(args[0])
             crawl = self.crawler_process.crawl(crawler, **opts.spargs)
+            if isinstance(crawl, asyncio.Future):
+                crawl.add_done_callback(functools.partial(start_failure, self._known_errors()))
             patient_stop(crawler, crawl)
+            # a closed terminal or ssh session: a graceful stop, as SIGTERM (it ended the
+            # crawl at once, its accepted articles not written, no report, no line)
+            signal.signal(signal.SIGHUP, _stop_gracefully)
             errors = ErrorCount()
             logging.getLogger().addHandler(errors)
             try:
@@ -260,6 +307,11 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
         if unhealthy and SOURCE_HEALTH_EXIT_STATUS.read(self.checked):
             print(f"crawl finished; unhealthy sources: {unhealthy}")
             self.exitcode = EXIT_UNHEALTHY
+
+    def _known_errors(self) -> tuple[type[BaseException], ...]:
+        """What the environment raises (a full disk, a state that cannot be reached)."""
+        stores: Any = load_object(STATE_STORES.read(self.checked))
+        return (OSError, sqlite3.Error, *getattr(stores, "errors", ()))
 
     def _run_lock(self) -> RunLock:
         """The dataset's run lock, taken (waiting up to ``RUN_LOCK_WAIT``); the command stops

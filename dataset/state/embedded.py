@@ -15,6 +15,7 @@ WAL mode: safe for several processes on one machine. One process writes one data
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from contextlib import closing, nullcontext
 from datetime import UTC, datetime
@@ -357,7 +358,15 @@ class EmbeddedStores(StateStores):
     def unreachable(cls, options: StateOptions) -> str | None:
         """A state file that is not an SQLite database (overwritten, or cut short in its
         first page): the crawl would stop as it opens (its header and schema are read; a file
-        damaged further in is found when a page of it is read)."""
+        damaged further in is found when a page of it is read). A folder that cannot be
+        written (a read-only filesystem) is said so first: SQLite cannot open its files either,
+        which read as damage, with the advice to move healthy files away."""
+        folder = options.state_dir
+        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+            return (
+                f"the crawl state folder {folder} cannot be written (a read-only filesystem,"
+                " or its permissions)"
+            )
         for name in (STATE_FILE, NEAR_STATE_FILE, SITE_BOILERPLATE_FILE):
             path = options.state_dir / name
             if not path.is_file():

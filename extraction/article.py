@@ -209,8 +209,9 @@ class Article:
     )
     duplicate_of: str | None = column(
         "string",
-        "with `DEDUPE_POLICY=flag`: the `id` of the stored row whose text this one copies "
-        "(near or exact); null otherwise",
+        "with `DEDUPE_POLICY=flag`: the `id` of the stored row whose text this one nearly "
+        "copies (an exact copy, the same text at another URL, is dropped under either policy); "
+        "null otherwise",
         example="5ad75bced5e24a16e930b1ced1f3ed4d",
     )
     discovered_via: str = column(

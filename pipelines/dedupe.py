@@ -62,7 +62,8 @@ DEDUPE_POLICY = choice(
     "drop",
     ("drop", "flag"),
     "`drop`: a copy is dropped and recorded in the copies log (the `copies` table of "
-    "`STATE_DIR/near-duplicates.sqlite3`); `flag`: it is stored with `duplicate_of` set",
+    "`STATE_DIR/near-duplicates.sqlite3`); `flag`: a near copy is stored with `duplicate_of` "
+    "set (an exact copy, the same text at another URL, is dropped either way)",
 )
 DEDUPE_NEAR_ENABLED = flag(
     "DEDUPE_NEAR_ENABLED",

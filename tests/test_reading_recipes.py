@@ -187,3 +187,23 @@ def test_no_recipe_reads_the_files_a_compaction_stages_in_the_dataset_folder(
     for moment, counts in seen.items():
         assert len(counts) == 10, moment
         assert set(counts.values()) == {12}, (moment, counts)
+
+
+def test_the_newest_version_of_each_page(tmp_path: Path) -> None:
+    # a page whose text changed is a second row with its URL (one row per article, the
+    # README said): the recipe keeps the newest
+    first = make_row(1)
+    changed = make_row(1, day=DAY + timedelta(days=1)) | {"text": "Article number 1, updated."}
+    changed["content_hash"] = "another-digest"
+    changed["id"] = "another-id"
+    other = make_row(2)
+    for day, rows in (("2024-05-01", [first, other]), ("2024-05-02", [changed])):
+        (tmp_path / f"fetch_date={day}").mkdir()
+        pq.write_table(to_table(rows), tmp_path / f"fetch_date={day}" / "part-a.parquet")
+    namespace: dict[str, Any] = {}
+    code = _recipes("Pages that changed").replace("output/articles", str(tmp_path))
+    exec(compile(code, "dataset.md", "exec"), namespace)
+    latest = namespace["latest"].set_index("url")
+    assert len(latest) == 2
+    assert latest.loc[first["url"], "text"] == "Article number 1, updated."
+    assert latest.loc[other["url"], "id"] == other["id"]

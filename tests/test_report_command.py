@@ -4,6 +4,7 @@ tests/test_source_health.py; in the bucket: tests/test_storage.py.)"""
 
 from __future__ import annotations
 
+import errno
 import shutil
 import subprocess
 import sys
@@ -163,3 +164,38 @@ def test_a_copied_partition_is_left_out_and_named(tmp_path: Path) -> None:
         " dataset's partitions (fetch_date=YYYY-MM-DD folders), left out; readers that scan"
         " articles/ (pandas, DuckDB, Spark) read them all the same: move the folder out\n"
     )
+
+
+def test_a_default_place_that_cannot_be_written_fails_the_report_at_once(output: Path) -> None:
+    # OUTPUT_DIR/report.html on a read-only dataset: found after the whole page was made,
+    # exit status 1 (a folder in its place stands in for the read-only filesystem here)
+    (output / "report.html").unlink(missing_ok=True)
+    (output / "report.html").mkdir()
+    try:
+        done = report(output)
+    finally:
+        (output / "report.html").rmdir()
+    assert done.returncode == EXIT_USAGE
+    assert done.stderr.splitlines() == [
+        (
+            f"scrapy: error: cannot write the report to {output / 'report.html'} (Is a directory);"
+            " give -o FILE"
+        )
+    ]
+
+
+def test_a_read_only_filesystem_is_a_reason_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the check removed the file it could not make: on a read-only filesystem that unlink
+    # failed too, a traceback (-o, and the report's own place)
+    from pathlib import Path as RealPath  # noqa: PLC0415
+
+    from crawler.commands import unwritable_file  # noqa: PLC0415
+
+    def read_only(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(RealPath, "open", read_only)
+    monkeypatch.setattr(RealPath, "unlink", read_only)
+    assert unwritable_file(tmp_path / "report.html") == "Read-only file system"

@@ -73,15 +73,17 @@ def unwritable_file(path: Path) -> str | None:
     above = next((folder for folder in path.parents if folder.exists()), None)
     if above is not None and not above.is_dir():
         return f"{above} is not a folder"
+    made_file = False
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("ab"):
-            pass
+            made_file = not existed
     except OSError as exc:
         return exc.strerror or str(exc)
     finally:
-        if not existed:
-            path.unlink(missing_ok=True)
+        if made_file:  # on a read-only filesystem even a missing file's unlink fails
+            with contextlib.suppress(OSError):
+                path.unlink()
         for folder in made:  # the deepest first
             with contextlib.suppress(OSError):
                 folder.rmdir()

@@ -118,6 +118,12 @@ class Command(ProjectCommand):
                 stop(f"-o {opts.output}: cannot write it ({problem})")
         assert self.settings is not None
         self.checked = checked_settings(self.settings)
+        location = dataset_location(self.checked)
+        if opts.output is None and location.is_local and location.local_dir().is_dir():
+            default = location.local_dir() / REPORT_FILE
+            problem = unwritable_file(default)
+            if problem is not None:  # a read-only dataset: found after the whole page, exit 1
+                stop(f"cannot write the report to {default} ({problem}); give -o FILE")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         settings = self.checked

@@ -211,6 +211,22 @@ def small_dataset(output_dir: Path) -> Path:
     return partition(output_dir)
 
 
+def _compact_in_process(output_dir: Path) -> int | str | None:
+    """``scrapy compact`` of ``output_dir`` run in this process (what a test patched applies);
+    the status it stopped with."""
+    from crawler.commands import checked_settings  # noqa: PLC0415
+    from crawler.commands.compact import Command  # noqa: PLC0415
+
+    settings = get_project_settings()
+    settings.set("OUTPUT_DIR", str(output_dir), priority="cmdline")
+    command = Command()
+    command.checked = checked_settings(settings)
+    options = argparse.Namespace(partition=[], target_rows=100, row_group_rows=10, dry_run=False)
+    with pytest.raises(SystemExit) as stopped:
+        command.run([], options)
+    return stopped.value.code
+
+
 def one_clear_line(done: subprocess.CompletedProcess[str], line: str) -> None:
     output = done.stderr + done.stdout
     assert "Traceback" not in output
@@ -310,8 +326,6 @@ def test_a_crawl_state_that_fails_while_compacting_stops_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # damaged further in than its first page (found only as the page is read)
-    from crawler.commands import checked_settings  # noqa: PLC0415
-    from crawler.commands.compact import Command  # noqa: PLC0415
     from dataset.state.embedded import CrawlState  # noqa: PLC0415
 
     folder = small_dataset(tmp_path)
@@ -320,14 +334,8 @@ def test_a_crawl_state_that_fails_while_compacting_stops_it(
         raise sqlite3.DatabaseError("database disk image is malformed")
 
     monkeypatch.setattr(CrawlState, "recorded_files", damaged)
-    settings = get_project_settings()
-    settings.set("OUTPUT_DIR", str(tmp_path), priority="cmdline")
-    command = Command()
-    command.checked = checked_settings(settings)
-    options = argparse.Namespace(partition=[], target_rows=100, row_group_rows=10, dry_run=False)
-    with pytest.raises(SystemExit) as stopped:
-        command.run([], options)
-    assert stopped.value.code == 1
+    stopped = _compact_in_process(tmp_path)
+    assert stopped == 1
     assert capsys.readouterr().err == (
         f"scrapy: error: cannot use the crawl state in {tmp_path / 'state'}:"
         " database disk image is malformed\n"
@@ -404,8 +412,6 @@ def test_a_stopped_compaction_says_so_and_leaves_the_partition_as_it_was(
 ) -> None:
     # SIGTERM ended it at once: no line, no clean-up (its staged files, its locks held until
     # they lapsed); Ctrl-C was a traceback
-    from crawler.commands import checked_settings  # noqa: PLC0415
-    from crawler.commands.compact import Command  # noqa: PLC0415
     from dataset import compaction  # noqa: PLC0415
 
     stop_signal, status, said = stopping
@@ -419,14 +425,8 @@ def test_a_stopped_compaction_says_so_and_leaves_the_partition_as_it_was(
         return checked(*args)
 
     monkeypatch.setattr(compaction, "same_rows", signalled)
-    settings = get_project_settings()
-    settings.set("OUTPUT_DIR", str(tmp_path), priority="cmdline")
-    command = Command()
-    command.checked = checked_settings(settings)
-    options = argparse.Namespace(partition=[], target_rows=100, row_group_rows=10, dry_run=False)
-    with pytest.raises(SystemExit) as stopped:
-        command.run([], options)
-    assert stopped.value.code == status
+    stopped = _compact_in_process(tmp_path)
+    assert stopped == status
     assert capsys.readouterr().err == (
         f"scrapy: error: compact {said}; the partitions compacted stay so, the one it was at"
         " is completed or left as it was\n"

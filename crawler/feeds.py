@@ -81,6 +81,7 @@ def parse_feed(body: bytes, feed_url: str) -> ParsedFeed:
     for entry in parsed.entries:
         link = _entry_link(entry)
         if not link:
+            skipped.append("")  # an item with no link (nor a permalink guid): counted
             continue
         url = http_url(link, feed_url)
         if url is None:

@@ -4,6 +4,7 @@ Google News (``news:``) metadata, and the sitemaps a site lists in its robots.tx
 from __future__ import annotations
 
 import gzip
+import re
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -183,6 +184,10 @@ class _SitemapReader:
         the events of the data can be told from those recovery invents at ``close()``.
         """
         parser = _sitemap_parser()
+        # A bare "&" (a query string's, "?id=2&lang=en", unescaped, as many sitemaps have it)
+        # is no XML: libxml2's recovery lost the entry and then took the sound rest of the
+        # document for cut short. Read as "&amp;", as feed readers and browsers do.
+        xml = _escape_bare_ampersands(xml)
         for start in range(0, len(xml), _CHUNK_SIZE):
             parser.feed(xml[start : start + _CHUNK_SIZE])
             if not self._handle(parser.read_events()):
@@ -235,6 +240,7 @@ class _SitemapReader:
         fields = self._children(element)
         loc = self._text(fields.get("loc"))
         if not loc:
+            self.skipped.append("")  # a <url> with no <loc>: counted, not silently gone
             return
         url = http_url(loc, self.sitemap_url)
         if url is None:
@@ -281,6 +287,24 @@ class _SitemapReader:
         if name is None:
             name = self._names[tag] = _local_name(tag)
         return name
+
+
+_BARE_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z][A-Za-z0-9._-]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
+
+
+_CDATA = re.compile(rb"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
+
+
+def _escape_bare_ampersands(xml: bytes) -> bytes:
+    """``xml`` with each ``&`` that starts no entity or character reference written ``&amp;``,
+    outside CDATA sections (where an ``&`` is text already)."""
+    if _BARE_AMPERSAND.search(xml) is None:
+        return xml
+    parts = _CDATA.split(xml)  # the CDATA sections at the odd places
+    return b"".join(
+        part if index % 2 else _BARE_AMPERSAND.sub(b"&amp;", part)
+        for index, part in enumerate(parts)
+    )
 
 
 def _sitemap_parser() -> lxml.etree.XMLPullParser:

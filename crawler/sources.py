@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from crawler.inputs import InputError, validate_url
 from crawler.links import normalize_domain, same_site, site_host
@@ -134,12 +134,17 @@ class Source:
         return same_site(url, self.allowed_domains)
 
     def is_denied(self, url: str) -> bool:
-        """Whether a ``deny`` pattern finds ``url``."""
-        return any(pattern.search(url) for pattern in self.deny)
+        """Whether a ``deny`` pattern finds ``url``, as written or percent-decoded (a page's
+        links come percent-encoded, ``/vid%C3%A9o/``; sitemaps and feeds give them as written,
+        ``/vidéo/``: a pattern written either way holds for both)."""
+        return any(pattern.search(form) for form in _forms(url) for pattern in self.deny)
 
     def is_article_url(self, url: str) -> bool:
-        """Whether an ``allow`` pattern finds ``url`` (always, when there are none)."""
-        return not self.allow or any(pattern.search(url) for pattern in self.allow)
+        """Whether an ``allow`` pattern finds ``url``, as written or percent-decoded (always,
+        when there are none)."""
+        if not self.allow:
+            return True
+        return any(pattern.search(form) for form in _forms(url) for pattern in self.allow)
 
     def may_follow(self, url: str) -> bool:
         """Whether ``url`` may be requested at all: on the site and not denied.
@@ -192,6 +197,12 @@ def slot_of(url: str, slots: Mapping[str, object]) -> str | None:
             return host
         _, _, host = host.partition(".")
     return None
+
+
+def _forms(url: str) -> tuple[str, ...]:
+    """``url`` as written, and percent-decoded when that differs."""
+    decoded = unquote(url)
+    return (url,) if decoded == url else (url, decoded)
 
 
 def _hosts(urls: Iterable[str]) -> list[str]:

@@ -1,7 +1,7 @@
 """A DNS resolver for crawls under test: names ending in ``.test`` (RFC 2606) are 127.0.0.1.
 
 Lets a test crawl several host names (a site's ``www.`` and other subdomains) served by one
-local server: ``-s DNS_RESOLVER=tests.local_names.LocalNamesResolver``.
+local server: ``-s TWISTED_DNS_RESOLVER=tests.local_names.LocalNamesResolver``.
 """
 
 from __future__ import annotations

@@ -511,3 +511,17 @@ def test_feed_links_in_xhtml() -> None:
 <link rel="alternate" type="application/rss+xml" href="/xhtml.rss" />
 </head><body /></html>"""
     assert feed_links(page, PAGE_URL) == ["https://news.example/xhtml.rss"]
+
+
+def test_an_item_without_a_link_is_counted() -> None:
+    # it disappeared: "lists 1 articles", nothing said of the two others
+    rss = (
+        b'<rss version="2.0"><channel><title>t</title>'
+        b"<item><title>a</title><link>https://news.example/a-1</link></item>"
+        b"<item><title>no link</title></item>"
+        b'<item><title>no permalink</title><guid isPermaLink="false">x-2</guid></item>'
+        b"</channel></rss>"
+    )
+    feed = parse_feed(rss, "https://news.example/rss.xml")
+    assert [entry.url for entry in feed.entries] == ["https://news.example/a-1"]
+    assert list(feed.skipped) == ["", ""]

@@ -681,3 +681,37 @@ def test_default_sitemap_urls_keep_the_port_and_drop_the_query() -> None:
 )
 def test_default_sitemap_urls_need_an_http_url(site_url: str) -> None:
     assert default_sitemap_urls(site_url) == []
+
+
+def test_a_bare_ampersand_in_a_location_loses_no_entry() -> None:
+    # libxml2's recovery lost the entry and took the sound rest of the file for cut short
+    xml = (
+        b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<url><loc>https://news.example/a-1</loc></url>"
+        b"<url><loc>https://news.example/story?id=2&lang=en</loc></url>"
+        b"<url><loc>https://news.example/c-3?x=1&amp;y=2</loc></url>"
+        b"<url><loc>https://news.example/d-4</loc>"
+        b"<news:news xmlns:news='http://www.google.com/schemas/sitemap-news/0.9'>"
+        b"<news:title><![CDATA[A & B &amp; C]]></news:title></news:news></url>"
+        b"</urlset>"
+    )
+    sitemap = parse_sitemap(xml, SITEMAP_URL)
+    assert [entry.url for entry in sitemap.entries] == [
+        "https://news.example/a-1",
+        "https://news.example/story?id=2&lang=en",
+        "https://news.example/c-3?x=1&y=2",
+        "https://news.example/d-4",
+    ]
+    assert sitemap.entries[-1].news_title == "A & B &amp; C"  # CDATA is text as it stands
+    assert sitemap.error is None
+
+
+def test_an_entry_without_a_location_is_counted() -> None:
+    xml = (
+        b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<url><loc>https://news.example/a-1</loc></url><url><lastmod>2024-05-01</lastmod></url>"
+        b"</urlset>"
+    )
+    sitemap = parse_sitemap(xml, SITEMAP_URL)
+    assert len(sitemap.entries) == 1
+    assert sitemap.skipped == ("",)

@@ -706,7 +706,7 @@ def test_a_sources_delay_holds_for_every_host_of_its_site(tmp_path: Path) -> Non
         result = run_crawl(
             tmp_path / "out", "-a", f"sources={sources}",
             settings=(
-                "DNS_RESOLVER=tests.local_names.LocalNamesResolver",
+                "TWISTED_DNS_RESOLVER=tests.local_names.LocalNamesResolver",
                 "AUTOTHROTTLE_ENABLED=True", "DOWNLOAD_DELAY=0", "RANDOMIZE_DOWNLOAD_DELAY=False",
             ),
         )  # fmt: skip
@@ -749,3 +749,17 @@ def test_site_slots_are_per_domain_and_the_more_polite() -> None:
 def test_slot_of_is_the_nearest_domain_with_a_slot(url: str, slot: str | None) -> None:
     slots = {"one.test": {}, "news.one.test": {}}
     assert slot_of(url, slots) == slot
+
+
+def test_patterns_hold_for_a_url_as_written_and_percent_encoded() -> None:
+    # a page's links come percent-encoded, sitemaps and feeds give them as written: a deny
+    # pattern written /vidéo/ let /vid%C3%A9o/ links through
+    source = Source(
+        name="s", home="https://s.test/", allow=(re.compile("/actualité/"),),
+        deny=(re.compile("/vidéo/"),),
+    )  # fmt: skip
+    for url in ("https://s.test/vidéo/a-1", "https://s.test/vid%C3%A9o/a-1"):
+        assert source.is_denied(url)
+    for url in ("https://s.test/actualité/a-1", "https://s.test/actualit%C3%A9/a-1"):
+        assert source.is_article_url(url)
+    assert not source.is_article_url("https://s.test/sport/a-1")

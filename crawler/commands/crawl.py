@@ -71,6 +71,11 @@ Scrapy's ``downloader/response_count``, which also counts robots.txt (a 404 too)
 redirect: a crawl whose every article request failed after a redirect exited 0."""
 FAILED = (*FETCH_ERRORS, "downloader/exception_type_count/")
 """The stats of requests that failed for good."""
+UNUSABLE = ("news/discovery/feed_invalid", "news/discovery/sitemap_invalid")
+"""The stats of listings fetched that were no listing (an HTML page given as a feed, a
+sitemap cut short): read, nothing found in them."""
+INDEXES = "news/discovery/sitemap_indexes"
+"""Sitemap indexes read: counted among the sitemaps, they list no article."""
 
 
 def crawl_failed(stats: dict[str, Any]) -> str | None:
@@ -81,10 +86,14 @@ def crawl_failed(stats: dict[str, Any]) -> str | None:
     errors = stats.get("log_count/ERROR", 0)
     if errors:
         return f"{errors} errors were logged"
-    fetched = sum(stats.get(key, 0) for key in FETCHED)
+    fetched = sum(stats.get(key, 0) for key in FETCHED) - stats.get(INDEXES, 0)
     failed = sum(value for key, value in stats.items() if key.startswith(FAILED))
-    if failed and not fetched:
+    unusable = sum(stats.get(key, 0) for key in UNUSABLE)
+    if failed and not fetched and not unusable:
         return "every request failed"
+    if unusable and not fetched:
+        # the crawl read nothing it was given (it exited 0, "0 articles found")
+        return "no listing could be read (not a feed or sitemap, or cut short), nothing fetched"
     return None
 
 

@@ -12,6 +12,7 @@ middleware (``crawler/incremental.py``).
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -157,6 +158,13 @@ SETTINGS = (DISCOVERY_MAX_AGE, DISCOVERY_REFETCH_START)
 
 
 _LISTING_KINDS = {"parse_feed": "feed", "parse_sitemap": "sitemap", "parse_listing": "page"}
+ROBOTS_MISSING = [400, 401, 403, 404, 410]
+"""robots.txt answers that mean the site has none to give (its sitemaps are then looked for at
+the usual paths; RFC 9309 2.3.1.3 reads them as "no rules")."""
+_REFUSAL_TEXTS = {
+    "not_allowed": "not allowed by the source's rules",
+    "too_old": "older than the maximum age",
+}
 """The kind of listing each callback reads (what a failed request was for)."""
 
 
@@ -255,6 +263,9 @@ class NewsSpider(scrapy.Spider):
         """Names of the sources of ``-a sources=``: the ``source_name`` of their pages."""
         self.site_slots = site_slots(self.plan.sources)
         """Download slot settings of the sources that set a delay or concurrency, by domain."""
+        self.listing_pages: set[bytes] = set()
+        """Request fingerprints of the pages asked for as listings (home, sections: a few per
+        source), which an article request of the same URL must not be filtered out by."""
         self.max_age: timedelta | None = None
         self.sitemap_max_size = SITEMAP_MAX_SIZE
         """Largest sitemap read (``download_maxsize`` of sitemap requests); 0: no limit."""
@@ -413,7 +424,9 @@ class NewsSpider(scrapy.Spider):
         meta: dict[str, Any] = {PROBE_META: True} if probe else {}
         if callback == self.parse_sitemap:
             meta["download_maxsize"] = self.sitemap_max_size
-        return scrapy.Request(
+        if callback == self.parse_robots:
+            meta["handle_httpstatus_list"] = ROBOTS_MISSING
+        request = scrapy.Request(
             url,
             callback=callback,
             errback=self.on_error,
@@ -421,6 +434,12 @@ class NewsSpider(scrapy.Spider):
             cb_kwargs=cb_kwargs,
             meta=self._slot_meta(url, meta),
         )
+        if callback == self.parse_listing:
+            self.listing_pages.add(self._fingerprint(request))
+        return request
+
+    def _fingerprint(self, request: scrapy.Request) -> bytes:
+        return self.crawler.request_fingerprinter.fingerprint(request)
 
     def article_request(
         self,
@@ -465,21 +484,46 @@ class NewsSpider(scrapy.Spider):
                 return name
         return source
 
-    def _wanted(self, url: str, source: str | None, listed: datetime | None) -> bool:
-        """Whether a listed article is to be fetched: on its source's site, allowed by its
-        patterns, and not older than the maximum age."""
+    def _refusal(self, url: str, source: str | None, listed: datetime | None) -> str | None:
+        """Why a listed article is not to be fetched (``not_allowed``: off its source's site,
+        or not allowed by its patterns; ``too_old``: older than the maximum age), counted; or
+        ``None`` when it is."""
         stats = self.crawler.stats
         assert stats is not None
         known = self.sources.get(source) if source else None
         if known is not None and not known.allows(url):
             stats.inc_value("news/discovery/not_allowed")
-            return False
+            return "not_allowed"
         max_age = known.max_age if known is not None and known.max_age else self.max_age
         listed = to_utc(listed)
         if max_age is not None and listed is not None and listed < datetime.now(UTC) - max_age:
             stats.inc_value("news/discovery/too_old")
-            return False
-        return True
+            return "too_old"
+        return None
+
+    def _left_out(
+        self, response: Response, kind: str, listed: int, refused: dict[str, list[str]]
+    ) -> None:
+        """One line for the entries of a feed or sitemap left out by the sources' rules: a
+        warning when its every entry was (a pattern that matches none of them, a ``max_age``
+        older than all), else an INFO line (a listing keeps old entries; two sources share a
+        site's sitemaps)."""
+        if not refused:
+            return
+        count = sum(len(urls) for urls in refused.values())
+        reasons = ", ".join(f"{_REFUSAL_TEXTS[why]}: {len(urls)}" for why, urls in refused.items())
+        first = next(iter(refused.values()))[0]
+        level = logging.WARNING if count == listed else logging.INFO
+        self.logger.log(
+            level,
+            "%s %s: %d of its %d entries left out (%s; the first: %s)",
+            kind.capitalize(),
+            response.url,
+            count,
+            listed,
+            reasons,
+            first[:200],
+        )
 
     # --- callbacks --------------------------------------------------------------------------
 
@@ -516,13 +560,15 @@ class NewsSpider(scrapy.Spider):
         if not skipped:
             return
         self.crawler.stats.inc_value("news/discovery/unusable_urls", len(skipped))
+        first = skipped[0]
         self.logger.warning(
-            "%s %s: %d entries left out, their URL cannot be fetched (the first: %r, %s)",
+            "%s %s: %d entries left out, their URL cannot be fetched (the first: %s)",
             kind.capitalize(),
             response.url,
             len(skipped),
-            skipped[0][:200],
-            url_problem(skipped[0]) or "not an absolute URL",
+            f"{first[:200]!r}, {url_problem(first) or 'not an absolute URL'}"
+            if first
+            else "an entry with no URL",
         )
 
     def parse_feed(self, response: Response, source: str | None = None) -> Iterator[scrapy.Request]:
@@ -547,16 +593,21 @@ class NewsSpider(scrapy.Spider):
         stats.inc_value("news/discovery/feeds")
         stats.inc_value("news/discovery/feed_entries", len(feed.entries))
         self.logger.info("Feed %s lists %d articles", response.url, len(feed.entries))
+        refused: dict[str, list[str]] = {}
         for entry in feed.entries:
             owner = self._entry_source(entry.url, source)
-            if self._wanted(entry.url, owner, entry.published_at):
-                yield self.article_request(
-                    entry.url,
-                    discovered_via="feed",
-                    source=owner,
-                    listed_title=entry.title,
-                    listed_published_at=entry.published_at,
-                )
+            why = self._refusal(entry.url, owner, entry.published_at)
+            if why is not None:
+                refused.setdefault(why, []).append(entry.url)
+                continue
+            yield self.article_request(
+                entry.url,
+                discovered_via="feed",
+                source=owner,
+                listed_title=entry.title,
+                listed_published_at=entry.published_at,
+            )
+        self._left_out(response, "feed", len(feed.entries), refused)
 
     def parse_sitemap(
         self, response: Response, source: str | None = None
@@ -595,22 +646,28 @@ class NewsSpider(scrapy.Spider):
             "Sitemap %s (%s) lists %d URLs", response.url, sitemap.kind, len(sitemap.entries)
         )
         if sitemap.kind == "sitemapindex":
+            stats.inc_value("news/discovery/sitemap_indexes")
             yield from self._sitemap_index(response, sitemap, source)
             return
         stats.inc_value("news/discovery/sitemap_urls", len(sitemap.entries))
+        refused: dict[str, list[str]] = {}
         for entry in sitemap.entries:
             published = news_published_datetime(entry)
             modified = lastmod_datetime(entry)
             owner = self._entry_source(entry.url, source)
-            if self._wanted(entry.url, owner, published or modified):
-                yield self.article_request(
-                    entry.url,
-                    discovered_via="sitemap",
-                    source=owner,
-                    listed_title=entry.news_title,
-                    listed_published_at=published,
-                    listed_modified_at=modified,
-                )
+            why = self._refusal(entry.url, owner, published or modified)
+            if why is not None:
+                refused.setdefault(why, []).append(entry.url)
+                continue
+            yield self.article_request(
+                entry.url,
+                discovered_via="sitemap",
+                source=owner,
+                listed_title=entry.news_title,
+                listed_published_at=published,
+                listed_modified_at=modified,
+            )
+        self._left_out(response, "sitemap", len(sitemap.entries), refused)
 
     def _sitemap_index(
         self, response: Response, index: ParsedSitemap, source: str | None
@@ -642,8 +699,13 @@ class NewsSpider(scrapy.Spider):
     def parse_robots(
         self, response: Response, source: str | None = None
     ) -> Iterator[scrapy.Request]:
-        """The sitemaps a site's robots.txt names; the usual paths when it names none."""
-        named = sitemaps_from_robots(response.body, response.url)
+        """The sitemaps a site's robots.txt names; the usual paths when it names none, or has
+        none (answered 4xx: a site without robots.txt was never looked at for a sitemap, and
+        its missing robots.txt counted as a failed fetch)."""
+        if response.status >= 400:
+            self.crawler.stats.inc_value("news/discovery/robots_missing")
+            self.logger.info("No robots.txt at %s (HTTP %d)", response.url, response.status)
+        named = sitemaps_from_robots(response.body, response.url) if response.status < 400 else []
         self.crawler.stats.inc_value("news/discovery/robots_sitemaps", len(named))
         for url in named:
             yield self._listing(url, self.parse_sitemap, source=source, start=False)
@@ -667,15 +729,19 @@ class NewsSpider(scrapy.Spider):
             return
         self._listing_read(response, "page", 0, None)
         if depth == 0 and not known.feeds:
+            # a feed the site advertises may live on another host (feeds.example-cdn.com), as
+            # the sitemaps its robots.txt names may; its entries still pass the source's rules
             for url in feed_links(page, response.url):
-                if known.may_follow(url):
+                if not known.is_denied(url):
                     yield self._listing(url, self.parse_feed, source=source, start=False)
         deeper = depth + 1
         follow = known.follow_links and deeper <= known.max_depth
         for url in extract_links(page, response.url):
             if not known.may_follow(url):
                 continue
-            if looks_like_article(url) and known.allows(url):
+            # a source's allow patterns say what its articles are; the URL's shape guesses
+            # for a source without (a source's /story/ links were never asked for)
+            if known.allows(url) and (known.allow or looks_like_article(url)):
                 stats.inc_value("news/discovery/linked_articles")
                 yield self.article_request(url, discovered_via="link", source=source)
             elif follow and (depth == 0 or is_listing_url(url)):
@@ -748,6 +814,8 @@ class NewsSpider(scrapy.Spider):
         article's redirect to a page asked for already in this crawl (two links to one page):
         counted, and skipped as known in the run's figures (it was neither fetched nor lost)."""
         chain = request.meta.get("redirect_urls") or []
+        if not chain and request.meta.get(ARTICLE_META) and self._shadowed(request):
+            return
         if request.url.partition("#")[0] not in {url.partition("#")[0] for url in chain}:
             if chain and request.meta.get(ARTICLE_META):
                 self.crawler.stats.inc_value("news/fetch/redirect_duplicates")
@@ -768,6 +836,26 @@ class NewsSpider(scrapy.Spider):
             len(chain),
             chain[0],
         )
+
+    def _shadowed(self, request: scrapy.Request) -> bool:
+        """Ask again for an article filtered out as a duplicate of a page asked for as a
+        listing (a home page's link that does not look like an article is followed as a
+        section; the sitemap then lists it as an article, and it was lost without a word, the
+        run's figures not adding up); ``True`` when it is asked again."""
+        fingerprint = self._fingerprint(request)
+        if fingerprint not in self.listing_pages:
+            return False
+        self.listing_pages.discard(fingerprint)  # once: the article's own request is filtered
+        self.crawler.stats.inc_value("news/discovery/listing_articles")
+        self.logger.debug("Asked for again as an article: %s", request.url)
+        engine = self.crawler.engine
+        assert engine is not None
+        from twisted.internet import reactor  # noqa: PLC0415 - the one the crawl installed
+
+        # not from within the scheduler's own enqueue, which sent the signal
+        later: Any = reactor
+        later.callLater(0, engine.crawl, request.replace(dont_filter=True))
+        return True
 
 
 def _path_argument(value: str) -> Path:

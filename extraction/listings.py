@@ -219,9 +219,11 @@ def listing_reason(
 
     * A page that declares itself an article (JSON-LD article type, ``og:type=article``) is
       never one: with too little text, it is no article at all.
-    * A page that shows several linked headlines and is where listings live (the site's
-      root, a ``/tag/``, ``/category/``, ``/search`` or ``?page=`` URL, or JSON-LD
-      ``CollectionPage``/``SearchResultsPage``) is one.
+    * A page that shows several linked headlines and declares itself a listing (JSON-LD
+      ``CollectionPage``/``SearchResultsPage``) or is the site's root (without a query:
+      ``/?p=123`` and ``index.php?id=5`` are articles) is one; so is one at a ``/tag/``,
+      ``/category/``, ``/archive/``, ``/search`` or ``?page=`` URL whose text besides its
+      teasers and links is short (under ``SHORT_TEXT_FACTOR`` times ``min_text_chars``).
     * So is a page whose headline heads linked headlines and little else (``headed``,
       :func:`under_headline`): an intro shorter than half of ``min_text_chars`` at most.
     * So is a page whose extracted text is long enough for an article only with its teasers
@@ -230,13 +232,20 @@ def listing_reason(
     """
     if meta.is_article:
         return None
-    parts = urlsplit(url)
-    if scan.linked_headings >= MIN_LISTING_HEADLINES and (
-        meta.is_listing
-        or parts.path.strip("/") in ("", "index.html", "index.php", "index.htm")
-        or _LISTING_URL.search(f"{parts.path}?{parts.query}")
-    ):
-        return f"{scan.linked_headings} linked headlines where listings live: a listing"
+    if scan.linked_headings >= MIN_LISTING_HEADLINES:
+        parts = urlsplit(url)
+        if meta.is_listing or (_is_root(parts.path) and not parts.query):
+            return f"{scan.linked_headings} linked headlines where listings live: a listing"
+        if _LISTING_URL.search(f"{parts.path}?{parts.query}"):
+            # a listing's word in the URL, and an article's text tells it from one: a
+            # sidebar's three linked headlines made real articles listings at /archive/2024/
+            # (The Atlantic's) or at a second /page/ of their own
+            _, size = besides_teasers(paragraphs, teasers, scan.link_texts)
+            if size < SHORT_TEXT_FACTOR * min_text_chars:
+                return (
+                    f"{scan.linked_headings} linked headlines where listings live, and "
+                    f"{size} characters of text besides them: a listing"
+                )
     if headed is not None and headed.size * HEADLINE_INTRO_FACTOR < min_text_chars:
         return (
             f"its headline heads {headed.teasers} linked headlines and {headed.size} characters "
@@ -257,6 +266,10 @@ def listing_reason(
         if size < min_text_chars:
             return f"{size} characters of text besides links and the excerpts under them: a listing"
     return None
+
+
+def _is_root(path: str) -> bool:
+    return path.strip("/") in ("", "index.html", "index.php", "index.htm")
 
 
 def _mostly_teasers(size: int, teaser_size: int, min_text_chars: int) -> bool:

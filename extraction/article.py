@@ -104,7 +104,7 @@ class Article:
         "string",
         "`<link rel=canonical>` or `og:url` (against `<base href>`), normalized; the fetched URL"
         " when the page has none, or its canonical names a page above it (the home page, a"
-        " section: a template's mistake)",
+        " section, the script whose query names the page: a template's mistake)",
         example="same as `url` or the publisher's URL",
     )
     source: str | None = column(

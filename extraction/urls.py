@@ -3,6 +3,7 @@ parameters."""
 
 from __future__ import annotations
 
+import re
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -164,10 +165,12 @@ def page_base(tree: HtmlElement, url: str) -> str:
 
 
 def plausible_canonical(canonical: str | None, url: str) -> str | None:
-    """``canonical``, unless it names a page above the one at ``url``: a site's home (``/``)
-    or a folder the page's path is in (``/news/`` for ``/news/2024/bus.html``), which a
-    template gives every article by mistake; taken at its word, every article of the site
-    after the first was dropped as a copy of it."""
+    """``canonical``, unless it names a page above the one at ``url``, which a template gives
+    every article by mistake (taken at its word, every article of the site after the first
+    was dropped as a copy of it): a site's home (``/``); a section the page's path is in
+    (``/news/`` or ``/news`` for ``/news/2024/bus.html``); the script or folder whose query
+    names the page (``/article.php`` for ``/article.php?id=5``, ``/blog/`` for
+    ``/blog/?p=12``)."""
     if canonical is None:
         return None
     try:
@@ -176,11 +179,35 @@ def plausible_canonical(canonical: str | None, url: str) -> str | None:
         return None
     same_site = _site(wanted.hostname) == _site(page.hostname)
     path = wanted.path or "/"
+    page_path = page.path or "/"
     if path == "/":
-        itself = same_site and (page.path or "/") == "/" and wanted.query == page.query
+        itself = same_site and page_path == "/" and wanted.query == page.query
         return canonical if itself else None
-    above = path.endswith("/") and page.path.startswith(path) and page.path != path
-    return None if above and same_site else canonical
+    if not same_site:
+        return canonical
+    section = path.rstrip("/")
+    rest = page_path[len(section) :].strip("/") if page_path.startswith(f"{section}/") else ""
+    above = bool(rest) and rest.lower() not in _VARIANTS  # /story/amp/ is the story's AMP page
+    named_by_query = (
+        path == page_path and not wanted.query and _SCRIPT.search(path) and _naming(page.query)
+    )
+    return None if above or named_by_query else canonical
+
+
+# The last segment of an article's other versions, whose canonical is the article above them.
+_VARIANTS = frozenset({"amp", "print", "mobile", "m", "lite", "full", "all", "single"})
+# Paths whose pages are told apart by their query: a folder's index or a script's.
+_SCRIPT = re.compile(r"(?:/|\.(?:php\d?|aspx?|jsp|cgi|pl|cfm))$", re.IGNORECASE)
+
+
+def _naming(query: str) -> bool:
+    """Whether ``query`` has a parameter that is no tracking parameter (``?p=12``, not
+    ``?utm_source=rss``)."""
+    patterns = tuple(pattern.lower() for pattern in DEFAULT_TRACKING_PARAMS)
+    return any(
+        not _is_tracking(name, patterns)
+        for name, _ in parse_qsl(query, keep_blank_values=True, encoding="latin-1")
+    )
 
 
 def _site(host: str | None) -> str:

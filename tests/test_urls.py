@@ -145,6 +145,7 @@ PAGE = "https://news.test/news/2024/bus-plan.html"
         ("https://other.test/", False),
         ("https://news.test/news/", False),
         ("https://news.test/news/2024/", False),
+        ("https://news.test/news", False),  # a section without its slash
         (None, False),
     ],
 )
@@ -170,3 +171,26 @@ def test_a_home_page_is_its_own_canonical() -> None:
 def test_page_base(head: str, base: str) -> None:
     tree = fromstring(f"<html><head>{head}</head><body><p>x</p></body></html>")
     assert page_base(tree, PAGE) == base
+
+
+@pytest.mark.parametrize(
+    ("canonical", "page", "kept"),
+    [
+        # the script or folder whose query names the page: every article of such a template
+        # was dropped as a copy of the first (1 of 8 stored)
+        ("https://n.test/article.php", "https://n.test/article.php?id=5", False),
+        ("https://n.test/blog/", "https://n.test/blog/?p=12", False),
+        ("https://n.test/index.php", "https://n.test/index.php?option=x&id=3", False),
+        # the page without its tracking parameters, its other versions, another query
+        ("https://n.test/story/", "https://n.test/story/?utm_source=rss&utm_medium=rss", True),
+        ("https://n.test/news/story.html", "https://n.test/news/story.html?ref=home", True),
+        ("https://n.test/story/", "https://n.test/story/amp/", True),
+        ("https://n.test/story", "https://n.test/story/print", True),
+        ("https://n.test/a.php?id=5", "https://n.test/a.php?id=5&page=2", True),
+        ("https://other.test/article.php", "https://n.test/article.php?id=5", True),
+    ],
+)
+def test_a_canonical_naming_the_template_not_the_page(
+    canonical: str, page: str, kept: bool
+) -> None:
+    assert plausible_canonical(canonical, page) == (canonical if kept else None)

@@ -17,7 +17,7 @@ only when its listing gives a later date than the one it was checked against.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Self
 
 from itemadapter import ItemAdapter
@@ -164,11 +164,16 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
 
     @staticmethod
     def _listed_at(request: Request) -> datetime | None:
-        """When the request's listing (sitemap, feed) says the page last changed."""
-        return to_utc(
-            request.cb_kwargs.get("listed_modified_at")
-            or request.cb_kwargs.get("listed_published_at")
+        """When the request's listing (sitemap, feed) says the page last changed. A day
+        without a time (``<lastmod>2024-05-01</lastmod>``, W3C Datetime's coarsest form) is
+        read as its end: as its midnight, a page edited later on the day it was stored was
+        never fetched again, the day's date staying the same."""
+        listed = request.cb_kwargs.get("listed_modified_at") or request.cb_kwargs.get(
+            "listed_published_at"
         )
+        if listed is not None and listed.tzinfo is None and listed.time() == time():
+            listed += timedelta(days=1) - timedelta(microseconds=1)
+        return to_utc(listed)
 
     def _checked_since(self, request: Request, url: str, listed: datetime) -> bool:
         """Whether the stored page was fetched again and found unchanged after its listing's

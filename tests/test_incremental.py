@@ -97,3 +97,21 @@ def test_a_stored_page_listed_as_changed_and_gone_is_not_asked_for_on_every_run(
         assert "/a/1.html" not in server.requested[before:]
         assert again.stats["news/incremental/known_skipped"] == 1
     assert len(dataset_rows(tmp_path)) == 1
+
+
+def test_a_listed_day_without_a_time_is_read_as_its_end() -> None:
+    # <lastmod>2024-05-01</lastmod> read as its midnight: a page edited later on the day it
+    # was stored was never fetched again (0 of 6), the day's date staying the same
+    import scrapy  # noqa: PLC0415
+
+    from crawler.incremental import IncrementalMiddleware  # noqa: PLC0415
+
+    def listed(value: datetime) -> datetime | None:
+        request = scrapy.Request("https://n.test/a", cb_kwargs={"listed_modified_at": value})
+        return IncrementalMiddleware._listed_at(request)
+
+    end = datetime(2024, 5, 1, 23, 59, 59, 999_999, tzinfo=UTC)
+    assert listed(datetime(2024, 5, 1)) == end
+    assert listed(datetime(2024, 5, 1, 10, 30)) == datetime(2024, 5, 1, 10, 30, tzinfo=UTC)
+    midnight_utc = datetime(2024, 5, 1, tzinfo=UTC)  # a time was given: as it says
+    assert listed(midnight_utc) == midnight_utc

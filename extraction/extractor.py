@@ -234,7 +234,10 @@ def _not_a_listing(
         besides = article_paragraphs(paragraphs, scan.link_texts, teasers)
         return text_size("\n\n".join(besides)) >= min_text_chars
 
-    if not enough(extracted):
+    declared_instead = _declared_instead(extracted, tree, meta, min_text_chars=min_text_chars)
+    if declared_instead is not None:
+        extracted = declared_instead
+    elif not enough(extracted):
         # what it kept is links and little else: the publisher's own markup may say more,
         # else the extractors of trafilatura's full mode, asked only here
         declared = declared_body(tree, meta)
@@ -257,6 +260,31 @@ def _not_a_listing(
     if listing:
         raise ExtractionError("ListingPage", listing)
     return extracted
+
+
+DECLARED_BODY_FACTOR = 3
+"""The article the markup declares is taken instead of the extracted text when it is this many
+times as long and does not hold it."""
+
+
+def _declared_instead(
+    extracted: list[str], tree: HtmlElement, meta: PageMetadata, *, min_text_chars: int
+) -> list[str] | None:
+    """The article the page declares (:func:`declared_body`), when the extracted text is a
+    fraction of it and not in it: a page whose script draws the article shows a notice
+    ("enable JavaScript", a consent banner) that trafilatura took for the text, while its
+    JSON-LD holds the whole article (20 of 20 such pages stored the notice, or were dropped as
+    copies of each other); ``None`` otherwise."""
+    if not meta.article_body and tree.find(".//*[@itemprop='articleBody']") is None:
+        return None
+    declared = declared_body(tree, meta)
+    declared_size = text_size("\n\n".join(declared))
+    size = text_size("\n\n".join(extracted))
+    if declared_size < max(min_text_chars, DECLARED_BODY_FACTOR * size):
+        return None
+    if comparable(" ".join(extracted)) in comparable(" ".join(declared)):
+        return None  # the extracted text is a part of it: trafilatura chose, keep its choice
+    return declared
 
 
 def rescued_text(html: str, url: str) -> list[str]:

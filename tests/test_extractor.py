@@ -741,3 +741,45 @@ def test_zero_width_joiners_stay_in_the_text() -> None:
     text = extract_article(html.encode(), "http://demo.test/news/bus", "text/html").text
     assert text.count("\u200c") == body.count("\u200c")
     assert text.count("\u200d") == body.count("\u200d")
+
+
+def _scripted_page(shell: str, body: str) -> bytes:
+    ld = json.dumps(
+        {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Bus plan",
+         "articleBody": body}
+    )  # fmt: skip
+    return (
+        f'<html lang="en"><head><title>Bus plan</title><script type="application/ld+json">{ld}'
+        f'</script></head><body><div id="root">{shell}</div></body></html>'
+    ).encode()
+
+
+BODY = "\n".join(
+    f"The council voted on Tuesday to expand the bus network, paragraph {n} of the plan." * 3
+    for n in range(8)
+)
+
+
+@pytest.mark.parametrize(
+    "shell",
+    [
+        "<p>" + "This site needs JavaScript to show you its articles. " * 5 + "</p>",
+        "<p>" + "We and our partners use cookies to personalise what you read here. " * 5 + "</p>",
+    ],
+)
+def test_the_declared_article_wins_over_a_notice_the_page_shows(shell: str) -> None:
+    # a page its script draws: the notice it shows was stored as the text (20 of 20), or
+    # the pages dropped as copies of each other
+    text = extract_article(_scripted_page(shell, BODY), "http://demo.test/news/bus").text
+    assert "paragraph 7 of the plan" in text
+    assert "JavaScript" not in text
+    assert "cookies" not in text
+
+
+def test_the_extracted_text_stays_when_the_declared_one_holds_it() -> None:
+    # a JSON-LD body with more besides (captions, a box) than the text shown: the extractor's
+    # choice stands
+    shown = "\n".join(f"<p>{line}</p>" for line in BODY.splitlines()[:2])
+    declared = BODY + "\n" + "A caption of a photo of the depot. " * 60
+    text = extract_article(_scripted_page(shown, declared), "http://demo.test/news/bus").text
+    assert "caption" not in text

@@ -35,6 +35,8 @@ _UNSPACED = (
 # A word: letters/digits, possibly joined by apostrophes (don't, aujourd'hui).
 _UNSPACED_LETTER = re.compile(f"[{_UNSPACED}]")
 UNSPACED_WEIGHT = 3
+_HANGUL_SYLLABLE = re.compile(r"[\uac00-\ud7a3]")
+HANGUL_WEIGHT = 2
 _WORD = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+(?:['\u2019][^\W{_UNSPACED}]+)*")
 
 
@@ -88,8 +90,15 @@ def word_count(text: str) -> int:
 def text_size(text: str) -> int:
     """The length of ``text`` in characters, counting each letter of a script written without
     spaces (Chinese, Japanese, Thai, ...) three times, as it carries about as much as three
-    letters of an alphabet: the size that minimum-length rules compare."""
-    return len(text) + (UNSPACED_WEIGHT - 1) * len(_UNSPACED_LETTER.findall(text))
+    letters of an alphabet, and each Hangul syllable twice (a syllable block is two or three
+    letters; Korean is written with spaces, so its words are counted as words): the size that
+    minimum-length rules compare. (Counted once, a Korean brief of three sentences was too
+    short for an article where an English one of three was not: 12 of 23 against 7 of 40.)"""
+    return (
+        len(text)
+        + (UNSPACED_WEIGHT - 1) * len(_UNSPACED_LETTER.findall(text))
+        + (HANGUL_WEIGHT - 1) * len(_HANGUL_SYLLABLE.findall(text))
+    )
 
 
 def content_hash(text: str) -> str:

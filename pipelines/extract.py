@@ -36,7 +36,7 @@ EXTRACT_MIN_TEXT_CHARS = integer(
     "EXTRACT_MIN_TEXT_CHARS",
     extractor.MIN_TEXT_CHARS,
     "pages with less main text are dropped as `NotAnArticle` (a Chinese, Japanese or Thai "
-    "letter counts three)",
+    "letter counts three, a Korean syllable two)",
     minimum=1,
 )
 EXTRACT_COMMENTS = flag(

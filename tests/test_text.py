@@ -17,6 +17,7 @@ from extraction.text import (
     normalize_text,
     normalized,
     paragraphs_of,
+    text_size,
     without_invisible,
     word_count,
 )
@@ -218,3 +219,11 @@ def test_bidi_controls_leave_one_line_fields_as_they_leave_the_text() -> None:
     assert normalize_field("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u062f") == (
         "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u062f"  # ZWNJ stays
     )
+
+
+def test_a_hangul_syllable_counts_twice() -> None:
+    # counted once, a Korean brief of three sentences was too short for an article where an
+    # English one was not (12 of 23 against 7 of 40)
+    assert text_size("정부는 버스 노선을") == 10 + 8  # 8 syllables, 2 spaces
+    assert text_size("bus 노선") == 6 + 2
+    assert text_size("公共汽车") == 4 * 3

@@ -25,8 +25,9 @@ MIN_SHARE = 0.4
 """Share of a site's pages a line must occur on to be boilerplate."""
 MAX_LINES = 5000
 """Line counts kept per site (the rarest are forgotten first)."""
-MAX_LINE_CHARS = 500
-"""Longer paragraphs are never counted (boilerplate lines are short)."""
+MAX_LINE_CHARS = 2000
+"""Longer paragraphs are never counted (a standard disclaimer or "About" text is long; an
+article's own paragraph past this is no site's furniture)."""
 
 
 def line_key(paragraph: str) -> bytes:

@@ -81,7 +81,8 @@ def parse_feed(body: bytes, feed_url: str) -> ParsedFeed:
     for entry in parsed.entries:
         link = _entry_link(entry)
         if not link:
-            skipped.append("")  # an item with no link (nor a permalink guid): counted
+            if error is None:  # an item with no link (nor a permalink guid): counted; in a
+                skipped.append("")  # malformed feed, the one cut short is said with the error
             continue
         url = http_url(link, feed_url)
         if url is None:

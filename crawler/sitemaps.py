@@ -238,9 +238,11 @@ class _SitemapReader:
     def _add_entry(self, element: lxml.etree._Element) -> None:
         """Append the entry of a ``<url>`` or ``<sitemap>`` element, if it has a usable loc."""
         fields = self._children(element)
-        loc = self._text(fields.get("loc"))
+        element = fields.get("loc")
+        loc = self._text(element)
         if not loc:
-            self.skipped.append("")  # a <url> with no <loc>: counted, not silently gone
+            if element is None or not self._unreadable(element):
+                self.skipped.append("")  # a <url> with no <loc>: counted, not silently gone
             return
         url = http_url(loc, self.sitemap_url)
         if url is None:
@@ -266,6 +268,11 @@ class _SitemapReader:
             for child in element:
                 children.setdefault(self._name(child), child)
         return children
+
+    def _unreadable(self, element: lxml.etree._Element) -> bool:
+        """Whether ``element`` was cut short or holds an entity reference: said once for the
+        whole document (:meth:`problems`), not counted as an entry without a location."""
+        return any(element is cut for cut in self._cut) or len(element) > 0
 
     def _text(self, element: lxml.etree._Element | None) -> str | None:
         """The stripped text of a leaf element; ``None`` if empty, cut, or holding an

@@ -66,7 +66,7 @@ def test_no_date_in_text(text: str) -> None:
         ("Hello, world!", 13),
         ("Ünïcödé", 7),
         ("Привет мир", 10),
-        ("한국어 기사", 6),  # Korean separates words with spaces: one each
+        ("한국어 기사", 11),  # Korean separates words with spaces; a syllable counts twice
         ("مرحبا", 5),
         ("新华网", 3 * UNSPACED_WEIGHT),
         ("ひらがなカタカナ", 8 * UNSPACED_WEIGHT),

@@ -158,6 +158,7 @@ SETTINGS = (DISCOVERY_MAX_AGE, DISCOVERY_REFETCH_START)
 
 
 _LISTING_KINDS = {"parse_feed": "feed", "parse_sitemap": "sitemap", "parse_listing": "page"}
+"""The kind of listing each callback reads (what a failed request was for)."""
 ROBOTS_MISSING = [400, 401, 403, 404, 410]
 """robots.txt answers that mean the site has none to give (its sitemaps are then looked for at
 the usual paths; RFC 9309 2.3.1.3 reads them as "no rules")."""
@@ -165,7 +166,6 @@ _REFUSAL_TEXTS = {
     "not_allowed": "not allowed by the source's rules",
     "too_old": "older than the maximum age",
 }
-"""The kind of listing each callback reads (what a failed request was for)."""
 
 
 def fetch_error_reason(error: BaseException | None) -> tuple[str, str]:
@@ -501,28 +501,25 @@ class NewsSpider(scrapy.Spider):
             return "too_old"
         return None
 
-    def _left_out(
-        self, response: Response, kind: str, listed: int, refused: dict[str, list[str]]
-    ) -> None:
+    def _left_out(self, response: Response, kind: str, listed: int, refused: Refused) -> None:
         """One line for the entries of a feed or sitemap left out by the sources' rules: a
-        warning when its every entry was (a pattern that matches none of them, a ``max_age``
-        older than all), else an INFO line (a listing keeps old entries; two sources share a
-        site's sitemaps)."""
-        if not refused:
+        warning when a feed's every entry was, by the source's patterns (a pattern that
+        matches none of them), else an INFO line (a listing keeps old entries; a site's
+        sitemaps list its videos and tags too; two sources share a site's sitemaps)."""
+        if not refused.counts:
             return
-        count = sum(len(urls) for urls in refused.values())
-        reasons = ", ".join(f"{_REFUSAL_TEXTS[why]}: {len(urls)}" for why, urls in refused.items())
-        first = next(iter(refused.values()))[0]
-        level = logging.WARNING if count == listed else logging.INFO
+        count = sum(refused.counts.values())
+        reasons = ", ".join(f"{_REFUSAL_TEXTS[why]}: {n}" for why, n in refused.counts.items())
+        typo = kind == "feed" and refused.counts.get("not_allowed") == listed
         self.logger.log(
-            level,
+            logging.WARNING if typo else logging.INFO,
             "%s %s: %d of its %d entries left out (%s; the first: %s)",
             kind.capitalize(),
             response.url,
             count,
             listed,
             reasons,
-            first[:200],
+            refused.first[:200],
         )
 
     # --- callbacks --------------------------------------------------------------------------
@@ -593,12 +590,12 @@ class NewsSpider(scrapy.Spider):
         stats.inc_value("news/discovery/feeds")
         stats.inc_value("news/discovery/feed_entries", len(feed.entries))
         self.logger.info("Feed %s lists %d articles", response.url, len(feed.entries))
-        refused: dict[str, list[str]] = {}
+        refused = Refused()
         for entry in feed.entries:
             owner = self._entry_source(entry.url, source)
             why = self._refusal(entry.url, owner, entry.published_at)
             if why is not None:
-                refused.setdefault(why, []).append(entry.url)
+                refused.add(why, entry.url)
                 continue
             yield self.article_request(
                 entry.url,
@@ -650,14 +647,14 @@ class NewsSpider(scrapy.Spider):
             yield from self._sitemap_index(response, sitemap, source)
             return
         stats.inc_value("news/discovery/sitemap_urls", len(sitemap.entries))
-        refused: dict[str, list[str]] = {}
+        refused = Refused()
         for entry in sitemap.entries:
             published = news_published_datetime(entry)
             modified = lastmod_datetime(entry)
             owner = self._entry_source(entry.url, source)
             why = self._refusal(entry.url, owner, published or modified)
             if why is not None:
-                refused.setdefault(why, []).append(entry.url)
+                refused.add(why, entry.url)
                 continue
             yield self.article_request(
                 entry.url,
@@ -856,6 +853,18 @@ class NewsSpider(scrapy.Spider):
         later: Any = reactor
         later.callLater(0, engine.crawl, request.replace(dont_filter=True))
         return True
+
+
+@dataclass
+class Refused:
+    """The entries of one listing left out, counted by reason, and the first of them."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    first: str = ""
+
+    def add(self, why: str, url: str) -> None:
+        self.counts[why] = self.counts.get(why, 0) + 1
+        self.first = self.first or url
 
 
 def _path_argument(value: str) -> Path:

@@ -93,9 +93,9 @@ _PLACEHOLDER = re.compile(
     r"^(?:null|undefined|none|nan|\[object object\])$|\{\{.*\}\}|%%[a-z_]+%%|\$\{[^}]*\}",
     re.IGNORECASE,
 )
-# ISO 639-1 codes have two letters ("utf", from a mistaken content-language, is no language).
 # Countries whose English writes numeric dates month first.
 _MONTH_FIRST_REGIONS = frozenset({"US", "PH"})
+# ISO 639-1 codes have two letters ("utf", from a mistaken content-language, is no language).
 _LANGUAGE_CODE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
 
 

@@ -81,7 +81,7 @@ from pipelines.setting import Setting, SettingError, flag
 from pipelines.signals import article_skipped, fetch_failed, listing_read, request_done
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator, Sequence
+    from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
@@ -590,21 +590,8 @@ class NewsSpider(scrapy.Spider):
         stats.inc_value("news/discovery/feeds")
         stats.inc_value("news/discovery/feed_entries", len(feed.entries))
         self.logger.info("Feed %s lists %d articles", response.url, len(feed.entries))
-        refused = Refused()
-        for entry in feed.entries:
-            owner = self._entry_source(entry.url, source)
-            why = self._refusal(entry.url, owner, entry.published_at)
-            if why is not None:
-                refused.add(why, entry.url)
-                continue
-            yield self.article_request(
-                entry.url,
-                discovered_via="feed",
-                source=owner,
-                listed_title=entry.title,
-                listed_published_at=entry.published_at,
-            )
-        self._left_out(response, "feed", len(feed.entries), refused)
+        listed = ((entry.url, entry.title, entry.published_at, None) for entry in feed.entries)
+        yield from self._listed_articles(response, "feed", source, listed, len(feed.entries))
 
     def parse_sitemap(
         self, response: Response, source: str | None = None
@@ -647,24 +634,39 @@ class NewsSpider(scrapy.Spider):
             yield from self._sitemap_index(response, sitemap, source)
             return
         stats.inc_value("news/discovery/sitemap_urls", len(sitemap.entries))
+        listed = (
+            (entry.url, entry.news_title, news_published_datetime(entry), lastmod_datetime(entry))
+            for entry in sitemap.entries
+        )
+        yield from self._listed_articles(response, "sitemap", source, listed, len(sitemap.entries))
+
+    def _listed_articles(
+        self,
+        response: Response,
+        kind: str,
+        source: str | None,
+        entries: Iterable[tuple[str, str | None, datetime | None, datetime | None]],
+        count: int,
+    ) -> Iterator[scrapy.Request]:
+        """Requests for the ``count`` entries of a feed or sitemap (URL, title, publication
+        and modification time), each for the source whose rules allow it, but for those the
+        rules leave out (one line for them all: :meth:`_left_out`)."""
         refused = Refused()
-        for entry in sitemap.entries:
-            published = news_published_datetime(entry)
-            modified = lastmod_datetime(entry)
-            owner = self._entry_source(entry.url, source)
-            why = self._refusal(entry.url, owner, published or modified)
+        for url, title, published, modified in entries:
+            owner = self._entry_source(url, source)
+            why = self._refusal(url, owner, published or modified)
             if why is not None:
-                refused.add(why, entry.url)
+                refused.add(why, url)
                 continue
             yield self.article_request(
-                entry.url,
-                discovered_via="sitemap",
+                url,
+                discovered_via=kind,
                 source=owner,
-                listed_title=entry.news_title,
+                listed_title=title,
                 listed_published_at=published,
                 listed_modified_at=modified,
             )
-        self._left_out(response, "sitemap", len(sitemap.entries), refused)
+        self._left_out(response, kind, count, refused)
 
     def _sitemap_index(
         self, response: Response, index: ParsedSitemap, source: str | None

@@ -43,7 +43,7 @@ from crawler.progress import FETCH_ERRORS, CrawlProgress
 from crawler.project_command import ProjectCommand
 from crawler.run_summary import run_summary
 from crawler.source_accounting import SOURCE_HEALTH_EXIT_STATUS, SourceAccounting
-from dataset.layout import local_output_dir
+from dataset.layout import local_output_dir, unwritable_folder
 from dataset.run_lock import LockBusy, RunLock
 from pipelines.locations import RUN_LOCK_WAIT, output_problem, state_dir_setting
 from pipelines.state import STATE_STORES, state_problem
@@ -184,15 +184,10 @@ def job_dir_problem(settings: BaseSettings) -> str | None:
     """Why ``JOBDIR`` cannot hold the crawl's queue and state (under a file, not writable):
     Scrapy found out as the crawl opened, with a traceback, the run lock taken."""
     job_dir = settings.get("JOBDIR")
-    if not job_dir:
-        return None
-    try:
-        Path(job_dir).mkdir(parents=True, exist_ok=True)  # as Scrapy makes it
-    except OSError as exc:
-        return f"JOBDIR={job_dir}: cannot make the folder ({exc.strerror or exc})"
-    if not os.access(job_dir, os.W_OK):
-        return f"JOBDIR={job_dir}: the folder cannot be written"
-    return None
+    problem = unwritable_folder(Path(job_dir)) if job_dir else None  # made, as Scrapy makes it
+    return (
+        f"JOBDIR={job_dir}: cannot make the folder or write in it: {problem}" if problem else None
+    )
 
 
 def _stop_gracefully(signum: int, frame: object) -> None:

@@ -234,7 +234,7 @@ def _not_a_listing(
         besides = article_paragraphs(paragraphs, scan.link_texts, teasers)
         return text_size("\n\n".join(besides)) >= min_text_chars
 
-    declared_instead = _declared_instead(extracted, tree, meta, min_text_chars=min_text_chars)
+    declared_instead = _declared_instead(extracted, tree, meta, html, min_text_chars=min_text_chars)
     if declared_instead is not None:
         extracted = declared_instead
     elif not enough(extracted):
@@ -268,14 +268,16 @@ times as long and does not hold it."""
 
 
 def _declared_instead(
-    extracted: list[str], tree: HtmlElement, meta: PageMetadata, *, min_text_chars: int
+    extracted: list[str], tree: HtmlElement, meta: PageMetadata, html: str, *, min_text_chars: int
 ) -> list[str] | None:
     """The article the page declares (:func:`declared_body`), when the extracted text is a
     fraction of it and not in it: a page whose script draws the article shows a notice
     ("enable JavaScript", a consent banner) that trafilatura took for the text, while its
     JSON-LD holds the whole article (20 of 20 such pages stored the notice, or were dropped as
     copies of each other); ``None`` otherwise."""
-    if not meta.article_body and tree.find(".//*[@itemprop='articleBody']") is None:
+    # a page without "articleBody" in its source declares nothing: its tree is not searched
+    # (half a millisecond a page, on every page)
+    if not meta.article_body and "articleBody" not in html:
         return None
     declared = declared_body(tree, meta)
     declared_size = text_size("\n\n".join(declared))

@@ -137,6 +137,8 @@ class Source:
         """Whether a ``deny`` pattern finds ``url``, as written or percent-decoded (a page's
         links come percent-encoded, ``/vid%C3%A9o/``; sitemaps and feeds give them as written,
         ``/vidéo/``: a pattern written either way holds for both)."""
+        if not self.deny:
+            return False
         return any(pattern.search(form) for form in _forms(url) for pattern in self.deny)
 
     def is_article_url(self, url: str) -> bool:

@@ -98,6 +98,9 @@ SPIDER_MIDDLEWARES = {"crawler.incremental.IncrementalMiddleware": 950}
 # sources' health judged, then (its spider_closed handler runs later: connected later) the
 # crawl's stats and finish reason, health figures included, to STATE_DIR/crawls/.
 EXTENSIONS = {
+    # Scrapy's core stats, without a traceback when a stage could not open (crawler/corestats.py).
+    "scrapy.extensions.corestats.CoreStats": None,
+    "crawler.corestats.CoreStats": 0,
     # AutoThrottle, never below a source's own download_delay (crawler/throttle.py).
     "scrapy.extensions.throttle.AutoThrottle": None,
     "crawler.throttle.AutoThrottle": 0,

@@ -258,6 +258,6 @@ def test_second_crawl_revalidates_feeds_and_sitemaps(
 
 def test_no_remote_control_service_runs(first_crawl: CrawlResult) -> None:
     enabled = first_crawl.log.split("Enabled extensions:", 1)[1].split("]", 1)[0]
-    assert "scrapy.extensions.corestats.CoreStats" in enabled
+    assert "crawler.corestats.CoreStats" in enabled
     assert "TelnetConsole" not in enabled
     assert "RemoteControl" not in enabled

@@ -560,6 +560,10 @@ def test_a_stage_that_cannot_open_is_one_line(tmp_path: Path) -> None:
     assert completed.returncode == 1
     assert "never retrieved" not in completed.stderr
     assert "sqlite3.OperationalError" not in completed.stderr
+    # Scrapy's CoreStats asserted the start time of the crawl that never opened, and the
+    # stages opened before the failing one were never awaited: a traceback and a warning
+    assert "Traceback" not in completed.stderr
+    assert "never awaited" not in completed.stderr
     assert "The crawl could not start: database or disk is full" in completed.stderr
     assert completed.stdout.splitlines()[-1] == (
         "crawl failed: the crawl could not start (its error is above)"

@@ -21,6 +21,7 @@ import logging
 import os
 import signal
 import sqlite3
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -167,6 +168,12 @@ def feed_problem(settings: BaseSettings) -> str | None:
     return None
 
 
+UNAWAITED_OPEN = r"coroutine 'ensure_awaitable\.<locals>\.coro' was never awaited"
+"""What Python warns of a stage's ``open_spider`` that Scrapy called and never awaited, as
+another stage failed to open before the others ran (``ItemPipelineManager`` calls them all,
+then gathers them): the stages ran; the warning is noise beside the line that says why."""
+
+
 def start_failure(known: tuple[type[BaseException], ...], crawl: asyncio.Future[None]) -> None:
     """Log why the crawl could not start (a stage that could not open), in one line when the
     environment is the cause (a full disk as the crawl state is made: asyncio printed a "Task
@@ -273,6 +280,9 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
                     self.lock.taken_over,
                 )
             crawler = self._create_crawler(args[0])
+            # a stage that cannot open: Scrapy wrapped the stages opened before it in
+            # coroutines it never awaits, a RuntimeWarning beside start_failure's line
+            warnings.filterwarnings("ignore", UNAWAITED_OPEN, RuntimeWarning)
             crawl = self.crawler_process.crawl(crawler, **opts.spargs)
             if isinstance(crawl, asyncio.Future):
                 crawl.add_done_callback(functools.partial(start_failure, self._known_errors()))

@@ -165,3 +165,33 @@ def test_entries_the_sources_rules_leave_out_are_said(tmp_path: Path) -> None:
     assert f"WARNING: Feed {server.url('/rss.xml')}: 3 of its 3 entries left out (not allowed" in (
         result.log
     )
+
+
+def test_listing_links_a_sources_max_depth_leaves_unread_are_counted(tmp_path: Path) -> None:
+    # max_depth = 1: the section's next page and its sub-section (two hops from home) were
+    # left unread without a counter or a line, the articles they list missed silently
+    with serve() as server:
+        port = urlsplit(server.url("/")).port
+        near = ["/2024/05/01/quake-hits-town-1.html"]
+        far = ["/2024/05/02/budget-passes-2.html"]
+        _articles(server, [*near, *far])
+        server.routes["/"] = _home(["/world/"])
+        section = _home([*near, "/world/africa/"]).body.replace(
+            b"</head>", b'<link rel="next" href="/world/page/2/"></head>'
+        )
+        server.routes["/world/"] = Route(200, HTML, section)
+        server.routes["/world/page/2/"] = _home(far)
+        server.routes["/world/africa/"] = _home(far)
+        sources = tmp_path / "sources.toml"
+        sources.write_text(
+            f'[[source]]\nname = "alpha"\nhome = "http://alpha.test:{port}/"\nmax_depth = 1\n',
+            encoding="utf-8",
+        )
+        result = run_crawl(
+            tmp_path / "out", "-a", f"sources={sources}", settings=(RESOLVER, "LOG_LEVEL=DEBUG")
+        )
+    assert result.returncode == 0, result.log[-3000:]
+    assert _stored_paths(tmp_path / "out") == set(near)
+    assert result.report["stats"]["news/discovery/depth_limited"] == 2
+    assert "2 listing links of http://alpha.test:" in result.log
+    assert "the page is at its source's max_depth (depth 1)" in result.log

@@ -733,8 +733,7 @@ class NewsSpider(scrapy.Spider):
             for url in feed_links(page, response.url):
                 if not known.is_denied(url):
                     yield self._listing(url, self.parse_feed, source=source, start=False)
-        deeper = depth + 1
-        follow = known.follow_links and deeper <= known.max_depth
+        listings: list[str] = []  # its sections and next pages
         for url in extract_links(page, response.url):
             if not known.may_follow(url):
                 continue
@@ -743,16 +742,25 @@ class NewsSpider(scrapy.Spider):
             if known.allows(url) and (known.allow or looks_like_article(url)):
                 stats.inc_value("news/discovery/linked_articles")
                 yield self.article_request(url, discovered_via="link", source=source)
-            elif follow and (depth == 0 or is_listing_url(url)):
+            elif depth == 0 or is_listing_url(url):
+                listings.append(url)
+        listings.extend(url for url in next_page_links(page, response.url) if known.may_follow(url))
+        if not known.follow_links or not listings:
+            return
+        if depth < known.max_depth:
+            for url in listings:
                 yield self._listing(
-                    url, self.parse_listing, source=source, depth=deeper, start=False
+                    url, self.parse_listing, source=source, depth=depth + 1, start=False
                 )
-        if follow:
-            for url in next_page_links(page, response.url):
-                if known.may_follow(url):
-                    yield self._listing(
-                        url, self.parse_listing, source=source, depth=deeper, start=False
-                    )
+            return
+        # what max_depth leaves unread is said, so a listing cut short is not silent
+        stats.inc_value("news/discovery/depth_limited", len(listings))
+        self.logger.debug(
+            "%d listing links of %s not followed: the page is at its source's max_depth (depth %d)",
+            len(listings),
+            response.url,
+            depth,
+        )
 
     def _listing_read(
         self, response: Response, kind: str, entries: int, problem: str | None

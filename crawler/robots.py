@@ -14,6 +14,10 @@ Scrapy's middleware, with two fixes:
   for this run, as RFC 9309 (section 2.3.1.4) asks: Scrapy read the error page as the site's
   rules, and crawled everything (``news/robots/error/http_5xx``).
 
+And a robots.txt is downloaded once: a request for it (the spider reads a site's robots.txt
+for its sitemaps) made before the middleware had the site's rules is answered with what the
+middleware downloaded for them; both downloaded it, every run, from every site with a home page.
+
 And two limits for hostile robots.txt files:
 
 * Only the first :data:`~crawler.sitemaps.ROBOTS_MAX_SIZE` (500 KiB) are downloaded and read,
@@ -43,6 +47,7 @@ from crawler.sitemaps import ROBOTS_MAX_SIZE
 from crawler.spiders.news import fetch_error_reason
 
 if TYPE_CHECKING:
+    from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from scrapy.robotstxt import RobotParser
@@ -74,6 +79,29 @@ class RobotsTxtMiddleware(_ScrapyRobotsTxt):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
+        self._wanted: set[str] = set()
+        """The sites whose robots.txt a request asks for while the middleware fetches it."""
+        self._received: dict[str, Response] = {}
+        """Their robots.txt as downloaded, until that request takes it."""
+
+    async def process_request(  # type: ignore[override]
+        self, request: Request, spider: Spider | None = None
+    ) -> Response | None:
+        """Scrapy's check; a request for the site's robots.txt itself made before its rules
+        were known gets the response the middleware downloaded for them."""
+        url = urlparse_cached(request)
+        if url.path != "/robots.txt" or url.query or request.meta.get("dont_obey_robotstxt"):
+            await super().process_request(request)
+            return None
+        if not isinstance(self._parsers.get(url.netloc, Deferred()), Deferred):
+            return None  # the rules are known and their response gone: downloaded again
+        self._wanted.add(url.netloc)
+        await self.robot_parser(request)
+        self._wanted.discard(url.netloc)
+        received = self._received.pop(url.netloc, None)
+        if received is None or received.request is None or received.request.url != request.url:
+            return None  # its download failed, or another scheme: downloaded
+        return received.replace(request=request)
 
     def _bytes_received(self, data: bytes, request: Request) -> None:
         """Stop downloading a robots.txt after :data:`ROBOTS_MAX_SIZE` bytes (the response
@@ -125,6 +153,8 @@ class RobotsTxtMiddleware(_ScrapyRobotsTxt):
         self._stats.inc_value("robotstxt/request_count")
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        if netloc in self._wanted:
+            self._received[netloc] = response
         if response.status >= 500 or response.status == 429:
             self._stats.inc_value(f"news/robots/error/http_{response.status}")
             logger.warning(

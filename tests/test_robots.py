@@ -64,3 +64,29 @@ def test_a_robots_txt_in_a_redirect_loop_is_one_line_and_a_counter(tmp_path: Pat
     assert result.returncode == 0
     assert result.stats["news/robots/error/too_many_redirects"] == 1
     assert result.log.count("robots.txt of") == 1
+
+
+@pytest.mark.parametrize("robots", [200, 404])
+def test_a_sites_robots_txt_is_downloaded_once(tmp_path: Path, robots: int) -> None:
+    # the spider reads a site's robots.txt for its sitemaps and the middleware for its rules:
+    # both downloaded it, every run, from every site with a home page
+    with serve() as server:
+        page = _serving_a_page(server)
+        sitemap = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{page}</loc></url></urlset>'
+        server.routes["/news-sitemap.xml"] = Route(
+            200, {"Content-Type": "application/xml"}, sitemap.encode()
+        )
+        server.routes["/"] = Route(
+            200, {"Content-Type": "text/html"}, b"<html><body></body></html>"
+        )
+        text = f"User-agent: *\nDisallow: /private/\nSitemap: {server.url('/news-sitemap.xml')}\n"
+        if robots == 200:
+            server.routes["/robots.txt"] = Route(200, {"Content-Type": "text/plain"}, text.encode())
+        else:
+            server.routes["/sitemap.xml"] = server.routes.pop("/news-sitemap.xml")
+        result = run_crawl(tmp_path, "-a", f"sites={server.url('/')}")
+        requested = list(server.requested)
+    assert result.returncode == 0, result.log[-3000:]
+    assert requested.count("/robots.txt") == 1
+    assert "/a/1.html" in requested  # found in the sitemap robots.txt names, or at the usual path
+    assert result.stats.get("news/parquet/rows_written") == 1

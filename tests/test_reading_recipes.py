@@ -65,6 +65,8 @@ def test_every_reader_sees_every_row(results: dict[str, Any]) -> None:
 def test_the_readme_recipe_reads_the_same_rows(results: dict[str, Any]) -> None:
     readme = results["readme"]
     assert len(readme["df"]) == results["table"].num_rows
+    # a category before, which `fetch_date >= "2026-12-01"` could not compare (TypeError)
+    assert int((readme["df"]["fetch_date"] >= "2024-01-01").sum()) == len(readme["df"])
     assert readme["by_language"] == results["by_language"]
 
 

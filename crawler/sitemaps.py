@@ -1,5 +1,6 @@
 """Sitemap discovery: the URLs of XML sitemaps and sitemap indexes, with their ``lastmod`` and
-Google News (``news:``) metadata, and the sitemaps a site lists in its robots.txt."""
+Google News (``news:``) metadata, of text sitemaps (one URL a line, as the sitemap protocol
+allows), and the sitemaps a site lists in its robots.txt."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
-SitemapKind = Literal["urlset", "sitemapindex"]
+SitemapKind = Literal["urlset", "sitemapindex", "text"]
 
 DEFAULT_SITEMAP_PATHS = ("/sitemap.xml", "/sitemap_index.xml", "/news-sitemap.xml")
 """Where sites usually put their sitemaps, tried when robots.txt names none."""
@@ -102,6 +103,9 @@ def parse_sitemap(xml: bytes, sitemap_url: str) -> ParsedSitemap:
     """
     reader = _SitemapReader(sitemap_url)
     errors: list[str] = []
+    text = _text_sitemap(xml, sitemap_url)
+    if text is not None:
+        return text
     if xml and not xml.isspace():
         # Even with recover=True, libxml2 gives up on some documents (no root element at all,
         # for one); the entries completed before that are kept.
@@ -118,6 +122,33 @@ def parse_sitemap(xml: bytes, sitemap_url: str) -> ParsedSitemap:
         error="; ".join(errors) or None,
         skipped=tuple(reader.skipped),
     )
+
+
+def _text_sitemap(body: bytes, sitemap_url: str) -> ParsedSitemap | None:
+    """A text sitemap: UTF-8, one absolute http(s) URL a line and nothing else (the sitemap
+    protocol's third format; read as "Not a sitemap" before, its articles never asked for).
+    ``None`` for any other body, an XML sitemap's among them."""
+    body = body.removeprefix(_UTF8_BOM)
+    if not body.lstrip()[:8].lower().startswith((b"http://", b"https://")):
+        return None  # XML, HTML or anything else, told without decoding 50 MB
+    try:
+        lines = body.decode("utf-8").split()
+    except UnicodeDecodeError:
+        return None
+    if not lines or not all(_TEXT_SITEMAP_LINE.match(line) for line in lines):
+        return None
+    entries, skipped = [], []
+    for line in lines:
+        url = http_url(line, sitemap_url)
+        if url is None:
+            skipped.append(line)
+        else:
+            entries.append(SitemapEntry(url=url))
+    return ParsedSitemap(kind="text", entries=entries, skipped=tuple(skipped))
+
+
+_TEXT_SITEMAP_LINE = re.compile(r"https?://[^\s<>\"]+\Z", re.IGNORECASE | re.ASCII)
+"""A line of a text sitemap: an absolute http(s) URL (``split`` leaves no whitespace in it)."""
 
 
 def lastmod_datetime(entry: SitemapEntry) -> datetime | None:

@@ -195,3 +195,20 @@ def test_listing_links_a_sources_max_depth_leaves_unread_are_counted(tmp_path: P
     assert result.report["stats"]["news/discovery/depth_limited"] == 2
     assert "2 listing links of http://alpha.test:" in result.log
     assert "the page is at its source's max_depth (depth 1)" in result.log
+
+
+def test_a_text_sitemap_robots_txt_names_is_read(tmp_path: Path) -> None:
+    # a sitemap of one URL a line (the protocol's text format): "Not a sitemap, ignored"
+    paths = ["/2024/05/01/quake-hits-town-1.html", "/2024/05/02/budget-passes-2.html"]
+    with serve() as server:
+        _articles(server, paths)
+        server.routes["/"] = _home([])
+        robots = f"User-agent: *\nSitemap: {server.url('/sitemap.txt')}\n".encode()
+        server.routes["/robots.txt"] = Route(200, {"Content-Type": "text/plain"}, robots)
+        listing = "\n".join(server.url(p) for p in paths).encode()
+        server.routes["/sitemap.txt"] = Route(200, {"Content-Type": "text/plain"}, listing)
+        result = run_crawl(tmp_path, "-a", f"sites={server.url('/')}")
+    assert result.returncode == 0, result.log[-3000:]
+    assert _stored_paths(tmp_path) == set(paths)
+    assert result.report["stats"]["news/discovery/sitemap_urls"] == 2
+    assert "(text) lists 2 URLs" in result.log

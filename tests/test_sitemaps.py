@@ -715,3 +715,33 @@ def test_an_entry_without_a_location_is_counted() -> None:
     sitemap = parse_sitemap(xml, SITEMAP_URL)
     assert len(sitemap.entries) == 1
     assert sitemap.skipped == ("",)
+
+
+def test_a_text_sitemap_lists_one_url_a_line() -> None:
+    # the sitemap protocol's text format (one URL a line, UTF-8) was "Not a sitemap"
+    body = (
+        b"\xef\xbb\xbfhttps://news.test/2024/05/01/a.html\r\n\n"
+        b"  https://news.test/2024/05/02/b.html  \nHTTP://news.test:99999/c.html\n"
+    )
+    sitemap = parse_sitemap(body, "https://news.test/sitemap.txt")
+    assert sitemap.kind == "text"
+    assert [entry.url for entry in sitemap.entries] == [
+        "https://news.test/2024/05/01/a.html",
+        "https://news.test/2024/05/02/b.html",
+    ]
+    assert sitemap.skipped == ("HTTP://news.test:99999/c.html",)
+    assert sitemap.error is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"https://news.test/a.html and some prose\n",  # prose: not a list of URLs
+        b"https://news.test/a.html\n/relative.html\n",
+        b"<html><body>https://news.test/a.html</body></html>",
+        b"https://news.test/\xff\xfe.html",  # not UTF-8
+        b"",
+    ],
+)
+def test_text_that_is_not_a_url_a_line_is_no_sitemap(body: bytes) -> None:
+    assert parse_sitemap(body, "https://news.test/sitemap.txt").kind is None

@@ -212,3 +212,19 @@ def test_a_text_sitemap_robots_txt_names_is_read(tmp_path: Path) -> None:
     assert _stored_paths(tmp_path) == set(paths)
     assert result.report["stats"]["news/discovery/sitemap_urls"] == 2
     assert "(text) lists 2 URLs" in result.log
+
+
+def test_a_json_feed_is_read(tmp_path: Path) -> None:
+    # a JSON Feed (jsonfeed.org): "Not a feed, ignored", its articles never asked for
+    paths = ["/2024/05/01/quake-hits-town-1.html", "/2024/05/02/budget-passes-2.html"]
+    with serve() as server:
+        _articles(server, paths)
+        items = ",".join(f'{{"id": "{p}", "url": "{server.url(p)}"}}' for p in paths)
+        feed = f'{{"version": "https://jsonfeed.org/version/1.1", "items": [{items}]}}'
+        server.routes["/feed.json"] = Route(
+            200, {"Content-Type": "application/feed+json"}, feed.encode()
+        )
+        result = run_crawl(tmp_path, "-a", f"feeds={server.url('/feed.json')}")
+    assert result.returncode == 0, result.log[-3000:]
+    assert _stored_paths(tmp_path) == set(paths)
+    assert result.report["stats"]["news/discovery/feed_entries"] == 2

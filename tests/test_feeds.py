@@ -379,15 +379,21 @@ FRONT_PAGE = b"""<!DOCTYPE html>
 """
 
 
-def test_feed_links_rss_and_atom_in_document_order() -> None:
+def test_feed_links_rss_atom_and_json_feed_in_document_order() -> None:
     assert feed_links(FRONT_PAGE, PAGE_URL) == [
         "https://news.example/world/rss.xml",
         "https://news.example/world/atom.xml",  # relative to the page, repeat dropped
+        "https://news.example/world/feed.json",  # application/feed+json, not application/json
     ]
 
 
-def test_feed_types_are_the_xml_feeds() -> None:
-    assert {"application/rss+xml", "application/atom+xml", "application/rdf+xml"} == FEED_TYPES
+def test_feed_types_are_the_xml_feeds_and_json_feed() -> None:
+    assert {
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/rdf+xml",
+        "application/feed+json",
+    } == FEED_TYPES
 
 
 def test_feed_links_rel_tokens_and_type_case() -> None:
@@ -525,3 +531,44 @@ def test_an_item_without_a_link_is_counted() -> None:
     feed = parse_feed(rss, "https://news.example/rss.xml")
     assert [entry.url for entry in feed.entries] == ["https://news.example/a-1"]
     assert list(feed.skipped) == ["", ""]
+
+
+def test_a_json_feed_gives_its_items_links_titles_and_dates() -> None:
+    # feedparser 6.0 reads no JSON Feed: such a feed was "Not a feed, ignored"
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "News", "items": ['
+        b'{"id": "1", "url": "https://news.test/2024/05/01/a.html", "title": " Quake ",'
+        b' "date_published": "2024-05-01T10:00:00+02:00"},'
+        b'{"id": "2", "url": "/2024/05/02/b.html", "date_published": "May 2"},'
+        b'{"id": "3", "url": "mailto:desk@news.test"}, {"id": "4"}]}'
+    )
+    feed = parse_feed(body, "https://news.test/feed.json")
+    assert feed.is_feed
+    assert feed.error is None
+    assert feed.entries == [
+        FeedEntry(
+            url="https://news.test/2024/05/01/a.html",
+            title="Quake",
+            published_at=datetime(2024, 5, 1, 8, tzinfo=UTC),
+        ),
+        FeedEntry(url="https://news.test/2024/05/02/b.html"),
+    ]
+    assert feed.skipped == ("mailto:desk@news.test", "")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"items": []}', b'{"version": "1.0", "items": []}', b"[1, 2]", b"{not json"],
+)
+def test_json_that_is_no_json_feed_is_no_feed(body: bytes) -> None:
+    assert not parse_feed(body, "https://news.test/feed.json").is_feed
+
+
+def test_a_page_announces_its_json_feed_but_not_its_rest_api_view() -> None:
+    # WordPress gives every page <link rel="alternate" type="application/json"> (its REST API)
+    page = (
+        b'<html><head><link rel="alternate" type="application/feed+json" href="/feed.json">'
+        b'<link rel="alternate" type="application/json" href="/wp-json/wp/v2/posts/1">'
+        b"</head><body></body></html>"
+    )
+    assert feed_links(page, "https://news.test/") == ["https://news.test/feed.json"]

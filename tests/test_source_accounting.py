@@ -161,6 +161,7 @@ def test_the_docs_recipe_reads_the_history(second: dict[str, dict[str, Any]], ou
         [r for r in dataset_rows(out / "data") if r["source_name"] == "alpha"]
     )
     assert "run_date" in namespace["runs"].columns
+    assert namespace["runs_pl"].height == len(namespace["runs"])
 
 
 T0 = datetime(2026, 12, 1, 6, tzinfo=UTC)
@@ -227,7 +228,8 @@ def test_the_docs_recipe_reads_every_column_beside_files_of_an_older_schema(
     exec(compile(code.replace("output/runs", str(tmp_path / "runs")), "dataset.md", "exec"),
          namespace)  # fmt: skip
 
-    for unsorted in (namespace["runs"], namespace["history"]):
+    polars_runs = namespace["runs_pl"].to_pandas()  # Polars failed: extra column rechecked
+    for unsorted in (namespace["runs"], namespace["history"], polars_runs):
         frame = unsorted.sort_values("started_at")
         assert len(frame) == 2
         assert {"rechecked", "article_errors", "text_chars", "run_date"} <= set(frame.columns)

@@ -43,8 +43,8 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
 from crawler.address_guard import GuardRefused
+from crawler.fetch_errors import fetch_error_reason
 from crawler.sitemaps import ROBOTS_MAX_SIZE
-from crawler.spiders.news import fetch_error_reason
 
 if TYPE_CHECKING:
     from scrapy import Spider

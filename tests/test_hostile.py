@@ -36,23 +36,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from scrapy.exceptions import (
-    CannotResolveHostError,
-    DownloadCancelledError,
-    DownloadFailedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-    ResponseDataLossError,
     UsageError,
 )
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
-from twisted.internet.error import ConnectionLost
-from twisted.python.failure import Failure
-from twisted.web._newclient import ParseError, ResponseFailed
 
 from crawler.robots import not_robots_txt
 from crawler.sitemaps import parse_sitemap
-from crawler.spiders.news import NewsSpider, fetch_error_reason
+from crawler.spiders.news import NewsSpider
 from dataset.layout import data_files
 from dataset.state.embedded import CrawlState
 from demo.site import Page, Response, load_site
@@ -1066,35 +1057,6 @@ def test_memory_limit_is_really_applied() -> None:
 
 
 # --- the fixes, offline -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("error", "reason"),
-    [
-        (DownloadTimeoutError("Getting x took longer than 3 seconds."), "timeout"),
-        (CannotResolveHostError("no such host"), "dns"),
-        (DownloadCancelledError(""), "too_large"),
-        (ResponseDataLossError(), "truncated"),
-        (DownloadFailedError("lost"), "connection_lost"),
-        (IgnoreRequest("max redirections reached"), "too_many_redirects"),
-        (IgnoreRequest("Ignored response ... during decompression."), "too_large_decompressed"),
-        (IgnoreRequest("Forbidden by robots.txt"), "robots_forbidden"),
-        (ValueError("odd"), "ValueError"),
-        # a redirect to a URL no request can be made for (F5 of the fourth fault hunt)
-        (ValueError("Missing scheme in request url: mailto:a@b.c"), "bad_redirect"),
-        (ValueError("Port out of range 0-65535"), "bad_redirect"),
-        # a status line or a header Twisted cannot read
-        (ResponseFailed([Failure(ParseError("non-integer status code", b"2xx"))]), "bad_response"),
-        (ResponseFailed([Failure(ValueError("non-decimal digits: b'abc'"))]), "bad_response"),
-        (ResponseFailed([Failure(ConnectionLost("gone"))]), "connection_lost"),
-    ],
-)
-def test_fetch_error_reasons(error: Exception, reason: str) -> None:
-    found, description = fetch_error_reason(error)
-    assert found == reason
-    assert description  # never an empty "()" in the log line
-    assert "\n" not in description
-    assert "<twisted" not in description  # a Failure's message, not its repr
 
 
 @pytest.mark.parametrize(

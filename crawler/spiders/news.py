@@ -13,7 +13,6 @@ middleware (``crawler/incremental.py``).
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,31 +21,12 @@ from urllib.parse import urljoin
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    DownloadCancelledError,
-    DownloadConnectionRefusedError,
-    DownloadFailedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-    ResponseDataLossError,
-    UnsupportedURLSchemeError,
-    UsageError,
-)
+from scrapy.exceptions import UsageError
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.defer import CancelledError
-from twisted.internet.error import (
-    ConnectionDone,
-    ConnectionLost,
-    DNSLookupError,
-    TCPTimedOutError,
-    TimeoutError,
-)
-from twisted.internet.error import ConnectionRefusedError as TxConnectionRefusedError
-from twisted.web.client import ResponseFailed
 
 from crawler.feeds import feed_links, parse_feed
+from crawler.fetch_errors import fetch_error_reason
 from crawler.incremental import ARTICLE_META
 from crawler.inputs import InputError, read_url_list
 from crawler.items import ArticleItem
@@ -95,40 +75,6 @@ SITEMAP_CHAIN_META = "sitemap_chain"
 """``Request.meta`` key of a sitemap's request: the URLs of the sitemap indexes that led to it
 (an index that lists itself, or one above it, is a loop)."""
 
-# Why a download failed, as the ``<reason>`` of ``news/fetch/error/<reason>``: Scrapy's own
-# exceptions (2.13+) and the Twisted ones they wrap (raised by other download handlers).
-_FAILURE_REASONS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
-    ((DownloadTimeoutError, TimeoutError, TCPTimedOutError), "timeout"),
-    ((CannotResolveHostError, DNSLookupError), "dns"),
-    # the HTTP handler cancels a download only when it is larger than DOWNLOAD_MAXSIZE
-    ((DownloadCancelledError, CancelledError), "too_large"),
-    ((ResponseDataLossError,), "truncated"),
-    ((DownloadConnectionRefusedError, TxConnectionRefusedError), "connection_refused"),
-    ((DownloadFailedError, ResponseFailed, ConnectionLost, ConnectionDone), "connection_lost"),
-    ((UnsupportedURLSchemeError,), "unsupported_scheme"),
-)
-# A redirect or a meta refresh to a URL no request can be made for (mailto:, a port of 99999):
-# Scrapy's Request (or urllib) refuses it with a ValueError saying so.
-_BAD_URL_ERROR = re.compile(r"request url|port|ipv6|scheme", re.IGNORECASE)
-# The decompression libraries of Scrapy's HttpCompressionMiddleware: an error of one is a body
-# that does not decompress as its Content-Encoding says (named by module, not imported here).
-_UNDECODABLE_MODULES = frozenset(
-    {"zlib", "gzip", "brotli", "brotlicffi", "compression.zstd", "backports.zstd"}
-)
-# IgnoreRequest says why in its message only.
-_IGNORE_REASONS = (
-    ("max redirections reached", "too_many_redirects"),
-    ("during decompression", "too_large_decompressed"),
-    ("Forbidden by robots.txt", "robots_forbidden"),
-    ("Retry-After:", "retry_after"),
-)
-_REASON_TEXTS = {
-    "too_large": "larger than DOWNLOAD_MAXSIZE",
-    "truncated": "the connection closed before the whole body arrived",
-    "connection_lost": "the connection was lost",
-    "undecodable": "the body does not decompress as its Content-Encoding says",
-}
-
 
 def _max_age(raw: object) -> timedelta | None:
     if raw == "":
@@ -168,46 +114,6 @@ _REFUSAL_TEXTS = {
 }
 
 
-def fetch_error_reason(error: BaseException | None) -> tuple[str, str]:
-    """The short reason of a failed download (``timeout``, ``dns``, ``too_large``,
-    ``too_large_decompressed``, ``truncated``, ``too_many_redirects``, ...; else the
-    exception's class name) and a one-line description of it."""
-    if error is None:
-        return "unknown", "unknown error"
-    reason = type(error).__name__
-    if isinstance(error, IgnoreRequest):
-        message = str(error)
-        reason = next((name for text, name in _IGNORE_REASONS if text in message), "ignored")
-    elif type(error).__module__ in _UNDECODABLE_MODULES:
-        reason = "undecodable"
-    elif isinstance(error, ValueError) and _BAD_URL_ERROR.search(str(error)):
-        reason = "bad_redirect"
-    else:
-        for types, name in _FAILURE_REASONS:
-            if isinstance(error, types):
-                reason = name
-                break
-    description = " ".join(str(error).split()) or _REASON_TEXTS.get(reason, reason)
-    inner = _inner_failures(error)
-    if inner:  # Twisted's list of Failures, as their messages (not their repr)
-        description = "; ".join(" ".join(f.getErrorMessage().split()) for f in inner)
-        if reason == "connection_lost" and any(
-            f.check(ValueError) or f.type.__name__ == "ParseError" for f in inner
-        ):  # a status line or a header Twisted cannot read (Content-Length: abc)
-            reason = "bad_response"
-    return reason, description
-
-
-def _inner_failures(error: BaseException) -> list[Any]:
-    """The Failures a download error of Twisted wraps (``ResponseFailed.reasons``), given or
-    as the cause of Scrapy's own error; empty when there are none."""
-    for candidate in (error, error.__cause__, error.__context__):
-        reasons = getattr(candidate, "reasons", None)
-        if isinstance(reasons, list) and reasons:
-            return reasons
-    return []
-
-
 @dataclass(frozen=True)
 class CrawlPlan:
     """What one crawl starts from."""
@@ -227,8 +133,9 @@ class NewsSpider(scrapy.Spider):
 
     ARGUMENTS: ClassVar[dict[str, str]] = {
         "urls": "article pages, fetched directly",
-        "feeds": "RSS 2.0, RSS 1.0 or Atom feeds whose entries are articles",
-        "sitemaps": "XML sitemaps, Google News sitemaps or sitemap indexes (.xml.gz too)",
+        "feeds": "RSS 2.0, RSS 1.0, Atom or JSON Feed feeds whose entries are articles",
+        "sitemaps": "XML sitemaps, Google News sitemaps or sitemap indexes (.xml.gz too), "
+        "or text sitemaps (one URL a line)",
         "sites": "home pages of news sites: their sitemaps, feeds and section pages are read",
         "sources": "a TOML file of named sources, each with its own rules (see sources.toml)",
     }

@@ -56,7 +56,14 @@ from dataset.layout import (
     staging_dir,
     tmp_dir,
 )
-from dataset.schema import ARTICLE_SCHEMA, dictionary_columns, not_an_article_file, upgrade
+from dataset.schema import (
+    ARTICLE_SCHEMA,
+    DEFAULT_COMPRESSION,
+    SORT_KEYS,
+    not_an_article_file,
+    parquet_write_options,
+    upgrade,
+)
 from dataset.storage import (
     DatasetLocation,
     delete_quietly,
@@ -73,7 +80,6 @@ logger = logging.getLogger(__name__)
 
 JOB_PREFIX = "compact-"
 MANIFEST = "manifest.json"
-SORT_KEYS = [("source", "ascending"), ("published_at", "ascending")]
 DEFAULT_TARGET_ROWS = 100_000
 DEFAULT_ROW_GROUP_ROWS = 20_000
 
@@ -230,13 +236,16 @@ def _write_files(
     target_rows: int,
     row_group_rows: int,
     compression: str,
+    compression_level: int | None,
     run_id: str,
     started: datetime | None = None,
     filesystem: pafs.FileSystem | None = None,
 ) -> list[str]:
     """``table`` sorted and written into ``folder`` (local, or in ``filesystem``) as files of
-    at most ``target_rows``, named after ``started`` (default: now) and ``run_id``."""
-    keys = SORT_KEYS if "source" in table.column_names else [("id", "ascending")]
+    at most ``target_rows``, named after ``started`` (default: now) and ``run_id``, with the
+    project's write options (:func:`dataset.schema.parquet_write_options`)."""
+    keys = list(SORT_KEYS) if "source" in table.column_names else [("id", "ascending")]
+    options = parquet_write_options(table.schema, compression, compression_level)
     table = table.sort_by(keys)
     names = _output_names(table.num_rows, target_rows, run_id, started or datetime.now(UTC))
     for name, start in zip(names, range(0, table.num_rows, target_rows), strict=True):
@@ -245,10 +254,8 @@ def _write_files(
             table.slice(start, target_rows),
             path,
             row_group_size=row_group_rows,
-            compression=compression,
-            use_dictionary=list(dictionary_columns(table.schema)),
-            write_statistics=True,
             filesystem=filesystem,
+            **options,
         )
         if filesystem is None:
             fsync_path(Path(path))
@@ -261,14 +268,16 @@ def compact_partition(
     *,
     target_rows: int = DEFAULT_TARGET_ROWS,
     row_group_rows: int = DEFAULT_ROW_GROUP_ROWS,
-    compression: str = "zstd",
+    compression: str = DEFAULT_COMPRESSION,
+    compression_level: int | None = None,
     atomic: bool = True,
     schema: pa.Schema = ARTICLE_SCHEMA,
     staging: Path | None = None,
 ) -> PartitionResult | None:
     """Merge the small files of ``partition`` (a ``fetch_date=...`` folder of a dataset under
-    ``output_dir``, its files of ``schema``: articles, or the HTML archive); ``None`` when there
-    are fewer than two. ``atomic=False`` forces the rename-then-remove swap (used where
+    ``output_dir``, its files of ``schema``: articles, or the HTML archive), the new files
+    compressed with ``compression`` at ``compression_level``; ``None`` when there are fewer
+    than two. ``atomic=False`` forces the rename-then-remove swap (used where
     directories cannot be exchanged, and by tests). The new partition is prepared in
     ``staging`` (default ``output_dir/state/tmp``), which must be on the dataset's filesystem
     (:func:`dataset.layout.staging_dir`)."""
@@ -295,6 +304,7 @@ def compact_partition(
             target_rows=target_rows,
             row_group_rows=row_group_rows,
             compression=compression,
+            compression_level=compression_level,
             run_id=run_id,
         )
         check = pa.concat_tables(conform(pq.read_table(staging / name), schema) for name in written)
@@ -511,17 +521,20 @@ def compact_partition_at(
     state: Path,
     target_rows: int = DEFAULT_TARGET_ROWS,
     row_group_rows: int = DEFAULT_ROW_GROUP_ROWS,
-    compression: str = "zstd",
+    compression: str = DEFAULT_COMPRESSION,
+    compression_level: int | None = None,
     schema: pa.Schema = ARTICLE_SCHEMA,
 ) -> PartitionResult | None:
     """Merge the small files of ``partition`` (``fetch_date=...``) of ``folder`` (``articles``
     or ``html``) at ``location``, locally (:func:`compact_partition`) or in an object store;
-    ``state`` is the local ``STATE_DIR`` (job folders and manifests). ``None`` when there are
-    fewer than two small files."""
+    ``state`` is the local ``STATE_DIR`` (job folders and manifests); the new files compressed
+    with ``compression`` at ``compression_level``. ``None`` when there are fewer than two small
+    files."""
     options: dict[str, Any] = {
         "target_rows": target_rows,
         "row_group_rows": row_group_rows,
         "compression": compression,
+        "compression_level": compression_level,
     }
     if location.is_local:
         root = location.local_dir()
@@ -552,10 +565,15 @@ def _compact_in_store(
     target_rows: int,
     row_group_rows: int,
     compression: str,
+    compression_level: int | None,
 ) -> PartitionResult | None:
     """Write the merged rows under new names beside the old files, check them, then delete
     the old files; the manifest in ``state`` says how far it got."""
-    options: dict[str, Any] = {"row_group_rows": row_group_rows, "compression": compression}
+    options: dict[str, Any] = {
+        "row_group_rows": row_group_rows,
+        "compression": compression,
+        "compression_level": compression_level,
+    }
     inputs = small_files_at(location, folder, partition, target_rows)
     if len(inputs) < 2:
         return None

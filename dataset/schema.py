@@ -96,6 +96,30 @@ def dictionary_columns(schema: pa.Schema) -> tuple[str, ...]:
     return HTML_DICTIONARY_COLUMNS if "html" in schema.names else DICTIONARY_COLUMNS
 
 
+SORT_KEYS: tuple[tuple[str, str], ...] = (("source", "ascending"), ("published_at", "ascending"))
+"""The order of the rows of an article file's row group (as written by a crawl, and by
+compaction): the row groups' statistics then let readers skip them on filters by either."""
+
+COMPRESSIONS = ("zstd", "snappy", "gzip", "brotli", "lz4", "none")
+"""The Parquet codecs the dataset's files can be written with (``PARQUET_COMPRESSION``)."""
+DEFAULT_COMPRESSION = "zstd"
+
+
+def parquet_write_options(
+    schema: pa.Schema, compression: str = DEFAULT_COMPRESSION, level: int | None = None
+) -> dict[str, Any]:
+    """The options every Parquet file of the project is written with (a crawl's files, their
+    HTML archive, compaction's files and a ``-O`` export), for ``pq.ParquetWriter`` and
+    ``pq.write_table``: ``compression`` (one of :data:`COMPRESSIONS`) at ``level`` (``None``:
+    the codec's default), the dictionary-encoded columns of ``schema``, and statistics."""
+    return {
+        "compression": compression,
+        "compression_level": level,
+        "use_dictionary": list(dictionary_columns(schema)),
+        "write_statistics": True,
+    }
+
+
 def to_row(item: Mapping[str, Any]) -> dict[str, Any]:
     """The dataset row of an item (a mapping with at least the schema's columns)."""
     return row_of(item)

@@ -45,11 +45,12 @@ from dataset.layout import (
 )
 from dataset.schema import (
     ARTICLE_SCHEMA,
-    DICTIONARY_COLUMNS,
+    DEFAULT_COMPRESSION,
     EMPTY_TEXT,
-    HTML_DICTIONARY_COLUMNS,
     HTML_SCHEMA,
+    SORT_KEYS,
     empty_texts,
+    parquet_write_options,
 )
 from dataset.storage import DatasetLocation, delete_quietly, location_of
 
@@ -61,9 +62,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SORT_KEYS = [("source", "ascending"), ("published_at", "ascending")]
-COMPRESSIONS = ("zstd", "snappy", "gzip", "brotli", "lz4", "none")
-"""The Parquet codecs a writer takes."""
 DEFAULT_FILE_ROWS = 100_000
 
 
@@ -124,7 +122,7 @@ class DatasetWriter:
         *,
         state_dir: Path | None = None,
         file_rows: int = DEFAULT_FILE_ROWS,
-        compression: str = "zstd",
+        compression: str = DEFAULT_COMPRESSION,
         compression_level: int | None = None,
         run_id: str | None = None,
         archive: bool = False,
@@ -296,9 +294,7 @@ class DatasetWriter:
         assert self._writer is not None
         if self._html_writer is not None and html is not None:
             self._html_writer.write_table(html, row_group_size=max(html.num_rows, 1))
-        # Rows of a row group sorted by source, then publication time: the row group's
-        # statistics then let readers skip it on filters by either.
-        table = table.sort_by(SORT_KEYS)
+        table = table.sort_by(list(SORT_KEYS))
         self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
         self._rows += table.num_rows
         self.rows_placed += table.num_rows
@@ -319,10 +315,7 @@ class DatasetWriter:
             str(self._tmp_path),
             ARTICLE_SCHEMA,
             filesystem=filesystem,
-            compression=self.compression,
-            compression_level=self.compression_level,
-            use_dictionary=list(DICTIONARY_COLUMNS),
-            write_statistics=True,
+            **parquet_write_options(ARTICLE_SCHEMA, self.compression, self.compression_level),
         )
         if self.html is not None:
             if self.remote:
@@ -333,9 +326,7 @@ class DatasetWriter:
                 str(self._html_tmp_path),
                 HTML_SCHEMA,
                 filesystem=filesystem,
-                compression=self.compression,
-                compression_level=self.compression_level,
-                use_dictionary=list(HTML_DICTIONARY_COLUMNS),
+                **parquet_write_options(HTML_SCHEMA, self.compression, self.compression_level),
             )
         self._day = day
         self._rows = 0

@@ -6,9 +6,10 @@ Every format carries exactly the dataset's columns (``FEED_EXPORT_FIELDS``, set 
 with the dataset's types as each format can say them: timestamps in ISO 8601, in UTC
 (``2023-08-15T13:39:00Z``); lists (``authors``, ``tags``, ``author_organizations``) as JSON
 arrays, also in CSV, where the cell holds the array's JSON text. Parquet has the dataset's
-schema itself; its rows are validated and buffered, and written as one table when the feed
-closes. ``-o`` (append) to a Parquet file that exists is refused by ``scrapy crawl`` before the
-crawl starts: Parquet cannot be appended to.
+schema itself, and is written as the dataset's files are (``PARQUET_COMPRESSION``,
+``PARQUET_COMPRESSION_LEVEL``); its rows are validated and buffered, and written as one table
+when the feed closes. ``-o`` (append) to a Parquet file that exists is refused by ``scrapy
+crawl`` before the crawl starts: Parquet cannot be appended to.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Self
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -24,24 +25,51 @@ from itemadapter import ItemAdapter
 from scrapy import exporters
 from scrapy.exporters import BaseItemExporter
 
-from dataset.schema import ARTICLE_SCHEMA, DICTIONARY_COLUMNS, to_batch, to_row
+from dataset.schema import (
+    ARTICLE_SCHEMA,
+    DEFAULT_COMPRESSION,
+    parquet_write_options,
+    to_batch,
+    to_row,
+)
+from pipelines.parquet import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from scrapy import Field
+    from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 
 
 class ParquetItemExporter(BaseItemExporter):
-    """Writes items as rows of :data:`dataset.schema.ARTICLE_SCHEMA` (zstd)."""
+    """Writes items as rows of :data:`dataset.schema.ARTICLE_SCHEMA`, compressed with
+    ``compression`` at ``compression_level`` (from the settings in a crawl)."""
 
-    def __init__(self, file: IO[bytes], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        file: IO[bytes],
+        *,
+        compression: str = DEFAULT_COMPRESSION,
+        compression_level: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(dont_fail=True, **kwargs)
         self.file = file
+        self.compression = compression
+        self.compression_level = compression_level
         self.batches: list[pa.RecordBatch] = []
         self.skipped = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, file: IO[bytes], **kwargs: Any) -> Self:
+        return cls(
+            file,
+            compression=PARQUET_COMPRESSION.read(crawler.settings),
+            compression_level=PARQUET_COMPRESSION_LEVEL.read(crawler.settings),
+            **kwargs,
+        )
 
     def export_item(self, item: Any) -> None:
         row: Mapping[str, Any] = to_row(ItemAdapter(item))
@@ -54,7 +82,9 @@ class ParquetItemExporter(BaseItemExporter):
     def finish_exporting(self) -> None:
         table = pa.Table.from_batches(self.batches, schema=ARTICLE_SCHEMA)
         pq.write_table(
-            table, self.file, compression="zstd", use_dictionary=list(DICTIONARY_COLUMNS)
+            table,
+            self.file,
+            **parquet_write_options(ARTICLE_SCHEMA, self.compression, self.compression_level),
         )
 
 

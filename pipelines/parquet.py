@@ -23,8 +23,15 @@ from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet import threads
 from twisted.python.threadpool import ThreadPool
 
-from dataset.schema import ARTICLE_SCHEMA, HTML_SCHEMA, to_batch, to_row
-from dataset.writer import COMPRESSIONS, CommittedFile, DatasetWriter
+from dataset.schema import (
+    ARTICLE_SCHEMA,
+    COMPRESSIONS,
+    DEFAULT_COMPRESSION,
+    HTML_SCHEMA,
+    to_batch,
+    to_row,
+)
+from dataset.writer import CommittedFile, DatasetWriter
 from pipelines.extract import HTML_ARCHIVE_ENABLED
 from pipelines.locations import dataset_location, state_dir_setting
 from pipelines.setting import (
@@ -83,10 +90,17 @@ PARQUET_COMMIT_INTERVAL = seconds(
     above=True,
 )
 PARQUET_COMPRESSION = choice(
-    "PARQUET_COMPRESSION", "zstd", COMPRESSIONS, "the Parquet files' compression codec"
+    "PARQUET_COMPRESSION",
+    DEFAULT_COMPRESSION,
+    COMPRESSIONS,
+    "the compression codec of every Parquet file the project writes: the dataset's files, "
+    "their HTML archive, the new files of `scrapy compact` (give it the crawl's value) and a "
+    "`-O`/`-o` Parquet export",
 )
 PARQUET_COMPRESSION_LEVEL: Setting[int | None] = optional_integer(
-    "PARQUET_COMPRESSION_LEVEL", "compression level", unset="codec default"
+    "PARQUET_COMPRESSION_LEVEL",
+    "the compression level of `PARQUET_COMPRESSION`, for the same files",
+    unset="codec default",
 )
 SETTINGS = (
     PARQUET_ENABLED,

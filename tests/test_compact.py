@@ -19,6 +19,7 @@ from scrapy.utils.project import get_project_settings
 
 from dataset.layout import data_files
 from extraction.record import article_record
+from pipelines.parquet import PARQUET_COMPRESSION
 from tests.conftest import ROOT, CrawlResult, dataset_rows, run_crawl
 from tests.markdown import code_under
 
@@ -199,32 +200,87 @@ def test_re_extraction_recipe_of_the_archive(
 # --- what goes wrong, each one line and a failed status -------------------------------------
 
 
-def small_dataset(output_dir: Path) -> Path:
-    """Three one-row-group files of one day, recorded in the crawl state; their partition."""
+def small_dataset(output_dir: Path, **options: Any) -> Path:
+    """Three one-row-group files of one day, recorded in the crawl state; their partition;
+    ``options`` for the writer (``compression=...``)."""
     from dataset.state.embedded import CrawlState  # noqa: PLC0415
     from tests.test_compaction import make_dataset, partition  # noqa: PLC0415
 
-    make_dataset(output_dir, files=3, rows_per_file=4)
+    make_dataset(output_dir, files=3, rows_per_file=4, **options)
     state = CrawlState.open(output_dir / "state")
     state.recover(output_dir / "articles")
     state.close()
     return partition(output_dir)
 
 
-def _compact_in_process(output_dir: Path) -> int | str | None:
-    """``scrapy compact`` of ``output_dir`` run in this process (what a test patched applies);
-    the status it stopped with."""
+def _compact_in_process(output_dir: Path, given: tuple[str, ...] = ()) -> int | str | None:
+    """``scrapy compact`` of ``output_dir`` run in this process (what a test patched applies),
+    with the ``NAME=value`` settings ``given``; the status it stopped with (0: it ended)."""
     from crawler.commands import checked_settings  # noqa: PLC0415
     from crawler.commands.compact import Command  # noqa: PLC0415
 
     settings = get_project_settings()
     settings.set("OUTPUT_DIR", str(output_dir), priority="cmdline")
+    for setting in given:
+        name, value = setting.split("=", 1)
+        settings.set(name, value, priority="cmdline")
     command = Command()
     command.checked = checked_settings(settings)
     options = argparse.Namespace(partition=[], target_rows=100, row_group_rows=10, dry_run=False)
-    with pytest.raises(SystemExit) as stopped:
+    try:
         command.run([], options)
-    return stopped.value.code
+    except SystemExit as stopped:
+        return stopped.code
+    return command.exitcode
+
+
+def codecs(folder: Path) -> set[str]:
+    """The compression codecs of the files in ``folder`` (of their first column chunk)."""
+    return {
+        pq.ParquetFile(path).metadata.row_group(0).column(0).compression
+        for path in folder.glob("*.parquet")
+    }
+
+
+@pytest.mark.parametrize(
+    ("given", "codec"),
+    [
+        (("-s", "PARQUET_COMPRESSION=snappy"), "SNAPPY"),
+        (("-s", "PARQUET_COMPRESSION=gzip"), "GZIP"),
+        ((), PARQUET_COMPRESSION.default.upper()),
+    ],
+)
+def test_the_new_files_are_compressed_as_the_setting_says(
+    tmp_path: Path, given: tuple[str, ...], codec: str
+) -> None:
+    # always zstd before: a dataset crawled with PARQUET_COMPRESSION=snappy lost it
+    folder = small_dataset(tmp_path, compression="snappy")
+    assert codecs(folder) == {"SNAPPY"}
+    done = compact(tmp_path, *given)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert len(list(folder.iterdir())) == 1
+    assert codecs(folder) == {codec}
+
+
+def test_the_compression_level_is_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataset import compaction  # noqa: PLC0415
+
+    small_dataset(tmp_path)
+    written: list[dict[str, Any]] = []
+    write_table = pq.write_table
+
+    def recorded(*args: Any, **kwargs: Any) -> None:
+        written.append(kwargs)
+        write_table(*args, **kwargs)
+
+    monkeypatch.setattr(compaction.pq, "write_table", recorded)
+    settings = ("PARQUET_COMPRESSION=gzip", "PARQUET_COMPRESSION_LEVEL=9")
+    assert _compact_in_process(tmp_path, settings) == 0
+    assert [(kwargs["compression"], kwargs.get("compression_level")) for kwargs in written] == [
+        ("gzip", 9)
+    ]
 
 
 def one_clear_line(done: subprocess.CompletedProcess[str], line: str) -> None:
@@ -385,6 +441,7 @@ def test_new_files_the_state_cannot_record_fail_the_compaction(
             raise sqlite3.OperationalError("database or disk is full")
 
     command = Command()
+    command.checked = get_project_settings()
     command._compact(
         location_of(tmp_path),
         "articles",

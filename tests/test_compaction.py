@@ -55,11 +55,14 @@ def make_row(index: int, *, day: datetime = DAY) -> dict[str, Any]:
     }
 
 
-def make_dataset(output_dir: Path, *, files: int, rows_per_file: int, days: int = 1) -> None:
-    """``files`` small committed files per day, as crawls with short commit intervals leave."""
+def make_dataset(
+    output_dir: Path, *, files: int, rows_per_file: int, days: int = 1, **options: Any
+) -> None:
+    """``files`` small committed files per day, as crawls with short commit intervals leave;
+    ``options`` for the writer (``compression=...``)."""
     index = 0
     for day_number in range(days):
-        writer = DatasetWriter(output_dir, file_rows=10_000, run_id=f"run{day_number}")
+        writer = DatasetWriter(output_dir, file_rows=10_000, run_id=f"run{day_number}", **options)
         writer.open()
         for _ in range(files):
             rows = [

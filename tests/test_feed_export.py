@@ -11,10 +11,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
+from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem
 from dataset.schema import ARTICLE_SCHEMA, COLUMNS
 from pipelines.feed_export import ParquetItemExporter
+from pipelines.parquet import PARQUET_COMPRESSION
 from tests.conftest import dataset_rows, run_crawl
 
 if TYPE_CHECKING:
@@ -45,6 +48,26 @@ def test_exporter_writes_the_schema_and_skips_invalid_rows() -> None:
     assert exporter.skipped == 1
 
 
+def _codec(exporter: ParquetItemExporter, buffer: io.BytesIO) -> str:
+    exporter.start_exporting()
+    exporter.export_item(_item(1))
+    exporter.finish_exporting()
+    metadata = pq.ParquetFile(io.BytesIO(buffer.getvalue())).metadata
+    return str(metadata.row_group(0).column(0).compression)
+
+
+def test_the_export_is_compressed_as_the_settings_say() -> None:
+    # always zstd before, whatever PARQUET_COMPRESSION said
+    crawler = get_crawler(settings_dict={"PARQUET_COMPRESSION": "gzip"})
+    buffer = io.BytesIO()
+    assert _codec(build_from_crawler(ParquetItemExporter, crawler, buffer), buffer) == "GZIP"
+    crawler = get_crawler(settings_dict={"PARQUET_COMPRESSION_LEVEL": "7"})
+    exporter = build_from_crawler(ParquetItemExporter, crawler, io.BytesIO())
+    assert (exporter.compression, exporter.compression_level) == (PARQUET_COMPRESSION.default, 7)
+    buffer = io.BytesIO()
+    assert _codec(ParquetItemExporter(buffer), buffer) == PARQUET_COMPRESSION.default.upper()
+
+
 def test_crawl_with_dash_o_parquet(tmp_path: Path, site_url: str) -> None:
     target = tmp_path / "articles.parquet"
     result = run_crawl(
@@ -55,6 +78,8 @@ def test_crawl_with_dash_o_parquet(tmp_path: Path, site_url: str) -> None:
     assert result.returncode == 0, result.log[-2000:]
     exported = pq.read_table(target)
     assert exported.schema.equals(ARTICLE_SCHEMA, check_metadata=True)
+    compression = pq.ParquetFile(target).metadata.row_group(0).column(0).compression
+    assert compression == PARQUET_COMPRESSION.default.upper()
     # the same rows as the dataset the crawl wrote
     stored = dataset_rows(tmp_path / "out")
     assert sorted(exported.column("id").to_pylist()) == sorted(row["id"] for row in stored)

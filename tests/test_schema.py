@@ -18,8 +18,12 @@ from dataset.schema import (
     ARTICLE_SCHEMA,
     COLUMNS,
     DICTIONARY_COLUMNS,
+    HTML_DICTIONARY_COLUMNS,
+    HTML_SCHEMA,
     SCHEMA_VERSION,
     SCHEMA_VERSION_KEY,
+    SORT_KEYS,
+    parquet_write_options,
     schema_version,
     to_batch,
     to_row,
@@ -157,6 +161,17 @@ def test_each_column_has_its_declared_type_nullability_and_doc() -> None:
     assert ARTICLE_SCHEMA.field("authors").type == STRING_LIST
     assert ARTICLE_SCHEMA.field("author_organizations").type == STRING_LIST
     assert ARTICLE_SCHEMA.field("author_organizations").nullable  # null in older rows
+
+
+def test_every_parquet_file_is_written_with_the_same_options() -> None:
+    assert parquet_write_options(ARTICLE_SCHEMA, "gzip", 5) == {
+        "compression": "gzip",
+        "compression_level": 5,
+        "use_dictionary": list(DICTIONARY_COLUMNS),
+        "write_statistics": True,
+    }
+    assert parquet_write_options(HTML_SCHEMA)["use_dictionary"] == list(HTML_DICTIONARY_COLUMNS)
+    assert all(name in ARTICLE_SCHEMA.names for name, _ in SORT_KEYS)
 
 
 def test_dictionary_columns_come_from_the_declarations() -> None:

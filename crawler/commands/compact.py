@@ -40,6 +40,7 @@ from dataset.storage import (
     stray_lines,
 )
 from pipelines.locations import dataset_location, state_dir_setting
+from pipelines.parquet import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL
 from pipelines.state import open_state_stores, state_problem
 
 if TYPE_CHECKING:
@@ -242,6 +243,9 @@ class Command(ProjectCommand):
         state_errors: tuple[type[Exception], ...] = (),
     ) -> None:
         merged = written = failed = 0
+        # the new files are written as a crawl writes its files
+        compression = PARQUET_COMPRESSION.read(self.checked)
+        compression_level = PARQUET_COMPRESSION_LEVEL.read(self.checked)
         for partition in partitions:
             try:
                 result = compact_partition_at(
@@ -251,6 +255,8 @@ class Command(ProjectCommand):
                     state=state_dir,
                     target_rows=opts.target_rows,
                     row_group_rows=opts.row_group_rows,
+                    compression=compression,
+                    compression_level=compression_level,
                     schema=schema,
                 )
             except CompactionError as exc:

@@ -43,10 +43,11 @@ CRAWLER_CONTACT = text(
     "an e-mail or URL added to the User-Agent so site owners can reach you",
     allowed="an e-mail address or URL, or empty",
 )
+SETTINGS = (CRAWLER_CONTACT,)
 
 DECLARED: tuple[Setting[Any], ...] = (
     *locations.SETTINGS,
-    CRAWLER_CONTACT,
+    *SETTINGS,
     *address_guard.SETTINGS,
     *news.SETTINGS,
     *retry_after.SETTINGS,

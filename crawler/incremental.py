@@ -25,14 +25,13 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
-from crawler.sources import duration_setting
 from crawler.url_digests import DigestSet, url_digest
 from extraction.dates import to_utc
 from extraction.urls import normalize_url
 from pipelines.dedupe import DuplicateArticle
 from pipelines.extract import NotAnArticle, NotHtml
 from pipelines.normalize import NORMALIZE_TRACKING_PARAMS
-from pipelines.setting import flag
+from pipelines.setting import duration_setting, flag
 from pipelines.signals import article_skipped, fetch_failed
 from pipelines.state import state_stores
 
@@ -65,7 +64,6 @@ INCREMENTAL_NOT_ARTICLE_RECHECK = duration_setting(
     "a page dropped as no article (`NotAnArticle`, `ListingPage`, `NotHtml`) is not "
     "requested again as an article for this long (unless its listing says it changed); `0` "
     "asks for it on every run",
-    shown_default="`7d`",
 )
 SETTINGS = (INCREMENTAL_ENABLED, INCREMENTAL_NOT_ARTICLE_RECHECK)
 REMEMBERED_DROPS = (NotAnArticle, NotHtml)

@@ -13,9 +13,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
-from crawler.sources import duration_setting
 from extraction.memory import give_back
-from pipelines.setting import flag
+from pipelines.setting import duration_setting, flag
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -32,7 +31,6 @@ MEMORY_TRIM_INTERVAL = duration_setting(
     "MEMORY_TRIM_INTERVAL",
     timedelta(seconds=10),
     "time between two trims of the crawl process's free memory",
-    shown_default="`10s`",
     positive=True,
 )
 SETTINGS = (MEMORY_TRIM_ENABLED, MEMORY_TRIM_INTERVAL)

@@ -36,8 +36,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
 from crawler.source_accounting import SourceAccounting
-from crawler.sources import duration_setting
-from pipelines.setting import choice, flag
+from pipelines.setting import choice, duration_setting, flag
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -64,7 +63,6 @@ PROGRESS_INTERVAL = duration_setting(
     "PROGRESS_INTERVAL",
     timedelta(seconds=30),
     "time between two progress lines",
-    shown_default="`30s`",
     positive=True,
 )
 PROGRESS_DISPLAY = choice(

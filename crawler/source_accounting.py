@@ -24,7 +24,6 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.incremental import ARTICLE_META, RECHECK_META
 from crawler.links import site_host
-from crawler.sources import duration_setting
 from crawler.url_digests import DigestSet, url_digest
 from dataset.health import Finding, HealthRules, judge_run
 from dataset.layout import owner_tag
@@ -38,7 +37,7 @@ from dataset.run_history import (
     write_runs,
 )
 from pipelines.locations import OUTPUT_DIR, dataset_location
-from pipelines.setting import flag, integer, number
+from pipelines.setting import duration_setting, flag, integer, number
 from pipelines.signals import article_skipped, articles_committed, fetch_failed, listing_read
 from pipelines.state import state_stores
 
@@ -124,14 +123,12 @@ SOURCE_HEALTH_QUIET_AFTER = duration_setting(
     _DEFAULT_RULES.quiet_after,
     "`quiet`: no new article stored for this long where the source used to yield; `0` turns "
     "the rule off",
-    shown_default="`2d`",
 )
 SOURCE_HEALTH_STALE_AFTER = duration_setting(
     "SOURCE_HEALTH_STALE_AFTER",
     _DEFAULT_RULES.stale_after,
     "`stale`: articles stored, but the newest publication date has not advanced for this long "
     "where it used to; `0` turns the rule off",
-    shown_default="`3d`",
 )
 SETTINGS = (
     SOURCE_HISTORY_ENABLED,

@@ -23,18 +23,16 @@ import difflib
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import timedelta
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from crawler.inputs import InputError, validate_url
 from crawler.links import normalize_domain, same_site, site_host
-from pipelines.setting import LONGEST_WAIT, Setting
+from pipelines.setting import LONGEST_WAIT, parse_duration
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
-    from datetime import datetime
+    from datetime import datetime, timedelta
     from pathlib import Path
 
 _T = TypeVar("_T")
@@ -43,11 +41,6 @@ NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _LANGUAGE = re.compile(r"[a-z]{2}")
 # A host name as written in allowed_domains: labels of letters, digits, "-" and "_".
 _DOMAIN = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
-# "90m", "12h", "3d", "1w", "30s", or several: "1d12h".
-_DURATION = re.compile(r"(?:\d+[smhdw])+", re.ASCII)
-_DURATION_PART = re.compile(r"(\d+)([smhdw])", re.ASCII)
-_SECONDS = re.compile(r"\d+", re.ASCII)
-_UNIT_SECONDS = MappingProxyType({"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800})
 
 _TOP_LEVEL_KEYS = ("defaults", "source")
 # Keys a [defaults] table may set (the rest name or locate a single source).
@@ -218,59 +211,6 @@ def _hostname(url: str) -> str | None:
         return urlsplit(url).hostname
     except ValueError:
         return None
-
-
-# --- durations -----------------------------------------------------------------------------
-
-
-def duration_setting(
-    name: str, default: timedelta, doc: str, *, shown_default: str, positive: bool = False
-) -> Setting[timedelta]:
-    """A setting holding a duration (:func:`parse_duration`; ``0`` is zero, refused when
-    ``positive``)."""
-
-    def parse(raw: Any) -> timedelta:
-        value = raw if isinstance(raw, timedelta) else parse_duration(raw)
-        if positive and value <= timedelta(0):
-            raise ValueError("must be more than 0")
-        return value
-
-    above = " above 0" if positive else ""
-    return Setting(
-        name=name,
-        default=default,
-        doc=doc,
-        allowed=f"a duration{above} (`90m`, `12h`, `3d`, `1w`, or seconds)",
-        parse=parse,
-        shown_default=shown_default,
-    )
-
-
-def parse_duration(text: str | int) -> timedelta:
-    """A duration written as ``"90m"``, ``"12h"``, ``"3d"``, ``"1w"``, ``"30s"``, a sum of
-    those (``"1d12h"``) or a whole number of seconds (``3600`` or ``"3600"``).
-
-    Raises ``ValueError`` for anything else, negative numbers included.
-    """
-    if isinstance(text, bool) or not isinstance(text, int | str):
-        raise ValueError(f"{text!r} is not a duration; use e.g. '90m', '12h', '3d' or '1w'")
-    value = str(text).strip().lower()
-    if _SECONDS.fullmatch(value):
-        seconds = int(value)
-    elif _DURATION.fullmatch(value):
-        seconds = sum(
-            int(amount) * _UNIT_SECONDS[unit] for amount, unit in _DURATION_PART.findall(value)
-        )
-    elif value.startswith("-"):
-        raise ValueError(f"{text!r} is negative; durations cannot be negative")
-    else:
-        raise ValueError(
-            f"{text!r} is not a duration; use e.g. '90m', '12h', '3d', '1w' or seconds"
-        )
-    try:
-        return timedelta(seconds=seconds)
-    except OverflowError:
-        raise ValueError(f"{text!r} is too long a duration") from None
 
 
 # --- value checks: each takes the value and where it was found, for the message ------------

@@ -16,7 +16,10 @@ component that meets one anyway (a crawl started from Python) raises :class:`Set
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from datetime import timedelta
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -63,6 +66,8 @@ class Setting(Generic[T]):
         """The default as the docs show it."""
         if self.shown_default is not None:
             return self.shown_default
+        if isinstance(self.default, timedelta):
+            return f"`{format_duration(self.default)}`"
         if self.default is None or self.default == "":
             return "empty"
         if isinstance(self.default, tuple | list):
@@ -150,7 +155,7 @@ def optional_integer(
         name=name,
         default=None,
         doc=doc,
-        allowed=f"an integer {limits}, or empty".replace("  ", " "),
+        allowed=f"{f'an integer {limits}'.strip()}, or empty",
         parse=parse,
         shown_default=unset,
     )
@@ -214,6 +219,99 @@ def seconds(
     """A time in seconds: a number from ``minimum`` (excluded when ``above``) to
     :data:`LONGEST_WAIT`."""
     return number(name, default, doc, minimum=minimum, maximum=LONGEST_WAIT, above=above)
+
+
+# "90m", "12h", "3d", "1w", "30s", or several: "1d12h".
+_DURATION = re.compile(r"(?:\d+[smhdw])+", re.ASCII)
+_DURATION_PART = re.compile(r"(\d+)([smhdw])", re.ASCII)
+_SECONDS = re.compile(r"\d+", re.ASCII)
+_UNIT_SECONDS = MappingProxyType({"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800})
+_DURATION_FORMS = "`90m`, `12h`, `3d`, `1w`, or seconds"
+
+
+def parse_duration(text: str | int) -> timedelta:
+    """A duration written as ``"90m"``, ``"12h"``, ``"3d"``, ``"1w"``, ``"30s"``, a sum of
+    those (``"1d12h"``) or a whole number of seconds (``3600`` or ``"3600"``).
+
+    Raises ``ValueError`` for anything else, negative numbers included.
+    """
+    if isinstance(text, bool) or not isinstance(text, int | str):
+        raise ValueError(f"{text!r} is not a duration; use e.g. '90m', '12h', '3d' or '1w'")
+    value = str(text).strip().lower()
+    if _SECONDS.fullmatch(value):
+        total = int(value)
+    elif _DURATION.fullmatch(value):
+        total = sum(
+            int(amount) * _UNIT_SECONDS[unit] for amount, unit in _DURATION_PART.findall(value)
+        )
+    elif value.startswith("-"):
+        raise ValueError(f"{text!r} is negative; durations cannot be negative")
+    else:
+        raise ValueError(
+            f"{text!r} is not a duration; use e.g. '90m', '12h', '3d', '1w' or seconds"
+        )
+    try:
+        return timedelta(seconds=total)
+    except OverflowError:
+        raise ValueError(f"{text!r} is too long a duration") from None
+
+
+def format_duration(value: timedelta) -> str:
+    """``value`` as :func:`parse_duration` reads it back, in days, hours, minutes and seconds
+    (``30s``, ``7d``, ``1d12h``, ``0s``). Raises ``ValueError`` for a negative duration or one
+    that is no whole number of seconds, which no setting can hold."""
+    if value < timedelta(0) or value.microseconds:
+        raise ValueError(f"{value} is no whole, non-negative number of seconds")
+    left = value.days * _UNIT_SECONDS["d"] + value.seconds
+    parts = []
+    for unit in "dhms":
+        amount, left = divmod(left, _UNIT_SECONDS[unit])
+        if amount:
+            parts.append(f"{amount}{unit}")
+    return "".join(parts) or "0s"
+
+
+def _duration(raw: Any) -> timedelta:
+    return raw if isinstance(raw, timedelta) else parse_duration(raw)
+
+
+def duration_setting(
+    name: str, default: timedelta, doc: str, *, positive: bool = False
+) -> Setting[timedelta]:
+    """A setting holding a duration (:func:`parse_duration`; ``0`` is zero, refused when
+    ``positive``); the docs show its default as :func:`format_duration` writes it."""
+
+    def parse(raw: Any) -> timedelta:
+        value = _duration(raw)
+        if positive and value <= timedelta(0):
+            raise ValueError("must be more than 0")
+        return value
+
+    above = " above 0" if positive else ""
+    return Setting(
+        name=name,
+        default=default,
+        doc=doc,
+        allowed=f"a duration{above} ({_DURATION_FORMS})",
+        parse=parse,
+    )
+
+
+def optional_duration(name: str, doc: str, *, unset: str) -> Setting[timedelta | None]:
+    """A duration (:func:`parse_duration`), or nothing (``None`` or an empty string): ``unset``
+    says what nothing means (``no limit``)."""
+
+    def parse(raw: Any) -> timedelta | None:
+        return None if raw == "" else _duration(raw)
+
+    return Setting(
+        name=name,
+        default=None,
+        doc=doc,
+        allowed=f"a duration ({_DURATION_FORMS}), or empty",
+        parse=parse,
+        shown_default=unset,
+    )
 
 
 def choice(name: str, default: str, choices: Iterable[str], doc: str) -> Setting[str]:

@@ -18,7 +18,6 @@ from crawler.sources import (
     Source,
     SourcesError,
     load_sources,
-    parse_duration,
     parse_sources,
     site_slots,
     slot_of,
@@ -392,48 +391,6 @@ def test_from_site_keeps_subdomains_other_than_www() -> None:
 def test_from_site_rejects_non_http_urls(url: str) -> None:
     with pytest.raises(InputError, match="-a sites"):
         Source.from_site(url)
-
-
-# --- durations -----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("90m", timedelta(minutes=90)),
-        ("12h", timedelta(hours=12)),
-        ("3d", timedelta(days=3)),
-        ("1w", timedelta(weeks=1)),
-        ("45s", timedelta(seconds=45)),
-        ("1d12h", timedelta(days=1, hours=12)),
-        (" 2D ", timedelta(days=2)),
-        ("3600", timedelta(hours=1)),
-        (86400, timedelta(days=1)),
-        (0, timedelta(0)),
-    ],
-)
-def test_parse_duration(text: str | int, expected: timedelta) -> None:
-    assert parse_duration(text) == expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["", "d", "3 days", "1.5h", "-1", "-3d", -5, "3y", "h12", "1d 12h", "\u0663d", "\u00b2"],
-)
-def test_parse_duration_rejects(text: str | int) -> None:
-    with pytest.raises(ValueError, match=r"not a duration|is negative"):
-        parse_duration(text)
-
-
-@pytest.mark.parametrize("value", [True, 1.5, None, ["3d"]])
-def test_parse_duration_rejects_other_types(value: object) -> None:
-    with pytest.raises(ValueError, match="not a duration"):
-        parse_duration(value)  # type: ignore[arg-type]
-
-
-def test_parse_duration_too_long() -> None:
-    with pytest.raises(ValueError, match="too long"):
-        parse_duration("99999999999999999w")
 
 
 # --- errors --------------------------------------------------------------------------------

@@ -51,13 +51,12 @@ from crawler.sources import (
     Source,
     SourcesError,
     load_sources,
-    parse_duration,
     site_slots,
     slot_of,
 )
 from extraction.dates import to_utc
 from extraction.urls import url_problem
-from pipelines.setting import Setting, SettingError, flag
+from pipelines.setting import SettingError, flag, optional_duration
 from pipelines.signals import article_skipped, fetch_failed, listing_read, request_done
 
 if TYPE_CHECKING:
@@ -76,22 +75,10 @@ SITEMAP_CHAIN_META = "sitemap_chain"
 (an index that lists itself, or one above it, is a loop)."""
 
 
-def _max_age(raw: object) -> timedelta | None:
-    if raw == "":
-        return None
-    if not isinstance(raw, int | str):
-        raise ValueError("must be a duration such as 90m, 12h, 3d or 1w")
-    return parse_duration(raw)
-
-
-DISCOVERY_MAX_AGE: Setting[timedelta | None] = Setting(
-    name="DISCOVERY_MAX_AGE",
-    default=None,
-    doc="feed and sitemap entries dated earlier than this are not fetched; a source's "
-    "`max_age` wins",
-    allowed="a duration (`90m`, `12h`, `3d`, `1w`, or seconds), or empty",
-    parse=_max_age,
-    shown_default="empty (no limit)",
+DISCOVERY_MAX_AGE = optional_duration(
+    "DISCOVERY_MAX_AGE",
+    "feed and sitemap entries dated earlier than this are not fetched; a source's `max_age` wins",
+    unset="empty (no limit)",
 )
 DISCOVERY_REFETCH_START = flag(
     "DISCOVERY_REFETCH_START",

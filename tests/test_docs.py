@@ -4,6 +4,7 @@ test (or says why none can), and the blocks no other test runs are run here."""
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import sqlite3
@@ -15,8 +16,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from scrapy.exceptions import DropItem
+from scrapy.settings import default_settings
 
-from crawler import addon
+from crawler import addon, commands
+from crawler import settings as project_settings
 from crawler.sources import parse_sources
 from dataset import schema
 from dataset.state.embedded import NEAR_STATE_FILE, SqliteCopiesLog
@@ -122,6 +125,56 @@ def test_every_scrapy_setting_the_code_reads_is_documented(setting: str) -> None
 )
 def test_project_settings_are_documented_or_plumbing(setting: str) -> None:
     assert setting in PLUMBING or f"| `{setting}` |" in _text("settings.md")
+
+
+def _scrapy_settings_rows() -> list[tuple[str, str]]:
+    """``(setting, value cell)`` of each row of docs/settings.md's table of Scrapy's settings."""
+    section = _text("settings.md").split("## Scrapy's settings, as the project sets them")[1]
+    return re.findall(r"^\| `([A-Z][A-Z0-9_]+)`[^|]*\| ([^|]+) \|", section.split("\n## ")[0], re.M)
+
+
+def _literal(text: str) -> object:
+    """A backticked value of the docs as Python reads it (``True``, ``1.0``, ``[400, 401]``),
+    or the text itself (``DEBUG``, a class path)."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def test_the_scrapy_settings_table_has_its_rows() -> None:
+    assert len(_scrapy_settings_rows()) >= 30
+
+
+@pytest.mark.parametrize(("setting", "value"), _scrapy_settings_rows(), ids=lambda x: x[:40])
+def test_the_scrapy_settings_table_gives_the_values_set(setting: str, value: str) -> None:
+    # The values were typed again by hand: RETRY_TIMES = 3 in crawler/settings.py left the
+    # table saying 2, and SCHEDULER_DEBUG and DUPEFILTER_DEBUG were given as set there.
+    quoted = re.findall(r"`([^`]+)`", value)
+    if not hasattr(project_settings, setting):
+        assert value.startswith("Scrapy's") or "set by" in value, (
+            f"{setting}: crawler/settings.py does not set it; say where its value comes from"
+        )
+        if value.startswith("Scrapy's") and quoted:
+            assert _literal(quoted[0]) == getattr(default_settings, setting)
+        return
+    given = getattr(project_settings, setting)
+    if isinstance(given, dict):  # the entries the row names (a path is where they come from)
+        named = [text for text in quoted if "/" not in text]
+        assert named, setting
+        assert all(given.get(name) for name in named), (setting, named)
+        return
+    assert quoted, f"{setting}: give its value, {given!r}"
+    shown = _literal(quoted[0])
+    assert (type(shown), shown) == (type(given), given), f"{setting} is {given!r}, not {shown!r}"
+
+
+def test_the_readmes_exit_statuses_are_the_commands() -> None:
+    text = README.read_text(encoding="utf-8")
+    table = text.split("| status | meaning |")[1].split("\n\n")[0]
+    shown = [int(number) for number in re.findall(r"^\| `(\d+)` \|", table, re.M)]
+    statuses = sorted(value for name, value in vars(commands).items() if name.startswith("EXIT_"))
+    assert shown == statuses
 
 
 def test_code_reads_and_counts_something() -> None:

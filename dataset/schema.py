@@ -2,7 +2,7 @@
 the article's declaration (:class:`extraction.article.Article`), and the reading of files
 written by older versions.
 
-``python -m dataset.schema`` prints the schema table of ``docs/schema.md``.
+``python -m dataset.schema`` prints the schema table of ``docs/dataset.md``.
 """
 
 from __future__ import annotations
@@ -231,10 +231,11 @@ def _same_site(given: str, host: str | None) -> bool:
 
 
 def markdown_table() -> str:
-    """The schema table of ``docs/schema.md``, from the declarations."""
+    """The schema table of ``docs/dataset.md``, from the declarations."""
     lines = ["| column | type | meaning | example |", "|---|---|---|---|"]
     for name, spec in columns().items():
         kind = spec.arrow + ("" if spec.nullable else ", not null")
+        kind += ", dictionary-encoded" if spec.dictionary else ""
         example = spec.example if "`" in spec.example or not spec.example else f"`{spec.example}`"
         lines.append(f"| `{name}` | {kind} | {spec.doc} | {example} |")
     return "\n".join(lines) + "\n"

@@ -3,7 +3,7 @@ null, and what it means.
 
 :class:`Article` is the declaration. The crawl's item (``crawler/items.py``) extends it with the
 fields that travel only through the crawl; the Parquet schema (``dataset/schema.py``), the
-feed-export columns (``crawler/addon.py``) and the schema table of ``docs/schema.md``
+feed-export columns (``crawler/addon.py``) and the schema table of ``docs/dataset.md``
 (``python -m dataset.schema``) are made from it. It lives in the extraction library, which makes
 articles, so that the extraction workers need nothing else; it imports nothing.
 

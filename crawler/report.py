@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from dataset.layout import CRAWLS, state_dir
+from dataset.layout import CRAWLS
 from pipelines.locations import state_dir_setting
 from pipelines.setting import flag
 
@@ -39,12 +39,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (int, float, str, bool)) or value is None:
         return value
     return str(value)
-
-
-def latest_report(output_dir: Path) -> dict[str, Any] | None:
-    """The newest crawl report of a local output directory (its default ``STATE_DIR``), or
-    ``None``."""
-    return latest_report_in(state_dir(output_dir))
 
 
 def latest_report_in(state: Path) -> dict[str, Any] | None:

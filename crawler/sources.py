@@ -91,7 +91,8 @@ class Source:
     language: str | None = None
     """Expected ISO 639-1 language of the articles, a hint for the language stage."""
     max_age: timedelta | None = None
-    """Feed and sitemap entries published longer ago than this are not fetched."""
+    """Feed and sitemap entries published longer ago than this are not fetched
+    (:func:`is_recent`); ``None`` (or zero) keeps ``DISCOVERY_MAX_AGE``."""
     download_delay: float | None = None
     """Seconds between requests to the source; ``None`` keeps the crawl's setting."""
     concurrency: int | None = None
@@ -152,14 +153,16 @@ class Source:
         """Whether ``url`` is an article of this source: on the site, allowed, not denied."""
         return self.may_follow(url) and self.is_article_url(url)
 
-    def is_recent(self, published_at: datetime | None, *, now: datetime) -> bool:
-        """Whether an entry published at ``published_at`` is within ``max_age`` of ``now``.
 
-        Entries without a date, and every entry when there is no ``max_age``, are recent.
-        """
-        if self.max_age is None or published_at is None:
-            return True
-        return now - published_at <= self.max_age
+def is_recent(published_at: datetime | None, max_age: timedelta | None, *, now: datetime) -> bool:
+    """Whether an entry published at ``published_at`` is within ``max_age`` of ``now``: the
+    spider's test of a listed entry, with its source's ``max_age`` or ``DISCOVERY_MAX_AGE``.
+
+    Entries without a date, and every entry when there is no ``max_age``, are recent.
+    """
+    if max_age is None or published_at is None:
+        return True
+    return now - published_at <= max_age
 
 
 def site_slots(sources: Iterable[Source]) -> dict[str, dict[str, Any]]:

@@ -122,11 +122,6 @@ def articles_dir(output_dir: Path) -> Path:
     return output_dir / ARTICLES
 
 
-def html_dir(output_dir: Path) -> Path:
-    """The raw HTML archive, partitioned and named like the article files."""
-    return output_dir / HTML
-
-
 def state_dir(output_dir: Path) -> Path:
     return output_dir / STATE
 
@@ -230,12 +225,6 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def unwritable(output_dir: Path) -> str | None:
-    """Why the crawl cannot write under ``output_dir`` (its folders cannot be made, or a file
-    cannot be written in them), or ``None`` when it can."""
-    return unwritable_folder(articles_dir(output_dir)) or unwritable_folder(tmp_dir(output_dir))
 
 
 def unwritable_folder(folder: Path) -> str | None:

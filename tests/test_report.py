@@ -11,7 +11,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
-from crawler.report import CrawlReport, latest_report
+from crawler.report import CrawlReport, latest_report_in
 from pipelines.setting import SettingError
 
 if TYPE_CHECKING:
@@ -99,15 +99,15 @@ def test_spider_closed_signal_writes_the_report(tmp_path: Path) -> None:
     crawler.signals.send_catch_log(
         signal=signals.spider_closed, spider=Spider(name="news"), reason="closespider_timeout"
     )
-    report = latest_report(tmp_path)
+    report = latest_report_in(tmp_path / "state")
     assert report is not None
     assert report["finish_reason"] == "closespider_timeout"
 
 
 def test_latest_report_without_reports(tmp_path: Path) -> None:
-    assert latest_report(tmp_path) is None
+    assert latest_report_in(tmp_path / "state") is None
     (tmp_path / "state" / "crawls").mkdir(parents=True)
-    assert latest_report(tmp_path) is None
+    assert latest_report_in(tmp_path / "state") is None
 
 
 def test_latest_report_returns_the_newest(tmp_path: Path) -> None:
@@ -123,7 +123,7 @@ def test_latest_report_returns_the_newest(tmp_path: Path) -> None:
     newer.spider_closed(Spider(name="news"), "shutdown")
 
     assert len(report_files(tmp_path)) == 2
-    report = latest_report(tmp_path)
+    report = latest_report_in(tmp_path / "state")
     assert report is not None
     assert report["stats"]["run"] == "newer"
     assert report["finish_reason"] == "shutdown"
@@ -140,7 +140,7 @@ def test_latest_report_goes_by_start_not_by_write_order(tmp_path: Path) -> None:
     newer.spider_closed(Spider(name="news"), "finished")
     older.spider_closed(Spider(name="news"), "finished")
 
-    report = latest_report(tmp_path)
+    report = latest_report_in(tmp_path / "state")
     assert report is not None
     assert report["stats"]["run"] == "newer"
 
@@ -153,7 +153,7 @@ def test_latest_report_ignores_other_files(tmp_path: Path) -> None:
     folder = tmp_path / "state" / "crawls"
     (folder / "99991231T235959.999999Z-1.json.tmp").write_text("{not json", encoding="utf-8")
     (folder / "zzz-notes.txt").write_text("notes", encoding="utf-8")
-    report = latest_report(tmp_path)
+    report = latest_report_in(tmp_path / "state")
     assert report is not None
     assert report["stats"]["run"] == "real"
 

@@ -17,6 +17,7 @@ from crawler.inputs import InputError
 from crawler.sources import (
     Source,
     SourcesError,
+    is_recent,
     load_sources,
     parse_sources,
     site_slots,
@@ -351,17 +352,17 @@ def test_patterns_are_searched_not_matched() -> None:
 
 def test_is_recent() -> None:
     now = datetime(2024, 5, 10, 12, tzinfo=UTC)
-    source = one_source('home = "https://a.example/"\nmax_age = "1d"')
-    assert source.is_recent(now - timedelta(hours=23), now=now)
-    assert source.is_recent(now - timedelta(days=1), now=now)
-    assert not source.is_recent(now - timedelta(days=1, seconds=1), now=now)
-    assert source.is_recent(None, now=now)
+    max_age = one_source('home = "https://a.example/"\nmax_age = "1d"').max_age
+    assert is_recent(now - timedelta(hours=23), max_age, now=now)
+    assert is_recent(now - timedelta(days=1), max_age, now=now)
+    assert not is_recent(now - timedelta(days=1, seconds=1), max_age, now=now)
+    assert is_recent(None, max_age, now=now)
 
 
 def test_is_recent_without_max_age() -> None:
     now = datetime(2024, 5, 10, 12, tzinfo=UTC)
     source = one_source('home = "https://a.example/"')
-    assert source.is_recent(now - timedelta(days=3650), now=now)
+    assert is_recent(now - timedelta(days=3650), source.max_age, now=now)
 
 
 # --- ad-hoc sources ------------------------------------------------------------------------

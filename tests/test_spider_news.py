@@ -355,6 +355,23 @@ def test_global_maximum_age_setting(tmp_path: Path) -> None:
     assert [r.url for r in requests] == ["https://news.test/a"]
 
 
+def test_a_sources_maximum_age_wins_over_the_setting(tmp_path: Path) -> None:
+    # the spider's own copy of the rule ran, and Source.is_recent, tested, did not
+    spider = _planet(tmp_path)  # max_age = "2d"
+    spider.max_age = timedelta(days=1)
+    now = datetime.now(UTC)
+    body = _rss(
+        ("https://planet.test/news/a", now - timedelta(hours=36)),
+        ("https://planet.test/news/b", now - timedelta(days=3)),
+    )
+    url = "https://planet.test/rss.xml"
+    requests = list(spider.parse_feed(XmlResponse(url, body=body, request=Request(url)), "planet"))
+    assert [r.url for r in requests] == ["https://planet.test/news/a"]
+    # an entry of no configured source: the setting's
+    requests = list(spider.parse_feed(XmlResponse(url, body=body, request=Request(url))))
+    assert requests == []
+
+
 def test_bad_maximum_age_setting_is_a_usage_error() -> None:
     crawler = get_crawler(NewsSpider, settings_dict={"DISCOVERY_MAX_AGE": "soon"})
     with pytest.raises(UsageError, match="DISCOVERY_MAX_AGE"):

@@ -50,6 +50,7 @@ from crawler.sitemaps import (
 from crawler.sources import (
     Source,
     SourcesError,
+    is_recent,
     load_sources,
     site_slots,
     slot_of,
@@ -388,9 +389,9 @@ class NewsSpider(scrapy.Spider):
         if known is not None and not known.allows(url):
             stats.inc_value("news/discovery/not_allowed")
             return "not_allowed"
-        max_age = known.max_age if known is not None and known.max_age else self.max_age
-        listed = to_utc(listed)
-        if max_age is not None and listed is not None and listed < datetime.now(UTC) - max_age:
+        # the source's max_age wins (one of 0 is none); else DISCOVERY_MAX_AGE
+        max_age = (known.max_age if known is not None else None) or self.max_age
+        if not is_recent(to_utc(listed), max_age, now=datetime.now(UTC)):
             stats.inc_value("news/discovery/too_old")
             return "too_old"
         return None

@@ -5,6 +5,7 @@ test (or says why none can), and the blocks no other test runs are run here."""
 from __future__ import annotations
 
 import ast
+import importlib
 import os
 import re
 import sqlite3
@@ -25,6 +26,7 @@ from dataset import schema
 from dataset.state.embedded import NEAR_STATE_FILE, SqliteCopiesLog
 from pipelines import dedupe, extract, parquet, site_boilerplate
 from tests.markdown import DOCUMENTS, ROOT, blocks, code_under, generated, outputs, regenerate
+from tests.test_addon import _modules
 
 if TYPE_CHECKING:
     from tests.markdown import Block
@@ -209,6 +211,56 @@ def test_every_stat_is_documented(stat: str) -> None:
 )
 def test_every_drop_reason_is_documented(reason: str) -> None:
     assert f"| `{reason}` |" in _text("stats.md")
+
+
+def _where_a_change_goes() -> list[str]:
+    """The code of each backticked span of the table "Where a change goes" (architecture.md)."""
+    section = _text("architecture.md").split("## Where a change goes")[1].split("\n## ")[0]
+    table = "\n".join(line for line in section.splitlines() if line.startswith("|"))
+    return re.findall(r"`([^`]+)`", table)
+
+
+def _resolves(name: str, modules: list[Any]) -> bool:
+    """Whether ``name`` (``pkg.module.attr``, ``Class.attr``, ``CONSTANT``) is a module, or an
+    object some project module holds, with the attributes named after it."""
+    parts = name.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        rest = parts[cut:]
+        break
+    else:
+        holders = [vars(module)[parts[0]] for module in modules if parts[0] in vars(module)]
+        if not holders:
+            return False
+        found, rest = holders[0], parts[1:]
+    for part in rest:
+        if not hasattr(found, part):
+            return False
+        found = getattr(found, part)
+    return True
+
+
+def test_the_where_a_change_goes_table_names_what_exists() -> None:
+    # it told readers to call SPEC.get(settings), which exists nowhere
+    modules = [project_settings, *_modules()]
+    spans = _where_a_change_goes()
+    assert len(spans) >= 50
+    missing = []
+    for span in spans:
+        if " " in span or span.startswith((".", "news/")) or "-" in span:
+            continue  # a command line, a stat's pattern, an attribute of HTML
+        if "/" in span or span.endswith(".py"):  # a path, or a module named in its package
+            found = (ROOT / span).exists() or any(ROOT.glob(f"*/**/{span}"))
+        else:
+            name = span.split("(")[0]
+            code_name = name[:1].isupper() or "." in name or "(" in span
+            found = not code_name or _resolves(name, modules)
+        if not found:
+            missing.append(span)
+    assert not missing, f"docs/architecture.md names what does not exist: {missing}"
 
 
 ALL_BLOCKS = [block for document in DOCUMENTS for block in blocks(document)]

@@ -408,17 +408,25 @@ def _job_name() -> str:
     return f"{JOB_PREFIX}{owner_tag()}-{secrets.token_hex(4)}"
 
 
-def _job_abandoned(job: Path) -> bool:
+def _job_abandoned(job: Path, *, any_host: bool = False) -> bool:
     # compact-<host>-<pid>-<token>, or compact-<pid>-<token> (before host names were kept)
-    return abandoned(job.name.removeprefix(JOB_PREFIX).rsplit("-", 1)[0])
+    return abandoned(job.name.removeprefix(JOB_PREFIX).rsplit("-", 1)[0], any_host=any_host)
 
 
-def finish_interrupted(output_dir: Path | DatasetLocation, state: Path | None = None) -> list[Path]:
+def finish_interrupted(
+    output_dir: Path | DatasetLocation, state: Path | None = None, *, any_host: bool = False
+) -> list[Path]:
     """Complete or undo the compactions of the dataset at ``output_dir`` (a local folder or a
     location) that processes of this machine left half-way when they died; returns their job
     folders. Jobs are looked for in ``state/tmp`` (``state`` defaults to
     ``output_dir/state``) and in the ``_tmp`` folders of :func:`dataset.layout.staging_dir`;
-    those of running compactions, of other machines, and of other datasets are left alone."""
+    those of running compactions, of other machines, and of other datasets are left alone.
+
+    ``any_host``: the caller holds ``state``'s compaction lock, which every compaction with
+    this ``state`` holds while it runs, and runs none itself: the jobs of ``state/tmp`` are
+    then finished whichever machine (or earlier process with this pid) left them
+    (:func:`dataset.layout.abandoned`). The ``_tmp`` folders of the dataset, which compactions
+    with other state folders use too, keep the rule of this machine's dead processes."""
     location = output_dir if isinstance(output_dir, DatasetLocation) else location_of(output_dir)
     if state is None:
         state = location.local_dir() / STATE
@@ -430,8 +438,11 @@ def finish_interrupted(output_dir: Path | DatasetLocation, state: Path | None = 
     for tmp in dict.fromkeys(folders):
         if not tmp.is_dir():
             continue
+        mine = any_host and tmp == state / TMP
         jobs = sorted(tmp.glob(f"{JOB_PREFIX}*"))
-        done.extend(job for job in jobs if _job_abandoned(job) and _finish_job(job, location))
+        done.extend(
+            job for job in jobs if _job_abandoned(job, any_host=mine) and _finish_job(job, location)
+        )
     return done
 
 

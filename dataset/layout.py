@@ -17,8 +17,10 @@ Files appear under ``articles/`` only complete (written in ``state/tmp/``, then 
 reader never sees a partial file, and every crawl adds files with names of its own.
 ``OUTPUT_DIR`` may also name an object store (``s3://bucket/prefix``): see
 :mod:`dataset.storage`; the crawl state then lives in ``STATE_DIR``, a local folder.
-Temporary names carry their writer's host and pid (``<name>.<host>-<pid>.tmp``), so that on a
-folder shared by several machines (NFS) each removes only what its own dead processes left.
+Temporary names carry their writer's host and pid (``<name>.<host>-<pid>.tmp``): on a folder
+shared by several machines (NFS) each removes only what its own dead processes left
+(:func:`abandoned`). Where a lock says that no other process writes, its holder removes what
+any host left (``any_host``): :mod:`dataset.leftovers` says which rule holds where.
 """
 
 from __future__ import annotations
@@ -192,23 +194,32 @@ def owner_tag() -> str:
 def scratch_name(prefix: str) -> str:
     """A unique name for a scratch file or folder of this process in ``state/tmp/``, named
     like the writer's temporary files (``<name>.<host>-<pid>.tmp``): removed by the next crawl
-    on this machine if this process dies (:func:`dataset.writer.remove_stale_tmp_files`)."""
+    if this process dies (:mod:`dataset.leftovers`)."""
     return f"{prefix}-{secrets.token_hex(4)}.{owner_tag()}{TMP_SUFFIX}"
 
 
-def abandoned(tag: str) -> bool:
+def abandoned(tag: str, *, any_host: bool = False) -> bool:
     """Whether the owner tag of a temporary name (``<host>-<pid>``) names a process of this
     machine that no longer runs. Another machine's tag never is: its pid means nothing here,
     and on a shared (NFS) folder its crawl may still be running. A pid alone (a name written
     before host names were kept) counts as this machine's; a tag that names no process at all
-    is abandoned."""
+    is abandoned.
+
+    ``any_host``: the caller holds the lock that every process writing such names into the
+    folder holds while it runs, and has written nothing there yet. Then another machine's tag
+    is abandoned too (in containers every run has a host name of its own), and so is this
+    process's own (an earlier container with the same host name whose process had the same pid,
+    the container's PID 1); only another live process of this machine is not (a program
+    writing there without the lock)."""
     match = _OWNER.fullmatch(tag)
     if match is None:
         return True
-    host = match.group("host")
+    host, pid = match.group("host"), match.group("pid")
     if host is not None and host != host_name():
-        return False
-    return not process_running(match.group("pid"))
+        return any_host
+    if any_host and int(pid) == os.getpid():
+        return True
+    return not process_running(pid)
 
 
 def process_running(pid_text: str) -> bool:

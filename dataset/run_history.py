@@ -192,16 +192,23 @@ def write_runs(location: DatasetLocation, info: RunInfo, sources: Iterable[Sourc
 def tmp_path(path: Path) -> Path:
     """Where the file ``path`` is written before it is renamed: beside it (a rename within the
     folder always works), under a hidden name (``.run-....parquet.<host>-<pid>.tmp``) that
-    readers skip, as they skip every name starting with ``.`` or ``_``; the next crawl on
-    this machine removes it if this process dies (:func:`remove_stale_tmp_files`)."""
+    readers skip, as they skip every name starting with ``.`` or ``_``; the next crawl
+    removes it if this process dies (:func:`remove_stale_tmp_files`)."""
     return path.with_name(f".{path.name}.{owner_tag()}{TMP_SUFFIX}")
 
 
+STALE_AFTER = 3600.0
+"""Seconds after which a run-history file being written is a dead process's, whatever host
+wrote it: one is written and renamed in well under a second. (``OUTPUT_DIR`` may be shared by
+machines that hold no common lock; in containers every run has a host name of its own.)"""
+
+
 def remove_stale_tmp_files(location: DatasetLocation) -> list[Path]:
-    """Delete the temporary files that crawl processes of this machine, killed while writing
-    their rows, left in the run history's partitions (and those of versions that wrote them
-    under unhidden names, which readers took for run files); none in an object store, where
-    an upload is visible only once complete."""
+    """Delete the temporary files that crawl processes, killed while writing their rows, left
+    in the run history's partitions: those of this machine's dead processes, and any left
+    unchanged for :data:`STALE_AFTER` seconds (and those of versions that wrote them under
+    unhidden names, which readers took for run files); none in an object store, where an
+    upload is visible only once complete."""
     if not location.is_local:
         return []
     runs = location.local_dir() / RUNS
@@ -211,7 +218,7 @@ def remove_stale_tmp_files(location: DatasetLocation) -> list[Path]:
         path
         for partition in sorted(runs.iterdir())
         if partition.is_dir()
-        for path in remove_stale_tmp_files_in(partition)
+        for path in remove_stale_tmp_files_in(partition, older_than=STALE_AFTER)
     ]
 
 

@@ -6,10 +6,15 @@ once. The lock is ``fcntl.flock`` on ``STATE_DIR/crawl.lock``; the kernel releas
 holder dies, however it dies, and the file names the holder (host, pid, start time) for the
 message of the crawl that finds it held and for the log line of the crawl that takes over from
 a dead one.
+
+``scrapy compact`` holds another lock, ``STATE_DIR/compact.lock``, while it runs (it runs
+beside crawls): a crawl that finds it free may finish the compactions that died
+(:mod:`dataset.leftovers`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -21,10 +26,13 @@ from typing import TYPE_CHECKING, Self
 from dataset.layout import host_name
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
     from types import TracebackType
 
 LOCK_FILE = "crawl.lock"
+COMPACT_LOCK_FILE = "compact.lock"
+"""The lock of the compactions of a state folder (``scrapy compact`` holds it while it runs)."""
 POLL_SECONDS = 1.0
 """How often a crawl that waits for the lock tries again."""
 
@@ -90,6 +98,11 @@ class RunLock:
         os.pwrite(fd, json.dumps(asdict(me)).encode(), 0)
         self._fd = fd
 
+    @property
+    def held(self) -> bool:
+        """Whether this process holds the lock (taken, and not released)."""
+        return self._fd is not None
+
     def release(self) -> None:
         """Release the lock (the file stays, emptied: no holder)."""
         if self._fd is None:
@@ -109,3 +122,20 @@ class RunLock:
         traceback: TracebackType | None,
     ) -> None:
         self.release()
+
+
+@contextlib.contextmanager
+def taken_if_free(path: Path) -> Iterator[bool]:
+    """Hold the exclusive ``flock`` of the file ``path`` (made if missing) while inside, when
+    no other holds it; yields whether it was taken (``False``: held by another, which is not
+    waited for). ``OSError`` when the file cannot be opened."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # releases the lock

@@ -85,13 +85,24 @@ def _publish(tmp: Path, final: Path) -> None:
     fsync_path(final.parent)
 
 
-def remove_stale_tmp_files(tmp: Path) -> list[Path]:
+def remove_stale_tmp_files(
+    tmp: Path, *, any_host: bool = False, older_than: float | None = None
+) -> list[Path]:
     """Delete temporary files (and scratch folders) of crawl processes of this machine that no
-    longer run. Those of other machines (a folder shared over NFS) are theirs to remove."""
+    longer run. Those of other machines (a folder shared over NFS) are theirs to remove, unless
+    ``any_host``: the caller holds the lock every crawl writing in ``tmp`` holds, and wrote
+    nothing there yet (:func:`dataset.layout.abandoned`); hidden names, the probes that any
+    command writes and removes at once, lock or not, keep this machine's rule. ``older_than``:
+    seconds after which an entry left unchanged is a dead process's, whoever wrote it (for
+    files written and renamed at once)."""
     removed = []
+    now = time.time()
     for path in tmp.glob(f"*{TMP_SUFFIX}"):
         # name: <data file name>.<host>-<pid>.tmp
-        if not abandoned(path.name.removesuffix(TMP_SUFFIX).rsplit(".", 1)[-1]):
+        tag = path.name.removesuffix(TMP_SUFFIX).rsplit(".", 1)[-1]
+        if not abandoned(tag, any_host=any_host and not path.name.startswith(".")) and not (
+            older_than is not None and _unchanged_for(path, now) > older_than
+        ):
             continue
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
@@ -101,9 +112,52 @@ def remove_stale_tmp_files(tmp: Path) -> list[Path]:
     return removed
 
 
+def _unchanged_for(path: Path, now: float) -> float:
+    """Seconds since ``path`` last changed (0 when it is gone)."""
+    try:
+        return now - path.lstat().st_mtime
+    except OSError:
+        return 0.0
+
+
 COMMIT_MARKER = ".commit"
 """Suffix of the note a writer leaves in ``state/tmp`` while it publishes a file's archive
 and then its rows (``commit-<file>.<host>-<pid>.commit``, holding the file's name)."""
+
+
+def remove_orphan_archives(
+    location: DatasetLocation, state_dir: Path, *, any_host: bool = False
+) -> None:
+    """A writer of this machine that died between publishing a file's archive and its rows
+    left the archive file alone: the next crawl fetches those articles again and archives
+    their pages a second time (the same ids twice in ``html/``). Its note in
+    ``state_dir/tmp`` says which file: the archive file is removed when the data file is not
+    there. ``any_host``: the notes of any machine (see :func:`remove_stale_tmp_files`)."""
+    root = location.local_dir() if location.is_local else PurePosixPath(location.root)
+    for marker in sorted((state_dir / TMP).glob(f"commit-*{COMMIT_MARKER}")):
+        tag = marker.name.removesuffix(COMMIT_MARKER).rsplit(".", 1)[-1]
+        if not abandoned(tag, any_host=any_host):
+            continue
+        try:
+            name = marker.read_text(encoding="utf-8").strip()
+        except OSError:
+            name = ""
+        if name and not _exists(location, root / ARTICLES / name):
+            archive = root / HTML / name
+            if _exists(location, archive):
+                if not delete_quietly(location, str(archive)):  # logged
+                    continue  # the note stays: tried again by the next crawl
+                logger.warning(
+                    "Removed the archive file of a crawl that died before committing its rows: %s",
+                    archive,
+                )
+        marker.unlink(missing_ok=True)
+
+
+def _exists(location: DatasetLocation, path: PurePath) -> bool:
+    """Whether the file ``path`` is there (the location's filesystem: local or a store)."""
+    info = location.filesystem.get_file_info(str(path))
+    return bool(info.type == pafs.FileType.File)
 
 
 class DatasetWriter:
@@ -189,7 +243,7 @@ class DatasetWriter:
             if self.html is not None:
                 self.html_tmp = staging_dir(root, self.state_dir, HTML)
                 folders.append(self.html_tmp)
-        self._remove_orphan_archives()
+        remove_orphan_archives(self.location, self.state_dir)
         for folder in dict.fromkeys(folders):
             for path in remove_stale_tmp_files(folder):
                 logger.warning("Removed the unfinished file of a crashed crawl: %s", path)
@@ -198,36 +252,6 @@ class DatasetWriter:
     def _marker(self) -> Path:
         assert self._name is not None
         return self.state_dir / TMP / f"commit-{Path(self._name).name}.{owner_tag()}{COMMIT_MARKER}"
-
-    def _remove_orphan_archives(self) -> None:
-        """A writer of this machine that died between publishing a file's archive and its rows
-        left the archive file alone: the next crawl fetches those articles again and archives
-        their pages a second time (the same ids twice in ``html/``). Its note says which file:
-        the archive file is removed when the data file is not there."""
-        tmp = self.state_dir / TMP
-        for marker in sorted(tmp.glob(f"commit-*{COMMIT_MARKER}")):
-            if not abandoned(marker.name.removesuffix(COMMIT_MARKER).rsplit(".", 1)[-1]):
-                continue
-            try:
-                name = marker.read_text(encoding="utf-8").strip()
-            except OSError:
-                name = ""
-            if name and self.html is not None and not self._exists(self.articles / name):
-                archive = self.html / name
-                if self._exists(archive):
-                    if not delete_quietly(self.location, str(archive)):  # logged
-                        continue  # the note stays: tried again by the next crawl
-                    logger.warning(
-                        "Removed the archive file of a crawl that died before committing its"
-                        " rows: %s",
-                        archive,
-                    )
-            marker.unlink(missing_ok=True)
-
-    def _exists(self, path: PurePath) -> bool:
-        """Whether the file ``path`` is there (the location's filesystem: local or a store)."""
-        info = self.location.filesystem.get_file_info(str(path))
-        return bool(info.type == pafs.FileType.File)
 
     @property
     def open_rows(self) -> int:

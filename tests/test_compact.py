@@ -496,3 +496,19 @@ def test_a_stopped_compaction_says_so_and_leaves_the_partition_as_it_was(
     assert done.returncode == 0, done.stderr[-2000:]
     assert len(list(folder.iterdir())) == 1
     assert pq.read_table(folder).num_rows == rows
+
+
+def test_a_compaction_another_host_killed_mid_swap_is_finished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # in containers each run has a host name of its own: such a job was left for good, and the
+    # file a crawl committed during the swap with it, out of the dataset
+    from tests.test_compaction import all_rows  # noqa: PLC0415
+    from tests.test_leftovers import killed_mid_swap  # noqa: PLC0415
+
+    expected = killed_mid_swap(tmp_path, monkeypatch)
+    done = compact(tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    one_clear_line(done, "Finished the compaction a dead process left in")
+    assert all_rows(tmp_path) == expected
+    assert list((tmp_path / "state" / "tmp").iterdir()) == []

@@ -453,6 +453,41 @@ def test_a_crawl_waits_for_the_lock_and_takes_over_a_dead_ones(
     assert f"pid {dead.pid}" in taken.log
 
 
+LEFT_BY_KILLED_CONTAINERS = """
+import os, sys
+from pathlib import Path
+from dataset.layout import owner_tag
+tmp = Path(sys.argv[1])
+# killed runs in containers of other host names, and one with this host name whose crawl had
+# the pid this one has (PID 1 in each container): exec keeps the pid
+for tag in ("crawl-job-1-4242", "crawl-job-2-1", owner_tag()):
+    (tmp / f"requests-queue-0a1b2c3d.{tag}.tmp" / "requests.queue").mkdir(parents=True)
+    (tmp / f"requests-seen-0a1b2c3d.{tag}.tmp").write_bytes(b"seen")
+os.execv(sys.executable, [sys.executable, "-m", "scrapy", *sys.argv[2:]])
+"""
+
+
+def test_a_crawl_removes_what_killed_crawls_left_whichever_host_they_ran_on(
+    tmp_path: Path, site_url: str
+) -> None:
+    # scheduled in containers, each run has a host name of its own: what a killed one left in
+    # STATE_DIR/tmp was removed only by a later process of the same host (never), and with one
+    # host name for all, the crawl is PID 1 each time: "<host>-1" looked alive (itself)
+    tmp = tmp_path / "state" / "tmp"
+    log = tmp_path / "crawl.log"
+    completed = subprocess.run(
+        [sys.executable, "-c", LEFT_BY_KILLED_CONTAINERS, str(tmp), "crawl", "news",
+         "-a", f"urls={site_url}/articles/seed/sputnik-africa-shoigu.html",
+         "-s", f"OUTPUT_DIR={tmp_path}", "-s", "AUTOTHROTTLE_ENABLED=False",
+         "-s", "DOWNLOAD_DELAY=0", "--logfile", str(log)],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    text = log.read_text(encoding="utf-8")
+    assert completed.returncode == 0, text[-3000:]
+    assert list(tmp.iterdir()) == []
+    assert text.count("Removed the unfinished file of a crashed crawl") == 6
+
+
 def test_the_crawl_returns_once_every_process_it_started_has_exited(
     tmp_path: Path, site_url: str
 ) -> None:

@@ -122,6 +122,21 @@ def test_owner_tags_name_this_machines_processes(monkeypatch: pytest.MonkeyPatch
     assert abandoned("not a tag!")
 
 
+def test_a_lock_holder_takes_every_other_hosts_tag_and_its_own_for_abandoned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # in containers every run has a host name of its own, or every run is PID 1 under the
+    # same one: the holder of the folder's lock, who wrote nothing there yet, knows better
+    monkeypatch.setattr("socket.gethostname", lambda: "crawl-job-4")
+    assert abandoned("crawl-job-3-1", any_host=True)  # pid 1 runs here: another container's
+    assert abandoned(f"crawl-job-3-{DEAD_PID}", any_host=True)
+    assert abandoned(owner_tag(), any_host=True)  # an earlier process with this host and pid
+    assert abandoned(f"crawl-job-4-{DEAD_PID}", any_host=True)
+    # another live process of this machine may write there without the lock
+    assert not abandoned(f"crawl-job-4-{os.getppid()}", any_host=True)
+    assert not abandoned(str(os.getppid()), any_host=True)
+
+
 def test_unwritable_folder_says_why(tmp_path: Path) -> None:
     assert unwritable_folder(tmp_path / "new" / "folder") is None
     assert list((tmp_path / "new" / "folder").iterdir()) == []  # the probe is gone

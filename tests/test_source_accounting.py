@@ -5,8 +5,10 @@ history (dataset/run_history.py) says what each run did for each source."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -292,6 +294,28 @@ def test_the_next_crawl_removes_the_files_a_killed_crawl_was_writing(
     assert running.exists()
     assert shared.exists()
     assert len(pd.read_parquet(tmp_path / "runs")) == 1
+
+
+def test_a_run_history_file_another_host_was_writing_an_hour_ago_is_removed(
+    tmp_path: Path,
+) -> None:
+    # in containers every run has a host name of its own: what a run killed while writing its
+    # rows left was another machine's, kept for good (OUTPUT_DIR may be shared: no lock says
+    # whether that machine still runs, but a file is written and renamed at once)
+    location = location_of(tmp_path)
+    name = write_runs(location, _info("host-1"), [SourceRun("alpha", stored=2)])
+    partition = (tmp_path / "runs" / name).parent
+    killed = partition / ".run-a.parquet.crawl-job-3-1.tmp"
+    writing = partition / ".run-b.parquet.crawl-job-5-1.tmp"  # being written, elsewhere
+    for path in (killed, writing):
+        path.write_bytes(b"PAR1 cut short")
+    an_hour_ago = time.time() - run_history.STALE_AFTER - 60
+    os.utime(killed, (an_hour_ago, an_hour_ago))
+
+    SourceAccounting(get_crawler(), location).spider_opened(get_crawler().spider)
+
+    assert not killed.exists()
+    assert writing.exists()
 
 
 def test_a_page_listed_twice_and_skipped_twice_counts_once(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from dataset.compaction import (
     small_files_at,
 )
 from dataset.layout import ARTICLES, HTML, PARTITION_KEY
+from dataset.run_lock import COMPACT_LOCK_FILE
 from dataset.schema import ARTICLE_SCHEMA, HTML_SCHEMA
 from dataset.state.base import LockHeld, StateError
 from dataset.storage import (
@@ -52,8 +53,6 @@ if TYPE_CHECKING:
     from dataset.state.base import CrawlStateStore, StateStores
 
 logger = logging.getLogger(__name__)
-
-LOCK_FILE = "compact.lock"
 
 
 def _partitions(location: DatasetLocation, folder: str, wanted: set[str]) -> list[str]:
@@ -144,7 +143,7 @@ class Command(ProjectCommand):
             stop(f"no such partition: {', '.join(sorted(missing))}")
         try:
             state.mkdir(parents=True, exist_ok=True)
-            lock = (state / LOCK_FILE).open("w")
+            lock = (state / COMPACT_LOCK_FILE).open("w")
         except OSError as exc:
             stop(f"STATE_DIR {state} is not writable: {exc.strerror or exc}")
         with lock:
@@ -177,7 +176,8 @@ class Command(ProjectCommand):
     ) -> None:
         # one compaction at a time across the machines of the deployment too (Redis mode)
         with stores.lock("compaction"):
-            finish_interrupted(location, state)
+            # this state folder's lock held: a job in its tmp/ is a dead one, whoever left it
+            finish_interrupted(location, state, any_host=True)
             # the HTML archive (when kept) is compacted the same way, its files apart
             archive = _partitions(location, HTML, wanted)
             for folder in (ARTICLES, HTML):

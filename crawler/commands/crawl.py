@@ -45,8 +45,15 @@ from crawler.project_command import ProjectCommand
 from crawler.run_summary import run_summary
 from crawler.source_accounting import SOURCE_HEALTH_EXIT_STATUS, SourceAccounting
 from dataset.layout import local_output_dir, unwritable_folder
+from dataset.leftovers import remove_leftovers
 from dataset.run_lock import LockBusy, RunLock
-from pipelines.locations import RUN_LOCK_WAIT, output_problem, state_dir_setting
+from pipelines.locations import (
+    OUTPUT_DIR,
+    RUN_LOCK_WAIT,
+    dataset_location,
+    output_problem,
+    state_dir_setting,
+)
 from pipelines.state import STATE_STORES, state_problem
 
 if TYPE_CHECKING:
@@ -279,6 +286,8 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
                     "Took over the lock of a crawl that ended without releasing it (%s)",
                     self.lock.taken_over,
                 )
+            if self.lock.held:
+                self._remove_leftovers()
             crawler = self._create_crawler(args[0])
             # a stage that cannot open: Scrapy wrapped the stages opened before it in
             # coroutines it never awaits, a RuntimeWarning beside start_failure's line
@@ -326,6 +335,18 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
         """What the environment raises (a full disk, a state that cannot be reached)."""
         stores: Any = load_object(STATE_STORES.read(self.checked))
         return (OSError, sqlite3.Error, *getattr(stores, "errors", ()))
+
+    def _remove_leftovers(self) -> None:
+        """What killed crawls left in ``STATE_DIR/tmp``, whichever host they ran on (every run
+        in a container has a host name of its own): this crawl holds the run lock and has
+        written nothing there yet (:mod:`dataset.leftovers`)."""
+        settings = self.checked
+        state = state_dir_setting(settings)
+        location = dataset_location(settings) if OUTPUT_DIR.read(settings) else None
+        try:
+            remove_leftovers(location, state)
+        except OSError as exc:  # the crawl's own files are written there: it finds out soon
+            logger.warning("Could not remove what killed crawls left in %s: %s", state, exc)
 
     def _run_lock(self) -> RunLock:
         """The dataset's run lock, taken (waiting up to ``RUN_LOCK_WAIT``); the command stops

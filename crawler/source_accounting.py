@@ -13,11 +13,13 @@ the health rules read.
 from __future__ import annotations
 
 import logging
-from collections import Counter
+import posixpath
+import sqlite3
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
+import pyarrow as pa
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -26,17 +28,21 @@ from crawler.incremental import ARTICLE_META, RECHECK_META
 from crawler.links import site_host
 from crawler.url_digests import DigestSet, url_digest
 from dataset.health import Finding, HealthRules, judge_run
-from dataset.layout import owner_tag
+from dataset.layout import RUNS, owner_tag
 from dataset.run_history import (
+    INDEX_FILE,
+    RunIndex,
     RunInfo,
     SourceRun,
+    newest_run_files,
     per_run,
-    read_recent_runs,
+    read_run_files,
     remove_stale_tmp_files,
-    run_file_count,
+    to_table,
     write_runs,
 )
-from pipelines.locations import OUTPUT_DIR, dataset_location
+from dataset.storage import list_data_files
+from pipelines.locations import OUTPUT_DIR, dataset_location, state_dir_setting
 from pipelines.setting import duration_setting, flag, integer, number
 from pipelines.signals import article_skipped, articles_committed, fetch_failed, listing_read
 from pipelines.state import state_stores
@@ -164,9 +170,41 @@ def health_rules(settings: BaseSettings) -> HealthRules | None:
 
 
 _WORKER_FILES = 4
-"""History files read per source and run: room for the files of a few crawl processes."""
-HISTORY_MOST_FILES = 20_000
-"""The most run-history files read to judge a run (about a year of runs every half hour)."""
+"""History files read per run wanted: room for the files of a few crawl processes (Redis
+mode)."""
+HISTORY_MOST_FILES = 200
+"""The most run-history files read to judge a run (a second or two), however long the
+history."""
+
+
+class _HistoryFiles:
+    """The run-history files one judgement reads: each once, :data:`HISTORY_MOST_FILES` at
+    most."""
+
+    def __init__(self, location: DatasetLocation, *, skip: str, window: int) -> None:
+        self.location = location
+        self.window = window
+        self.tables: list[pa.Table] = []
+        self.done = {skip}
+        """The files read, and this run's own (its rows are taken as counted)."""
+
+    def read(self, names: list[str]) -> None:
+        """Read these files (names below ``runs/``); for one that is gone (merged into a new
+        file by ``scrapy compact``), the newest files of its partition."""
+        gone: dict[str, None] = {}
+        for name in names:
+            if name in self.done:
+                continue
+            if len(self.done) > HISTORY_MOST_FILES:
+                return
+            self.done.add(name)
+            try:
+                self.tables.append(read_run_files(self.location, [name]))
+            except FileNotFoundError:
+                gone[posixpath.dirname(name)] = None
+        for partition in gone:
+            newest = list_data_files(self.location, RUNS, partition)[-(self.window + 1) :]
+            self.read([file.name for file in reversed(newest)])
 
 
 class SourceAccounting:
@@ -181,6 +219,9 @@ class SourceAccounting:
         """The crawl state's backend: a shared one names the run its processes share."""
         self.rules: HealthRules | None = None
         """The health rules, or ``None`` when sources are not judged."""
+        self.index: RunIndex | None = None
+        """Where each source's newest runs are (in ``STATE_DIR``), when sources are judged."""
+        self._index_failed = False
         self.unhealthy: list[Finding] = []
         """What the health rules found at the end of the run."""
         self.started = datetime.now(UTC)
@@ -208,6 +249,10 @@ class SourceAccounting:
             raise NotConfigured("OUTPUT_DIR is empty: no dataset, no run history")
         extension = cls(crawler, dataset_location(settings), state_stores(crawler))
         extension.rules = health_rules(settings)
+        if extension.rules is not None:
+            extension.index = RunIndex(
+                state_dir_setting(settings) / INDEX_FILE, keep=extension.rules.window + 1
+            )
         for handler, signal in (
             (extension.spider_opened, signals.spider_opened),
             (extension.request_scheduled, signals.request_scheduled),
@@ -362,36 +407,77 @@ class SourceAccounting:
             return
         logger.info("Run history of %d sources written to runs/%s", len(self.sources), name)
         if self.rules is not None:
-            self._judge(info.run_id, self.rules)
+            self._judge(info, name, self.rules)
+        if self.index is not None:
+            try:
+                self.index.add(name, self.sources)
+            except (sqlite3.Error, OSError) as exc:
+                self._index_problem(exc)
 
-    def _history(self, runs: int) -> list[dict[str, Any]]:
-        """The run history (:func:`per_run`) back to each of this run's sources' ``runs``
-        newest runs. A run is a file per crawl process, and other crawls (another sources
-        file) may write into the same dataset: the newest files are read, four times as many
-        again until each source has its runs, or the history is read whole
-        (:data:`HISTORY_MOST_FILES` at most)."""
-        files = runs * max(len(self.sources), 1) * _WORKER_FILES
-        while True:
-            history = per_run(read_recent_runs(self.location, files))
-            seen = Counter(row["source"] for row in history)
-            if files >= HISTORY_MOST_FILES or all(seen[name] >= runs for name in self.sources):
-                return history
-            if files >= run_file_count(self.location):  # the whole history was read
-                return history
-            files = min(files * 4, HISTORY_MOST_FILES)
+    def _index_problem(self, exc: Exception) -> None:
+        """The run-history index cannot be used: one warning a run, and a stat."""
+        assert self.crawler.stats is not None
+        assert self.index is not None
+        if not self._index_failed:
+            self._index_failed = True
+            self.crawler.stats.inc_value("news/source_health/index_error")
+            logger.warning(
+                "Cannot use the run-history index %s (%s): sources are judged on the newest"
+                " runs of the history only; delete the file, and the next runs make it again",
+                self.index.path,
+                exc,
+            )
 
-    def _judge(self, run_id: str, rules: HealthRules) -> None:
+    def _history(self, info: RunInfo, own_file: str, window: int) -> list[dict[str, Any]]:
+        """The rows (:func:`per_run`) this run is judged on: its own, as this process counted
+        them (not read back: the newest-named files of a history that a clock set ahead wrote
+        into are not this run's), beside the rows of the history's newest files, back to
+        ``window`` earlier runs of each of its sources as far as a bounded read finds them.
+
+        The newest ``(window + 1) * 4`` files are read (partitions of later days than today
+        skipped: a clock set ahead wrote them), then, for a source with fewer earlier runs in
+        them (crawls of another sources file write into the same dataset), the files the
+        :class:`RunIndex` names for it: :data:`HISTORY_MOST_FILES` in all, however long the
+        history. A source that has no more runs (a new one) is judged on what that holds."""
+        files = _HistoryFiles(self.location, skip=own_file, window=window)
+        newest = newest_run_files(
+            self.location, (window + 1) * _WORKER_FILES, until=datetime.now(UTC).date()
+        )
+        files.read([file.name for file in newest])
+        lacking = self._lacking(files.tables, info.run_id, window)
+        if lacking and self.index is not None:
+            try:
+                indexed = self.index.files_of(lacking)
+            except (sqlite3.Error, OSError) as exc:
+                self._index_problem(exc)
+            else:
+                files.read(indexed)
+        return per_run(pa.concat_tables([to_table(info, self.sources.values()), *files.tables]))
+
+    def _lacking(self, tables: list[pa.Table], run_id: str, window: int) -> list[str]:
+        """This run's sources with fewer than ``window`` earlier runs in ``tables``."""
+        earlier: dict[str, set[str]] = {name: set() for name in self.sources}
+        for table in tables:
+            columns = (
+                table.column(name).to_pylist() for name in ("source", "run_id", "started_at")
+            )
+            for source, run, started in zip(*columns, strict=True):
+                if source in earlier and run != run_id and started <= self.started:
+                    earlier[source].add(run)
+        return [name for name, runs in earlier.items() if len(runs) < window]
+
+    def _judge(self, info: RunInfo, own_file: str, rules: HealthRules) -> None:
         """Judge this run's sources against their history: one WARNING line per rule broken.
         (In Redis mode each worker judges what the run's rows hold when it stops.)"""
         stats = self.crawler.stats
         assert stats is not None
         try:
-            history = self._history(rules.window + 1)
+            history = self._history(info, own_file, rules.window)
         except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid, a ValueError
             stats.inc_value("news/source_health/read_error")
             logger.error("Cannot read the run history to judge the sources: %s", exc)
             return
-        self.unhealthy = judge_run(run_id, history, rules)
+        self.unhealthy = judge_run(info.run_id, history, rules)
         for finding in self.unhealthy:
             stats.inc_value(f"news/source_health/unhealthy/{finding.rule}")
             logger.warning("Unhealthy: %s", finding.line())

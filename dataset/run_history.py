@@ -12,10 +12,12 @@ against its own past. The columns are declared once, in :data:`FIELDS`: the sche
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -23,7 +25,13 @@ import pyarrow.parquet as pq
 
 from dataset.layout import DATA_SUFFIX, RUN_PARTITION_KEY, RUNS, TMP_SUFFIX, owner_tag
 from dataset.schema import PROJECT_VERSION, VERSION_KEY
-from dataset.storage import DataFile, DatasetLocation, list_data_files, read_table_at
+from dataset.storage import (
+    DataFile,
+    DatasetLocation,
+    list_data_files,
+    partitions_at,
+    read_table_at,
+)
 from dataset.writer import remove_stale_tmp_files as remove_stale_tmp_files_in
 
 if TYPE_CHECKING:
@@ -224,34 +232,104 @@ def remove_stale_tmp_files(location: DatasetLocation) -> list[Path]:
 
 def read_runs(location: DatasetLocation) -> pa.Table:
     """Every row of the run history (empty, with the schema, when there is none)."""
-    return _read(location, list_data_files(location, RUNS))
+    return read_run_files(location, [file.name for file in list_data_files(location, RUNS)])
 
 
-def run_file_count(location: DatasetLocation) -> int:
-    """How many files the run history holds (one per crawl process)."""
-    return len(list_data_files(location, RUNS))
+def newest_run_files(
+    location: DatasetLocation, files: int, *, until: date | None = None
+) -> list[DataFile]:
+    """The newest ``files`` files of the run history, newest first (by partition, then by
+    name: the writer's start), listing only the partitions they are in, so that neither the
+    listing nor the read grows with the history. Partitions of days after ``until`` are
+    skipped: runs of a clock that was ahead, none of them earlier than a run of that day."""
+    newest: list[DataFile] = []
+    for partition in reversed(partitions_at(location, RUNS)):
+        if len(newest) >= files:
+            break
+        if until is not None and partition > f"{RUN_PARTITION_KEY}={until.isoformat()}":
+            continue
+        newest += reversed(list_data_files(location, RUNS, partition))
+    return newest[:files]
 
 
-def read_recent_runs(location: DatasetLocation, files: int) -> pa.Table:
-    """The rows of the newest ``files`` files of the run history (one per crawl process)."""
-    return _read(location, list_data_files(location, RUNS)[-files:])
+def read_run_files(location: DatasetLocation, names: Iterable[str]) -> pa.Table:
+    """The rows of these files of the run history (names below ``runs/``, as
+    :func:`write_runs` returns them), in :data:`SCHEMA`. ``ValueError`` for a file that is not
+    the run history's; ``FileNotFoundError`` for one that is gone."""
+    tables = []
+    for name in names:
+        table = read_table_at(location, name, folder=RUNS)
+        lacking = [column for column in _IDENTITY if column not in table.column_names]
+        if lacking:
+            raise ValueError(f"{name} is not a run-history file (no {', '.join(lacking)})")
+        tables.append(_conform(table))
+    if not tables:
+        return SCHEMA.empty_table()
+    return pa.concat_tables(tables)
 
 
 _IDENTITY = ("run_id", "source", "started_at")
 """The columns without which a table is not the run history's (another table's file)."""
 
 
-def _read(location: DatasetLocation, files: list[DataFile]) -> pa.Table:
-    tables = []
-    for file in files:
-        table = read_table_at(location, file.name, folder=RUNS)
-        lacking = [name for name in _IDENTITY if name not in table.column_names]
-        if lacking:
-            raise ValueError(f"{file.name} is not a run-history file (no {', '.join(lacking)})")
-        tables.append(_conform(table))
-    if not tables:
-        return SCHEMA.empty_table()
-    return pa.concat_tables(tables)
+INDEX_FILE = "run-history-index.sqlite3"
+"""The :class:`RunIndex` of a ``STATE_DIR``."""
+
+
+class RunIndex:
+    """Which files of the run history hold each source's newest runs (``STATE_DIR/``
+    :data:`INDEX_FILE`): the crawl reads a source's earlier runs from them when the newest
+    files of the history do not hold enough of them (crawls of another sources file, run more
+    often, writing into the same dataset). Only a hint: it knows the files of the crawls of its
+    own ``STATE_DIR`` (in Redis mode, its machine's), a file it names that is gone (merged by
+    ``scrapy compact``) is looked for in its partition, and a lost index is made again, run by
+    run. It keeps the newest ``keep`` files of each source, in the order they were added (not
+    by their names' times, which a clock set wrong makes lie), so it grows with the sources,
+    never with the runs."""
+
+    def __init__(self, path: Path, keep: int) -> None:
+        self.path = path
+        self.keep = keep
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS runs (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                " source TEXT NOT NULL, file TEXT NOT NULL)"
+            )
+            db.execute("CREATE INDEX IF NOT EXISTS runs_by_source ON runs (source, seq)")
+        except sqlite3.Error:
+            db.close()
+            raise
+        return db
+
+    def files_of(self, sources: Iterable[str]) -> list[str]:
+        """The files holding the newest runs of ``sources`` (names below ``runs/``), each
+        once, the most recently added first. Raises ``sqlite3.Error`` or ``OSError``."""
+        found: dict[str, int] = {}
+        with closing(self._connect()) as db:
+            for source in sources:
+                rows = db.execute(
+                    "SELECT file, seq FROM runs WHERE source = ? ORDER BY seq DESC LIMIT ?",
+                    (source, self.keep),
+                )
+                for file, seq in rows:
+                    found[file] = max(found.get(file, 0), seq)
+        return sorted(found, key=lambda file: found[file], reverse=True)
+
+    def add(self, file: str, sources: Iterable[str]) -> None:
+        """Record that ``file`` holds a run of each of ``sources``; each keeps its newest
+        ``keep`` files. Raises ``sqlite3.Error`` or ``OSError``."""
+        with closing(self._connect()) as db, db:
+            for source in sources:
+                db.execute("INSERT INTO runs (source, file) VALUES (?, ?)", (source, file))
+                db.execute(
+                    "DELETE FROM runs WHERE source = ? AND seq <= (SELECT seq FROM runs"
+                    " WHERE source = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                    (source, source, self.keep),
+                )
 
 
 def _conform(table: pa.Table) -> pa.Table:

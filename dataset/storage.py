@@ -221,18 +221,20 @@ def ever_written(location: DatasetLocation) -> bool:
 
 
 def partitions_at(location: DatasetLocation, folder: str = ARTICLES) -> list[str]:
-    """The partition folders (``fetch_date=YYYY-MM-DD``) under ``folder``, sorted; folders
-    named otherwise are not (:func:`dataset.layout.is_partition`)."""
+    """The partition folders (``fetch_date=YYYY-MM-DD``, ``run_date=`` for the run history)
+    under ``folder``, sorted; folders named otherwise are not
+    (:func:`dataset.layout.is_partition`)."""
+    key = partition_key(folder)
     if location.is_local:
         base = location.local_dir() / folder
         if not base.is_dir():
             return []
-        return sorted(p.name for p in base.iterdir() if p.is_dir() and is_partition(p.name))
+        return sorted(p.name for p in base.iterdir() if p.is_dir() and is_partition(p.name, key))
     selector = pafs.FileSelector(location.path(folder), recursive=False, allow_not_found=True)
     return sorted(
         info.base_name
         for info in location.filesystem.get_file_info(selector)
-        if info.type == pafs.FileType.Directory and is_partition(info.base_name)
+        if info.type == pafs.FileType.Directory and is_partition(info.base_name, key)
     )
 
 

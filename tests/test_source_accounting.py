@@ -4,7 +4,6 @@ history (dataset/run_history.py) says what each run did for each source."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from crawler.source_accounting import SourceAccounting
 from dataset import run_history
 from dataset.layout import host_name
 from dataset.run_history import (
+    INDEX_FILE,
     RUNS_SCHEMA_VERSION,
     RUNS_SCHEMA_VERSION_KEY,
     RunInfo,
@@ -341,24 +341,117 @@ def test_an_argument_url_counts_for_its_site_not_for_a_source_of_that_site(
     assert accounting.source_of(robots) == "gamma"
 
 
-def test_a_sources_runs_are_found_behind_other_crawls_runs(tmp_path: Path) -> None:
+HEALTH = {"SOURCE_HEALTH_MIN_RUNS": 1, "SOURCE_HEALTH_WINDOW": 2}
+"""Judged from the first earlier run on, against two: the newest (2 + 1) x 4 files are read."""
+NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=6)
+
+
+def healthy(name: str) -> SourceRun:
+    return SourceRun(name, listings=2, listed=10, discovered=4, fetched=4, stored=4)
+
+
+def failing(name: str) -> SourceRun:
+    """A run where every feed and sitemap of the source failed."""
+    return SourceRun(name, listing_errors=2)
+
+
+def crawl_end(
+    output: Path, started: datetime, *sources: SourceRun, **settings: Any
+) -> SourceAccounting:
+    """The end of one crawl, as the extension sees it: these figures written to the run
+    history of the dataset ``output`` and judged."""
+    crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(output), **HEALTH, **settings})
+    accounting = SourceAccounting.from_crawler(crawler)
+    accounting.started = started
+    for run in sources:
+        accounting.sources[run.source] = run
+    accounting.spider_closed(crawler.spider, "finished")
+    return accounting
+
+
+@pytest.fixture
+def files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The run-history files read from now on."""
+    read: list[str] = []
+    real = run_history.read_table_at
+
+    def counted(location: Any, name: str, **options: Any) -> pa.Table:
+        read.append(name)
+        return real(location, name, **options)
+
+    monkeypatch.setattr(run_history, "read_table_at", counted)
+    return read
+
+
+def test_a_sources_runs_are_found_behind_other_crawls_runs(
+    tmp_path: Path, files_read: list[str]
+) -> None:
     # the newest (window + 1) x sources x 4 files were read: crawls of another sources file
     # into the same dataset pushed the source's own runs out, and a blocked source was not
-    # judged (exit 0; scrapy report said "unhealthy")
-    location = location_of(tmp_path)
+    # judged (exit 0; scrapy report said "unhealthy"); then the history was read four times
+    # deeper until they were found, up to 20,000 files (thirteenth fault hunt, F3)
     for number in range(2):
-        info = dataclasses.replace(_info("w"), run_id=f"gamma-{number}")
-        write_runs(
-            location,
-            dataclasses.replace(info, started_at=T0 + timedelta(minutes=number)),
-            [SourceRun("gamma", fetched=4)],
+        crawl_end(tmp_path, NOW + timedelta(minutes=number), healthy("gamma"))
+    for number in range(40):
+        crawl_end(tmp_path, NOW + timedelta(minutes=10 + number), healthy("zeta"))
+    files_read.clear()
+    accounting = crawl_end(tmp_path, NOW + timedelta(hours=1), failing("gamma"))
+    assert [(f.source, f.rule) for f in accounting.unhealthy] == [("gamma", "listing")]
+    # the newest 12 files but its own (zeta's), and the two the index names for gamma
+    assert len(files_read) == 11 + 2
+
+
+def test_a_new_source_is_judged_on_a_bounded_read_of_the_history(
+    tmp_path: Path, files_read: list[str]
+) -> None:
+    # a source with fewer earlier runs than the window (new in sources.toml, or a site an
+    # aggregator's feed links once) made the crawl read the whole history: 38.7 s at 4,000
+    # past runs (thirteenth fault hunt, F3)
+    location = location_of(tmp_path)
+    for number in range(100):
+        started = NOW - timedelta(minutes=5 * number)
+        info = RunInfo(
+            run_id=f"z{number}",
+            started_at=started,
+            finished_at=started,
+            finish_reason="finished",
+            worker="w",
         )
+        write_runs(location, info, [healthy("zeta")])
+    files_read.clear()
+    accounting = crawl_end(tmp_path, NOW + timedelta(minutes=1), healthy("zeta"), failing("new"))
+    assert accounting.unhealthy == []  # a new source never alarms
+    assert len(files_read) == (HEALTH["SOURCE_HEALTH_WINDOW"] + 1) * 4 - 1  # and its own
+
+
+def test_a_run_is_judged_on_its_own_rows_beside_runs_of_a_clock_that_was_ahead(
+    tmp_path: Path,
+) -> None:
+    # runs made with the clock 30 days ahead wrote the newest-named files; the run's own
+    # row was not among those read, its source not judged: every feed failing exited 0
+    # (thirteenth fault hunt, F2)
+    crawl_end(tmp_path, NOW, healthy("gamma"))
     for number in range(12):
-        info = dataclasses.replace(
-            _info("w"), run_id=f"zeta-{number}", started_at=T0 + timedelta(minutes=10 + number)
-        )
-        write_runs(location, info, [SourceRun("zeta", fetched=1)])
-    accounting = SourceAccounting(get_crawler(), location)
-    accounting.source("gamma")
-    history = accounting._history(2)
-    assert {row["run_id"] for row in history if row["source"] == "gamma"} == {"gamma-0", "gamma-1"}
+        crawl_end(tmp_path, NOW + timedelta(days=30, minutes=number), healthy("gamma"))
+    accounting = crawl_end(tmp_path, NOW + timedelta(hours=1), failing("gamma"))
+    assert [(f.source, f.rule) for f in accounting.unhealthy] == [("gamma", "listing")]
+
+
+@pytest.mark.parametrize("damage", ["not a database", "a folder"])
+def test_an_index_that_cannot_be_used_is_one_warning_and_the_newest_runs_judge(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, damage: str
+) -> None:
+    crawl_end(tmp_path, NOW, healthy("gamma"))
+    index = tmp_path / "state" / INDEX_FILE
+    index.unlink()
+    if damage == "a folder":
+        index.mkdir()
+    else:
+        index.write_bytes(b"not a database" * 100)
+    caplog.clear()
+    accounting = crawl_end(tmp_path, NOW + timedelta(hours=1), failing("gamma"), failing("new"))
+    assert [(f.source, f.rule) for f in accounting.unhealthy] == [("gamma", "listing")]
+    (line,) = [r.getMessage() for r in caplog.records if "run-history index" in r.getMessage()]
+    assert line.startswith(f"Cannot use the run-history index {index} (")
+    assert caplog.records[-1].levelname != "ERROR"
+    assert accounting.crawler.stats.get_value("news/source_health/index_error") == 1

@@ -20,11 +20,11 @@ from extraction.urls import host_of
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 """Bumped on every (additive) schema change; stored in every file's metadata. Version 2 added
 ``source_name`` and made ``source`` always the publishing host (see :func:`upgrade`); version 3
 added ``author_organizations`` (the organizations credited as author: ``authors`` holds people
-only since); version 4 added ``comments``."""
+only since); version 4 added ``comments``; version 5 ``accessible_for_free``."""
 SCHEMA_VERSION_KEY = b"news_crawler.schema_version"
 VERSION_KEY = b"news_crawler.version"
 
@@ -43,6 +43,7 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "int16": pa.int16(),
     "int32": pa.int32(),
     "double": pa.float64(),
+    "bool": pa.bool_(),
 }
 """The Arrow type of each type name the declarations use."""
 

@@ -24,7 +24,15 @@ if TYPE_CHECKING:
 COLUMN = "column"
 """The key of a field's :class:`Column` in its ``dataclasses.field`` metadata."""
 
-ARROW_TYPES = ("string", "list<string>", "timestamp[us, UTC]", "int16", "int32", "double")
+ARROW_TYPES = (
+    "string",
+    "list<string>",
+    "timestamp[us, UTC]",
+    "int16",
+    "int32",
+    "double",
+    "bool",
+)
 """The Arrow types a column may have, as written in the declarations and the docs."""
 
 
@@ -248,6 +256,18 @@ class Article:
         "when the page shows none or `EXTRACT_COMMENTS` is off (since version 4)",
         since=4,
         example="Great piece, thank you.\\n\\nI disagree with the second point ...",
+    )
+    accessible_for_free: bool | None = column(
+        "bool",
+        "whether the page declares the article free to read (schema.org `isAccessibleForFree`, "
+        "in its JSON-LD or microdata): false when it declares the article, or a part of it "
+        "(`hasPart`, the paywalled part), not free, as a paywalled page does, whose `text` may "
+        "then be only the teaser shown (the first paragraphs); what the page declares, not a "
+        "sign that the text is cut (a page may declare false and serve the whole article, in "
+        "its JSON-LD `articleBody` for one); null when the page does not say (since version 5: "
+        "null in rows written before)",
+        since=5,
+        example="false",
     )
 
 

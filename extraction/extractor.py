@@ -189,6 +189,7 @@ class Extraction:
     canonical_url: str | None = None
     author_organizations: list[str] = field(default_factory=list)
     comments: str | None = None
+    accessible_for_free: bool | None = None
     declared_language: str | None = None
     """The language the page declares (``<html lang>``, JSON-LD ``inLanguage``,
     ``og:locale``): the language detection's fallback."""
@@ -435,6 +436,7 @@ def extract_article(
         image_url=meta.image_url,
         canonical_url=meta.canonical_url,
         comments=clean_comments(found.comments, scan.link_texts),
+        accessible_for_free=meta.accessible_for_free,
         declared_language=meta.language,
     )
 

@@ -130,6 +130,9 @@ class PageMetadata:
     ``ItemList``, ``ProfilePage``, ...) and no article."""
     article_body: str | None = None
     """JSON-LD ``articleBody``, when the page has it."""
+    accessible_for_free: bool | None = None
+    """Whether the page declares the article free to read (schema.org ``isAccessibleForFree``:
+    :func:`declared_free`); ``None`` when it does not say."""
 
 
 def _tag_gap(match: re.Match[str]) -> str:
@@ -343,6 +346,81 @@ def _split_people(value: Any) -> tuple[list[str], list[str]]:
     return _names(people), _names(organizations)
 
 
+_FREE_VALUES = {"true": True, "false": False}
+# schema.org's Boolean values as URLs ("http://schema.org/False"), and as compact IRIs
+_SCHEMA_ORG = re.compile(r"^(?:https?://schema\.org/|schema:)", re.IGNORECASE)
+
+
+def _free_values(value: Any, depth: int = 0) -> list[bool]:
+    """The Booleans an ``isAccessibleForFree`` value says: ``true``/``false`` as JSON, as
+    strings in any case (``"False"``), as schema.org's URLs (``"http://schema.org/False"``),
+    in a value object or a reference (``{"@value": ...}``, ``{"@id": ...}``) or a list of
+    these; nothing for anything else (``"yes"``, ``1``, an object)."""
+    if isinstance(value, bool):
+        return [value]
+    if isinstance(value, str):
+        said = _FREE_VALUES.get(_SCHEMA_ORG.sub("", value.strip()).casefold())
+        return [] if said is None else [said]
+    if depth >= JSON_LD_DEPTH:
+        return []
+    if isinstance(value, dict):
+        return _free_values(value.get("@value", value.get("@id")), depth + 1)
+    if isinstance(value, list):
+        return [said for item in value for said in _free_values(item, depth + 1)]
+    return []
+
+
+def _free_verdict(said: list[bool]) -> bool | None:
+    """False when any declaration is false, true when one is true, else ``None``."""
+    if not said:
+        return None
+    return all(said)
+
+
+def _declared_free_of(work: dict[str, Any]) -> bool | None:
+    """What a JSON-LD object declares of itself and its parts (``hasPart``): false when it
+    or any part is not free, true when one says free and none not, else ``None``."""
+    said = _free_values(work.get("isAccessibleForFree"))
+    parts = work.get("hasPart")
+    for part in parts if isinstance(parts, list) else [parts]:
+        if isinstance(part, dict):
+            said += _free_values(part.get("isAccessibleForFree"))
+    return _free_verdict(said)
+
+
+def declared_free(
+    article: dict[str, Any] | None, objects: list[dict[str, Any]], metas: dict[str, list[str]]
+) -> bool | None:
+    """Whether the page declares its article free to read, as schema.org's
+    ``isAccessibleForFree`` says it (and Google asks of paywalled pages): false when the
+    article object or a part of it (``hasPart``: the paywalled element) declares false, true
+    when it (or a part) declares true and none false; the web page that holds the article (its
+    ``mainEntity``, or the page itself) when the article says nothing, then the microdata
+    (``<meta itemprop="isAccessibleForFree">``); ``None`` when none says, or says it in no
+    way read as a Boolean.
+
+    A page that declares false may still hold the whole article (in its JSON-LD
+    ``articleBody``, or in the markup a paywall script hides): false says what the page
+    declares, not that the text is cut."""
+    works = [article] if article else []
+    for page in objects:
+        if _types(page) & _WEB_PAGE_TYPES:
+            entity = page.get("mainEntity")
+            works += [
+                item
+                for item in (entity if isinstance(entity, list) else [entity])
+                if isinstance(item, dict) and _types(item) & ARTICLE_TYPES
+            ]
+            works.append(page)
+    for work in works:
+        verdict = _declared_free_of(work)
+        if verdict is not None:
+            return verdict
+    return _free_verdict(
+        [said for value in metas.get("isaccessibleforfree", ()) for said in _free_values(value)]
+    )
+
+
 # --- <meta> and <link> ----------------------------------------------------------------------
 
 
@@ -476,4 +554,5 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         and og_type != "article"
         and any(_types(obj) & LISTING_TYPES - {"WebSite"} for obj in objects),
         article_body=body.strip() if isinstance(body, str) and body.strip() else None,
+        accessible_for_free=declared_free(article or None, objects, metas),
     )

@@ -5,8 +5,9 @@ ad-hoc ``scrapy crawl``, for users who want a single file rather than the datase
 Every format carries exactly the dataset's columns (``FEED_EXPORT_FIELDS``, set by the add-on),
 with the dataset's types as each format can say them: timestamps in ISO 8601, in UTC
 (``2023-08-15T13:39:00Z``); lists (``authors``, ``tags``, ``author_organizations``) as JSON
-arrays, also in CSV, where the cell holds the array's JSON text. Parquet has the dataset's
-schema itself, and is written as the dataset's files are (``PARQUET_COMPRESSION``,
+arrays, also in CSV, where the cell holds the array's JSON text; ``accessible_for_free`` as
+JSON's ``true``/``false``, in CSV ``True``/``False`` (null: an empty cell). Parquet has the
+dataset's schema itself, and is written as the dataset's files are (``PARQUET_COMPRESSION``,
 ``PARQUET_COMPRESSION_LEVEL``); its rows are validated and buffered, and written as one table
 when the feed closes. ``-o`` (append) to a Parquet file that exists is refused by ``scrapy
 crawl`` before the crawl starts: Parquet cannot be appended to.

@@ -52,6 +52,7 @@ def make_row(index: int, *, day: datetime = DAY) -> dict[str, Any]:
         "content_hash": digest,
         "discovered_via": "feed",
         "comments": f"Comment on article {index}.",
+        "accessible_for_free": index % 2 == 0,
     }
 
 
@@ -385,7 +386,7 @@ def test_files_of_an_older_schema_get_the_new_columns_as_nulls(tmp_path: Path) -
     assert sum(1 for row in rows if row["id"] in set(older.column("id").to_pylist())) == 4
 
 
-def test_a_partition_of_versions_1_2_and_4_is_compacted_into_version_4(tmp_path: Path) -> None:
+def test_a_partition_of_versions_1_2_and_4_is_compacted_into_version_5(tmp_path: Path) -> None:
     make_dataset(tmp_path, files=1, rows_per_file=5)
     current = all_rows(tmp_path)
     # a file of version 1: a crawl of named sources wrote their names into `source`
@@ -393,42 +394,59 @@ def test_a_partition_of_versions_1_2_and_4_is_compacted_into_version_4(tmp_path:
     old_rows = [make_row(900 + n) | {"source": name} for n, name in enumerate(names)]
     for row in old_rows[1::2]:  # the others had their host there
         row["source"] = row["url"].split("/")[2]
-    old = to_table(old_rows).drop_columns(["source_name", "author_organizations", "comments"])
+    old = to_table(old_rows).drop_columns(
+        ["source_name", "author_organizations", "comments", "accessible_for_free"]
+    )
     old = old.replace_schema_metadata({**old.schema.metadata, SCHEMA_VERSION_KEY: b"1"})
     pq.write_table(old, partition(tmp_path) / "part-old.parquet")
     assert schema_version(pq.read_schema(partition(tmp_path) / "part-old.parquet")) == "1"
-    # a file of version 2: no `author_organizations`, no `comments`
+    # a file of version 2: no `author_organizations`, no `comments`, no `accessible_for_free`
     middle_rows = [make_row(950 + n) for n in range(2)]
-    middle = to_table(middle_rows).drop_columns(["author_organizations", "comments"])
+    middle = to_table(middle_rows).drop_columns(
+        ["author_organizations", "comments", "accessible_for_free"]
+    )
     middle = middle.replace_schema_metadata({**middle.schema.metadata, SCHEMA_VERSION_KEY: b"2"})
     pq.write_table(middle, partition(tmp_path) / "part-middle.parquet")
+    # a file of version 4: no `accessible_for_free`
+    late_rows = [make_row(970 + n) for n in range(2)]
+    late = to_table(late_rows).drop_columns(["accessible_for_free"])
+    late = late.replace_schema_metadata({**late.schema.metadata, SCHEMA_VERSION_KEY: b"4"})
+    pq.write_table(late, partition(tmp_path) / "part-late.parquet")
 
     result = compact_partition(partition(tmp_path), tmp_path, target_rows=1000)
     assert result is not None
-    assert result.rows == 11
+    assert result.rows == 13
     [written] = result.written
-    assert schema_version(pq.read_schema(partition(tmp_path) / written)) == "4"
+    assert schema_version(pq.read_schema(partition(tmp_path) / written)) == "5"
     rows = {row["id"]: row for row in all_rows(tmp_path)}
-    assert len(rows) == 11
+    assert len(rows) == 13
     # `source` is the publishing host again; a name it held is in `source_name`
     assert [rows[row["id"]]["source"] for row in old_rows] == [
         row["url"].split("/")[2] for row in old_rows
     ]
     assert [rows[row["id"]]["source_name"] for row in old_rows] == names
-    # the columns versions 3 and 4 added are null in the older rows
+    # the columns versions 3, 4 and 5 added are null in the older rows
     for row in old_rows + middle_rows:
         assert rows[row["id"]]["author_organizations"] is None
         assert rows[row["id"]]["comments"] is None
         assert rows[row["id"]]["authors"] == row["authors"]
-    for row in current:  # the rows of version 4 are as they were
+    for row in old_rows + middle_rows + late_rows:
+        assert rows[row["id"]]["accessible_for_free"] is None
+    for row in late_rows:  # the columns of version 4 as they were
+        assert rows[row["id"]]["author_organizations"] == row["author_organizations"]
+        assert rows[row["id"]]["comments"] == row["comments"]
+    for row in current:  # the rows of version 5 are as they were
         assert rows[row["id"]] == row
         assert row["author_organizations"] is not None
         assert row["comments"] is not None
+        assert row["accessible_for_free"] is not None
 
 
 def test_conform_upgrades_article_tables_of_version_1_only() -> None:
     table = to_table([make_row(1) | {"source": "Named"}])
-    old = table.drop_columns(["source_name", "author_organizations", "comments"])
+    old = table.drop_columns(
+        ["source_name", "author_organizations", "comments", "accessible_for_free"]
+    )
     old = old.replace_schema_metadata({**old.schema.metadata, SCHEMA_VERSION_KEY: b"1"})
     conformed = conform(old)
     assert conformed.schema.equals(ARTICLE_SCHEMA, check_metadata=True)

@@ -7,12 +7,16 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from dataset.layout import data_files
 from dataset.schema import ARTICLE_SCHEMA
-from tests.conftest import CrawlResult, run_crawl
+from demo.site import Response as Route
+from tests.conftest import CrawlResult, dataset_rows, run_crawl
+from tests.hostile_site import serve
+from tests.newssite import Article
 from tests.test_extractor import GOLDEN_DIR, SEED_BOILERPLATE, SEED_PARAGRAPHS
 
 if TYPE_CHECKING:
@@ -261,3 +265,39 @@ def test_no_remote_control_service_runs(first_crawl: CrawlResult) -> None:
     assert "crawler.corestats.CoreStats" in enabled
     assert "TelnetConsole" not in enabled
     assert "RemoteControl" not in enabled
+
+
+DECLARED_ACCESS = {
+    # JSON-LD, the article and its paywalled part (as Google asks of a paywalled page)
+    '"isAccessibleForFree": false, "hasPart": {"@type": "WebPageElement", '
+    '"isAccessibleForFree": false, "cssSelector": ".paywall"}, ': False,
+    '"isAccessibleForFree": "https://schema.org/True", ': True,
+    "": None,  # the page does not say
+}
+
+
+def test_the_access_a_page_declares_is_written(tmp_path: Path) -> None:
+    # a paywall's teaser was stored as an ordinary row: nothing in it said that it may hold
+    # only a part of the article (twelfth fault hunt, F6)
+    expected = {}
+    with serve() as server:
+        for number, (declaration, free) in enumerate(DECLARED_ACCESS.items()):
+            article = Article(60 + number, "x")
+            page = article.html().replace(
+                b'{"@type": "NewsArticle", ', b'{"@type": "NewsArticle", ' + declaration.encode()
+            )
+            server.routes[article.path] = Route(200, {"Content-Type": "text/html"}, page)
+            expected[server.url(article.path)] = free
+        # microdata, on a page without JSON-LD
+        article = Article(70, "x")
+        page = article.html().replace(
+            b"<article>", b'<article><meta itemprop="isAccessibleForFree" content="False">'
+        )
+        page = page.split(b'<script type="application/ld+json">')[0] + page.split(b"</script>")[1]
+        server.routes[article.path] = Route(200, {"Content-Type": "text/html"}, page)
+        expected[server.url(article.path)] = False
+        result = run_crawl(tmp_path, "-a", "urls=" + ",".join(expected))
+    assert result.returncode == 0, result.log[-3000:]
+    assert {row["url"]: row["accessible_for_free"] for row in dataset_rows(tmp_path)} == expected
+    (path,) = data_files(tmp_path / "articles")
+    assert pq.read_schema(path).field("accessible_for_free").type == pa.bool_()

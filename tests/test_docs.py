@@ -24,6 +24,7 @@ from crawler import settings as project_settings
 from crawler.sources import parse_sources
 from dataset import schema
 from dataset.state.embedded import NEAR_STATE_FILE, SqliteCopiesLog
+from extraction.article import columns
 from pipelines import dedupe, extract, parquet, site_boilerplate
 from tests.markdown import DOCUMENTS, ROOT, blocks, code_under, generated, outputs, regenerate
 from tests.test_addon import _modules
@@ -360,10 +361,10 @@ def test_copies_snippet_reads_the_copies_log(tmp_path: Path) -> None:
         assert db.execute("SELECT count(*) FROM copies").fetchone() == (1,)
 
 
-@pytest.mark.parametrize("version", [b"1", b"2"])
+@pytest.mark.parametrize("version", [b"1", b"2", b"4"])
 def test_older_versions_snippet_upgrades_an_old_file(tmp_path: Path, version: bytes) -> None:
     (code,) = code_under(DOCS / "dataset.md", "Files of older schema versions")
-    added = {"author_organizations", "comments"} | ({"source_name"} if version == b"1" else set())
+    added = {name for name, spec in columns().items() if spec.since > int(version)}
     old_fields = [field for field in schema.ARTICLE_SCHEMA if field.name not in added]
     old_schema = pa.schema(old_fields, metadata={schema.SCHEMA_VERSION_KEY: version})
     row = {field.name: None for field in old_fields} | {
@@ -379,7 +380,7 @@ def test_older_versions_snippet_upgrades_an_old_file(tmp_path: Path, version: by
         "content_hash": "h",
         "discovered_via": "url",
     }
-    if version == b"2":
+    if version != b"1":
         row["source_name"] = "example-news"
     path = tmp_path / "old.parquet"
     pq.write_table(pa.Table.from_pylist([row], schema=old_schema), path)
@@ -389,3 +390,4 @@ def test_older_versions_snippet_upgrades_an_old_file(tmp_path: Path, version: by
     assert table.column("source_name").to_pylist() == ["example-news"]
     assert table.column("author_organizations").to_pylist() == [None]
     assert table.column("comments").to_pylist() == [None]
+    assert table.column("accessible_for_free").to_pylist() == [None]

@@ -783,3 +783,62 @@ def test_the_extracted_text_stays_when_the_declared_one_holds_it() -> None:
     declared = BODY + "\n" + "A caption of a photo of the depot. " * 60
     text = extract_article(_scripted_page(shown, declared), "http://demo.test/news/bus").text
     assert "caption" not in text
+
+
+PAYWALL_BOX = (
+    '<div class="paywall"><h3>Subscribe to continue reading</h3><p>This article is for '
+    "subscribers only. Subscribe now for unlimited access to all our journalism from just $1 "
+    'a week. Already a subscriber? <a href="/login">Log in</a>.</p></div>'
+)
+TEASER = (
+    "The council voted on Tuesday to expand the bus network to the northern suburbs, after a "
+    "debate that lasted well into the night and divided the governing coalition.\n"
+    "The plan adds four lines and forty buses by next spring, and the mayor said the city would "
+    "pay for it without raising fares for the people who ride the buses every day."
+).splitlines()
+
+
+def paywalled_page(declared: Any = False, *, declared_body: str | None = None) -> bytes:
+    """A paywalled article as a metered site serves it once the meter has run out: its first
+    paragraphs and a "subscribe" box, the article declared not free (``declared``, with the
+    paywalled part: schema.org ``isAccessibleForFree`` in JSON-LD, as Google asks), unless
+    ``declared`` is ``None``; with ``declared_body``, the whole article in its JSON-LD."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": "Council expands the bus network",
+        "datePublished": "2024-05-01T08:00:00Z",
+    }
+    if declared is not None:
+        data["isAccessibleForFree"] = declared
+        data["hasPart"] = {
+            "@type": "WebPageElement",
+            "isAccessibleForFree": declared,
+            "cssSelector": ".paywall",
+        }
+    if declared_body is not None:
+        data["articleBody"] = declared_body
+    paragraphs = "".join(f"<p>{paragraph}</p>" for paragraph in TEASER)
+    return (
+        '<html lang="en"><head><title>Council expands the bus network</title>'
+        f'<script type="application/ld+json">{json.dumps(data)}</script></head><body>'
+        f"<article><h1>Council expands the bus network</h1>{paragraphs}{PAYWALL_BOX}</article>"
+        "</body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize(("declared", "expected"), [("False", False), (True, True), (None, None)])
+def test_the_access_a_page_declares_is_extracted(declared: Any, expected: bool | None) -> None:
+    # a paywall's teaser was stored as an article, nothing in the row said it could be a part
+    # (twelfth fault hunt, F6)
+    extraction = extract_article(paywalled_page(declared), "https://news.test/city/buses-1.html")
+    assert extraction.accessible_for_free is expected
+    assert extraction.text.startswith(TEASER[0])
+
+
+def test_a_page_declared_not_free_may_hold_the_whole_article() -> None:
+    # false is what the page says, not that the text is cut: here its JSON-LD holds it all
+    whole = paywalled_page(False, declared_body=BODY)
+    extraction = extract_article(whole, "https://news.test/city/buses-1.html")
+    assert extraction.accessible_for_free is False
+    assert "paragraph 7 of the plan" in extraction.text

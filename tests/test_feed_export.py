@@ -142,12 +142,15 @@ def test_crawl_with_dash_o_jsonl_and_csv_exports_the_dataset_columns(
             assert line["fetched_at"] == _iso(row["fetched_at"])
             assert line["published_at"] == _iso(row["published_at"])
             assert line["word_count"] == row["word_count"]
+            assert line["accessible_for_free"] is row["accessible_for_free"]  # true, false, null
     for line in in_csv:
         row = by_id[line["id"]]
         assert json.loads(line["authors"]) == row["authors"]  # the array's JSON text
         assert json.loads(line["tags"]) == row["tags"]
         assert line["fetched_at"] == _iso(row["fetched_at"])
         assert line["published_at"] == (_iso(row["published_at"]) or "")
+        free = row["accessible_for_free"]
+        assert line["accessible_for_free"] == ("" if free is None else str(free))
     assert any(len(row["authors"]) > 1 for row in by_id.values())  # lists of several checked
     assert all(line["fetched_at"].endswith("Z") for line in lines)
 

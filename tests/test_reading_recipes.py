@@ -209,3 +209,27 @@ def test_the_newest_version_of_each_page(tmp_path: Path) -> None:
     assert len(latest) == 2
     assert latest.loc[first["url"], "text"] == "Article number 1, updated."
     assert latest.loc[other["url"], "id"] == other["id"]
+
+
+def test_the_articles_declared_not_free_are_left_out(tmp_path: Path) -> None:
+    # the rows of paywalled pages may hold only their teaser (twelfth fault hunt, F6); the
+    # files written before version 5 lack the column, and their rows are kept
+    older = to_table([make_row(n) for n in range(2)]).drop_columns(["accessible_for_free"])
+    (tmp_path / "fetch_date=2024-05-01").mkdir()
+    pq.write_table(older, tmp_path / "fetch_date=2024-05-01" / "part-a.parquet")
+    declared = [True, False, None]
+    newer = to_table(
+        [
+            make_row(n, day=DAY + timedelta(days=1)) | {"accessible_for_free": free}
+            for n, free in enumerate(declared, start=2)
+        ]
+    )
+    (tmp_path / "fetch_date=2024-05-02").mkdir()
+    pq.write_table(newer, tmp_path / "fetch_date=2024-05-02" / "part-b.parquet")
+    namespace: dict[str, Any] = {}
+    code = _recipes("Paywalled articles").replace("output/articles", str(tmp_path))
+    exec(compile(code, "dataset.md", "exec"), namespace)
+    free = namespace["free"]
+    teaser = make_row(3)["id"]
+    assert sorted(free["id"]) == sorted(make_row(n)["id"] for n in (0, 1, 2, 4))
+    assert teaser not in set(free["id"])

@@ -21,7 +21,7 @@ from extraction.record import (
     utc_offset_minutes,
 )
 from extraction.text import NormalizedText, content_hash, normalized
-from tests.test_extractor import FETCHED_AT, SEED_BODY, SEED_URL
+from tests.test_extractor import FETCHED_AT, SEED_BODY, SEED_URL, paywalled_page
 
 FETCHED = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -225,6 +225,15 @@ def test_article_record_is_a_dataset_row() -> None:
     # the page credits only its outlet: no person, one organization
     assert record["authors"] == []
     assert record["author_organizations"] == ["Sputnik Africa"]
+    assert record["accessible_for_free"] is None  # the page does not say
+
+
+@pytest.mark.parametrize(("declared", "expected"), [(False, False), ("true", True), (None, None)])
+def test_article_record_says_what_access_the_page_declares(
+    declared: object, expected: bool | None
+) -> None:
+    record = article_record(paywalled_page(declared), "https://news.test/city/buses-1.html")
+    assert record["accessible_for_free"] is expected
 
 
 def test_article_record_refuses_what_is_no_article() -> None:

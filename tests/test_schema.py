@@ -133,6 +133,7 @@ DECLARED_TYPES = {
     "int16": pa.int16(),
     "int32": pa.int32(),
     "double": pa.float64(),
+    "bool": pa.bool_(),
 }
 """What each type name of the declarations means in Arrow."""
 
@@ -142,10 +143,11 @@ def test_the_columns_are_the_articles_fields_in_order() -> None:
     assert ARTICLE_SCHEMA.names == names
     assert list(COLUMNS) == names
     assert list(article.COLUMNS) == names
-    # added in version 2, then 3, at the end
-    assert names[-3:] == ["source_name", "author_organizations", "comments"]
-    assert [columns()[name].since for name in names[-3:]] == [2, 3, 4]
-    assert {spec.since for spec in list(columns().values())[:-3]} == {1}
+    # added in version 2, then 3, 4 and 5, at the end
+    added = ["source_name", "author_organizations", "comments", "accessible_for_free"]
+    assert names[-4:] == added
+    assert [columns()[name].since for name in names[-4:]] == [2, 3, 4, 5]
+    assert {spec.since for spec in list(columns().values())[:-4]} == {1}
 
 
 def test_each_column_has_its_declared_type_nullability_and_doc() -> None:
@@ -161,6 +163,8 @@ def test_each_column_has_its_declared_type_nullability_and_doc() -> None:
     assert ARTICLE_SCHEMA.field("authors").type == STRING_LIST
     assert ARTICLE_SCHEMA.field("author_organizations").type == STRING_LIST
     assert ARTICLE_SCHEMA.field("author_organizations").nullable  # null in older rows
+    assert ARTICLE_SCHEMA.field("accessible_for_free").type == pa.bool_()
+    assert ARTICLE_SCHEMA.field("accessible_for_free").nullable  # null: the page did not say
 
 
 def test_every_parquet_file_is_written_with_the_same_options() -> None:
@@ -191,16 +195,16 @@ def test_dictionary_columns_come_from_the_declarations() -> None:
     assert not {"id", "url", "text"} & set(expected)
 
 
-def test_files_say_they_are_of_version_4(tmp_path: Path) -> None:
-    assert SCHEMA_VERSION == "4"
+def test_files_say_they_are_of_version_5(tmp_path: Path) -> None:
+    assert SCHEMA_VERSION == "5"
     writer = DatasetWriter(tmp_path)
     writer.open()
     writer.write(to_table([to_row(vars(_item()))]))
     committed = writer.commit()
     assert committed is not None
     schema = pq.read_schema(tmp_path / "articles" / committed.name)
-    assert schema.metadata[SCHEMA_VERSION_KEY] == b"4"
-    assert schema_version(schema) == "4"
+    assert schema.metadata[SCHEMA_VERSION_KEY] == b"5"
+    assert schema_version(schema) == "5"
     # the first files carried no version: they are of version 1
     assert schema_version(pa.schema([pa.field("id", pa.string())])) == "1"
 
@@ -281,14 +285,27 @@ def test_a_table_of_version_2_gets_a_null_author_organizations_column() -> None:
     assert upgraded.column("authors").to_pylist() == [["Jo Li"]]
 
 
+def test_a_table_of_version_4_gets_a_null_accessible_for_free_column() -> None:
+    row = vars(_item()) | {"author_organizations": ["dpa"], "comments": "Well said."}
+    table = older([row], 4)
+    assert "accessible_for_free" not in table.column_names
+    upgraded = upgrade(table)
+    assert upgraded.column_names == list(COLUMNS)
+    assert upgraded.schema.field("accessible_for_free").equals(
+        ARTICLE_SCHEMA.field("accessible_for_free")
+    )
+    assert upgraded.column("accessible_for_free").to_pylist() == [None]
+    assert upgraded.column("comments").to_pylist() == ["Well said."]
+
+
 def test_a_table_of_some_columns_of_an_older_file_is_not_completed() -> None:
     table = older([vars(_item()) | {"source": "news.test"}], 2).select(["url", "source"])
     assert upgrade(table).column_names == ["url", "source"]
 
 
-def test_a_table_of_version_4_is_returned_unchanged() -> None:
-    table = to_table([to_row(vars(_item()) | {"author_organizations": ["dpa"]})])
-    assert schema_version(table.schema) == "4"
+def test_a_table_of_version_5_is_returned_unchanged() -> None:
+    table = to_table([to_row(vars(_item()) | {"accessible_for_free": False})])
+    assert schema_version(table.schema) == "5"
     assert upgrade(table) is table
 
 

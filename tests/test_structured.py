@@ -547,6 +547,128 @@ def test_page_without_metadata() -> None:
     assert _meta() == PageMetadata()
 
 
+# --- isAccessibleForFree -----------------------------------------------------------------------
+
+PAYWALL = {"@type": "WebPageElement", "isAccessibleForFree": False, "cssSelector": ".paywall"}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (False, False),
+        (True, True),
+        ("False", False),
+        ("false", False),
+        ("True", True),
+        (" TRUE ", True),
+        ("http://schema.org/False", False),
+        ("https://schema.org/True", True),
+        ("https://schema.org/false", False),
+        ({"@value": "false"}, False),
+        ({"@id": "http://schema.org/False"}, False),
+        (["False"], False),
+        ("yes", None),
+        ("", None),
+        (0, None),
+        (None, None),
+        ({"@type": "Boolean"}, None),
+        ("https://example.com/False", None),
+    ],
+)
+def test_what_the_article_declares_of_its_access(value: Any, expected: bool | None) -> None:
+    # a paywalled page declares it (as Google asks); its teaser was stored as a whole article
+    # with nothing in the row to say so (twelfth fault hunt, F6)
+    meta = _meta(_json_ld({**NEWS_ARTICLE, "isAccessibleForFree": value}))
+    assert meta.accessible_for_free is expected
+
+
+@pytest.mark.parametrize(
+    ("article", "parts", "expected"),
+    [
+        (False, PAYWALL, False),
+        (None, PAYWALL, False),  # only the paywalled part says it
+        ("http://schema.org/True", {**PAYWALL, "isAccessibleForFree": "False"}, False),
+        (True, [{**PAYWALL, "isAccessibleForFree": True}, PAYWALL], False),
+        (True, {**PAYWALL, "isAccessibleForFree": True}, True),
+        (None, {**PAYWALL, "isAccessibleForFree": "true"}, True),
+        ("maybe", PAYWALL, False),
+        (True, {**PAYWALL, "isAccessibleForFree": "maybe"}, True),
+        (None, {"@type": "WebPageElement", "cssSelector": ".paywall"}, None),
+        (None, "a part as text", None),
+    ],
+)
+def test_a_part_declared_not_free_makes_the_article_not_free(
+    article: Any, parts: Any, expected: bool | None
+) -> None:
+    data = {**NEWS_ARTICLE, "hasPart": parts}
+    if article is not None:
+        data["isAccessibleForFree"] = article
+    assert _meta(_json_ld(data)).accessible_for_free is expected
+
+
+def test_access_declared_in_a_graph_or_a_list() -> None:
+    graph = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "WebSite", "name": "The Daily Planet"},
+            {**NEWS_ARTICLE, "isAccessibleForFree": "False", "hasPart": PAYWALL},
+        ],
+    }
+    assert _meta(_json_ld(graph)).accessible_for_free is False
+    listed = [{"@type": "BreadcrumbList"}, [{**NEWS_ARTICLE, "isAccessibleForFree": "true"}]]
+    assert _meta(_json_ld(listed)).accessible_for_free is True
+
+
+def test_access_the_web_page_declares_when_the_article_does_not() -> None:
+    # The Nation declares it on the WebPage of its graph, not on an article object
+    page = {"@type": "WebPage", "isAccessibleForFree": "false", "hasPart": PAYWALL}
+    assert _meta(_json_ld({"@graph": [page]})).accessible_for_free is False
+    assert _meta(_json_ld([NEWS_ARTICLE, page])).accessible_for_free is False
+    # the article's own word comes first
+    free = {**NEWS_ARTICLE, "isAccessibleForFree": True}
+    assert _meta(_json_ld([page, free])).accessible_for_free is True
+
+
+def test_access_of_an_article_nested_as_the_main_entity() -> None:
+    nested = {**NEWS_ARTICLE, "isAccessibleForFree": False, "hasPart": PAYWALL}
+    page = {"@context": "https://schema.org", "@type": "WebPage", "mainEntity": nested}
+    assert _meta(_json_ld(page)).accessible_for_free is False
+    listed = {**page, "mainEntity": [{"@type": "Person"}, nested]}
+    assert _meta(_json_ld(listed)).accessible_for_free is False
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [("false", False), ("False", False), ("https://schema.org/True", True), ("no", None)],
+)
+def test_access_declared_in_microdata(content: str, expected: bool | None) -> None:
+    body = (
+        '<main itemscope itemtype="http://schema.org/Article">'
+        f'<meta itemprop="isAccessibleForFree" content="{content}"><p>Text</p></main>'
+    )
+    assert _meta(body=body).accessible_for_free is expected
+
+
+def test_json_ld_comes_before_microdata() -> None:
+    head = _json_ld({**NEWS_ARTICLE, "isAccessibleForFree": True})
+    body = '<meta itemprop="isAccessibleForFree" content="false"><p>Text</p>'
+    assert _meta(head, body).accessible_for_free is True
+    # a declaration JSON-LD does not make (no value read as a Boolean) leaves it to microdata
+    head = _json_ld({**NEWS_ARTICLE, "isAccessibleForFree": "sometimes"})
+    assert _meta(head, body).accessible_for_free is False
+
+
+def test_access_not_declared_is_none() -> None:
+    assert _meta(_json_ld(NEWS_ARTICLE)).accessible_for_free is None
+    assert _meta().accessible_for_free is None
+    # another object's declaration (a video's) is not the article's
+    video = {"@type": "VideoObject", "isAccessibleForFree": False}
+    assert _meta(_json_ld([NEWS_ARTICLE, video])).accessible_for_free is None
+    # JavaScript that looks like it (a subscription script's settings) is no JSON-LD
+    script = "<script>init({type: 'NewsArticle', isAccessibleForFree: false});</script>"
+    assert _meta(script).accessible_for_free is None
+
+
 # --- clean_space and unique_texts ---------------------------------------------------------------
 
 

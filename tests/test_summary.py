@@ -165,6 +165,25 @@ def test_sources_are_counted_by_host_whatever_the_source_name(tmp_path: Path) ->
     assert "source_name" not in summary.missing  # null unless a named source led to the page
 
 
+def test_a_dataset_with_files_of_the_previous_version_is_summed(tmp_path: Path) -> None:
+    writer = DatasetWriter(tmp_path)
+    writer.open()
+    rows = [_row(n, source="a.test", language="en", published=None) for n in (1, 2)]
+    writer.write(to_table([rows[0] | {"accessible_for_free": False}, rows[1]]))
+    writer.commit()
+    # a file of version 4, written before `accessible_for_free`
+    table = to_table([_row(3, source="b.test", language="en", published=None)])
+    table = table.drop_columns(["accessible_for_free"])
+    table = table.replace_schema_metadata(dict(table.schema.metadata) | {SCHEMA_VERSION_KEY: b"4"})
+    (articles_dir(tmp_path) / "fetch_date=2026-11-20").mkdir()
+    pq.write_table(table, articles_dir(tmp_path) / "fetch_date=2026-11-20" / "version-4.parquet")
+    summary = summarize_dataset(articles_dir(tmp_path))
+    assert (summary.rows, summary.files) == (3, 2)
+    assert summary.sources == {"a.test": 2, "b.test": 1}
+    # null unless the page declares whether it is free to read: no missing value
+    assert "accessible_for_free" not in summary.missing
+
+
 def test_the_last_crawl_says_what_it_skipped_and_why(tmp_path: Path) -> None:
     stats = {
         "news/incremental/known_articles": 41,

@@ -42,6 +42,8 @@ _FLAG_COLUMN = "duplicate_of"
 _NAMED_ONLY = ("source_name",)
 # Empty by design for the articles that credit no organization (most): not missing either.
 _CREDITED_ONLY = ("author_organizations",)
+# Null by design for the pages that do not declare whether they are free to read (most).
+_DECLARED_ONLY = ("accessible_for_free",)
 _DROPPED_PREFIX = "item_dropped_reasons_count/"
 
 
@@ -88,7 +90,7 @@ def summarize_dataset(articles: Path | DatasetLocation) -> DatasetSummary:
             (
                 n
                 for n in ARTICLE_SCHEMA.names
-                if n not in (_FLAG_COLUMN, *_NAMED_ONLY, *_CREDITED_ONLY)
+                if n not in (_FLAG_COLUMN, *_NAMED_ONLY, *_CREDITED_ONLY, *_DECLARED_ONLY)
             ),
             0,
         )

@@ -67,6 +67,11 @@ class WorkerFailed(Exception):
         self.timed_out = timed_out
 
 
+READY_PAUSE = 0.02
+"""Seconds each first task takes (:func:`extraction.worker.ready`), so that one worker does
+not run them all while another starts."""
+
+
 class _WorkerProcess(ForkServerProcess):
     """A worker process that does not import the parent's main module.
 
@@ -167,6 +172,8 @@ class PagePool:
         self._starter: threading.Thread | None = None
         self.failed: str | None = None
         """Why the workers failed, when they did (the pages then run here)."""
+        self.started_workers: set[int] = set()
+        """The process ids of the workers that have run a task as the pool started."""
 
     def start(self) -> None:
         """Start the workers, in a thread of their own: the caller does not wait for them."""
@@ -215,23 +222,30 @@ class PagePool:
             self._started.set_result(None)
 
     def _wait_started(self, pool: ProcessPool) -> None:
-        """Give the pool its first task and wait for it, for up to ``timeout``: pebble's
-        manager threads end on an error they do not expect (a worker killed as it starts), and
-        the task would then never end."""
-        future = pool.schedule(ready)
+        """Give the pool its first tasks and wait until each worker has run one, for up to
+        ``timeout``: pebble's manager threads end on an error they do not expect (a worker
+        killed as it starts), and a task would then never end. A pool stopped while a worker
+        still read what it was started with (a crawl that ended at once: nothing new to
+        fetch, a stage that could not open) left that worker without its locks, and its
+        traceback in the crawl's output."""
+        started = self.started_workers
         waited = 0.0
-        while True:
-            try:
-                future.result(timeout=HEALTH_CHECK_SECONDS)
-                return
-            except FutureTimeout:
-                waited += HEALTH_CHECK_SECONDS
-            if not pool.active:
-                future.cancel()
-                raise RuntimeError("the pool stopped running its workers")
-            if waited >= self.timeout:
-                future.cancel()
-                raise RuntimeError(f"no worker started within {self.timeout:g} s")
+        while len(started) < self.workers:
+            pause = READY_PAUSE if self.workers > 1 else 0.0
+            futures = [pool.schedule(ready, args=(pause,)) for _ in range(self.workers)]
+            for future in futures:
+                while True:
+                    try:
+                        started.add(future.result(timeout=HEALTH_CHECK_SECONDS))
+                        break
+                    except FutureTimeout:
+                        waited += HEALTH_CHECK_SECONDS
+                    if not pool.active:
+                        future.cancel()
+                        raise RuntimeError("the pool stopped running its workers")
+                    if waited >= self.timeout:
+                        future.cancel()
+                        raise RuntimeError(f"no worker started within {self.timeout:g} s")
 
     def close(self) -> None:
         """Let the workers finish their pages (for up to ``timeout``), then stop them, and wait

@@ -9,7 +9,9 @@ handed on as one :class:`Precomputed` value valid only for the text it was compu
 from __future__ import annotations
 
 import itertools
+import os
 import sys
+import time
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -176,10 +178,13 @@ def detect_language(text: str, seed: int, sample_chars: int) -> Detection:
     return _detector(seed, sample_chars).detection(text)
 
 
-def ready() -> bool:
-    """Nothing: the task a :class:`~extraction.pool.PagePool` gives first, to start its workers
-    before the first page comes."""
-    return True
+def ready(pause: float = 0.0) -> int:
+    """The worker's process id, after ``pause`` seconds: the tasks a
+    :class:`~extraction.pool.PagePool` gives first, to start its workers before the first page
+    comes (the pause keeps a worker from taking them all while another starts)."""
+    if pause:
+        time.sleep(pause)
+    return os.getpid()
 
 
 def imported_packages(*_: object) -> list[str]:

@@ -161,6 +161,16 @@ def test_a_pool_closed_while_it_starts_leaves_no_process() -> None:
     assert _children() - before == set()
 
 
+def test_every_worker_has_started_before_the_pool_is_said_to_run() -> None:
+    # the first worker ran the first task while the second still read what it was started
+    # with; a pool stopped then (a crawl that ended at once) took its locks away from it, and
+    # the fork server printed its FileNotFoundError traceback in the crawl's output
+    pool = PagePool(2, function=misbehave)
+    results = run_pages(pool, ["http://t/1"])  # started, then closed
+    assert [result["url"] for result in results] == ["http://t/1"]
+    assert len(pool.started_workers) == 2
+
+
 def _children() -> set[int]:
     """The pids of this process's children (zombies included)."""
     found = set()
@@ -227,13 +237,14 @@ def test_workers_that_cannot_be_replaced_leave_the_pages_to_the_caller(
     assert _children() - before == set()
 
 
-def slow_in_a_worker(*args: Any) -> dict[str, Any]:
-    """A page function for the tests: a page ``.../slow`` (or no page) takes 30 s in a worker;
-    anything else, and anything in the caller's process, is done at once."""
-    slow = not args or str(args[1]).endswith("/slow")
+def slow_in_a_worker(*args: Any) -> dict[str, Any] | int:
+    """A page function for the tests, and the pool's first tasks (no page: ``ready``'s pause
+    at most): a page ``.../slow`` (or no page) takes 30 s in a worker; anything else, and
+    anything in the caller's process, is done at once."""
+    slow = len(args) < 2 or str(args[1]).endswith("/slow")
     if slow and os.getpid() != int(os.environ["POOL_TEST_CALLER"]):
         time.sleep(30)
-    return {"pid": os.getpid()}
+    return os.getpid() if len(args) < 2 else {"pid": os.getpid()}
 
 
 def test_pages_given_to_a_pool_that_stopped_running_are_lost_and_the_next_ones_run_here(

@@ -9,9 +9,11 @@ says it changed after the stored version was fetched: then it is fetched again
 A page dropped as no article (``NotAnArticle``, ``ListingPage``, ``NotHtml``) is remembered
 with its reason, and not requested again before ``INCREMENTAL_NOT_ARTICLE_RECHECK`` has passed
 (or its listing says it changed since); so is a link that redirected to a stored article
-(``Redirect``). A stored page fetched again because its listing said it changed, and found the
-same (``Unchanged``) or gone (``Gone``, 404 or 410), is remembered as checked: it is fetched again
-only when its listing gives a later date than the one it was checked against.
+(``Redirect``). An error page or a wall (``ErrorPage``: a soft 404, a consent or bot wall) is
+not: the article may be there on the next run, which asks for it again. A stored page fetched
+again because its listing said it changed, and found the same (``Unchanged``) or gone
+(``Gone``, 404 or 410), is remembered as checked: it is fetched again only when its listing
+gives a later date than the one it was checked against.
 """
 
 from __future__ import annotations
@@ -63,12 +65,14 @@ INCREMENTAL_NOT_ARTICLE_RECHECK = duration_setting(
     timedelta(days=7),
     "a page dropped as no article (`NotAnArticle`, `ListingPage`, `NotHtml`) is not "
     "requested again as an article for this long (unless its listing says it changed); `0` "
-    "asks for it on every run",
+    "asks for it on every run (an `ErrorPage`, an error page or a wall, is asked for again by "
+    "the next run)",
 )
 SETTINGS = (INCREMENTAL_ENABLED, INCREMENTAL_NOT_ARTICLE_RECHECK)
 REMEMBERED_DROPS = (NotAnArticle, NotHtml)
 """Drops that stay true of a page until it changes (``ListingPage`` is a ``NotAnArticle``);
-an empty page, a timeout or a crashed worker may not, and is asked for again."""
+an empty page, an error page or a wall (``ErrorPage``: a soft 404 served minutes before the
+article is), a timeout or a crashed worker may not, and is asked for again."""
 UNCHANGED = "Unchanged"
 """Remembered for a stored page fetched again as changed and found the same as stored."""
 REDIRECT = "Redirect"

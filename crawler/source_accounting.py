@@ -281,12 +281,16 @@ class SourceAccounting:
         """The source a request counts for: its configured source's name; a request of the
         spider's that names none (an argument's URL, ``-a urls=``) counts for its site, even
         where a configured source names the site too; a request not of the spider's (a
-        robots.txt) counts for the source its site's other requests named, else its site."""
+        robots.txt) counts for the source its site's other requests named, else its site. A
+        request redirected counts for the site it was first sent to: a site that sends every
+        article to its consent or login page on another host (``consent.<site>``) is judged on
+        what that page gave."""
         where = urlsplit(request.url).netloc
         if "source" in request.cb_kwargs:  # the spider's requests say, even when None
             name = request.cb_kwargs["source"]
             if not name:
-                return site_host(request.url) or ""
+                first = (request.meta.get("redirect_urls") or [request.url])[0]
+                return site_host(first) or ""
             self._site_sources.setdefault(where, str(name))
             return str(name)
         return self._site_sources.get(where) or site_host(request.url) or ""

@@ -7,8 +7,9 @@ never alarms). Each finding names the source, the rule and the figures, in one l
 
 * ``blocked``: most article requests failed (``403``, ``429``, ``503``, timeouts, ...);
 * ``robots``: robots.txt now forbids article pages it allowed;
-* ``extraction``: most fetched pages were dropped as no article (a changed template, a bot
-  wall that answers ``200``), or the articles stored hold far less text than usual;
+* ``extraction``: most fetched pages were dropped as no article (a changed template, a bot,
+  consent or login wall or an error page that answers ``200``), or the articles stored hold
+  far less text than usual;
 * ``listing``: the feeds and sitemaps list far fewer entries than usual, or failed (a run
   that read none is not judged);
 * ``quiet``: no new article stored for a while where the source used to yield;
@@ -27,8 +28,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-NO_ARTICLE_DROPS = ("NotAnArticle", "ListingPage", "NotHtml")
-"""Drops that say a fetched page held no article."""
+NO_ARTICLE_DROPS = ("NotAnArticle", "ListingPage", "NotHtml", "ErrorPage")
+"""Drops that say a fetched page held no article (``ErrorPage``: an error page or a wall a
+site answers with ``200``, a bot or consent wall in front of every article among them)."""
 NOT_BLOCKING = ("http_404", "http_410", "robots_forbidden")
 """Failures that say nothing of the source's will to answer: a page gone, one robots.txt
 forbids (the ``robots`` rule's)."""

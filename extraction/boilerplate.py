@@ -13,8 +13,9 @@ that news templates share), never tied to one site:
   headline), possibly behind a short label such as "Read more:" or "VEA TAMBIÉN:", is dropped,
   unless it is a reference: a lone link to another site after a paragraph of text;
 * **credit rule**: short paragraphs that are photo credits or copyright lines are dropped;
-* **prompt rule**: short calls to subscribe, follow on social networks or log in, and notices
-  asking the reader to report an error with Ctrl+Enter, are dropped;
+* **prompt rule**: short calls to subscribe, follow on social networks or log in, notices
+  asking the reader to report an error with Ctrl+Enter, to enable JavaScript or to switch off
+  an ad blocker, and a site's cookie or consent notice (:func:`is_notice`), are dropped;
 * **empty-section rule**: a heading of the page followed at once by another of the same or a
   higher rank opened a section that holds nothing here (a live ticker, a video, a list of
   links), and is dropped; and a text does not end with a heading
@@ -195,6 +196,46 @@ _NETWORKS = re.compile(
 # "Select the text and press Ctrl+Enter": the error-report notice of many sites, a prompt
 # wherever the call stands in it.
 _ERROR_REPORT = re.compile(r"\bctrl\s?\+\s?enter\b", re.IGNORECASE)
+# "Please enable JavaScript", "JavaScript ist deaktiviert", "disable your ad blocker": a
+# prompt when it starts with the call or speaks to the reader (news about JavaScript or ad
+# blockers does neither).
+_BROWSER_PROMPT = re.compile(
+    r"\b(?:enable|turn on|activate|allow|aktivieren|einschalten|activer|activez|activa|activar|"
+    r"habilita|habilitar|abilita|abilitare|ative|ativar|habilite)\b[^.!?]{0,20}\bjavascript\b|"
+    r"\bjavascript\b[^.!?]{0,30}\b(?:disabled|not enabled|turned off|required|aktivieren|"
+    r"deaktiviert|ausgeschaltet|désactivé|desactivado|deshabilitado|disabilitato|desativado)\b|"
+    r"\bad[- ]?block(?:er|ers|ing)?\b|\badblock\w*|\bwerbe-?blocker\b|\bbloqueurs? de pub|"
+    r"\bbloqueador(?:es)? de (?:anuncios|publicidad)\b|\bblocco (?:degli )?annunci\b",
+    re.IGNORECASE,
+)
+_PLEASE = re.compile(
+    r"\b(?:please|bitte|veuillez|por favor|per favore|s'il vous pla[îi]t)\b", re.IGNORECASE
+)
+# A cookie notice: cookies, and consent, partners, personal data or preferences, said by the
+# site of itself ("we", "our partners", "this website uses cookies"). An article on cookie law
+# reports what sites and users do; it does not speak as the site.
+_COOKIES = ("cookie", "témoins de connexion")
+# Words one of which a browser prompt holds, looked for before its regular expression (a
+# tenth of the cost, on every short paragraph).
+_BROWSER_WORDS = ("javascript", "block", "bloq", "blocc")
+_CONSENT = re.compile(
+    r"consent|partners|personal data|personali[sz]|personnalis|preferences|privacy|"
+    r"einwillig|zustimm|einverstanden|partner|personenbezogen|präferenz|einstellungen|"
+    r"datenschutz|consentement|consentez|partenaires|données personnelles|préférences|"
+    r"confidentialité|consentimiento|socios|datos personales|preferencias|privacidad|"
+    r"consenso|dati personali|preferenze|consentimento|parceiros|dados pessoais|"
+    r"toestemming|persoonsgegevens|voorkeuren|zgod|dane osobowe",
+    re.IGNORECASE,
+)
+_SITE_SPEAKS = re.compile(
+    r"\b(?:we|us|wir|uns|nous|nosotros|utilizamos|usamos|utilisons|utilizziamo|usiamo|wij|my|"
+    r"this (?:web)?site|(?:the|our) website|diese (?:web)?seite|dieser (?:web)?seite|webseite|"
+    r"website|ce site|este sitio|questo sito|este site)\b",
+    re.IGNORECASE,
+)
+MAX_NOTICE_CHARS = 600
+"""A cookie notice runs longer than a prompt (a consent wall's paragraphs, 200 to 500
+characters); longer, a paragraph is the article's."""
 _PROMPT = re.compile(
     r"\b(?:subscribe|subscribe now|sign up|sign in|log in|newsletter|become a member|"
     r"follow us|join us|folgen sie uns|suivez-nous|siga-nos|seguinos|"
@@ -427,9 +468,42 @@ def _is_related_heading(paragraph: str) -> bool:
     return bool(_RELATED_HEADING.fullmatch(text) or _MORE_OF_A_KIND.match(text))
 
 
+def is_notice(paragraph: str) -> bool:
+    """Whether a paragraph is the notice of a wall: a site's cookie or consent notice, or a
+    call to enable JavaScript or to switch off an ad blocker (a page whose text is nothing but
+    such notices shows no article)."""
+    if len(paragraph) > MAX_NOTICE_CHARS:
+        return False
+    lowered = paragraph.lower()
+    return _is_cookie_notice(paragraph, lowered) or _is_browser_prompt(paragraph, lowered)
+
+
+def _is_cookie_notice(paragraph: str, lowered: str) -> bool:
+    return (
+        any(word in lowered for word in _COOKIES)
+        and _CONSENT.search(paragraph) is not None
+        and (_SITE_SPEAKS.search(paragraph) is not None or _OUR.search(paragraph) is not None)
+    )
+
+
+def _is_browser_prompt(paragraph: str, lowered: str) -> bool:
+    if len(paragraph) > MAX_SHORT_PARAGRAPH or not any(word in lowered for word in _BROWSER_WORDS):
+        return False
+    found = _BROWSER_PROMPT.search(paragraph)
+    if found is None:
+        return False
+    starts_with_call = not _LEADING_MARKS.sub("", paragraph[: found.start()])
+    return starts_with_call or any(
+        rule.search(paragraph) is not None for rule in (_PLEASE, _YOU, _OUR)
+    )
+
+
 def _is_prompt(paragraph: str) -> bool:
     """A call to subscribe, follow or log in: it starts with the call or speaks to the reader
-    ("Meta, which owns Facebook and Instagram, reported ..." is news, not a prompt)."""
+    ("Meta, which owns Facebook and Instagram, reported ..." is news, not a prompt); or the
+    notice of a wall (:func:`is_notice`)."""
+    if is_notice(paragraph):
+        return True
     if len(paragraph) > MAX_SHORT_PARAGRAPH:
         return False
     if _ERROR_REPORT.search(paragraph):

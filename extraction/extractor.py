@@ -50,8 +50,15 @@ from extraction.bylines import (
 from extraction.charset import decode_html
 from extraction.comments import clean_comments
 from extraction.dates import first_date_in_text, parse_datetime
+from extraction.interstitials import Wall, wall_in_text, wall_said
 from extraction.lead import find_lead
-from extraction.listings import article_paragraphs, listing_reason, teasers_on, under_headline
+from extraction.listings import (
+    SHORT_TEXT_FACTOR,
+    article_paragraphs,
+    listing_reason,
+    teasers_on,
+    under_headline,
+)
 from extraction.markup import load_html
 from extraction.second_opinion import has_doubtful_end, readability_text, trim_ends
 from extraction.structured import (
@@ -155,8 +162,11 @@ def looks_binary(text: str) -> bool:
 REASONS = {
     "NotHtml": "the response is not an HTML page (PDF, image, video, JSON, ...)",
     "EmptyPage": "the response body is empty or not parseable as HTML",
-    "NotAnArticle": "the page has too little article text (an error page, a video or photo page)",
+    "NotAnArticle": "the page has too little article text (a video or photo page, an error page "
+    "that does not say it is one)",
     "ListingPage": "the page lists other pages (home page, section, tag, author or search page)",
+    "ErrorPage": "the page says it is an error page or a wall, not an article (page not found, "
+    "removed, consent, bot check, maintenance, server error, sign-in, enable JavaScript)",
 }
 """Why a page is no article: the reason names :class:`ExtractionError` carries, and what each
 means (the crawl drops such a page with the ``DropItem`` of the same name)."""
@@ -342,8 +352,13 @@ def extract_article(
     Raises :class:`ExtractionError` (with the drop reason) when the body is not HTML, is
     empty, is a listing (:func:`listing_reason`), or holds fewer than ``min_text_chars``
     characters of article text (see :func:`extraction.text.text_size`: a Chinese character
-    counts three). When what trafilatura keeps is links and little else, the article as the
-    page's markup declares it (:func:`declared_body`) is taken instead. With ``comments``,
+    counts three); and as ``ErrorPage`` when a page that does not declare itself an article
+    says it is an error page or a wall by its ``<title>``, its title (the structured data's,
+    else trafilatura's) or its main heading (:func:`extraction.interstitials.wall_said`,
+    :func:`main_heading`) and its text is short (under ``SHORT_TEXT_FACTOR`` times
+    ``min_text_chars``), too short for an article or a listing's. When what trafilatura keeps
+    is links and little else, the article as the page's markup declares it
+    (:func:`declared_body`) is taken instead. With ``comments``,
     the readers' comments trafilatura finds apart from the text are kept too
     (:func:`extraction.comments.clean_comments`). With ``second_opinion``, readability is
     asked about the short paragraphs at the text's ends (:mod:`extraction.second_opinion`).
@@ -376,6 +391,7 @@ def extract_article(
     meta = page_metadata(tree, url)
     scan = scan_page(tree, urlsplit(meta.canonical_url or url).hostname)
     headings = [heading.text_content() for heading in tree.iter("h1")]
+    titles = _titles(tree)
     title = meta.title or extract_title(tree)
     site_name = meta.site_name or _site_name(extract_sitename(tree))
     # day-first dates (05/10/2022 = 5 October) everywhere but in American English
@@ -384,6 +400,11 @@ def extract_article(
     if published is None:
         published = _searched_date(tree, url)
     host = urlsplit(meta.canonical_url or url).hostname
+    wall = (
+        None
+        if meta.is_article
+        else wall_said([*titles, title, main_heading(tree)], site_name=site_name, host=host)
+    )
     outlets = outlet_keys([site_name, *meta.organization_authors, host_label(host)])
     credited = markup_credits(meta, scan, outlets)
     in_text = _text_bylines(tree, html, credited, outlets)
@@ -394,32 +415,25 @@ def extract_article(
     started = time.process_time()
     found = main_text(tree, url, comments=comments)
     _spent(timings, "trafilatura", started)
-    extracted = _not_a_listing(
-        found.paragraphs, tree, scan, url, meta, min_text_chars=min_text_chars, html=html
-    )
-    paragraphs = within_article_body(
-        remove_boilerplate(extracted, scan, [title or "", *headings, *_titles(tree)]),
-        meta.article_body,
-    )
-    # bylines are read in the text as it stood (`paragraphs`): a credit line is one of the
-    # ends trimmed
-    kept = _trimmed_ends(
-        tree,
-        paragraphs,
-        scan,
-        min_text_chars=min_text_chars,
-        timings=timings,
-        second_opinion=second_opinion,
-    )
-    if kept:
-        lead = find_lead(tree, kept[0], meta.description)
-        if lead and not _contains(kept, lead):
-            kept = [lead, *kept]
-    text = "\n\n".join(kept)
-    if text_size(text) < min_text_chars:
-        raise ExtractionError(
-            "NotAnArticle", f"{text_size(text)} characters of text, fewer than {min_text_chars}"
+    try:
+        paragraphs, kept = _article_text(
+            found.paragraphs,
+            tree,
+            scan,
+            url,
+            meta,
+            html=html,
+            headlines=[title or "", *headings, *titles],
+            min_text_chars=min_text_chars,
+            timings=timings,
+            second_opinion=second_opinion,
         )
+    except ExtractionError as rejected:
+        # a listing or too little text, and the page says why: the reason is its own
+        if wall is None:
+            raise
+        raise ExtractionError("ErrorPage", wall.message()) from rejected
+    text = _unwalled_text(kept, wall, meta, min_text_chars=min_text_chars)
 
     credited += text_credits(in_text, paragraphs, outlets, credited)
     credits = decide_credits(credited, outlets)
@@ -439,6 +453,66 @@ def extract_article(
         accessible_for_free=meta.accessible_for_free,
         declared_language=meta.language,
     )
+
+
+def _unwalled_text(
+    kept: list[str], wall: Wall | None, meta: PageMetadata, *, min_text_chars: int
+) -> str:
+    """The article's text: its paragraphs ``kept``. Raises :class:`ExtractionError`
+    (``ErrorPage``) when the page says it is an error page or a wall (``wall``, or a text that
+    is nothing but walls' notices on a page that does not declare itself an article:
+    :func:`extraction.interstitials.wall_in_text`) and its text is short: under
+    ``SHORT_TEXT_FACTOR`` times ``min_text_chars``, as a listing's text besides its teasers."""
+    text = "\n\n".join(kept)
+    if wall is None and not meta.is_article:
+        wall = wall_in_text(kept)
+    if wall is not None and text_size(text) < SHORT_TEXT_FACTOR * min_text_chars:
+        raise ExtractionError("ErrorPage", wall.message())
+    return text
+
+
+def _article_text(
+    extracted: list[str],
+    tree: HtmlElement,
+    scan: PageScan,
+    url: str,
+    meta: PageMetadata,
+    *,
+    html: str,
+    headlines: list[str],
+    min_text_chars: int,
+    timings: dict[str, float] | None,
+    second_opinion: bool,
+) -> tuple[list[str], list[str]]:
+    """The article's paragraphs in trafilatura's ``extracted`` ones: cleaned of boilerplate
+    (where bylines are read in the text as it stood: a credit line is one of the ends
+    trimmed), and as kept (the ends trimmed, the lead put back). Raises
+    :class:`ExtractionError` for a listing (:func:`_not_a_listing`) and for a text shorter
+    than ``min_text_chars``."""
+    extracted = _not_a_listing(
+        extracted, tree, scan, url, meta, min_text_chars=min_text_chars, html=html
+    )
+    paragraphs = within_article_body(
+        remove_boilerplate(extracted, scan, headlines), meta.article_body
+    )
+    kept = _trimmed_ends(
+        tree,
+        paragraphs,
+        scan,
+        min_text_chars=min_text_chars,
+        timings=timings,
+        second_opinion=second_opinion,
+    )
+    if kept:
+        lead = find_lead(tree, kept[0], meta.description)
+        if lead and not _contains(kept, lead):
+            kept = [lead, *kept]
+    size = text_size("\n\n".join(kept))
+    if size < min_text_chars:
+        raise ExtractionError(
+            "NotAnArticle", f"{size} characters of text, fewer than {min_text_chars}"
+        )
+    return paragraphs, kept
 
 
 def _trimmed_ends(
@@ -579,6 +653,23 @@ def drop_asides_and_footers(tree: HtmlElement) -> None:
 
 def _titles(tree: HtmlElement) -> list[str]:
     return [element.text_content() for element in tree.iterfind(".//title")]
+
+
+def main_heading(tree: HtmlElement) -> str | None:
+    """The page's main heading: its first ``<h1>`` that is not a link (nor in one), else its
+    first such ``<h2>`` (a consent wall or an error page may have no ``<h1>``)."""
+    for tag in ("h1", "h2"):
+        for heading in tree.iter(tag):
+            text = clean_space(heading.text_content())
+            if text and not _linked(heading):
+                return text
+    return None
+
+
+def _linked(element: HtmlElement) -> bool:
+    if element.find(".//a[@href]") is not None:
+        return True
+    return any(a.tag == "a" and a.get("href") for a in element.iterancestors())
 
 
 def _searched_date(tree: HtmlElement, url: str) -> datetime | None:

@@ -112,11 +112,19 @@ class EmptyPage(DropItem):
 
 
 class NotAnArticle(DropItem):
-    """The page has too little article text (an error page, a video or photo page)."""
+    """The page has too little article text (a video or photo page, an error page that does not
+    say it is one)."""
 
 
 class ListingPage(NotAnArticle):
     """The page lists other pages (home page, section, tag, author or search page)."""
+
+
+class ErrorPage(DropItem):
+    """The page says it is an error page or a wall, not an article: a soft 404 ("Page not
+    found" answered ``200``), a consent, bot, login or maintenance wall, a server error, an app
+    shell. Not a ``NotAnArticle``: the article may be there on the next run (a page listed
+    minutes before it is served, a wall lifted), so the page is not remembered as no article."""
 
 
 class ExtractionTimeout(DropItem):
@@ -128,7 +136,7 @@ class WorkerCrashed(DropItem):
 
 
 DROP_REASONS: dict[str, type[DropItem]] = {
-    drop.__name__: drop for drop in (NotHtml, EmptyPage, NotAnArticle, ListingPage)
+    drop.__name__: drop for drop in (NotHtml, EmptyPage, NotAnArticle, ListingPage, ErrorPage)
 }
 """The drop of each reason of :data:`extraction.extractor.REASONS`."""
 assert set(DROP_REASONS) == set(extractor.REASONS)

@@ -559,10 +559,69 @@ def test_subheading_is_kept() -> None:
         "Нашли ошибку? Выделите текст и нажмите Ctrl+Enter.",
         "Iezīmējiet tekstu un spiediet Ctrl + Enter, lai nosūtītu labojamo fragmentu redaktoram!",
         "If you spot a typo, select it and press CTRL+ENTER.",
+        # calls to enable JavaScript or to switch off an ad blocker
+        "Please enable JavaScript to view the comments.",
+        "You need to enable JavaScript to run this app.",
+        "JavaScript ist in Ihrem Browser deaktiviert.",
+        "Veuillez activer JavaScript dans votre navigateur.",
+        "Please disable the ad blocking feature.",
+        "We noticed you are using an ad blocker. Please consider supporting us.",
+        "Bitte deaktivieren Sie Ihren Werbeblocker.",
     ],
 )
 def test_prompt_rule(prompt: str) -> None:
     assert _dropped([FIRST, prompt, SECOND]) == [prompt]
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        (
+            "This website uses cookies and other technology to enhance quality of service. "
+            "Continuous usage of the website will be considered as giving consent to the "
+            "application of such technology and the policy of KBS."
+        ),
+        (
+            "We and our partners store and/or access information on a device, such as cookies "
+            "and process personal data, such as unique identifiers, for personalised ads and "
+            "content, ad and content measurement, and audience insights."
+        ),
+        "We use cookies to remember your preferences. By continuing you accept our policy.",
+        (
+            "Werbung und Tracking: Um dir relevante Inhalte und personalisierte Werbung "
+            "anzubieten, setzen wir Cookies ein."
+        ),
+        (
+            "Auf unserer Website werden Cookies gemäß unserer Datenschutzerklärung verwendet. "
+            "Sie können jederzeit dem Einsatz von Cookies widersprechen."
+        ),
+        (
+            "Nous et nos partenaires utilisons des cookies pour mesurer l'audience et vous "
+            "proposer des publicités personnalisées, avec votre consentement."
+        ),
+    ],
+    ids=["en-kbs", "en-gdpr", "en-short", "de", "de-datenschutz", "fr"],
+)
+def test_a_sites_cookie_notice_is_dropped(notice: str) -> None:
+    assert _dropped([FIRST, notice, SECOND]) == [notice]
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        # news about cookies, JavaScript and ad blockers reports, it does not speak as the site
+        (
+            "The court ruled that websites must obtain users' consent before setting cookies, "
+            "and fined the company 40 million euros for its banner."
+        ),
+        "Publishers asked readers to turn off ad blockers last year, the survey found.",
+        "The exploit requires JavaScript to be enabled in the victim's browser.",
+        "Die Verbraucherzentrale rät, Cookies von Drittanbietern im Browser abzulehnen.",
+    ],
+    ids=["cookie-ruling", "ad-blockers", "javascript", "de-cookies"],
+)
+def test_news_about_cookies_and_ad_blockers_is_kept(paragraph: str) -> None:
+    assert _dropped([FIRST, paragraph, SECOND]) == []
 
 
 def test_a_sentence_about_a_keyboard_is_no_prompt() -> None:

@@ -20,6 +20,7 @@ from extraction.worker import PageOptions, Precomputed
 from pipelines.extract import (
     DROP_REASONS,
     EmptyPage,
+    ErrorPage,
     ExtractionTimeout,
     ExtractPipeline,
     ListingPage,
@@ -102,6 +103,13 @@ def test_pipeline_drops_with_reason_and_counts() -> None:
     assert crawler.stats.get_value("news/extract/dropped/NotHtml") == 1
 
 
+SOFT_404 = (
+    b"<html><head><title>Page not found</title></head><body><h1>Page not found</h1>"
+    b"<p>Sorry, the page you are looking for does not exist or may have been moved. Please "
+    b"check the address, or use the search box above to find it.</p></body></html>"
+)
+
+
 @pytest.mark.parametrize(
     ("html", "drop"),
     [
@@ -116,6 +124,10 @@ def test_pipeline_drops_with_reason_and_counts() -> None:
                 )
             ).encode(),
             ListingPage,
+        ),
+        (
+            SOFT_404,
+            ErrorPage,
         ),
     ],
 )
@@ -134,6 +146,8 @@ def test_every_reason_has_its_drop() -> None:
     assert all(drop.__name__ == reason for reason, drop in DROP_REASONS.items())
     # a listing is no article: what counts articles dropped counts listings too
     assert issubclass(ListingPage, NotAnArticle)
+    # an error page or a wall is not remembered as no article (crawler.incremental)
+    assert not issubclass(ErrorPage, NotAnArticle)
 
 
 @pytest.mark.parametrize(("timed_out", "drop"), [(True, ExtractionTimeout), (False, WorkerCrashed)])

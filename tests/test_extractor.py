@@ -228,7 +228,7 @@ def test_an_unknown_reason_is_refused() -> None:
     assert str(ExtractionError("EmptyPage", "empty body")) == "empty body"
     with pytest.raises(ValueError, match="unknown reason 'Boring'"):
         ExtractionError("Boring", "a dull page")
-    assert set(REASONS) == {"NotHtml", "EmptyPage", "NotAnArticle", "ListingPage"}
+    assert set(REASONS) == {"NotHtml", "EmptyPage", "NotAnArticle", "ListingPage", "ErrorPage"}
 
 
 def test_extraction_is_deterministic(detector: LanguageDetector) -> None:
@@ -842,3 +842,117 @@ def test_a_page_declared_not_free_may_hold_the_whole_article() -> None:
     extraction = extract_article(whole, "https://news.test/city/buses-1.html")
     assert extraction.accessible_for_free is False
     assert "paragraph 7 of the plan" in extraction.text
+
+
+# --- error pages and walls ----------------------------------------------------------------------
+
+
+def _walled_page(
+    title: str, body: str, *, head: str = "", heading: str = "", url: str = "http://news.test/x"
+) -> Extraction:
+    """``body`` in a site's template (menus, teasers, a footer), under ``title``."""
+    menu = "".join(f'<li><a href="/{section}/">{section}</a></li>' for section in SECTIONS)
+    teasers = "".join(
+        f'<li><a href="/2024/05/0{n}/story-{n}.html">Another story of the day, number {n}</a></li>'
+        for n in range(1, 4)
+    )
+    html = (
+        f"<html lang='en'><head><title>{title}</title>"
+        f"<meta property='og:site_name' content='Fixture News'>{head}</head><body>"
+        f"<header><a href='/'>Fixture News</a><nav><ul>{menu}</ul></nav></header>"
+        f"<main>{heading}{body}</main><aside><ul>{teasers}</ul></aside>"
+        "<footer><p>(c) Fixture News 2024</p></footer></body></html>"
+    )
+    return extract_article(html.encode(), url, "text/html")
+
+
+SECTIONS = ("world", "politics", "business", "sport", "culture")
+SOFT_404 = (
+    "<p>Sorry, the page you are looking for does not exist or may have been moved. It may have "
+    "been removed, had its name changed, or is temporarily unavailable.</p><p>Please check the "
+    "address in the address bar, or use the search box above to find what you are looking "
+    "for. You can also return to our home page.</p>"
+)
+ARTICLE_TEXT = "".join(
+    f"<p>The ministry lost the file in March, paragraph {n}: officials searched the archive "
+    "for weeks before the auditors found the missing pages in a basement cupboard.</p>"
+    for n in range(12)
+)
+DECLARED = '<meta property="og:type" content="article">'
+
+
+@pytest.mark.parametrize(
+    ("title", "heading", "said"),
+    [
+        ("Page not found | Fixture News", "<h1>Page not found</h1>", 'not found: "Page not found"'),
+        ("Fixture News", "<h1>Diese Seite existiert nicht</h1>", "Diese Seite existiert nicht"),
+        ("Fixture News", "<h2>We value your privacy</h2>", 'consent: "We value your privacy"'),
+        ("Just a moment...", "", 'bot check: "Just a moment..."'),
+        ("Sign in | Fixture News", "<h2>Sign in to your account</h2>", 'sign-in: "Sign in"'),
+    ],
+)
+def test_a_page_that_says_it_is_an_error_or_a_wall_is_an_error_page(
+    title: str, heading: str, said: str
+) -> None:
+    # 290 characters of well-formed prose in the site's template: stored as an article
+    with pytest.raises(ExtractionError) as raised:
+        _walled_page(title, SOFT_404, heading=heading)
+    assert raised.value.reason == "ErrorPage"
+    assert str(raised.value).startswith("the page says it is an error or a wall (")
+    assert said in str(raised.value)
+
+
+def test_a_short_error_page_is_an_error_page_not_a_page_without_text() -> None:
+    # under EXTRACT_MIN_TEXT_CHARS: it was NotAnArticle, remembered for a week
+    with pytest.raises(ExtractionError) as raised:
+        _walled_page("Access Denied", "<p>You don't have permission to access this page.</p>")
+    assert raised.value.reason == "ErrorPage"
+
+
+def test_a_headline_holding_an_error_phrase_is_an_article() -> None:
+    title = "Page not found: how a missing file shook the ministry"
+    extraction = _walled_page(title, ARTICLE_TEXT[:900], heading=f"<h1>{title}</h1>")
+    assert extraction.title == title
+
+
+def test_a_declared_article_with_a_walls_title_is_an_article() -> None:
+    # a page that declares itself an article is never judged by its title
+    extraction = _walled_page(
+        "Access Denied | Fixture News", ARTICLE_TEXT[:500], head=DECLARED,
+        heading="<h1>Access Denied</h1>",
+    )  # fmt: skip
+    assert "basement cupboard" in extraction.text
+    long = _walled_page("Log In", ARTICLE_TEXT, head=DECLARED, heading="<h1>Log In</h1>")
+    assert "paragraph 11" in long.text
+
+
+def test_a_page_with_a_walls_title_and_a_long_text_is_kept() -> None:
+    # three times EXTRACT_MIN_TEXT_CHARS or more of text: an article, whatever its title says
+    extraction = _walled_page("Sign in", ARTICLE_TEXT, heading="<h1>Sign in</h1>")
+    assert "paragraph 11" in extraction.text
+    with pytest.raises(ExtractionError) as raised:
+        _walled_page("Sign in", ARTICLE_TEXT[:450], heading="<h1>Sign in</h1>")
+    assert raised.value.reason == "ErrorPage"
+
+
+def test_an_app_shell_whose_text_is_a_javascript_notice_is_an_error_page() -> None:
+    notice = (
+        "<p>Please enable JavaScript in your browser to view this website. Our site uses modern "
+        "web technologies that require JavaScript to be enabled for the best experience. To "
+        "enable JavaScript, visit your browser settings and allow scripts for this site.</p>"
+    )
+    with pytest.raises(ExtractionError) as raised:
+        _walled_page("News Today", notice)
+    assert raised.value.reason == "ErrorPage"
+    assert '(notice: "Please enable JavaScript in your browser' in str(raised.value)
+
+
+def test_a_cookie_notice_is_not_part_of_the_article() -> None:
+    notice = (
+        "<p>This website uses cookies and other technology to enhance quality of service. "
+        "Continuous usage of the website will be considered as giving consent to the "
+        "application of such technology.</p>"
+    )
+    extraction = _walled_page("Ministry finds its file", ARTICLE_TEXT[:900] + notice)
+    assert "cookies" not in extraction.text
+    assert "basement cupboard" in extraction.text

@@ -51,6 +51,9 @@ HISTORY = [run(n) for n in range(3)]
         (run(9, stored=0, dropped=Counter(NotAnArticle=3, ListingPage=1)), "extraction",
          ("4 of 4 fetched pages were no article (NotAnArticle 3, ListingPage 1); 0% usually in "
           "the 3 runs before")),
+        # a site that answers every article with its consent wall (or a soft 404, a bot check)
+        (run(9, stored=0, dropped=Counter(ErrorPage=4)), "extraction",
+         "4 of 4 fetched pages were no article (ErrorPage 4); 0% usually in the 3 runs before"),
         (run(9, listed=4), "listing", "the feeds and sitemaps list 4 entries, 20 usually"),
         (run(9, listing_errors=1), "listing",
          "1 feeds or sitemaps failed or held no feed or sitemap; none before"),

@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from crawler.incremental import REMEMBERED_DROPS
 from demo.site import Response as Route
 from demo.site import load_site
+from pipelines.extract import EmptyPage, ErrorPage, ListingPage, NotAnArticle, NotHtml
 from tests.conftest import CrawlResult, dataset_rows, run_crawl
 from tests.hostile_site import HostileServer, redirect, serve
 
@@ -115,3 +117,12 @@ def test_a_listed_day_without_a_time_is_read_as_its_end() -> None:
     assert listed(datetime(2024, 5, 1, 10, 30)) == datetime(2024, 5, 1, 10, 30, tzinfo=UTC)
     midnight_utc = datetime(2024, 5, 1, tzinfo=UTC)  # a time was given: as it says
     assert listed(midnight_utc) == midnight_utc
+
+
+def test_an_error_page_is_not_remembered_as_no_article() -> None:
+    # a soft 404 minutes before the CDN serves the article: remembered, it hid the article
+    # for INCREMENTAL_NOT_ARTICLE_RECHECK (tests/test_error_pages.py crawls it)
+    for remembered in (NotAnArticle, ListingPage, NotHtml):
+        assert issubclass(remembered, REMEMBERED_DROPS)
+    for asked_again in (ErrorPage, EmptyPage):
+        assert not issubclass(asked_again, REMEMBERED_DROPS)

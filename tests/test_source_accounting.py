@@ -383,6 +383,18 @@ def files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return read
 
 
+def test_a_redirected_request_counts_for_the_site_it_was_sent_to(tmp_path: Path) -> None:
+    # every article of a.test sent to consent.a.test: the walled pages counted for a new
+    # source, consent.a.test, never judged (no earlier run), and a.test's run looked healthy
+    accounting = SourceAccounting(get_crawler(), location_of(tmp_path))
+    walled = Request(
+        "https://consent.a.test/collect?continue=x",
+        cb_kwargs={"source": None},
+        meta={"redirect_urls": ["https://www.a.test/2024/story.html"]},
+    )
+    assert accounting.source_of(walled) == "a.test"
+
+
 def test_a_sources_runs_are_found_behind_other_crawls_runs(
     tmp_path: Path, files_read: list[str]
 ) -> None:

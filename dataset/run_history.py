@@ -252,6 +252,29 @@ def newest_run_files(
     return newest[:files]
 
 
+def read_newest_runs(
+    location: DatasetLocation, *, runs: int, most_files: int
+) -> tuple[pa.Table, bool]:
+    """The rows of the newest files of the run history, read newest first until each source
+    they name has ``runs`` runs in them, or ``most_files`` files are read; and whether that
+    was the whole history."""
+    tables: list[pa.Table] = []
+    seen: dict[str, set[str]] = {}
+    read = 0
+    for partition in reversed(partitions_at(location, RUNS)):
+        for file in reversed(list_data_files(location, RUNS, partition)):
+            if read >= most_files or (seen and min(map(len, seen.values())) >= runs):
+                return pa.concat_tables(tables), False
+            table = read_run_files(location, [file.name])
+            tables.append(table)
+            read += 1
+            for source, run_id in zip(
+                table.column("source").to_pylist(), table.column("run_id").to_pylist(), strict=True
+            ):
+                seen.setdefault(source, set()).add(run_id)
+    return (pa.concat_tables(tables) if tables else SCHEMA.empty_table()), True
+
+
 def read_run_files(location: DatasetLocation, names: Iterable[str]) -> pa.Table:
     """The rows of these files of the run history (names below ``runs/``, as
     :func:`write_runs` returns them), in :data:`SCHEMA`. ``ValueError`` for a file that is not

@@ -7,10 +7,13 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from dataset import run_history
 from dataset.health import HealthRules
+from dataset.html_report import facts as facts_module
 from dataset.html_report.facts import GROWTH_POINTS, RECENT_RUNS, _growth, gather
 from dataset.run_history import RunInfo, SourceRun, write_runs
 from dataset.schema import SCHEMA_VERSION_KEY, to_table
@@ -189,3 +192,78 @@ def test_an_empty_file_counts_as_a_file(tmp_path: Path) -> None:
     pq.write_table(to_table([]), folder / "part-20261120T060000Z-x-00001.parquet")
     facts = gather(location_of(tmp_path))
     assert (facts.rows, facts.files, facts.sources) == (0, 1, Counter())
+
+
+@pytest.fixture
+def files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The run-history files read."""
+    read: list[str] = []
+    real = run_history.read_table_at
+
+    def counted(location: Any, name: str, **options: Any) -> pa.Table:
+        read.append(name)
+        return real(location, name, **options)
+
+    monkeypatch.setattr(run_history, "read_table_at", counted)
+    return read
+
+
+def test_a_long_history_is_read_back_to_what_the_page_shows(
+    tmp_path: Path, files_read: list[str]
+) -> None:
+    # scrapy report read the whole run history, every file and every row: 14.6 s at 4,000
+    # past runs, and no bound (thirteenth fault hunt, F3)
+    write_history(tmp_path, runs=120, blocked_in=118)
+    facts = gather(location_of(tmp_path))
+    shown = RECENT_RUNS + HealthRules().window  # the runs shown, and the window of the first
+    assert len(files_read) == shown
+    assert facts.run_count == shown
+    assert facts.history_since == T0 + timedelta(hours=120 - shown + 1)
+    assert facts.runs_read == f"runs since {facts.history_since:%Y-%m-%d %H:%M}"
+    assert [run.run_id for run in facts.runs] == [f"run{n}" for n in range(111, 121)]
+    assert [[(f.source, f.rule) for f in run.findings] for run in facts.runs][7] == [
+        ("b.test", "blocked")
+    ]
+    assert [len(source.recent) for source in facts.health] == [RECENT_RUNS, RECENT_RUNS]
+
+
+def test_a_source_of_a_rarer_crawl_is_read_back_to_its_runs_as_far_as_the_bound(
+    tmp_path: Path, files_read: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    location = location_of(tmp_path)
+    for number in range(60):  # gamma every tenth run, alpha in the others
+        started = T0 + timedelta(minutes=5 * number)
+        info = RunInfo(
+            run_id=f"run{number}",
+            started_at=started,
+            finished_at=started + timedelta(minutes=1),
+            finish_reason="finished",
+            worker="host-1",
+        )
+        name = "gamma" if number % 10 == 0 else "alpha"
+        write_runs(location, info, [SourceRun(name, discovered=1, fetched=1, stored=1)])
+    facts = gather(location)
+    assert {source.name: len(source.recent) for source in facts.health} == {
+        "alpha": RECENT_RUNS,
+        "gamma": 6,  # all it has: the whole history was read
+    }
+    assert (len(files_read), facts.history_since) == (60, None)
+
+    files_read.clear()
+    monkeypatch.setattr(facts_module, "HISTORY_FILES", 25)
+    facts = gather(location)
+    assert len(files_read) == 25
+    assert {source.name: len(source.recent) for source in facts.health} == {
+        "alpha": RECENT_RUNS,
+        "gamma": 2,  # runs 40 and 50 of runs 35 to 59
+    }
+    assert facts.history_since == T0 + timedelta(minutes=5 * 35)
+
+
+def test_the_newest_publication_of_a_source_is_the_datasets(output: Path) -> None:
+    # its runs stored nothing dated (as write_history's): the newest row of the dataset
+    facts = gather(location_of(output))
+    assert {source.name: source.newest_published_at for source in facts.health} == {
+        "alpha": T0,
+        "b.test": T0,
+    }

@@ -75,7 +75,9 @@ def describe(facts: ReportFacts) -> str:
     unhealthy = [source.name for source in facts.unhealthy]
     return (
         f"{_count(facts.rows, 'article')}, {_count(len(facts.sources), 'source')}, "
-        f"{_count(facts.run_count, 'run')}; "
+        f"{_count(facts.run_count, 'run')}"
+        + (f" since {facts.history_since:%Y-%m-%d %H:%M}" if facts.history_since else "")
+        + "; "
         + (f"unhealthy: {', '.join(unhealthy)}" if unhealthy else "no unhealthy source")
     )
 

@@ -168,8 +168,8 @@ def stored_per_run(facts: ReportFacts, colours: dict[str, str]) -> Chart:
     """Articles stored per run, one line per source: a source that stops yielding dips."""
     key, title = "stored-per-run", "Articles stored per run"
     caption = (
-        f"The last {len(facts.runs)} of {facts.run_count} runs, one line per source (the "
-        f"{TOP} that stored most by name)."
+        f"The last {len(facts.runs)} of {facts.run_count} {facts.runs_read}, one line per source"
+        f" (the {TOP} that stored most by name)."
     )
     if not facts.runs:
         return Chart(key, title, caption, None, 0, "No run history yet (output/runs/).")

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from dataset.health import Finding, HealthRules, judge_run
 from dataset.layout import ARTICLES
-from dataset.run_history import per_run, read_runs
+from dataset.run_history import per_run, read_newest_runs
 from dataset.schema import ARTICLE_SCHEMA, not_an_article_file, upgrade
 from dataset.storage import DataFile, list_data_files, unreadable_reason
 from extraction.urls import host_of
@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 
 RECENT_RUNS = 10
 """Runs shown per source in the health table, and in the per-run charts."""
+HISTORY_FILES = 300
+"""The most run-history files read (a second or two): the newest, back to each source's
+:data:`RECENT_RUNS` runs and the health rules' window before them, however long the
+history."""
 DAYS = 60
 """Days of publication shown in the articles-per-day chart (ending at the newest)."""
 GROWTH_POINTS = 60
@@ -120,14 +124,27 @@ class ReportFacts:
     """Rows without a publication date (not in :attr:`per_day`)."""
     published_min: datetime | None = None
     published_max: datetime | None = None
+    newest: dict[str, datetime] = field(default_factory=dict)
+    """The newest publication time of the rows of each source."""
     runs: list[RunFacts] = field(default_factory=list)
     """The last :data:`RECENT_RUNS` runs, oldest first."""
     run_count: int = 0
-    """Runs in the whole history."""
+    """Runs in the history read: the whole history, or (:attr:`history_since`) its newest
+    runs (:data:`HISTORY_FILES`)."""
+    history_since: datetime | None = None
+    """When the oldest run read started, when the history was not read whole; ``None`` when
+    it was."""
     health: list[SourceFacts] = field(default_factory=list)
     growth: list[Growth] = field(default_factory=list)
     """Files and bytes of the dataset as committed, added up run by run (or day by day:
     :data:`GROWTH_POINTS`); compaction rewrites files, which then count when rewritten."""
+
+    @property
+    def runs_read(self) -> str:
+        """What :attr:`run_count` counts: ``runs``, or ``runs since <day>`` when the history was
+        not read whole."""
+        since = self.history_since
+        return "runs" if since is None else f"runs since {since:%Y-%m-%d %H:%M}"
 
     @property
     def unhealthy(self) -> list[SourceFacts]:
@@ -193,6 +210,14 @@ def _read_articles(location: DatasetLocation, facts: ReportFacts) -> None:
         days = pc.cast(pc.filter(published, dated), pa.date32())
         for (day, source), count in _pairs(days, pc.filter(keys, dated)).items():
             facts.per_day.setdefault(day, Counter())[source] += count
+        newest = (
+            pa.table({"source": keys, "published_at": published})
+            .group_by("source")
+            .aggregate([("published_at", "max")])
+        )
+        for source, when in zip(*(column.to_pylist() for column in newest.columns), strict=True):
+            if when is not None:
+                facts.newest[source] = max(when, facts.newest.get(source, when))
         low, high = pc.min_max(published).values()
         facts.published_min = _extreme(min, facts.published_min, low.as_py())
         facts.published_max = _extreme(max, facts.published_max, high.as_py())
@@ -248,9 +273,14 @@ def _extreme(pick: Any, current: datetime | None, value: datetime | None) -> dat
 
 
 def _read_history(location: DatasetLocation, rules: HealthRules, facts: ReportFacts) -> None:
-    history = per_run(read_runs(location))
+    table, whole = read_newest_runs(
+        location, runs=RECENT_RUNS + rules.window, most_files=HISTORY_FILES
+    )
+    history = per_run(table)
     run_ids = list(dict.fromkeys(row["run_id"] for row in history))
     facts.run_count = len(run_ids)
+    if not whole and history:
+        facts.history_since = history[0]["started_at"]
     by_run: dict[str, list[dict[str, Any]]] = {}
     for row in history:
         by_run.setdefault(row["run_id"], []).append(row)
@@ -284,6 +314,7 @@ def _read_history(location: DatasetLocation, rules: HealthRules, facts: ReportFa
     for name in sorted(names, key=lambda n: (-facts.sources[n], n)):
         recent = by_source.get(name, [])[-RECENT_RUNS:]
         newest = [row["newest_published_at"] for row in by_source.get(name, [])]
+        newest.append(facts.newest.get(name))
         facts.health.append(
             SourceFacts(
                 name=name,

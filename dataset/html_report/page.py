@@ -61,7 +61,7 @@ def _totals(facts: ReportFacts) -> str:
         ("languages", "languages", _number(len(facts.languages))),
         ("files", "data files", _number(facts.files)),
         ("bytes", "size", _size(facts.bytes)),
-        ("runs", "runs", _number(facts.run_count)),
+        ("runs", facts.runs_read, _number(facts.run_count)),
         ("published", "published", f"{_day(facts.published_min)} .. {_day(facts.published_max)}"),
         ("unhealthy", "unhealthy sources", _number(len(facts.unhealthy))),
     ]

@@ -19,7 +19,7 @@ from scrapy.exceptions import NotConfigured
 
 from dataset.layout import CRAWLS
 from pipelines.locations import state_dir_setting
-from pipelines.setting import flag
+from pipelines.setting import flag, integer
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -30,7 +30,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REPORT_ENABLED = flag("REPORT_ENABLED", True, "write each crawl's stats to `STATE_DIR/crawls/`")
-SETTINGS = (REPORT_ENABLED,)
+REPORT_KEEP = integer(
+    "REPORT_KEEP",
+    1000,
+    "crawl reports kept in `STATE_DIR/crawls/`: a crawl that writes its own deletes the oldest "
+    "(by name: their start) beyond this many; `0` keeps every one",
+    minimum=0,
+)
+SETTINGS = (REPORT_ENABLED, REPORT_KEEP)
 
 
 def _jsonable(value: Any) -> Any:
@@ -59,17 +66,20 @@ def latest_report_in(state: Path) -> dict[str, Any] | None:
 class CrawlReport:
     """Extension writing the crawl report."""
 
-    def __init__(self, crawler: Crawler, state: Path) -> None:
+    def __init__(self, crawler: Crawler, state: Path, keep: int = 0) -> None:
         self.crawler = crawler
         self.state = state
         """The ``STATE_DIR``: reports go to its ``crawls/`` folder."""
+        self.keep = keep
+        """Reports kept (:data:`REPORT_KEEP`); ``0``: every one."""
         self.started = datetime.now(UTC)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         if not REPORT_ENABLED.read(crawler.settings):
             raise NotConfigured("REPORT_ENABLED is off")
-        extension = cls(crawler, state_dir_setting(crawler.settings))
+        settings = crawler.settings
+        extension = cls(crawler, state_dir_setting(settings), REPORT_KEEP.read(settings))
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
@@ -96,3 +106,27 @@ class CrawlReport:
             logger.error("Cannot write the crawl report %s: %s", path, exc)
             return
         logger.info("Crawl report written to %s", path)
+        if self.keep:
+            self._prune(folder, path)
+
+    def _prune(self, folder: Path, written: Path) -> None:
+        """Delete the oldest reports beyond :attr:`keep` (never the one just written: a clock
+        set ahead may have named others after it), so that the folder does not grow with the
+        runs."""
+        reports = sorted(path for path in folder.glob("*.json") if path != written)
+        failed: list[OSError] = []
+        for path in reports[: max(len(reports) + 1 - self.keep, 0)]:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:  # a read-only folder: the reports stay, the crawl goes on
+                failed.append(exc)
+        if failed:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("news/report/prune_error")
+            logger.warning(
+                "Cannot delete %d old crawl reports beyond REPORT_KEEP=%d in %s: %s",
+                len(failed),
+                self.keep,
+                folder,
+                failed[0],
+            )

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -15,8 +16,6 @@ from crawler.report import CrawlReport, latest_report_in
 from pipelines.setting import SettingError
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from scrapy.crawler import Crawler
 
 
@@ -145,6 +144,23 @@ def test_latest_report_goes_by_start_not_by_write_order(tmp_path: Path) -> None:
     assert report["stats"]["run"] == "newer"
 
 
+def write_report(output_dir: Path, started: datetime, run: str, **fields: Any) -> Path:
+    """A report as a crawl started at ``started`` (and finished a minute later) writes it."""
+    folder = output_dir / "state" / "crawls"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{started:%Y%m%dT%H%M%S.%fZ}-{started.minute + 100}.json"
+    report = {
+        "spider": "news",
+        "started_at": started.isoformat(),
+        "finished_at": (started + timedelta(minutes=1)).isoformat(),
+        "finish_reason": "finished",
+        "stats": {"run": run},
+        **fields,
+    }
+    path.write_text(json.dumps(report), encoding="utf-8")
+    return path
+
+
 def test_latest_report_ignores_other_files(tmp_path: Path) -> None:
     crawler, extension = make_report(tmp_path)
     assert crawler.stats is not None
@@ -167,3 +183,44 @@ def test_not_configured(tmp_path: Path, settings: dict[str, Any], refusal: type[
     crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), **settings})
     with pytest.raises(refusal):
         build_from_crawler(CrawlReport, crawler)
+
+
+def test_reports_beyond_report_keep_are_deleted_oldest_first(tmp_path: Path) -> None:
+    # STATE_DIR/crawls/ grew by a report a run for ever: 105,000 a year at a run every five
+    # minutes (thirteenth fault hunt, F3)
+    now = datetime.now(UTC)
+    old = [write_report(tmp_path, now - timedelta(hours=n), f"run {n}") for n in range(5, 0, -1)]
+    ahead = write_report(tmp_path, now + timedelta(days=30), "ahead")  # a clock set ahead
+    crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), "REPORT_KEEP": 3})
+    extension = build_from_crawler(CrawlReport, crawler)
+    extension.spider_closed(Spider(name="news"), "finished")
+    kept = report_files(tmp_path)
+    assert len(kept) == 3
+    assert old[-1] in kept
+    assert ahead in kept
+    assert [path for path in kept if path not in old and path != ahead]  # its own, kept
+    # 0 keeps every one
+    crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), "REPORT_KEEP": 0})
+    build_from_crawler(CrawlReport, crawler).spider_closed(Spider(name="news"), "finished")
+    assert len(report_files(tmp_path)) == 4
+
+
+def test_reports_that_cannot_be_deleted_are_one_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = datetime.now(UTC)
+    for n in range(3):
+        write_report(tmp_path, now - timedelta(hours=n + 1), f"run {n}")
+    crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), "REPORT_KEEP": 1})
+    extension = build_from_crawler(CrawlReport, crawler)
+
+    def refused(path: Path, missing_ok: bool = False) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Path, "unlink", refused)
+    extension.spider_closed(Spider(name="news"), "finished")
+    assert len(report_files(tmp_path)) == 4
+    (line,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert line.startswith("Cannot delete 3 old crawl reports beyond REPORT_KEEP=1 in ")
+    assert crawler.stats is not None
+    assert crawler.stats.get_value("news/report/prune_error") == 1

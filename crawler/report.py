@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import signals
@@ -48,19 +48,52 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def latest_report_in(state: Path) -> dict[str, Any] | None:
-    """The newest crawl report kept in the ``STATE_DIR`` ``state``, or ``None``; ``ValueError``
-    (naming it) when it cannot be read."""
-    reports = sorted((state / CRAWLS).glob("*.json"))
-    if not reports:
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far this machine's clock may differ from the one that wrote a crawl's times before a
+time ahead of it is taken for a clock set wrong (the crawl's start checks it too)."""
+
+
+def latest_report_in(state: Path, now: datetime | None = None) -> dict[str, Any] | None:
+    """The report of the crawl that finished last (by its own ``finished_at``; by its start,
+    its name, when it has none) among those kept in the ``STATE_DIR`` ``state``, or ``None``.
+    Reports that finished after ``now`` (default: this machine's clock, :data:`CLOCK_SKEW`
+    allowed) were written with a clock set ahead: the last crawl is one of them only when
+    there is no other. ``ValueError`` (naming it) when one cannot be read."""
+    found: list[tuple[datetime, str, dict[str, Any]]] = []
+    for path in sorted((state / CRAWLS).glob("*.json")):
+        report = _read_report(path)
+        found.append((_finished(report, path.name), path.name, report))
+    if not found:
         return None
+    latest = (now or datetime.now(UTC)) + CLOCK_SKEW
+    past = [entry for entry in found if entry[0] <= latest]
+    return max(past or found, key=lambda entry: entry[:2])[2]
+
+
+def _read_report(path: Path) -> dict[str, Any]:
     try:
-        report = json.loads(reports[-1].read_text(encoding="utf-8"))
+        report = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError too
-        raise ValueError(f"cannot read the crawl report {reports[-1]}: {exc}") from None
+        raise ValueError(f"cannot read the crawl report {path}: {exc}") from None
     if not isinstance(report, dict):
-        raise ValueError(f"cannot read the crawl report {reports[-1]}: not a crawl report")
+        raise ValueError(f"cannot read the crawl report {path}: not a crawl report")
     return report
+
+
+def _finished(report: dict[str, Any], name: str) -> datetime:
+    """When the crawl of ``report`` (the file ``name``) finished, as far as it says: its
+    ``finished_at``, else the start its name carries."""
+    value = report.get("finished_at")
+    try:
+        when = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        when = None
+    if when is None:
+        try:
+            when = datetime.strptime(name[:23], "%Y%m%dT%H%M%S.%fZ")
+        except ValueError:
+            return datetime.min.replace(tzinfo=UTC)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 class CrawlReport:

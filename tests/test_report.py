@@ -128,20 +128,21 @@ def test_latest_report_returns_the_newest(tmp_path: Path) -> None:
     assert report["finish_reason"] == "shutdown"
 
 
-def test_latest_report_goes_by_start_not_by_write_order(tmp_path: Path) -> None:
+def test_latest_report_goes_by_finish_not_by_start(tmp_path: Path) -> None:
     older_crawler, older = make_report(tmp_path)
     newer_crawler, newer = make_report(tmp_path)
     assert older_crawler.stats is not None
     assert newer_crawler.stats is not None
     older_crawler.stats.set_value("run", "older")
     newer_crawler.stats.set_value("run", "newer")
-    # The later crawl finishes first (crawls into one OUTPUT_DIR may overlap).
+    # The later crawl finishes first (crawls of one STATE_DIR may overlap in Redis mode): the
+    # last crawl is the one that finished last
     newer.spider_closed(Spider(name="news"), "finished")
     older.spider_closed(Spider(name="news"), "finished")
 
     report = latest_report_in(tmp_path / "state")
     assert report is not None
-    assert report["stats"]["run"] == "newer"
+    assert report["stats"]["run"] == "older"
 
 
 def write_report(output_dir: Path, started: datetime, run: str, **fields: Any) -> Path:
@@ -159,6 +160,39 @@ def write_report(output_dir: Path, started: datetime, run: str, **fields: Any) -
     }
     path.write_text(json.dumps(report), encoding="utf-8")
     return path
+
+
+def test_a_report_written_with_the_clock_ahead_is_not_the_last_crawl(tmp_path: Path) -> None:
+    # runs made while the clock was 30 days ahead: scrapy summary called them the last crawl
+    # until that date, whatever ran since (thirteenth fault hunt, F2)
+    now = datetime.now(UTC)
+    for day in range(3):
+        write_report(tmp_path, now + timedelta(days=30 + day), f"ahead {day}")
+    write_report(tmp_path, now - timedelta(hours=2), "earlier")
+    write_report(tmp_path, now - timedelta(hours=1), "last")
+    report = latest_report_in(tmp_path / "state")
+    assert report is not None
+    assert report["stats"]["run"] == "last"
+    # with none but those, one of them is all there is
+    only_ahead = tmp_path / "ahead"
+    write_report(only_ahead, now + timedelta(days=30), "ahead")
+    report = latest_report_in(only_ahead / "state")
+    assert report is not None
+    assert report["stats"]["run"] == "ahead"
+
+
+def test_a_report_without_its_finish_time_counts_by_its_start(tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    write_report(tmp_path, now - timedelta(hours=2), "no finish time", finished_at=None)
+    long = (now - timedelta(hours=1)).isoformat()
+    write_report(tmp_path, now - timedelta(hours=3), "long", finished_at=long)
+    report = latest_report_in(tmp_path / "state")
+    assert report is not None
+    assert report["stats"]["run"] == "long"
+    write_report(tmp_path, now - timedelta(minutes=30), "started later", finished_at="?")
+    report = latest_report_in(tmp_path / "state")
+    assert report is not None
+    assert report["stats"]["run"] == "started later"
 
 
 def test_latest_report_ignores_other_files(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import posixpath
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
@@ -26,6 +26,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.incremental import ARTICLE_META, RECHECK_META
 from crawler.links import site_host
+from crawler.report import CLOCK_SKEW
 from crawler.url_digests import DigestSet, url_digest
 from dataset.health import Finding, HealthRules, judge_run
 from dataset.layout import RUNS, owner_tag
@@ -35,6 +36,7 @@ from dataset.run_history import (
     RunInfo,
     SourceRun,
     newest_run_files,
+    newest_start,
     per_run,
     read_run_files,
     remove_stale_tmp_files,
@@ -177,6 +179,14 @@ HISTORY_MOST_FILES = 200
 history."""
 
 
+def _duration(length: timedelta) -> str:
+    """A length of time to the minute, its two largest units: ``30d 2h``, ``2h 5m``, ``12m``."""
+    minutes = int(length.total_seconds() // 60)
+    units = [(minutes // 1440, "d"), (minutes // 60 % 24, "h"), (minutes % 60, "m")]
+    shown = [f"{count}{unit}" for count, unit in units if count]
+    return " ".join(shown[:2]) or "0m"
+
+
 class _HistoryFiles:
     """The run-history files one judgement reads: each once, :data:`HISTORY_MOST_FILES` at
     most."""
@@ -271,6 +281,32 @@ class SourceAccounting:
     def spider_opened(self, spider: Spider) -> None:
         for path in remove_stale_tmp_files(self.location):
             logger.warning("Removed the unfinished run-history file of a crashed crawl: %s", path)
+        self._check_clock()
+
+    def _check_clock(self) -> None:
+        """One warning, and a stat, when this machine's clock is behind the newest run of the
+        run history (by more than :data:`~crawler.report.CLOCK_SKEW`): a clock set ahead wrote
+        it, or this one is behind. The crawl goes on (refused, every scheduled run would fail
+        until that time came); the times it writes lie before that run's."""
+        try:
+            newest = newest_start(self.location)
+        except (OSError, ValueError):  # the judgement at the end says so, when it reads it
+            return
+        if newest is None or newest - self.started <= CLOCK_SKEW:
+            return
+        behind = newest - self.started
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value(
+            "news/source_history/clock_behind", int(behind.total_seconds())
+        )
+        logger.warning(
+            "The clock (%s) is %s behind the newest run of the run history (started %s):"
+            " a clock set ahead wrote it, or this machine's is behind; check the clock. The"
+            " times this crawl writes lie before that run's",
+            f"{self.started:%Y-%m-%d %H:%M:%S} UTC",
+            _duration(behind),
+            f"{newest:%Y-%m-%d %H:%M:%S} UTC",
+        )
 
     @property
     def discovered(self) -> int:

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dataset.layout import DATA_SUFFIX, RUN_PARTITION_KEY, RUNS, TMP_SUFFIX, owner_tag
@@ -250,6 +251,19 @@ def newest_run_files(
             continue
         newest += reversed(list_data_files(location, RUNS, partition))
     return newest[:files]
+
+
+def newest_start(location: DatasetLocation) -> datetime | None:
+    """When the newest run of the run history started (``None``: no history), read from the
+    two newest files of its newest partition (a compacted day's file is named for its
+    compaction, a run written after it for its start)."""
+    partitions = partitions_at(location, RUNS)
+    if not partitions:
+        return None
+    newest = list_data_files(location, RUNS, partitions[-1])[-2:]
+    starts = read_run_files(location, [file.name for file in newest]).column("started_at")
+    value = pc.max(starts).as_py()
+    return value if isinstance(value, datetime) else None
 
 
 def read_newest_runs(

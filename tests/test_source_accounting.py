@@ -467,3 +467,31 @@ def test_an_index_that_cannot_be_used_is_one_warning_and_the_newest_runs_judge(
     assert line.startswith(f"Cannot use the run-history index {index} (")
     assert caplog.records[-1].levelname != "ERROR"
     assert accounting.crawler.stats.get_value("news/source_health/index_error") == 1
+
+
+@pytest.mark.parametrize(
+    ("ahead", "warned"),
+    [(timedelta(days=30, hours=2, minutes=30), True), (timedelta(minutes=3), False)],
+)
+def test_a_clock_behind_the_newest_run_is_one_warning_at_the_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, ahead: timedelta, warned: bool
+) -> None:
+    # runs made with the clock 30 days ahead, then a crawl on the right clock: nothing said
+    # so (thirteenth fault hunt, F2)
+    now = datetime.now(UTC)
+    crawl_end(tmp_path, now - timedelta(days=1), healthy("gamma"))
+    crawl_end(tmp_path, now + ahead, healthy("gamma"))
+    crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), **HEALTH})
+    accounting = SourceAccounting.from_crawler(crawler)
+    caplog.clear()
+    accounting.spider_opened(crawler.spider)
+    lines = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    behind = crawler.stats.get_value("news/source_history/clock_behind")
+    if not warned:
+        assert (lines, behind) == ([], None)
+        return
+    (line,) = lines
+    assert line.startswith(f"The clock ({accounting.started:%Y-%m-%d %H:%M:%S} UTC) is 30d 2h")
+    started = now + ahead
+    assert f"behind the newest run of the run history (started {started:%Y-%m-%d %H:%M}" in line
+    assert abs(behind - ahead.total_seconds()) < 60

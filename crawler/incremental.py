@@ -9,9 +9,11 @@ says it changed after the stored version was fetched: then it is fetched again
 A page dropped as no article (``NotAnArticle``, ``ListingPage``, ``NotHtml``) is remembered
 with its reason, and not requested again before ``INCREMENTAL_NOT_ARTICLE_RECHECK`` has passed
 (or its listing says it changed since); so is a link that redirected to a stored article
-(``Redirect``). An error page or a wall (``ErrorPage``: a soft 404, a consent or bot wall) is
-not: the article may be there on the next run, which asks for it again. A stored page fetched
-again because its listing said it changed, and found the same (``Unchanged``) or gone
+(``Redirect``), and a page dropped as a copy of a stored article (``Copy``: the same canonical
+URL at a second path, the same or nearly the same text at another URL, a site that moved its
+articles to new URLs). An error page or a wall (``ErrorPage``: a soft 404, a consent or bot
+wall) is not: the article may be there on the next run, which asks for it again. A stored page
+fetched again because its listing said it changed, and found the same (``Unchanged``) or gone
 (``Gone``, 404 or 410), is remembered as checked: it is fetched again only when its listing
 gives a later date than the one it was checked against.
 """
@@ -63,10 +65,10 @@ INCREMENTAL_ENABLED = flag(
 INCREMENTAL_NOT_ARTICLE_RECHECK = duration_setting(
     "INCREMENTAL_NOT_ARTICLE_RECHECK",
     timedelta(days=7),
-    "a page dropped as no article (`NotAnArticle`, `ListingPage`, `NotHtml`) is not "
-    "requested again as an article for this long (unless its listing says it changed); `0` "
-    "asks for it on every run (an `ErrorPage`, an error page or a wall, is asked for again by "
-    "the next run)",
+    "a page dropped as no article (`NotAnArticle`, `ListingPage`, `NotHtml`), or as a copy "
+    "of a stored article at a URL the dataset lacks (`Copy`, `Redirect`), is not requested "
+    "again as an article for this long (unless its listing says it changed); `0` asks for it "
+    "on every run (an `ErrorPage`, an error page or a wall, is asked for again by the next run)",
 )
 SETTINGS = (INCREMENTAL_ENABLED, INCREMENTAL_NOT_ARTICLE_RECHECK)
 REMEMBERED_DROPS = (NotAnArticle, NotHtml)
@@ -77,8 +79,14 @@ UNCHANGED = "Unchanged"
 """Remembered for a stored page fetched again as changed and found the same as stored."""
 REDIRECT = "Redirect"
 """Remembered for a link that redirected to a stored article."""
+COPY = "Copy"
+"""Remembered for a page dropped as a copy of a stored article (``DuplicateArticle``, the kept
+row committed), and for the links that redirected to it."""
 GONE = "Gone"
 """Remembered for a stored page fetched again as changed and answered 404 or 410."""
+COPY_REASONS = frozenset({REDIRECT, COPY})
+"""What a page at a URL the dataset lacks can be found to be besides no article: a copy of a
+stored article, under another URL or behind a redirect."""
 CHECKED = frozenset({UNCHANGED, GONE})
 """What a stored page fetched again as changed can be found to be: not fetched again until its
 listing gives a later date."""
@@ -252,7 +260,7 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
                     now,
                 )
             elif isinstance(exception, DuplicateArticle):
-                remembered = self._copy_of_stored(item, response, now)
+                remembered = self._copy_of_stored(item, response, exception, now)
             else:
                 return
             if remembered is None:
@@ -270,27 +278,39 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         self.crawler.stats.inc_value(f"news/incremental/rejected_remembered/{reason}")
 
     def _copy_of_stored(
-        self, item: Any, response: Response, now: datetime
+        self, item: Any, response: Response, exception: DuplicateArticle, now: datetime
     ) -> tuple[list[str], str, datetime] | None:
         """What to remember of a page dropped as a copy of an article the dataset holds
-        (committed, not only accepted in this crawl): a stored page fetched again as changed
-        and found the same (``Unchanged``, as of its listing's date when that lies ahead),
-        or the links that redirected to a stored article (``Redirect``). Each would otherwise
-        be fetched, and dropped, on every run."""
+        (committed, not only accepted in this crawl: were the kept row's file lost, the copy
+        must be fetched again to be stored): a stored page fetched again as changed and found
+        the same (``Unchanged``, as of its listing's date when that lies ahead), the links that
+        redirected to a stored article (``Redirect``), or a page at a URL the dataset lacks
+        holding a stored article (``Copy``, under that URL and the links that redirected to
+        it). Each would otherwise be fetched, and dropped, on every run."""
         assert self.state is not None
         adapter = ItemAdapter(item)
+        redirects = list(response.meta.get("redirect_urls", ()))
         if adapter.get("refetch"):
             content_hash = adapter.get("content_hash")
             if not content_hash or not self.state.has_content(content_hash):
                 return None
-            urls = [response.url, *response.meta.get("redirect_urls", ())]
-            return urls, UNCHANGED, self._checked_as_of(response.request, now)
-        redirects = list(response.meta.get("redirect_urls", ()))
-        if not redirects or not self.recheck:
+            return [response.url, *redirects], UNCHANGED, self._checked_as_of(response.request, now)
+        if not self.recheck:
             return None
-        if not self.state.has_url(normalize_url(response.url, self.tracking_params)):
-            return None
-        return redirects, REDIRECT, now
+        if self.state.has_url(normalize_url(response.url, self.tracking_params)):
+            return (redirects, REDIRECT, now) if redirects else None
+        if not self._kept_is_stored(exception):
+            return None  # kept in this crawl only: known as stored once its file is committed
+        return [response.url, *redirects], COPY, now
+
+    def _kept_is_stored(self, exception: DuplicateArticle) -> bool:
+        """Whether the row a copy was dropped for is committed in the dataset: the state
+        holds the URL it matched (a copy of its URL or canonical URL) or the kept text's
+        content hash (the same text, or nearly: the near match's row)."""
+        assert self.state is not None
+        if exception.kind == "url":  # the key as the dedupe stage looked it up
+            return self.state.has_url(exception.kept)
+        return self.state.has_content(exception.kept)
 
     def fetch_failed(self, request: Request, kind: str, listing: str | None) -> None:
         """A stored page fetched again as changed, and gone (404, 410): remembered as checked

@@ -65,12 +65,17 @@ FIELDS: tuple[Field, ...] = (
     Field("listed", pa.int64(), "article entries found in feeds and sitemaps"),
     Field("discovered", pa.int64(), "article pages found (each once), before skipping"),
     Field("skipped_known", pa.int64(), "articles not fetched: stored already"),
-    Field("skipped_rejected", pa.int64(), "pages not fetched: dropped as no article before"),
+    Field(
+        "skipped_rejected",
+        pa.int64(),
+        "pages not fetched: dropped before as no article or as a copy of a stored article",
+    ),
     Field("fetched", pa.int64(), "article pages fetched (2xx answers), re-checks aside"),
     Field(
         "rechecked",
         pa.int64(),
-        "pages dropped as no article by an earlier run, fetched again to re-check them",
+        "pages dropped by an earlier run (as no article or as a copy of a stored article), "
+        "fetched again to re-check them",
     ),
     Field("stored", pa.int64(), "articles committed to the dataset"),
     Field("text_chars", pa.int64(), "characters of text of the articles stored"),

@@ -86,6 +86,17 @@ class DuplicateArticle(DropItem):
     """The article's URL, canonical URL or text is already in the dataset (or in this crawl),
     or its text is a near-copy of a stored one."""
 
+    def __init__(self, message: str, *, kind: str, kept: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        """How it matched: ``"url"`` (its URL or canonical URL is another row's),
+        ``"content"`` (its text is another row's), ``"near"`` (its text is close to one)."""
+        self.kept = kept
+        """The kept article's key in the crawl state: the URL or canonical URL that matched
+        (``url``: :meth:`~dataset.state.base.CrawlStateStore.has_url`), the content hash of
+        the kept text (``content``, ``near``: ``has_content``). Whether the state holds it
+        tells a copy of a committed row from one of a row accepted in this crawl only."""
+
 
 class StateUnavailable(DropItem):
     """The crawl state cannot be reached (Redis gone) or read (its stores raised one of their
@@ -244,12 +255,19 @@ class DedupePipeline:
         A ``new_version`` (a stored page fetched again because it changed) may share its URL
         with a stored row, not its text.
         """
+        found = self._exact_copy(url, canonical_url, content_hash, new_version=new_version)
+        return found[0] if found is not None else None
+
+    def _exact_copy(
+        self, url: str, canonical_url: str | None, content_hash: str, *, new_version: bool
+    ) -> tuple[str, str] | None:
+        """:meth:`duplicate_of`, with the key that matched (:attr:`DuplicateArticle.kept`)."""
         assert self.state is not None, "open_spider() was not called"
         for key in dict.fromkeys(filter(None, (url, canonical_url))):
             if key in self.pending_urls or (not new_version and self.state.has_url(key)):
-                return "url"
+                return "url", key
         if content_hash in self.pending_hashes or self.state.has_content(content_hash):
-            return "content"
+            return "content", content_hash
         return None
 
     def process_item(self, item: Any) -> Any:
@@ -269,12 +287,15 @@ class DedupePipeline:
         url, canonical = adapter["url"], adapter.get("canonical_url")
         content_hash = adapter["content_hash"]
         new_version = bool(adapter.get("refetch"))
-        kind = self.duplicate_of(url, canonical, content_hash, new_version=new_version)
-        if kind is not None:
+        found = self._exact_copy(url, canonical, content_hash, new_version=new_version)
+        if found is not None:
+            kind, kept = found
             self.stats.inc_value(f"news/dedupe/duplicate/{kind}")
             if kind == "content":
                 self._record_copy(url, self._kept_id(content_hash), kind, 1.0)
-            raise DuplicateArticle(f"DuplicateArticle: same {kind} already stored <{url}>")
+            raise DuplicateArticle(
+                f"DuplicateArticle: same {kind} already stored <{url}>", kind=kind, kept=kept
+            )
         signature = self._signature(adapter) if self.near else None
         # a new version of a stored page resembles its old version, not a copy of another
         if signature is not None and not new_version:
@@ -285,7 +306,9 @@ class DedupePipeline:
                     self._record_copy(url, match.row_id, "near", match.similarity)
                     raise DuplicateArticle(
                         f"DuplicateArticle: {match.similarity:.0%} like stored row "
-                        f"{match.row_id} <{url}>"
+                        f"{match.row_id} <{url}>",
+                        kind="near",
+                        kept=match.content_hash,
                     )
                 adapter["duplicate_of"] = match.row_id
                 signature = None  # a flagged copy is not an original for later copies
@@ -308,14 +331,22 @@ class DedupePipeline:
         first and releases after, so the claim and this look leave no gap between them)."""
         assert self.claims is not None
         urls = [key for key in dict.fromkeys((url, canonical)) if key]
-        kind = self.claims.claim(urls, content_hash)
-        if kind is None:
-            kind = self.duplicate_of(url, canonical, content_hash, new_version=new_version)
-            if kind is not None:
+        found: tuple[str, str] | None = None
+        taken = self.claims.claim(urls, content_hash)
+        if taken is not None:  # which URL another worker holds is not said: either may be
+            found = (taken, content_hash if taken == "content" else canonical or url)
+        else:
+            found = self._exact_copy(url, canonical, content_hash, new_version=new_version)
+            if found is not None:
                 self.claims.release(urls, [content_hash])
-        if kind is not None:
+        if found is not None:
+            kind, kept = found
             self.stats.inc_value(f"news/dedupe/duplicate/{kind}")
-            raise DuplicateArticle(f"DuplicateArticle: same {kind} taken by another worker <{url}>")
+            raise DuplicateArticle(
+                f"DuplicateArticle: same {kind} taken by another worker <{url}>",
+                kind=kind,
+                kept=kept,
+            )
 
     def _signature(self, adapter: ItemAdapter) -> np.ndarray | None:
         """The text's signature: the extraction worker's when it signed this very text."""

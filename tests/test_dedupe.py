@@ -470,6 +470,32 @@ def test_uncommitted_texts_are_not_known_to_the_next_run(opener: Any) -> None:
     assert second.pipeline.process_item(article("https://b.example/wire/story", COPY))
 
 
+KEPT = "https://a.example/story"
+
+
+@pytest.mark.parametrize(
+    ("copy", "kind", "kept"),
+    [
+        (article("https://a.example/story?page=1", DIFFERENT, canonical_url=KEPT), "url", KEPT),
+        (article("https://b.example/wire/story", STORY), "content", content_hash(STORY)),
+        (article("https://b.example/wire/story", COPY), "near", content_hash(STORY)),
+    ],
+    ids=["url", "content", "near"],
+)
+@pytest.mark.parametrize("committed", [False, True], ids=["in this crawl", "committed"])
+def test_a_drop_says_how_it_matched_and_what_was_kept(
+    opener: Any, copy: ArticleItem, kind: str, kept: str, committed: bool
+) -> None:
+    # what the incremental middleware looks up to remember a copy of a committed row only
+    run = opener()
+    original = run.pipeline.process_item(article(KEPT, STORY))
+    if committed:
+        commit(run.crawler, "f/part-1.parquet", original)
+    with pytest.raises(DuplicateArticle) as dropped:
+        run.pipeline.process_item(copy)
+    assert (dropped.value.kind, dropped.value.kept) == (kind, kept)
+
+
 def test_flag_policy_keeps_the_copy(opener: Any) -> None:
     run = opener({"DEDUPE_POLICY": "flag"})
     original = run.pipeline.process_item(article("https://a.example/story", STORY))

@@ -4,18 +4,34 @@ remembered, so that it is not fetched on every run."""
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from crawler.incremental import REMEMBERED_DROPS
+import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.test import get_crawler
+
+from crawler.incremental import ARTICLE_META, COPY, REMEMBERED_DROPS, IncrementalMiddleware
+from dataset.layout import state_dir
+from dataset.state.embedded import NEAR_STATE_FILE
 from demo.site import Response as Route
 from demo.site import load_site
+from pipelines.dedupe import DedupePipeline, DuplicateArticle
 from pipelines.extract import EmptyPage, ErrorPage, ListingPage, NotAnArticle, NotHtml
 from tests.conftest import CrawlResult, dataset_rows, run_crawl
 from tests.hostile_site import HostileServer, redirect, serve
+from tests.newssite import Article
+from tests.test_dedupe import COPY as NEAR_COPY
+from tests.test_dedupe import STORY, article, commit
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from crawler.items import ArticleItem
 
 
 def _sitemap(server: HostileServer, entries: dict[str, str]) -> Route:
@@ -99,6 +115,121 @@ def test_a_stored_page_listed_as_changed_and_gone_is_not_asked_for_on_every_run(
         assert "/a/1.html" not in server.requested[before:]
         assert again.stats["news/incremental/known_skipped"] == 1
     assert len(dataset_rows(tmp_path)) == 1
+
+
+def _copies_log(out: Path) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(state_dir(out) / NEAR_STATE_FILE)) as db:
+        return db.execute("SELECT url, kept_id, kind FROM copies").fetchall()
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        # a page naming its canonical URL, at a second path (a section's and a topic's)
+        load_site().pages[0].body(),
+        # a page naming none: the same text at another URL
+        Article(7, "x").html(),
+    ],
+    ids=["same canonical", "same text"],
+)
+def test_a_copy_of_a_stored_article_at_another_url_is_not_fetched_on_every_run(
+    tmp_path: Path, page: bytes
+) -> None:
+    # it was fetched, extracted and dropped as a DuplicateArticle on every run, for ever
+    with serve() as server:
+        for path in ("/a/1.html", "/b/1.html"):
+            server.routes[path] = Route(200, {"Content-Type": "text/html"}, page)
+        server.routes["/sitemap.xml"] = _sitemap(server, {"/a/1.html": "2024-05-02"})
+        _crawl(tmp_path, server)
+        listed = {"/a/1.html": "2024-05-02", "/b/1.html": "2024-05-02"}
+        server.routes["/sitemap.xml"] = _sitemap(server, listed)
+        copy = _crawl(tmp_path, server)
+        assert copy.requested.count("/b/1.html") == 1
+        assert copy.stats["item_dropped_reasons_count/DuplicateArticle"] == 1
+        assert copy.stats["news/incremental/rejected_remembered/Copy"] == 1
+        for _ in range(2):
+            again = _crawl(tmp_path, server)
+            assert "/b/1.html" not in again.requested
+            assert again.stats["news/incremental/rejected_pages/Copy"] == 1
+            assert "item_dropped_reasons_count/DuplicateArticle" not in again.stats
+        # its listing dates it later than it was found a copy: asked for again, as a re-check
+        later = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+        server.routes["/sitemap.xml"] = _sitemap(server, {**listed, "/b/1.html": later.isoformat()})
+        assert "/b/1.html" in _crawl(tmp_path, server).requested
+    assert len(dataset_rows(tmp_path)) == 1
+    # one row per copy in the copies log, however many runs dropped it (a URL copy: none)
+    log = _copies_log(tmp_path)
+    assert len(log) == len(set(log)) <= 1
+
+
+def test_a_site_that_moved_its_articles_is_not_fetched_again_on_every_run(
+    tmp_path: Path,
+) -> None:
+    # new URLs, the old ones answering 301, the sitemap listing the new ones: no redirect
+    # leads to them, and every stored article was fetched and dropped again on every run
+    articles = [Article(number, "x") for number in range(3)]
+    with serve() as server:
+        for item in articles:
+            server.routes[item.path] = Route(200, {"Content-Type": "text/html"}, item.html())
+        server.routes["/sitemap.xml"] = _sitemap(
+            server, dict.fromkeys((a.path for a in articles), "2024-05-02")
+        )
+        assert _crawl(tmp_path, server).stats["news/parquet/rows_written"] == len(articles)
+        moved = {f"/news/{item.slug}": item for item in articles}
+        for path, item in moved.items():
+            server.routes[path] = Route(200, {"Content-Type": "text/html"}, item.html())
+            server.routes[item.path] = redirect(server.url(path), 301)
+        server.routes["/sitemap.xml"] = _sitemap(server, dict.fromkeys(moved, "2024-05-02"))
+        first = _crawl(tmp_path, server)
+        assert sorted(p for p in first.requested if p.startswith("/news/")) == sorted(moved)
+        assert first.stats["news/incremental/rejected_remembered/Copy"] == len(articles)
+        again = _crawl(tmp_path, server)
+        assert not [p for p in again.requested if p.startswith("/news/")]
+        assert again.stats["news/incremental/rejected_pages/Copy"] == len(articles)
+    assert len(dataset_rows(tmp_path)) == len(articles)
+
+
+KEPT = "https://n.test/story"
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        article("https://n.test/topic/story", NEAR_COPY + " Another line.", canonical_url=KEPT),
+        article("https://n.test/other", STORY),
+        article("https://n.test/wire", NEAR_COPY),
+    ],
+    ids=["url", "content", "near"],
+)
+@pytest.mark.parametrize("committed", [True, False], ids=["committed", "in this crawl"])
+def test_a_copy_is_remembered_once_the_row_it_copies_is_committed(
+    tmp_path: Path, copy: ArticleItem, committed: bool
+) -> None:
+    # a copy of a row accepted in this crawl only is fetched again by the next one: were the
+    # row's file lost, the copy is the article to store
+    crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path)})
+    dedupe = build_from_crawler(DedupePipeline, crawler)
+    dedupe.open_spider()
+    middleware = build_from_crawler(IncrementalMiddleware, crawler)
+    middleware.spider_opened()
+    try:
+        kept = dedupe.process_item(article(KEPT, STORY))
+        if committed:
+            commit(crawler, "f/part-1.parquet", kept)
+        request = Request(copy.url, meta={ARTICLE_META: True})
+        with pytest.raises(DuplicateArticle) as dropped:
+            dedupe.process_item(copy)
+        response = HtmlResponse(copy.url, body=b"<html></html>", request=request)
+        middleware.item_dropped(copy, response, dropped.value)
+        assert middleware.state is not None
+        rejection = middleware.state.rejected(copy.url)
+        assert (rejection.reason if rejection else None) == (COPY if committed else None)
+        listed_again = Request(copy.url, meta={ARTICLE_META: True})
+        skipped = middleware.get_processed_request(listed_again, None) is None
+        assert skipped == committed
+    finally:
+        middleware.spider_closed()
+        dedupe.close_state()
 
 
 def test_a_listed_day_without_a_time_is_read_as_its_end() -> None:

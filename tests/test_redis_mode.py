@@ -241,20 +241,31 @@ def test_a_second_run_fetches_listings_again_and_no_stored_article(
     out = tmp_path / "out"
     first = [start_worker(out, site_server, shared_redis, f"a{n}") for n in range(2)]
     wait_all(first)
+    first_reports = reports(out)
     before = len(site_server.requested)
     second = [start_worker(out, site_server, shared_redis, f"b{n}") for n in range(2)]
     wait_all(second)
     for worker in (*first, *second):
         assert worker.process.returncode == 0, worker.log[-3000:]
     requested = site_server.requested[before:]
+    second_reports = [report for pid, report in reports(out).items() if pid not in first_reports]
+
+    def total(found: Any, stat: str) -> int:
+        return sum(report["stats"].get(stat, 0) for report in found)
+
     # a new run: the start listings once more (by one worker), and no stored page; of each
-    # article and its syndicated copy, the one fetched first was stored, the other dropped,
-    # so that one is fetched again (as in embedded mode, dropped copies are not remembered)
+    # article and its syndicated copy, the one fetched first was stored, the other dropped:
+    # remembered as a copy when its original was committed by then, else fetched again now
+    # (and remembered then), as in embedded mode
     assert "/sitemap_index.xml" in requested
     assert "/rss.xml" in requested
     stored = {urlsplit(row["url"]).path for row in dataset_rows(out)}
     assert not stored & set(requested)
-    assert sum(path.startswith(("/2024/", "/syndicated/")) for path in requested) == COPIES
+    remembered = total(first_reports.values(), "news/incremental/rejected_remembered/Copy")
+    fetched = sum(path.startswith(("/2024/", "/syndicated/")) for path in requested)
+    assert fetched == COPIES - remembered
+    assert total(second_reports, "news/incremental/rejected_remembered/Copy") == fetched
+    assert total(second_reports, "news/incremental/rejected_pages/Copy") == remembered
     assert not fetched_twice(requested)
     check_complete(out, big_site)
 

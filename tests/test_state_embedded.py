@@ -248,6 +248,67 @@ def test_the_copies_table_keeps_one_row_per_copy(tmp_path: Path, stores: Embedde
     assert all(datetime.fromisoformat(row[4]).tzinfo is not None for row in rows)
 
 
+def _copies(tmp_path: Path) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(tmp_path / "state" / NEAR_STATE_FILE)) as db:
+        query = "SELECT url, kept_id, kind, similarity, seen_at FROM copies ORDER BY url, kept_id"
+        return db.execute(query).fetchall()
+
+
+def test_a_copy_dropped_again_keeps_its_row(tmp_path: Path, stores: EmbeddedStores) -> None:
+    # a row per copy per run: the log grew with the runs, not with the copies
+    log = stores.copies()
+    log.record("https://b/copy", "row-1", "near", 0.75)
+    log.record("https://c/copy", None, "content", 1.0)
+    first = _copies(tmp_path)
+    for _ in range(3):
+        log.record("https://b/copy", "row-1", "near", 0.8)
+        log.record("https://c/copy", None, "content", 1.0)
+    log.record("https://b/copy", "row-2", "near", 0.6)  # a copy of another kept row
+    log.close()
+    rows = _copies(tmp_path)
+    assert [row[:4] for row in rows] == [
+        ("https://b/copy", "row-1", "near", 0.8),
+        ("https://b/copy", "row-2", "near", 0.6),
+        ("https://c/copy", None, "content", 1.0),
+    ]
+    assert rows[0][4] >= first[0][4]  # the last time it was dropped
+    assert rows[2][4] >= first[1][4]
+
+
+def test_a_copies_log_of_a_row_per_run_is_brought_to_a_row_per_copy(
+    tmp_path: Path, stores: EmbeddedStores, caplog: pytest.LogCaptureFixture
+) -> None:
+    # the table as earlier versions made it, with no key, and the rows of three runs
+    (tmp_path / "state").mkdir()
+    with closing(sqlite3.connect(tmp_path / "state" / NEAR_STATE_FILE)) as db, db:
+        db.execute(
+            "CREATE TABLE copies (url TEXT NOT NULL, kept_id TEXT, kind TEXT NOT NULL,"
+            " similarity REAL, seen_at TEXT NOT NULL)"
+        )
+        for day in (3, 1, 2):  # not in time order: the latest stays, whichever came last
+            db.executemany(
+                "INSERT INTO copies VALUES (?, ?, ?, ?, ?)",
+                [
+                    ("https://b/copy", "row-1", "near", day / 10, f"2026-01-0{day}T00:00:00+00:00"),
+                    ("https://c/copy", None, "content", 1.0, f"2026-01-0{day}T00:00:00+00:00"),
+                ],
+            )
+    with caplog.at_level("INFO", logger="dataset.state.embedded"):
+        log = stores.copies()
+    assert "Removed 4 repeated rows from the copies log" in caplog.text
+    assert _copies(tmp_path) == [
+        ("https://b/copy", "row-1", "near", 0.3, "2026-01-03T00:00:00+00:00"),
+        ("https://c/copy", None, "content", 1.0, "2026-01-03T00:00:00+00:00"),
+    ]
+    log.record("https://c/copy", None, "content", 1.0)
+    log.close()
+    assert len(_copies(tmp_path)) == 2
+    caplog.clear()
+    with caplog.at_level("INFO", logger="dataset.state.embedded"):
+        stores.copies().close()  # keyed once: nothing more to do
+    assert not caplog.text
+
+
 def test_one_process_claims_nothing(stores: EmbeddedStores) -> None:
     # its own pending keys keep a process from accepting an article twice; no other writes
     first, second = stores.claims(), stores.claims()

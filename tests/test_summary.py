@@ -198,6 +198,16 @@ def test_the_last_crawl_says_what_it_skipped_and_why(tmp_path: Path) -> None:
         "articles fetched again (listed as changed since); 4 pages dropped as no article "
         "before, not due for a re-check (ListingPage 3, NotHtml 1)"
     ) in text.splitlines()
+    # copies of stored articles are not pages that were no article
+    stats.update(
+        {"news/incremental/rejected_pages/Copy": 2, "news/incremental/rejected_pages/Redirect": 1}
+    )
+    text = format_summary(summarize_dataset(tmp_path), report, tmp_path)
+    assert (
+        "4 pages dropped as no article before, not due for a re-check (ListingPage 3, NotHtml "
+        "1); 3 pages found to copy stored articles before, not due for a re-check (Copy 2, "
+        "Redirect 1)"
+    ) in text
     report["stats"] = {}
     assert (
         "  skipped         none"

@@ -16,6 +16,7 @@ from crawler.commands import (
     dataset_holds,
     stop,
 )
+from crawler.incremental import COPY_REASONS
 from crawler.progress import FETCH_ERRORS
 from crawler.project_command import ProjectCommand
 from crawler.report import latest_report_in
@@ -156,8 +157,8 @@ _REJECTED_PREFIX = "news/incremental/rejected_pages/"
 
 def _skipped(stats: dict[str, Any]) -> str:
     """What the crawl did not fetch, and why: articles the dataset holds already (and those
-    fetched again because their listing says they changed), and pages dropped as no article
-    by an earlier run, not yet due for a re-check."""
+    fetched again because their listing says they changed), and pages dropped by an earlier
+    run, as no article or as a copy of a stored article, not yet due for a re-check."""
     known = stats.get("news/incremental/known_articles", 0)
     refetched = stats.get("news/incremental/refetched", 0)
     parts = [f"{known} known articles not fetched again (stored already)"] if known else []
@@ -168,12 +169,15 @@ def _skipped(stats: dict[str, Any]) -> str:
         for name, count in stats.items()
         if name.startswith(_REJECTED_PREFIX)
     }
-    if rejected:
-        reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(rejected.items()))
-        parts.append(
-            f"{sum(rejected.values())} pages dropped as no article before, not due for a "
-            f"re-check ({reasons})"
-        )
+    for what, reasons in (
+        ("dropped as no article", {r: n for r, n in rejected.items() if r not in COPY_REASONS}),
+        ("found to copy stored articles", {r: n for r, n in rejected.items() if r in COPY_REASONS}),
+    ):
+        if reasons:
+            counts = ", ".join(f"{reason} {count}" for reason, count in sorted(reasons.items()))
+            parts.append(
+                f"{sum(reasons.values())} pages {what} before, not due for a re-check ({counts})"
+            )
     return "; ".join(parts) or "none"
 
 

@@ -15,6 +15,7 @@ WAL mode: safe for several processes on one machine. One process writes one data
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sqlite3
 from contextlib import closing, nullcontext
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     import numpy as np
 
     from extraction.site_boilerplate import SiteBoilerplate
+
+logger = logging.getLogger(__name__)
 
 STATE_FILE = "crawl-state.sqlite3"
 NEAR_STATE_FILE = "near-duplicates.sqlite3"
@@ -74,6 +77,24 @@ _COPIES = """
 CREATE TABLE IF NOT EXISTS copies (
     url TEXT NOT NULL, kept_id TEXT, kind TEXT NOT NULL, similarity REAL, seen_at TEXT NOT NULL
 );
+"""
+_COPIES_KEY = "copies_url_kept"
+"""One row per copy (its URL) and kept row (``kept_id``, null when not known), an index on
+an expression: a null would be unlike every other null in a plain ``UNIQUE``."""
+_ADD_COPIES_KEY = f"""
+CREATE UNIQUE INDEX IF NOT EXISTS {_COPIES_KEY} ON copies (url, ifnull(kept_id, ''))
+"""
+# SQLite takes a bare column of a max() aggregate from the row holding the max.
+_KEEP_LATEST_COPIES = """
+DELETE FROM copies WHERE rowid NOT IN (
+    SELECT rowid FROM (SELECT rowid, max(seen_at) FROM copies GROUP BY url, ifnull(kept_id, ''))
+)
+"""
+_RECORD_COPY = """
+INSERT INTO copies VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (url, ifnull(kept_id, '')) DO UPDATE SET
+    kind = excluded.kind, similarity = excluded.similarity,
+    seen_at = max(seen_at, excluded.seen_at)
 """
 _SITE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS sites (site TEXT PRIMARY KEY, pages INTEGER NOT NULL) WITHOUT ROWID;
@@ -253,19 +274,37 @@ class NearDuplicateIndex:
 
 
 class SqliteCopiesLog:
-    """The ``copies`` table of ``near-duplicates.sqlite3``."""
+    """The ``copies`` table of ``near-duplicates.sqlite3``: one row per copy and kept row,
+    with the last time the copy was dropped (``seen_at``), however many runs drop it."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, timeout=30.0)
         with self._db:
             self._db.executescript(_COPIES)
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?"
+        with closing(self._db.execute(query, (_COPIES_KEY,))) as cur:
+            keyed = cur.fetchone() is not None
+        if not keyed:
+            self._add_key()
+
+    def _add_key(self) -> None:
+        """Give a ``copies`` table its key: one made before it had one holds a row per copy
+        per run (each run fetched the copy again), of which the latest of each copy and kept
+        row stays. One transaction: a process doing the same meanwhile waits, then finds
+        nothing left to do."""
+        with self._db:
+            removed = self._db.execute(_KEEP_LATEST_COPIES).rowcount
+            self._db.execute(_ADD_COPIES_KEY)
+        if removed > 0:
+            logger.info("Removed %d repeated rows from the copies log (one per copy kept)", removed)
 
     def record(self, url: str, kept_id: str | None, kind: str, similarity: float) -> None:
+        """Record a copy dropped now: a copy recorded before (the same URL and kept row)
+        has its match and time updated."""
         with self._db:
             self._db.execute(
-                "INSERT INTO copies VALUES (?, ?, ?, ?, ?)",
-                (url, kept_id, kind, similarity, datetime.now(UTC).isoformat()),
+                _RECORD_COPY, (url, kept_id, kind, similarity, datetime.now(UTC).isoformat())
             )
 
     def close(self) -> None:

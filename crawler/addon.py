@@ -17,6 +17,7 @@ from scrapy.utils.misc import load_object
 
 from crawler import (
     address_guard,
+    httpcache,
     incremental,
     memory,
     progress,
@@ -51,6 +52,7 @@ DECLARED: tuple[Setting[Any], ...] = (
     *address_guard.SETTINGS,
     *news.SETTINGS,
     *retry_after.SETTINGS,
+    *httpcache.SETTINGS,
     *incremental.SETTINGS,
     *extract.SETTINGS,
     *site_boilerplate.SETTINGS,

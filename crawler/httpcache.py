@@ -15,6 +15,12 @@ one after the other, its metadata before its body: a process that reads the entr
 finds it cached with an empty or half-written body. With several crawler processes sharing
 one cache (Redis mode, or two crawls of one output directory) a robots.txt read that way
 allows everything. Here an entry is written into a scratch folder and renamed into place.
+
+Scrapy's storage keeps every entry for ever, and a news site mints listing URLs all the time (a
+sitemap a day, new tag pages, pagination): the cache grew by them run after run, none asked for
+again. Here an entry's folder is touched whenever it is used (stored, or read to be revalidated),
+and a crawl starts by removing the entries no crawl used for ``HTTPCACHE_PRUNE_AFTER``, while it
+holds the run lock (:meth:`HttpCacheMiddleware.spider_opened`).
 """
 
 from __future__ import annotations
@@ -24,18 +30,41 @@ import logging
 import os
 import secrets
 import shutil
+import threading
+import time
+from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
+from scrapy import signals
 from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware as ScrapyHttpCacheMiddleware
 from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
 
+from dataset.run_lock import run_lock_held
+from pipelines.locations import state_dir_setting
+from pipelines.setting import duration_setting
+
 if TYPE_CHECKING:
     from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
     from scrapy.http import Response
-    from scrapy.settings import BaseSettings
+    from scrapy.settings import BaseSettings, Settings
+    from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
+
+HTTPCACHE_PRUNE_AFTER = duration_setting(
+    "HTTPCACHE_PRUNE_AFTER",
+    timedelta(days=35),
+    "a cached listing no crawl has asked for this long (yesterday's sitemap, an old tag page, "
+    "a page of pagination) is removed as a crawl starts; one asked for on every run stays, "
+    "for any schedule up to monthly",
+    positive=True,
+)
+SETTINGS = (HTTPCACHE_PRUNE_AFTER,)
+TRASH = ".pruned"
+"""The folder of ``HTTPCACHE_DIR`` where pruned entries wait to be deleted (no spider's name:
+Scrapy keeps a spider's entries in a folder named after it)."""
 
 
 class RevalidatingPolicy(RFC2616Policy):
@@ -54,7 +83,77 @@ class RevalidatingPolicy(RFC2616Policy):
 
 class HttpCacheMiddleware(ScrapyHttpCacheMiddleware):
     """Scrapy's cache middleware, without its "error recovery": a request that fails (the
-    server cannot be reached, a timeout) fails, where Scrapy's returned the cached copy."""
+    server cannot be reached, a timeout) fails, where Scrapy's returned the cached copy; and
+    whose storage is pruned as the crawl starts."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        stats: StatsCollector,
+        *,
+        prune_after: timedelta = HTTPCACHE_PRUNE_AFTER.default,
+        state_dir: Path | None = None,
+    ) -> None:
+        super().__init__(settings, stats)
+        self.prune_after = prune_after
+        self.state_dir = state_dir
+        """The ``STATE_DIR`` whose run lock the pruning holds (``None``: never pruned)."""
+        self._stop = threading.Event()
+        self._emptying: threading.Thread | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        assert crawler.stats is not None
+        middleware = cls(
+            settings,
+            crawler.stats,
+            prune_after=HTTPCACHE_PRUNE_AFTER.read(settings),
+            state_dir=state_dir_setting(settings),
+        )
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        middleware.crawler = crawler
+        return middleware
+
+    def spider_opened(self, spider: Spider) -> None:
+        """Open the storage, and prune it: before the crawl's first request, none of its
+        entries is being read or written by this crawl (every entry this crawl asks for is
+        then touched, so the ones a crawl uses always stay). Counted in the crawl report."""
+        super().spider_opened(spider)
+        if not isinstance(self.storage, AtomicFilesystemCacheStorage) or self.state_dir is None:
+            return  # another storage (Scrapy's DBM one) keeps its own entries
+        started = time.monotonic()
+        with run_lock_held(self.state_dir) as held:
+            if not held:  # another crawl of this STATE_DIR runs: it may be reading them
+                logger.debug("The HTTP cache is not pruned: another crawl holds the run lock")
+                return
+            removed = self.storage.prune(
+                spider.name, time.time() - self.prune_after.total_seconds()
+            )
+        self._emptying = threading.Thread(
+            target=self.storage.empty_trash,
+            args=(self._stop,),
+            name="httpcache-prune",
+            daemon=True,
+        )
+        self._emptying.start()
+        if removed:
+            self.stats.inc_value("news/httpcache/pruned", removed)
+            logger.info(
+                "Pruned %d cached listings no crawl asked for in %.4g days"
+                " (HTTPCACHE_PRUNE_AFTER) in %.2f s; their files are deleted meanwhile",
+                removed,
+                self.prune_after / timedelta(days=1),
+                time.monotonic() - started,
+            )
+
+    def spider_closed(self, spider: Spider) -> None:
+        """Stop deleting what was pruned (the next crawl deletes what is left), and close."""
+        if self._emptying is not None:
+            self._stop.set()
+            self._emptying.join()
+        super().spider_closed(spider)
 
     def process_exception(
         self, request: Request, exception: Exception, spider: Spider | None = None
@@ -64,7 +163,8 @@ class HttpCacheMiddleware(ScrapyHttpCacheMiddleware):
 
 
 class AtomicFilesystemCacheStorage(FilesystemCacheStorage):
-    """``HTTPCACHE_STORAGE``: Scrapy's filesystem storage, each entry published at once."""
+    """``HTTPCACHE_STORAGE``: Scrapy's filesystem storage, each entry published at once, its
+    folder's modification time saying when it was last used (:meth:`prune`)."""
 
     def __init__(self, settings: BaseSettings) -> None:
         super().__init__(settings)
@@ -74,6 +174,70 @@ class AtomicFilesystemCacheStorage(FilesystemCacheStorage):
         if self._writing_to is not None:
             return str(self._writing_to)
         return super()._get_request_path(spider, request)
+
+    @staticmethod
+    def _touch(entry: Path) -> None:
+        """Mark an entry used now. The time is this process's clock, the one :meth:`prune`
+        compares with (a file system's own, on NFS the server's, may differ)."""
+        now = time.time()
+        with contextlib.suppress(OSError):  # replaced meanwhile by another process: as new
+            os.utime(entry, (now, now))
+
+    def retrieve_response(self, spider: Spider, request: Request) -> Response | None:
+        response = super().retrieve_response(spider, request)
+        if response is not None:  # asked for again: it is revalidated, or replaced
+            self._touch(Path(self._get_request_path(spider, request)))
+        return response
+
+    def prune(self, spider_name: str, unused_since: float) -> int:
+        """Take out the spider's entries unused since ``unused_since`` (a :func:`time.time`),
+        and the scratch folders as old that a killed process left: each is moved into the
+        cache's :data:`TRASH` folder, for :meth:`empty_trash` to delete. Returns how many.
+
+        One ``stat`` per entry, and one ``rename`` per entry taken out: the entries are those
+        used within the pruning interval, so the cost is bounded by what the crawls ask for
+        in it, not by how long they ran; deleting their files, the slow part (seconds per
+        thousand entries on a busy disk), is left to a thread. Moved whole at once, an entry
+        read meanwhile (by a Redis-mode worker of the same ``STATE_DIR``: it takes no run lock)
+        is found gone, a miss, and its listing fetched whole; never served in part."""
+        trash = Path(self.cachedir, TRASH)
+        root = Path(self.cachedir, spider_name)
+        try:
+            prefixes = [entry.path for entry in os.scandir(root) if entry.is_dir()]
+        except FileNotFoundError:
+            return 0
+        trash.mkdir(exist_ok=True)
+        removed = 0
+        for prefix in prefixes:
+            try:
+                with os.scandir(prefix) as found:
+                    old = [entry.path for entry in found if _older(entry, unused_since)]
+            except FileNotFoundError:
+                continue
+            for path in old:
+                name = f"{Path(path).name}.{os.getpid()}-{secrets.token_hex(4)}"
+                try:
+                    Path(path).rename(trash / name)
+                except OSError:  # removed or replaced meanwhile by another process
+                    continue
+                removed += 1
+        return removed
+
+    def empty_trash(self, stop: threading.Event | None = None) -> int:
+        """Delete what :meth:`prune` took out (by this crawl, or by one that ended before it
+        had deleted it all), until ``stop`` is set; returns how many entries."""
+        try:
+            with os.scandir(Path(self.cachedir, TRASH)) as found:
+                taken_out = [entry.path for entry in found]
+        except FileNotFoundError:
+            return 0
+        deleted = 0
+        for path in taken_out:
+            if stop is not None and stop.is_set():
+                break
+            shutil.rmtree(path, ignore_errors=True)
+            deleted += 1
+        return deleted
 
     def store_response(self, spider: Spider, request: Request, response: Response) -> None:
         final = Path(self._get_request_path(spider, request))
@@ -96,3 +260,12 @@ class AtomicFilesystemCacheStorage(FilesystemCacheStorage):
         except OSError:  # another process published this entry meanwhile: keep its entry
             shutil.rmtree(scratch, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
+        self._touch(final)
+
+
+def _older(entry: os.DirEntry[str], than: float) -> bool:
+    """Whether a cache folder was last modified (used) before ``than``."""
+    try:
+        return entry.is_dir(follow_symlinks=False) and entry.stat().st_mtime < than
+    except FileNotFoundError:
+        return False

@@ -19,6 +19,7 @@ import fcntl
 import json
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Self
@@ -139,3 +140,26 @@ def taken_if_free(path: Path) -> Iterator[bool]:
         yield True
     finally:
         os.close(fd)  # releases the lock
+
+
+@contextmanager
+def run_lock_held(folder: Path) -> Iterator[bool]:
+    """Whether this process holds the run lock of ``folder`` for the block: ``True`` when its
+    crawl command took it (the lock file names this process), or when it was free and is taken
+    here until the block ends (a crawl started from Python, a Redis-mode worker, which takes no
+    lock otherwise); ``False`` when another process holds it. For work on what every crawl of
+    the folder uses, which no other crawl may use meanwhile."""
+    lock = RunLock(folder)
+    holder = lock.holder()
+    if holder is not None and (holder.host, holder.pid) == (host_name(), os.getpid()):
+        yield True  # taken by this process (a second flock of it would wait for itself)
+        return
+    try:
+        lock.acquire()
+    except LockBusy:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()

@@ -4,19 +4,32 @@ place of a failed request."""
 
 from __future__ import annotations
 
+import ast
+import gzip
+import os
+import threading
+import time
 from email.utils import formatdate
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from scrapy import Request
+from scrapy import Request, Spider
 from scrapy.http import HtmlResponse, Response
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
-from crawler.httpcache import HttpCacheMiddleware, RevalidatingPolicy
+from crawler.httpcache import (
+    TRASH,
+    AtomicFilesystemCacheStorage,
+    HttpCacheMiddleware,
+    RevalidatingPolicy,
+)
+from dataset.layout import state_dir
 from demo.site import Response as Route
 from demo.site import load_site
 from tests.conftest import dataset_rows, run_crawl
 from tests.hostile_site import serve
+from tests.newssite import Article
+from tests.test_crawl_command import holding
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -92,3 +105,116 @@ def test_a_feed_sent_as_fresh_for_a_day_is_read_again_on_the_next_run(tmp_path: 
     third = run_crawl(tmp_path, "-a", feed)  # the site is down
     assert third.returncode == 1
     assert "httpcache/errorrecovery" not in third.stats
+
+
+DAY = 86_400.0
+
+
+def _entry(cache: Path, name: str, *, age_days: float) -> Path:
+    """A cache folder of spider ``news``, last used ``age_days`` ago."""
+    entry = cache / "news" / name.lstrip(".")[:2] / name
+    entry.mkdir(parents=True)
+    (entry / "pickled_meta").write_bytes(b"meta")
+    used = time.time() - age_days * DAY
+    os.utime(entry, (used, used))
+    return entry
+
+
+def test_entries_unused_for_longer_than_the_setting_are_taken_out_then_deleted(
+    tmp_path: Path,
+) -> None:
+    # every listing URL ever fetched (a sitemap a day, each new tag page) stayed for ever
+    cache = tmp_path / "httpcache"
+    storage = AtomicFilesystemCacheStorage(Settings({"HTTPCACHE_DIR": str(cache)}))
+    used = _entry(cache, "aa11", age_days=1)
+    unused = _entry(cache, "bb22", age_days=40)
+    left = _entry(cache, ".cc33.4242-0a0b0c0d.tmp", age_days=40)  # a killed crawl's scratch
+    writing = _entry(cache, ".dd44.4343-0a0b0c0d.tmp", age_days=0)
+    assert storage.prune("news", time.time() - 35 * DAY) == 2
+    assert [path.is_dir() for path in (used, writing, unused, left)] == [True, True, False, False]
+    assert len(list((cache / TRASH).iterdir())) == 2  # taken out whole, at once
+    stop = threading.Event()
+    stop.set()
+    assert storage.empty_trash(stop) == 0  # the crawl ended: the next one deletes the rest
+    assert storage.empty_trash() == 2
+    assert not list((cache / TRASH).iterdir())
+    assert storage.prune("elsewhere", time.time()) == 0  # a spider with no cache yet
+
+
+def _sitemaps(server: Any, day: int) -> None:
+    """The sitemap index naming the day's sitemap, listing the day's article."""
+    article = Article(day, "x")
+    server.routes[article.path] = Route(200, {"Content-Type": "text/html"}, article.html())
+    xml = {"Content-Type": "application/xml", "ETag": f'"{day}"'}
+    namespace = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+    sitemap = f"/sitemap-{day}.xml"
+    urls = f"<url><loc>{server.url(article.path)}</loc></url>"
+    server.routes[sitemap] = Route(200, xml, f"<urlset {namespace}>{urls}</urlset>".encode())
+    sitemaps = f"<sitemap><loc>{server.url(sitemap)}</loc></sitemap>"
+    index = f"<sitemapindex {namespace}>{sitemaps}</sitemapindex>"
+    server.routes["/sitemap_index.xml"] = Route(200, xml, index.encode())
+
+
+def _cached(out: Path) -> dict[str, float]:
+    """Each cached URL (its path) and its entry's age in days."""
+    found = {}
+    for meta in (state_dir(out) / "httpcache" / "news").glob("*/*/meta"):
+        url = ast.literal_eval(gzip.decompress(meta.read_bytes()).decode())["url"]  # Scrapy's
+        found["/" + url.split("/", 3)[3]] = (time.time() - meta.parent.stat().st_mtime) / DAY
+    return found
+
+
+def _age(out: Path, days: float) -> None:
+    """Make every cache entry ``days`` older, as if the runs were that far apart."""
+    for entry in (state_dir(out) / "httpcache" / "news").glob("*/*"):
+        used = entry.stat().st_mtime - days * DAY
+        os.utime(entry, (used, used))
+
+
+def test_a_crawl_prunes_the_listings_no_run_asked_for_lately(tmp_path: Path) -> None:
+    # a sitemap a day: each stayed cached for ever, though no later run asked for it
+    prune = ("HTTPCACHE_PRUNE_AFTER=3d",)
+    with serve() as server:
+        index = f"sitemaps={server.url('/sitemap_index.xml')}"
+        _sitemaps(server, 1)
+        assert run_crawl(tmp_path, "-a", index, settings=prune).returncode == 0
+        assert set(_cached(tmp_path)) == {"/sitemap_index.xml", "/sitemap-1.xml"}
+        _age(tmp_path, 2)
+        _sitemaps(server, 2)  # two days later, the index names another sitemap
+        second = run_crawl(tmp_path, "-a", index, settings=prune)
+        assert "news/httpcache/pruned" not in second.stats  # nothing unused for 3 days yet
+        cached = _cached(tmp_path)
+        assert cached["/sitemap_index.xml"] < 1  # asked for again: used now
+        assert cached["/sitemap-1.xml"] > 2
+        _age(tmp_path, 2)
+        _sitemaps(server, 3)
+        third = run_crawl(tmp_path, "-a", index, settings=prune)
+    assert third.returncode == 0, third.log[-3000:]
+    assert third.stats["news/httpcache/pruned"] == 1
+    assert "Pruned 1 cached listings no crawl asked for in 3 days" in third.log
+    # the index, used by every run, and the sitemap the last run read stay
+    assert set(_cached(tmp_path)) == {"/sitemap_index.xml", "/sitemap-2.xml", "/sitemap-3.xml"}
+    assert not list((state_dir(tmp_path) / "httpcache" / TRASH).iterdir())  # deleted meanwhile
+
+
+def test_nothing_is_pruned_while_another_crawl_holds_the_run_lock(tmp_path: Path) -> None:
+    # it may be reading the entries; it prunes them itself
+    cache = tmp_path / "httpcache"
+    unused = _entry(cache, "bb22", age_days=40)
+    settings = {
+        "HTTPCACHE_ENABLED": True,
+        "HTTPCACHE_DIR": str(cache),
+        "HTTPCACHE_STORAGE": "crawler.httpcache.AtomicFilesystemCacheStorage",
+        "STATE_DIR": str(tmp_path / "state"),
+    }
+    crawler = get_crawler(Spider, settings_dict=settings)
+    spider = Spider.from_crawler(crawler, "news")
+    middleware = HttpCacheMiddleware.from_crawler(crawler)
+    with holding(tmp_path / "state", 30):
+        middleware.spider_opened(spider)
+        middleware.spider_closed(spider)
+    assert unused.is_dir()
+    middleware.spider_opened(spider)  # the lock free again: taken for the pruning
+    middleware.spider_closed(spider)
+    assert not unused.exists()
+    assert crawler.stats.get_value("news/httpcache/pruned") == 1

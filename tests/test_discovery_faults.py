@@ -4,6 +4,7 @@ that cannot be read; each crawl against a local site."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -13,9 +14,10 @@ from tests.hostile_site import serve
 from tests.newssite import Article
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
-    from tests.hostile_site import HostileServer
+    from tests.hostile_site import HostileHandler, HostileServer
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 XML = {"Content-Type": "application/xml"}
@@ -68,11 +70,23 @@ def test_an_article_linked_as_a_section_is_still_fetched_as_an_article(tmp_path:
         server.routes["/"] = _home(paths)
         robots = f"User-agent: *\nSitemap: {server.url('/sitemap.xml')}\n".encode()
         server.routes["/robots.txt"] = Route(200, {"Content-Type": "text/plain"}, robots)
-        server.routes["/sitemap.xml"] = Route(200, XML, _urlset([server.url(p) for p in paths]))
+        # read after the home page (a robots.txt read once made it come sooner, at times first)
+        sitemap = Route(200, XML, _urlset([server.url(p) for p in paths]))
+        server.routes["/sitemap.xml"] = _later(sitemap)
         result = run_crawl(tmp_path, "-a", f"sites={server.url('/')}")
     assert result.returncode == 0, result.log[-3000:]
     assert _stored_paths(tmp_path) == set(paths)
     assert result.report["stats"]["news/discovery/listing_articles"] == 2
+
+
+def _later(response: Route, seconds: float = 1.5) -> Callable[[HostileHandler], None]:
+    """``response``, sent ``seconds`` after it was asked for."""
+
+    def route(handler: HostileHandler) -> None:
+        time.sleep(seconds)
+        handler.send(response)
+
+    return route
 
 
 def test_a_sources_patterns_say_what_its_articles_are(tmp_path: Path) -> None:

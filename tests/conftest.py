@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from dataset import run_history
 from dataset.layout import data_files
 from demo.site import Response, Site, base_url, load_site, serve
 from tests.redis_server import redis_url, shared_redis  # noqa: F401 (fixtures)
@@ -134,3 +136,18 @@ def run_crawl(
     new_reports = sorted(set((output_dir / "state" / "crawls").glob("*.json")) - reports_before)
     report = json.loads(new_reports[-1].read_text(encoding="utf-8")) if new_reports else {}
     return CrawlResult(completed.returncode, log, report)
+
+
+@pytest.fixture
+def files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the run-history files read from now on (the health judgement's and the
+    report's reads are bounded: the tests count them)."""
+    read: list[str] = []
+    real = run_history.read_table_at
+
+    def counted(location: Any, name: str, **options: Any) -> pa.Table:
+        read.append(name)
+        return real(location, name, **options)
+
+    monkeypatch.setattr(run_history, "read_table_at", counted)
+    return read

@@ -7,11 +7,9 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dataset import run_history
 from dataset.health import HealthRules
 from dataset.html_report import facts as facts_module
 from dataset.html_report.facts import GROWTH_POINTS, RECENT_RUNS, _growth, gather
@@ -192,20 +190,6 @@ def test_an_empty_file_counts_as_a_file(tmp_path: Path) -> None:
     pq.write_table(to_table([]), folder / "part-20261120T060000Z-x-00001.parquet")
     facts = gather(location_of(tmp_path))
     assert (facts.rows, facts.files, facts.sources) == (0, 1, Counter())
-
-
-@pytest.fixture
-def files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The run-history files read."""
-    read: list[str] = []
-    real = run_history.read_table_at
-
-    def counted(location: Any, name: str, **options: Any) -> pa.Table:
-        read.append(name)
-        return real(location, name, **options)
-
-    monkeypatch.setattr(run_history, "read_table_at", counted)
-    return read
 
 
 def test_a_long_history_is_read_back_to_what_the_page_shows(

@@ -369,20 +369,6 @@ def crawl_end(
     return accounting
 
 
-@pytest.fixture
-def files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The run-history files read from now on."""
-    read: list[str] = []
-    real = run_history.read_table_at
-
-    def counted(location: Any, name: str, **options: Any) -> pa.Table:
-        read.append(name)
-        return real(location, name, **options)
-
-    monkeypatch.setattr(run_history, "read_table_at", counted)
-    return read
-
-
 def test_a_redirected_request_counts_for_the_site_it_was_sent_to(tmp_path: Path) -> None:
     # every article of a.test sent to consent.a.test: the walled pages counted for a new
     # source, consent.a.test, never judged (no earlier run), and a.test's run looked healthy

@@ -3,20 +3,23 @@
 One row per source per crawl process, in ``OUTPUT_DIR/runs/run_date=YYYY-MM-DD/`` (one small
 Parquet file per crawl process, named for its start time and owner), so that analysts load it
 like the dataset (``pd.read_parquet("output/runs")``) and the health rules judge each source
-against its own past. The columns are declared once, in :data:`FIELDS`: the schema, the rows
-(:class:`SourceRun`) and the docs' table come from it. Several crawl processes of one run
+against its own past. The columns are declared once, as the fields of the rows' two parts
+(:class:`RunInfo`, what a crawl process's rows share, then :class:`SourceRun`, a source's
+figures: name, Python type, Arrow type and meaning, with :func:`run_column`): :data:`FIELDS`,
+the schema and the docs' table come from them. Several crawl processes of one run
 (Redis mode) write a row each for the same ``run_id``; readers sum them
 (:func:`per_run`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import sys
 from collections import Counter
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +39,7 @@ from dataset.storage import (
 from dataset.writer import remove_stale_tmp_files as remove_stale_tmp_files_in
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
     from pathlib import Path
 
 _COUNTS = pa.map_(pa.string(), pa.int64())
@@ -44,55 +47,118 @@ _COUNTS = pa.map_(pa.string(), pa.int64())
 
 @dataclass(frozen=True)
 class Field:
-    """One column of the run history."""
+    """One column of the run history, as :data:`FIELDS` lists it."""
 
     name: str
     type: pa.DataType
     doc: str
 
 
-FIELDS: tuple[Field, ...] = (
-    Field("run_id", pa.string(), "the crawl run (the same in every process of a Redis run)"),
-    Field("worker", pa.string(), "the crawl process that wrote the row (`host-pid`)"),
-    Field("started_at", pa.timestamp("us", tz="UTC"), "when the crawl process started"),
-    Field("finished_at", pa.timestamp("us", tz="UTC"), "when it finished"),
-    Field("finish_reason", pa.string(), "Scrapy's finish reason (`finished`, `shutdown`, ...)"),
-    Field("source", pa.string(), "the configured source's name, else the site (host)"),
-    Field("listings", pa.int64(), "feeds, sitemaps and listing pages read"),
-    Field(
-        "listing_errors", pa.int64(), "feeds and sitemaps that failed, or held no feed or sitemap"
-    ),
-    Field("listed", pa.int64(), "article entries found in feeds and sitemaps"),
-    Field("discovered", pa.int64(), "article pages found (each once), before skipping"),
-    Field("skipped_known", pa.int64(), "articles not fetched: stored already"),
-    Field(
-        "skipped_rejected",
+_COLUMN = "column"
+"""The key of a field's Arrow type and meaning in its ``dataclasses.field`` metadata."""
+
+
+def run_column(
+    type_: pa.DataType,
+    doc: str,
+    *,
+    default: Any = dataclasses.MISSING,
+    default_factory: Callable[[], Any] | None = None,
+) -> Any:
+    """A field of :class:`RunInfo` or :class:`SourceRun`, which declare the run history's
+    columns: its Arrow type, what it means (the schema's field metadata and the docs say it),
+    and its default (none unless told)."""
+    metadata = {_COLUMN: (type_, doc)}
+    if default_factory is not None:
+        return dataclasses.field(default_factory=default_factory, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunInfo:
+    """What every row of one crawl process shares: the first columns of :data:`SCHEMA`."""
+
+    run_id: str = run_column(
+        pa.string(), "the crawl run (the same in every process of a Redis run)"
+    )
+    worker: str = run_column(
+        pa.string(),
+        "the crawl process that wrote the row (`host-pid`)",
+        default_factory=owner_tag,
+    )
+    started_at: datetime = run_column(_TIMESTAMP, "when the crawl process started")
+    finished_at: datetime = run_column(_TIMESTAMP, "when it finished")
+    finish_reason: str = run_column(
+        pa.string(), "Scrapy's finish reason (`finished`, `shutdown`, ...)"
+    )
+
+
+@dataclass
+class SourceRun:
+    """One source's figures in one crawl process: the other columns of a row of
+    :data:`SCHEMA`."""
+
+    source: str = run_column(pa.string(), "the configured source's name, else the site (host)")
+    listings: int = run_column(pa.int64(), "feeds, sitemaps and listing pages read", default=0)
+    listing_errors: int = run_column(
+        pa.int64(), "feeds and sitemaps that failed, or held no feed or sitemap", default=0
+    )
+    listed: int = run_column(pa.int64(), "article entries found in feeds and sitemaps", default=0)
+    discovered: int = run_column(
+        pa.int64(), "article pages found (each once), before skipping", default=0
+    )
+    skipped_known: int = run_column(pa.int64(), "articles not fetched: stored already", default=0)
+    skipped_rejected: int = run_column(
         pa.int64(),
         "pages not fetched: dropped before as no article or as a copy of a stored article",
-    ),
-    Field("fetched", pa.int64(), "article pages fetched (2xx answers), re-checks aside"),
-    Field(
-        "rechecked",
+        default=0,
+    )
+    fetched: int = run_column(
+        pa.int64(), "article pages fetched (2xx answers), re-checks aside", default=0
+    )
+    rechecked: int = run_column(
         pa.int64(),
         "pages dropped by an earlier run (as no article or as a copy of a stored article), "
         "fetched again to re-check them",
-    ),
-    Field("stored", pa.int64(), "articles committed to the dataset"),
-    Field("text_chars", pa.int64(), "characters of text of the articles stored"),
-    Field(
-        "dropped",
+        default=0,
+    )
+    stored: int = run_column(pa.int64(), "articles committed to the dataset", default=0)
+    text_chars: int = run_column(pa.int64(), "characters of text of the articles stored", default=0)
+    dropped: Counter[str] = run_column(
         _COUNTS,
         "fetched pages not stored, by reason (`ListingPage`, ...), re-checks aside",
-    ),
-    Field("errors", _COUNTS, "failed requests by kind (`http_403`, `timeout`, `dns`, ...)"),
-    Field("article_errors", _COUNTS, "the failed article requests among them, by kind"),
-    Field("bytes", pa.int64(), "bytes of the responses received"),
-    Field(
-        "newest_published_at",
-        pa.timestamp("us", tz="UTC"),
-        "the newest publication time among the articles stored",
-    ),
+        default_factory=Counter,
+    )
+    errors: Counter[str] = run_column(
+        _COUNTS,
+        "failed requests by kind (`http_403`, `timeout`, `dns`, ...)",
+        default_factory=Counter,
+    )
+    article_errors: Counter[str] = run_column(
+        _COUNTS, "the failed article requests among them, by kind", default_factory=Counter
+    )
+    bytes: int = run_column(pa.int64(), "bytes of the responses received", default=0)
+    newest_published_at: datetime | None = run_column(
+        _TIMESTAMP, "the newest publication time among the articles stored", default=None
+    )
+
+    def saw_published(self, published: datetime | None) -> None:
+        if published is not None and (
+            self.newest_published_at is None or published > self.newest_published_at
+        ):
+            self.newest_published_at = published
+
+
+FIELDS: tuple[Field, ...] = tuple(
+    Field(item.name, *item.metadata[_COLUMN])
+    for declared in (RunInfo, SourceRun)
+    for item in dataclasses.fields(declared)
 )
+"""The run history's columns, in order: made from their declarations, the fields of
+:class:`RunInfo` then of :class:`SourceRun`."""
 RUNS_SCHEMA_VERSION = "3"
 """Bumped on every (additive) change of :data:`FIELDS`; stored in every file's metadata (the
 files written before it was lack it). Version 2 added ``rechecked`` and ``article_errors``,
@@ -106,61 +172,16 @@ SCHEMA = pa.schema(
     },
 )
 _MAPS = tuple(item.name for item in FIELDS if item.type == _COUNTS)
-RUN_COLUMNS = ("run_id", "worker", "started_at", "finished_at", "finish_reason")
+RUN_COLUMNS = tuple(item.name for item in dataclasses.fields(RunInfo))
 """The columns every row of one crawl process shares (:class:`RunInfo`); the others are the
 source's (:class:`SourceRun`)."""
-
-
-@dataclass
-class SourceRun:
-    """One source's figures in one crawl process (a row of :data:`SCHEMA`)."""
-
-    source: str
-    listings: int = 0
-    listing_errors: int = 0
-    listed: int = 0
-    discovered: int = 0
-    skipped_known: int = 0
-    skipped_rejected: int = 0
-    fetched: int = 0
-    rechecked: int = 0
-    stored: int = 0
-    text_chars: int = 0
-    dropped: Counter[str] = field(default_factory=Counter)
-    errors: Counter[str] = field(default_factory=Counter)
-    article_errors: Counter[str] = field(default_factory=Counter)
-    bytes: int = 0
-    newest_published_at: datetime | None = None
-
-    def saw_published(self, published: datetime | None) -> None:
-        if published is not None and (
-            self.newest_published_at is None or published > self.newest_published_at
-        ):
-            self.newest_published_at = published
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunInfo:
-    """What every row of one crawl process shares."""
-
-    run_id: str
-    started_at: datetime
-    finished_at: datetime
-    finish_reason: str
-    worker: str = field(default_factory=owner_tag)
 
 
 def to_table(info: RunInfo, sources: Iterable[SourceRun]) -> pa.Table:
     """The rows of one crawl process, one per source, sorted by source."""
     rows = []
     for run in sorted(sources, key=lambda run: run.source):
-        row: dict[str, Any] = {
-            "run_id": info.run_id,
-            "worker": info.worker,
-            "started_at": info.started_at,
-            "finished_at": info.finished_at,
-            "finish_reason": info.finish_reason,
-        }
+        row: dict[str, Any] = {name: getattr(info, name) for name in RUN_COLUMNS}
         for item in FIELDS:
             if item.name in RUN_COLUMNS:
                 continue

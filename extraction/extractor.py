@@ -185,7 +185,9 @@ class ExtractionError(ValueError):
 @dataclass(kw_only=True)
 class Extraction:
     """What the page says. Each field but the last is the article's field of the same name
-    (:class:`extraction.article.Article`) as found on the page, before normalization."""
+    (:class:`extraction.article.Article`, which declares it) as found on the page, before
+    normalization, of its type or a narrower one: named again here, for mypy to check the code
+    that fills it, and checked against the declaration by ``tests/test_extractor.py``."""
 
     text: str
     title: str | None = None

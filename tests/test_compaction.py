@@ -22,10 +22,11 @@ from dataset.compaction import (
     small_files,
 )
 from dataset.layout import data_files, partition_name
-from dataset.schema import ARTICLE_SCHEMA, SCHEMA_VERSION_KEY, schema_version, to_table
+from dataset.schema import ARTICLE_SCHEMA, SCHEMA_VERSION, schema_version, to_table
 from dataset.writer import DatasetWriter
 from extraction.record import row_id
 from extraction.text import content_hash
+from tests.test_schema import older as of_version
 
 DAY = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 DEAD_PID = 2**30  # above any pid_max: no such process
@@ -386,7 +387,9 @@ def test_files_of_an_older_schema_get_the_new_columns_as_nulls(tmp_path: Path) -
     assert sum(1 for row in rows if row["id"] in set(older.column("id").to_pylist())) == 4
 
 
-def test_a_partition_of_versions_1_2_and_4_is_compacted_into_version_5(tmp_path: Path) -> None:
+def test_a_partition_of_versions_1_2_and_4_is_compacted_into_the_current_one(
+    tmp_path: Path,
+) -> None:
     make_dataset(tmp_path, files=1, rows_per_file=5)
     current = all_rows(tmp_path)
     # a file of version 1: a crawl of named sources wrote their names into `source`
@@ -394,30 +397,20 @@ def test_a_partition_of_versions_1_2_and_4_is_compacted_into_version_5(tmp_path:
     old_rows = [make_row(900 + n) | {"source": name} for n, name in enumerate(names)]
     for row in old_rows[1::2]:  # the others had their host there
         row["source"] = row["url"].split("/")[2]
-    old = to_table(old_rows).drop_columns(
-        ["source_name", "author_organizations", "comments", "accessible_for_free"]
-    )
-    old = old.replace_schema_metadata({**old.schema.metadata, SCHEMA_VERSION_KEY: b"1"})
-    pq.write_table(old, partition(tmp_path) / "part-old.parquet")
+    pq.write_table(of_version(old_rows, 1), partition(tmp_path) / "part-old.parquet")
     assert schema_version(pq.read_schema(partition(tmp_path) / "part-old.parquet")) == "1"
     # a file of version 2: no `author_organizations`, no `comments`, no `accessible_for_free`
     middle_rows = [make_row(950 + n) for n in range(2)]
-    middle = to_table(middle_rows).drop_columns(
-        ["author_organizations", "comments", "accessible_for_free"]
-    )
-    middle = middle.replace_schema_metadata({**middle.schema.metadata, SCHEMA_VERSION_KEY: b"2"})
-    pq.write_table(middle, partition(tmp_path) / "part-middle.parquet")
+    pq.write_table(of_version(middle_rows, 2), partition(tmp_path) / "part-middle.parquet")
     # a file of version 4: no `accessible_for_free`
     late_rows = [make_row(970 + n) for n in range(2)]
-    late = to_table(late_rows).drop_columns(["accessible_for_free"])
-    late = late.replace_schema_metadata({**late.schema.metadata, SCHEMA_VERSION_KEY: b"4"})
-    pq.write_table(late, partition(tmp_path) / "part-late.parquet")
+    pq.write_table(of_version(late_rows, 4), partition(tmp_path) / "part-late.parquet")
 
     result = compact_partition(partition(tmp_path), tmp_path, target_rows=1000)
     assert result is not None
     assert result.rows == 13
     [written] = result.written
-    assert schema_version(pq.read_schema(partition(tmp_path) / written)) == "5"
+    assert schema_version(pq.read_schema(partition(tmp_path) / written)) == SCHEMA_VERSION
     rows = {row["id"]: row for row in all_rows(tmp_path)}
     assert len(rows) == 13
     # `source` is the publishing host again; a name it held is in `source_name`
@@ -435,7 +428,7 @@ def test_a_partition_of_versions_1_2_and_4_is_compacted_into_version_5(tmp_path:
     for row in late_rows:  # the columns of version 4 as they were
         assert rows[row["id"]]["author_organizations"] == row["author_organizations"]
         assert rows[row["id"]]["comments"] == row["comments"]
-    for row in current:  # the rows of version 5 are as they were
+    for row in current:  # the rows of the current version are as they were
         assert rows[row["id"]] == row
         assert row["author_organizations"] is not None
         assert row["comments"] is not None
@@ -443,12 +436,9 @@ def test_a_partition_of_versions_1_2_and_4_is_compacted_into_version_5(tmp_path:
 
 
 def test_conform_upgrades_article_tables_of_version_1_only() -> None:
-    table = to_table([make_row(1) | {"source": "Named"}])
-    old = table.drop_columns(
-        ["source_name", "author_organizations", "comments", "accessible_for_free"]
-    )
-    old = old.replace_schema_metadata({**old.schema.metadata, SCHEMA_VERSION_KEY: b"1"})
-    conformed = conform(old)
+    row = make_row(1) | {"source": "Named"}
+    table = to_table([row])
+    conformed = conform(of_version([row], 1))
     assert conformed.schema.equals(ARTICLE_SCHEMA, check_metadata=True)
     assert conformed.column("source").to_pylist() == ["site1.example"]
     assert conformed.column("source_name").to_pylist() == ["Named"]

@@ -22,7 +22,7 @@ from scrapy.settings import default_settings
 from crawler import addon, commands
 from crawler import settings as project_settings
 from crawler.sources import parse_sources
-from dataset import schema
+from dataset import run_history, schema
 from dataset.state.embedded import NEAR_STATE_FILE, SqliteCopiesLog
 from extraction.article import columns
 from pipelines import dedupe, extract, parquet, site_boilerplate
@@ -99,6 +99,14 @@ def test_regenerate_rewrites_a_stale_table(tmp_path: Path) -> None:
 @pytest.mark.parametrize("column", schema.ARTICLE_SCHEMA.names)
 def test_every_column_is_documented(column: str) -> None:
     assert f"| `{column}` |" in _text("dataset.md")
+
+
+def test_the_dataset_page_names_the_current_schema_versions() -> None:
+    # written by hand beside the tables made from the declarations: a bump changes them too
+    text = _text("dataset.md")
+    assert f"## Schema (version {schema.SCHEMA_VERSION})\n" in text
+    runs = re.escape(f"(`news_crawler.runs_schema_version`, `{run_history.RUNS_SCHEMA_VERSION}`")
+    assert re.search(rf"{runs}\s+now", text)
 
 
 def test_every_declared_setting_is_in_the_reference() -> None:

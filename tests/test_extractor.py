@@ -8,6 +8,7 @@ import logging
 import subprocess
 import sys
 import time
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,10 @@ from lxml.html import fromstring
 from trafilatura.utils import load_html
 
 from bench.scoring import body_overlap, normalize
+from crawler.items import ArticleItem
 from demo.site import PAGES_DIR, SEED_FILE, Page, load_site
 from extraction import extractor
+from extraction.article import COLUMNS
 from extraction.authors import Credits, outlet_keys
 from extraction.extractor import (
     REASONS,
@@ -229,6 +232,29 @@ def test_an_unknown_reason_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown reason 'Boring'"):
         ExtractionError("Boring", "a dull page")
     assert set(REASONS) == {"NotHtml", "EmptyPage", "NotAnArticle", "ListingPage", "ErrorPage"}
+
+
+def _kinds(annotation: object) -> set[str]:
+    """The types a field's annotation allows (written as a string: the modules postpone their
+    annotations): ``"list[str] | None"`` -> ``{"list[str]", "None"}``."""
+    return {kind.strip() for kind in str(annotation).split("|")}
+
+
+def test_each_field_of_an_extraction_is_the_items_field_of_the_same_name_and_type() -> None:
+    # Extraction names again the article's fields the extraction fills (a class made from the
+    # declaration as the code runs would be no type mypy can check), and the extract stage
+    # copies each into the item's field of the same name (apply_extraction): each must be one,
+    # of its type or a narrower one (never null where the item may hold null)
+    item = {field.name: field.type for field in fields(ArticleItem)}
+    wrong = [
+        f"Extraction.{field.name}: {field.type} (the item's: {item.get(field.name)})"
+        for field in fields(Extraction)
+        if field.name not in item or not _kinds(field.type) <= _kinds(item[field.name])
+    ]
+    assert not wrong
+    # the article's fields, and what the page says for the language stage only
+    names = [field.name for field in fields(Extraction)]
+    assert [name for name in names if name not in COLUMNS] == ["declared_language"]
 
 
 def test_extraction_is_deterministic(detector: LanguageDetector) -> None:

@@ -143,11 +143,15 @@ def test_the_columns_are_the_articles_fields_in_order() -> None:
     assert ARTICLE_SCHEMA.names == names
     assert list(COLUMNS) == names
     assert list(article.COLUMNS) == names
-    # added in version 2, then 3, 4 and 5, at the end
-    added = ["source_name", "author_organizations", "comments", "accessible_for_free"]
-    assert names[-4:] == added
-    assert [columns()[name].since for name in names[-4:]] == [2, 3, 4, 5]
-    assert {spec.since for spec in list(columns().values())[:-4]} == {1}
+    # the columns versions 2 to 5 added (the files of each version lack the later ones)
+    history = {"source_name": 2, "author_organizations": 3, "comments": 4, "accessible_for_free": 5}
+    assert {name: columns()[name].since for name in history} == history
+    # columns are added at the end, and every version added some: the newest column is the
+    # current version's (a column added without a bump of SCHEMA_VERSION fails here)
+    since = [spec.since for spec in columns().values()]
+    assert since == sorted(since)
+    assert set(since[: names.index("source_name")]) == {1}
+    assert since[-1] == int(SCHEMA_VERSION), f"{names[-1]} is of version {since[-1]}"
 
 
 def test_each_column_has_its_declared_type_nullability_and_doc() -> None:
@@ -195,16 +199,15 @@ def test_dictionary_columns_come_from_the_declarations() -> None:
     assert not {"id", "url", "text"} & set(expected)
 
 
-def test_files_say_they_are_of_version_5(tmp_path: Path) -> None:
-    assert SCHEMA_VERSION == "5"
+def test_files_say_they_are_of_the_current_version(tmp_path: Path) -> None:
     writer = DatasetWriter(tmp_path)
     writer.open()
     writer.write(to_table([to_row(vars(_item()))]))
     committed = writer.commit()
     assert committed is not None
     schema = pq.read_schema(tmp_path / "articles" / committed.name)
-    assert schema.metadata[SCHEMA_VERSION_KEY] == b"5"
-    assert schema_version(schema) == "5"
+    assert schema.metadata[SCHEMA_VERSION_KEY] == SCHEMA_VERSION.encode()
+    assert schema_version(schema) == SCHEMA_VERSION
     # the first files carried no version: they are of version 1
     assert schema_version(pa.schema([pa.field("id", pa.string())])) == "1"
 
@@ -303,9 +306,9 @@ def test_a_table_of_some_columns_of_an_older_file_is_not_completed() -> None:
     assert upgrade(table).column_names == ["url", "source"]
 
 
-def test_a_table_of_version_5_is_returned_unchanged() -> None:
+def test_a_table_of_the_current_version_is_returned_unchanged() -> None:
     table = to_table([to_row(vars(_item()) | {"accessible_for_free": False})])
-    assert schema_version(table.schema) == "5"
+    assert schema_version(table.schema) == SCHEMA_VERSION
     assert upgrade(table) is table
 
 

@@ -29,12 +29,13 @@ from crawler.links import site_host
 from crawler.report import CLOCK_SKEW
 from crawler.url_digests import DigestSet, url_digest
 from dataset.health import Finding, HealthRules, judge_run
-from dataset.layout import RUNS, owner_tag
+from dataset.layout import owner_tag
 from dataset.run_history import (
     INDEX_FILE,
     RunIndex,
     RunInfo,
     SourceRun,
+    merged_files,
     newest_run_files,
     newest_start,
     per_run,
@@ -43,7 +44,6 @@ from dataset.run_history import (
     to_table,
     write_runs,
 )
-from dataset.storage import list_data_files
 from pipelines.locations import OUTPUT_DIR, dataset_location, state_dir_setting
 from pipelines.setting import duration_setting, flag, integer, number
 from pipelines.signals import article_skipped, articles_committed, fetch_failed, listing_read
@@ -191,16 +191,15 @@ class _HistoryFiles:
     """The run-history files one judgement reads: each once, :data:`HISTORY_MOST_FILES` at
     most."""
 
-    def __init__(self, location: DatasetLocation, *, skip: str, window: int) -> None:
+    def __init__(self, location: DatasetLocation, *, skip: str) -> None:
         self.location = location
-        self.window = window
         self.tables: list[pa.Table] = []
         self.done = {skip}
         """The files read, and this run's own (its rows are taken as counted)."""
 
     def read(self, names: list[str]) -> None:
         """Read these files (names below ``runs/``); for one that is gone (merged into a new
-        file by ``scrapy compact``), the newest files of its partition."""
+        file by ``scrapy compact``), the files the compaction wrote in its partition."""
         gone: dict[str, None] = {}
         for name in names:
             if name in self.done:
@@ -213,8 +212,7 @@ class _HistoryFiles:
             except FileNotFoundError:
                 gone[posixpath.dirname(name)] = None
         for partition in gone:
-            newest = list_data_files(self.location, RUNS, partition)[-(self.window + 1) :]
-            self.read([file.name for file in reversed(newest)])
+            self.read([file.name for file in merged_files(self.location, partition)])
 
 
 class SourceAccounting:
@@ -479,7 +477,7 @@ class SourceAccounting:
         them (crawls of another sources file write into the same dataset), the files the
         :class:`RunIndex` names for it: :data:`HISTORY_MOST_FILES` in all, however long the
         history. A source that has no more runs (a new one) is judged on what that holds."""
-        files = _HistoryFiles(self.location, skip=own_file, window=window)
+        files = _HistoryFiles(self.location, skip=own_file)
         newest = newest_run_files(
             self.location, (window + 1) * _WORKER_FILES, until=datetime.now(UTC).date()
         )

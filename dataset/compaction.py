@@ -4,7 +4,9 @@ A crawl commits a file at every commit interval, so a partition collects many sm
 :func:`compact_partition` rewrites the small ones (rows below half the target) into files of
 at most ``target_rows`` rows, sorted by ``source`` then ``published_at`` so that readers skip
 row groups, and verifies that the new files hold exactly the same rows (same ids, same count)
-before anything becomes visible.
+before anything becomes visible. The partitions of the HTML archive and of the run history
+(``runs/run_date=...``, a day's files of the crawl processes into one, its rows in the order
+the crawls wrote them) are merged the same way.
 
 The swap is atomic for readers where the system can exchange two directories
 (``renameat2(RENAME_EXCHANGE)`` on Linux): the new partition is built beside the live one in
@@ -46,6 +48,7 @@ from dataset.layout import (
     ARTICLES,
     DATA_SUFFIX,
     HTML,
+    RUNS,
     STAGING,
     STATE,
     TMP,
@@ -74,7 +77,7 @@ from dataset.storage import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +164,11 @@ def conform(table: pa.Table, schema: pa.Schema = ARTICLE_SCHEMA) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-_ROW_ORDER = [(name, "ascending") for name in ("id", "fetched_at", "content_hash", "url")]
+_ROW_ORDER = [
+    (name, "ascending")
+    for name in ("id", "fetched_at", "content_hash", "url", "run_id", "worker", "source")
+]
+"""The columns that tell rows apart (those a table has): an article's, a run history's row."""
 
 
 def same_rows(first: pa.Table, second: pa.Table) -> bool:
@@ -200,8 +207,8 @@ def small_files(partition: Path, target_rows: int) -> list[Path]:
 def small_files_at(
     location: DatasetLocation, folder: str, partition: str, target_rows: int
 ) -> list[str]:
-    """The names of the files of ``partition`` (in ``folder``, ``articles`` or ``html``)
-    holding fewer than half ``target_rows`` rows."""
+    """The names of the files of ``partition`` (in ``folder``: ``articles``, ``html`` or
+    ``runs``) holding fewer than half ``target_rows`` rows."""
     if location.is_local:
         return [
             path.name
@@ -224,9 +231,11 @@ def _read(path: Path, schema: pa.Schema) -> pa.Table:
         return conform(pq.read_table(path), schema)
 
 
-def _output_names(rows: int, target_rows: int, run_id: str, started: datetime) -> list[str]:
+def _output_names(
+    rows: int, target_rows: int, run_id: str, started: datetime, prefix: str = "part"
+) -> list[str]:
     count = -(-rows // target_rows)  # ceiling
-    return [data_file_name(started, run_id, sequence) for sequence in range(1, count + 1)]
+    return [data_file_name(started, run_id, n, prefix) for n in range(1, count + 1)]
 
 
 def _write_files(
@@ -240,14 +249,18 @@ def _write_files(
     run_id: str,
     started: datetime | None = None,
     filesystem: pafs.FileSystem | None = None,
+    sort_keys: Sequence[tuple[str, str]] | None = None,
+    prefix: str = "part",
 ) -> list[str]:
-    """``table`` sorted and written into ``folder`` (local, or in ``filesystem``) as files of
-    at most ``target_rows``, named after ``started`` (default: now) and ``run_id``, with the
-    project's write options (:func:`dataset.schema.parquet_write_options`)."""
-    keys = list(SORT_KEYS) if "source" in table.column_names else [("id", "ascending")]
+    """``table`` sorted (by ``sort_keys``; by default an article's :data:`SORT_KEYS`, else
+    ``id``) and written into ``folder`` (local, or in ``filesystem``) as files of at most
+    ``target_rows``, named ``<prefix>-...`` after ``started`` (default: now) and ``run_id``,
+    with the project's write options (:func:`dataset.schema.parquet_write_options`)."""
+    if sort_keys is None:
+        sort_keys = SORT_KEYS if "source" in table.column_names else [("id", "ascending")]
     options = parquet_write_options(table.schema, compression, compression_level)
-    table = table.sort_by(keys)
-    names = _output_names(table.num_rows, target_rows, run_id, started or datetime.now(UTC))
+    table = table.sort_by(list(sort_keys))
+    names = _output_names(table.num_rows, target_rows, run_id, started or datetime.now(UTC), prefix)
     for name, start in zip(names, range(0, table.num_rows, target_rows), strict=True):
         path = f"{folder}/{name}"
         pq.write_table(
@@ -273,11 +286,14 @@ def compact_partition(
     atomic: bool = True,
     schema: pa.Schema = ARTICLE_SCHEMA,
     staging: Path | None = None,
+    sort_keys: Sequence[tuple[str, str]] | None = None,
+    prefix: str = "part",
 ) -> PartitionResult | None:
     """Merge the small files of ``partition`` (a ``fetch_date=...`` folder of a dataset under
-    ``output_dir``, its files of ``schema``: articles, or the HTML archive), the new files
-    compressed with ``compression`` at ``compression_level``; ``None`` when there are fewer
-    than two. ``atomic=False`` forces the rename-then-remove swap (used where
+    ``output_dir``, its files of ``schema``: articles, or the HTML archive; a ``run_date=...``
+    one of the run history, with its ``sort_keys`` and ``prefix``: see :func:`_write_files`),
+    the new files compressed with ``compression`` at ``compression_level``; ``None`` when there
+    are fewer than two. ``atomic=False`` forces the rename-then-remove swap (used where
     directories cannot be exchanged, and by tests). The new partition is prepared in
     ``staging`` (default ``output_dir/state/tmp``), which must be on the dataset's filesystem
     (:func:`dataset.layout.staging_dir`)."""
@@ -306,6 +322,8 @@ def compact_partition(
             compression=compression,
             compression_level=compression_level,
             run_id=run_id,
+            sort_keys=sort_keys,
+            prefix=prefix,
         )
         check = pa.concat_tables(conform(pq.read_table(staging / name), schema) for name in written)
         if not same_rows(check, merged):
@@ -433,7 +451,7 @@ def finish_interrupted(
     folders = [state / TMP]
     if location.is_local:
         root = location.local_dir()
-        folders += [root / STAGING, root / ARTICLES / STAGING, root / HTML / STAGING]
+        folders += [root / STAGING, *(root / folder / STAGING for folder in (ARTICLES, HTML, RUNS))]
     done: list[Path] = []
     for tmp in dict.fromkeys(folders):
         if not tmp.is_dir():
@@ -535,17 +553,22 @@ def compact_partition_at(
     compression: str = DEFAULT_COMPRESSION,
     compression_level: int | None = None,
     schema: pa.Schema = ARTICLE_SCHEMA,
+    sort_keys: Sequence[tuple[str, str]] | None = None,
+    prefix: str = "part",
 ) -> PartitionResult | None:
-    """Merge the small files of ``partition`` (``fetch_date=...``) of ``folder`` (``articles``
-    or ``html``) at ``location``, locally (:func:`compact_partition`) or in an object store;
-    ``state`` is the local ``STATE_DIR`` (job folders and manifests); the new files compressed
-    with ``compression`` at ``compression_level``. ``None`` when there are fewer than two small
-    files."""
+    """Merge the small files of ``partition`` (``fetch_date=...``, ``run_date=...``) of
+    ``folder`` (``articles``, ``html`` or ``runs``; ``sort_keys`` and ``prefix``: see
+    :func:`_write_files`) at ``location``, locally (:func:`compact_partition`) or in an
+    object store; ``state`` is the local ``STATE_DIR`` (job folders and manifests); the new
+    files compressed with ``compression`` at ``compression_level``. ``None`` when there are
+    fewer than two small files."""
     options: dict[str, Any] = {
         "target_rows": target_rows,
         "row_group_rows": row_group_rows,
         "compression": compression,
         "compression_level": compression_level,
+        "sort_keys": sort_keys,
+        "prefix": prefix,
     }
     if location.is_local:
         root = location.local_dir()
@@ -577,6 +600,8 @@ def _compact_in_store(
     row_group_rows: int,
     compression: str,
     compression_level: int | None,
+    sort_keys: Sequence[tuple[str, str]] | None,
+    prefix: str,
 ) -> PartitionResult | None:
     """Write the merged rows under new names beside the old files, check them, then delete
     the old files; the manifest in ``state`` says how far it got."""
@@ -584,6 +609,8 @@ def _compact_in_store(
         "row_group_rows": row_group_rows,
         "compression": compression,
         "compression_level": compression_level,
+        "sort_keys": sort_keys,
+        "prefix": prefix,
     }
     inputs = small_files_at(location, folder, partition, target_rows)
     if len(inputs) < 2:
@@ -599,7 +626,7 @@ def _compact_in_store(
         "store": _store_id(location),
         "partition": where,
         "inputs": inputs,
-        "outputs": _output_names(merged.num_rows, target_rows, run_id, started),
+        "outputs": _output_names(merged.num_rows, target_rows, run_id, started, prefix),
         "phase": _WRITING,
         "created_at": started.isoformat(),
     }

@@ -6,12 +6,13 @@
       articles/fetch_date=YYYY-MM-DD/part-<UTC time>-<run id>-<seq>.parquet   the dataset
       html/fetch_date=YYYY-MM-DD/part-<same name>.parquet          raw HTML (when archived)
       runs/run_date=YYYY-MM-DD/run-<UTC time>-<host>-<pid>.parquet   the run history
+      runs/run_date=YYYY-MM-DD/run-<UTC time>-c<id>-<seq>.parquet    ... a day's, merged
       state/                        crawl state (STATE_DIR, when not set elsewhere)
       state/tmp/                    files being written, scratch files
       state/crawls/                 one report per crawl
       state/httpcache/              feeds and sitemaps
       _tmp/                         files being written when STATE_DIR is on another filesystem
-      articles/_tmp/, html/_tmp/    ... when that folder is a filesystem of its own (a mount)
+      articles/_tmp/, html/_tmp/, runs/_tmp/   ... when that folder is a filesystem of its own
 
 Files appear under ``articles/`` only complete (written in ``state/tmp/``, then renamed), so a
 reader never sees a partial file, and every crawl adds files with names of its own.
@@ -167,9 +168,10 @@ def partition_name(day: date) -> str:
     return f"{PARTITION_KEY}={day.isoformat()}"
 
 
-def data_file_name(started: datetime, run_id: str, sequence: int) -> str:
-    """A data file name unique to one writer: start time (UTC), run id and a counter."""
-    return f"part-{started:%Y%m%dT%H%M%SZ}-{run_id}-{sequence:05d}{DATA_SUFFIX}"
+def data_file_name(started: datetime, run_id: str, sequence: int, prefix: str = "part") -> str:
+    """A data file name unique to one writer: start time (UTC), run id and a counter (``run``
+    as ``prefix`` for the run history's files that ``scrapy compact`` writes)."""
+    return f"{prefix}-{started:%Y%m%dT%H%M%SZ}-{run_id}-{sequence:05d}{DATA_SUFFIX}"
 
 
 def fsync_path(path: Path) -> None:

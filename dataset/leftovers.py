@@ -22,15 +22,16 @@ remove them depends on who else may be writing in the folder:
 - Redis-mode workers take no run lock (several may share a ``STATE_DIR``): they remove only
   what dead processes of their own machine left (:func:`dataset.layout.abandoned`), as
   :meth:`dataset.writer.DatasetWriter.open` does in every crawl.
-- ``OUTPUT_DIR/_tmp/``, ``articles/_tmp/``, ``html/_tmp/`` (files being written and compaction
-  jobs, when ``STATE_DIR`` is on another filesystem): the machines sharing the dataset write
-  there, each with a ``STATE_DIR`` and locks of its own, so no lock says that none of them
-  runs: only what dead processes of this machine left is removed
+- ``OUTPUT_DIR/_tmp/``, ``articles/_tmp/``, ``html/_tmp/``, ``runs/_tmp/`` (files being
+  written and compaction jobs, when ``STATE_DIR`` is on another filesystem): the machines
+  sharing the dataset write there, each with a ``STATE_DIR`` and locks of its own, so no lock
+  says that none of them runs: only what dead processes of this machine left is removed
   (:meth:`dataset.writer.DatasetWriter.open`).
-- ``runs/run_date=*/.run-*.tmp`` (a run-history file being written, in ``OUTPUT_DIR``, shared
-  too): what dead processes of this machine left, and any left unchanged for
-  :data:`dataset.run_history.STALE_AFTER` seconds, as one is written and renamed at once
-  (:func:`dataset.run_history.remove_stale_tmp_files`).
+- ``runs/.run-*.tmp`` (a run-history file being written, in ``OUTPUT_DIR``, shared too; beside
+  the partitions, which ``scrapy compact`` exchanges, and in the newest partitions where earlier
+  versions wrote it): what dead processes of this machine left, and any left unchanged for
+  :data:`dataset.run_history.STALE_AFTER` seconds, as one is written and renamed at once, by
+  every crawl as it starts, lock or not (:func:`dataset.run_history.remove_stale_tmp_files`).
 """
 
 from __future__ import annotations

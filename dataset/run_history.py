@@ -1,20 +1,22 @@
 """The run history: what each crawl did for each source, kept beside the dataset.
 
 One row per source per crawl process, in ``OUTPUT_DIR/runs/run_date=YYYY-MM-DD/`` (one small
-Parquet file per crawl process, named for its start time and owner), so that analysts load it
-like the dataset (``pd.read_parquet("output/runs")``) and the health rules judge each source
-against its own past. The columns are declared once, as the fields of the rows' two parts
-(:class:`RunInfo`, what a crawl process's rows share, then :class:`SourceRun`, a source's
-figures: name, Python type, Arrow type and meaning, with :func:`run_column`): :data:`FIELDS`,
-the schema and the docs' table come from them. Several crawl processes of one run
-(Redis mode) write a row each for the same ``run_id``; readers sum them
-(:func:`per_run`).
+Parquet file per crawl process, named for its start time and owner; ``scrapy compact`` merges
+a day's files into one), so that analysts load it like the dataset
+(``pd.read_parquet("output/runs")``) and the health rules judge each source against its own
+past. The columns are declared once, as the fields of the rows' two parts (:class:`RunInfo`,
+what a crawl process's rows share, then :class:`SourceRun`, a source's figures: name, Python
+type, Arrow type and meaning, with :func:`run_column`): :data:`FIELDS`, the schema and the
+docs' table come from them. Several crawl processes of one run (Redis mode) write a row each
+for the same ``run_id``; readers sum them (:func:`per_run`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import posixpath
+import re
 import sqlite3
 import sys
 from collections import Counter
@@ -28,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dataset.layout import DATA_SUFFIX, RUN_PARTITION_KEY, RUNS, TMP_SUFFIX, owner_tag
-from dataset.schema import PROJECT_VERSION, VERSION_KEY
+from dataset.schema import DICTIONARY_KEY, PROJECT_VERSION, VERSION_KEY
 from dataset.storage import (
     DataFile,
     DatasetLocation,
@@ -52,6 +54,8 @@ class Field:
     name: str
     type: pa.DataType
     doc: str
+    dictionary: bool = False
+    """Whether its Parquet column is dictionary-encoded (few values, repeated on many rows)."""
 
 
 _COLUMN = "column"
@@ -64,11 +68,12 @@ def run_column(
     *,
     default: Any = dataclasses.MISSING,
     default_factory: Callable[[], Any] | None = None,
+    dictionary: bool = False,
 ) -> Any:
     """A field of :class:`RunInfo` or :class:`SourceRun`, which declare the run history's
     columns: its Arrow type, what it means (the schema's field metadata and the docs say it),
-    and its default (none unless told)."""
-    metadata = {_COLUMN: (type_, doc)}
+    its default (none unless told), and whether its Parquet column is dictionary-encoded."""
+    metadata = {_COLUMN: (type_, doc, dictionary)}
     if default_factory is not None:
         return dataclasses.field(default_factory=default_factory, metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
@@ -82,17 +87,18 @@ class RunInfo:
     """What every row of one crawl process shares: the first columns of :data:`SCHEMA`."""
 
     run_id: str = run_column(
-        pa.string(), "the crawl run (the same in every process of a Redis run)"
+        pa.string(), "the crawl run (the same in every process of a Redis run)", dictionary=True
     )
     worker: str = run_column(
         pa.string(),
         "the crawl process that wrote the row (`host-pid`)",
         default_factory=owner_tag,
+        dictionary=True,
     )
     started_at: datetime = run_column(_TIMESTAMP, "when the crawl process started")
     finished_at: datetime = run_column(_TIMESTAMP, "when it finished")
     finish_reason: str = run_column(
-        pa.string(), "Scrapy's finish reason (`finished`, `shutdown`, ...)"
+        pa.string(), "Scrapy's finish reason (`finished`, `shutdown`, ...)", dictionary=True
     )
 
 
@@ -101,7 +107,9 @@ class SourceRun:
     """One source's figures in one crawl process: the other columns of a row of
     :data:`SCHEMA`."""
 
-    source: str = run_column(pa.string(), "the configured source's name, else the site (host)")
+    source: str = run_column(
+        pa.string(), "the configured source's name, else the site (host)", dictionary=True
+    )
     listings: int = run_column(pa.int64(), "feeds, sitemaps and listing pages read", default=0)
     listing_errors: int = run_column(
         pa.int64(), "feeds and sitemaps that failed, or held no feed or sitemap", default=0
@@ -159,18 +167,40 @@ FIELDS: tuple[Field, ...] = tuple(
 )
 """The run history's columns, in order: made from their declarations, the fields of
 :class:`RunInfo` then of :class:`SourceRun`."""
+
+
+def _field_metadata(item: Field) -> dict[bytes, bytes]:
+    metadata = {b"doc": item.doc.encode()}
+    if item.dictionary:
+        metadata[DICTIONARY_KEY] = b"true"
+    return metadata
+
+
 RUNS_SCHEMA_VERSION = "3"
 """Bumped on every (additive) change of :data:`FIELDS`; stored in every file's metadata (the
 files written before it was lack it). Version 2 added ``rechecked`` and ``article_errors``,
 version 3 ``text_chars``."""
 RUNS_SCHEMA_VERSION_KEY = b"news_crawler.runs_schema_version"
 SCHEMA = pa.schema(
-    [pa.field(f.name, f.type, metadata={"doc": f.doc}) for f in FIELDS],
+    [pa.field(f.name, f.type, metadata=_field_metadata(f)) for f in FIELDS],
     metadata={
         RUNS_SCHEMA_VERSION_KEY: RUNS_SCHEMA_VERSION.encode(),
         VERSION_KEY: PROJECT_VERSION.encode(),
     },
 )
+SORT_KEYS: tuple[tuple[str, str], ...] = (
+    ("started_at", "ascending"),
+    ("run_id", "ascending"),
+    ("worker", "ascending"),
+    ("source", "ascending"),
+)
+"""The order of the rows of a file ``scrapy compact`` merges a day's files into: the order the
+crawls wrote them in."""
+FILE_PREFIX = "run"
+"""How the names of the run history's files begin, those ``scrapy compact`` writes too."""
+_MERGED = re.compile(rf"{FILE_PREFIX}-[0-9]{{8}}T[0-9]{{6}}Z-.*\{DATA_SUFFIX}")
+"""The name of a file ``scrapy compact`` wrote (:func:`dataset.layout.data_file_name`: its
+time to the second); a crawl process's has microseconds (:func:`file_name`)."""
 _MAPS = tuple(item.name for item in FIELDS if item.type == _COUNTS)
 RUN_COLUMNS = tuple(item.name for item in dataclasses.fields(RunInfo))
 """The columns every row of one crawl process shares (:class:`RunInfo`); the others are the
@@ -196,8 +226,16 @@ def file_name(info: RunInfo) -> str:
     started = info.started_at.astimezone(UTC)
     return (
         f"{RUN_PARTITION_KEY}={started:%Y-%m-%d}/"
-        f"run-{started:%Y%m%dT%H%M%S.%fZ}-{info.worker}{DATA_SUFFIX}"
+        f"{FILE_PREFIX}-{started:%Y%m%dT%H%M%S.%fZ}-{info.worker}{DATA_SUFFIX}"
     )
+
+
+def merged_files(location: DatasetLocation, partition: str) -> list[DataFile]:
+    """The files of ``partition`` (``run_date=...``) that ``scrapy compact`` wrote, merging
+    the files of its crawl processes, newest first: where the rows of a file it names that is
+    gone are."""
+    files = list_data_files(location, RUNS, partition)
+    return [file for file in reversed(files) if _MERGED.fullmatch(posixpath.basename(file.name))]
 
 
 def write_runs(location: DatasetLocation, info: RunInfo, sources: Iterable[SourceRun]) -> str:
@@ -225,11 +263,14 @@ def write_runs(location: DatasetLocation, info: RunInfo, sources: Iterable[Sourc
 
 
 def tmp_path(path: Path) -> Path:
-    """Where the file ``path`` is written before it is renamed: beside it (a rename within the
-    folder always works), under a hidden name (``.run-....parquet.<host>-<pid>.tmp``) that
-    readers skip, as they skip every name starting with ``.`` or ``_``; the next crawl
-    removes it if this process dies (:func:`remove_stale_tmp_files`)."""
-    return path.with_name(f".{path.name}.{owner_tag()}{TMP_SUFFIX}")
+    """Where the file ``path`` (in a partition of ``runs/``) is written before it is renamed:
+    in ``runs/`` (a rename into the partition works from there), under a hidden name
+    (``.run-....parquet.<host>-<pid>.tmp``) that readers skip, as they skip every name starting
+    with ``.`` or ``_``. Not in the partition: ``scrapy compact`` may exchange the partition
+    for a new folder meanwhile, and the rename then lands in the new one (or, between its
+    links and the exchange, in the old, from which the compaction moves the file over). The
+    next crawl removes it if this process dies (:func:`remove_stale_tmp_files`)."""
+    return path.parent.parent / f".{path.name}.{owner_tag()}{TMP_SUFFIX}"
 
 
 STALE_AFTER = 3600.0
@@ -238,22 +279,28 @@ wrote it: one is written and renamed in well under a second. (``OUTPUT_DIR`` may
 machines that hold no common lock; in containers every run has a host name of its own.)"""
 
 
+_TMP_PARTITIONS = 2
+"""The newest partitions looked at for temporary files, where earlier versions wrote them
+(their crawls looked in every partition as they started: only the last days' can be left)."""
+
+
 def remove_stale_tmp_files(location: DatasetLocation) -> list[Path]:
     """Delete the temporary files that crawl processes, killed while writing their rows, left
-    in the run history's partitions: those of this machine's dead processes, and any left
-    unchanged for :data:`STALE_AFTER` seconds (and those of versions that wrote them under
-    unhidden names, which readers took for run files); none in an object store, where an
-    upload is visible only once complete."""
+    in ``runs/`` (and in its newest partitions, where earlier versions wrote them, some under
+    unhidden names, which readers took for run files): those of this machine's dead
+    processes, and any left unchanged for :data:`STALE_AFTER` seconds; none in an object
+    store, where an upload is visible only once complete. Only so many folders are looked in,
+    however long the history."""
     if not location.is_local:
         return []
     runs = location.local_dir() / RUNS
     if not runs.is_dir():
         return []
+    newest = partitions_at(location, RUNS)[-_TMP_PARTITIONS:]
     return [
         path
-        for partition in sorted(runs.iterdir())
-        if partition.is_dir()
-        for path in remove_stale_tmp_files_in(partition, older_than=STALE_AFTER)
+        for folder in (runs, *(runs / name for name in newest))
+        for path in remove_stale_tmp_files_in(folder, older_than=STALE_AFTER)
     ]
 
 
@@ -297,22 +344,63 @@ def read_newest_runs(
 ) -> tuple[pa.Table, bool]:
     """The rows of the newest files of the run history, read newest first until each source
     they name has ``runs`` runs in them, or ``most_files`` files are read; and whether that
-    was the whole history."""
+    was the whole history. A partition whose files ``scrapy compact`` merged while they were
+    read is read again."""
     tables: list[pa.Table] = []
     seen: dict[str, set[str]] = {}
-    read = 0
     for partition in reversed(partitions_at(location, RUNS)):
-        for file in reversed(list_data_files(location, RUNS, partition)):
-            if read >= most_files or (seen and min(map(len, seen.values())) >= runs):
-                return pa.concat_tables(tables), False
-            table = read_run_files(location, [file.name])
-            tables.append(table)
-            read += 1
-            for source, run_id in zip(
-                table.column("source").to_pylist(), table.column("run_id").to_pylist(), strict=True
-            ):
-                seen.setdefault(source, set()).add(run_id)
+        before = len(tables)
+        for attempt in range(1, _READ_ATTEMPTS + 1):
+            try:
+                whole = _read_newest_in(
+                    location, partition, tables, seen, runs=runs, most_files=most_files
+                )
+            except FileNotFoundError:
+                if attempt == _READ_ATTEMPTS:
+                    raise
+                del tables[before:]
+                seen = _runs_by_source(tables)
+            else:
+                break
+        if not whole:
+            return pa.concat_tables(tables), False
     return (pa.concat_tables(tables) if tables else SCHEMA.empty_table()), True
+
+
+_READ_ATTEMPTS = 3
+"""How many times a partition of the run history is read when its files go while it is read
+(merged by ``scrapy compact``)."""
+
+
+def _read_newest_in(
+    location: DatasetLocation,
+    partition: str,
+    tables: list[pa.Table],
+    seen: dict[str, set[str]],
+    *,
+    runs: int,
+    most_files: int,
+) -> bool:
+    """Add the rows of the files of ``partition`` to ``tables`` (and their runs to ``seen``),
+    newest first, while :func:`read_newest_runs` wants more; ``False`` once it wants no more."""
+    for file in reversed(list_data_files(location, RUNS, partition)):
+        if len(tables) >= most_files or (seen and min(map(len, seen.values())) >= runs):
+            return False
+        table = read_run_files(location, [file.name])
+        tables.append(table)
+        for source, run_ids in _runs_by_source([table]).items():
+            seen.setdefault(source, set()).update(run_ids)
+    return True
+
+
+def _runs_by_source(tables: list[pa.Table]) -> dict[str, set[str]]:
+    seen: dict[str, set[str]] = {}
+    for table in tables:
+        for source, run_id in zip(
+            table.column("source").to_pylist(), table.column("run_id").to_pylist(), strict=True
+        ):
+            seen.setdefault(source, set()).add(run_id)
+    return seen
 
 
 def read_run_files(location: DatasetLocation, names: Iterable[str]) -> pa.Table:
@@ -345,10 +433,10 @@ class RunIndex:
     files of the history do not hold enough of them (crawls of another sources file, run more
     often, writing into the same dataset). Only a hint: it knows the files of the crawls of its
     own ``STATE_DIR`` (in Redis mode, its machine's), a file it names that is gone (merged by
-    ``scrapy compact``) is looked for in its partition, and a lost index is made again, run by
-    run. It keeps the newest ``keep`` files of each source, in the order they were added (not
-    by their names' times, which a clock set wrong makes lie), so it grows with the sources,
-    never with the runs."""
+    ``scrapy compact``) is looked for in the files the compaction wrote in its partition
+    (:func:`merged_files`), and a lost index is made again, run by run. It keeps the newest
+    ``keep`` files of each source, in the order they were added (not by their names' times,
+    which a clock set wrong makes lie), so it grows with the sources, never with the runs."""
 
     def __init__(self, path: Path, keep: int) -> None:
         self.path = path

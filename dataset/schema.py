@@ -91,9 +91,20 @@ others (ids, URLs, texts: nearly unique) are stored plain, where a dictionary on
 
 HTML_DICTIONARY_COLUMNS: tuple[str, ...] = ("content_type",)
 
+DICTIONARY_KEY = b"dictionary"
+"""The metadata key of a field of a table declared elsewhere (the run history,
+:mod:`dataset.run_history`) that marks it dictionary-encoded (``b"true"``)."""
+
 
 def dictionary_columns(schema: pa.Schema) -> tuple[str, ...]:
-    """The dictionary-encoded columns of files of ``schema`` (articles or the HTML archive)."""
+    """The dictionary-encoded columns of files of ``schema``: the fields it marks
+    (:data:`DICTIONARY_KEY`: the run history's), else those of the articles or the HTML
+    archive."""
+    marked = tuple(
+        item.name for item in schema if (item.metadata or {}).get(DICTIONARY_KEY) == b"true"
+    )
+    if marked:
+        return marked
     return HTML_DICTIONARY_COLUMNS if "html" in schema.names else DICTIONARY_COLUMNS
 
 

@@ -22,6 +22,7 @@ from extraction.record import article_record
 from pipelines.parquet import PARQUET_COMPRESSION
 from tests.conftest import ROOT, CrawlResult, dataset_rows, run_crawl
 from tests.markdown import code_under
+from tests.test_compaction import make_dataset, run_rows, write_run_history
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -157,7 +158,9 @@ def test_next_crawl_reads_nothing_again_and_adds_nothing(
 def test_nothing_to_do_is_not_an_error(crawled: Path, compacted: Any) -> None:
     again = compact(crawled, "--dry-run")
     assert again.returncode == 0
-    assert "would merge" not in again.stdout
+    # but the run-history file of the crawl after the compaction, beside the first crawl's
+    merging = [line for line in again.stdout.splitlines() if "would merge" in line]
+    assert all(line.startswith("runs/run_date=") for line in merging), merging
     assert "articles: nothing to merge in " in again.stdout  # it printed nothing at all
 
 
@@ -512,3 +515,28 @@ def test_a_compaction_another_host_killed_mid_swap_is_finished(
     one_clear_line(done, "Finished the compaction a dead process left in")
     assert all_rows(tmp_path) == expected
     assert list((tmp_path / "state" / "tmp").iterdir()) == []
+
+
+def test_compact_merges_the_run_history_a_day_at_a_time(tmp_path: Path) -> None:
+    # the run history grew by a file a run for ever (thirteenth fault hunt, F3)
+    make_dataset(tmp_path, files=1, rows_per_file=2)  # articles of 2024-05-01
+    write_run_history(tmp_path)  # 7 run files of 2024-05-01, 6 of 2024-05-02
+    rows = run_rows(tmp_path)
+
+    dry = compact(tmp_path, "--dry-run")
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    assert "runs/run_date=2024-05-01: would merge 7 files" in dry.stdout
+    assert len(list((tmp_path / "runs" / "run_date=2024-05-01").iterdir())) == 7
+    one_day = compact(tmp_path, "--partition", "2024-05-02")  # no articles that day
+    assert one_day.returncode == 0, one_day.stderr[-2000:]
+    assert "Compacted 6 files into 1 in 1 partitions of runs" in one_day.stdout
+    every_day = compact(tmp_path, "-s", "PARQUET_COMPRESSION=gzip")
+    assert every_day.returncode == 0, every_day.stderr[-2000:]
+    assert "Compacted 7 files into 1 in 2 partitions of runs" in every_day.stdout
+
+    assert run_rows(tmp_path) == rows
+    days = sorted((tmp_path / "runs").iterdir())
+    assert [len(list(day.iterdir())) for day in days] == [1, 1]
+    # written as the crawl's files are: the codec of the settings
+    (merged,) = days[0].iterdir()
+    assert pq.ParquetFile(merged).metadata.row_group(0).column(0).compression == "GZIP"

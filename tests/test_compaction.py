@@ -4,6 +4,7 @@ with exactly the same rows."""
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,16 +17,30 @@ from dataset import compaction
 from dataset.compaction import (
     JOB_PREFIX,
     CompactionError,
+    PartitionResult,
     compact_partition,
     conform,
     finish_interrupted,
     small_files,
 )
-from dataset.layout import data_files, partition_name
-from dataset.schema import ARTICLE_SCHEMA, SCHEMA_VERSION, schema_version, to_table
+from dataset.layout import RUNS, data_files, partition_name
+from dataset.run_history import FILE_PREFIX as RUNS_PREFIX
+from dataset.run_history import SCHEMA as RUNS_SCHEMA
+from dataset.run_history import SORT_KEYS as RUNS_ORDER
+from dataset.run_history import RunInfo, SourceRun, read_runs, write_runs
+from dataset.run_history import to_table as to_run_table
+from dataset.schema import (
+    ARTICLE_SCHEMA,
+    SCHEMA_VERSION,
+    schema_version,
+    to_table,
+)
+from dataset.storage import location_of
 from dataset.writer import DatasetWriter
 from extraction.record import row_id
 from extraction.text import content_hash
+from tests.conftest import ROOT
+from tests.markdown import code_under
 from tests.test_schema import older as of_version
 
 DAY = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -488,3 +503,173 @@ def test_a_changed_value_stops_the_compaction(
     with pytest.raises(CompactionError, match="other rows"):
         compact_partition(partition(tmp_path), tmp_path, target_rows=1000)
     assert len(list(partition(tmp_path).iterdir())) == 3
+
+
+def write_run_history(output_dir: Path, *, days: int = 2, runs: int = 6) -> None:
+    """``runs`` runs a day of two sources, as crawls write them, and one file of the run
+    history's first schema version (no metadata, three columns fewer) on the first day."""
+    location = location_of(output_dir)
+    for day in range(days):
+        for number in range(runs):
+            started = DAY + timedelta(days=day, minutes=5 * number)
+            write_runs(location, run_info(f"r{day}-{number}", started), [
+                SourceRun("alpha", fetched=number, text_chars=9, dropped=Counter(ListingPage=1)),
+                SourceRun("beta", errors=Counter(http_403=number)),
+            ])  # fmt: skip
+    first = to_run_table(
+        run_info("v1", DAY - timedelta(hours=1), "host-0"), [SourceRun("a", stored=1)]
+    )
+    first = first.drop_columns(["rechecked", "article_errors", "text_chars"])
+    pq.write_table(
+        first.replace_schema_metadata(None),
+        run_partition(output_dir) / "run-20240501T110000.000000Z-host-0.parquet",
+    )
+
+
+def run_info(run_id: str, started: datetime, worker: str = "host-1") -> RunInfo:
+    return RunInfo(
+        run_id=run_id,
+        started_at=started,
+        finished_at=started + timedelta(minutes=1),
+        finish_reason="finished",
+        worker=worker,
+    )
+
+
+def run_partition(output_dir: Path, day: datetime = DAY) -> Path:
+    return output_dir / RUNS / f"run_date={day:%Y-%m-%d}"
+
+
+def compact_runs(output_dir: Path, day: datetime = DAY) -> PartitionResult | None:
+    return compact_partition(
+        run_partition(output_dir, day),
+        output_dir,
+        schema=RUNS_SCHEMA,
+        sort_keys=RUNS_ORDER,
+        prefix=RUNS_PREFIX,
+    )
+
+
+def run_rows(output_dir: Path) -> list[dict[str, Any]]:
+    rows = read_runs(location_of(output_dir)).to_pylist()
+    return sorted(rows, key=lambda row: (row["run_id"], row["source"]))
+
+
+def recipe_frames(output_dir: Path) -> dict[str, Any]:
+    """What the run history's recipe of docs/dataset.md reads (pandas, DuckDB, Polars), each
+    in one order of rows and columns."""
+    (code,) = code_under(ROOT / "docs" / "dataset.md", "The run history")
+    namespace: dict[str, Any] = {}
+    exec(compile(code.replace("output/runs", str(output_dir / RUNS)), "dataset.md", "exec"),
+         namespace)  # fmt: skip
+    frames = {}
+    for name in ("runs", "history"):
+        frame = namespace[name].sort_values(["run_id", "source"]).reset_index(drop=True)
+        frames[name] = frame[sorted(frame.columns)]  # DuckDB: the first file's order
+    frames["runs_pl"] = namespace["runs_pl"].sort(["run_id", "source"])
+    frames["per_source"] = namespace["per_source"]
+    return frames
+
+
+def test_a_days_run_history_is_merged_into_one_file_read_as_before(tmp_path: Path) -> None:
+    # the run history grew by a file a run for ever, and scrapy compact left it alone
+    # (thirteenth fault hunt, F3)
+    write_run_history(tmp_path)
+    rows, frames = run_rows(tmp_path), recipe_frames(tmp_path)
+
+    result = compact_runs(tmp_path)
+
+    assert result is not None
+    assert (len(result.merged), result.rows, result.atomic) == (7, 13, True)
+    (name,) = [path.name for path in run_partition(tmp_path).iterdir()]
+    assert name == result.written[0]
+    assert name.startswith("run-")
+    assert pq.read_schema(run_partition(tmp_path) / name).metadata == RUNS_SCHEMA.metadata
+    assert pq.read_schema(run_partition(tmp_path) / name).names == RUNS_SCHEMA.names
+    # written with the project's write options: its codec, the run history's dictionaries
+    meta = pq.ParquetFile(run_partition(tmp_path) / name).metadata.row_group(0)
+    columns = {meta.column(i).path_in_schema: meta.column(i) for i in range(meta.num_columns)}
+    assert {column.compression for column in columns.values()} == {"ZSTD"}
+    dictionary = {path for path, c in columns.items() if "RLE_DICTIONARY" in c.encodings}
+    assert dictionary == {"run_id", "worker", "finish_reason", "source"}
+    assert run_rows(tmp_path) == rows  # the version-1 row's new columns null, as before
+    after = recipe_frames(tmp_path)
+    for key in ("runs", "history", "per_source"):
+        assert after[key].equals(frames[key]), key
+    assert after["runs_pl"].equals(frames["runs_pl"])
+    # in the order the crawls wrote them; the other day as it was
+    table = pq.read_table(run_partition(tmp_path) / name)
+    assert table.column("started_at").to_pylist() == sorted(table.column("started_at").to_pylist())
+    assert len(list(run_partition(tmp_path, DAY + timedelta(days=1)).iterdir())) == 6
+
+
+@pytest.mark.parametrize("when", ["before the exchange", "across the exchange"])
+def test_a_run_written_while_its_partition_is_swapped_keeps_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    # the run-history file was written beside its place, in the partition, and renamed: a
+    # compaction's exchange between the two left it in the old folder, and its rename failed
+    write_run_history(tmp_path, days=1)
+    rows = run_rows(tmp_path)
+    late = run_info("late", DAY + timedelta(hours=2))
+    real_exchange, real_write = compaction.exchange_dirs, pq.write_table
+    exchanged: list[bool] = []
+
+    def exchange_while_a_crawl_writes(first: Path, second: Path) -> bool:
+        if when == "before the exchange":
+            write_runs(location_of(tmp_path), late, [SourceRun("alpha", stored=3)])
+            return real_exchange(first, second)
+
+        def written_then_exchanged(table: pa.Table, where: Any, **options: Any) -> None:
+            real_write(table, where, **options)
+            exchanged.append(real_exchange(first, second))
+
+        monkeypatch.setattr(pq, "write_table", written_then_exchanged)
+        try:
+            write_runs(location_of(tmp_path), late, [SourceRun("alpha", stored=3)])
+        finally:
+            monkeypatch.setattr(pq, "write_table", real_write)
+        return exchanged[0]
+
+    monkeypatch.setattr(compaction, "exchange_dirs", exchange_while_a_crawl_writes)
+    result = compact_runs(tmp_path)
+
+    assert result is not None
+    assert result.atomic
+    late_rows = [row for row in run_rows(tmp_path) if row["run_id"] == "late"]
+    assert [row["stored"] for row in late_rows] == [3]
+    assert [row for row in run_rows(tmp_path) if row["run_id"] != "late"] == rows
+    assert len(list(run_partition(tmp_path).iterdir())) == 2
+
+
+def test_a_run_history_compaction_staged_in_its_folder_is_finished_after_a_kill(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # runs/ on a filesystem of its own: the new partition is prepared in runs/_tmp/, where
+    # nothing looked for the compactions killed half-way
+    write_run_history(tmp_path, days=1)
+    rows = run_rows(tmp_path)
+    staging = tmp_path / RUNS / "_tmp"
+    staging.mkdir()
+
+    def killed(job: Path, manifest: dict[str, Any]) -> list[str]:
+        raise Crash
+
+    with monkeypatch.context() as patch:
+        patch.setattr(compaction, "_finish", killed)
+        with pytest.raises(Crash):
+            compact_partition(
+                run_partition(tmp_path),
+                tmp_path,
+                schema=RUNS_SCHEMA,
+                sort_keys=RUNS_ORDER,
+                prefix=RUNS_PREFIX,
+                staging=staging,
+            )
+    [job] = staging.glob(f"{JOB_PREFIX}*")
+    dead = job.rename(job.with_name(f"{JOB_PREFIX}{DEAD_PID}-{job.name.rsplit('-', 1)[-1]}"))
+
+    assert finish_interrupted(tmp_path) == [dead]
+    assert run_rows(tmp_path) == rows
+    assert len(list(run_partition(tmp_path).iterdir())) == 1
+    assert list(staging.iterdir()) == []

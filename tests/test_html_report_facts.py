@@ -10,9 +10,13 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.parquet as pq
 import pytest
 
+from dataset.compaction import compact_partition
 from dataset.health import HealthRules
 from dataset.html_report import facts as facts_module
 from dataset.html_report.facts import GROWTH_POINTS, RECENT_RUNS, _growth, gather
+from dataset.run_history import FILE_PREFIX as RUNS_PREFIX
+from dataset.run_history import SCHEMA as RUNS_SCHEMA
+from dataset.run_history import SORT_KEYS as RUNS_ORDER
 from dataset.run_history import RunInfo, SourceRun, write_runs
 from dataset.schema import SCHEMA_VERSION_KEY, to_table
 from dataset.storage import location_of
@@ -251,3 +255,26 @@ def test_the_newest_publication_of_a_source_is_the_datasets(output: Path) -> Non
         "alpha": T0,
         "b.test": T0,
     }
+
+
+def test_a_run_history_merged_by_scrapy_compact_gives_the_same_page(
+    output: Path, files_read: list[str]
+) -> None:
+    before = gather(location_of(output))
+    (day,) = (output / "runs").iterdir()
+    merged = compact_partition(
+        day, output, schema=RUNS_SCHEMA, sort_keys=RUNS_ORDER, prefix=RUNS_PREFIX
+    )
+    assert merged is not None
+    files_read.clear()
+
+    after = gather(location_of(output))
+
+    assert files_read == [f"{day.name}/{merged.written[0]}"]  # the day in one read
+    assert (after.run_count, after.history_since) == (before.run_count, before.history_since)
+    assert [(run.run_id, run.stored, run.findings) for run in after.runs] == [
+        (run.run_id, run.stored, run.findings) for run in before.runs
+    ]
+    assert [(s.name, s.status, s.recent) for s in after.health] == [
+        (s.name, s.status, s.recent) for s in before.health
+    ]

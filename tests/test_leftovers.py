@@ -7,6 +7,7 @@ from __future__ import annotations
 import fcntl
 import os
 import socket
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pyarrow.parquet as pq
@@ -16,11 +17,24 @@ from dataset import compaction
 from dataset.compaction import JOB_PREFIX, compact_partition, finish_interrupted
 from dataset.layout import TMP_SUFFIX, data_files, owner_tag
 from dataset.leftovers import remove_leftovers
+from dataset.run_history import SourceRun, write_runs
 from dataset.run_lock import COMPACT_LOCK_FILE
 from dataset.schema import to_table
 from dataset.storage import location_of
 from dataset.writer import DatasetWriter
-from tests.test_compaction import Crash, all_rows, make_dataset, make_row, partition
+from tests.test_compaction import (
+    DAY,
+    Crash,
+    all_rows,
+    compact_runs,
+    make_dataset,
+    make_row,
+    partition,
+    run_info,
+    run_partition,
+    run_rows,
+    write_run_history,
+)
 from tests.test_writer import article_row, html_table, make_writer
 
 if TYPE_CHECKING:
@@ -159,3 +173,38 @@ def test_the_compaction_lock_holder_finishes_another_hosts_compaction(
     expected = killed_mid_swap(tmp_path, monkeypatch)
     assert len(finish_interrupted(tmp_path, any_host=True)) == 1
     assert all_rows(tmp_path) == expected
+
+
+def test_a_run_history_compaction_killed_mid_swap_keeps_the_run_written_meanwhile(
+    tmp_path: Path, this_host: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a crawl ended while scrapy compact merged its day, which was then killed in another
+    # container: the crawl that takes the run lock next finishes it, the run's file kept
+    write_run_history(tmp_path, days=1)
+    late = run_info("late", DAY + timedelta(hours=2))
+    real_exchange = compaction.exchange_dirs
+
+    def exchange_while_a_crawl_ends(first: Path, second: Path) -> bool:
+        write_runs(location_of(tmp_path), late, [SourceRun("alpha", stored=3)])
+        return real_exchange(first, second)
+
+    def killed(job: Path, manifest: dict[str, Any]) -> list[str]:
+        raise Crash
+
+    expected = run_rows(tmp_path)
+    with monkeypatch.context() as patch:
+        patch.setattr(compaction, "exchange_dirs", exchange_while_a_crawl_ends)
+        patch.setattr(compaction, "_finish", killed)
+        with pytest.raises(Crash):
+            compact_runs(tmp_path)
+    state = tmp_path / "state"
+    [job] = (state / "tmp").glob(f"{JOB_PREFIX}*")
+    job.rename(job.with_name(f"{JOB_PREFIX}pod-9-1-{job.name.rsplit('-', 1)[-1]}"))
+    assert "late" not in {row["run_id"] for row in run_rows(tmp_path)}  # in the job folder
+
+    assert len(remove_leftovers(location_of(tmp_path), state)) == 1
+
+    assert [row for row in run_rows(tmp_path) if row["run_id"] != "late"] == expected
+    assert [row["stored"] for row in run_rows(tmp_path) if row["run_id"] == "late"] == [3]
+    assert len(list(run_partition(tmp_path).iterdir())) == 2
+    assert list((state / "tmp").iterdir()) == []

@@ -22,8 +22,9 @@ from scrapy.utils.test import get_crawler
 
 from crawler.incremental import ARTICLE_META
 from crawler.source_accounting import SourceAccounting
-from dataset import run_history
+from dataset import compaction, run_history
 from dataset.layout import host_name
+from dataset.run_history import FILE_PREFIX as RUNS_PREFIX
 from dataset.run_history import (
     INDEX_FILE,
     RUNS_SCHEMA_VERSION,
@@ -35,6 +36,8 @@ from dataset.run_history import (
     to_table,
     write_runs,
 )
+from dataset.run_history import SCHEMA as RUNS_SCHEMA
+from dataset.run_history import SORT_KEYS as RUNS_ORDER
 from dataset.storage import location_of
 from demo.site import Response, base_url, serve
 from tests.conftest import dataset_rows, run_crawl
@@ -481,3 +484,37 @@ def test_a_clock_behind_the_newest_run_is_one_warning_at_the_start(
     started = now + ahead
     assert f"behind the newest run of the run history (started {started:%Y-%m-%d %H:%M}" in line
     assert abs(behind - ahead.total_seconds()) < 60
+
+
+def test_a_sources_runs_merged_by_a_compaction_are_found_in_their_partition(
+    tmp_path: Path, files_read: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the index names gamma's two files of three days ago; scrapy compact merged them during
+    # that day, and more runs of another crawl came into the partition after it: the
+    # partition's newest files were read for them, and gamma was judged on no earlier run
+    days_ago = NOW - timedelta(days=3)
+    for number in range(2):
+        crawl_end(tmp_path, days_ago + timedelta(minutes=number), healthy("gamma"))
+    partition = tmp_path / "runs" / f"run_date={days_ago:%Y-%m-%d}"
+
+    class CompactedThen(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return days_ago + timedelta(minutes=5)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(compaction, "datetime", CompactedThen)
+        merged = compaction.compact_partition(
+            partition, tmp_path, schema=RUNS_SCHEMA, sort_keys=RUNS_ORDER, prefix=RUNS_PREFIX
+        )
+    assert merged is not None
+    for number in range(HEALTH["SOURCE_HEALTH_WINDOW"] + 2):  # later that day
+        crawl_end(tmp_path, days_ago + timedelta(minutes=10 + number), healthy("zeta"))
+    for number in range(20):
+        crawl_end(tmp_path, NOW + timedelta(minutes=number), healthy("zeta"))
+    assert sorted(path.name for path in partition.iterdir())[0] == merged.written[0]
+
+    files_read.clear()
+    accounting = crawl_end(tmp_path, NOW + timedelta(hours=1), failing("gamma"))
+    assert [(f.source, f.rule) for f in accounting.unhealthy] == [("gamma", "listing")]
+    assert files_read[-1] == f"{partition.name}/{merged.written[0]}"

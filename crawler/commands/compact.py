@@ -1,4 +1,5 @@
-"""``scrapy compact``: merge the small data files of each partition into well-sized ones.
+"""``scrapy compact``: merge the small data files of each partition into well-sized ones: the
+articles', the HTML archive's, and the run history's (a day's run files into one).
 
 Uses :mod:`dataset.compaction`, locally or in an object store; one compaction at a time per
 dataset (a lock file in ``STATE_DIR``: in an object store, run it from one machine with one
@@ -29,7 +30,10 @@ from dataset.compaction import (
     finish_interrupted,
     small_files_at,
 )
-from dataset.layout import ARTICLES, HTML, PARTITION_KEY
+from dataset.layout import ARTICLES, HTML, PARTITION_KEY, RUN_PARTITION_KEY, RUNS
+from dataset.run_history import FILE_PREFIX as RUNS_PREFIX
+from dataset.run_history import SCHEMA as RUNS_SCHEMA
+from dataset.run_history import SORT_KEYS as RUNS_ORDER
 from dataset.run_lock import COMPACT_LOCK_FILE
 from dataset.schema import ARTICLE_SCHEMA, HTML_SCHEMA
 from dataset.state.base import LockHeld, StateError
@@ -46,6 +50,7 @@ from pipelines.state import open_state_stores, state_problem
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
     from pathlib import Path
 
     import pyarrow as pa
@@ -96,7 +101,10 @@ class Command(ProjectCommand):
             action="append",
             default=[],
             metavar="DAY",
-            help="compact only this partition (YYYY-MM-DD or fetch_date=YYYY-MM-DD); repeatable",
+            help=(
+                "compact only this day (YYYY-MM-DD or fetch_date=YYYY-MM-DD): its partition of"
+                " the articles, of the archive and of the run history; repeatable"
+            ),
         )
         parser.add_argument(
             "--target-rows",
@@ -133,14 +141,13 @@ class Command(ProjectCommand):
         state = state_dir_setting(settings)
         if not dataset_holds(location, ARTICLES):
             stop(f"no dataset under {location.display}/{ARTICLES}")
-        wanted = {
-            day if day.startswith(f"{PARTITION_KEY}=") else f"{PARTITION_KEY}={day}"
-            for day in opts.partition
-        }
+        days = {day.removeprefix(f"{PARTITION_KEY}=") for day in opts.partition}
+        wanted = {f"{PARTITION_KEY}={day}" for day in days}
         partitions = _partitions(location, ARTICLES, wanted)
-        missing = wanted - set(partitions)
+        runs = _partitions(location, RUNS, {f"{RUN_PARTITION_KEY}={day}" for day in days})
+        missing = days - {name.split("=", 1)[1] for name in (*partitions, *runs)}
         if missing:
-            stop(f"no such partition: {', '.join(sorted(missing))}")
+            stop(f"no such partition: {', '.join(f'{PARTITION_KEY}={d}' for d in sorted(missing))}")
         try:
             state.mkdir(parents=True, exist_ok=True)
             lock = (state / COMPACT_LOCK_FILE).open("w")
@@ -156,7 +163,9 @@ class Command(ProjectCommand):
             except StateError as exc:
                 stop(str(exc))
             try:
-                self._run_locked(stores, location, state, partitions, wanted=wanted, opts=opts)
+                self._run_locked(
+                    stores, location, state, partitions, runs=runs, wanted=wanted, opts=opts
+                )
             except LockHeld as exc:
                 stop(str(exc), EXIT_LOCKED)
             except stores.errors as exc:
@@ -171,6 +180,7 @@ class Command(ProjectCommand):
         state: Path,
         partitions: list[str],
         *,
+        runs: list[str],
         wanted: set[str],
         opts: argparse.Namespace,
     ) -> None:
@@ -180,7 +190,7 @@ class Command(ProjectCommand):
             finish_interrupted(location, state, any_host=True)
             # the HTML archive (when kept) is compacted the same way, its files apart
             archive = _partitions(location, HTML, wanted)
-            for folder in (ARTICLES, HTML):
+            for folder in (ARTICLES, HTML, RUNS):
                 strays: list[str] = []
                 list_data_files(location, folder, strays=strays.append)
                 for line in stray_lines(folder, strays):
@@ -188,6 +198,7 @@ class Command(ProjectCommand):
             if opts.dry_run:
                 self._plan(location, ARTICLES, partitions, opts.target_rows)
                 self._plan(location, HTML, archive, opts.target_rows)
+                self._plan(location, RUNS, runs, opts.target_rows)
             else:
                 # the crawl state lists the article files only
                 crawl_state = stores.crawl_state()
@@ -209,6 +220,17 @@ class Command(ProjectCommand):
                 if archive:
                     self._compact(
                         location, HTML, archive, state_dir=state, opts=opts, schema=HTML_SCHEMA
+                    )
+                if runs:  # a day's run-history files into one (they are not in the state)
+                    self._compact(
+                        location,
+                        RUNS,
+                        runs,
+                        state_dir=state,
+                        opts=opts,
+                        schema=RUNS_SCHEMA,
+                        sort_keys=RUNS_ORDER,
+                        prefix=RUNS_PREFIX,
                     )
 
     def _plan(
@@ -241,6 +263,8 @@ class Command(ProjectCommand):
         schema: pa.Schema,
         crawl_state: CrawlStateStore | None = None,
         state_errors: tuple[type[Exception], ...] = (),
+        sort_keys: Sequence[tuple[str, str]] | None = None,
+        prefix: str = "part",
     ) -> None:
         merged = written = failed = 0
         # the new files are written as a crawl writes its files
@@ -258,6 +282,8 @@ class Command(ProjectCommand):
                     compression=compression,
                     compression_level=compression_level,
                     schema=schema,
+                    sort_keys=sort_keys,
+                    prefix=prefix,
                 )
             except CompactionError as exc:
                 logger.error("Left %s as it was: %s", partition, exc)

@@ -44,7 +44,9 @@ from dataset.run_history import (
     to_table,
     write_runs,
 )
+from dataset.schema import DEFAULT_COMPRESSION
 from pipelines.locations import OUTPUT_DIR, dataset_location, state_dir_setting
+from pipelines.parquet import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL
 from pipelines.setting import duration_setting, flag, integer, number
 from pipelines.signals import article_skipped, articles_committed, fetch_failed, listing_read
 from pipelines.state import state_stores
@@ -230,6 +232,9 @@ class SourceAccounting:
         self.index: RunIndex | None = None
         """Where each source's newest runs are (in ``STATE_DIR``), when sources are judged."""
         self._index_failed = False
+        self.compression = DEFAULT_COMPRESSION
+        """The run history's file is written as the dataset's (``PARQUET_COMPRESSION``)."""
+        self.compression_level: int | None = None
         self.unhealthy: list[Finding] = []
         """What the health rules found at the end of the run."""
         self.started = datetime.now(UTC)
@@ -257,6 +262,8 @@ class SourceAccounting:
             raise NotConfigured("OUTPUT_DIR is empty: no dataset, no run history")
         extension = cls(crawler, dataset_location(settings), state_stores(crawler))
         extension.rules = health_rules(settings)
+        extension.compression = PARQUET_COMPRESSION.read(settings)
+        extension.compression_level = PARQUET_COMPRESSION_LEVEL.read(settings)
         if extension.rules is not None:
             extension.index = RunIndex(
                 state_dir_setting(settings) / INDEX_FILE, keep=extension.rules.window + 1
@@ -437,7 +444,13 @@ class SourceAccounting:
             finish_reason=reason,
         )
         try:
-            name = write_runs(self.location, info, self.sources.values())
+            name = write_runs(
+                self.location,
+                info,
+                self.sources.values(),
+                compression=self.compression,
+                compression_level=self.compression_level,
+            )
         except OSError as exc:  # a full disk: the totals stay in the crawl report
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value("news/source_history/write_error")

@@ -30,7 +30,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dataset.layout import DATA_SUFFIX, RUN_PARTITION_KEY, RUNS, TMP_SUFFIX, owner_tag
-from dataset.schema import DICTIONARY_KEY, PROJECT_VERSION, VERSION_KEY
+from dataset.schema import (
+    DEFAULT_COMPRESSION,
+    DICTIONARY_KEY,
+    PROJECT_VERSION,
+    VERSION_KEY,
+    parquet_write_options,
+)
 from dataset.storage import (
     DataFile,
     DatasetLocation,
@@ -238,21 +244,30 @@ def merged_files(location: DatasetLocation, partition: str) -> list[DataFile]:
     return [file for file in reversed(files) if _MERGED.fullmatch(posixpath.basename(file.name))]
 
 
-def write_runs(location: DatasetLocation, info: RunInfo, sources: Iterable[SourceRun]) -> str:
+def write_runs(
+    location: DatasetLocation,
+    info: RunInfo,
+    sources: Iterable[SourceRun],
+    *,
+    compression: str = DEFAULT_COMPRESSION,
+    compression_level: int | None = None,
+) -> str:
     """Write one crawl process's rows (complete, or not at all: written aside, then renamed;
-    an object store shows an upload once complete); returns the file's name below ``runs/``.
-    Raises ``OSError`` when it cannot be written."""
+    an object store shows an upload once complete), with the dataset's write options
+    (``compression`` at ``compression_level``: ``PARQUET_COMPRESSION`` and its level); returns
+    the file's name below ``runs/``. Raises ``OSError`` when it cannot be written."""
     table = to_table(info, sources)
+    options = parquet_write_options(SCHEMA, compression, compression_level)
     name = file_name(info)
     final = location.path(RUNS, name)
     if not location.is_local:
-        pq.write_table(table, final, filesystem=location.filesystem)
+        pq.write_table(table, final, filesystem=location.filesystem, **options)
         return name
     path = location.local_dir() / RUNS / name
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = tmp_path(path)
     try:
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, **options)
         with tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
         tmp.replace(path)

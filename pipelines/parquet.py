@@ -94,8 +94,8 @@ PARQUET_COMPRESSION = choice(
     DEFAULT_COMPRESSION,
     COMPRESSIONS,
     "the compression codec of every Parquet file the project writes: the dataset's files, "
-    "their HTML archive, the new files of `scrapy compact` (give it the crawl's value) and a "
-    "`-O`/`-o` Parquet export",
+    "their HTML archive, the run history, the new files of `scrapy compact` (give it the "
+    "crawl's value) and a `-O`/`-o` Parquet export",
 )
 PARQUET_COMPRESSION_LEVEL: Setting[int | None] = optional_integer(
     "PARQUET_COMPRESSION_LEVEL",

@@ -518,3 +518,26 @@ def test_a_sources_runs_merged_by_a_compaction_are_found_in_their_partition(
     accounting = crawl_end(tmp_path, NOW + timedelta(hours=1), failing("gamma"))
     assert [(f.source, f.rule) for f in accounting.unhealthy] == [("gamma", "listing")]
     assert files_read[-1] == f"{partition.name}/{merged.written[0]}"
+
+
+def test_the_run_history_is_written_with_the_datasets_compression(tmp_path: Path) -> None:
+    # PARQUET_COMPRESSION covers every Parquet file the project writes: the run history's
+    # files were written with pyarrow's snappy whatever it said
+    crawl_end(
+        tmp_path,
+        datetime.now(UTC),
+        SourceRun("alpha", listings=1),
+        PARQUET_COMPRESSION="gzip",
+        PARQUET_COMPRESSION_LEVEL=4,
+    )
+    (written,) = (tmp_path / "runs").rglob("*.parquet")
+    columns = pq.ParquetFile(written).metadata.row_group(0)
+    assert {columns.column(n).compression for n in range(columns.num_columns)} == {"GZIP"}
+    # the run history's few-valued columns are dictionary-encoded, its counts are not
+    encoded = {
+        columns.column(n).path_in_schema: "RLE_DICTIONARY" in columns.column(n).encodings
+        for n in range(columns.num_columns)
+    }
+    assert encoded["source"]
+    assert encoded["run_id"]
+    assert not encoded["listings"]

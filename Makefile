@@ -31,7 +31,7 @@ pytest: install
 
 test: lint typecheck pytest
 
-# The tables of docs/ made from the code's declarations (settings, schema), written again.
+# The tables of docs/ made from the code's declarations (settings, schema, stats), written again.
 docs: install
 	$(BIN)/python -m tests.markdown
 

@@ -119,6 +119,7 @@ from bench.redis_usage import (
     usage_table,
 )
 from crawler.progress import fetch_errors
+from pipelines.stats import FETCH_PAGES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -202,12 +203,12 @@ class Run:
 
     @property
     def article_responses(self) -> int:
-        return self._stat("news/fetch/pages")
+        return self._stat(FETCH_PAGES.name)
 
     @property
     def pages_by_worker(self) -> list[int]:
         return sorted(
-            (int(report.get("stats", {}).get("news/fetch/pages", 0)) for report in self.reports),
+            (int(report.get("stats", {}).get(FETCH_PAGES.name, 0)) for report in self.reports),
             reverse=True,
         )
 
@@ -223,7 +224,7 @@ class Run:
                 continue
             early = self.requests.last - datetime.fromisoformat(finished).timestamp()
             if early > 0:
-                pages = int(report.get("stats", {}).get("news/fetch/pages", 0))
+                pages = int(report.get("stats", {}).get(FETCH_PAGES.name, 0))
                 found.append((pages, early))
         return sorted(found, key=lambda exit_: -exit_[1])
 

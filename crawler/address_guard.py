@@ -25,6 +25,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from pipelines.setting import flag
+from pipelines.stats import GUARD_REFUSED
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -133,7 +134,7 @@ class AddressGuardMiddleware:
                 reason = "offsite_redirect"
         if reason is None:
             return
-        self.stats.inc_value(f"news/guard/refused/{reason}")
+        self.stats.inc_value(GUARD_REFUSED.of(reason))
         came_from = request.meta.get("redirect_urls") or []
         via = f" (redirected from {came_from[0]})" if came_from else ""
         logger.warning("Refused %s: %s%s", reason.replace("_", " "), request.url, via)

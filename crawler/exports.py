@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy.extensions.feedexport import FeedExporter as ScrapyFeedExporter
 from scrapy.extensions.feedexport import apply_uri_params
 
+from pipelines.stats import EXPORT_FAILED
+
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.extensions.feedexport import FeedSlot
@@ -76,7 +78,7 @@ class FeedExporter(ScrapyFeedExporter):
 
     def _failed(self, slot: FeedSlot, exc: OSError) -> None:
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("news/export/failed")
+        self.crawler.stats.inc_value(EXPORT_FAILED.name)
         logger.error(
             "Cannot write the export %s (%s): it is left as it is, without this run's later items",
             slot.uri,

@@ -56,6 +56,13 @@ from dataset.state.redis import DeclaredDead, RedisStores, WorkerRegistry, as_by
 from pipelines.locations import OUTPUT_DIR, dataset_location
 from pipelines.signals import articles_committed, commit_check, commit_requested, request_done
 from pipelines.state import state_stores
+from pipelines.stats import (
+    FRONTIER_DEAD_WORKERS,
+    FRONTIER_DECLARED_DEAD,
+    FRONTIER_REDIS_ERROR,
+    FRONTIER_REQUEUED,
+    FRONTIER_REQUEUED_ON_CLOSE,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
@@ -434,7 +441,7 @@ class SharedScheduler(Scheduler):
                 logger.debug("Unfinished, put back into the queue: %s", request)
         left = self.queue.requeue(self.queue.held)
         if left:
-            self._inc("news/frontier/requeued_on_close", left)
+            self._inc(FRONTIER_REQUEUED_ON_CLOSE.name, left)
             logger.info("Put %d unfinished requests back into the shared queue", left)
 
     def enqueue_request(self, request: Request) -> bool:
@@ -494,7 +501,7 @@ class SharedScheduler(Scheduler):
     def _redis_failed(self, exc: redis.RedisError) -> None:
         """Redis is gone: stop this worker (what it accepted is committed on the way out; its
         unfinished requests stay recorded in Redis for the next worker)."""
-        self._inc("news/frontier/redis_error")
+        self._inc(FRONTIER_REDIS_ERROR.name)
         if self.failed:
             return
         self.failed = True
@@ -512,7 +519,7 @@ class SharedScheduler(Scheduler):
         if self.declared_dead:
             return
         self.declared_dead = True
-        self._inc("news/frontier/declared_dead")
+        self._inc(FRONTIER_DECLARED_DEAD.name)
         if self.registry.state_lost.is_set():
             logger.error(
                 "Redis no longer holds this run (restarted without its data, or emptied): "
@@ -656,8 +663,8 @@ class SharedScheduler(Scheduler):
                 continue  # it answers again, or another worker took it over meanwhile
             released = self.claims.release_all(worker)
             recovered += count
-            self._inc("news/frontier/dead_workers")
-            self._inc("news/frontier/requeued", count)
+            self._inc(FRONTIER_DEAD_WORKERS.name)
+            self._inc(FRONTIER_REQUEUED.name, count)
             logger.warning(
                 "Worker %s stopped answering: %d of its requests put back into the queue, "
                 "%d claims released",

@@ -43,6 +43,7 @@ from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
 from dataset.run_lock import run_lock_held
 from pipelines.locations import state_dir_setting
 from pipelines.setting import duration_setting
+from pipelines.stats import HTTPCACHE_PRUNED
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -139,7 +140,7 @@ class HttpCacheMiddleware(ScrapyHttpCacheMiddleware):
         )
         self._emptying.start()
         if removed:
-            self.stats.inc_value("news/httpcache/pruned", removed)
+            self.stats.inc_value(HTTPCACHE_PRUNED.name, removed)
             logger.info(
                 "Pruned %d cached listings no crawl asked for in %.4g days"
                 " (HTTPCACHE_PRUNE_AFTER) in %.2f s; their files are deleted meanwhile",

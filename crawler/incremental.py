@@ -38,6 +38,15 @@ from pipelines.normalize import NORMALIZE_TRACKING_PARAMS
 from pipelines.setting import duration_setting, flag
 from pipelines.signals import article_skipped, fetch_failed
 from pipelines.state import state_stores
+from pipelines.stats import (
+    INCREMENTAL_KNOWN_ARTICLES,
+    INCREMENTAL_KNOWN_SKIPPED,
+    INCREMENTAL_REFETCHED,
+    INCREMENTAL_REJECTED_PAGES,
+    INCREMENTAL_REJECTED_REMEMBERED,
+    INCREMENTAL_REJECTED_SKIPPED,
+    INCREMENTAL_STATE_UNAVAILABLE,
+)
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -162,14 +171,14 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
             and listed > stored
             and not self._checked_since(request, url, listed)
         ):
-            stats.inc_value("news/incremental/refetched")
+            stats.inc_value(INCREMENTAL_REFETCHED.name)
             logger.info("Listed as changed since %s, fetching again: %s", stored, request.url)
             request.cb_kwargs["refetch"] = True
             return request
-        stats.inc_value("news/incremental/known_skipped")
+        stats.inc_value(INCREMENTAL_KNOWN_SKIPPED.name)
         self.crawler.signals.send_catch_log(article_skipped, request=request, reason="known")
         if self.skipped.add(url_digest(url)):
-            stats.inc_value("news/incremental/known_articles")
+            stats.inc_value(INCREMENTAL_KNOWN_ARTICLES.name)
         return None
 
     @staticmethod
@@ -204,7 +213,7 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
 
     def _unavailable(self, request: Request, exc: Exception) -> None:
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("news/incremental/state_unavailable")
+        self.crawler.stats.inc_value(INCREMENTAL_STATE_UNAVAILABLE.name)
         logger.debug("Cannot look %s up in the shared state: %s", request.url, exc)
 
     def _unless_rejected(self, request: Request, url: str) -> Request | None:
@@ -229,10 +238,10 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
             return request
         stats = self.crawler.stats
         assert stats is not None
-        stats.inc_value("news/incremental/rejected_skipped")
+        stats.inc_value(INCREMENTAL_REJECTED_SKIPPED.name)
         self.crawler.signals.send_catch_log(article_skipped, request=request, reason="rejected")
         if self.skipped_rejected.add(url_digest(url)):
-            stats.inc_value(f"news/incremental/rejected_pages/{rejection.reason}")
+            stats.inc_value(INCREMENTAL_REJECTED_PAGES.of(rejection.reason))
             logger.debug(
                 "Dropped as %s on %s, not asked for again before %s: %s",
                 rejection.reason,
@@ -271,11 +280,11 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
             )
         except self.stores.errors as exc:
             assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("news/incremental/state_unavailable")
+            self.crawler.stats.inc_value(INCREMENTAL_STATE_UNAVAILABLE.name)
             logger.warning("Cannot remember why %s was dropped: %s", response.url, exc)
             return
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"news/incremental/rejected_remembered/{reason}")
+        self.crawler.stats.inc_value(INCREMENTAL_REJECTED_REMEMBERED.of(reason))
 
     def _copy_of_stored(
         self, item: Any, response: Response, exception: DuplicateArticle, now: datetime
@@ -330,7 +339,7 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
             self._unavailable(request, exc)
             return
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"news/incremental/rejected_remembered/{reason}")
+        self.crawler.stats.inc_value(INCREMENTAL_REJECTED_REMEMBERED.of(reason))
 
     def get_processed_item(self, item: Any, response: Response | None) -> Any:
         return item

@@ -37,6 +37,14 @@ from scrapy.utils.asyncio import create_looping_call
 
 from crawler.source_accounting import SourceAccounting
 from pipelines.setting import choice, duration_setting, flag
+from pipelines.stats import (
+    FETCH_ERROR,
+    FETCH_HTTP_ERROR,
+    FETCH_PAGES,
+    ITEM_DROPPED,
+    ITEM_SCRAPED,
+    PARQUET_ROWS_WRITTEN,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -78,7 +86,7 @@ SETTINGS = (PROGRESS_ENABLED, PROGRESS_INTERVAL, PROGRESS_DISPLAY)
 REFRESH_SECONDS = 1.0
 """Time between two updates of the live display: the elapsed time is shown in seconds, and
 each update asks the scheduler for its length (a Redis call in Redis mode)."""
-FETCH_ERRORS = ("news/fetch/error/", "news/fetch/http_error/")
+FETCH_ERRORS = (FETCH_ERROR.prefix, FETCH_HTTP_ERROR.prefix)
 """The stats of the requests that failed for good, by reason (the spider counts them)."""
 _DUMB_TERMINALS = ("dumb", "unknown")
 """``TERM`` values of terminals that cannot move the cursor (rich draws nothing live there)."""
@@ -120,11 +128,11 @@ def progress_of(
         elapsed=elapsed,
         discovered=discovered,
         queued=queued,
-        fetched=int(stats.get("news/fetch/pages", 0)),
-        stored=int(stats.get("item_scraped_count", 0)),
-        dropped=int(stats.get("item_dropped_count", 0)),
+        fetched=int(stats.get(FETCH_PAGES.name, 0)),
+        stored=int(stats.get(ITEM_SCRAPED.name, 0)),
+        dropped=int(stats.get(ITEM_DROPPED.name, 0)),
         errors=fetch_errors(stats),
-        committed=int(stats.get("news/parquet/rows_written", 0)),
+        committed=int(stats.get(PARQUET_ROWS_WRITTEN.name, 0)),
     )
 
 

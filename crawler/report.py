@@ -20,6 +20,7 @@ from scrapy.exceptions import NotConfigured
 from dataset.layout import CRAWLS
 from pipelines.locations import state_dir_setting
 from pipelines.setting import flag, integer
+from pipelines.stats import REPORT_PRUNE_ERROR
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -155,7 +156,7 @@ class CrawlReport:
                 failed.append(exc)
         if failed:
             assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("news/report/prune_error")
+            self.crawler.stats.inc_value(REPORT_PRUNE_ERROR.name)
             logger.warning(
                 "Cannot delete %d old crawl reports beyond REPORT_KEEP=%d in %s: %s",
                 len(failed),

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Self
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from pipelines.setting import flag, seconds
+from pipelines.stats import FETCH_RETRY_AFTER_GIVEN_UP, FETCH_RETRY_AFTER_WAITED
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -102,7 +103,7 @@ class RetryAfterMiddleware:
         if wait > self.longest:
             request.meta["dont_retry"] = True
             self.resting[self._slot_key(request)] = time.monotonic() + wait
-            stats.inc_value("news/fetch/retry_after/given_up")
+            stats.inc_value(FETCH_RETRY_AFTER_GIVEN_UP.name)
             logger.info(
                 "%s asks to come back in %.0f s (over RETRY_AFTER_MAX, %g s): not asked again"
                 " in this run: %s",
@@ -112,7 +113,7 @@ class RetryAfterMiddleware:
                 request.url,
             )
         else:
-            stats.inc_value("news/fetch/retry_after/waited")
+            stats.inc_value(FETCH_RETRY_AFTER_WAITED.name)
             self._slow_down(request, wait)
         return response
 

@@ -45,6 +45,7 @@ from twisted.internet.defer import Deferred
 from crawler.address_guard import GuardRefused
 from crawler.fetch_errors import fetch_error_reason
 from crawler.sitemaps import ROBOTS_MAX_SIZE
+from pipelines.stats import ROBOTS_ERROR, ROBOTS_HTTP_ERROR, ROBOTS_NOT_ROBOTS_TXT, ROBOTS_TRUNCATED
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -142,7 +143,7 @@ class RobotsTxtMiddleware(_ScrapyRobotsTxt):
         except Exception as exc:
             if not isinstance(exc, GuardRefused):  # the guard logs and counts its refusals
                 reason, description = fetch_error_reason(exc)
-                self._stats.inc_value(f"news/robots/error/{reason}")
+                self._stats.inc_value(ROBOTS_ERROR.of(reason))
                 logger.warning(
                     "robots.txt of %s could not be fetched (%s: %s); crawling it as if it had none",
                     netloc,
@@ -156,7 +157,7 @@ class RobotsTxtMiddleware(_ScrapyRobotsTxt):
         if netloc in self._wanted:
             self._received[netloc] = response
         if response.status >= 500 or response.status == 429:
-            self._stats.inc_value(f"news/robots/error/http_{response.status}")
+            self._stats.inc_value(ROBOTS_HTTP_ERROR.of(response.status))
             logger.warning(
                 "robots.txt of %s answered %d: not crawling the site in this run (RFC 9309:"
                 " a robots.txt that cannot be read for a server error disallows everything)",
@@ -169,7 +170,7 @@ class RobotsTxtMiddleware(_ScrapyRobotsTxt):
             # a rule cut in the middle is not read
             body = body[:ROBOTS_MAX_SIZE]
             body = body[: max(body.rfind(b"\n"), body.rfind(b"\r")) + 1]
-            self._stats.inc_value("news/robots/truncated")
+            self._stats.inc_value(ROBOTS_TRUNCATED.name)
             logger.warning(
                 "robots.txt of %s is larger than %d KiB: only its first %d KiB are read",
                 netloc,
@@ -178,7 +179,7 @@ class RobotsTxtMiddleware(_ScrapyRobotsTxt):
             )
         kind = not_robots_txt(body) if 200 <= response.status < 300 else None
         if kind:
-            self._stats.inc_value("news/robots/not_robots_txt")
+            self._stats.inc_value(ROBOTS_NOT_ROBOTS_TXT.name)
             logger.warning(
                 "robots.txt of %s is not a robots.txt (%s): only its lines that are rules count",
                 netloc,

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from pipelines.stats import ELAPSED_TIME, FINISH_REASON
+
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
@@ -46,9 +48,9 @@ def run_summary(
     """The summary's lines (ending with a newline)."""
     ordered = sorted(sources, key=lambda run: (-run.discovered, run.source))
     total = _row("all", ordered)
-    seconds = float(stats.get("elapsed_time_seconds") or 0)
+    seconds = float(stats.get(ELAPSED_TIME.name) or 0)
     head = (
-        f"Run {stats.get('finish_reason', '?')} in {seconds:.1f} s: {total[1]} articles found, "
+        f"Run {stats.get(FINISH_REASON.name, '?')} in {seconds:.1f} s: {total[1]} articles found, "
         f"{total[2]} skipped as known, {total[3]} fetched, {total[4]} stored, "
         f"{total[5]} dropped, {total[6]} requests failed"
     )

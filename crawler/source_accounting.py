@@ -50,6 +50,14 @@ from pipelines.parquet import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL
 from pipelines.setting import duration_setting, flag, integer, number
 from pipelines.signals import article_skipped, articles_committed, fetch_failed, listing_read
 from pipelines.state import state_stores
+from pipelines.stats import (
+    SOURCE_HEALTH_INDEX_ERROR,
+    SOURCE_HEALTH_READ_ERROR,
+    SOURCE_HEALTH_UNHEALTHY,
+    SOURCE_HEALTH_UNHEALTHY_SOURCES,
+    SOURCE_HISTORY_CLOCK_BEHIND,
+    SOURCE_HISTORY_WRITE_ERROR,
+)
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -301,9 +309,7 @@ class SourceAccounting:
             return
         behind = newest - self.started
         assert self.crawler.stats is not None
-        self.crawler.stats.set_value(
-            "news/source_history/clock_behind", int(behind.total_seconds())
-        )
+        self.crawler.stats.set_value(SOURCE_HISTORY_CLOCK_BEHIND.name, int(behind.total_seconds()))
         logger.warning(
             "The clock (%s) is %s behind the newest run of the run history (started %s):"
             " a clock set ahead wrote it, or this machine's is behind; check the clock. The"
@@ -453,7 +459,7 @@ class SourceAccounting:
             )
         except OSError as exc:  # a full disk: the totals stay in the crawl report
             assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("news/source_history/write_error")
+            self.crawler.stats.inc_value(SOURCE_HISTORY_WRITE_ERROR.name)
             logger.error("Cannot write the run history: %s", exc)
             return
         logger.info("Run history of %d sources written to runs/%s", len(self.sources), name)
@@ -471,7 +477,7 @@ class SourceAccounting:
         assert self.index is not None
         if not self._index_failed:
             self._index_failed = True
-            self.crawler.stats.inc_value("news/source_health/index_error")
+            self.crawler.stats.inc_value(SOURCE_HEALTH_INDEX_ERROR.name)
             logger.warning(
                 "Cannot use the run-history index %s (%s): sources are judged on the newest"
                 " runs of the history only; delete the file, and the next runs make it again",
@@ -525,13 +531,13 @@ class SourceAccounting:
         try:
             history = self._history(info, own_file, rules.window)
         except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid, a ValueError
-            stats.inc_value("news/source_health/read_error")
+            stats.inc_value(SOURCE_HEALTH_READ_ERROR.name)
             logger.error("Cannot read the run history to judge the sources: %s", exc)
             return
         self.unhealthy = judge_run(info.run_id, history, rules)
         for finding in self.unhealthy:
-            stats.inc_value(f"news/source_health/unhealthy/{finding.rule}")
+            stats.inc_value(SOURCE_HEALTH_UNHEALTHY.of(finding.rule))
             logger.warning("Unhealthy: %s", finding.line())
         stats.set_value(
-            "news/source_health/unhealthy_sources", len({f.source for f in self.unhealthy})
+            SOURCE_HEALTH_UNHEALTHY_SOURCES.name, len({f.source for f in self.unhealthy})
         )

@@ -41,6 +41,19 @@ from pipelines.locations import dataset_location
 from pipelines.setting import choice, flag, number
 from pipelines.signals import articles_committed
 from pipelines.state import state_stores
+from pipelines.stats import (
+    DEDUPE_DUPLICATE,
+    DEDUPE_DUPLICATE_NEAR,
+    DEDUPE_FILES_FORGOTTEN,
+    DEDUPE_FILES_RECOVERED,
+    DEDUPE_FORGOTTEN,
+    DEDUPE_SIGNATURE_REUSED,
+    DEDUPE_STATE_ERROR,
+    DEDUPE_STATE_UNAVAILABLE,
+    DEDUPE_STRAY_FILES,
+    DEDUPE_UNIQUE,
+    DEDUPE_UNREADABLE_FILES,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -184,14 +197,14 @@ class DedupePipeline:
             self.location, unreadable=self._unreadable, strays=strays.append
         )
         if strays:
-            self.stats.inc_value("news/dedupe/stray_files", len(strays))
+            self.stats.inc_value(DEDUPE_STRAY_FILES.name, len(strays))
             for line in stray_lines(ARTICLES, strays):
                 logger.warning("The dataset's %s", line)
         if forgotten:  # logged by the state
-            self.stats.inc_value("news/dedupe/files_forgotten", len(forgotten))
+            self.stats.inc_value(DEDUPE_FILES_FORGOTTEN.name, len(forgotten))
         if recovered:
             self._index_files(recovered)
-            self.stats.inc_value("news/dedupe/files_recovered", len(recovered))
+            self.stats.inc_value(DEDUPE_FILES_RECOVERED.name, len(recovered))
             logger.warning("Recorded %d data files the state did not know yet", len(recovered))
 
     def _unreadable(
@@ -202,7 +215,7 @@ class DedupePipeline:
     ) -> None:
         """A data file the state does not know that cannot be read: left out (logged as an
         error: the crawl fails, every time until the file is moved out)."""
-        self.stats.inc_value("news/dedupe/unreadable_files")
+        self.stats.inc_value(DEDUPE_UNREADABLE_FILES.name)
         logger.error(
             "Cannot read the data file %s (%s): %s; move it out of the dataset",
             name,
@@ -276,7 +289,7 @@ class DedupePipeline:
         except self.stores.errors as exc:
             # the state is gone (Redis mode: the worker is stopping; the article's request
             # stays recorded in Redis, so the next worker fetches it again)
-            self.stats.inc_value("news/dedupe/state_unavailable")
+            self.stats.inc_value(DEDUPE_STATE_UNAVAILABLE.name)
             raise StateUnavailable(
                 f"StateUnavailable: cannot reach the crawl state ({exc}) "
                 f"<{ItemAdapter(item).get('url')}>"
@@ -290,7 +303,7 @@ class DedupePipeline:
         found = self._exact_copy(url, canonical, content_hash, new_version=new_version)
         if found is not None:
             kind, kept = found
-            self.stats.inc_value(f"news/dedupe/duplicate/{kind}")
+            self.stats.inc_value(DEDUPE_DUPLICATE.of(kind))
             if kind == "content":
                 self._record_copy(url, self._kept_id(content_hash), kind, 1.0)
             raise DuplicateArticle(
@@ -301,7 +314,7 @@ class DedupePipeline:
         if signature is not None and not new_version:
             match = self.pending_index.find(signature) or self._stored_index().find(signature)
             if match is not None:
-                self.stats.inc_value("news/dedupe/duplicate/near")
+                self.stats.inc_value(DEDUPE_DUPLICATE_NEAR.name)
                 if self.policy == "drop":
                     self._record_copy(url, match.row_id, "near", match.similarity)
                     raise DuplicateArticle(
@@ -320,7 +333,7 @@ class DedupePipeline:
         if signature is not None:
             self.pending_index.add(content_hash, adapter["id"], signature)
             self._stored_index().add_pending(content_hash, adapter["id"], signature)
-        self.stats.inc_value("news/dedupe/unique")
+        self.stats.inc_value(DEDUPE_UNIQUE.name)
         return item
 
     def _claim(
@@ -341,7 +354,7 @@ class DedupePipeline:
                 self.claims.release(urls, [content_hash])
         if found is not None:
             kind, kept = found
-            self.stats.inc_value(f"news/dedupe/duplicate/{kind}")
+            self.stats.inc_value(DEDUPE_DUPLICATE.of(kind))
             raise DuplicateArticle(
                 f"DuplicateArticle: same {kind} taken by another worker <{url}>",
                 kind=kind,
@@ -355,7 +368,7 @@ class DedupePipeline:
         if signature is not None and signature.content_hash == adapter["content_hash"]:
             values = from_bytes(signature.value) if signature.value is not None else None
             if signature.value is None or values is not None:
-                self.stats.inc_value("news/dedupe/signature_reused")
+                self.stats.inc_value(DEDUPE_SIGNATURE_REUSED.name)
                 return values  # None: too short to sign
         return self.signer.signature(adapter.get("text") or "")
 
@@ -385,7 +398,7 @@ class DedupePipeline:
         self.pending_urls.difference_update(urls)
         self.pending_hashes.discard(content_hash)
         self.pending_index.remove_many([content_hash])
-        self.stats.inc_value("news/dedupe/forgotten")
+        self.stats.inc_value(DEDUPE_FORGOTTEN.name)
         try:
             self._stored_index().remove_many([content_hash])  # what add_pending published
             if self.claims is not None:
@@ -400,7 +413,7 @@ class DedupePipeline:
             self.state.record_file(file, keys)
         except self.stores.errors as exc:
             # The file is in the dataset; the next crawl records it from there (recover()).
-            self.stats.inc_value("news/dedupe/state_error")
+            self.stats.inc_value(DEDUPE_STATE_ERROR.name)
             logger.error("Cannot record %s in the crawl state (%s): the next crawl will", file, exc)
         committed = []
         for url, canonical, content_hash, *_ in keys:
@@ -415,7 +428,7 @@ class DedupePipeline:
             try:
                 self.index.add_many(committed)
             except self.stores.errors as exc:
-                self.stats.inc_value("news/dedupe/state_error")
+                self.stats.inc_value(DEDUPE_STATE_ERROR.name)
                 logger.error("Cannot add the texts of %s to the near index: %s", file, exc)
             self.pending_index.remove_many(content_hash for content_hash, *_ in committed)
         if self.claims is not None:

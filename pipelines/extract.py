@@ -23,6 +23,7 @@ from extraction.worker import PageOptions, Rejected
 from pipelines import dedupe, language
 from pipelines.setting import flag, integer, optional_integer, seconds
 from pipelines.signals import workers_started
+from pipelines.stats import EXTRACT_ARTICLES, EXTRACT_DROPPED, EXTRACT_WORKERS_FAILED
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -212,7 +213,7 @@ class ExtractPipeline:
     def close_spider(self) -> None:
         self.pool.close()
         if self.pool.failed is not None:  # logged when it happened
-            self.stats.set_value("news/extract/workers_failed", 1)
+            self.stats.set_value(EXTRACT_WORKERS_FAILED.name, 1)
 
     async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
@@ -225,13 +226,13 @@ class ExtractPipeline:
         except WorkerFailed as exc:
             drop = ExtractionTimeout if exc.timed_out else WorkerCrashed
             reason = drop.__name__
-            self.stats.inc_value(f"news/extract/dropped/{reason}")
+            self.stats.inc_value(EXTRACT_DROPPED.of(reason))
             logger.warning("Extraction failed: %s <%s>", exc, url)
             raise drop(f"{reason}: {exc} <{url}>") from None
         if isinstance(outcome, Rejected):
-            self.stats.inc_value(f"news/extract/dropped/{outcome.reason}")
+            self.stats.inc_value(EXTRACT_DROPPED.of(outcome.reason))
             raise DROP_REASONS[outcome.reason](f"{outcome.reason}: {outcome.message} <{url}>")
-        self.stats.inc_value("news/extract/articles")
+        self.stats.inc_value(EXTRACT_ARTICLES.name)
         apply_extraction(adapter, outcome.extraction)
         adapter["precomputed"] = outcome.precomputed
         return item

@@ -17,6 +17,7 @@ from extraction.record import apply_detection
 from extraction.worker import detect_language
 from pipelines.setting import flag, integer, number
 from pipelines.signals import workers_started
+from pipelines.stats import LANGUAGE_DECLARED, LANGUAGE_DETECTED, LANGUAGE_REUSED, LANGUAGE_UNKNOWN
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -125,7 +126,7 @@ class LanguagePipeline:
         text = adapter.get("text") or ""
         reused = self._reusable(adapter.get("precomputed"), text)
         if reused is not None:
-            self.stats.inc_value("news/language/reused")
+            self.stats.inc_value(LANGUAGE_REUSED.name)
             detected, confidence = reused.language, reused.confidence
         else:
             detected, confidence = await self._detect(text)
@@ -133,10 +134,10 @@ class LanguagePipeline:
             adapter, detected, confidence, min_confidence=self.min_confidence
         )
         if language_code is None:
-            self.stats.inc_value("news/language/unknown")
+            self.stats.inc_value(LANGUAGE_UNKNOWN.name)
             logger.info("No language detected or declared: %s", adapter.get("url"))
         elif confidence is None:
-            self.stats.inc_value("news/language/declared")
+            self.stats.inc_value(LANGUAGE_DECLARED.name)
         else:
-            self.stats.inc_value("news/language/detected")
+            self.stats.inc_value(LANGUAGE_DETECTED.name)
         return item

@@ -13,6 +13,7 @@ from extraction.dates import to_utc
 from extraction.record import normalize_article
 from extraction.urls import DEFAULT_TRACKING_PARAMS
 from pipelines.setting import flag, text_list
+from pipelines.stats import NORMALIZE_IMPLAUSIBLE_PUBLISHED_AT
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -63,6 +64,6 @@ class NormalizePipeline:
         text = _reusable(adapter.get("precomputed"), adapter.get("text") or "")
         normalize_article(adapter, self.tracking_params, text=text)
         if published is not None and adapter["published_at"] is None:
-            self.stats.inc_value("news/normalize/implausible_published_at")
+            self.stats.inc_value(NORMALIZE_IMPLAUSIBLE_PUBLISHED_AT.name)
             logger.info("Ignored implausible publication time %s: %s", published, adapter["url"])
         return item

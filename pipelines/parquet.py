@@ -44,6 +44,16 @@ from pipelines.setting import (
     seconds,
 )
 from pipelines.signals import articles_committed, commit_check, commit_requested
+from pipelines.stats import (
+    PARQUET_FILES,
+    PARQUET_INVALID_ROW,
+    PARQUET_ROW_GROUPS,
+    PARQUET_ROWS_BUFFERED,
+    PARQUET_ROWS_DISCARDED,
+    PARQUET_ROWS_LOST,
+    PARQUET_ROWS_WRITTEN,
+    PARQUET_WRITE_ERROR,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -286,7 +296,7 @@ class ParquetPipeline:
                 page |= {"content_type": adapter.get("content_type"), "html": body or b""}
                 html = pa.RecordBatch.from_pylist([page], schema=HTML_SCHEMA)
         except (ValueError, TypeError) as exc:  # pyarrow's errors subclass these
-            self.stats.inc_value("news/parquet/invalid_row")
+            self.stats.inc_value(PARQUET_INVALID_ROW.name)
             raise InvalidRow(f"InvalidRow: {exc} <{row.get('url')}>") from None
         if self.writer.html is not None:
             self.html_buffer.append(html)
@@ -294,7 +304,7 @@ class ParquetPipeline:
         self.buffer.append(batch)
         self.buffered_rows += 1
         self.buffered_bytes += batch.nbytes
-        self.stats.inc_value("news/parquet/rows_buffered")
+        self.stats.inc_value(PARQUET_ROWS_BUFFERED.name)
         opened_at = self.writer.opened_at
         due = opened_at is not None and time.monotonic() - opened_at >= self.commit_interval
         full = self.buffered_rows >= self.row_group_rows
@@ -311,10 +321,10 @@ class ParquetPipeline:
         pages, self.html_buffer = self.html_buffer, []
         committed: list[CommittedFile] = []
         if self.forbidden is not None:
-            self.stats.inc_value("news/parquet/rows_discarded", len(batches))
+            self.stats.inc_value(PARQUET_ROWS_DISCARDED.name, len(batches))
             return
         if self.failed:
-            self.stats.inc_value("news/parquet/rows_lost", len(batches))
+            self.stats.inc_value(PARQUET_ROWS_LOST.name, len(batches))
             return
         if batches or self.writer.open_rows:
             forbidden = self._commit_forbidden()
@@ -327,7 +337,7 @@ class ParquetPipeline:
                 table = pa.Table.from_batches(batches, schema=ARTICLE_SCHEMA)
                 html = pa.Table.from_batches(pages, schema=HTML_SCHEMA) if pages else None
                 committed += await self._in_writer_thread(self.writer.write, table, html)
-                self.stats.inc_value("news/parquet/row_groups")
+                self.stats.inc_value(PARQUET_ROW_GROUPS.name)
             if commit:
                 last = await self._in_writer_thread(self.writer.commit)
                 committed += [last] if last else []
@@ -352,7 +362,7 @@ class ParquetPipeline:
         self.forbidden = reason
         rows += self.writer.open_rows
         await self._in_writer_thread(self.writer.discard)
-        self.stats.inc_value("news/parquet/rows_discarded", rows)
+        self.stats.inc_value(PARQUET_ROWS_DISCARDED.name, rows)
         logger.warning("Not committing the %d articles this crawl holds: %s", rows, reason)
 
     async def _write_failed(self, exc: OSError, *, unwritten: int) -> None:
@@ -364,10 +374,10 @@ class ParquetPipeline:
         # are lost with the file), and the writer is not to be touched from two threads.
         lost = unwritten + await self._in_writer_thread(self.writer.discard)
         if reported:  # a flush that was under way failed too
-            self.stats.inc_value("news/parquet/rows_lost", lost)
+            self.stats.inc_value(PARQUET_ROWS_LOST.name, lost)
             return
-        self.stats.inc_value("news/parquet/write_error")
-        self.stats.inc_value("news/parquet/rows_lost", lost)
+        self.stats.inc_value(PARQUET_WRITE_ERROR.name)
+        self.stats.inc_value(PARQUET_ROWS_LOST.name, lost)
         logger.error(
             "Cannot write the dataset, stopping the crawl: %s (%s); %d accepted articles not "
             "written (not recorded as stored: the next crawl fetches them again)",
@@ -381,8 +391,8 @@ class ParquetPipeline:
 
     def _announce(self, committed: list[CommittedFile]) -> None:
         for done in committed:
-            self.stats.inc_value("news/parquet/files")
-            self.stats.inc_value("news/parquet/rows_written", done.rows)
+            self.stats.inc_value(PARQUET_FILES.name)
+            self.stats.inc_value(PARQUET_ROWS_WRITTEN.name, done.rows)
             logger.info("Committed %d articles to %s", done.rows, done.name)
             self.crawler.signals.send_catch_log(
                 signal=articles_committed, file=done.name, keys=done.keys

@@ -19,6 +19,14 @@ from extraction.urls import host_of
 from pipelines.extract import EXTRACT_MIN_TEXT_CHARS, NotAnArticle
 from pipelines.setting import flag, integer, number
 from pipelines.state import state_stores
+from pipelines.stats import (
+    SITE_BOILERPLATE_DROPPED,
+    SITE_BOILERPLATE_LINES_REMOVED,
+    SITE_BOILERPLATE_PAGES_CLEANED,
+    SITE_BOILERPLATE_SAVE_ERROR,
+    SITE_BOILERPLATE_SITES_UNLOADED,
+    SITE_BOILERPLATE_STATE_UNAVAILABLE,
+)
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -127,7 +135,7 @@ class SiteBoilerplatePipeline:
             self.store.save(self.learner)
         # disk full, or Redis gone: what was learned since the last save is lost
         except self.stores.errors as exc:
-            self.stats.inc_value("news/site_boilerplate/save_error")
+            self.stats.inc_value(SITE_BOILERPLATE_SAVE_ERROR.name)
             logger.error("Cannot save the learned site boilerplate: %s", exc)
         finally:
             self.store.close()
@@ -139,7 +147,7 @@ class SiteBoilerplatePipeline:
         except self.stores.errors as exc:
             # the shared state is gone: the page goes on as extracted (the worker is
             # stopping, and the dedupe stage drops it: nothing can be checked)
-            self.stats.inc_value("news/site_boilerplate/state_unavailable")
+            self.stats.inc_value(SITE_BOILERPLATE_STATE_UNAVAILABLE.name)
             logger.debug("Cannot reach the site boilerplate's store: %s", exc)
             return item
 
@@ -152,7 +160,7 @@ class SiteBoilerplatePipeline:
             if len(self.learner.sites) > self.max_sites:
                 store.save(self.learner)
                 forgotten = self.learner.forget_oldest(self.max_sites // 2 or 1)
-                self.stats.inc_value("news/site_boilerplate/sites_unloaded", len(forgotten))
+                self.stats.inc_value(SITE_BOILERPLATE_SITES_UNLOADED.name, len(forgotten))
         text = adapter.get("text") or ""
         paragraphs = paragraphs_of(text)
         if store is None or store.first_visit(adapter["url"]):
@@ -160,8 +168,8 @@ class SiteBoilerplatePipeline:
         kept = self.learner.strip(site, paragraphs)
         removed = len(paragraphs) - len(kept)
         if removed:
-            self.stats.inc_value("news/site_boilerplate/lines_removed", removed)
-            self.stats.inc_value("news/site_boilerplate/pages_cleaned")
+            self.stats.inc_value(SITE_BOILERPLATE_LINES_REMOVED.name, removed)
+            self.stats.inc_value(SITE_BOILERPLATE_PAGES_CLEANED.name)
             adapter["text"] = "\n\n".join(kept)
             precomputed = adapter.get("precomputed")
             if precomputed is not None and precomputed.for_text(text):
@@ -171,10 +179,10 @@ class SiteBoilerplatePipeline:
             try:
                 store.save(self.learner)
             except self.stores.errors as exc:
-                self.stats.inc_value("news/site_boilerplate/save_error")
+                self.stats.inc_value(SITE_BOILERPLATE_SAVE_ERROR.name)
                 logger.error("Cannot save the learned site boilerplate: %s", exc)
         if removed and text_size(adapter["text"]) < self.min_text_chars:
-            self.stats.inc_value("news/site_boilerplate/dropped")
+            self.stats.inc_value(SITE_BOILERPLATE_DROPPED.name)
             raise NotAnArticle(
                 f"NotAnArticle: little text besides the site's boilerplate <{adapter['url']}>"
             )

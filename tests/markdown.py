@@ -103,11 +103,14 @@ def outputs() -> dict[str, str]:
     """What each generating command prints now."""
     from crawler import addon  # noqa: PLC0415 - the tests' helpers import no project code early
     from dataset import run_history, schema  # noqa: PLC0415
+    from pipelines import stats  # noqa: PLC0415
 
     return {
         "python -m crawler.addon": addon.markdown_table(),
         "python -m dataset.schema": schema.markdown_table(),
         "python -m dataset.run_history": run_history.markdown_table(),
+        "python -m pipelines.stats": stats.markdown_table(),
+        "python -m pipelines.stats --scrapy": stats.markdown_table(scrapy=True),
     }
 
 

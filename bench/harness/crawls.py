@@ -29,6 +29,7 @@ from bench.harness.processes import TreeSampler, children_cpu, kill_trees
 from bench.harness.report import progress, workers_label
 from crawler.progress import fetch_errors
 from dataset.layout import articles_dir, crawls_dir, data_files
+from pipelines.stats import ELAPSED_TIME, FETCH_PAGES, ITEM_DROPPED_REASON, PARQUET_ROWS_WRITTEN
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -48,7 +49,7 @@ STALL_SECONDS = 90.0
 three of them means the reactor was blocked."""
 _LOG_PROBLEM = re.compile(r"\] (ERROR|CRITICAL): ")
 _PROGRESS_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) .*\bprogress: .*\bfetched (\d+) \(")
-DROPPED = "item_dropped_reasons_count/"
+DROPPED = ITEM_DROPPED_REASON.prefix
 
 
 # --- the command --------------------------------------------------------------------------------
@@ -234,15 +235,15 @@ class CrawlRun:
 
     @property
     def article_responses(self) -> int:
-        return int(self.stats.get("news/fetch/pages", 0))
+        return int(self.stats.get(FETCH_PAGES.name, 0))
 
     @property
     def rows(self) -> int:
-        return int(self.stats.get("news/parquet/rows_written", 0))
+        return int(self.stats.get(PARQUET_ROWS_WRITTEN.name, 0))
 
     @property
     def elapsed(self) -> float | None:
-        value = self.stats.get("elapsed_time_seconds")
+        value = self.stats.get(ELAPSED_TIME.name)
         return float(value) if value is not None else None
 
     @property

@@ -55,6 +55,18 @@ from pipelines.locations import (
     state_dir_setting,
 )
 from pipelines.state import STATE_STORES, state_problem
+from pipelines.stats import (
+    DISCOVERY_FEED_INVALID,
+    DISCOVERY_FEEDS,
+    DISCOVERY_LISTING_PAGES,
+    DISCOVERY_SITEMAP_INDEXES,
+    DISCOVERY_SITEMAP_INVALID,
+    DISCOVERY_SITEMAPS,
+    DOWNLOADER_EXCEPTION,
+    FETCH_PAGES,
+    FINISH_REASON,
+    LOG_ERRORS,
+)
 
 if TYPE_CHECKING:
     import argparse
@@ -69,29 +81,29 @@ HELP_ARGUMENT = "help"
 
 
 FETCHED = (
-    "news/fetch/pages",
-    "news/discovery/feeds",
-    "news/discovery/sitemaps",
-    "news/discovery/listing_pages",
+    FETCH_PAGES.name,
+    DISCOVERY_FEEDS.name,
+    DISCOVERY_SITEMAPS.name,
+    DISCOVERY_LISTING_PAGES.name,
 )
 """The stats of what a crawl fetched and could use: article candidates, listings read. Not
 Scrapy's ``downloader/response_count``, which also counts robots.txt (a 404 too) and each
 redirect: a crawl whose every article request failed after a redirect exited 0."""
-FAILED = (*FETCH_ERRORS, "downloader/exception_type_count/")
+FAILED = (*FETCH_ERRORS, DOWNLOADER_EXCEPTION.prefix)
 """The stats of requests that failed for good."""
-UNUSABLE = ("news/discovery/feed_invalid", "news/discovery/sitemap_invalid")
+UNUSABLE = (DISCOVERY_FEED_INVALID.name, DISCOVERY_SITEMAP_INVALID.name)
 """The stats of listings fetched that were no listing (an HTML page given as a feed, a
 sitemap cut short): read, nothing found in them."""
-INDEXES = "news/discovery/sitemap_indexes"
+INDEXES = DISCOVERY_SITEMAP_INDEXES.name
 """Sitemap indexes read: counted among the sitemaps, they list no article."""
 
 
 def crawl_failed(stats: dict[str, Any]) -> str | None:
     """Why a crawl with these final stats failed, or ``None`` when it did not."""
-    reason = stats.get("finish_reason")
+    reason = stats.get(FINISH_REASON.name)
     if reason != "finished":
         return f"the crawl did not finish normally ({reason})"
-    errors = stats.get("log_count/ERROR", 0)
+    errors = stats.get(LOG_ERRORS.name, 0)
     if errors:
         return f"{errors} errors were logged"
     fetched = sum(stats.get(key, 0) for key in FETCHED) - stats.get(INDEXES, 0)
@@ -320,8 +332,8 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
             print(summary, end="")
         stats = crawler.stats.get_stats()
         # Scrapy stops counting errors as the spider closes, before the last closing steps
-        errors_logged = max(stats.get("log_count/ERROR", 0), errors.count)
-        failure = crawl_failed({**stats, "log_count/ERROR": errors_logged})
+        errors_logged = max(stats.get(LOG_ERRORS.name, 0), errors.count)
+        failure = crawl_failed({**stats, LOG_ERRORS.name: errors_logged})
         if failure is not None:
             print(f"crawl failed: {failure}")
             self.exitcode = EXIT_FAILED

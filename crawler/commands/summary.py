@@ -30,6 +30,14 @@ from dataset.storage import (
     stray_lines,
 )
 from pipelines.locations import dataset_location, state_dir_setting
+from pipelines.stats import (
+    FETCH_PAGES,
+    INCREMENTAL_KNOWN_ARTICLES,
+    INCREMENTAL_REFETCHED,
+    INCREMENTAL_REJECTED_PAGES,
+    ITEM_DROPPED_REASON,
+    PARQUET_ROWS_WRITTEN,
+)
 
 if TYPE_CHECKING:
     import argparse
@@ -45,7 +53,7 @@ _NAMED_ONLY = ("source_name",)
 _CREDITED_ONLY = ("author_organizations",)
 # Null by design for the pages that do not declare whether they are free to read (most).
 _DECLARED_ONLY = ("accessible_for_free",)
-_DROPPED_PREFIX = "item_dropped_reasons_count/"
+_DROPPED_PREFIX = ITEM_DROPPED_REASON.prefix
 
 
 @dataclass(kw_only=True)
@@ -152,15 +160,15 @@ def _day(value: datetime | None) -> str:
     return value.date().isoformat() if value else "-"
 
 
-_REJECTED_PREFIX = "news/incremental/rejected_pages/"
+_REJECTED_PREFIX = INCREMENTAL_REJECTED_PAGES.prefix
 
 
 def _skipped(stats: dict[str, Any]) -> str:
     """What the crawl did not fetch, and why: articles the dataset holds already (and those
     fetched again because their listing says they changed), and pages dropped by an earlier
     run, as no article or as a copy of a stored article, not yet due for a re-check."""
-    known = stats.get("news/incremental/known_articles", 0)
-    refetched = stats.get("news/incremental/refetched", 0)
+    known = stats.get(INCREMENTAL_KNOWN_ARTICLES.name, 0)
+    refetched = stats.get(INCREMENTAL_REFETCHED.name, 0)
     parts = [f"{known} known articles not fetched again (stored already)"] if known else []
     if refetched:
         parts.append(f"{refetched} stored articles fetched again (listed as changed since)")
@@ -211,9 +219,9 @@ def format_summary(
                 f"Last crawl {report.get('started_at')} .. {report.get('finished_at')}"
                 f" ({report.get('finish_reason')})"
             ),
-            f"  pages fetched   {stats.get('news/fetch/pages', 0)}",
+            f"  pages fetched   {stats.get(FETCH_PAGES.name, 0)}",
             f"  skipped         {_skipped(stats)}",
-            f"  rows written    {stats.get('news/parquet/rows_written', 0)}",
+            f"  rows written    {stats.get(PARQUET_ROWS_WRITTEN.name, 0)}",
         ]
         dropped = {
             key.removeprefix(_DROPPED_PREFIX): value

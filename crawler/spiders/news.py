@@ -59,6 +59,33 @@ from extraction.dates import to_utc
 from extraction.urls import url_problem
 from pipelines.setting import SettingError, flag, optional_duration
 from pipelines.signals import article_skipped, fetch_failed, listing_read, request_done
+from pipelines.stats import (
+    DISCOVERY_DEPTH_LIMITED,
+    DISCOVERY_FEED_ENTRIES,
+    DISCOVERY_FEED_INVALID,
+    DISCOVERY_FEED_MALFORMED,
+    DISCOVERY_FEEDS,
+    DISCOVERY_LINKED_ARTICLES,
+    DISCOVERY_LISTING_ARTICLES,
+    DISCOVERY_LISTING_PAGES,
+    DISCOVERY_NOT_ALLOWED,
+    DISCOVERY_PROBE_MISSING,
+    DISCOVERY_ROBOTS_MISSING,
+    DISCOVERY_ROBOTS_SITEMAPS,
+    DISCOVERY_SITEMAP_INDEXES,
+    DISCOVERY_SITEMAP_INVALID,
+    DISCOVERY_SITEMAP_LOOPS,
+    DISCOVERY_SITEMAP_MALFORMED,
+    DISCOVERY_SITEMAP_URLS,
+    DISCOVERY_SITEMAPS,
+    DISCOVERY_TOO_OLD,
+    DISCOVERY_UNUSABLE_URLS,
+    FETCH_ERROR,
+    FETCH_ERROR_REDIRECT_LOOP,
+    FETCH_HTTP_ERROR,
+    FETCH_PAGES,
+    FETCH_REDIRECT_DUPLICATES,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
@@ -387,12 +414,12 @@ class NewsSpider(scrapy.Spider):
         assert stats is not None
         known = self.sources.get(source) if source else None
         if known is not None and not known.allows(url):
-            stats.inc_value("news/discovery/not_allowed")
+            stats.inc_value(DISCOVERY_NOT_ALLOWED.name)
             return "not_allowed"
         # the source's max_age wins (one of 0 is none); else DISCOVERY_MAX_AGE
         max_age = (known.max_age if known is not None else None) or self.max_age
         if not is_recent(to_utc(listed), max_age, now=datetime.now(UTC)):
-            stats.inc_value("news/discovery/too_old")
+            stats.inc_value(DISCOVERY_TOO_OLD.name)
             return "too_old"
         return None
 
@@ -431,7 +458,7 @@ class NewsSpider(scrapy.Spider):
         refetch: bool = False,
     ) -> Iterator[ArticleItem]:
         """An article candidate; the extract stage decides whether it is one."""
-        self.crawler.stats.inc_value("news/fetch/pages")
+        self.crawler.stats.inc_value(FETCH_PAGES.name)
         yield ArticleItem(
             url=response.url,
             fetched_at=datetime.now(UTC),
@@ -451,7 +478,7 @@ class NewsSpider(scrapy.Spider):
         be fetched (``mailto:``, a malformed host or port), counted one by one."""
         if not skipped:
             return
-        self.crawler.stats.inc_value("news/discovery/unusable_urls", len(skipped))
+        self.crawler.stats.inc_value(DISCOVERY_UNUSABLE_URLS.name, len(skipped))
         first = skipped[0]
         self.logger.warning(
             "%s %s: %d entries left out, their URL cannot be fetched (the first: %s)",
@@ -468,13 +495,13 @@ class NewsSpider(scrapy.Spider):
         stats = self.crawler.stats
         feed = parse_feed(response.body, response.url)
         if not feed.is_feed:
-            stats.inc_value("news/discovery/feed_invalid")
+            stats.inc_value(DISCOVERY_FEED_INVALID.name)
             self.logger.warning("Not a feed, ignored: %s", response.url)
             self._listing_read(response, "feed", 0, "invalid")
             return
         self._listing_read(response, "feed", len(feed.entries), "malformed" if feed.error else None)
         if feed.error:
-            stats.inc_value("news/discovery/feed_malformed")
+            stats.inc_value(DISCOVERY_FEED_MALFORMED.name)
             self.logger.warning(
                 "Malformed feed %s (%s); using the %d entries read before the error",
                 response.url,
@@ -482,8 +509,8 @@ class NewsSpider(scrapy.Spider):
                 len(feed.entries),
             )
         self._unusable_urls(response, "feed", feed.skipped)
-        stats.inc_value("news/discovery/feeds")
-        stats.inc_value("news/discovery/feed_entries", len(feed.entries))
+        stats.inc_value(DISCOVERY_FEEDS.name)
+        stats.inc_value(DISCOVERY_FEED_ENTRIES.name, len(feed.entries))
         self.logger.info("Feed %s lists %d articles", response.url, len(feed.entries))
         listed = ((entry.url, entry.title, entry.published_at, None) for entry in feed.entries)
         yield from self._listed_articles(response, "feed", source, listed, len(feed.entries))
@@ -497,7 +524,7 @@ class NewsSpider(scrapy.Spider):
         try:
             xml = sitemap_body(response.body, max_size=max_size)
         except (SitemapTooLarge, OSError) as exc:
-            stats.inc_value("news/discovery/sitemap_invalid")
+            stats.inc_value(DISCOVERY_SITEMAP_INVALID.name)
             self.logger.warning("Unreadable sitemap %s: %s", response.url, exc)
             self._listing_read(response, "sitemap", 0, "unreadable")
             return
@@ -505,14 +532,14 @@ class NewsSpider(scrapy.Spider):
         if sitemap.kind is None:
             if response.meta.get(PROBE_META):
                 return  # a guessed sitemap path that holds something else
-            stats.inc_value("news/discovery/sitemap_invalid")
+            stats.inc_value(DISCOVERY_SITEMAP_INVALID.name)
             self.logger.warning("Not a sitemap, ignored: %s", response.url)
             self._listing_read(response, "sitemap", 0, "invalid")
             return
         urls = len(sitemap.entries) if sitemap.kind != "sitemapindex" else 0
         self._listing_read(response, "sitemap", urls, "malformed" if sitemap.error else None)
         if sitemap.error:
-            stats.inc_value("news/discovery/sitemap_malformed")
+            stats.inc_value(DISCOVERY_SITEMAP_MALFORMED.name)
             self.logger.warning(
                 "Malformed sitemap %s (%s); using the %d URLs read",
                 response.url,
@@ -520,15 +547,15 @@ class NewsSpider(scrapy.Spider):
                 len(sitemap.entries),
             )
         self._unusable_urls(response, "sitemap", sitemap.skipped)
-        stats.inc_value("news/discovery/sitemaps")
+        stats.inc_value(DISCOVERY_SITEMAPS.name)
         self.logger.info(
             "Sitemap %s (%s) lists %d URLs", response.url, sitemap.kind, len(sitemap.entries)
         )
         if sitemap.kind == "sitemapindex":
-            stats.inc_value("news/discovery/sitemap_indexes")
+            stats.inc_value(DISCOVERY_SITEMAP_INDEXES.name)
             yield from self._sitemap_index(response, sitemap, source)
             return
-        stats.inc_value("news/discovery/sitemap_urls", len(sitemap.entries))
+        stats.inc_value(DISCOVERY_SITEMAP_URLS.name, len(sitemap.entries))
         listed = (
             (entry.url, entry.news_title, news_published_datetime(entry), lastmod_datetime(entry))
             for entry in sitemap.entries
@@ -576,7 +603,7 @@ class NewsSpider(scrapy.Spider):
         )
         loops = [entry.url for entry in index.entries if entry.url in chain]
         if loops:
-            self.crawler.stats.inc_value("news/discovery/sitemap_loops", len(loops))
+            self.crawler.stats.inc_value(DISCOVERY_SITEMAP_LOOPS.name, len(loops))
             self.logger.warning(
                 "Sitemap index %s lists itself or an index above it (%s; %d entries): not read "
                 "again",
@@ -597,10 +624,10 @@ class NewsSpider(scrapy.Spider):
         none (answered 4xx: a site without robots.txt was never looked at for a sitemap, and
         its missing robots.txt counted as a failed fetch)."""
         if response.status >= 400:
-            self.crawler.stats.inc_value("news/discovery/robots_missing")
+            self.crawler.stats.inc_value(DISCOVERY_ROBOTS_MISSING.name)
             self.logger.info("No robots.txt at %s (HTTP %d)", response.url, response.status)
         named = sitemaps_from_robots(response.body, response.url) if response.status < 400 else []
-        self.crawler.stats.inc_value("news/discovery/robots_sitemaps", len(named))
+        self.crawler.stats.inc_value(DISCOVERY_ROBOTS_SITEMAPS.name, len(named))
         for url in named:
             yield self._listing(url, self.parse_sitemap, source=source, start=False)
         if not named:
@@ -616,7 +643,7 @@ class NewsSpider(scrapy.Spider):
         if known is None or not isinstance(response, TextResponse):
             return
         stats = self.crawler.stats
-        stats.inc_value("news/discovery/listing_pages")
+        stats.inc_value(DISCOVERY_LISTING_PAGES.name)
         page = parse_page(response.text)  # parsed once for the three link searches
         if page is None:
             self._listing_read(response, "page", 0, "unreadable")
@@ -635,7 +662,7 @@ class NewsSpider(scrapy.Spider):
             # a source's allow patterns say what its articles are; the URL's shape guesses
             # for a source without (a source's /story/ links were never asked for)
             if known.allows(url) and (known.allow or looks_like_article(url)):
-                stats.inc_value("news/discovery/linked_articles")
+                stats.inc_value(DISCOVERY_LINKED_ARTICLES.name)
                 yield self.article_request(url, discovered_via="link", source=source)
             elif depth == 0 or is_listing_url(url):
                 listings.append(url)
@@ -649,7 +676,7 @@ class NewsSpider(scrapy.Spider):
                 )
             return
         # what max_depth leaves unread is said, so a listing cut short is not silent
-        stats.inc_value("news/discovery/depth_limited", len(listings))
+        stats.inc_value(DISCOVERY_DEPTH_LIMITED.name, len(listings))
         self.logger.debug(
             "%d listing links of %s not followed: the page is at its source's max_depth (depth %d)",
             len(listings),
@@ -685,17 +712,17 @@ class NewsSpider(scrapy.Spider):
         if isinstance(failure.value, HttpError):
             status = failure.value.response.status
             if request.meta.get(PROBE_META):
-                stats.inc_value("news/discovery/probe_missing")
+                stats.inc_value(DISCOVERY_PROBE_MISSING.name)
                 self.logger.debug("No sitemap at %s (HTTP %d)", request.url, status)
                 return
-            stats.inc_value(f"news/fetch/http_error/{status}")
+            stats.inc_value(FETCH_HTTP_ERROR.of(status))
             self._fetch_failed(request, f"http_{status}")
             retries = request.meta.get("retry_times", 0)
             retried = f" (retried {retries} times)" if retries else ""
             self.logger.warning("HTTP %d, skipped: %s%s", status, request.url, retried)
             return
         reason, description = fetch_error_reason(failure.value)
-        stats.inc_value(f"news/fetch/error/{reason}")
+        stats.inc_value(FETCH_ERROR.of(reason))
         self._fetch_failed(request, reason)
         # the URL that was asked for, and where its redirects led
         chain = request.meta.get("redirect_urls") or []
@@ -720,7 +747,7 @@ class NewsSpider(scrapy.Spider):
             return
         if request.url.partition("#")[0] not in {url.partition("#")[0] for url in chain}:
             if chain and request.meta.get(ARTICLE_META):
-                self.crawler.stats.inc_value("news/fetch/redirect_duplicates")
+                self.crawler.stats.inc_value(FETCH_REDIRECT_DUPLICATES.name)
                 self.logger.info(
                     "Redirected to a page already asked for in this crawl: %s -> %s",
                     chain[0],
@@ -730,7 +757,7 @@ class NewsSpider(scrapy.Spider):
                     article_skipped, request=request.replace(url=chain[0]), reason="known"
                 )
             return
-        self.crawler.stats.inc_value("news/fetch/error/redirect_loop")
+        self.crawler.stats.inc_value(FETCH_ERROR_REDIRECT_LOOP.name)
         self._fetch_failed(request, "redirect_loop")
         self.logger.warning(
             "Fetch failed (redirect_loop: redirected back to %s after %d redirects): %s",
@@ -748,7 +775,7 @@ class NewsSpider(scrapy.Spider):
         if fingerprint not in self.listing_pages:
             return False
         self.listing_pages.discard(fingerprint)  # once: the article's own request is filtered
-        self.crawler.stats.inc_value("news/discovery/listing_articles")
+        self.crawler.stats.inc_value(DISCOVERY_LISTING_ARTICLES.name)
         self.logger.debug("Asked for again as an article: %s", request.url)
         engine = self.crawler.engine
         assert engine is not None

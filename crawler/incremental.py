@@ -10,12 +10,13 @@ A page dropped as no article (``NotAnArticle``, ``ListingPage``, ``NotHtml``) is
 with its reason, and not requested again before ``INCREMENTAL_NOT_ARTICLE_RECHECK`` has passed
 (or its listing says it changed since); so is a link that redirected to a stored article
 (``Redirect``), and a page dropped as a copy of a stored article (``Copy``: the same canonical
-URL at a second path, the same or nearly the same text at another URL, a site that moved its
-articles to new URLs). An error page or a wall (``ErrorPage``: a soft 404, a consent or bot
-wall) is not: the article may be there on the next run, which asks for it again. A stored page
-fetched again because its listing said it changed, and found the same (``Unchanged``) or gone
-(``Gone``, 404 or 410), is remembered as checked: it is fetched again only when its listing
-gives a later date than the one it was checked against.
+URL and text at a second path, the same or nearly the same text at another URL, a site that
+moved its articles to new URLs; a canonical URL with another text is no copy, and is stored).
+An error page or a wall (``ErrorPage``: a soft 404, a consent or bot wall) is not: the article
+may be there on the next run, which asks for it again. A stored page fetched again because its
+listing said it changed, and found the same (``Unchanged``) or gone (``Gone``, 404 or 410), is
+remembered as checked: it is fetched again only when its listing gives a later date than the
+one it was checked against.
 """
 
 from __future__ import annotations

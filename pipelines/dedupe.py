@@ -1,9 +1,13 @@
 """Dedupe stage: one row per story, across URLs, runs and outlets.
 
-Exact duplicates: the normalized URL or canonical URL (AMP, mobile and print pages point
-theirs to the article), or the content hash, is already in the dataset. Near-duplicates: the
-text is close to a stored one (MinHash over shingles, see :mod:`extraction.signature`),
-as when another outlet republishes a wire story in its own template with a sentence changed.
+Exact duplicates: the content hash is already in the dataset, or the normalized URL or
+canonical URL (AMP, mobile and print pages point theirs to the article) is, with the same text
+or a close one. Near-duplicates: the text is close to a stored one (MinHash over shingles, see
+:mod:`extraction.signature`), as when another outlet republishes a wire story in its own
+template with a sentence changed. A canonical URL is only the page's word: a page whose URL
+or canonical URL is a stored row's, and whose text is unlike every stored one, is another
+article (a CMS giving two articles one canonical URL, a live blog), kept
+(``news/dedupe/canonical_conflict``).
 
 What is "already stored" is the persistent state of ``OUTPUT_DIR`` (from every earlier crawl)
 plus what this crawl accepted and has not committed yet. The state learns a row only once the
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, NoReturn, Self
 
 from itemadapter import ItemAdapter
 from scrapy import signals
@@ -42,6 +46,7 @@ from pipelines.setting import choice, flag, number
 from pipelines.signals import articles_committed
 from pipelines.state import state_stores
 from pipelines.stats import (
+    DEDUPE_CANONICAL_CONFLICT,
     DEDUPE_DUPLICATE,
     DEDUPE_DUPLICATE_NEAR,
     DEDUPE_FILES_FORGOTTEN,
@@ -96,13 +101,14 @@ SETTINGS = (DEDUPE_ENABLED, DEDUPE_POLICY, DEDUPE_NEAR_ENABLED, DEDUPE_NEAR_THRE
 
 
 class DuplicateArticle(DropItem):
-    """The article's URL, canonical URL or text is already in the dataset (or in this crawl),
-    or its text is a near-copy of a stored one."""
+    """The article's text is already in the dataset (or in this crawl), or is a near-copy of a
+    stored one; or its URL or canonical URL is a stored row's, with the same text or nearly."""
 
     def __init__(self, message: str, *, kind: str, kept: str) -> None:
         super().__init__(message)
         self.kind = kind
-        """How it matched: ``"url"`` (its URL or canonical URL is another row's),
+        """How it matched: ``"url"`` (its URL or canonical URL is another row's, and its text
+        the same or nearly),
         ``"content"`` (its text is another row's), ``"near"`` (its text is close to one)."""
         self.kept = kept
         """The kept article's key in the crawl state: the URL or canonical URL that matched
@@ -255,33 +261,21 @@ class DedupePipeline:
         self.state = self.index = self.copies = None
         self.claims = None
 
-    def duplicate_of(
-        self,
-        url: str,
-        canonical_url: str | None,
-        content_hash: str,
-        *,
-        new_version: bool = False,
-    ) -> str | None:
-        """What the article duplicates exactly (``"url"`` or ``"content"``), or ``None``.
+    def _known_url(self, keys: list[str], *, new_version: bool) -> str | None:
+        """The first of the article's URL and canonical URL (``keys``) that a stored row, or
+        one accepted in this crawl, has as its URL or canonical URL; ``None`` when none.
 
-        A ``new_version`` (a stored page fetched again because it changed) may share its URL
-        with a stored row, not its text.
-        """
-        found = self._exact_copy(url, canonical_url, content_hash, new_version=new_version)
-        return found[0] if found is not None else None
-
-    def _exact_copy(
-        self, url: str, canonical_url: str | None, content_hash: str, *, new_version: bool
-    ) -> tuple[str, str] | None:
-        """:meth:`duplicate_of`, with the key that matched (:attr:`DuplicateArticle.kept`)."""
+        A ``new_version`` (a stored page fetched again because it changed) shares its URL with
+        a stored row: only this crawl's are looked at."""
         assert self.state is not None, "open_spider() was not called"
-        for key in dict.fromkeys(filter(None, (url, canonical_url))):
+        for key in keys:
             if key in self.pending_urls or (not new_version and self.state.has_url(key)):
-                return "url", key
-        if content_hash in self.pending_hashes or self.state.has_content(content_hash):
-            return "content", content_hash
+                return key
         return None
+
+    def _stored_text(self, content_hash: str) -> bool:
+        assert self.state is not None, "open_spider() was not called"
+        return content_hash in self.pending_hashes or self.state.has_content(content_hash)
 
     def process_item(self, item: Any) -> Any:
         try:
@@ -300,66 +294,124 @@ class DedupePipeline:
         url, canonical = adapter["url"], adapter.get("canonical_url")
         content_hash = adapter["content_hash"]
         new_version = bool(adapter.get("refetch"))
-        found = self._exact_copy(url, canonical, content_hash, new_version=new_version)
-        if found is not None:
-            kind, kept = found
-            self.stats.inc_value(DEDUPE_DUPLICATE.of(kind))
-            if kind == "content":
-                self._record_copy(url, self._kept_id(content_hash), kind, 1.0)
-            raise DuplicateArticle(
-                f"DuplicateArticle: same {kind} already stored <{url}>", kind=kind, kept=kept
-            )
+        keys = [key for key in dict.fromkeys((url, canonical)) if key]
+        known = self._known_url(keys, new_version=new_version)
+        if self._stored_text(content_hash):
+            kind, kept = ("url", known) if known is not None else ("content", content_hash)
+            self._duplicate(url, kind, kept, "already stored", content_hash)
         signature = self._signature(adapter) if self.near else None
+        match = None
         # a new version of a stored page resembles its old version, not a copy of another
-        if signature is not None and not new_version:
-            match = self.pending_index.find(signature) or self._stored_index().find(signature)
-            if match is not None:
-                self.stats.inc_value(DEDUPE_DUPLICATE_NEAR.name)
-                if self.policy == "drop":
-                    self._record_copy(url, match.row_id, "near", match.similarity)
-                    raise DuplicateArticle(
-                        f"DuplicateArticle: {match.similarity:.0%} like stored row "
-                        f"{match.row_id} <{url}>",
-                        kind="near",
-                        kept=match.content_hash,
-                    )
-                adapter["duplicate_of"] = match.row_id
-                signature = None  # a flagged copy is not an original for later copies
-        self._claim(url, canonical, content_hash, new_version=new_version)
-        urls = [key for key in dict.fromkeys((url, canonical)) if key]
-        self.pending_urls.update(urls)
+        # (only whether it agrees with an article of this crawl under its URL is asked)
+        if signature is not None and (known is not None or not new_version):
+            match = self.pending_index.find(signature)
+            if match is None and not new_version:
+                match = self._stored_index().find(signature)
+        if known is not None:
+            if match is not None:  # the same URL, and nearly the same text (an AMP page)
+                self._duplicate(url, "url", known, "already stored")
+            # a URL or canonical URL is only the page's word: another text is another article
+            self._url_conflict(url, known)
+            keys = [key for key in keys if key != known and key not in self.pending_urls]
+        elif match is not None:
+            self.stats.inc_value(DEDUPE_DUPLICATE_NEAR.name)
+            if self.policy == "drop":
+                self._record_copy(url, match.row_id, "near", match.similarity)
+                raise DuplicateArticle(
+                    f"DuplicateArticle: {match.similarity:.0%} like stored row "
+                    f"{match.row_id} <{url}>",
+                    kind="near",
+                    kept=match.content_hash,
+                )
+            adapter["duplicate_of"] = match.row_id
+            signature = None  # a flagged copy is not an original for later copies
+        keys = self._claim(
+            url,
+            keys,
+            content_hash,
+            signature,
+            new_version=new_version,
+            conflict=known is not None,
+        )
+        self.pending_urls.update(keys)
         self.pending_hashes.add(content_hash)
-        self.in_flight[id(item)] = (content_hash, urls)
+        self.in_flight[id(item)] = (content_hash, keys)
         if signature is not None:
             self.pending_index.add(content_hash, adapter["id"], signature)
             self._stored_index().add_pending(content_hash, adapter["id"], signature)
         self.stats.inc_value(DEDUPE_UNIQUE.name)
         return item
 
+    def _duplicate(
+        self, url: str, kind: str, kept: str, where: str, content_hash: str | None = None
+    ) -> NoReturn:
+        """Count and drop a copy (a ``content`` copy recorded in the copies log)."""
+        self.stats.inc_value(DEDUPE_DUPLICATE.of(kind))
+        if kind == "content" and content_hash is not None:
+            self._record_copy(url, self._kept_id(content_hash), kind, 1.0)
+        raise DuplicateArticle(
+            f"DuplicateArticle: same {kind} {where} <{url}>", kind=kind, kept=kept
+        )
+
+    def _url_conflict(self, url: str, known: str) -> None:
+        """An article whose URL or canonical URL is another row's, with a text unlike every
+        stored one: kept (a CMS's wrong canonical, a live blog, a paginated story)."""
+        self.stats.inc_value(DEDUPE_CANONICAL_CONFLICT.name)
+        logger.info(
+            "Kept %s: its URL or canonical URL %s is a stored article's, its text is not",
+            url,
+            known,
+        )
+
     def _claim(
-        self, url: str, canonical: str | None, content_hash: str, *, new_version: bool
-    ) -> None:
+        self,
+        url: str,
+        keys: list[str],
+        content_hash: str,
+        signature: np.ndarray | None,
+        *,
+        new_version: bool,
+        conflict: bool,
+    ) -> list[str]:
         """Claim the article's keys, so that no other process of the crawl (Redis mode)
         accepts it before this one commits it; then look at the state again (a worker commits
-        first and releases after, so the claim and this look leave no gap between them)."""
+        first and releases after, so the claim and this look leave no gap between them).
+        Returns the URLs claimed: none when another process holds one for an article whose
+        text this one's is not (the near lookup found it in no process's texts)."""
         assert self.claims is not None
-        urls = [key for key in dict.fromkeys((url, canonical)) if key]
+        taken = self.claims.claim(keys, content_hash)
+        if taken == "url" and not self._text_agrees(content_hash, signature, new_version):
+            if not conflict:
+                self._url_conflict(url, " or ".join(keys))
+            keys = []
+            taken = self.claims.claim(keys, content_hash)
         found: tuple[str, str] | None = None
-        taken = self.claims.claim(urls, content_hash)
         if taken is not None:  # which URL another worker holds is not said: either may be
-            found = (taken, content_hash if taken == "content" else canonical or url)
+            found = (taken, content_hash if taken == "content" else keys[-1])
         else:
-            found = self._exact_copy(url, canonical, content_hash, new_version=new_version)
+            known = self._known_url(keys, new_version=new_version)
+            if known is not None and self._text_agrees(content_hash, signature, new_version):
+                found = ("url", known)
+            elif self._stored_text(content_hash):
+                found = ("content", content_hash)
             if found is not None:
-                self.claims.release(urls, [content_hash])
+                self.claims.release(keys, [content_hash])
         if found is not None:
             kind, kept = found
-            self.stats.inc_value(DEDUPE_DUPLICATE.of(kind))
-            raise DuplicateArticle(
-                f"DuplicateArticle: same {kind} taken by another worker <{url}>",
-                kind=kind,
-                kept=kept,
-            )
+            self._duplicate(url, kind, kept, "taken by another worker")
+        return keys
+
+    def _text_agrees(
+        self, content_hash: str, signature: np.ndarray | None, new_version: bool
+    ) -> bool:
+        """Whether the text is a stored one, or nearly (at the near-duplicate threshold)."""
+        if self._stored_text(content_hash):
+            return True
+        if signature is None:
+            return False
+        if self.pending_index.find(signature) is not None:
+            return True
+        return not new_version and self._stored_index().find(signature) is not None
 
     def _signature(self, adapter: ItemAdapter) -> np.ndarray | None:
         """The text's signature: the extraction worker's when it signed this very text."""

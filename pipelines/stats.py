@@ -487,6 +487,16 @@ DEDUPE_DUPLICATE_NEAR = Stat(
     "near-duplicates found (dropped, or flagged with `DEDUPE_POLICY=flag`)",
 )
 
+DEDUPE_CANONICAL_CONFLICT = Stat(
+    "news/dedupe/canonical_conflict",
+    Kind.COUNTER,
+    "articles kept whose URL or canonical URL is a stored (or accepted) row's while their text "
+    "is neither that row's nor close to any stored text (a CMS giving two articles one "
+    "canonical, a syndicated piece naming a wrong original, a live blog or a paginated story): "
+    "stored as articles of their own, their `canonical_url` as the page gave it; one `INFO` "
+    "line each",
+)
+
 DEDUPE_STATE_ERROR = Stat(
     "news/dedupe/state_error",
     Kind.COUNTER,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import sqlite3
@@ -35,8 +36,24 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
     from dataset.writer import CommittedFile
+    from tests.redis_server import RedisTarget
 
 FETCHED = datetime(2024, 5, 1, 12, tzinfo=UTC)
+
+# long enough to sign: a text, a near copy of it (a sentence edited), another story
+STORY = "\n\n".join(
+    f"Paragraph {n}: the council voted on proposal {n * 11} after a long debate on the budget."
+    for n in range(20)
+)
+COPY = STORY.replace("Paragraph 7: the council voted", "Paragraph 7: the city council approved")
+DIFFERENT = "\n\n".join(
+    f"Section {n}: the orchestra rehearsed symphony {n * 5} before the opening night concert."
+    for n in range(20)
+)
+THIRD = "\n\n".join(
+    f"Chapter {n}: the river flooded village {n * 7} after the storm broke its old levee."
+    for n in range(20)
+)
 
 
 def article(url: str, text: str, *, canonical_url: str | None = None) -> ArticleItem:
@@ -106,13 +123,14 @@ def test_new_articles_pass(opener: Any) -> None:
 
 def test_same_url_twice_in_a_run(opener: Any) -> None:
     run = opener()
-    run.pipeline.process_item(article("https://example.com/1", "one"))
-    with pytest.raises(DuplicateArticle) as raised:
-        run.pipeline.process_item(article("https://example.com/1", "changed text"))
+    run.pipeline.process_item(article("https://example.com/1", STORY))
+    with pytest.raises(DuplicateArticle) as raised:  # nearly the same text: the same article
+        run.pipeline.process_item(article("https://example.com/1", COPY))
     assert isinstance(raised.value, DropItem)
     assert "https://example.com/1" in str(raised.value)
     assert run.stat("news/dedupe/duplicate/url") == 1
     assert run.stat("news/dedupe/duplicate/content") is None
+    assert run.stat("news/dedupe/duplicate/near") is None
     assert run.stat("news/dedupe/unique") == 1
 
 
@@ -125,52 +143,141 @@ def test_same_content_under_another_url(opener: Any) -> None:
     assert run.stat("news/dedupe/duplicate/url") is None
 
 
+KEPT_URL = "https://example.com/story"
+AMP = "https://example.com/amp/story"
+
+
 @pytest.mark.parametrize(
     ("first", "second"),
     [
         # The second page's canonical URL is the first page's URL.
         (
-            article("https://example.com/story", "one"),
-            article(
-                "https://example.com/amp/story", "two", canonical_url="https://example.com/story"
-            ),
+            article("https://example.com/story", STORY),
+            article(AMP, COPY, canonical_url="https://example.com/story"),
         ),
         # The second page's URL is the first page's canonical URL.
         (
-            article(
-                "https://example.com/amp/story", "one", canonical_url="https://example.com/story"
-            ),
-            article("https://example.com/story", "two"),
+            article(AMP, STORY, canonical_url="https://example.com/story"),
+            article("https://example.com/story", COPY),
         ),
         # Both pages name the same canonical URL.
         (
-            article("https://example.com/a", "one", canonical_url="https://example.com/story"),
-            article("https://example.com/b", "two", canonical_url="https://example.com/story"),
+            article("https://example.com/a", STORY, canonical_url="https://example.com/story"),
+            article("https://example.com/b", COPY, canonical_url="https://example.com/story"),
+        ),
+        # The same text, at a print page naming it.
+        (
+            article("https://example.com/story", STORY),
+            article("https://example.com/print/story", STORY, canonical_url=KEPT_URL),
         ),
     ],
+    ids=["canonical is a url", "url is a canonical", "same canonical", "print, same text"],
 )
 def test_canonical_url_duplicates(opener: Any, first: ArticleItem, second: ArticleItem) -> None:
+    # an AMP, print or mobile page naming the article, with its text or nearly (a sentence
+    # edited: the stage's near-duplicate threshold), is the article
     run = opener()
     run.pipeline.process_item(first)
-    with pytest.raises(DuplicateArticle):
+    with pytest.raises(DuplicateArticle) as dropped:
         run.pipeline.process_item(second)
+    assert dropped.value.kind == "url"
     assert run.stat("news/dedupe/duplicate/url") == 1
+    assert run.stat("news/dedupe/canonical_conflict") is None
+
+
+def test_canonical_url_duplicates_across_runs(opener: Any) -> None:
+    first = opener()
+    kept = first.pipeline.process_item(article("https://example.com/story", STORY))
+    commit(first.crawler, "f/part-1.parquet", kept)
+    first.pipeline.close_state()
+    second = opener()
+    for text in (STORY, COPY):
+        with pytest.raises(DuplicateArticle) as dropped:
+            second.pipeline.process_item(article(AMP, text, canonical_url=KEPT_URL))
+        assert (dropped.value.kind, dropped.value.kept) == ("url", KEPT_URL)
+    assert second.stat("news/dedupe/duplicate/url") == 2
+
+
+OTHER = "https://example.com/2024/another-story"
+
+
+def test_another_text_under_a_stored_canonical_is_another_article(
+    opener: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a CMS giving two articles one canonical URL: the second was dropped as a copy of the
+    # first (news/dedupe/duplicate/url), its text never compared
+    caplog.set_level(logging.INFO, logger="pipelines.dedupe")
+    run = opener()
+    first = run.pipeline.process_item(article(KEPT_URL, STORY))
+    second = article(OTHER, DIFFERENT, canonical_url=KEPT_URL)
+    assert run.pipeline.process_item(second) is second
+    assert second.canonical_url == KEPT_URL  # what the page said
+    assert run.stat("news/dedupe/unique") == 2
+    assert run.stat("news/dedupe/canonical_conflict") == 1
+    assert run.stat("news/dedupe/duplicate/url") is None
+    conflicts = [r.getMessage() for r in caplog.records if "is a stored article's" in r.message]
+    assert conflicts == [
+        f"Kept {OTHER}: its URL or canonical URL {KEPT_URL} is a stored article's, its text is not"
+    ]
+    # each is an original: a copy of either is dropped, of the second by its text
+    with pytest.raises(DuplicateArticle) as dropped:
+        run.pipeline.process_item(article("https://example.com/amp/2", DIFFERENT))
+    assert dropped.value.kind == "content"
+    with pytest.raises(DuplicateArticle) as dropped:
+        run.pipeline.process_item(article(AMP, COPY, canonical_url=KEPT_URL))
+    assert dropped.value.kind == "url"
+    # both rows are written; a third text under the same canonical is a third article
+    commit(run.crawler, "f/part-1.parquet", first, second)
+    assert run.pipeline.pending_urls == set()
+    third = article("https://example.com/3", THIRD, canonical_url=KEPT_URL)
+    assert run.pipeline.process_item(third) is third
+    assert run.stat("news/dedupe/canonical_conflict") == 2
+
+
+def test_another_text_under_a_canonical_stored_by_an_earlier_run(opener: Any) -> None:
+    first = opener()
+    kept = first.pipeline.process_item(article(AMP, STORY, canonical_url=KEPT_URL))
+    commit(first.crawler, "f/part-1.parquet", kept)
+    first.pipeline.close_state()
+    second = opener()
+    # its canonical URL is the stored row's; its URL is the stored row's canonical URL
+    for page in (
+        article(OTHER, DIFFERENT, canonical_url=KEPT_URL),
+        article(KEPT_URL, THIRD),
+    ):
+        assert second.pipeline.process_item(page) is page
+    assert second.stat("news/dedupe/canonical_conflict") == 2
+    assert second.stat("news/dedupe/unique") == 2
+    assert second.stat("news/dedupe/duplicate/url") is None
+
+
+def test_a_short_text_under_a_stored_canonical_is_kept_unless_the_same(opener: Any) -> None:
+    # too short to sign (as with DEDUPE_NEAR_ENABLED=False): only the same text is a copy
+    run = opener()
+    run.pipeline.process_item(article(KEPT_URL, "A short brief."))
+    with pytest.raises(DuplicateArticle):
+        run.pipeline.process_item(article(AMP, "A short brief.", canonical_url=KEPT_URL))
+    other = article(AMP, "Another short brief.", canonical_url=KEPT_URL)
+    assert run.pipeline.process_item(other) is other
+    assert run.stat("news/dedupe/canonical_conflict") == 1
 
 
 def test_dropped_article_leaves_no_keys(opener: Any) -> None:
     run = opener()
-    run.pipeline.process_item(article("https://example.com/1", "one"))
+    run.pipeline.process_item(article("https://example.com/1", STORY))
     with pytest.raises(DuplicateArticle):
         run.pipeline.process_item(
-            article("https://example.com/1", "new text", canonical_url="https://example.com/c")
+            article("https://example.com/1", COPY, canonical_url="https://example.com/c")
         )
     # The dropped article's canonical URL and text were not remembered.
-    assert run.pipeline.process_item(article("https://example.com/c", "new text"))
+    assert content_hash(COPY) not in run.pipeline.pending_hashes
+    assert run.pipeline.process_item(article("https://example.com/c", DIFFERENT))
+    assert run.stat("news/dedupe/canonical_conflict") is None
 
 
 def test_committed_keys_reach_the_state(opener: Any, tmp_path: Path) -> None:
     run = opener()
-    item = article("https://example.com/1", "one", canonical_url="https://example.com/c1")
+    item = article("https://example.com/1", STORY, canonical_url="https://example.com/c1")
     run.pipeline.process_item(item)
     assert run.pipeline.state is not None
     assert not run.pipeline.state.has_url("https://example.com/1")
@@ -178,13 +285,13 @@ def test_committed_keys_reach_the_state(opener: Any, tmp_path: Path) -> None:
     state = run.pipeline.state
     assert state.has_url("https://example.com/1")
     assert state.has_url("https://example.com/c1")
-    assert state.has_content(content_hash("one"))
+    assert state.has_content(content_hash(STORY))
     assert state.recorded_files() == {"x/part.parquet"}
     assert run.pipeline.pending_urls == set()
     assert run.pipeline.pending_hashes == set()
     # Still a duplicate within the run, now through the state.
     with pytest.raises(DuplicateArticle):
-        run.pipeline.process_item(article("https://example.com/c1", "other"))
+        run.pipeline.process_item(article("https://example.com/c1", COPY))
     # And visible to anyone opening the state file.
     other = CrawlState.open(state_dir(tmp_path))
     try:
@@ -195,7 +302,7 @@ def test_committed_keys_reach_the_state(opener: Any, tmp_path: Path) -> None:
 
 def test_committed_keys_are_known_to_the_next_run(opener: Any) -> None:
     first_run = opener()
-    stored = article("https://example.com/1", "one", canonical_url="https://example.com/c1")
+    stored = article("https://example.com/1", STORY, canonical_url="https://example.com/c1")
     first_run.pipeline.process_item(stored)
     commit(first_run.crawler, "x/part.parquet", stored)
     first_run.pipeline.close_state()
@@ -203,10 +310,11 @@ def test_committed_keys_are_known_to_the_next_run(opener: Any) -> None:
     second_run = opener()
     assert second_run.crawler is not first_run.crawler
     for duplicate, kind in [
-        (article("https://example.com/1", "fresh"), "url"),
-        (article("https://example.com/c1", "fresher"), "url"),
-        (article("https://example.com/2", "x", canonical_url="https://example.com/c1"), "url"),
-        (article("https://example.com/3", "one"), "content"),
+        # the same or nearly the same text at its URL or canonical URL, or elsewhere
+        (article("https://example.com/1", COPY), "url"),
+        (article("https://example.com/c1", COPY), "url"),
+        (article("https://example.com/2", STORY, canonical_url="https://example.com/c1"), "url"),
+        (article("https://example.com/3", STORY), "content"),
     ]:
         with pytest.raises(DuplicateArticle):
             second_run.pipeline.process_item(duplicate)
@@ -428,16 +536,6 @@ def test_a_redis_server_that_stops_mid_crawl_drops_the_article(
 
 # --- near-duplicates --------------------------------------------------------------------------
 
-STORY = "\n\n".join(
-    f"Paragraph {n}: the council voted on proposal {n * 11} after a long debate on the budget."
-    for n in range(20)
-)
-COPY = STORY.replace("Paragraph 7: the council voted", "Paragraph 7: the city council approved")
-DIFFERENT = "\n\n".join(
-    f"Section {n}: the orchestra rehearsed symphony {n * 5} before the opening night concert."
-    for n in range(20)
-)
-
 
 def test_near_copy_is_dropped_and_recorded(opener: Any, tmp_path: Path) -> None:
     run = opener()
@@ -476,7 +574,7 @@ KEPT = "https://a.example/story"
 @pytest.mark.parametrize(
     ("copy", "kind", "kept"),
     [
-        (article("https://a.example/story?page=1", DIFFERENT, canonical_url=KEPT), "url", KEPT),
+        (article("https://a.example/story?page=1", COPY, canonical_url=KEPT), "url", KEPT),
         (article("https://b.example/wire/story", STORY), "content", content_hash(STORY)),
         (article("https://b.example/wire/story", COPY), "near", content_hash(STORY)),
     ],
@@ -574,3 +672,55 @@ def test_its_own_drops_and_the_articles_that_passed_are_not_forgotten(opener: An
     for kept in (first, passed):
         with pytest.raises(DuplicateArticle):
             run.pipeline.process_item(article(kept.url, kept.text))
+
+
+def test_another_text_under_a_canonical_another_worker_holds(shared_redis: RedisTarget) -> None:
+    # Redis mode: the canonical URL claimed by a worker that has not committed its article;
+    # another worker's article of another text under it was dropped, "taken by another worker"
+    def worker(output_dir: str) -> DedupePipeline:
+        settings = {
+            "OUTPUT_DIR": output_dir,
+            "STATE_STORES": REDIS_STORES,
+            "REDIS_URL": shared_redis.url,
+            "REDIS_KEY_PREFIX": shared_redis.prefix,
+        }
+        pipeline = build_from_crawler(DedupePipeline, get_crawler(settings_dict=settings))
+        pipeline.stores.registry.join(run_keys=[])  # what the shared scheduler does
+        pipeline.open_spider()
+        return pipeline
+
+    first, second = worker("out"), worker("out")
+    workers = [first, second]
+    try:
+        first.process_item(article(AMP, STORY, canonical_url=KEPT_URL))
+        other = article(OTHER, DIFFERENT, canonical_url=KEPT_URL)
+        assert second.process_item(other) is other
+        assert second.stats.get_value("news/dedupe/canonical_conflict") == 1
+        # the first article at its own URL, nearly its text: a copy (found by its text in
+        # what the other worker accepted, as before)
+        with pytest.raises(DuplicateArticle) as dropped:
+            second.process_item(article(KEPT_URL, COPY))
+        assert (dropped.value.kind, dropped.value.kept) == ("near", content_hash(STORY))
+        # and a copy of the second worker's article is one too
+        with pytest.raises(DuplicateArticle) as dropped:
+            first.process_item(article("https://example.com/amp/2", DIFFERENT))
+        assert dropped.value.kept == content_hash(DIFFERENT)
+        assert first.stats.get_value("news/dedupe/unique") == 1
+        assert second.stats.get_value("news/dedupe/unique") == 1
+        # the first article committed: a later worker (a later run) compares texts the same
+        kept = article(AMP, STORY, canonical_url=KEPT_URL)
+        first.on_articles_committed("f/part-1.parquet", keys_of(kept))
+        later = worker("out")
+        workers.append(later)
+        third = article("https://example.com/3", THIRD, canonical_url=KEPT_URL)
+        assert later.process_item(third) is third
+        with pytest.raises(DuplicateArticle) as dropped:
+            later.process_item(
+                article("https://example.com/print/story", COPY, canonical_url=KEPT_URL)
+            )
+        assert (dropped.value.kind, dropped.value.kept) == ("url", KEPT_URL)
+        assert later.stats.get_value("news/dedupe/canonical_conflict") == 1
+    finally:
+        for pipeline in workers:
+            pipeline.close_state()
+            pipeline.stores.close()

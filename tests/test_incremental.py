@@ -162,6 +162,47 @@ def test_a_copy_of_a_stored_article_at_another_url_is_not_fetched_on_every_run(
     assert len(log) == len(set(log)) <= 1
 
 
+def _naming(page: bytes, canonical: str) -> Route:
+    """The page with a canonical link."""
+    body = page.replace(b"</head>", f'<link rel="canonical" href="{canonical}"></head>'.encode())
+    return Route(200, {"Content-Type": "text/html"}, body)
+
+
+@pytest.mark.parametrize("runs", [1, 2], ids=["one crawl", "across runs"])
+def test_another_article_under_a_stored_articles_canonical_is_stored(
+    tmp_path: Path, runs: int
+) -> None:
+    # a CMS giving a second article the first one's canonical URL: the second was dropped as a
+    # DuplicateArticle (news/dedupe/duplicate/url) and, once the first was committed,
+    # remembered as a Copy and not fetched again for INCREMENTAL_NOT_ARTICLE_RECHECK
+    first, second = Article(1, "x"), Article(2, "x")
+    with serve() as server:
+        canonical = server.url(first.path)
+        server.routes[first.path] = _naming(first.html(), canonical)
+        server.routes[second.path] = _naming(second.html(), canonical)
+        # the first article's AMP page, its text with an update: the same article
+        server.routes[f"/amp{first.path}"] = _naming(first.html(revision=1), canonical)
+        paths = [first.path, second.path, f"/amp{first.path}"]
+        if runs == 2:
+            server.routes["/sitemap.xml"] = _sitemap(server, {first.path: "2024-05-02"})
+            _crawl(tmp_path, server)
+        server.routes["/sitemap.xml"] = _sitemap(server, dict.fromkeys(paths, "2024-05-02"))
+        crawl = _crawl(tmp_path, server)
+        assert crawl.stats["news/dedupe/canonical_conflict"] == 1
+        assert crawl.stats["news/dedupe/duplicate/url"] == 1  # the AMP page
+        conflicts = [line for line in crawl.log.splitlines() if "its text is not" in line]
+        assert len(conflicts) == 1
+        again = _crawl(tmp_path, server)
+        assert second.path not in again.requested
+        if runs == 2:  # the AMP page, a copy of the row committed by the first run
+            assert again.stats["news/incremental/rejected_pages/Copy"] == 1
+            assert f"Kept {server.url(second.path)}: its URL or canonical URL" in conflicts[0]
+    rows = {row["url"]: row for row in dataset_rows(tmp_path)}
+    # within a run, the first article or its AMP page is kept, whichever was extracted first
+    assert len(rows) == 2
+    assert rows[server.url(second.path)]["canonical_url"] == canonical  # what the page said
+
+
 def test_a_site_that_moved_its_articles_is_not_fetched_again_on_every_run(
     tmp_path: Path,
 ) -> None:

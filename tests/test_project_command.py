@@ -57,6 +57,31 @@ def test_fetch_shell_parse_and_runspider_write_nothing_into_the_dataset(tmp_path
     assert not output.exists() or not any(output.iterdir()), sorted(output.rglob("*"))
 
 
+def test_parse_with_the_article_callback_prints_the_page_as_an_item(tmp_path: Path) -> None:
+    # the spider, made with no URL to crawl, refused to start: a traceback, "No response
+    # downloaded", exit 1; and parse_article wanted its discovered_via: a second traceback
+    output = tmp_path / "out"
+    page = load_site().pages[0]
+    with serve() as server:
+        server.routes["/a.html"] = Route(200, {"Content-Type": "text/html"}, page.body())
+        url = server.url("/a.html")
+        parsed = scrapy("parse", "--spider", "news", "-c", "parse_article", url, output=output)
+        extracted = scrapy(
+            "parse", "--nolog", "--pipelines", "--spider", "news", "-c", "parse_article", url,
+            output=output,
+        )  # fmt: skip
+    assert parsed.returncode == 0, parsed.stderr[-3000:]
+    assert "Traceback" not in parsed.stderr, parsed.stderr[-3000:]
+    assert "# Scraped Items" in parsed.stdout
+    assert f"'url': '{url}'" in parsed.stdout
+    assert "'discovered_via': 'url'" in parsed.stdout
+    assert extracted.returncode == 0, extracted.stderr[-3000:]
+    assert "'word_count': " in extracted.stdout  # the extract stage ran: the article's text
+    assert page.title is not None
+    assert page.title.split(":")[0] in extracted.stdout
+    assert not output.exists() or not any(output.iterdir()), sorted(output.rglob("*"))
+
+
 def test_what_the_command_line_sets_is_kept() -> None:
     from crawler.commands.fetch import Command as FetchCommand  # noqa: PLC0415
     from crawler.project_command import DATASET_LEFT_ALONE  # noqa: PLC0415

@@ -450,14 +450,15 @@ class NewsSpider(scrapy.Spider):
         self,
         response: Response,
         *,
-        discovered_via: str,
+        discovered_via: str = "url",
         source: str | None = None,
         listed_title: str | None = None,
         listed_published_at: datetime | None = None,
         listed_modified_at: datetime | None = None,
         refetch: bool = False,
     ) -> Iterator[ArticleItem]:
-        """An article candidate; the extract stage decides whether it is one."""
+        """An article candidate; the extract stage decides whether it is one. A page asked for
+        without ``discovered_via`` (``scrapy parse -c parse_article URL``) was given directly."""
         self.crawler.stats.inc_value(FETCH_PAGES.name)
         yield ArticleItem(
             url=response.url,

@@ -15,7 +15,7 @@ import pytest
 
 from dataset import compaction
 from dataset.compaction import JOB_PREFIX, compact_partition, finish_interrupted
-from dataset.layout import TMP_SUFFIX, data_files, owner_tag
+from dataset.layout import TMP_SUFFIX, owner_tag
 from dataset.leftovers import remove_leftovers
 from dataset.run_history import SourceRun, write_runs
 from dataset.run_lock import COMPACT_LOCK_FILE
@@ -35,7 +35,7 @@ from tests.test_compaction import (
     run_rows,
     write_run_history,
 )
-from tests.test_writer import article_row, html_table, make_writer
+from tests.test_writer import killed_between_archive_and_rows, make_writer
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -90,24 +90,7 @@ def test_what_killed_crawls_of_any_host_left_is_removed_by_the_lock_holder(
 def test_the_archive_of_another_hosts_crawl_killed_before_its_rows_is_removed(
     tmp_path: Path, this_host: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dataset import writer as writer_module  # noqa: PLC0415
-
-    real_publish = writer_module._publish
-
-    def die_at_the_rows(tmp: Path, final: Path) -> None:
-        if final.relative_to(tmp_path).parts[0] == "articles":
-            raise KeyboardInterrupt  # the container is killed here
-        real_publish(tmp, final)
-
-    monkeypatch.setattr(writer_module, "_publish", die_at_the_rows)
-    writer = make_writer(tmp_path, archive=True)
-    rows = [article_row(n) for n in range(3)]
-    writer.write(to_table(rows), html_table(rows))
-    with pytest.raises(KeyboardInterrupt):
-        writer.commit()
-    monkeypatch.setattr(writer_module, "_publish", real_publish)
-    [archive] = data_files(tmp_path / "html")
-    [note] = (tmp_path / "state" / "tmp").glob("commit-*.commit")
+    archive, note = killed_between_archive_and_rows(tmp_path, monkeypatch)  # a container
     note.rename(note.with_name(note.name.replace(f"{this_host}-{os.getpid()}", "crawl-job-3-1")))
     make_writer(tmp_path, archive=True)  # another host's note: left alone
     assert archive.exists()

@@ -437,30 +437,41 @@ def test_a_row_without_text_is_never_written(tmp_path: Path, text: str) -> None:
     assert committed_files(tmp_path) == []
 
 
+def killed_between_archive_and_rows(
+    output_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Path]:
+    """A crawl writing into ``output_dir`` with archives, killed (``KeyboardInterrupt``) as
+    it commits a file of three rows, between publishing the archive file and the data file.
+    Returns the archive file left in ``html/`` and the commit note left in ``state/tmp/``
+    (named with this process's owner tag)."""
+    real_publish = writer_module._publish
+
+    def die_at_the_rows(tmp: Path, final: Path) -> None:
+        if final.relative_to(output_dir).parts[0] == "articles":
+            raise KeyboardInterrupt  # the process dies here
+        real_publish(tmp, final)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(writer_module, "_publish", die_at_the_rows)
+        writer = make_writer(output_dir, archive=True)
+        rows = [article_row(n) for n in range(3)]
+        writer.write(to_table(rows), html_table(rows))
+        with pytest.raises(KeyboardInterrupt):
+            writer.commit()
+    [archive] = data_files(output_dir / "html")
+    [note] = (output_dir / "state" / "tmp").glob("commit-*.commit")
+    return archive, note
+
+
 def test_a_crawl_that_died_between_the_archive_and_the_rows_leaves_no_archive_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # the archive file was published, the data file not: the next crawl fetched those
     # articles again and archived their pages a second time (the same ids twice in html/)
-    real_publish = writer_module._publish
-
-    def die_at_the_rows(tmp: Path, final: Path) -> None:
-        if final.relative_to(tmp_path).parts[0] == "articles":
-            raise KeyboardInterrupt  # the process dies here
-        real_publish(tmp, final)
-
-    monkeypatch.setattr(writer_module, "_publish", die_at_the_rows)
-    writer = make_writer(tmp_path, archive=True)
-    rows = [article_row(n) for n in range(3)]
-    writer.write(to_table(rows), html_table(rows))
-    with pytest.raises(KeyboardInterrupt):
-        writer.commit()
-    [archive] = data_files(tmp_path / "html")
+    archive, marker = killed_between_archive_and_rows(tmp_path, monkeypatch)
     assert data_files(tmp_path / "articles") == []
-    [marker] = (tmp_path / "state" / "tmp").glob("commit-*.commit")
     # its process is gone
     marker.rename(marker.with_name(marker.name.replace(f"-{os.getpid()}.", "-999999999.")))
-    monkeypatch.setattr(writer_module, "_publish", real_publish)
     with caplog.at_level("WARNING", logger="dataset.writer"):
         make_writer(tmp_path, archive=True).open()
     assert not archive.exists()

@@ -17,6 +17,14 @@ may be there on the next run, which asks for it again. A stored page fetched aga
 listing said it changed, and found the same (``Unchanged``) or gone (``Gone``, 404 or 410), is
 remembered as checked: it is fetched again only when its listing gives a later date than the
 one it was checked against.
+
+A time the state holds that lies ahead of this machine's clock (by more than
+:data:`~crawler.report.CLOCK_SKEW`) was written with a clock set ahead: the page was stored or
+dropped then, but when is unknown, only that it was before now. Taken as it is, it hid every
+revision its listing dated before it, and kept a dropped page from its re-check, until that
+date came. Such a time counts as unknown: the stored page is fetched again when its listing
+dates it (once: found the same, it is remembered as checked as of now), the dropped page is
+due for its re-check; one warning a crawl, ``news/incremental/clock_ahead`` counts them.
 """
 
 from __future__ import annotations
@@ -30,16 +38,18 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
+from crawler.report import CLOCK_SKEW
 from crawler.url_digests import DigestSet, url_digest
 from extraction.dates import to_utc
 from extraction.urls import normalize_url
 from pipelines.dedupe import DuplicateArticle
 from pipelines.extract import NotAnArticle, NotHtml
 from pipelines.normalize import NORMALIZE_TRACKING_PARAMS
-from pipelines.setting import duration_setting, flag
+from pipelines.setting import duration_setting, flag, format_duration
 from pipelines.signals import article_skipped, fetch_failed
 from pipelines.state import state_stores
 from pipelines.stats import (
+    INCREMENTAL_CLOCK_AHEAD,
     INCREMENTAL_KNOWN_ARTICLES,
     INCREMENTAL_KNOWN_SKIPPED,
     INCREMENTAL_REFETCHED,
@@ -125,6 +135,8 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         by a feed and a sitemap is one article skipped twice."""
         self.skipped_rejected = DigestSet()
         """The same, for pages skipped as dropped earlier as no article."""
+        self.warned_ahead = False
+        """Whether the crawl warned of a time ahead of the clock in the state."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -169,7 +181,7 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         if (
             listed is not None
             and stored is not None
-            and listed > stored
+            and (listed > stored or self._ahead(stored, "stored", request))
             and not self._checked_since(request, url, listed)
         ):
             stats.inc_value(INCREMENTAL_REFETCHED.name)
@@ -212,6 +224,30 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         listed = self._listed_at(request) if request is not None else None
         return max(now, listed or now)
 
+    def _ahead(self, at: datetime, what: str, request: Request) -> bool:
+        """Whether ``at``, a time the state holds for the request's page, lies ahead of this
+        machine's clock by more than :data:`~crawler.report.CLOCK_SKEW`: written with a clock
+        set ahead, it counts as unknown (counted; the first one of the crawl is a warning)."""
+        now = datetime.now(UTC)
+        if at <= now + CLOCK_SKEW:
+            return False
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(INCREMENTAL_CLOCK_AHEAD.name)
+        if not self.warned_ahead:
+            self.warned_ahead = True
+            logger.warning(
+                "The crawl state says %s was %s at %s, %s ahead of the clock (%s UTC): a clock"
+                " set ahead wrote it; such times count as unknown (a stored page is fetched"
+                " again when its listing dates it, a dropped one is re-checked); this warning"
+                " is given once, news/incremental/clock_ahead counts them",
+                request.url,
+                what,
+                at.isoformat(timespec="seconds"),
+                format_duration(timedelta(minutes=round((at - now).total_seconds() / 60))),
+                now.strftime("%Y-%m-%d %H:%M:%S"),
+            )
+        return True
+
     def _unavailable(self, request: Request, exc: Exception) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(INCREMENTAL_STATE_UNAVAILABLE.name)
@@ -232,8 +268,10 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         if rejection is None:
             return request
         listed = self._listed_at(request)
-        if datetime.now(UTC) - rejection.at >= self.recheck or (
-            listed is not None and listed > rejection.at
+        if (
+            datetime.now(UTC) - rejection.at >= self.recheck
+            or (listed is not None and listed > rejection.at)
+            or self._ahead(rejection.at, f"dropped as {rejection.reason}", request)
         ):
             request.meta[RECHECK_META] = rejection.reason
             return request

@@ -328,6 +328,15 @@ INCREMENTAL_KNOWN_ARTICLES = Stat(
     "stored articles whose requests were not sent (a page listed by a feed and a sitemap is one)",
 )
 
+INCREMENTAL_CLOCK_AHEAD = Stat(
+    "news/incremental/clock_ahead",
+    Kind.COUNTER,
+    "article requests whose page the crawl state says was stored or dropped at a time ahead of "
+    "the clock (by more than 5 minutes: a clock set ahead wrote it); the time counts as "
+    "unknown: a stored page is fetched again when its listing dates it, a dropped one is "
+    "re-checked; one warning a crawl",
+)
+
 INCREMENTAL_REFETCHED = Stat(
     "news/incremental/refetched",
     Kind.COUNTER,

@@ -298,3 +298,73 @@ def test_an_error_page_is_not_remembered_as_no_article() -> None:
         assert issubclass(remembered, REMEMBERED_DROPS)
     for asked_again in (ErrorPage, EmptyPage):
         assert not issubclass(asked_again, REMEMBERED_DROPS)
+
+
+def test_times_a_clock_set_ahead_wrote_count_as_unknown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # crawls made with the clock 30 days ahead, then crawls on the right clock: a stored page
+    # whose listing dated a revision since was not fetched again, and a page dropped as no
+    # article not re-checked, until that date came (thirteenth fault hunt, F2)
+    from crawler import incremental  # noqa: PLC0415
+
+    real_now = datetime.now(UTC)
+    ahead = timedelta(days=30)
+
+    class ClockAhead(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> ClockAhead:
+            return cls.fromtimestamp((datetime.now(UTC) + ahead).timestamp(), tz)
+
+    crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path)})
+    middleware = build_from_crawler(IncrementalMiddleware, crawler)
+    middleware.spider_opened()
+    stored, dropped, plain = "https://n.test/a", "https://n.test/section", "https://n.test/b"
+    try:
+        state = middleware.state
+        assert state is not None
+        # the clock ahead: two pages stored, one dropped as no article
+        state.record_file(
+            "f/part-1.parquet", [(url, None, url, real_now + ahead) for url in (stored, plain)]
+        )
+        with monkeypatch.context() as clock:
+            clock.setattr(incremental, "datetime", ClockAhead)
+            request = Request(dropped, meta={ARTICLE_META: True})
+            response = HtmlResponse(dropped, body=b"<html></html>", request=request)
+            middleware.item_dropped({}, response, ListingPage("a list of links"))
+        # the clock right again
+        revised = (real_now - timedelta(days=1)).replace(microsecond=0)
+        listed = Request(
+            stored, meta={ARTICLE_META: True}, cb_kwargs={"listed_modified_at": revised}
+        )
+        unlisted = Request(plain, meta={ARTICLE_META: True})  # no date: nothing says it changed
+        section = Request(dropped, meta={ARTICLE_META: True})
+        with caplog.at_level("WARNING", logger="crawler.incremental"):
+            refetched = middleware.get_processed_request(listed, None)
+            skipped = middleware.get_processed_request(unlisted, None)
+            rechecked = middleware.get_processed_request(section, None)
+        assert refetched is listed
+        assert listed.cb_kwargs["refetch"] is True
+        assert skipped is None
+        assert rechecked is section
+        assert section.meta["news_recheck"] == "ListingPage"
+        assert crawler.stats.get_value("news/incremental/clock_ahead") == 2
+        (line,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert line.startswith(f"The crawl state says {stored} was stored at ")
+        assert ", 30d ahead of the clock (" in line
+        # fetched again and found the same: remembered as checked now, not fetched again
+        response = HtmlResponse(stored, body=b"<html></html>", request=listed)
+        same = {"refetch": True, "content_hash": stored}
+        middleware.item_dropped(same, response, DuplicateArticle("same", kind="url", kept=stored))
+        again = Request(
+            stored, meta={ARTICLE_META: True}, cb_kwargs={"listed_modified_at": revised}
+        )
+        assert middleware.get_processed_request(again, None) is None
+        # a time within the skew allowed (5 minutes, as between the machines of a Redis run)
+        near = "https://n.test/c"
+        state.record_file("f/part-2.parquet", [(near, None, near, real_now + timedelta(minutes=3))])
+        close = Request(near, meta={ARTICLE_META: True}, cb_kwargs={"listed_modified_at": revised})
+        assert middleware.get_processed_request(close, None) is None
+        assert crawler.stats.get_value("news/incremental/clock_ahead") == 3  # "again", not it
+    finally:
+        middleware.spider_closed()

@@ -20,7 +20,8 @@ Scrapy's storage keeps every entry for ever, and a news site mints listing URLs 
 sitemap a day, new tag pages, pagination): the cache grew by them run after run, none asked for
 again. Here an entry's folder is touched whenever it is used (stored, or read to be revalidated),
 and a crawl starts by removing the entries no crawl used for ``HTTPCACHE_PRUNE_AFTER``, while it
-holds the run lock (:meth:`HttpCacheMiddleware.spider_opened`).
+holds the run lock (:meth:`HttpCacheMiddleware.spider_opened`), and the scratch folders that
+killed crawls left (:func:`dataset.layout.left_behind`).
 """
 
 from __future__ import annotations
@@ -34,16 +35,17 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, NamedTuple, Self
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware as ScrapyHttpCacheMiddleware
 from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
 
+from dataset.layout import left_behind, owner_tag
 from dataset.run_lock import run_lock_held
 from pipelines.locations import state_dir_setting
 from pipelines.setting import duration_setting
-from pipelines.stats import HTTPCACHE_PRUNED
+from pipelines.stats import HTTPCACHE_PRUNED, HTTPCACHE_SCRATCH_REMOVED
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -66,6 +68,18 @@ SETTINGS = (HTTPCACHE_PRUNE_AFTER,)
 TRASH = ".pruned"
 """The folder of ``HTTPCACHE_DIR`` where pruned entries wait to be deleted (no spider's name:
 Scrapy keeps a spider's entries in a folder named after it)."""
+SCRATCH_SUFFIXES = (".tmp", ".old")
+"""An entry being written (``.<entry>.<token>.<host>-<pid>.tmp``), and one being replaced
+(``.old``), beside the entries: :meth:`AtomicFilesystemCacheStorage.store_response`."""
+
+
+class Pruned(NamedTuple):
+    """What :meth:`AtomicFilesystemCacheStorage.prune` took out."""
+
+    listings: int
+    """Entries no crawl used within the interval."""
+    scratch: int
+    """Scratch folders that killed crawls left (:func:`dataset.layout.left_behind`)."""
 
 
 class RevalidatingPolicy(RFC2616Policy):
@@ -129,7 +143,7 @@ class HttpCacheMiddleware(ScrapyHttpCacheMiddleware):
             if not held:  # another crawl of this STATE_DIR runs: it may be reading them
                 logger.debug("The HTTP cache is not pruned: another crawl holds the run lock")
                 return
-            removed = self.storage.prune(
+            removed, scratch = self.storage.prune(
                 spider.name, time.time() - self.prune_after.total_seconds()
             )
         self._emptying = threading.Thread(
@@ -147,6 +161,13 @@ class HttpCacheMiddleware(ScrapyHttpCacheMiddleware):
                 removed,
                 self.prune_after / timedelta(days=1),
                 time.monotonic() - started,
+            )
+        if scratch:
+            self.stats.inc_value(HTTPCACHE_SCRATCH_REMOVED.name, scratch)
+            logger.info(
+                "Removed %d scratch folders that killed crawls left in the HTTP cache %s",
+                scratch,
+                self.storage.cachedir,
             )
 
     def spider_closed(self, spider: Spider) -> None:
@@ -190,10 +211,12 @@ class AtomicFilesystemCacheStorage(FilesystemCacheStorage):
             self._touch(Path(self._get_request_path(spider, request)))
         return response
 
-    def prune(self, spider_name: str, unused_since: float) -> int:
+    def prune(self, spider_name: str, unused_since: float) -> Pruned:
         """Take out the spider's entries unused since ``unused_since`` (a :func:`time.time`),
-        and the scratch folders as old that a killed process left: each is moved into the
-        cache's :data:`TRASH` folder, for :meth:`empty_trash` to delete. Returns how many.
+        and the scratch folders that killed processes left (those of this machine's dead
+        processes, and any unchanged for an hour: :func:`dataset.layout.left_behind`; never
+        one a live process writes): each is moved into the cache's :data:`TRASH` folder, for
+        :meth:`empty_trash` to delete. Returns how many of each.
 
         One ``stat`` per entry, and one ``rename`` per entry taken out: the entries are those
         used within the pruning interval, so the cost is bounded by what the crawls ask for
@@ -206,23 +229,32 @@ class AtomicFilesystemCacheStorage(FilesystemCacheStorage):
         try:
             prefixes = [entry.path for entry in os.scandir(root) if entry.is_dir()]
         except FileNotFoundError:
-            return 0
+            return Pruned(0, 0)
         trash.mkdir(exist_ok=True)
-        removed = 0
+        now = time.time()
+        removed = {False: 0, True: 0}
         for prefix in prefixes:
             try:
                 with os.scandir(prefix) as found:
-                    old = [entry.path for entry in found if _older(entry, unused_since)]
+                    taken = [
+                        (entry.path, scratch)
+                        for entry in found
+                        if (
+                            left_behind(Path(entry.path), now)
+                            if (scratch := _scratch(entry))
+                            else _older(entry, unused_since)
+                        )
+                    ]
             except FileNotFoundError:
                 continue
-            for path in old:
+            for path, scratch in taken:
                 name = f"{Path(path).name}.{os.getpid()}-{secrets.token_hex(4)}"
                 try:
                     Path(path).rename(trash / name)
                 except OSError:  # removed or replaced meanwhile by another process
                     continue
-                removed += 1
-        return removed
+                removed[scratch] += 1
+        return Pruned(removed[False], removed[True])
 
     def empty_trash(self, stop: threading.Event | None = None) -> int:
         """Delete what :meth:`prune` took out (by this crawl, or by one that ended before it
@@ -242,7 +274,7 @@ class AtomicFilesystemCacheStorage(FilesystemCacheStorage):
 
     def store_response(self, spider: Spider, request: Request, response: Response) -> None:
         final = Path(self._get_request_path(spider, request))
-        unique = f"{os.getpid()}-{secrets.token_hex(4)}"
+        unique = f"{secrets.token_hex(4)}.{owner_tag()}"
         scratch = final.with_name(f".{final.name}.{unique}.tmp")
         self._writing_to = scratch
         try:
@@ -262,6 +294,11 @@ class AtomicFilesystemCacheStorage(FilesystemCacheStorage):
             shutil.rmtree(scratch, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
         self._touch(final)
+
+
+def _scratch(entry: os.DirEntry[str]) -> bool:
+    """Whether a folder of the cache is an entry being written or replaced, not an entry."""
+    return entry.name.startswith(".") and entry.name.endswith(SCRATCH_SUFFIXES)
 
 
 def _older(entry: os.DirEntry[str], than: float) -> bool:

@@ -3,7 +3,9 @@
 Written to ``STATE_DIR/crawls/<start time>-<pid>.json`` (``OUTPUT_DIR/state/crawls/`` by
 default) when the spider closes, so that
 schedulers, monitoring and ``scrapy summary`` can see what every run did (dropped items by
-reason, fetch errors, rows written).
+reason, fetch errors, rows written). A report is written aside (``<name>.<host>-<pid>.tmp``) and
+renamed: what a crawl killed meanwhile left is removed by the next crawl as it starts
+(:func:`dataset.layout.left_behind`).
 """
 
 from __future__ import annotations
@@ -11,16 +13,17 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from dataset.layout import CRAWLS
+from dataset.layout import CRAWLS, TMP_SUFFIX, left_behind, owner_tag
 from pipelines.locations import state_dir_setting
 from pipelines.setting import flag, integer
-from pipelines.stats import REPORT_PRUNE_ERROR
+from pipelines.stats import REPORT_LEFTOVERS_REMOVED, REPORT_PRUNE_ERROR
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -114,8 +117,30 @@ class CrawlReport:
             raise NotConfigured("REPORT_ENABLED is off")
         settings = crawler.settings
         extension = cls(crawler, state_dir_setting(settings), REPORT_KEEP.read(settings))
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
+
+    def spider_opened(self, spider: Spider) -> None:
+        """Remove the reports that crawls killed while writing them left (only of dead
+        processes: :func:`dataset.layout.left_behind`), one line and a stat for them."""
+        now = time.time()
+        removed = 0
+        for path in (self.state / CRAWLS).glob(f"*{TMP_SUFFIX}"):
+            if left_behind(path, now):
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError:  # a read-only folder: the report cannot be written either
+                    continue
+                removed += 1
+        if removed:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value(REPORT_LEFTOVERS_REMOVED.name, removed)
+            logger.info(
+                "Removed %d unfinished crawl reports that killed crawls left in %s",
+                removed,
+                self.state / CRAWLS,
+            )
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         assert self.crawler.stats is not None
@@ -131,7 +156,7 @@ class CrawlReport:
         folder = self.state / CRAWLS
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{self.started:%Y%m%dT%H%M%S.%fZ}-{os.getpid()}.json"
-        tmp = path.with_suffix(".json.tmp")
+        tmp = path.with_name(f"{path.name}.{owner_tag()}{TMP_SUFFIX}")
         try:
             tmp.write_text(json.dumps(report, indent=2, sort_keys=True), encoding="utf-8")
             tmp.replace(path)

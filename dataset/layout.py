@@ -224,6 +224,34 @@ def abandoned(tag: str, *, any_host: bool = False) -> bool:
     return not process_running(pid)
 
 
+ABANDONED_AFTER = 3600.0
+"""Seconds after which a temporary file or folder that is written and renamed at once (a crawl
+report, an HTTP cache entry, ``scrapy report``'s page: well under a second) is a dead
+process's, whatever host or pid its name gives (:func:`left_behind`)."""
+
+
+def left_behind(path: Path, now: float) -> bool:
+    """Whether the temporary file or folder ``path``, named ``<name>.<host>-<pid>.<suffix>``
+    and written and renamed at once, was left by a process that no longer writes it: one of
+    this machine that no longer runs, or any left unchanged for :data:`ABANDONED_AFTER`
+    seconds at ``now`` (a :func:`time.time`), whoever wrote it: another machine sharing the
+    folder, an earlier container, a name without a readable owner (an older version's). An
+    entry of a live process of this machine, or a recent one of another machine's, is not."""
+    parts = path.name.rsplit(".", 2)
+    match = _OWNER.fullmatch(parts[-2]) if len(parts) == 3 else None
+    if (
+        match is not None
+        and match.group("host") in (None, host_name())
+        and not process_running(match.group("pid"))
+    ):
+        return True
+    try:
+        changed = path.lstat().st_mtime
+    except OSError:  # gone meanwhile
+        return False
+    return now - changed > ABANDONED_AFTER
+
+
 def process_running(pid_text: str) -> bool:
     """Whether ``pid_text`` (a pid taken from a file name) names a running process."""
     return pid_text.isdigit() and pid_alive(int(pid_text))

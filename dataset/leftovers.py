@@ -32,6 +32,11 @@ remove them depends on who else may be writing in the folder:
   versions wrote it): what dead processes of this machine left, and any left unchanged for
   :data:`dataset.run_history.STALE_AFTER` seconds, as one is written and renamed at once, by
   every crawl as it starts, lock or not (:func:`dataset.run_history.remove_stale_tmp_files`).
+- Other files written aside and renamed at once: an HTTP cache entry being stored or replaced
+  (``STATE_DIR/httpcache``, by the crawl pruning the cache: :mod:`crawler.httpcache`), a crawl
+  report (``STATE_DIR/crawls``, by the next crawl: :mod:`crawler.report`), ``scrapy report``'s
+  page (by the next one writing it): what dead processes of this machine left, and any left
+  unchanged for an hour (:func:`dataset.layout.left_behind`).
 """
 
 from __future__ import annotations

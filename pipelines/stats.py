@@ -180,10 +180,17 @@ ROBOTS_NOT_ROBOTS_TXT = Stat(
 HTTPCACHE_PRUNED = Stat(
     "news/httpcache/pruned",
     Kind.COUNTER,
-    "cached listings (and scratch folders of killed crawls) taken out of "
-    "`STATE_DIR/httpcache` as the crawl started: no crawl had asked for them for "
-    "`HTTPCACHE_PRUNE_AFTER`; one `INFO` line; their files are deleted while the crawl "
-    "runs",
+    "cached listings taken out of `STATE_DIR/httpcache` as the crawl started: no crawl had "
+    "asked for them for `HTTPCACHE_PRUNE_AFTER`; one `INFO` line; their files are deleted "
+    "while the crawl runs",
+)
+
+HTTPCACHE_SCRATCH_REMOVED = Stat(
+    "news/httpcache/scratch_removed",
+    Kind.COUNTER,
+    "scratch folders of `STATE_DIR/httpcache` (an entry being stored or replaced) that killed "
+    "crawls left, taken out with the pruning: their process of this host no longer runs, or "
+    "they were unchanged for an hour; one `INFO` line",
 )
 
 DISCOVERY_FEEDS = Stat(
@@ -682,6 +689,14 @@ SOURCE_HEALTH_INDEX_ERROR = Stat(
     "`STATE_DIR/run-history-index.sqlite3`, which names the files of each source's newest"
     " runs, could not be used (damaged, not writable): one warning; the sources were "
     "judged on the newest files of the run history alone",
+)
+
+REPORT_LEFTOVERS_REMOVED = Stat(
+    "news/report/leftovers_removed",
+    Kind.COUNTER,
+    "crawl reports that killed crawls left unfinished in `STATE_DIR/crawls/` "
+    "(`*.json.<host>-<pid>.tmp`), removed as the crawl started: their process of this host no "
+    "longer runs, or they were unchanged for an hour; one `INFO` line",
 )
 
 REPORT_PRUNE_ERROR = Stat(

@@ -10,9 +10,12 @@ import os
 import threading
 import time
 from email.utils import formatdate
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
+import pytest
 from scrapy import Request, Spider
+from scrapy.extensions.httpcache import FilesystemCacheStorage
 from scrapy.http import HtmlResponse, Response
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
@@ -23,16 +26,13 @@ from crawler.httpcache import (
     HttpCacheMiddleware,
     RevalidatingPolicy,
 )
-from dataset.layout import state_dir
+from dataset.layout import owner_tag, state_dir
 from demo.site import Response as Route
 from demo.site import load_site
 from tests.conftest import dataset_rows, run_crawl
 from tests.hostile_site import serve
 from tests.newssite import Article
 from tests.test_crawl_command import holding
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 FEED_URL = "https://news.example/feed.xml"
 FRESH_FOR_A_DAY = {
@@ -130,7 +130,7 @@ def test_entries_unused_for_longer_than_the_setting_are_taken_out_then_deleted(
     unused = _entry(cache, "bb22", age_days=40)
     left = _entry(cache, ".cc33.4242-0a0b0c0d.tmp", age_days=40)  # a killed crawl's scratch
     writing = _entry(cache, ".dd44.4343-0a0b0c0d.tmp", age_days=0)
-    assert storage.prune("news", time.time() - 35 * DAY) == 2
+    assert storage.prune("news", time.time() - 35 * DAY) == (1, 1)
     assert [path.is_dir() for path in (used, writing, unused, left)] == [True, True, False, False]
     assert len(list((cache / TRASH).iterdir())) == 2  # taken out whole, at once
     stop = threading.Event()
@@ -138,7 +138,7 @@ def test_entries_unused_for_longer_than_the_setting_are_taken_out_then_deleted(
     assert storage.empty_trash(stop) == 0  # the crawl ended: the next one deletes the rest
     assert storage.empty_trash() == 2
     assert not list((cache / TRASH).iterdir())
-    assert storage.prune("elsewhere", time.time()) == 0  # a spider with no cache yet
+    assert storage.prune("elsewhere", time.time()) == (0, 0)  # a spider with no cache yet
 
 
 def _sitemaps(server: Any, day: int) -> None:
@@ -218,3 +218,58 @@ def test_nothing_is_pruned_while_another_crawl_holds_the_run_lock(tmp_path: Path
     middleware.spider_closed(spider)
     assert not unused.exists()
     assert crawler.stats.get_value("news/httpcache/pruned") == 1
+
+
+def test_the_scratch_folders_killed_crawls_left_are_removed_as_a_crawl_starts(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a crawl killed (-9) while it stored a response left its scratch folder beside the
+    # entries, named with its pid only: it stayed until HTTPCACHE_PRUNE_AFTER (35 days)
+    cache = tmp_path / "httpcache"
+    here = owner_tag().rsplit("-", 1)[0]
+    dead = 2**30  # above any pid_max: no such process
+    left = [
+        _entry(cache, f".aa11.0a0b0c0d.{here}-{dead}.tmp", age_days=0),
+        _entry(cache, f".aa11.0a0b0c0e.{here}-{dead}.old", age_days=0),  # being replaced
+        _entry(cache, ".bb22.0a0b0c0d.pod-7-1.tmp", age_days=2 / 24),  # a container before
+        _entry(cache, ".cc33.4242-0a0b0c0d.tmp", age_days=2 / 24),  # an older version's
+    ]
+    kept = [
+        _entry(cache, f".dd44.0a0b0c0d.{here}-{os.getppid()}.tmp", age_days=0),  # alive
+        _entry(cache, ".ee55.0a0b0c0d.pod-8-1.tmp", age_days=0),  # another machine, writing
+        _entry(cache, ".ff66.4343-0a0b0c0d.tmp", age_days=0),
+        _entry(cache, "gg77", age_days=1),  # an entry
+    ]
+    settings = {
+        "HTTPCACHE_ENABLED": True,
+        "HTTPCACHE_DIR": str(cache),
+        "HTTPCACHE_STORAGE": "crawler.httpcache.AtomicFilesystemCacheStorage",
+        "STATE_DIR": str(tmp_path / "state"),
+    }
+    crawler = get_crawler(Spider, settings_dict=settings)
+    spider = Spider.from_crawler(crawler, "news")
+    middleware = HttpCacheMiddleware.from_crawler(crawler)
+    with caplog.at_level("INFO", logger="crawler.httpcache"):
+        middleware.spider_opened(spider)
+        middleware.spider_closed(spider)
+    assert [path.exists() for path in left] == [False] * 4
+    assert [path.exists() for path in kept] == [True] * 4
+    assert crawler.stats.get_value("news/httpcache/scratch_removed") == 4
+    assert crawler.stats.get_value("news/httpcache/pruned") is None
+    lines = [r.getMessage() for r in caplog.records if r.name == "crawler.httpcache"]
+    assert lines == [f"Removed 4 scratch folders that killed crawls left in the HTTP cache {cache}"]
+    # what a store writes now is named with its host and pid
+    storage = middleware.storage
+    request = Request("https://news.example/feed.xml")
+    names: list[str] = []
+    real_store = FilesystemCacheStorage.store_response
+
+    def store(self: Any, spider: Spider, request: Request, response: Response) -> None:
+        names.append(Path(self._get_request_path(spider, request)).name)
+        real_store(self, spider, request, response)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(FilesystemCacheStorage, "store_response", store)
+        storage.store_response(spider, request, HtmlResponse(request.url, body=b"<rss/>"))
+    (name,) = names
+    assert name.endswith(f".{owner_tag()}.tmp")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from crawler.report import CrawlReport, latest_report_in
+from dataset.layout import owner_tag
 from pipelines.setting import SettingError
 
 if TYPE_CHECKING:
@@ -258,3 +260,37 @@ def test_reports_that_cannot_be_deleted_are_one_warning(
     assert line.startswith("Cannot delete 3 old crawl reports beyond REPORT_KEEP=1 in ")
     assert crawler.stats is not None
     assert crawler.stats.get_value("news/report/prune_error") == 1
+
+
+def test_the_reports_killed_crawls_left_unfinished_are_removed_as_a_crawl_starts(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a crawl killed (-9) while it wrote its report left <start>-<pid>.json.tmp for ever
+    crawler, extension = make_report(tmp_path)
+    folder = tmp_path / "state" / "crawls"
+    folder.mkdir(parents=True)
+    here = owner_tag().rsplit("-", 1)[0]
+    an_hour_ago = time.time() - 3700
+    left = [
+        folder / f"20261201T000000.000000Z-7.json.{here}-{2**30}.tmp",  # a dead process's
+        folder / "20261201T000000.000000Z-8.json.pod-3-1.tmp",  # an earlier container's
+        folder / "20261201T000000.000000Z-9.json.tmp",  # an older version's
+    ]
+    kept = [
+        folder / f"20261202T000000.000000Z-1.json.{here}-{os.getppid()}.tmp",  # live
+        folder / "20261202T000000.000000Z-2.json.pod-4-1.tmp",  # another machine's, now
+        folder / "20261202T000000.000000Z-3.json",  # a report
+    ]
+    for path in left + kept:
+        path.write_text("{", encoding="utf-8")
+    for path in left[1:]:
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    with caplog.at_level("INFO", logger="crawler.report"):
+        extension.spider_opened(Spider(name="news"))
+    assert [path.exists() for path in left + kept] == [False] * 3 + [True] * 3
+    assert crawler.stats.get_value("news/report/leftovers_removed") == 3
+    lines = [r.getMessage() for r in caplog.records if r.name == "crawler.report"]
+    assert lines == [f"Removed 3 unfinished crawl reports that killed crawls left in {folder}"]
+    extension.spider_closed(Spider(name="news"), "finished")  # its own written aside, renamed
+    assert len(list(folder.glob("*.json"))) == 2
+    assert sorted(folder.glob("*.tmp")) == sorted(kept[:2])

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from crawler.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from dataset.layout import owner_tag
 from tests.conftest import ROOT
 from tests.test_html_report_facts import write_dataset, write_history
 
@@ -59,6 +60,26 @@ def test_to_a_file_or_to_standard_output(output: Path, tmp_path: Path) -> None:
     assert piped.returncode == EXIT_OK, piped.stderr
     assert piped.stdout.startswith("<!DOCTYPE html>")
     assert piped.stderr.startswith("Report written to standard output (8 articles")
+
+
+def test_the_page_a_killed_report_left_aside_is_removed(output: Path, tmp_path: Path) -> None:
+    # a scrapy report killed (-9) while it wrote the page left .report.html.<host>-<pid>.tmp
+    # beside it for ever
+    target = tmp_path / "site" / "report.html"
+    target.parent.mkdir()
+    here = owner_tag().rsplit("-", 1)[0]
+    dead = target.parent / f".report.html.{here}-{2**30}.tmp"
+    another = target.parent / ".report.html.pod-2-1.tmp"  # another machine's, being written
+    other = target.parent / f".other.html.{here}-{2**30}.tmp"  # not the page's
+    for path in (dead, another, other):
+        path.write_text("<!DOCTYPE html><html><body>half a pa", encoding="utf-8")
+    done = report(output, "-o", str(target))
+    assert done.returncode == EXIT_OK, done.stderr
+    assert done.stdout.startswith(
+        f"Removed the unfinished page of a killed scrapy report: {dead}\n"
+        f"Report written to {target.as_uri()} "
+    )
+    assert sorted(target.parent.iterdir()) == sorted([another, other, target])
 
 
 @pytest.mark.parametrize(

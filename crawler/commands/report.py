@@ -7,7 +7,9 @@ standard output). The runs are judged with the crawl's ``SOURCE_HEALTH_*`` setti
 
 from __future__ import annotations
 
+import glob
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +22,7 @@ from crawler.commands import (
 )
 from crawler.project_command import ProjectCommand
 from crawler.source_accounting import health_rules
-from dataset.layout import ARTICLES, RUNS, owner_tag
+from dataset.layout import ARTICLES, RUNS, TMP_SUFFIX, left_behind, owner_tag
 from dataset.storage import stray_lines
 from pipelines.locations import dataset_location
 
@@ -36,9 +38,18 @@ REPORT_FILE = "report.html"
 
 def _write_local(path: Path, page: str) -> None:
     """Write the page whole (aside, then renamed): a browser or a web server reading it never
-    sees half a page."""
+    sees half a page. What a ``scrapy report`` killed meanwhile left aside is removed first
+    (only a dead process's: :func:`dataset.layout.left_behind`), one line each."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{owner_tag()}.tmp")
+    now = time.time()
+    for left in path.parent.glob(f".{glob.escape(path.name)}.*{TMP_SUFFIX}"):
+        if left_behind(left, now):
+            try:
+                left.unlink(missing_ok=True)
+            except OSError:  # a read-only folder: writing the page says so
+                continue
+            print(f"Removed the unfinished page of a killed scrapy report: {left}")
+    tmp = path.with_name(f".{path.name}.{owner_tag()}{TMP_SUFFIX}")
     try:
         tmp.write_text(page, encoding="utf-8")
         tmp.replace(path)

@@ -26,7 +26,14 @@ remove them depends on who else may be writing in the folder:
   written and compaction jobs, when ``STATE_DIR`` is on another filesystem): the machines
   sharing the dataset write there, each with a ``STATE_DIR`` and locks of its own, so no lock
   says that none of them runs: only what dead processes of this machine left is removed
-  (:meth:`dataset.writer.DatasetWriter.open`).
+  (:meth:`dataset.writer.DatasetWriter.open`). Not any host's, as in ``STATE_DIR/tmp``: the
+  run lock is one ``STATE_DIR``'s, and says nothing of the other machines' crawls and
+  compactions writing there (a lock file in the dataset would not hold over NFS); nor any
+  old enough: a live crawl's open file stays unchanged while it stores nothing (it is
+  committed when a row comes after ``PARQUET_COMMIT_INTERVAL``, or at the end) or is paused,
+  and a compaction's job folder holds rows taken out of the dataset, to be finished, never
+  deleted. A new host name (a pod), or a crawl that is PID 1 under the same host name, thus
+  leaves them (docs/operations.md, "In a container", says what to do).
 - ``runs/.run-*.tmp`` (a run-history file being written, in ``OUTPUT_DIR``, shared too; beside
   the partitions, which ``scrapy compact`` exchanges, and in the newest partitions where earlier
   versions wrote it): what dead processes of this machine left, and any left unchanged for

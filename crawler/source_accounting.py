@@ -91,7 +91,8 @@ _DEFAULT_RULES = HealthRules()
 SOURCE_HEALTH_MIN_RUNS = integer(
     "SOURCE_HEALTH_MIN_RUNS",
     _DEFAULT_RULES.min_runs,
-    "earlier runs of a source before it is judged (a new source never alarms)",
+    "earlier runs of a source before it is judged against them (a new source alarms only as "
+    "`failing`)",
     minimum=1,
 )
 SOURCE_HEALTH_WINDOW = integer(
@@ -103,7 +104,8 @@ SOURCE_HEALTH_WINDOW = integer(
 SOURCE_HEALTH_MIN_REQUESTS = integer(
     "SOURCE_HEALTH_MIN_REQUESTS",
     _DEFAULT_RULES.min_requests,
-    "article requests (or fetched pages) from which the `blocked` and `extraction` shares count",
+    "article requests (or fetched pages) from which the `blocked` and `extraction` shares "
+    "count, and `failing` for a source whose article requests all failed",
     minimum=1,
 )
 SOURCE_HEALTH_ERROR_SHARE = number(

@@ -1,10 +1,16 @@
 """Source health: each source's latest run judged against its own history.
 
 Plain functions over the run history's rows (:func:`dataset.run_history.per_run`): a source
-is unhealthy when this run broke one of the rules below where its earlier runs did not. A
-source with fewer than :attr:`HealthRules.min_runs` earlier runs is never judged (a new source
-never alarms). Each finding names the source, the rule and the figures, in one line.
+is unhealthy when this run got nothing from it (``failing``, judged on every run, the first
+included), or broke one of the other rules where its earlier runs did not; for those a source
+with fewer than :attr:`HealthRules.min_runs` earlier runs is not judged (a new source never
+alarms for a share or a count that fell). Each finding names the source, the rule and the
+figures, in one line.
 
+* ``failing``: nothing came of the source: not one page, feed or sitemap read (a host that
+  does not resolve or refuses connections, a TLS handshake that fails, robots.txt forbidding
+  everything), or every article request failed, or every page fetched was no article where it
+  never stored one; with how many runs in a row it has been so;
 * ``blocked``: most article requests failed (``403``, ``429``, ``503``, timeouts, ...);
 * ``robots``: robots.txt now forbids article pages it allowed;
 * ``extraction``: most fetched pages were dropped as no article (a changed template, a bot,
@@ -31,7 +37,9 @@ if TYPE_CHECKING:
 NO_ARTICLE_DROPS = ("NotAnArticle", "ListingPage", "NotHtml", "ErrorPage")
 """Drops that say a fetched page held no article (``ErrorPage``: an error page or a wall a
 site answers with ``200``, a bot or consent wall in front of every article among them)."""
-NOT_BLOCKING = ("http_404", "http_410", "robots_forbidden")
+GONE = ("http_404", "http_410")
+"""Failures that say a page is gone, not that the source failed to answer."""
+NOT_BLOCKING = (*GONE, "robots_forbidden")
 """Failures that say nothing of the source's will to answer: a page gone, one robots.txt
 forbids (the ``robots`` rule's)."""
 
@@ -106,6 +114,63 @@ def _no_article(row: dict[str, Any]) -> int:
 
 def _kinds(counts: Counter[str]) -> str:
     return ", ".join(f"{kind} {count}" for kind, count in counts.most_common())
+
+
+def _nothing_came(
+    row: dict[str, Any], past: Sequence[dict[str, Any]], rules: HealthRules
+) -> tuple[bool, str] | None:
+    """Whether and how the run got nothing at all from its source: ``(unreachable, detail)``,
+    ``unreachable`` when not one of its pages, feeds or sitemaps was read; else ``None``."""
+    if int(row["stored"]) or int(row.get("rechecked") or 0):
+        return None
+    fetched = int(row["fetched"])
+    if fetched:
+        dropped = _no_article(row)
+        if fetched < rules.min_requests or dropped < fetched:
+            return None
+        if any(int(earlier["stored"]) for earlier in past):
+            return None  # it used to yield: the extraction rule's, against its history
+        kinds = _kinds(Counter(dict(row.get("dropped") or {})))
+        return (
+            False,
+            f"all {fetched} fetched pages were no article ({kinds}), and it never stored one",
+        )
+    if not int(row["listings"]) and not int(row["discovered"]):
+        failed = Counter(dict(row.get("errors") or {}))
+        if not failed:
+            return None  # nothing asked of it (a Redis worker that joined late)
+        return True, (
+            f"not one page, feed or sitemap read: all {sum(failed.values())} requests failed "
+            f"({_kinds(failed)})"
+        )
+    refused = _refused(row)
+    if sum(refused.values()) >= rules.min_requests:
+        return False, (
+            f"{sum(refused.values())} article requests failed, none fetched ({_kinds(refused)})"
+        )
+    forbidden = _failed(row)["robots_forbidden"]
+    if forbidden >= rules.min_requests and not refused:
+        return False, f"robots.txt forbids the {forbidden} article pages asked for, none fetched"
+    return None
+
+
+def _failing(
+    now: dict[str, Any], past: Sequence[dict[str, Any]], rules: HealthRules
+) -> tuple[bool, str] | None:
+    """:func:`_nothing_came` of the run ``now``, its detail saying for how many runs in a row
+    (among ``past``, all the earlier runs read) it has been so."""
+    found = _nothing_came(now, past, rules)
+    if found is None:
+        return None
+    unreachable, detail = found
+    streak, since = 1, now["started_at"]
+    for at in range(len(past) - 1, -1, -1):
+        if _nothing_came(past[at], past[:at], rules) is None:
+            break
+        streak, since = streak + 1, past[at]["started_at"]
+    if streak > 1:
+        detail += f"; {streak} runs in a row, since {since:%Y-%m-%d %H:%M} UTC"
+    return unreachable, detail
 
 
 def _blocked(now: dict[str, Any], past: Sequence[dict[str, Any]], rules: HealthRules) -> str | None:
@@ -231,18 +296,28 @@ def judge(
     """The rules ``source`` broke in the run ``now``, against its earlier runs ``past``
     (rows of :func:`dataset.run_history.per_run`, oldest first)."""
     rules = rules or HealthRules()
-    if len(past) < rules.min_runs:
-        return []
-    window = list(past)[-rules.window :]
-    found = [
-        Finding(source, name, detail)
-        for name, rule in _RULES
-        if (detail := rule(now, window, rules)) is not None
-    ]
+    found = []
+    if len(past) >= rules.min_runs:
+        window = list(past)[-rules.window :]
+        found = [
+            Finding(source, name, detail)
+            for name, rule in _RULES
+            if (detail := rule(now, window, rules)) is not None
+        ]
     if any(finding.rule == "robots" for finding in found):
         # the forbidden pages are failed requests too: said once, as what they are
         found = [finding for finding in found if finding.rule != "blocked"]
-    return found
+    failing = _failing(now, past, rules)
+    if failing is None:
+        return found
+    unreachable, detail = failing
+    if not unreachable and any(f.rule in ("robots", "blocked", "extraction") for f in found):
+        return found  # said against its history
+    # Said once, as what it is: not also as feeds that failed (the host did not answer), nor
+    # as a source gone quiet. A new source is judged by this rule alone, and so is one that
+    # has failed so long that the others take it for its usual.
+    also = [] if unreachable else [finding for finding in found if finding.rule != "quiet"]
+    return [Finding(source, "failing", detail), *also]
 
 
 def judge_run(

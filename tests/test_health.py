@@ -109,10 +109,77 @@ def test_a_run_like_the_sources_usual_ones_is_healthy(
     assert judge("s", now, past) == []
 
 
-def test_a_new_source_never_alarms() -> None:
-    blocked = run(9, fetched=0, stored=0, article_errors=Counter(http_403=4))
+def test_a_new_source_never_alarms_for_a_share() -> None:
+    blocked = run(9, fetched=1, stored=1, article_errors=Counter(http_403=4))
     assert judge("s", blocked, HISTORY[:1]) == []
     assert judge("s", blocked, HISTORY[:1], HealthRules(min_runs=1)) != []
+
+
+# Runs of which nothing came, whatever the history: a source that could not be reached (a host
+# that does not resolve, refuses connections, fails the TLS handshake; robots.txt forbidding
+# everything), that refused every article, or whose pages were never articles.
+UNREACHABLE = run(9, listings=0, listed=0, discovered=0, skipped_known=0, fetched=0, stored=0,
+                  errors=Counter(connection_refused=2))  # fmt: skip
+REFUSING = run(9, fetched=0, stored=0, skipped_known=0, errors=Counter(http_403=20, http_404=1),
+               article_errors=Counter(http_403=20))  # fmt: skip
+NO_ARTICLES = run(9, stored=0, fetched=5, dropped=Counter(NotAnArticle=5))
+FAILING = {
+    "unreachable": (UNREACHABLE, ("not one page, feed or sitemap read: all 2 requests failed "
+                                  "(connection_refused 2)")),
+    "refusing": (REFUSING, "20 article requests failed, none fetched (http_403 20)"),
+    "no articles": (NO_ARTICLES, ("all 5 fetched pages were no article (NotAnArticle 5), and it "
+                                  "never stored one")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", FAILING)
+def test_a_source_of_which_nothing_came_is_failing_from_its_first_run_on(case: str) -> None:
+    now, detail = FAILING[case]
+    # its first run alarms: a source misconfigured or dead from the start was never named
+    assert judge("s", now, []) == [Finding("s", "failing", detail)]
+    # and so does every run after, however long it has been so: the blocked and listing rules
+    # stop alarming once failing is the source's usual
+    past = [now | {"run_id": f"f{n}", "started_at": T0 + timedelta(hours=n)} for n in range(4)]
+    assert judge("s", now, past) == [
+        Finding("s", "failing", f"{detail}; 5 runs in a row, since 2026-11-01 06:00 UTC")
+    ]
+
+
+def test_failing_is_said_once_and_against_the_history_where_it_can_be() -> None:
+    # a host that stopped answering: not also as feeds that failed, nor as quiet once it lasts
+    later = UNREACHABLE | {"listing_errors": 2, "finished_at": T0 + timedelta(days=5)}
+    assert [f.rule for f in judge("s", later, HISTORY)] == ["failing"]
+    # articles refused where they used to be answered: blocked, against the history...
+    assert [f.rule for f in judge("s", REFUSING, HISTORY)] == ["blocked"]
+    # ... until the refusals are its usual: then failing, rather than nothing
+    past = [*HISTORY, *(REFUSING | {"run_id": f"f{n}"} for n in range(3))]
+    assert judge("s", REFUSING, past) == [
+        Finding("s", "failing", "20 article requests failed, none fetched (http_403 20); "
+                                "4 runs in a row, since 2026-11-01 15:00 UTC")
+    ]  # fmt: skip
+    # robots.txt forbidding the articles it allowed is said as that
+    forbidden = run(9, fetched=0, stored=0, article_errors=Counter(robots_forbidden=4))
+    assert [f.rule for f in judge("s", forbidden, HISTORY)] == ["robots"]
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        run(9, fetched=0, stored=0, skipped_known=20),  # nothing new: every article known
+        run(9, fetched=0, stored=0, article_errors=Counter(http_403=2)),  # too few to judge
+        run(9, fetched=0, stored=0, skipped_known=0, article_errors=Counter(http_404=5)),  # gone
+        run(9, listings=0, listed=0, discovered=0, skipped_known=0, fetched=0, stored=0),  # idle
+    ],
+)
+def test_a_run_that_read_something_or_asked_nothing_is_not_failing(now: dict[str, Any]) -> None:
+    assert judge("s", now, []) == []
+    assert judge("s", now, HISTORY) == []
+
+
+def test_pages_that_were_no_article_are_failing_only_for_a_source_that_never_stored_one() -> None:
+    listings = run(9, stored=0, fetched=5, dropped=Counter(ListingPage=5))
+    assert [f.rule for f in judge("s", listings, [])] == ["failing"]
+    assert [f.rule for f in judge("s", listings, HISTORY)] == ["extraction"]
 
 
 def test_robots_is_said_once_not_also_as_blocked() -> None:
@@ -123,7 +190,7 @@ def test_robots_is_said_once_not_also_as_blocked() -> None:
 def test_only_the_window_counts() -> None:
     # long ago the source failed half of its requests; lately none: a jump now
     old = [run(n, fetched=2, article_errors=Counter(http_503=2)) for n in range(3)]
-    now = run(20, fetched=0, stored=0, article_errors=Counter(http_503=4))
+    now = run(20, fetched=1, stored=1, article_errors=Counter(http_503=4))
     assert judge("s", now, old + HISTORY, HealthRules(window=3))[0].rule == "blocked"
     assert judge("s", now, old + HISTORY, HealthRules(window=6)) == []
 

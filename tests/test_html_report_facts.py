@@ -139,8 +139,13 @@ def test_the_latest_run_names_the_unhealthy_source(tmp_path: Path) -> None:
     assert [(source.name, source.status) for source in facts.unhealthy] == [
         ("b.test", "unhealthy (blocked)")
     ]
-    # the rules are the crawl's: with more earlier runs required, nothing is judged yet
+    # the rules are the crawl's: with more earlier runs required, the run is not judged
+    # against them yet, and only as one of which nothing came
     facts = gather(location_of(tmp_path), HealthRules(min_runs=3))
+    assert [(source.name, source.status) for source in facts.unhealthy] == [
+        ("b.test", "unhealthy (failing)")
+    ]
+    facts = gather(location_of(tmp_path), HealthRules(min_runs=3, min_requests=5))
     assert facts.unhealthy == []
 
 

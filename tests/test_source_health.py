@@ -6,7 +6,9 @@ report of that history (``scrapy report``) shows the drop, in a real browser too
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 from collections import Counter
@@ -16,6 +18,8 @@ import lxml.html
 import pytest
 
 from crawler.commands import EXIT_OK, EXIT_UNHEALTHY
+from dataset.run_history import per_run, read_runs
+from dataset.storage import location_of
 from demo.site import Response, base_url, serve
 from tests.conftest import ROOT, CrawlResult, dataset_rows, run_crawl
 from tests.newssite import NewsSite
@@ -287,3 +291,65 @@ def test_the_unhealthy_status_can_be_turned_off(
     assert [line.split("Unhealthy: ")[1][:35] for line in _unhealthy_lines(fifth)] == [
         "source beta is unhealthy (blocked):"
     ]
+
+
+def _closed_port() -> int:
+    """A port of 127.0.0.1 nothing listens on (connections to it are refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_sources_of_which_nothing_came_are_named_from_their_first_run_on(
+    tmp_path: Path, servers: dict[str, str]
+) -> None:
+    # a sources file with two sources broken from the start beside a healthy one: a host
+    # nothing listens on, and one that does not resolve. Each ran with exit status 0 and
+    # "unhealthy: none", on its first run and every one after (a new source never alarmed;
+    # later the failure was its usual), the run history holding its errors and nothing else.
+    (tmp_path / "sources.toml").write_text(
+        f"""
+[[source]]
+name = "alpha"
+home = "{servers["alpha"]}/"
+
+[[source]]
+name = "refused"
+home = "http://127.0.0.1:{_closed_port()}/"
+
+[[source]]
+name = "unresolved"
+feeds = ["http://news.invalid/rss.xml"]
+""",
+        encoding="utf-8",
+    )
+    results = [_crawl(tmp_path) for _ in range(2)]
+    first = per_run(read_runs(location_of(tmp_path / "data")))[0]["started_at"]
+    since = f"{first:%Y-%m-%d %H:%M}"
+    for number, result in enumerate(results, 1):
+        assert result.returncode == EXIT_UNHEALTHY, result.log[-3000:]
+        assert result.log.rstrip().splitlines()[-1] == (
+            "crawl finished; unhealthy sources: refused (failing), unresolved (failing)"
+        )
+        lines = [line.split("Unhealthy: ")[1] for line in _unhealthy_lines(result)]
+        assert [re.sub(r"\d+ requests|\d+\)", "N", line) for line in lines] == [
+            f"source {name} is unhealthy (failing): not one page, feed or sitemap read: all N "
+            f"failed ({kind} N" + ("" if number == 1 else f"; 2 runs in a row, since {since} UTC")
+            for name, kind in (("refused", "connection_refused"), ("unresolved", "dns"))
+        ]
+        assert result.stats["news/source_health/unhealthy/failing"] == 2
+        assert result.stats["news/source_health/unhealthy_sources"] == 2
+    # the report says so too, and blames neither the healthy source
+    target = tmp_path / "report.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "report", "-s", f"OUTPUT_DIR={tmp_path / 'data'}",
+         "-o", str(target)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == EXIT_OK, done.stderr
+    assert "unhealthy: refused, unresolved" in done.stdout
+    page = lxml.html.fromstring(target.read_text(encoding="utf-8"))
+    assert {
+        row.get("data-source"): row.cssselect('[data-field="status"]')[0].text_content()
+        for row in page.cssselect("#sources tbody tr")
+    } == {"alpha": "healthy", "refused": "unhealthy (failing)", "unresolved": "unhealthy (failing)"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from OpenSSL.SSL import Error as TLSError
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -91,6 +92,12 @@ def fetch_error_reason(error: BaseException | None) -> tuple[str, str]:
             f.check(ValueError) or f.type.__name__ == "ParseError" for f in inner
         ):  # a status line or a header Twisted cannot read (Content-Length: abc)
             reason = "bad_response"
+        elif any(f.check(TLSError) for f in inner):
+            # the TLS handshake failed (no TLS spoken there, a certificate or protocol refused):
+            # no connection was lost, none was made
+            reason = "tls"
+    elif isinstance(error, TLSError):
+        reason = "tls"
     return reason, description
 
 

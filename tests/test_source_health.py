@@ -339,7 +339,19 @@ feeds = ["http://news.invalid/rss.xml"]
         ]
         assert result.stats["news/source_health/unhealthy/failing"] == 2
         assert result.stats["news/source_health/unhealthy_sources"] == 2
-    # the report says so too, and blames neither the healthy source
+    # scrapy summary names them too (it said what the last crawl fetched and failed, not where)
+    summary = subprocess.run(
+        [sys.executable, "-m", "scrapy", "summary", "-s", f"OUTPUT_DIR={tmp_path / 'data'}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert summary.returncode == EXIT_OK, summary.stderr
+    said = [line for line in summary.stdout.splitlines() if line.startswith("  unhealthy ")]
+    assert [line.split(":")[0].split()[1:] for line in said] == [
+        ["refused", "(failing)"],
+        ["unresolved", "(failing)"],
+    ]
+    assert said[0].endswith(f"(connection_refused 2); 2 runs in a row, since {since} UTC")
+    # the report says so too, and blames not the healthy source
     target = tmp_path / "report.html"
     done = subprocess.run(
         [sys.executable, "-m", "scrapy", "report", "-s", f"OUTPUT_DIR={tmp_path / 'data'}",

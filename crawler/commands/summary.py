@@ -20,7 +20,10 @@ from crawler.incremental import COPY_REASONS
 from crawler.progress import FETCH_ERRORS
 from crawler.project_command import ProjectCommand
 from crawler.report import latest_report_in
+from crawler.source_accounting import health_rules
+from dataset.health import Finding, HealthRules, judge_run
 from dataset.layout import ARTICLES
+from dataset.run_history import per_run, read_newest_runs
 from dataset.schema import ARTICLE_SCHEMA, not_an_article_file, schema_version, upgrade
 from dataset.storage import (
     UNREADABLE_FILE_ERRORS,
@@ -41,6 +44,7 @@ from pipelines.stats import (
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
     from datetime import datetime
     from pathlib import Path
 
@@ -189,8 +193,24 @@ def _skipped(stats: dict[str, Any]) -> str:
     return "; ".join(parts) or "none"
 
 
+HISTORY_FILES = 200
+"""The most run-history files read to judge the newest run (as a crawl reads at most)."""
+
+
+def newest_run_findings(location: DatasetLocation, rules: HealthRules) -> list[Finding] | None:
+    """What the health rules find in the newest run of the run history, judged as the crawl
+    judged it: against the earlier runs of each of its sources in the newest files (``None``:
+    no run history)."""
+    table, _ = read_newest_runs(location, runs=rules.window + 1, most_files=HISTORY_FILES)
+    history = per_run(table)
+    return judge_run(history[-1]["run_id"], history, rules) if history else None
+
+
 def format_summary(
-    summary: DatasetSummary, report: dict[str, Any] | None, where: Path | str
+    summary: DatasetSummary,
+    report: dict[str, Any] | None,
+    where: Path | str,
+    unhealthy: Sequence[Finding] | None = None,
 ) -> str:
     """The summary as the text ``scrapy summary`` prints."""
     lines = [
@@ -244,6 +264,11 @@ def format_summary(
             "  fetch errors    "
             + (", ".join(f"{kind} {count}" for kind, count in sorted(errors.items())) or "none")
         )
+        if unhealthy is not None:
+            lines += [
+                f"  unhealthy       {finding.source} ({finding.rule}): {finding.detail}"
+                for finding in unhealthy
+            ] or ["  unhealthy       none"]
     return "\n".join(lines)
 
 
@@ -276,7 +301,14 @@ class Command(ProjectCommand):
         else:
             where = f"{location.display}/{ARTICLES}"
             summary = summarize_dataset(location)
-        print(format_summary(summary, report, where))
+        rules = health_rules(settings)
+        unhealthy = None
+        if report is not None and rules is not None:
+            try:
+                unhealthy = newest_run_findings(location, rules)
+            except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid, a ValueError
+                stop(f"cannot read the run history: {exc}", EXIT_FAILED)
+        print(format_summary(summary, report, where, unhealthy))
         for problem in summary.unreadable:  # after the summary: the last lines
             sys.stderr.write(f"scrapy: error: cannot read the data file {problem}\n")
         for line in stray_lines(summary.folder, summary.strays):

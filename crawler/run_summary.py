@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from dataset.run_history import SourceRun
 
 MAX_SOURCES = 8
-"""Sources shown in the table (the most found first); the others are summed in one line."""
+"""Sources shown in the table (the unhealthy ones first, then the most found); the others are
+summed in one line."""
 TOP = 4
 """Drop reasons and fetch errors shown."""
 _COLUMNS = ("found", "skipped", "fetched", "stored", "dropped", "errors", "newest")
@@ -46,7 +47,11 @@ def run_summary(
     stats: Mapping[str, Any], sources: Sequence[SourceRun], unhealthy: Sequence[Finding]
 ) -> str:
     """The summary's lines (ending with a newline)."""
-    ordered = sorted(sources, key=lambda run: (-run.discovered, run.source))
+    # an unhealthy source, often one that found nothing, is never summed away in "N more"
+    named = {finding.source for finding in unhealthy}
+    ordered = sorted(
+        sources, key=lambda run: (run.source not in named, -run.discovered, run.source)
+    )
     total = _row("all", ordered)
     seconds = float(stats.get(ELAPSED_TIME.name) or 0)
     head = (

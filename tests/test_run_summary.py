@@ -51,3 +51,17 @@ def test_many_sources_stay_short() -> None:
     assert lines[-4].startswith(f"  {20 - MAX_SOURCES} more")
     assert lines[-2].endswith("(+16 more)")
     assert lines[-1] == "  unhealthy: none"
+
+
+def test_an_unhealthy_source_is_shown_however_little_it_found() -> None:
+    # a source that could not be reached found nothing: sorted last, it was summed into
+    # "12 more" among twenty healthy ones, its row never shown (fourteenth fault hunt)
+    runs = [SourceRun(f"site{n:02d}", discovered=n + 10, fetched=n + 10, stored=n + 10)
+            for n in range(20)]  # fmt: skip
+    dead = SourceRun("dead", errors=Counter(dns=2))
+    finding = Finding("dead", "failing", "not one page, feed or sitemap read: all 2 requests "
+                      "failed (dns 2)")  # fmt: skip
+    lines = run_summary(STATS, [*runs, dead], [finding]).splitlines()
+    assert lines[2].split() == ["dead", "0", "0", "0", "0", "0", "2", "-"]
+    assert lines[3].startswith("  site19")
+    assert lines[2 + MAX_SOURCES].startswith(f"  {21 - MAX_SOURCES} more")

@@ -126,7 +126,8 @@ def test_a_run_names_exactly_the_unhealthy_sources_and_their_rules(
     # the human summary, after Scrapy's stats and before the last line
     tail = third.log.rstrip().splitlines()[-10:-1]
     assert tail[0].startswith("Run finished in ")
-    assert [line.split()[0] for line in tail[1:5]] == ["source", "alpha", "beta", "gamma"]
+    # the unhealthy sources first
+    assert [line.split()[0] for line in tail[1:5]] == ["source", "beta", "gamma", "alpha"]
     assert tail[5] == "  dropped: none"
     assert tail[6].startswith("  fetch errors: http_403 4, ")
     assert tail[7:] == [f"  unhealthy: {line.split('Unhealthy: ')[1]}" for line in lines]

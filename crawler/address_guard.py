@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from crawler.fetch_errors import GUARD_REFUSAL
 from pipelines.setting import flag
 from pipelines.stats import GUARD_REFUSED
 
@@ -125,17 +126,34 @@ class AddressGuardMiddleware:
         self.trust(getattr(spider, "given_urls", ()))
         self.sources = getattr(spider, "sources", {})
 
-    def process_request(self, request: Request) -> None:
+    def refusal_of(self, request: Request) -> str | None:
+        """Why the guard refuses ``request`` (``"scheme"``, ``"private_address"``,
+        ``"offsite_redirect"``), or ``None``."""
         reason = refusal(request.url, self.trusted, allow_private=self.allow_private)
         if reason is None and request.meta.get("redirect_urls"):
             # a redirect may not leave the site of the source it was made for
             source = self.sources.get(request.cb_kwargs.get("source") or "")
             if source is not None and not source.on_site(request.url):
                 reason = "offsite_redirect"
+        return reason
+
+    def process_request(self, request: Request) -> None:
+        reason = self.refusal_of(request)
         if reason is None:
             return
         self.stats.inc_value(GUARD_REFUSED.of(reason))
         came_from = request.meta.get("redirect_urls") or []
         via = f" (redirected from {came_from[0]})" if came_from else ""
         logger.warning("Refused %s: %s%s", reason.replace("_", " "), request.url, via)
-        raise GuardRefused(f"address guard: {reason}")
+        raise GuardRefused(f"{GUARD_REFUSAL}{reason}")
+
+
+def guard_of(crawler: Crawler) -> AddressGuardMiddleware | None:
+    """The crawl's address guard, when it runs."""
+    engine = crawler.engine
+    if engine is None:
+        return None
+    for middleware in engine.downloader.middleware.middlewares:
+        if isinstance(middleware, AddressGuardMiddleware):
+            return middleware
+    return None

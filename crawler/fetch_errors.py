@@ -50,6 +50,8 @@ _BAD_URL_ERROR = re.compile(r"request url|port|ipv6|scheme", re.IGNORECASE)
 _UNDECODABLE_MODULES = frozenset(
     {"zlib", "gzip", "brotli", "brotlicffi", "compression.zstd", "backports.zstd"}
 )
+GUARD_REFUSAL = "address guard: "
+"""How the address guard's refusals begin (``crawler/address_guard.py``), its reason after."""
 # IgnoreRequest says why in its message only.
 _IGNORE_REASONS = (
     ("max redirections reached", "too_many_redirects"),
@@ -75,6 +77,8 @@ def fetch_error_reason(error: BaseException | None) -> tuple[str, str]:
     if isinstance(error, IgnoreRequest):
         message = str(error)
         reason = next((name for text, name in _IGNORE_REASONS if text in message), "ignored")
+        if message.startswith(GUARD_REFUSAL):  # the address guard's: its reason
+            reason = message.removeprefix(GUARD_REFUSAL)
     elif type(error).__module__ in _UNDECODABLE_MODULES:
         reason = "undecodable"
     elif isinstance(error, ValueError) and _BAD_URL_ERROR.search(str(error)):

@@ -127,16 +127,17 @@ FETCH_ERROR = Stat(
     Kind.COUNTER,
     "requests that failed: `timeout`, `dns`, `too_large` (over `DOWNLOAD_MAXSIZE`), "
     "`too_large_decompressed` (a decompression bomb), `truncated` (the connection closed "
-    "before the announced length), `too_many_redirects` (more than `REDIRECT_MAX_TIMES`),"
-    " `robots_forbidden`, `connection_refused`, `connection_lost`, `tls` (the TLS handshake "
+    "before the announced length), `too_many_redirects` (more than `REDIRECT_MAX_TIMES`), "
+    "`robots_forbidden`, `connection_refused`, `connection_lost`, `tls` (the TLS handshake "
     "failed: a server that speaks no TLS on an `https://` URL, a protocol it refuses), "
-    "`bad_response` (a "
-    "status line or a header that cannot be read, such as `Content-Length: abc`), "
-    "`unsupported_scheme`, `retry_after` (the site asked, with `Retry-After`, to be left "
-    "alone for longer than `RETRY_AFTER_MAX`), `bad_redirect` (a redirect or meta refresh"
-    " to a URL no request can be made for: `mailto:`, a port of 99999), `undecodable` (a "
-    "body that does not decompress as its `Content-Encoding` says), `ignored` (another "
-    "ignored request), or the error's name",
+    "`bad_response` (a status line or a header that cannot be read, such as `Content-Length: "
+    "abc`), `unsupported_scheme`, `offsite_redirect`, `private_address` and `scheme` (refused"
+    " by the address guard, `news/guard/refused/<reason>`; an article redirected to a URL it "
+    "refused before is counted again, not skipped as known), `retry_after` (the site asked, "
+    "with `Retry-After`, to be left alone for longer than `RETRY_AFTER_MAX`), `bad_redirect` "
+    "(a redirect or meta refresh to a URL no request can be made for: `mailto:`, a port of "
+    "99999), `undecodable` (a body that does not decompress as its `Content-Encoding` says), "
+    "`ignored` (another ignored request), or the error's name",
 )
 
 FETCH_ERROR_REDIRECT_LOOP = Stat(

@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ParseError
 from twisted.web.client import ResponseFailed
 
+from crawler.address_guard import GuardRefused
 from crawler.fetch_errors import fetch_error_reason
 from tests.conftest import run_crawl
 
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
         (IgnoreRequest("max redirections reached"), "too_many_redirects"),
         (IgnoreRequest("Ignored response ... during decompression."), "too_large_decompressed"),
         (IgnoreRequest("Forbidden by robots.txt"), "robots_forbidden"),
+        # the address guard's refusals, by their reason (they were "ignored")
+        (GuardRefused("address guard: offsite_redirect"), "offsite_redirect"),
+        (GuardRefused("address guard: private_address"), "private_address"),
         (ValueError("odd"), "ValueError"),
         # a redirect to a URL no request can be made for (F5 of the fourth fault hunt)
         (ValueError("Missing scheme in request url: mailto:a@b.c"), "bad_redirect"),

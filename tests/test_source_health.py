@@ -366,3 +366,36 @@ feeds = ["http://news.invalid/rss.xml"]
         row.get("data-source"): row.cssselect('[data-field="status"]')[0].text_content()
         for row in page.cssselect("#sources tbody tr")
     } == {"alpha": "healthy", "refused": "unhealthy (failing)", "unresolved": "unhealthy (failing)"}
+
+
+def test_a_source_sending_every_article_to_one_page_offsite_is_named(
+    tmp_path: Path, servers: dict[str, str]
+) -> None:
+    # every article of a site redirected to one page on another domain (a login or consent
+    # page, a new owner's home): the first redirect was refused as "ignored", and the others,
+    # led to a URL asked for already, were counted as skipped as known: found 43, skipped 42,
+    # one error, "unhealthy: none", exit status 0
+    away = servers["alpha"].replace("127.0.0.1", "localhost") + "/"
+    site = NewsSite.build(first=7000)
+    site.routes.update(
+        {article.path: Response(301, {"Location": away}, b"") for article in site.articles}
+    )
+    with serve(site) as server:  # type: ignore[arg-type]
+        (tmp_path / "sources.toml").write_text(
+            f'[[source]]\nname = "moved"\nhome = "{base_url(server)}/"\n', encoding="utf-8"
+        )
+        result = _crawl(tmp_path, "ADDRESS_GUARD_ALLOW_PRIVATE=True")
+    assert result.returncode == EXIT_UNHEALTHY, result.log[-3000:]
+    (row,) = per_run(read_runs(location_of(tmp_path / "data")))
+    articles = len(site.articles)  # the private one is forbidden by robots.txt, not asked for
+    assert row["skipped_known"] == 0
+    assert row["article_errors"] == Counter(offsite_redirect=articles, robots_forbidden=1)
+    assert result.stats["news/fetch/error/offsite_redirect"] == articles
+    assert result.stats["news/guard/refused/offsite_redirect"] == 1  # the guard saw one
+    assert (
+        result.log.rstrip().splitlines()[-1] == "crawl finished; unhealthy sources: moved (failing)"
+    )
+    assert (
+        f"Unhealthy: source moved is unhealthy (failing): {articles} article requests failed, "
+        f"none fetched (offsite_redirect {articles})"
+    ) in result.log

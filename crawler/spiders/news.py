@@ -25,6 +25,7 @@ from scrapy.exceptions import UsageError
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from crawler.address_guard import guard_of
 from crawler.feeds import feed_links, parse_feed
 from crawler.fetch_errors import fetch_error_reason
 from crawler.incremental import ARTICLE_META
@@ -747,6 +748,17 @@ class NewsSpider(scrapy.Spider):
         if not chain and request.meta.get(ARTICLE_META) and self._shadowed(request):
             return
         if request.url.partition("#")[0] not in {url.partition("#")[0] for url in chain}:
+            guard = guard_of(self.crawler) if chain else None
+            reason = guard.refusal_of(request) if guard is not None else None
+            if reason is not None and request.meta.get(ARTICLE_META):
+                # a redirect the guard refused before (every article of a site sent to one
+                # page on another domain): failed as the first, not skipped as known
+                self.crawler.stats.inc_value(FETCH_ERROR.of(reason))
+                self._fetch_failed(request, reason)
+                self.logger.info(
+                    "Fetch failed (%s, as before: %s): %s", reason, request.url, chain[0]
+                )
+                return
             if chain and request.meta.get(ARTICLE_META):
                 self.crawler.stats.inc_value(FETCH_REDIRECT_DUPLICATES.name)
                 self.logger.info(

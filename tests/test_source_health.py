@@ -360,12 +360,15 @@ feeds = ["http://news.invalid/rss.xml"]
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == EXIT_OK, done.stderr
-    assert "unhealthy: refused, unresolved" in done.stdout
+    # three sources, as the table has three rows: those that never stored an article count
+    # (they were left out: "1 source", beside a table of three)
+    assert "3 sources, 2 runs; unhealthy: refused, unresolved" in done.stdout
     page = lxml.html.fromstring(target.read_text(encoding="utf-8"))
     assert {
         row.get("data-source"): row.cssselect('[data-field="status"]')[0].text_content()
         for row in page.cssselect("#sources tbody tr")
     } == {"alpha": "healthy", "refused": "unhealthy (failing)", "unresolved": "unhealthy (failing)"}
+    assert page.cssselect('[data-total="sources"]')[0].get("data-value") == "3"
 
 
 def test_a_source_sending_every_article_to_one_page_offsite_is_named(

@@ -85,7 +85,7 @@ def describe(facts: ReportFacts) -> str:
     """The report's figures in one line."""
     unhealthy = [source.name for source in facts.unhealthy]
     return (
-        f"{_count(facts.rows, 'article')}, {_count(len(facts.sources), 'source')}, "
+        f"{_count(facts.rows, 'article')}, {_count(len(facts.health), 'source')}, "
         f"{_count(facts.run_count, 'run')}"
         + (f" since {facts.history_since:%Y-%m-%d %H:%M}" if facts.history_since else "")
         + "; "

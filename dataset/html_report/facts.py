@@ -135,6 +135,8 @@ class ReportFacts:
     """When the oldest run read started, when the history was not read whole; ``None`` when
     it was."""
     health: list[SourceFacts] = field(default_factory=list)
+    """Every source, of the articles or of the runs read (one that never stored an article
+    too): a row each of the table, and the sources the totals count."""
     growth: list[Growth] = field(default_factory=list)
     """Files and bytes of the dataset as committed, added up run by run (or day by day:
     :data:`GROWTH_POINTS`); compaction rewrites files, which then count when rewritten."""

@@ -57,7 +57,7 @@ def _day(value: datetime | None) -> str:
 def _totals(facts: ReportFacts) -> str:
     items = [
         ("rows", "articles", _number(facts.rows)),
-        ("sources", "sources", _number(len(facts.sources))),
+        ("sources", "sources", _number(len(facts.health))),
         ("languages", "languages", _number(len(facts.languages))),
         ("files", "data files", _number(facts.files)),
         ("bytes", "size", _size(facts.bytes)),
@@ -67,7 +67,7 @@ def _totals(facts: ReportFacts) -> str:
     ]
     raw: dict[str, Any] = {
         "rows": facts.rows,
-        "sources": len(facts.sources),
+        "sources": len(facts.health),
         "languages": len(facts.languages),
         "files": facts.files,
         "bytes": facts.bytes,

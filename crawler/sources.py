@@ -431,7 +431,8 @@ def parse_sources(text: str, *, origin: str) -> list[Source]:
     """The sources declared in TOML ``text``; ``origin`` (a file name) prefixes every error.
 
     Raises :class:`SourcesError` for invalid TOML, unknown keys, values of the wrong type
-    or range, missing or duplicate names, non-http(s) URLs and invalid regexes.
+    or range, missing or duplicate names, non-http(s) URLs, invalid regexes, and a home page,
+    feed or sitemap that two sources name.
     """
     try:
         document = tomllib.loads(text)
@@ -451,7 +452,29 @@ def parse_sources(text: str, *, origin: str) -> list[Source]:
                 f"duplicate name {source.name!r} (also source #{first}); names must be unique",
             )
         sources[source.name] = source
+    _check_shared_urls(list(sources.values()), origin)
     return list(sources.values())
+
+
+def _check_shared_urls(sources: list[Source], origin: str) -> None:
+    """Raise for a home page, feed or sitemap that two sources name: each page is read for one
+    source only (the first to ask), so the other's figures and health would be wrong, and
+    change from run to run (a source copied and renamed, and not edited)."""
+    first: dict[str, tuple[str, str]] = {}
+    for source in sources:
+        for key, urls in (
+            ("home", (source.home,) if source.home else ()),
+            ("feeds", source.feeds),
+            ("sitemaps", source.sitemaps),
+        ):
+            for url in urls:
+                other = first.setdefault(url, (source.name, key))
+                if other[0] != source.name:
+                    raise _fail(
+                        f"{origin}: source {source.name!r}, key {key!r}",
+                        f"{url} is also source {other[0]!r}'s ({other[1]}); a page is read for"
+                        " one source: merge the two, or remove it from one",
+                    )
 
 
 def load_sources(path: Path) -> list[Source]:

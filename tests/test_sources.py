@@ -475,6 +475,27 @@ def test_duplicate_name() -> None:
     assert "also source #1" in message
 
 
+@pytest.mark.parametrize(
+    ("second", "key"),
+    [
+        ('home = "https://a.example/"', "home"),
+        ('feeds = ["https://b.example/rss", "https://a.example/rss.xml"]', "feeds"),
+        ('sitemaps = ["https://a.example/rss.xml"]', "sitemaps"),
+    ],
+)
+def test_a_page_two_sources_name_is_refused(second: str, key: str) -> None:
+    # a source copied, renamed and not edited: each page was read for the first source to ask
+    # for it, each article counted for one of the two at random, each run differently (the
+    # copy found 76 articles and 2 errors, the first 67; another run, another split)
+    first = '[[source]]\nname = "a"\nhome = "https://a.example/"\nfeeds = ["https://a.example/rss.xml"]\n'
+    message = error_of(f'{first}[[source]]\nname = "copy"\n{second}\n')
+    assert message.startswith(f"test.toml: source 'copy', key '{key}': https://a.example/")
+    assert "is also source 'a''s" in message
+    # one source naming a page twice is no conflict
+    assert parse_sources(first.replace("rss.xml\"]", 'rss.xml", "https://a.example/rss.xml"]'),
+                         origin="test.toml")  # fmt: skip
+
+
 @pytest.mark.parametrize("name", ["BBC", "-bbc", "bbc news", "bbc/news", "über", ".bbc", ""])
 def test_bad_names(name: str) -> None:
     message = error_of(f'[[source]]\nname = "{name}"\nhome = "https://x.example/"\n')

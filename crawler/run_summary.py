@@ -44,11 +44,12 @@ def _top(counts: Counter[str]) -> str:
 
 
 def run_summary(
-    stats: Mapping[str, Any], sources: Sequence[SourceRun], unhealthy: Sequence[Finding]
+    stats: Mapping[str, Any], sources: Sequence[SourceRun], unhealthy: Sequence[Finding] | None
 ) -> str:
-    """The summary's lines (ending with a newline)."""
+    """The summary's lines (ending with a newline); ``unhealthy`` is ``None`` where this
+    process did not judge the run (a Redis worker that left it to the run's last)."""
     # an unhealthy source, often one that found nothing, is never summed away in "N more"
-    named = {finding.source for finding in unhealthy}
+    named = {finding.source for finding in unhealthy or ()}
     ordered = sorted(
         sources, key=lambda run: (run.source not in named, -run.discovered, run.source)
     )
@@ -79,7 +80,9 @@ def run_summary(
         errors.update(run.errors)
     lines.append(f"  dropped: {_top(dropped)}")
     lines.append(f"  fetch errors: {_top(errors)}")
-    if unhealthy:
+    if unhealthy is None:
+        lines.append("  unhealthy: judged by the last worker of the run to stop")
+    elif unhealthy:
         lines += [f"  unhealthy: {finding.line()}" for finding in unhealthy]
     else:
         lines.append("  unhealthy: none")

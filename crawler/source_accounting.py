@@ -247,6 +247,8 @@ class SourceAccounting:
         self.compression_level: int | None = None
         self.unhealthy: list[Finding] = []
         """What the health rules found at the end of the run."""
+        self.judged = True
+        """``False`` for a worker of a Redis run that left the judging to the run's last."""
         self.started = datetime.now(UTC)
         self.sources: dict[str, SourceRun] = {}
         self._discovered = DigestSet()
@@ -443,7 +445,8 @@ class SourceAccounting:
         return f"{self.started:%Y%m%dT%H%M%SZ}-{owner_tag()}"
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        if not self.sources:
+        shared = self.stores is not None and self.stores.shared
+        if not self.sources and not shared:
             return
         info = RunInfo(
             run_id=self._run_id(),
@@ -451,27 +454,53 @@ class SourceAccounting:
             finished_at=datetime.now(UTC),
             finish_reason=reason,
         )
-        try:
-            name = write_runs(
-                self.location,
-                info,
-                self.sources.values(),
-                compression=self.compression,
-                compression_level=self.compression_level,
-            )
-        except OSError as exc:  # a full disk: the totals stay in the crawl report
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value(SOURCE_HISTORY_WRITE_ERROR.name)
-            logger.error("Cannot write the run history: %s", exc)
-            return
-        logger.info("Run history of %d sources written to runs/%s", len(self.sources), name)
-        if self.rules is not None:
+        name = ""
+        if self.sources:
+            try:
+                name = write_runs(
+                    self.location,
+                    info,
+                    self.sources.values(),
+                    compression=self.compression,
+                    compression_level=self.compression_level,
+                )
+            except OSError as exc:  # a full disk: the totals stay in the crawl report
+                assert self.crawler.stats is not None
+                self.crawler.stats.inc_value(SOURCE_HISTORY_WRITE_ERROR.name)
+                logger.error("Cannot write the run history: %s", exc)
+                return
+            logger.info("Run history of %d sources written to runs/%s", len(self.sources), name)
+        if self.rules is not None and self._judges_run():
             self._judge(info, name, self.rules)
-        if self.index is not None:
+        if self.index is not None and name:
             try:
                 self.index.add(name, self.sources)
             except (sqlite3.Error, OSError) as exc:
                 self._index_problem(exc)
+
+    def _judges_run(self) -> bool:
+        """Whether this process judges the run: always, unless it is one worker of a Redis
+        run whose other live workers have not all written their run history yet. Those judge
+        the whole run, the last of them; this one would judge its own part of it (a worker
+        that joined late and saw one request fail would find its source "failing")."""
+        if self.stores is None or not self.stores.shared:
+            return True
+        try:
+            last = self.stores.judges_run()
+        except self.stores.errors as exc:
+            logger.warning(
+                "Cannot tell whether the other workers wrote their run history (%s): the"
+                " sources are judged on the run's rows written so far",
+                exc,
+            )
+            return True
+        if not last:
+            self.judged = False
+            logger.info(
+                "The sources are judged by the last worker of the run to stop, once every"
+                " worker's run history is written; not by this one"
+            )
+        return last
 
     def _index_problem(self, exc: Exception) -> None:
         """The run-history index cannot be used: one warning a run, and a stat."""
@@ -516,6 +545,12 @@ class SourceAccounting:
     def _lacking(self, tables: list[pa.Table], run_id: str, window: int) -> list[str]:
         """This run's sources with fewer than ``window`` earlier runs in ``tables``."""
         earlier: dict[str, set[str]] = {name: set() for name in self.sources}
+        for table in tables:  # the sources of the run's other processes (Redis mode)
+            for source, run in zip(
+                *(table.column(name).to_pylist() for name in ("source", "run_id")), strict=True
+            ):
+                if run == run_id:
+                    earlier.setdefault(source, set())
         for table in tables:
             columns = (
                 table.column(name).to_pylist() for name in ("source", "run_id", "started_at")
@@ -527,7 +562,7 @@ class SourceAccounting:
 
     def _judge(self, info: RunInfo, own_file: str, rules: HealthRules) -> None:
         """Judge this run's sources against their history: one WARNING line per rule broken.
-        (In Redis mode each worker judges what the run's rows hold when it stops.)"""
+        (In Redis mode the run's last worker to stop judges the rows of every worker.)"""
         stats = self.crawler.stats
         assert stats is not None
         try:

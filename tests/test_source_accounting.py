@@ -17,11 +17,13 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
+from redis import Redis
 from scrapy import Request
 from scrapy.utils.test import get_crawler
 
 from crawler.incremental import ARTICLE_META
-from crawler.source_accounting import SourceAccounting
+from crawler.run_summary import run_summary
+from crawler.source_accounting import SourceAccounting, health_rules
 from dataset import compaction, run_history
 from dataset.layout import host_name
 from dataset.run_history import FILE_PREFIX as RUNS_PREFIX
@@ -38,6 +40,7 @@ from dataset.run_history import (
 )
 from dataset.run_history import SCHEMA as RUNS_SCHEMA
 from dataset.run_history import SORT_KEYS as RUNS_ORDER
+from dataset.state.redis import RedisStores, WorkerRegistry
 from dataset.storage import location_of
 from demo.site import Response, base_url, serve
 from tests.conftest import dataset_rows, run_crawl
@@ -48,6 +51,8 @@ from tests.test_reading_recipes import DATASET_DOC
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+
+    from tests.redis_server import RedisTarget
 
 SOURCES = """
 [[source]]
@@ -541,3 +546,56 @@ def test_the_run_history_is_written_with_the_datasets_compression(tmp_path: Path
     assert encoded["source"]
     assert encoded["run_id"]
     assert not encoded["listings"]
+
+
+def test_a_redis_run_is_judged_by_its_last_worker_on_every_workers_rows(
+    tmp_path: Path, shared_redis: RedisTarget
+) -> None:
+    # a worker that joined a Redis run late, whose one request (an article another worker
+    # had queued) timed out, stopped first and judged its own row alone: "delta (failing):
+    # not one page, feed or sitemap read: all 1 requests failed (timeout 1)", exit status 4,
+    # in a healthy run (fourteenth fault hunt, F16)
+    client = Redis.from_url(shared_redis.url)
+    first, late = (
+        RedisStores(WorkerRegistry(client, shared_redis.prefix, timeout=30)) for _ in range(2)
+    )
+    first.registry.join(run_keys=[])
+    late.registry.join(run_keys=[])
+    try:
+        workers = []
+        for stores in (first, late):
+            crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), **HEALTH})
+            workers.append(SourceAccounting(crawler, location_of(tmp_path), stores))
+            workers[-1].rules = health_rules(crawler.settings)
+        workers[0].sources["delta"] = healthy("delta")
+        workers[1].sources["delta"] = SourceRun("delta", errors=Counter(timeout=1))
+        workers[1].spider_closed(workers[1].crawler.spider, "finished")
+        assert workers[1].unhealthy == []
+        assert not workers[1].judged
+        assert "judged by the last worker" in run_summary({}, [], None)
+        workers[0].spider_closed(workers[0].crawler.spider, "finished")
+        assert workers[0].judged
+        assert workers[0].unhealthy == []
+        # every worker's rows judged: the late one's failure beside the other's articles
+        assert workers[0].crawler.stats.get_value("news/source_health/unhealthy_sources") == 0
+        # a run of which nothing came is still named, by the last worker, on both rows
+        nothing = [SourceRun("omega", errors=Counter(dns=1)) for _ in range(2)]
+        second = [RedisStores(WorkerRegistry(client, f"{shared_redis.prefix}b", timeout=30))]
+        second.append(RedisStores(WorkerRegistry(client, f"{shared_redis.prefix}b", timeout=30)))
+        judges = []
+        for stores, run in zip(second, nothing, strict=True):
+            stores.registry.join(run_keys=[])
+            crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), **HEALTH})
+            judges.append(SourceAccounting(crawler, location_of(tmp_path), stores))
+            judges[-1].rules = health_rules(crawler.settings)
+            judges[-1].sources["omega"] = run
+        for accounting in judges:
+            accounting.spider_closed(accounting.crawler.spider, "finished")
+        assert [accounting.judged for accounting in judges] == [False, True]
+        assert [(f.source, f.rule) for f in judges[1].unhealthy] == [("omega", "failing")]
+        assert "all 2 requests failed (dns 2)" in judges[1].unhealthy[0].detail
+        for stores in second:
+            stores.close()
+    finally:
+        first.close()
+        late.close()

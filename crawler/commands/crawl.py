@@ -327,7 +327,9 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
         accounting = source_accounting(crawler)
         if accounting is not None and accounting.sources:
             summary = run_summary(
-                crawler.stats.get_stats(), list(accounting.sources.values()), accounting.unhealthy
+                crawler.stats.get_stats(),
+                list(accounting.sources.values()),
+                accounting.unhealthy if accounting.judged else None,
             )
             print(summary, end="")
         stats = crawler.stats.get_stats()

@@ -372,6 +372,12 @@ class StateStores(ABC):
         (the same for each), or ``None`` where each process is a run of its own."""
         return None
 
+    def judges_run(self) -> bool:
+        """Called by a crawl process once its run history is written: whether it judges the
+        health of the run, being the last of the run's processes to write its history (the
+        others' rows written). ``True`` where each process is a run of its own."""
+        return True
+
     @abstractmethod
     def crawl_state(self) -> CrawlStateStore: ...
 

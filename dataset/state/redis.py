@@ -119,6 +119,23 @@ redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
 return 1
 """
 
+# KEYS[1]: the workers set; KEYS[2]: the set of the run's workers that wrote their run history;
+# ARGV: this worker, the heartbeat prefix, the set's lifetime in s. Adds this worker to the set;
+# returns 1 when no other live worker is missing from it (this one is the run's last), else 0.
+_HISTORY_WRITTEN = """
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+    if worker ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. worker) == 1
+            and redis.call('SISMEMBER', KEYS[2], worker) == 0 then
+        return 0
+    end
+end
+return 1
+"""
+HISTORY_WRITTEN_LIFETIME = 7 * 24 * 3600
+"""Seconds the set of a run's workers that wrote their run history is kept."""
+
 
 class DeclaredDead(Exception):
     """The other workers took this one for dead (its heartbeat had expired: the process was
@@ -156,6 +173,7 @@ class WorkerRegistry:
         self._thread: threading.Thread | None = None
         self._join = client.register_script(_JOIN)
         self._beat_script = client.register_script(_BEAT)
+        self._history_written = client.register_script(_HISTORY_WRITTEN)
         self.joined = False
         self.state_lost = threading.Event()
         """Set when Redis no longer holds the run this worker joined (restarted without its
@@ -225,6 +243,17 @@ class WorkerRegistry:
             return None
         value = self.client.get(self.run_key)
         return as_text(value) if value else None
+
+    def history_written(self) -> bool:
+        """Record that this worker wrote its run history; ``True`` when every other live
+        worker of the run has too (this one is the last: the run's rows are all written)."""
+        run = self.run_id() or "none"
+        return bool(
+            self._history_written(
+                keys=[self.workers_key, f"{self.prefix}:history-written:{run}"],
+                args=[self.worker_id, self.heartbeat_prefix, HISTORY_WRITTEN_LIFETIME],
+            )
+        )
 
     def is_alive(self, worker: str) -> bool:
         return worker == self.worker_id or bool(self.client.exists(self.heartbeat_key(worker)))
@@ -777,6 +806,12 @@ class RedisStores(StateStores):
 
     def run_id(self) -> str | None:
         return self.registry.run_id()
+
+    def judges_run(self) -> bool:
+        """The last worker of the run to write its run history judges the run: a worker
+        stopping before the others would judge its own part of the run's rows (one that joined
+        late and saw one request fail, a source "failing")."""
+        return self.registry.history_written()
 
     def crawl_state(self) -> RedisCrawlState:
         return RedisCrawlState(self.client, self.prefix)

@@ -12,7 +12,10 @@ Scrapy's middleware, with two fixes:
   if it had none (as Scrapy does); it is counted as ``news/robots/error/<reason>``.
 * A robots.txt answered with a server error (5xx, or 429, after the retries) disallows the site
   for this run, as RFC 9309 (section 2.3.1.4) asks: Scrapy read the error page as the site's
-  rules, and crawled everything (``news/robots/error/http_5xx``).
+  rules, and crawled everything (``news/robots/error/http_5xx``). The site's source counts it
+  as a failed request of kind ``robots_http_5xx`` (its health line says that robots.txt
+  answered it, so every page was held back), not as the spider's request for robots.txt
+  failing with ``http_5xx`` beside pages forbidden by robots.txt.
 
 And a robots.txt is downloaded once: a request for it (the spider reads a site's robots.txt
 for its sitemaps) made before the middleware had the site's rules is answered with what the
@@ -45,6 +48,8 @@ from twisted.internet.defer import Deferred
 from crawler.address_guard import GuardRefused
 from crawler.fetch_errors import fetch_error_reason
 from crawler.sitemaps import ROBOTS_MAX_SIZE
+from dataset.health import ROBOTS_DOWN
+from pipelines.signals import fetch_failed
 from pipelines.stats import ROBOTS_ERROR, ROBOTS_HTTP_ERROR, ROBOTS_NOT_ROBOTS_TXT, ROBOTS_TRUNCATED
 
 if TYPE_CHECKING:
@@ -163,6 +168,13 @@ class RobotsTxtMiddleware(_ScrapyRobotsTxt):
                 " a robots.txt that cannot be read for a server error disallows everything)",
                 netloc,
                 response.status,
+            )
+            # the source's run history says why its pages were held back, as this kind
+            self.crawler.signals.send_catch_log(
+                signal=fetch_failed,
+                request=response.request or request,
+                kind=f"{ROBOTS_DOWN}{response.status}",
+                listing=None,
             )
             response = response.replace(body=DISALLOW_ALL)
         body = response.body

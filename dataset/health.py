@@ -39,6 +39,10 @@ NO_ARTICLE_DROPS = ("NotAnArticle", "ListingPage", "NotHtml", "ErrorPage")
 site answers with ``200``, a bot or consent wall in front of every article among them)."""
 GONE = ("http_404", "http_410")
 """Failures that say a page is gone, not that the source failed to answer."""
+ROBOTS_DOWN = "robots_http_"
+"""The kind of failure (``robots_http_503``) a robots.txt answered with a server error
+(``5xx``, ``429``) counts as: the whole site is held back for the run (RFC 9309), its pages
+failing as ``robots_forbidden``."""
 NOT_BLOCKING = (*GONE, "robots_forbidden")
 """Failures that say nothing of the source's will to answer: a page gone, one robots.txt
 forbids (the ``robots`` rule's)."""
@@ -116,6 +120,19 @@ def _kinds(counts: Counter[str]) -> str:
     return ", ".join(f"{kind} {count}" for kind, count in counts.most_common())
 
 
+def _robots_down(row: dict[str, Any]) -> str:
+    """``"robots.txt answered 503, so every page was held back"`` where the run's robots.txt
+    answered a server error (the site disallowed for the run), else ``""``."""
+    statuses = sorted(
+        kind.removeprefix(ROBOTS_DOWN)
+        for kind in dict(row.get("errors") or {})
+        if kind.startswith(ROBOTS_DOWN)
+    )
+    if not statuses:
+        return ""
+    return f"robots.txt answered {' and '.join(statuses)}, so every page was held back"
+
+
 def _nothing_came(
     row: dict[str, Any], past: Sequence[dict[str, Any]], rules: HealthRules
 ) -> tuple[bool, str] | None:
@@ -139,6 +156,11 @@ def _nothing_came(
         failed = Counter(dict(row.get("errors") or {}))
         if not failed:
             return None  # nothing asked of it (a Redis worker that joined late)
+        if down := _robots_down(row):
+            return True, (
+                f"{down} (a robots.txt failing with a server error forbids the whole site for"
+                f" the run): all {sum(failed.values())} requests failed ({_kinds(failed)})"
+            )
         return True, (
             f"not one page, feed or sitemap read: all {sum(failed.values())} requests failed "
             f"({_kinds(failed)})"
@@ -150,6 +172,8 @@ def _nothing_came(
         )
     forbidden = _failed(row)["robots_forbidden"]
     if forbidden >= rules.min_requests and not refused:
+        if down := _robots_down(row):
+            return False, f"{down}: the {forbidden} article pages asked for, none fetched"
         return False, f"robots.txt forbids the {forbidden} article pages asked for, none fetched"
     return None
 
@@ -190,6 +214,8 @@ def _robots(now: dict[str, Any], past: Sequence[dict[str, Any]], rules: HealthRu
     forbidden = _failed(now)["robots_forbidden"]
     if not forbidden or any(_failed(row)["robots_forbidden"] for row in past):
         return None
+    if down := _robots_down(now):
+        return f"{down}: {forbidden} article pages; none forbidden in the {len(past)} runs before"
     return f"robots.txt now forbids {forbidden} article pages; none in the {len(past)} runs before"
 
 

@@ -148,7 +148,9 @@ class SourceRun:
     )
     errors: Counter[str] = run_column(
         _COUNTS,
-        "failed requests by kind (`http_403`, `timeout`, `dns`, ...)",
+        "failed requests by kind (`http_403`, `timeout`, `dns`, ...; `robots_http_503`: the"
+        " site's robots.txt answered a server error, so the whole site was held back for the"
+        " run, its pages `robots_forbidden`)",
         default_factory=Counter,
     )
     article_errors: Counter[str] = run_column(

@@ -165,7 +165,8 @@ ROBOTS_HTTP_ERROR = Stat(
     "news/robots/error/http_<status>",
     Kind.COUNTER,
     "robots.txt files answered with a server error (`5xx`, or `429`) after the retries: "
-    "as RFC 9309 asks, the site is not crawled in this run (everything disallowed)",
+    "as RFC 9309 asks, the site is not crawled in this run (everything disallowed); its source's "
+    "run history counts it as `robots_http_<status>`, its health line says so",
 )
 
 ROBOTS_TRUNCATED = Stat(

@@ -260,3 +260,19 @@ def test_judge_run_judges_every_source_of_the_run_on_its_own_history() -> None:
     ]
     found = judge_run("r9", history)
     assert [(f.source, f.rule) for f in found] == [("s", "blocked"), ("t", "listing")]
+
+
+def test_a_robots_txt_answering_a_server_error_is_said_as_the_reason() -> None:
+    # robots.txt answering 503 (or 429) disallows the whole site for the run: the line said
+    # "all 2 requests failed (http_503 1, robots_forbidden 1)", and nothing of why
+    down = run(9, listings=0, listed=0, discovered=0, skipped_known=0, fetched=0, stored=0,
+               errors=Counter(robots_http_503=1, robots_forbidden=1))  # fmt: skip
+    (finding,) = judge("s", down, [])
+    assert finding.rule == "failing"
+    assert finding.detail.startswith("robots.txt answered 503, so every page was held back")
+    # articles of the site listed by a feed elsewhere: held back, said so
+    held = run(9, fetched=0, stored=0, errors=Counter(robots_http_429=1, robots_forbidden=4),
+               article_errors=Counter(robots_forbidden=4))  # fmt: skip
+    assert [(f.rule, f.detail.split(":")[0]) for f in judge("s", held, HISTORY)] == [
+        ("robots", "robots.txt answered 429, so every page was held back")
+    ]

@@ -402,3 +402,28 @@ def test_a_source_sending_every_article_to_one_page_offsite_is_named(
         f"Unhealthy: source moved is unhealthy (failing): {articles} article requests failed, "
         f"none fetched (offsite_redirect {articles})"
     ) in result.log
+
+
+def test_a_source_whose_robots_txt_answers_a_server_error_is_said_so(
+    tmp_path: Path, servers: dict[str, str]
+) -> None:
+    # robots.txt answering 503 holds the whole site back for the run (RFC 9309); the source
+    # was named failing, but its line read "not one page, feed or sitemap read: all 2
+    # requests failed (http_503 1, robots_forbidden 1)": the spider's own request for
+    # robots.txt failing, and the home page forbidden, nothing said of why
+    site = NewsSite.build(first=7100)
+    site.routes["/robots.txt"] = Response(503, {"Content-Type": "text/html"}, b"<h1>Down</h1>")
+    with serve(site) as server:  # type: ignore[arg-type]
+        (tmp_path / "sources.toml").write_text(
+            f'[[source]]\nname = "down"\nhome = "{base_url(server)}/"\n', encoding="utf-8"
+        )
+        result = _crawl(tmp_path, "RETRY_TIMES=0")
+    (row,) = per_run(read_runs(location_of(tmp_path / "data")))
+    assert row["errors"] == Counter(robots_http_503=1, robots_forbidden=1)
+    assert result.stats["news/robots/error/http_503"] == 1  # the stats as they were
+    assert result.stats["news/fetch/http_error/503"] == 1
+    assert (
+        "Unhealthy: source down is unhealthy (failing): robots.txt answered 503, so every page"
+        " was held back (a robots.txt failing with a server error forbids the whole site for"
+        " the run): all 2 requests failed (robots_forbidden 1, robots_http_503 1)"
+    ) in result.log, result.log[-3000:]

@@ -718,7 +718,10 @@ class NewsSpider(scrapy.Spider):
                 self.logger.debug("No sitemap at %s (HTTP %d)", request.url, status)
                 return
             stats.inc_value(FETCH_HTTP_ERROR.of(status))
-            self._fetch_failed(request, f"http_{status}")
+            if getattr(request.callback, "__name__", "") != "parse_robots" or not (
+                status >= 500 or status == 429
+            ):  # else the robots.txt middleware counted it for the source (robots_http_...)
+                self._fetch_failed(request, f"http_{status}")
             retries = request.meta.get("retry_times", 0)
             retried = f" (retried {retries} times)" if retries else ""
             self.logger.warning("HTTP %d, skipped: %s%s", status, request.url, retried)

@@ -1,5 +1,6 @@
 """The human summary a crawl prints when it ends, after Scrapy's stats: totals, a table of the
-sources, the top drop reasons and fetch errors, the unhealthy sources. About fifteen lines,
+sources, why a source found nothing where it is known, the top drop reasons and fetch errors,
+the unhealthy sources. About fifteen lines,
 made from the source accounting (:mod:`crawler.source_accounting`) and the crawl's stats."""
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ MAX_SOURCES = 8
 summed in one line."""
 TOP = 4
 """Drop reasons and fetch errors shown."""
+_LEFT_OUT = {
+    "too_old": "{n} listed articles older than its max_age",
+    "not_allowed": "{n} listed articles outside its allowed_domains or allow/deny patterns",
+    "depth_limited": "{n} section and next-page links past its max_depth not followed",
+}
+"""Why a source's listings left articles out (the spider's ``left_out`` signal)."""
 _COLUMNS = ("found", "skipped", "fetched", "stored", "dropped", "errors", "newest")
 
 
@@ -37,6 +44,16 @@ def _row(name: str, runs: Sequence[SourceRun]) -> list[str]:
     ]
 
 
+def _found_nothing(run: SourceRun, left_out: Counter[str]) -> str | None:
+    """Why a source found no article, where it is known: what its listings left out;
+    ``None`` for a source that found some, or of which nothing is known (its errors are in
+    the table, and the health lines say what they and feeds that list nothing mean)."""
+    if run.discovered:
+        return None
+    reasons = [_LEFT_OUT[why].format(n=n) for why, n in left_out.most_common() if why in _LEFT_OUT]
+    return ", ".join(reasons) or None
+
+
 def _top(counts: Counter[str]) -> str:
     shown = ", ".join(f"{kind} {count}" for kind, count in counts.most_common(TOP))
     more = len(counts) - TOP
@@ -44,10 +61,15 @@ def _top(counts: Counter[str]) -> str:
 
 
 def run_summary(
-    stats: Mapping[str, Any], sources: Sequence[SourceRun], unhealthy: Sequence[Finding] | None
+    stats: Mapping[str, Any],
+    sources: Sequence[SourceRun],
+    unhealthy: Sequence[Finding] | None,
+    left_out: Mapping[str, Counter[str]] | None = None,
 ) -> str:
     """The summary's lines (ending with a newline); ``unhealthy`` is ``None`` where this
-    process did not judge the run (a Redis worker that left it to the run's last)."""
+    process did not judge the run (a Redis worker that left it to the run's last);
+    ``left_out``: what each source's listings left out, by reason, to say why a source found
+    nothing (one line each, the first :data:`MAX_SOURCES`)."""
     # an unhealthy source, often one that found nothing, is never summed away in "N more"
     named = {finding.source for finding in unhealthy or ()}
     ordered = sorted(
@@ -73,6 +95,14 @@ def run_summary(
             *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)),
         ]
         lines.append("  " + "  ".join(cells))
+    said = [
+        f"  {run.source} found nothing: {why}"
+        for run in ordered
+        if (why := _found_nothing(run, (left_out or {}).get(run.source, Counter())))
+    ]
+    lines += said[:MAX_SOURCES]
+    if len(said) > MAX_SOURCES:
+        lines.append(f"  {len(said) - MAX_SOURCES} more sources found nothing")
     dropped: Counter[str] = Counter()
     errors: Counter[str] = Counter()
     for run in sources:

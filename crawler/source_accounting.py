@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import posixpath
 import sqlite3
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
@@ -48,7 +49,13 @@ from dataset.schema import DEFAULT_COMPRESSION
 from pipelines.locations import OUTPUT_DIR, dataset_location, state_dir_setting
 from pipelines.parquet import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL
 from pipelines.setting import duration_setting, flag, integer, number
-from pipelines.signals import article_skipped, articles_committed, fetch_failed, listing_read
+from pipelines.signals import (
+    article_skipped,
+    articles_committed,
+    fetch_failed,
+    left_out,
+    listing_read,
+)
 from pipelines.state import state_stores
 from pipelines.stats import (
     SOURCE_HEALTH_INDEX_ERROR,
@@ -251,6 +258,10 @@ class SourceAccounting:
         """``False`` for a worker of a Redis run that left the judging to the run's last."""
         self.started = datetime.now(UTC)
         self.sources: dict[str, SourceRun] = {}
+        self.left_out: dict[str, Counter[str]] = {}
+        """Articles and links each source's listings left out, by reason (``too_old``,
+        ``not_allowed``, ``depth_limited``): why a source found nothing, in the run summary
+        (not in the run history)."""
         self._discovered = DigestSet()
         """A 64-bit digest of each article URL counted as discovered (listed twice, once)."""
         self._skipped = DigestSet()
@@ -286,6 +297,7 @@ class SourceAccounting:
             (extension.article_skipped, article_skipped),
             (extension.response_received, signals.response_received),
             (extension.listing_read, listing_read),
+            (extension.articles_left_out, left_out),
             (extension.fetch_failed, fetch_failed),
             (extension.item_scraped, signals.item_scraped),
             (extension.item_dropped, signals.item_dropped),
@@ -393,6 +405,10 @@ class SourceAccounting:
         run.listed += entries if kind != "page" else 0
         if problem in ("invalid", "unreadable"):
             run.listing_errors += 1
+
+    def articles_left_out(self, request: Request, counts: dict[str, int]) -> None:
+        source = self.source(self.source_of(request)).source
+        self.left_out.setdefault(source, Counter()).update(counts)
 
     def fetch_failed(self, request: Request, kind: str, listing: str | None) -> None:
         run = self.source(self.source_of(request))

@@ -37,6 +37,12 @@ fetch_failed = object()
 (``http_403``, ``timeout``, ``dns``, ``robots_forbidden``, ...) and ``listing`` (what it was
 for: ``feed``, ``sitemap``, ``page``; ``None`` for an article or robots.txt)."""
 
+left_out = object()
+"""Sent by the spider for each feed, sitemap or listing page some of whose articles or links it
+left out, with ``request`` (the listing's) and ``counts`` (by reason: ``too_old``,
+``not_allowed``, ``depth_limited``). The source accounting keeps them per source, to say why a
+source found nothing (the run summary)."""
+
 article_skipped = object()
 """Sent by the incremental middleware for each article request it does not send, with
 ``request`` and ``reason`` (``known``: stored already; ``rejected``: dropped as no article

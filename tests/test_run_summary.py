@@ -65,3 +65,30 @@ def test_an_unhealthy_source_is_shown_however_little_it_found() -> None:
     assert lines[2].split() == ["dead", "0", "0", "0", "0", "0", "2", "-"]
     assert lines[3].startswith("  site19")
     assert lines[2 + MAX_SOURCES].startswith(f"  {21 - MAX_SOURCES} more")
+
+
+def test_why_a_source_found_nothing_is_said_where_it_is_known() -> None:
+    # a source whose listed entries were all older than max_age found 0: its row said
+    # nothing more, and news/discovery/too_old counted every source's together (fourteenth
+    # fault hunt, F13)
+    old = SourceRun("old", listings=1, listed=12)
+    narrow = SourceRun("narrow", listings=2, listed=5)
+    deep = SourceRun("deep", listings=3)
+    empty = SourceRun("empty", listings=1)  # its feed listed nothing: the listing rule's
+    dead = SourceRun("dead", errors=Counter(dns=2))  # its errors say it, and the health line
+    left_out = {
+        "old": Counter(too_old=12),
+        "narrow": Counter(not_allowed=5),
+        "deep": Counter(depth_limited=7),
+        "alpha": Counter(too_old=3),  # it found some: nothing to explain
+    }
+    lines = run_summary(STATS, [_alpha(), old, narrow, deep, empty, dead], [], left_out)
+    said = [line for line in lines.splitlines() if "found nothing" in line]
+    assert said == [
+        "  deep found nothing: 7 section and next-page links past its max_depth not followed",
+        (
+            "  narrow found nothing: 5 listed articles outside its allowed_domains or"
+            " allow/deny patterns"
+        ),
+        "  old found nothing: 12 listed articles older than its max_age",
+    ]

@@ -44,6 +44,7 @@ from dataset.state.redis import RedisStores, WorkerRegistry
 from dataset.storage import location_of
 from demo.site import Response, base_url, serve
 from tests.conftest import dataset_rows, run_crawl
+from tests.hostile_site import serve as hostile_serve
 from tests.markdown import code_under
 from tests.newssite import NewsSite
 from tests.test_reading_recipes import DATASET_DOC
@@ -599,3 +600,28 @@ def test_a_redis_run_is_judged_by_its_last_worker_on_every_workers_rows(
     finally:
         first.close()
         late.close()
+
+
+OLD_RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Old</title>{items}
+</channel></rss>"""
+
+
+def test_a_source_that_found_nothing_says_why_in_the_closing_table(tmp_path: Path) -> None:
+    # a source whose every listed entry was older than max_age found 0, and neither the
+    # closing table nor the health lines said why: news/discovery/too_old counted every
+    # source's together (fourteenth fault hunt, F13)
+    items = "".join(
+        f"<item><title>Story {n}</title><link>{{base}}/2020/story-{n}.html</link>"
+        f"<pubDate>Mon, 0{n} Jun 2020 10:00:00 +0000</pubDate></item>"
+        for n in range(1, 4)
+    )
+    with hostile_serve() as server:
+        feed = OLD_RSS.format(items=items.format(base=server.base_url)).encode()
+        server.routes["/rss.xml"] = Response(200, {"Content-Type": "application/rss+xml"}, feed)
+        (tmp_path / "sources.toml").write_text(
+            f'[[source]]\nname = "old"\nfeeds = ["{server.url("/rss.xml")}"]\nmax_age = "1d"\n',
+            encoding="utf-8",
+        )
+        result = run_crawl(tmp_path / "data", "-a", f"sources={tmp_path / 'sources.toml'}")
+    assert result.stats["news/discovery/too_old"] == 3
+    assert "  old found nothing: 3 listed articles older than its max_age\n" in result.log

@@ -330,6 +330,7 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
                 crawler.stats.get_stats(),
                 list(accounting.sources.values()),
                 accounting.unhealthy if accounting.judged else None,
+                accounting.left_out,
             )
             print(summary, end="")
         stats = crawler.stats.get_stats()

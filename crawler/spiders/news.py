@@ -59,7 +59,7 @@ from crawler.sources import (
 from extraction.dates import to_utc
 from extraction.urls import url_problem
 from pipelines.setting import SettingError, flag, optional_duration
-from pipelines.signals import article_skipped, fetch_failed, listing_read, request_done
+from pipelines.signals import article_skipped, fetch_failed, left_out, listing_read, request_done
 from pipelines.stats import (
     DISCOVERY_DEPTH_LIMITED,
     DISCOVERY_FEED_ENTRIES,
@@ -431,6 +431,9 @@ class NewsSpider(scrapy.Spider):
         sitemaps list its videos and tags too; two sources share a site's sitemaps)."""
         if not refused.counts:
             return
+        self.crawler.signals.send_catch_log(
+            signal=left_out, request=response.request, counts=dict(refused.counts)
+        )
         count = sum(refused.counts.values())
         reasons = ", ".join(f"{_REFUSAL_TEXTS[why]}: {n}" for why, n in refused.counts.items())
         typo = kind == "feed" and refused.counts.get("not_allowed") == listed
@@ -679,6 +682,9 @@ class NewsSpider(scrapy.Spider):
             return
         # what max_depth leaves unread is said, so a listing cut short is not silent
         stats.inc_value(DISCOVERY_DEPTH_LIMITED.name, len(listings))
+        self.crawler.signals.send_catch_log(
+            signal=left_out, request=response.request, counts={"depth_limited": len(listings)}
+        )
         self.logger.debug(
             "%d listing links of %s not followed: the page is at its source's max_depth (depth %d)",
             len(listings),

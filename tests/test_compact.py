@@ -540,3 +540,27 @@ def test_compact_merges_the_run_history_a_day_at_a_time(tmp_path: Path) -> None:
     # written as the crawl's files are: the codec of the settings
     (merged,) = days[0].iterdir()
     assert pq.ParquetFile(merged).metadata.row_group(0).column(0).compression == "GZIP"
+
+
+def test_a_run_history_without_articles_is_compacted(tmp_path: Path) -> None:
+    # a dataset of sources that never stored an article (or whose articles/ was moved away)
+    # holds a run history only: "scrapy: error: no dataset under .../articles", status 2,
+    # and its run files were never merged
+    write_run_history(tmp_path)  # 7 run files of 2024-05-01, 6 of 2024-05-02
+    rows = run_rows(tmp_path)
+    dry = compact(tmp_path, "--dry-run")
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    assert "runs/run_date=2024-05-01: would merge 7 files" in dry.stdout
+    done = compact(tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"No articles under {tmp_path}/articles: the run history alone" in done.stdout
+    assert "Compacted 13 files into 2 in 2 partitions of runs" in done.stdout
+    assert run_rows(tmp_path) == rows
+    assert not (tmp_path / "articles").exists()
+    # neither: one line, status 2
+    (tmp_path / "empty").mkdir()
+    neither = compact(tmp_path / "empty")
+    assert neither.returncode == 2
+    assert neither.stderr.splitlines() == [
+        f"scrapy: error: no dataset under {tmp_path / 'empty'}/articles"
+    ]

@@ -139,11 +139,13 @@ class Command(ProjectCommand):
         settings = self.checked
         location = dataset_location(settings)
         state = state_dir_setting(settings)
-        if not dataset_holds(location, ARTICLES):
-            stop(f"no dataset under {location.display}/{ARTICLES}")
+        # a dataset of sources that never stored an article holds a run history alone
+        articles = dataset_holds(location, ARTICLES)
+        if not articles and not dataset_holds(location, RUNS):
+            stop(f"no dataset under {location.display}/{ARTICLES}")  # as scrapy summary says
         days = {day.removeprefix(f"{PARTITION_KEY}=") for day in opts.partition}
         wanted = {f"{PARTITION_KEY}={day}" for day in days}
-        partitions = _partitions(location, ARTICLES, wanted)
+        partitions = _partitions(location, ARTICLES, wanted) if articles else []
         runs = _partitions(location, RUNS, {f"{RUN_PARTITION_KEY}={day}" for day in days})
         missing = days - {name.split("=", 1)[1] for name in (*partitions, *runs)}
         if missing:
@@ -164,7 +166,13 @@ class Command(ProjectCommand):
                 stop(str(exc))
             try:
                 self._run_locked(
-                    stores, location, state, partitions, runs=runs, wanted=wanted, opts=opts
+                    stores,
+                    location,
+                    state,
+                    partitions if articles else None,
+                    runs=runs,
+                    wanted=wanted,
+                    opts=opts,
                 )
             except LockHeld as exc:
                 stop(str(exc), EXIT_LOCKED)
@@ -178,7 +186,7 @@ class Command(ProjectCommand):
         stores: StateStores,
         location: DatasetLocation,
         state: Path,
-        partitions: list[str],
+        partitions: list[str] | None,
         *,
         runs: list[str],
         wanted: set[str],
@@ -189,17 +197,19 @@ class Command(ProjectCommand):
             # this state folder's lock held: a job in its tmp/ is a dead one, whoever left it
             finish_interrupted(location, state, any_host=True)
             # the HTML archive (when kept) is compacted the same way, its files apart
-            archive = _partitions(location, HTML, wanted)
-            for folder in (ARTICLES, HTML, RUNS):
+            archive = _partitions(location, HTML, wanted) if partitions is not None else []
+            if partitions is None:  # ``None``: no articles/ folder, the run history alone
+                print(f"No articles under {location.display}/{ARTICLES}: the run history alone")
+            for folder in (ARTICLES, HTML, RUNS) if partitions is not None else (RUNS,):
                 strays: list[str] = []
                 list_data_files(location, folder, strays=strays.append)
                 for line in stray_lines(folder, strays):
                     logger.warning("Not compacted: %s", line)
             if opts.dry_run:
-                self._plan(location, ARTICLES, partitions, opts.target_rows)
+                self._plan(location, ARTICLES, partitions or [], opts.target_rows)
                 self._plan(location, HTML, archive, opts.target_rows)
                 self._plan(location, RUNS, runs, opts.target_rows)
-            else:
+            elif partitions is not None:
                 # the crawl state lists the article files only
                 crawl_state = stores.crawl_state()
                 try:
@@ -221,17 +231,18 @@ class Command(ProjectCommand):
                     self._compact(
                         location, HTML, archive, state_dir=state, opts=opts, schema=HTML_SCHEMA
                     )
-                if runs:  # a day's run-history files into one (they are not in the state)
-                    self._compact(
-                        location,
-                        RUNS,
-                        runs,
-                        state_dir=state,
-                        opts=opts,
-                        schema=RUNS_SCHEMA,
-                        sort_keys=RUNS_ORDER,
-                        prefix=RUNS_PREFIX,
-                    )
+            # a day's run-history files into one (they are not in the crawl state)
+            if runs and not opts.dry_run:
+                self._compact(
+                    location,
+                    RUNS,
+                    runs,
+                    state_dir=state,
+                    opts=opts,
+                    schema=RUNS_SCHEMA,
+                    sort_keys=RUNS_ORDER,
+                    prefix=RUNS_PREFIX,
+                )
 
     def _plan(
         self, location: DatasetLocation, folder: str, partitions: list[str], target_rows: int

@@ -11,7 +11,7 @@ import threading
 import time
 from email.utils import formatdate
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from scrapy import Request, Spider
@@ -33,6 +33,9 @@ from tests.conftest import dataset_rows, run_crawl
 from tests.hostile_site import serve
 from tests.newssite import Article
 from tests.test_crawl_command import holding
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 FEED_URL = "https://news.example/feed.xml"
 FRESH_FOR_A_DAY = {
@@ -120,6 +123,19 @@ def _entry(cache: Path, name: str, *, age_days: float) -> Path:
     return entry
 
 
+def _pruning_middleware(cache: Path, state: Path) -> tuple[Crawler, Spider, HttpCacheMiddleware]:
+    """The cache middleware of a crawl of spider ``news`` with the cache at ``cache`` (which
+    it prunes as the spider opens, holding the run lock of ``state``)."""
+    settings = {
+        "HTTPCACHE_ENABLED": True,
+        "HTTPCACHE_DIR": str(cache),
+        "HTTPCACHE_STORAGE": "crawler.httpcache.AtomicFilesystemCacheStorage",
+        "STATE_DIR": str(state),
+    }
+    crawler = get_crawler(Spider, settings_dict=settings)
+    return crawler, Spider.from_crawler(crawler, "news"), HttpCacheMiddleware.from_crawler(crawler)
+
+
 def test_entries_unused_for_longer_than_the_setting_are_taken_out_then_deleted(
     tmp_path: Path,
 ) -> None:
@@ -201,15 +217,7 @@ def test_nothing_is_pruned_while_another_crawl_holds_the_run_lock(tmp_path: Path
     # it may be reading the entries; it prunes them itself
     cache = tmp_path / "httpcache"
     unused = _entry(cache, "bb22", age_days=40)
-    settings = {
-        "HTTPCACHE_ENABLED": True,
-        "HTTPCACHE_DIR": str(cache),
-        "HTTPCACHE_STORAGE": "crawler.httpcache.AtomicFilesystemCacheStorage",
-        "STATE_DIR": str(tmp_path / "state"),
-    }
-    crawler = get_crawler(Spider, settings_dict=settings)
-    spider = Spider.from_crawler(crawler, "news")
-    middleware = HttpCacheMiddleware.from_crawler(crawler)
+    crawler, spider, middleware = _pruning_middleware(cache, tmp_path / "state")
     with holding(tmp_path / "state", 30):
         middleware.spider_opened(spider)
         middleware.spider_closed(spider)
@@ -240,15 +248,7 @@ def test_the_scratch_folders_killed_crawls_left_are_removed_as_a_crawl_starts(
         _entry(cache, ".ff66.4343-0a0b0c0d.tmp", age_days=0),
         _entry(cache, "gg77", age_days=1),  # an entry
     ]
-    settings = {
-        "HTTPCACHE_ENABLED": True,
-        "HTTPCACHE_DIR": str(cache),
-        "HTTPCACHE_STORAGE": "crawler.httpcache.AtomicFilesystemCacheStorage",
-        "STATE_DIR": str(tmp_path / "state"),
-    }
-    crawler = get_crawler(Spider, settings_dict=settings)
-    spider = Spider.from_crawler(crawler, "news")
-    middleware = HttpCacheMiddleware.from_crawler(crawler)
+    crawler, spider, middleware = _pruning_middleware(cache, tmp_path / "state")
     with caplog.at_level("INFO", logger="crawler.httpcache"):
         middleware.spider_opened(spider)
         middleware.spider_closed(spider)

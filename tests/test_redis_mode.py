@@ -9,6 +9,7 @@ requests once its heartbeat expires.
 from __future__ import annotations
 
 import json
+import secrets
 import signal
 import subprocess
 import sys
@@ -179,28 +180,72 @@ def fetched_twice(requested: list[str]) -> dict[str, int]:
     return {path: count for path, count in counts.items() if count > 1}
 
 
-@pytest.mark.parametrize("workers", [2, 3])
-def test_workers_split_the_work_and_store_every_article_once(
-    workers: int,
-    tmp_path: Path,
-    site_server: Any,
-    big_site: NewsSite,
-    shared_redis: RedisTarget,
-) -> None:
-    out = tmp_path / "out"
-    before = len(site_server.requested)
-    started = [start_worker(out, site_server, shared_redis, f"w{n}") for n in range(workers)]
-    wait_all(started)
-    for worker in started:
-        assert worker.process.returncode == 0, worker.log[-3000:]
-    requested = site_server.requested[before:]
+@dataclass
+class SharedCrawl:
+    """A crawl by several workers to its end, and what it left: the site's log, the reports,
+    the run history and Redis's keys as they were when the workers had exited."""
 
-    check_complete(out, big_site)
+    out: Path
+    redis: RedisTarget
+    workers: list[Worker]
+    requested: list[str]
+    reports: dict[int, dict[str, Any]]
+    history: Any
+    left_in_redis: dict[str, int]
+
+
+def crawl_together(
+    count: int, out: Path, server: Any, redis: RedisTarget, *extra: str
+) -> SharedCrawl:
+    before = len(server.requested)
+    started = [start_worker(out, server, redis, f"w{n}", *extra) for n in range(count)]
+    wait_all(started)
+    client = Redis.from_url(redis.url)
+    left = {
+        "queued requests": client.zcard(f"{redis.prefix}:news:requests"),
+        "in-flight keys": len(client.keys(f"{redis.prefix}:news:in-flight:*")),
+        "done keys": len(client.keys(f"{redis.prefix}:news:done:*")),
+        "claims": client.hlen(f"{redis.prefix}:claims"),
+        "workers": client.scard(f"{redis.prefix}:workers"),
+    }
+    history = read_runs(location_of(out))
+    return SharedCrawl(out, redis, started, server.requested[before:], reports(out), history, left)
+
+
+@pytest.fixture(scope="module")
+def two_workers(
+    tmp_path_factory: pytest.TempPathFactory, site_server: Any, redis_url: str
+) -> SharedCrawl:
+    """Two workers to the end: the split test asserts on it, then the compaction test
+    compacts its dataset (one crawl for both, a crawl of 500 articles takes ~15 s)."""
+    redis = RedisTarget(redis_url, f"t{secrets.token_hex(4)}")
+    return crawl_together(2, tmp_path_factory.mktemp("two-workers") / "out", site_server, redis)
+
+
+@pytest.fixture(scope="module")
+def three_workers(
+    tmp_path_factory: pytest.TempPathFactory, site_server: Any, redis_url: str
+) -> SharedCrawl:
+    redis = RedisTarget(redis_url, f"t{secrets.token_hex(4)}")
+    return crawl_together(3, tmp_path_factory.mktemp("three-workers") / "out", site_server, redis)
+
+
+@pytest.mark.parametrize("crawl_name", ["two_workers", "three_workers"])
+def test_workers_split_the_work_and_store_every_article_once(
+    crawl_name: str, big_site: NewsSite, request: pytest.FixtureRequest
+) -> None:
+    crawl: SharedCrawl = request.getfixturevalue(crawl_name)
+    workers = len(crawl.workers)
+    for worker in crawl.workers:
+        assert worker.process.returncode == 0, worker.log[-3000:]
+    requested = crawl.requested
+
+    check_complete(crawl.out, big_site)
     assert not fetched_twice(requested)
     assert sum(path.startswith("/2024/") for path in requested) == ARTICLES
     # each syndicated copy was fetched once, and dropped as a duplicate of its original
     assert sum(path.startswith("/syndicated/") for path in requested) == COPIES
-    by_worker = reports(out)
+    by_worker = crawl.reports
     assert len(by_worker) == workers
     pages = [report["stats"].get("news/fetch/pages", 0) for report in by_worker.values()]
     assert sum(pages) == ARTICLES + COPIES
@@ -219,7 +264,7 @@ def test_workers_split_the_work_and_store_every_article_once(
     for report in by_worker.values():
         assert report["finish_reason"] == "finished"
     # the run history: a row per worker, one run, summed to what the dataset holds
-    history = read_runs(location_of(out))
+    history = crawl.history
     assert history.num_rows == workers  # one source, the site
     (run,) = per_run(history)
     assert run["workers"] == workers
@@ -227,12 +272,7 @@ def test_workers_split_the_work_and_store_every_article_once(
     assert run["fetched"] == ARTICLES + COPIES
     assert run["dropped"] == {"DuplicateArticle": COPIES}
     # nothing left behind in Redis: no queued or in-flight request, no claim, no worker
-    client = Redis.from_url(shared_redis.url)
-    assert client.zcard(f"{shared_redis.prefix}:news:requests") == 0
-    assert not client.keys(f"{shared_redis.prefix}:news:in-flight:*")
-    assert not client.keys(f"{shared_redis.prefix}:news:done:*")
-    assert client.hlen(f"{shared_redis.prefix}:claims") == 0
-    assert client.scard(f"{shared_redis.prefix}:workers") == 0
+    assert crawl.left_in_redis == dict.fromkeys(crawl.left_in_redis, 0)
 
 
 def test_a_second_run_fetches_listings_again_and_no_stored_article(
@@ -412,11 +452,11 @@ def test_losing_redis_stops_the_worker_cleanly(
 
 
 def test_compact_updates_the_shared_state_and_runs_once_per_deployment(
-    tmp_path: Path, site_server: Any, big_site: NewsSite, shared_redis: RedisTarget
+    two_workers: SharedCrawl, big_site: NewsSite
 ) -> None:
-    out = tmp_path / "out"
-    workers = [start_worker(out, site_server, shared_redis, f"w{n}") for n in range(2)]
-    wait_all(workers)
+    out, shared_redis = two_workers.out, two_workers.redis
+    for worker in two_workers.workers:
+        assert worker.process.returncode == 0, worker.log[-3000:]
     client = Redis.from_url(shared_redis.url)
     files_key = f"{shared_redis.prefix}:state:files"
     assert client.hlen(files_key) >= 12  # files of 40 rows

@@ -610,8 +610,9 @@ def test_errors_are_value_errors() -> None:
 
 def test_a_sources_download_delay_holds_under_autothrottle(tmp_path: Path) -> None:
     # AutoThrottle (on by default) set the site's delay from its latency after the first
-    # answer: a source asking for 2.5 s was asked every ~1 s
-    pages = load_site().pages[:4]
+    # answer: a source asking for 2.5 s was asked every ~1 s (the crawl's DOWNLOAD_DELAY, the
+    # least AutoThrottle goes down to); here 1.5 s asked for, beside a crawl delay of 0.5 s
+    pages = load_site().pages[:3]
     times: list[float] = []
     with serve() as server:
         for number, page in enumerate(pages):
@@ -633,19 +634,19 @@ def test_a_sources_download_delay_holds_under_autothrottle(tmp_path: Path) -> No
         sources = tmp_path / "sources.toml"
         sources.write_text(
             f'[[source]]\nname = "slow"\nfeeds = ["{server.url("/feed.xml")}"]\n'
-            "download_delay = 2.5\n",
+            "download_delay = 1.5\n",
             encoding="utf-8",
         )
         result = run_crawl(
             tmp_path / "out", "-a", f"sources={sources}",
             settings=(
-                "AUTOTHROTTLE_ENABLED=True", "DOWNLOAD_DELAY=1", "RANDOMIZE_DOWNLOAD_DELAY=False"
+                "AUTOTHROTTLE_ENABLED=True", "DOWNLOAD_DELAY=0.5", "RANDOMIZE_DOWNLOAD_DELAY=False"
             ),
         )  # fmt: skip
     assert result.returncode == 0, result.log[-3000:]
     assert len(times) == len(pages)
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-    assert min(gaps) >= 2.4, gaps
+    assert min(gaps) >= 1.4, gaps
 
 
 def test_a_sources_delay_holds_for_every_host_of_its_site(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from scrapy.settings import Settings
@@ -26,6 +27,17 @@ def scrapy(*arguments: str, output: Path) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+def scrapy_at_once(
+    commands: list[tuple[str, ...]], output: Path
+) -> list[subprocess.CompletedProcess[str]]:
+    """The commands run at the same time, each its own process (~4 s of start-up and fetch
+    each, most of it on one core): none of them may write into the dataset, so none may wait
+    for another either."""
+    with ThreadPoolExecutor(len(commands)) as pool:
+        runs = [pool.submit(scrapy, *command, output=output) for command in commands]
+        return [run.result() for run in runs]
+
+
 def test_fetch_shell_parse_and_runspider_write_nothing_into_the_dataset(tmp_path: Path) -> None:
     # each wrote a crawl report (a fetch became the last crawl of scrapy summary), parse and
     # runspider a run of the sources' history, even while a crawl held the lock; the shell
@@ -42,12 +54,13 @@ def test_fetch_shell_parse_and_runspider_write_nothing_into_the_dataset(tmp_path
             "        yield {'url': response.url, 'text': response.text}\n",
             encoding="utf-8",
         )
-        fetched = scrapy("fetch", "--nolog", url, output=output)
-        shell = scrapy("shell", url, "-c", "response.status", "--nolog", output=output)
-        parsed = scrapy(
-            "parse", "--nolog", "--spider", "news", "-c", "parse_article", url, output=output
-        )
-        ran = scrapy("runspider", str(spider), "--nolog", output=output)
+        commands = [
+            ("fetch", "--nolog", url),
+            ("shell", url, "-c", "response.status", "--nolog"),
+            ("parse", "--nolog", "--spider", "news", "-c", "parse_article", url),
+            ("runspider", str(spider), "--nolog"),
+        ]
+        fetched, shell, parsed, ran = scrapy_at_once(commands, output=output)
     assert fetched.returncode == 0, fetched.stderr[-2000:]
     assert page.body().decode("utf-8", "replace")[:200] in fetched.stdout
     assert shell.returncode == 0, shell.stderr[-2000:]
@@ -65,11 +78,13 @@ def test_parse_with_the_article_callback_prints_the_page_as_an_item(tmp_path: Pa
     with serve() as server:
         server.routes["/a.html"] = Route(200, {"Content-Type": "text/html"}, page.body())
         url = server.url("/a.html")
-        parsed = scrapy("parse", "--spider", "news", "-c", "parse_article", url, output=output)
-        extracted = scrapy(
-            "parse", "--nolog", "--pipelines", "--spider", "news", "-c", "parse_article", url,
+        parsed, extracted = scrapy_at_once(
+            [
+                ("parse", "--spider", "news", "-c", "parse_article", url),
+                ("parse", "--nolog", "--pipelines", "--spider", "news", "-c", "parse_article", url),
+            ],
             output=output,
-        )  # fmt: skip
+        )
     assert parsed.returncode == 0, parsed.stderr[-3000:]
     assert "Traceback" not in parsed.stderr, parsed.stderr[-3000:]
     assert "# Scraped Items" in parsed.stdout

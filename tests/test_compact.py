@@ -485,7 +485,13 @@ def test_a_stopped_compaction_says_so_and_leaves_the_partition_as_it_was(
         return checked(*args)
 
     monkeypatch.setattr(compaction, "same_rows", signalled)
-    stopped = _compact_in_process(tmp_path)
+    # as in a command's own process, Ctrl-C raises KeyboardInterrupt (a test before may have
+    # left another handler in this one: Scrapy's, of an in-process crawl, stops it gracefully)
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        stopped = _compact_in_process(tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, handler)
     assert stopped == status
     assert capsys.readouterr().err == (
         f"scrapy: error: compact {said}; the partitions compacted stay so, the one it was at"

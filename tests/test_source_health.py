@@ -145,13 +145,19 @@ def test_a_run_after_the_sources_recovered_is_healthy(runs: list[CrawlResult]) -
 def report_file(runs: list[CrawlResult], folder: Path) -> Path:
     """``scrapy report`` of the four runs (made before the fifth run below)."""
     target = folder / "report.html"
+    scrapy_report(folder / "data", target)
+    return target
+
+
+def scrapy_report(output_dir: Path, target: Path) -> subprocess.CompletedProcess[str]:
+    """``scrapy report`` of the dataset ``output_dir`` into ``target``, which succeeded."""
     done = subprocess.run(
-        [sys.executable, "-m", "scrapy", "report", "-s", f"OUTPUT_DIR={folder / 'data'}",
+        [sys.executable, "-m", "scrapy", "report", "-s", f"OUTPUT_DIR={output_dir}",
          "-o", str(target)],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == EXIT_OK, done.stderr
-    return target
+    return done
 
 
 @pytest.fixture(scope="module")
@@ -354,12 +360,7 @@ feeds = ["http://news.invalid/rss.xml"]
     assert said[0].endswith(f"(connection_refused 2); 2 runs in a row, since {since} UTC")
     # the report says so too, and blames not the healthy source
     target = tmp_path / "report.html"
-    done = subprocess.run(
-        [sys.executable, "-m", "scrapy", "report", "-s", f"OUTPUT_DIR={tmp_path / 'data'}",
-         "-o", str(target)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == EXIT_OK, done.stderr
+    done = scrapy_report(tmp_path / "data", target)
     # three sources, as the table has three rows: those that never stored an article count
     # (they were left out: "1 source", beside a table of three)
     assert "3 sources, 2 runs; unhealthy: refused, unresolved" in done.stdout

@@ -29,7 +29,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dataset.layout import DATA_SUFFIX, RUN_PARTITION_KEY, RUNS, TMP_SUFFIX, owner_tag
+from dataset.layout import (
+    ABANDONED_AFTER,
+    DATA_SUFFIX,
+    RUN_PARTITION_KEY,
+    RUNS,
+    TMP_SUFFIX,
+    owner_tag,
+)
 from dataset.schema import (
     DEFAULT_COMPRESSION,
     DICTIONARY_KEY,
@@ -290,9 +297,10 @@ def tmp_path(path: Path) -> Path:
     return path.parent.parent / f".{path.name}.{owner_tag()}{TMP_SUFFIX}"
 
 
-STALE_AFTER = 3600.0
+STALE_AFTER = ABANDONED_AFTER
 """Seconds after which a run-history file being written is a dead process's, whatever host
-wrote it: one is written and renamed in well under a second. (``OUTPUT_DIR`` may be shared by
+wrote it: one is written and renamed in well under a second, as the other such files
+(:data:`dataset.layout.ABANDONED_AFTER`). (``OUTPUT_DIR`` may be shared by
 machines that hold no common lock; in containers every run has a host name of its own.)"""
 
 

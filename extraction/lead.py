@@ -144,13 +144,18 @@ def _text(element: HtmlElement) -> str:
     return _SPACE.sub(" ", element.text_content()).strip()
 
 
-def _excluded(element: HtmlElement) -> bool:
+def _excluded(element: HtmlElement, *, by_ancestors_words: bool = True) -> bool:
+    """Whether ``element`` is not the article's lead: it or an ancestor is a tag that holds no
+    lead (navigation, a list, a link, a caption...), or its class/id words name something else
+    (a related block, a teaser, a sidebar). ``by_ancestors_words=False`` reads the words of the
+    element alone: the layout's wrappers of an article's header are often named for what else
+    they hold (``has-sidebar``, ``widget-area``, ``byline-social``, ``hasCaption``)."""
     node: HtmlElement | None = element
     while node is not None:
         if (
             not isinstance(node.tag, str)
             or node.tag in _EXCLUDE_TAGS
-            or _words(node) & EXCLUDE_WORDS
+            or ((by_ancestors_words or node is element) and _words(node) & EXCLUDE_WORDS)
         ):
             return True
         node = node.getparent()
@@ -184,7 +189,11 @@ def find_lead(tree: HtmlElement, first_paragraph: str, description: str | None) 
         if not MIN_LEAD_CHARS <= len(text) <= MAX_LEAD_CHARS:
             continue
         repeats_description = bool(wanted) and (text_key == wanted or text_key.startswith(wanted))
-        if not (named or repeats_description) or _excluded(element):
+        # the publisher's own summary shown word for word before the body is its lead, whatever
+        # the wrappers around the header are called
+        if not (named or repeats_description) or _excluded(
+            element, by_ancestors_words=not (bool(wanted) and text_key == wanted)
+        ):
             continue
         if element.xpath(_NOT_A_PARAGRAPH_XPATH) or link_share(element, text) > MAX_LINK_SHARE:
             continue

@@ -58,6 +58,33 @@ def test_not_a_lead(markup: str) -> None:
     assert find_lead(fromstring(_page(markup)), BODY, None) is None
 
 
+@pytest.mark.parametrize(
+    "wrapper",
+    ["has-sidebar", "widget widget-hero", "byline-social", "articleHeader hasCaption", "has-ads"],
+)
+def test_description_as_lead_inside_layout_wrappers(wrapper: str) -> None:
+    # the wrappers' names say what else the layout holds, not that the lead is something else
+    page = _page(f"<div class='{wrapper}'><p class='strapline'>{LEAD}</p></div>")
+    assert find_lead(fromstring(page), BODY, LEAD) == LEAD
+    # a lead named only by its class still needs wrappers that do not name something else
+    named = _page(f"<div class='{wrapper}'><p class='standfirst'>{LEAD}</p></div>")
+    assert find_lead(fromstring(named), BODY, None) is None
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        f"<p class='related-summary'>{LEAD}</p>",
+        f"<aside><p>{LEAD}</p></aside>",
+        f"<nav><ul><li>{LEAD}</li></ul></nav>",
+        f"<figure><figcaption>{LEAD}</figcaption></figure>",
+    ],
+)
+def test_description_not_a_lead(markup: str) -> None:
+    # its own name or a tag that holds no lead still rules it out
+    assert find_lead(fromstring(_page(markup)), BODY, LEAD) is None
+
+
 def test_only_before_the_body() -> None:
     page = _page("", f"<p>{BODY}</p><p class='summary'>{LEAD}</p>")
     assert find_lead(fromstring(page), BODY, None) is None

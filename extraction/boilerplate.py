@@ -16,6 +16,12 @@ that news templates share), never tied to one site:
 * **prompt rule**: short calls to subscribe, follow on social networks or log in, notices
   asking the reader to report an error with Ctrl+Enter, to enable JavaScript or to switch off
   an ad blocker, and a site's cookie or consent notice (:func:`is_notice`), are dropped;
+* **comment-section rule**: the paragraphs at the text's end that all come from elements named
+  as a readers' comment section (``comments``, ``sf_comment_text``, ``commentaire``; not
+  ``commentary``, an opinion piece) are that section, which trafilatura did not recognise:
+  they leave the text (:func:`split_comment_section`; the extractor keeps them as comments,
+  but for the section's lists: its house rules and opening hours).
+  A comment quoting the article leaves the quoted paragraph where it is, before the section;
 * **empty-section rule**: a heading of the page followed at once by another of the same or a
   higher rank opened a section that holds nothing here (a live ticker, a video, a list of
   links), and is dropped; and a text does not end with a heading
@@ -135,6 +141,8 @@ _BLOCK = re.compile(
         for stem in BLOCK_STEMS
     )
 )
+_COMMENT_SECTION = re.compile(r"comment(?!ar)|comentario|commentaire")
+"""Class and id names of a readers' comment section (lower-cased), "commentary" aside."""
 _LIST_MARK = re.compile(r"^[-•*·–—]\s*")
 _LABEL = re.compile(rf"^[^:\n]{{1,{MAX_LABEL_CHARS}}}:\s*")
 _CREDIT = re.compile(
@@ -256,6 +264,8 @@ class PageScan:
 
     block_texts: list[str] = field(default_factory=list)
     """Keys of the text of every element named like boilerplate."""
+    comment_texts: list[str] = field(default_factory=list)
+    """Keys of the text of every element named as a readers' comment section."""
     link_texts: set[str] = field(default_factory=set)
     """Keys of the text of every link to another page."""
     other_site_link_texts: set[str] = field(default_factory=set)
@@ -282,6 +292,7 @@ def scan_page(tree: HtmlElement, host: str | None = None) -> PageScan:
     scan.other_site_link_texts -= own_site
     # a page repeats a few class and id names on many elements: each is judged once
     judged: dict[tuple[str, str], _Names] = {}
+    comment_sections: list[HtmlElement] = []
     for element in _NAMED_ELEMENTS(tree):
         attributes = element.attrib
         if attributes.get("rel") == "author" or "author" in attributes.get("itemprop", ""):
@@ -303,8 +314,18 @@ def scan_page(tree: HtmlElement, host: str | None = None) -> PageScan:
             verdict.link_block and element.find(".//a[@href]") is not None
         ):
             blocks.append(element)
+        if verdict.comments:
+            comment_sections.append(element)
         if verdict.byline_rank is not None:
             bylines.append((verdict.byline_rank, element))
+    _scan_headings(tree, scan)
+    scan.block_texts = _outermost_texts(blocks)
+    scan.comment_texts = _outermost_texts(comment_sections)
+    scan.byline = _first_byline(bylines)
+    return scan
+
+
+def _scan_headings(tree: HtmlElement, scan: PageScan) -> None:
     for heading in tree.iter(*_HEADINGS):
         level = int(heading.tag[1])
         if 2 <= level <= 4 and _links(heading):
@@ -312,9 +333,6 @@ def scan_page(tree: HtmlElement, host: str | None = None) -> PageScan:
         text = key(heading.text_content())
         if text:
             scan.heading_levels[text] = min(level, scan.heading_levels.get(text, level))
-    scan.block_texts = _outermost_texts(blocks)
-    scan.byline = _first_byline(bylines)
-    return scan
 
 
 @dataclass(frozen=True)
@@ -323,6 +341,7 @@ class _Names:
 
     block: bool
     link_block: bool
+    comments: bool
     byline_rank: int | None
 
 
@@ -330,6 +349,7 @@ def _judge_names(names: str) -> _Names:
     return _Names(
         block=_BLOCK.search(names) is not None,
         link_block=_LINK_BLOCK.search(names) is not None,
+        comments=_COMMENT_SECTION.search(names) is not None,
         # a photo credit ("bildautor", "photo-credit") is no byline
         byline_rank=None if _PHOTO_CREDIT_NAMES.search(names) else _byline_rank(names),
     )
@@ -592,6 +612,40 @@ def remove_boilerplate(
                 dropped.add(index)
     kept = [p for i, p in enumerate(paragraphs) if i not in dropped]
     return _without_empty_sections(kept, scan.heading_levels) or paragraphs
+
+
+def split_comment_section(paragraphs: list[str], scan: PageScan) -> tuple[list[str], list[str]]:
+    """The paragraphs without the readers' comment section trafilatura left at their end, and
+    that section's comments (:func:`comment_section_start`; its list items are the widget's
+    house rules or opening hours, not readers' comments)."""
+    start = comment_section_start(paragraphs, scan)
+    section = [p for p in paragraphs[start:] if not _LIST_MARK.match(p.strip())]
+    return paragraphs[:start], section
+
+
+def comment_section_start(paragraphs: list[str], scan: PageScan) -> int:
+    """Where the readers' comment section trafilatura left at the text's end begins (the
+    comment-section rule): the first of the last paragraphs that are all in elements named as
+    comments (a short line among them, a user name or "Reply", goes with them), at least one
+    of them long enough to tell. ``len(paragraphs)`` when there is none, or when that run holds
+    more than ``MAX_BLOCK_SHARE`` of the text (then the page is the comments)."""
+    if not scan.comment_texts:
+        return len(paragraphs)
+    keys = [key(paragraph) for paragraph in paragraphs]
+    start, told = len(paragraphs), False
+    while start > 0:
+        paragraph_key = keys[start - 1]
+        if len(paragraph_key) >= MIN_BLOCK_KEY:
+            if not any(paragraph_key in section for section in scan.comment_texts):
+                break
+            told = True
+        start -= 1
+    while start < len(paragraphs) and len(keys[start]) < MIN_BLOCK_KEY:
+        start += 1  # the short lines before the section's first comment stay
+    total = sum(len(k) for k in keys) or 1
+    if not told or sum(len(k) for k in keys[start:]) > MAX_BLOCK_SHARE * total:
+        return len(paragraphs)
+    return start
 
 
 def _heading_level(paragraph: str, levels: Mapping[str, int]) -> int | None:

@@ -35,6 +35,7 @@ from extraction.boilerplate import (
     PageScan,
     remove_boilerplate,
     scan_page,
+    split_comment_section,
     within_article_body,
     without_closing_headings,
 )
@@ -418,7 +419,7 @@ def extract_article(
     found = main_text(tree, url, comments=comments)
     _spent(timings, "trafilatura", started)
     try:
-        paragraphs, kept = _article_text(
+        paragraphs, kept, left_comments = _article_text(
             found.paragraphs,
             tree,
             scan,
@@ -451,7 +452,10 @@ def extract_article(
         tags=meta.tags,
         image_url=meta.image_url,
         canonical_url=meta.canonical_url,
-        comments=clean_comments(found.comments, scan.link_texts),
+        comments=clean_comments(
+            "\n".join(filter(None, [found.comments, *left_comments])) if comments else None,
+            scan.link_texts,
+        ),
         accessible_for_free=meta.accessible_for_free,
         declared_language=meta.language,
     )
@@ -485,10 +489,11 @@ def _article_text(
     min_text_chars: int,
     timings: dict[str, float] | None,
     second_opinion: bool,
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[str], list[str], list[str]]:
     """The article's paragraphs in trafilatura's ``extracted`` ones: cleaned of boilerplate
     (where bylines are read in the text as it stood: a credit line is one of the ends
-    trimmed), and as kept (the ends trimmed, the lead put back). Raises
+    trimmed), and as kept (the ends trimmed, the lead put back); and the readers' comments
+    trafilatura left at their end (:func:`extraction.boilerplate.comment_section_start`). Raises
     :class:`ExtractionError` for a listing (:func:`_not_a_listing`) and for a text shorter
     than ``min_text_chars``."""
     extracted = _not_a_listing(
@@ -497,6 +502,7 @@ def _article_text(
     paragraphs = within_article_body(
         remove_boilerplate(extracted, scan, headlines), meta.article_body
     )
+    paragraphs, left_comments = split_comment_section(paragraphs, scan)
     kept = _trimmed_ends(
         tree,
         paragraphs,
@@ -514,7 +520,7 @@ def _article_text(
         raise ExtractionError(
             "NotAnArticle", f"{size} characters of text, fewer than {min_text_chars}"
         )
-    return paragraphs, kept
+    return paragraphs, kept, left_comments
 
 
 def _trimmed_ends(

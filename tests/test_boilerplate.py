@@ -11,6 +11,7 @@ from extraction.boilerplate import (
     key,
     remove_boilerplate,
     scan_page,
+    split_comment_section,
     within_article_body,
     without_closing_headings,
 )
@@ -808,3 +809,60 @@ def test_a_text_does_not_end_with_a_heading() -> None:
     # never emptied, and unchanged where nothing is a heading
     assert without_closing_headings([SCHEDULE], scan) == [SCHEDULE]
     assert without_closing_headings([FIRST, SCHEDULE], NO_SCAN) == [FIRST, SCHEDULE]
+
+
+# --- comment-section rule -------------------------------------------------------------------
+
+READER = "Vaya comportamiento tan poco ejemplar del fiscal, defiende lo indefendible sin pudor."
+OTHER_READER = "Lo importante no es si imputa o no, lo importante es quien paga la cena."
+
+
+def _commented(names: str = "sf_comment_text", quoted: str = "") -> PageScan:
+    return _scan(
+        f"<article><p>{FIRST}</p><p>{SECOND}</p></article>"
+        f"<div class='{names}'><p>{quoted}</p><p>{READER}</p><p>Hace 37 minutos</p>"
+        f"<p>{OTHER_READER}</p><ul><li>No se permiten insultos.</li></ul></div>"
+    )
+
+
+def test_the_comment_section_left_at_the_end_leaves_the_text() -> None:
+    paragraphs = [FIRST, SECOND, READER, "Hace 37 minutos", OTHER_READER]
+    assert split_comment_section(paragraphs, _commented()) == (
+        [FIRST, SECOND],
+        [READER, "Hace 37 minutos", OTHER_READER],
+    )
+
+
+def test_the_comment_sections_lists_are_not_comments() -> None:
+    paragraphs = [FIRST, SECOND, READER, "- No se permiten insultos."]
+    assert split_comment_section(paragraphs, _commented()) == ([FIRST, SECOND], [READER])
+
+
+@pytest.mark.parametrize("names", ["comments", "comment-list", "commentaire", "comentarios"])
+def test_comment_sections_by_their_names(names: str) -> None:
+    assert split_comment_section([FIRST, SECOND, READER], _commented(names))[1] == [READER]
+
+
+def test_a_paragraph_a_comment_quotes_stays_in_the_text() -> None:
+    # the reader quotes the article's second paragraph: only the run at the end is the section
+    scan = _commented(quoted=SECOND)
+    assert split_comment_section([FIRST, SECOND, THIRD], scan) == ([FIRST, SECOND, THIRD], [])
+    article = [FIRST, SECOND, THIRD]
+    assert split_comment_section([*article, READER], scan) == (article, [READER])
+
+
+def test_commentary_is_no_comment_section() -> None:
+    # "commentary" (and German "Kommentar") name an opinion piece, not readers' comments
+    paragraphs = [FIRST, SECOND, READER]
+    assert split_comment_section(paragraphs, _commented("commentary")) == (paragraphs, [])
+    assert split_comment_section(paragraphs, _commented("kommentar")) == (paragraphs, [])
+
+
+def test_a_text_that_is_mostly_comments_is_left_whole() -> None:
+    paragraphs = [FIRST, READER, OTHER_READER]
+    assert split_comment_section(paragraphs, _commented()) == (paragraphs, [])
+
+
+def test_no_comment_section_without_a_comment_named_element() -> None:
+    paragraphs = [FIRST, SECOND, READER]
+    assert split_comment_section(paragraphs, NO_SCAN) == (paragraphs, [])

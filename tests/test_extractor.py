@@ -686,6 +686,32 @@ def test_readers_comments_are_kept_apart_from_the_text_without_the_widget() -> N
     assert STORY in extraction.text
 
 
+def unrecognised_comments_page() -> bytes:
+    # a comment widget named in a way trafilatura does not take apart (it keeps it as text)
+    comments = "".join(
+        f'<div class="sf_comment"><p class="sf_comment_info"><span>{name}</span>'
+        f'<span class="date">Hace 37 minutos</span></p></div>'
+        f'<div class="sf_comment_text"><p>{said}</p></div>'
+        for name, said in READERS
+    )
+    return (
+        "<html><head><title>Prize</title></head><body><div class='content'><h1>Prize</h1>"
+        f"<p>{STORY}</p><p>{STORY}</p><p>{STORY}</p><p>{STORY}</p>"
+        f"<div class='lista_comentarios'>{comments}</div></div></body></html>"
+    ).encode()
+
+
+def test_readers_comments_trafilatura_leaves_in_the_text_are_kept_apart() -> None:
+    url = "https://news.test/culture/prize-123.html"
+    extraction = extract_article(unrecognised_comments_page(), url)
+    assert extraction.comments == "\n\n".join(said for _, said in READERS)
+    assert all(said not in extraction.text for _, said in READERS)
+    assert STORY in extraction.text
+    without = extract_article(unrecognised_comments_page(), url, comments=False)
+    assert without.comments is None
+    assert without.text == extraction.text
+
+
 def test_comments_are_left_out_when_not_asked_for() -> None:
     url = "https://news.test/culture/prize-123.html"
     without = extract_article(commented_page(), url, comments=False)

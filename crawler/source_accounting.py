@@ -486,37 +486,40 @@ class SourceAccounting:
                 logger.error("Cannot write the run history: %s", exc)
                 return
             logger.info("Run history of %d sources written to runs/%s", len(self.sources), name)
-        if self.rules is not None and self._judges_run():
-            self._judge(info, name, self.rules)
+        if self.rules is not None:
+            run_files = self._run_files(name)
+            if run_files is not None:
+                self._judge(info, name, self.rules, run_files)
         if self.index is not None and name:
             try:
                 self.index.add(name, self.sources)
             except (sqlite3.Error, OSError) as exc:
                 self._index_problem(exc)
 
-    def _judges_run(self) -> bool:
-        """Whether this process judges the run: always, unless it is one worker of a Redis
-        run whose other live workers have not all written their run history yet. Those judge
-        the whole run, the last of them; this one would judge its own part of it (a worker
-        that joined late and saw one request fail would find its source "failing")."""
+    def _run_files(self, own_file: str) -> tuple[str, ...] | None:
+        """Whether this process judges the run (``None``: not), and the run history files of
+        the run's other processes it then reads: it judges always, unless it is one worker of
+        a Redis run whose other live workers have not all written their run history yet. Those
+        judge the whole run, the last of them; this one would judge its own part of it (a
+        worker that joined late and saw one request fail would find its source "failing")."""
         if self.stores is None or not self.stores.shared:
-            return True
+            return ()
         try:
-            last = self.stores.judges_run()
+            files = self.stores.judges_run(own_file)
         except self.stores.errors as exc:
             logger.warning(
                 "Cannot tell whether the other workers wrote their run history (%s): the"
                 " sources are judged on the run's rows written so far",
                 exc,
             )
-            return True
-        if not last:
+            return ()
+        if files is None:
             self.judged = False
             logger.info(
                 "The sources are judged by the last worker of the run to stop, once every"
                 " worker's run history is written; not by this one"
             )
-        return last
+        return files
 
     def _index_problem(self, exc: Exception) -> None:
         """The run-history index cannot be used: one warning a run, and a stat."""
@@ -532,11 +535,14 @@ class SourceAccounting:
                 exc,
             )
 
-    def _history(self, info: RunInfo, own_file: str, window: int) -> list[dict[str, Any]]:
+    def _history(
+        self, info: RunInfo, own_file: str, window: int, run_files: tuple[str, ...] = ()
+    ) -> list[dict[str, Any]]:
         """The rows (:func:`per_run`) this run is judged on: its own, as this process counted
         them (not read back: the newest-named files of a history that a clock set ahead wrote
-        into are not this run's), beside the rows of the history's newest files, back to
-        ``window`` earlier runs of each of its sources as far as a bounded read finds them.
+        into are not this run's), and those of its other processes (``run_files``, Redis
+        mode), beside the rows of the history's newest files, back to ``window`` earlier runs
+        of each of its sources as far as a bounded read finds them.
 
         The newest ``(window + 1) * 4`` files are read (partitions of later days than today
         skipped: a clock set ahead wrote them), then, for a source with fewer earlier runs in
@@ -544,6 +550,7 @@ class SourceAccounting:
         :class:`RunIndex` names for it: :data:`HISTORY_MOST_FILES` in all, however long the
         history. A source that has no more runs (a new one) is judged on what that holds."""
         files = _HistoryFiles(self.location, skip=own_file)
+        files.read(list(run_files))
         newest = newest_run_files(
             self.location, (window + 1) * _WORKER_FILES, until=datetime.now(UTC).date()
         )
@@ -576,13 +583,16 @@ class SourceAccounting:
                     earlier[source].add(run)
         return [name for name, runs in earlier.items() if len(runs) < window]
 
-    def _judge(self, info: RunInfo, own_file: str, rules: HealthRules) -> None:
+    def _judge(
+        self, info: RunInfo, own_file: str, rules: HealthRules, run_files: tuple[str, ...]
+    ) -> None:
         """Judge this run's sources against their history: one WARNING line per rule broken.
-        (In Redis mode the run's last worker to stop judges the rows of every worker.)"""
+        (In Redis mode the run's last worker to stop judges the rows of every worker: the
+        files of the others are ``run_files``.)"""
         stats = self.crawler.stats
         assert stats is not None
         try:
-            history = self._history(info, own_file, rules.window)
+            history = self._history(info, own_file, rules.window, run_files)
         except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid, a ValueError
             stats.inc_value(SOURCE_HEALTH_READ_ERROR.name)
             logger.error("Cannot read the run history to judge the sources: %s", exc)

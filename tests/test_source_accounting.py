@@ -625,3 +625,35 @@ def test_a_source_that_found_nothing_says_why_in_the_closing_table(tmp_path: Pat
         result = run_crawl(tmp_path / "data", "-a", f"sources={tmp_path / 'sources.toml'}")
     assert result.stats["news/discovery/too_old"] == 3
     assert "  old found nothing: 3 listed articles older than its max_age\n" in result.log
+
+
+def test_a_redis_run_of_many_workers_is_judged_on_every_workers_file(
+    tmp_path: Path, shared_redis: RedisTarget
+) -> None:
+    # the last worker read the newest (window + 1) x 4 files of the history: 12 here, so in a
+    # run of 13 workers the first one's rows were not read, and its source, of which nothing
+    # came, was never named (exit status 0)
+    client = Redis.from_url(shared_redis.url)
+    workers = 13
+    stores = [
+        RedisStores(WorkerRegistry(client, shared_redis.prefix, timeout=30)) for _ in range(workers)
+    ]
+    try:
+        accountings = []
+        for one in stores:
+            one.registry.join(run_keys=[])
+            crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path), **HEALTH})
+            accountings.append(SourceAccounting(crawler, location_of(tmp_path), one))
+            accountings[-1].rules = health_rules(crawler.settings)
+            # each worker's file is named for when it started
+            accountings[-1].started -= timedelta(seconds=workers - len(accountings))
+        accountings[0].sources["omega"] = SourceRun("omega", errors=Counter(dns=1))
+        for accounting in accountings[1:]:
+            accounting.sources["delta"] = healthy("delta")
+        for accounting in accountings:
+            accounting.spider_closed(accounting.crawler.spider, "finished")
+        assert [a.judged for a in accountings] == [False] * (workers - 1) + [True]
+        assert [(f.source, f.rule) for f in accountings[-1].unhealthy] == [("omega", "failing")]
+    finally:
+        for one in stores:
+            one.close()

@@ -372,11 +372,13 @@ class StateStores(ABC):
         (the same for each), or ``None`` where each process is a run of its own."""
         return None
 
-    def judges_run(self) -> bool:
-        """Called by a crawl process once its run history is written: whether it judges the
-        health of the run, being the last of the run's processes to write its history (the
-        others' rows written). ``True`` where each process is a run of its own."""
-        return True
+    def judges_run(self, history_file: str) -> tuple[str, ...] | None:
+        """Called by a crawl process once its run history is written (``history_file``, its
+        name below ``runs/``; empty when it had no row to write): ``None`` when another process
+        of the run judges its health, else the history files of the run's other processes,
+        every one of them to be read (this process is the last of the run's to write its
+        history). Empty where each process is a run of its own."""
+        return ()
 
     @abstractmethod
     def crawl_state(self) -> CrawlStateStore: ...

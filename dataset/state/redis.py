@@ -119,22 +119,23 @@ redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
 return 1
 """
 
-# KEYS[1]: the workers set; KEYS[2]: the set of the run's workers that wrote their run history;
-# ARGV: this worker, the heartbeat prefix, the set's lifetime in s. Adds this worker to the set;
-# returns 1 when no other live worker is missing from it (this one is the run's last), else 0.
+# KEYS[1]: the workers set; KEYS[2]: the hash of the run's workers that wrote their run history
+# (worker -> its file's name, empty when it had no row); ARGV: this worker, the heartbeat prefix,
+# the hash's lifetime in s, this worker's file. Adds this worker to the hash; returns false when
+# another live worker is missing from it, else (this one is the run's last) every file in it.
 _HISTORY_WRITTEN = """
-redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
     if worker ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. worker) == 1
-            and redis.call('SISMEMBER', KEYS[2], worker) == 0 then
-        return 0
+            and redis.call('HEXISTS', KEYS[2], worker) == 0 then
+        return false
     end
 end
-return 1
+return redis.call('HVALS', KEYS[2])
 """
 HISTORY_WRITTEN_LIFETIME = 7 * 24 * 3600
-"""Seconds the set of a run's workers that wrote their run history is kept."""
+"""Seconds the hash of a run's workers that wrote their run history is kept."""
 
 
 class DeclaredDead(Exception):
@@ -244,16 +245,18 @@ class WorkerRegistry:
         value = self.client.get(self.run_key)
         return as_text(value) if value else None
 
-    def history_written(self) -> bool:
-        """Record that this worker wrote its run history; ``True`` when every other live
-        worker of the run has too (this one is the last: the run's rows are all written)."""
+    def history_written(self, history_file: str) -> tuple[str, ...] | None:
+        """Record that this worker wrote its run history (``history_file``; empty when it had
+        no row); ``None`` while another live worker of the run has not, else (this one is the
+        last: the run's rows are all written) the files of the run's other workers."""
         run = self.run_id() or "none"
-        return bool(
-            self._history_written(
-                keys=[self.workers_key, f"{self.prefix}:history-written:{run}"],
-                args=[self.worker_id, self.heartbeat_prefix, HISTORY_WRITTEN_LIFETIME],
-            )
+        files = self._history_written(
+            keys=[self.workers_key, f"{self.prefix}:history-files:{run}"],
+            args=[self.worker_id, self.heartbeat_prefix, HISTORY_WRITTEN_LIFETIME, history_file],
         )
+        if files is None:
+            return None
+        return tuple(sorted({as_text(name) for name in files} - {"", history_file}))
 
     def is_alive(self, worker: str) -> bool:
         return worker == self.worker_id or bool(self.client.exists(self.heartbeat_key(worker)))
@@ -807,11 +810,12 @@ class RedisStores(StateStores):
     def run_id(self) -> str | None:
         return self.registry.run_id()
 
-    def judges_run(self) -> bool:
-        """The last worker of the run to write its run history judges the run: a worker
-        stopping before the others would judge its own part of the run's rows (one that joined
-        late and saw one request fail, a source "failing")."""
-        return self.registry.history_written()
+    def judges_run(self, history_file: str) -> tuple[str, ...] | None:
+        """The last worker of the run to write its run history judges the run, on every
+        worker's file (named here: however many workers ran, a read of the newest files alone
+        could miss some): a worker stopping before the others would judge its own part of the
+        run's rows (one that joined late and saw one request fail, a source "failing")."""
+        return self.registry.history_written(history_file)
 
     def crawl_state(self) -> RedisCrawlState:
         return RedisCrawlState(self.client, self.prefix)

@@ -39,6 +39,7 @@ import trafilatura
 from trafilatura.settings import Document
 
 from bench.corpus_authors import AUTHOR_KINDS, expected_people, load_not_people
+from bench.extraction_runs import Output, PageRun, PageScore, Scored, Timing
 from bench.harness.corpus import (
     CORPUS_ENV,
     DEFAULT_CORPUS_DIR,
@@ -77,30 +78,6 @@ SECTION = "extraction"
 
 
 # --- running the extractors -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Output:
-    """What one extractor gave for one page (all empty when it gave nothing)."""
-
-    text: str = ""
-    title: str | None = None
-    day: date | None = None
-    authors: tuple[str, ...] = ()
-    """The people it credits (trafilatura: every name it gives)."""
-    organizations: tuple[str, ...] = ()
-    """The organizations it credits (ours: ``author_organizations``; trafilatura: none)."""
-    language: str | None = None
-    comments: str = ""
-    """The readers' comments it gives apart from the text (ours: ``comments``; trafilatura's
-    ``extract`` joins them to its text)."""
-
-    @property
-    def snippet_text(self) -> str:
-        """What the snippets are looked for in: the text and the comments, as trafilatura's
-        ``extract`` gives them (the snippet sets count readers' comments as content; a body
-        is the article's text alone)."""
-        return f"{self.text}\n\n{self.comments}" if self.comments else self.text
 
 
 def _local_day(value: datetime | None, offset_minutes: int | None) -> date | None:
@@ -162,23 +139,6 @@ def trafilatura_output(
     )
 
 
-@dataclass(frozen=True)
-class Timing:
-    """CPU seconds of each call on one page."""
-
-    extract: float
-    bare: float
-    ours: float
-
-
-@dataclass(frozen=True)
-class PageRun:
-    page: CorpusPage
-    ours: Output
-    trafilatura: Output
-    timing: Timing
-
-
 def _timed_in_turn(calls: Mapping[str, Callable[[], object]], turn: int) -> dict[str, Any]:
     """Run every call once, starting at a different one each turn; results and CPU seconds."""
     names = list(calls)
@@ -211,30 +171,6 @@ def run_page(page: CorpusPage, detector: LanguageDetector, turn: int = 0) -> Pag
 
 
 # --- scoring ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PageScore:
-    """One extractor's scores on one page; ``None`` where the page has no expectation.
-
-    Yes/no checks are 1.0 or 0.0 so that every score averages the same way.
-    """
-
-    body: Overlap | None = None
-    prefix: float | None = None
-    must_contain: float | None = None
-    must_not_contain: float | None = None
-    clean: float | None = None
-    title: float | None = None
-    title_contains: float | None = None
-    day: float | None = None
-    day_near: float | None = None
-    authors: float | None = None
-    """Every expected name against every name given (people and organizations)."""
-    people: float | None = None
-    """The expected people against the people given."""
-    language: float | None = None
-    empty: float = 0.0
 
 
 def _yes(condition: bool) -> float:
@@ -309,19 +245,6 @@ def score_page(
         language=_yes(output.language == page.language) if page.language else None,
         empty=_yes(not output.text.strip()),
     )
-
-
-@dataclass(frozen=True)
-class Scored:
-    """A page run with both extractors' scores."""
-
-    run: PageRun
-    ours: PageScore
-    trafilatura: PageScore
-
-    @property
-    def page(self) -> CorpusPage:
-        return self.run.page
 
 
 def score_run(run: PageRun, not_people: Mapping[str, frozenset[str]] | None = None) -> Scored:

@@ -35,7 +35,7 @@ from bench.snippet_set import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
-    from bench.extraction import Output, Scored
+    from bench.extraction_runs import Output, Scored
 
 AUTHOR_LABELS = Path(__file__).resolve().parent / "labels" / "evalset-authors.jsonl"
 

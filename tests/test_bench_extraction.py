@@ -11,13 +11,13 @@ import pytest
 
 from bench.corpus_authors import AUTHOR_KINDS, expected_people, load_not_people
 from bench.extraction import (
-    Output,
     day_scores,
     main,
     run_page,
     score_page,
     title_scores,
 )
+from bench.extraction_runs import Output
 from bench.harness.corpus import CorpusPage, load_pages
 from bench.scoring import author_f1
 from demo.site import PAGES_DIR

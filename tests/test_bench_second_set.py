@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.extraction import Output, PageRun, Scored, Timing, score_run
+from bench.extraction import score_run
+from bench.extraction_runs import Output, PageRun, Scored, Timing
 from bench.harness.corpus import CorpusPage
 from bench.second_set import (
     AUTHOR_LABELS,

@@ -84,4 +84,20 @@ def clean_title(
             title, changed = title[: last.start()].strip(), True
         elif _names_site(title[: first.start()], keys) and first.end() < len(title):
             title, changed = title[first.end() :].strip(), True
+        else:
+            # a site name with a separator of its own ("AOC media - Analyse Opinion Critique"):
+            # the whole name, word for word, after or before an earlier separator
+            title, changed = _without_whole_site_name(title, separators, keys)
     return title or None
+
+
+def _without_whole_site_name(
+    title: str, separators: list[re.Match[str]], keys: set[str]
+) -> tuple[str, bool]:
+    for separator in separators[:-1]:
+        if separator.start() > 0 and _key(title[separator.end() :]) in keys:
+            return title[: separator.start()].strip(), True
+    for separator in reversed(separators[1:]):
+        if separator.end() < len(title) and _key(title[: separator.start()]) in keys:
+            return title[separator.end() :].strip(), True
+    return title, False

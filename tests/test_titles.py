@@ -75,6 +75,25 @@ def test_only_the_site_segment_is_removed() -> None:
     assert clean_title(title, site_name=SITE) == f"{HEADLINE} - Politics"
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        f"{HEADLINE} | AOC media - Analyse Opinion Critique",
+        f"{HEADLINE} - AOC media | Analyse Opinion Critique",
+        f"AOC media - Analyse Opinion Critique | {HEADLINE}",
+    ],
+)
+def test_a_site_name_with_a_separator_of_its_own_is_removed_whole(title: str) -> None:
+    site_name = "AOC media - Analyse Opinion Critique"
+    assert clean_title(title, site_name=site_name.replace(" | ", " - ")) == HEADLINE
+
+
+def test_a_separated_part_that_only_holds_the_site_name_stays() -> None:
+    # only the whole site name, word for word, is taken for it after an earlier separator
+    title = f"{HEADLINE} - AOC media and friends - Opinion"
+    assert clean_title(title, site_name="AOC media") == title
+
+
 def test_date_segment_is_removed_with_the_site_name() -> None:
     assert clean_title(f"{HEADLINE} | 23.05.2011 | {SITE}", site_name=SITE) == HEADLINE
 

@@ -52,7 +52,9 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
-from dataset.state.redis import DeclaredDead, RedisStores, WorkerRegistry, as_bytes, as_text
+from dataset.state.redis import RedisStores
+from dataset.state.redis_connection import as_bytes, as_text
+from dataset.state.redis_registry import DeclaredDead, WorkerRegistry
 from pipelines.locations import OUTPUT_DIR, dataset_location
 from pipelines.signals import articles_committed, commit_check, commit_requested, request_done
 from pipelines.state import state_stores
@@ -514,7 +516,7 @@ class SharedScheduler(Scheduler):
         and released its claims, so another worker may be storing the articles it holds. It
         stops without committing anything more (:meth:`on_commit_check`); what it would have
         stored, the others store. It is not registered again: see
-        :class:`~dataset.state.redis.WorkerRegistry`."""
+        :class:`~dataset.state.redis_registry.WorkerRegistry`."""
         self.registry.mark_declared_dead()
         if self.declared_dead:
             return

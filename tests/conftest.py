@@ -1,5 +1,6 @@
 """Shared fixtures: the demo news site with broken pages, served on 127.0.0.1 for the session,
-and a helper that runs a real ``scrapy crawl news`` against it."""
+and a helper that runs a real ``scrapy crawl news`` against it; a text's signature and a near
+copy's, for the near-duplicate indexes."""
 
 from __future__ import annotations
 
@@ -17,10 +18,13 @@ import pytest
 from dataset import run_history
 from dataset.layout import data_files
 from demo.site import Response, Site, base_url, load_site, serve
-from tests.redis_server import redis_url, shared_redis  # noqa: F401 (fixtures)
+from extraction.signature import Signer
+from tests.redis_server import client, redis_url, shared_redis  # noqa: F401 (fixtures)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 # Loopback needs no politeness delays; everything else is the project's configuration.
@@ -151,3 +155,15 @@ def files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(run_history, "read_table_at", counted)
     return read
+
+
+@pytest.fixture(scope="module")
+def signatures() -> tuple[np.ndarray, np.ndarray]:
+    """A text's signature and the signature of a near copy of it."""
+    signer = Signer()
+    words = [f"word{i}" for i in range(200)]
+    signature = signer.signature(" ".join(words))
+    near = signer.signature(" ".join(words[:190] + ["other"] * 10))
+    assert signature is not None
+    assert near is not None
+    return signature, near

@@ -2,6 +2,8 @@
 
 ``.ci/run`` installs the package; when it is missing here and this runs as root with apt, the
 fixture installs it. Without it, the Redis tests are skipped with a message saying so.
+
+Besides, what the tests of the Redis stores share: a client of the server, a joined worker.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from typing import TYPE_CHECKING
 import pytest
 import redis
 
+from dataset.state.redis_registry import WorkerRegistry
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
-
-    from dataset.state.redis import WorkerRegistry
 
 APT_PACKAGE = "redis-server"
 
@@ -97,6 +99,21 @@ class RedisTarget:
 def shared_redis(redis_url: str) -> RedisTarget:
     """The session's Redis server, with a key prefix of the test's own."""
     return RedisTarget(redis_url, f"t{secrets.token_hex(4)}")
+
+
+@pytest.fixture
+def client(shared_redis: RedisTarget) -> Iterator[redis.Redis]:
+    """A client of the session's Redis server."""
+    connection = redis.Redis.from_url(shared_redis.url)
+    yield connection
+    connection.close()
+
+
+def registry(client: redis.Redis, prefix: str, *, timeout: float = 30.0) -> WorkerRegistry:
+    """A worker of the shared crawl under ``prefix``, joined."""
+    worker = WorkerRegistry(client, prefix, timeout=timeout)
+    worker.join(run_keys=[])
+    return worker
 
 
 def stop_answering(worker: WorkerRegistry) -> None:

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import scrapy
-from redis import Redis
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
@@ -19,7 +18,8 @@ from crawler.frontier import (
     ReliableQueue,
     SharedScheduler,
 )
-from dataset.state.redis import DeclaredDead, WorkerRegistry, as_text
+from dataset.state.redis_connection import as_text
+from dataset.state.redis_registry import DeclaredDead, WorkerRegistry
 from dataset.storage import location_of
 from pipelines.setting import SettingError
 from pipelines.signals import commit_requested
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    from redis import Redis
     from scrapy.crawler import Crawler
 
     from tests.redis_server import RedisTarget
@@ -46,13 +47,6 @@ class Spider(scrapy.Spider):
 
     def parse_article(self, response: object) -> None:
         """A callback, to check it survives the queue."""
-
-
-@pytest.fixture
-def client(shared_redis: RedisTarget) -> Iterator[Redis]:
-    connection = Redis.from_url(shared_redis.url)
-    yield connection
-    connection.close()
 
 
 def queue_of(client: Redis, prefix: str, worker: str) -> ReliableQueue:

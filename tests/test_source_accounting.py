@@ -40,7 +40,8 @@ from dataset.run_history import (
 )
 from dataset.run_history import SCHEMA as RUNS_SCHEMA
 from dataset.run_history import SORT_KEYS as RUNS_ORDER
-from dataset.state.redis import RedisStores, WorkerRegistry
+from dataset.state.redis import RedisStores
+from dataset.state.redis_registry import WorkerRegistry
 from dataset.storage import location_of
 from demo.site import Response, base_url, serve
 from tests.conftest import dataset_rows, run_crawl

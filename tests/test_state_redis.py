@@ -1,62 +1,41 @@
 """The crawl state in Redis (:mod:`dataset.state.redis`): the same answers as the embedded
-stores, shared by workers, and claims that die with their worker.
+stores, and the backend's own: its server, its worker, its locks.
 
 The first tests run against both backends through the :class:`~dataset.state.base.StateStores`
-interface: whatever the stages ask, each backend answers alike. The others are Redis's own.
+interface: whatever the stages ask, each backend answers alike. The others are Redis's own;
+each Redis store's are in the test file named for its module
+(``test_state_redis_claims.py``, ...).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from redis import Redis
 
 from dataset.state import redis as redis_state
 from dataset.state.base import LockHeld, Rejection, StateError, StateOptions, StateStores
 from dataset.state.embedded import EmbeddedStores
-from dataset.state.redis import (
-    RedisClaims,
-    RedisCopiesLog,
-    RedisCrawlState,
-    RedisNearIndex,
-    RedisSiteBoilerplateStore,
-    RedisStores,
-    WorkerRegistry,
-)
+from dataset.state.redis import RedisStores
 from dataset.storage import location_of
-from extraction.signature import Signer
 from extraction.site_boilerplate import SiteBoilerplate
-from tests.redis_server import free_port, stop_answering
+from tests.redis_server import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
     import numpy as np
+    from redis import Redis
 
     from tests.redis_server import RedisTarget
 
 T1 = datetime(2026, 1, 1, 12, tzinfo=UTC)
 T2 = datetime(2026, 2, 1, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def client(shared_redis: RedisTarget) -> Iterator[Redis]:
-    connection = Redis.from_url(shared_redis.url)
-    yield connection
-    connection.close()
-
-
-def registry(client: Redis, prefix: str, *, timeout: float = 30.0) -> WorkerRegistry:
-    worker = WorkerRegistry(client, prefix, timeout=timeout)
-    worker.join(run_keys=[])
-    return worker
 
 
 def options(tmp_path: Path, target: RedisTarget | None = None) -> StateOptions:
@@ -78,18 +57,6 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStor
     opened = backend.open(options(tmp_path, target))
     yield opened
     opened.close()
-
-
-@pytest.fixture(scope="module")
-def signatures() -> tuple[np.ndarray, np.ndarray]:
-    """A text's signature and the signature of a near copy of it."""
-    signer = Signer()
-    words = [f"word{i}" for i in range(200)]
-    signature = signer.signature(" ".join(words))
-    near = signer.signature(" ".join(words[:190] + ["other"] * 10))
-    assert signature is not None
-    assert near is not None
-    return signature, near
 
 
 # --- what every backend answers alike ---------------------------------------------------------
@@ -257,7 +224,7 @@ def test_the_errors_the_stages_catch(stores: StateStores) -> None:
     assert all(issubclass(error, Exception) for error in stores.errors)
 
 
-# --- Redis's own: workers, claims, pending texts, locks ---------------------------------------
+# --- Redis's own: the server, the worker, the locks -------------------------------------------
 
 
 def test_an_unreachable_server_is_said_and_refused(tmp_path: Path) -> None:
@@ -333,216 +300,3 @@ def test_a_lock_is_renewed_while_held_and_lapses_when_its_holder_dies(
     finally:
         first.close()
         second.close()
-
-
-def test_the_workers_of_one_run_share_its_id(client: Redis, shared_redis: RedisTarget) -> None:
-    waiting = WorkerRegistry(client, shared_redis.prefix, timeout=30.0)
-    assert waiting.run_id() is None  # not joined yet
-    first = registry(client, shared_redis.prefix)
-    second = registry(client, shared_redis.prefix)
-    run = first.run_id()
-    assert run is not None
-    assert first.worker_id in run
-    assert second.run_id() == run
-    first.leave()
-    second.leave()
-    # nobody is left: the next worker starts a new run
-    third = registry(client, shared_redis.prefix)
-    assert third.run_id() not in (None, run)
-    third.leave()
-
-
-def test_a_claim_holds_against_other_live_workers_only(
-    client: Redis, shared_redis: RedisTarget
-) -> None:
-    first = registry(client, shared_redis.prefix)
-    second = registry(client, shared_redis.prefix)
-    claims_1 = RedisClaims(client, shared_redis.prefix, first)
-    claims_2 = RedisClaims(client, shared_redis.prefix, second)
-    assert claims_1.claim(["https://a/1", "https://a/canonical"], "h1") is None
-    assert claims_1.claim(["https://a/1"], "h1") is None  # its own claim again
-    assert claims_2.claim(["https://a/other"], "h1") == "content"
-    assert claims_2.claim(["https://a/canonical"], "h9") == "url"
-    assert claims_2.claim(["https://a/2"], "h2") is None  # nothing partial was kept...
-    assert claims_1.claim(["https://a/3"], "h9") is None  # ...by the refused claims
-    # released after the commit: free for the others
-    claims_1.release(["https://a/1", "https://a/canonical"], ["h1"])
-    assert claims_2.claim(["https://a/1"], "h1") is None
-    # a worker that stops answering loses its claims
-    stop_answering(second)
-    assert claims_1.claim(["https://a/2"], "h2") is None
-    # the first worker stops: its claims (a/3, h9, a/2, h2) are released, not the others'
-    assert claims_1.release_all(first.worker_id) == 4
-    third = registry(client, shared_redis.prefix)
-    claims_3 = RedisClaims(client, shared_redis.prefix, third)
-    assert claims_3.claim(["https://a/3"], "h9") is None
-    assert claims_3.claim(["https://a/2"], "h2") is None
-    first.leave()
-    third.leave()
-
-
-def test_the_near_index_finds_live_pending_texts_and_skips_dead_ones(
-    client: Redis, shared_redis: RedisTarget, signatures: tuple[np.ndarray, np.ndarray]
-) -> None:
-    signature, near = signatures
-    first = registry(client, shared_redis.prefix)
-    second = registry(client, shared_redis.prefix)
-    index_1 = RedisNearIndex(client, shared_redis.prefix, first)
-    index_2 = RedisNearIndex(client, shared_redis.prefix, second)
-    assert index_2.find(near) is None
-    index_1.add_pending("h1", "row-1", signature)
-    match = index_2.find(near)
-    assert match is not None
-    assert match.row_id == "row-1"
-    assert match.similarity >= 0.8
-    # the worker dies before committing: its text is no original for anyone
-    stop_answering(first)
-    assert index_2.find(near) is None
-    # committed texts are found whoever committed them, and forgotten on removal
-    index_2.add_many([("h1", "row-1", signature)])
-    found = index_1.find(near)
-    assert found is not None
-    assert found.content_hash == "h1"
-    assert index_1.row_id("h1") == "row-1"
-    assert len(index_1) == 1
-    # two texts in the same bands (the same signature): one field, two holders
-    index_1.add_many([("h2", "row-2", signature)])
-    assert client.hlen(f"{shared_redis.prefix}:near:bands:0") == 1
-    index_1.remove_many(["h1"])
-    found = index_1.find(near)
-    assert found is not None
-    assert found.content_hash == "h2"
-    index_1.remove_many(["h2"])
-    assert index_1.find(near) is None
-    assert len(index_1) == 0
-    assert not client.keys(f"{shared_redis.prefix}:near:bands:*")  # emptied fields go
-    second.leave()
-
-
-def test_the_state_is_shared_by_its_key_prefix(client: Redis, shared_redis: RedisTarget) -> None:
-    RedisCrawlState(client, shared_redis.prefix).record_file(
-        "f.parquet", [("https://a/", None, "h")]
-    )
-    assert RedisCrawlState(client, shared_redis.prefix).has_url("https://a/")
-    other_dataset = RedisCrawlState(client, f"{shared_redis.prefix}-other")
-    assert not other_dataset.has_url("https://a/")
-    assert other_dataset.recorded_files() == set()
-
-
-def test_site_boilerplate_learnt_by_two_workers_adds_up(
-    client: Redis, shared_redis: RedisTarget
-) -> None:
-    stores = [RedisSiteBoilerplateStore(client, shared_redis.prefix) for _ in range(2)]
-    learners = [SiteBoilerplate(min_pages=4, min_share=0.5) for _ in range(2)]
-    furniture = "Subscribe to our channel for more news"
-    for n in range(6):
-        store, learner = stores[n % 2], learners[n % 2]
-        url = f"https://site.example/{n}"
-        store.load(learner, "site.example")
-        assert store.first_visit(url)
-        learner.observe("site.example", [furniture, f"Story text number {n} of its own."])
-    assert not stores[1].first_visit("https://site.example/0")  # counted once, by anyone
-    for store, learner in zip(stores, learners, strict=True):
-        assert not learner.is_boilerplate("site.example", furniture)  # 3 pages each
-        store.save(learner)
-    assert learners[0].sites["site.example"].pages == 3  # saved first: its own pages
-    assert stores[0].save(learners[0]) == 0  # nothing new, but what the other saved is read
-    # after saving, each worker knows all six pages
-    for learner in learners:
-        assert learner.sites["site.example"].pages == 6
-        assert learner.is_boilerplate("site.example", furniture)
-        assert not learner.is_boilerplate("site.example", "Story text number 1 of its own.")
-    # a third worker starting now loads what both learnt
-    third = SiteBoilerplate(min_pages=4, min_share=0.5)
-    RedisSiteBoilerplateStore(client, shared_redis.prefix).load(third, "site.example")
-    assert third.is_boilerplate("site.example", furniture)
-
-
-def _copies(client: Redis, log: RedisCopiesLog) -> list[dict[str, Any]]:
-    entries = [json.loads(value) for value in client.hvals(log.key)]
-    return sorted(entries, key=lambda entry: (entry["url"], entry["kept_id"] or ""))
-
-
-def test_the_copies_log_keeps_one_json_entry_per_copy(
-    client: Redis, shared_redis: RedisTarget
-) -> None:
-    # a line per copy per run: the log grew with the runs, not with the copies
-    log = RedisCopiesLog(client, shared_redis.prefix)
-    log.record("https://b/copy", "row-1", "near", 0.75)
-    (record,) = _copies(client, log)
-    assert (record["url"], record["kept_id"], record["kind"]) == ("https://b/copy", "row-1", "near")
-    assert record["similarity"] == 0.75
-    assert datetime.fromisoformat(record["seen_at"]).tzinfo is not None
-    for _ in range(3):
-        log.record("https://b/copy", "row-1", "near", 0.8)
-        log.record("https://c/copy", None, "content", 1.0)
-    log.record("https://b/copy", "row-2", "near", 0.6)  # a copy of another kept row
-    entries = _copies(client, log)
-    assert [(e["url"], e["kept_id"], e["similarity"]) for e in entries] == [
-        ("https://b/copy", "row-1", 0.8),
-        ("https://b/copy", "row-2", 0.6),
-        ("https://c/copy", None, 1.0),
-    ]
-    assert entries[0]["seen_at"] >= record["seen_at"]  # the last time it was dropped
-
-
-def test_a_copies_list_of_earlier_versions_is_moved_to_one_entry_per_copy(
-    client: Redis, shared_redis: RedisTarget, caplog: pytest.LogCaptureFixture
-) -> None:
-    legacy = f"{shared_redis.prefix}:copies"
-    lines = [
-        {
-            "url": "https://b/copy",
-            "kept_id": "row-1",
-            "kind": "near",
-            "similarity": day / 10,
-            "seen_at": f"2026-01-0{day}T00:00:00+00:00",
-        }
-        for day in (1, 3, 2)
-    ]
-    client.rpush(legacy, *(json.dumps(line) for line in lines), "not a copies entry")
-    with caplog.at_level("INFO", logger="dataset.state.redis"):
-        log = RedisCopiesLog(client, shared_redis.prefix)
-    assert not client.exists(legacy)
-    assert "Moved 4 entries of the copies log" in caplog.text
-    assert _copies(client, log) == [lines[1]]  # the latest
-    # a worker killed midway, or two at once: moving again leaves the same
-    client.rpush(legacy, json.dumps(lines[0]))
-    RedisCopiesLog(client, shared_redis.prefix)
-    assert _copies(client, log) == [lines[1]]
-
-
-def test_site_boilerplate_in_redis_stays_bounded(client: Redis, shared_redis: RedisTarget) -> None:
-    store = RedisSiteBoilerplateStore(client, shared_redis.prefix)
-    learner = SiteBoilerplate(min_pages=2, min_share=0.5, max_lines=100)
-    furniture = "Follow us on our channels"
-    store.load(learner, "site.example")
-    for page in range(30):  # each page: the furniture and ten lines of its own
-        lines = [furniture, *(f"Line {n} of page {page}" for n in range(10))]
-        assert store.first_visit(f"https://site.example/{page}")
-        learner.observe("site.example", lines)
-        if page % 5 == 4:
-            store.save(learner)
-    key = f"{shared_redis.prefix}:boilerplate:lines:site.example"
-    assert client.hlen(key) <= 100  # 301 distinct lines were seen
-    assert len(learner.sites["site.example"].counts) <= 100
-    assert learner.is_boilerplate("site.example", furniture)  # the frequent line stays
-    assert learner.sites["site.example"].pages == 30
-
-
-def test_a_worker_tells_a_lost_run_from_being_taken_for_dead(
-    client: Redis, shared_redis: RedisTarget
-) -> None:
-    # Redis restarted without its data: every worker said the others took it for dead ("the
-    # process was paused"), with no other worker there
-    taken = registry(client, shared_redis.prefix)
-    client.srem(f"{shared_redis.prefix}:workers", taken.worker_id)  # the others took it over
-    assert not taken.beat()
-    assert taken.declared_dead.is_set()
-    assert not taken.state_lost.is_set()
-    lost = registry(client, f"{shared_redis.prefix}x")
-    for key in client.scan_iter(f"{shared_redis.prefix}x:*"):
-        client.delete(key)  # emptied
-    assert not lost.beat()
-    assert lost.declared_dead.is_set()
-    assert lost.state_lost.is_set()

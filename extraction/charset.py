@@ -228,7 +228,10 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     for encoding in dict.fromkeys(enc for enc in declared if enc):
         try:
             text = to_unicode(body, encoding)
-        except LookupError:
+        except (LookupError, UnicodeError):
+            # a name Python knows for no text encoding (base64, rot13: LookupError), or for
+            # one that cannot replace what it cannot read (idna, punycode) or reads nothing
+            # (undefined): no encoding a browser would use, skipped as an unknown one is
             continue
         if _fits(text, len(body)) and _readable(text):
             return text, encoding

@@ -292,3 +292,15 @@ def test_undeclared_utf8_with_one_stray_byte_is_utf8() -> None:
     assert canonical(encoding) == "utf-8"
     assert "“Quote” said the café owner." in text
     assert "It\ufffds fine." in text
+
+
+@pytest.mark.parametrize("label", ["idna", "punycode", "undefined"])
+def test_a_declared_codec_that_cannot_read_a_page_is_skipped(label: str) -> None:
+    # Python knows these names, but their codecs refuse errors="replace" (idna), fail on any
+    # byte beyond ASCII (punycode) or on everything (undefined): a page declaring one in its
+    # header or its <meta> raised UnicodeError out of the extraction worker.
+    body = page(RUSSIAN, f'<meta charset="{label}">').encode("windows-1251")
+    for content_type in (f"text/html; charset={label}", "text/html"):
+        text, encoding = decode_html(body, content_type)
+        assert canonical(encoding) == "cp1251"
+        assert_clean(text, RUSSIAN)

@@ -102,6 +102,9 @@ def load_libraries() -> None:
 
 
 _JOINERS = frozenset("\u200c\u200d")
+# The white space str.isspace() takes that XML (and so lxml) refuses: vertical tab, form feed
+# and the information separators.
+_XML_INVALID_SPACE = frozenset("\x0b\x0c\x1c\x1d\x1e\x1f")
 
 
 def _keeping_joiners(keeps: Callable[[str], str]) -> Callable[[str], str]:
@@ -109,10 +112,15 @@ def _keeping_joiners(keeps: Callable[[str], str]) -> Callable[[str], str]:
     takes, and white space), keeping the zero-width non-joiner and joiner too: without them
     Persian words run together (``می‌خواهد`` became ``میخواهد``), Indic conjuncts change and
     emoji sequences fall apart (a family became three people). Its text has every other
-    character it had."""
+    character it had, but for the white space lxml refuses (``_XML_INVALID_SPACE``, which
+    libxml2 leaves in the tree when a page writes it as a reference: ``&#x1f;``), which becomes
+    a space: trafilatura filters the text it writes into its trees with this, and kept them
+    (``ValueError: All strings must be XML compatible``, out of ``extract_title``)."""
 
     @lru_cache(maxsize=2**14)
     def keeping(char: str) -> str:
+        if char in _XML_INVALID_SPACE:
+            return " "
         return char if char in _JOINERS else keeps(char)
 
     keeping.keeps_joiners = True  # type: ignore[attr-defined]

@@ -795,6 +795,21 @@ def test_zero_width_joiners_stay_in_the_text() -> None:
     assert text.count("\u200d") == body.count("\u200d")
 
 
+@pytest.mark.parametrize("reference", ["&#11;", "&#x0c;", "&#x1c;", "&#x1f;"])
+def test_white_space_xml_refuses_written_as_a_reference(reference: str) -> None:
+    # libxml2 keeps a vertical tab, a form feed or a separator written as a reference;
+    # trafilatura's filter kept them as white space and lxml refused its title's text
+    # (ValueError out of extract_title, and so out of the extraction worker)
+    paragraph = "<p>" + "The council met on Tuesday and voted for the new bus plan. " * 4 + "</p>"
+    html = (
+        f"<html><head></head><body><article><h1>Bus{reference}plan</h1>"
+        f"<p>The{reference}council met. {paragraph}</p>{paragraph * 3}</article></body></html>"
+    )
+    extraction = extract_article(html.encode(), "http://demo.test/news/bus-plan", "text/html")
+    assert extraction.title == "Bus plan"
+    assert "The council met." in extraction.text
+
+
 def _scripted_page(shell: str, body: str) -> bytes:
     ld = json.dumps(
         {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Bus plan",

@@ -16,7 +16,10 @@ laid out, not data, when:
 - one of its cells holds several paragraphs (``MIN_CELL_PARAGRAPHS``): a column of text, not a
   datum;
 - it sits inside a layout table and more than ``MAX_LINK_SHARE`` of its text is links: a menu
-  or a list of teasers set as a table.
+  or a list of teasers set as a table;
+- one of its rows holds more than ``MAX_ROW_CELLS`` cells: no data table is that wide (the
+  corpus's widest row has 27), and trafilatura's time is quadratic in a row's cells (it counts
+  the row's cells again at each cell: a row of 100,000 cells, 1 MB, took 33 s of CPU).
 
 Only a layout table's own rows and cells are renamed: a data table inside it stays a table.
 One walk over each table's own elements (nested tables are not entered twice), so time is
@@ -39,6 +42,12 @@ MIN_CELL_PARAGRAPHS = 2
 MAX_LINK_SHARE = 0.5
 """A table inside a layout table is a layout too when more than this share of its text (in
 characters) is the text of links."""
+MAX_ROW_CELLS = 1000
+"""A table one of whose rows holds more cells than this is no data table (see above)."""
+# What holds a row's cells for trafilatura: a row, and (cells outside a row join the row
+# before them) the table and its body, head and foot.
+_ROWS = frozenset({"tr", "tbody", "thead", "tfoot"})
+_CELLS = frozenset({"td", "th"})
 
 
 class _Table:
@@ -50,6 +59,7 @@ class _Table:
         self.nested = False
         self.column = False
         self.inside = next(table.iterancestors("table"), None) is not None
+        self.wide = _cells(table) > MAX_ROW_CELLS
         paragraphs: dict[HtmlElement, int] = {}
         stack: list[tuple[HtmlElement, HtmlElement | None]] = [(child, None) for child in table]
         while stack:
@@ -60,8 +70,10 @@ class _Table:
                 continue
             if tag in TABLE_PARTS:
                 self.parts.append(element)
-                if tag in ("td", "th"):
+                if tag in _CELLS:
                     cell = element
+                elif tag in _ROWS and not self.wide:
+                    self.wide = _cells(element) > MAX_ROW_CELLS
             elif tag == "p" and cell is not None:
                 paragraphs[cell] = paragraphs.get(cell, 0) + 1
                 self.column = self.column or paragraphs[cell] >= MIN_CELL_PARAGRAPHS
@@ -70,11 +82,18 @@ class _Table:
     @property
     def laid_out(self) -> bool:
         # a table inside another is inside a layout: the other holds a table
-        return self.nested or self.column or (self.inside and self.mostly_links())
+        return self.nested or self.column or self.wide or (self.inside and self.mostly_links())
 
     def mostly_links(self) -> bool:
         text = " ".join(self.element.text_content().split())
         return link_share(self.element, text) > MAX_LINK_SHARE
+
+
+def _cells(element: HtmlElement) -> int:
+    # len() first: a row of a few children (every row of a page but the absurd) costs no loop
+    if len(element) <= MAX_ROW_CELLS:
+        return 0
+    return sum(1 for child in element if child.tag in _CELLS)
 
 
 def layout_tables(tree: HtmlElement) -> list[HtmlElement]:

@@ -11,7 +11,7 @@ from lxml import etree
 from demo.site import PAGES_DIR
 from extraction.extractor import extract_article
 from extraction.markup import parse_html
-from extraction.tables import layout_tables, unwrap_layout_tables
+from extraction.tables import MAX_ROW_CELLS, layout_tables, unwrap_layout_tables
 
 if TYPE_CHECKING:
     import pytest
@@ -113,6 +113,22 @@ def test_a_cell_with_several_paragraphs_is_a_layout() -> None:
     )
     assert len(layout_tables(parse_html(f"<html><body>{two}</body></html>"))) == 1
     assert layout_tables(parse_html(f"<html><body>{one}</body></html>")) == []
+
+
+def test_a_row_too_wide_for_a_data_table_is_a_layout() -> None:
+    # trafilatura counts a row's cells again at each cell: a row of 100,000 cells (1 MB) took
+    # 33 s of CPU, written as a table; unwrapped, its cells are blocks like any other
+    def page(cells: int, row: str = "<tr>") -> str:
+        return f"<html><body><table>{row}{'<td>c</td>' * cells}</table></body></html>"
+
+    assert layout_tables(parse_html(page(MAX_ROW_CELLS))) == []
+    assert len(layout_tables(parse_html(page(MAX_ROW_CELLS + 1)))) == 1
+    # cells outside a row join the row before them: a table or its body of loose cells too
+    assert len(layout_tables(parse_html(page(MAX_ROW_CELLS + 1, row="")))) == 1
+    assert len(layout_tables(parse_html(page(MAX_ROW_CELLS + 1, row="<tbody>")))) == 1
+    # as many cells in many rows are a long data table
+    rows = "<tr><td>a</td><td>b</td></tr>" * MAX_ROW_CELLS
+    assert layout_tables(parse_html(f"<html><body><table>{rows}</table></body></html>")) == []
 
 
 def test_tables_that_are_data_are_left_alone() -> None:

@@ -60,7 +60,7 @@ from extraction.listings import (
     teasers_on,
     under_headline,
 )
-from extraction.markup import load_html
+from extraction.markup import flatten_deep_lists, load_html
 from extraction.second_opinion import has_doubtful_end, readability_text, trim_ends
 from extraction.structured import (
     PageMetadata,
@@ -323,6 +323,7 @@ def rescued_text(html: str, url: str) -> list[str]:
     if tree is None:
         return []
     drop_inert_elements(tree)
+    flatten_deep_lists(tree)
     return _trafilatura_paragraphs(tree, url, fast=False).paragraphs
 
 
@@ -423,6 +424,7 @@ def extract_article(
     drop_asides_and_footers(tree)
     # a page laid out with tables is judged by its blocks, not kept whole as rows of cells
     unwrap_layout_tables(tree)
+    flatten_deep_lists(tree)
     started = time.process_time()
     found = main_text(tree, url, comments=comments)
     _spent(timings, "trafilatura", started)

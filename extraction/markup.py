@@ -117,13 +117,18 @@ def parse_html(html: str) -> HtmlElement | None:
 
 def load_html(html: str) -> HtmlElement | None:
     """The page's tree (:func:`parse_html`), or the capped tree when libxml2 stopped at its
-    depth limit (the tree as made when the capped parse fails)."""
+    depth limit (the tree as made when the capped parse fails): its root, the ``<html>``
+    element, also for a page that is a fragment of one element (``<label>...</label>``),
+    which lxml's ``fromstring`` gives as that element, still inside its document. A copy of
+    such an element has no parent: htmldate, which copies the tree it is given and drops the
+    elements it cleans (``label``, ``svg``, ``video``, ``picture``...), failed an assertion
+    dropping the root (an ``AssertionError`` out of the extraction)."""
     tree = parse_html(html)
     if tree is not None and depth_truncated(tree):
         capped = parse_capped(html)
         if capped is not None:
             return capped
-    return tree
+    return tree if tree is None else tree.getroottree().getroot()
 
 
 def depth_truncated(tree: HtmlElement, limit: int = LIBXML_MAX_DEPTH) -> bool:

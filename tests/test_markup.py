@@ -253,3 +253,16 @@ def test_menus_keep_their_lists() -> None:
     # and the deep variant's article is still whole (test_an_article_under_deep_markup...)
     record = article_record(page("ul_li_nested", 10_000), "https://news.test/harbour-plan")
     assert MARKER in record["text"]
+
+
+@pytest.mark.parametrize("tag", ["label", "video", "picture", "object"])
+def test_a_page_that_is_one_element_is_read_from_its_root(tag: str) -> None:
+    # lxml gives such a fragment as its one element; htmldate copied it (no parent then) and
+    # failed an assertion dropping it, as it drops every <label>, <video>, <picture>...
+    body = f"<{tag}>{ARTICLE}<p>Published 2024-05-03 10:00</p></{tag}>"
+    record = article_record(body.encode(), "https://news.test/harbour-plan")
+    assert MARKER in record["text"]
+    assert record["published_at"].date().isoformat() == "2024-05-03"
+    tree = load_html(body)
+    assert tree is not None
+    assert tree.tag == "html"

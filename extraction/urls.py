@@ -46,15 +46,23 @@ def url_problem(url: str) -> str | None:
 def http_url(href: str | None, base_url: str) -> str | None:
     """``href`` (a link, stripped) resolved against ``base_url``, if a request can be
     made for the result (:func:`url_problem`); ``None`` otherwise, and for an empty ``href``
-    (the page itself)."""
-    href = (href or "").strip()
+    (the page itself). Control characters at its ends are stripped and those inside it
+    percent-encoded, as a browser does (Python's ``urljoin`` removes only the tabs and line
+    breaks): a JSON-LD ``image`` of ``"a\\u001b.jpg"`` gave an ``image_url`` holding an escape
+    character."""
+    href = (href or "").strip().strip(_C0_OR_SPACE)
     if not href:
         return None
     try:
         url = urljoin(base_url, href)
     except ValueError:  # e.g. "http://[::1": an invalid IPv6 host
         return None
+    url = _CONTROL.sub(lambda found: f"%{ord(found.group()):02X}", url)
     return url if url_problem(url) is None else None
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_C0_OR_SPACE = "".join(map(chr, range(0x21)))
 
 
 @lru_cache(maxsize=1024)

@@ -127,6 +127,19 @@ def test_http_url_resolves_a_link_a_request_can_be_made_for(
     assert http_url(href, "https://news.example/world/") == expected
 
 
+@pytest.mark.parametrize(
+    ("href", "expected"),
+    [
+        # a JSON-LD "image": "a\u001b.jpg" gave an image_url holding an escape character
+        ("/img/a\x1bb\x00c\x7f.jpg", "https://news.example/img/a%1Bb%00c%7F.jpg"),
+        ("\x00 /img/a.jpg\x01 \x1f", "https://news.example/img/a.jpg"),
+        ("\x07", None),
+    ],
+)
+def test_http_url_encodes_the_control_characters_of_a_link(href: str, expected: str | None) -> None:
+    assert http_url(href, "https://news.example/world/") == expected
+
+
 PAGE = "https://news.test/news/2024/bus-plan.html"
 
 

@@ -123,12 +123,15 @@ class Article:
     )
     title: str | None = column(
         "string",
-        "the headline (JSON-LD `headline`, OpenGraph, then the page)",
+        "the headline (JSON-LD `headline`, OpenGraph, then the page); a candidate longer than "
+        "500 characters is none (a `<title>` never closed holds the rest of the page): the next "
+        "is taken, else null",
         example="Russia to Expand Military Cooperation With African Countries: Defense Minister",
     )
     description: str | None = column(
         "string",
-        "the page's summary (OpenGraph/meta/JSON-LD description)",
+        "the page's summary (OpenGraph/meta/JSON-LD description); none longer than 10,000 "
+        "characters (the next is taken, else null)",
         example="The Russian defense official's remarks came ...",
     )
     authors: list[str] = column(
@@ -192,7 +195,7 @@ class Article:
     )
     tags: list[str] = column(
         "list<string>",
-        "tags, keywords and sections the page gives",
+        "tags, keywords and sections the page gives; none longer than 500 characters",
         nullable=False,
         dictionary=True,
         default_factory=list,
@@ -205,7 +208,8 @@ class Article:
     )
     site_name: str | None = column(
         "string",
-        "the site's own name (`og:site_name`, JSON-LD publisher)",
+        "the site's own name (`og:site_name`, JSON-LD publisher, then the `<title>`); none "
+        "longer than 200 characters (the next is taken, else null)",
         dictionary=True,
         example="Sputnik Africa",
     )

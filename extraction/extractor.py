@@ -63,11 +63,14 @@ from extraction.listings import (
 from extraction.markup import flatten_deep_lists, load_html
 from extraction.second_opinion import has_doubtful_end, readability_text, trim_ends
 from extraction.structured import (
+    MAX_SITE_NAME_CHARS,
+    MAX_TITLE_CHARS,
     PageMetadata,
     clean_space,
     is_json_ld,
     page_metadata,
     unique_texts,
+    within,
 )
 from extraction.tables import unwrap_layout_tables
 from extraction.text import comparable, text_size
@@ -222,11 +225,34 @@ def media_type(content_type: str | None) -> str:
 
 
 def _site_name(value: str | None) -> str | None:
-    """trafilatura's site name, unless it is only a host name (it falls back to the URL's)."""
-    name = clean_space(value)
+    """trafilatura's site name (a part of the ``<title>``), unless it is only a host name (it
+    falls back to the URL's) or too long to be a name (``MAX_SITE_NAME_CHARS``: a ``<title>``
+    never closed holds the rest of the page)."""
+    name = within(clean_space(value), MAX_SITE_NAME_CHARS)
     if name is None or (" " not in name and ("." in name or ":" in name)):
         return None
     return name
+
+
+def page_title(meta: PageMetadata, tree: HtmlElement, titles: list[str]) -> str | None:
+    """The page's title, its site name not yet cut (:func:`extraction.titles.clean_title`):
+    its structured data's (JSON-LD ``headline``, ``og:title``...), else trafilatura's (the
+    page's only ``<h1>``, its title markup, its ``<title>``, ...). A title longer than
+    ``MAX_TITLE_CHARS`` is no title (a ``<title>`` never closed swallows the rest of the page,
+    an ``<h1>`` may too): the page's ``<title>`` elements, then its main heading
+    (:func:`main_heading`), are asked instead; ``None`` when each is too long, or empty."""
+    if meta.title:
+        return meta.title  # bounded already (extraction.structured.page_metadata)
+    from trafilatura.metadata import extract_title  # noqa: PLC0415 - see the module's docstring
+
+    found = extract_title(tree)
+    if found is None or len(clean_space(found) or "") <= MAX_TITLE_CHARS:
+        return found
+    candidates = [*titles, main_heading(tree)]
+    return next(
+        (title for title in map(clean_space, candidates) if within(title, MAX_TITLE_CHARS)),
+        None,
+    )
 
 
 def _contains(paragraphs: list[str], snippet: str) -> bool:
@@ -392,7 +418,7 @@ def extract_article(
         raise ExtractionError("NotHtml", "binary content (control characters) labelled as HTML")
     started = time.process_time()
     load_libraries()
-    from trafilatura.metadata import extract_sitename, extract_title  # noqa: PLC0415 - above
+    from trafilatura.metadata import extract_sitename  # noqa: PLC0415 - above
 
     tree = load_html(html)
     _spent(timings, "trafilatura", started)
@@ -404,7 +430,7 @@ def extract_article(
     scan = scan_page(tree, urlsplit(meta.canonical_url or url).hostname)
     headings = [heading.text_content() for heading in tree.iter("h1")]
     titles = _titles(tree)
-    title = meta.title or extract_title(tree)
+    title = page_title(meta, tree, titles)
     site_name = meta.site_name or _site_name(extract_sitename(tree))
     # day-first dates (05/10/2022 = 5 October) everywhere but in American English
     dayfirst = not meta.month_first

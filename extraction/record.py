@@ -21,7 +21,7 @@ from extraction.article import row_of
 from extraction.dates import to_utc
 from extraction.extractor import MIN_TEXT_CHARS, extract_article
 from extraction.language import DEFAULT_MIN_CONFIDENCE, LanguageDetector, choose_language
-from extraction.structured import unique_texts
+from extraction.structured import MAX_TITLE_CHARS, unique_texts, within
 from extraction.text import NormalizedText, normalize_field, normalize_text, normalized
 from extraction.urls import DEFAULT_TRACKING_PARAMS, host_of, normalize_url
 
@@ -39,9 +39,12 @@ FUTURE_SLACK = timedelta(days=1)
 def apply_extraction(record: MutableMapping[str, Any], result: Extraction) -> None:
     """Put what a page says into a record (its fields have the record's names); what a feed or
     sitemap said about the page (``listed_title``, ``listed_published_at``,
-    ``listed_modified_at``) fills the gaps."""
+    ``listed_modified_at``) fills the gaps (but a title longer than a page's may be:
+    :data:`extraction.structured.MAX_TITLE_CHARS`)."""
     record.update((field.name, getattr(result, field.name)) for field in dataclasses.fields(result))
-    for name in ("title", "published_at", "modified_at"):
+    if not record.get("title"):
+        record["title"] = within(record.get("listed_title"), MAX_TITLE_CHARS)
+    for name in ("published_at", "modified_at"):
         if not record.get(name):
             record[name] = record.get(f"listed_{name}")
 

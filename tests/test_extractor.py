@@ -1023,3 +1023,47 @@ def test_a_cookie_notice_is_not_part_of_the_article() -> None:
     extraction = _walled_page("Ministry finds its file", ARTICLE_TEXT[:900] + notice)
     assert "cookies" not in extraction.text
     assert "basement cupboard" in extraction.text
+
+
+# --- a title or site name too long to be one -----------------------------------------------------
+
+URL_OF_STORY = "https://news.example.com/2024/05/01/storm.html"
+
+
+def _unclosed_title_page(title: str, *, swallowed: str = f"<nav><ul>{MENU}</ul></nav>") -> bytes:
+    """A page whose ``<title>`` is never closed: the parser reads the page into the title up
+    to the next ``</title>`` (an icon's, here), the head's tags and ``swallowed`` with it."""
+    return (
+        f"<html lang='en'><head><title>{title}<meta name='description' content='Storm'></head>"
+        f"<body><header>{swallowed}<svg><title>Search</title></svg>"
+        "<h1><a href='/'>Daily Planet</a></h1></header>"
+        f"<article><h1>Storm hits the coast</h1><p>{STORY}</p><p>{STORY}</p></article>"
+        "</body></html>"
+    ).encode()
+
+
+def test_a_title_never_closed_gives_way_to_the_main_heading() -> None:
+    # the <title> swallowed the menu (1,000 characters): it was the row's title
+    extraction = extract_article(_unclosed_title_page("Storm hits the coast"), URL_OF_STORY)
+    assert extraction.title == "Storm hits the coast"
+    assert STORY[:40] in extraction.text
+
+
+def test_a_title_never_closed_names_no_site() -> None:
+    # trafilatura reads the site's name after the title's separator: there, the rest of the page
+    swallowed = "<p>" + "Read more on news.example.com today " * 20 + "</p>"
+    page = _unclosed_title_page("Storm hits the coast | ", swallowed=swallowed)
+    extraction = extract_article(page, URL_OF_STORY)
+    assert extraction.site_name is None
+    assert extraction.title == "Storm hits the coast"
+
+
+def test_an_author_too_long_gives_way_to_the_byline_meta_tag() -> None:
+    article = {"@type": "NewsArticle", "headline": "Storm", "author": {"name": "Jane " * 50_000}}
+    page = (
+        f'<html><head><script type="application/ld+json">{json.dumps(article)}</script>'
+        '<meta name="byl" content="By John Roe"></head>'
+        f"<body><article><p>{STORY}</p><p>{STORY}</p></article></body></html>"
+    )
+    extraction = extract_article(page.encode(), URL_OF_STORY)
+    assert (extraction.authors, extraction.author_organizations) == (["John Roe"], [])

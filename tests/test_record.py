@@ -3,6 +3,7 @@ and the normalization applied to a record, without Scrapy."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -20,6 +21,7 @@ from extraction.record import (
     row_id,
     utc_offset_minutes,
 )
+from extraction.structured import MAX_TITLE_CHARS
 from extraction.text import NormalizedText, content_hash, normalized
 from tests.test_extractor import FETCHED_AT, SEED_BODY, SEED_URL, paywalled_page
 
@@ -105,6 +107,29 @@ def test_apply_extraction_fills_the_record_and_the_listing_fills_the_gaps() -> N
     assert record["declared_language"] is None
     apply_extraction(record, Extraction(text="Text.", title="The page's title"))
     assert record["title"] == "The page's title"
+
+
+def test_a_listed_title_too_long_fills_no_gap() -> None:
+    # a feed entry's title is the row's title only when a page's title could be as long
+    record: dict[str, Any] = {"url": "http://demo.test/a", "listed_title": "Feed " * 20_000}
+    apply_extraction(record, Extraction(text="Text."))
+    assert record["title"] is None
+    record["listed_title"] = "Feed " * (MAX_TITLE_CHARS // 5)
+    apply_extraction(record, Extraction(text="Text."))
+    assert record["title"] == record["listed_title"]
+
+
+def test_a_headline_too_long_gives_way_to_the_og_title_in_the_row() -> None:
+    headline = json.dumps({"@type": "NewsArticle", "headline": "Storm " * 20_000})
+    page = (
+        f'<html><head><script type="application/ld+json">{headline}</script>'
+        '<meta property="og:title" content="Storm hits the coast">'
+        f'<meta name="description" content="{"x" * 2_000_000}"></head><body><article>'
+        + "".join(f"<p>Paragraph {n}: the storm cut the power of thousands.</p>" for n in range(6))
+        + "</article></body></html>"
+    )
+    record = article_record(page.encode(), "https://news.example.com/storm", fetched_at=FETCHED)
+    assert (record["title"], record["description"]) == ("Storm hits the coast", None)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,18 @@ from typing import Any
 import pytest
 from lxml.html import HtmlElement, fromstring
 
-from extraction.structured import PageMetadata, clean_space, page_metadata, unique_texts
+from extraction.article import columns
+from extraction.structured import (
+    MAX_DESCRIPTION_CHARS,
+    MAX_SITE_NAME_CHARS,
+    MAX_TAG_CHARS,
+    MAX_TITLE_CHARS,
+    PageMetadata,
+    clean_space,
+    page_metadata,
+    unique_texts,
+    within,
+)
 
 URL = "https://news.example.com/world/2024/storm.html"
 
@@ -772,3 +783,91 @@ def test_clean_space_removes_markup_and_empty_values_in_disguise(
 def test_a_placeholder_headline_gives_way_to_the_pages_title() -> None:
     meta = _meta(_json_ld({**NEWS_ARTICLE, "headline": "{{ article.title }}"}))
     assert meta.title is None  # the extraction then asks the page's <title> and <h1>
+
+
+# --- bounds: a value too long to be its field ---------------------------------------------------
+
+# What a page holds where a short value belongs: its article, its scripts' data, or the rest of
+# the page (words, so that no one value is cut where another begins).
+SWALLOWED = "the rest of the page " * 100_000  # 2.1 MB
+
+
+def _meta_tag(name: str, content: str) -> str:
+    return f'<meta property="{name}" content="{content}">'
+
+
+def test_within() -> None:
+    assert within("Storm", 5) == "Storm"
+    assert within("Storms", 5) is None
+    assert within(None, 5) is None
+
+
+def test_a_headline_too_long_gives_way_to_the_og_title() -> None:
+    # a JSON-LD headline of 100,000 characters was the row's title
+    article = {**NEWS_ARTICLE, "headline": "Storm " * 20_000}
+    head = _json_ld(article) + _meta_tag("og:title", "Storm hits the coast | Planet")
+    assert _meta(head).title == "Storm hits the coast | Planet"
+    # and to the next title tag when the og:title is too long as well
+    head = (
+        _json_ld(article)
+        + _meta_tag("og:title", SWALLOWED)
+        + _meta_tag("twitter:title", "Storm hits the coast")
+    )
+    assert _meta(head).title == "Storm hits the coast"
+    assert _meta(_json_ld(article) + _meta_tag("og:title", SWALLOWED)).title is None
+
+
+def test_a_title_as_long_as_a_title_may_be_is_kept() -> None:
+    headline = ("Storm " * 100)[: MAX_TITLE_CHARS - 1] + "s"
+    assert _meta(_json_ld({**NEWS_ARTICLE, "headline": headline})).title == headline
+    headline += "!"
+    assert _meta(_json_ld({**NEWS_ARTICLE, "headline": headline})).title is None
+
+
+def test_a_description_too_long_gives_way_to_the_next() -> None:
+    # a description meta tag of 2 MB was the row's description
+    head = _meta_tag("og:description", SWALLOWED) + _meta_tag(
+        "twitter:description", "Thousands are without power."
+    )
+    assert _meta(head).description == "Thousands are without power."
+    head = _meta_tag("og:description", SWALLOWED) + _json_ld(NEWS_ARTICLE)
+    assert _meta(head).description == "Thousands are without power."  # JSON-LD's, last
+    article = {**NEWS_ARTICLE, "description": SWALLOWED}
+    assert _meta(_meta_tag("og:description", SWALLOWED) + _json_ld(article)).description is None
+    # a long summary is one
+    summary = "The storm reached the coast on Tuesday. " * 100  # 4,000 characters
+    assert len(summary) < MAX_DESCRIPTION_CHARS
+    assert _meta(_meta_tag("og:description", summary)).description == summary.strip()
+
+
+def test_a_site_name_too_long_gives_way_to_the_next() -> None:
+    # an og:site_name of 1.8 MB was the row's site name
+    head = _meta_tag("og:site_name", SWALLOWED) + _json_ld(NEWS_ARTICLE)
+    assert _meta(head).site_name == "The Daily Planet"  # the JSON-LD publisher
+    article = {**NEWS_ARTICLE, "publisher": {"@type": "Organization", "name": "x" * 201}}
+    head = (
+        _meta_tag("og:site_name", SWALLOWED)
+        + _json_ld(article)
+        + '<meta name="application-name" content="Planet">'
+    )
+    assert _meta(head).site_name == "Planet"
+    assert _meta(_meta_tag("og:site_name", "x" * (MAX_SITE_NAME_CHARS + 1))).site_name is None
+
+
+def test_a_tag_too_long_is_left_out() -> None:
+    keywords = f"storm, {'x' * (MAX_TAG_CHARS + 1)}, coast, {'y' * MAX_TAG_CHARS}"
+    article = {**NEWS_ARTICLE, "keywords": keywords, "articleSection": SWALLOWED}
+    assert _meta(_json_ld(article)).tags == ["storm", "coast", "y" * MAX_TAG_CHARS]
+
+
+@pytest.mark.parametrize(
+    ("name", "bound"),
+    [
+        ("title", MAX_TITLE_CHARS),
+        ("description", MAX_DESCRIPTION_CHARS),
+        ("site_name", MAX_SITE_NAME_CHARS),
+        ("tags", MAX_TAG_CHARS),
+    ],
+)
+def test_the_dataset_docs_say_each_bound(name: str, bound: int) -> None:
+    assert f"longer than {bound:,} characters" in columns()[name].doc

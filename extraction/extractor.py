@@ -60,7 +60,7 @@ from extraction.listings import (
     teasers_on,
     under_headline,
 )
-from extraction.markup import flatten_deep_lists, load_html, split_wide_divs
+from extraction.markup import bound_costly_shapes, load_html
 from extraction.second_opinion import has_doubtful_end, readability_text, trim_ends
 from extraction.structured import (
     MAX_SITE_NAME_CHARS,
@@ -349,8 +349,7 @@ def rescued_text(html: str, url: str) -> list[str]:
     if tree is None:
         return []
     drop_inert_elements(tree)
-    flatten_deep_lists(tree)
-    split_wide_divs(tree)
+    bound_costly_shapes(tree)
     return _trafilatura_paragraphs(tree, url, fast=False).paragraphs
 
 
@@ -451,8 +450,7 @@ def extract_article(
     drop_asides_and_footers(tree)
     # a page laid out with tables is judged by its blocks, not kept whole as rows of cells
     unwrap_layout_tables(tree)
-    flatten_deep_lists(tree)
-    split_wide_divs(tree)
+    bound_costly_shapes(tree)
     started = time.process_time()
     found = main_text(tree, url, comments=comments)
     _spent(timings, "trafilatura", started)

@@ -277,3 +277,11 @@ def split_wide_divs(tree: HtmlElement, max_children: int = MAX_DIV_CHILDREN) -> 
                 wrapper.extend(children[start : start + max_children])
                 div.append(wrapper)
     return len(wide)
+
+
+def bound_costly_shapes(tree: HtmlElement) -> None:
+    """Reshape, in place, what makes the text's extraction cost grow faster than the page:
+    lists nested in too many lists (:func:`flatten_deep_lists`) and divs of too many children
+    (:func:`split_wide_divs`). Real pages are never touched (see the two bounds)."""
+    flatten_deep_lists(tree)
+    split_wide_divs(tree)

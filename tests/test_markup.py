@@ -15,11 +15,11 @@ from trafilatura.utils import HTML_PARSER
 from trafilatura.utils import load_html as trafilatura_load_html
 
 from demo.site import load_site
-from extraction import extractor
+from extraction import extractor, markup
 from extraction.markup import (
     LIBXML_MAX_DEPTH,
-    MAX_DIV_CHILDREN,
     MAX_DEPTH,
+    MAX_DIV_CHILDREN,
     MAX_LIST_DEPTH,
     depth_truncated,
     flatten_deep_lists,
@@ -305,7 +305,7 @@ def test_a_split_page_gives_the_same_article(monkeypatch: pytest.MonkeyPatch) ->
     html = f"<html><body>{NAV}<div><h1>{TITLE}</h1>{body}</div></body></html>".encode()
     texts = []
     for split in (lambda tree: 0, functools.partial(split_wide_divs, max_children=3)):
-        monkeypatch.setattr(extractor, "split_wide_divs", split)
+        monkeypatch.setattr(markup, "split_wide_divs", split)
         extraction = extractor.extract_article(html, "https://news.test/harbour-plan")
         texts.append(extraction.text)
         tree = parse_html(html.decode())

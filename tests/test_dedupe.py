@@ -82,6 +82,16 @@ def commit(crawler: Crawler, file: str, *items: ArticleItem) -> None:
     crawler.signals.send_catch_log(signal=articles_committed, file=file, keys=keys_of(*items))
 
 
+def after_a_committed_run(opener: Any, item: ArticleItem) -> Opened:
+    """The next run, opened once a first one kept ``item`` and committed it."""
+    first = opener()
+    kept = first.pipeline.process_item(item)
+    commit(first.crawler, "f/part-1.parquet", kept)
+    first.pipeline.close_state()
+    second: Opened = opener()
+    return second
+
+
 class Opened:
     """A crawler and its opened dedupe pipeline, closed by the fixture."""
 
@@ -186,11 +196,7 @@ def test_canonical_url_duplicates(opener: Any, first: ArticleItem, second: Artic
 
 
 def test_canonical_url_duplicates_across_runs(opener: Any) -> None:
-    first = opener()
-    kept = first.pipeline.process_item(article("https://example.com/story", STORY))
-    commit(first.crawler, "f/part-1.parquet", kept)
-    first.pipeline.close_state()
-    second = opener()
+    second = after_a_committed_run(opener, article("https://example.com/story", STORY))
     for text in (STORY, COPY):
         with pytest.raises(DuplicateArticle) as dropped:
             second.pipeline.process_item(article(AMP, text, canonical_url=KEPT_URL))
@@ -235,11 +241,7 @@ def test_another_text_under_a_stored_canonical_is_another_article(
 
 
 def test_another_text_under_a_canonical_stored_by_an_earlier_run(opener: Any) -> None:
-    first = opener()
-    kept = first.pipeline.process_item(article(AMP, STORY, canonical_url=KEPT_URL))
-    commit(first.crawler, "f/part-1.parquet", kept)
-    first.pipeline.close_state()
-    second = opener()
+    second = after_a_committed_run(opener, article(AMP, STORY, canonical_url=KEPT_URL))
     # its canonical URL is the stored row's; its URL is the stored row's canonical URL
     for page in (
         article(OTHER, DIFFERENT, canonical_url=KEPT_URL),
@@ -551,11 +553,7 @@ def test_near_copy_is_dropped_and_recorded(opener: Any, tmp_path: Path) -> None:
 
 
 def test_near_copy_is_caught_across_runs_once_committed(opener: Any) -> None:
-    first = opener()
-    original = first.pipeline.process_item(article("https://a.example/story", STORY))
-    commit(first.crawler, "f/part-1.parquet", original)
-    first.pipeline.close_state()
-    second = opener()
+    second = after_a_committed_run(opener, article("https://a.example/story", STORY))
     with pytest.raises(DuplicateArticle):
         second.pipeline.process_item(article("https://b.example/wire/story", COPY))
 

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 # docs/ is a folder: the docs target is phony too
-.PHONY: docs install test lint format typecheck pytest demo bench bench-extract bench-listings bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-scale bench-kill bench-workers bench-worker-memory bench-startup bench-container clean test-spark spark-java
+.PHONY: docs install test lint format typecheck pytest demo bench bench-extract bench-listings bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-scale bench-kill bench-workers bench-worker-memory bench-startup bench-container bench-memory-floor clean test-spark spark-java
 
 install: $(STAMP)
 
@@ -66,12 +66,17 @@ demo: install
 
 # Benchmarks print their tables; add ARGS=--write-results to update bench/RESULTS.md.
 bench: bench-extract bench-listings bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-kill \
-	bench-workers bench-worker-memory bench-startup bench-container
+	bench-workers bench-worker-memory bench-startup bench-container bench-memory-floor
 
 # A 2,000-page crawl at default settings under a 512 MiB memory limit (a memory cgroup when
 # run as root, else systemd-run, else the limit only accounted): completes, nothing killed.
 bench-container: install
 	$(BIN)/python -m bench.container $(ARGS)
+
+# The process tree's memory with no crawl (the crawl process's imports and the page pool
+# extracting pages) for EXTRACT_WORKERS 2, 1 and 0: which worker counts can meet 300 MiB.
+bench-memory-floor: install
+	$(BIN)/python -m bench.memory_floor $(ARGS)
 
 # From the command to a one-page crawl's first request and to its exit, 7 runs; with
 # BASELINE=DIR, an older checkout's runs taken in turn (git worktree add /tmp/before <commit>).

@@ -5,7 +5,7 @@ the crawl needs no server. :class:`RedisModeAddon` chooses, once, the components
 the work:
 
 * the shared request queue and request dupefilter (scrapy-redis, extended in
-  ``crawler/frontier.py`` so that a worker that dies loses nothing), and the spider middleware
+  ``crawler/frontier/`` so that a worker that dies loses nothing), and the spider middleware
   that tells the queue which requests are done;
 * the crawl state's backend in Redis (``STATE_STORES``: :mod:`dataset.state.redis`): the
   stored keys, the near-duplicate index, the claims of pending articles, the copies log, the

@@ -11,8 +11,8 @@ commit_requested = object()
 """Sent (no arguments) when the rows held should be committed now rather than when their file
 is full: in Redis mode, by the shared scheduler of a worker that has nothing left to fetch,
 since the other workers wait until no live worker holds rows it has not committed
-(``crawler/frontier.py``). The Parquet stage commits its open file, and answers ``True`` while
-it holds rows (the commit is under way), ``False`` once it holds none."""
+(``crawler/frontier/scheduler.py``). The Parquet stage commits its open file, and answers
+``True`` while it holds rows (the commit is under way), ``False`` once it holds none."""
 
 commit_check = object()
 """Sent (no arguments) by the Parquet stage before it writes rows (a write may commit a file).
@@ -24,7 +24,7 @@ more (the receiver stops the crawl)."""
 request_done = object()
 """Sent (with ``request``) when a request needs no more work: it failed for good (the spider's
 errback), or its response was handled and yielded no item. The shared queue of Redis mode
-forgets it then (``crawler/frontier.py``); in embedded mode nobody listens."""
+forgets it then (``crawler/frontier/scheduler.py``); in embedded mode nobody listens."""
 
 listing_read = object()
 """Sent by the spider for each feed, sitemap or listing page it read, with ``request``,

@@ -91,11 +91,11 @@ class WorkerRegistry:
     look dead.
 
     A worker paused for longer than the timeout is taken for dead by the others, who put its
-    requests back and release its claims (``crawler/frontier.py``). Re-registered as if nothing
-    happened, it would commit rows another worker may have accepted since (stored twice), and
-    its claims and pending texts would make the others drop copies of articles it holds but
-    must not commit (lost). So it is never re-registered: :meth:`beat` leaves it dead and says
-    so (:attr:`declared_dead`), and the worker stops.
+    requests back and release its claims (``crawler/frontier/scheduler.py``). Re-registered as
+    if nothing happened, it would commit rows another worker may have accepted since (stored
+    twice), and its claims and pending texts would make the others drop copies of articles it
+    holds but must not commit (lost). So it is never re-registered: :meth:`beat` leaves it dead
+    and says so (:attr:`declared_dead`), and the worker stops.
     """
 
     def __init__(self, client: redis.Redis, prefix: str, *, timeout: float) -> None:
@@ -154,7 +154,8 @@ class WorkerRegistry:
     def beat(self) -> bool:
         """Refresh this worker's heartbeat; ``False`` (and nothing refreshed) once the others
         took it for dead. Called by the heartbeat thread, and before a commit
-        (``crawler/frontier.py``): a worker must not commit after its work was taken over."""
+        (``crawler/frontier/scheduler.py``): a worker must not commit after its work was taken
+        over."""
         if self.declared_dead.is_set():
             return False
         if not self.joined:
@@ -211,7 +212,7 @@ class WorkerRegistry:
 
     def forget(self, worker: str) -> None:
         """Remove a worker from the registry (the shared scheduler takes a dead worker's work
-        over and removes it in one step: ``crawler/frontier.py``)."""
+        over and removes it in one step: ``crawler/frontier/queue.py``)."""
         self.client.srem(self.workers_key, worker)
 
     def stop_heartbeat(self) -> None:

@@ -110,9 +110,10 @@ class Article:
     )
     canonical_url: str | None = column(
         "string",
-        "`<link rel=canonical>` or `og:url` (against `<base href>`), normalized; the fetched URL"
-        " when the page has none, or its canonical names a page above it (the home page, a"
-        " section, the script whose query names the page: a template's mistake)",
+        "`<link rel=canonical>` or `og:url` (against `<base href>`), normalized; none longer "
+        "than 8,192 characters (the next is taken); the fetched URL when the page has none, or"
+        " its canonical names a page above it (the home page, a section, the script whose query"
+        " names the page: a template's mistake)",
         example="same as `url` or the publisher's URL",
     )
     source: str | None = column(
@@ -203,7 +204,8 @@ class Article:
     )
     image_url: str | None = column(
         "string",
-        "the main image (`og:image`, JSON-LD `image`)",
+        "the main image (`og:image`, JSON-LD `image`); none longer than 8,192 characters (the "
+        "next is taken, else null)",
         example="https://cdn1.img.sputniknews.africa/img/...jpg",
     )
     site_name: str | None = column(

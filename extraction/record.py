@@ -21,7 +21,7 @@ from extraction.article import row_of
 from extraction.dates import to_utc
 from extraction.extractor import MIN_TEXT_CHARS, extract_article
 from extraction.language import DEFAULT_MIN_CONFIDENCE, LanguageDetector, choose_language
-from extraction.structured import MAX_TITLE_CHARS, unique_texts, within
+from extraction.structured import MAX_TITLE_CHARS, MAX_URL_CHARS, unique_texts, within
 from extraction.text import NormalizedText, normalize_field, normalize_text, normalized
 from extraction.urls import DEFAULT_TRACKING_PARAMS, host_of, normalize_url
 
@@ -94,15 +94,18 @@ def normalize_article(
     *,
     text: NormalizedText | None = None,
 ) -> None:
-    """Normalize a record in place: text and one-line fields, URLs, timestamps (UTC; an
-    implausible publication or modification time becomes ``None``), and set ``source``,
-    ``word_count``, ``content_hash`` and ``id``. ``text`` is the record's text normalized
-    already (by the extraction worker), if it was."""
+    """Normalize a record in place: text and one-line fields, URLs (a canonical URL longer
+    than :data:`extraction.structured.MAX_URL_CHARS` once normalized is the fetched URL's),
+    timestamps (UTC; an implausible publication or modification time becomes ``None``), and
+    set ``source``, ``word_count``, ``content_hash`` and ``id``. ``text`` is the record's text
+    normalized already (by the extraction worker), if it was."""
     if text is None:
         text = normalized(record.get("text") or "")
     url = normalize_url(record["url"], tracking_params)
     canonical = record.get("canonical_url")
     canonical = normalize_url(canonical, tracking_params) if canonical else url
+    # percent-encoded, a path of another script is up to 12 times longer (Chinese: 9 times)
+    canonical = within(canonical, MAX_URL_CHARS) or url
     fetched_at = to_utc(record.get("fetched_at")) or datetime.now(UTC)
     published = plausible_published(to_utc(record.get("published_at")), fetched_at)
     # Not checked against the publication: many CMSs give a modification time before it (a

@@ -118,6 +118,13 @@ MAX_TAG_CHARS = 500
 """The longest a tag may be (a longer one is left out of the tags). The real pages' longest
 is 245 characters (a sports site's teaser in its ``keywords``), the next 109: twice that.
 (Author names have their bounds where bylines are read: ``extraction.authors``.)"""
+MAX_URL_CHARS = 8_192
+"""The longest a URL of the article may be (``image_url``, ``canonical_url``: a longer one is
+no URL of the page, and the next source is asked). The real pages' longest is 454 characters (a
+canonical URL of percent-encoded Arabic), their longest image 362, and the longest link of any
+kind in them 2,616 (a video player's ``<iframe src>``, its state in the query): three times
+that. A longer URL could not be fetched either: Apache refuses a request line over 8,190 bytes
+and nginx a header line over 8 KB, by default."""
 
 
 def within(text: str | None, max_chars: int) -> str | None:
@@ -479,9 +486,11 @@ def _first_meta(
 
 
 def _canonical_link(tree: HtmlElement) -> str | None:
+    """The first ``<link rel=canonical>``'s ``href`` no longer than ``MAX_URL_CHARS``."""
     for link in tree.iterfind(".//link[@rel]"):
-        if "canonical" in link.get("rel", "").lower().split() and link.get("href"):
-            return link.get("href")
+        href = link.get("href")
+        if "canonical" in link.get("rel", "").lower().split() and within(href, MAX_URL_CHARS):
+            return href
     return None
 
 
@@ -525,7 +534,7 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
     people, organizations = _authors(article, objects)
 
     og_type = (_first_meta(metas, ("og:type",)) or "").lower()
-    canonical = _canonical_link(tree) or _first_meta(metas, ("og:url",))
+    canonical = _canonical_link(tree) or _first_meta(metas, ("og:url",), MAX_URL_CHARS)
     base = page_base(tree, url)
     html_lang = (
         tree.get("lang")
@@ -575,10 +584,16 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         or next((name for name in _names(publisher) if len(name) <= MAX_SITE_NAME_CHARS), None)
         or _first_meta(metas, _META_SITE_NAME[1:], MAX_SITE_NAME_CHARS),
         tags=[tag for tag in unique_texts(tags) if len(tag) <= MAX_TAG_CHARS],
-        image_url=http_url(
-            _first_meta(metas, _META_IMAGE) or _first_text(article.get("image")), base
+        # the links are bounded, then what they resolve to (against a <base href> maybe long)
+        image_url=within(
+            http_url(
+                _first_meta(metas, _META_IMAGE, MAX_URL_CHARS)
+                or within(_first_text(article.get("image")), MAX_URL_CHARS),
+                base,
+            ),
+            MAX_URL_CHARS,
         ),
-        canonical_url=plausible_canonical(http_url(canonical, base), url),
+        canonical_url=plausible_canonical(within(http_url(canonical, base), MAX_URL_CHARS), url),
         language=language_code(tag),
         month_first=reads_month_first(tag),
         is_article=bool(article) or og_type == "article",

@@ -21,7 +21,7 @@ from extraction.record import (
     row_id,
     utc_offset_minutes,
 )
-from extraction.structured import MAX_TITLE_CHARS
+from extraction.structured import MAX_TITLE_CHARS, MAX_URL_CHARS
 from extraction.text import NormalizedText, content_hash, normalized
 from tests.test_extractor import FETCHED_AT, SEED_BODY, SEED_URL, paywalled_page
 
@@ -228,6 +228,19 @@ def test_normalize_article_uses_the_normalized_text_given() -> None:
     )
     assert (other["text"], other["word_count"]) == ("Given.", 1)
     assert other["id"] == row_id(other["url"], content_hash("Given."))
+
+
+def test_a_canonical_url_too_long_once_normalized_is_the_fetched_url() -> None:
+    # percent-encoding a path of Chinese makes it nine times longer: 1,000 characters 9,000
+    canonical = "https://www.example.com/" + "新闻" * 500
+    record = _record(text="x", canonical_url=canonical)
+    normalize_article(record)
+    assert record["canonical_url"] == record["url"] == "https://www.example.com/a"
+    # a path of ASCII is as long as it was
+    canonical = "https://www.example.com/" + "s" * (MAX_URL_CHARS - len("https://www.example.com/"))
+    record = _record(text="x", canonical_url=canonical)
+    normalize_article(record)
+    assert record["canonical_url"] == canonical
 
 
 def test_normalize_article_uses_the_tracking_params_given() -> None:

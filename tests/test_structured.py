@@ -14,6 +14,7 @@ from extraction.structured import (
     MAX_SITE_NAME_CHARS,
     MAX_TAG_CHARS,
     MAX_TITLE_CHARS,
+    MAX_URL_CHARS,
     PageMetadata,
     clean_space,
     page_metadata,
@@ -860,6 +861,45 @@ def test_a_tag_too_long_is_left_out() -> None:
     assert _meta(_json_ld(article)).tags == ["storm", "coast", "y" * MAX_TAG_CHARS]
 
 
+# A URL as long as a page may make one: its path a megabyte long.
+LONG_URL = "https://news.example.com/" + "storm/" * 200_000
+
+
+def test_an_image_url_too_long_gives_way_to_the_next() -> None:
+    # an og:image of 1.2 MB was the row's image_url
+    head = _meta_tag("og:image", LONG_URL) + _meta_tag("twitter:image", "/twitter.jpg")
+    assert _meta(head).image_url == "https://news.example.com/twitter.jpg"
+    head = _meta_tag("og:image", LONG_URL) + _json_ld(NEWS_ARTICLE)
+    assert _meta(head).image_url == "https://news.example.com/images/storm.jpg"  # JSON-LD's
+    article = {**NEWS_ARTICLE, "image": LONG_URL}
+    assert _meta(_meta_tag("og:image", LONG_URL) + _json_ld(article)).image_url is None
+
+
+def test_a_canonical_url_too_long_gives_way_to_the_og_url() -> None:
+    head = f'<link rel="canonical" href="{LONG_URL}">' + _meta_tag("og:url", "/world/storm")
+    assert _meta(head).canonical_url == "https://news.example.com/world/storm"
+    head = f'<link rel="canonical" href="{LONG_URL}">' + _meta_tag("og:url", LONG_URL)
+    assert _meta(head).canonical_url is None  # the row's is then the fetched URL
+
+
+def test_a_url_as_long_as_a_url_may_be_is_kept() -> None:
+    url = "https://news.example.com/" + "s" * (MAX_URL_CHARS - len("https://news.example.com/"))
+    meta = _meta(f'<link rel="canonical" href="{url}">' + _meta_tag("og:image", url))
+    assert (meta.canonical_url, meta.image_url) == (url, url)
+    meta = _meta(f'<link rel="canonical" href="{url}s">' + _meta_tag("og:image", f"{url}s"))
+    assert (meta.canonical_url, meta.image_url) == (None, None)
+
+
+def test_a_base_that_makes_a_url_too_long_gives_none() -> None:
+    # the image and the canonical are short, but resolved against a <base href> of 1.2 MB
+    head = (
+        f'<base href="{LONG_URL}"><meta property="og:image" content="storm.jpg">'
+        '<link rel="canonical" href="storm.html">'
+    )
+    meta = _meta(head)
+    assert (meta.canonical_url, meta.image_url) == (None, None)
+
+
 @pytest.mark.parametrize(
     ("name", "bound"),
     [
@@ -867,6 +907,8 @@ def test_a_tag_too_long_is_left_out() -> None:
         ("description", MAX_DESCRIPTION_CHARS),
         ("site_name", MAX_SITE_NAME_CHARS),
         ("tags", MAX_TAG_CHARS),
+        ("image_url", MAX_URL_CHARS),
+        ("canonical_url", MAX_URL_CHARS),
     ],
 )
 def test_the_dataset_docs_say_each_bound(name: str, bound: int) -> None:

@@ -137,8 +137,8 @@ class Article:
     )
     authors: list[str] = column(
         "list<string>",
-        "the people credited as authors, in page order; empty when none (organizations are in "
-        "`author_organizations`)",
+        "the people credited as authors, in page order, the first 12 at most; empty when none "
+        "(organizations are in `author_organizations`)",
         nullable=False,
         dictionary=True,
         default_factory=list,
@@ -196,7 +196,8 @@ class Article:
     )
     tags: list[str] = column(
         "list<string>",
-        "tags, keywords and sections the page gives; none longer than 500 characters",
+        "tags, keywords and sections the page gives, the first 250 at most; none longer than "
+        "500 characters",
         nullable=False,
         dictionary=True,
         default_factory=list,
@@ -248,7 +249,8 @@ class Article:
     author_organizations: list[str] | None = column(
         "list<string>",
         "organizations the page credits as author or source (outlets, agencies, newsrooms, "
-        "wires), in page order; empty when none (the people are in `authors`); the outlet only "
+        "wires), in page order, the first 12 at most; empty when none (the people are in "
+        "`authors`); the outlet only "
         "when no one else is credited (since version 3: null in rows written before)",
         dictionary=True,
         since=3,

@@ -24,6 +24,7 @@ from lxml import etree
 from lxml.etree import XPath
 
 from extraction.authors import (
+    MAX_AUTHORS,
     Credits,
     credits_of,
     host_label,
@@ -652,15 +653,16 @@ def decide_credits(credited: list[Credits], outlets: frozenset[str]) -> Credits:
     agency, a newsroom), decides: its people, and the organizations other than the outlet
     credited so far. The outlet named as the author (content systems put it where no byline
     was given) lets the next source be asked; it is the answer only when no source names
-    anyone else (as the first source that names it writes it)."""
+    anyone else (as the first source that names it writes it). Each list holds
+    ``MAX_AUTHORS`` names at most (the structured data's source joins two lists of as many)."""
     organizations: list[str] = []
     for found in credited:
         organizations += found.organizations
         if _decisive(found, outlets):
             others = [name for name in organizations if not is_outlet(name, outlets)]
-            return Credits(found.people, unique_texts(others))
+            return Credits(found.people[:MAX_AUTHORS], unique_texts(others)[:MAX_AUTHORS])
     outlet = next((found.organizations for found in credited if found.organizations), [])
-    return Credits([], outlet)
+    return Credits([], outlet[:MAX_AUTHORS])
 
 
 def _spent(timings: dict[str, float] | None, phase: str, started: float) -> None:

@@ -118,6 +118,10 @@ MAX_TAG_CHARS = 500
 """The longest a tag may be (a longer one is left out of the tags). The real pages' longest
 is 245 characters (a sports site's teaser in its ``keywords``), the next 109: twice that.
 (Author names have their bounds where bylines are read: ``extraction.authors``.)"""
+MAX_TAGS = 250
+"""How many tags an article may have: the first ones the page gives are kept (keywords by the
+thousand are a page's index, not its tags). The real pages' most are 117 (a French culture
+site's every topic), the next 43: twice that."""
 MAX_URL_CHARS = 8_192
 """The longest a URL of the article may be (``image_url``, ``canonical_url``: a longer one is
 no URL of the page, and the next source is asked). The real pages' longest is 454 characters (a
@@ -583,7 +587,7 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         site_name=_first_meta(metas, ("og:site_name",), MAX_SITE_NAME_CHARS)
         or next((name for name in _names(publisher) if len(name) <= MAX_SITE_NAME_CHARS), None)
         or _first_meta(metas, _META_SITE_NAME[1:], MAX_SITE_NAME_CHARS),
-        tags=[tag for tag in unique_texts(tags) if len(tag) <= MAX_TAG_CHARS],
+        tags=[tag for tag in unique_texts(tags) if len(tag) <= MAX_TAG_CHARS][:MAX_TAGS],
         # the links are bounded, then what they resolve to (against a <base href> maybe long)
         image_url=within(
             http_url(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from extraction.article import columns
 from extraction.authors import (
     MAX_AUTHORS,
     Credits,
@@ -141,6 +142,11 @@ def test_at_most_twelve_authors() -> None:
     names = [f"Anna {chr(ord('A') + index)}ekman" for index in range(20)]
     assert MAX_AUTHORS == 12
     assert people(["; ".join(names)]) == names[:MAX_AUTHORS]
+
+
+@pytest.mark.parametrize("name", ["authors", "author_organizations"])
+def test_the_dataset_docs_say_how_many_authors(name: str) -> None:
+    assert f"the first {MAX_AUTHORS} at most" in columns()[name].doc
 
 
 # --- organizations --------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from crawler.items import ArticleItem
 from demo.site import PAGES_DIR, SEED_FILE, Page, load_site
 from extraction import extractor
 from extraction.article import COLUMNS
-from extraction.authors import Credits, outlet_keys
+from extraction.authors import MAX_AUTHORS, Credits, outlet_keys
 from extraction.extractor import (
     REASONS,
     Extraction,
@@ -605,6 +605,15 @@ def test_an_agency_credited_as_author_settles_it() -> None:
     assert _credits(extraction) == ([], ["CNN Wire"])
 
 
+def test_at_most_twelve_organizations() -> None:
+    # the JSON-LD organizations and the agencies its names credit were 12 each, 24 together
+    agencies = [{"@type": "Organization", "name": f"Agency {n}"} for n in range(20)]
+    names = [f"News Agency {n}" for n in range(20)]
+    organizations = _credited(_json_ld(agencies + names)).author_organizations
+    assert MAX_AUTHORS == 12
+    assert organizations == [f"Agency {n}" for n in range(MAX_AUTHORS)]
+
+
 def test_a_labelled_byline_line_when_the_markup_names_no_one() -> None:
     assert _credits(_credited(header="<p>By Jane Doe | 12 May 2024</p>")) == (["Jane Doe"], [])
     assert _credits(_credited(end="<p>Por Agencia EFE</p>")) == ([], ["Agencia EFE"])
@@ -651,6 +660,15 @@ def test_a_chinese_reporters_credit_in_the_text() -> None:
             Credits([], ["harbourtimes.example"]),
         ),
         ([Credits(), Credits()], Credits()),
+        # twelve organizations at most, agencies or outlets (here, Chinese outlets' names)
+        (
+            [Credits([], [f"Agency {n}" for n in range(20)])],
+            Credits([], [f"Agency {n}" for n in range(12)]),
+        ),
+        (
+            [Credits([], [f"{n}号新闻网" for n in range(20)]), Credits()],
+            Credits([], [f"{n}号新闻网" for n in range(12)]),
+        ),
     ],
 )
 def test_decide_credits(credited: list[Credits], expected: Credits) -> None:

@@ -13,6 +13,7 @@ from extraction.structured import (
     MAX_DESCRIPTION_CHARS,
     MAX_SITE_NAME_CHARS,
     MAX_TAG_CHARS,
+    MAX_TAGS,
     MAX_TITLE_CHARS,
     MAX_URL_CHARS,
     PageMetadata,
@@ -861,6 +862,14 @@ def test_a_tag_too_long_is_left_out() -> None:
     assert _meta(_json_ld(article)).tags == ["storm", "coast", "y" * MAX_TAG_CHARS]
 
 
+def test_the_first_tags_are_kept() -> None:
+    # 100,000 keywords (1.1 MB) were the row's tags
+    keywords = ", ".join(f"tag {n}" for n in range(100_000))
+    tags = _meta(_json_ld({**NEWS_ARTICLE, "keywords": keywords})).tags
+    assert MAX_TAGS == 250
+    assert tags == [f"tag {n}" for n in range(MAX_TAGS)]
+
+
 # A URL as long as a page may make one: its path a megabyte long.
 LONG_URL = "https://news.example.com/" + "storm/" * 200_000
 
@@ -913,3 +922,7 @@ def test_a_base_that_makes_a_url_too_long_gives_none() -> None:
 )
 def test_the_dataset_docs_say_each_bound(name: str, bound: int) -> None:
     assert f"longer than {bound:,} characters" in columns()[name].doc
+
+
+def test_the_dataset_docs_say_how_many_tags() -> None:
+    assert f"the first {MAX_TAGS:,} at most" in columns()["tags"].doc

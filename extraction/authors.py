@@ -144,6 +144,9 @@ _DOMAIN = re.compile(
     r"(?<![\w@.])(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
     r"\.(?:[a-z]{2,3}|info|news|online|media)(?![\w@.-])"
 )
+# A credit that is a web address: a host name, with a scheme ("https://", "//") or a path or
+# not ("https://example.com/", "example.com/staff", "www.example.com", "mbl.is").
+_WEB_ADDRESS = re.compile(r"(?P<scheme>(?:https?:)?//)?(?P<host>[^\s/?#]+)(?P<rest>[/?#]\S*)?")
 # An agency signature: the author's and the agency's short names ("det/dpa", "aja/PAP").
 _SIGNATURE = re.compile(r"[^\W\d]{1,6}(?:\s*/\s*[^\W\d]{2,8})+")
 # Between the credits of a byline read as a whole ("Redaktion X | dpa").
@@ -247,6 +250,28 @@ def _names_outlet(text: str, outlets: frozenset[str]) -> bool:
     )
 
 
+def _web_address(text: str) -> re.Match[str] | None:
+    """``text`` read as a web address (its ``scheme``, ``host`` and ``rest``), when it is
+    nothing else."""
+    match = _WEB_ADDRESS.fullmatch(text)
+    return match if match and _DOMAIN.fullmatch(match["host"]) else None
+
+
+def credits_address(text: str, outlets: frozenset[str]) -> bool:
+    """Whether a credit that is a web address (:func:`_web_address`) names an organization:
+    only the outlet's own host name alone, its name as many outlets write it ("mbl.is" on
+    ``www.mbl.is``, "ORF.at", "futurezone.at": the host's registered name, :func:`host_label`,
+    is one of ``outlets``, keys of :func:`outlet_keys`). A link ("https://example.com/",
+    "example.com/staff") or another site's address names no one: a template's or a crafted
+    page's, no author."""
+    address = _web_address(text)
+    if address is None:
+        return True
+    if address["scheme"] or address["rest"]:
+        return False
+    return _key(host_label(address["host"]) or "") in outlets
+
+
 def is_outlet(organization: str, outlets: frozenset[str]) -> bool:
     """Whether an organization credited as author is the outlet itself rather than an agency
     or a newsroom: one of its names (keys of :func:`outlet_keys`) or a longer form of one
@@ -338,12 +363,15 @@ def _unique(values: Iterable[str], limit: int = MAX_AUTHORS) -> list[str]:
     return list(seen.values())[:limit]
 
 
-def organizations_named(names: Iterable[str]) -> list[str]:
+def organizations_named(names: Iterable[str], outlets: frozenset[str] = frozenset()) -> list[str]:
     """The names of organizations the page's structured data credits as authors (JSON-LD
     ``Organization``), whatever they look like ("kicker", "mbl.is"), but no placeholder
-    ("Redaktion") and no phrase ("Contributors to Wikimedia projects")."""
+    ("Redaktion"), no phrase ("Contributors to Wikimedia projects") and no web address but
+    the outlet's own (:func:`credits_address`; ``outlets``, keys of :func:`outlet_keys`)."""
     cleaned = (clean_space(_LABEL.sub("", clean_space(name) or "")) or "" for name in names)
-    return _unique(name for name in cleaned if _is_organization_name(name))
+    return _unique(
+        name for name in cleaned if _is_organization_name(name) and credits_address(name, outlets)
+    )
 
 
 def credits_of(bylines: Iterable[str], outlets: frozenset[str] = frozenset()) -> Credits:
@@ -355,11 +383,16 @@ def credits_of(bylines: Iterable[str], outlets: frozenset[str] = frozenset()) ->
     organization (:func:`is_organization`) is one, and the single words after it its place
     ("SPIEGEL ONLINE, Hamburg, Germany"); each part shaped like a person's name is a person. A
     byline in which no part names anyone may be a newsroom's credit as a whole ("Redaktion
-    Polizeiticker Schweiz", "Staff and news service reports")."""
+    Polizeiticker Schweiz", "Staff and news service reports"). A web address, whole or a
+    part, credits the outlet when it is the outlet's own host name, else no one
+    (:func:`credits_address`)."""
     people: list[str] = []
     organizations: list[str] = []
     for byline in bylines:
         whole = clean_space(_LABEL.sub("", clean_space(byline) or "")) or ""
+        if _web_address(whole):
+            organizations += [whole] if credits_address(whole, outlets) else []
+            continue
         if _key(whole) in outlets:
             organizations += organizations_named([whole])
             continue
@@ -368,6 +401,8 @@ def credits_of(bylines: Iterable[str], outlets: frozenset[str] = frozenset()) ->
             continue
         named = after_organization = False
         for part in _parts(byline):
+            if not credits_address(part, outlets):
+                continue
             if is_organization(part, outlets) and _is_organization_name(part):
                 organizations.append(part)
                 named = after_organization = True

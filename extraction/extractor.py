@@ -602,7 +602,9 @@ def markup_credits(meta: PageMetadata, scan: PageScan, outlets: frozenset[str]) 
     """The credits of the page's markup, in order of trust: its structured data (JSON-LD
     authors, else the ``author`` meta tags), its byline meta tags, its byline markup."""
     structured = credits_of(meta.authors, outlets)
-    organizations = organizations_named(meta.organization_authors) + structured.organizations
+    organizations = (
+        organizations_named(meta.organization_authors, outlets) + structured.organizations
+    )
     return [
         Credits(structured.people, unique_texts(organizations)),
         credits_of(meta.meta_bylines, outlets),

@@ -167,7 +167,6 @@ def test_the_dataset_docs_say_how_many_authors(name: str) -> None:
         (["Por Agencia EFE"], Credits([], ["Agencia EFE"])),
         (["Deutsche Presse-Agentur"], Credits([], ["Deutsche Presse-Agentur"])),
         (["Wikimedia Foundation"], Credits([], ["Wikimedia Foundation"])),
-        (["mbl.is"], Credits([], ["mbl.is"])),
         (["Deutsche Welle (www.dw.com)"], Credits([], ["Deutsche Welle (www.dw.com)"])),
         (["毎日新聞"], Credits([], ["毎日新聞"])),
         (["云南日报报业集团,云南网"], Credits([], ["云南日报报业集团", "云南网"])),
@@ -197,6 +196,54 @@ def test_a_byline_that_is_the_outlets_name_is_one_organization() -> None:
     assert credits_of([name], outlet_keys([name])) == Credits([], [name])
     # without the outlet's name, its parts are read one by one
     assert credits_of([name]) == Credits(["Noticias de El Salvador"], ["La Prensa Gráfica"])
+
+
+@pytest.mark.parametrize(
+    "byline",
+    [
+        "www.example.com",
+        "example.com",
+        "https://example.com/",
+        "http://www.example.com",
+        "//example.com/staff/jane",
+        "By example.com/staff",
+        "www.example.com, example.com",
+    ],
+)
+def test_a_web_address_credits_no_one(byline: str) -> None:
+    # it was an organization (the host, cut out of a link: "example.com")
+    outlets = outlet_keys(["The Daily Planet", host_label("news.planet.org")])
+    assert credits_of([byline], outlets) == Credits()
+    assert organizations_named([byline], outlets) == []
+
+
+def test_a_web_address_beside_a_name_credits_the_name_alone() -> None:
+    assert credits_of(["Jane Doe, www.example.com"]) == Credits(["Jane Doe"], [])
+    # a name with its address is no address
+    byline = "Deutsche Welle (www.dw.com)"
+    assert credits_of([byline]) == Credits([], [byline])
+    assert organizations_named(["Zespół wPolityce.pl"]) == ["Zespół wPolityce.pl"]
+
+
+@pytest.mark.parametrize(
+    ("byline", "host", "expected"),
+    [
+        # the outlet's own address is its name, as many write it (ORF.at, mbl.is, futurezone.at)
+        ("mbl.is", "www.mbl.is", ["mbl.is"]),
+        ("ORF.at", "orf.at", ["ORF.at"]),
+        ("www.portalspozywczy.pl", "www.portalspozywczy.pl", ["www.portalspozywczy.pl"]),
+        ("oe24.at", "auto.oe24.at", ["oe24.at"]),
+        ("ntv.com.tr", "www.ntv.com.tr", ["ntv.com.tr"]),
+        # but not a link to it, nor another site's address
+        ("https://www.mbl.is/", "www.mbl.is", []),
+        ("mbl.is/frettir", "www.mbl.is", []),
+        ("visir.is", "www.mbl.is", []),
+    ],
+)
+def test_the_outlets_own_address_is_its_name(byline: str, host: str, expected: list[str]) -> None:
+    outlets = outlet_keys([host_label(host)])
+    assert credits_of([byline], outlets) == Credits([], expected)
+    assert organizations_named([byline], outlets) == expected
 
 
 def test_a_credit_that_is_the_outlets_name_is_an_organization() -> None:

@@ -605,6 +605,22 @@ def test_an_agency_credited_as_author_settles_it() -> None:
     assert _credits(extraction) == ([], ["CNN Wire"])
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        _json_ld("www.example.com"),
+        _json_ld({"@type": "Organization", "name": "https://example.com/"}),
+        "<meta name='author' content='example.com'>",
+        "<meta name='byl' content='By www.example.com'>",
+    ],
+)
+def test_a_web_address_is_no_author(head: str) -> None:
+    # it was the row's author organization
+    assert _credits(_credited(head)) == ([], [])
+    # and gives way to the byline
+    assert _credits(_credited(head, "<p>By Jane Doe</p>")) == (["Jane Doe"], [])
+
+
 def test_at_most_twelve_organizations() -> None:
     # the JSON-LD organizations and the agencies its names credit were 12 each, 24 together
     agencies = [{"@type": "Organization", "name": f"Agency {n}"} for n in range(20)]

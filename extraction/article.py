@@ -125,8 +125,9 @@ class Article:
     title: str | None = column(
         "string",
         "the headline (JSON-LD `headline`, OpenGraph, then the page); a candidate longer than "
-        "500 characters is none (a `<title>` never closed holds the rest of the page): the next "
-        "is taken, else null",
+        "500 characters, or holding a page's tags (`<meta`, `</head>`, `<title>`...), is none (a "
+        "`<title>` never closed holds the page up to the next `</title>`): the next is taken, "
+        "else null",
         example="Russia to Expand Military Cooperation With African Countries: Defense Minister",
     )
     description: str | None = column(

@@ -65,11 +65,12 @@ from extraction.markup import bound_costly_shapes, load_html
 from extraction.second_opinion import has_doubtful_end, readability_text, trim_ends
 from extraction.structured import (
     MAX_SITE_NAME_CHARS,
-    MAX_TITLE_CHARS,
     PageMetadata,
     clean_space,
     is_json_ld,
     page_metadata,
+    read_past_its_end,
+    title_candidate,
     unique_texts,
     within,
 )
@@ -227,33 +228,33 @@ def media_type(content_type: str | None) -> str:
 
 def _site_name(value: str | None) -> str | None:
     """trafilatura's site name (a part of the ``<title>``), unless it is only a host name (it
-    falls back to the URL's) or too long to be a name (``MAX_SITE_NAME_CHARS``: a ``<title>``
-    never closed holds the rest of the page)."""
+    falls back to the URL's), too long to be a name (``MAX_SITE_NAME_CHARS``: a ``<title>``
+    never closed holds the rest of the page), or holding the markup such a title swallows
+    however short (:func:`extraction.structured.read_past_its_end`)."""
     name = within(clean_space(value), MAX_SITE_NAME_CHARS)
     if name is None or (" " not in name and ("." in name or ":" in name)):
         return None
-    return name
+    return None if read_past_its_end(name) else name
 
 
 def page_title(meta: PageMetadata, tree: HtmlElement, titles: list[str]) -> str | None:
     """The page's title, its site name not yet cut (:func:`extraction.titles.clean_title`):
     its structured data's (JSON-LD ``headline``, ``og:title``...), else trafilatura's (the
     page's only ``<h1>``, its title markup, its ``<title>``, ...). A title longer than
-    ``MAX_TITLE_CHARS`` is no title (a ``<title>`` never closed swallows the rest of the page,
-    an ``<h1>`` may too): the page's ``<title>`` elements, then its main heading
-    (:func:`main_heading`), are asked instead; ``None`` when each is too long, or empty."""
+    ``MAX_TITLE_CHARS``, or holding the tags of a page's frame or head, is no title (a
+    ``<title>`` never closed swallows the page up to the next ``</title>``, an ``<h1>`` may
+    too: :func:`extraction.structured.title_candidate`): the page's ``<title>`` elements, then
+    its main heading (:func:`main_heading`), are asked instead; ``None`` when none can be a
+    title, or each is empty."""
     if meta.title:
         return meta.title  # bounded already (extraction.structured.page_metadata)
     from trafilatura.metadata import extract_title  # noqa: PLC0415 - see the module's docstring
 
     found = extract_title(tree)
-    if found is None or len(clean_space(found) or "") <= MAX_TITLE_CHARS:
+    if found is None or title_candidate(clean_space(found) or "") is not None:
         return found
     candidates = [*titles, main_heading(tree)]
-    return next(
-        (title for title in map(clean_space, candidates) if within(title, MAX_TITLE_CHARS)),
-        None,
-    )
+    return next(filter(None, map(title_candidate, map(clean_space, candidates))), None)
 
 
 def _contains(paragraphs: list[str], snippet: str) -> bool:

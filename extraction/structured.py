@@ -88,6 +88,14 @@ _HTML_TAG = re.compile(
     re.IGNORECASE,
 )
 _BLOCK_TAG = re.compile(r"</?(?:p|br|div|h[1-6]|ul|ol|li|blockquote|hr|figure)\b", re.IGNORECASE)
+# The tags of a page's frame and head, opening or closing, whole or cut ("<meta name="), which
+# no title or name writes: text that holds one was read past its end, from a <title> never
+# closed (libxml2 reads the page into it, up to the next </title>) or an attribute whose quote
+# is. Not "3 < 5", "<Name>", "vector<int>", "<header>"; a title that writes one of these tags
+# as a word ("The <meta> tag") is asked of the next source, as a swallowed one.
+_PAGE_MARKUP = re.compile(
+    r"</?(?:html|head|body|title|meta|link|base|script|style|noscript)(?![\w-])", re.IGNORECASE
+)
 # Values a template or a script wrote where the value should be.
 _PLACEHOLDER = re.compile(
     r"^(?:null|undefined|none|nan|\[object object\])$|\{\{.*\}\}|%%[a-z_]+%%|\$\{[^}]*\}",
@@ -129,6 +137,21 @@ canonical URL of percent-encoded Arabic), their longest image 362, and the longe
 kind in them 2,616 (a video player's ``<iframe src>``, its state in the query): three times
 that. A longer URL could not be fetched either: Apache refuses a request line over 8,190 bytes
 and nginx a header line over 8 KB, by default."""
+
+
+def read_past_its_end(text: str) -> bool:
+    """Whether ``text`` holds a tag of a page's frame or head (``<meta``, ``</head>``,
+    ``<title>``...): what a ``<title>`` never closed, or an attribute whose quote is never
+    closed, swallowed after its value, however short. No title or name is such text."""
+    return "<" in text and _PAGE_MARKUP.search(text) is not None
+
+
+def title_candidate(text: str | None) -> str | None:
+    """``text`` when it can be a title: at most ``MAX_TITLE_CHARS`` long (:func:`within`), and
+    not read past its end (:func:`read_past_its_end`); else ``None``, and the next source of the
+    title is asked."""
+    text = within(text, MAX_TITLE_CHARS)
+    return None if text is None or read_past_its_end(text) else text
 
 
 def within(text: str | None, max_chars: int) -> str | None:
@@ -476,17 +499,24 @@ def _meta_map(tree: HtmlElement) -> dict[str, list[str]]:
     return found
 
 
+def _meta_texts(metas: dict[str, list[str]], keys: Iterable[str]) -> Iterator[str]:
+    """These meta tags' values, in the keys' order, cleaned, but the empty ones."""
+    for key in keys:
+        for value in metas.get(key, ()):
+            text = clean_space(value)
+            if text:
+                yield text
+
+
 def _first_meta(
     metas: dict[str, list[str]], keys: Iterable[str], max_chars: int | None = None
 ) -> str | None:
     """The first of these meta tags' values that is not empty (nor, with ``max_chars``,
     longer than that: see :func:`within`), cleaned."""
-    for key in keys:
-        for value in metas.get(key, ()):
-            text = clean_space(value)
-            if text and (max_chars is None or len(text) <= max_chars):
-                return text
-    return None
+    return next(
+        (text for text in _meta_texts(metas, keys) if max_chars is None or len(text) <= max_chars),
+        None,
+    )
 
 
 def _canonical_link(tree: HtmlElement) -> str | None:
@@ -571,8 +601,8 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         None,
     )
     return PageMetadata(
-        title=within(clean_space(_json_text(article.get("headline"))), MAX_TITLE_CHARS)
-        or _first_meta(metas, _META_TITLE, MAX_TITLE_CHARS),
+        title=title_candidate(clean_space(_json_text(article.get("headline"))))
+        or next(filter(title_candidate, _meta_texts(metas, _META_TITLE)), None),
         description=_first_meta(metas, _META_DESCRIPTION, MAX_DESCRIPTION_CHARS)
         or within(clean_space(_json_text(article.get("description"))), MAX_DESCRIPTION_CHARS),
         authors=unique_texts(people or meta_authors),

@@ -1092,6 +1092,26 @@ def test_a_title_never_closed_names_no_site() -> None:
     assert extraction.title == "Storm hits the coast"
 
 
+def test_a_short_title_never_closed_gives_way_to_the_main_heading() -> None:
+    # the <title> swallowed the head's last tag and the header's up to an icon's </title>
+    # (100 characters, within the bound): it was the row's title
+    extraction = extract_article(
+        _unclosed_title_page("Storm hits the coast", swallowed=""), URL_OF_STORY
+    )
+    assert extraction.title == "Storm hits the coast"
+
+
+def test_a_short_title_never_closed_names_no_site() -> None:
+    # trafilatura's site name, after the title's separator, was the swallowed markup
+    page = (
+        "<html><head><title>Storm hits the coast | Daily Planet<link rel='icon' href='/a.ico'>"
+        f"</head><body><svg><title>Search</title></svg><article><p>{STORY}</p><p>{STORY}</p>"
+        "</article></body></html>"
+    )
+    extraction = extract_article(page.encode(), URL_OF_STORY)
+    assert (extraction.title, extraction.site_name) == ("Storm hits the coast", None)
+
+
 def test_an_author_too_long_gives_way_to_the_byline_meta_tag() -> None:
     article = {"@type": "NewsArticle", "headline": "Storm", "author": {"name": "Jane " * 50_000}}
     page = (

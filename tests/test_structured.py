@@ -826,6 +826,27 @@ def test_a_title_as_long_as_a_title_may_be_is_kept() -> None:
     assert _meta(_json_ld({**NEWS_ARTICLE, "headline": headline})).title is None
 
 
+def test_a_title_read_past_its_end_gives_way_to_the_next() -> None:
+    # an og:title whose quote is never closed holds the next tags up to the next quote: it was
+    # the row's title ("Storm hits the coast><meta name=")
+    head = (
+        '<meta property="og:title" content="Storm hits the coast>'
+        '<meta name="description" content="Thousands are without power.">'
+        + _meta_tag("twitter:title", "Storm hits the coast | Planet")
+    )
+    assert _meta(head).title == "Storm hits the coast | Planet"
+    article = {**NEWS_ARTICLE, "headline": "Storm hits the coast</title><meta charset=utf-8>"}
+    assert _meta(_json_ld(article)).title is None
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Is 3 < 5? Maths for <Name>", "std::vector<int> explained", "A <headline> of its own"],
+)
+def test_a_title_that_writes_a_less_than_sign_is_kept(title: str) -> None:
+    assert _meta(_json_ld({**NEWS_ARTICLE, "headline": title})).title == title
+
+
 def test_a_description_too_long_gives_way_to_the_next() -> None:
     # a description meta tag of 2 MB was the row's description
     head = _meta_tag("og:description", SWALLOWED) + _meta_tag(

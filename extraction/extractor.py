@@ -66,13 +66,12 @@ from extraction.second_opinion import has_doubtful_end, readability_text, trim_e
 from extraction.structured import (
     MAX_SITE_NAME_CHARS,
     PageMetadata,
+    candidate,
     clean_space,
     is_json_ld,
     page_metadata,
-    read_past_its_end,
     title_candidate,
     unique_texts,
-    within,
 )
 from extraction.tables import unwrap_layout_tables
 from extraction.text import comparable, text_size
@@ -230,11 +229,11 @@ def _site_name(value: str | None) -> str | None:
     """trafilatura's site name (a part of the ``<title>``), unless it is only a host name (it
     falls back to the URL's), too long to be a name (``MAX_SITE_NAME_CHARS``: a ``<title>``
     never closed holds the rest of the page), or holding the markup such a title swallows
-    however short (:func:`extraction.structured.read_past_its_end`)."""
-    name = within(clean_space(value), MAX_SITE_NAME_CHARS)
+    however short (:func:`extraction.structured.candidate`)."""
+    name = candidate(clean_space(value), MAX_SITE_NAME_CHARS)
     if name is None or (" " not in name and ("." in name or ":" in name)):
         return None
-    return None if read_past_its_end(name) else name
+    return name
 
 
 def page_title(meta: PageMetadata, tree: HtmlElement, titles: list[str]) -> str | None:

@@ -89,10 +89,10 @@ _HTML_TAG = re.compile(
 )
 _BLOCK_TAG = re.compile(r"</?(?:p|br|div|h[1-6]|ul|ol|li|blockquote|hr|figure)\b", re.IGNORECASE)
 # The tags of a page's frame and head, opening or closing, whole or cut ("<meta name="), which
-# no title or name writes: text that holds one was read past its end, from a <title> never
-# closed (libxml2 reads the page into it, up to the next </title>) or an attribute whose quote
-# is. Not "3 < 5", "<Name>", "vector<int>", "<header>"; a title that writes one of these tags
-# as a word ("The <meta> tag") is asked of the next source, as a swallowed one.
+# no title, name, description or tag writes: text that holds one was read past its end, from a
+# <title> never closed (libxml2 reads the page into it, up to the next </title>) or an attribute
+# whose quote is. Not "3 < 5", "<Name>", "vector<int>", "<header>"; a value that writes one of
+# these tags as a word ("The <meta> tag") is asked of the next source, as a swallowed one.
 _PAGE_MARKUP = re.compile(
     r"</?(?:html|head|body|title|meta|link|base|script|style|noscript)(?![\w-])", re.IGNORECASE
 )
@@ -142,16 +142,29 @@ and nginx a header line over 8 KB, by default."""
 def read_past_its_end(text: str) -> bool:
     """Whether ``text`` holds a tag of a page's frame or head (``<meta``, ``</head>``,
     ``<title>``...): what a ``<title>`` never closed, or an attribute whose quote is never
-    closed, swallowed after its value, however short. No title or name is such text."""
+    closed, swallowed after its value, however short. No title, name, description or tag is
+    such text: the value is none, not cut at the markup, and the field's next source is
+    asked."""
     return "<" in text and _PAGE_MARKUP.search(text) is not None
 
 
-def title_candidate(text: str | None) -> str | None:
-    """``text`` when it can be a title: at most ``MAX_TITLE_CHARS`` long (:func:`within`), and
-    not read past its end (:func:`read_past_its_end`); else ``None``, and the next source of the
-    title is asked."""
-    text = within(text, MAX_TITLE_CHARS)
+def candidate(text: str | None, max_chars: int) -> str | None:
+    """``text`` when it can be the field it was read for: at most ``max_chars`` long
+    (:func:`within`), and not read past its end (:func:`read_past_its_end`); else ``None``, and
+    the next source of the field is asked."""
+    text = within(text, max_chars)
     return None if text is None or read_past_its_end(text) else text
+
+
+def title_candidate(text: str | None) -> str | None:
+    """``text`` when it can be a title (:func:`candidate` of ``MAX_TITLE_CHARS``)."""
+    return candidate(text, MAX_TITLE_CHARS)
+
+
+def _whole(value: str) -> bool:
+    """Whether a value of a list (an author, a keywords value) was not read past its end
+    (:func:`read_past_its_end`, once cleaned as it will be: :func:`clean_space`)."""
+    return not read_past_its_end(clean_space(value) or "")
 
 
 def within(text: str | None, max_chars: int) -> str | None:
@@ -279,14 +292,15 @@ def _types(obj: dict[str, Any]) -> set[str]:
 
 
 def _names(value: Any, depth: int = 0) -> list[str]:
-    """Names of schema.org Person/Organization values (objects, strings or lists of them)."""
+    """Names of schema.org Person/Organization values (objects, strings or lists of them), but
+    those read past their end (:func:`_whole`)."""
     if isinstance(value, list) and depth < JSON_LD_DEPTH:
         return [name for item in value for name in _names(item, depth + 1)]
     if isinstance(value, dict):
         name = value.get("name")
         names = name if isinstance(name, list) else [name]
-        return [text for text in map(_json_text, names) if text]
-    if isinstance(value, str):
+        return [text for text in map(_json_text, names) if text and _whole(text)]
+    if isinstance(value, str) and _whole(value):
         return [value]
     return []
 
@@ -319,9 +333,11 @@ def _first_text(value: Any) -> str | None:
 
 
 def _keywords(value: Any, depth: int = 0) -> list[str]:
+    """The keywords of a comma-separated value (or of a list of them); none of a value read
+    past its end (:func:`_whole`), not even those before the markup."""
     if isinstance(value, list) and depth < JSON_LD_DEPTH:
         return [kw for item in value for kw in _keywords(item, depth + 1)]
-    if isinstance(value, str):
+    if isinstance(value, str) and _whole(value):
         return [part for part in value.split(",") if part.strip()]
     return []
 
@@ -388,12 +404,12 @@ def _authors(article: dict[str, Any], objects: list[dict[str, Any]]) -> tuple[li
 
 def _meta_names(metas: dict[str, list[str]], keys: tuple[str, ...]) -> list[str]:
     """The values of these meta tags, in the keys' order, but URLs (``article:author`` is
-    often a profile URL, not a name)."""
+    often a profile URL, not a name) and values read past their end (:func:`_whole`)."""
     return [
         value
         for key in keys
         for value in metas.get(key, ())
-        if not value.startswith(("http://", "https://"))
+        if not value.startswith(("http://", "https://")) and _whole(value)
     ]
 
 
@@ -508,6 +524,16 @@ def _meta_texts(metas: dict[str, list[str]], keys: Iterable[str]) -> Iterator[st
                 yield text
 
 
+def _first_candidate(
+    metas: dict[str, list[str]], keys: Iterable[str], max_chars: int
+) -> str | None:
+    """The first of these meta tags' values that can be the field they are read for
+    (:func:`candidate`: short enough, not read past its end), cleaned."""
+    return next(
+        filter(None, (candidate(text, max_chars) for text in _meta_texts(metas, keys))), None
+    )
+
+
 def _first_meta(
     metas: dict[str, list[str]], keys: Iterable[str], max_chars: int | None = None
 ) -> str | None:
@@ -585,7 +611,7 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
     tags.extend(_keywords(article.get("keywords")))
     section = article.get("articleSection")
     sections = section if isinstance(section, list) else [section]
-    tags.extend(text for text in map(_json_text, sections) if text)
+    tags.extend(text for text in map(_json_text, sections) if text and _whole(text))
 
     body = article.get("articleBody")
     tag = next(
@@ -602,9 +628,9 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
     )
     return PageMetadata(
         title=title_candidate(clean_space(_json_text(article.get("headline"))))
-        or next(filter(title_candidate, _meta_texts(metas, _META_TITLE)), None),
-        description=_first_meta(metas, _META_DESCRIPTION, MAX_DESCRIPTION_CHARS)
-        or within(clean_space(_json_text(article.get("description"))), MAX_DESCRIPTION_CHARS),
+        or _first_candidate(metas, _META_TITLE, MAX_TITLE_CHARS),
+        description=_first_candidate(metas, _META_DESCRIPTION, MAX_DESCRIPTION_CHARS)
+        or candidate(clean_space(_json_text(article.get("description"))), MAX_DESCRIPTION_CHARS),
         authors=unique_texts(people or meta_authors),
         organization_authors=unique_texts(organizations),
         meta_bylines=unique_texts(meta_bylines),
@@ -614,9 +640,9 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         or clean_space(_time_element_datetime(tree)),
         modified=clean_space(_json_text(article.get("dateModified")))
         or _first_meta(metas, _META_MODIFIED),
-        site_name=_first_meta(metas, ("og:site_name",), MAX_SITE_NAME_CHARS)
+        site_name=_first_candidate(metas, ("og:site_name",), MAX_SITE_NAME_CHARS)
         or next((name for name in _names(publisher) if len(name) <= MAX_SITE_NAME_CHARS), None)
-        or _first_meta(metas, _META_SITE_NAME[1:], MAX_SITE_NAME_CHARS),
+        or _first_candidate(metas, _META_SITE_NAME[1:], MAX_SITE_NAME_CHARS),
         tags=[tag for tag in unique_texts(tags) if len(tag) <= MAX_TAG_CHARS][:MAX_TAGS],
         # the links are bounded, then what they resolve to (against a <base href> maybe long)
         image_url=within(

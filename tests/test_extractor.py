@@ -1059,7 +1059,7 @@ def test_a_cookie_notice_is_not_part_of_the_article() -> None:
     assert "basement cupboard" in extraction.text
 
 
-# --- a title or site name too long to be one -----------------------------------------------------
+# --- a title or site name too long to be one, or read past its end --------------------------------
 
 URL_OF_STORY = "https://news.example.com/2024/05/01/storm.html"
 
@@ -1110,6 +1110,35 @@ def test_a_short_title_never_closed_names_no_site() -> None:
     )
     extraction = extract_article(page.encode(), URL_OF_STORY)
     assert (extraction.title, extraction.site_name) == ("Storm hits the coast", None)
+
+
+def test_meta_tags_read_past_their_end_give_nothing() -> None:
+    # an og:site_name and a keywords meta tag whose quotes are never closed each swallowed the
+    # next tag: they were the row's site name ("Daily Planet><meta name=") and one of its tags
+    page = (
+        "<html lang='en'><head><title>Storm hits the coast | Daily Planet</title>"
+        '<meta property="og:site_name" content="Daily Planet><meta name="description" content="'
+        'Thousands are without power."><meta name="keywords" content="storm, coast>'
+        '<meta name="author" content="Jane Doe"></head><body><article>'
+        f"<h1>Storm hits the coast</h1><p>{STORY}</p><p>{STORY}</p></article></body></html>"
+    )
+    extraction = extract_article(page.encode(), URL_OF_STORY)
+    assert (extraction.site_name, extraction.description) == (None, None)
+    assert (extraction.tags, extraction.authors) == ([], [])
+    assert extraction.title == "Storm hits the coast"
+
+
+def test_a_json_ld_author_read_past_its_end_gives_way_to_the_author_meta_tag() -> None:
+    # the JSON-LD author holding the head's tags was the row's author, cut ("Jane Doe<")
+    person = {"@type": "Person", "name": "Jane Doe</title><meta charset=utf-8>"}
+    article = {"@type": "NewsArticle", "headline": "Storm", "author": person}
+    page = (
+        f'<html><head><script type="application/ld+json">{json.dumps(article)}</script>'
+        '<meta name="author" content="John Roe"></head>'
+        f"<body><article><p>{STORY}</p><p>{STORY}</p></article></body></html>"
+    )
+    extraction = extract_article(page.encode(), URL_OF_STORY)
+    assert (extraction.authors, extraction.author_organizations) == (["John Roe"], [])
 
 
 def test_an_author_too_long_gives_way_to_the_byline_meta_tag() -> None:

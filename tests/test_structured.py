@@ -847,6 +847,92 @@ def test_a_title_that_writes_a_less_than_sign_is_kept(title: str) -> None:
     assert _meta(_json_ld({**NEWS_ARTICLE, "headline": title})).title == title
 
 
+def _unclosed_meta(name: str, content: str, swallowed: str = '<meta name="robots">') -> str:
+    """A meta tag whose quote is never closed: the parser reads the tags after it into its
+    value, up to the next quote (``content><meta name=``)."""
+    return f'<meta property="{name}" content="{content}>{swallowed}'
+
+
+def test_a_site_name_read_past_its_end_gives_way_to_the_next() -> None:
+    # an og:site_name whose quote is never closed was the row's site name ("Daily Planet><meta
+    # name=")
+    head = _unclosed_meta("og:site_name", "Daily Planet") + _json_ld(NEWS_ARTICLE)
+    assert _meta(head).site_name == "The Daily Planet"  # the JSON-LD publisher
+    publisher = {"@type": "Organization", "name": "Daily Planet</title><meta charset=utf-8>"}
+    head = (
+        _unclosed_meta("og:site_name", "Daily Planet")
+        + _json_ld({**NEWS_ARTICLE, "publisher": publisher})
+        + '<meta name="application-name" content="Planet">'
+    )
+    assert _meta(head).site_name == "Planet"
+    assert _meta(_unclosed_meta("application-name", "Planet")).site_name is None
+
+
+def test_a_description_read_past_its_end_gives_way_to_the_next() -> None:
+    # the og:description swallowed the head's end and the body's start up to the next quote
+    head = _unclosed_meta(
+        "og:description", "Thousands are without power.", swallowed='</head><body><div id="top">'
+    )
+    assert _meta(head).description is None
+    head = _unclosed_meta("og:description", "Thousands are without power.") + _meta_tag(
+        "twitter:description", "Thousands lost power."
+    )
+    assert _meta(head).description == "Thousands lost power."
+    article = {**NEWS_ARTICLE, "description": "Thousands are without power.><meta name="}
+    head = _unclosed_meta("description", "Thousands are without power.") + _json_ld(article)
+    assert _meta(head).description is None
+
+
+def test_an_author_read_past_its_end_gives_way_to_the_next() -> None:
+    # a JSON-LD author holding the head's tags was a row's author, cut ("Jane Doe<")
+    person = {"@type": "Person", "name": "Jane Doe</title><meta charset=utf-8>"}
+    head = _json_ld({**NEWS_ARTICLE, "author": person}) + _meta_tag("author", "John Roe")
+    assert _meta(head).authors == ["John Roe"]
+    head = _unclosed_meta("author", "Jane Doe") + _meta_tag("author", "John Roe")
+    assert _meta(head).authors == ["John Roe"]
+    organization = {"@type": "Organization", "name": "Daily Planet<meta name="}
+    meta = _meta(
+        _json_ld({**NEWS_ARTICLE, "author": [person, organization]})
+        + _unclosed_meta("byl", "By Jane Doe")
+    )
+    assert (meta.authors, meta.organization_authors, meta.meta_bylines) == ([], [], [])
+
+
+def test_tags_read_past_their_end_are_left_out() -> None:
+    # a keywords meta tag whose quote is never closed gave the tag "coast><meta name=": the
+    # value read past its end gives none, not even the keywords before the markup
+    article = {
+        **NEWS_ARTICLE,
+        "keywords": ["flood", "power</title><meta charset=utf-8>"],
+        "articleSection": "World</head><body>",
+    }
+    head = (
+        _meta_tag("article:tag", "weather")
+        + _unclosed_meta("keywords", "storm, coast")
+        + _unclosed_meta("article:section", "World")
+        + _json_ld(article)
+    )
+    assert _meta(head).tags == ["weather", "flood"]
+
+
+def test_values_that_write_a_less_than_sign_are_kept() -> None:
+    article = {
+        **NEWS_ARTICLE,
+        "description": "Is 3 < 5? The <header> element, std::vector<int> explained",
+        "author": {"@type": "Person", "name": "Jane <Doe>"},
+        "publisher": {"@type": "Organization", "name": "<Daily> Planet"},
+        "keywords": "vector<int>, <Name>",
+        "articleSection": "C++ <templates>",
+    }
+    meta = _meta(_json_ld(article))
+    assert (meta.description, meta.authors, meta.site_name) == (
+        article["description"],
+        ["Jane <Doe>"],
+        "<Daily> Planet",
+    )
+    assert meta.tags == ["vector<int>", "<Name>", "C++ <templates>"]
+
+
 def test_a_description_too_long_gives_way_to_the_next() -> None:
     # a description meta tag of 2 MB was the row's description
     head = _meta_tag("og:description", SWALLOWED) + _meta_tag(

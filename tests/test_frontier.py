@@ -1,6 +1,7 @@
-"""The shared frontier's scheduler and acknowledgements, and the worker registry, against a
-real Redis server: a request leaves a worker's hashes once it needs no more work, and what a
-dead worker held goes back (the queue alone: ``test_frontier_queue.py``)."""
+"""The shared frontier's scheduler and acknowledgements, against a real Redis server: a request
+leaves a worker's hashes once it needs no more work, and what a dead worker held goes back (the
+queue alone: ``test_frontier_queue.py``; the worker registry alone:
+``test_state_redis_registry.py``)."""
 
 from __future__ import annotations
 
@@ -19,18 +20,11 @@ from crawler.frontier import (
     SharedScheduler,
 )
 from dataset.state.redis_connection import as_text
-from dataset.state.redis_registry import DeclaredDead, WorkerRegistry
+from dataset.state.redis_registry import DeclaredDead
 from dataset.storage import location_of
-from pipelines.setting import SettingError
 from pipelines.signals import commit_requested
-from pipelines.state import (
-    REDIS_KEY_PREFIX,
-    REDIS_STORES,
-    REDIS_URL,
-    state_problem,
-    state_stores,
-)
-from tests.redis_server import free_port, stop_answering
+from pipelines.state import REDIS_STORES, state_stores
+from tests.redis_server import stop_answering
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -44,64 +38,6 @@ if TYPE_CHECKING:
 
 class Spider(scrapy.Spider):
     name = "news"
-
-
-def test_the_first_worker_of_a_run_clears_the_run_keys(
-    client: Redis, shared_redis: RedisTarget
-) -> None:
-    run_key = f"{shared_redis.prefix}:news:dupefilter"
-    client.sadd(run_key, "fingerprint-of-the-last-run")
-    first = WorkerRegistry(client, shared_redis.prefix, timeout=30)
-    assert first.join(run_keys=[run_key]) is True
-    assert not client.exists(run_key)
-    client.sadd(run_key, "fingerprint-of-this-run")
-    second = WorkerRegistry(client, shared_redis.prefix, timeout=30)
-    assert second.join(run_keys=[run_key]) is False  # joins the running crawl
-    assert client.exists(run_key)
-    assert first.others() == ([second.worker_id], [])
-    assert second.is_alive(first.worker_id)
-    # a worker whose heartbeat expired is dead to the others
-    stop_answering(first)
-    assert second.others() == ([], [first.worker_id])
-    assert not second.is_alive(first.worker_id)
-    second.forget(first.worker_id)
-    assert second.others() == ([], [])
-    second.leave()
-    assert not client.sismember(second.workers_key, second.worker_id)
-    first.leave()
-
-
-def test_the_heartbeat_keeps_a_worker_alive_past_its_timeout(
-    client: Redis, shared_redis: RedisTarget
-) -> None:
-    worker = WorkerRegistry(client, shared_redis.prefix, timeout=1.0)
-    worker.join(run_keys=[])
-    try:
-        for _ in range(3):  # 3 s: three times the heartbeat's lifetime
-            assert client.exists(worker.heartbeat_key(worker.worker_id))
-            worker._stop.wait(1.0)
-    finally:
-        worker.leave()
-    assert not client.exists(worker.heartbeat_key(worker.worker_id))
-
-
-def test_settings_and_an_unreachable_server() -> None:
-    settings = scrapy.settings.Settings({"REDIS_URL": " "})
-    assert REDIS_URL.read(settings) == ""
-    assert state_problem(settings) is None  # embedded mode needs no server
-    assert REDIS_KEY_PREFIX.read(settings) == "news"
-    settings = scrapy.settings.Settings(
-        {
-            "REDIS_URL": f"redis://user:secret@127.0.0.1:{free_port()}/0",
-            "STATE_STORES": REDIS_STORES,
-        }
-    )
-    problem = state_problem(settings)
-    assert problem is not None
-    assert "cannot reach Redis at redis://***@127.0.0.1:" in problem
-    assert "secret" not in problem
-    with pytest.raises(SettingError, match="one word"):
-        REDIS_KEY_PREFIX.read(scrapy.settings.Settings({"REDIS_KEY_PREFIX": "two words"}))
 
 
 class Engine:

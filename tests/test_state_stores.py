@@ -1,5 +1,6 @@
 """The crawl state's backend chosen by ``STATE_STORES`` (:mod:`pipelines.state`): opened once per
-crawler, shared by every component that keeps state, closed when the engine stops."""
+crawler, shared by every component that keeps state, closed when the engine stops; and the
+settings of the shared one (``REDIS_URL``, ``REDIS_KEY_PREFIX``)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ from pipelines.setting import SettingError
 from pipelines.site_boilerplate import SiteBoilerplatePipeline
 from pipelines.state import (
     EMBEDDED_STORES,
+    REDIS_KEY_PREFIX,
     REDIS_STORES,
+    REDIS_URL,
     STATE_STORES,
     StateUnreachable,
     open_state_stores,
@@ -175,6 +178,25 @@ def test_state_problem_says_why_the_state_cannot_be_used(tmp_path: Path) -> None
         "STATE_DIR must be set when OUTPUT_DIR is an object store (s3://bucket/news):"
         " a local folder for the crawl state, e.g. -s STATE_DIR=/var/lib/news-crawler/state"
     )
+
+
+def test_settings_and_an_unreachable_server() -> None:
+    settings = Settings({"REDIS_URL": " "})
+    assert REDIS_URL.read(settings) == ""
+    assert state_problem(settings) is None  # embedded mode needs no server
+    assert REDIS_KEY_PREFIX.read(settings) == "news"
+    settings = Settings(
+        {
+            "REDIS_URL": f"redis://user:secret@127.0.0.1:{free_port()}/0",
+            "STATE_STORES": REDIS_STORES,
+        }
+    )
+    problem = state_problem(settings)
+    assert problem is not None
+    assert "cannot reach Redis at redis://***@127.0.0.1:" in problem
+    assert "secret" not in problem
+    with pytest.raises(SettingError, match="one word"):
+        REDIS_KEY_PREFIX.read(Settings({"REDIS_KEY_PREFIX": "two words"}))
 
 
 def _record_one_file(stores: StateStores) -> None:

@@ -132,7 +132,8 @@ thousand are a page's index, not its tags). The real pages' most are 117 (a Fren
 site's every topic), the next 43: twice that."""
 MAX_URL_CHARS = 8_192
 """The longest a URL of the article may be (``image_url``, ``canonical_url``: a longer one is
-no URL of the page, and the next source is asked). The real pages' longest is 454 characters (a
+no URL of the page, nor is one read past its end, :func:`read_past_its_end`; the next source is
+asked). The real pages' longest is 454 characters (a
 canonical URL of percent-encoded Arabic), their longest image 362, and the longest link of any
 kind in them 2,616 (a video player's ``<iframe src>``, its state in the query): three times
 that. A longer URL could not be fetched either: Apache refuses a request line over 8,190 bytes
@@ -534,22 +535,17 @@ def _first_candidate(
     )
 
 
-def _first_meta(
-    metas: dict[str, list[str]], keys: Iterable[str], max_chars: int | None = None
-) -> str | None:
-    """The first of these meta tags' values that is not empty (nor, with ``max_chars``,
-    longer than that: see :func:`within`), cleaned."""
-    return next(
-        (text for text in _meta_texts(metas, keys) if max_chars is None or len(text) <= max_chars),
-        None,
-    )
+def _first_meta(metas: dict[str, list[str]], keys: Iterable[str]) -> str | None:
+    """The first of these meta tags' values that is not empty, cleaned."""
+    return next(iter(_meta_texts(metas, keys)), None)
 
 
 def _canonical_link(tree: HtmlElement) -> str | None:
-    """The first ``<link rel=canonical>``'s ``href`` no longer than ``MAX_URL_CHARS``."""
+    """The first ``<link rel=canonical>``'s ``href`` that can be a URL of the page
+    (:func:`candidate` of ``MAX_URL_CHARS``)."""
     for link in tree.iterfind(".//link[@rel]"):
         href = link.get("href")
-        if "canonical" in link.get("rel", "").lower().split() and within(href, MAX_URL_CHARS):
+        if "canonical" in link.get("rel", "").lower().split() and candidate(href, MAX_URL_CHARS):
             return href
     return None
 
@@ -594,7 +590,7 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
     people, organizations = _authors(article, objects)
 
     og_type = (_first_meta(metas, ("og:type",)) or "").lower()
-    canonical = _canonical_link(tree) or _first_meta(metas, ("og:url",), MAX_URL_CHARS)
+    canonical = _canonical_link(tree) or _first_candidate(metas, ("og:url",), MAX_URL_CHARS)
     base = page_base(tree, url)
     html_lang = (
         tree.get("lang")
@@ -647,8 +643,8 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         # the links are bounded, then what they resolve to (against a <base href> maybe long)
         image_url=within(
             http_url(
-                _first_meta(metas, _META_IMAGE, MAX_URL_CHARS)
-                or within(_first_text(article.get("image")), MAX_URL_CHARS),
+                _first_candidate(metas, _META_IMAGE, MAX_URL_CHARS)
+                or candidate(_first_text(article.get("image")), MAX_URL_CHARS),
                 base,
             ),
             MAX_URL_CHARS,

@@ -1006,6 +1006,21 @@ def test_a_url_as_long_as_a_url_may_be_is_kept() -> None:
     assert (meta.canonical_url, meta.image_url) == (None, None)
 
 
+def test_a_url_read_past_its_end_gives_way_to_the_next() -> None:
+    # an og:image or og:url whose quote is never closed was the row's image_url or
+    # canonical_url ("https://news.example.com/a.jpg%3E%3Cmeta%20name=")
+    head = _unclosed_meta("og:image", "/a.jpg") + _meta_tag("twitter:image", "/twitter.jpg")
+    assert _meta(head).image_url == "https://news.example.com/twitter.jpg"
+    head = _unclosed_meta("og:image", "/a.jpg") + _json_ld(NEWS_ARTICLE)
+    assert _meta(head).image_url == "https://news.example.com/images/storm.jpg"  # JSON-LD's
+    head = _unclosed_meta("og:url", "https://news.example.com/world/storm")
+    assert _meta(head).canonical_url is None  # the row's is then the fetched URL
+    swallowed = '<link rel="canonical" href="/world/storm><meta name="robots">'
+    assert _meta(swallowed + _meta_tag("og:url", "/world/og")).canonical_url == (
+        "https://news.example.com/world/og"
+    )
+
+
 def test_a_base_that_makes_a_url_too_long_gives_none() -> None:
     # the image and the canonical are short, but resolved against a <base href> of 1.2 MB
     head = (

@@ -50,6 +50,10 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_DELAY = 1.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Scrapy starts this many tasks for each response's output, however little it yields: an article
+# page yields one item, and Scrapy's 100 cost the crawl process ~4 ms of CPU a page (12 -> 16
+# ms, bench/RESULTS.md, "Lean"); a listing's thousand requests go as fast through 4.
+CONCURRENT_ITEMS = 4
 
 # --- Limits for hostile or broken pages -----------------------------------------------------
 # News pages are rarely above 2 MiB; the default of 1 GiB lets a gzip bomb exhaust memory.

@@ -123,7 +123,11 @@ class NewsCrawlerAddon:
                 if locations.OUTPUT_DIR.read(settings):  # an object store without STATE_DIR:
                     return  # refused by the commands, with the reason
                 state = state_dir_for("output")
-            settings.set("HTTPCACHE_DIR", str(state.resolve() / HTTPCACHE), priority="project")
+            try:
+                state = state.resolve()
+            except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13):
+                return  # refused by the commands, with the reason
+            settings.set("HTTPCACHE_DIR", str(state / HTTPCACHE), priority="project")
 
     def _log_stats(self, settings: Settings) -> None:
         # The progress line says what Scrapy's LogStats line says (pages fetched and their rate,

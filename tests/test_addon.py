@@ -26,6 +26,8 @@ from pipelines.state import EMBEDDED_STORES, REDIS_STORES
 from tests.conftest import ROOT
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from scrapy.crawler import Crawler
 
 ADDONS = {"crawler.addon.NewsCrawlerAddon": 0}
@@ -101,6 +103,18 @@ def test_update_settings_on_scrapy_default_user_agent() -> None:
     NewsCrawlerAddon().update_settings(settings)
     assert settings["USER_AGENT"] == user_agent_with_contact(default_user_agent, "ops@example.org")
     assert settings["USER_AGENT"].endswith("; ops@example.org)")
+
+
+@pytest.mark.parametrize("setting", ["OUTPUT_DIR", "STATE_DIR"])
+def test_a_symlink_loop_is_left_to_the_commands_checks(tmp_path: Path, setting: str) -> None:
+    # OUTPUT_DIR or STATE_DIR a symlink loop: resolving the cache's folder raised (a traceback,
+    # exit 1, where the commands' checks refuse it in one line, status 2)
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    settings = project_settings(OUTPUT_DIR=str(tmp_path / "out"))
+    settings.set(setting, str(tmp_path / "a"), priority="cmdline")
+    NewsCrawlerAddon().update_settings(settings)
+    assert settings.getpriority("HTTPCACHE_DIR") == SETTINGS_PRIORITIES["default"]
 
 
 def test_addon_through_scrapy_get_crawler() -> None:

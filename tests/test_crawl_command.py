@@ -157,6 +157,20 @@ def test_an_unwritable_output_dir_is_refused_at_start(tmp_path: Path) -> None:
     assert "Traceback" not in completed.stderr
 
 
+@pytest.mark.parametrize("setting", ["OUTPUT_DIR", "STATE_DIR"])
+def test_a_symlink_loop_is_refused_at_start(tmp_path: Path, setting: str) -> None:
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    completed = scrapy(
+        "crawl", "news", "-a", "urls=http://127.0.0.1:9/a",
+        "-s", f"OUTPUT_DIR={tmp_path / 'out'}", "-s", f"{setting}={tmp_path / 'a'}",
+    )  # fmt: skip
+    assert completed.returncode == 2  # a traceback, exit 1, before
+    assert completed.stderr.startswith(f"scrapy: error: {setting} {tmp_path / 'a'} is not writable")
+    assert "Too many levels of symbolic links" in completed.stderr
+    assert len(completed.stderr.splitlines()) == 1
+
+
 def scrapy(
     *arguments: str, cwd: Path = ROOT, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:

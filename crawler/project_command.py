@@ -36,8 +36,8 @@ class ProjectCommand(ScrapyCommand):
     takes_arguments = False
     closed_output_ends_quietly = True
     """A reader of the standard output that stops reading (``scrapy summary | head -1``) ends
-    the command quietly, its exit status as it was (a traceback, exit 1, before); not for the
-    crawl, whose status is set after it prints."""
+    the command quietly, its exit status as it was (a traceback, exit 1, before); a command
+    sets its status before it prints (the crawl's summary)."""
 
     stops_in_one_line = True
     """``SIGTERM`` and Ctrl-C end the command with one line and the status a shell gives them

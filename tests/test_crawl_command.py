@@ -20,7 +20,7 @@ from crawler.addon import DECLARED
 from crawler.commands.crawl import crawl_failed
 from crawler.settings_check import settings_problem
 from dataset.layout import data_files, host_name
-from tests.conftest import ROOT, run_crawl, session_processes
+from tests.conftest import FAST_SETTINGS, ROOT, dataset_rows, run_crawl, session_processes
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -53,6 +53,31 @@ def test_a_crawl_whose_every_page_is_missing_fails(tmp_path: Path, site_url: str
     result = run_crawl(tmp_path, "-a", f"urls={site_url}/articles/missing.html")
     assert result.returncode == 1
     assert "crawl failed: every request failed" in result.log
+
+
+@pytest.mark.parametrize(
+    ("urls", "status"),
+    [("/articles/seed/sputnik-africa-shoigu.html", 0), ("/articles/missing.html", 1)],
+)
+def test_a_reader_that_stops_reading_leaves_the_exit_status(
+    tmp_path: Path, site_url: str, urls: str, status: int
+) -> None:
+    # `scrapy crawl news ... | head -0`: a BrokenPipeError traceback on the summary, exit 1,
+    # whether the crawl had stored every article or failed
+    command = [
+        sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"urls={site_url}{urls}",
+        "-s", f"OUTPUT_DIR={tmp_path}", *(f"-s{s}" for s in FAST_SETTINGS),
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the reader is gone before the crawl writes
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == status
+    assert "Traceback" not in stderr
+    assert "BrokenPipe" not in stderr
+    assert len(dataset_rows(tmp_path)) == 1 - status
 
 
 LATE_STOP = """

@@ -245,7 +245,6 @@ class ErrorCount(logging.Handler):
 
 class Command(ProjectCommand, ScrapyCrawlCommand):
     takes_arguments = True  # the spider's name
-    closed_output_ends_quietly = False  # its exit status is set after it prints
     stops_in_one_line = False  # a stop is graceful (crawler.graceful_stop)
 
     checked: BaseSettings
@@ -319,32 +318,36 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
                 logging.getLogger().removeHandler(errors)
                 stop_progress(crawler)
                 ignore_late_stops()
+        # the exit status is set before anything is printed: a reader of the standard output
+        # that is gone (ProjectCommand.closed_output_ends_quietly) leaves it as it is
         if self.crawler_process.bootstrap_failed:
-            print("crawl failed: the crawl could not start (its error is above)")
             self.exitcode = EXIT_FAILED
+            print("crawl failed: the crawl could not start (its error is above)")
             return
         assert crawler.stats is not None
         accounting = source_accounting(crawler)
+        stats = crawler.stats.get_stats()
+        # Scrapy stops counting errors as the spider closes, before the last closing steps
+        errors_logged = max(stats.get(LOG_ERRORS.name, 0), errors.count)
+        failure = crawl_failed({**stats, LOG_ERRORS.name: errors_logged})
+        unhealthy = unhealthy_sources(accounting)
+        last_line = None
+        if failure is not None:
+            self.exitcode = EXIT_FAILED
+            last_line = f"crawl failed: {failure}"
+        elif unhealthy and SOURCE_HEALTH_EXIT_STATUS.read(self.checked):
+            self.exitcode = EXIT_UNHEALTHY
+            last_line = f"crawl finished; unhealthy sources: {unhealthy}"
         if accounting is not None and accounting.sources:
             summary = run_summary(
-                crawler.stats.get_stats(),
+                stats,
                 list(accounting.sources.values()),
                 accounting.unhealthy if accounting.judged else None,
                 accounting.left_out,
             )
             print(summary, end="")
-        stats = crawler.stats.get_stats()
-        # Scrapy stops counting errors as the spider closes, before the last closing steps
-        errors_logged = max(stats.get(LOG_ERRORS.name, 0), errors.count)
-        failure = crawl_failed({**stats, LOG_ERRORS.name: errors_logged})
-        if failure is not None:
-            print(f"crawl failed: {failure}")
-            self.exitcode = EXIT_FAILED
-            return
-        unhealthy = unhealthy_sources(accounting)
-        if unhealthy and SOURCE_HEALTH_EXIT_STATUS.read(self.checked):
-            print(f"crawl finished; unhealthy sources: {unhealthy}")
-            self.exitcode = EXIT_UNHEALTHY
+        if last_line is not None:
+            print(last_line)
 
     def _known_errors(self) -> tuple[type[BaseException], ...]:
         """What the environment raises (a full disk, a state that cannot be reached)."""

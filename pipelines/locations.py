@@ -3,9 +3,18 @@ components that write there (the Parquet stage, the crawl state, the report, the
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import TYPE_CHECKING
 
-from dataset.layout import STATE, TMP, LocationError, state_dir_for, unwritable_folder
+from dataset.layout import (
+    STATE,
+    TMP,
+    LocationError,
+    local_output_dir,
+    state_dir_for,
+    unwritable_folder,
+)
 from dataset.storage import DatasetLocation, location_of, unwritable_at
 from pipelines.setting import SettingError, seconds, text
 
@@ -14,12 +23,37 @@ if TYPE_CHECKING:
 
     from scrapy.settings import BaseSettings
 
+
+def named_alike(value: str) -> str:
+    """``value`` (an ``OUTPUT_DIR`` or ``STATE_DIR``), when it names one folder for this
+    process and for pyarrow; else ``ValueError``. pyarrow, which writes the data files and the
+    run history, names a local file in UTF-8, this process (the crawl state, the checks) in the
+    locale's encoding: under a Latin-1 locale (``LANG=en_US`` on glibc) a folder named
+    ``/data/nachrichtenä`` was two folders, and the crawl accepted its articles and stored none.
+    """
+    local = local_output_dir(value)
+    if local is None:  # an object store: pyarrow alone reads and writes it
+        return value
+    try:
+        alike = os.fsencode(local) == str(local).encode("utf-8")
+    except UnicodeError:
+        alike = False
+    if not alike:
+        raise ValueError(
+            f"names another folder in the locale's encoding ({sys.getfilesystemencoding()})"
+            " than in UTF-8, which pyarrow writes the dataset with: run with a UTF-8 locale"
+            " (LANG=C.UTF-8) or PYTHONUTF8=1"
+        )
+    return value
+
+
 OUTPUT_DIR = text(
     "OUTPUT_DIR",
     "output",
     "dataset root: `articles/` (and `html/`) live here; a local folder (NFS too) or an "
     "object store URI such as `s3://bucket/prefix` (see docs/operations.md)",
     allowed="a folder or an object store URI",
+    check=named_alike,
 )
 STATE_DIR = text(
     "STATE_DIR",
@@ -28,6 +62,7 @@ STATE_DIR = text(
     "crawl reports, HTTP cache, files being written, scratch queues, compaction manifests and "
     "lock",
     allowed="a local folder, or empty",
+    check=named_alike,
     shown_default=f"`OUTPUT_DIR/{STATE}`; required when `OUTPUT_DIR` is an object store",
 )
 RUN_LOCK_WAIT = seconds(

@@ -61,7 +61,7 @@ from dataset.storage import (
     stray_lines,
 )
 from dataset.writer import DatasetWriter, remove_stale_tmp_files
-from pipelines.locations import dataset_location, state_dir_setting
+from pipelines.locations import OUTPUT_DIR, STATE_DIR, dataset_location, state_dir_setting
 from pipelines.parquet import ParquetPipeline
 from pipelines.setting import SettingError
 from tests.conftest import FAST_SETTINGS, ROOT
@@ -208,6 +208,21 @@ def test_an_object_store_uri_gives_its_filesystem_and_hides_the_query() -> None:
 def test_an_unusable_output_dir_is_not_configured(settings: dict[str, str], message: str) -> None:
     with pytest.raises(SettingError, match=message):
         dataset_location(Settings(settings))
+
+
+def test_a_folder_the_locale_names_otherwise_than_pyarrow_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a Latin-1 locale (LANG=en_US): the crawl started, accepted its articles and stored none,
+    # pyarrow writing into the UTF-8 name of a folder the crawl had made under its Latin-1 name
+    monkeypatch.setattr(os, "fsencode", lambda path: os.fspath(path).encode("latin-1"))
+    for setting in (OUTPUT_DIR, STATE_DIR):
+        for value in ("/data/nachrichtenä", "file:///data/nachrichten%C3%A4"):
+            with pytest.raises(SettingError, match="names another folder in the locale's"):
+                setting.read(Settings({setting.name: value}))
+        assert setting.read(Settings({setting.name: "/data/news"})) == "/data/news"
+    # an object store is pyarrow's alone
+    assert OUTPUT_DIR.read(Settings({"OUTPUT_DIR": "s3://bucket/ä"})) == "s3://bucket/ä"
 
 
 @pytest.mark.parametrize(

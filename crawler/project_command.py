@@ -18,6 +18,7 @@ from crawler.commands import (
     EXIT_INTERRUPTED,
     NO_ARGUMENTS_HINT,
     one_line_errors,
+    standard_streams_open,
     stop,
     unwritable_file,
 )
@@ -58,6 +59,8 @@ class ProjectCommand(ScrapyCommand):
             cls.run = run  # type: ignore[method-assign]
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
+        # the first of a command's methods Scrapy calls, before it sets up its logging
+        standard_streams_open()
         super().add_options(parser)
         one_line_errors(parser)
 

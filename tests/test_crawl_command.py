@@ -4,6 +4,7 @@ JOBDIR."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -78,6 +79,40 @@ def test_a_reader_that_stops_reading_leaves_the_exit_status(
     assert "Traceback" not in stderr
     assert "BrokenPipe" not in stderr
     assert len(dataset_rows(tmp_path)) == 1 - status
+
+
+@pytest.mark.parametrize("closed", [1, 2, (0, 1, 2)])
+def test_a_crawl_started_with_its_standard_streams_closed_stores_its_article(
+    tmp_path: Path, site_url: str, closed: int | tuple[int, ...]
+) -> None:
+    # a job runner or daemon that closes them: with stderr closed, Scrapy's logging set-up
+    # failed (exit 1, no message anywhere, nothing stored); with stdout closed, the crawl's
+    # lock file took its number, and the extraction workers inherited it as their stdout
+    numbers = closed if isinstance(closed, tuple) else (closed,)
+    command = [
+        sys.executable, "-m", "scrapy", "crawl", "news",
+        "-a", f"urls={site_url}/articles/seed/sputnik-africa-shoigu.html",
+        "-s", f"OUTPUT_DIR={tmp_path / 'out'}", *(f"-s{s}" for s in FAST_SETTINGS),
+    ]  # fmt: skip
+    done = subprocess.run(
+        command, cwd=ROOT, timeout=120, check=False, close_fds=True,
+        preexec_fn=lambda: [os.close(number) for number in numbers],
+    )  # fmt: skip
+    assert done.returncode == 0
+    assert len(dataset_rows(tmp_path / "out")) == 1
+
+
+def test_a_refusal_keeps_its_status_when_nothing_reads_stderr(tmp_path: Path) -> None:
+    # `scrapy crawl news -s DOWNLOAD_DELAY=x 2>&1 | true`: the one line could not be written,
+    # and the refusal exited 1, not 2
+    command = [
+        sys.executable, "-m", "scrapy", "crawl", "news", "-a", "urls=http://127.0.0.1:9/a",
+        "-s", f"OUTPUT_DIR={tmp_path}", "-s", "DOWNLOAD_DELAY=x",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    process.stderr.close()  # the reader is gone before the command writes
+    assert process.wait(timeout=120) == 2
 
 
 LATE_STOP = """

@@ -5,6 +5,7 @@ statuses and the checks they make before they do anything."""
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
@@ -37,10 +38,38 @@ EXIT_INTERRUPTED = 130
 
 def stop(message: str, status: int = EXIT_USAGE) -> NoReturn:
     """Stop the command with ``status`` and one line on stderr, ``scrapy: error: message``
-    (raised as ``SystemExit``: Scrapy lets it through, with no traceback)."""
-    sys.stderr.write(f"scrapy: error: {' '.join(message.split())}\n")
-    sys.stderr.flush()
+    (raised as ``SystemExit``: Scrapy lets it through, with no traceback). When nothing reads
+    stderr any more (``2>&1 | true``, a log shipper that died), the status still says it: the
+    failed write made it 1."""
+    try:
+        sys.stderr.write(f"scrapy: error: {' '.join(message.split())}\n")
+        sys.stderr.flush()
+    except OSError:
+        # what is left to flush goes nowhere, and Python's exit does not fail on it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
     raise SystemExit(status)
+
+
+STANDARD_STREAMS = (("stdin", os.O_RDONLY), ("stdout", os.O_WRONLY), ("stderr", os.O_WRONLY))
+"""The standard streams by file descriptor (0, 1, 2), with the mode each is opened in."""
+
+
+def standard_streams_open() -> None:
+    """Give a command started with a standard stream closed (by a job runner or a daemon that
+    closes them) ``/dev/null`` in its place: Python made that stream ``None``, and Scrapy's
+    logging failed on a missing stderr (exit 1, no message anywhere, nothing stored), while a
+    missing stdout's number went to the first file the crawl opened (its lock file), which the
+    extraction workers then inherited as their stdout."""
+    for number, (name, mode) in enumerate(STANDARD_STREAMS):
+        try:
+            os.fstat(number)
+        except OSError:
+            opened = os.open(os.devnull, mode)  # the lowest free number: this one
+            if opened != number:
+                os.dup2(opened, number)
+                os.close(opened)
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(number, "r" if mode == os.O_RDONLY else "w", closefd=False))  # noqa: SIM115
 
 
 def dataset_holds(location: DatasetLocation, *folders: str) -> bool:

@@ -18,6 +18,7 @@ from crawler.commands import (
     EXIT_INTERRUPTED,
     NO_ARGUMENTS_HINT,
     one_line_errors,
+    open_files_raised,
     standard_streams_open,
     stop,
     unwritable_file,
@@ -61,6 +62,7 @@ class ProjectCommand(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         # the first of a command's methods Scrapy calls, before it sets up its logging
         standard_streams_open()
+        open_files_raised()
         super().add_options(parser)
         one_line_errors(parser)
 

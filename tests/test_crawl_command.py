@@ -5,6 +5,7 @@ JOBDIR."""
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -99,6 +100,26 @@ def test_a_crawl_started_with_its_standard_streams_closed_stores_its_article(
         preexec_fn=lambda: [os.close(number) for number in numbers],
     )  # fmt: skip
     assert done.returncode == 0
+    assert len(dataset_rows(tmp_path / "out")) == 1
+
+
+def test_a_crawl_raises_a_low_limit_of_open_files(tmp_path: Path, site_url: str) -> None:
+    # a soft limit of 36 open files (ulimit -n 36 in a job runner; the hard limit higher): the
+    # crawl stored nothing and exited 1, with tracebacks
+    command = [
+        sys.executable, "-m", "scrapy", "crawl", "news",
+        "-a", f"urls={site_url}/articles/seed/sputnik-africa-shoigu.html",
+        "-s", f"OUTPUT_DIR={tmp_path / 'out'}", *(f"-s{s}" for s in FAST_SETTINGS),
+    ]  # fmt: skip
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 256:
+        pytest.skip(f"a hard limit of {hard} open files here")
+    done = subprocess.run(
+        command, cwd=ROOT, timeout=120, check=False, capture_output=True, text=True,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (36, hard)),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
     assert len(dataset_rows(tmp_path / "out")) == 1
 
 

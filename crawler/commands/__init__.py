@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
@@ -48,6 +49,23 @@ def stop(message: str, status: int = EXIT_USAGE) -> NoReturn:
         # what is left to flush goes nowhere, and Python's exit does not fail on it
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
     raise SystemExit(status)
+
+
+def open_files_raised() -> None:
+    """Raise this process's limit of open files to what its hard limit allows (``ulimit -n``:
+    the soft limit, which a process may raise itself, is often 1,024 and sometimes far less in
+    a job runner or container): a crawl holds a connection per request in flight, its state's
+    SQLite files, its workers' pipes and its data files, and at a soft limit of 36 it stored
+    nothing and exited 1 with tracebacks while its hard limit allowed thousands."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = OPEN_FILES if hard == resource.RLIM_INFINITY else min(hard, OPEN_FILES)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+OPEN_FILES = 4096
+"""The soft limit of open files a command raises its own to, within its hard limit."""
 
 
 STANDARD_STREAMS = (("stdin", os.O_RDONLY), ("stdout", os.O_WRONLY), ("stderr", os.O_WRONLY))

@@ -47,7 +47,8 @@ def stop(message: str, status: int = EXIT_USAGE) -> NoReturn:
         sys.stderr.flush()
     except OSError:
         # what is left to flush goes nowhere, and Python's exit does not fail on it
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
+        with contextlib.suppress(OSError, ValueError):  # a stream with no file descriptor
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
     raise SystemExit(status)
 
 

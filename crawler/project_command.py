@@ -4,7 +4,6 @@ where Scrapy takes every command class it finds for a command of its own."""
 from __future__ import annotations
 
 import functools
-import os
 import signal
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from crawler.commands import (
     EXIT_INTERRUPTED,
     NO_ARGUMENTS_HINT,
+    nowhere,
     one_line_errors,
     open_files_raised,
     standard_streams_open,
@@ -97,8 +97,7 @@ def _quiet_when_output_closes(run: Callable[..., None]) -> Callable[..., None]:
             run(self, args, opts)
             sys.stdout.flush()
         except BrokenPipeError:
-            # what is left to flush goes nowhere, and Python's exit does not fail on it
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            nowhere(sys.stdout)
 
     return guarded
 

@@ -8,7 +8,7 @@ import contextlib
 import os
 import resource
 import sys
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from crawler.addon import effective_settings
 from crawler.settings_check import settings_problem
@@ -46,10 +46,16 @@ def stop(message: str, status: int = EXIT_USAGE) -> NoReturn:
         sys.stderr.write(f"scrapy: error: {' '.join(message.split())}\n")
         sys.stderr.flush()
     except OSError:
-        # what is left to flush goes nowhere, and Python's exit does not fail on it
-        with contextlib.suppress(OSError, ValueError):  # a stream with no file descriptor
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
+        nowhere(sys.stderr)
     raise SystemExit(status)
+
+
+def nowhere(stream: TextIO) -> None:
+    """Point ``stream``, whose reader is gone (a closed pipe), at ``/dev/null``: what is left
+    to flush goes nowhere, and Python's exit does not fail on it (nor change the status). A
+    stream with no file descriptor (a test harness's) is left as it is."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 def open_files_raised() -> None:

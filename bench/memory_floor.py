@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -170,22 +171,27 @@ def measure(workers: int, pages: int, corpus: Path) -> Floor:
     command = [sys.executable, "-m", "bench.memory_floor", "--child"]
     command += ["--workers", str(workers), "--pages", str(pages), "--corpus", str(corpus)]
     started = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    sampler = TreeSampler([process.pid], interval=SAMPLE_SECONDS)
-    sampler.start()
-    assert process.stdout is not None
-    imports_pss, articles = 0, 0
-    for line in process.stdout:
-        if line.strip() == READY:
-            imports_pss = pss(process.pid)
-        elif line.startswith("articles "):
-            articles = int(line.split()[1])
-    _, errors = process.communicate()
-    sampler.stop()
-    if process.returncode != 0:
-        print(errors, file=sys.stderr)
+    # its stderr to a file: a pipe read only at the end would fill, and stop the child
+    with (
+        tempfile.TemporaryFile("w+") as errors,
+        subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True
+        ) as process,
+    ):
+        sampler = TreeSampler([process.pid], interval=SAMPLE_SECONDS)
+        sampler.start()
+        assert process.stdout is not None
+        imports_pss, articles = 0, 0
+        for line in process.stdout:
+            if line.strip() == READY:
+                imports_pss = pss(process.pid)
+            elif line.startswith("articles "):
+                articles = int(line.split()[1])
+        process.wait()
+        sampler.stop()
+        if process.returncode != 0:
+            errors.seek(0)
+            print(errors.read(), file=sys.stderr)
     seen = list(sampler.processes.values())
     named = roles(seen, {}) if seen else []
     found = [

@@ -133,11 +133,11 @@ site's every topic), the next 43: twice that."""
 MAX_URL_CHARS = 8_192
 """The longest a URL of the article may be (``image_url``, ``canonical_url``: a longer one is
 no URL of the page, nor is one read past its end, :func:`read_past_its_end`; the next source is
-asked). The real pages' longest is 454 characters (a
-canonical URL of percent-encoded Arabic), their longest image 362, and the longest link of any
-kind in them 2,616 (a video player's ``<iframe src>``, its state in the query): three times
-that. A longer URL could not be fetched either: Apache refuses a request line over 8,190 bytes
-and nginx a header line over 8 KB, by default."""
+asked). The real pages' longest is 454 characters (a canonical URL of percent-encoded Arabic),
+their longest image 362, and the longest link of any kind in them 2,616 (a video player's
+``<iframe src>``, its state in the query): three times that. A longer URL could not be fetched
+either: Apache refuses a request line over 8,190 bytes and nginx a header line over 8 KB, by
+default."""
 
 
 def read_past_its_end(text: str) -> bool:

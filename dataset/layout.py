@@ -268,17 +268,44 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def unwritable_folder(folder: Path) -> str | None:
+def unwritable_folder(folder: Path, made: list[Path] | None = None) -> str | None:
     """Why ``folder`` cannot be made or written in, or ``None`` when it can (a hidden probe
-    file is written and removed)."""
+    file is written and removed). The folders it makes are added to ``made``, outermost first,
+    for a caller whose later check fails to take them back (:func:`remove_made`); when the
+    check fails it takes back its own: a start refused leaves no folder behind."""
     probe = folder / f".write-probe.{owner_tag()}{TMP_SUFFIX}"
+    new = missing_folders(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe.write_bytes(b"probe")
         probe.unlink()
     except OSError as exc:
+        remove_made(new)
         return f"{exc.strerror or exc} ({exc.filename or folder})"
+    if made is not None:
+        made.extend(new)
     return None
+
+
+def missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist, outermost first: what a
+    ``mkdir(parents=True)`` of it makes."""
+    missing: list[Path] = []
+    while not os.path.lexists(folder) and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    return missing[::-1]
+
+
+def remove_made(folders: list[Path]) -> None:
+    """Remove ``folders`` (outermost first, as :func:`missing_folders` lists them), innermost
+    first, as long as they are empty: one that holds something (another process's) stays, and
+    so do its parents."""
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def staging_dir(output_dir: Path, state: Path, folder: str = ARTICLES) -> Path:

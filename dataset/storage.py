@@ -299,12 +299,13 @@ def delete_quietly(location: DatasetLocation, path: str) -> bool:
     return True
 
 
-def unwritable_at(location: DatasetLocation) -> str | None:
+def unwritable_at(location: DatasetLocation, made: list[Path] | None = None) -> str | None:
     """Why a crawl cannot write the dataset at ``location``, or ``None`` when it can. In an
     object store a small object is written under the root and deleted, so that a wrong
-    bucket, endpoint or credentials show at start, not after the first fetches."""
+    bucket, endpoint or credentials show at start, not after the first fetches. The local
+    folders made are added to ``made`` (see :func:`dataset.layout.unwritable_folder`)."""
     if location.is_local:
-        return unwritable_folder(location.local_dir() / ARTICLES)
+        return unwritable_folder(location.local_dir() / ARTICLES, made)
     probe = location.path(f"_write-probe.{owner_tag()}{TMP_SUFFIX}")
     try:
         with location.filesystem.open_output_stream(probe) as stream:

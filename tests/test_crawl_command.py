@@ -252,6 +252,29 @@ def test_a_symlink_loop_is_refused_at_start(tmp_path: Path, setting: str) -> Non
     assert len(completed.stderr.splitlines()) == 1
 
 
+def test_a_start_refused_leaves_no_folder_behind(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    unwritable_state = scrapy(
+        "crawl", "news", "-a", "urls=http://127.0.0.1:9/a",
+        "-s", f"OUTPUT_DIR={tmp_path / 'out' / 'news'}", "-s", f"JOBDIR={tmp_path / 'job'}",
+        "-s", f"STATE_DIR={tmp_path / 'a-file' / 'state'}",
+    )  # fmt: skip
+    assert unwritable_state.returncode == 2
+    assert "STATE_DIR" in unwritable_state.stderr
+    # before: OUTPUT_DIR/articles and JOBDIR were made for a crawl that never ran
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a-file"]
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "kept").write_text("another process's")
+    unwritable_output = scrapy(
+        "crawl", "news", "-a", "urls=http://127.0.0.1:9/a",
+        "-s", f"OUTPUT_DIR={tmp_path / 'a-file' / 'out'}",
+        "-s", f"JOBDIR={tmp_path / 'out' / 'job'}",
+    )  # fmt: skip
+    assert unwritable_output.returncode == 2
+    assert "OUTPUT_DIR" in unwritable_output.stderr
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["kept"]
+
+
 def scrapy(
     *arguments: str, cwd: Path = ROOT, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:

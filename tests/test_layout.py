@@ -20,9 +20,11 @@ from dataset.layout import (
     in_partition,
     is_partition,
     local_output_dir,
+    missing_folders,
     owner_tag,
     partition_name,
     redacted,
+    remove_made,
     scratch_name,
     staging_dir,
     state_dir_for,
@@ -144,6 +146,34 @@ def test_unwritable_folder_says_why(tmp_path: Path) -> None:
     problem = unwritable_folder(tmp_path / "file" / "below")
     assert problem is not None
     assert str(tmp_path / "file") in problem
+
+
+def test_unwritable_folder_takes_back_what_it_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[Path] = []
+    assert unwritable_folder(tmp_path / "new" / "folder", made) is None
+    assert made == [tmp_path / "new", tmp_path / "new" / "folder"]  # outermost first
+    assert unwritable_folder(tmp_path / "new" / "folder", made) is None
+    assert len(made) == 2  # nothing more made
+    (tmp_path / "new" / "kept").write_text("another process's")
+    remove_made(made)
+    assert sorted(path.name for path in (tmp_path / "new").iterdir()) == ["kept"]
+    (tmp_path / "file").write_bytes(b"")
+    assert missing_folders(tmp_path / "file" / "x" / "y") == [
+        tmp_path / "file" / "x",
+        tmp_path / "file" / "x" / "y",
+    ]
+
+    def full(self: Path, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    problem = unwritable_folder(tmp_path / "full" / "folder", made)
+    assert problem is not None
+    assert problem.startswith("No space left on device")
+    assert not (tmp_path / "full").exists()  # the folders made for the probe are gone
+    assert len(made) == 2
 
 
 def test_staging_dir_reports_other_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -44,7 +44,7 @@ from crawler.progress import FETCH_ERRORS, CrawlProgress
 from crawler.project_command import ProjectCommand
 from crawler.run_summary import run_summary
 from crawler.source_accounting import SOURCE_HEALTH_EXIT_STATUS, SourceAccounting
-from dataset.layout import local_output_dir, unwritable_folder
+from dataset.layout import local_output_dir, remove_made, unwritable_folder
 from dataset.leftovers import remove_leftovers
 from dataset.run_lock import LockBusy, RunLock
 from pipelines.locations import (
@@ -206,11 +206,13 @@ def start_failure(known: tuple[type[BaseException], ...], crawl: asyncio.Future[
         logger.error("The crawl could not start", exc_info=exc)
 
 
-def job_dir_problem(settings: BaseSettings) -> str | None:
+def job_dir_problem(settings: BaseSettings, made: list[Path] | None = None) -> str | None:
     """Why ``JOBDIR`` cannot hold the crawl's queue and state (under a file, not writable):
-    Scrapy found out as the crawl opened, with a traceback, the run lock taken."""
+    Scrapy found out as the crawl opened, with a traceback, the run lock taken. The folders
+    made are added to ``made``."""
     job_dir = settings.get("JOBDIR")
-    problem = unwritable_folder(Path(job_dir)) if job_dir else None  # made, as Scrapy makes it
+    # made, as Scrapy makes it
+    problem = unwritable_folder(Path(job_dir), made) if job_dir else None
     return (
         f"JOBDIR={job_dir}: cannot make the folder or write in it: {problem}" if problem else None
     )
@@ -276,14 +278,17 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
             except UsageError as exc:
                 stop(str(exc))
         settings = checked_settings(self.settings)
-        # last the one that writes (a probe file, and the folders the crawl needs)
+        # last the ones that write (a probe file, and the folders the crawl needs); a start
+        # refused takes back the folders they made
+        made: list[Path] = []
         problem = (
             feed_problem(settings)
-            or job_dir_problem(settings)
+            or job_dir_problem(settings, made)
             or state_problem(settings)
-            or output_problem(settings)
+            or output_problem(settings, made)
         )
         if problem is not None:
+            remove_made(made)
             stop(problem)
         self.checked = settings
         # taken last, and before Scrapy starts: a crawl that cannot run holds nothing

@@ -281,10 +281,20 @@ def unwritable_folder(folder: Path, made: list[Path] | None = None) -> str | Non
         probe.unlink()
     except OSError as exc:
         remove_made(new)
-        return f"{exc.strerror or exc} ({exc.filename or folder})"
+        return _why_not(exc, folder)
     if made is not None:
         made.extend(new)
     return None
+
+
+def _why_not(exc: OSError, folder: Path) -> str:
+    """The reason a folder could not be made or written in, as a user reads it: a symbolic
+    link to nowhere (a disk not mounted, a folder moved) is said so, where ``mkdir`` said
+    "File exists"."""
+    where = Path(exc.filename or folder)
+    if exc.errno == errno.EEXIST and where.is_symlink() and not where.exists():
+        return f"a symbolic link to {where.readlink()}, which does not exist ({where})"
+    return f"{exc.strerror or exc} ({where})"
 
 
 def missing_folders(folder: Path) -> list[Path]:

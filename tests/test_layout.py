@@ -146,6 +146,11 @@ def test_unwritable_folder_says_why(tmp_path: Path) -> None:
     problem = unwritable_folder(tmp_path / "file" / "below")
     assert problem is not None
     assert str(tmp_path / "file") in problem
+    (tmp_path / "link").symlink_to(tmp_path / "unmounted")
+    problem = unwritable_folder(tmp_path / "link" / "articles")
+    assert problem == (  # before: "File exists"
+        f"a symbolic link to {tmp_path / 'unmounted'}, which does not exist ({tmp_path / 'link'})"
+    )
 
 
 def test_unwritable_folder_takes_back_what_it_made(

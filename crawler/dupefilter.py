@@ -18,6 +18,7 @@ from scrapy.dupefilters import RFPDupeFilter
 from scrapy.utils.job import job_dir
 
 from dataset.layout import TMP, scratch_name
+from dataset.state.embedded import connect
 from pipelines.locations import state_dir_setting
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class DiskDupeFilter(RFPDupeFilter):
         self.database = database
         self.keep = keep
         database.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(database, isolation_level=None)
+        self._db = connect(database, isolation_level=None)
         if not keep:  # a scratch file: no need to survive a power cut
             self._db.execute("PRAGMA synchronous=OFF")
             self._db.execute("PRAGMA journal_mode=OFF")

@@ -80,7 +80,7 @@ class RunLock:
         """Take the lock, waiting up to ``wait`` seconds for its holder to end; raises
         :class:`LockBusy` when it is still held then."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)  # as the umask says
         deadline = time.monotonic() + wait
         while True:
             try:
@@ -130,7 +130,7 @@ def taken_if_free(path: Path) -> Iterator[bool]:
     """Hold the exclusive ``flock`` of the file ``path`` (made if missing) while inside, when
     no other holds it; yields whether it was taken (``False``: held by another, which is not
     waited for). ``OSError`` when the file cannot be opened."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)  # as the umask says
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

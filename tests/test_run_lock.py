@@ -3,6 +3,7 @@ tested in ``test_crawl_command.py``."""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import pytest
@@ -41,3 +42,15 @@ def test_the_lock_this_process_holds_is_held(tmp_path: Path) -> None:
 def test_a_lock_another_process_holds_is_not_held(tmp_path: Path) -> None:
     with holding(tmp_path, 30), run_lock_held(tmp_path) as held:
         assert not held
+
+
+def test_the_lock_file_has_the_permissions_the_umask_leaves(tmp_path: Path) -> None:
+    previous = os.umask(0o002)
+    try:
+        lock = RunLock(tmp_path / "state")
+        lock.acquire()
+        lock.release()
+    finally:
+        os.umask(previous)
+    (lock_file,) = (tmp_path / "state").iterdir()
+    assert lock_file.stat().st_mode & 0o777 == 0o664  # a group's crawls take turns; was 0644

@@ -5,6 +5,7 @@ What every backend answers alike is tested against both in ``test_state_redis.py
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime
@@ -322,3 +323,22 @@ def test_the_embedded_lock_holds_nothing_more(stores: EmbeddedStores) -> None:
     # commands lock STATE_DIR with a file of their own: the backend adds nothing
     with stores.lock("compact"), stores.lock("compact"):
         pass
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o002, 0o664), (0o077, 0o600)])
+def test_the_state_files_have_the_permissions_the_umask_leaves(
+    tmp_path: Path, umask: int, mode: int
+) -> None:
+    previous = os.umask(umask)
+    try:
+        stores = EmbeddedStores(tmp_path)
+        opened = (stores.crawl_state(), stores.near_index(), stores.copies())
+        stores.site_boilerplate().close()
+        for store in opened:
+            store.close()
+    finally:
+        os.umask(previous)
+    made = {path.name: path.stat().st_mode & 0o777 for path in tmp_path.iterdir()}
+    assert {STATE_FILE, NEAR_STATE_FILE, SITE_BOILERPLATE_FILE} <= made.keys()
+    # before: 0644 whatever the umask, so a group's crawls (umask 002) could not share a state
+    assert set(made.values()) == {mode}

@@ -49,6 +49,15 @@ NEAR_STATE_FILE = "near-duplicates.sqlite3"
 SITE_BOILERPLATE_FILE = "site-boilerplate.sqlite3"
 SCHEMA_VERSION = 1
 
+
+def connect(path: Path, **options: Any) -> sqlite3.Connection:
+    """The SQLite database ``path``, made if missing with the permissions the umask leaves of
+    0666, as any file the crawl writes: SQLite makes a database 0644 whatever the umask, so the
+    crawls of a group sharing a dataset (umask 002) could not write each other's state."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o666))
+    return sqlite3.connect(path, **options)
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS urls (digest BLOB PRIMARY KEY, fetched_at TEXT) WITHOUT ROWID;
@@ -119,7 +128,7 @@ class CrawlState(RecoverFiles):
     def open(cls, state_dir: Path) -> CrawlState:
         """Open (creating if needed) the state database in ``state_dir``."""
         state_dir.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(state_dir / STATE_FILE, timeout=30.0)
+        connection = connect(state_dir / STATE_FILE, timeout=30.0)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
         with connection:
@@ -207,7 +216,7 @@ class NearDuplicateIndex:
     def __init__(self, path: Path | None = None, *, threshold: float = DEFAULT_THRESHOLD) -> None:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(":memory:" if path is None else path, timeout=30.0)
+        self._db = sqlite3.connect(":memory:") if path is None else connect(path, timeout=30.0)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._db:
@@ -279,7 +288,7 @@ class SqliteCopiesLog:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=30.0)
+        self._db = connect(path, timeout=30.0)
         with self._db:
             self._db.executescript(_COPIES)
         query = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?"
@@ -330,7 +339,7 @@ class SqliteSiteBoilerplateStore:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=30.0)
+        self._db = connect(path, timeout=30.0)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._db:

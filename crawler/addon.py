@@ -17,6 +17,7 @@ from scrapy.utils.misc import load_object
 
 from crawler import (
     address_guard,
+    clock,
     httpcache,
     incremental,
     memory,
@@ -64,6 +65,7 @@ DECLARED: tuple[Setting[Any], ...] = (
     *source_accounting.SETTINGS,
     *progress.SETTINGS,
     *memory.SETTINGS,
+    *clock.SETTINGS,
     *crawl_state.SETTINGS,
 )
 """Every setting the project declares."""

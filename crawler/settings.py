@@ -111,6 +111,8 @@ EXTENSIONS = {
     # Scrapy's feed exports (-o/-O), an export that cannot be written one error line.
     "scrapy.extensions.feedexport.FeedExporter": None,
     "crawler.exports.FeedExporter": 0,
+    # This machine's clock checked against the servers' Date headers (crawler/clock.py).
+    "crawler.clock.ClockCheck": 460,
     # The memory the crawl process frees, given back to the system now and then.
     "crawler.memory.MemoryTrim": 470,
     "crawler.progress.CrawlProgress": 480,

@@ -122,6 +122,21 @@ FETCH_RETRY_AFTER_GIVEN_UP = Stat(
     "(`news/fetch/error/retry_after`)",
 )
 
+FETCH_CLOCK_BEHIND = Stat(
+    "news/fetch/clock_behind",
+    Kind.COUNTER,
+    "answers whose `Date` lies more than an hour ahead of this machine's clock: the clock is "
+    "behind, and publication times after it are ignored; one warning a crawl "
+    "(`CLOCK_CHECK_ENABLED`)",
+)
+
+FETCH_CLOCK_AHEAD = Stat(
+    "news/fetch/clock_ahead",
+    Kind.COUNTER,
+    "answers whose `Date` lies more than an hour behind this machine's clock: the clock is "
+    "ahead, and `fetched_at` with it; one warning a crawl (`CLOCK_CHECK_ENABLED`)",
+)
+
 FETCH_ERROR = Stat(
     "news/fetch/error/<reason>",
     Kind.COUNTER,

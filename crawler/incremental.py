@@ -46,7 +46,7 @@ from pipelines.dedupe import DuplicateArticle
 from pipelines.extract import NotAnArticle, NotHtml
 from pipelines.normalize import NORMALIZE_TRACKING_PARAMS
 from pipelines.setting import duration_setting, flag, format_duration
-from pipelines.signals import article_skipped, fetch_failed
+from pipelines.signals import ARTICLE_META, article_skipped, fetch_failed
 from pipelines.state import state_stores
 from pipelines.stats import (
     INCREMENTAL_CLOCK_AHEAD,
@@ -68,8 +68,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ARTICLE_META = "article"
-"""``Request.meta`` key that marks a request for an article page."""
 RECHECK_META = "news_recheck"
 """``Request.meta`` key that marks a request for a page dropped as no article by an earlier
 run (its value: the reason), asked for again to re-check it."""

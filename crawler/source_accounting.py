@@ -25,7 +25,7 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.incremental import ARTICLE_META, RECHECK_META
+from crawler.incremental import RECHECK_META
 from crawler.links import site_host
 from crawler.report import CLOCK_SKEW
 from crawler.url_digests import DigestSet, url_digest
@@ -50,6 +50,7 @@ from pipelines.locations import OUTPUT_DIR, dataset_location, state_dir_setting
 from pipelines.parquet import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL
 from pipelines.setting import duration_setting, flag, integer, number
 from pipelines.signals import (
+    ARTICLE_META,
     article_skipped,
     articles_committed,
     fetch_failed,

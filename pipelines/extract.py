@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Self
 
 from itemadapter import ItemAdapter
+from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 
 from extraction import extractor, pool
@@ -22,10 +23,11 @@ from extraction.resources import default_workers, memory_limit, usable_cores
 from extraction.worker import PageOptions, Rejected
 from pipelines import dedupe, language
 from pipelines.setting import flag, integer, optional_integer, seconds
-from pipelines.signals import workers_started
+from pipelines.signals import ARTICLE_META, workers_started
 from pipelines.stats import EXTRACT_ARTICLES, EXTRACT_DROPPED, EXTRACT_WORKERS_FAILED
 
 if TYPE_CHECKING:
+    from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.signalmanager import SignalManager
     from scrapy.statscollectors import StatsCollector
@@ -161,6 +163,10 @@ class ExtractPipeline:
         """Leave the page on the item, for the HTML archive (``HTML_ARCHIVE_ENABLED``)."""
         self.pool = pool or PagePool(0)
         self.options = options or PageOptions()
+        self._started = False
+        """Whether the pool was started (:meth:`_start_workers`)."""
+        self._waiting = False
+        """Whether :meth:`_requested` waits for the first article request."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -204,6 +210,25 @@ class ExtractPipeline:
         )
 
     def open_spider(self) -> None:
+        """The workers start when the first article page is asked for (its download and the
+        workers' start go on together): a run that finds nothing new starts none (~1 s of CPU
+        and ~170 MiB at two workers, half of such a run's)."""
+        if self.pool.workers and self.signals is not None:
+            self.signals.connect(self._requested, signal=signals.request_reached_downloader)
+            self._waiting = True
+        else:
+            self._start_workers()
+
+    def _requested(self, request: Request) -> None:
+        if request.meta.get(ARTICLE_META):
+            self._start_workers()
+
+    def _start_workers(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        if self._waiting and self.signals is not None:
+            self.signals.disconnect(self._requested, signal=signals.request_reached_downloader)
         self.pool.start()
         if self.pool.workers:
             logger.info("Extracting in %d worker processes", self.pool.workers)
@@ -221,6 +246,7 @@ class ExtractPipeline:
         if not self.keep_html:
             adapter["html"] = None  # raw HTML travels no further
         url = adapter["url"]
+        self._start_workers()  # a page whose request was not marked (another spider's)
         try:
             outcome = await self.pool.run(body, url, adapter.get("content_type"), self.options)
         except WorkerFailed as exc:

@@ -1,6 +1,11 @@
-"""Signals the pipeline stages send each other through ``crawler.signals``."""
+"""Signals the pipeline stages send each other through ``crawler.signals``, and the mark the
+spider puts on the requests whose pages they extract."""
 
 from __future__ import annotations
+
+ARTICLE_META = "article"
+"""``Request.meta`` key that marks a request for an article page: its page comes to the
+stages as an item (the extract stage starts its workers when the first one is fetched)."""
 
 articles_committed = object()
 """Sent by the Parquet stage when a data file became visible, with ``file`` (its path relative
@@ -49,7 +54,7 @@ article_skipped = object()
 before)."""
 
 workers_started = object()
-"""Sent by the extract stage when it opens, with ``pool`` (its
+"""Sent by the extract stage when it starts its workers, with ``pool`` (its
 :class:`~extraction.pool.PagePool`), when it has extraction workers. The language stage asks
 them to detect again a text a later stage changed, instead of loading the language profiles in
 the crawl process."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from itemadapter import ItemAdapter
+from scrapy import Request, signals
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
@@ -29,6 +30,7 @@ from pipelines.extract import (
     WorkerCrashed,
 )
 from pipelines.setting import SettingError
+from pipelines.signals import ARTICLE_META
 from tests.test_extractor import FETCHED_AT, SEED_BODY, SEED_URL
 
 if TYPE_CHECKING:
@@ -218,6 +220,46 @@ def test_the_workers_do_the_work_of_the_stages_that_run(
     assert (pipeline.options.language, pipeline.options.signature) == (language, signature)
 
 
+class _CountedPool(PagePool):
+    """A pool of two workers that counts its starts and extracts here."""
+
+    def __init__(self) -> None:
+        super().__init__(0)
+        self.workers = 2
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        self._started.set_result(None)
+
+
+def test_the_workers_start_when_the_first_article_is_fetched() -> None:
+    crawler = get_crawler(settings_dict={"EXTRACT_WORKERS": 2})
+    crawler._apply_settings()
+    pool = _CountedPool()
+    pipeline = ExtractPipeline(crawler.stats, pool=pool, signals=crawler.signals)
+    pipeline.open_spider()
+    assert pool.starts == 0  # a run that finds nothing new starts no worker
+    sent = {"signal": signals.request_reached_downloader, "spider": None}
+    crawler.signals.send_catch_log(request=Request("https://x.test/feed.xml"), **sent)
+    assert pool.starts == 0  # a listing
+    article = Request("https://x.test/a.html", meta={ARTICLE_META: True})
+    for _ in range(2):
+        crawler.signals.send_catch_log(request=article, **sent)
+    assert pool.starts == 1
+    # a page whose request was not marked starts them too
+    other = ExtractPipeline(crawler.stats, pool=_CountedPool(), signals=crawler.signals)
+    other.open_spider()
+    item = ArticleItem(
+        url=SEED_URL, fetched_at=FETCHED_AT, html=SEED_BODY, content_type="text/html"
+    )
+    asyncio.run(other.process_item(item))
+    assert isinstance(other.pool, _CountedPool)
+    assert other.pool.starts == 1
+    pipeline.close_spider()
+    other.close_spider()
+
+
 def test_pipeline_refuses_bad_settings() -> None:
     with pytest.raises(SettingError, match="EXTRACT_MIN_TEXT_CHARS=0: must be >= 1"):
         _pipeline(EXTRACT_MIN_TEXT_CHARS=0)
@@ -249,3 +291,8 @@ def test_inline_and_pooled_crawls_store_the_same_rows(
         )
     assert len(found[0]) >= 15
     assert found[0] == found[2]
+    # nothing new on the next run: no worker started (they were, at once, before)
+    again = run_crawl(out, "-a", f"feeds={site_url}/feed.xml")
+    assert again.returncode == 0, again.log[-3000:]
+    assert again.stats["news/incremental/known_skipped"] == len(found[2])
+    assert "Extracting in" not in again.log

@@ -15,13 +15,14 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
-from crawler.incremental import ARTICLE_META, COPY, REMEMBERED_DROPS, IncrementalMiddleware
+from crawler.incremental import COPY, REMEMBERED_DROPS, IncrementalMiddleware
 from dataset.layout import state_dir
 from dataset.state.embedded import NEAR_STATE_FILE
 from demo.site import Response as Route
 from demo.site import load_site
 from pipelines.dedupe import DedupePipeline, DuplicateArticle
 from pipelines.extract import EmptyPage, ErrorPage, ListingPage, NotAnArticle, NotHtml
+from pipelines.signals import ARTICLE_META
 from tests.conftest import CrawlResult, dataset_rows, run_crawl
 from tests.hostile_site import HostileServer, redirect, serve
 from tests.newssite import Article

@@ -10,6 +10,7 @@ import pytest
 from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
+from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
@@ -28,6 +29,7 @@ from extraction.worker import Precomputed
 from pipelines.extract import ExtractPipeline
 from pipelines.language import LANGUAGE_MIN_CONFIDENCE, LanguagePipeline
 from pipelines.setting import SettingError
+from pipelines.signals import ARTICLE_META
 
 
 def _process(pipeline: LanguagePipeline, item: Any) -> Any:
@@ -447,8 +449,14 @@ def test_a_changed_text_is_detected_again_by_a_worker_not_here() -> None:
     pipeline = build_from_crawler(LanguagePipeline, crawler)
     pool = PagePool(1)
     extract = ExtractPipeline(pipeline.stats, pool=pool, signals=crawler.signals)
-    extract.open_spider()  # starts the workers, and tells the language stage
+    extract.open_spider()
     try:
+        assert pipeline.pool is None  # no article asked for yet: no worker
+        article = Request("https://example.fr/a", meta={ARTICLE_META: True})
+        # the first article asked for starts the workers, and the language stage is told
+        crawler.signals.send_catch_log(
+            signals.request_reached_downloader, request=article, spider=None
+        )
         assert pipeline.pool is pool
         item = _changed_text_item()
         _process(pipeline, item)

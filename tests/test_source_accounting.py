@@ -21,7 +21,6 @@ from redis import Redis
 from scrapy import Request
 from scrapy.utils.test import get_crawler
 
-from crawler.incremental import ARTICLE_META
 from crawler.run_summary import run_summary
 from crawler.source_accounting import SourceAccounting, health_rules
 from dataset import compaction, run_history
@@ -44,6 +43,7 @@ from dataset.state.redis import RedisStores
 from dataset.state.redis_registry import WorkerRegistry
 from dataset.storage import location_of
 from demo.site import Response, base_url, serve
+from pipelines.signals import ARTICLE_META
 from tests.conftest import dataset_rows, run_crawl
 from tests.hostile_site import serve as hostile_serve
 from tests.markdown import code_under

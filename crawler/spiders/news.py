@@ -28,7 +28,6 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from crawler.address_guard import guard_of
 from crawler.feeds import feed_links, parse_feed
 from crawler.fetch_errors import fetch_error_reason
-from crawler.incremental import ARTICLE_META
 from crawler.inputs import InputError, read_url_list
 from crawler.items import ArticleItem
 from crawler.links import (
@@ -59,7 +58,14 @@ from crawler.sources import (
 from extraction.dates import to_utc
 from extraction.urls import url_problem
 from pipelines.setting import SettingError, flag, optional_duration
-from pipelines.signals import article_skipped, fetch_failed, left_out, listing_read, request_done
+from pipelines.signals import (
+    ARTICLE_META,
+    article_skipped,
+    fetch_failed,
+    left_out,
+    listing_read,
+    request_done,
+)
 from pipelines.stats import (
     DISCOVERY_DEPTH_LIMITED,
     DISCOVERY_FEED_ENTRIES,

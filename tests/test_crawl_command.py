@@ -23,6 +23,7 @@ from crawler.commands.crawl import crawl_failed
 from crawler.settings_check import settings_problem
 from dataset.layout import data_files, host_name
 from tests.conftest import FAST_SETTINGS, ROOT, dataset_rows, run_crawl, session_processes
+from tests.forked_scrapy import run_commands
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -337,17 +338,34 @@ INVALID_SETTINGS = [
 ]  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def invalid_setting_crawls(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, tuple[Path, subprocess.CompletedProcess[str]]]:
+    """The crawl of each of :data:`INVALID_SETTINGS`, by setting, with its ``OUTPUT_DIR``
+    (children forked from one process: tests/forked_scrapy.py)."""
+    outs = [tmp_path_factory.mktemp("invalid") / "out" for _ in INVALID_SETTINGS]
+    commands = [
+        ["crawl", "news", "-a", "urls=http://127.0.0.1:9/a.html",
+         "-s", f"OUTPUT_DIR={out}", "-s", setting]
+        for out, (setting, _) in zip(outs, INVALID_SETTINGS, strict=True)
+    ]  # fmt: skip
+    done = run_commands(commands)
+    return {
+        setting: (out, completed)
+        for out, (setting, _), completed in zip(outs, INVALID_SETTINGS, done, strict=True)
+    }
+
+
 @pytest.mark.parametrize(
     ("setting", "line"), INVALID_SETTINGS, ids=[s for s, _ in INVALID_SETTINGS]
 )
 def test_an_invalid_setting_stops_the_crawl_before_anything(
-    tmp_path: Path, setting: str, line: str
+    invalid_setting_crawls: dict[str, tuple[Path, subprocess.CompletedProcess[str]]],
+    setting: str,
+    line: str,
 ) -> None:
-    out = tmp_path / "out"
-    completed = scrapy(
-        "crawl", "news", "-a", "urls=http://127.0.0.1:9/a.html",
-        "-s", f"OUTPUT_DIR={out}", "-s", setting,
-    )  # fmt: skip
+    out, completed = invalid_setting_crawls[setting]
     assert completed.returncode == 2
     assert completed.stderr.splitlines() == [f"scrapy: error: {line}"]
     assert completed.stdout == ""
@@ -403,31 +421,41 @@ def test_each_declared_setting_refuses_a_value_it_cannot_take() -> None:
     assert len(refused) >= 30
 
 
+USAGE_ERRORS = [
+    (("crawl", "nwes"), "no spider named 'nwes'; this project's: news"),
+    (("crawl",), "give one spider name: scrapy crawl <spider> (this project's: news)"),
+    (("crawl", "news", "-a", "nonsense"), "Invalid -a value, use -a NAME=VALUE"),
+    (("crawl", "news", "-a", "feed=http://a.test/rss"),
+     ("unknown spider argument feed: this spider takes urls, feeds, sitemaps, sites, sources "
+     "(-a help=1 says what each is)")),
+    # bytes that are not UTF-8 (a crawl started, and its start requests failed, before)
+    (("crawl", "news", "-a", "urls=http://127.0.0.1:9/a\udcff"),
+     "-a urls: 'http://127.0.0.1:9/a\\udcff' is not UTF-8 text"),
+    (("crawl", "news", "-a", "sites=http://.../"),
+     "-a sites: 'http://.../' has a host name with an empty or too long label"),
+    # argparse's own errors (it printed Scrapy's usage block first: four lines)
+    (("crawl", "news", "-a"), "argument -a: expected one argument"),
+    (("report", "-o"), "argument -o/--output: expected one argument"),
+    (("compact", "--target-rows", "abc"), "argument --target-rows: invalid int value: 'abc'"),
+    (("summary", "-s"), "argument -s/--set: expected one argument"),
+    (("summary", "extra"),
+     "unexpected arguments: extra (the dataset is OUTPUT_DIR: -s OUTPUT_DIR=...)"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def usage_errors() -> list[subprocess.CompletedProcess[str]]:
+    """The command of each of :data:`USAGE_ERRORS`, in their order."""
+    return run_commands([list(arguments) for arguments, _ in USAGE_ERRORS])
+
+
 @pytest.mark.parametrize(
-    ("arguments", "line"),
-    [
-        (("crawl", "nwes"), "no spider named 'nwes'; this project's: news"),
-        (("crawl",), "give one spider name: scrapy crawl <spider> (this project's: news)"),
-        (("crawl", "news", "-a", "nonsense"), "Invalid -a value, use -a NAME=VALUE"),
-        (("crawl", "news", "-a", "feed=http://a.test/rss"),
-         ("unknown spider argument feed: this spider takes urls, feeds, sitemaps, sites, sources "
-         "(-a help=1 says what each is)")),
-        # bytes that are not UTF-8 (a crawl started, and its start requests failed, before)
-        (("crawl", "news", "-a", "urls=http://127.0.0.1:9/a\udcff"),
-         "-a urls: 'http://127.0.0.1:9/a\\udcff' is not UTF-8 text"),
-        (("crawl", "news", "-a", "sites=http://.../"),
-         "-a sites: 'http://.../' has a host name with an empty or too long label"),
-        # argparse's own errors (it printed Scrapy's usage block first: four lines)
-        (("crawl", "news", "-a"), "argument -a: expected one argument"),
-        (("report", "-o"), "argument -o/--output: expected one argument"),
-        (("compact", "--target-rows", "abc"), "argument --target-rows: invalid int value: 'abc'"),
-        (("summary", "-s"), "argument -s/--set: expected one argument"),
-        (("summary", "extra"),
-         "unexpected arguments: extra (the dataset is OUTPUT_DIR: -s OUTPUT_DIR=...)"),
-    ],
-)  # fmt: skip
-def test_usage_errors_are_one_line_and_status_2(arguments: tuple[str, ...], line: str) -> None:
-    completed = scrapy(*arguments)
+    "case", range(len(USAGE_ERRORS)), ids=[" ".join(a) for a, _ in USAGE_ERRORS]
+)
+def test_usage_errors_are_one_line_and_status_2(
+    usage_errors: list[subprocess.CompletedProcess[str]], case: int
+) -> None:
+    completed, (_, line) = usage_errors[case], USAGE_ERRORS[case]
     assert completed.returncode == 2
     assert completed.stderr.splitlines() == [f"scrapy: error: {line}"]
 

@@ -23,6 +23,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import forkserver, popen_forkserver, resource_tracker
 from multiprocessing.context import ForkServerContext, ForkServerProcess
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pebble import ProcessExpired, ProcessPool
@@ -128,6 +129,15 @@ def _stop_helper_processes() -> None:
         stop = getattr(helper, "_stop", None)
         if stop is not None:
             stop()
+
+
+def _cwd_gone() -> bool:
+    """Whether this process's working directory no longer exists (deleted, or unmounted)."""
+    try:
+        Path.cwd()
+    except FileNotFoundError:
+        return True
+    return False
 
 
 def _ignore_interrupts() -> None:
@@ -273,6 +283,9 @@ class PagePool:
         self.failed = f"{type(cause).__name__}: {cause}".rstrip(": ")
         if isinstance(cause, EOFError):  # what multiprocessing reads from a dead fork server
             self.failed = f"their fork server ended ({self.failed})"
+        elif isinstance(cause, FileNotFoundError) and cause.filename is None and _cwd_gone():
+            # multiprocessing starts every process in its parent's working directory
+            self.failed = f"the working directory was deleted ({self.failed})"
         logger.error(
             "The extraction workers %s (%s): extracting in the crawl process", what, self.failed
         )

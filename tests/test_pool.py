@@ -300,6 +300,23 @@ def test_workers_that_do_not_start_in_time_leave_the_pages_to_the_caller(
     assert "no worker started within 2 s" in error
 
 
+def test_a_deleted_working_directory_is_named_as_the_cause(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("POOL_TEST_CALLER", str(os.getpid()))
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()  # a cleaner, or a deploy, removed the job's folder as it ran
+    pool = PagePool(1, function=misbehave)
+    with caplog.at_level(logging.ERROR, logger="extraction.pool"):
+        [result] = run_pages(pool, ["http://t/1"])
+    assert result["pid"] == os.getpid()  # extracted here: nothing lost
+    [error] = [record.getMessage() for record in caplog.records]
+    # before: "could not start (FileNotFoundError: [Errno 2] No such file or directory)"
+    assert "could not start (the working directory was deleted (FileNotFoundError" in error
+
+
 def test_a_page_that_raises_in_a_worker_leaves_the_workers_working() -> None:
     pool = PagePool(1, function=misbehave)
     pool.start()

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 # docs/ is a folder: the docs target is phony too
-.PHONY: docs install test lint format typecheck pytest demo bench bench-extract bench-listings bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-scale bench-kill bench-workers bench-worker-memory bench-startup bench-container bench-memory-floor clean test-spark spark-java
+.PHONY: docs install test lint format typecheck pytest demo bench bench-extract bench-listings bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-scale bench-kill bench-workers bench-worker-memory bench-startup bench-nothing-new bench-container bench-memory-floor clean test-spark spark-java
 
 install: $(STAMP)
 
@@ -70,7 +70,7 @@ demo: install
 
 # Benchmarks print their tables; add ARGS=--write-results to update bench/RESULTS.md.
 bench: bench-extract bench-listings bench-site bench-near bench-dedupe-scale bench-writer bench-throughput bench-kill \
-	bench-workers bench-worker-memory bench-startup bench-container bench-memory-floor
+	bench-workers bench-worker-memory bench-startup bench-nothing-new bench-container bench-memory-floor
 
 # A 2,000-page crawl at default settings under a 512 MiB memory limit (a memory cgroup when
 # run as root, else systemd-run, else the limit only accounted): completes, nothing killed.
@@ -86,6 +86,12 @@ bench-memory-floor: install
 # BASELINE=DIR, an older checkout's runs taken in turn (git worktree add /tmp/before <commit>).
 bench-startup: install
 	$(BIN)/python -m bench.startup $(if $(BASELINE),--baseline $(BASELINE)) $(ARGS)
+
+# A scheduled crawl that finds nothing new (the demo site's feed and sitemaps, every article
+# stored by a first crawl): peak PSS of the tree, CPU, wall and processes, 3 rounds; with
+# BASELINE=DIR, an older checkout's runs taken in turn (git worktree add /tmp/before <commit>).
+bench-nothing-new: install
+	$(BIN)/python -m bench.nothing_new $(if $(BASELINE),--baseline $(BASELINE)) $(ARGS)
 
 # Articles dropped as listings (none) and listing pages kept as articles, on every page we have.
 bench-listings: install

@@ -345,7 +345,7 @@ def _checkout(value: str) -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.nothing_new",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description=" ".join(__doc__.split("\n\n")[0].split()) if __doc__ else None,
         epilog="A baseline: git worktree add /tmp/before <commit>.",
     )
     parser.add_argument(

@@ -211,8 +211,8 @@ class ExtractPipeline:
 
     def open_spider(self) -> None:
         """The workers start when the first article page is asked for (its download and the
-        workers' start go on together): a run that finds nothing new starts none (~1 s of CPU
-        and ~170 MiB at two workers, half of such a run's)."""
+        workers' start go on together): a run that finds nothing new starts none, and takes
+        half the memory and 60% of the CPU it took (``make bench-nothing-new``)."""
         if self.pool.workers and self.signals is not None:
             self.signals.connect(self._requested, signal=signals.request_reached_downloader)
             self._waiting = True

@@ -18,7 +18,7 @@ import hashlib
 import logging
 import os
 import sqlite3
-from contextlib import closing, nullcontext
+from contextlib import closing, nullcontext, suppress
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
 
@@ -54,7 +54,8 @@ def connect(path: Path, **options: Any) -> sqlite3.Connection:
     """The SQLite database ``path``, made if missing with the permissions the umask leaves of
     0666, as any file the crawl writes: SQLite makes a database 0644 whatever the umask, so the
     crawls of a group sharing a dataset (umask 002) could not write each other's state."""
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o666))
+    with suppress(OSError):  # there already, or it cannot be made: SQLite says why, as before
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     return sqlite3.connect(path, **options)
 
 

@@ -56,7 +56,10 @@ def server_time(date: bytes | None, age: bytes | None) -> datetime | None:
         seconds = int(age or b"0")
     except ValueError:
         seconds = 0
-    return answered + timedelta(seconds=min(max(seconds, 0), 10**9))
+    try:
+        return answered + timedelta(seconds=min(max(seconds, 0), 10**9))
+    except OverflowError:  # a date at the end of the calendar: no time a server answered at
+        return None
 
 
 def skew_text(skew: timedelta) -> str:
@@ -105,7 +108,7 @@ class ClockCheck:
             return
         self.warned.add(way)
         consequence = (
-            "publication times after this clock are ignored as implausible"
+            "publication times more than a day after this clock are ignored as implausible"
             if way == "behind"
             else "fetched_at and the crawl state's times are stamped ahead"
         )

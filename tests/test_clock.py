@@ -57,7 +57,7 @@ def test_a_clock_years_behind_the_servers_is_warned_of_once(
     (line,) = caplog.messages  # before: no word, and every publication time stored as null
     assert line.startswith("This machine's clock is 2 years 14 days behind the time ")
     assert "https://news.test/a" in line
-    assert "publication times after this clock are ignored" in line
+    assert "publication times more than a day after this clock are ignored" in line
 
 
 def test_a_clock_ahead_is_warned_of_and_a_cache_answer_is_not_judged(
@@ -98,6 +98,8 @@ def test_server_time_reads_date_and_age() -> None:
     )
     for unreadable in (None, b"", b"soon", b"Sun, 99 Dec 2026 08:00:00 GMT"):
         assert server_time(unreadable, None) is None
+    # a hostile answer at the calendar's end: no OverflowError (an error line, exit 1)
+    assert server_time(b"Fri, 31 Dec 9999 23:59:59 GMT", b"86400") is None
 
 
 def test_skew_text_gives_the_two_largest_units() -> None:

@@ -126,7 +126,7 @@ FETCH_CLOCK_BEHIND = Stat(
     "news/fetch/clock_behind",
     Kind.COUNTER,
     "answers whose `Date` lies more than an hour ahead of this machine's clock: the clock is "
-    "behind, and publication times after it are ignored; one warning a crawl "
+    "behind, and publication times more than a day after it are ignored; one warning a crawl "
     "(`CLOCK_CHECK_ENABLED`)",
 )
 

@@ -186,10 +186,30 @@ class PagePool:
         """The process ids of the workers that have run a task as the pool started."""
 
     def start(self) -> None:
-        """Start the workers, in a thread of their own: the caller does not wait for them."""
+        """Start the workers, in a thread of their own: the caller does not wait for them.
+        When that cannot begin (a process or thread limit), the pages run here, as when the
+        workers cannot start: one error, and :attr:`failed` says why."""
         if self.workers < 1:
             self._started.set_result(None)
             return
+        try:
+            self._launch()
+        except Exception as exc:
+            if self._pool is None:
+                self.failed = f"{type(exc).__name__}: {exc}".rstrip(": ")
+                logger.error(
+                    "The extraction workers could not start (%s): extracting in the crawl process",
+                    self.failed,
+                )
+                self.workers = 0
+                _stop_helper_processes()
+            else:
+                self._work_here(exc, "could not start")
+            if not self._started.done():  # else a page would wait for them for ever
+                self._started.set_result(None)
+
+    def _launch(self) -> None:
+        """Make pebble's pool and start the thread that starts its workers."""
         # forkserver: workers are not forked from the crawl process and its threads
         context = _WorkerContext()
         context.set_forkserver_preload(list(PRELOAD))
@@ -212,10 +232,11 @@ class PagePool:
         # library. Given by the first page, that task would stall the crawl's event loop for
         # that second; given now from this thread, the workers start while the crawl reads
         # its feeds and sitemaps.
-        self._starter = threading.Thread(
+        starter = threading.Thread(
             target=self._start_workers, args=(self._pool,), name="page-pool-start", daemon=True
         )
-        self._starter.start()
+        starter.start()
+        self._starter = starter  # joined as the pool closes: only once it runs
 
     def _start_workers(self, pool: ProcessPool) -> None:
         try:

@@ -317,6 +317,36 @@ def test_a_deleted_working_directory_is_named_as_the_cause(
     assert "could not start (the working directory was deleted (FileNotFoundError" in error
 
 
+@pytest.mark.parametrize("where", ["resource tracker", "starting thread"])
+def test_workers_that_cannot_begin_to_start_leave_the_pages_to_the_caller(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, where: str
+) -> None:
+    # a process or thread limit as the pool starts (now as the first article is requested,
+    # inside a signal handler): the pages waited for the workers for ever
+    monkeypatch.setenv("POOL_TEST_CALLER", str(os.getpid()))
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise (OSError(11, "Resource temporarily unavailable") if where == "resource tracker"
+               else RuntimeError("can't start new thread"))  # fmt: skip
+
+    if where == "resource tracker":
+        monkeypatch.setattr(pool_module.resource_tracker, "ensure_running", refused)
+    else:
+
+        class NoThread(threading.Thread):
+            start = refused
+
+        monkeypatch.setattr(pool_module.threading, "Thread", NoThread)
+    pool = PagePool(2, function=misbehave)
+    with caplog.at_level(logging.ERROR, logger="extraction.pool"):
+        results = run_pages(pool, ["http://t/1", "http://t/2"])
+    assert [result["pid"] for result in results] == [os.getpid()] * 2
+    assert pool.failed is not None
+    [error] = [record.getMessage() for record in caplog.records]
+    assert error.startswith("The extraction workers could not start (")
+    assert "extracting in the crawl process" in error
+
+
 def test_a_page_that_raises_in_a_worker_leaves_the_workers_working() -> None:
     pool = PagePool(1, function=misbehave)
     pool.start()

@@ -229,6 +229,7 @@ class ExtractPipeline:
         self._started = True
         if self._waiting and self.signals is not None:
             self.signals.disconnect(self._requested, signal=signals.request_reached_downloader)
+            self._waiting = False
         self.pool.start()
         if self.pool.workers:
             logger.info("Extracting in %d worker processes", self.pool.workers)
@@ -246,7 +247,8 @@ class ExtractPipeline:
         if not self.keep_html:
             adapter["html"] = None  # raw HTML travels no further
         url = adapter["url"]
-        self._start_workers()  # a page whose request was not marked (another spider's)
+        if self._waiting:  # a page whose request was not marked (another spider's)
+            self._start_workers()
         try:
             outcome = await self.pool.run(body, url, adapter.get("content_type"), self.options)
         except WorkerFailed as exc:

@@ -256,6 +256,15 @@ def test_the_workers_start_when_the_first_article_is_fetched() -> None:
     asyncio.run(other.process_item(item))
     assert isinstance(other.pool, _CountedPool)
     assert other.pool.starts == 1
+    # a stage never opened (a test's, an analyst's) extracts here, starting no process that
+    # nothing would stop
+    unopened = ExtractPipeline(crawler.stats, pool=_CountedPool(), signals=crawler.signals)
+    page = ArticleItem(
+        url=SEED_URL, fetched_at=FETCHED_AT, html=SEED_BODY, content_type="text/html"
+    )
+    asyncio.run(unopened.process_item(page))
+    assert isinstance(unopened.pool, _CountedPool)
+    assert unopened.pool.starts == 0
     pipeline.close_spider()
     other.close_spider()
 

@@ -36,10 +36,6 @@ class ProjectCommand(ScrapyCommand):
     dataset take none). A command's own checks follow ``super().process_options``."""
 
     takes_arguments = False
-    closed_output_ends_quietly = True
-    """A reader of the standard output that stops reading (``scrapy summary | head -1``) ends
-    the command quietly, its exit status as it was (a traceback, exit 1, before); a command
-    sets its status before it prints (the crawl's summary)."""
 
     stops_in_one_line = True
     """``SIGTERM`` and Ctrl-C end the command with one line and the status a shell gives them
@@ -52,7 +48,7 @@ class ProjectCommand(ScrapyCommand):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         run = cls.__dict__.get("run")
-        if run is not None and cls.closed_output_ends_quietly:
+        if run is not None:
             run = _quiet_when_output_closes(run)
         if run is not None and cls.stops_in_one_line:
             run = _one_line_when_stopped(run)
@@ -91,6 +87,10 @@ class ProjectCommand(ScrapyCommand):
 
 
 def _quiet_when_output_closes(run: Callable[..., None]) -> Callable[..., None]:
+    """``run``, ended quietly when the reader of the standard output stops reading (``scrapy
+    summary | head -1``), its exit status as it was (a traceback, exit 1, before): every
+    command sets its status before it prints (the crawl's summary)."""
+
     @functools.wraps(run)
     def guarded(self: ProjectCommand, args: list[str], opts: argparse.Namespace) -> None:
         try:

@@ -324,7 +324,7 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
                 stop_progress(crawler)
                 ignore_late_stops()
         # the exit status is set before anything is printed: a reader of the standard output
-        # that is gone (ProjectCommand.closed_output_ends_quietly) leaves it as it is
+        # that is gone (crawler.project_command._quiet_when_output_closes) leaves it as it is
         if self.crawler_process.bootstrap_failed:
             self.exitcode = EXIT_FAILED
             print("crawl failed: the crawl could not start (its error is above)")

@@ -12,7 +12,6 @@ from dataset.layout import (
     TMP,
     LocationError,
     local_output_dir,
-    remove_made,
     state_dir_for,
     unwritable_folder,
 )
@@ -98,12 +97,13 @@ def state_dir_setting(settings: BaseSettings) -> Path:
         raise SettingError(str(exc)) from None
 
 
-def output_problem(settings: BaseSettings, made: list[Path] | None = None) -> str | None:
+def output_problem(settings: BaseSettings, made: list[Path]) -> str | None:
     """Why a crawl cannot write where the settings say (``OUTPUT_DIR`` unusable or not
     writable, ``STATE_DIR`` missing or not writable), as one line; ``None`` when it can, or
     when ``OUTPUT_DIR`` is empty (the Parquet stage is then off). The folders the checks make
-    are added to ``made``; when a check fails, none is left (an ``OUTPUT_DIR/articles`` made
-    for a ``STATE_DIR`` that is not writable)."""
+    are added to ``made``, for the caller to take back (:func:`dataset.layout.remove_made`)
+    when the start is refused (an ``OUTPUT_DIR/articles`` made for a ``STATE_DIR`` that is not
+    writable)."""
     try:
         if not OUTPUT_DIR.read(settings):
             return None
@@ -111,14 +111,10 @@ def output_problem(settings: BaseSettings, made: list[Path] | None = None) -> st
         state = state_dir_setting(settings)
     except SettingError as exc:
         return str(exc)
-    ours: list[Path] = []
-    problem = unwritable_at(location, ours)
+    problem = unwritable_at(location, made)
     if problem is not None:
         return f"OUTPUT_DIR {location.display} is not writable: {problem}"
-    problem = unwritable_folder(state / TMP, ours)
+    problem = unwritable_folder(state / TMP, made)
     if problem is not None:
-        remove_made(ours)
         return f"STATE_DIR {state} is not writable: {problem}"
-    if made is not None:
-        made.extend(ours)
     return None

@@ -206,7 +206,7 @@ def start_failure(known: tuple[type[BaseException], ...], crawl: asyncio.Future[
         logger.error("The crawl could not start", exc_info=exc)
 
 
-def job_dir_problem(settings: BaseSettings, made: list[Path] | None = None) -> str | None:
+def job_dir_problem(settings: BaseSettings, made: list[Path]) -> str | None:
     """Why ``JOBDIR`` cannot hold the crawl's queue and state (under a file, not writable):
     Scrapy found out as the crawl opened, with a traceback, the run lock taken. The folders
     made are added to ``made``."""

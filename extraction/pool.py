@@ -195,13 +195,8 @@ class PagePool:
         try:
             self._launch()
         except Exception as exc:
-            if self._pool is None:
-                self.failed = f"{type(exc).__name__}: {exc}".rstrip(": ")
-                logger.error(
-                    "The extraction workers could not start (%s): extracting in the crawl process",
-                    self.failed,
-                )
-                self.workers = 0
+            if self._pool is None:  # no pool to stop: the resource tracker may run
+                self._give_up(exc, "could not start")
                 _stop_helper_processes()
             else:
                 self._work_here(exc, "could not start")
@@ -300,6 +295,14 @@ class PagePool:
         pool = self._pool
         if pool is None:
             return
+        self._give_up(error, what)
+        pool.stop()
+        pool.join()
+        _stop_helper_processes()
+
+    def _give_up(self, error: BaseException, what: str) -> None:
+        """Say why the workers ``what`` (:attr:`failed`, one error line), and have the pages
+        run here from now on."""
         cause = error.__cause__ or error
         self.failed = f"{type(cause).__name__}: {cause}".rstrip(": ")
         if isinstance(cause, EOFError):  # what multiprocessing reads from a dead fork server
@@ -311,9 +314,6 @@ class PagePool:
             "The extraction workers %s (%s): extracting in the crawl process", what, self.failed
         )
         self._pool, self.workers = None, 0
-        pool.stop()
-        pool.join()
-        _stop_helper_processes()
 
     def _here_instead(self, error: BaseException, function: Callable[..., Any], args: Any) -> Any:
         """``function(*args)`` here, the workers' pool broken by ``error``."""

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from lxml.html import fromstring
 
 from extraction.boilerplate import (
+    _ANY_NAME,
+    _BLOCK,
+    _BYLINE_STRONG,
+    _BYLINE_WEAK,
+    _COMMENT_SECTION,
+    _LINK_BLOCK,
+    _LIST_MARK,
+    _NOTHING,
     MAX_BYLINE_CHARS,
     PageScan,
+    _judge_names,
+    _names_verdict,
     key,
     remove_boilerplate,
     scan_page,
@@ -15,6 +27,7 @@ from extraction.boilerplate import (
     within_article_body,
     without_closing_headings,
 )
+from extraction.text import without_invisible
 
 # Article paragraphs that no rule should touch (no prompt words, no credits, no labels).
 FIRST = (
@@ -67,6 +80,62 @@ def test_key(text: str, expected: str) -> None:
 
 def test_key_removes_only_a_leading_list_mark() -> None:
     assert key("Left - right") == "left-right"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u200b- after an invisible mark",  # the mark is first once the invisible one goes
+        "-\u00ad mark, soft hyphen, space",
+        "\t•\x0b item",  # vertical tab: white space and invisible alike
+        "-- two marks",
+        "- - spaced marks",
+        "*",
+        "\u200b",
+        "·–— three kinds",
+    ],
+)
+def test_key_is_the_rule_it_replaced(text: str) -> None:
+    """The list mark is taken from the text without white space, where the rule it replaced
+    took it (and the white space after it) from the stripped text."""
+    before = "".join(_LIST_MARK.sub("", without_invisible(text).strip()).split()).casefold()
+    assert key(text) == before
+
+
+# --- the names of elements --------------------------------------------------------------------
+
+
+def _examples(pattern: re.Pattern[str]) -> list[str]:
+    """Names that each branch of ``pattern`` finds: its branches as plain words, each with a
+    hyphen where one is optional and without it."""
+    text = re.sub(r"\(\?!.*?\)|\\b", "", pattern.pattern)  # look-aheads, word edges
+    words = [word.replace("\\-", "-") for word in text.split("|")]
+    return [
+        variant for word in words for variant in {word.replace("-?", "-"), word.replace("-?", "")}
+    ]
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [_BLOCK, _LINK_BLOCK, _COMMENT_SECTION, _BYLINE_STRONG, _BYLINE_WEAK],
+    ids=["block", "link block", "comment section", "strong byline", "weak byline"],
+)
+def test_the_quick_look_at_names_misses_no_pattern(pattern: re.Pattern[str]) -> None:
+    """``_judge_names`` asks one regular expression (``_ANY_NAME``) whether a name can say
+    anything before asking the six patterns: every name a pattern finds must pass it."""
+    examples = _examples(pattern)
+    assert len(examples) >= 2
+    for example in examples:
+        for name in (example, f"c-{example} x", f"x {example}-bar"):
+            assert pattern.search(name), name  # the example is one the pattern finds
+            assert _ANY_NAME.search(name), name
+            assert _judge_names(name) == _names_verdict(name) != _NOTHING
+
+
+def test_names_that_say_nothing_are_judged_alike() -> None:
+    for name in ("container row", "main-content article-body", " ", "bildautor photo"):
+        assert _judge_names(name) == _names_verdict(name)
+    assert _judge_names("container row") is _NOTHING
 
 
 # --- scan_page: links ---------------------------------------------------------------------------

@@ -110,15 +110,16 @@ bench-writer: install
 	$(BIN)/python -m bench.parquet_writer $(ARGS)
 
 # End-to-end crawl of 2,000 pages over loopback (default workers and EXTRACT_WORKERS=0) against
-# a trafilatura.extract loop, per-stage costs and a cProfile of the inline crawl.
+# a trafilatura.extract loop (each crawl timed, then again for its memory), per-stage costs and
+# a cProfile of the inline crawl.
 bench-throughput: install
 	$(BIN)/python -m bench.throughput $(ARGS)
 
 # Crawls of 2k, 10k and 50k pages with the default workers: pages/s and peak RSS as the crawl
-# grows (SIZES=... for others).
+# grows (SIZES=... for others); each crawl once, its memory sampled as it runs.
 SCALE_SIZES := 2000,10000,50000
 bench-scale: install
-	$(BIN)/python -m bench.throughput --sizes $(or $(SIZES),$(SCALE_SIZES)) --workers default --stage-pages 0 --no-profile $(ARGS)
+	$(BIN)/python -m bench.throughput --sizes $(or $(SIZES),$(SCALE_SIZES)) --workers default --stage-pages 0 --no-profile --sampling together $(ARGS)
 
 # Five kill -9 at random moments of a crawl, then the same crawl to its end: nothing lost or doubled.
 bench-kill: install

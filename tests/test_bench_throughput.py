@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from bench.harness.corpus import EXIT_NO_CORPUS
+from bench.harness.report import mib
 from bench.stage_costs import TRAFILATURA
 from bench.throughput import (
     Options,
@@ -54,6 +55,15 @@ def test_every_crawl_fetches_and_stores_the_articles(results: Results) -> None:
     expected = stages.rows  # articles among the pages, by the stages in process
     assert expected >= PAGES - 2
     assert [run.workers for run in results.crawls] == [0, 1]
+    assert [run.workers for run in results.timed] == [0, 1]
+    for run in results.timed:  # timed apart: processes and CPU read, no memory
+        assert run.finished, run.log_file.read_text()
+        assert run.article_responses == PAGES
+        assert run.rows == expected
+        assert run.cpu_seconds > 0
+        assert run.peak_tree_pss == 0
+        assert run.max_processes > 0
+    assert results.timed[1].max_processes > results.timed[0].max_processes
     for run in results.crawls:
         assert run.finished, run.log_file.read_text()
         assert run.article_responses == PAGES
@@ -90,6 +100,31 @@ def test_report_has_every_section(results: Results) -> None:
     assert "### Where the time goes" not in text  # no profile asked for
     rows = [line for line in text.splitlines() if line.startswith(f"| {PAGES} | ")]
     assert [row.split(" | ")[1] for row in rows] == ["0", "1", "0", "1"]  # throughput, memory
+
+
+def test_times_come_from_the_timed_crawls_and_memory_from_the_sampled(results: Results) -> None:
+    text = render(results, "python -m bench.throughput")
+    throughput, memory = text.split("### Memory")
+    rows = [
+        line.split(" | ") for line in throughput.splitlines() if line.startswith(f"| {PAGES} | ")
+    ]
+    assert [row[6] for row in rows] == [f"{run.wall:.1f}" for run in results.timed]  # wall s
+    rows = [line.split(" | ") for line in memory.splitlines() if line.startswith(f"| {PAGES} | ")]
+    assert [row[3] for row in rows] == [mib(run.peak_tree_pss) for run in results.crawls]
+    assert "timed apart from those sampled for memory" in throughput
+    together = replace(
+        results,
+        options=replace(results.options, sampling="together"),
+        timed=results.crawls,
+    )
+    text = render(together, "python -m bench.throughput")
+    assert "sampled for memory as they ran" in text
+    for sampled in results.crawls:
+        assert f"| {sampled.wall:.1f} |" in text
+    assert parse_args([]).sampling == "apart"
+    assert parse_args(["--sampling", "together"]).sampling == "together"
+    with pytest.raises(SystemExit):
+        parse_args(["--sampling", "never"])
 
 
 def test_missing_corpus_is_reported(

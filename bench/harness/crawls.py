@@ -339,7 +339,7 @@ def run_crawl(
         peak_main_rss=seen.peak("main_rss"),
         peak_tree_rss=seen.peak("tree_rss"),
         peak_tree_pss=seen.peak("tree_pss"),
-        max_processes=seen.peak("processes"),
+        max_processes=seen.max_processes,
         main_rss_quarters=(
             seen.main_rss_at(0.25),
             seen.main_rss_at(0.5),

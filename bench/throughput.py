@@ -26,6 +26,11 @@ come from the timed crawls, the memory from the sampled ones. ``--sampling toget
 crawl once, sampled for memory, its times showing that cost (``make bench-scale``: the crawls of
 50,000 pages are long).
 
+With ``--rounds N`` the timed crawls run N times more, each round between two short loops
+of ``trafilatura.extract`` (``--round-pages``, two passes over the corpus by default): this
+machine's speed moves by a fifth within minutes, so a ratio is taken against the loops just
+before and after its crawl, and the target is judged on the median of the rounds.
+
 Pages per second are the article responses (``news/fetch/pages``) over the wall time of the crawl
 process, start-up included; the crawl's own ``elapsed_time_seconds`` is shown beside it. The ratio
 is that rate over the rate of a single-process loop of ``trafilatura.extract(body)`` over the
@@ -53,6 +58,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -137,19 +143,21 @@ class Baseline:
         return self.pages / self.ours_seconds if self.ours_seconds else 0.0
 
 
-def run_baseline(pages: PageSet, count: int, base_url: str = "http://127.0.0.1") -> Baseline:
-    """``trafilatura.extract(body)`` and our worker's ``process_page`` on pages
+def run_baseline(
+    pages: PageSet, count: int, base_url: str = "http://127.0.0.1", *, ours: bool = True
+) -> Baseline:
+    """``trafilatura.extract(body)`` and (with ``ours``) our worker's ``process_page`` on pages
     ``0 .. count-1``, one page after the other, each page through both (which goes first
     alternates); only the calls are timed (making the variant bytes is not)."""
     options = PageOptions()
 
-    def ours(index: int, body: bytes) -> Any:
+    def ours_call(index: int, body: bytes) -> Any:
         return process_page(body, base_url + pages.path(index), CONTENT_TYPE, options)
 
     def theirs(index: int, body: bytes) -> Any:
         return trafilatura.extract(body)
 
-    calls = (theirs, ours)
+    calls = (theirs, ours_call) if ours else (theirs,)
     wall, cpu = dict.fromkeys(calls, 0.0), dict.fromkeys(calls, 0.0)
     for call in calls:  # warm-up: lazy imports and first-call set-up
         call(0, pages.body(0))
@@ -164,9 +172,37 @@ def run_baseline(pages: PageSet, count: int, base_url: str = "http://127.0.0.1")
         pages=count,
         seconds=wall[theirs],
         cpu_seconds=cpu[theirs],
-        ours_seconds=wall[ours],
-        ours_cpu_seconds=cpu[ours],
+        ours_seconds=wall.get(ours_call, 0.0),
+        ours_cpu_seconds=cpu.get(ours_call, 0.0),
     )
+
+
+@dataclass(frozen=True)
+class Round:
+    """The timed crawls once more, between two loops of ``trafilatura.extract``."""
+
+    before: Baseline
+    crawls: tuple[CrawlRun, ...]
+    after: Baseline
+
+    @property
+    def loop_pages_per_second(self) -> float:
+        """The loops' pages/s, their mean: the machine's speed around the crawls."""
+        return (self.before.pages_per_second + self.after.pages_per_second) / 2
+
+    def ratio(self, run: CrawlRun) -> float:
+        loop = self.loop_pages_per_second
+        return run.pages_per_second / loop if loop else 0.0
+
+
+def round_ratios(rounds: Sequence[Round], size: int, workers: int | None) -> list[float]:
+    """The ratio of the timed crawl of ``size`` pages with ``workers`` in each round."""
+    return [
+        one.ratio(run)
+        for one in rounds
+        for run in one.crawls
+        if run.size == size and run.workers == workers
+    ]
 
 
 # --- the run ------------------------------------------------------------------------------------
@@ -181,6 +217,10 @@ class Options:
     profile: bool = True
     settings: tuple[tuple[str, str], ...] = ()
     """Scrapy settings given to every crawl (``--set``), on top of the loopback ones."""
+    rounds: int = 0
+    """How many times more the timed crawls run, each round between two loops (``--rounds``)."""
+    round_pages: int = 0
+    """Pages of each round's loops; 0: two passes over the corpus pages."""
     sampling: str = "apart"
     """``apart``: each crawl timed, then run again for its memory; ``together``: once, for both
     (``--sampling``)."""
@@ -200,6 +240,8 @@ class Results:
     """The crawls sampled for memory, one per size and workers value."""
     timed: tuple[CrawlRun, ...]
     """The crawls timed, in the same order: with ``sampling="together"``, :attr:`crawls`."""
+    rounds: tuple[Round, ...]
+    """Each round of the timed crawls (``rounds`` of them), after the first timed crawls."""
     stages: StageCosts | None
     fetch_only: CrawlRun | None
     """The smallest crawl once more with no item pipeline: what fetching costs."""
@@ -251,6 +293,45 @@ def run_benchmark(options: Options, corpus: Path, work_dir: Path) -> Results:
                         )
                     )
                 crawls.append(timed_step(durations, name, crawl))
+        rounds = []
+        if options.rounds:
+            loop_pages = options.round_pages or 2 * len(templates)
+            loops = [
+                timed_step(
+                    durations,
+                    f"round loop 1: trafilatura.extract on {loop_pages:,} pages",
+                    partial(run_baseline, pages, loop_pages, ours=False),
+                )
+            ]
+            for number in range(1, options.rounds + 1):
+                runs = tuple(
+                    timed_step(
+                        durations,
+                        f"round {number}: crawl of {size:,} pages, "
+                        f"EXTRACT_WORKERS={workers_label(workers)}",
+                        partial(
+                            run_crawl,
+                            server,
+                            size,
+                            workers,
+                            work_dir,
+                            timeout=300 + size * 0.5,
+                            settings=dict(options.settings),
+                            label=f"round-{number}-{size}-w{workers_label(workers)}",
+                            sampler=TreeSampler([], interval=TIMED_INTERVAL, memory=False),
+                        ),
+                    )
+                    for size in options.sizes
+                    for workers in options.workers
+                )
+                loops.append(
+                    timed_step(
+                        durations,
+                        f"round loop {number + 1}: trafilatura.extract on {loop_pages:,} pages",
+                        partial(run_baseline, pages, loop_pages, ours=False),
+                    )
+                )
+                rounds.append(Round(loops[-2], runs, loops[-1]))
         fetch_only = timed_step(
             durations,
             f"crawl of {smallest:,} pages, no item pipeline",
@@ -284,6 +365,7 @@ def run_benchmark(options: Options, corpus: Path, work_dir: Path) -> Results:
         baseline=baseline,
         crawls=tuple(crawls),
         timed=tuple(timed) if options.sampling == "apart" else tuple(crawls),
+        rounds=tuple(rounds),
         stages=stages,
         fetch_only=fetch_only,
         profile=profile,
@@ -353,6 +435,9 @@ def target_lines(results: Results) -> list[str]:
         )
         if timed and run.workers is None and run.size == min(results.options.sizes) and base:
             ratio = run.pages_per_second / base
+            ratios = round_ratios(results.rounds, run.size, run.workers)
+            if ratios:  # judged on the rounds
+                ratio = statistics.median(ratios)
             verdict = "met" if ratio >= TARGET_RATIO else "**not met**"
             cores = len(os.sched_getaffinity(0))
             pages = max(run.article_responses, 1)
@@ -360,7 +445,9 @@ def target_lines(results: Results) -> list[str]:
             ceiling = cores * 1000 / cpu_ms / base if cpu_ms else 0.0
             lines.append(
                 f"Target: ratio at least {TARGET_RATIO} with the default workers on {cores} "
-                f"cores: {ratio:.2f}, {verdict}. At {cpu_ms:.1f} ms of CPU per page (crawl and "
+                f"cores: {ratio:.2f}"
+                + (f" (the median of {len(ratios)} rounds, below)" if ratios else "")
+                + f", {verdict}. At {cpu_ms:.1f} ms of CPU per page (crawl and "
                 f"server), {cores} cores kept busy all the time would reach {ceiling:.2f}."
             )
         if not run.finished:
@@ -384,6 +471,57 @@ def target_lines(results: Results) -> list[str]:
             for problem in run.log_problems
         ]
     return lines
+
+
+def rounds_section(results: Results) -> list[str]:
+    """The rounds, each crawl's ratio against the loops around it, and the medians."""
+    if not results.rounds:
+        return []
+    rows = [
+        [
+            str(number),
+            f"{run.size:,}",
+            workers_label(run.workers),
+            f"{1000 * one.before.cpu_seconds / one.before.pages:.1f}",
+            f"{1000 * one.after.cpu_seconds / one.after.pages:.1f}",
+            f"{run.pages_per_second:.1f}",
+            f"{1000 * run.cpu_seconds / max(run.article_responses, 1):.1f}",
+            f"{run.cpu_seconds / run.wall:.2f}" if run.wall else "-",
+            f"**{one.ratio(run):.2f}**",
+        ]
+        for number, one in enumerate(results.rounds, 1)
+        for run in one.crawls
+    ]
+    headers = [
+        "round",
+        "pages",
+        "EXTRACT_WORKERS",
+        "loop before, CPU ms/page",
+        "loop after, CPU ms/page",
+        "crawl pages/s (wall)",
+        "crawl CPU ms/page",
+        "cores busy",
+        "ratio to the loops around it",
+    ]
+    medians = []
+    for size in results.options.sizes:
+        for workers in results.options.workers:
+            ratios = round_ratios(results.rounds, size, workers)
+            medians.append(
+                f"{size:,} pages, EXTRACT_WORKERS={workers_label(workers)}: median "
+                f"**{statistics.median(ratios):.2f}** ({min(ratios):.2f}–{max(ratios):.2f})"
+            )
+    one = results.rounds[0]
+    return [
+        (
+            f"### Rounds\n\nThe timed crawls {len(results.rounds)} times more, each round "
+            f"between two loops of `trafilatura.extract` over the first {one.before.pages:,} "
+            "pages (the loop after a round is the loop before the next); a crawl's ratio is its "
+            "pages/s over the mean pages/s of the two loops around it."
+        ),
+        markdown_table(headers, rows),
+        "Ratios over the rounds: " + "; ".join(medians) + ".",
+    ]
 
 
 def floor_lines(results: Results) -> list[str]:
@@ -498,6 +636,7 @@ def render(results: Results, command: str) -> str:
         ),
         throughput_table(results),
         *target_lines(results),
+        *rounds_section(results),
         *floor_lines(results),
         (
             "### Memory\n\nSampled every 0.2 s from `/proc`: the crawl process and all its "
@@ -568,6 +707,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-profile", action="store_true", help="skip the crawl under cProfile")
     parser.add_argument(
+        "--rounds",
+        type=count,
+        default=0,
+        help="run the timed crawls this many times more, each round between two short "
+        "trafilatura.extract loops, and judge the target on the median (default: 0)",
+    )
+    parser.add_argument(
+        "--round-pages",
+        type=count,
+        default=0,
+        help="pages of each round's loops (default: two passes over the corpus pages)",
+    )
+    parser.add_argument(
         "--sampling",
         choices=SAMPLINGS,
         default="apart",
@@ -602,6 +754,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         profile=not args.no_profile,
         settings=tuple(args.set),
         sampling=args.sampling,
+        rounds=args.rounds,
+        round_pages=args.round_pages,
     )
     with work_dir(args.workdir, "throughput") as folder:
         results = run_benchmark(options, directory, folder)

@@ -20,6 +20,7 @@ from bench.throughput import (
     parse_args,
     render,
     run_benchmark,
+    target_lines,
 )
 from demo.site import PAGES_DIR
 
@@ -27,12 +28,19 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 PAGES = 30
+ROUND_PAGES = 8
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> Results:
     options = Options(
-        sizes=(PAGES,), workers=(0, 1), baseline_pages=PAGES, stage_pages=PAGES, profile=False
+        sizes=(PAGES,),
+        workers=(0, 1),
+        baseline_pages=PAGES,
+        stage_pages=PAGES,
+        profile=False,
+        rounds=1,
+        round_pages=ROUND_PAGES,
     )
     return run_benchmark(options, PAGES_DIR, tmp_path_factory.mktemp("throughput"))
 
@@ -125,6 +133,34 @@ def test_times_come_from_the_timed_crawls_and_memory_from_the_sampled(results: R
     assert parse_args(["--sampling", "together"]).sampling == "together"
     with pytest.raises(SystemExit):
         parse_args(["--sampling", "never"])
+
+
+def test_a_round_is_judged_against_the_loops_around_it(results: Results) -> None:
+    (one,) = results.rounds
+    assert one.before.pages == one.after.pages == ROUND_PAGES
+    assert one.before.ours_seconds == 0  # the rounds' loops are trafilatura's alone
+    assert [run.workers for run in one.crawls] == [0, 1]
+    for run in one.crawls:
+        assert run.finished, run.log_file.read_text()
+        assert run.article_responses == PAGES
+        loops = (one.before.pages_per_second + one.after.pages_per_second) / 2
+        assert one.ratio(run) == pytest.approx(run.pages_per_second / loops)
+    text = render(results, "python -m bench.throughput")
+    assert "### Rounds" in text
+    assert f"{PAGES} pages, EXTRACT_WORKERS=1: median **{one.ratio(one.crawls[1]):.2f}**" in text
+    # the target is judged on the rounds' median, not on the first timed crawl
+    as_default = [replace(run, workers=None) if run.workers == 1 else run for run in results.timed]
+    judged = replace(
+        results,
+        options=replace(results.options, workers=(0, None)),
+        timed=tuple(as_default),
+        rounds=(replace(one, crawls=(one.crawls[0], replace(one.crawls[1], workers=None))),),
+    )
+    (target,) = [line for line in target_lines(judged) if line.startswith("Target:")]
+    expected = one.ratio(one.crawls[1])
+    assert f": {expected:.2f} (the median of 1 rounds, below)" in target
+    assert parse_args(["--rounds", "3", "--round-pages", "100"]).rounds == 3
+    assert parse_args([]).rounds == 0
 
 
 def test_missing_corpus_is_reported(

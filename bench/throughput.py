@@ -103,7 +103,9 @@ from bench.stage_costs import (
 from extraction.worker import PageOptions, process_page
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
+
+    from bench.harness.server import RunningServer
 
 SECTION = "throughput"
 SCALE_SECTION = "throughput-scale"
@@ -250,6 +252,31 @@ class Results:
     durations: dict[str, float]
 
 
+def _crawl(
+    server: RunningServer,
+    size: int,
+    workers: int | None,
+    work_dir: Path,
+    options: Options,
+    *,
+    label: str = "",
+    timed: bool = False,
+) -> Callable[[], CrawlRun]:
+    """The crawl of ``size`` pages with ``workers``, to run; ``timed``: its processes and their
+    CPU read, not their memory."""
+    return partial(
+        run_crawl,
+        server,
+        size,
+        workers,
+        work_dir,
+        timeout=300 + size * 0.5,
+        settings=dict(options.settings),
+        label=label,
+        sampler=TreeSampler([], interval=TIMED_INTERVAL, memory=False) if timed else None,
+    )
+
+
 def run_benchmark(options: Options, corpus: Path, work_dir: Path) -> Results:
     """Everything, in this order: baseline, crawls, fetch-only crawl, stage costs, profiled
     crawl."""
@@ -271,27 +298,13 @@ def run_benchmark(options: Options, corpus: Path, work_dir: Path) -> Results:
         for size in options.sizes:
             for workers in options.workers:
                 name = f"crawl of {size:,} pages, EXTRACT_WORKERS={workers_label(workers)}"
-                crawl = partial(
-                    run_crawl,
-                    server,
-                    size,
-                    workers,
-                    work_dir,
-                    timeout=300 + size * 0.5,
-                    settings=dict(options.settings),
-                )
                 if options.sampling == "apart":
-                    timed.append(
-                        timed_step(
-                            durations,
-                            f"{name}, timed",
-                            partial(
-                                crawl,
-                                label=f"crawl-{size}-w{workers_label(workers)}-timed",
-                                sampler=TreeSampler([], interval=TIMED_INTERVAL, memory=False),
-                            ),
-                        )
+                    label = f"crawl-{size}-w{workers_label(workers)}-timed"
+                    crawl = _crawl(
+                        server, size, workers, work_dir, options, label=label, timed=True
                     )
+                    timed.append(timed_step(durations, f"{name}, timed", crawl))
+                crawl = _crawl(server, size, workers, work_dir, options)
                 crawls.append(timed_step(durations, name, crawl))
         rounds = []
         if options.rounds:
@@ -309,16 +322,14 @@ def run_benchmark(options: Options, corpus: Path, work_dir: Path) -> Results:
                         durations,
                         f"round {number}: crawl of {size:,} pages, "
                         f"EXTRACT_WORKERS={workers_label(workers)}",
-                        partial(
-                            run_crawl,
+                        _crawl(
                             server,
                             size,
                             workers,
                             work_dir,
-                            timeout=300 + size * 0.5,
-                            settings=dict(options.settings),
+                            options,
                             label=f"round-{number}-{size}-w{workers_label(workers)}",
-                            sampler=TreeSampler([], interval=TIMED_INTERVAL, memory=False),
+                            timed=True,
                         ),
                     )
                     for size in options.sizes

@@ -110,10 +110,11 @@ bench-writer: install
 	$(BIN)/python -m bench.parquet_writer $(ARGS)
 
 # End-to-end crawl of 2,000 pages over loopback (default workers and EXTRACT_WORKERS=0) against
-# a trafilatura.extract loop (each crawl timed, then again for its memory), per-stage costs and
-# a cProfile of the inline crawl.
+# a trafilatura.extract loop (each crawl timed, then again for its memory; the timed crawls three
+# times more, each between two short loops, the ratio judged on their median), per-stage costs
+# and a cProfile of the inline crawl.
 bench-throughput: install
-	$(BIN)/python -m bench.throughput $(ARGS)
+	$(BIN)/python -m bench.throughput --rounds 3 $(ARGS)
 
 # Crawls of 2k, 10k and 50k pages with the default workers: pages/s and peak RSS as the crawl
 # grows (SIZES=... for others); each crawl once, its memory sampled as it runs.

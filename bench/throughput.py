@@ -48,10 +48,11 @@ Then, on the smallest size: the per-stage costs (``bench/stage_costs.py``, on th
 costs), which make the floor of what a page costs and what the target leaves for everything
 else; and the crawl with ``EXTRACT_WORKERS=0`` under cProfile (``bench/crawl_profile.py``).
 
-``make bench-throughput`` runs the defaults (2,000 pages; default workers and 0; about 6 minutes
-on 2 quiet cores); ``make bench-scale`` the crawls of 2,000, 10,000 and 50,000 pages with the
-default workers only (about half an hour). ``--write-results`` writes the section
-``throughput`` (``throughput-scale`` for several sizes) of ``bench/RESULTS.md``.
+``make bench-throughput`` runs the defaults (2,000 pages; default workers and 0) with
+``--rounds 3``: about 20 minutes on 2 quiet cores; ``make bench-scale`` the crawls of 2,000,
+10,000 and 50,000 pages with the default workers only (about half an hour). ``--write-results``
+writes the section ``throughput`` (``throughput-scale`` for several sizes) of
+``bench/RESULTS.md``.
 """
 
 from __future__ import annotations

@@ -529,7 +529,8 @@ def rounds_section(results: Results) -> list[str]:
             f"### Rounds\n\nThe timed crawls {len(results.rounds)} times more, each round "
             f"between two loops of `trafilatura.extract` over the first {one.before.pages:,} "
             "pages (the loop after a round is the loop before the next); a crawl's ratio is its "
-            "pages/s over the mean pages/s of the two loops around it."
+            "pages/s over the mean pages/s of the two loops around it (the throughput table's "
+            "ratio is against the first loop alone)."
         ),
         markdown_table(headers, rows),
         "Ratios over the rounds: " + "; ".join(medians) + ".",

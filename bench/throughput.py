@@ -435,33 +435,21 @@ def throughput_table(results: Results) -> str:
 
 
 def target_lines(results: Results) -> list[str]:
-    """The target's verdict, and every crawl that failed, missed pages or stalled."""
-    base = results.baseline.pages_per_second
-    lines = []
+    """The target's verdict, and every crawl that failed, missed pages or stalled (the rounds'
+    crawls too)."""
+    lines = _verdict(results)
     apart = results.options.sampling == "apart"
-    runs = [(run, True) for run in results.timed] if apart else []
-    for run, timed in runs + [(run, not apart) for run in results.crawls]:
+    named = [("timed ", run) for run in results.timed] if apart else []
+    named += [("", run) for run in results.crawls]
+    named += [
+        (f"round {number} ", run)
+        for number, one in enumerate(results.rounds, 1)
+        for run in one.crawls
+    ]
+    for kind, run in named:
         name = (
-            f"The {'timed ' if apart and timed else ''}crawl of {run.size:,} pages "
-            f"(EXTRACT_WORKERS={workers_label(run.workers)})"
+            f"The {kind}crawl of {run.size:,} pages (EXTRACT_WORKERS={workers_label(run.workers)})"
         )
-        if timed and run.workers is None and run.size == min(results.options.sizes) and base:
-            ratio = run.pages_per_second / base
-            ratios = round_ratios(results.rounds, run.size, run.workers)
-            if ratios:  # judged on the rounds
-                ratio = statistics.median(ratios)
-            verdict = "met" if ratio >= TARGET_RATIO else "**not met**"
-            cores = len(os.sched_getaffinity(0))
-            pages = max(run.article_responses, 1)
-            cpu_ms = 1000 * (run.cpu_seconds + run.server_cpu_seconds) / pages
-            ceiling = cores * 1000 / cpu_ms / base if cpu_ms else 0.0
-            lines.append(
-                f"Target: ratio at least {TARGET_RATIO} with the default workers on {cores} "
-                f"cores: {ratio:.2f}"
-                + (f" (the median of {len(ratios)} rounds, below)" if ratios else "")
-                + f", {verdict}. At {cpu_ms:.1f} ms of CPU per page (crawl and "
-                f"server), {cores} cores kept busy all the time would reach {ceiling:.2f}."
-            )
         if not run.finished:
             lines.append(
                 f"{name} ended with status {run.returncode}, reason "
@@ -483,6 +471,30 @@ def target_lines(results: Results) -> list[str]:
             for problem in run.log_problems
         ]
     return lines
+
+
+def _verdict(results: Results) -> list[str]:
+    """The target's line: the timed crawl of the smallest size with the default workers, its
+    ratio the median of the rounds when there are rounds."""
+    base = results.baseline.pages_per_second
+    smallest = min(results.options.sizes)
+    judged = [run for run in results.timed if run.workers is None and run.size == smallest]
+    if not judged or not base:
+        return []
+    run = judged[0]
+    ratios = round_ratios(results.rounds, run.size, run.workers)
+    ratio = statistics.median(ratios) if ratios else run.pages_per_second / base
+    verdict = "met" if ratio >= TARGET_RATIO else "**not met**"
+    cores = len(os.sched_getaffinity(0))
+    cpu_ms = 1000 * (run.cpu_seconds + run.server_cpu_seconds) / max(run.article_responses, 1)
+    ceiling = cores * 1000 / cpu_ms / base if cpu_ms else 0.0
+    return [
+        f"Target: ratio at least {TARGET_RATIO} with the default workers on {cores} "
+        f"cores: {ratio:.2f}"
+        + (f" (the median of {len(ratios)} rounds, below)" if ratios else "")
+        + f", {verdict}. At {cpu_ms:.1f} ms of CPU per page (crawl and "
+        f"server), {cores} cores kept busy all the time would reach {ceiling:.2f}."
+    ]
 
 
 def rounds_section(results: Results) -> list[str]:

@@ -159,6 +159,10 @@ def test_a_round_is_judged_against_the_loops_around_it(results: Results) -> None
     (target,) = [line for line in target_lines(judged) if line.startswith("Target:")]
     expected = one.ratio(one.crawls[1])
     assert f": {expected:.2f} (the median of 1 rounds, below)" in target
+    # a round's crawl that went wrong is said, as the first crawls are
+    broken = replace(one, crawls=(one.crawls[0], replace(one.crawls[1], log_problems=("boom",))))
+    assert "Log (30, 1): `boom`" in target_lines(replace(results, rounds=(broken,)))
+    assert "Log (30, 1): `boom`" not in target_lines(results)
     assert parse_args(["--rounds", "3", "--round-pages", "100"]).rounds == 3
     assert parse_args([]).rounds == 0
 
